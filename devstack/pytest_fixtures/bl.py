@@ -1,0 +1,1 @@
+"""pytest fixtures for the local bl service (filled in by its owner)."""
