@@ -1,0 +1,34 @@
+# One obvious command per job. Each creates .venv and installs pinned dependencies when needed.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint bench chaos clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@touch $@
+
+## demo: the service end to end on embedded defaults (local PostgreSQL, Kafka mock cluster, BL stand-in)
+demo: $(STAMP)
+	$(PY) -m dayclose demo
+
+## test: the whole suite (unit, integration against real services, e2e)
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)
+
+chaos: $(STAMP)
+	$(PY) -m pytest tests/chaos -m chaos $(CHAOS_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+import sys
+
+from dayclose.cli import main
+
+sys.exit(main())

@@ -1,0 +1,77 @@
+"""The ``dayclose`` command: one obvious entry point for every job.
+
+    dayclose run        the Kafka consumer (ingest sales, export on day close / manual request)
+    dayclose migrate    apply database migrations
+    dayclose demo       the whole service on embedded defaults, end to end
+    dayclose devstack   run one local service (postgres | kafka | bl) until SIGTERM
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+
+def _cmd_migrate(_args: argparse.Namespace) -> int:
+    from dayclose.config import load_settings
+    from dayclose.db.migrate import migrate
+    from dayclose.logs import configure_logging, get_logger
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    applied = migrate(settings.database_url)
+    get_logger("dayclose.migrate").info("migrations.applied", versions=[m.version for m in applied])
+    return 0
+
+
+def _cmd_run(_args: argparse.Namespace) -> int:
+    from consumer.service import main as run_service
+
+    return run_service()
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from devstack.demo import main as run_demo
+
+    return run_demo(quick=args.quick)
+
+
+def _cmd_devstack(args: argparse.Namespace) -> int:
+    import runpy
+
+    module = {"postgres": "devstack.postgres", "kafka": "devstack.kafka", "bl": "devstack.bl_standin"}[args.service]
+    sys.argv = [module, *args.rest]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dayclose", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
+        "run": ("run the consumer service", _cmd_run),
+        "migrate": ("apply database migrations", _cmd_migrate),
+        "demo": ("run the service end to end on embedded defaults", _cmd_demo),
+    }
+    for name, (help_text, func) in commands.items():
+        p = sub.add_parser(name, help=help_text)
+        p.set_defaults(func=func)
+        if name == "demo":
+            p.add_argument("--quick", action="store_true", help="a smaller day, for CI")
+    dev = sub.add_parser("devstack", help="run one local service until SIGTERM")
+    dev.add_argument("service", choices=["postgres", "kafka", "bl"])
+    dev.add_argument("rest", nargs=argparse.REMAINDER)
+    dev.set_defaults(func=_cmd_devstack)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

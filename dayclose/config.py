@@ -1,0 +1,170 @@
+"""One typed settings object, read once from the environment, failing fast with the setting's name."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from dayclose.secrets import Secret
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed. The message names the environment variable, never its value
+    when the variable is a secret."""
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap_servers: str
+    group_id: str = "dayclose"
+    sales_topic: str = "pos.sales.v1"
+    commands_topic: str = "backoffice.dayclose-commands.v1"
+    outcomes_topic: str = "dayclose.outcomes.v1"
+    dead_letter_topic: str = "dayclose.dead-letter.v1"
+    schema_registry_url: str | None = None
+    security_protocol: str | None = None
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: Secret | None = None
+
+    def client_config(self) -> dict[str, str]:
+        """librdkafka settings shared by every client (producer, consumer) of the service."""
+        conf = {"bootstrap.servers": self.bootstrap_servers}
+        if self.security_protocol:
+            conf["security.protocol"] = self.security_protocol
+        if self.sasl_mechanism:
+            conf["sasl.mechanism"] = self.sasl_mechanism
+        if self.sasl_username:
+            conf["sasl.username"] = self.sasl_username
+        if self.sasl_password:
+            conf["sasl.password"] = self.sasl_password.reveal()
+        return conf
+
+
+@dataclass(frozen=True)
+class BLSettings:
+    base_url: str = "https://apigateway.blinfo.se/bla-api/v1/sp"
+    token_url: str = "https://apigateway.blinfo.se/auth/oauth/v2/token"
+    client_id: str = ""
+    client_secret: Secret = field(default_factory=lambda: Secret(""))
+    timeout_s: float = 20.0
+    max_requests_per_second: float = 8.0
+    max_retries: int = 5
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    kafka: KafkaSettings
+    bl: BLSettings
+    key_encryption_key: Secret | None = None
+    api_tokens: tuple[Secret, ...] = ()
+    log_format: str = "auto"  # auto | json | console
+    log_level: str = "INFO"
+    http_port: int = 8080
+    export_workers: int = 4
+    migrate_on_start: bool = False
+
+
+def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _require(env: Mapping[str, str], name: str) -> str:
+    value = _get(env, name)
+    if value is None:
+        raise ConfigError(f"missing required setting {name}")
+    return value
+
+
+def _parse(env: Mapping[str, str], name: str, default: T, parse: Callable[[str], T]) -> T:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"malformed setting {name}: {exc}") from None
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be > 0")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be > 0")
+    return value
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true/false")
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw.lower() not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return raw.lower()
+
+    return parse
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read every setting once. Raises :class:`ConfigError` naming the first bad variable."""
+    env = os.environ if env is None else env
+    sasl_password = _get(env, "KAFKA_SASL_PASSWORD")
+    kafka = KafkaSettings(
+        bootstrap_servers=_require(env, "KAFKA_BOOTSTRAP_SERVERS"),
+        group_id=_get(env, "DAYCLOSE_KAFKA_GROUP_ID", "dayclose") or "dayclose",
+        sales_topic=_get(env, "DAYCLOSE_SALES_TOPIC", KafkaSettings.sales_topic) or "",
+        commands_topic=_get(env, "DAYCLOSE_COMMANDS_TOPIC", KafkaSettings.commands_topic) or "",
+        outcomes_topic=_get(env, "DAYCLOSE_OUTCOMES_TOPIC", KafkaSettings.outcomes_topic) or "",
+        dead_letter_topic=_get(env, "DAYCLOSE_DEAD_LETTER_TOPIC", KafkaSettings.dead_letter_topic) or "",
+        schema_registry_url=_get(env, "SCHEMA_REGISTRY_URL"),
+        security_protocol=_get(env, "KAFKA_SECURITY_PROTOCOL"),
+        sasl_mechanism=_get(env, "KAFKA_SASL_MECHANISM"),
+        sasl_username=_get(env, "KAFKA_SASL_USERNAME"),
+        sasl_password=Secret(sasl_password) if sasl_password else None,
+    )
+    bl = BLSettings(
+        base_url=_get(env, "BL_BASE_URL", BLSettings.base_url) or "",
+        token_url=_get(env, "BL_TOKEN_URL", BLSettings.token_url) or "",
+        client_id=_require(env, "BL_CLIENT_ID"),
+        client_secret=Secret(_require(env, "BL_CLIENT_SECRET")),
+        timeout_s=_parse(env, "BL_TIMEOUT_SECONDS", BLSettings.timeout_s, _positive_float),
+        max_requests_per_second=_parse(
+            env, "BL_MAX_REQUESTS_PER_SECOND", BLSettings.max_requests_per_second, _positive_float
+        ),
+        max_retries=_parse(env, "BL_MAX_RETRIES", BLSettings.max_retries, _positive_int),
+    )
+    kek = _get(env, "DAYCLOSE_KEY_ENCRYPTION_KEY")
+    tokens = _get(env, "DAYCLOSE_API_TOKENS")
+    return Settings(
+        database_url=_require(env, "DATABASE_URL"),
+        kafka=kafka,
+        bl=bl,
+        key_encryption_key=Secret(kek) if kek else None,
+        api_tokens=tuple(Secret(t.strip()) for t in tokens.split(",") if t.strip()) if tokens else (),
+        log_format=_parse(env, "DAYCLOSE_LOG_FORMAT", "auto", _choice("auto", "json", "console")),
+        log_level=_parse(env, "DAYCLOSE_LOG_LEVEL", "INFO", _choice("debug", "info", "warning", "error")).upper(),
+        http_port=_parse(env, "DAYCLOSE_HTTP_PORT", 8080, _positive_int),
+        export_workers=_parse(env, "DAYCLOSE_EXPORT_WORKERS", 4, _positive_int),
+        migrate_on_start=_parse(env, "DAYCLOSE_MIGRATE_ON_START", False, _bool),
+    )

@@ -1,0 +1,104 @@
+"""structlog set-up: JSON when not on a TTY, pretty on a terminal; stdlib and librdkafka routed through it.
+
+A redaction processor runs last before rendering, so a secret passed to a log call by mistake
+comes out masked whatever the call site did.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+from dayclose.secrets import Secret
+
+#: Keys whose values are always masked, wherever they appear in an event dict.
+SENSITIVE_KEYS = re.compile(
+    r"(secret|password|passwd|token|authorization|user[-_]?key|public[-_]?key|api[-_]?key|bl_key|cookie)",
+    re.IGNORECASE,
+)
+#: Values that look like credentials are masked even under innocent keys.
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_SECRET_PARAM = re.compile(r"((?:client_secret|access_token|password)=)[^&\s]+", re.IGNORECASE)
+REDACTED = "[redacted]"
+
+#: Keys carrying identifiers we mint ourselves (export ids, request ids) are GUIDs but not secrets.
+_SAFE_GUID_KEYS = frozenset({"export_id", "request_id", "event_id", "receipt_id", "organization_id"})
+
+
+def _scrub_text(text: str, key: str) -> str:
+    text = _BEARER.sub(r"\1" + REDACTED, text)
+    text = _SECRET_PARAM.sub(r"\1" + REDACTED, text)
+    if key not in _SAFE_GUID_KEYS:
+        text = _GUID.sub(REDACTED, text)
+    return text
+
+
+def _scrub(value: Any, key: str) -> Any:
+    if isinstance(value, Secret):
+        return REDACTED
+    if isinstance(value, str):
+        return _scrub_text(value, key)
+    if isinstance(value, dict):
+        return {k: (REDACTED if SENSITIVE_KEYS.search(str(k)) else _scrub(v, str(k))) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub(v, key) for v in value)
+    return value
+
+
+def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: mask sensitive keys, Secret objects, bearer tokens and GUID-shaped keys."""
+    for key in list(event_dict.keys()):
+        if SENSITIVE_KEYS.search(key):
+            event_dict[key] = REDACTED
+        else:
+            event_dict[key] = _scrub(event_dict[key], key)
+    return event_dict
+
+
+def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None) -> None:
+    """Configure structlog and the stdlib root logger once for the whole process."""
+    stream = sys.stderr if stream is None else stream
+    use_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, redact, renderer],
+    )
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Third-party chatter stays at warning unless we are debugging.
+    for noisy in ("urllib3", "kafka", "librdkafka"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def librdkafka_logger() -> logging.Logger:
+    """The stdlib logger to pass as confluent-kafka's ``logger`` config so librdkafka logs via structlog."""
+    return logging.getLogger("librdkafka")
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.get_logger(name)

@@ -1,0 +1,219 @@
+"""A throw-away PostgreSQL server from Debian's binaries, on a free loopback port, for tests and the demo.
+
+``initdb``/``pg_ctl`` refuse to run as root, so when we are root they run as the ``postgres``
+system user (created by Debian's package). When ``DATABASE_URL`` is set, :func:`postgres_from_env`
+hands that database out instead and starts nothing.
+
+    python -m devstack.postgres            # start one, print its URL, live until SIGTERM
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+SUPERUSER = "dayclose"
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server binaries on this machine (and no DATABASE_URL)."""
+
+
+def find_bin_dir() -> Path:
+    """Newest ``/usr/lib/postgresql/<v>/bin`` with initdb, or the dir of ``initdb`` on PATH."""
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+    )
+    if candidates:
+        return Path(candidates[-1]).parent
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).parent
+    raise PostgresUnavailable(
+        "PostgreSQL server binaries not found; install them (apt-get install postgresql) or set DATABASE_URL"
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def with_dbname(url: str, dbname: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + dbname))
+
+
+@dataclass
+class _RunAs:
+    uid: int | None
+    gid: int | None
+
+    def preexec(self) -> None:  # pragma: no cover - runs in the child
+        if self.gid is not None:
+            os.setgid(self.gid)
+        if self.uid is not None:
+            os.setuid(self.uid)
+
+
+class LocalPostgres:
+    """A private PostgreSQL cluster in a temp dir. ``start()`` takes about a second; ``stop()`` removes it."""
+
+    def __init__(self, *, durable: bool = False, base_dir: str | None = None) -> None:
+        self.bin_dir = find_bin_dir()
+        self.durable = durable
+        self.port = 0
+        self._base_dir = base_dir
+        self._tmp: str | None = None
+        self._run_as = _RunAs(None, None)
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def data_dir(self) -> Path:
+        assert self._tmp is not None
+        return Path(self._tmp) / "data"
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            args,
+            check=True,
+            capture_output=True,
+            text=True,
+            preexec_fn=self._run_as.preexec if self._run_as.uid is not None else None,  # noqa: PLW1509
+            cwd=self._tmp,
+            timeout=60,
+        )
+
+    def start(self) -> LocalPostgres:
+        self._tmp = tempfile.mkdtemp(prefix="dayclose-pg-", dir=self._base_dir)
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            self._run_as = _RunAs(user.pw_uid, user.pw_gid)
+            os.chown(self._tmp, user.pw_uid, user.pw_gid)
+        sock_dir = Path(self._tmp)
+        initdb = [str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
+                  "--auth=trust", "--encoding=UTF8", "--locale=C"]
+        if not self.durable:
+            initdb.append("--no-sync")
+        try:
+            self._run(*initdb)
+        except subprocess.CalledProcessError as exc:
+            raise PostgresUnavailable(f"initdb failed: {exc.stderr.strip()}") from exc
+        opts = [f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={sock_dir}",
+                "-c max_connections=200 -c shared_buffers=64MB"]
+        if not self.durable:
+            opts.append("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        for attempt in range(5):  # the port can be taken between picking it and binding it
+            self.port = free_port()
+            try:
+                self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l",
+                          str(Path(self._tmp) / "server.log"), "-w", "-t", "30",
+                          "-o", f"-p {self.port} " + " ".join(opts), "start")
+                return self
+            except subprocess.CalledProcessError as exc:
+                if attempt == 4:
+                    log = (Path(self._tmp) / "server.log").read_text(errors="replace")[-2000:]
+                    raise PostgresUnavailable(f"pg_ctl start failed: {exc.stderr.strip()}\n{log}") from exc
+        raise AssertionError("unreachable")
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop and start the same cluster on the same port (for fault tests)."""
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop")
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l",
+                  str(Path(str(self._tmp)) / "server.log"), "-w", "start")
+
+    def stop(self) -> None:
+        if self._tmp is None:
+            return
+        try:
+            self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            pass
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._tmp = None
+
+    def __enter__(self) -> LocalPostgres:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ExternalPostgres:
+    """A server given by ``DATABASE_URL``; nothing is started or stopped."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def start(self) -> ExternalPostgres:
+        return self
+
+    def stop(self) -> None:
+        pass
+
+
+def postgres_from_env() -> LocalPostgres | ExternalPostgres:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    return ExternalPostgres(url) if url else LocalPostgres()
+
+
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    """Create database ``name`` on the server (optionally from a template) and return its URL."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            stmt = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+        conn.execute(stmt)
+    return with_dbname(server_url, name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run a throw-away PostgreSQL until SIGTERM.")
+    parser.add_argument("--url-file", help="write the server URL to this file")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    server = LocalPostgres().start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        if args.url_file:
+            tmp = args.url_file + ".tmp"
+            Path(tmp).write_text(server.url)
+            os.replace(tmp, args.url_file)
+        print(f"postgres ready in {time.monotonic() - started:.2f}s: {server.url}", flush=True)
+        stop.wait()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
