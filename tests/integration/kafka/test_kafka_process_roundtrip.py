@@ -64,7 +64,8 @@ def test_restarted_consumer_resumes_from_committed_offsets_without_duplicates(
 ) -> None:
     sent = [f"sale-{i:03d}" for i in range(30)]
     produce(kafka_process.bootstrap_servers, sent)
-    config = consumer_config(kafka_process.bootstrap_servers)
+    # Auto-commit off so only the explicit commit can move the group: that is what we test.
+    config = consumer_config(kafka_process.bootstrap_servers, **{"enable.auto.commit": False})
 
     first = consume_and_commit(config, 12, poll)
     assert sum(committed_offsets(config).values()) == 12
