@@ -1,0 +1,136 @@
+"""The exporter port: what the service needs from an accounting system, and how it fails.
+
+Errors are sorted by what the caller does next, not by where they came from:
+
+- :class:`MerchantActionRequired` — the merchant must fix something in BL (closed year,
+  locked period, missing account, key not activated…). Emit a failure event with the
+  ``reason_code`` for the banner, keep the batch, retry once fixed.
+- :class:`TransientExportError` — BL is slow, down or throttling us. Retry later with
+  backoff; never skip the batch.
+- :class:`OperatorError` — our own configuration is wrong (e.g. bad client credentials).
+  Alert the operator; the merchant can do nothing about it.
+- :class:`ExporterBug` — we sent something BL could not accept for reasons that are ours.
+  Dead-letter and alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from mapping.voucher import Voucher
+
+
+class ReasonCode(StrEnum):
+    """Stable codes carried in failure events; the banner text is chosen from these."""
+
+    FISCAL_YEAR_MISSING = "FISCAL_YEAR_MISSING"
+    FISCAL_YEAR_CLOSED = "FISCAL_YEAR_CLOSED"
+    PERIOD_LOCKED = "PERIOD_LOCKED"
+    ACCOUNT_MISSING_IN_BL = "ACCOUNT_MISSING_IN_BL"
+    ACCOUNT_CLOSED = "ACCOUNT_CLOSED"
+    SERIES_MISSING = "SERIES_MISSING"
+    COST_CENTRE_MISSING = "COST_CENTRE_MISSING"
+    KEY_NOT_ACTIVATED = "KEY_NOT_ACTIVATED"
+    KEY_UNKNOWN = "KEY_UNKNOWN"
+    BL_UNAVAILABLE = "BL_UNAVAILABLE"
+    UNBALANCED = "UNBALANCED"
+    BL_REJECTED = "BL_REJECTED"
+    CLIENT_CREDENTIALS_INVALID = "CLIENT_CREDENTIALS_INVALID"
+    INVALID_REQUEST = "INVALID_REQUEST"
+
+
+class ExportError(Exception):
+    """Base of every exporter failure. ``message`` is safe to show and log (no secrets)."""
+
+    def __init__(self, reason_code: ReasonCode, message: str, details: dict[str, object] | None = None):
+        super().__init__(f"{reason_code}: {message}")
+        self.reason_code = reason_code
+        self.message = message
+        self.details: dict[str, object] = dict(details or {})
+
+
+class MerchantActionRequired(ExportError):
+    """The merchant must change something in BL; keep the batch and retry once fixed."""
+
+
+class TransientExportError(ExportError):
+    """BL unreachable, throttling or failing; retry later. ``retry_after_s`` is a hint, if BL gave one."""
+
+    def __init__(
+        self,
+        message: str,
+        details: dict[str, object] | None = None,
+        retry_after_s: float | None = None,
+        reason_code: ReasonCode = ReasonCode.BL_UNAVAILABLE,
+    ):
+        super().__init__(reason_code, message, details)
+        self.retry_after_s = retry_after_s
+
+
+class OperatorError(ExportError):
+    """Our configuration is wrong (credentials, base URL); alert the operator, not the merchant."""
+
+
+class ExporterBug(ExportError):
+    """BL rejected what we sent for a reason that is ours to fix; dead-letter and alert."""
+
+
+@dataclass(frozen=True, slots=True)
+class BookedVoucher:
+    """Where a voucher ended up in the books.
+
+    ``already_existed`` is True when the voucher was found by its reference instead of being
+    created by a POST this call saw succeed (a re-export after a crash, or a lookup after an
+    ambiguous failure). Either way it is booked exactly once.
+    """
+
+    series: str
+    number: int
+    entry_date: date
+    reference: str
+    already_existed: bool
+    document_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyDetails:
+    name: str
+    org_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A document to attach to the voucher (e.g. the Z-report summary as PDF or text)."""
+
+    filename: str
+    content: bytes = field(repr=False)
+    content_type: str = "application/pdf"
+
+
+@runtime_checkable
+class Exporter(Protocol):
+    """Books vouchers in a merchant's accounting system, exactly once per voucher reference."""
+
+    def verify(self, user_key: str) -> CompanyDetails:
+        """Check a merchant's key and return whose books it opens."""
+        ...
+
+    def preflight(self, voucher: Voucher, user_key: str) -> None:
+        """Raise :class:`MerchantActionRequired` if the voucher cannot be booked as things stand."""
+        ...
+
+    def export(self, voucher: Voucher, user_key: str, attachment: Attachment | None = None) -> BookedVoucher:
+        """Book the voucher unless a voucher with its reference already exists; return where it is."""
+        ...
+
+
+def mask_secret(value: str | None) -> str:
+    """``"abcd…wxyz"`` for long secrets, ``"…"`` for short ones: enough to tell keys apart in logs."""
+    if not value:
+        return "∅"
+    if len(value) < 12:
+        return "…"
+    return f"{value[:4]}…{value[-4:]}"
