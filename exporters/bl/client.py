@@ -1,0 +1,92 @@
+"""Typed calls to the BL endpoints the exporter uses. No policy here: that is the exporter's."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from exporters.bl.errors import BLHttpError
+from exporters.bl.payload import dumps_exact
+from exporters.bl.transport import BLTransport
+
+_NOT_FOUND_IDS = frozenset(
+    {"FINANCIAL_YEAR_NOT_FOUND", "FINANCIAL_YEARS_NOT_FOUND", "DATE_OUTSIDE_FINANCIAL_YEAR"}
+)
+SEARCH_PAGE_ROWS = 100
+MAX_SEARCH_PAGES = 50
+
+
+class BLClient:
+    def __init__(self, transport: BLTransport) -> None:
+        self.transport = transport
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def details(self, user_key: str) -> dict[str, Any]:
+        # BL answers an unknown key with a 500: an answer to interpret, not an outage to retry.
+        return self._get("/details", user_key, "get details", final_statuses=frozenset({500}))
+
+    def financial_year_for(self, user_key: str, day: date) -> dict[str, Any] | None:
+        """The fiscal year containing ``day``, or None if BL has none."""
+        try:
+            return self._get(f"/financialyear/date/{day.isoformat()}", user_key, "get financial year")
+        except BLHttpError as exc:
+            if exc.status == 404 or exc.exception_id in _NOT_FOUND_IDS:
+                return None
+            raise
+
+    def accounts(self, user_key: str) -> list[dict[str, Any]]:
+        return list(self._get("/account", user_key, "list accounts") or [])
+
+    def cost_centres(self, user_key: str) -> list[dict[str, Any]]:
+        return list(self._get("/costcenter", user_key, "list cost centres") or [])
+
+    def post_journal(self, user_key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /journal once, never retried here: a retry needs a look-up first (see the exporter)."""
+        return self.transport.request(  # type: ignore[no-any-return]
+            "POST",
+            "/journal",
+            user_key=user_key,
+            operation="post journal entry",
+            body_text=dumps_exact(body),
+            retry=False,
+        )
+
+    def search_journal(
+        self, user_key: str, search: str, start: date, end: date, journal_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every journal entry BL finds for ``search`` between ``start`` and ``end``, all pages."""
+        found: list[dict[str, Any]] = []
+        for page in range(1, MAX_SEARCH_PAGES + 1):
+            params: dict[str, str | int] = {
+                "search": search,
+                "startdate": start.isoformat(),
+                "enddate": end.isoformat(),
+                "rows": SEARCH_PAGE_ROWS,
+                "page": page,
+            }
+            if journal_id:
+                params["journalid"] = journal_id
+            batch = self._get("/journal/entry/batch", user_key, "search journal entries", params=params) or {}
+            found.extend(batch.get("data") or [])
+            if page >= int(batch.get("totalPages") or 1):
+                break
+        return found
+
+    def get_journal_entry(self, user_key: str, series: str, number: int, day: date) -> dict[str, Any]:
+        return self._get(f"/journal/entry/{series}/{number}/{day.isoformat()}", user_key, "get journal entry")
+
+    def upload_document(self, user_key: str, filename: str, content: bytes, content_type: str) -> int:
+        # An orphan document after a lost response is harmless, so the upload is retried freely.
+        dto = self.transport.request(
+            "POST",
+            "/document",
+            user_key=user_key,
+            operation="upload document",
+            files={"file": (filename, content, content_type)},
+        )
+        return int(dto["id"])
+
+    def _get(self, path: str, user_key: str, operation: str, **kwargs: Any) -> Any:
+        return self.transport.request("GET", path, user_key=user_key, operation=operation, **kwargs)

@@ -1,0 +1,66 @@
+"""Typed configuration of the BL client. The app's settings object constructs it once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from exporters.base import mask_secret
+
+PRODUCTION_BASE_URL = "https://apigateway.blinfo.se/bla-api/v1/sp"
+PRODUCTION_TOKEN_URL = "https://apigateway.blinfo.se/auth/oauth/v2/token"  # noqa: S105 - a URL
+
+
+@dataclass(frozen=True, slots=True)
+class BLConfig:
+    """Everything the BL adapter needs. The client secret never appears in ``repr``.
+
+    Retries: at most ``max_retries`` retries after the first attempt, waiting a jittered
+    exponential backoff between ``backoff_initial_s`` and ``backoff_max_s``; a ``Retry-After``
+    from BL is honoured up to ``retry_after_cap_s``.
+    """
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    base_url: str = PRODUCTION_BASE_URL
+    token_url: str = PRODUCTION_TOKEN_URL
+    timeout_s: float = 15.0
+    connect_timeout_s: float = 5.0
+    #: Shared by every thread using one client: public BL clients stay under 10 req/s.
+    max_requests_per_second: float = 8.0
+    rate_limit_burst: int = 1
+    max_retries: int = 4
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 10.0
+    retry_after_cap_s: float = 30.0
+    #: Renew the token this long before BL says it expires.
+    token_renew_margin_s: float = 60.0
+    #: How long fiscal years, accounts and cost centres fetched for pre-flight stay fresh.
+    preflight_ttl_s: float = 60.0
+    pool_size: int = 16
+    user_agent: str = "dayclose-bl-exporter/0.1"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.client_id:
+            problems.append("client_id is empty")
+        if not self.client_secret:
+            problems.append("client_secret is empty")
+        if self.timeout_s <= 0 or self.connect_timeout_s <= 0:
+            problems.append("timeouts must be positive")
+        if self.max_requests_per_second <= 0 or self.rate_limit_burst < 1:
+            problems.append("rate limit must be positive with burst >= 1")
+        if self.max_retries < 0:
+            problems.append("max_retries must be >= 0")
+        if problems:
+            raise ValueError("invalid BLConfig: " + "; ".join(problems))
+
+    @property
+    def timeouts(self) -> tuple[float, float]:
+        return (self.connect_timeout_s, self.timeout_s)
+
+    def describe(self) -> str:
+        """One-line summary safe to log at start-up."""
+        return (
+            f"BL at {self.base_url} as client {self.client_id} (secret {mask_secret(self.client_secret)}), "
+            f"{self.max_requests_per_second:g} req/s, {self.max_retries} retries, timeout {self.timeout_s:g}s"
+        )

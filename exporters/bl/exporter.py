@@ -1,0 +1,226 @@
+"""The BL adapter of the :class:`~exporters.base.Exporter` port: book each voucher exactly once.
+
+BL has no idempotency key. Every voucher's text carries its unique reference, and every
+attempt to post starts by searching BL for that reference:
+
+- before the first post, so a crash after BL committed but before our database did is healed
+  by finding the voucher instead of booking it twice;
+- after an ambiguous failure (timeout or reset after sending, 5xx on the POST), because the
+  voucher may or may not exist. Found → booked; not found → post again.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import date
+from types import TracebackType
+from typing import Any
+
+import requests
+import structlog
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+
+from exporters.base import (
+    Attachment,
+    BookedVoucher,
+    CompanyDetails,
+    ExportError,
+    MerchantActionRequired,
+    ReasonCode,
+    mask_secret,
+)
+from exporters.bl import preflight
+from exporters.bl.client import BLClient
+from exporters.bl.config import BLConfig
+from exporters.bl.errors import BLHttpError, RetryableFailure, to_export_error
+from exporters.bl.payload import journal_entry
+from exporters.bl.transport import BLTransport
+from mapping.voucher import Voucher
+
+log = structlog.get_logger(__name__)
+
+
+class _PostFailed(Exception):
+    """A transient failure of the POST itself: the next attempt must look up before posting."""
+
+    def __init__(self, failure: RetryableFailure) -> None:
+        super().__init__(failure.description)
+        self.failure = failure
+        self.description = failure.description
+        self.retry_after_s = failure.retry_after_s
+
+
+class BLExporter:
+    """Björn Lundén over HTTP. Thread-safe; one instance per process shares session, token and rate limit."""
+
+    def __init__(
+        self,
+        config: BLConfig,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.transport = BLTransport(config, session=session, sleep=sleep, clock=clock)
+        self.client = BLClient(self.transport)
+        self.facts = preflight.CompanyFacts(self.client, config.preflight_ttl_s, clock)
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"BLExporter({self.config.describe()})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> BLExporter:
+        return self
+
+    def __exit__(self, *exc: object | TracebackType | None) -> None:
+        self.close()
+
+    # -- the port -----------------------------------------------------------------------
+
+    def verify(self, user_key: str) -> CompanyDetails:
+        try:
+            details = self.client.details(user_key)
+        except BLHttpError as exc:
+            if exc.status >= 500 or exc.exception_id in (
+                "COMPANY_PUBLIC_KEY_NOT_FOUND",
+                "PUBLICKEY_NOT_FOUND",
+            ):
+                raise MerchantActionRequired(
+                    ReasonCode.KEY_UNKNOWN,
+                    "key not recognised by BL: check the public key you copied",
+                    {"status": exc.status, "user_key": mask_secret(user_key)},
+                ) from None
+            raise self._port_error(exc, user_key) from None
+        except RetryableFailure as exc:
+            raise self._port_error(exc, user_key) from None
+        return CompanyDetails(
+            name=str(details.get("name") or ""), org_number=str(details.get("orgNumber") or "")
+        )
+
+    def preflight(self, voucher: Voucher, user_key: str) -> None:
+        self._preflight(voucher, user_key)
+
+    def export(self, voucher: Voucher, user_key: str, attachment: Attachment | None = None) -> BookedVoucher:
+        fy_id = self._preflight(voucher, user_key)
+        document_ids: list[int] = []
+
+        def attempt() -> BookedVoucher:
+            existing = self._find_booked(voucher, user_key)
+            if existing is not None:
+                return existing
+            if attachment is not None and not document_ids:
+                document_ids.append(
+                    self.client.upload_document(
+                        user_key, attachment.filename, attachment.content, attachment.content_type
+                    )
+                )
+            body = journal_entry(voucher, fy_id, document_ids)
+            try:
+                created = self.client.post_journal(user_key, body)
+            except RetryableFailure as failure:
+                raise _PostFailed(failure) from None
+            return _booked(created, voucher, already_existed=False, document_ids=document_ids)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.config.max_retries + 1),
+            wait=self.transport.backoff,
+            retry=retry_if_exception_type(_PostFailed),
+            sleep=self._sleep,
+            reraise=True,
+            before_sleep=lambda state: log.warning(
+                "bl.post_retry",
+                reference=voucher.reference,
+                attempt=state.attempt_number,
+                cause=getattr(state.outcome.exception() if state.outcome else None, "description", "?"),
+            ),
+        )
+        try:
+            booked = retrying(attempt)
+        except _PostFailed as exc:
+            raise self._port_error(exc.failure, user_key, voucher) from None
+        except (BLHttpError, RetryableFailure) as exc:
+            raise self._port_error(exc, user_key, voucher) from None
+        log.info(
+            "bl.voucher_booked",
+            reference=voucher.reference,
+            series=booked.series,
+            number=booked.number,
+            already_existed=booked.already_existed,
+            user_key=mask_secret(user_key),
+        )
+        return booked
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def find_booked(self, voucher: Voucher, user_key: str) -> BookedVoucher | None:
+        """The voucher BL already holds under this voucher's reference, if any."""
+        try:
+            return self._find_booked(voucher, user_key)
+        except (BLHttpError, RetryableFailure) as exc:
+            raise self._port_error(exc, user_key, voucher) from None
+
+    def _find_booked(self, voucher: Voucher, user_key: str) -> BookedVoucher | None:
+        entries = self.client.search_journal(
+            user_key, voucher.reference, voucher.entry_date, voucher.entry_date, voucher.series
+        )
+        pattern = reference_pattern(voucher.reference)
+        matches = [
+            e
+            for e in entries
+            if pattern.search(str(e.get("journalEntryText") or ""))
+            and str(e.get("journalId") or voucher.series) == voucher.series
+        ]
+        if not matches:
+            return None
+        matches.sort(key=lambda e: int(e.get("journalEntryId") or 0))
+        if len(matches) > 1:
+            log.error(
+                "bl.duplicate_reference",
+                reference=voucher.reference,
+                numbers=[e.get("journalEntryId") for e in matches],
+            )
+        return _booked(matches[0], voucher, already_existed=True)
+
+    def _preflight(self, voucher: Voucher, user_key: str) -> str:
+        try:
+            return preflight.check(self.facts, voucher, user_key)
+        except MerchantActionRequired:
+            self.facts.forget(user_key)
+            raise
+        except (BLHttpError, RetryableFailure) as exc:
+            raise self._port_error(exc, user_key, voucher) from None
+
+    def _port_error(
+        self, exc: BLHttpError | RetryableFailure, user_key: str, voucher: Voucher | None = None
+    ) -> ExportError:
+        details: dict[str, object] = {"user_key": mask_secret(user_key)}
+        if voucher is not None:
+            details["reference"] = voucher.reference
+        error = to_export_error(exc, details)
+        if isinstance(error, MerchantActionRequired):
+            self.facts.forget(user_key)  # the merchant will fix something: look again next time
+        return error
+
+
+def reference_pattern(reference: str) -> re.Pattern[str]:
+    """Matches the reference as a whole token, so ``R-1`` never matches inside ``R-10``."""
+    return re.compile(r"(?<![\w-])" + re.escape(reference) + r"(?![\w-])")
+
+
+def _booked(
+    entry: dict[str, Any], voucher: Voucher, already_existed: bool, document_ids: list[int] | None = None
+) -> BookedVoucher:
+    raw_date = entry.get("journalEntryDate")
+    return BookedVoucher(
+        series=str(entry.get("journalId") or voucher.series),
+        number=int(entry["journalEntryId"]),
+        entry_date=date.fromisoformat(str(raw_date)) if raw_date else voucher.entry_date,
+        reference=voucher.reference,
+        already_existed=already_existed,
+        document_id=document_ids[0] if document_ids else None,
+    )

@@ -1,0 +1,232 @@
+"""One pooled HTTP session to BL: rate limit, bearer token, User-Key, timeouts, bounded retries.
+
+Every request waits for the shared rate limiter, carries ``Authorization`` and ``User-Key``,
+and has a connect and a read timeout. A 401 triggers one token renewal and one resend.
+Transient failures (connection errors, 429, 5xx) are retried with jittered exponential
+backoff, honouring ``Retry-After``, when the caller says the request is safe to repeat;
+otherwise they are raised for the caller to resolve (see the exporter's ambiguous-post rule).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+import structlog
+from requests.adapters import HTTPAdapter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from exporters.base import OperatorError, ReasonCode, mask_secret
+from exporters.bl.auth import TokenProvider
+from exporters.bl.config import BLConfig
+from exporters.bl.errors import BLHttpError, RetryableFailure
+from exporters.bl.ratelimit import TokenBucket
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One logical request, resent as is on retry or after a token renewal."""
+
+    method: str
+    path: str
+    user_key: str = field(repr=False)
+    operation: str
+    params: Mapping[str, str | int] | None = None
+    body_text: str | None = field(default=None, repr=False)
+    files: Mapping[str, tuple[str, bytes, str]] | None = field(default=None, repr=False)
+    final_statuses: frozenset[int] = frozenset()
+
+
+def new_session(config: BLConfig) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=config.pool_size, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers.update({"User-Agent": config.user_agent, "Accept": "application/json"})
+    return session
+
+
+def parse_retry_after(
+    value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - now()).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+class BLTransport:
+    def __init__(
+        self,
+        config: BLConfig,
+        session: requests.Session | None = None,
+        limiter: TokenBucket | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.session = session or new_session(config)
+        self.limiter = limiter or TokenBucket(config.max_requests_per_second, config.rate_limit_burst)
+        self.tokens = TokenProvider(config, self.session, self.limiter, clock)
+        self._sleep = sleep
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        user_key: str,
+        operation: str,
+        params: Mapping[str, str | int] | None = None,
+        body_text: str | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        retry: bool = True,
+        final_statuses: frozenset[int] = frozenset(),
+    ) -> Any:
+        """Send one logical request; return its parsed JSON (numbers as ``Decimal``).
+
+        Raises :class:`BLHttpError` for a final answer, :class:`RetryableFailure` once retries
+        are exhausted (or at once when ``retry`` is False), :class:`OperatorError` for bad
+        credentials. ``final_statuses`` are 5xx codes to treat as answers, not outages.
+        """
+
+        call = _Call(method, path, user_key, operation, params, body_text, files, final_statuses)
+
+        def attempt() -> Any:
+            return self._attempt(call)
+
+        if not retry:
+            return attempt()
+        retrying = Retrying(
+            stop=stop_after_attempt(self.config.max_retries + 1),
+            wait=self.backoff,
+            retry=retry_if_exception_type(RetryableFailure),
+            sleep=self._sleep,
+            reraise=True,
+            before_sleep=lambda state: _log_retry(state, operation, user_key),
+        )
+        return retrying(attempt)
+
+    def backoff(self, state: RetryCallState) -> float:
+        """Jittered exponential backoff, replaced by BL's ``Retry-After`` (capped) when it sent one."""
+        cfg = self.config
+        jittered = wait_random_exponential(multiplier=cfg.backoff_initial_s, max=cfg.backoff_max_s)(state)
+        failure = state.outcome.exception() if state.outcome else None
+        if isinstance(failure, RetryableFailure) and failure.retry_after_s is not None:
+            return min(failure.retry_after_s, cfg.retry_after_cap_s) + min(jittered, cfg.backoff_initial_s)
+        return float(jittered)
+
+    def _attempt(self, call: _Call) -> Any:
+        token = self.tokens.token()
+        response = self._send(call, token)
+        if response.status_code == 401:
+            # Expired or revoked early: renew once and resend once; a second 401 is our credentials.
+            self.tokens.invalidate(token)
+            response = self._send(call, self.tokens.token())
+            if response.status_code == 401:
+                raise OperatorError(
+                    ReasonCode.CLIENT_CREDENTIALS_INVALID,
+                    f"BL refused a fresh token for {call.operation} (HTTP 401)",
+                    {"status": 401, "operation": call.operation},
+                )
+        status = response.status_code
+        if 200 <= status < 300:
+            return _json_or_none(response)
+        if status == 429 or (status >= 500 and status not in call.final_statuses):
+            raise RetryableFailure(
+                f"{call.operation}: HTTP {status}",
+                status=status,
+                retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
+                maybe_committed=status >= 500 and call.method != "GET",
+            )
+        raise BLHttpError(status, _api_error(response, call.user_key), call.operation)
+
+    def _send(self, call: _Call, token: str) -> requests.Response:
+        method, path = call.method, call.path
+        headers = {"Authorization": f"Bearer {token}", "User-Key": call.user_key}
+        data: bytes | None = None
+        if call.body_text is not None:
+            headers["Content-Type"] = "application/json"
+            data = call.body_text.encode("utf-8")
+        self.limiter.acquire()
+        try:
+            return self.session.request(
+                method,
+                self.config.base_url.rstrip("/") + path,
+                params=call.params,
+                data=data,
+                files=call.files,
+                headers=headers,
+                timeout=self.config.timeouts,
+            )
+        except requests.ConnectTimeout:
+            raise RetryableFailure(f"{method} {path}: connect timeout") from None
+        except requests.ReadTimeout:
+            raise RetryableFailure(f"{method} {path}: read timeout", maybe_committed=True) from None
+        except requests.ConnectionError as exc:
+            raise RetryableFailure(
+                f"{method} {path}: connection error ({type(exc).__name__})", maybe_committed=True
+            ) from None
+        except requests.RequestException as exc:
+            raise OperatorError(
+                ReasonCode.INVALID_REQUEST, f"cannot send to BL: {type(exc).__name__}", {"path": path}
+            ) from None
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError:
+        raise RetryableFailure(f"unreadable JSON from BL (HTTP {response.status_code})") from None
+
+
+def _api_error(response: requests.Response, user_key: str) -> dict[str, Any]:
+    """BL's ApiError body, with the merchant's key masked wherever BL echoed it."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    masked = mask_secret(user_key)
+    return {k: v.replace(user_key, masked) if isinstance(v, str) and user_key else v for k, v in body.items()}
+
+
+def _log_retry(state: RetryCallState, operation: str, user_key: str) -> None:
+    failure = state.outcome.exception() if state.outcome else None
+    log.warning(
+        "bl.retry",
+        operation=operation,
+        attempt=state.attempt_number,
+        cause=getattr(failure, "description", type(failure).__name__),
+        wait_s=round(state.upcoming_sleep, 3),
+        user_key=mask_secret(user_key),
+    )
