@@ -1,0 +1,207 @@
+"""Fault knobs and request accounting: what makes the stand-in misbehave, and what it saw.
+
+Rates draw from one seeded random generator, so a run with the same seed and the same request
+order fails the same way. The ``*_next`` counters fail exactly the next N matching requests,
+for tests that must not depend on chance.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+DROP_MODES = ("timeout", "reset")
+
+
+@dataclass(frozen=True)
+class Faults:
+    #: Seconds added to every BL request (not admin), plus up to ``latency_jitter_s`` at random.
+    latency_s: float = 0.0
+    latency_jitter_s: float = 0.0
+    #: Probability that a request is answered with ``error_status`` before it is processed.
+    error_rate: float = 0.0
+    error_status: int = 503
+    #: The next N matching requests are answered with ``error_status`` (not processed).
+    errors_next: int = 0
+    #: Server-side limit: more than this many BL requests in any second → 429. 0 = unlimited.
+    rate_limit_per_s: float = 0.0
+    #: The next N matching requests are answered 429 (a "storm").
+    throttle_next: int = 0
+    #: ``Retry-After`` seconds sent with every 429; None sends no header.
+    retry_after_s: int | None = 1
+    #: The next N ``POST /journal`` are committed and then their response is lost.
+    commit_then_drop: int = 0
+    #: How a lost response looks: "timeout" (held open for ``drop_hold_s``, then reset) or "reset".
+    drop_mode: str = "timeout"
+    drop_hold_s: float = 3.0
+    #: Probability / next-N count of a connection reset before the request is processed.
+    reset_rate: float = 0.0
+    resets_next: int = 0
+    #: Faults apply only to request paths containing one of these substrings (empty = all).
+    paths: tuple[str, ...] = ()
+    #: Faults apply only to these methods (empty = all).
+    methods: tuple[str, ...] = ()
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.drop_mode not in DROP_MODES:
+            raise ValueError(f"drop_mode must be one of {DROP_MODES}")
+        for name in ("error_rate", "reset_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be within 0..1")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Faults:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fault knobs: {sorted(unknown)}")
+        values = dict(data)
+        for name in ("paths", "methods"):
+            if name in values:
+                values[name] = tuple(values[name])
+        return cls(**values)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Decision:
+    """What to do with one request: any of these may be set."""
+
+    delay_s: float = 0.0
+    reset: bool = False
+    status: int | None = None
+    retry_after_s: int | None = None
+    drop_after_commit: bool = False
+
+
+class FaultInjector:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.set(Faults())
+
+    def set(self, faults: Faults) -> None:
+        with self._lock:
+            self.faults = faults
+            self._random = random.Random(faults.seed)
+            self._left = {
+                "errors_next": faults.errors_next,
+                "throttle_next": faults.throttle_next,
+                "commit_then_drop": faults.commit_then_drop,
+                "resets_next": faults.resets_next,
+            }
+            self._window: deque[float] = deque()
+
+    def remaining(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._left)
+
+    def decide(self, method: str, path: str) -> Decision:
+        with self._lock:
+            f = self.faults
+            decision = Decision()
+            if not self._applies(f, method, path):
+                return decision
+            decision.delay_s = f.latency_s + (
+                self._random.uniform(0, f.latency_jitter_s) if f.latency_jitter_s else 0
+            )
+            if self._take("resets_next") or (f.reset_rate and self._random.random() < f.reset_rate):
+                decision.reset = True
+            elif self._take("throttle_next") or self._over_limit(f):
+                decision.status, decision.retry_after_s = 429, f.retry_after_s
+            elif self._take("errors_next") or (f.error_rate and self._random.random() < f.error_rate):
+                decision.status = f.error_status
+            elif method == "POST" and path.endswith("/journal") and self._take("commit_then_drop"):
+                decision.drop_after_commit = True
+            return decision
+
+    @staticmethod
+    def _applies(f: Faults, method: str, path: str) -> bool:
+        if f.methods and method not in f.methods:
+            return False
+        return not f.paths or any(p in path for p in f.paths)
+
+    def _take(self, counter: str) -> bool:
+        if self._left[counter] > 0:
+            self._left[counter] -= 1
+            return True
+        return False
+
+    def _over_limit(self, f: Faults) -> bool:
+        if not f.rate_limit_per_s:
+            return False
+        now = time.monotonic()
+        while self._window and now - self._window[0] >= 1.0:
+            self._window.popleft()
+        if len(self._window) >= f.rate_limit_per_s:
+            return True
+        self._window.append(now)
+        return False
+
+
+@dataclass
+class RecordedRequest:
+    at: float
+    method: str
+    path: str
+    query: str
+    content_type: str
+    body: bytes = field(repr=False)
+    user_key: str | None = field(repr=False)
+    status: int | None = None
+
+
+class RequestLog:
+    """Every BL request the stand-in received (admin calls excluded), for assertions and rates."""
+
+    def __init__(self, max_records: int = 200_000) -> None:
+        self._lock = threading.Lock()
+        self._records: deque[RecordedRequest] = deque(maxlen=max_records)
+
+    def add(self, record: RecordedRequest) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+    def all(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._records)
+
+    def count(self, method: str | None = None, path_contains: str | None = None) -> int:
+        return len(
+            [
+                r
+                for r in self.all()
+                if (method is None or r.method == method)
+                and (path_contains is None or path_contains in r.path)
+            ]
+        )
+
+    def peak_rate(self, window_s: float = 1.0) -> int:
+        """The most requests received within any ``window_s``-second span."""
+        times = sorted(r.at for r in self.all())
+        peak, start = 0, 0
+        for end, t in enumerate(times):
+            while t - times[start] >= window_s:
+                start += 1
+            peak = max(peak, end - start + 1)
+        return peak
+
+    def per_second(self) -> list[int]:
+        """Requests per whole second since the first one, for benchmark plots."""
+        times = sorted(r.at for r in self.all())
+        if not times:
+            return []
+        counts = [0] * (int(times[-1] - times[0]) + 1)
+        for t in times:
+            counts[int(t - times[0])] += 1
+        return counts

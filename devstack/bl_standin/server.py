@@ -1,0 +1,282 @@
+"""The stand-in's HTTP server: a threaded stdlib server with keep-alive, faults and a request log."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from devstack.bl_standin import admin, chart
+from devstack.bl_standin.api import BLApi, query_dict, token_endpoint
+from devstack.bl_standin.faults import FaultInjector, Faults, RecordedRequest, RequestLog
+from devstack.bl_standin.openapi import DOCUMENT, OpenApiDocument
+from devstack.bl_standin.registry import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Registry
+from devstack.bl_standin.state import ApiFailure, Company
+from devstack.bl_standin.wire import Request, Response, json_response
+
+BASE_PATH = "/bla-api/v1/sp"
+TOKEN_PATH = "/auth/oauth/v2/token"  # noqa: S105 - a path, not a password
+DEMO_USER_KEY = "d3m0c0de-0000-4000-8000-00000000demo"
+
+
+@dataclass
+class Drop:
+    """Lose the response: reset the connection, after holding it open ``hold_s`` seconds."""
+
+    hold_s: float
+
+
+class BLStandIn:
+    """A local Björn Lundén API on a loopback port. ``with BLStandIn() as bl: bl.base_url``."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str = DEFAULT_CLIENT_SECRET,
+        token_ttl_s: float = 3600.0,
+        openapi_path: Path | str = DOCUMENT,
+        seed: int = 0,
+    ) -> None:
+        self.registry = Registry(client_id, client_secret, token_ttl_s)
+        self.openapi = OpenApiDocument(openapi_path)
+        self.api = BLApi(self.registry, self.openapi, seed)
+        self.injector = FaultInjector()
+        self.requests = RequestLog()
+        self._address = (host, port)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> BLStandIn:
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = _Server(self._address, self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="bl-standin", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._stopping.set()  # releases handlers holding dropped responses or sleeping latency
+        self._server.shutdown()
+        self._server.close_all_connections()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> BLStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("stand-in not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._address[0]}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.url + BASE_PATH
+
+    @property
+    def token_url(self) -> str:
+        return self.url + TOKEN_PATH
+
+    @property
+    def client_id(self) -> str:
+        return self.registry.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.registry.client_secret
+
+    # -- companies, faults, inspection ------------------------------------------------------
+
+    def register_company(
+        self,
+        user_key: str | None = None,
+        name: str = "Demo Café AB",
+        org_number: str = "5566778899",
+        activated: bool = True,
+        fiscal_years: tuple[int, ...] | list[int] = chart.DEFAULT_FISCAL_YEARS,
+    ) -> Company:
+        return self.registry.register(user_key, name, org_number, activated, tuple(fiscal_years))
+
+    def seed_demo_company(self) -> Company:
+        return self.registry.company(DEMO_USER_KEY) or self.register_company(DEMO_USER_KEY, "Demo Café AB")
+
+    def company(self, user_key: str) -> Company:
+        company = self.registry.company(user_key)
+        if company is None:
+            raise KeyError("no company with that user key")
+        return company
+
+    def vouchers(self, user_key: str) -> list[dict[str, Any]]:
+        """Every voucher booked for the company, in booking order, as BL's ``JournalEntry`` JSON."""
+        company = self.company(user_key)
+        with company.lock:
+            return [company.entry_json(e) for e in company.entries]
+
+    @property
+    def faults(self) -> Faults:
+        return self.injector.faults
+
+    def set_faults(self, faults: Faults | None = None, **knobs: Any) -> Faults:
+        """Replace the faults: ``set_faults(throttle_next=5, retry_after_s=0)``. Counters restart."""
+        new = replace(faults or Faults(), **knobs)
+        self.injector.set(new)
+        return new
+
+    def reset_faults(self) -> None:
+        self.injector.set(Faults())
+
+    def expire_tokens(self) -> int:
+        return self.registry.expire_tokens()
+
+    @property
+    def token_ttl_s(self) -> float:
+        return self.registry.token_ttl_s
+
+    @token_ttl_s.setter
+    def token_ttl_s(self, value: float) -> None:
+        self.registry.token_ttl_s = value
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "requests": len(self.requests.all()),
+            "peak_1s": self.requests.peak_rate(1.0),
+            "per_second": self.requests.per_second(),
+            "tokens_issued": self.registry.tokens_issued,
+            "faults_remaining": self.injector.remaining(),
+        }
+
+    # -- one request --------------------------------------------------------------------
+
+    def serve(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Response | Drop:
+        request = Request(method, path, query_dict(query), headers, body)
+        if path.startswith("/_admin"):
+            return admin.handle(self, request)
+        record = RecordedRequest(
+            0.0, method, path, query, request.content_type, body, headers.get("user-key")
+        )
+        record.at = _now()
+        self.requests.add(record)
+        decision = self.injector.decide(method, path)
+        if decision.delay_s:
+            self._stopping.wait(decision.delay_s)
+        if decision.reset:
+            return Drop(0.0)
+        if decision.status == 429:
+            extra = {} if decision.retry_after_s is None else {"Retry-After": str(decision.retry_after_s)}
+            response = json_response(429, ApiFailure(429, None, "Too many requests").body(), extra)
+        elif decision.status:
+            response = json_response(
+                decision.status,
+                ApiFailure(
+                    decision.status, "INTERNAL_SERVER_ERROR", "Service temporarily unavailable"
+                ).body(),
+            )
+        elif path == TOKEN_PATH:
+            response = token_endpoint(self.registry, request)
+        elif path.startswith(BASE_PATH + "/"):
+            response = self.api.handle(replace(request, path=path[len(BASE_PATH) :]))
+        else:
+            response = json_response(404, {"error": f"nothing at {path}"})
+        record.status = response.status
+        if decision.drop_after_commit and response.status == 200:
+            return Drop(self.faults.drop_hold_s if self.faults.drop_mode == "timeout" else 0.0)
+        return response
+
+    def hold(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, address: tuple[str, int], standin: BLStandIn) -> None:
+        self.standin = standin
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_all_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 30  # idle keep-alive connections are closed after this
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def do_GET(self) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        outcome = self.server.standin.serve(self.command, split.path, split.query, headers, body)
+        if isinstance(outcome, Drop):
+            if outcome.hold_s:
+                self.server.standin.hold(outcome.hold_s)
+            # SO_LINGER 0: closing sends a TCP RST, as a dying load balancer would.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        self.send_response(outcome.status)
+        self.send_header("Content-Type", outcome.content_type)
+        self.send_header("Content-Length", str(len(outcome.body)))
+        for name, value in outcome.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(outcome.body)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET

@@ -1,0 +1,332 @@
+"""One BL company's books as the stand-in keeps them, with BL's rules for booking a voucher."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from devstack.bl_standin import chart
+
+_STATUS_TEXT = {
+    400: "400 BAD_REQUEST",
+    401: "401 UNAUTHORIZED",
+    403: "403 FORBIDDEN",
+    404: "404 NOT_FOUND",
+    409: "409 CONFLICT",
+    415: "415 UNSUPPORTED_MEDIA_TYPE",
+    429: "429 TOO_MANY_REQUESTS",
+    500: "500 INTERNAL_SERVER_ERROR",
+    502: "502 BAD_GATEWAY",
+    503: "503 SERVICE_UNAVAILABLE",
+    504: "504 GATEWAY_TIMEOUT",
+}
+
+
+class ApiFailure(Exception):
+    """An answer in BL's ``ApiError`` shape."""
+
+    def __init__(
+        self,
+        status: int,
+        exception_id: str | None,
+        message: str,
+        sub_errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.exception_id = exception_id
+        self.message = message
+        self.sub_errors = sub_errors or []
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "status": _STATUS_TEXT.get(self.status, "500 INTERNAL_SERVER_ERROR"),
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "message": self.message,
+            "debugMessage": self.message,
+            "subErrors": self.sub_errors,
+        }
+        if self.exception_id:
+            body["exceptionId"] = self.exception_id
+        return body
+
+
+def bad(exception_id: str, message: str) -> ApiFailure:
+    return ApiFailure(400, exception_id, message)
+
+
+@dataclass
+class FinancialYear:
+    id: str
+    from_date: date
+    to_date: date
+    open: bool = True
+    first_open_period: str = ""
+
+    def covers(self, day: date) -> bool:
+        return self.from_date <= day <= self.to_date
+
+    def to_json(self, entity_id: int, latest: date | None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "entityId": entity_id,
+            "id": self.id,
+            "fromDate": self.from_date.isoformat(),
+            "toDate": self.to_date.isoformat(),
+            "firstOpenPeriod": self.first_open_period,
+            "open": self.open,
+            "openingBalanceClosed": False,
+            "closingActive": not self.open,
+            "blockFollowingOpeningBalance": False,
+        }
+        if latest:
+            out["latestVoucherDate"] = latest.isoformat()
+        return out
+
+    @classmethod
+    def calendar(cls, year: int) -> FinancialYear:
+        return cls(f"{year}01", date(year, 1, 1), date(year, 12, 31), True, f"{year}01")
+
+
+@dataclass
+class Entry:
+    journal_id: str
+    number: int
+    entry_date: date
+    text: str
+    financial_year_id: str
+    rows: list[dict[str, Any]]
+    document_ids: list[int]
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def period_of(day: date) -> str:
+    return f"{day.year:04d}{day.month:02d}"
+
+
+class Company:
+    """State per User-Key. All access goes through ``lock``; the server is multi-threaded."""
+
+    def __init__(
+        self,
+        user_key: str,
+        *,
+        entity_id: int,
+        name: str,
+        org_number: str,
+        activated: bool = True,
+        fiscal_years: tuple[int, ...] = chart.DEFAULT_FISCAL_YEARS,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.user_key = user_key
+        self.entity_id = entity_id
+        self.name = name
+        self.org_number = org_number
+        self.activated = activated
+        self.accounts = {k: {"name": v, "closed": False} for k, v in chart.BAS_ACCOUNTS.items()}
+        self.cost_centres = {k: {"name": v, "closed": False} for k, v in chart.COST_CENTRES.items()}
+        self.series = dict(chart.SERIES)
+        self.financial_years = [FinancialYear.calendar(y) for y in fiscal_years]
+        self.entries: list[Entry] = []
+        self.documents: dict[int, dict[str, Any]] = {}
+
+    # -- knobs for tests ----------------------------------------------------------------
+
+    def financial_year_for(self, day: date) -> FinancialYear | None:
+        with self.lock:
+            return next((fy for fy in self.financial_years if fy.covers(day)), None)
+
+    def close_financial_year(self, day_or_id: date | str) -> None:
+        self._year(day_or_id).open = False
+
+    def open_financial_year(self, day_or_id: date | str) -> None:
+        self._year(day_or_id).open = True
+
+    def remove_financial_year(self, day_or_id: date | str) -> None:
+        fy = self._year(day_or_id)
+        with self.lock:
+            self.financial_years.remove(fy)
+
+    def lock_through(self, day: date) -> None:
+        """Lock every period up to and including ``day``'s month (BL's ``firstOpenPeriod`` moves on)."""
+        fy = self._year(day)
+        nxt = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+        fy.first_open_period = period_of(nxt)
+
+    def close_account(self, account: str) -> None:
+        self.accounts[account]["closed"] = True
+
+    def remove_account(self, account: str) -> None:
+        self.accounts.pop(account, None)
+
+    def add_account(self, account: str, name: str) -> None:
+        self.accounts[account] = {"name": name, "closed": False}
+
+    def remove_series(self, series: str) -> None:
+        self.series.pop(series, None)
+
+    def add_series(self, series: str, name: str) -> None:
+        self.series[series] = name
+
+    def remove_cost_centre(self, centre: str) -> None:
+        self.cost_centres.pop(centre, None)
+
+    def add_cost_centre(self, centre: str, name: str) -> None:
+        self.cost_centres[centre] = {"name": name, "closed": False}
+
+    def _year(self, day_or_id: date | str) -> FinancialYear:
+        with self.lock:
+            for fy in self.financial_years:
+                if (isinstance(day_or_id, date) and fy.covers(day_or_id)) or fy.id == day_or_id:
+                    return fy
+        raise KeyError(f"no financial year {day_or_id}")
+
+    # -- BL's booking rules -------------------------------------------------------------
+
+    def book(self, body: dict[str, Any]) -> Entry:
+        with self.lock:
+            journal_id = body.get("journalId")
+            if not journal_id:
+                raise bad("JOURNAL_ID_NOT_SPECIFIED", "journalId is required")
+            if len(journal_id) > 1:
+                raise bad("JOURNAL_ID_MAX_1_CHARACTER", "journalId is at most one character")
+            if journal_id not in self.series:
+                raise bad("JOURNAL_SERIES_NOT_FOUND", f"Journal series {journal_id} not found")
+            day = _date(body.get("journalEntryDate"), "journalEntryDate")
+            fy = self.financial_year_for(day)
+            if fy is None or body.get("financialYearId") not in (None, fy.id):
+                raise bad("DATE_OUTSIDE_FINANCIAL_YEAR", f"Date {day} is outside the financial year")
+            if not fy.open:
+                raise bad("FINANCIAL_YEAR_IS_CLOSED", f"Financial year {fy.id} is closed")
+            if period_of(day) < fy.first_open_period:
+                raise bad(
+                    "JOURNAL_ENTRY_DATE_NOT_ALLOWED_IN_LOCKED_PERIOD", f"Period {period_of(day)} is locked"
+                )
+            rows = self._rows(body.get("ledgerEntries") or [])
+            total = sum((r["amount"] for r in rows), Decimal(0))
+            if total != 0:
+                raise bad("JOURNAL_ENTRY_NOT_IN_BALANCE", f"Journal entry not in balance: difference {total}")
+            document_ids = [int(d) for d in body.get("documentIds") or []]
+            missing_docs = [d for d in document_ids if d not in self.documents]
+            if missing_docs:
+                raise bad("DOCUMENT_NOT_FOUND", f"Documents not found: {missing_docs}")
+            number = 1 + max(
+                (
+                    e.number
+                    for e in self.entries
+                    if e.journal_id == journal_id and e.financial_year_id == fy.id
+                ),
+                default=0,
+            )
+            entry = Entry(
+                journal_id, number, day, str(body.get("journalEntryText") or ""), fy.id, rows, document_ids
+            )
+            self.entries.append(entry)
+            return entry
+
+    def _rows(self, ledger: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not ledger:
+            raise bad("JOURNAL_ENTRY_NOT_CREATED_VALID_ROWS_MISSING", "No ledger entries")
+        rows = []
+        for line, item in enumerate(ledger, start=1):
+            account = str(item.get("accountId") or "")
+            if account not in self.accounts:
+                raise bad("ACCOUNT_NOT_FOUND", f"Account {account} not found")
+            if self.accounts[account]["closed"]:
+                raise bad("ACCOUNT_IS_BLOCKED", f"Account {account} is blocked")
+            amount = _amount(item.get("amount"))
+            centre = item.get("costCenterId")
+            if centre and (centre not in self.cost_centres or self.cost_centres[centre]["closed"]):
+                raise bad("COSTCENTER_NOT_FOUND", f"Cost center {centre} not found")
+            rows.append(
+                {
+                    "line": line,
+                    "accountId": account,
+                    "amount": amount,
+                    "costCenterId": centre,
+                    "text": item.get("text"),
+                }
+            )
+        return rows
+
+    def entry_json(self, entry: Entry) -> dict[str, Any]:
+        last = max(
+            (
+                e.number
+                for e in self.entries
+                if e.journal_id == entry.journal_id and e.financial_year_id == entry.financial_year_id
+            ),
+            default=0,
+        )
+        ledger = []
+        for row in entry.rows:
+            out = {
+                "entityId": self.entity_id,
+                "line": row["line"],
+                "accountId": row["accountId"],
+                "accountName": self.accounts.get(row["accountId"], {}).get("name", ""),
+                "amount": row["amount"],
+                "date": entry.entry_date.isoformat(),
+            }
+            for key in ("costCenterId", "text"):
+                if row[key]:
+                    out[key] = row[key]
+            ledger.append(out)
+        return {
+            "entityId": self.entity_id,
+            "journalId": entry.journal_id,
+            "journalName": self.series.get(entry.journal_id, ""),
+            "journalEntryId": entry.number,
+            "journalEntryDate": entry.entry_date.isoformat(),
+            "entryInfoDate": entry.created.date().isoformat(),
+            "entryInfoBy": "API",
+            "financialYearId": entry.financial_year_id,
+            "journalEntryText": entry.text,
+            "documentIds": entry.document_ids,
+            "ledgerEntries": ledger,
+            "isEditable": False,
+            "isRemovable": entry.number == last,
+            "isOpen": False,
+            "origin": "API",
+            "period": period_of(entry.entry_date),
+        }
+
+    def add_document(self, name: str, content: bytes, content_type: str) -> dict[str, Any]:
+        with self.lock:
+            doc_id = 1000 + len(self.documents) + 1
+            self.documents[doc_id] = {
+                "id": doc_id,
+                "name": name,
+                "contentType": content_type,
+                "size": len(content),
+                "created": datetime.now(UTC).isoformat(),
+            }
+            return {
+                "id": doc_id,
+                "name": name,
+                "type": "ATTACHMENT",
+                "contentType": content_type,
+                "fileExt": name.rsplit(".", 1)[-1] if "." in name else "",
+                "owningType": "JOURNAL_ENTRY",
+            }
+
+
+def _date(value: object, name: str) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise bad("DATE_FORMAT_ERROR", f"{name} must be YYYY-MM-DD, got {value!r}") from None
+
+
+def _amount(value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise bad("AMOUNT_NOT_SPECIFIED", "amount must be a number")
+    try:
+        amount = Decimal(value)
+        if amount != amount.quantize(Decimal("0.01")):
+            raise bad("VALUE_INVALID", f"amount {amount} has more than two decimals")
+    except InvalidOperation:
+        raise bad("VALUE_INVALID", f"amount {value} is not a number") from None
+    return amount
