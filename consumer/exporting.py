@@ -1,0 +1,339 @@
+"""Export workers: turn queued jobs into booked vouchers, exactly once in effect.
+
+For each export the order of durable steps is what makes retries safe:
+
+1. claim the store-day's unexported sales under a new export id (committed before BL hears of it);
+2. build the voucher through the current account plan (pure, :mod:`mapping`);
+3. ask the exporter to book it — it first looks the export's reference up in BL, so an export
+   that crashed after posting is found, not posted again;
+4. record the result and its outcome event in one transaction (outbox).
+
+A job is a row locked for as long as it runs (``FOR UPDATE SKIP LOCKED``); a crash rolls the lock
+back and another worker takes the job over. Only a store's oldest job is claimable, so a store's
+exports stay in order while stores run in parallel.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from psycopg_pool import ConnectionPool
+
+from consumer.events import EventWriter
+from consumer.outcomes import Detail, Outcome
+from dayclose.db import exports as db
+from dayclose.db.sales import MANUAL
+from dayclose.db.integrations import Integration, get_integration, get_plan
+from dayclose.keys import KeyVault
+from exporters.base import (
+    Exporter,
+    ExporterBug,
+    MerchantActionRequired,
+    OperatorError,
+    TransientExportError,
+)
+from mapping.aggregate import build_voucher
+from mapping.errors import MappingError, NothingToBookError, UnmappedItemsError
+from mapping.plan import AccountPlan
+from mapping.reconcile import differences, totals_of
+from mapping.sales import CashMovement, GiftCardExpiry, Receipt, SalesBatch
+from mapping.voucher import Voucher
+
+log = structlog.get_logger("dayclose.export")
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+class Result(enum.Enum):
+    BOOKED = "booked"
+    FAILED = "failed"  # definitive for now: kept, retried on the next trigger or settings change
+    TRANSIENT = "transient"  # BL or our config: retry this store later, never skip
+
+
+@dataclass(frozen=True)
+class ExportPolicy:
+    #: How long a day close waits for late events before reporting RECONCILIATION_MISMATCH.
+    reconcile_wait: timedelta = timedelta(minutes=10)
+    reconcile_retry: timedelta = timedelta(seconds=5)
+    transient_backoff_initial: timedelta = timedelta(seconds=5)
+    transient_backoff_max: timedelta = timedelta(minutes=15)
+
+
+class ExportWorker:
+    def __init__(
+        self,
+        pool: ConnectionPool[Any],
+        exporter: Exporter,
+        vault: KeyVault,
+        events: EventWriter,
+        policy: ExportPolicy = ExportPolicy(),
+        today: Callable[[], date] = lambda: datetime.now(STOCKHOLM).date(),
+    ) -> None:
+        self.pool = pool
+        self.exporter = exporter
+        self.vault = vault
+        self.events = events
+        self.policy = policy
+        self.today = today
+
+    # --- job level -------------------------------------------------------------------------------
+
+    def run_once(self) -> bool:
+        """Claim and run one due job. Returns False when no job was due."""
+        with self.pool.connection() as jconn, jconn.transaction():
+            job = db.claim_next_job(jconn)
+            if job is None:
+                return False
+            db.lock_store(jconn, job.organization_id, job.store_id)
+            bound = log.bind(organization_id=job.organization_id, store_id=job.store_id, job_id=job.id,
+                             trigger=job.trigger, business_date=str(job.business_date))
+            started = time.monotonic()
+            delay = self._run_job(job)
+            if delay is None:
+                db.finish_job(jconn, job)
+            else:
+                db.reschedule_job(jconn, job, delay)
+            bound.info("job.done", rescheduled_in_s=delay.total_seconds() if delay else None,
+                       took_ms=round((time.monotonic() - started) * 1000, 1))
+        return True
+
+    def _run_job(self, job: db.Job) -> timedelta | None:
+        """Returns None when the job is done, or the delay after which to run it again."""
+        with self.pool.connection() as conn:
+            integration = get_integration(conn, job.organization_id, self.vault)
+            plan = get_plan(conn, job.organization_id)
+        if integration is None or not integration.is_active:
+            log.info("job.skipped_inactive", organization_id=job.organization_id, store_id=job.store_id)
+            return None
+        assert integration.start_date is not None
+        for export in self._open_exports(job):
+            if self._attempt(export, integration, plan) is Result.TRANSIENT:
+                return self._backoff(job)
+        day = job.business_date
+        if job.trigger == MANUAL or day is None:
+            days = self._unexported_days(job, integration.start_date) if job.trigger == MANUAL else []
+            for d in days:
+                export = self._create(job, d, None)
+                if export and self._attempt(export, integration, plan) is Result.TRANSIENT:
+                    return self._backoff(job)
+            return None
+        if day < integration.start_date:
+            log.info("job.before_start_date", business_date=str(day), start_date=str(integration.start_date))
+            return None
+        return self._export_day(job, day, integration, plan)
+
+    def _export_day(
+        self, job: db.Job, day: date, integration: Integration, plan: AccountPlan | None
+    ) -> timedelta | None:
+        with self.pool.connection() as conn:
+            close = db.get_day_close(conn, job.organization_id, job.store_id, day)
+            receipts = [r for r in db.day_receipt_items(conn, job.organization_id, job.store_id, day)
+                        if isinstance(r, Receipt)]
+        if close is not None and close.status != "exported":
+            diffs = differences(close.control, totals_of(receipts))
+            if diffs:
+                if job.age_seconds < self.policy.reconcile_wait.total_seconds():
+                    return self.policy.reconcile_retry
+                if close.status != "mismatch":
+                    self._report_mismatch(job, close, diffs)
+                return None
+        export = self._create(job, day, close if close is not None and close.status != "exported" else None)
+        if export and self._attempt(export, integration, plan) is Result.TRANSIENT:
+            return self._backoff(job)
+        return None
+
+    def _report_mismatch(self, job: db.Job, close: db.StoredDayClose, diffs: Any) -> None:
+        with self.pool.connection() as conn, conn.transaction():
+            db.set_day_close_status(conn, close, job.organization_id, "mismatch")
+            self.events.outcome(conn, Outcome(
+                organization_id=job.organization_id, trigger=job.trigger, status="FAILED",
+                store_id=job.store_id, business_date=close.day_close.business_date,
+                reason_code="RECONCILIATION_MISMATCH",
+                details=[Detail("control_total", d.what, d.describe()) for d in diffs],
+            ))
+        log.warning("export.reconciliation_mismatch", organization_id=job.organization_id,
+                    store_id=job.store_id, differences=[d.describe() for d in diffs])
+
+    def _backoff(self, job: db.Job) -> timedelta:
+        delay = self.policy.transient_backoff_initial * (2 ** min(job.attempts, 10))
+        return min(delay, self.policy.transient_backoff_max)
+
+    def _open_exports(self, job: db.Job) -> list[db.Export]:
+        with self.pool.connection() as conn:
+            return db.open_exports(conn, job.organization_id, job.store_id)
+
+    def _unexported_days(self, job: db.Job, start: date) -> list[date]:
+        with self.pool.connection() as conn:
+            return db.unexported_dates(conn, job.organization_id, job.store_id, start, self.today())
+
+    def _create(self, job: db.Job, day: date, close: db.StoredDayClose | None) -> db.Export | None:
+        with self.pool.connection() as conn, conn.transaction():
+            z = close.day_close.z_report_number if close else None
+            export = db.create_export(conn, job.organization_id, job.store_id, day, job.trigger, z,
+                                      include_day_close=close is not None)
+            if close is not None:
+                db.set_day_close_status(conn, close, job.organization_id, "exported")
+            return export
+
+    # --- export level ----------------------------------------------------------------------------
+
+    def _attempt(self, export: db.Export, integration: Integration, plan: AccountPlan | None) -> Result:
+        bound = log.bind(organization_id=export.organization_id, store_id=export.store_id,
+                         business_date=str(export.business_date), export_id=str(export.export_id),
+                         reference=export.reference, attempt=export.attempts + 1)
+        trigger = "RETRY" if export.attempts > 0 else export.trigger
+        try:
+            voucher, receipt_count = self._voucher(export, plan)
+        except NothingToBookError:
+            with self.pool.connection() as conn, conn.transaction():
+                db.release_empty_export(conn, export)
+            bound.info("export.nothing_to_book")
+            return Result.BOOKED
+        except MappingError as exc:
+            details = _mapping_details(exc)
+            self._fail(export, trigger, "failed", exc.reason, details)
+            bound.warning("export.failed", reason_code=exc.reason, error=str(exc))
+            return Result.FAILED
+        assert integration.user_key is not None
+        started = time.monotonic()
+        try:
+            booked = self.exporter.export(voucher, integration.user_key.reveal())
+        except MerchantActionRequired as exc:
+            self._fail(export, trigger, "failed", str(exc.reason_code), _export_details(exc))
+            bound.warning("export.failed", reason_code=str(exc.reason_code), error=exc.message)
+            return Result.FAILED
+        except ExporterBug as exc:
+            self._fail(export, trigger, "failed", str(exc.reason_code), _export_details(exc))
+            bound.error("export.rejected_as_our_bug", reason_code=str(exc.reason_code), error=exc.message)
+            return Result.FAILED
+        except (TransientExportError, OperatorError) as exc:
+            # The voucher may or may not be in BL: stay 'posting'; the next attempt looks it up first.
+            first = export.attempts == 0 or export.reason_code != str(exc.reason_code)
+            self._fail(export, trigger, "posting", str(exc.reason_code), _export_details(exc), emit=first)
+            level = bound.error if isinstance(exc, OperatorError) else bound.warning
+            level("export.transient_failure", reason_code=str(exc.reason_code), error=exc.message)
+            return Result.TRANSIENT
+        record = {
+            "series": booked.series, "number": booked.number, "entry_date": booked.entry_date,
+            "total_debit_ore": voucher.total_debit_ore, "receipt_count": receipt_count,
+            "already_existed": booked.already_existed,
+        }
+        with self.pool.connection() as conn, conn.transaction():
+            db.mark_booked(conn, export, series=booked.series, number=booked.number,
+                           voucher=_voucher_json(voucher), total_debit_ore=voucher.total_debit_ore)
+            self.events.outcome(conn, Outcome(
+                organization_id=export.organization_id, trigger=trigger, status="SUCCEEDED",
+                store_id=export.store_id, business_date=export.business_date,
+                export_id=str(export.export_id), voucher=record,
+            ))
+        bound.info("export.booked", series=booked.series, number=booked.number,
+                   already_existed=booked.already_existed, total_debit_ore=voucher.total_debit_ore,
+                   bl_ms=round((time.monotonic() - started) * 1000, 1))
+        return Result.BOOKED
+
+    def _voucher(self, export: db.Export, plan: AccountPlan | None) -> tuple[Voucher, int]:
+        with self.pool.connection() as conn:
+            items = db.export_items(conn, export)
+            close = db.export_day_close(conn, export)
+            name = close.store_name if close else db.store_name(conn, export.organization_id, export.store_id)
+        receipts = tuple(i for i in items if isinstance(i, Receipt))
+        batch = SalesBatch(
+            store_id=export.store_id,
+            business_date=export.business_date,
+            receipts=receipts,
+            cash_movements=tuple(i for i in items if isinstance(i, CashMovement)),
+            gift_card_expiries=tuple(i for i in items if isinstance(i, GiftCardExpiry)),
+            day_close=close.day_close if close else None,
+        )
+        if plan is None:
+            plan = AccountPlan(organization_id=export.organization_id, series="A")
+        return build_voucher(batch, plan, store_name=name, reference=export.reference), len(receipts)
+
+    def _fail(self, export: db.Export, trigger: str, status: str, reason_code: str, details: list[Detail],
+              *, emit: bool = True) -> None:
+        with self.pool.connection() as conn, conn.transaction():
+            db.mark_failed(conn, export, status=status, reason_code=reason_code,
+                           details=[d.__dict__ for d in details])
+            if emit:
+                self.events.outcome(conn, Outcome(
+                    organization_id=export.organization_id, trigger=trigger, status="FAILED",
+                    store_id=export.store_id, business_date=export.business_date,
+                    export_id=str(export.export_id), reason_code=reason_code, details=details,
+                ))
+
+
+def _mapping_details(exc: MappingError) -> list[Detail]:
+    if isinstance(exc, UnmappedItemsError):
+        return [Detail(item.kind, item.code) for item in exc.missing]
+    problems = getattr(exc, "problems", None)
+    if problems:
+        return [Detail("plan", p.field, p.message) if hasattr(p, "field") else Detail("data", "", str(p))
+                for p in problems]
+    receipts = getattr(exc, "receipts", None)
+    if receipts:
+        return [Detail("receipt", r.receipt_id, f"residual {r.residual_ore} öre") for r in receipts]
+    return [Detail("error", exc.reason, str(exc))]
+
+
+def _export_details(exc: Any) -> list[Detail]:
+    return [Detail(str(k), str(v)) for k, v in sorted(exc.details.items())] if exc.details else []
+
+
+def _voucher_json(voucher: Voucher) -> dict[str, Any]:
+    return {
+        "series": voucher.series,
+        "entry_date": voucher.entry_date.isoformat(),
+        "text": voucher.text,
+        "reference": voucher.reference,
+        "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
+    }
+
+
+class WorkerPool:
+    """N worker threads running jobs; woken when new jobs are queued, else polling once a second."""
+
+    def __init__(self, worker: ExportWorker, threads: int) -> None:
+        self.worker = worker
+        self.threads = threads
+        self._wake = threading.Condition()
+        self._stop = threading.Event()
+        self._running: list[threading.Thread] = []
+        self.last_beat = time.monotonic()
+
+    def wake(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def start(self) -> None:
+        for i in range(self.threads):
+            t = threading.Thread(target=self._loop, name=f"export-worker-{i}", daemon=True)
+            t.start()
+            self._running.append(t)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self.wake()
+        deadline = time.monotonic() + timeout
+        for t in self._running:
+            t.join(max(0.0, deadline - time.monotonic()))
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.last_beat = time.monotonic()
+            try:
+                did_work = self.worker.run_once()
+            except Exception:  # noqa: BLE001 - a worker must survive a lost DB connection and try again
+                log.exception("worker.error")
+                self._stop.wait(1.0)
+                continue
+            if not did_work:
+                with self._wake:
+                    self._wake.wait(timeout=0.5)
+

@@ -1,0 +1,216 @@
+"""The Kafka loop: at-least-once consumption with offsets stored only after the database commit.
+
+Each batch from ``consume()`` is decoded, then written in ONE transaction: new sales (idempotent),
+day closes and commands as export jobs, and for poison messages a dead-letter record plus a failure
+event in the outbox. Only after that commit are the batch's offsets stored (auto-commit then sends
+them). A crash before the commit redelivers the batch, and the idempotent writes make that harmless.
+
+BL is never called from here — export workers do that from the job queue — so a slow BL cannot
+push this loop past ``max.poll.interval.ms``. While PostgreSQL is unreachable the loop pauses its
+partitions and keeps polling (staying in the group) until the batch is written: it never skips.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import psycopg
+import structlog
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from psycopg_pool import ConnectionPool
+
+import schemas
+from consumer import messages
+from consumer.codec import AvroCodec, DecodeError, SchemaRegistry
+from consumer.events import EventWriter
+from consumer.outcomes import Detail, Outcome, dead_letter_record
+from dayclose.db.sales import ingest_command, ingest_sales
+
+log = structlog.get_logger("dayclose.consumer")
+
+
+class MessageLike(Protocol):
+    """What the loop needs of ``confluent_kafka.Message`` (which Python code cannot construct)."""
+
+    def error(self) -> KafkaError | None: ...
+    def topic(self) -> str | None: ...
+    def partition(self) -> int | None: ...
+    def offset(self) -> int | None: ...
+    def key(self) -> bytes | None: ...
+    def value(self) -> bytes | None: ...
+
+
+class ConsumerLike(Protocol):
+    def subscribe(self, topics: list[str], **kwargs: Any) -> None: ...
+    def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Any]: ...
+    def store_offsets(self, message: Any = None, offsets: list[TopicPartition] | None = None) -> None: ...
+    def assignment(self) -> list[TopicPartition]: ...
+    def pause(self, partitions: list[TopicPartition]) -> None: ...
+    def resume(self, partitions: list[TopicPartition]) -> None: ...
+    def poll(self, timeout: float = -1) -> Any: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class BatchResult:
+    new_events: int = 0
+    duplicates: int = 0
+    jobs: int = 0
+    dead_letters: int = 0
+    commands: int = 0
+
+
+@dataclass
+class _Poison:
+    msg: MessageLike
+    code: str
+    message: str
+    organization_id: str | None
+
+
+@dataclass
+class _Decoded:
+    sales: list[messages.SalesEnvelope] = field(default_factory=list)
+    commands: list[messages.Command] = field(default_factory=list)
+    poison: list[_Poison] = field(default_factory=list)
+
+
+class SalesLoop:
+    def __init__(
+        self,
+        consumer: ConsumerLike,
+        pool: ConnectionPool[Any],
+        events: EventWriter,
+        sales_topic: str,
+        commands_topic: str,
+        registry: SchemaRegistry | None = None,
+        batch_size: int = 500,
+        on_batch: Callable[[BatchResult], None] = lambda _r: None,
+    ) -> None:
+        self.consumer = consumer
+        self.pool = pool
+        self.events = events
+        self.sales_topic = sales_topic
+        self.commands_topic = commands_topic
+        self.sales_codec = AvroCodec(schemas.SALES_EVENT, sales_topic, registry)
+        self.command_codec = AvroCodec(schemas.COMMAND, commands_topic, registry)
+        self.batch_size = batch_size
+        self.on_batch = on_batch
+        self.last_beat = time.monotonic()
+
+    def run(self, stop: threading.Event) -> None:
+        self.consumer.subscribe([self.sales_topic, self.commands_topic])
+        try:
+            while not stop.is_set():
+                self.last_beat = time.monotonic()
+                batch = self.consumer.consume(num_messages=self.batch_size, timeout=0.5)
+                if batch:
+                    self.handle(batch, stop)
+        finally:
+            self.consumer.close()  # commits stored offsets and leaves the group cleanly
+
+    def handle(self, batch: Sequence[MessageLike], stop: threading.Event | None = None) -> BatchResult | None:
+        started = time.monotonic()
+        usable = [m for m in batch if not self._is_error(m)]
+        decoded = self.decode(usable)
+        result = self._write_until_done(decoded, stop)
+        if result is None:
+            return None  # stopping while the database was down: nothing stored, all will be redelivered
+        self._store_offsets(usable)
+        log.info("batch.ingested", messages=len(usable), new=result.new_events, duplicates=result.duplicates,
+                 jobs=result.jobs, commands=result.commands, dead_letters=result.dead_letters,
+                 took_ms=round((time.monotonic() - started) * 1000, 1))
+        self.on_batch(result)
+        return result
+
+    def _is_error(self, msg: MessageLike) -> bool:
+        err = msg.error()
+        if err is None:
+            return False
+        if err.code() != KafkaError._PARTITION_EOF:
+            log.warning("kafka.message_error", error=str(err))
+        return True
+
+    def decode(self, batch: Sequence[MessageLike]) -> _Decoded:
+        out = _Decoded()
+        for msg in batch:
+            key = msg.key()
+            org_hint = key.decode(errors="replace").split("/", 1)[0] if key else None
+            try:
+                if msg.topic() == self.commands_topic:
+                    out.commands.append(messages.command(self.command_codec.decode(msg.value())))
+                else:
+                    out.sales.append(messages.sales_envelope(self.sales_codec.decode(msg.value())))
+            except DecodeError as exc:
+                out.poison.append(_Poison(msg, exc.code, str(exc), org_hint))
+            except (messages.InvalidEventError, ValueError, KeyError, TypeError) as exc:
+                out.poison.append(_Poison(msg, "INVALID_EVENT", f"{type(exc).__name__}: {exc}", org_hint))
+        return out
+
+    def _write_until_done(self, decoded: _Decoded, stop: threading.Event | None) -> BatchResult | None:
+        delay = 0.5
+        paused: list[TopicPartition] = []
+        try:
+            while True:
+                try:
+                    return self._write(decoded)
+                except psycopg.OperationalError as exc:
+                    log.warning("batch.db_unavailable", error=str(exc).splitlines()[0] if str(exc) else "",
+                                retry_in_s=delay)
+                    if not paused:
+                        paused = list(self.consumer.assignment())
+                        self.consumer.pause(paused)
+                    # Polling paused partitions returns nothing but keeps us in the group.
+                    deadline = time.monotonic() + delay
+                    while time.monotonic() < deadline:
+                        self.consumer.poll(min(0.2, max(0.0, deadline - time.monotonic())))
+                        if stop is not None and stop.is_set():
+                            return None
+                    delay = min(delay * 2, 30.0)
+        finally:
+            if paused:
+                self.consumer.resume(paused)
+
+    def _write(self, decoded: _Decoded) -> BatchResult:
+        result = BatchResult()
+        with self.pool.connection() as conn, conn.transaction():
+            result.new_events = ingest_sales(conn, decoded.sales)
+            result.duplicates = len(decoded.sales) - result.new_events
+            for cmd in decoded.commands:
+                result.jobs += ingest_command(conn, cmd)
+            result.commands = len(decoded.commands)
+            for p in decoded.poison:
+                self._dead_letter(conn, p)
+            result.dead_letters = len(decoded.poison)
+        return result
+
+    def _dead_letter(self, conn: psycopg.Connection[Any], p: _Poison) -> None:
+        topic, partition, offset = p.msg.topic() or "", p.msg.partition() or 0, p.msg.offset() or 0
+        self.events.dead_letter(conn, dead_letter_record(
+            topic=topic, partition=partition, offset=offset, key=p.msg.key(), value=p.msg.value(),
+            error_code=p.code, error_message=p.message,
+        ))
+        reason = "INVALID_EVENT" if p.code == "INVALID_EVENT" else "POISON_MESSAGE"
+        self.events.outcome(conn, Outcome(
+            organization_id=p.organization_id, trigger="INGEST", status="FAILED", reason_code=reason,
+            details=[Detail("message", f"{topic}/{partition}/{offset}", f"{p.code}: {p.message}")],
+        ))
+        log.warning("message.dead_lettered", topic=topic, partition=partition, offset=offset,
+                    error_code=p.code, error=p.message)
+
+    def _store_offsets(self, batch: Sequence[MessageLike]) -> None:
+        highest: dict[tuple[str, int], int] = {}
+        for msg in batch:
+            tp = (msg.topic() or "", msg.partition() or 0)
+            highest[tp] = max(highest.get(tp, -1), msg.offset() or 0)
+        if not highest:
+            return
+        try:
+            self.consumer.store_offsets(offsets=[TopicPartition(t, p, o + 1) for (t, p), o in highest.items()])
+        except KafkaException as exc:
+            # Partitions revoked meanwhile: their new owner re-reads from the last commit; harmless.
+            log.warning("kafka.store_offsets_failed", error=str(exc))

@@ -1,0 +1,125 @@
+"""Bootstrap: wire the adapters once and run the consumer, the export workers and the outbox relay.
+
+    Kafka (sales, commands) ─▶ SalesLoop ─▶ PostgreSQL (sales, jobs, outbox) ─▶ ExportWorkers ─▶ BL
+                                                          └──────▶ OutboxRelay ─▶ Kafka (outcomes, dead letters)
+
+SIGTERM/SIGINT stop the loop (offsets of written batches are committed on close), let workers
+finish the export in hand, flush the relay and exit 0. Anything not finished is redone on restart:
+jobs are rows, exports have durable identities, the outbox is a table.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from confluent_kafka import Consumer
+from psycopg_pool import ConnectionPool
+
+from consumer.codec import ConfluentRegistry, SchemaRegistry
+from consumer.events import EventWriter
+from consumer.exporting import ExportPolicy, ExportWorker, WorkerPool
+from consumer.loop import SalesLoop
+from consumer.relay import OutboxRelay, listen_for_jobs
+from dayclose.config import Settings, load_settings
+from dayclose.db.migrate import migrate
+from dayclose.keys import KeyVault
+from dayclose.logs import configure_logging, librdkafka_logger
+from exporters.base import Exporter
+from exporters.bl.config import BLConfig
+from exporters.bl.exporter import BLExporter
+
+log = structlog.get_logger("dayclose.service")
+
+
+def bl_exporter(settings: Settings) -> BLExporter:
+    bl = settings.bl
+    return BLExporter(BLConfig(
+        client_id=bl.client_id,
+        client_secret=bl.client_secret.reveal(),
+        base_url=bl.base_url,
+        token_url=bl.token_url,
+        timeout_s=bl.timeout_s,
+        max_requests_per_second=bl.max_requests_per_second,
+        max_retries=bl.max_retries,
+    ))
+
+
+def consumer_config(settings: Settings) -> dict[str, Any]:
+    return {
+        **settings.kafka.client_config(),
+        "group.id": settings.kafka.group_id,
+        "enable.auto.commit": True,
+        "enable.auto.offset.store": False,  # offsets are stored only after the DB commit
+        "auto.offset.reset": "earliest",
+        "partition.assignment.strategy": "cooperative-sticky",
+        "max.poll.interval.ms": 300_000,
+        "logger": librdkafka_logger(),
+    }
+
+
+@dataclass
+class Service:
+    settings: Settings
+    pool: ConnectionPool[Any]
+    loop: SalesLoop
+    workers: WorkerPool
+    relay: OutboxRelay
+    stop_event: threading.Event
+
+    def run(self) -> None:
+        self.relay.start()
+        self.workers.start()
+        listen_for_jobs(self.settings.database_url, self.workers.wake, self.stop_event)
+        log.info("service.started", workers=self.workers.threads, group_id=self.settings.kafka.group_id)
+        try:
+            self.loop.run(self.stop_event)
+        finally:
+            self.stop_event.set()
+            self.workers.stop()
+            self.relay.stop()
+            self.pool.close()
+            log.info("service.stopped")
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+
+def build_service(
+    settings: Settings,
+    exporter: Exporter | None = None,
+    policy: ExportPolicy = ExportPolicy(),
+    registry: SchemaRegistry | None = None,
+) -> Service:
+    if settings.key_encryption_key is None:
+        raise SystemExit("missing required setting DAYCLOSE_KEY_ENCRYPTION_KEY")
+    if settings.migrate_on_start:
+        migrate(settings.database_url)
+    if registry is None and settings.kafka.schema_registry_url:
+        registry = ConfluentRegistry(settings.kafka.schema_registry_url)
+    pool: ConnectionPool[Any] = ConnectionPool(
+        settings.database_url, min_size=2, max_size=2 * settings.export_workers + 4, open=True,
+        name="dayclose",
+    )
+    pool.wait(timeout=30)  # fail fast at start-up when the database is unreachable
+    events = EventWriter(settings.kafka.outcomes_topic, settings.kafka.dead_letter_topic, registry)
+    worker = ExportWorker(pool, exporter or bl_exporter(settings), KeyVault(settings.key_encryption_key),
+                          events, policy)
+    workers = WorkerPool(worker, settings.export_workers)
+    loop = SalesLoop(Consumer(consumer_config(settings)), pool, events, settings.kafka.sales_topic,
+                     settings.kafka.commands_topic, registry)
+    relay = OutboxRelay(pool, settings.database_url, settings.kafka.client_config())
+    return Service(settings, pool, loop, workers, relay, threading.Event())
+
+
+def main() -> int:
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    service = build_service(settings)
+    signal.signal(signal.SIGTERM, lambda *_: service.stop())
+    signal.signal(signal.SIGINT, lambda *_: service.stop())
+    service.run()
+    return 0

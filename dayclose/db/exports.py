@@ -1,0 +1,246 @@
+"""Export jobs and exports in PostgreSQL: the durable identity of every voucher we try to book.
+
+Jobs are claimed with ``FOR UPDATE SKIP LOCKED`` and only the oldest job of each store is claimable,
+so each store's exports run one at a time and in order while different stores run in parallel.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from consumer.messages import SalesItem, control_from_json, item_from_json
+from mapping.reconcile import ControlTotals
+from mapping.sales import DayClose
+
+POSTING = "posting"
+BOOKED = "booked"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    organization_id: str
+    store_id: str
+    business_date: date | None
+    trigger: str
+    attempts: int
+    age_seconds: float
+
+
+@dataclass(frozen=True)
+class Export:
+    export_id: uuid.UUID
+    reference: str
+    organization_id: str
+    store_id: str
+    business_date: date
+    trigger: str
+    status: str
+    attempts: int
+    reason_code: str | None
+
+
+@dataclass(frozen=True)
+class StoredDayClose:
+    day_close: DayClose
+    store_name: str
+    control: ControlTotals
+    status: str
+
+
+def claim_next_job(conn: psycopg.Connection[Any]) -> Job | None:
+    """Lock the next due job whose store has no older job (call inside a transaction kept open while
+    the job runs: the row lock is the claim, and a crash releases it)."""
+    row = conn.execute(
+        """SELECT j.id, j.organization_id, j.store_id, j.business_date, j.trigger, j.attempts,
+                  extract(epoch FROM now() - j.created_at)
+           FROM export_jobs j
+           WHERE j.not_before <= now()
+             AND NOT EXISTS (SELECT 1 FROM export_jobs k
+                             WHERE k.organization_id = j.organization_id AND k.store_id = j.store_id
+                               AND k.id < j.id)
+           ORDER BY j.id
+           FOR UPDATE SKIP LOCKED
+           LIMIT 1"""
+    ).fetchone()
+    if row is None:
+        return None
+    return Job(row[0], row[1], row[2], row[3], row[4], row[5], float(row[6]))
+
+
+def lock_store(conn: psycopg.Connection[Any], org: str, store: str) -> None:
+    """Belt and braces: a transaction-scoped advisory lock per store on top of head-of-line claiming."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (org, store))
+
+
+def finish_job(conn: psycopg.Connection[Any], job: Job) -> None:
+    conn.execute("DELETE FROM export_jobs WHERE id = %s", (job.id,))
+
+
+def reschedule_job(conn: psycopg.Connection[Any], job: Job, delay: timedelta) -> None:
+    conn.execute(
+        "UPDATE export_jobs SET not_before = now() + %s, attempts = attempts + 1 WHERE id = %s", (delay, job.id)
+    )
+
+
+def next_job_due_in(conn: psycopg.Connection[Any]) -> float | None:
+    row = conn.execute("SELECT extract(epoch FROM min(not_before) - now()) FROM export_jobs").fetchone()
+    return None if row is None or row[0] is None else max(0.0, float(row[0]))
+
+
+def open_exports(conn: psycopg.Connection[Any], org: str, store: str) -> list[Export]:
+    """Exports of this store not yet booked, oldest first: they are retried before anything new."""
+    rows = conn.execute(
+        f"SELECT {_EXPORT_COLUMNS} FROM exports WHERE organization_id = %s AND store_id = %s "
+        "AND status <> 'booked' ORDER BY business_date, created_at",
+        (org, store),
+    ).fetchall()
+    return [_export(r) for r in rows]
+
+
+def unexported_dates(conn: psycopg.Connection[Any], org: str, store: str, since: date, until: date) -> list[date]:
+    rows = conn.execute(
+        """SELECT DISTINCT business_date FROM sales_events
+           WHERE organization_id = %s AND store_id = %s AND export_id IS NULL
+             AND business_date BETWEEN %s AND %s ORDER BY 1""",
+        (org, store, since, until),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def create_export(
+    conn: psycopg.Connection[Any], org: str, store: str, day: date, trigger: str, z_report_number: int | None,
+    *, include_day_close: bool,
+) -> Export | None:
+    """Claim every unexported sale of the store-day for a new export. Returns None when there is nothing
+    to claim (and no day close to book). The claim commits before anything is sent to BL, so the export's
+    identity survives a crash between posting and recording the result."""
+    export_id = uuid.uuid4()
+    reference = "DC-" + export_id.hex[:16]
+    conn.execute(
+        """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
+                                z_report_number, status, event_count)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, 'posting', 0)""",
+        (export_id, reference, org, store, day, trigger, z_report_number if include_day_close else None),
+    )
+    claimed = conn.execute(
+        """UPDATE sales_events SET export_id = %s
+           WHERE id IN (SELECT id FROM sales_events
+                        WHERE organization_id = %s AND store_id = %s AND business_date = %s
+                          AND export_id IS NULL
+                        FOR UPDATE)""",
+        (export_id, org, store, day),
+    ).rowcount
+    if claimed == 0 and not include_day_close:
+        conn.execute("DELETE FROM exports WHERE export_id = %s", (export_id,))
+        return None
+    conn.execute("UPDATE exports SET event_count = %s WHERE export_id = %s", (claimed, export_id))
+    return Export(export_id, reference, org, store, day, trigger, POSTING, 0, None)
+
+
+def export_items(conn: psycopg.Connection[Any], export: Export) -> list[SalesItem]:
+    rows = conn.execute(
+        "SELECT kind, payload FROM sales_events WHERE export_id = %s ORDER BY id", (export.export_id,)
+    ).fetchall()
+    return [item_from_json(kind, export.store_id, export.business_date, payload) for kind, payload in rows]
+
+
+def export_day_close(conn: psycopg.Connection[Any], export: Export) -> StoredDayClose | None:
+    row = conn.execute("SELECT z_report_number FROM exports WHERE export_id = %s", (export.export_id,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return get_day_close(conn, export.organization_id, export.store_id, export.business_date, row[0])
+
+
+def get_day_close(
+    conn: psycopg.Connection[Any], org: str, store: str, day: date, z: int | None = None
+) -> StoredDayClose | None:
+    row = conn.execute(
+        """SELECT z_report_number, payload, status FROM day_closes
+           WHERE organization_id = %s AND store_id = %s AND business_date = %s
+             AND (%s::bigint IS NULL OR z_report_number = %s)
+           ORDER BY z_report_number DESC LIMIT 1""",
+        (org, store, day, z, z),
+    ).fetchone()
+    if row is None:
+        return None
+    z_no, payload, status = row
+    close = DayClose(store, day, z_no, payload["counted_cash_ore"], payload["expected_cash_ore"])
+    return StoredDayClose(close, payload["store_name"], control_from_json(payload), status)
+
+
+def set_day_close_status(conn: psycopg.Connection[Any], close: StoredDayClose, org: str, status: str) -> None:
+    dc = close.day_close
+    conn.execute(
+        "UPDATE day_closes SET status = %s WHERE organization_id = %s AND store_id = %s AND business_date = %s "
+        "AND z_report_number = %s",
+        (status, org, dc.store_id, dc.business_date, dc.z_report_number),
+    )
+
+
+def day_receipt_items(conn: psycopg.Connection[Any], org: str, store: str, day: date) -> list[SalesItem]:
+    """Every receipt of the store-day, exported or not (for reconciliation against the Z-report)."""
+    rows = conn.execute(
+        "SELECT kind, payload FROM sales_events WHERE organization_id = %s AND store_id = %s "
+        "AND business_date = %s AND kind = 'receipt'",
+        (org, store, day),
+    ).fetchall()
+    return [item_from_json(kind, store, day, payload) for kind, payload in rows]
+
+
+def store_name(conn: psycopg.Connection[Any], org: str, store: str) -> str:
+    row = conn.execute(
+        "SELECT name FROM stores WHERE organization_id = %s AND store_id = %s", (org, store)
+    ).fetchone()
+    return row[0] if row and row[0] else store
+
+
+def mark_booked(
+    conn: psycopg.Connection[Any], export: Export, *, series: str, number: int, voucher: dict[str, Any],
+    total_debit_ore: int,
+) -> None:
+    conn.execute(
+        """UPDATE exports SET status = 'booked', voucher_series = %s, voucher_number = %s, voucher = %s,
+               total_debit_ore = %s, reason_code = NULL, reason_details = NULL, attempts = attempts + 1,
+               booked_at = now(), updated_at = now()
+           WHERE export_id = %s""",
+        (series, number, Jsonb(voucher), total_debit_ore, export.export_id),
+    )
+
+
+def mark_failed(
+    conn: psycopg.Connection[Any], export: Export, *, status: str, reason_code: str, details: Sequence[Any]
+) -> None:
+    """Record a failed attempt. ``status`` stays 'posting' for transient failures (the voucher may be
+    in BL: the next attempt looks it up) and becomes 'failed' for definitive refusals."""
+    conn.execute(
+        """UPDATE exports SET status = %s, reason_code = %s, reason_details = %s, attempts = attempts + 1,
+               updated_at = now() WHERE export_id = %s""",
+        (status, reason_code, Jsonb(list(details)), export.export_id),
+    )
+
+
+def release_empty_export(conn: psycopg.Connection[Any], export: Export) -> None:
+    """An export that turned out to have nothing to book: mark it booked-with-nothing so its (zero-sum)
+    sales stay exported. Kept as a row for the audit trail."""
+    conn.execute(
+        "UPDATE exports SET status = 'booked', reason_code = 'NOTHING_TO_BOOK', booked_at = now(), "
+        "updated_at = now() WHERE export_id = %s",
+        (export.export_id,),
+    )
+
+
+_EXPORT_COLUMNS = ("export_id, reference, organization_id, store_id, business_date, trigger, status, attempts, "
+                   "reason_code")
+
+
+def _export(row: Sequence[Any]) -> Export:
+    return Export(*row)

@@ -1,0 +1,116 @@
+"""Integrations (one per merchant organization) and their account plans, in PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from dayclose.keys import KeyVault
+from dayclose.secrets import Secret, mask
+from mapping.plan import AccountPlan
+
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class Integration:
+    organization_id: str
+    status: str
+    start_date: date | None
+    user_key: Secret | None
+    key_hint: str | None
+    company_name: str | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ACTIVE and self.user_key is not None and self.start_date is not None
+
+
+def get_integration(conn: psycopg.Connection[Any], organization_id: str, vault: KeyVault) -> Integration | None:
+    row = conn.execute(
+        "SELECT status, start_date, bl_key_encrypted, bl_key_hint, company_name FROM integrations "
+        "WHERE organization_id = %s",
+        (organization_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    status, start, encrypted, hint, company = row
+    key = vault.decrypt(encrypted) if encrypted is not None else None
+    return Integration(organization_id, status, start, key, hint, company)
+
+
+def save_integration(
+    conn: psycopg.Connection[Any],
+    organization_id: str,
+    vault: KeyVault,
+    *,
+    user_key: Secret | None = None,
+    status: str | None = None,
+    start_date: date | None = None,
+    company_name: str | None = None,
+    company_org_number: str | None = None,
+) -> None:
+    """Create or update; only the given fields change."""
+    encrypted = vault.encrypt(user_key) if user_key is not None else None
+    hint = mask(user_key.reveal()) if user_key is not None else None
+    conn.execute(
+        """INSERT INTO integrations (organization_id, status, bl_key_encrypted, bl_key_hint, start_date,
+                                     company_name, company_org_number, activated_at)
+           VALUES (%(org)s, coalesce(%(status)s, 'setup'), %(key)s, %(hint)s, %(start)s, %(company)s,
+                   %(orgnr)s, CASE WHEN %(status)s = 'active' THEN now() END)
+           ON CONFLICT (organization_id) DO UPDATE SET
+               status = coalesce(%(status)s, integrations.status),
+               bl_key_encrypted = coalesce(%(key)s, integrations.bl_key_encrypted),
+               bl_key_hint = coalesce(%(hint)s, integrations.bl_key_hint),
+               start_date = coalesce(%(start)s, integrations.start_date),
+               company_name = coalesce(%(company)s, integrations.company_name),
+               company_org_number = coalesce(%(orgnr)s, integrations.company_org_number),
+               activated_at = CASE WHEN %(status)s = 'active' THEN now() ELSE integrations.activated_at END,
+               deactivated_at = CASE WHEN %(status)s = 'inactive' THEN now() ELSE integrations.deactivated_at END,
+               updated_at = now()""",
+        {"org": organization_id, "status": status, "key": encrypted, "hint": hint, "start": start_date,
+         "company": company_name, "orgnr": company_org_number},
+    )
+
+
+def plan_to_json(plan: AccountPlan) -> dict[str, Any]:
+    return {
+        "series": plan.series,
+        "payment_methods": dict(plan.payment_methods),
+        "vat_rates": {str(rate): account for rate, account in plan.vat_rates.items()},
+        "product_groups": dict(plan.product_groups),
+        "events": dict(plan.events),
+        "store_cost_centres": dict(plan.store_cost_centres),
+        "cost_centre_on_balance_accounts": plan.cost_centre_on_balance_accounts,
+    }
+
+
+def plan_from_json(organization_id: str, data: dict[str, Any]) -> AccountPlan:
+    return AccountPlan(
+        organization_id=organization_id,
+        series=data.get("series", ""),
+        payment_methods=data.get("payment_methods", {}),
+        vat_rates={int(rate): account for rate, account in data.get("vat_rates", {}).items()},
+        product_groups=data.get("product_groups", {}),
+        events=data.get("events", {}),
+        store_cost_centres=data.get("store_cost_centres", {}),
+        cost_centre_on_balance_accounts=bool(data.get("cost_centre_on_balance_accounts", False)),
+    )
+
+
+def get_plan(conn: psycopg.Connection[Any], organization_id: str) -> AccountPlan | None:
+    row = conn.execute("SELECT plan FROM account_plans WHERE organization_id = %s", (organization_id,)).fetchone()
+    return plan_from_json(organization_id, row[0]) if row else None
+
+
+def save_plan(conn: psycopg.Connection[Any], plan: AccountPlan) -> None:
+    conn.execute(
+        """INSERT INTO account_plans (organization_id, plan) VALUES (%s, %s)
+           ON CONFLICT (organization_id) DO UPDATE
+           SET plan = excluded.plan, version = account_plans.version + 1, updated_at = now()""",
+        (plan.organization_id, Jsonb(plan_to_json(plan))),
+    )

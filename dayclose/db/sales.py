@@ -1,0 +1,151 @@
+"""Ingestion of the sales stream: idempotent on (organization, event key), one transaction per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from consumer.messages import (
+    Command,
+    DayClosed,
+    ManualExportRequested,
+    SalesEnvelope,
+    control_to_json,
+    item_to_json,
+)
+
+DAY_CLOSE = "DAY_CLOSE"
+MANUAL = "MANUAL"
+RETRY = "RETRY"
+JOBS_CHANNEL = "dayclose_jobs"
+
+
+def ingest_sales(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope]) -> int:
+    """Store receipts, cash movements, gift card expiries and day closes; queue the export jobs they
+    trigger. Returns how many events were new (duplicates and redeliveries are ignored)."""
+    stores: dict[tuple[str, str], str | None] = {}
+    items = []
+    closes = []
+    for env in envelopes:
+        if isinstance(env.item, DayClosed):
+            closes.append(env)
+            stores[(env.organization_id, env.store_id)] = env.item.store_name
+        else:
+            items.append(env)
+            stores.setdefault((env.organization_id, env.store_id), None)
+    if stores:
+        with conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO stores (organization_id, store_id, name) VALUES (%s, %s, %s)
+                   ON CONFLICT (organization_id, store_id) DO UPDATE
+                   SET name = coalesce(excluded.name, stores.name)
+                   WHERE excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM stores.name""",
+                [(org, store, name) for (org, store), name in sorted(stores.items())],
+            )
+    new = 0
+    late_days: set[tuple[str, str, date]] = set()
+    if items:
+        with conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO sales_events (organization_id, store_id, business_date, kind, event_key, payload)
+                   VALUES (%s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (organization_id, event_key) DO NOTHING
+                   RETURNING organization_id, store_id, business_date""",
+                [
+                    (e.organization_id, e.store_id, e.business_date, e.kind, e.event_key,
+                     Jsonb(item_to_json(e.item)))  # type: ignore[arg-type]
+                    for e in items
+                ],
+                returning=True,
+            )
+            while True:
+                row = cur.fetchone()
+                if row is not None:
+                    new += 1
+                    late_days.add((row[0], row[1], row[2]))
+                if not cur.nextset():
+                    break
+    for env in closes:
+        assert isinstance(env.item, DayClosed)
+        inserted = conn.execute(
+            """INSERT INTO day_closes (organization_id, store_id, business_date, z_report_number, payload, closed_at)
+               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1""",
+            (env.organization_id, env.store_id, env.business_date, env.item.day_close.z_report_number,
+             Jsonb(control_to_json(env.item)), env.item.closed_at),
+        ).fetchone()
+        if inserted:
+            new += 1
+            enqueue_job(conn, env.organization_id, env.store_id, env.business_date, DAY_CLOSE, env.event_key)
+    if late_days:
+        _queue_late_sales(conn, late_days)
+    return new
+
+
+def _queue_late_sales(conn: psycopg.Connection[Any], days: set[tuple[str, str, date]]) -> None:
+    """Sales that arrive for a day already closed are exported too (nothing is lost): queue a retry job
+    for that store-day. Keyed on the day close and the count of its sales so redelivery adds nothing."""
+    for org, store, day in sorted(days):
+        closed = conn.execute(
+            "SELECT 1 FROM day_closes WHERE organization_id = %s AND store_id = %s AND business_date = %s LIMIT 1",
+            (org, store, day),
+        ).fetchone()
+        if closed:
+            row = conn.execute(
+                "SELECT count(*) FROM sales_events WHERE organization_id = %s AND store_id = %s "
+                "AND business_date = %s",
+                (org, store, day),
+            ).fetchone()
+            assert row is not None
+            enqueue_job(conn, org, store, day, RETRY, f"late:{org}:{store}:{day}:{row[0]}")
+
+
+def enqueue_job(
+    conn: psycopg.Connection[Any], org: str, store: str, day: date | None, trigger: str, source_id: str
+) -> bool:
+    row = conn.execute(
+        """INSERT INTO export_jobs (organization_id, store_id, business_date, trigger, source_id)
+           VALUES (%s, %s, %s, %s, %s) ON CONFLICT (source_id) DO NOTHING RETURNING id""",
+        (org, store, day, trigger, source_id),
+    ).fetchone()
+    if row is not None:
+        conn.execute(f"NOTIFY {JOBS_CHANNEL}")  # delivered at commit: wakes the export workers
+    return row is not None
+
+
+def ingest_command(conn: psycopg.Connection[Any], cmd: Command) -> int:
+    """Act on a BackOffice command once: queue one job per store that has something to export
+    (manual) or a failed export to retry. Returns the number of jobs queued."""
+    fresh = conn.execute(
+        "INSERT INTO processed_commands (command_id, organization_id) VALUES (%s, %s) "
+        "ON CONFLICT DO NOTHING RETURNING 1",
+        (cmd.command_id, cmd.organization_id),
+    ).fetchone()
+    if not fresh:
+        return 0
+    if isinstance(cmd, ManualExportRequested):
+        stores = conn.execute(
+            """SELECT DISTINCT store_id FROM sales_events
+               WHERE organization_id = %(org)s AND export_id IS NULL AND (%(store)s::text IS NULL OR store_id = %(store)s)
+               UNION
+               SELECT DISTINCT store_id FROM exports
+               WHERE organization_id = %(org)s AND status <> 'booked' AND (%(store)s::text IS NULL OR store_id = %(store)s)
+               ORDER BY 1""",
+            {"org": cmd.organization_id, "store": cmd.store_id},
+        ).fetchall()
+        trigger = MANUAL
+    else:
+        stores = conn.execute(
+            """SELECT DISTINCT store_id FROM exports
+               WHERE organization_id = %(org)s AND status <> 'booked' AND (%(store)s::text IS NULL OR store_id = %(store)s)
+               ORDER BY 1""",
+            {"org": cmd.organization_id, "store": cmd.store_id},
+        ).fetchall()
+        trigger = RETRY
+    queued = 0
+    for (store,) in stores:
+        queued += enqueue_job(conn, cmd.organization_id, store, None, trigger, f"{cmd.command_id}:{store}")
+    return queued
