@@ -1,0 +1,53 @@
+"""The money rules: POS sales + an account plan → balanced vouchers. Pure: no I/O of any kind."""
+
+from mapping.aggregate import build_voucher
+from mapping.errors import (
+    InvalidPlanError,
+    InvalidSalesDataError,
+    MappingError,
+    MissingItem,
+    NothingToBookError,
+    PlanProblem,
+    ReceiptImbalanceError,
+    ReceiptResidual,
+    UnmappedItemsError,
+    VoucherTextError,
+)
+from mapping.plan import AccountPlan, Event
+from mapping.reversal import reverse
+from mapping.sales import (
+    CashMovement,
+    DayClose,
+    GiftCardExpiry,
+    Payment,
+    Receipt,
+    ReceiptLine,
+    SalesBatch,
+)
+from mapping.voucher import Voucher, VoucherRow
+
+__all__ = [
+    "AccountPlan",
+    "CashMovement",
+    "DayClose",
+    "Event",
+    "GiftCardExpiry",
+    "InvalidPlanError",
+    "InvalidSalesDataError",
+    "MappingError",
+    "MissingItem",
+    "NothingToBookError",
+    "Payment",
+    "PlanProblem",
+    "Receipt",
+    "ReceiptImbalanceError",
+    "ReceiptLine",
+    "ReceiptResidual",
+    "SalesBatch",
+    "UnmappedItemsError",
+    "Voucher",
+    "VoucherRow",
+    "VoucherTextError",
+    "build_voucher",
+    "reverse",
+]

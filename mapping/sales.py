@@ -1,0 +1,293 @@
+"""What a POS day contains, as flat frozen values (str, int, date, tuple only).
+
+The Avro contracts are decoded into exactly these classes in one place; nothing here knows
+about the wire. Every amount is integer öre (see :mod:`mapping.money`).
+
+Sign convention
+---------------
+Amounts are written **as printed on the receipt**: a return receipt carries the same
+positive line amounts a sale would, and ``kind="return"`` turns the whole receipt around
+when it is booked (payments become credits, sales and VAT become debits). So:
+
+* ``ReceiptLine.gross_ore`` and ``vat_ore`` are never negative; an exchange is a return
+  receipt plus a sale receipt. (This also stops a decoder from negating twice: a negative
+  line is refused outright.)
+* ``Payment.amount_ore`` may be negative inside a receipt (cash back, change given out in
+  another tender) but the payments must add up to the receipt's total.
+* ``tip_ore`` is never negative. ``rounding_ore`` is signed: positive when the customer paid
+  more than the lines + tip because the cash total was rounded up.
+
+A receipt balances when ``Σ payments = Σ line gross + tip + rounding``.
+
+Tips
+----
+A card tip is the amount the customer paid *above* the receipt's lines: the card payment
+includes it, and ``tip_ore`` states how much of the payments is tip. The tip is a debt to the
+staff (credited to the TIPS liability account), never income.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from mapping.errors import InvalidSalesDataError
+from mapping.money import MoneyError, ore
+
+SALE = "sale"
+RETURN = "return"
+RECEIPT_KINDS = (SALE, RETURN)
+
+DEPOSIT = "deposit"
+WITHDRAWAL = "withdrawal"
+FLOAT_CHANGE = "float_change"
+CASH_MOVEMENT_KINDS = (DEPOSIT, WITHDRAWAL, FLOAT_CHANGE)
+
+#: The payment method whose account is "the cash register" for cash movements and differences.
+CASH_METHOD = "cash"
+#: The payment method whose account is the gift card liability (redemption debits it).
+GIFT_CARD_METHOD = "gift_card"
+
+#: Rounding to whole kronor never moves a total by more than 50 öre.
+MAX_ROUNDING_ORE = 50
+MAX_VAT_RATE_BP = 10_000
+
+
+def _amount(value: object, what: str) -> int:
+    try:
+        return ore(value)
+    except MoneyError as exc:
+        raise InvalidSalesDataError(f"{what}: {exc}") from exc
+
+
+def _code(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidSalesDataError(f"{what} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _business_date(value: object, what: str) -> date:
+    if not isinstance(value, date):
+        raise InvalidSalesDataError(f"{what} business_date must be a date, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLine:
+    """One sold item (or group of items) after discount.
+
+    ``vat_rate`` is in basis points (2500 = 25 %), taken from the line, never from the product
+    group: the same coffee is 6 % take-away and 12 % eat-in. ``discount_ore`` is informational
+    only; ``gross_ore`` is already after it.
+    """
+
+    product_group: str
+    vat_rate: int
+    gross_ore: int
+    vat_ore: int
+    discount_ore: int = 0
+
+    def __post_init__(self) -> None:
+        _code(self.product_group, "product_group")
+        rate = _amount(self.vat_rate, "vat_rate")
+        if not 0 <= rate <= MAX_VAT_RATE_BP:
+            raise InvalidSalesDataError(f"vat_rate must be 0..10000 basis points, got {rate}")
+        gross = _amount(self.gross_ore, "gross_ore")
+        vat = _amount(self.vat_ore, "vat_ore")
+        discount = _amount(self.discount_ore, "discount_ore")
+        if gross < 0 or vat < 0 or discount < 0:
+            raise InvalidSalesDataError("line amounts are never negative; returns use kind='return'")
+        if vat > gross:
+            raise InvalidSalesDataError(f"line VAT {vat} öre exceeds its gross {gross} öre")
+        if rate == 0 and vat != 0:
+            raise InvalidSalesDataError(f"a 0 % line carries VAT {vat} öre")
+
+    @property
+    def net_ore(self) -> int:
+        return self.gross_ore - self.vat_ore
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """One tender on a receipt: a method code ("cash", "card", "swish", "gift_card", ...) and amount."""
+
+    method: str
+    amount_ore: int
+
+    def __post_init__(self) -> None:
+        _code(self.method, "payment method")
+        _amount(self.amount_ore, "payment amount_ore")
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A sale or a return. Amounts as printed; ``kind`` gives the direction (see module doc)."""
+
+    receipt_id: str
+    store_id: str
+    business_date: date
+    kind: str
+    lines: tuple[ReceiptLine, ...]
+    payments: tuple[Payment, ...]
+    tip_ore: int = 0
+    rounding_ore: int = 0
+    z_report_number: int | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.receipt_id, "receipt_id")
+        _code(self.store_id, "store_id")
+        _business_date(self.business_date, f"receipt {self.receipt_id}")
+        if self.kind not in RECEIPT_KINDS:
+            raise InvalidSalesDataError(f"receipt {self.receipt_id}: kind must be sale or return")
+        if _amount(self.tip_ore, "tip_ore") < 0:
+            raise InvalidSalesDataError(f"receipt {self.receipt_id}: negative tip")
+        rounding = _amount(self.rounding_ore, "rounding_ore")
+        if abs(rounding) > MAX_ROUNDING_ORE:
+            raise InvalidSalesDataError(
+                f"receipt {self.receipt_id}: rounding {rounding} öre is more than cash rounding can be"
+            )
+        if rounding and not any(p.method == CASH_METHOD for p in self.payments):
+            raise InvalidSalesDataError(f"receipt {self.receipt_id}: rounding without a cash payment")
+
+    @property
+    def sign(self) -> int:
+        """+1 for a sale, −1 for a return: multiply printed amounts by this to book them."""
+        return 1 if self.kind == SALE else -1
+
+    @property
+    def gross_ore(self) -> int:
+        return sum(line.gross_ore for line in self.lines)
+
+    @property
+    def paid_ore(self) -> int:
+        return sum(p.amount_ore for p in self.payments)
+
+    @property
+    def residual_ore(self) -> int:
+        """Payments − (lines + tip + rounding). Zero for every receipt that adds up."""
+        return self.paid_ore - (self.gross_ore + self.tip_ore + self.rounding_ore)
+
+
+@dataclass(frozen=True, slots=True)
+class CashMovement:
+    """Cash put into or taken out of the register outside a sale.
+
+    ``deposit`` and ``withdrawal`` carry a positive amount; ``float_change`` is signed
+    (positive = the change float in the drawer grew).
+    """
+
+    movement_id: str
+    store_id: str
+    business_date: date
+    kind: str
+    amount_ore: int
+
+    def __post_init__(self) -> None:
+        _code(self.movement_id, "movement_id")
+        _code(self.store_id, "store_id")
+        _business_date(self.business_date, f"cash movement {self.movement_id}")
+        if self.kind not in CASH_MOVEMENT_KINDS:
+            raise InvalidSalesDataError(f"cash movement {self.movement_id}: unknown kind {self.kind!r}")
+        amount = _amount(self.amount_ore, "cash movement amount_ore")
+        if self.kind != FLOAT_CHANGE and amount <= 0:
+            raise InvalidSalesDataError(f"cash movement {self.movement_id}: {self.kind} must be positive")
+
+    @property
+    def cash_effect_ore(self) -> int:
+        """How much this movement changes the cash in the register (+ in, − out)."""
+        return -self.amount_ore if self.kind == WITHDRAWAL else self.amount_ore
+
+
+@dataclass(frozen=True, slots=True)
+class GiftCardExpiry:
+    """Unused value on multi-purpose gift cards that expired: leaves the liability, becomes revenue."""
+
+    expiry_id: str
+    store_id: str
+    business_date: date
+    amount_ore: int
+
+    def __post_init__(self) -> None:
+        _code(self.expiry_id, "expiry_id")
+        _code(self.store_id, "store_id")
+        _business_date(self.business_date, f"gift card expiry {self.expiry_id}")
+        if _amount(self.amount_ore, "gift card expiry amount_ore") <= 0:
+            raise InvalidSalesDataError(f"gift card expiry {self.expiry_id}: amount must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class DayClose:
+    """The Z-report: closes the business day. Counted − expected cash is the cash difference."""
+
+    store_id: str
+    business_date: date
+    z_report_number: int
+    counted_cash_ore: int
+    expected_cash_ore: int
+
+    def __post_init__(self) -> None:
+        _code(self.store_id, "store_id")
+        _business_date(self.business_date, "day close")
+        if _amount(self.z_report_number, "z_report_number") < 0:
+            raise InvalidSalesDataError("z_report_number must not be negative")
+        _amount(self.counted_cash_ore, "counted_cash_ore")
+        _amount(self.expected_cash_ore, "expected_cash_ore")
+
+    @property
+    def cash_difference_ore(self) -> int:
+        """Positive when the drawer held more cash than expected (kassaöverskott)."""
+        return self.counted_cash_ore - self.expected_cash_ore
+
+
+@dataclass(frozen=True, slots=True)
+class SalesBatch:
+    """What one export books: one store, one business date, possibly only part of the day.
+
+    A manual export mid-day has no ``day_close``; the day close later exports only what is new
+    since, plus the ``day_close`` itself. Every item must belong to this store and date, and
+    ids are unique within the batch (duplicates would be booked twice).
+    """
+
+    store_id: str
+    business_date: date
+    receipts: tuple[Receipt, ...] = ()
+    cash_movements: tuple[CashMovement, ...] = ()
+    gift_card_expiries: tuple[GiftCardExpiry, ...] = ()
+    day_close: DayClose | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.store_id, "store_id")
+        _business_date(self.business_date, "batch")
+        items: list[tuple[str, str, str, date]] = [
+            ("receipt", r.receipt_id, r.store_id, r.business_date) for r in self.receipts
+        ]
+        items += [("cash movement", m.movement_id, m.store_id, m.business_date) for m in self.cash_movements]
+        items += [
+            ("gift card expiry", e.expiry_id, e.store_id, e.business_date) for e in self.gift_card_expiries
+        ]
+        if self.day_close is not None:
+            items.append(
+                (
+                    "day close",
+                    str(self.day_close.z_report_number),
+                    self.day_close.store_id,
+                    self.day_close.business_date,
+                )
+            )
+        problems = [
+            f"{what} {item_id} belongs to store {store} on {day}, not {self.store_id} on {self.business_date}"
+            for what, item_id, store, day in items
+            if store != self.store_id or day != self.business_date
+        ]
+        counts = Counter((what, item_id) for what, item_id, _, _ in items)
+        problems += [f"{what} {item_id} appears {n} times" for (what, item_id), n in counts.items() if n > 1]
+        if problems:
+            raise InvalidSalesDataError(tuple(problems))
+
+    @property
+    def z_report_number(self) -> int | None:
+        """The Z-report number: from the day close, else from any receipt that carries one."""
+        if self.day_close is not None:
+            return self.day_close.z_report_number
+        return next((r.z_report_number for r in self.receipts if r.z_report_number is not None), None)

@@ -1,0 +1,189 @@
+"""Builders for sales, batches and account plans, so tests read like the receipts they describe.
+
+Amounts: a ``str`` is SEK ("125.00"), an ``int`` is öre. Importable from any test folder as
+``from tests.builders import receipt, plan, ...`` (pytest runs with ``pythonpath = ["."]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from itertools import count
+
+from mapping.money import format_sek, ore, parse_sek, round_half_up_ore
+from mapping.plan import AccountPlan
+from mapping.sales import (
+    CashMovement,
+    DayClose,
+    GiftCardExpiry,
+    Payment,
+    Receipt,
+    ReceiptLine,
+    SalesBatch,
+)
+from mapping.voucher import Voucher
+
+DAY = date(2026, 4, 1)
+STORE = "store-1"
+Amount = str | int
+
+_ids = count(1)
+
+
+def amount(value: Amount) -> int:
+    """SEK text → öre; int is already öre."""
+    return parse_sek(value) if isinstance(value, str) else ore(value)
+
+
+def vat_included(gross: Amount, rate: int) -> int:
+    """The VAT inside a VAT-inclusive ``gross`` at ``rate`` basis points, rounded half up to öre."""
+    return round_half_up_ore(Decimal(amount(gross)) * rate / (10_000 + rate))
+
+
+def line(
+    group: str = "goods",
+    rate: int = 2500,
+    gross: Amount = "125.00",
+    vat: Amount | None = None,
+    discount: Amount = 0,
+) -> ReceiptLine:
+    """A line; VAT defaults to what is inside ``gross`` at ``rate``."""
+    gross_ore = amount(gross)
+    vat_ore = vat_included(gross_ore, rate) if vat is None else amount(vat)
+    return ReceiptLine(group, rate, gross_ore, vat_ore, amount(discount))
+
+
+def pay(method: str, value: Amount) -> Payment:
+    return Payment(method, amount(value))
+
+
+def receipt(
+    *lines: ReceiptLine,
+    payments: tuple[Payment, ...] | None = None,
+    method: str = "card",
+    kind: str = "sale",
+    tip: Amount = 0,
+    rounding: Amount = 0,
+    receipt_id: str | None = None,
+    store: str = STORE,
+    day: date = DAY,
+    z: int | None = None,
+) -> Receipt:
+    """A receipt; without ``payments`` it is paid in full (incl. tip and rounding) by ``method``."""
+    lines = lines or (line(),)
+    tip_ore, rounding_ore = amount(tip), amount(rounding)
+    if payments is None:
+        payments = (Payment(method, sum(x.gross_ore for x in lines) + tip_ore + rounding_ore),)
+    return Receipt(
+        receipt_id=receipt_id or f"r{next(_ids)}",
+        store_id=store,
+        business_date=day,
+        kind=kind,
+        lines=tuple(lines),
+        payments=payments,
+        tip_ore=tip_ore,
+        rounding_ore=rounding_ore,
+        z_report_number=z,
+    )
+
+
+def returned(sale: Receipt, receipt_id: str | None = None) -> Receipt:
+    """The return of ``sale``: same amounts as printed, kind "return"."""
+    return replace(sale, kind="return", receipt_id=receipt_id or f"r{next(_ids)}")
+
+
+def cash_movement(kind: str, value: Amount, *, store: str = STORE, day: date = DAY) -> CashMovement:
+    return CashMovement(f"m{next(_ids)}", store, day, kind, amount(value))
+
+
+def gift_card_expiry(value: Amount, *, store: str = STORE, day: date = DAY) -> GiftCardExpiry:
+    return GiftCardExpiry(f"g{next(_ids)}", store, day, amount(value))
+
+
+def day_close(
+    counted: Amount = 0, expected: Amount = 0, *, z: int = 1, store: str = STORE, day: date = DAY
+) -> DayClose:
+    return DayClose(store, day, z, amount(counted), amount(expected))
+
+
+def batch(
+    *items: Receipt | CashMovement | GiftCardExpiry,
+    close: DayClose | None = None,
+    store: str = STORE,
+    day: date = DAY,
+) -> SalesBatch:
+    """A batch for ``store`` on ``day``, sorting ``items`` into their places."""
+    return SalesBatch(
+        store_id=store,
+        business_date=day,
+        receipts=tuple(i for i in items if isinstance(i, Receipt)),
+        cash_movements=tuple(i for i in items if isinstance(i, CashMovement)),
+        gift_card_expiries=tuple(i for i in items if isinstance(i, GiftCardExpiry)),
+        day_close=close,
+    )
+
+
+STANDARD_PAYMENT_METHODS: Mapping[str, str] = {
+    "cash": "1910",
+    "card": "1580",
+    "swish": "1930",
+    "gift_card": "2421",
+    "invoice": "1510",
+}
+STANDARD_VAT_RATES: Mapping[int, str] = {2500: "2611", 1200: "2621", 600: "2631"}
+STANDARD_PRODUCT_GROUPS: Mapping[str, str] = {
+    "goods": "3001",
+    "restaurant": "3002",
+    "food": "3003",
+    "books": "3004",
+    "cafe": "3010",
+    "gift_card": "2421",
+}
+STANDARD_EVENTS: Mapping[str, str] = {
+    "TIPS": "2890",
+    "ROUNDING": "3740",
+    "CASH_DIFFERENCE": "6990",
+    "CASH_DEPOSIT": "1930",
+    "CASH_WITHDRAWAL": "1930",
+    "FLOAT_CHANGE": "1930",
+    "EXPIRED_GIFT_CARD": "3990",
+}
+
+
+def plan(
+    *,
+    series: str = "K",
+    payment_methods: Mapping[str, str] | None = None,
+    vat_rates: Mapping[int, str] | None = None,
+    product_groups: Mapping[str, str] | None = None,
+    events: Mapping[str, str] | None = None,
+    cost_centres: Mapping[str, str] | None = None,
+    cost_centre_on_balance_accounts: bool = False,
+    without: tuple[tuple[str, str | int], ...] = (),
+) -> AccountPlan:
+    """A complete BAS-style plan; override sections, or drop entries with ``without=(("events", "TIPS"),)``."""
+    sections: dict[str, dict[str | int, str]] = {
+        "payment_methods": dict(payment_methods or STANDARD_PAYMENT_METHODS),
+        "vat_rates": dict(vat_rates or STANDARD_VAT_RATES),
+        "product_groups": dict(product_groups or STANDARD_PRODUCT_GROUPS),
+        "events": dict(events or STANDARD_EVENTS),
+    }
+    for section, key in without:
+        del sections[section][key]
+    return AccountPlan(
+        organization_id="org-1",
+        series=series,
+        payment_methods={str(k): v for k, v in sections["payment_methods"].items()},
+        vat_rates={int(k): v for k, v in sections["vat_rates"].items()},
+        product_groups={str(k): v for k, v in sections["product_groups"].items()},
+        events={str(k): v for k, v in sections["events"].items()},
+        store_cost_centres=dict(cost_centres or {}),
+        cost_centre_on_balance_accounts=cost_centre_on_balance_accounts,
+    )
+
+
+def rows_of(voucher: Voucher) -> list[tuple[str, str, str | None]]:
+    """A voucher's rows as (account, signed SEK text, cost centre), for hand-written expectations."""
+    return [(r.account, format_sek(r.amount_ore), r.cost_centre) for r in voucher.rows]
