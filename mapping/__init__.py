@@ -24,7 +24,7 @@ from mapping.sales import (
     ReceiptLine,
     SalesBatch,
 )
-from mapping.voucher import Voucher, VoucherRow
+from mapping.voucher import InvalidVoucherError, UnbalancedVoucherError, Voucher, VoucherRow
 
 __all__ = [
     "AccountPlan",
@@ -34,6 +34,7 @@ __all__ = [
     "GiftCardExpiry",
     "InvalidPlanError",
     "InvalidSalesDataError",
+    "InvalidVoucherError",
     "MappingError",
     "MissingItem",
     "NothingToBookError",
@@ -44,6 +45,7 @@ __all__ = [
     "ReceiptLine",
     "ReceiptResidual",
     "SalesBatch",
+    "UnbalancedVoucherError",
     "UnmappedItemsError",
     "Voucher",
     "VoucherRow",
