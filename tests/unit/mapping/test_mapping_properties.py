@@ -1,0 +1,255 @@
+"""Property-based tests over random valid days (hypothesis).
+
+The plan here gives every role its own account, so a voucher's rows can be traced back to
+what caused them: payment methods on 15xx–19xx/2421, VAT on 26xx, sales on 30xx, and each
+other event on an account of its own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mapping import NothingToBookError, UnmappedItemsError, build_voucher, reverse
+from mapping.aggregate import account_totals
+from mapping.plan import AccountPlan
+from mapping.sales import CASH_MOVEMENT_KINDS, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, SalesBatch
+from mapping.voucher import Voucher
+from tests.builders import line, plan
+
+STORE = "store-1"
+DAY = date(2026, 4, 1)
+METHODS = {"cash": "1910", "card": "1580", "swish": "1940", "gift_card": "2421", "invoice": "1510"}
+VAT = {2500: "2611", 1200: "2621", 600: "2631"}
+GROUPS = {"goods": "3001", "restaurant": "3002", "food": "3003", "books": "3004", "gift": "2420"}
+EVENTS = {
+    "TIPS": "2890",
+    "ROUNDING": "3740",
+    "CASH_DIFFERENCE": "6990",
+    "CASH_DEPOSIT": "1930",
+    "CASH_WITHDRAWAL": "1931",
+    "FLOAT_CHANGE": "1932",
+    "EXPIRED_GIFT_CARD": "3990",
+}
+PAYMENT_ACCOUNTS = set(METHODS.values())
+
+amounts = st.integers(min_value=0, max_value=2_000_000)
+
+
+@st.composite
+def receipts(draw: st.DrawFn, receipt_id: str) -> Receipt:
+    lines = tuple(
+        line(draw(st.sampled_from(sorted(GROUPS))), draw(st.sampled_from([2500, 1200, 600, 0])), draw(amounts))
+        for _ in range(draw(st.integers(1, 4)))
+    )
+    methods = draw(st.lists(st.sampled_from(sorted(METHODS)), min_size=1, max_size=3, unique=True))
+    rounding = draw(st.integers(-50, 50)) if "cash" in methods else 0
+    tip = draw(st.sampled_from([0, 0, draw(st.integers(1, 50_000))]))
+    total = sum(x.gross_ore for x in lines) + tip + rounding
+    # Split the total over the methods at random cut points; the last method takes the rest.
+    cuts = sorted(draw(st.integers(min(0, total), max(0, total))) for _ in methods[:-1])
+    parts = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+    return Receipt(
+        receipt_id=receipt_id,
+        store_id=STORE,
+        business_date=DAY,
+        kind=draw(st.sampled_from(["sale", "sale", "return"])),
+        lines=lines,
+        payments=tuple(Payment(m, p) for m, p in zip(methods, parts, strict=True)),
+        tip_ore=tip,
+        rounding_ore=rounding,
+    )
+
+
+@st.composite
+def days(draw: st.DrawFn, *, other_events: bool = True) -> SalesBatch:
+    n = draw(st.integers(0, 8))
+    movements: tuple[CashMovement, ...] = ()
+    expiries: tuple[GiftCardExpiry, ...] = ()
+    close = None
+    if other_events:
+        movements = tuple(
+            CashMovement(f"m{i}", STORE, DAY, kind, draw(st.integers(1, 500_000)))
+            if kind != "float_change"
+            else CashMovement(f"m{i}", STORE, DAY, kind, draw(st.integers(-500_000, 500_000)))
+            for i, kind in enumerate(draw(st.lists(st.sampled_from(CASH_MOVEMENT_KINDS), max_size=3)))
+        )
+        expiries = tuple(
+            GiftCardExpiry(f"g{i}", STORE, DAY, draw(st.integers(1, 100_000)))
+            for i in range(draw(st.integers(0, 2)))
+        )
+        if draw(st.booleans()):
+            close = DayClose(STORE, DAY, draw(st.integers(1, 9999)), draw(amounts), draw(amounts))
+    return SalesBatch(
+        store_id=STORE,
+        business_date=DAY,
+        receipts=tuple(draw(receipts(f"r{i}")) for i in range(n)),
+        cash_movements=movements,
+        gift_card_expiries=expiries,
+        day_close=close,
+    )
+
+
+plans = st.builds(
+    lambda centre, on_all: plan(
+        payment_methods=METHODS,
+        vat_rates=VAT,
+        product_groups=GROUPS,
+        events=EVENTS,
+        cost_centres={STORE: centre} if centre else None,
+        cost_centre_on_balance_accounts=on_all,
+    ),
+    st.sampled_from([None, "100"]),
+    st.booleans(),
+)
+
+
+def book(batch: SalesBatch, the_plan: AccountPlan, reference: str = "DC-1") -> Voucher | None:
+    try:
+        return build_voucher(batch, the_plan, store_name="Butik", reference=reference)
+    except NothingToBookError:
+        return None
+
+
+def per_account(voucher: Voucher | None) -> Counter[tuple[str, str | None]]:
+    totals: Counter[tuple[str, str | None]] = Counter()
+    if voucher is not None:
+        totals.update(voucher.balance_by_account())
+    return totals
+
+
+def on_accounts(voucher: Voucher | None, accounts: set[str]) -> int:
+    return 0 if voucher is None else sum(r.amount_ore for r in voucher.rows if r.account in accounts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(days(), plans)
+def test_every_voucher_balances_exactly(batch: SalesBatch, the_plan: AccountPlan) -> None:
+    voucher = book(batch, the_plan)
+    if voucher is None:
+        assert all(v == 0 for v in account_totals(batch, the_plan).values())
+        return
+    assert sum(r.amount_ore for r in voucher.rows) == 0
+    assert all(r.amount_ore != 0 for r in voucher.rows)
+    keys = [(r.account, r.cost_centre or "") for r in voucher.rows]
+    assert keys == sorted(set(keys)), "one row per (account, cost centre), in order"
+
+
+@settings(max_examples=200, deadline=None)
+@given(days(other_events=False), plans)
+def test_payment_accounts_carry_exactly_the_payments(batch: SalesBatch, the_plan: AccountPlan) -> None:
+    voucher = book(batch, the_plan)
+    for method, account in METHODS.items():
+        paid = sum(r.sign * p.amount_ore for r in batch.receipts for p in r.payments if p.method == method)
+        assert on_accounts(voucher, {account}) == paid
+    assert on_accounts(voucher, PAYMENT_ACCOUNTS) == sum(r.sign * r.paid_ore for r in batch.receipts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(days(), plans)
+def test_payment_accounts_with_cash_movements_gift_card_expiry_and_cash_difference(
+    batch: SalesBatch, the_plan: AccountPlan
+) -> None:
+    voucher = book(batch, the_plan)
+    cash_difference = batch.day_close.cash_difference_ore if batch.day_close else 0
+    cash_in = sum(m.cash_effect_ore for m in batch.cash_movements) + cash_difference
+    cash_paid = sum(r.sign * p.amount_ore for r in batch.receipts for p in r.payments if p.method == "cash")
+    assert on_accounts(voucher, {"1910"}) == cash_paid + cash_in
+    gift_paid = sum(r.sign * p.amount_ore for r in batch.receipts for p in r.payments if p.method == "gift_card")
+    assert on_accounts(voucher, {"2421"}) == gift_paid + sum(e.amount_ore for e in batch.gift_card_expiries)
+    assert on_accounts(voucher, {"6990"}) == -cash_difference
+
+
+@settings(max_examples=200, deadline=None)
+@given(days(), plans)
+def test_vat_per_rate_is_the_receipts_vat_per_rate(batch: SalesBatch, the_plan: AccountPlan) -> None:
+    voucher = book(batch, the_plan)
+    for rate, account in VAT.items():
+        receipt_vat = sum(r.sign * x.vat_ore for r in batch.receipts for x in r.lines if x.vat_rate == rate)
+        assert -on_accounts(voucher, {account}) == receipt_vat
+    net = sum(r.sign * x.net_ore for r in batch.receipts for x in r.lines)
+    assert -on_accounts(voucher, set(GROUPS.values())) == net
+
+
+@settings(max_examples=300, deadline=None)
+@given(days(), plans, st.data())
+def test_a_manual_export_then_the_day_close_books_what_one_export_would(
+    batch: SalesBatch, the_plan: AccountPlan, data: st.DataObject
+) -> None:
+    def cut(items: tuple[object, ...]) -> int:
+        return data.draw(st.integers(0, len(items)))
+
+    r, m, e = cut(batch.receipts), cut(batch.cash_movements), cut(batch.gift_card_expiries)
+    mid_day = SalesBatch(
+        STORE, DAY, batch.receipts[:r], batch.cash_movements[:m], batch.gift_card_expiries[:e], None
+    )
+    rest = SalesBatch(
+        STORE, DAY, batch.receipts[r:], batch.cash_movements[m:], batch.gift_card_expiries[e:], batch.day_close
+    )
+    # Counter.update, not +: the + operator would silently drop the (negative) credits.
+    split = per_account(book(mid_day, the_plan, "DC-1"))
+    split.update(per_account(book(rest, the_plan, "DC-2")))
+    whole = per_account(book(batch, the_plan, "DC-3"))
+    assert {k: v for k, v in split.items() if v} == dict(whole)
+
+
+@settings(max_examples=200, deadline=None)
+@given(days(), plans)
+def test_a_voucher_and_its_reversal_net_to_zero_on_every_account(batch: SalesBatch, the_plan: AccountPlan) -> None:
+    voucher = book(batch, the_plan)
+    if voucher is None:
+        return
+    reversal = reverse(voucher, reference="DC-R")
+    combined = per_account(voucher)
+    combined.update(reversal.balance_by_account())
+    assert set(combined.values()) == {0}
+    assert len(reversal.rows) == len(voucher.rows)
+
+
+@settings(max_examples=200, deadline=None)
+@given(days(other_events=False), plans)
+def test_returns_mirror_sales(batch: SalesBatch, the_plan: AccountPlan) -> None:
+    flipped = SalesBatch(
+        STORE,
+        DAY,
+        tuple(
+            Receipt(r.receipt_id, STORE, DAY, "return" if r.kind == "sale" else "sale", r.lines, r.payments,
+                    r.tip_ore, r.rounding_ore)
+            for r in batch.receipts
+        ),
+    )  # fmt: skip
+    mirrored = per_account(book(flipped, the_plan))
+    original = per_account(book(batch, the_plan))
+    assert mirrored == Counter({key: -v for key, v in original.items()})
+
+
+@settings(max_examples=200, deadline=None)
+@given(days(), st.data())
+def test_every_missing_mapping_is_named_at_once(batch: SalesBatch, data: st.DataObject) -> None:
+    entries = (
+        [("payment_methods", k) for k in METHODS]
+        + [("vat_rates", k) for k in VAT]
+        + [("product_groups", k) for k in GROUPS]
+        + [("events", k) for k in EVENTS]
+    )
+    dropped = data.draw(st.lists(st.sampled_from(entries), unique=True))
+    the_plan = plan(payment_methods=METHODS, vat_rates=VAT, product_groups=GROUPS, events=EVENTS,
+                    without=tuple(dropped))  # fmt: skip
+    needed = set(the_plan.missing_for(batch))
+    kinds = {"payment_methods": "payment_method", "vat_rates": "vat_rate", "product_groups": "product_group",
+             "events": "event"}  # fmt: skip
+    used = plan(payment_methods=METHODS, vat_rates=VAT, product_groups=GROUPS, events=EVENTS)
+    assert used.missing_for(batch) == ()
+    everything_needed = set(AccountPlan(organization_id="o", series="A").missing_for(batch))
+    expected = {(kinds[section], str(code)) for section, code in dropped} & everything_needed
+    assert needed == expected
+    if expected:
+        try:
+            build_voucher(batch, the_plan, store_name="Butik", reference="DC-1")
+        except UnmappedItemsError as exc:
+            assert set(exc.missing) == expected
+        else:
+            raise AssertionError("an unmapped batch was booked")
