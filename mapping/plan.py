@@ -96,9 +96,7 @@ class AccountPlan:
             found.extend(_account_problem(f"vat_rates.{rate}", account))
         for store, centre in sorted(self.store_cost_centres.items(), key=lambda kv: str(kv[0])):
             if not isinstance(centre, str) or not centre.strip() or centre != centre.strip():
-                found.append(
-                    PlanProblem(f"store_cost_centres.{store}", "cost centre must be a non-empty code")
-                )
+                found.append(PlanProblem(f"store_cost_centres.{store}", "cost centre must be a non-empty code"))
         return tuple(found)
 
     def ensure_valid(self) -> None:

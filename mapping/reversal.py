@@ -23,9 +23,7 @@ def reverse(original: Voucher, *, reference: str, entry_date: date | None = None
         text=reversal_text(original.text, original.reference, reference),
         reference=reference,
         rows=tuple(
-            VoucherRow(
-                account=row.account, amount_ore=-row.amount_ore, cost_centre=row.cost_centre, text=row.text
-            )
+            VoucherRow(account=row.account, amount_ore=-row.amount_ore, cost_centre=row.cost_centre, text=row.text)
             for row in original.rows
         ),
     )

@@ -263,9 +263,7 @@ class SalesBatch:
             ("receipt", r.receipt_id, r.store_id, r.business_date) for r in self.receipts
         ]
         items += [("cash movement", m.movement_id, m.store_id, m.business_date) for m in self.cash_movements]
-        items += [
-            ("gift card expiry", e.expiry_id, e.store_id, e.business_date) for e in self.gift_card_expiries
-        ]
+        items += [("gift card expiry", e.expiry_id, e.store_id, e.business_date) for e in self.gift_card_expiries]
         if self.day_close is not None:
             items.append(
                 (

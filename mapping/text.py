@@ -30,9 +30,7 @@ def _fit(prefix: str, name: str, suffix: str) -> str:
     return (prefix + name[:room].rstrip() + suffix).strip()
 
 
-def day_voucher_text(
-    store_name: str, business_date: date, z_report_number: int | None, reference: str
-) -> str:
+def day_voucher_text(store_name: str, business_date: date, z_report_number: int | None, reference: str) -> str:
     """E.g. "Dagsavslut Butik Centrum 2026-04-01 Z 1234 ref DC-7f3a...".
 
     A batch without a Z-report (a manual export before the day close) says "Delexport".

@@ -71,7 +71,7 @@ def test_allocate_refuses_meaningless_weights(weights: list[int]) -> None:
         allocate(100, weights)
 
 
-@given(st.integers(-10**12, 10**12), st.lists(st.integers(0, 10**9), min_size=1, max_size=8))
+@given(st.integers(-(10**12), 10**12), st.lists(st.integers(0, 10**9), min_size=1, max_size=8))
 def test_allocation_always_sums_to_the_total(total: int, weights: list[int]) -> None:
     if sum(weights) == 0:
         weights = [*weights, 1]
@@ -83,6 +83,6 @@ def test_allocation_always_sums_to_the_total(total: int, weights: list[int]) -> 
         assert abs(part * weight_sum - total * weight) < weight_sum
 
 
-@given(st.integers(-10**15, 10**15))
+@given(st.integers(-(10**15), 10**15))
 def test_format_and_parse_round_trip(amount: int) -> None:
     assert parse_sek(format_sek(amount)) == amount

@@ -78,8 +78,7 @@ def days(draw: st.DrawFn, *, other_events: bool = True) -> SalesBatch:
             for i, kind in enumerate(draw(st.lists(st.sampled_from(CASH_MOVEMENT_KINDS), max_size=3)))
         )
         expiries = tuple(
-            GiftCardExpiry(f"g{i}", STORE, DAY, draw(st.integers(1, 100_000)))
-            for i in range(draw(st.integers(0, 2)))
+            GiftCardExpiry(f"g{i}", STORE, DAY, draw(st.integers(1, 100_000))) for i in range(draw(st.integers(0, 2)))
         )
         if draw(st.booleans()):
             close = DayClose(STORE, DAY, draw(st.integers(1, 9999)), draw(amounts), draw(amounts))
@@ -183,9 +182,7 @@ def test_a_manual_export_then_the_day_close_books_what_one_export_would(
         return data.draw(st.integers(0, len(items)))
 
     r, m, e = cut(batch.receipts), cut(batch.cash_movements), cut(batch.gift_card_expiries)
-    mid_day = SalesBatch(
-        STORE, DAY, batch.receipts[:r], batch.cash_movements[:m], batch.gift_card_expiries[:e], None
-    )
+    mid_day = SalesBatch(STORE, DAY, batch.receipts[:r], batch.cash_movements[:m], batch.gift_card_expiries[:e], None)
     rest = SalesBatch(
         STORE, DAY, batch.receipts[r:], batch.cash_movements[m:], batch.gift_card_expiries[e:], batch.day_close
     )
