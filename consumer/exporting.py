@@ -30,8 +30,8 @@ from psycopg_pool import ConnectionPool
 from consumer.events import EventWriter
 from consumer.outcomes import Detail, Outcome
 from dayclose.db import exports as db
-from dayclose.db.sales import MANUAL
 from dayclose.db.integrations import Integration, get_integration, get_plan
+from dayclose.db.sales import MANUAL
 from dayclose.keys import KeyVault
 from exporters.base import (
     Exporter,

@@ -181,9 +181,9 @@ SAMPLE_PLAN: dict[str, Any] = {
     "series": "D",
     "payment_methods": {"cash": "1910", "card": "1580", "swish": "1930", "gift_card": "2421", "invoice": "1510"},
     "vat_rates": {"2500": "2611", "1200": "2621", "600": "2631"},
-    "product_groups": {"coffee": "3001", "pastry": "3002", "lunch": "3003", "merch": "3004", "books": "3005",
+    "product_groups": {"coffee": "3002", "pastry": "3002", "lunch": "3002", "merch": "3001", "books": "3003",
                        "gift_card": "2421"},
-    "events": {"TIPS": "2890", "ROUNDING": "3740", "CASH_DIFFERENCE": "3790", "CASH_DEPOSIT": "1930",
+    "events": {"TIPS": "2890", "ROUNDING": "3740", "CASH_DIFFERENCE": "3590", "CASH_DEPOSIT": "1930",
                "CASH_WITHDRAWAL": "1930", "FLOAT_CHANGE": "1930", "EXPIRED_GIFT_CARD": "3990"},
     "store_cost_centres": {},
 }

@@ -69,6 +69,10 @@ def ingest_sales(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelop
                     late_days.add((row[0], row[1], row[2]))
                 if not cur.nextset():
                     break
+    if late_days:
+        # Before this batch's own day closes are stored: receipts that precede their day close in the
+        # stream are on time, not late.
+        _queue_late_sales(conn, late_days)
     for env in closes:
         assert isinstance(env.item, DayClosed)
         inserted = conn.execute(
@@ -80,8 +84,6 @@ def ingest_sales(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelop
         if inserted:
             new += 1
             enqueue_job(conn, env.organization_id, env.store_id, env.business_date, DAY_CLOSE, env.event_key)
-    if late_days:
-        _queue_late_sales(conn, late_days)
     return new
 
 

@@ -1,0 +1,261 @@
+"""The product as the design card describes it: events in, vouchers booked exactly once, outcomes out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+
+from devstack import sampledata
+from devstack.bl_standin import BLStandIn, Company
+from devstack.harness import Harness
+from tests.integration.pipeline.conftest import ORG
+from tests.integration.pipeline.oracle import assert_balanced, booked_totals, expected_totals
+
+pytestmark = pytest.mark.integration
+DAY = date(2026, 11, 25)
+
+
+def succeeded(h: Harness) -> list[dict]:
+    return h.outcomes_for(ORG, "SUCCEEDED")
+
+
+def failed(h: Harness) -> list[dict]:
+    return h.outcomes_for(ORG, "FAILED")
+
+
+def test_a_closed_day_is_booked_once_with_every_account_right(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 200)
+    close = day.day_closed(counted_cash_delta_ore=-300)
+    pipeline.publish_sales([*day.events(), close])
+
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="a success outcome")
+
+    vouchers = bl_standin.vouchers(bl_company.user_key)
+    assert len(vouchers) == 1
+    assert_balanced(vouchers)
+    assert booked_totals(vouchers) == expected_totals([*day.events(), close])
+    (outcome,) = succeeded(pipeline)
+    assert outcome["trigger"] == "DAY_CLOSE"
+    assert outcome["store_id"] == "s1" and outcome["business_date"] == DAY
+    assert outcome["voucher"]["number"] == vouchers[0]["journalEntryId"]
+    assert outcome["voucher"]["receipt_count"] == 200
+    assert "Z 1" in vouchers[0]["journalEntryText"] and "2026-11-25" in vouchers[0]["journalEntryText"]
+
+
+def test_redelivered_and_duplicated_events_are_booked_once(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 50)
+    events = list(day.events())
+    pipeline.publish_sales(events)
+    pipeline.publish_sales(events[:20])  # the POS re-sends part of the day
+    pipeline.publish_sales([day.day_closed(), day.day_closed()])  # and the day close twice
+
+    pipeline.wait_for(lambda h: len(succeeded(h)) >= 1, what="a success outcome")
+    pipeline.stop()
+    pipeline.start()  # a restart re-reads nothing new, but must not book again either
+    pipeline.publish_sales([day.day_closed()])
+    pipeline.poll_outcomes(timeout=2.0)
+
+    vouchers = bl_standin.vouchers(bl_company.user_key)
+    assert len(vouchers) == 1
+    assert booked_totals(vouchers) == expected_totals([*events, day.day_closed()])
+    assert len(succeeded(pipeline)) == 1
+
+
+def test_a_day_closed_before_its_last_receipts_waits_for_them(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 40, with_extras=False)
+    events = list(day.events())
+    pipeline.publish_sales([*events[:30], day.day_closed()])
+    pipeline.poll_outcomes(timeout=0.5)
+    assert bl_standin.vouchers(bl_company.user_key) == []  # not booked while receipts are missing
+
+    pipeline.publish_sales(events[30:])
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="the day booked once complete")
+    vouchers = bl_standin.vouchers(bl_company.user_key)
+    assert len(vouchers) == 1
+    assert booked_totals(vouchers) == expected_totals([*events, day.day_closed()])
+
+
+def test_a_day_that_never_reconciles_reports_the_difference(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 10, with_extras=False)
+    pipeline.publish_sales([*day.events(), day.day_closed(lie_receipt_count=2)])
+
+    pipeline.wait_for(lambda h: len(failed(h)) == 1, timeout=20, what="a mismatch failure")
+    (outcome,) = failed(pipeline)
+    assert outcome["failure"]["reason_code"] == "RECONCILIATION_MISMATCH"
+    assert [d["code"] for d in outcome["failure"]["details"]] == ["receipt_count"]
+    assert "Z-report 12, received 10" in outcome["failure"]["details"][0]["message"]
+    assert bl_standin.vouchers(bl_company.user_key) == []
+
+
+def test_manual_export_then_day_close_books_the_day_in_two_parts_without_overlap_or_gap(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 60)
+    events = list(day.events())
+    pipeline.publish_sales(events[:25])
+    pipeline.publish_command(sampledata.manual_export(ORG))
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="the manual export")
+    assert succeeded(pipeline)[0]["trigger"] == "MANUAL"
+
+    pipeline.publish_sales([*events[25:], day.day_closed()])
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 2, what="the day close export")
+
+    vouchers = bl_standin.vouchers(bl_company.user_key)
+    assert len(vouchers) == 2
+    assert_balanced(vouchers)
+    assert "Delexport" in vouchers[0]["journalEntryText"] and "Dagsavslut" in vouchers[1]["journalEntryText"]
+    assert booked_totals(vouchers[:1]) == expected_totals(events[:25])
+    assert booked_totals(vouchers) == expected_totals([*events, day.day_closed()])
+
+
+def test_an_unmapped_payment_method_blocks_the_day_until_the_plan_is_fixed(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 5, with_extras=False)
+    klarna = day.envelope(sampledata.RECEIPT, sampledata.receipt_payload(
+        "s1-klarna-1", [("merch", 2500, 10000)], "klarna"))
+    foodora = day.envelope(sampledata.RECEIPT, sampledata.receipt_payload(
+        "s1-foodora-1", [("delivery", 1200, 20000)], "card"))
+    day.receipts += [klarna, foodora]
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+
+    pipeline.wait_for(lambda h: len(failed(h)) == 1, what="an unmapped-items failure")
+    failure = failed(pipeline)[0]["failure"]
+    assert failure["reason_code"] == "UNMAPPED_ITEMS"
+    assert failure["merchant_action_required"] is True and failure["will_retry"] is True
+    assert {(d["kind"], d["code"]) for d in failure["details"]} == {
+        ("payment_method", "klarna"), ("product_group", "delivery")}
+    assert failure["title_sv"] and failure["title_en"]
+    assert bl_standin.vouchers(bl_company.user_key) == []
+
+    fixed = {**sampledata.SAMPLE_PLAN,
+             "payment_methods": {**sampledata.SAMPLE_PLAN["payment_methods"], "klarna": "1510"},
+             "product_groups": {**sampledata.SAMPLE_PLAN["product_groups"], "delivery": "3002"}}
+    pipeline.save_plan(ORG, fixed)
+    pipeline.publish_command(sampledata.manual_export(ORG, retry=True))
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="the retried export")
+
+    vouchers = bl_standin.vouchers(bl_company.user_key)
+    assert len(vouchers) == 1
+    assert succeeded(pipeline)[0]["trigger"] == "RETRY"
+    assert booked_totals(vouchers) == expected_totals([*day.events(), day.day_closed()], fixed)
+
+
+def test_a_poison_message_is_dead_lettered_and_the_stream_moves_on(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 20, with_extras=False)
+    events = list(day.events())
+    bad_receipt = day.envelope(sampledata.RECEIPT, {**sampledata.receipt_payload("s1-bad", [("merch", 2500, 100)],
+                                                                                 "card"), "tip_ore": 700})
+    pipeline.publish_sales(events[:10], raw=[(day.key, b"\x00\xffnot avro at all")])
+    pipeline.publish_sales([bad_receipt, *events[10:], day.day_closed()])
+
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 1 and len(h.dead_letters) == 2, what="booking + 2 DLQ")
+    codes = sorted(d["error_code"] for d in pipeline.dead_letters)
+    assert codes == ["INVALID_EVENT", "UNDECODABLE"]
+    garbage = next(d for d in pipeline.dead_letters if d["error_code"] == "UNDECODABLE")
+    assert garbage["original_value"] == b"\x00\xffnot avro at all" and garbage["source_topic"] == pipeline.topics.sales
+    reasons = sorted(o["failure"]["reason_code"] for o in failed(pipeline))
+    assert reasons == ["INVALID_EVENT", "POISON_MESSAGE"]
+    assert booked_totals(bl_standin.vouchers(bl_company.user_key)) == expected_totals([*events, day.day_closed()])
+
+
+def test_an_inactive_organization_exports_nothing(
+    make_pipeline: Callable[..., Harness], bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    h = make_pipeline(activate=False)
+    day = sampledata.store_day("org-never-activated", "s9", DAY, 5)
+    h.publish_sales([*day.events(), day.day_closed()])
+    h.publish_command(sampledata.manual_export("org-never-activated"))
+    h.poll_outcomes(timeout=1.5)
+    assert h.outcomes == [] and h.dead_letters == []
+    assert bl_standin.vouchers(bl_company.user_key) == []
+
+
+def test_sales_before_the_start_date_are_never_exported(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    old = sampledata.store_day(ORG, "s1", date(2025, 12, 31), 5, with_extras=False)
+    new = sampledata.store_day(ORG, "s1", DAY, 5, with_extras=False)
+    pipeline.publish_sales([*old.events(), old.day_closed(), *new.events()])
+    pipeline.publish_command(sampledata.manual_export(ORG))
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="the manual export")
+    pipeline.poll_outcomes(timeout=0.5)
+    vouchers = bl_standin.vouchers(bl_company.user_key)
+    assert len(vouchers) == 1 and vouchers[0]["journalEntryDate"] == "2026-11-25"
+
+
+@pytest.mark.parametrize(
+    ("reason_code", "break_bl"),
+    [
+        ("FISCAL_YEAR_CLOSED", lambda c: c.close_financial_year(DAY)),
+        ("FISCAL_YEAR_MISSING", lambda c: c.remove_financial_year(DAY)),
+        ("PERIOD_LOCKED", lambda c: c.lock_through(DAY)),
+        ("ACCOUNT_CLOSED", lambda c: c.close_account("1580")),
+        ("ACCOUNT_MISSING_IN_BL", lambda c: c.remove_account("2890")),
+        ("SERIES_MISSING", lambda c: c.remove_series("D")),
+        ("KEY_NOT_ACTIVATED", lambda c: setattr(c, "activated", False)),
+    ],
+)
+def test_every_merchant_fixable_bl_refusal_reaches_the_outcomes_topic_and_is_retried_once_fixed(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company, reason_code: str, break_bl: Callable
+) -> None:
+    with bl_company.lock:
+        break_bl(bl_company)
+    day = sampledata.store_day(ORG, "s1", DAY, 8)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda h: len(failed(h)) == 1, what=f"a {reason_code} failure")
+    failure = failed(pipeline)[0]["failure"]
+    assert failure["reason_code"] == reason_code
+    assert failure["merchant_action_required"] is True
+    assert failure["title_sv"] and failure["message_sv"] and failure["title_en"] and failure["message_en"]
+    assert bl_standin.vouchers(bl_company.user_key) == []
+
+
+def test_bl_unavailable_is_retried_until_booked_without_a_second_voucher(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    bl_standin.set_faults(errors_next=40, error_status=503)  # more than one attempt's retries
+    day = sampledata.store_day(ORG, "s1", DAY, 8)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 1, timeout=40, what="booking after the outage")
+    warnings = [o for o in failed(pipeline) if o["failure"]["reason_code"] == "BL_UNAVAILABLE"]
+    assert len(warnings) == 1 and warnings[0]["failure"]["merchant_action_required"] is False
+    assert len(bl_standin.vouchers(bl_company.user_key)) == 1
+
+
+def test_a_response_lost_after_bl_committed_never_books_twice(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    bl_standin.set_faults(commit_then_drop=2, drop_mode="reset")
+    day = sampledata.store_day(ORG, "s1", DAY, 8)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 1, timeout=40, what="booking")
+    vouchers = bl_standin.vouchers(bl_company.user_key)
+    assert len(vouchers) == 1
+    assert succeeded(pipeline)[0]["voucher"]["already_existed"] is True
+
+
+@pytest.mark.skipif(os.environ.get("KAFKA_BOOTSTRAP_SERVERS") is not None, reason="uses the in-process cluster")
+def test_many_stores_are_booked_concurrently_each_once(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    days = [sampledata.store_day(ORG, f"s{i}", DAY, 15) for i in range(12)]
+    pipeline.publish_sales([e for d in days for e in (*d.events(), d.day_closed())])
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 12, timeout=60, what="12 stores booked")
+    vouchers = bl_standin.vouchers(bl_company.user_key)
+    assert len(vouchers) == 12
+    expected = expected_totals([e for d in days for e in (*d.events(), d.day_closed())])
+    assert booked_totals(vouchers) == expected
