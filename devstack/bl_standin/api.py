@@ -12,9 +12,10 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import parse_qs
 
+from devstack.bl_standin.api_error import ApiFailure, bad
 from devstack.bl_standin.openapi import OpenApiDocument
 from devstack.bl_standin.registry import Registry
-from devstack.bl_standin.state import ApiFailure, Company, bad
+from devstack.bl_standin.state import Company
 from devstack.bl_standin.wire import Request, Response, json_response
 
 Handler = Callable[[Company, Request, dict[str, str]], Response]
@@ -33,13 +34,9 @@ def token_endpoint(registry: Registry, request: Request) -> Response:
         except ValueError:
             client_id = client_secret = None
     if form.get("grant_type") != "client_credentials":
-        return json_response(
-            400, {"error": "unsupported_grant_type", "error_description": "client_credentials only"}
-        )
+        return json_response(400, {"error": "unsupported_grant_type", "error_description": "client_credentials only"})
     if not registry.credentials_ok(client_id, client_secret):
-        return json_response(
-            401, {"error": "invalid_client", "error_description": "Client authentication failed"}
-        )
+        return json_response(401, {"error": "invalid_client", "error_description": "Client authentication failed"})
     token, ttl = registry.issue_token()
     return json_response(
         200,
@@ -78,9 +75,7 @@ class BLApi:
         bearer = request.headers.get("authorization", "")
         token = bearer[7:] if bearer.lower().startswith("bearer ") else None
         if not self.registry.token_valid(token):
-            return json_response(
-                401, {"error": "invalid_token", "error_description": "Token missing or expired"}
-            )
+            return json_response(401, {"error": "invalid_token", "error_description": "Token missing or expired"})
         if request.path == "/isalive":
             return json_response(200, {"alive": True})
         company = self.registry.company(request.headers.get("user-key"))
@@ -89,9 +84,7 @@ class BLApi:
         if not company.activated:
             return json_response(
                 403,
-                ApiFailure(
-                    403, None, "The requested resource is out of allowed scope for this integration"
-                ).body(),
+                ApiFailure(403, None, "The requested resource is out of allowed scope for this integration").body(),
             )
         for method, pattern, handler in self.routes:
             match = pattern.match(request.path)
@@ -160,9 +153,7 @@ class BLApi:
         if fy is None:
             raise ApiFailure(404, "FINANCIAL_YEAR_NOT_FOUND", f"No financial year for {day}")
         with company.lock:
-            latest = max(
-                (e.entry_date for e in company.entries if e.financial_year_id == fy.id), default=None
-            )
+            latest = max((e.entry_date for e in company.entries if e.financial_year_id == fy.id), default=None)
             return json_response(200, fy.to_json(company.entity_id, latest))
 
     def accounts(self, company: Company, request: Request, _: dict[str, str]) -> Response:

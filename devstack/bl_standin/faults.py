@@ -108,9 +108,7 @@ class FaultInjector:
             decision = Decision()
             if not self._applies(f, method, path):
                 return decision
-            decision.delay_s = f.latency_s + (
-                self._random.uniform(0, f.latency_jitter_s) if f.latency_jitter_s else 0
-            )
+            decision.delay_s = f.latency_s + (self._random.uniform(0, f.latency_jitter_s) if f.latency_jitter_s else 0)
             if self._take("resets_next") or (f.reset_rate and self._random.random() < f.reset_rate):
                 decision.reset = True
             elif self._take("throttle_next") or self._over_limit(f):
@@ -181,8 +179,7 @@ class RequestLog:
             [
                 r
                 for r in self.all()
-                if (method is None or r.method == method)
-                and (path_contains is None or path_contains in r.path)
+                if (method is None or r.method == method) and (path_contains is None or path_contains in r.path)
             ]
         )
 

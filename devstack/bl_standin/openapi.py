@@ -56,8 +56,7 @@ class OpenApiDocument:
         """Every way ``instance`` breaks ``schema`` (which may be a ``$ref`` into the document)."""
         validator = _validator(self, json.dumps(schema, sort_keys=True))
         return sorted(
-            f"{'/'.join(map(str, e.absolute_path)) or '<body>'}: {e.message}"
-            for e in validator.iter_errors(instance)
+            f"{'/'.join(map(str, e.absolute_path)) or '<body>'}: {e.message}" for e in validator.iter_errors(instance)
         )
 
 

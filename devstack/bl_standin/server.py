@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 
 from devstack.bl_standin import admin, chart
 from devstack.bl_standin.api import BLApi, query_dict, token_endpoint
+from devstack.bl_standin.api_error import ApiFailure
 from devstack.bl_standin.faults import FaultInjector, Faults, RecordedRequest, RequestLog
 from devstack.bl_standin.openapi import DOCUMENT, OpenApiDocument
 from devstack.bl_standin.registry import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Registry
-from devstack.bl_standin.state import ApiFailure, Company
+from devstack.bl_standin.state import Company
 from devstack.bl_standin.wire import Request, Response, json_response
 
 BASE_PATH = "/bla-api/v1/sp"
@@ -174,15 +175,11 @@ class BLStandIn:
 
     # -- one request --------------------------------------------------------------------
 
-    def serve(
-        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
-    ) -> Response | Drop:
+    def serve(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Response | Drop:
         request = Request(method, path, query_dict(query), headers, body)
         if path.startswith("/_admin"):
             return admin.handle(self, request)
-        record = RecordedRequest(
-            0.0, method, path, query, request.content_type, body, headers.get("user-key")
-        )
+        record = RecordedRequest(0.0, method, path, query, request.content_type, body, headers.get("user-key"))
         record.at = _now()
         self.requests.add(record)
         decision = self.injector.decide(method, path)
@@ -196,9 +193,7 @@ class BLStandIn:
         elif decision.status:
             response = json_response(
                 decision.status,
-                ApiFailure(
-                    decision.status, "INTERNAL_SERVER_ERROR", "Service temporarily unavailable"
-                ).body(),
+                ApiFailure(decision.status, "INTERNAL_SERVER_ERROR", "Service temporarily unavailable").body(),
             )
         elif path == TOKEN_PATH:
             response = token_endpoint(self.registry, request)

@@ -9,53 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from devstack.bl_standin import chart
-
-_STATUS_TEXT = {
-    400: "400 BAD_REQUEST",
-    401: "401 UNAUTHORIZED",
-    403: "403 FORBIDDEN",
-    404: "404 NOT_FOUND",
-    409: "409 CONFLICT",
-    415: "415 UNSUPPORTED_MEDIA_TYPE",
-    429: "429 TOO_MANY_REQUESTS",
-    500: "500 INTERNAL_SERVER_ERROR",
-    502: "502 BAD_GATEWAY",
-    503: "503 SERVICE_UNAVAILABLE",
-    504: "504 GATEWAY_TIMEOUT",
-}
-
-
-class ApiFailure(Exception):
-    """An answer in BL's ``ApiError`` shape."""
-
-    def __init__(
-        self,
-        status: int,
-        exception_id: str | None,
-        message: str,
-        sub_errors: list[dict[str, Any]] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.exception_id = exception_id
-        self.message = message
-        self.sub_errors = sub_errors or []
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "status": _STATUS_TEXT.get(self.status, "500 INTERNAL_SERVER_ERROR"),
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "message": self.message,
-            "debugMessage": self.message,
-            "subErrors": self.sub_errors,
-        }
-        if self.exception_id:
-            body["exceptionId"] = self.exception_id
-        return body
-
-
-def bad(exception_id: str, message: str) -> ApiFailure:
-    return ApiFailure(400, exception_id, message)
+from devstack.bl_standin.api_error import bad
 
 
 @dataclass
@@ -201,9 +155,7 @@ class Company:
             if not fy.open:
                 raise bad("FINANCIAL_YEAR_IS_CLOSED", f"Financial year {fy.id} is closed")
             if period_of(day) < fy.first_open_period:
-                raise bad(
-                    "JOURNAL_ENTRY_DATE_NOT_ALLOWED_IN_LOCKED_PERIOD", f"Period {period_of(day)} is locked"
-                )
+                raise bad("JOURNAL_ENTRY_DATE_NOT_ALLOWED_IN_LOCKED_PERIOD", f"Period {period_of(day)} is locked")
             rows = self._rows(body.get("ledgerEntries") or [])
             total = sum((r["amount"] for r in rows), Decimal(0))
             if total != 0:
@@ -213,16 +165,10 @@ class Company:
             if missing_docs:
                 raise bad("DOCUMENT_NOT_FOUND", f"Documents not found: {missing_docs}")
             number = 1 + max(
-                (
-                    e.number
-                    for e in self.entries
-                    if e.journal_id == journal_id and e.financial_year_id == fy.id
-                ),
+                (e.number for e in self.entries if e.journal_id == journal_id and e.financial_year_id == fy.id),
                 default=0,
             )
-            entry = Entry(
-                journal_id, number, day, str(body.get("journalEntryText") or ""), fy.id, rows, document_ids
-            )
+            entry = Entry(journal_id, number, day, str(body.get("journalEntryText") or ""), fy.id, rows, document_ids)
             self.entries.append(entry)
             return entry
 
