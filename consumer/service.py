@@ -24,8 +24,10 @@ from consumer.events import EventWriter
 from consumer.exporting import ExportPolicy, ExportWorker, WorkerPool
 from consumer.loop import SalesLoop
 from consumer.relay import OutboxRelay, listen_for_jobs
+from dayclose import metrics
 from dayclose.config import Settings, load_settings
 from dayclose.db.migrate import migrate
+from dayclose.health import HealthServer, consumer_checks
 from dayclose.keys import KeyVault
 from dayclose.logs import configure_logging, librdkafka_logger
 from exporters.base import Exporter
@@ -58,6 +60,8 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
         "partition.assignment.strategy": "cooperative-sticky",
         "max.poll.interval.ms": 300_000,
         "logger": librdkafka_logger(),
+        "statistics.interval.ms": 15_000,  # feeds dayclose_consumer_lag per partition
+        "stats_cb": metrics.kafka_stats,
     }
 
 
@@ -119,7 +123,10 @@ def main() -> int:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     service = build_service(settings)
+    metrics.register_outbox_collector(lambda: service.pool.connection(timeout=2.0))
+    health = HealthServer(consumer_checks(service), settings.http_port).start()
     signal.signal(signal.SIGTERM, lambda *_: service.stop())
     signal.signal(signal.SIGINT, lambda *_: service.stop())
     service.run()
+    health.stop()
     return 0
