@@ -1,9 +1,14 @@
-"""Avro on the wire: plain schemaless Avro locally, Confluent Schema Registry framing when configured.
+"""Avro on the wire, in one of two framings, so the writer's schema is always known to the reader:
 
-Confluent framing is ``0x00`` + 4-byte big-endian schema id + Avro body. With a registry the writer
-schema is fetched by id (cached) and resolved against our reader schema, so producers may run a newer
-or older compatible schema. Without a registry every message is schemaless Avro written with the
-schema in ``schemas/``. Nothing outside this module and :mod:`consumer.messages` touches wire dicts.
+* with a Schema Registry (``SCHEMA_REGISTRY_URL``): Confluent framing, ``0x00`` + 4-byte big-endian
+  schema id + Avro body; the writer schema is fetched by id (cached);
+* without one: Avro *single-object encoding*, ``0xC3 0x01`` + the writer schema's CRC-64-AVRO
+  fingerprint (8 bytes, little endian) + Avro body; writer schemas are looked up among the current
+  schema and every version kept in ``schemas/history/``.
+
+Either way the writer schema is resolved against our reader schema, so producers may run any
+compatible version (the rule is in docs/events.md). Nothing outside this module and
+:mod:`consumer.messages` touches wire dicts.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import schemas
 
 MAGIC = 0
 _HEADER = struct.Struct(">bI")
+SINGLE_OBJECT_MARKER = b"\xc3\x01"
+_SINGLE_OBJECT_HEADER = len(SINGLE_OBJECT_MARKER) + 8
 #: Messages larger than this are refused as OVERSIZED before decoding.
 MAX_MESSAGE_BYTES = 1_000_000
 
@@ -43,7 +50,8 @@ class ConfluentRegistry:
     def __init__(self, url: str) -> None:
         from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-        self._client = SchemaRegistryClient({"url": url})
+        # new_client() also understands mock:// URLs (an in-process registry, for tests).
+        self._client = SchemaRegistryClient.new_client({"url": url})
         self._schema_cls = Schema
         self._by_id: dict[int, Any] = {}
         self._ids: dict[tuple[str, str], int] = {}
@@ -72,12 +80,16 @@ class AvroCodec:
         self.topic = topic
         self.schema = schemas.load(schema_name)
         self._registry = registry
+        self._fingerprint = schemas.fingerprint(schemas.raw(schema_name))
+        self._known_writers = schemas.known_writers(schema_name)
 
     def encode(self, record: dict[str, Any]) -> bytes:
         buf = io.BytesIO()
         if self._registry is not None:
             schema_id = self._registry.id_for(f"{self.topic}-value", schemas.raw(self.schema_name))
             buf.write(_HEADER.pack(MAGIC, schema_id))
+        else:
+            buf.write(SINGLE_OBJECT_MARKER + self._fingerprint)
         schemaless_writer(buf, self.schema, record)
         return buf.getvalue()
 
@@ -86,9 +98,15 @@ class AvroCodec:
             raise DecodeError("UNDECODABLE", "message has no value (tombstone)")
         if len(data) > MAX_MESSAGE_BYTES:
             raise DecodeError("OVERSIZED", f"message is {len(data)} bytes, limit {MAX_MESSAGE_BYTES}")
-        writer = self.schema
-        body = data
-        if self._registry is not None:
+        if self._registry is None:
+            if data[: len(SINGLE_OBJECT_MARKER)] != SINGLE_OBJECT_MARKER or len(data) < _SINGLE_OBJECT_HEADER:
+                raise DecodeError("UNDECODABLE", "not an Avro single-object encoded message")
+            fingerprint = data[len(SINGLE_OBJECT_MARKER) : _SINGLE_OBJECT_HEADER]
+            if fingerprint not in self._known_writers:
+                raise DecodeError("SCHEMA_MISMATCH", f"unknown writer schema (fingerprint {fingerprint.hex()})")
+            writer = self._known_writers[fingerprint]
+            body = data[_SINGLE_OBJECT_HEADER:]
+        else:
             if len(data) < _HEADER.size or data[0] != MAGIC:
                 raise DecodeError("UNDECODABLE", "missing Schema Registry framing")
             _, schema_id = _HEADER.unpack_from(data)

@@ -28,6 +28,7 @@ import structlog
 from psycopg_pool import ConnectionPool
 
 from consumer.events import EventWriter
+from dayclose.config import Settings
 from consumer.outcomes import Detail, Outcome
 from dayclose.db import exports as db
 from dayclose.db.integrations import Integration, get_integration, get_plan
@@ -64,6 +65,15 @@ class ExportPolicy:
     reconcile_retry: timedelta = timedelta(seconds=5)
     transient_backoff_initial: timedelta = timedelta(seconds=5)
     transient_backoff_max: timedelta = timedelta(minutes=15)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ExportPolicy:
+        return cls(
+            reconcile_wait=timedelta(seconds=settings.reconcile_wait_s),
+            reconcile_retry=timedelta(seconds=min(5.0, settings.reconcile_wait_s / 10)),
+            transient_backoff_initial=timedelta(seconds=settings.retry_backoff_s),
+            transient_backoff_max=timedelta(seconds=settings.retry_backoff_max_s),
+        )
 
 
 class ExportWorker:

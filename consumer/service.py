@@ -95,7 +95,7 @@ class Service:
 def build_service(
     settings: Settings,
     exporter: Exporter | None = None,
-    policy: ExportPolicy = ExportPolicy(),
+    policy: ExportPolicy | None = None,
     registry: SchemaRegistry | None = None,
 ) -> Service:
     if settings.key_encryption_key is None:
@@ -111,7 +111,7 @@ def build_service(
     pool.wait(timeout=30)  # fail fast at start-up when the database is unreachable
     events = EventWriter(settings.kafka.outcomes_topic, settings.kafka.dead_letter_topic, registry)
     worker = ExportWorker(pool, exporter or bl_exporter(settings), KeyVault(settings.key_encryption_key),
-                          events, policy)
+                          events, policy or ExportPolicy.from_settings(settings))
     workers = WorkerPool(worker, settings.export_workers)
     loop = SalesLoop(Consumer(consumer_config(settings)), pool, events, settings.kafka.sales_topic,
                      settings.kafka.commands_topic, registry)

@@ -2,6 +2,7 @@
 
     dayclose run        the Kafka consumer (ingest sales, export on day close / manual request)
     dayclose migrate    apply database migrations
+    dayclose purge      delete sales past their retention period (never a day that is not booked)
     dayclose demo       the whole service on embedded defaults, end to end
     dayclose devstack   run one local service (postgres | kafka | bl) until SIGTERM
 """
@@ -22,6 +23,27 @@ def _cmd_migrate(_args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_format)
     applied = migrate(settings.database_url)
     get_logger("dayclose.migrate").info("migrations.applied", versions=[m.version for m in applied])
+    return 0
+
+
+def _cmd_purge(_args: argparse.Namespace) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import psycopg
+
+    from dayclose.config import load_settings
+    from dayclose.db.retention import purge
+    from dayclose.logs import configure_logging, get_logger
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
+    with psycopg.connect(settings.database_url) as conn:
+        result = purge(conn, today, settings.sales_retention_days)
+    get_logger("dayclose.purge").info("purge.done", retention_days=settings.sales_retention_days,
+                                      sales_events=result.sales_events, day_closes=result.day_closes,
+                                      processed_commands=result.processed_commands)
     return 0
 
 
@@ -54,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run": ("run the consumer service", _cmd_run),
         "migrate": ("apply database migrations", _cmd_migrate),
         "demo": ("run the service end to end on embedded defaults", _cmd_demo),
+        "purge": ("delete sales past the retention period (never unbooked ones)", _cmd_purge),
     }
     for name, (help_text, func) in commands.items():
         p = sub.add_parser(name, help=help_text)

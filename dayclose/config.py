@@ -68,6 +68,13 @@ class Settings:
     http_port: int = 8080
     export_workers: int = 4
     migrate_on_start: bool = False
+    #: How long a day close waits for late events before reporting RECONCILIATION_MISMATCH.
+    reconcile_wait_s: float = 600.0
+    #: First delay after a transient BL failure; doubles per attempt up to retry_backoff_max_s.
+    retry_backoff_s: float = 5.0
+    retry_backoff_max_s: float = 900.0
+    #: Sales are kept this long after their business date (then purged by `dayclose purge`).
+    sales_retention_days: int = 400
 
 
 def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -167,4 +174,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         http_port=_parse(env, "DAYCLOSE_HTTP_PORT", 8080, _positive_int),
         export_workers=_parse(env, "DAYCLOSE_EXPORT_WORKERS", 4, _positive_int),
         migrate_on_start=_parse(env, "DAYCLOSE_MIGRATE_ON_START", False, _bool),
+        reconcile_wait_s=_parse(env, "DAYCLOSE_RECONCILE_WAIT_SECONDS", 600.0, _positive_float),
+        retry_backoff_s=_parse(env, "DAYCLOSE_RETRY_BACKOFF_SECONDS", 5.0, _positive_float),
+        retry_backoff_max_s=_parse(env, "DAYCLOSE_RETRY_BACKOFF_MAX_SECONDS", 900.0, _positive_float),
+        sales_retention_days=_parse(env, "DAYCLOSE_SALES_RETENTION_DAYS", 400, _positive_int),
     )

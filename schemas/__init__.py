@@ -12,6 +12,8 @@ from importlib import resources
 from typing import Any
 
 from fastavro import parse_schema
+from fastavro.schema import fingerprint as _fingerprint
+from fastavro.schema import to_parsing_canonical_form
 
 SALES_EVENT = "sales_event"
 COMMAND = "command"
@@ -28,3 +30,19 @@ def raw(name: str) -> str:
 def load(name: str) -> Any:
     """Parsed schema (fastavro), cached; parsing happens on first use, never at import."""
     return parse_schema(json.loads(raw(name)))
+
+
+def fingerprint(schema_json: str) -> bytes:
+    """CRC-64-AVRO fingerprint of the schema's Parsing Canonical Form, little endian (as the Avro
+    single-object encoding carries it)."""
+    canonical = to_parsing_canonical_form(json.loads(schema_json))
+    return bytes.fromhex(_fingerprint(canonical, "CRC-64-AVRO"))[::-1]
+
+
+@cache
+def known_writers(name: str) -> dict[bytes, Any]:
+    """Every schema a producer may have written ``name`` with: the current one and ``history/``."""
+    texts = [raw(name)]
+    history = resources.files(__name__).joinpath("history")
+    texts += [f.read_text(encoding="utf-8") for f in history.iterdir() if f.name.startswith(f"{name}.v")]
+    return {fingerprint(text): parse_schema(json.loads(text)) for text in texts}

@@ -1,0 +1,47 @@
+"""How long sales are kept, and the purge that enforces it.
+
+Every ingested sale is kept for ``DAYCLOSE_SALES_RETENTION_DAYS`` (default 400) after its business
+date, whether or not its organization is active: a merchant who activates with a start date in the
+past gets every day since then that we still hold. After that:
+
+* booked sales go (the voucher in BL is the record; our ``exports`` rows stay as the audit trail);
+* sales never claimed by an export go (inactive or unknown organizations, days before a start date);
+* sales held by an export that is not booked (failed, or still posting) are NEVER purged: they are
+  a merchant's unbooked day, and deleting them would lose it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    sales_events: int
+    day_closes: int
+    processed_commands: int
+
+
+def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> PurgeResult:
+    cutoff = today - timedelta(days=retention_days)
+    sales = conn.execute(
+        """DELETE FROM sales_events s
+           WHERE s.business_date < %s
+             AND (s.export_id IS NULL
+                  OR EXISTS (SELECT 1 FROM exports e WHERE e.export_id = s.export_id AND e.status = 'booked'))""",
+        (cutoff,),
+    ).rowcount
+    closes = conn.execute(
+        """DELETE FROM day_closes d WHERE d.business_date < %s
+           AND NOT EXISTS (SELECT 1 FROM sales_events s WHERE s.organization_id = d.organization_id
+                           AND s.store_id = d.store_id AND s.business_date = d.business_date)""",
+        (cutoff,),
+    ).rowcount
+    commands = conn.execute(
+        "DELETE FROM processed_commands WHERE processed_at < %s", (cutoff,)
+    ).rowcount
+    return PurgeResult(sales, closes, commands)

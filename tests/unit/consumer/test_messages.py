@@ -1,0 +1,63 @@
+"""Wire records become typed messages in one place, with poison sorted out there."""
+
+from datetime import date
+
+import pytest
+
+from consumer import messages
+from devstack import sampledata
+from mapping.sales import CashMovement, GiftCardExpiry, Receipt
+from tests.unit.consumer.samples import sales_records
+
+
+def test_each_payload_type_decodes_to_its_typed_message() -> None:
+    kinds = [type(messages.sales_envelope(r).item) for r in sales_records()]
+    assert kinds[:3] == [Receipt, Receipt, Receipt]
+    assert set(kinds[3:]) == {CashMovement, GiftCardExpiry, messages.DayClosed}
+
+
+def test_returns_stay_positive_and_keep_their_kind() -> None:
+    day = sampledata.store_day("o", "s", date(2026, 4, 1), 0, with_extras=False)
+    record = day.envelope(sampledata.RECEIPT, sampledata.receipt_payload("r1", [("x", 2500, 12500)], "card",
+                                                                         kind="RETURN"))
+    receipt = messages.sales_envelope(record).item
+    assert isinstance(receipt, Receipt)
+    assert receipt.kind == "return" and receipt.lines[0].gross_ore == 12500 and receipt.lines[0].vat_ore == 2500
+
+
+def test_a_receipt_that_does_not_add_up_is_an_invalid_event() -> None:
+    day = sampledata.store_day("o", "s", date(2026, 4, 1), 0, with_extras=False)
+    payload = sampledata.receipt_payload("r1", [("x", 2500, 10000)], "card")
+    payload["payments"][0]["amount_ore"] += 1
+    with pytest.raises(messages.InvalidEventError, match="1 öre"):
+        messages.sales_envelope(day.envelope(sampledata.RECEIPT, payload))
+
+
+def test_negative_line_amounts_are_invalid_events() -> None:
+    day = sampledata.store_day("o", "s", date(2026, 4, 1), 0, with_extras=False)
+    payload = sampledata.receipt_payload("r1", [("x", 2500, -10000)], "card")
+    with pytest.raises(messages.InvalidEventError):
+        messages.sales_envelope(day.envelope(sampledata.RECEIPT, payload))
+
+
+def test_stored_form_round_trips_every_item() -> None:
+    for record in sales_records():
+        env = messages.sales_envelope(record)
+        if isinstance(env.item, messages.DayClosed):
+            continue
+        stored = messages.item_to_json(env.item)
+        assert messages.item_from_json(env.kind, env.store_id, env.business_date, stored) == env.item
+
+
+def test_commands_are_told_apart_by_type() -> None:
+    manual = messages.command(_decoded(sampledata.manual_export("o", "s1")))
+    retry = messages.command(_decoded(sampledata.manual_export("o", retry=True)))
+    assert isinstance(manual, messages.ManualExportRequested) and manual.store_id == "s1"
+    assert isinstance(retry, messages.RetryFailedExports) and retry.store_id is None
+
+
+def _decoded(record: dict) -> dict:
+    from consumer.codec import AvroCodec
+
+    codec = AvroCodec("command", "t")
+    return codec.decode(codec.encode(record))
