@@ -28,6 +28,7 @@ from consumer import messages
 from consumer.codec import AvroCodec, DecodeError, SchemaRegistry
 from consumer.events import EventWriter
 from consumer.outcomes import Detail, Outcome, dead_letter_record
+from dayclose import metrics
 from dayclose.db.sales import ingest_command, ingest_sales
 
 log = structlog.get_logger("dayclose.consumer")
@@ -124,6 +125,7 @@ class SalesLoop:
         log.info("batch.ingested", messages=len(usable), new=result.new_events, duplicates=result.duplicates,
                  jobs=result.jobs, commands=result.commands, dead_letters=result.dead_letters,
                  took_ms=round((time.monotonic() - started) * 1000, 1))
+        metrics.batch_ingested(decoded, result)
         self.on_batch(result)
         return result
 
