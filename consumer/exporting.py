@@ -30,6 +30,7 @@ from psycopg_pool import ConnectionPool
 from consumer.events import EventWriter
 from dayclose.config import Settings
 from consumer.outcomes import Detail, Outcome
+from dayclose import metrics
 from dayclose.db import exports as db
 from dayclose.db.integrations import Integration, get_integration, get_plan
 from dayclose.db.sales import MANUAL
@@ -205,11 +206,13 @@ class ExportWorker:
             with self.pool.connection() as conn, conn.transaction():
                 db.release_empty_export(conn, export)
             bound.info("export.nothing_to_book")
+            metrics.export_finished("nothing_to_book")
             return Result.BOOKED
         except MappingError as exc:
             details = _mapping_details(exc)
             self._fail(export, trigger, "failed", exc.reason, details)
             bound.warning("export.failed", reason_code=exc.reason, error=str(exc))
+            metrics.export_finished("failed", exc.reason)
             return Result.FAILED
         assert integration.user_key is not None
         started = time.monotonic()
@@ -218,10 +221,12 @@ class ExportWorker:
         except MerchantActionRequired as exc:
             self._fail(export, trigger, "failed", str(exc.reason_code), _export_details(exc))
             bound.warning("export.failed", reason_code=str(exc.reason_code), error=exc.message)
+            metrics.export_finished("failed", str(exc.reason_code))
             return Result.FAILED
         except ExporterBug as exc:
             self._fail(export, trigger, "failed", str(exc.reason_code), _export_details(exc))
             bound.error("export.rejected_as_our_bug", reason_code=str(exc.reason_code), error=exc.message)
+            metrics.export_finished("failed", str(exc.reason_code))
             return Result.FAILED
         except (TransientExportError, OperatorError) as exc:
             # The voucher may or may not be in BL: stay 'posting'; the next attempt looks it up first.
@@ -229,6 +234,7 @@ class ExportWorker:
             self._fail(export, trigger, "posting", str(exc.reason_code), _export_details(exc), emit=first)
             level = bound.error if isinstance(exc, OperatorError) else bound.warning
             level("export.transient_failure", reason_code=str(exc.reason_code), error=exc.message)
+            metrics.export_finished("transient", str(exc.reason_code))
             return Result.TRANSIENT
         record = {
             "series": booked.series, "number": booked.number, "entry_date": booked.entry_date,
@@ -246,6 +252,7 @@ class ExportWorker:
         bound.info("export.booked", series=booked.series, number=booked.number,
                    already_existed=booked.already_existed, total_debit_ore=voucher.total_debit_ore,
                    bl_ms=round((time.monotonic() - started) * 1000, 1))
+        metrics.export_finished("found_existing" if booked.already_existed else "booked")
         return Result.BOOKED
 
     def _voucher(self, export: db.Export, plan: AccountPlan | None) -> tuple[Voucher, int]:
