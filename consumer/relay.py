@@ -17,6 +17,7 @@ import structlog
 from confluent_kafka import KafkaError, Message, Producer
 from psycopg_pool import ConnectionPool
 
+from dayclose import metrics
 from dayclose.db import outbox
 
 log = structlog.get_logger("dayclose.relay")
@@ -85,6 +86,7 @@ class OutboxRelay:
             if delivered:
                 outbox.mark_sent(conn, delivered)
             self.sent_total += len(delivered)
+            metrics.relay_published(len(delivered), len(errors) + remaining)
             return len(delivered)
 
     def _loop(self) -> None:
