@@ -29,6 +29,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from dayclose import metrics
 from exporters.base import OperatorError, ReasonCode, mask_secret
 from exporters.bl.auth import TokenProvider
 from exporters.bl.config import BLConfig
@@ -156,6 +157,7 @@ class BLTransport:
                     {"status": 401, "operation": call.operation},
                 )
         status = response.status_code
+        metrics.bl_response(call.operation, status, response.elapsed.total_seconds())
         if 200 <= status < 300:
             return _json_or_none(response)
         if status == 429 or (status >= 500 and status not in call.final_statuses):
@@ -222,6 +224,7 @@ def _api_error(response: requests.Response, user_key: str) -> dict[str, Any]:
 
 def _log_retry(state: RetryCallState, operation: str, user_key: str) -> None:
     failure = state.outcome.exception() if state.outcome else None
+    metrics.bl_retry(operation, failure)
     log.warning(
         "bl.retry",
         operation=operation,
