@@ -1,0 +1,47 @@
+"""Command line: ``python -m bench [--quick] [--only ingest latency burst memory] [--out FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import measures, report
+from bench.report import Figure
+from bench.stack import Stack, local_stack
+
+MEASURES: dict[str, Callable[[Stack, measures.Sizes], list[Figure]]] = {
+    "ingest": measures.ingest,
+    "latency": measures.day_close_latency,
+    "burst": measures.midnight_burst,
+    "memory": measures.memory,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes: proves the benchmarks run (CI)")
+    parser.add_argument("--only", nargs="+", choices=sorted(MEASURES), help="run only these measurements")
+    parser.add_argument("--out", type=Path, help="JSON output (default bench/results/latest.json)")
+    args = parser.parse_args(argv)
+    sizes = measures.QUICK if args.quick else measures.FULL
+    names = args.only or list(MEASURES)
+    figures: list[Figure] = []
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    with local_stack() as stack:
+        for name in names:
+            t0 = time.monotonic()
+            print(f"… {name}", flush=True)
+            figures += MEASURES[name](stack, sizes)
+            timings[name] = round(time.monotonic() - t0, 1)
+    print()
+    print(report.table(figures))
+    print(report.summary(figures))
+    mode = "quick" if args.quick else "full"
+    path = report.write(figures, mode, args.out, {"sizes": sizes.__dict__, "seconds": timings,
+                                                  "total_seconds": round(time.monotonic() - started, 1)})
+    print(f"\n{mode} run in {time.monotonic() - started:.0f}s; figures in {path}")
+    # Figures are reported, not asserted: a failed target is a finding, not a broken benchmark.
+    return 0

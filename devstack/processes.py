@@ -1,0 +1,147 @@
+"""The consumer service as its own OS process, for benchmarks and the fault suite.
+
+``ServiceProcess`` starts ``python -m dayclose run`` (or another entry point) with the environment
+a deployment would give it, and can stop it politely (SIGTERM), kill it (SIGKILL) and report its
+peak resident memory (``VmHWM`` from ``/proc``, which the kernel keeps as a high-water mark).
+``service_env`` turns a :class:`dayclose.config.Settings` (e.g. from ``harness.make_settings``)
+into those environment variables, so tests build settings once and hand them to a child.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+from dayclose.config import Settings
+
+RUN_SERVICE = (sys.executable, "-m", "dayclose", "run")
+
+
+def service_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """Environment variables that make ``dayclose run`` load exactly ``settings`` (plus ``extra``)."""
+    kafka, bl = settings.kafka, settings.bl
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "DAYCLOSE_KAFKA_GROUP_ID": kafka.group_id,
+        "DAYCLOSE_SALES_TOPIC": kafka.sales_topic,
+        "DAYCLOSE_COMMANDS_TOPIC": kafka.commands_topic,
+        "DAYCLOSE_OUTCOMES_TOPIC": kafka.outcomes_topic,
+        "DAYCLOSE_DEAD_LETTER_TOPIC": kafka.dead_letter_topic,
+        "BL_BASE_URL": bl.base_url,
+        "BL_TOKEN_URL": bl.token_url,
+        "BL_CLIENT_ID": bl.client_id,
+        "BL_CLIENT_SECRET": bl.client_secret.reveal(),
+        "BL_TIMEOUT_SECONDS": str(bl.timeout_s),
+        "BL_MAX_REQUESTS_PER_SECOND": str(bl.max_requests_per_second),
+        "BL_MAX_RETRIES": str(bl.max_retries),
+        "DAYCLOSE_EXPORT_WORKERS": str(settings.export_workers),
+        "DAYCLOSE_LOG_FORMAT": "json",
+        "DAYCLOSE_LOG_LEVEL": settings.log_level.lower(),
+    }
+    if settings.key_encryption_key is not None:
+        env["DAYCLOSE_KEY_ENCRYPTION_KEY"] = settings.key_encryption_key.reveal()
+    env.update(extra)
+    return env
+
+
+class ServiceProcess:
+    """One child process running the service. Logs go to ``log_path`` (appended across restarts)."""
+
+    def __init__(self, env: Mapping[str, str], log_path: Path, argv: Sequence[str] = RUN_SERVICE) -> None:
+        self.env = dict(env)
+        self.log_path = log_path
+        self.argv = list(argv)
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self.starts = 0
+        self.kills = 0
+
+    def start(self) -> ServiceProcess:
+        if self.alive:
+            raise RuntimeError("service process already running")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        # The child sees only a clean environment plus ours: an inherited DATABASE_URL or
+        # KAFKA_BOOTSTRAP_SERVERS of the developer's shell must never leak in.
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("DAYCLOSE_", "BL_", "KAFKA_"))}
+        base.pop("DATABASE_URL", None)
+        self.process = subprocess.Popen(
+            self.argv, env={**base, **self.env}, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        self.starts += 1
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def peak_rss_bytes(self) -> int | None:
+        """The kernel's high-water mark of this process's resident memory, while it is alive."""
+        if not self.alive:
+            return None
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            return None
+        return None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, no offsets are committed, no transaction finishes."""
+        if self.alive:
+            assert self.process is not None
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+            self.kills += 1
+        self._close_log()
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        """SIGTERM and wait; SIGKILL if it does not exit in time. Returns the exit code."""
+        if self.process is None:
+            return None
+        if self.alive:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self._close_log()
+        return self.process.returncode
+
+    def wait_exited(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.alive and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not self.alive
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> ServiceProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
