@@ -44,15 +44,16 @@ class Topics:
 
 
 def make_settings(database_url: str, bootstrap: str, topics: Topics, *, bl_base_url: str = "http://127.0.0.1:1",
-                  bl_token_url: str = "http://127.0.0.1:1/token", workers: int = 4,
+                  bl_token_url: str = "http://127.0.0.1:1/token", bl_client_id: str = "dayclose-local",
+                  bl_client_secret: str = "local-secret", workers: int = 4,  # noqa: S107 - local stand-in only
                   group_id: str | None = None, kek: str | None = None) -> Settings:
     return Settings(
         database_url=database_url,
         kafka=KafkaSettings(bootstrap_servers=bootstrap, group_id=group_id or f"dayclose-{uuid.uuid4().hex[:8]}",
                             sales_topic=topics.sales, commands_topic=topics.commands,
                             outcomes_topic=topics.outcomes, dead_letter_topic=topics.dead_letters),
-        bl=BLSettings(base_url=bl_base_url, token_url=bl_token_url, client_id="dayclose-local",
-                      client_secret=Secret("local-secret")),
+        bl=BLSettings(base_url=bl_base_url, token_url=bl_token_url, client_id=bl_client_id,
+                      client_secret=Secret(bl_client_secret)),
         key_encryption_key=Secret(kek or KeyVault.generate_key()),
         export_workers=workers,
     )
@@ -186,3 +187,28 @@ class Harness:
     def outcomes_for(self, organization_id: str, status: str | None = None) -> list[dict[str, Any]]:
         return [o for o in self.outcomes
                 if o["organization_id"] == organization_id and (status is None or o["status"] == status)]
+
+
+def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes ``dayclose run`` in another process use these settings."""
+    from devstack.postgres import free_port
+
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "DAYCLOSE_KAFKA_GROUP_ID": settings.kafka.group_id,
+        "DAYCLOSE_SALES_TOPIC": settings.kafka.sales_topic,
+        "DAYCLOSE_COMMANDS_TOPIC": settings.kafka.commands_topic,
+        "DAYCLOSE_OUTCOMES_TOPIC": settings.kafka.outcomes_topic,
+        "DAYCLOSE_DEAD_LETTER_TOPIC": settings.kafka.dead_letter_topic,
+        "BL_BASE_URL": settings.bl.base_url,
+        "BL_TOKEN_URL": settings.bl.token_url,
+        "BL_CLIENT_ID": settings.bl.client_id,
+        "BL_CLIENT_SECRET": settings.bl.client_secret.reveal(),
+        "DAYCLOSE_KEY_ENCRYPTION_KEY": settings.key_encryption_key.reveal() if settings.key_encryption_key else "",
+        "DAYCLOSE_EXPORT_WORKERS": str(settings.export_workers),
+        "DAYCLOSE_HTTP_PORT": str(free_port()),
+        "DAYCLOSE_LOG_FORMAT": "json",
+    }
+    env.update(extra)
+    return env

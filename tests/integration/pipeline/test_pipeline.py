@@ -209,7 +209,7 @@ def test_sales_before_the_start_date_are_never_exported(
         ("KEY_NOT_ACTIVATED", lambda c: setattr(c, "activated", False)),
     ],
 )
-def test_every_merchant_fixable_bl_refusal_reaches_the_outcomes_topic_and_is_retried_once_fixed(
+def test_every_merchant_fixable_bl_refusal_reaches_the_outcomes_topic(
     pipeline: Harness, bl_standin: BLStandIn, bl_company: Company, reason_code: str, break_bl: Callable
 ) -> None:
     with bl_company.lock:
@@ -221,6 +221,46 @@ def test_every_merchant_fixable_bl_refusal_reaches_the_outcomes_topic_and_is_ret
     assert failure["reason_code"] == reason_code
     assert failure["merchant_action_required"] is True
     assert failure["title_sv"] and failure["message_sv"] and failure["title_en"] and failure["message_en"]
+    assert bl_standin.vouchers(bl_company.user_key) == []
+
+
+def test_a_closed_fiscal_year_is_retried_and_booked_once_reopened(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    with bl_company.lock:
+        bl_company.close_financial_year(DAY)
+    day = sampledata.store_day(ORG, "s1", DAY, 8)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda h: len(failed(h)) == 1, what="FISCAL_YEAR_CLOSED")
+    with bl_company.lock:
+        bl_company.open_financial_year(DAY)
+    pipeline.publish_command(sampledata.manual_export(ORG, retry=True))
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="the retried export")
+    assert len(bl_standin.vouchers(bl_company.user_key)) == 1
+    assert len(failed(pipeline)) == 1
+
+
+def test_a_missing_cost_centre_is_named(make_pipeline: Callable[..., Harness], bl_standin: BLStandIn,
+                                        bl_company: Company) -> None:
+    h = make_pipeline(plan={**sampledata.SAMPLE_PLAN, "store_cost_centres": {"s1": "NOPE"}})
+    day = sampledata.store_day(ORG, "s1", DAY, 5)
+    h.publish_sales([*day.events(), day.day_closed()])
+    h.wait_for(lambda h: len(failed(h)) == 1, what="COST_CENTRE_MISSING")
+    failure = failed(h)[0]["failure"]
+    assert failure["reason_code"] == "COST_CENTRE_MISSING"
+    assert "NOPE" in str(failure["details"])
+
+
+def test_bad_client_credentials_are_an_operator_problem_not_the_merchants(
+    make_pipeline: Callable[..., Harness], bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    h = make_pipeline(client_secret="not-the-secret")
+    day = sampledata.store_day(ORG, "s1", DAY, 5)
+    h.publish_sales([*day.events(), day.day_closed()])
+    h.wait_for(lambda h: len(failed(h)) == 1, what="CLIENT_CREDENTIALS_INVALID")
+    failure = failed(h)[0]["failure"]
+    assert failure["reason_code"] == "CLIENT_CREDENTIALS_INVALID"
+    assert failure["merchant_action_required"] is False and failure["will_retry"] is True
     assert bl_standin.vouchers(bl_company.user_key) == []
 
 

@@ -1,0 +1,135 @@
+"""`dayclose run` as its own process, as operators run it: SIGTERM mid-export, restart, nothing doubled."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from devstack import sampledata
+from devstack.bl_standin import BLStandIn, Company
+from devstack.harness import Harness, Topics, make_settings, settings_env
+from devstack.kafka import KafkaCluster
+from tests.integration.pipeline.oracle import booked_totals, expected_totals
+
+pytestmark = pytest.mark.e2e
+ORG = "org-process"
+DAY = date(2026, 11, 25)
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)  # polling interval of a deadline loop, not a race-hiding sleep
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def harness(database_url: str, kafka_cluster: KafkaCluster, bl_standin: BLStandIn,
+            bl_company: Company) -> Iterator[Harness]:
+    topics = Topics.fresh(kafka_cluster.create_topic)
+    settings = make_settings(database_url, kafka_cluster.bootstrap_servers, topics,
+                             bl_base_url=bl_standin.base_url, bl_token_url=bl_standin.token_url,
+                             bl_client_id=bl_standin.client_id, bl_client_secret=bl_standin.client_secret)
+    h = Harness(settings, topics)
+    h.activate(ORG, bl_company.user_key, sampledata.SAMPLE_PLAN, date(2026, 1, 1))
+    yield h
+    h.close()
+
+
+def start_service(h: Harness, log_path: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **settings_env(h.settings)}
+    with log_path.open("ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "dayclose", "run"], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+
+
+def export_statuses(h: Harness) -> list[str]:
+    with psycopg.connect(h.settings.database_url) as conn:
+        return [r[0] for r in conn.execute("SELECT status FROM exports ORDER BY created_at")]
+
+
+def test_sigterm_mid_export_finishes_cleanly_and_a_restart_books_nothing_twice(
+    harness: Harness, bl_standin: BLStandIn, bl_company: Company, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "service.log"
+    bl_standin.set_faults(latency_s=1.5, paths=("/journal",), methods=("POST",))
+    first = start_service(harness, log_path)
+    try:
+        day = sampledata.store_day(ORG, "s1", DAY, 30)
+        harness.publish_sales([*day.events(), day.day_closed()])
+        wait_until(lambda: export_statuses(harness) == ["posting"], 30, "the export to be in flight")
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 0, log_path.read_text()[-3000:]
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert "service.stopped" in log_path.read_text()
+    assert len(bl_standin.vouchers(bl_company.user_key)) == 1  # the export in hand was finished, not dropped
+    assert export_statuses(harness) == ["booked"]
+
+    bl_standin.reset_faults()
+    second = start_service(harness, log_path)
+    try:
+        harness.wait_for(lambda h: len(h.outcomes_for(ORG, "SUCCEEDED")) >= 1, timeout=60,
+                         what="the day booked")
+        harness.poll_outcomes(timeout=1.0)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0
+    vouchers = bl_standin.vouchers(bl_company.user_key)
+    assert len(vouchers) == 1
+    assert booked_totals(vouchers) == expected_totals([*day.events(), day.day_closed()])
+    assert export_statuses(harness) == ["booked"]
+    assert len(harness.outcomes_for(ORG, "SUCCEEDED")) == 1
+    assert bl_company.user_key not in log_path.read_text()  # the merchant's key never reaches the logs
+
+
+def test_sigkill_mid_export_then_restart_books_the_day_exactly_once(
+    harness: Harness, bl_standin: BLStandIn, bl_company: Company, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "service.log"
+    # BL commits the voucher, then the response is lost for a while: the process dies not knowing.
+    bl_standin.set_faults(commit_then_drop=1, drop_mode="timeout", drop_hold_s=5.0)
+    first = start_service(harness, log_path)
+    try:
+        day = sampledata.store_day(ORG, "s1", DAY, 30)
+        harness.publish_sales([*day.events(), day.day_closed()])
+        wait_until(lambda: len(bl_standin.vouchers(bl_company.user_key)) == 1, 30, "BL to commit the voucher")
+        first.kill()
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert export_statuses(harness) == ["posting"]  # we never learnt the result
+
+    bl_standin.reset_faults()
+    second = start_service(harness, log_path)
+    try:
+        harness.wait_for(lambda h: len(h.outcomes_for(ORG, "SUCCEEDED")) >= 1, timeout=60,
+                         what="the day booked after the restart")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0
+    assert len(bl_standin.vouchers(bl_company.user_key)) == 1
+    (outcome,) = harness.outcomes_for(ORG, "SUCCEEDED")
+    assert outcome["voucher"]["already_existed"] is True  # found by its reference, not posted again
+    assert export_statuses(harness) == ["booked"]
+
+
+def test_the_service_fails_fast_naming_a_missing_setting(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "KAFKA_", "BL_", "DAYCLOSE_"))}
+    result = subprocess.run([sys.executable, "-m", "dayclose", "run"], env=env, capture_output=True, timeout=60,
+                            check=False)
+    assert result.returncode != 0
+    assert b"KAFKA_BOOTSTRAP_SERVERS" in result.stderr or b"DATABASE_URL" in result.stderr
