@@ -1,0 +1,111 @@
+{{/* Name of the chart, overridable. */}}
+{{- define "dayclose.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified app name: release-name[-chart-name], at most 63 characters. */}}
+{{- define "dayclose.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "dayclose.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "dayclose.labels" -}}
+helm.sh/chart: {{ include "dayclose.chart" . }}
+{{ include "dayclose.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "dayclose.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "dayclose.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Selector labels of one component: consumer | api | migrate. Call with (list $ "consumer"). */}}
+{{- define "dayclose.componentSelectorLabels" -}}
+{{ include "dayclose.selectorLabels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{- define "dayclose.componentLabels" -}}
+{{ include "dayclose.labels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{- define "dayclose.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "dayclose.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "dayclose.secretName" -}}
+{{- default (printf "%s-secret" (include "dayclose.fullname" .)) .Values.existingSecret }}
+{{- end }}
+
+{{- define "dayclose.image" -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+The ConfigMap and the chart-managed Secret are pre-install/pre-upgrade hooks when the migration Job
+is on, so that the Job (itself a hook) finds the release's new configuration; pre-rollback restores
+the old one on `helm rollback`. Hook resources are not deleted by `helm uninstall` (see the runbook).
+*/}}
+{{- define "dayclose.configHookAnnotations" -}}
+{{- if .Values.migrations.enabled }}
+helm.sh/hook: pre-install,pre-upgrade,pre-rollback
+helm.sh/hook-weight: "-10"
+helm.sh/hook-delete-policy: before-hook-creation
+{{- end }}
+{{- end }}
+
+{{/* Pod-level securityContext shared by every pod of the chart. */}}
+{{- define "dayclose.podSecurityContext" -}}
+{{- toYaml .Values.podSecurityContext }}
+{{- end }}
+
+{{/* Environment of every dayclose container: the settings object, 1:1 (dayclose/config.py). */}}
+{{- define "dayclose.envFrom" -}}
+- configMapRef:
+    name: {{ include "dayclose.fullname" . }}-config
+- secretRef:
+    name: {{ include "dayclose.secretName" . }}
+{{- end }}
+
+{{/* Checksums roll the pods when configuration changes. */}}
+{{- define "dayclose.configChecksums" -}}
+checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
+{{- if not .Values.existingSecret }}
+checksum/secret: {{ include (print $.Template.BasePath "/secret.yaml") . | sha256sum }}
+{{- end }}
+{{- end }}
+
+{{/* Replicas beyond the sales topic's partition count never get a partition: refuse them. */}}
+{{- define "dayclose.checkConsumerReplicas" -}}
+{{- $partitions := int .Values.kafka.salesTopicPartitions }}
+{{- if gt (int .Values.consumer.replicas) $partitions }}
+{{- fail (printf "consumer.replicas (%d) > kafka.salesTopicPartitions (%d): the extra consumers would sit idle" (int .Values.consumer.replicas) $partitions) }}
+{{- end }}
+{{- if and .Values.consumer.keda.enabled (gt (int .Values.consumer.keda.maxReplicas) $partitions) }}
+{{- fail (printf "consumer.keda.maxReplicas (%d) > kafka.salesTopicPartitions (%d): the extra consumers would sit idle" (int .Values.consumer.keda.maxReplicas) $partitions) }}
+{{- end }}
+{{- end }}
