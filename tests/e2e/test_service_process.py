@@ -16,7 +16,8 @@ import pytest
 
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
-from devstack.harness import Harness, Topics, make_settings, settings_env
+from devstack.harness import Harness, Topics, make_settings
+from devstack.processes import service_env
 from devstack.kafka import KafkaCluster
 from tests.integration.pipeline.oracle import booked_totals, expected_totals
 
@@ -48,7 +49,7 @@ def harness(database_url: str, kafka_cluster: KafkaCluster, bl_standin: BLStandI
 
 
 def start_service(h: Harness, log_path: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **settings_env(h.settings)}
+    env = {**os.environ, **service_env(h.settings)}
     with log_path.open("ab") as log:
         return subprocess.Popen([sys.executable, "-m", "dayclose", "run"], env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
