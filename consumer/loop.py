@@ -12,6 +12,7 @@ partitions and keeps polling (staying in the group) until the batch is written: 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -78,6 +79,7 @@ class _Decoded:
     sales: list[messages.SalesEnvelope] = field(default_factory=list)
     commands: list[messages.Command] = field(default_factory=list)
     poison: list[_Poison] = field(default_factory=list)
+    handled: list[tuple[MessageLike, messages.SalesEnvelope | messages.Command]] = field(default_factory=list)
 
 
 class SalesLoop:
@@ -125,9 +127,27 @@ class SalesLoop:
         log.info("batch.ingested", messages=len(usable), new=result.new_events, duplicates=result.duplicates,
                  jobs=result.jobs, commands=result.commands, dead_letters=result.dead_letters,
                  took_ms=round((time.monotonic() - started) * 1000, 1))
+        self._log_messages(decoded)
         metrics.batch_ingested(decoded, result)
         self.on_batch(result)
         return result
+
+    def _log_messages(self, decoded: _Decoded) -> None:
+        """One line per handled message: day closes and commands at info, the many receipts at debug."""
+        verbose = logging.getLogger("dayclose.consumer").isEnabledFor(logging.DEBUG)
+        for msg, obj in decoded.handled:
+            is_sale = isinstance(obj, messages.SalesEnvelope)
+            if is_sale and not verbose and not isinstance(obj.item, messages.DayClosed):  # type: ignore[union-attr]
+                continue
+            context = {"topic": msg.topic(), "partition": msg.partition(), "offset": msg.offset(),
+                       "organization_id": obj.organization_id}
+            if isinstance(obj, messages.SalesEnvelope):
+                context.update(kind=obj.kind, store_id=obj.store_id, business_date=str(obj.business_date),
+                               event_key=obj.event_key)
+            else:
+                context.update(kind=type(obj).__name__, store_id=obj.store_id, command_id=obj.command_id)
+            (log.debug if is_sale and obj.kind != "day_closed" else log.info)(  # type: ignore[union-attr]
+                "message.handled", **context)
 
     def _is_error(self, msg: MessageLike) -> bool:
         err = msg.error()
@@ -144,9 +164,13 @@ class SalesLoop:
             org_hint = key.decode(errors="replace").split("/", 1)[0] if key else None
             try:
                 if msg.topic() == self.commands_topic:
-                    out.commands.append(messages.command(self.command_codec.decode(msg.value())))
+                    cmd = messages.command(self.command_codec.decode(msg.value()))
+                    out.commands.append(cmd)
+                    out.handled.append((msg, cmd))
                 else:
-                    out.sales.append(messages.sales_envelope(self.sales_codec.decode(msg.value())))
+                    env = messages.sales_envelope(self.sales_codec.decode(msg.value()))
+                    out.sales.append(env)
+                    out.handled.append((msg, env))
             except DecodeError as exc:
                 out.poison.append(_Poison(msg, exc.code, str(exc), org_hint))
             except (messages.InvalidEventError, ValueError, KeyError, TypeError) as exc:

@@ -1,0 +1,119 @@
+"""The Kafka loop against a stub consumer (confluent_kafka.Message cannot be built from Python):
+offsets move only after the database commit, and a lost database pauses instead of skipping."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from confluent_kafka import TopicPartition
+
+from consumer.loop import BatchResult, SalesLoop
+
+
+@dataclass
+class StubMessage:
+    _topic: str
+    _partition: int
+    _offset: int
+    _value: bytes = b"\xc3\x01garbage"
+    _key: bytes | None = b"org/s1"
+
+    def error(self) -> None:
+        return None
+
+    def topic(self) -> str:
+        return self._topic
+
+    def partition(self) -> int:
+        return self._partition
+
+    def offset(self) -> int:
+        return self._offset
+
+    def key(self) -> bytes | None:
+        return self._key
+
+    def value(self) -> bytes:
+        return self._value
+
+
+@dataclass
+class StubConsumer:
+    assigned: list[TopicPartition] = field(default_factory=lambda: [TopicPartition("sales", 0)])
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    def subscribe(self, topics: list[str], **_: Any) -> None:
+        self.calls.append(("subscribe", topics))
+
+    def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Any]:
+        return []
+
+    def store_offsets(self, message: Any = None, offsets: list[TopicPartition] | None = None) -> None:
+        self.calls.append(("store_offsets", sorted((tp.topic, tp.partition, tp.offset) for tp in offsets or [])))
+
+    def assignment(self) -> list[TopicPartition]:
+        return self.assigned
+
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        self.calls.append(("pause", [tp.partition for tp in partitions]))
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        self.calls.append(("resume", [tp.partition for tp in partitions]))
+
+    def poll(self, timeout: float = -1) -> None:
+        self.calls.append(("poll", None))
+
+    def close(self) -> None:
+        self.calls.append(("close", None))
+
+
+def make_loop(consumer: StubConsumer, writes: list[Any]) -> SalesLoop:
+    loop = SalesLoop(consumer, pool=None, events=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
+
+    def fake_write(_decoded: Any) -> BatchResult:
+        outcome = writes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    loop._write = fake_write  # type: ignore[method-assign]
+    return loop
+
+
+def test_offsets_are_stored_after_the_write_one_past_the_highest_per_partition() -> None:
+    consumer = StubConsumer()
+    loop = make_loop(consumer, [BatchResult()])
+    batch = [StubMessage("sales", 0, 5), StubMessage("sales", 0, 7), StubMessage("sales", 1, 3)]
+    loop.handle(batch)
+    assert consumer.calls == [("store_offsets", [("sales", 0, 8), ("sales", 1, 4)])]
+
+
+def test_a_lost_database_pauses_the_partitions_and_retries_without_skipping() -> None:
+    consumer = StubConsumer()
+    down = psycopg.OperationalError("connection refused")
+    loop = make_loop(consumer, [down, down, BatchResult(new_events=1)])
+    loop.handle([StubMessage("sales", 0, 9)])
+    kinds = [c[0] for c in consumer.calls]
+    assert kinds[0] == "pause" and "poll" in kinds
+    assert kinds.index("resume") < kinds.index("store_offsets")  # offsets only after the write succeeded
+    assert consumer.calls[-1] == ("store_offsets", [("sales", 0, 10)])
+
+
+def test_stopping_while_the_database_is_down_stores_no_offsets() -> None:
+    consumer = StubConsumer()
+    stop = threading.Event()
+    stop.set()
+    loop = make_loop(consumer, [psycopg.OperationalError("down")])
+    assert loop.handle([StubMessage("sales", 0, 9)], stop) is None
+    assert not any(c[0] == "store_offsets" for c in consumer.calls)
+    assert ("resume", [0]) in consumer.calls
+
+
+def test_undecodable_messages_become_poison_with_the_organization_from_the_key() -> None:
+    loop = make_loop(StubConsumer(), [])
+    decoded = loop.decode([StubMessage("sales", 0, 1, _value=b"\x00junk", _key=b"org-7/s3")])
+    assert decoded.sales == [] and len(decoded.poison) == 1
+    assert decoded.poison[0].code == "UNDECODABLE" and decoded.poison[0].organization_id == "org-7"
