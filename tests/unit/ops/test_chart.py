@@ -1,0 +1,304 @@
+"""The Helm chart, offline: render (helm-python-sdk = Helm's Go SDK), strict lint, Kubernetes schemas.
+
+Every manifest of every rendering is validated against the Kubernetes OpenAPI schemas bundled in
+``kubernetes-validate`` (strict: unknown fields fail). The three CRD kinds (KEDA, Prometheus
+Operator) have no bundled schema and are checked by hand below.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+helm = pytest.importorskip("helm_python")
+kubernetes_validate = pytest.importorskip("kubernetes_validate")
+
+ROOT = Path(__file__).resolve().parents[3]
+CHART = ROOT / "helm" / "dayclose"
+KUBE_VERSION = "1.30.0"
+CRD_KINDS = {("keda.sh/v1alpha1", "ScaledObject"), ("monitoring.coreos.com/v1", "ServiceMonitor"),
+             ("monitoring.coreos.com/v1", "PrometheusRule")}
+
+PRODUCTION = {
+    "image": {"repository": "registry.example.com/dayclose", "digest": "sha256:" + "a" * 64},
+    "existingSecret": "dayclose-secrets",
+    "config": {
+        "KAFKA_BOOTSTRAP_SERVERS": "kafka-0.kafka:9093,kafka-1.kafka:9093",
+        "SCHEMA_REGISTRY_URL": "http://schema-registry:8081",
+        "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "KAFKA_SASL_USERNAME": "dayclose",
+        "BL_CLIENT_ID": "open2-dayclose",
+        "DAYCLOSE_EXPORT_WORKERS": "8",
+        "BL_MAX_REQUESTS_PER_SECOND": "2.5",
+    },
+    "kafka": {"salesTopicPartitions": 24},
+    "consumer": {
+        "keda": {"enabled": True, "minReplicas": 2, "maxReplicas": 8, "triggerAuthenticationName": "kafka-sasl"},
+        "topologySpreadConstraints": [{
+            "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "consumer"}},
+        }],
+    },
+    "api": {"autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 10}},
+    "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+    "prometheusRule": {"enabled": True},
+    "networkPolicy": {"egress": [{"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}],
+                                  "ports": [{"port": 5432, "protocol": "TCP"}, {"port": 9093, "protocol": "TCP"}]},
+                                 {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}],
+                                  "ports": [{"port": 443, "protocol": "TCP"}]}]},
+    "imagePullSecrets": [{"name": "registry"}],
+}
+VALUE_SETS = {"default": None, "production": PRODUCTION}
+
+
+def render(values: dict[str, Any] | None, chart: Path = CHART) -> list[dict[str, Any]]:
+    with helm.Chart.load(chart) as loaded:
+        out = loaded.render(values, name="dc", namespace="shop", is_install=True)
+    docs: list[dict[str, Any]] = []
+    for path, text in sorted(out.items()):
+        if path.endswith(".txt"):
+            continue
+        docs.extend(d for d in yaml.safe_load_all(text) if d)
+    return docs
+
+
+def by_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+@pytest.fixture(scope="module", params=sorted(VALUE_SETS))
+def rendered(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    return request.param, render(VALUE_SETS[request.param])
+
+
+# --- lint, render, schemas ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(VALUE_SETS))
+def test_chart_lints_strictly_without_warnings(name: str) -> None:
+    report = helm.lint(CHART, VALUE_SETS[name], strict=True, namespace="shop", kube_version=f"v{KUBE_VERSION}")
+    assert report["errors"] == []
+    problems = [m for m in report["messages"] if m["severity"] >= 2]  # 2 = warning, 3 = error
+    assert problems == []
+
+
+def test_every_manifest_validates_against_the_kubernetes_schemas(rendered: tuple[str, list[dict[str, Any]]]) -> None:
+    _name, docs = rendered
+    assert docs
+    for doc in docs:
+        if (doc["apiVersion"], doc["kind"]) in CRD_KINDS:
+            continue
+        kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+
+
+def test_the_production_rendering_has_every_optional_object(rendered: tuple[str, list[dict[str, Any]]]) -> None:
+    name, docs = rendered
+    kinds = sorted({d["kind"] for d in docs})
+    base = ["ConfigMap", "Deployment", "Job", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"]
+    if name == "default":
+        assert kinds == sorted([*base, "Secret"])
+    else:  # secret comes from existingSecret
+        assert kinds == sorted([*base, "HorizontalPodAutoscaler", "PrometheusRule", "ScaledObject", "ServiceMonitor"])
+
+
+def test_crd_objects_have_the_fields_their_operators_need() -> None:
+    docs = render(PRODUCTION)
+    (scaled,) = by_kind(docs, "ScaledObject").values()
+    assert scaled["spec"]["scaleTargetRef"]["name"] == "dc-dayclose-consumer"
+    assert scaled["spec"]["minReplicaCount"] >= 1
+    assert scaled["spec"]["maxReplicaCount"] <= PRODUCTION["kafka"]["salesTopicPartitions"]
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "kafka" and trigger["authenticationRef"] == {"name": "kafka-sasl"}
+    assert trigger["metadata"]["consumerGroup"] == "dayclose"
+    assert trigger["metadata"]["topic"] == "pos.sales.v1"
+    assert all(isinstance(v, str) for v in trigger["metadata"].values())  # KEDA wants strings
+    (monitor,) = by_kind(docs, "ServiceMonitor").values()
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s",
+                                             "scrapeTimeout": "10s"}]
+    services = by_kind(docs, "Service").values()
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert len([s for s in services if selector.items() <= s["metadata"]["labels"].items()]) == 2
+
+
+def test_alert_rules_only_use_metrics_the_code_exports() -> None:
+    from prometheus_client import REGISTRY
+
+    from dayclose import metrics
+
+    lag_stats = '{"topics": {"t": {"partitions": {"0": {"fetch_state": "active", "consumer_lag": 1}}}}}'
+    metrics.CONSUMER_LAG.update(lag_stats)  # the lag families only exist once librdkafka reported
+    suffixes = {"counter": ["_total"], "histogram": ["_count", "_sum", "_bucket"], "gauge": [""]}
+    exported = {fam.name + sfx for fam in REGISTRY.collect() for sfx in suffixes.get(fam.type, [""])}
+    exported |= {"dayclose_outbox_depth", "dayclose_outbox_oldest_age_seconds", "dayclose_outbox_query_up"}
+    (rule,) = by_kind(render(PRODUCTION), "PrometheusRule").values()
+    rules = rule["spec"]["groups"][0]["rules"]
+    assert len(rules) >= 8
+    for r in rules:
+        used = set(re.findall(r"\bdayclose_[a-z_]+", r["expr"]))
+        assert used, r["alert"]
+        assert used <= exported, (r["alert"], used - exported)
+        assert r["annotations"]["runbook"].startswith("docs/runbook.md#")
+
+
+# --- configuration is the settings object, 1:1 ------------------------------------------------------
+
+
+def settings_env_names() -> set[str]:
+    """Every environment variable name dayclose/config.py reads (first string argument after env)."""
+    tree = ast.parse((ROOT / "dayclose" / "config.py").read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in {"_get", "_require", "_parse"}
+                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)):
+            names.add(node.args[1].value)
+    assert len(names) > 20
+    return names
+
+
+def test_configmap_and_secret_map_one_to_one_to_the_settings_object() -> None:
+    docs = render(None)
+    config = by_kind(docs, "ConfigMap")["dc-dayclose-config"]["data"]
+    secret = by_kind(docs, "Secret")["dc-dayclose-secret"]["stringData"]
+    assert set(config) | set(secret) == settings_env_names()
+    assert not set(config) & set(secret)
+    for name in ("DATABASE_URL", "BL_CLIENT_SECRET", "KAFKA_SASL_PASSWORD", "DAYCLOSE_KEY_ENCRYPTION_KEY",
+                 "DAYCLOSE_API_TOKENS"):
+        assert name in secret
+
+
+def test_rendered_defaults_load_as_settings() -> None:
+    """The ConfigMap's values parse with the real loader (plus the required secrets)."""
+    from dayclose.config import load_settings
+
+    docs = render({"config": {"KAFKA_BOOTSTRAP_SERVERS": "k:9092", "BL_CLIENT_ID": "c"}})
+    env = dict(by_kind(docs, "ConfigMap")["dc-dayclose-config"]["data"])
+    env.update(DATABASE_URL="postgresql://x@y/z", BL_CLIENT_SECRET="s")  # noqa: S106 - test value
+    settings = load_settings(env)
+    assert settings.log_format == "json" and settings.http_port == 8080 and settings.export_workers == 4
+    assert settings.retry_backoff_max_s == 900.0 and settings.migrate_on_start is False
+
+
+def test_a_misspelt_setting_is_refused_by_the_values_schema() -> None:
+    report = helm.lint(CHART, {"config": {"KAFKA_BOOTSTRAP_SERVER": "k:9092"}}, strict=True)
+    assert any("KAFKA_BOOTSTRAP_SERVER" in e for e in report["errors"])
+
+
+def test_existing_secret_replaces_the_chart_secret_everywhere() -> None:
+    docs = render(PRODUCTION)
+    assert by_kind(docs, "Secret") == {}
+    for pod in pod_specs(docs):
+        refs = [e["secretRef"]["name"] for c in pod["containers"] for e in c["envFrom"] if "secretRef" in e]
+        assert refs == ["dayclose-secrets"]
+
+
+# --- pods: security, probes, migration, scaling -------------------------------------------------------
+
+
+def pod_specs(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d["spec"]["template"]["spec"] for d in docs if d["kind"] in {"Deployment", "Job"}]
+
+
+def test_every_pod_is_non_root_read_only_and_unprivileged(rendered: tuple[str, list[dict[str, Any]]]) -> None:
+    _name, docs = rendered
+    pods = pod_specs(docs)
+    assert len(pods) == 3
+    for pod in pods:
+        assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
+        assert pod["automountServiceAccountToken"] is False
+        for c in pod["containers"]:
+            sc = c["securityContext"]
+            assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
+            assert sc["privileged"] is False and sc["capabilities"]["drop"] == ["ALL"]
+            assert c["resources"]["requests"] and c["resources"]["limits"]["memory"]
+            assert {"name": "tmp", "mountPath": "/tmp"} in c["volumeMounts"]  # noqa: S108 - an emptyDir
+
+
+def test_probes_point_at_the_health_endpoints(rendered: tuple[str, list[dict[str, Any]]]) -> None:
+    _name, docs = rendered
+    deployments = by_kind(docs, "Deployment")
+    for name, args in (("dc-dayclose-consumer", ["run"]), ("dc-dayclose-api", ["api"])):
+        (c,) = deployments[name]["spec"]["template"]["spec"]["containers"]
+        assert c["args"] == args
+        assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        assert c["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+
+
+def test_migrations_run_as_a_hook_after_the_hooked_configuration() -> None:
+    docs = render(None)
+    (job,) = by_kind(docs, "Job").values()
+    assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
+    hooks = job["metadata"]["annotations"]
+    assert hooks["helm.sh/hook"] == "pre-install,pre-upgrade"
+    for obj in (by_kind(docs, "ConfigMap")["dc-dayclose-config"], by_kind(docs, "Secret")["dc-dayclose-secret"]):
+        ann = obj["metadata"]["annotations"]
+        assert "pre-install" in ann["helm.sh/hook"] and "pre-rollback" in ann["helm.sh/hook"]
+        assert int(ann["helm.sh/hook-weight"]) < int(hooks["helm.sh/hook-weight"])
+    off = render({"migrations": {"enabled": False}})
+    assert by_kind(off, "Job") == {}
+    assert "annotations" not in by_kind(off, "ConfigMap")["dc-dayclose-config"]["metadata"]
+
+
+def test_keda_owns_the_consumer_replica_count_when_enabled() -> None:
+    consumer = by_kind(render(PRODUCTION), "Deployment")["dc-dayclose-consumer"]
+    assert "replicas" not in consumer["spec"]
+    assert by_kind(render(None), "Deployment")["dc-dayclose-consumer"]["spec"]["replicas"] == 2
+
+
+@pytest.mark.parametrize("values", [
+    {"consumer": {"replicas": 13}},
+    {"consumer": {"keda": {"enabled": True, "maxReplicas": 13}}},
+])
+def test_consumer_replicas_beyond_the_partition_count_are_refused(values: dict[str, Any]) -> None:
+    with pytest.raises(helm.HelmRenderError, match="would sit idle"):
+        render(values)
+
+
+def test_config_changes_roll_the_pods() -> None:
+    def checksum(values: dict[str, Any] | None) -> str:
+        dep = by_kind(render(values), "Deployment")["dc-dayclose-consumer"]
+        return str(dep["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
+
+    assert checksum(None) != checksum({"config": {"DAYCLOSE_EXPORT_WORKERS": "6"}})
+
+
+# --- the test can fail: a broken copy of the chart ------------------------------------------------
+
+
+@pytest.fixture
+def broken_chart(tmp_path: Path) -> Path:
+    copy = tmp_path / "dayclose"
+    shutil.copytree(CHART, copy)
+    return copy
+
+
+def test_a_template_syntax_error_fails_render_and_lint(broken_chart: Path) -> None:
+    path = broken_chart / "templates" / "services.yaml"
+    path.write_text(path.read_text().replace("{{- end }}", "{{- end ", 1))
+    with pytest.raises(helm.HelmError):
+        render(None, broken_chart)
+    assert helm.lint(broken_chart, strict=True)["errors"]
+
+
+def test_a_manifest_broken_for_kubernetes_fails_validation(broken_chart: Path) -> None:
+    path = broken_chart / "templates" / "consumer-deployment.yaml"
+    path.write_text(path.read_text().replace("containerPort:", "containerPorts:"))
+    docs = render(None, broken_chart)
+    consumer = by_kind(docs, "Deployment")["dc-dayclose-consumer"]
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(consumer, KUBE_VERSION, strict=True)
+
+
+def test_invalid_yaml_output_fails_lint(broken_chart: Path) -> None:
+    path = broken_chart / "templates" / "pdb.yaml"
+    path.write_text(path.read_text().replace("  maxUnavailable:", "maxUnavailable:", 1))
+    assert helm.lint(broken_chart, strict=True)["errors"]
