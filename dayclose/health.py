@@ -23,9 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry
-from prometheus_client.exposition import choose_encoder
 
 from dayclose.logs import get_logger
+from dayclose.metrics import exposition
 
 log = get_logger("dayclose.health")
 
@@ -87,6 +87,11 @@ def database_check(connect: Callable[[], AbstractContextManager[Any]]) -> Callab
     return check
 
 
+def api_checks(connect: Callable[[], AbstractContextManager[Any]]) -> Checks:
+    """For the API process: alive while it answers at all; ready while PostgreSQL answers."""
+    return Checks(ready={"database": database_check(connect)})
+
+
 def consumer_checks(service: Any, *, loop_stale_after_s: float = LOOP_STALE_AFTER_S,
                     workers_stale_after_s: float = WORKERS_STALE_AFTER_S,
                     relay_stale_after_s: float = RELAY_STALE_AFTER_S) -> Checks:
@@ -118,8 +123,8 @@ def _handler(checks: Checks, registry: CollectorRegistry) -> type[BaseHTTPReques
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
-                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-                self._send(200, content_type, encoder(registry))
+                body, content_type = exposition(self.headers.get("Accept", ""), registry)
+                self._send(200, content_type, body)
             elif path in ("/healthz", "/livez"):
                 self._json(*checks.liveness())
             elif path == "/readyz":

@@ -19,6 +19,7 @@ from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, make_asgi_app
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from dayclose.logs import get_logger
@@ -238,3 +239,9 @@ def register_outbox_collector(
 def metrics_asgi_app(registry: CollectorRegistry = REGISTRY) -> Any:
     """An ASGI app serving ``/metrics`` for the API process: ``app.mount("/metrics", metrics_asgi_app())``."""
     return make_asgi_app(registry=registry)
+
+
+def exposition(accept: str = "", registry: CollectorRegistry = REGISTRY) -> tuple[bytes, str]:
+    """(body, content type) of a scrape, for a plain ``GET /metrics`` route in any web framework."""
+    encoder, content_type = choose_encoder(accept)
+    return encoder(registry), content_type

@@ -140,3 +140,21 @@ def test_consumer_checks_need_a_beat_after_start_and_a_database(serve: Any) -> N
     service.relay.last_beat -= 10_000  # the relay thread is wedged
     status, _, body = get(server, "/healthz")
     assert status == 503 and json.loads(body)["checks"]["relay"]["ok"] is False
+
+
+def test_api_helpers_give_readiness_and_a_scrape_body_for_any_framework() -> None:
+    from dayclose.health import api_checks
+
+    @contextmanager
+    def down() -> Iterator[Any]:
+        raise OSError("no database")
+        yield
+
+    checks = api_checks(down)
+    assert checks.liveness() == (True, {})
+    ok, report = checks.readiness()
+    assert ok is False and report["database"]["problem"] == "OSError"
+
+    metrics.export_finished("booked")
+    body, content_type = metrics.exposition("text/plain")
+    assert content_type.startswith("text/plain") and b"dayclose_exports_total" in body
