@@ -24,29 +24,18 @@ RUN_SERVICE = (sys.executable, "-m", "dayclose", "run")
 
 
 def service_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """Environment variables that make ``dayclose run`` load exactly ``settings`` (plus ``extra``)."""
-    kafka, bl = settings.kafka, settings.bl
-    env = {
-        "DATABASE_URL": settings.database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-        "DAYCLOSE_KAFKA_GROUP_ID": kafka.group_id,
-        "DAYCLOSE_SALES_TOPIC": kafka.sales_topic,
-        "DAYCLOSE_COMMANDS_TOPIC": kafka.commands_topic,
-        "DAYCLOSE_OUTCOMES_TOPIC": kafka.outcomes_topic,
-        "DAYCLOSE_DEAD_LETTER_TOPIC": kafka.dead_letter_topic,
-        "BL_BASE_URL": bl.base_url,
-        "BL_TOKEN_URL": bl.token_url,
-        "BL_CLIENT_ID": bl.client_id,
-        "BL_CLIENT_SECRET": bl.client_secret.reveal(),
+    """Environment variables that make ``dayclose run`` load exactly ``settings`` (plus ``extra``):
+    :func:`devstack.harness.settings_env` plus the BL client's tuning and the log level."""
+    from devstack.harness import settings_env
+
+    bl = settings.bl
+    env = settings_env(settings)
+    env.update({
         "BL_TIMEOUT_SECONDS": str(bl.timeout_s),
         "BL_MAX_REQUESTS_PER_SECOND": str(bl.max_requests_per_second),
         "BL_MAX_RETRIES": str(bl.max_retries),
-        "DAYCLOSE_EXPORT_WORKERS": str(settings.export_workers),
-        "DAYCLOSE_LOG_FORMAT": "json",
         "DAYCLOSE_LOG_LEVEL": settings.log_level.lower(),
-    }
-    if settings.key_encryption_key is not None:
-        env["DAYCLOSE_KEY_ENCRYPTION_KEY"] = settings.key_encryption_key.reveal()
+    })
     env.update(extra)
     return env
 
