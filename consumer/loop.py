@@ -193,6 +193,7 @@ class SalesLoop:
                     # Polling paused partitions returns nothing but keeps us in the group.
                     deadline = time.monotonic() + delay
                     while time.monotonic() < deadline:
+                        self.last_beat = time.monotonic()  # waiting on the database is not being stuck
                         self.consumer.poll(min(0.2, max(0.0, deadline - time.monotonic())))
                         if stop is not None and stop.is_set():
                             return None

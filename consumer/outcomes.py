@@ -6,6 +6,7 @@ says the same thing for the same problem. Details (e.g. every unmapped item) tra
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -146,10 +147,19 @@ class Outcome:
         }
 
 
+#: A dead letter must itself fit in a Kafka message; larger originals stay readable at their offset.
+MAX_DEAD_LETTER_VALUE_BYTES = 512 * 1024
+
+
 def dead_letter_record(
     *, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None, error_code: str,
     error_message: str,
 ) -> dict[str, Any]:
+    if value is not None and len(value) > MAX_DEAD_LETTER_VALUE_BYTES:
+        digest = hashlib.sha256(value).hexdigest()
+        error_message = (f"{error_message}; original value ({len(value)} bytes, sha256 {digest}) not copied: "
+                         f"read it at {topic}/{partition}/{offset}")
+        value = None
     return {
         "dead_letter_id": str(uuid.uuid4()),
         "source_topic": topic,

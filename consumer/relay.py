@@ -14,13 +14,15 @@ from typing import Any
 
 import psycopg
 import structlog
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from psycopg_pool import ConnectionPool
 
 from dayclose import metrics
 from dayclose.db import outbox
 
 log = structlog.get_logger("dayclose.relay")
+#: Attempts before an outbox row Kafka keeps refusing is set aside (see the runbook: stuck outbox rows).
+MAX_ATTEMPTS = 5
 
 
 class OutboxRelay:
@@ -56,37 +58,53 @@ class OutboxRelay:
         self.producer.flush(timeout)
 
     def publish_pending(self) -> int:
-        """Send one batch of unsent rows; returns how many were delivered and marked sent."""
+        """Send one batch of unsent rows; returns how many were delivered and marked sent.
+
+        A row Kafka refuses (at ``produce()`` or in its delivery report) gets its attempt counted and
+        its error kept; past ``MAX_ATTEMPTS`` it is skipped (and alerted on) so it cannot block the rows
+        behind it. Rows that were merely not delivered in time are retried on the next pass."""
         with self.pool.connection() as conn, conn.transaction():
             rows = conn.execute(
-                "SELECT id, topic, key, value FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT %s "
-                "FOR UPDATE SKIP LOCKED",
-                (self.batch_size,),
+                "SELECT id, topic, key, value FROM outbox WHERE sent_at IS NULL AND attempts < %s "
+                "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                (MAX_ATTEMPTS, self.batch_size),
             ).fetchall()
             if not rows:
                 return 0
             delivered: list[int] = []
-            errors: list[KafkaError] = []
+            refused: dict[int, str] = {}
 
             def on_delivery(err: KafkaError | None, _msg: Message, row_id: int) -> None:
                 if err is None:
                     delivered.append(row_id)
                 else:
-                    errors.append(err)
+                    refused[row_id] = str(err)
 
             for row_id, topic, key, value in rows:
-                self.producer.produce(
-                    topic, key=bytes(key) if key is not None else None, value=bytes(value),
-                    on_delivery=lambda err, msg, rid=row_id: on_delivery(err, msg, rid),
-                )
+                try:
+                    self.producer.produce(
+                        topic, key=bytes(key) if key is not None else None, value=bytes(value),
+                        on_delivery=lambda err, msg, rid=row_id: on_delivery(err, msg, rid),
+                    )
+                except BufferError:
+                    break  # local queue full: send what is queued, the rest goes next pass
+                except KafkaException as exc:
+                    refused[row_id] = str(exc.args[0] if exc.args else exc)
             remaining = self.producer.flush(30)
-            if errors or remaining:
-                log.warning("relay.delivery_failed", failed=len(errors), undelivered=remaining,
-                            error=str(errors[0]) if errors else None)
+            if refused or remaining:
+                log.warning("relay.delivery_failed", refused=len(refused), undelivered=remaining,
+                            error=next(iter(refused.values()), None))
+            if refused:
+                conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = data.error FROM "
+                    "(SELECT unnest(%s::bigint[]) AS id, unnest(%s::text[]) AS error) AS data "
+                    "WHERE outbox.id = data.id",
+                    (list(refused), [e[:1000] for e in refused.values()]),
+                )
             if delivered:
                 outbox.mark_sent(conn, delivered)
             self.sent_total += len(delivered)
-            metrics.relay_published(len(delivered), len(errors) + remaining)
+            metrics.relay_published(len(delivered), len(refused) + remaining)
             return len(delivered)
 
     def _loop(self) -> None:

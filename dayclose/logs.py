@@ -24,6 +24,7 @@ SENSITIVE_KEYS = re.compile(
 #: Values that look like credentials are masked even under innocent keys.
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 _GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+(@)", re.IGNORECASE)
 _SECRET_PARAM = re.compile(r"((?:client_secret|access_token|password)=)[^&\s]+", re.IGNORECASE)
 REDACTED = "[redacted]"
 
@@ -34,6 +35,7 @@ _SAFE_GUID_KEYS = frozenset({"export_id", "request_id", "event_id", "receipt_id"
 def _scrub_text(text: str, key: str) -> str:
     text = _BEARER.sub(r"\1" + REDACTED, text)
     text = _SECRET_PARAM.sub(r"\1" + REDACTED, text)
+    text = _URL_PASSWORD.sub(r"\1" + REDACTED + r"\2", text)
     if key not in _SAFE_GUID_KEYS:
         text = _GUID.sub(REDACTED, text)
     return text

@@ -51,14 +51,20 @@ GIFT_CARD_METHOD = "gift_card"
 
 #: Rounding to whole kronor never moves a total by more than 50 öre.
 MAX_ROUNDING_ORE = 50
+#: No single line, payment, tip or cash movement on a POS is anywhere near 100 million kronor: a larger
+#: amount is a data error (a unit mix-up, a corrupted event), refused before it can reach the books.
+MAX_AMOUNT_ORE = 100_000_000_00
 MAX_VAT_RATE_BP = 10_000
 
 
 def _amount(value: object, what: str) -> int:
     try:
-        return ore(value)
+        amount = ore(value)
     except MoneyError as exc:
         raise InvalidSalesDataError(f"{what}: {exc}") from exc
+    if abs(amount) > MAX_AMOUNT_ORE:
+        raise InvalidSalesDataError(f"{what}: {amount} öre is beyond any plausible POS amount")
+    return amount
 
 
 def _code(value: object, what: str) -> str:

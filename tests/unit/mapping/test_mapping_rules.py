@@ -263,3 +263,21 @@ def test_no_float_arithmetic_in_mapping(path: Path) -> None:
     assert not float_literals and not float_calls, f"{path.name}: float at lines {float_literals + float_calls}"
     # `/` is only allowed where both sides are Decimals (money.to_sek); ints use `//`.
     assert path.name == "money.py" or not true_division, f"{path.name}: true division at {true_division}"
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda big: ReceiptLine("merch", 2500, big, big // 5),
+        lambda big: Payment("card", big),
+        lambda big: Payment("card", -big),
+        lambda big: CashMovement("m1", "s1", date(2026, 4, 1), "deposit", big),
+    ],
+)
+def test_amounts_beyond_any_plausible_pos_amount_are_refused(build) -> None:
+    from mapping.errors import InvalidSalesDataError
+    from mapping.sales import MAX_AMOUNT_ORE
+
+    build(MAX_AMOUNT_ORE)  # the limit itself is accepted
+    with pytest.raises(InvalidSalesDataError, match="beyond any plausible"):
+        build(MAX_AMOUNT_ORE + 1)
