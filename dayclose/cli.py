@@ -2,6 +2,7 @@
 
     dayclose run        the Kafka consumer (ingest sales, export on day close / manual request)
     dayclose migrate    apply database migrations
+    dayclose export-sie booked vouchers as an SIE 4I file, for accountants who want a file
     dayclose purge      delete sales past their retention period (never a day that is not booked)
     dayclose demo       the whole service on embedded defaults, end to end
     dayclose devstack   run one local service (postgres | kafka | bl) until SIGTERM
@@ -47,6 +48,39 @@ def _cmd_purge(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_sie(args: argparse.Namespace) -> int:
+    """Write the organization's booked vouchers in a date range as an SIE 4I import file."""
+    from datetime import date, datetime
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    import psycopg
+
+    from dayclose.config import load_settings
+    from dayclose.db.exports import booked_vouchers
+    from exporters.sie import write_sie4i
+    from mapping.voucher import Voucher, VoucherRow
+
+    settings = load_settings()
+    since, until = date.fromisoformat(args.since), date.fromisoformat(args.until)
+    with psycopg.connect(settings.database_url) as conn:
+        stored = booked_vouchers(conn, args.org, since, until)
+        row = conn.execute("SELECT company_name, company_org_number FROM integrations WHERE organization_id = %s",
+                           (args.org,)).fetchone()
+    company, org_number = (row[0] or args.org, row[1]) if row else (args.org, None)
+    vouchers = [
+        Voucher(series=v["series"], entry_date=date.fromisoformat(v["entry_date"]), text=v["text"],
+                reference=v["reference"],
+                rows=tuple(VoucherRow(account, amount, cost_centre) for account, amount, cost_centre in v["rows"]))
+        for v in stored
+    ]
+    data = write_sie4i(vouchers, company_name=company, org_number=org_number,
+                       generated_on=datetime.now(ZoneInfo("Europe/Stockholm")).date())
+    Path(args.output).write_bytes(data)
+    print(f"wrote {len(vouchers)} vouchers to {args.output}")
+    return 0
+
+
 def _cmd_run(_args: argparse.Namespace) -> int:
     from consumer.service import main as run_service
 
@@ -83,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         if name == "demo":
             p.add_argument("--quick", action="store_true", help="a smaller day, for CI")
+    sie = sub.add_parser("export-sie", help="write booked vouchers as an SIE 4I import file")
+    sie.add_argument("--org", required=True, help="organization id")
+    sie.add_argument("--from", dest="since", required=True, help="first business date, YYYY-MM-DD")
+    sie.add_argument("--to", dest="until", required=True, help="last business date, YYYY-MM-DD")
+    sie.add_argument("--output", "-o", required=True, help="file to write (CP437)")
+    sie.set_defaults(func=_cmd_export_sie)
     dev = sub.add_parser("devstack", help="run one local service until SIGTERM")
     dev.add_argument("service", choices=["postgres", "kafka", "bl"])
     dev.add_argument("rest", nargs=argparse.REMAINDER)

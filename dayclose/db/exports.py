@@ -244,3 +244,13 @@ _EXPORT_COLUMNS = ("export_id, reference, organization_id, store_id, business_da
 
 def _export(row: Sequence[Any]) -> Export:
     return Export(*row)
+
+
+def booked_vouchers(conn: psycopg.Connection[Any], org: str, since: date, until: date) -> list[dict[str, Any]]:
+    """The vouchers booked for an organization between two business dates, as recorded at booking."""
+    rows = conn.execute(
+        "SELECT voucher FROM exports WHERE organization_id = %s AND status = 'booked' AND voucher IS NOT NULL "
+        "AND business_date BETWEEN %s AND %s ORDER BY business_date, booked_at",
+        (org, since, until),
+    ).fetchall()
+    return [r[0] for r in rows]
