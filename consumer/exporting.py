@@ -28,9 +28,9 @@ import structlog
 from psycopg_pool import ConnectionPool
 
 from consumer.events import EventWriter
-from dayclose.config import Settings
 from consumer.outcomes import Detail, Outcome
 from dayclose import metrics
+from dayclose.config import Settings
 from dayclose.db import exports as db
 from dayclose.db.integrations import Integration, get_integration, get_plan
 from dayclose.db.sales import MANUAL

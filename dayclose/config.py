@@ -48,7 +48,7 @@ class KafkaSettings:
 @dataclass(frozen=True)
 class BLSettings:
     base_url: str = "https://apigateway.blinfo.se/bla-api/v1/sp"
-    token_url: str = "https://apigateway.blinfo.se/auth/oauth/v2/token"
+    token_url: str = "https://apigateway.blinfo.se/auth/oauth/v2/token"  # noqa: S105 - a URL, not a secret
     client_id: str = ""
     client_secret: Secret = field(default_factory=lambda: Secret(""))
     timeout_s: float = 20.0

@@ -44,8 +44,10 @@ class Topics:
 
 
 def make_settings(database_url: str, bootstrap: str, topics: Topics, *, bl_base_url: str = "http://127.0.0.1:1",
-                  bl_token_url: str = "http://127.0.0.1:1/token", bl_client_id: str = "dayclose-local",
-                  bl_client_secret: str = "local-secret", workers: int = 4,  # noqa: S107 - local stand-in only
+                  bl_token_url: str = "http://127.0.0.1:1/token",  # noqa: S107 - a local URL, not a secret
+                  bl_client_id: str = "dayclose-local",
+                  bl_client_secret: str = "local-secret",  # noqa: S107 - the local stand-in's, not a real one
+                  workers: int = 4,
                   group_id: str | None = None, kek: str | None = None) -> Settings:
     return Settings(
         database_url=database_url,

@@ -99,7 +99,7 @@ def next_job_due_in(conn: psycopg.Connection[Any]) -> float | None:
 def open_exports(conn: psycopg.Connection[Any], org: str, store: str) -> list[Export]:
     """Exports of this store not yet booked, oldest first: they are retried before anything new."""
     rows = conn.execute(
-        f"SELECT {_EXPORT_COLUMNS} FROM exports WHERE organization_id = %s AND store_id = %s "
+        f"SELECT {_EXPORT_COLUMNS} FROM exports WHERE organization_id = %s AND store_id = %s "  # noqa: S608 - constant
         "AND status <> 'booked' ORDER BY business_date, created_at",
         (org, store),
     ).fetchall()

@@ -7,7 +7,6 @@ from typing import Any
 
 import psycopg
 
-
 CHANNEL = "dayclose_outbox"
 
 

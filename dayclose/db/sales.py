@@ -131,10 +131,12 @@ def ingest_command(conn: psycopg.Connection[Any], cmd: Command) -> int:
     if isinstance(cmd, ManualExportRequested):
         stores = conn.execute(
             """SELECT DISTINCT store_id FROM sales_events
-               WHERE organization_id = %(org)s AND export_id IS NULL AND (%(store)s::text IS NULL OR store_id = %(store)s)
+               WHERE organization_id = %(org)s AND export_id IS NULL
+                 AND (%(store)s::text IS NULL OR store_id = %(store)s)
                UNION
                SELECT DISTINCT store_id FROM exports
-               WHERE organization_id = %(org)s AND status <> 'booked' AND (%(store)s::text IS NULL OR store_id = %(store)s)
+               WHERE organization_id = %(org)s AND status <> 'booked'
+                 AND (%(store)s::text IS NULL OR store_id = %(store)s)
                ORDER BY 1""",
             {"org": cmd.organization_id, "store": cmd.store_id},
         ).fetchall()
@@ -142,7 +144,8 @@ def ingest_command(conn: psycopg.Connection[Any], cmd: Command) -> int:
     else:
         stores = conn.execute(
             """SELECT DISTINCT store_id FROM exports
-               WHERE organization_id = %(org)s AND status <> 'booked' AND (%(store)s::text IS NULL OR store_id = %(store)s)
+               WHERE organization_id = %(org)s AND status <> 'booked'
+                 AND (%(store)s::text IS NULL OR store_id = %(store)s)
                ORDER BY 1""",
             {"org": cmd.organization_id, "store": cmd.store_id},
         ).fetchall()

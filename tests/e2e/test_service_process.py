@@ -17,8 +17,8 @@ import pytest
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
 from devstack.harness import Harness, Topics, make_settings
-from devstack.processes import service_env
 from devstack.kafka import KafkaCluster
+from devstack.processes import service_env
 from tests.integration.pipeline.oracle import booked_totals, expected_totals
 
 pytestmark = pytest.mark.e2e
