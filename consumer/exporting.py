@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psycopg
 import structlog
 from psycopg_pool import ConnectionPool
 
@@ -106,7 +107,15 @@ class ExportWorker:
             bound = log.bind(organization_id=job.organization_id, store_id=job.store_id, job_id=job.id,
                              trigger=job.trigger, business_date=str(job.business_date))
             started = time.monotonic()
-            delay = self._run_job(job)
+            try:
+                delay = self._run_job(job)
+            except psycopg.OperationalError:
+                raise  # the database is gone: the claim rolls back and the pool's loop waits
+            except Exception:  # noqa: BLE001 - see below
+                # A bug or an unexpected answer: keep the job (nothing is skipped) but back off, so one
+                # store cannot turn into a hot error loop.
+                bound.exception("job.crashed")
+                delay = self._backoff(job)
             if delay is None:
                 db.finish_job(jconn, job)
             else:

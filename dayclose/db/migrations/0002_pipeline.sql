@@ -67,13 +67,13 @@ CREATE INDEX exports_open ON exports (organization_id, store_id) WHERE status <>
 ALTER TABLE sales_events ADD CONSTRAINT sales_events_export_fk
     FOREIGN KEY (export_id) REFERENCES exports (export_id);
 
--- Work for the export workers, claimed with FOR UPDATE SKIP LOCKED. One job covers one store
--- (store_id) or a whole organization (store_id NULL, manual export), optionally one business date.
+-- Work for the export workers, claimed with FOR UPDATE SKIP LOCKED. One job covers one store,
+-- one business date or (manual export) all of the store's unexported days.
 CREATE TABLE export_jobs (
     id              bigserial PRIMARY KEY,
     organization_id text NOT NULL,
-    store_id        text,
-    business_date   date,
+    store_id        text NOT NULL,
+    business_date   date,                   -- NULL: every unexported day of the store (manual export)
     trigger         text NOT NULL CHECK (trigger IN ('DAY_CLOSE', 'MANUAL', 'RETRY')),
     source_id       text NOT NULL,          -- the event/command that asked for it (idempotency)
     not_before      timestamptz NOT NULL DEFAULT now(),
