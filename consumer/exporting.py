@@ -33,8 +33,9 @@ from consumer.outcomes import Detail, Outcome
 from dayclose import metrics
 from dayclose.config import Settings
 from dayclose.db import exports as db
+from dayclose.db.corrections import CORRECTION, complete_correction
 from dayclose.db.integrations import Integration, get_integration, get_plan
-from dayclose.db.sales import MANUAL
+from dayclose.db.sales import DAY_CLOSE, MANUAL
 from dayclose.keys import KeyVault
 from exporters.base import (
     Exporter,
@@ -196,7 +197,9 @@ class ExportWorker:
     def _create(self, job: db.Job, day: date, close: db.StoredDayClose | None) -> db.Export | None:
         with self.pool.connection() as conn, conn.transaction():
             z = close.day_close.z_report_number if close else None
-            export = db.create_export(conn, job.organization_id, job.store_id, day, job.trigger, z,
+            # Only reversals are CORRECTION exports; the day booked anew after one is a day-close export.
+            trigger = DAY_CLOSE if job.trigger == CORRECTION else job.trigger
+            export = db.create_export(conn, job.organization_id, job.store_id, day, trigger, z,
                                       include_day_close=close is not None)
             if close is not None:
                 db.set_day_close_status(conn, close, job.organization_id, "exported")
@@ -208,7 +211,7 @@ class ExportWorker:
         bound = log.bind(organization_id=export.organization_id, store_id=export.store_id,
                          business_date=str(export.business_date), export_id=str(export.export_id),
                          reference=export.reference, attempt=export.attempts + 1)
-        trigger = "RETRY" if export.attempts > 0 else export.trigger
+        trigger = "RETRY" if export.attempts > 0 and export.trigger != CORRECTION else export.trigger
         try:
             voucher, receipt_count = self._voucher(export, plan)
         except NothingToBookError:
@@ -252,7 +255,9 @@ class ExportWorker:
         }
         with self.pool.connection() as conn, conn.transaction():
             db.mark_booked(conn, export, series=booked.series, number=booked.number,
-                           voucher=_voucher_json(voucher), total_debit_ore=voucher.total_debit_ore)
+                           voucher=db.voucher_to_json(voucher), total_debit_ore=voucher.total_debit_ore)
+            if export.trigger == CORRECTION:
+                complete_correction(conn, export)
             self.events.outcome(conn, Outcome(
                 organization_id=export.organization_id, trigger=trigger, status="SUCCEEDED",
                 store_id=export.store_id, business_date=export.business_date,
@@ -265,6 +270,9 @@ class ExportWorker:
         return Result.BOOKED
 
     def _voucher(self, export: db.Export, plan: AccountPlan | None) -> tuple[Voucher, int]:
+        if export.trigger == CORRECTION:  # a reversal: the exact negation of what was booked, stored
+            with self.pool.connection() as conn:
+                return db.stored_voucher(conn, export), 0
         with self.pool.connection() as conn:
             items = db.export_items(conn, export)
             close = db.export_day_close(conn, export)
@@ -310,16 +318,6 @@ def _mapping_details(exc: MappingError) -> list[Detail]:
 
 def _export_details(exc: Any) -> list[Detail]:
     return [Detail(str(k), str(v)) for k, v in sorted(exc.details.items())] if exc.details else []
-
-
-def _voucher_json(voucher: Voucher) -> dict[str, Any]:
-    return {
-        "series": voucher.series,
-        "entry_date": voucher.entry_date.isoformat(),
-        "text": voucher.text,
-        "reference": voucher.reference,
-        "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
-    }
 
 
 class WorkerPool:

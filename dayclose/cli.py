@@ -3,6 +3,7 @@
     dayclose run        the Kafka consumer (ingest sales, export on day close / manual request)
     dayclose migrate    apply database migrations
     dayclose export-sie booked vouchers as an SIE 4I file, for accountants who want a file
+    dayclose reexport   correct a booked store-day: its reversal, then a new voucher (never an edit)
     dayclose purge      delete sales past their retention period (never a day that is not booked)
     dayclose demo       the whole service on embedded defaults, end to end
     dayclose devstack   run one local service (postgres | kafka | bl) until SIGTERM
@@ -57,9 +58,8 @@ def _cmd_export_sie(args: argparse.Namespace) -> int:
     import psycopg
 
     from dayclose.config import load_settings
-    from dayclose.db.exports import booked_vouchers
+    from dayclose.db.exports import booked_vouchers, voucher_from_json
     from exporters.sie import write_sie4i
-    from mapping.voucher import Voucher, VoucherRow
 
     settings = load_settings()
     since, until = date.fromisoformat(args.since), date.fromisoformat(args.until)
@@ -68,16 +68,32 @@ def _cmd_export_sie(args: argparse.Namespace) -> int:
         row = conn.execute("SELECT company_name, company_org_number FROM integrations WHERE organization_id = %s",
                            (args.org,)).fetchone()
     company, org_number = (row[0] or args.org, row[1]) if row else (args.org, None)
-    vouchers = [
-        Voucher(series=v["series"], entry_date=date.fromisoformat(v["entry_date"]), text=v["text"],
-                reference=v["reference"],
-                rows=tuple(VoucherRow(account, amount, cost_centre) for account, amount, cost_centre in v["rows"]))
-        for v in stored
-    ]
+    vouchers = [voucher_from_json(v) for v in stored]
     data = write_sie4i(vouchers, company_name=company, org_number=org_number,
                        generated_on=datetime.now(ZoneInfo("Europe/Stockholm")).date())
     Path(args.output).write_bytes(data)
     print(f"wrote {len(vouchers)} vouchers to {args.output}")
+    return 0
+
+
+def _cmd_reexport(args: argparse.Namespace) -> int:
+    """Correct a booked store-day: reverse its vouchers, then export it anew through the current plan."""
+    from datetime import date
+
+    import psycopg
+
+    from dayclose.config import load_settings
+    from dayclose.db.corrections import NothingToCorrect, request_reexport
+
+    settings = load_settings()
+    with psycopg.connect(settings.database_url) as conn:
+        try:
+            reversals = request_reexport(conn, args.org, args.store, date.fromisoformat(args.date))
+        except NothingToCorrect as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    print(f"queued {len(reversals)} reversal(s): {', '.join(str(r) for r in reversals)}; the running service "
+          "books them, then exports the day anew (watch the outcomes topic or `exports` for CORRECTION)")
     return 0
 
 
@@ -123,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     sie.add_argument("--to", dest="until", required=True, help="last business date, YYYY-MM-DD")
     sie.add_argument("--output", "-o", required=True, help="file to write (CP437)")
     sie.set_defaults(func=_cmd_export_sie)
+    rex = sub.add_parser("reexport", help="correct a booked store-day: reversal + new voucher, never an edit")
+    rex.add_argument("--org", required=True)
+    rex.add_argument("--store", required=True)
+    rex.add_argument("--date", required=True, help="business date, YYYY-MM-DD")
+    rex.set_defaults(func=_cmd_reexport)
     dev = sub.add_parser("devstack", help="run one local service until SIGTERM")
     dev.add_argument("service", choices=["postgres", "kafka", "bl"])
     dev.add_argument("rest", nargs=argparse.REMAINDER)

@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from consumer.messages import SalesItem, control_from_json, item_from_json
 from mapping.reconcile import ControlTotals
 from mapping.sales import DayClose
+from mapping.voucher import Voucher, VoucherRow
 
 POSTING = "posting"
 BOOKED = "booked"
@@ -244,6 +245,32 @@ _EXPORT_COLUMNS = ("export_id, reference, organization_id, store_id, business_da
 
 def _export(row: Sequence[Any]) -> Export:
     return Export(*row)
+
+
+def voucher_to_json(voucher: Voucher) -> dict[str, Any]:
+    """The stored form of a voucher (exports.voucher), enough to rebuild it exactly."""
+    return {
+        "series": voucher.series,
+        "entry_date": voucher.entry_date.isoformat(),
+        "text": voucher.text,
+        "reference": voucher.reference,
+        "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
+    }
+
+
+def voucher_from_json(data: dict[str, Any]) -> Voucher:
+    return Voucher(
+        series=data["series"], entry_date=date.fromisoformat(data["entry_date"]), text=data["text"],
+        reference=data["reference"],
+        rows=tuple(VoucherRow(account, amount, cost_centre) for account, amount, cost_centre in data["rows"]),
+    )
+
+
+def stored_voucher(conn: psycopg.Connection[Any], export: Export) -> Voucher:
+    row = conn.execute("SELECT voucher FROM exports WHERE export_id = %s", (export.export_id,)).fetchone()
+    if row is None or row[0] is None:
+        raise LookupError(f"export {export.export_id} has no stored voucher: {row!r}")
+    return voucher_from_json(row[0])
 
 
 def booked_vouchers(conn: psycopg.Connection[Any], org: str, since: date, until: date) -> list[dict[str, Any]]:

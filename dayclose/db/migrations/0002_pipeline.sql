@@ -47,7 +47,7 @@ CREATE TABLE exports (
     organization_id  text NOT NULL,
     store_id         text NOT NULL,
     business_date    date NOT NULL,
-    trigger          text NOT NULL CHECK (trigger IN ('DAY_CLOSE', 'MANUAL', 'RETRY')),
+    trigger          text NOT NULL CHECK (trigger IN ('DAY_CLOSE', 'MANUAL', 'RETRY', 'CORRECTION')),
     z_report_number  bigint,
     status           text NOT NULL CHECK (status IN ('posting', 'booked', 'failed')),
     attempts         integer NOT NULL DEFAULT 0,
@@ -58,6 +58,9 @@ CREATE TABLE exports (
     voucher_number   bigint,
     total_debit_ore  bigint,
     event_count      integer NOT NULL,
+    -- A CORRECTION export books the exact reversal of this earlier export (its voucher is stored, not
+    -- built from sales); once it is booked the original's sales are released and exported anew.
+    reverses         uuid REFERENCES exports (export_id),
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     booked_at        timestamptz
@@ -74,7 +77,7 @@ CREATE TABLE export_jobs (
     organization_id text NOT NULL,
     store_id        text NOT NULL,
     business_date   date,                   -- NULL: every unexported day of the store (manual export)
-    trigger         text NOT NULL CHECK (trigger IN ('DAY_CLOSE', 'MANUAL', 'RETRY')),
+    trigger         text NOT NULL CHECK (trigger IN ('DAY_CLOSE', 'MANUAL', 'RETRY', 'CORRECTION')),
     source_id       text NOT NULL,          -- the event/command that asked for it (idempotency)
     not_before      timestamptz NOT NULL DEFAULT now(),
     attempts        integer NOT NULL DEFAULT 0,
