@@ -58,6 +58,7 @@ class Report:
     outcomes: int = 0
     dead_letters: int = 0
     duplicate_dead_letters: int = 0
+    vouchers_by_trigger: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
     def note(self, kind: str, text: str) -> None:
@@ -259,6 +260,8 @@ class ChaosRun:
             exports = {r[0]: r for r in conn.execute(
                 "SELECT reference, store_id, business_date, status, attempts, export_id::text, reason_code "
                 "FROM exports")}
+            self.report.vouchers_by_trigger = Counter(dict(conn.execute(
+                "SELECT trigger, count(*) FROM exports WHERE voucher_number IS NOT NULL GROUP BY trigger")))
         outcomes, dead = self._read_events()
         problems: list[str] = []
 

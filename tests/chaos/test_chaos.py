@@ -33,7 +33,8 @@ def plan(default: Plan) -> Plan:
 
 def summary(report: Report) -> str:
     return (f"seed {report.seed}: {report.faults['kill']} kills, faults {dict(report.faults)}, "
-            f"{report.store_days} store-days checked, {report.vouchers} vouchers, {report.outcomes} outcome events, "
+            f"{report.store_days} store-days checked, {report.vouchers} vouchers "
+            f"{dict(report.vouchers_by_trigger)}, {report.outcomes} outcome events, "
             f"{report.dead_letters} dead letters ({report.duplicate_dead_letters} redelivered twice), "
             f"{report.seconds}s")
 

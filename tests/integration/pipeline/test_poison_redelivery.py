@@ -1,0 +1,65 @@
+"""A poison message redelivered after a crash (killed between the database commit and the offset commit)
+must not be dead-lettered — nor shown to the merchant as a banner — a second time. Found by the fault
+suite (#8): seed 102 of the long run dead-lettered 2 of its poison messages twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg_pool import ConnectionPool
+
+from consumer.events import EventWriter
+from consumer.loop import SalesLoop
+
+pytestmark = pytest.mark.integration
+
+
+class _Message:
+    def __init__(self, offset: int, value: bytes) -> None:
+        self._offset, self._value = offset, value
+
+    def error(self) -> None:
+        return None
+
+    def topic(self) -> str:
+        return "sales"
+
+    def partition(self) -> int:
+        return 0
+
+    def offset(self) -> int:
+        return self._offset
+
+    def key(self) -> bytes:
+        return b"org-cafe/s1"
+
+    def value(self) -> bytes:
+        return self._value
+
+
+class _Consumer:
+    """Stands in for confluent_kafka.Consumer: the loop only stores offsets here."""
+
+    def store_offsets(self, message: Any = None, offsets: Any = None) -> None:
+        pass
+
+
+@pytest.mark.xfail(strict=True, reason="BUG (#8): dead-lettering is not idempotent. A redelivered poison message "
+                                       "gets a second dead letter and a second POISON_MESSAGE outcome with a new "
+                                       "event_id (so consumers cannot deduplicate). Fix: record dead letters in a "
+                                       "table keyed (topic, partition, offset) and enqueue only when the insert is "
+                                       "new — then drop this marker.")
+def test_a_redelivered_poison_message_is_dead_lettered_once(database_url: str) -> None:
+    pool: ConnectionPool[Any] = ConnectionPool(database_url, min_size=1, max_size=2, open=True)
+    try:
+        loop = SalesLoop(_Consumer(), pool, EventWriter("outcomes", "dead-letters"), "sales", "commands")  # type: ignore[arg-type]
+        poison = _Message(41, b"\x00 not avro")
+        loop.handle([poison])
+        loop.handle([poison])  # redelivered: the offset commit was lost with the process
+        with psycopg.connect(database_url) as conn:
+            per_topic = dict(conn.execute("SELECT topic, count(*) FROM outbox GROUP BY topic").fetchall())
+        assert per_topic == {"dead-letters": 1, "outcomes": 1}
+    finally:
+        pool.close()
