@@ -110,11 +110,20 @@ class SalesLoop:
         try:
             while not stop.is_set():
                 self.last_beat = time.monotonic()
-                batch = self.consumer.consume(num_messages=self.batch_size, timeout=0.5)
+                batch = self._next_batch()
                 if batch:
                     self.handle(batch, stop)
         finally:
             self.consumer.close()  # commits stored offsets and leaves the group cleanly
+
+    def _next_batch(self) -> list[Any]:
+        """Wait up to 0.5 s for the first message, then take what is already fetched without waiting:
+        consume(n, timeout) alone waits the whole timeout unless n messages arrive, which would hold a
+        lone day close for half a second."""
+        first = self.consumer.poll(0.5)
+        if first is None:
+            return []
+        return [first, *self.consumer.consume(num_messages=self.batch_size - 1, timeout=0)]
 
     def handle(self, batch: Sequence[MessageLike], stop: threading.Event | None = None) -> BatchResult | None:
         started = time.monotonic()

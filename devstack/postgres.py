@@ -84,6 +84,7 @@ class LocalPostgres:
         self._base_dir = base_dir
         self._tmp: str | None = None
         self._run_as = _RunAs(None, None)
+        self._options = ""
         self._lock = threading.Lock()
 
     @property
@@ -127,10 +128,9 @@ class LocalPostgres:
             opts.append("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
         for attempt in range(5):  # the port can be taken between picking it and binding it
             self.port = free_port()
+            self._options = f"-p {self.port} " + " ".join(opts)
             try:
-                self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l",
-                          str(Path(self._tmp) / "server.log"), "-w", "-t", "30",
-                          "-o", f"-p {self.port} " + " ".join(opts), "start")
+                self._pg_ctl_start()
                 return self
             except subprocess.CalledProcessError as exc:
                 if attempt == 4:
@@ -138,11 +138,14 @@ class LocalPostgres:
                     raise PostgresUnavailable(f"pg_ctl start failed: {exc.stderr.strip()}\n{log}") from exc
         raise AssertionError("unreachable")
 
-    def restart(self, mode: str = "fast") -> None:
-        """Stop and start the same cluster on the same port (for fault tests)."""
-        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop")
+    def _pg_ctl_start(self) -> None:
         self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l",
-                  str(Path(str(self._tmp)) / "server.log"), "-w", "start")
+                  str(Path(str(self._tmp)) / "server.log"), "-w", "-t", "30", "-o", self._options, "start")
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop and start the same cluster with the same options, on the same port (for fault tests)."""
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop")
+        self._pg_ctl_start()
 
     def stop(self) -> None:
         if self._tmp is None:

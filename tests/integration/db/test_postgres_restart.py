@@ -13,10 +13,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.mark.skipif(os.environ.get("DATABASE_URL") is not None, reason="needs local PostgreSQL binaries")
-@pytest.mark.xfail(strict=True, reason="BUG (#8): restart() runs `pg_ctl start` without the -o options of start(), "
-                                       "so the server comes back on the default port 5432, not self.port. Fix: pass "
-                                       "the same '-o -p PORT …' options (or use `pg_ctl restart`, which reuses "
-                                       "postmaster.opts) — then drop this marker.")
 def test_restart_brings_the_same_server_back_on_the_same_port() -> None:
     pg = LocalPostgres().start()
     try:

@@ -23,11 +23,6 @@ def _ingested(h: Harness, receipt_id: str) -> bool:
                             (f"receipt:{receipt_id}",)).fetchone() is not None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (#8): SalesLoop.run calls consume(num_messages=500, timeout=0.5); "
-                                       "librdkafka waits the whole timeout unless 500 messages arrive, so every "
-                                       "lone event (a night's day close) waits ~0.5 s before it is written. Fix: "
-                                       "block on poll(0.5) for the first message, then consume(batch-1, timeout=0) "
-                                       "to drain what is already fetched — then drop this marker.")
 def test_a_lone_event_is_ingested_without_waiting_for_a_batch_to_fill(pipeline: Harness) -> None:
     day = sampledata.store_day(ORG, "s1", date(2026, 11, 25), 6, with_extras=False)
     pipeline.publish_sales(day.receipts[:1])  # warm-up: group joined, partitions assigned
