@@ -226,6 +226,14 @@ class SalesLoop:
 
     def _dead_letter(self, conn: psycopg.Connection[Any], p: _Poison) -> None:
         topic, partition, offset = p.msg.topic() or "", p.msg.partition() or 0, p.msg.offset() or 0
+        first_time = conn.execute(
+            "INSERT INTO dead_letters (source_topic, source_partition, source_offset, error_code) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+            (topic, partition, offset, p.code),
+        ).fetchone()
+        if not first_time:
+            log.info("message.already_dead_lettered", topic=topic, partition=partition, offset=offset)
+            return
         self.events.dead_letter(conn, dead_letter_record(
             topic=topic, partition=partition, offset=offset, key=p.msg.key(), value=p.msg.value(),
             error_code=p.code, error_message=p.message,

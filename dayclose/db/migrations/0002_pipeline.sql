@@ -86,6 +86,16 @@ CREATE TABLE export_jobs (
 );
 CREATE INDEX export_jobs_due ON export_jobs (not_before, id);
 
+-- Messages already dead-lettered, so a redelivered poison message is reported once, not per delivery.
+CREATE TABLE dead_letters (
+    source_topic     text NOT NULL,
+    source_partition integer NOT NULL,
+    source_offset    bigint NOT NULL,
+    error_code       text NOT NULL,
+    dead_lettered_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source_topic, source_partition, source_offset)
+);
+
 -- Commands already acted on (manual export requests, retries), for idempotency.
 CREATE TABLE processed_commands (
     command_id      text PRIMARY KEY,

@@ -46,11 +46,6 @@ class _Consumer:
         pass
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (#8): dead-lettering is not idempotent. A redelivered poison message "
-                                       "gets a second dead letter and a second POISON_MESSAGE outcome with a new "
-                                       "event_id (so consumers cannot deduplicate). Fix: record dead letters in a "
-                                       "table keyed (topic, partition, offset) and enqueue only when the insert is "
-                                       "new — then drop this marker.")
 def test_a_redelivered_poison_message_is_dead_lettered_once(database_url: str) -> None:
     pool: ConnectionPool[Any] = ConnectionPool(database_url, min_size=1, max_size=2, open=True)
     try:
