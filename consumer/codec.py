@@ -104,7 +104,8 @@ class AvroCodec:
             fingerprint = data[len(SINGLE_OBJECT_MARKER) : _SINGLE_OBJECT_HEADER]
             if fingerprint not in self._known_writers:
                 raise DecodeError("SCHEMA_MISMATCH", f"unknown writer schema (fingerprint {fingerprint.hex()})")
-            writer = self._known_writers[fingerprint]
+            # Written with our own schema: read it directly. Schema resolution costs over half the decode.
+            writer = self.schema if fingerprint == self._fingerprint else self._known_writers[fingerprint]
             body = data[_SINGLE_OBJECT_HEADER:]
         else:
             if len(data) < _HEADER.size or data[0] != MAGIC:
@@ -118,7 +119,8 @@ class AvroCodec:
         buf = io.BytesIO(body)
         try:
             record: dict[str, Any] = schemaless_reader(
-                buf, writer, self.schema, return_record_name=True, return_record_name_override=True
+                buf, writer, None if writer is self.schema else self.schema,
+                return_record_name=True, return_record_name_override=True,
             )
         except Exception as exc:  # noqa: BLE001 - fastavro raises many types on garbage input
             raise DecodeError("UNDECODABLE", f"not a valid {self.schema_name} record: {type(exc).__name__}") from exc

@@ -59,6 +59,8 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
         "auto.offset.reset": "earliest",
         "partition.assignment.strategy": "cooperative-sticky",
         "max.poll.interval.ms": 300_000,
+        "session.timeout.ms": settings.kafka.session_timeout_ms,
+        "heartbeat.interval.ms": settings.kafka.heartbeat_interval_ms,
         # A broker that does not wake parked fetches (librdkafka's mock cluster) would otherwise hold a
         # lone day close for the default 500 ms; 100 ms costs a few idle fetches a second, nothing more.
         "fetch.wait.max.ms": 100,

@@ -26,6 +26,9 @@ class KafkaSettings:
     outcomes_topic: str = "dayclose.outcomes.v1"
     dead_letter_topic: str = "dayclose.dead-letter.v1"
     schema_registry_url: str | None = None
+    #: A restarted consumer waits about this long for its partitions; lower it where restarts are frequent.
+    session_timeout_ms: int = 45_000
+    heartbeat_interval_ms: int = 3_000
     security_protocol: str | None = None
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
@@ -145,6 +148,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         outcomes_topic=_get(env, "DAYCLOSE_OUTCOMES_TOPIC", KafkaSettings.outcomes_topic) or "",
         dead_letter_topic=_get(env, "DAYCLOSE_DEAD_LETTER_TOPIC", KafkaSettings.dead_letter_topic) or "",
         schema_registry_url=_get(env, "SCHEMA_REGISTRY_URL"),
+        session_timeout_ms=_parse(env, "KAFKA_SESSION_TIMEOUT_MS", 45_000, _positive_int),
+        heartbeat_interval_ms=_parse(env, "KAFKA_HEARTBEAT_INTERVAL_MS", 3_000, _positive_int),
         security_protocol=_get(env, "KAFKA_SECURITY_PROTOCOL"),
         sasl_mechanism=_get(env, "KAFKA_SASL_MECHANISM"),
         sasl_username=_get(env, "KAFKA_SASL_USERNAME"),

@@ -33,7 +33,7 @@ from tests.integration.pipeline.oracle import booked_totals, expected_totals
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = re.compile(r"DC-[0-9a-f]{16}")
-SERVICE = ("-m", "tests.chaos.service_main")
+SERVICE = ("-m", "dayclose", "run")
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,8 @@ class ChaosRun:
         self.harness.activate(wl.ORG, company.user_key, SAMPLE_PLAN, date(2026, 1, 1))
         env = service_env(settings, **{
             "PYTHONPATH": str(REPO),
-            "CHAOS_KAFKA_SESSION_TIMEOUT_MS": "3000",
+            "KAFKA_SESSION_TIMEOUT_MS": "3000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
             "DAYCLOSE_RECONCILE_WAIT_SECONDS": "20",
             "DAYCLOSE_RETRY_BACKOFF_SECONDS": "0.2",
             "DAYCLOSE_RETRY_BACKOFF_MAX_SECONDS": "2",
