@@ -29,6 +29,7 @@ import structlog
 from psycopg_pool import ConnectionPool
 
 from consumer.events import EventWriter
+from consumer.messages import SalesItem
 from consumer.outcomes import Detail, Outcome
 from dayclose import metrics
 from dayclose.config import Settings
@@ -47,7 +48,7 @@ from exporters.base import (
 from mapping.aggregate import build_voucher
 from mapping.errors import MappingError, NothingToBookError, UnmappedItemsError
 from mapping.plan import AccountPlan
-from mapping.reconcile import differences, totals_of
+from mapping.reconcile import Difference, differences, totals_of
 from mapping.sales import CashMovement, GiftCardExpiry, Receipt, SalesBatch
 from mapping.voucher import Voucher
 
@@ -141,8 +142,10 @@ class ExportWorker:
         if job.trigger == MANUAL or day is None:
             days = self._unexported_days(job, integration.start_date) if job.trigger == MANUAL else []
             for d in days:
-                export = self._create(job, d, None)
-                if export and self._attempt(export, integration, plan) is Result.TRANSIENT:
+                with self.pool.connection() as conn, conn.transaction():
+                    export = db.create_export(conn, job.organization_id, job.store_id, d, MANUAL, None,
+                                              include_day_close=False)
+                if export and self._attempt(export, integration, plan, list(export.items or ())) is Result.TRANSIENT:
                     return self._backoff(job)
             return None
         if day < integration.start_date:
@@ -153,20 +156,39 @@ class ExportWorker:
     def _export_day(
         self, job: db.Job, day: date, integration: Integration, plan: AccountPlan | None
     ) -> timedelta | None:
+        """Claim the store-day's unexported sales for a new export; with an open day close, only if the
+        day's receipts (claimed now or by earlier exports) add up to the Z-report's control totals.
+        Claim, check and the day close's status change are one transaction: a day that does not add up
+        claims nothing, and the claimed rows come back from the claim itself (read once)."""
+        org, store = job.organization_id, job.store_id
+        diffs: tuple[Difference, ...] = ()
         with self.pool.connection() as conn:
-            close = db.get_day_close(conn, job.organization_id, job.store_id, day)
-            receipts = [r for r in db.day_receipt_items(conn, job.organization_id, job.store_id, day)
-                        if isinstance(r, Receipt)]
-        if close is not None and close.status != "exported":
-            diffs = differences(close.control, totals_of(receipts))
-            if diffs:
-                if job.age_seconds < self.policy.reconcile_wait.total_seconds():
-                    return self.policy.reconcile_retry
-                if close.status != "mismatch":
-                    self._report_mismatch(job, close, diffs)
-                return None
-        export = self._create(job, day, close if close is not None and close.status != "exported" else None)
-        if export and self._attempt(export, integration, plan) is Result.TRANSIENT:
+            with conn.transaction():
+                close = db.get_day_close(conn, org, store, day)
+                reconcile = close is not None and close.status != "exported"
+                # Only reversals are CORRECTION exports; the day booked anew after one is a day-close export.
+                trigger = DAY_CLOSE if job.trigger == CORRECTION else job.trigger
+                export = db.create_export(conn, org, store, day, trigger,
+                                          close.day_close.z_report_number if close and reconcile else None,
+                                          include_day_close=reconcile)
+                if close is not None and reconcile:
+                    claimed = [i for i in (export.items or ()) if isinstance(i, Receipt)] if export else []
+                    earlier = db.exported_receipts(conn, org, store, day,
+                                                   besides=export.export_id if export else None)
+                    diffs = differences(close.control, totals_of([*claimed, *earlier]))
+                    if diffs:
+                        raise psycopg.Rollback()  # nothing is claimed while the day does not add up
+                    db.set_day_close_status(conn, close, org, "exported")
+        if diffs:
+            assert close is not None
+            if job.age_seconds < self.policy.reconcile_wait.total_seconds():
+                return self.policy.reconcile_retry
+            if close.status != "mismatch":
+                self._report_mismatch(job, close, diffs)
+            return None
+        if export is None:
+            return None
+        if self._attempt(export, integration, plan, list(export.items or ())) is Result.TRANSIENT:
             return self._backoff(job)
         return None
 
@@ -194,26 +216,16 @@ class ExportWorker:
         with self.pool.connection() as conn:
             return db.unexported_dates(conn, job.organization_id, job.store_id, start, self.today())
 
-    def _create(self, job: db.Job, day: date, close: db.StoredDayClose | None) -> db.Export | None:
-        with self.pool.connection() as conn, conn.transaction():
-            z = close.day_close.z_report_number if close else None
-            # Only reversals are CORRECTION exports; the day booked anew after one is a day-close export.
-            trigger = DAY_CLOSE if job.trigger == CORRECTION else job.trigger
-            export = db.create_export(conn, job.organization_id, job.store_id, day, trigger, z,
-                                      include_day_close=close is not None)
-            if close is not None:
-                db.set_day_close_status(conn, close, job.organization_id, "exported")
-            return export
-
     # --- export level ----------------------------------------------------------------------------
 
-    def _attempt(self, export: db.Export, integration: Integration, plan: AccountPlan | None) -> Result:
+    def _attempt(self, export: db.Export, integration: Integration, plan: AccountPlan | None,
+                 items: list[SalesItem] | None = None) -> Result:
         bound = log.bind(organization_id=export.organization_id, store_id=export.store_id,
                          business_date=str(export.business_date), export_id=str(export.export_id),
                          reference=export.reference, attempt=export.attempts + 1)
         trigger = "RETRY" if export.attempts > 0 and export.trigger != CORRECTION else export.trigger
         try:
-            voucher, receipt_count = self._voucher(export, plan)
+            voucher, receipt_count = self._voucher(export, plan, items)
         except NothingToBookError:
             with self.pool.connection() as conn, conn.transaction():
                 db.release_empty_export(conn, export)
@@ -269,12 +281,13 @@ class ExportWorker:
         metrics.export_finished("found_existing" if booked.already_existed else "booked")
         return Result.BOOKED
 
-    def _voucher(self, export: db.Export, plan: AccountPlan | None) -> tuple[Voucher, int]:
+    def _voucher(self, export: db.Export, plan: AccountPlan | None,
+                 preloaded: list[SalesItem] | None = None) -> tuple[Voucher, int]:
         if export.trigger == CORRECTION:  # a reversal: the exact negation of what was booked, stored
             with self.pool.connection() as conn:
                 return db.stored_voucher(conn, export), 0
         with self.pool.connection() as conn:
-            items = db.export_items(conn, export)
+            items = preloaded if preloaded is not None else db.export_items(conn, export)
             close = db.export_day_close(conn, export)
             name = close.store_name if close else db.store_name(conn, export.organization_id, export.store_id)
         receipts = tuple(i for i in items if isinstance(i, Receipt))

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from mapping.errors import InvalidSalesDataError
 from mapping.reconcile import ControlTotals
 from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
 
 SalesItem = Receipt | CashMovement | GiftCardExpiry
+T = TypeVar("T")
 
 
 class InvalidEventError(ValueError):
@@ -183,17 +184,22 @@ def item_to_json(item: SalesItem) -> dict[str, Any]:
     return {"expiry_id": item.expiry_id, "amount_ore": item.amount_ore}
 
 
+def _stored(cls: type[T], *values: Any) -> T:
+    """Rebuild a value that was validated when it was ingested, without validating it again: a store-day
+    of thousands of receipts is read back at every export, and the checks cost as much as the read."""
+    obj = object.__new__(cls)
+    for name, value in zip(cls.__dataclass_fields__, values, strict=True):  # type: ignore[attr-defined]
+        object.__setattr__(obj, name, value)
+    return obj
+
+
 def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any]) -> SalesItem:
     if kind == "receipt":
-        return Receipt(
-            receipt_id=data["receipt_id"],
-            store_id=store_id,
-            business_date=day,
-            kind=data["kind"],
-            lines=tuple(ReceiptLine(g, r, gross, vat, disc) for g, r, gross, vat, disc in data["lines"]),
-            payments=tuple(Payment(m, a) for m, a in data["payments"]),
-            tip_ore=data["tip_ore"],
-            rounding_ore=data["rounding_ore"],
+        return _stored(
+            Receipt, data["receipt_id"], store_id, day, data["kind"],
+            tuple(_stored(ReceiptLine, g, r, gross, vat, disc) for g, r, gross, vat, disc in data["lines"]),
+            tuple(_stored(Payment, m, a) for m, a in data["payments"]),
+            data["tip_ore"], data["rounding_ore"], None,
         )
     if kind == "cash_movement":
         return CashMovement(data["movement_id"], store_id, day, data["kind"], data["amount_ore"])

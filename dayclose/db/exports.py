@@ -47,6 +47,8 @@ class Export:
     status: str
     attempts: int
     reason_code: str | None
+    #: The sales this export claimed, when it was just created (so they are not read a second time).
+    items: tuple[SalesItem, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -132,19 +134,30 @@ def create_export(
            VALUES (%s, %s, %s, %s, %s, %s, %s, 'posting', 0)""",
         (export_id, reference, org, store, day, trigger, z_report_number if include_day_close else None),
     )
-    claimed = conn.execute(
+    rows = conn.execute(
         """UPDATE sales_events SET export_id = %s
-           WHERE id IN (SELECT id FROM sales_events
-                        WHERE organization_id = %s AND store_id = %s AND business_date = %s
-                          AND export_id IS NULL
-                        FOR UPDATE)""",
+           WHERE organization_id = %s AND store_id = %s AND business_date = %s AND export_id IS NULL
+           RETURNING id, kind, payload""",
         (export_id, org, store, day),
-    ).rowcount
-    if claimed == 0 and not include_day_close:
+    ).fetchall()
+    if not rows and not include_day_close:
         conn.execute("DELETE FROM exports WHERE export_id = %s", (export_id,))
         return None
-    conn.execute("UPDATE exports SET event_count = %s WHERE export_id = %s", (claimed, export_id))
-    return Export(export_id, reference, org, store, day, trigger, POSTING, 0, None)
+    conn.execute("UPDATE exports SET event_count = %s WHERE export_id = %s", (len(rows), export_id))
+    items = tuple(item_from_json(kind, store, day, payload) for _, kind, payload in sorted(rows, key=lambda r: r[0]))
+    return Export(export_id, reference, org, store, day, trigger, POSTING, 0, None, items)
+
+
+def exported_receipts(
+    conn: psycopg.Connection[Any], org: str, store: str, day: date, *, besides: uuid.UUID | None
+) -> list[SalesItem]:
+    """Receipts of the store-day claimed by exports other than ``besides`` (e.g. an earlier manual export)."""
+    rows = conn.execute(
+        "SELECT kind, payload FROM sales_events WHERE organization_id = %s AND store_id = %s "
+        "AND business_date = %s AND kind = 'receipt' AND export_id IS NOT NULL AND export_id IS DISTINCT FROM %s",
+        (org, store, day, besides),
+    ).fetchall()
+    return [item_from_json(kind, store, day, payload) for kind, payload in rows]
 
 
 def export_items(conn: psycopg.Connection[Any], export: Export) -> list[SalesItem]:
@@ -185,16 +198,6 @@ def set_day_close_status(conn: psycopg.Connection[Any], close: StoredDayClose, o
         "AND z_report_number = %s",
         (status, org, dc.store_id, dc.business_date, dc.z_report_number),
     )
-
-
-def day_receipt_items(conn: psycopg.Connection[Any], org: str, store: str, day: date) -> list[SalesItem]:
-    """Every receipt of the store-day, exported or not (for reconciliation against the Z-report)."""
-    rows = conn.execute(
-        "SELECT kind, payload FROM sales_events WHERE organization_id = %s AND store_id = %s "
-        "AND business_date = %s AND kind = 'receipt'",
-        (org, store, day),
-    ).fetchall()
-    return [item_from_json(kind, store, day, payload) for kind, payload in rows]
 
 
 def store_name(conn: psycopg.Connection[Any], org: str, store: str) -> str:
