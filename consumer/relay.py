@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -45,10 +46,10 @@ class OutboxRelay:
         self.sent_total = 0
 
     def start(self) -> None:
-        for target, name in ((self._loop, "outbox-relay"), (self._listen, "outbox-listener")):
-            t = threading.Thread(target=target, name=name, daemon=True)
-            t.start()
-            self._threads.append(t)
+        loop = threading.Thread(target=self._loop, name="outbox-relay", daemon=True)
+        loop.start()
+        listener = listen(self.database_url, outbox.CHANNEL, self._wake.set, self._stop, "outbox-listener")
+        self._threads += [loop, listener]
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -120,37 +121,32 @@ class OutboxRelay:
                 self._wake.wait(timeout=1.0)
                 self._wake.clear()
 
-    def _listen(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(self.database_url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {outbox.CHANNEL}")
-                    self._wake.set()  # catch up on anything committed before we listened
-                    while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self._wake.set()
-            except psycopg.OperationalError:
-                log.warning("relay.listener_reconnecting")
-                self._stop.wait(1.0)
 
-
-def listen_for_jobs(database_url: str, on_notify: Any, stop: threading.Event) -> threading.Thread:
-    """A thread that calls ``on_notify`` whenever export jobs are queued (in any process)."""
-    from dayclose.db.sales import JOBS_CHANNEL
+def listen(database_url: str, channel: str, on_notify: Callable[[], None], stop: threading.Event,
+           name: str) -> threading.Thread:
+    """A thread that calls ``on_notify`` on every ``NOTIFY channel`` (from any process; PostgreSQL sends it at
+    commit), once after (re)connecting to catch up on what was committed meanwhile, until ``stop``."""
 
     def run() -> None:
         while not stop.is_set():
             try:
                 with psycopg.connect(database_url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {JOBS_CHANNEL}")
+                    conn.execute(f"LISTEN {channel}")
                     on_notify()
                     while not stop.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
                             on_notify()
             except psycopg.OperationalError:
-                log.warning("jobs_listener.reconnecting")
+                log.warning("listener.reconnecting", channel=channel)
                 stop.wait(1.0)
 
-    thread = threading.Thread(target=run, name="jobs-listener", daemon=True)
+    thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     return thread
+
+
+def listen_for_jobs(database_url: str, on_notify: Callable[[], None], stop: threading.Event) -> threading.Thread:
+    """Calls ``on_notify`` whenever export jobs are queued (in any process)."""
+    from dayclose.db.sales import JOBS_CHANNEL
+
+    return listen(database_url, JOBS_CHANNEL, on_notify, stop, "jobs-listener")
