@@ -1,6 +1,7 @@
 """The ``dayclose`` command: one obvious entry point for every job.
 
     dayclose run        the Kafka consumer (ingest sales, export on day close / manual request)
+    dayclose api        the BackOffice HTTP API (activation wizard, manual export, history)
     dayclose migrate    apply database migrations
     dayclose export-sie booked vouchers as an SIE 4I file, for accountants who want a file
     dayclose reexport   correct a booked store-day: its reversal, then a new voucher (never an edit)
@@ -103,6 +104,22 @@ def _cmd_run(_args: argparse.Namespace) -> int:
     return run_service()
 
 
+def _cmd_api(_args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from backoffice.app import create_app
+    from dayclose.config import load_settings
+    from dayclose.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    # No access log: BL's activation callbacks carry the merchant's key in the path. The app logs each
+    # request by its route template instead.
+    uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.http_port,  # noqa: S104 - served in a pod
+                access_log=False, log_config=None)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from devstack.demo import main as run_demo
 
@@ -124,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     commands: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         "run": ("run the consumer service", _cmd_run),
+        "api": ("run the BackOffice HTTP API", _cmd_api),
         "migrate": ("apply database migrations", _cmd_migrate),
         "demo": ("run the service end to end on embedded defaults", _cmd_demo),
         "purge": ("delete sales past the retention period (never unbooked ones)", _cmd_purge),

@@ -1,0 +1,71 @@
+"""Errors the API answers with: one JSON shape, a stable ``code`` the wizard switches on, and per-field
+errors the form can put next to the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the field, e.g. `payment_methods.swish` or `start_date`.")
+    code: str = Field(description="Stable code, e.g. ACCOUNT_MISSING_IN_BL, ACCOUNT_CLOSED, INVALID_VALUE.")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable code (see the operation's description).")
+    message: str
+    field_errors: list[FieldError] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, *, field_errors: list[FieldError] | None = None,
+                 details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.body = ErrorBody(code=code, message=message, field_errors=field_errors or [], details=details or {})
+        self.headers = headers
+
+
+def conflict(code: str, message: str, **kwargs: Any) -> ApiError:
+    return ApiError(409, code, message, **kwargs)
+
+
+def _response(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return _response(exc.status, exc.body, exc.headers)
+
+
+async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's request validation errors in the same shape as every other error (never echoing input:
+    a request may carry a key)."""
+    assert isinstance(exc, RequestValidationError)
+    fields = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        fields.append(FieldError(field=".".join(loc) or "request", code="INVALID_VALUE", message=str(err.get("msg"))))
+    return _response(422, ErrorBody(code="INVALID_REQUEST", message="the request is not valid", field_errors=fields))
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses an operation can answer with."""
+    text = {
+        401: "No valid bearer token.",
+        403: "The token is not for this organization.",
+        404: "Not found.",
+        409: "Not allowed in the integration's current state (see `code`).",
+        422: "Invalid input, with per-field errors where they apply.",
+        502: "Björn Lundén refused our own credentials (an operator problem, not the merchant's).",
+        503: "Björn Lundén or Kafka is unavailable; try again (see Retry-After).",
+    }
+    return {s: {"model": ErrorBody, "description": text[s]} for s in statuses}

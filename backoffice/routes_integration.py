@@ -1,0 +1,131 @@
+"""The activation wizard's steps 1–2 and the state machine: key, start date, activate, deactivate."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends
+
+from backoffice import lifecycle
+from backoffice.bl import api_error
+from backoffice.context import Context, context, organization
+from backoffice.errors import ApiError, FieldError, conflict, responses
+from backoffice.models import ActivationIn, Integration, KeyIn, StartDateIn, StartDateOut, StateChange, Warning
+from backoffice.plan_rules import chart_errors
+from dayclose.db import backoffice as db
+from dayclose.db.integrations import get_integration, get_plan
+from dayclose.secrets import Secret
+from exporters.base import ExportError
+
+router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["integration"])
+Org = Annotated[str, Depends(organization)]
+Ctx = Annotated[Context, Depends(context)]
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+@router.get("", response_model=Integration, responses=responses(401, 403, 422))
+def get_integration_state(org: Org, ctx: Ctx) -> Integration:
+    """The wizard's state: status, masked key and company, start date, and what still blocks activation."""
+    with ctx.transaction() as conn:
+        return lifecycle.view(conn, org, ctx.today())
+
+
+@router.put("/key", response_model=Integration, responses=responses(401, 403, 409, 422, 502, 503))
+def put_key(org: Org, ctx: Ctx, body: KeyIn) -> Integration:
+    """Verify the public key against BL (`GET /details`) and, only if BL accepts it, store it encrypted.
+
+    Errors (`code`): `KEY_MALFORMED` (not a GUID), `KEY_NOT_ACTIVATED` (the Open 2 integration is not
+    activated in BL), `KEY_UNKNOWN` (BL does not know the key) — all 422 on field `public_key`;
+    `BL_UNAVAILABLE` (503); `KEY_COMPANY_CHANGED` (409: an active integration's key must open the same company).
+    """
+    key = body.public_key.strip()
+    if not _GUID.match(key):
+        raise ApiError(422, "KEY_MALFORMED", "A public key looks like 8-4-4-4-12 hexadecimal characters.",
+                       field_errors=[FieldError(field="public_key", code="KEY_MALFORMED", message="not a GUID")])
+    try:
+        company = ctx.bl.verify(key)
+    except ExportError as exc:
+        error = api_error(exc)
+        if error.status == 422:
+            error.body.field_errors = [FieldError(field="public_key", code=error.body.code, message=error.body.message)]
+        raise error from None
+    with ctx.transaction() as conn:
+        state = db.integration_state(conn, org, lock=True)
+        if state and state.status == db.ACTIVE and state.company_org_number not in (None, company.org_number):
+            raise conflict("KEY_COMPANY_CHANGED", "This key opens another company's books; deactivate the "
+                           "integration before switching companies.")
+        db.store_verified_key(conn, org, ctx.vault, Secret(key), company.name, company.org_number)
+        return lifecycle.view(conn, org, ctx.today())
+
+
+def check_start_date(ctx: Context, day: date) -> None:
+    today = ctx.today()
+    earliest = today - timedelta(days=ctx.settings.sales_retention_days)
+    if day > today:
+        raise ApiError(422, "START_DATE_IN_FUTURE", f"The start date cannot be after today ({today}).",
+                       field_errors=[FieldError(field="start_date", code="START_DATE_IN_FUTURE",
+                                                message=f"must be {today} or earlier")])
+    if day < earliest:
+        raise ApiError(422, "START_DATE_TOO_OLD", f"Sales are kept {ctx.settings.sales_retention_days} days; "
+                       f"the earliest start date is {earliest}.",
+                       field_errors=[FieldError(field="start_date", code="START_DATE_TOO_OLD",
+                                                message=f"must be {earliest} or later")])
+
+
+@router.put("/start-date", response_model=StartDateOut, responses=responses(401, 403, 409, 422))
+def put_start_date(org: Org, ctx: Ctx, body: StartDateIn) -> StartDateOut:
+    """Sales from this business date on are exported. Not after today (Europe/Stockholm) and not before
+    the sales retention period. Warns (`SALES_BEFORE_START_DATE`) when stored sales before it will not be
+    exported. While active: 409 `INTEGRATION_ACTIVE` (reactivate with a new start date instead)."""
+    check_start_date(ctx, body.start_date)
+    with ctx.transaction() as conn:
+        state = db.integration_state(conn, org, lock=True)
+        if state and state.status == db.ACTIVE:
+            raise conflict("INTEGRATION_ACTIVE", "Deactivate the integration, then reactivate it with a new "
+                           "start date.")
+        db.set_start_date(conn, org, ctx.vault, body.start_date)
+        days, first, last = db.unbooked_sales_before(conn, org, body.start_date)
+    warnings = []
+    if days:
+        warnings.append(Warning(code="SALES_BEFORE_START_DATE",
+                                message=f"Sales of {days} day(s) from {first} to {last} are before the start date "
+                                        "and will not be exported.",
+                                details={"days": str(days), "first": str(first), "last": str(last)}))
+    return StartDateOut(start_date=body.start_date, warnings=warnings)
+
+
+@router.post("/activation", response_model=StateChange, responses=responses(401, 403, 409, 422, 502, 503))
+def post_activation(org: Org, ctx: Ctx, body: Annotated[ActivationIn | None, Body()] = None) -> StateChange:
+    """setup → active, or inactive → active (optionally from a new `start_date`). Needs a verified key, a start
+    date and a complete plan whose accounts exist and are open in BL (409 `NOT_READY` lists what is missing;
+    409 `ALREADY_ACTIVE`). Closed days since the start date that are not booked are queued for export."""
+    start = body.start_date if body else None
+    if start is not None:
+        check_start_date(ctx, start)
+    with ctx.pool.connection() as conn:
+        integration = get_integration(conn, org, ctx.vault)
+        plan = get_plan(conn, org)
+    if integration is not None and integration.user_key is not None and integration.status != db.ACTIVE:
+        try:
+            ctx.bl.verify(integration.user_key.reveal())
+            problems = chart_errors(plan, ctx.bl.chart(integration.user_key.reveal())) if plan else []
+        except ExportError as exc:
+            raise api_error(exc) from None
+        if problems:
+            raise conflict("NOT_READY", "Accounts in the plan do not exist or are closed in Björn Lundén.",
+                           field_errors=problems)
+    with ctx.transaction() as conn:
+        queued = lifecycle.activate(conn, org, ctx.vault, ctx.today(), start)
+    with ctx.transaction() as conn:
+        return StateChange(integration=lifecycle.view(conn, org, ctx.today()), exports_queued=queued)
+
+
+@router.post("/deactivation", response_model=StateChange, responses=responses(401, 403, 409, 422))
+def post_deactivation(org: Org, ctx: Ctx) -> StateChange:
+    """active → inactive: nothing more is exported. Sales keep being stored (retention permitting) and are
+    exported on reactivation. 409 `NOT_ACTIVE` otherwise."""
+    with ctx.transaction() as conn:
+        lifecycle.deactivate(conn, org, ctx.vault, db.BY_MERCHANT)
+        return StateChange(integration=lifecycle.view(conn, org, ctx.today()), exports_queued=0)

@@ -1,0 +1,117 @@
+"""The wizard's step 3 and later settings: the account plan, what still needs an account, and the
+payment methods and product groups the POS registers before any sale uses them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, Depends
+
+from backoffice import lifecycle
+from backoffice.bl import api_error
+from backoffice.context import Context, context, organization
+from backoffice.errors import ApiError, conflict, responses
+from backoffice.models import MissingItems, Plan, PlanIn, PlanSaved, RegisteredItem, RegisteredItems
+from backoffice.plan_rules import chart_errors, fixed_stores, plan_errors, to_plan
+from dayclose.db import backoffice as db
+from dayclose.db.integrations import get_integration, get_plan, plan_to_json, save_plan
+from exporters.base import ExportError
+from mapping.plan import AccountPlan
+
+router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["account plan"])
+Org = Annotated[str, Depends(organization)]
+Ctx = Annotated[Context, Depends(context)]
+
+
+def _plan_out(conn: psycopg.Connection[Any], ctx: Context, org: str) -> Plan:
+    plan = get_plan(conn, org)
+    state = db.integration_state(conn, org)
+    missing = lifecycle.current_missing(conn, org, plan, state, ctx.today())
+    if plan is None:
+        return Plan(series="", version=0, complete=False, missing=missing)
+    data = plan_to_json(plan)
+    complete = not missing and not plan.problems()
+    return Plan(**data, version=state.plan_version if state and state.plan_version else 0, complete=complete,
+                missing=missing)
+
+
+@router.get("/account-plan", response_model=Plan, responses=responses(401, 403, 422))
+def get_account_plan(org: Org, ctx: Ctx) -> Plan:
+    """The stored plan (version 0 and empty before the first save), whether it is complete, and what is missing."""
+    with ctx.transaction() as conn:
+        return _plan_out(conn, ctx, org)
+
+
+@router.put("/account-plan", response_model=PlanSaved, responses=responses(401, 403, 409, 422, 502, 503))
+def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
+    """Replace the plan. Checked field by field — the plan's own rules (`INVALID_VALUE`), then against the
+    company's chart in BL (`ACCOUNT_MISSING_IN_BL`, `ACCOUNT_CLOSED`, `COST_CENTRE_MISSING`) — and refused as a
+    whole (422 `INVALID_PLAN`, every error listed) if any field fails. An incomplete plan may be saved.
+    While active, failed exports the change fixes are queued for retry at once (same transaction).
+    409 `KEY_MISSING` before a key is verified (the chart is needed)."""
+    plan = to_plan(org, body)
+    errors = plan_errors(plan)
+    if errors:
+        raise ApiError(422, "INVALID_PLAN", "The account plan has invalid fields.", field_errors=errors)
+    with ctx.pool.connection() as conn:
+        integration = get_integration(conn, org, ctx.vault)
+    if integration is None or integration.user_key is None:
+        raise conflict("KEY_MISSING", "Verify the public key first: the plan is checked against the chart in BL.")
+    try:
+        chart = ctx.bl.chart(integration.user_key.reveal())
+    except ExportError as exc:
+        raise api_error(exc) from None
+    errors = chart_errors(plan, chart)
+    if errors:
+        raise ApiError(422, "INVALID_PLAN", "Some accounts or cost centres do not exist or are closed in BL.",
+                       field_errors=errors)
+    with ctx.transaction() as conn:
+        state = db.integration_state(conn, org, lock=True)
+        save_plan(conn, plan)
+        queued = _retry_fixed(conn, org, plan, state)
+        return PlanSaved(plan=_plan_out(conn, ctx, org), retries_queued=queued)
+
+
+def _retry_fixed(conn: psycopg.Connection[Any], org: str, plan: AccountPlan, state: db.IntegrationState | None) -> int:
+    """Queued in the plan's own transaction rather than published as a RetryFailedExports command: a saved
+    fix always comes with its retry (no dual write), and the workers are woken by the same NOTIFY."""
+    if state is None or state.status != db.ACTIVE:
+        return 0
+    stores = fixed_stores(plan, db.failed_exports(conn, org))
+    version = (state.plan_version or 0) + 1
+    return db.queue_retries(conn, org, stores, f"plan:{org}:v{version}")
+
+
+@router.get("/account-plan/missing-items", response_model=MissingItems, responses=responses(401, 403, 422))
+def get_missing_items(org: Org, ctx: Ctx) -> MissingItems:
+    """Every payment method, VAT rate, product group and other event that still needs an account: used by
+    the merchant's sales (since the start date, or the last 90 days, and any not yet booked), registered by
+    the POS, or standard (25/12/6 % VAT and every other event)."""
+    with ctx.transaction() as conn:
+        state = db.integration_state(conn, org)
+        return MissingItems(items=lifecycle.current_missing(conn, org, get_plan(conn, org), state, ctx.today()))
+
+
+def _registered(conn: psycopg.Connection[Any], org: str) -> RegisteredItems:
+    items = db.registered_items(conn, org)
+    return RegisteredItems(
+        payment_methods=[RegisteredItem(code=c, name=n) for k, c, n in items if k == "payment_method"],
+        product_groups=[RegisteredItem(code=c, name=n) for k, c, n in items if k == "product_group"],
+    )
+
+
+@router.get("/registered-items", response_model=RegisteredItems, responses=responses(401, 403, 422))
+def get_registered_items(org: Org, ctx: Ctx) -> RegisteredItems:
+    with ctx.transaction() as conn:
+        return _registered(conn, org)
+
+
+@router.post("/registered-items", response_model=RegisteredItems, responses=responses(401, 403, 422))
+def post_registered_items(org: Org, ctx: Ctx, body: RegisteredItems) -> RegisteredItems:
+    """The POS announces payment methods and product groups (added, never removed; idempotent), so the
+    wizard asks for their accounts before the first sale uses them."""
+    with ctx.transaction() as conn:
+        db.register_items(conn, org, "payment_method", [(i.code, i.name) for i in body.payment_methods])
+        db.register_items(conn, org, "product_group", [(i.code, i.name) for i in body.product_groups])
+        return _registered(conn, org)
