@@ -1,0 +1,72 @@
+"""Organization A's token can neither read nor change organization B, on any operation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from backoffice.auth import mint_token
+from devstack.bl_standin import BLStandIn
+from devstack.sampledata import store_day
+from tests.integration.api.conftest import SERVICE_TOKEN, Api, days_ago, set_up_active
+
+A, B = "org-a", "org-b"
+
+
+def operations(api: Api) -> list[tuple[str, str]]:
+    doc: dict[str, Any] = api.client.app.openapi()  # type: ignore[attr-defined]
+    return [(method.upper(), path) for path, ops in doc["paths"].items() for method in ops
+            if path.startswith("/v1/organizations/")]
+
+
+def call(api: Api, method: str, path: str, org: str, headers: dict[str, str]) -> Any:
+    url = path.replace("{organization_id}", org).replace("{request_id}", str(uuid.uuid4()))
+    return api.client.request(method, url, headers=headers, json={} if method in ("PUT", "POST") else None)
+
+
+def state_of(api: Api, org: str) -> list[tuple[Any, ...]]:
+    return api.sql("SELECT i.status, i.start_date, i.bl_key_encrypted, p.plan, p.version FROM integrations i "
+                   "JOIN account_plans p USING (organization_id) WHERE organization_id = %s", org)
+
+
+def test_a_token_for_a_cannot_read_or_change_b(api: Api, bl_standin: BLStandIn) -> None:
+    set_up_active(api, bl_standin, B, "5560000002")
+    before = state_of(api, B)
+    a_token = {"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, A)}"}
+    for method, path in operations(api):
+        r = call(api, method, path, B, a_token)
+        assert (r.status_code, r.json()["code"]) == (403, "FORBIDDEN"), f"{method} {path}: {r.status_code}"
+        assert B not in r.text
+    assert state_of(api, B) == before
+    assert api.sql("SELECT count(*) FROM manual_export_requests")[0][0] == 0
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"Authorization": "Bearer backoffice-service-token-for-tests"},  # the service token itself is no bearer
+    {"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, B, ttl_s=-5)}"},
+    {"Authorization": "Basic b3JnLWI6eA=="},
+])
+def test_without_a_valid_token_every_operation_is_401(api: Api, headers: dict[str, str]) -> None:
+    for method, path in operations(api):
+        r = call(api, method, path, B, headers)
+        assert (r.status_code, r.json()["code"]) == (401, "UNAUTHORIZED"), f"{method} {path}"
+
+
+def test_what_a_sees_holds_nothing_of_b(api: Api, bl_standin: BLStandIn, pipeline: Any) -> None:
+    b, _ = set_up_active(api, bl_standin, B, "5560000002")
+    day = store_day(B, "b-store", days_ago(1), 8, seed=9)
+    for receipt in day.receipts:
+        for payment in receipt["payload"][1]["payments"]:
+            if payment["method"] == "card":
+                payment["method"] = "b-only-method"
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    api.wait_sql("SELECT 1 FROM exports WHERE organization_id = %s AND status = 'failed'", B, what="B's failure")
+    assert "b-only-method" in str(b.get("/account-plan/missing-items").json())
+    a = api.merchant(A)
+    for path in ("", "/account-plan", "/account-plan/missing-items", "/exports", "/missing-days", "/status",
+                 "/registered-items"):
+        r = a.get(path)
+        assert r.status_code == 200, (path, r.text)
+        assert "b-only-method" not in r.text and "b-store" not in r.text and B not in r.text, path
