@@ -13,12 +13,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backoffice import routes_bl, routes_exports, routes_integration, routes_plan
 from backoffice.auth import TokenVerifier
 from backoffice.bl import BLDirectory, BLExporterDirectory
 from backoffice.context import Context, stockholm_today
-from backoffice.errors import ApiError, api_error_handler, validation_error_handler
+from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from backoffice.publisher import CommandPublisher, KafkaCommandPublisher
 from consumer.codec import ConfluentRegistry
 from consumer.events import EventWriter
@@ -91,6 +92,7 @@ def create_app(
     app.state.context = ctx
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     for module in (routes_integration, routes_plan, routes_exports, routes_bl):
         app.include_router(module.router)
     _add_operations_routes(app, ctx)

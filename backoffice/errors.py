@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class FieldError(BaseModel):
@@ -57,9 +58,17 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
     return _response(422, ErrorBody(code="INVALID_REQUEST", message="the request is not valid", field_errors=fields))
 
 
+async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors (an unparsable body, an unknown route) in the same shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = {400: "MALFORMED_BODY", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+    return _response(exc.status_code, ErrorBody(code=code, message=str(exc.detail)), getattr(exc, "headers", None))
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the error statuses an operation can answer with."""
     text = {
+        400: "The body is not parsable JSON.",
         401: "No valid bearer token.",
         403: "The token is not for this organization.",
         404: "Not found.",

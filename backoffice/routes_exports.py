@@ -32,7 +32,7 @@ DEFAULT_RANGE_DAYS = 31
 
 
 @router.post("/manual-exports", status_code=202, response_model=ManualExport,
-             responses=responses(401, 403, 409, 422, 503))
+             responses=responses(400, 401, 403, 409, 422, 503))
 def post_manual_export(
     org: Org, ctx: Ctx, body: Annotated[ManualExportIn | None, Body()] = None,
     requested_by: Annotated[str | None, Header(alias="X-User-Id", max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$",

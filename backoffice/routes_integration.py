@@ -32,7 +32,7 @@ def get_integration_state(org: Org, ctx: Ctx) -> Integration:
         return lifecycle.view(conn, org, ctx.today())
 
 
-@router.put("/key", response_model=Integration, responses=responses(401, 403, 409, 422, 502, 503))
+@router.put("/key", response_model=Integration, responses=responses(400, 401, 403, 409, 422, 502, 503))
 def put_key(org: Org, ctx: Ctx, body: KeyIn) -> Integration:
     """Verify the public key against BL (`GET /details`) and, only if BL accepts it, store it encrypted.
 
@@ -74,7 +74,7 @@ def check_start_date(ctx: Context, day: date) -> None:
                                                 message=f"must be {earliest} or later")])
 
 
-@router.put("/start-date", response_model=StartDateOut, responses=responses(401, 403, 409, 422))
+@router.put("/start-date", response_model=StartDateOut, responses=responses(400, 401, 403, 409, 422))
 def put_start_date(org: Org, ctx: Ctx, body: StartDateIn) -> StartDateOut:
     """Sales from this business date on are exported. Not after today (Europe/Stockholm) and not before
     the sales retention period. Warns (`SALES_BEFORE_START_DATE`) when stored sales before it will not be
@@ -96,7 +96,7 @@ def put_start_date(org: Org, ctx: Ctx, body: StartDateIn) -> StartDateOut:
     return StartDateOut(start_date=body.start_date, warnings=warnings)
 
 
-@router.post("/activation", response_model=StateChange, responses=responses(401, 403, 409, 422, 502, 503))
+@router.post("/activation", response_model=StateChange, responses=responses(400, 401, 403, 409, 422, 502, 503))
 def post_activation(org: Org, ctx: Ctx, body: Annotated[ActivationIn | None, Body()] = None) -> StateChange:
     """setup → active, or inactive → active (optionally from a new `start_date`). Needs a verified key, a start
     date and a complete plan whose accounts exist and are open in BL (409 `NOT_READY` lists what is missing;

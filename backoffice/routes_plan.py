@@ -43,7 +43,7 @@ def get_account_plan(org: Org, ctx: Ctx) -> Plan:
         return _plan_out(conn, ctx, org)
 
 
-@router.put("/account-plan", response_model=PlanSaved, responses=responses(401, 403, 409, 422, 502, 503))
+@router.put("/account-plan", response_model=PlanSaved, responses=responses(400, 401, 403, 409, 422, 502, 503))
 def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
     """Replace the plan. Checked field by field — the plan's own rules (`INVALID_VALUE`), then against the
     company's chart in BL (`ACCOUNT_MISSING_IN_BL`, `ACCOUNT_CLOSED`, `COST_CENTRE_MISSING`) — and refused as a
@@ -107,7 +107,7 @@ def get_registered_items(org: Org, ctx: Ctx) -> RegisteredItems:
         return _registered(conn, org)
 
 
-@router.post("/registered-items", response_model=RegisteredItems, responses=responses(401, 403, 422))
+@router.post("/registered-items", response_model=RegisteredItems, responses=responses(400, 401, 403, 422))
 def post_registered_items(org: Org, ctx: Ctx, body: RegisteredItems) -> RegisteredItems:
     """The POS announces payment methods and product groups (added, never removed; idempotent), so the
     wizard asks for their accounts before the first sale uses them."""
