@@ -4,8 +4,9 @@
                           └──────deactivate─────▶┘
 
 Activating needs a verified key, a start date and a complete, valid plan. Every activation queues the
-closed days since the start date that are not booked yet (days closed before set-up or while inactive),
-so the service resumes exactly where it stopped.
+closed days since the start date that are not booked yet (days closed before set-up or while inactive)
+and a retry of every export left failed or posting (the consumer drops jobs while inactive), so the
+service resumes exactly where it stopped.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def current_missing(conn: psycopg.Connection[Any], org: str, plan: AccountPlan |
 
 def blockers(conn: psycopg.Connection[Any], org: str, state: db.IntegrationState | None, today: date) -> list[Blocker]:
     found = []
-    if state is None or state.key_verified_at is None:
+    if state is None or state.key_hint is None:
         found.append(Blocker(code="KEY_MISSING", message="Enter and verify the public key from Björn Lundén."))
     if state is None or state.start_date is None:
         found.append(Blocker(code="START_DATE_MISSING", message="Choose the date from which sales are exported."))
@@ -66,7 +67,7 @@ def view(conn: psycopg.Connection[Any], org: str, today: date) -> Integration:
                            plan_version=None, activated_at=None, deactivated_at=None, deactivated_by=None,
                            ready_to_activate=False, blocking=blocking)
     company = Company(name=state.company_name or "", org_number=state.company_org_number or "") \
-        if state.key_verified_at else None
+        if state.company_name is not None else None
     key = KeyInfo(masked=state.key_hint or "****", verified_at=state.key_verified_at) if state.key_hint else None
     return Integration(
         organization_id=org, status=state.status, key=key, company=company,  # type: ignore[arg-type]
@@ -93,7 +94,10 @@ def activate(conn: psycopg.Connection[Any], org: str, vault: Any, today: date, s
                        details={"blocking": [b.model_dump() for b in found]})
     assert state is not None and state.start_date is not None
     db.set_status(conn, org, vault, db.ACTIVE)
-    return db.queue_unbooked_closed_days(conn, org, state.start_date, f"activation-{uuid.uuid4().hex[:12]}")
+    source = f"activation-{uuid.uuid4().hex[:12]}"
+    # Jobs that ran while inactive were dropped; an export left failed or posting needs its own retry.
+    db.queue_retries(conn, org, db.stores_with_open_exports(conn, org), source)
+    return db.queue_unbooked_closed_days(conn, org, state.start_date, source)
 
 
 def deactivate(conn: psycopg.Connection[Any], org: str, vault: Any, by: str) -> None:

@@ -37,8 +37,9 @@ def _digits(value: str | None) -> str:
 
 
 def _organizations(ctx: Context, key: str, org_nr: str) -> list[str]:
-    with ctx.pool.connection() as conn:
-        found = [org for org, number in db.organizations_with_key(conn, key) if _digits(number) == _digits(org_nr)]
+    with ctx.transaction() as conn:
+        found = [org for org, number in db.organizations_with_key(conn, key, ctx.vault)
+                 if _digits(number) == _digits(org_nr)]
     if not found:
         raise ApiError(404, "NOT_FOUND", "No integration for this key and organization number.")
     return found

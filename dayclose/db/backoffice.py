@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -18,6 +18,7 @@ from dayclose.keys import KeyVault
 from dayclose.secrets import Secret
 
 SETUP, ACTIVE, INACTIVE = "setup", "active", "inactive"
+COALESCE_WINDOW = timedelta(hours=1)
 BY_MERCHANT, BY_BL = "MERCHANT", "BL"
 
 
@@ -73,13 +74,27 @@ def set_status(conn: psycopg.Connection[Any], org: str, vault: KeyVault, status:
                  (by if status == INACTIVE else None, org))
 
 
-def organizations_with_key(conn: psycopg.Connection[Any], user_key: str) -> list[tuple[str, str | None]]:
+def organizations_with_key(
+    conn: psycopg.Connection[Any], user_key: str, vault: KeyVault
+) -> list[tuple[str, str | None]]:
     """(organization, BL org number) of every integration using this key."""
+    _backfill_key_digests(conn, vault)
     rows = conn.execute(
         "SELECT organization_id, company_org_number FROM integrations WHERE bl_key_digest = %s ORDER BY 1",
         (key_digest(user_key),),
     ).fetchall()
     return [(r[0], r[1]) for r in rows]
+
+
+def _backfill_key_digests(conn: psycopg.Connection[Any], vault: KeyVault) -> None:
+    """Keys stored before migration 0004 (or by other tools) have no digest yet: add it, once per row."""
+    rows = conn.execute(
+        "SELECT organization_id, bl_key_encrypted FROM integrations "
+        "WHERE bl_key_digest IS NULL AND bl_key_encrypted IS NOT NULL"
+    ).fetchall()
+    for org, encrypted in rows:
+        conn.execute("UPDATE integrations SET bl_key_digest = %s WHERE organization_id = %s",
+                     (key_digest(vault.decrypt(encrypted).reveal()), org))
 
 
 # --- what the POS registers ------------------------------------------------------------------------
@@ -115,15 +130,17 @@ def pending_manual_request(
     conn: psycopg.Connection[Any], org: str, store: str | None
 ) -> tuple[uuid.UUID, datetime] | None:
     """The newest request that covers ``store`` and is not done yet: the consumer has not taken the command,
-    or one of the export jobs it queued is still waiting."""
+    or one of the export jobs it queued is still waiting. Only recent requests count: one the service has
+    not taken for that long is lost or stuck, and publishing anew is harmless (each sale is exported once)."""
     row = conn.execute(
         """SELECT r.request_id, r.requested_at FROM manual_export_requests r
            WHERE r.organization_id = %(org)s AND (r.store_id IS NULL OR r.store_id = %(store)s)
+             AND r.requested_at > now() - %(window)s
              AND (NOT EXISTS (SELECT 1 FROM processed_commands c WHERE c.command_id = r.request_id::text)
                   OR EXISTS (SELECT 1 FROM export_jobs j WHERE j.organization_id = %(org)s
                              AND j.source_id LIKE r.request_id::text || ':%%'))
            ORDER BY r.requested_at DESC LIMIT 1""",
-        {"org": org, "store": store},
+        {"org": org, "store": store, "window": COALESCE_WINDOW},
     ).fetchone()
     return (row[0], row[1]) if row else None
 
@@ -184,6 +201,14 @@ def failed_exports(conn: psycopg.Connection[Any], org: str) -> list[tuple[str, s
         (org,),
     ).fetchall()
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+def stores_with_open_exports(conn: psycopg.Connection[Any], org: str) -> list[str]:
+    """Stores with an export not booked (refused, or left posting when the integration stopped)."""
+    rows = conn.execute(
+        "SELECT DISTINCT store_id FROM exports WHERE organization_id = %s AND status <> 'booked' ORDER BY 1", (org,)
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def queue_retries(conn: psycopg.Connection[Any], org: str, stores: Iterable[str], source: str) -> int:
