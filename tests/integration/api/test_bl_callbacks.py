@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+import psycopg
+import pytest
+
 import schemas
 from consumer.codec import AvroCodec
+from dayclose.db.integrations import save_integration
+from dayclose.keys import KeyVault
+from dayclose.secrets import Secret
 from devstack.bl_standin import BLStandIn
-from tests.integration.api.conftest import Api, set_up_active
+from tests.integration.api.conftest import Api, days_ago, set_up_active
 
 ORG = "org-callbacks"
 ORGNR = "556677-8899"
@@ -49,3 +55,17 @@ def test_on_does_not_undo_the_merchants_own_deactivation(api: Api, bl_standin: B
     assert m.post("/deactivation").status_code == 200
     assert callback(api, key, "ON") == (200, "unchanged")
     assert m.get().json()["status"] == "inactive"
+
+
+def test_keys_stored_before_the_digest_existed_are_found(api: Api, bl_standin: BLStandIn,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Integrations saved without a key digest (before migration 0004, or by the demo harness) still
+    answer BL's callbacks; the key never reaches the logs."""
+    company = bl_standin.register_company(name="Legacy AB", org_number="5569990000", activated=False)
+    vault = KeyVault(api.settings.key_encryption_key)  # type: ignore[arg-type]
+    with psycopg.connect(api.settings.database_url) as conn:
+        save_integration(conn, "org-legacy", vault, user_key=Secret(company.user_key), status="active",
+                         start_date=days_ago(1), company_name="Legacy AB", company_org_number="5569990000")
+    assert callback(api, company.user_key, "OFF", orgnr="556999-0000") == (200, "deactivated")
+    out, err = capsys.readouterr()
+    assert "api.request" in out + err and company.user_key not in out + err
