@@ -84,9 +84,9 @@ def missing_items(
     for (kind, code), day in seen.items():
         found[(kind, code)] = MissingItem(kind=kind, code=code, source="sales", last_seen=day)  # type: ignore[arg-type]
     for kind, code in registered:
-        found.setdefault((kind, code), MissingItem(kind=kind, code=code, source="registered"))  # type: ignore[arg-type]
+        found.setdefault((kind, code), MissingItem(kind=kind, code=code, source="registered", last_seen=None))  # type: ignore[arg-type]
     for kind, code in STANDARD_ITEMS:
-        found.setdefault((kind, code), MissingItem(kind=kind, code=code, source="standard"))  # type: ignore[arg-type]
+        found.setdefault((kind, code), MissingItem(kind=kind, code=code, source="standard", last_seen=None))  # type: ignore[arg-type]
     missing = [item for key, item in found.items() if plan is None or not maps(plan, *key)]
     return sorted(missing, key=lambda m: (_ORDER[m.kind], int(m.code) if m.kind == "vat_rate" else 0, m.code))
 

@@ -60,7 +60,8 @@ def post_manual_export(
         except PublishError:
             raise ApiError(503, "KAFKA_UNAVAILABLE", "The export request could not be sent; try again.",
                            headers={"Retry-After": "5"}) from None
-    return ManualExport(request_id=request_id, store_id=store, requested_at=at, state="requested")
+    return ManualExport(request_id=request_id, store_id=store, requested_at=at, state="requested",
+                        coalesced=False)
 
 
 @router.get("/manual-exports/{request_id}", response_model=ManualExport, responses=responses(401, 403, 404, 422))
@@ -70,7 +71,7 @@ def get_manual_export(org: Org, ctx: Ctx, request_id: uuid.UUID) -> ManualExport
         found = db.manual_request(conn, org, request_id)
     if found is None:
         raise ApiError(404, "NOT_FOUND", "No such manual export request.")
-    return ManualExport(**found)
+    return ManualExport(**found, coalesced=False)
 
 
 @router.post("/failed-exports/retry", response_model=dict[str, int], responses=responses(401, 403, 409, 422))
