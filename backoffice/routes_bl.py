@@ -69,7 +69,7 @@ def _off(ctx: Context, key: str, org_nr: str) -> CallbackResult:
                 continue
             lifecycle.deactivate(conn, org, ctx.vault, db.BY_BL)
             ctx.events.outcome(conn, Outcome(
-                organization_id=org, trigger="DAY_CLOSE", status="FAILED", reason_code="KEY_NOT_ACTIVATED",
+                organization_id=org, trigger="INTEGRATION", status="FAILED", reason_code="KEY_NOT_ACTIVATED",
                 details=[Detail("integration", "DEACTIVATED_IN_BL",
                                 "The Open 2 integration was deactivated in Björn Lundén; exports are paused.")],
             ))
