@@ -16,6 +16,8 @@ exports stay in order while stores run in parallel.
 from __future__ import annotations
 
 import enum
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -69,6 +71,8 @@ class ExportPolicy:
     reconcile_retry: timedelta = timedelta(seconds=5)
     transient_backoff_initial: timedelta = timedelta(seconds=5)
     transient_backoff_max: timedelta = timedelta(minutes=15)
+    #: How long one worker owns an export it is posting (longer than BL's worst case with retries).
+    lease: timedelta = timedelta(minutes=10)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ExportPolicy:
@@ -218,7 +222,11 @@ class ExportWorker:
 
     # --- export level ----------------------------------------------------------------------------
 
-    def _attempt(self, export: db.Export, integration: Integration, plan: AccountPlan | None,
+    @staticmethod
+    def _lease_owner() -> str:
+        return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+
+    def _attempt(self, export: db.Export, integration: Integration, plan: AccountPlan | None,  # noqa: PLR0911
                  items: list[SalesItem] | None = None) -> Result:
         bound = log.bind(organization_id=export.organization_id, store_id=export.store_id,
                          business_date=str(export.business_date), export_id=str(export.export_id),
@@ -239,6 +247,12 @@ class ExportWorker:
             metrics.export_finished("failed", exc.reason)
             return Result.FAILED
         assert integration.user_key is not None
+        with self.pool.connection() as conn:
+            leased = db.take_lease(conn, export, self._lease_owner(), self.policy.lease,
+                                   db.voucher_to_json(voucher, receipt_count))
+        if not leased:
+            bound.warning("export.leased_elsewhere")  # another worker is posting it: try again later
+            return Result.TRANSIENT
         started = time.monotonic()
         try:
             booked = self.exporter.export(voucher, integration.user_key.reveal())
@@ -267,7 +281,8 @@ class ExportWorker:
         }
         with self.pool.connection() as conn, conn.transaction():
             db.mark_booked(conn, export, series=booked.series, number=booked.number,
-                           voucher=db.voucher_to_json(voucher), total_debit_ore=voucher.total_debit_ore)
+                           voucher=db.voucher_to_json(voucher, receipt_count),
+                           total_debit_ore=voucher.total_debit_ore)
             if export.trigger == CORRECTION:
                 complete_correction(conn, export)
             self.events.outcome(conn, Outcome(
@@ -286,6 +301,11 @@ class ExportWorker:
         if export.trigger == CORRECTION:  # a reversal: the exact negation of what was booked, stored
             with self.pool.connection() as conn:
                 return db.stored_voucher(conn, export), 0
+        if preloaded is None:  # an export from an earlier attempt (a fresh one comes with its claimed rows)
+            with self.pool.connection() as conn:
+                stored = db.posting_voucher(conn, export)
+            if stored is not None:  # it may be in BL already: post (after the look-up) exactly this one
+                return db.voucher_from_json(stored), int(stored.get("receipt_count") or 0)
         with self.pool.connection() as conn:
             items = preloaded if preloaded is not None else db.export_items(conn, export)
             close = db.export_day_close(conn, export)

@@ -44,12 +44,16 @@ def request_reexport(conn: psycopg.Connection[Any], org: str, store: str, day: d
         export_id = uuid.uuid4()
         reference = "RV-" + export_id.hex[:16]
         reversal = reverse(voucher_from_json(stored), reference=reference)
-        conn.execute(
-            """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
-                                    status, event_count, voucher, reverses)
-               VALUES (%s, %s, %s, %s, %s, 'CORRECTION', 'posting', 0, %s, %s)""",
-            (export_id, reference, org, store, day, Jsonb(voucher_to_json(reversal)), original_id),
-        )
+        try:
+            conn.execute(
+                """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
+                                        status, event_count, voucher, reverses)
+                   VALUES (%s, %s, %s, %s, %s, 'CORRECTION', 'posting', 0, %s, %s)""",
+                (export_id, reference, org, store, day, Jsonb(voucher_to_json(reversal)), original_id),
+            )
+        except psycopg.errors.UniqueViolation:
+            # Another correction of the same voucher committed meanwhile (exports_one_reversal).
+            raise NothingToCorrect(f"a correction of store {store} on {day} is already queued") from None
         enqueue_job(conn, org, store, day, CORRECTION, f"correction:{export_id}")
         created.append(export_id)
     return created

@@ -214,7 +214,7 @@ def mark_booked(
     conn.execute(
         """UPDATE exports SET status = 'booked', voucher_series = %s, voucher_number = %s, voucher = %s,
                total_debit_ore = %s, reason_code = NULL, reason_details = NULL, attempts = attempts + 1,
-               booked_at = now(), updated_at = now()
+               lease_owner = NULL, lease_until = NULL, booked_at = now(), updated_at = now()
            WHERE export_id = %s""",
         (series, number, Jsonb(voucher), total_debit_ore, export.export_id),
     )
@@ -227,7 +227,7 @@ def mark_failed(
     in BL: the next attempt looks it up) and becomes 'failed' for definitive refusals."""
     conn.execute(
         """UPDATE exports SET status = %s, reason_code = %s, reason_details = %s, attempts = attempts + 1,
-               updated_at = now() WHERE export_id = %s""",
+               lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE export_id = %s""",
         (status, reason_code, Jsonb(list(details)), export.export_id),
     )
 
@@ -250,9 +250,10 @@ def _export(row: Sequence[Any]) -> Export:
     return Export(*row)
 
 
-def voucher_to_json(voucher: Voucher) -> dict[str, Any]:
+def voucher_to_json(voucher: Voucher, receipt_count: int | None = None) -> dict[str, Any]:
     """The stored form of a voucher (exports.voucher), enough to rebuild it exactly."""
     return {
+        "receipt_count": receipt_count,
         "series": voucher.series,
         "entry_date": voucher.entry_date.isoformat(),
         "text": voucher.text,
@@ -267,6 +268,30 @@ def voucher_from_json(data: dict[str, Any]) -> Voucher:
         reference=data["reference"],
         rows=tuple(VoucherRow(account, amount, cost_centre) for account, amount, cost_centre in data["rows"]),
     )
+
+
+def take_lease(
+    conn: psycopg.Connection[Any], export: Export, owner: str, lease: timedelta, voucher: dict[str, Any]
+) -> bool:
+    """Before anything is sent to BL: record the exact voucher about to be posted and lease the export to
+    ``owner``. False when another worker holds an unexpired lease (its job connection may have died
+    while it is still posting). A retry of a 'posting' export re-posts this stored voucher, never one
+    rebuilt from a plan that changed meanwhile (another series or rows would defeat the look-up)."""
+    row = conn.execute(
+        """UPDATE exports SET voucher = %s, lease_owner = %s, lease_until = now() + %s, updated_at = now()
+           WHERE export_id = %s AND (lease_until IS NULL OR lease_until < now() OR lease_owner = %s)
+           RETURNING 1""",
+        (Jsonb(voucher), owner, lease, export.export_id, owner),
+    ).fetchone()
+    return row is not None
+
+
+def posting_voucher(conn: psycopg.Connection[Any], export: Export) -> dict[str, Any] | None:
+    """The voucher an earlier attempt stored before posting, if the export is still 'posting'."""
+    row = conn.execute(
+        "SELECT voucher FROM exports WHERE export_id = %s AND status = 'posting'", (export.export_id,)
+    ).fetchone()
+    return row[0] if row and row[0] else None
 
 
 def stored_voucher(conn: psycopg.Connection[Any], export: Export) -> Voucher:

@@ -299,3 +299,41 @@ def test_many_stores_are_booked_concurrently_each_once(
     assert len(vouchers) == 12
     expected = expected_totals([e for d in days for e in (*d.events(), d.day_closed())])
     assert booked_totals(vouchers) == expected
+
+
+def test_a_retry_posts_the_voucher_it_stored_even_if_the_plan_changed_meanwhile(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    """The first attempt may have reached BL; the retry must look up and post that same voucher, not one
+    rebuilt from a plan whose series (and so the look-up) changed in between."""
+    bl_standin.set_faults(errors_next=40, error_status=503, paths=("/journal",))
+    day = sampledata.store_day(ORG, "s1", DAY, 8)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda h: len(failed(h)) == 1, what="the transient failure")
+    pipeline.save_plan(ORG, {**sampledata.SAMPLE_PLAN, "series": "E"})
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 1, timeout=40, what="booking after the outage")
+    (voucher,) = bl_standin.vouchers(bl_company.user_key)
+    assert voucher["journalId"] == "D"
+    assert succeeded(pipeline)[0]["voucher"]["series"] == "D"
+
+
+def test_an_export_leased_by_another_worker_is_not_posted_twice(database_url: str) -> None:
+    import uuid
+    from datetime import timedelta
+
+    import psycopg
+
+    from dayclose.db import exports as db
+
+    with psycopg.connect(database_url) as conn:
+        export_id = uuid.uuid4()
+        conn.execute(
+            "INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger, status, "
+            "event_count) VALUES (%s, 'DC-x', 'o', 's', %s, 'DAY_CLOSE', 'posting', 0)", (export_id, DAY))
+        export = db.Export(export_id, "DC-x", "o", "s", DAY, "DAY_CLOSE", "posting", 0, None)
+        assert db.take_lease(conn, export, "worker-a", timedelta(minutes=10), {"v": 1}) is True
+        assert db.take_lease(conn, export, "worker-b", timedelta(minutes=10), {"v": 2}) is False
+        assert db.take_lease(conn, export, "worker-a", timedelta(minutes=10), {"v": 1}) is True  # re-entrant
+        conn.execute("UPDATE exports SET lease_until = now() - interval '1 second' WHERE export_id = %s",
+                     (export_id,))
+        assert db.take_lease(conn, export, "worker-b", timedelta(minutes=10), {"v": 2}) is True  # expired
