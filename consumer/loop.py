@@ -54,6 +54,7 @@ class ConsumerLike(Protocol):
     def pause(self, partitions: list[TopicPartition]) -> None: ...
     def resume(self, partitions: list[TopicPartition]) -> None: ...
     def poll(self, timeout: float = -1) -> Any: ...
+    def seek(self, partition: TopicPartition) -> None: ...
     def close(self) -> None: ...
 
 
@@ -193,6 +194,11 @@ class SalesLoop:
             while True:
                 try:
                     return self._write(decoded)
+                except psycopg.DataError as exc:
+                    # Something in the batch PostgreSQL will not store (e.g. a NUL in a text field that
+                    # got past decoding): find the culprit(s) instead of failing the batch forever.
+                    log.warning("batch.data_error", error=str(exc).splitlines()[0] if str(exc) else "")
+                    return self._write_isolating_bad_messages(decoded)
                 except psycopg.OperationalError as exc:
                     log.warning("batch.db_unavailable", error=str(exc).splitlines()[0] if str(exc) else "",
                                 retry_in_s=delay)
@@ -203,13 +209,42 @@ class SalesLoop:
                     deadline = time.monotonic() + delay
                     while time.monotonic() < deadline:
                         self.last_beat = time.monotonic()  # waiting on the database is not being stuck
-                        self.consumer.poll(min(0.2, max(0.0, deadline - time.monotonic())))
+                        msg = self.consumer.poll(min(0.2, max(0.0, deadline - time.monotonic())))
+                        if msg is not None and not msg.error():
+                            # A partition assigned by a rebalance during the wait is not paused: put the
+                            # message back (seek) and pause it too, so nothing is skipped.
+                            tp = TopicPartition(msg.topic(), msg.partition(), msg.offset())
+                            self.consumer.seek(tp)
+                            self.consumer.pause([tp])
+                            paused.append(tp)
                         if stop is not None and stop.is_set():
                             return None
                     delay = min(delay * 2, 30.0)
         finally:
             if paused:
                 self.consumer.resume(paused)
+
+    def _write_isolating_bad_messages(self, decoded: _Decoded) -> BatchResult:
+        """Write the batch one message at a time; a message the database refuses is dead-lettered."""
+        total = BatchResult()
+        for msg, obj in decoded.handled:
+            single = _Decoded(handled=[(msg, obj)])
+            if isinstance(obj, messages.SalesEnvelope):
+                single.sales.append(obj)
+            else:
+                single.commands.append(obj)
+            try:
+                part = self._write(single)
+            except psycopg.DataError as exc:
+                org = obj.organization_id
+                part = self._write(_Decoded(poison=[_Poison(msg, "INVALID_EVENT", f"refused by the database: {exc}",
+                                                            org)]))
+            for name in ("new_events", "duplicates", "jobs", "dead_letters", "commands"):
+                setattr(total, name, getattr(total, name) + getattr(part, name))
+        if decoded.poison:
+            part = self._write(_Decoded(poison=decoded.poison))
+            total.dead_letters += part.dead_letters
+        return total
 
     def _write(self, decoded: _Decoded) -> BatchResult:
         result = BatchResult()

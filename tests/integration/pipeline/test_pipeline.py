@@ -337,3 +337,15 @@ def test_an_export_leased_by_another_worker_is_not_posted_twice(database_url: st
         conn.execute("UPDATE exports SET lease_until = now() - interval '1 second' WHERE export_id = %s",
                      (export_id,))
         assert db.take_lease(conn, export, "worker-b", timedelta(minutes=10), {"v": 2}) is True  # expired
+
+
+def test_a_receipt_postgresql_refuses_is_dead_lettered_and_its_batch_still_lands(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 10, with_extras=False)
+    nul = day.envelope(sampledata.RECEIPT, sampledata.receipt_payload("s1-nul\x00", [("merch", 2500, 1000)], "card"))
+    events = list(day.events())
+    pipeline.publish_sales([*events[:5], nul, *events[5:], day.day_closed()])
+    pipeline.wait_for(lambda h: len(succeeded(h)) == 1 and len(h.dead_letters) == 1, what="booked + 1 DLQ")
+    assert pipeline.dead_letters[0]["error_code"] == "INVALID_EVENT"
+    assert booked_totals(bl_standin.vouchers(bl_company.user_key)) == expected_totals([*events, day.day_closed()])

@@ -44,6 +44,7 @@ class StubMessage:
 class StubConsumer:
     assigned: list[TopicPartition] = field(default_factory=lambda: [TopicPartition("sales", 0)])
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    pending: list[Any] = field(default_factory=list)
 
     def subscribe(self, topics: list[str], **_: Any) -> None:
         self.calls.append(("subscribe", topics))
@@ -63,8 +64,12 @@ class StubConsumer:
     def resume(self, partitions: list[TopicPartition]) -> None:
         self.calls.append(("resume", [tp.partition for tp in partitions]))
 
-    def poll(self, timeout: float = -1) -> None:
+    def poll(self, timeout: float = -1) -> Any:
         self.calls.append(("poll", None))
+        return self.pending.pop(0) if self.pending else None
+
+    def seek(self, partition: TopicPartition) -> None:
+        self.calls.append(("seek", (partition.topic, partition.partition, partition.offset)))
 
     def close(self) -> None:
         self.calls.append(("close", None))
@@ -117,3 +122,41 @@ def test_undecodable_messages_become_poison_with_the_organization_from_the_key()
     decoded = loop.decode([StubMessage("sales", 0, 1, _value=b"\x00junk", _key=b"org-7/s3")])
     assert decoded.sales == [] and len(decoded.poison) == 1
     assert decoded.poison[0].code == "UNDECODABLE" and decoded.poison[0].organization_id == "org-7"
+
+
+def test_a_partition_assigned_while_the_database_is_down_is_rewound_and_paused_not_skipped() -> None:
+    consumer = StubConsumer(pending=[StubMessage("sales", 5, 42)])  # arrives from a newly assigned partition
+    down = psycopg.OperationalError("connection refused")
+    loop = make_loop(consumer, [down, BatchResult()])
+    loop.handle([StubMessage("sales", 0, 9)])
+    assert ("seek", ("sales", 5, 42)) in consumer.calls
+    assert ("pause", [5]) in consumer.calls
+    assert consumer.calls[-2] == ("resume", [0, 5])  # resumed together once the batch is written
+
+
+def test_a_message_the_database_refuses_is_dead_lettered_alone() -> None:
+    from consumer import messages
+    from tests.unit.consumer.samples import sales_records
+
+    consumer = StubConsumer()
+    good, bad = (messages.sales_envelope(r) for r in sales_records()[:2])
+    refused = psycopg.DataError("invalid byte sequence")
+    written: list[Any] = []
+
+    loop = SalesLoop(consumer, pool=None, events=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
+
+    def fake_write(decoded: Any) -> BatchResult:
+        if len(decoded.sales) > 1 or any(e is bad for e in decoded.sales):
+            raise refused
+        written.append(decoded)
+        return BatchResult(new_events=len(decoded.sales), dead_letters=len(decoded.poison))
+
+    loop._write = fake_write  # type: ignore[method-assign]
+    msgs = [StubMessage("sales", 0, 1), StubMessage("sales", 0, 2)]
+    decoded = loop.decode([])
+    decoded.sales += [good, bad]
+    decoded.handled += [(msgs[0], good), (msgs[1], bad)]
+    result = loop._write_until_done(decoded, None)
+    assert result is not None and result.new_events == 1 and result.dead_letters == 1
+    (poison,) = [p for d in written for p in d.poison]
+    assert poison.code == "INVALID_EVENT" and poison.msg is msgs[1]
