@@ -24,6 +24,10 @@ from dayclose.db import outbox
 log = structlog.get_logger("dayclose.relay")
 #: Attempts before an outbox row Kafka keeps refusing is set aside (see the runbook: stuck outbox rows).
 MAX_ATTEMPTS = 5
+#: Refusals no retry can fix; anything else is transient and never counts against a row.
+_PERMANENT = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.INVALID_RECORD, KafkaError.INVALID_MSG,
+                        KafkaError.INVALID_MSG_SIZE})
+_RELAY_LOCK = 0x6463_6f62  # "dcob": one publishing relay at a time
 
 
 class OutboxRelay:
@@ -31,13 +35,14 @@ class OutboxRelay:
                  batch_size: int = 500) -> None:
         self.pool = pool
         self.database_url = database_url
-        self.producer = Producer({
+        self._producer_config = {
             **producer_config,
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 2,
             "compression.type": "lz4",
-        })
+        }
+        self.producer = Producer(self._producer_config)
         self.batch_size = batch_size
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -61,10 +66,15 @@ class OutboxRelay:
     def publish_pending(self) -> int:
         """Send one batch of unsent rows; returns how many were delivered and marked sent.
 
-        A row Kafka refuses (at ``produce()`` or in its delivery report) gets its attempt counted and
-        its error kept; past ``MAX_ATTEMPTS`` it is skipped (and alerted on) so it cannot block the rows
-        behind it. Rows that were merely not delivered in time are retried on the next pass."""
+        Only one relay publishes at a time (a transaction-scoped advisory lock), so outcome events
+        leave in outbox order even with several replicas. A row Kafka refuses *for good* (too large,
+        invalid) gets its attempt counted and its error kept; past ``MAX_ATTEMPTS`` it is set aside (and
+        alerted on) so it cannot block the rows behind it. Anything else (broker down, timeouts) is
+        retried on the next pass without counting; a fatal producer error replaces the producer."""
         with self.pool.connection() as conn, conn.transaction():
+            leader = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (_RELAY_LOCK,)).fetchone()
+            if not leader or not leader[0]:
+                return 0
             rows = conn.execute(
                 "SELECT id, topic, key, value FROM outbox WHERE sent_at IS NULL AND attempts < %s "
                 "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
@@ -74,12 +84,19 @@ class OutboxRelay:
                 return 0
             delivered: list[int] = []
             refused: dict[int, str] = {}
+            failed = 0
+            fatal: list[KafkaError] = []
 
             def on_delivery(err: KafkaError | None, _msg: Message, row_id: int) -> None:
+                nonlocal failed
                 if err is None:
                     delivered.append(row_id)
-                else:
+                elif err.code() in _PERMANENT:
                     refused[row_id] = str(err)
+                else:
+                    failed += 1
+                    if err.fatal():
+                        fatal.append(err)
 
             for row_id, topic, key, value in rows:
                 try:
@@ -90,11 +107,20 @@ class OutboxRelay:
                 except BufferError:
                     break  # local queue full: send what is queued, the rest goes next pass
                 except KafkaException as exc:
-                    refused[row_id] = str(exc.args[0] if exc.args else exc)
+                    err = exc.args[0] if exc.args else None
+                    if isinstance(err, KafkaError) and err.code() not in _PERMANENT:
+                        failed += 1
+                        if err.fatal():
+                            fatal.append(err)
+                        break
+                    refused[row_id] = str(err or exc)
             remaining = self.producer.flush(30)
-            if refused or remaining:
-                log.warning("relay.delivery_failed", refused=len(refused), undelivered=remaining,
+            if refused or remaining or failed:
+                log.warning("relay.delivery_failed", refused=len(refused), undelivered=remaining, failed=failed,
                             error=next(iter(refused.values()), None))
+            if fatal:
+                log.error("relay.producer_fatal", error=str(fatal[0]))
+                self.producer = Producer(self._producer_config)
             if refused:
                 conn.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = data.error FROM "
@@ -105,7 +131,7 @@ class OutboxRelay:
             if delivered:
                 outbox.mark_sent(conn, delivered)
             self.sent_total += len(delivered)
-            metrics.relay_published(len(delivered), len(refused) + remaining)
+            metrics.relay_published(len(delivered), len(refused) + remaining + failed)
             return len(delivered)
 
     def _loop(self) -> None:
