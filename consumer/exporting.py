@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -168,8 +168,13 @@ class ExportWorker:
         diffs: tuple[Difference, ...] = ()
         with self.pool.connection() as conn:
             with conn.transaction():
-                close = db.get_day_close(conn, org, store, day)
-                reconcile = close is not None and close.status != "exported"
+                close = db.get_day_close(conn, org, store, day, job.z_report_number)
+                if close is not None and close.status in ("open", "mismatch") \
+                        and db.later_day_close_exists(conn, org, close):
+                    # The day was reopened and closed again: the later Z-report's job books the day.
+                    db.set_day_close_status(conn, close, org, "superseded")
+                    return None
+                reconcile = close is not None and close.status in ("open", "mismatch")
                 # Only reversals are CORRECTION exports; the day booked anew after one is a day-close export.
                 trigger = DAY_CLOSE if job.trigger == CORRECTION else job.trigger
                 export = db.create_export(conn, org, store, day, trigger,
@@ -182,6 +187,7 @@ class ExportWorker:
                     diffs = differences(close.control, totals_of([*claimed, *earlier]))
                     if diffs:
                         raise psycopg.Rollback()  # nothing is claimed while the day does not add up
+                    db.supersede_earlier_day_closes(conn, org, close)
                     db.set_day_close_status(conn, close, org, "exported")
         if diffs:
             assert close is not None
@@ -310,6 +316,11 @@ class ExportWorker:
             items = preloaded if preloaded is not None else db.export_items(conn, export)
             close = db.export_day_close(conn, export)
             name = close.store_name if close else db.store_name(conn, export.organization_id, export.store_id)
+            # Z-reports are cumulative for the day: book only the cash difference not booked by an earlier one.
+            already = db.booked_cash_difference(conn, export.organization_id, close) if close else 0
+        if close is not None and already:
+            close = replace(close, day_close=replace(
+                close.day_close, counted_cash_ore=close.day_close.counted_cash_ore - already))
         receipts = tuple(i for i in items if isinstance(i, Receipt))
         batch = SalesBatch(
             store_id=export.store_id,

@@ -34,6 +34,7 @@ class Job:
     trigger: str
     attempts: int
     age_seconds: float
+    z_report_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def claim_next_job(conn: psycopg.Connection[Any]) -> Job | None:
     the job runs: the row lock is the claim, and a crash releases it)."""
     row = conn.execute(
         """SELECT j.id, j.organization_id, j.store_id, j.business_date, j.trigger, j.attempts,
-                  extract(epoch FROM now() - j.created_at)
+                  extract(epoch FROM now() - j.created_at), j.z_report_number
            FROM export_jobs j
            WHERE j.not_before <= now()
              AND NOT EXISTS (SELECT 1 FROM export_jobs k
@@ -76,7 +77,7 @@ def claim_next_job(conn: psycopg.Connection[Any]) -> Job | None:
     ).fetchone()
     if row is None:
         return None
-    return Job(row[0], row[1], row[2], row[3], row[4], row[5], float(row[6]))
+    return Job(row[0], row[1], row[2], row[3], row[4], row[5], float(row[6]), row[7])
 
 
 def lock_store(conn: psycopg.Connection[Any], org: str, store: str) -> None:
@@ -189,6 +190,38 @@ def get_day_close(
     z_no, payload, status = row
     close = DayClose(store, day, z_no, payload["counted_cash_ore"], payload["expected_cash_ore"])
     return StoredDayClose(close, payload["store_name"], control_from_json(payload), status)
+
+
+def later_day_close_exists(conn: psycopg.Connection[Any], org: str, close: StoredDayClose) -> bool:
+    dc = close.day_close
+    row = conn.execute(
+        "SELECT 1 FROM day_closes WHERE organization_id = %s AND store_id = %s AND business_date = %s "
+        "AND z_report_number > %s LIMIT 1",
+        (org, dc.store_id, dc.business_date, dc.z_report_number),
+    ).fetchone()
+    return row is not None
+
+
+def supersede_earlier_day_closes(conn: psycopg.Connection[Any], org: str, close: StoredDayClose) -> None:
+    """A later Z-report of the same day covers the earlier ones (its totals are for the whole day)."""
+    dc = close.day_close
+    conn.execute(
+        "UPDATE day_closes SET status = 'superseded' WHERE organization_id = %s AND store_id = %s "
+        "AND business_date = %s AND z_report_number < %s AND status IN ('open', 'mismatch')",
+        (org, dc.store_id, dc.business_date, dc.z_report_number),
+    )
+
+
+def booked_cash_difference(conn: psycopg.Connection[Any], org: str, close: StoredDayClose) -> int:
+    """Cash difference already booked for the day by earlier Z-reports (counted − expected), in öre."""
+    dc = close.day_close
+    row = conn.execute(
+        """SELECT coalesce(sum((payload->>'counted_cash_ore')::bigint - (payload->>'expected_cash_ore')::bigint), 0)
+           FROM day_closes WHERE organization_id = %s AND store_id = %s AND business_date = %s
+             AND z_report_number < %s AND status = 'exported'""",
+        (org, dc.store_id, dc.business_date, dc.z_report_number),
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def set_day_close_status(conn: psycopg.Connection[Any], close: StoredDayClose, org: str, status: str) -> None:

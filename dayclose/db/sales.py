@@ -88,7 +88,8 @@ def ingest_sales(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelop
         ).fetchone()
         if inserted:
             new += 1
-            enqueue_job(conn, env.organization_id, env.store_id, env.business_date, DAY_CLOSE, env.event_key)
+            enqueue_job(conn, env.organization_id, env.store_id, env.business_date, DAY_CLOSE, env.event_key,
+                        env.item.day_close.z_report_number)
     return new
 
 
@@ -111,12 +112,13 @@ def _queue_late_sales(conn: psycopg.Connection[Any], days: set[tuple[str, str, d
 
 
 def enqueue_job(
-    conn: psycopg.Connection[Any], org: str, store: str, day: date | None, trigger: str, source_id: str
+    conn: psycopg.Connection[Any], org: str, store: str, day: date | None, trigger: str, source_id: str,
+    z_report_number: int | None = None,
 ) -> bool:
     row = conn.execute(
-        """INSERT INTO export_jobs (organization_id, store_id, business_date, trigger, source_id)
-           VALUES (%s, %s, %s, %s, %s) ON CONFLICT (source_id) DO NOTHING RETURNING id""",
-        (org, store, day, trigger, source_id),
+        """INSERT INTO export_jobs (organization_id, store_id, business_date, trigger, source_id, z_report_number)
+           VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (source_id) DO NOTHING RETURNING id""",
+        (org, store, day, trigger, source_id, z_report_number),
     ).fetchone()
     if row is not None:
         conn.execute(f"NOTIFY {JOBS_CHANNEL}")  # delivered at commit: wakes the export workers

@@ -34,8 +34,9 @@ CREATE TABLE day_closes (
     payload         jsonb NOT NULL,
     closed_at       timestamptz NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now(),
-    -- open: waiting to reconcile/export; exported: all its sales claimed; mismatch: control totals differ
-    status          text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'exported', 'mismatch')),
+    -- open: waiting to reconcile/export; exported: all its sales claimed; mismatch: control totals differ;
+    -- superseded: a later Z-report of the same day (whose totals cover the whole day) took its place
+    status          text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'exported', 'mismatch', 'superseded')),
     PRIMARY KEY (organization_id, store_id, business_date, z_report_number)
 );
 

@@ -349,3 +349,32 @@ def test_a_receipt_postgresql_refuses_is_dead_lettered_and_its_batch_still_lands
     pipeline.wait_for(lambda h: len(succeeded(h)) == 1 and len(h.dead_letters) == 1, what="booked + 1 DLQ")
     assert pipeline.dead_letters[0]["error_code"] == "INVALID_EVENT"
     assert booked_totals(bl_standin.vouchers(bl_company.user_key)) == expected_totals([*events, day.day_closed()])
+
+
+@pytest.mark.parametrize("z2_first", [False, True])
+def test_a_day_reopened_and_closed_again_books_everything_once(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company, z2_first: bool
+) -> None:
+    """Z-reports are cumulative for the day: the second covers the whole day, and only the cash
+    difference not booked by the first is booked with it."""
+    day = sampledata.store_day(ORG, "s1", DAY, 10, with_extras=False)
+    first = list(day.events())
+    close1 = day.day_closed(counted_cash_delta_ore=-300)
+    day.receipts += [  # sold after the first close, on the same business day
+        day.envelope(sampledata.RECEIPT, sampledata.receipt_payload(f"s1-late-{n}", [("merch", 2500, 5000)], "cash"))
+        for n in range(4)]
+    day.z_report_number = 2
+    close2 = day.day_closed(counted_cash_delta_ore=-500)
+    later = day.receipts[10:]
+    if z2_first:  # both closes arrive before the first is handled
+        pipeline.publish_sales([*first, close1, *later, close2])
+    else:
+        pipeline.publish_sales([*first, close1])
+        pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="the first close booked")
+        pipeline.publish_sales([*later, close2])
+    pipeline.wait_for(lambda h: len(bl_standin.vouchers(bl_company.user_key)) >= 1
+                      and sum(o["voucher"]["receipt_count"] for o in succeeded(h)) == 14, what="all 14 receipts")
+    pipeline.poll_outcomes(timeout=1.0)
+    books = bl_standin.vouchers(bl_company.user_key)
+    assert booked_totals(books) == expected_totals([*day.events(), close2])  # cash difference −5.00 once
+    assert failed(pipeline) == []
