@@ -7,7 +7,8 @@ past gets every day since then that we still hold. After that:
 * booked sales go (the voucher in BL is the record; our ``exports`` rows stay as the audit trail);
 * sales never claimed by an export go (inactive or unknown organizations, days before a start date);
 * sales held by an export that is not booked (failed, or still posting) are NEVER purged: they are
-  a merchant's unbooked day, and deleting them would lose it.
+  a merchant's unbooked day, and deleting them would lose it;
+* outbox rows go a week after they were sent (never before); dead-letter keys with the sales.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ class PurgeResult:
     sales_events: int
     day_closes: int
     processed_commands: int
+    sent_outbox_rows: int = 0
+    dead_letter_keys: int = 0
+
+
+SENT_OUTBOX_DAYS = 7
 
 
 def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> PurgeResult:
@@ -44,4 +50,10 @@ def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> Pu
     commands = conn.execute(
         "DELETE FROM processed_commands WHERE processed_at < %s", (cutoff,)
     ).rowcount
-    return PurgeResult(sales, closes, commands)
+    # Sent outbox rows are already on Kafka: a week is plenty for looking back at what was sent.
+    # Unsent ones (including rows set aside after refusals) are never deleted here.
+    sent = conn.execute(
+        "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < %s", (today - timedelta(days=SENT_OUTBOX_DAYS),)
+    ).rowcount
+    dead = conn.execute("DELETE FROM dead_letters WHERE dead_lettered_at < %s", (cutoff,)).rowcount
+    return PurgeResult(sales, closes, commands, sent, dead)
