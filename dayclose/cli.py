@@ -47,7 +47,8 @@ def _cmd_purge(_args: argparse.Namespace) -> int:
     get_logger("dayclose.purge").info("purge.done", retention_days=settings.sales_retention_days,
                                       sales_events=result.sales_events, day_closes=result.day_closes,
                                       processed_commands=result.processed_commands,
-                                      sent_outbox_rows=result.sent_outbox_rows, dead_letter_keys=result.dead_letter_keys)
+                                      sent_outbox_rows=result.sent_outbox_rows,
+                                      dead_letter_keys=result.dead_letter_keys)
     return 0
 
 
