@@ -47,6 +47,7 @@ def bl_exporter(settings: Settings) -> BLExporter:
         timeout_s=bl.timeout_s,
         max_requests_per_second=bl.max_requests_per_second,
         max_retries=bl.max_retries,
+        ambiguous_quiet_s=bl.ambiguous_quiet_s,
     ))
 
 

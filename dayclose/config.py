@@ -57,6 +57,7 @@ class BLSettings:
     timeout_s: float = 20.0
     max_requests_per_second: float = 8.0
     max_retries: int = 5
+    ambiguous_quiet_s: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "BL_MAX_REQUESTS_PER_SECOND", BLSettings.max_requests_per_second, _positive_float
         ),
         max_retries=_parse(env, "BL_MAX_RETRIES", BLSettings.max_retries, _positive_int),
+        ambiguous_quiet_s=_parse(env, "BL_AMBIGUOUS_QUIET_SECONDS", BLSettings.ambiguous_quiet_s, _positive_float),
     )
     kek = _get(env, "DAYCLOSE_KEY_ENCRYPTION_KEY")
     tokens = _get(env, "DAYCLOSE_API_TOKENS")

@@ -66,6 +66,7 @@ def bl_config(bl_standin: BLStandIn) -> BLConfig:
         backoff_initial_s=0.005,
         backoff_max_s=0.05,
         retry_after_cap_s=2.0,
+        ambiguous_quiet_s=0.05,
     )
 
 

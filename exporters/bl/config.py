@@ -32,6 +32,10 @@ class BLConfig:
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 10.0
     retry_after_cap_s: float = 30.0
+    #: After a post whose outcome is unknown (timeout or reset after sending, 5xx), wait at least this
+    #: long before looking the reference up again: BL may still be committing the first post, and a
+    #: look-up that runs too early would miss it and post a second voucher.
+    ambiguous_quiet_s: float = 20.0
     #: Renew the token this long before BL says it expires.
     token_renew_margin_s: float = 60.0
     #: How long fiscal years, accounts and cost centres fetched for pre-flight stay fresh.

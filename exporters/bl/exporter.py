@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 import structlog
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from exporters.base import (
     Attachment,
@@ -126,9 +126,16 @@ class BLExporter:
                 raise _PostFailed(failure) from None
             return _booked(created, voucher, already_existed=False, document_ids=document_ids)
 
+        def wait(state: RetryCallState) -> float:
+            delay = float(self.transport.backoff(state))
+            failed = state.outcome.exception() if state.outcome else None
+            if isinstance(failed, _PostFailed) and failed.failure.maybe_committed:
+                return max(delay, self.config.ambiguous_quiet_s)
+            return delay
+
         retrying = Retrying(
             stop=stop_after_attempt(self.config.max_retries + 1),
-            wait=self.transport.backoff,
+            wait=wait,
             retry=retry_if_exception_type(_PostFailed),
             sleep=self._sleep,
             reraise=True,

@@ -133,6 +133,7 @@ class ChaosRun:
             "DAYCLOSE_RETRY_BACKOFF_MAX_SECONDS": "2",
             "BL_TIMEOUT_SECONDS": "1.5",
             "BL_MAX_RETRIES": "2",
+            "BL_AMBIGUOUS_QUIET_SECONDS": "0.5",
             "BL_MAX_REQUESTS_PER_SECOND": "200",
             "DAYCLOSE_LOG_LEVEL": "info",
         })
