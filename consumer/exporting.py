@@ -16,10 +16,9 @@ exports stay in order while stores run in parallel.
 from __future__ import annotations
 
 import enum
-import os
-import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -93,7 +92,9 @@ class ExportWorker:
         events: EventWriter,
         policy: ExportPolicy = ExportPolicy(),
         today: Callable[[], date] = lambda: datetime.now(STOCKHOLM).date(),
+        instance: str = "",
     ) -> None:
+        self.instance = instance or uuid.uuid4().hex[:16]
         self.pool = pool
         self.exporter = exporter
         self.vault = vault
@@ -228,9 +229,8 @@ class ExportWorker:
 
     # --- export level ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _lease_owner() -> str:
-        return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+    def _lease_owner(self) -> str:
+        return f"{self.instance}:{threading.current_thread().name}"
 
     def _attempt(self, export: db.Export, integration: Integration, plan: AccountPlan | None,  # noqa: PLR0911
                  items: list[SalesItem] | None = None) -> Result:

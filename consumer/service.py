@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from consumer.loop import SalesLoop
 from consumer.relay import OutboxRelay, listen_for_jobs
 from dayclose import metrics
 from dayclose.config import Settings, load_settings
+from dayclose.db.exports import LEASE_PREFIX
 from dayclose.db.migrate import migrate
 from dayclose.health import HealthServer, consumer_checks
 from dayclose.keys import KeyVault
@@ -110,14 +112,17 @@ def build_service(
         migrate(settings.database_url)
     if registry is None and settings.kafka.schema_registry_url:
         registry = ConfluentRegistry(settings.kafka.schema_registry_url)
+    instance = uuid.uuid4().hex[:16]
+    # Every connection of this process carries its instance id, so other processes can tell from
+    # pg_stat_activity whether this one is alive (an export lease of a dead process is void).
     pool: ConnectionPool[Any] = ConnectionPool(
         settings.database_url, min_size=2, max_size=2 * settings.export_workers + 4, open=True,
-        name="dayclose",
+        name="dayclose", kwargs={"application_name": f"{LEASE_PREFIX}{instance}"},
     )
     pool.wait(timeout=30)  # fail fast at start-up when the database is unreachable
     events = EventWriter(settings.kafka.outcomes_topic, settings.kafka.dead_letter_topic, registry)
     worker = ExportWorker(pool, exporter or bl_exporter(settings), KeyVault(settings.key_encryption_key),
-                          events, policy or ExportPolicy.from_settings(settings))
+                          events, policy or ExportPolicy.from_settings(settings), instance=instance)
     workers = WorkerPool(worker, settings.export_workers)
     loop = SalesLoop(Consumer(consumer_config(settings)), pool, events, settings.kafka.sales_topic,
                      settings.kafka.commands_topic, registry)

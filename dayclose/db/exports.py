@@ -21,6 +21,8 @@ from mapping.sales import DayClose
 from mapping.voucher import Voucher, VoucherRow
 
 POSTING = "posting"
+#: application_name prefix of every service connection: ``dayclose-<process instance>``.
+LEASE_PREFIX = "dayclose-"
 BOOKED = "booked"
 FAILED = "failed"
 
@@ -309,12 +311,20 @@ def take_lease(
     """Before anything is sent to BL: record the exact voucher about to be posted and lease the export to
     ``owner``. False when another worker holds an unexpired lease (its job connection may have died
     while it is still posting). A retry of a 'posting' export re-posts this stored voucher, never one
-    rebuilt from a plan that changed meanwhile (another series or rows would defeat the look-up)."""
+    rebuilt from a plan that changed meanwhile (another series or rows would defeat the look-up).
+
+    ``owner`` is ``<process instance>:<thread>``; a lease whose process has no connection left in
+    ``pg_stat_activity`` (application_name ``dayclose-<instance>``) is void: a crashed process's
+    exports are taken over at once, while a live process that only lost one connection keeps them."""
+    conn.execute("SELECT pg_stat_clear_snapshot()")  # see who is connected now, not at transaction start
     row = conn.execute(
         """UPDATE exports SET voucher = %s, lease_owner = %s, lease_until = now() + %s, updated_at = now()
-           WHERE export_id = %s AND (lease_until IS NULL OR lease_until < now() OR lease_owner = %s)
+           WHERE export_id = %s
+             AND (lease_until IS NULL OR lease_until < now() OR lease_owner = %s
+                  OR NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                                 WHERE application_name = %s || split_part(exports.lease_owner, ':', 1)))
            RETURNING 1""",
-        (Jsonb(voucher), owner, lease, export.export_id, owner),
+        (Jsonb(voucher), owner, lease, export.export_id, owner, LEASE_PREFIX),
     ).fetchone()
     return row is not None
 

@@ -325,18 +325,24 @@ def test_an_export_leased_by_another_worker_is_not_posted_twice(database_url: st
 
     from dayclose.db import exports as db
 
+    lease = timedelta(minutes=10)
     with psycopg.connect(database_url) as conn:
         export_id = uuid.uuid4()
         conn.execute(
             "INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger, status, "
             "event_count) VALUES (%s, 'DC-x', 'o', 's', %s, 'DAY_CLOSE', 'posting', 0)", (export_id, DAY))
         export = db.Export(export_id, "DC-x", "o", "s", DAY, "DAY_CLOSE", "posting", 0, None)
-        assert db.take_lease(conn, export, "worker-a", timedelta(minutes=10), {"v": 1}) is True
-        assert db.take_lease(conn, export, "worker-b", timedelta(minutes=10), {"v": 2}) is False
-        assert db.take_lease(conn, export, "worker-a", timedelta(minutes=10), {"v": 1}) is True  # re-entrant
+        # Process "a" is alive while one of its connections is (as a running service's pool is).
+        with psycopg.connect(database_url, application_name=f"{db.LEASE_PREFIX}a") as process_a:
+            process_a.execute("SELECT 1")
+            assert db.take_lease(conn, export, "a:worker-1", lease, {"v": 1}) is True
+            assert db.take_lease(conn, export, "b:worker-1", lease, {"v": 2}) is False  # a may be posting
+            assert db.take_lease(conn, export, "a:worker-1", lease, {"v": 1}) is True  # re-entrant
+        # Process "a" died (no connection left): its lease is void at once, not after ten minutes.
+        assert db.take_lease(conn, export, "b:worker-1", lease, {"v": 2}) is True
         conn.execute("UPDATE exports SET lease_until = now() - interval '1 second' WHERE export_id = %s",
                      (export_id,))
-        assert db.take_lease(conn, export, "worker-b", timedelta(minutes=10), {"v": 2}) is True  # expired
+        assert db.take_lease(conn, export, "c:worker-1", lease, {"v": 3}) is True  # expired
 
 
 def test_a_receipt_postgresql_refuses_is_dead_lettered_and_its_batch_still_lands(
