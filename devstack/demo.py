@@ -118,6 +118,7 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
             events2 = list(day2.events())
             half = len(events2) // 2
             h.publish_sales(events2[:half])
+            h.wait_stored(ORG, len(list(day1.events())) + half)  # the POS sent them before the click
             h.publish_command(sampledata.manual_export(ORG))
             _wait(h, service, lambda x: len(x.outcomes_for(ORG)) >= 2, "the manual export")
             _say(f"\nday 2: manual export after {half} events → booked the sales so far:")

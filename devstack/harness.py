@@ -146,6 +146,21 @@ class Harness:
             raise RuntimeError(f"{remaining} sales events not delivered")
         return n
 
+    def wait_stored(self, organization_id: str, count: int, timeout: float = 30.0) -> None:
+        """Wait until the service has stored ``count`` sales of the organization (a merchant clicks
+        "export" after the POS has sent the sales; the topics are not ordered with each other)."""
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with psycopg.connect(self.settings.database_url) as conn:
+                row = conn.execute("SELECT count(*) FROM sales_events WHERE organization_id = %s",
+                                   (organization_id,)).fetchone()
+            if row is not None and row[0] >= count:
+                return
+            time.sleep(0.02)  # deadline-bounded polling interval
+        raise TimeoutError(f"{count} sales of {organization_id} not stored within {timeout}s")
+
     def publish_command(self, record: dict[str, Any]) -> None:
         self.producer.produce(self.topics.commands, key=record["organization_id"].encode(),
                               value=self.command_codec.encode(record))

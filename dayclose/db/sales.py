@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import psycopg
@@ -23,6 +23,8 @@ DAY_CLOSE = "DAY_CLOSE"
 MANUAL = "MANUAL"
 RETRY = "RETRY"
 JOBS_CHANNEL = "dayclose_jobs"
+#: A manual export starts this long after its request is read (see ingest_command).
+MANUAL_GRACE = timedelta(seconds=1)
 
 
 def ingest_sales(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope]) -> int:
@@ -113,12 +115,13 @@ def _queue_late_sales(conn: psycopg.Connection[Any], days: set[tuple[str, str, d
 
 def enqueue_job(
     conn: psycopg.Connection[Any], org: str, store: str, day: date | None, trigger: str, source_id: str,
-    z_report_number: int | None = None,
+    z_report_number: int | None = None, delay: timedelta | None = None,
 ) -> bool:
     row = conn.execute(
-        """INSERT INTO export_jobs (organization_id, store_id, business_date, trigger, source_id, z_report_number)
-           VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (source_id) DO NOTHING RETURNING id""",
-        (org, store, day, trigger, source_id, z_report_number),
+        """INSERT INTO export_jobs (organization_id, store_id, business_date, trigger, source_id, z_report_number,
+                                    not_before)
+           VALUES (%s, %s, %s, %s, %s, %s, now() + %s) ON CONFLICT (source_id) DO NOTHING RETURNING id""",
+        (org, store, day, trigger, source_id, z_report_number, delay or timedelta(0)),
     ).fetchone()
     if row is not None:
         conn.execute(f"NOTIFY {JOBS_CHANNEL}")  # delivered at commit: wakes the export workers
@@ -135,11 +138,17 @@ def ingest_command(conn: psycopg.Connection[Any], cmd: Command) -> int:
     ).fetchone()
     if not fresh:
         return 0
+    delay = None
     if isinstance(cmd, ManualExportRequested):
+        # Every store we know (or the one named), not only those with unexported rows right now: the
+        # sales topic may lag the commands topic by a moment. The jobs also start after a short grace
+        # so sales the POS sent just before the click are in (docs/events.md).
+        delay = MANUAL_GRACE
         stores = conn.execute(
-            """SELECT DISTINCT store_id FROM sales_events
-               WHERE organization_id = %(org)s AND export_id IS NULL
-                 AND (%(store)s::text IS NULL OR store_id = %(store)s)
+            """SELECT store_id FROM stores
+               WHERE organization_id = %(org)s AND (%(store)s::text IS NULL OR store_id = %(store)s)
+               UNION
+               SELECT %(store)s::text WHERE %(store)s::text IS NOT NULL
                UNION
                SELECT DISTINCT store_id FROM exports
                WHERE organization_id = %(org)s AND status <> 'booked'
@@ -159,5 +168,6 @@ def ingest_command(conn: psycopg.Connection[Any], cmd: Command) -> int:
         trigger = RETRY
     queued = 0
     for (store,) in stores:
-        queued += enqueue_job(conn, cmd.organization_id, store, None, trigger, f"{cmd.command_id}:{store}")
+        queued += enqueue_job(conn, cmd.organization_id, store, None, trigger, f"{cmd.command_id}:{store}",
+                              delay=delay)
     return queued

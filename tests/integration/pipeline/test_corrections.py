@@ -38,6 +38,7 @@ def test_a_wrongly_mapped_day_is_reversed_then_booked_anew(
     events = list(day.events())
     if with_manual_export_first:
         h.publish_sales(events[:10])
+        h.wait_stored(ORG, 10)
         h.publish_command(sampledata.manual_export(ORG))
         h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the manual export")
     h.publish_sales([*(events[10:] if with_manual_export_first else events), day.day_closed()])

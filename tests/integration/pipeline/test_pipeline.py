@@ -104,6 +104,7 @@ def test_manual_export_then_day_close_books_the_day_in_two_parts_without_overlap
     day = sampledata.store_day(ORG, "s1", DAY, 60)
     events = list(day.events())
     pipeline.publish_sales(events[:25])
+    pipeline.wait_stored(ORG, 25)
     pipeline.publish_command(sampledata.manual_export(ORG))
     pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="the manual export")
     assert succeeded(pipeline)[0]["trigger"] == "MANUAL"
@@ -190,6 +191,7 @@ def test_sales_before_the_start_date_are_never_exported(
     old = sampledata.store_day(ORG, "s1", date(2025, 12, 31), 5, with_extras=False)
     new = sampledata.store_day(ORG, "s1", DAY, 5, with_extras=False)
     pipeline.publish_sales([*old.events(), old.day_closed(), *new.events()])
+    pipeline.wait_stored(ORG, 10)
     pipeline.publish_command(sampledata.manual_export(ORG))
     pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="the manual export")
     pipeline.poll_outcomes(timeout=0.5)
