@@ -97,11 +97,6 @@ def reschedule_job(conn: psycopg.Connection[Any], job: Job, delay: timedelta) ->
     )
 
 
-def next_job_due_in(conn: psycopg.Connection[Any]) -> float | None:
-    row = conn.execute("SELECT extract(epoch FROM min(not_before) - now()) FROM export_jobs").fetchone()
-    return None if row is None or row[0] is None else max(0.0, float(row[0]))
-
-
 def open_exports(conn: psycopg.Connection[Any], org: str, store: str) -> list[Export]:
     """Exports of this store not yet booked, oldest first: they are retried before anything new."""
     rows = conn.execute(
