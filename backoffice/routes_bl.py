@@ -1,10 +1,16 @@
 """BL's activation callbacks: ``…/{publicKey}/ON/{orgNr}`` and ``…/{publicKey}/OFF/{orgNr}``.
 
 BL calls these when the merchant activates or deactivates the Open 2 integration in BL. They carry no
-bearer token (BL has none of ours); what authenticates them is the key itself — a secret only BL and the
-merchant hold — plus the company's organization number, and then BL's own word: before changing anything
-we ask BL (``GET /details``) whether the key is activated, so a forged call cannot deactivate anyone. An
-unknown key or a mismatching org number gets the same 404, revealing nothing.
+bearer token (BL has none of ours), so nothing in the request is trusted to change state:
+
+1. The integration is found by the key in its canonical form (:func:`dayclose.keys.canonical_key`) and by
+   the organization number, which must be a valid Swedish one on both sides (ours is the number BL gave for
+   the company when the key was verified). An unknown key or a mismatching number gets the same 404.
+2. BL is asked (``GET /details``) with the key as **we stored it** — never the string from the path — and
+   only BL's definite answer changes anything: "not activated" (KEY_NOT_ACTIVATED, BL's 403 "out of allowed
+   scope") for OFF, a company for ON. BL not knowing the stored key (KEY_UNKNOWN, BL's unstable 500) or any
+   other BL failure leaves the state as it is: logged (without the key), counted
+   (``dayclose_bl_callbacks_total{result="unconfirmed"}``), and answered 409/502/503.
 
 OFF deactivates here (``deactivated_by = BL``) and tells the merchant through an outcome event (reason
 KEY_NOT_ACTIVATED, the banner's text); ON after such a deactivation reactivates and queues what was missed.
@@ -12,7 +18,6 @@ KEY_NOT_ACTIVATED, the banner's text); ON after such a deactivation reactivates 
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
@@ -23,46 +28,68 @@ from backoffice.context import Context, context
 from backoffice.errors import ApiError, conflict, responses
 from backoffice.models import CallbackResult
 from consumer.outcomes import Detail, Outcome
+from dayclose import metrics
 from dayclose.db import backoffice as db
+from dayclose.logs import get_logger
+from dayclose.orgnr import canonical_org_number, same_organization
 from exporters.base import ExportError, MerchantActionRequired, ReasonCode
 
+log = get_logger("dayclose.api.bl_callbacks")
 router = APIRouter(prefix="/v1/bl/activation", tags=["bl callbacks"])
 Ctx = Annotated[Context, Depends(context)]
 Key = Annotated[str, Path(max_length=64, pattern=r"^[0-9a-fA-F-]{1,64}$", description="The company's public key.")]
-OrgNr = Annotated[str, Path(max_length=20, pattern=r"^[0-9-]{1,20}$", description="The company's org number.")]
+OrgNr = Annotated[str, Path(max_length=20, pattern=r"^[0-9+-]{1,20}$",
+                            description="The company's organization number (NNNNNN-NNNN, 10 or 12 digits).")]
 
 
-def _digits(value: str | None) -> str:
-    return re.sub(r"\D", "", value or "")
-
-
-def _organizations(ctx: Context, key: str, org_nr: str) -> list[str]:
-    with ctx.transaction() as conn:
-        found = [org for org, number in db.organizations_with_key(conn, key, ctx.vault)
-                 if _digits(number) == _digits(org_nr)]
+def _integrations(ctx: Context, direction: str, key: str, org_nr: str) -> list[db.KeyHolder]:
+    found: list[db.KeyHolder] = []
+    if canonical_org_number(org_nr) is not None:
+        with ctx.transaction() as conn:
+            found = [h for h in db.organizations_with_key(conn, key, ctx.vault)
+                     if same_organization(h.company_org_number, org_nr)]
     if not found:
+        metrics.bl_callback(direction, "not_found")
         raise ApiError(404, "NOT_FOUND", "No integration for this key and organization number.")
     return found
 
 
-def _activated_in_bl(ctx: Context, key: str) -> bool:
+def _activated_in_bl(ctx: Context, direction: str, holders: list[db.KeyHolder]) -> dict[str, bool]:
+    """Organization → is the integration activated in BL, asked with each integration's stored key (one
+    question per distinct key). Raises, changing nothing, unless BL answers definitely for every one."""
+    answers: dict[str, bool] = {}
+    for holder in holders:
+        key = holder.stored_key.reveal()
+        if key not in answers:
+            answers[key] = _ask_bl(ctx, direction, holder)
+    return {h.organization_id: answers[h.stored_key.reveal()] for h in holders}
+
+
+def _ask_bl(ctx: Context, direction: str, holder: db.KeyHolder) -> bool:
     try:
-        ctx.bl.verify(key)
-    except MerchantActionRequired as exc:
-        if exc.reason_code in (ReasonCode.KEY_NOT_ACTIVATED, ReasonCode.KEY_UNKNOWN):
-            return False
-        raise api_error(exc) from None
+        ctx.bl.verify(holder.stored_key.reveal())
     except ExportError as exc:
+        if isinstance(exc, MerchantActionRequired) and exc.reason_code == ReasonCode.KEY_NOT_ACTIVATED:
+            return False
+        # KEY_UNKNOWN (BL does not know the key we stored: a spurious 500 as often as not), BL down, our
+        # credentials refused: none of these says the merchant deactivated anything.
+        metrics.bl_callback(direction, "unconfirmed")
+        log.warning("bl_callback.unconfirmed", direction=direction, organization_id=holder.organization_id,
+                    reason_code=str(exc.reason_code))
+        if isinstance(exc, MerchantActionRequired):
+            raise conflict("BL_UNCONFIRMED", "Björn Lundén did not confirm the change; nothing changed.") from None
         raise api_error(exc) from None  # 503: BL retries, or the merchant's next visit sorts it out
     return True
 
 
 def _off(ctx: Context, key: str, org_nr: str) -> CallbackResult:
-    orgs = _organizations(ctx, key, org_nr)
-    if _activated_in_bl(ctx, key):
+    holders = _integrations(ctx, "OFF", key, org_nr)
+    activated = _activated_in_bl(ctx, "OFF", holders)
+    if all(activated.values()):
+        metrics.bl_callback("OFF", "state_differs")
         raise conflict("BL_STATE_DIFFERS", "BL reports the integration as activated; nothing changed.")
     result = "unchanged"
-    for org in orgs:
+    for org in sorted(org for org, is_activated in activated.items() if not is_activated):
         with ctx.transaction() as conn:
             state = db.integration_state(conn, org, lock=True)
             if state is None or state.status != db.ACTIVE:
@@ -73,16 +100,20 @@ def _off(ctx: Context, key: str, org_nr: str) -> CallbackResult:
                 details=[Detail("integration", "DEACTIVATED_IN_BL",
                                 "The Open 2 integration was deactivated in Björn Lundén; exports are paused.")],
             ))
+            log.info("bl_callback.deactivated", organization_id=org)
             result = "deactivated"
+    metrics.bl_callback("OFF", result)
     return CallbackResult(result=result)  # type: ignore[arg-type]
 
 
 def _on(ctx: Context, key: str, org_nr: str) -> CallbackResult:
-    orgs = _organizations(ctx, key, org_nr)
-    if not _activated_in_bl(ctx, key):
+    holders = _integrations(ctx, "ON", key, org_nr)
+    activated = _activated_in_bl(ctx, "ON", holders)
+    if not any(activated.values()):
+        metrics.bl_callback("ON", "state_differs")
         raise conflict("BL_STATE_DIFFERS", "BL reports the integration as not activated; nothing changed.")
     result = "unchanged"
-    for org in orgs:
+    for org in sorted(org for org, is_activated in activated.items() if is_activated):
         with ctx.transaction() as conn:
             state = db.integration_state(conn, org, lock=True)
             if state is None or state.status != db.INACTIVE or state.deactivated_by != db.BY_BL:
@@ -91,15 +122,25 @@ def _on(ctx: Context, key: str, org_nr: str) -> CallbackResult:
                 lifecycle.activate(conn, org, ctx.vault, ctx.today())
             except ApiError:
                 continue  # no longer ready (e.g. a new payment method): the banner tells the merchant
+            log.info("bl_callback.reactivated", organization_id=org)
             result = "reactivated"
+    metrics.bl_callback("ON", result)
     return CallbackResult(result=result)  # type: ignore[arg-type]
 
 
 def bl_activated(ctx: Ctx, public_key: Key, org_nr: OrgNr) -> CallbackResult:
+    """Reactivates an integration that BL deactivated, once BL, asked with the key we stored, returns the
+    company. 404 `NOT_FOUND`: no integration with this key (any letter case) and this organization number
+    (a valid Swedish one, on our side too). 409 `BL_STATE_DIFFERS`: BL says not activated; 409
+    `BL_UNCONFIRMED`: BL does not know the stored key; 502/503: BL failed. Nothing changes on any error."""
     return _on(ctx, public_key, org_nr)
 
 
 def bl_deactivated(ctx: Ctx, public_key: Key, org_nr: OrgNr) -> CallbackResult:
+    """Deactivates the integration and notifies the merchant, only once BL, asked with the key we stored,
+    answers "not activated". 404 `NOT_FOUND`: no integration with this key (any letter case) and this
+    organization number (a valid Swedish one, on our side too). 409 `BL_STATE_DIFFERS`: BL says activated;
+    409 `BL_UNCONFIRMED`: BL does not know the stored key; 502/503: BL failed. Nothing changes on any error."""
     return _off(ctx, public_key, org_nr)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -16,13 +15,13 @@ from backoffice.models import ActivationIn, Integration, KeyIn, StartDateIn, Sta
 from backoffice.plan_rules import chart_errors
 from dayclose.db import backoffice as db
 from dayclose.db.integrations import get_integration, get_plan
+from dayclose.keys import canonical_key
 from dayclose.secrets import Secret
 from exporters.base import ExportError
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["integration"])
 Org = Annotated[str, Depends(organization)]
 Ctx = Annotated[Context, Depends(context)]
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @router.get("", response_model=Integration, responses=responses(401, 403, 422))
@@ -40,10 +39,12 @@ def put_key(org: Org, ctx: Ctx, body: KeyIn) -> Integration:
     activated in BL), `KEY_UNKNOWN` (BL does not know the key) — all 422 on field `public_key`;
     `BL_UNAVAILABLE` (503); `KEY_COMPANY_CHANGED` (409: an active integration's key must open the same company).
     """
-    key = body.public_key.strip()
-    if not _GUID.match(key):
+    try:
+        key = canonical_key(body.public_key)  # verified, stored and looked up in this one form
+    except ValueError:
         raise ApiError(422, "KEY_MALFORMED", "A public key looks like 8-4-4-4-12 hexadecimal characters.",
-                       field_errors=[FieldError(field="public_key", code="KEY_MALFORMED", message="not a GUID")])
+                       field_errors=[FieldError(field="public_key", code="KEY_MALFORMED", message="not a GUID")],
+                       ) from None
     try:
         company = ctx.bl.verify(key)
     except ExportError as exc:

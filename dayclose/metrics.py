@@ -75,6 +75,19 @@ RELAY_FAILURES = Counter(
 )
 
 
+# --- the BackOffice API ----------------------------------------------------------------------------
+
+BL_CALLBACKS = Counter(
+    "dayclose_bl_callbacks_total",
+    "BL activation callbacks by direction (ON, OFF) and result (deactivated, reactivated, unchanged, not_found, "
+    "state_differs, unconfirmed: BL could not confirm, nothing changed).",
+    ["direction", "result"],
+)
+API_BODIES_TOO_LARGE = Counter(
+    "dayclose_api_bodies_too_large_total", "API requests refused with 413 because their body exceeded the limit."
+)
+
+
 # --- functions the pipeline calls ----------------------------------------------------------------
 
 
@@ -111,6 +124,14 @@ def relay_published(delivered: int, failed: int) -> None:
         RELAY_PUBLISHED.inc(delivered)
     if failed:
         RELAY_FAILURES.inc(failed)
+
+
+def bl_callback(direction: str, result: str) -> None:
+    BL_CALLBACKS.labels(direction, result).inc()
+
+
+def api_body_too_large() -> None:
+    API_BODIES_TOO_LARGE.inc()
 
 
 def _retry_cause(failure: BaseException | None) -> str:

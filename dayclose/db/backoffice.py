@@ -14,7 +14,7 @@ import psycopg
 
 from dayclose.db.integrations import save_integration
 from dayclose.db.sales import RETRY, enqueue_job
-from dayclose.keys import KeyVault
+from dayclose.keys import KeyVault, canonical_key
 from dayclose.secrets import Secret
 
 SETUP, ACTIVE, INACTIVE = "setup", "active", "inactive"
@@ -37,9 +37,15 @@ class IntegrationState:
     plan_version: int | None
 
 
+#: Stored in place of a digest for a stored key that is not a GUID (set by other tools): it names no key,
+#: so no callback can find it, and the backfill does not decrypt it again at every callback.
+NOT_A_KEY = "-"
+
+
 def key_digest(user_key: str) -> str:
-    """Look-up digest of a BL key. The key is a random GUID, so an unsalted hash cannot be reversed."""
-    return hashlib.sha256(user_key.strip().lower().encode()).hexdigest()
+    """Look-up digest of a BL key, over its canonical form (raises ValueError when it is not a GUID).
+    The key is a random GUID, so an unsalted hash cannot be reversed."""
+    return hashlib.sha256(canonical_key(user_key).encode()).hexdigest()
 
 
 def integration_state(conn: psycopg.Connection[Any], org: str, *, lock: bool = False) -> IntegrationState | None:
@@ -57,10 +63,12 @@ def integration_state(conn: psycopg.Connection[Any], org: str, *, lock: bool = F
 def store_verified_key(
     conn: psycopg.Connection[Any], org: str, vault: KeyVault, user_key: Secret, company_name: str, org_number: str
 ) -> None:
-    save_integration(conn, org, vault, user_key=user_key, company_name=company_name, company_org_number=org_number)
+    """Stores the key in its canonical form: the form BL verified it in, and the one callbacks look up."""
+    canonical = Secret(canonical_key(user_key.reveal()))
+    save_integration(conn, org, vault, user_key=canonical, company_name=company_name, company_org_number=org_number)
     conn.execute(
         "UPDATE integrations SET bl_key_digest = %s, key_verified_at = now() WHERE organization_id = %s",
-        (key_digest(user_key.reveal()), org),
+        (key_digest(canonical.reveal()), org),
     )
 
 
@@ -74,16 +82,28 @@ def set_status(conn: psycopg.Connection[Any], org: str, vault: KeyVault, status:
                  (by if status == INACTIVE else None, org))
 
 
-def organizations_with_key(
-    conn: psycopg.Connection[Any], user_key: str, vault: KeyVault
-) -> list[tuple[str, str | None]]:
-    """(organization, BL org number) of every integration using this key."""
+@dataclass(frozen=True)
+class KeyHolder:
+    """An integration found by its key: the BL org number and the key as stored (decrypted)."""
+
+    organization_id: str
+    company_org_number: str | None
+    stored_key: Secret
+
+
+def organizations_with_key(conn: psycopg.Connection[Any], user_key: str, vault: KeyVault) -> list[KeyHolder]:
+    """Every integration using this key (compared in canonical form; none when it is not a GUID)."""
+    try:
+        digest = key_digest(user_key)
+    except ValueError:
+        return []
     _backfill_key_digests(conn, vault)
     rows = conn.execute(
-        "SELECT organization_id, company_org_number FROM integrations WHERE bl_key_digest = %s ORDER BY 1",
-        (key_digest(user_key),),
+        "SELECT organization_id, company_org_number, bl_key_encrypted FROM integrations "
+        "WHERE bl_key_digest = %s AND bl_key_encrypted IS NOT NULL ORDER BY 1",
+        (digest,),
     ).fetchall()
-    return [(r[0], r[1]) for r in rows]
+    return [KeyHolder(r[0], r[1], vault.decrypt(r[2])) for r in rows]
 
 
 def _backfill_key_digests(conn: psycopg.Connection[Any], vault: KeyVault) -> None:
@@ -93,8 +113,11 @@ def _backfill_key_digests(conn: psycopg.Connection[Any], vault: KeyVault) -> Non
         "WHERE bl_key_digest IS NULL AND bl_key_encrypted IS NOT NULL"
     ).fetchall()
     for org, encrypted in rows:
-        conn.execute("UPDATE integrations SET bl_key_digest = %s WHERE organization_id = %s",
-                     (key_digest(vault.decrypt(encrypted).reveal()), org))
+        try:
+            digest = key_digest(vault.decrypt(encrypted).reveal())
+        except ValueError:
+            digest = NOT_A_KEY
+        conn.execute("UPDATE integrations SET bl_key_digest = %s WHERE organization_id = %s", (digest, org))
 
 
 # --- what the POS registers ------------------------------------------------------------------------

@@ -54,7 +54,8 @@ def save_integration(
     company_name: str | None = None,
     company_org_number: str | None = None,
 ) -> None:
-    """Create or update; only the given fields change."""
+    """Create or update; only the given fields change. The key is stored as given: callers that take it
+    from outside store :func:`dayclose.keys.canonical_key`'s form (see ``db.backoffice.store_verified_key``)."""
     encrypted = vault.encrypt(user_key) if user_key is not None else None
     hint = mask(user_key.reveal()) if user_key is not None else None
     conn.execute(
@@ -66,6 +67,8 @@ def save_integration(
                status = coalesce(%(status)s, integrations.status),
                bl_key_encrypted = coalesce(%(key)s, integrations.bl_key_encrypted),
                bl_key_hint = coalesce(%(hint)s, integrations.bl_key_hint),
+               -- a new key makes the old key's look-up digest wrong: recomputed by the next look-up
+               bl_key_digest = CASE WHEN %(key)s::bytea IS NULL THEN integrations.bl_key_digest END,
                start_date = coalesce(%(start)s, integrations.start_date),
                company_name = coalesce(%(company)s, integrations.company_name),
                company_org_number = coalesce(%(orgnr)s, integrations.company_org_number),

@@ -6,6 +6,7 @@ import uuid
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 
 import schemas
 from consumer.codec import AvroCodec
@@ -13,6 +14,7 @@ from dayclose.db.integrations import save_integration
 from dayclose.keys import KeyVault
 from dayclose.secrets import Secret
 from devstack.bl_standin import BLStandIn
+from devstack.sampledata import SAMPLE_PLAN
 from tests.integration.api.conftest import Api, days_ago, set_up_active
 
 ORG = "org-callbacks"
@@ -61,11 +63,107 @@ def test_keys_stored_before_the_digest_existed_are_found(api: Api, bl_standin: B
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """Integrations saved without a key digest (before migration 0004, or by the demo harness) still
     answer BL's callbacks; the key never reaches the logs."""
-    company = bl_standin.register_company(name="Legacy AB", org_number="5569990000", activated=False)
+    company = bl_standin.register_company(name="Legacy AB", org_number="5569990004", activated=False)
     vault = KeyVault(api.settings.key_encryption_key)  # type: ignore[arg-type]
     with psycopg.connect(api.settings.database_url) as conn:
         save_integration(conn, "org-legacy", vault, user_key=Secret(company.user_key), status="active",
-                         start_date=days_ago(1), company_name="Legacy AB", company_org_number="5569990000")
-    assert callback(api, company.user_key, "OFF", orgnr="556999-0000") == (200, "deactivated")
+                         start_date=days_ago(1), company_name="Legacy AB", company_org_number="5569990004")
+    assert callback(api, company.user_key, "OFF", orgnr="556999-0004") == (200, "deactivated")
     out, err = capsys.readouterr()
     assert "api.request" in out + err and company.user_key not in out + err
+
+
+# --- hostile and careless callers (#13) ---------------------------------------------------------------------
+
+
+def callbacks_counted(direction: str, result: str) -> float:
+    return REGISTRY.get_sample_value("dayclose_bl_callbacks_total", {"direction": direction, "result": result}) or 0.0
+
+
+def outcomes_in_outbox(api: Api) -> int:
+    return int(api.sql("SELECT count(*) FROM outbox WHERE topic = %s", api.settings.kafka.outcomes_topic)[0][0])
+
+
+def test_a_forged_off_with_the_key_in_upper_case_changes_nothing(api: Api, bl_standin: BLStandIn) -> None:
+    """Finding 1: the look-up folded the case but BL was asked about the path's string, which it does not
+    know (KEY_UNKNOWN), and that counted as "not activated". BL is now asked with the stored key."""
+    m, key = set_up_active(api, bl_standin, ORG, ORGNR.replace("-", ""))
+    assert bl_standin.company(key).activated
+    for forged in (key.upper(), key.upper().replace("A", "a")):
+        assert callback(api, forged, "OFF") == (409, "BL_STATE_DIFFERS")
+    assert m.get().json()["status"] == "active"
+    assert m.get("/status").json()["banner"] is None
+    assert outcomes_in_outbox(api) == 0
+
+
+def test_bl_not_knowing_the_stored_key_changes_nothing_and_is_counted_and_logged_without_the_key(
+    api: Api, bl_standin: BLStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding 1, second half: a spurious KEY_UNKNOWN (BL's unstable 500) is no proof of deactivation."""
+    m, key = set_up_active(api, bl_standin, ORG, ORGNR.replace("-", ""))
+    bl_standin.company(key).activated = False  # even when it is true, BL's 500 does not say so
+    bl_standin.set_faults(errors_next=50, error_status=500, paths=("/details",))
+    before = callbacks_counted("OFF", "unconfirmed"), callbacks_counted("ON", "unconfirmed")
+    assert callback(api, key, "OFF") == (409, "BL_UNCONFIRMED")
+    assert m.get().json()["status"] == "active"
+    assert outcomes_in_outbox(api) == 0
+    bl_standin.set_faults(errors_next=50, error_status=503, paths=("/details",))
+    status, code = callback(api, key, "OFF")
+    assert (status, code) == (503, "BL_UNAVAILABLE") and m.get().json()["status"] == "active"
+    assert callbacks_counted("OFF", "unconfirmed") - before[0] == 2
+
+    bl_standin.reset_faults()
+    assert callback(api, key, "OFF") == (200, "deactivated")  # BL's definite answer does change it
+    bl_standin.company(key).activated = True
+    bl_standin.set_faults(errors_next=50, error_status=500, paths=("/details",))
+    assert callback(api, key, "ON") == (409, "BL_UNCONFIRMED")
+    assert m.get().json()["status"] == "inactive"
+    assert callbacks_counted("ON", "unconfirmed") - before[1] == 1
+    out, err = capsys.readouterr()
+    assert "bl_callback.unconfirmed" in out + err
+    assert key not in out + err and key.upper() not in out + err
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [
+    ("", "-"),               # finding 3: no org number on our side matched "-"
+    ("", "0"),
+    ("-", "-"),
+    ("5569990000", "556999-0000"),   # not a valid organization number (check digit) on either side
+    ("556999000", "5569990000"),
+])
+def test_an_org_number_that_is_not_a_valid_swedish_one_never_matches(
+    api: Api, bl_standin: BLStandIn, ours: str, theirs: str
+) -> None:
+    company = bl_standin.register_company(name="Utan Orgnr AB", org_number=ours, activated=False)
+    vault = KeyVault(api.settings.key_encryption_key)  # type: ignore[arg-type]
+    with psycopg.connect(api.settings.database_url) as conn:
+        save_integration(conn, "org-no-number", vault, user_key=Secret(company.user_key), status="active",
+                         start_date=days_ago(1), company_name="Utan Orgnr AB", company_org_number=ours)
+    assert callback(api, company.user_key, "OFF", orgnr=theirs) == (404, "NOT_FOUND")
+    assert api.sql("SELECT status FROM integrations WHERE organization_id = 'org-no-number'") == [("active",)]
+
+
+@pytest.mark.parametrize("theirs", ["5566778899", "556677-8899", "165566778899", "16556677-8899"])
+def test_the_common_forms_of_a_valid_org_number_match(api: Api, bl_standin: BLStandIn, theirs: str) -> None:
+    m, key = set_up_active(api, bl_standin, ORG, "556677-8899")
+    bl_standin.company(key).activated = False
+    assert callback(api, key, "OFF", orgnr=theirs) == (200, "deactivated")
+    assert callback(api, key, "OFF", orgnr="5566778898") == (404, "NOT_FOUND")  # one digit off: check digit
+
+
+def test_the_key_is_stored_and_compared_in_one_canonical_form(api: Api, bl_standin: BLStandIn) -> None:
+    """The wizard takes the key in any letter case (a GUID's hex digits are case-insensitive) and stores the
+    lower-case form BL verified; a callback naming it in any case finds it."""
+    company = bl_standin.register_company(name="Versaler AB", org_number=ORGNR.replace("-", ""))
+    m = api.merchant("org-case")
+    r = m.put("/key", {"public_key": f"  {company.user_key.upper()} "})
+    assert r.status_code == 200, r.text
+    vault = KeyVault(api.settings.key_encryption_key)  # type: ignore[arg-type]
+    (encrypted,) = api.sql("SELECT bl_key_encrypted FROM integrations WHERE organization_id = 'org-case'")[0]
+    assert vault.decrypt(encrypted).reveal() == company.user_key
+    assert m.put("/key", {"public_key": company.user_key.replace("-", "")}).json()["code"] == "KEY_MALFORMED"
+    for r in (m.put("/start-date", {"start_date": str(days_ago(2))}), m.put("/account-plan", SAMPLE_PLAN),
+              m.post("/activation")):
+        assert r.status_code == 200, r.text
+    company.activated = False
+    assert callback(api, company.user_key.upper(), "OFF") == (200, "deactivated")
