@@ -20,6 +20,7 @@ from backoffice.auth import TokenVerifier
 from backoffice.bl import BLDirectory, BLExporterDirectory
 from backoffice.context import Context, stockholm_today
 from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
+from backoffice.middleware import BodySizeLimit, OrganizationAuthorization
 from backoffice.publisher import CommandPublisher, KafkaCommandPublisher
 from consumer.codec import ConfluentRegistry
 from consumer.events import EventWriter
@@ -37,8 +38,12 @@ DESCRIPTION = """The backend of BackOffice's Björn Lundén card: activation wiz
 activation and deactivation, manual export, export history, missing days and the banner.
 
 Every `/v1/organizations/{organization_id}/…` operation needs `Authorization: Bearer <token>` where the token
-is scoped to that organization (minted by BackOffice from a configured service token, see `backoffice/auth.py`).
-`/v1/bl/activation/…` is called by Björn Lundén itself."""
+is scoped to that organization (minted by BackOffice from a configured service token, see `backoffice/auth.py`);
+the token is checked before the body is read, so a missing or foreign token gets 401/403, never a validation
+error. `/v1/bl/activation/…` is called by Björn Lundén itself.
+
+Every request body is limited to `DAYCLOSE_API_MAX_BODY_BYTES` (256 KiB by default): a larger one is refused
+with 413 `BODY_TOO_LARGE` while it streams, before it is parsed and before authentication."""
 
 
 def create_app(
@@ -96,6 +101,10 @@ def create_app(
     for module in (routes_integration, routes_plan, routes_exports, routes_bl):
         app.include_router(module.router)
     _add_operations_routes(app, ctx)
+    # Each add wraps the previous: a request meets the log line, then the body limit, then authorization,
+    # and only then routing, body parsing and validation.
+    app.add_middleware(OrganizationAuthorization, verifier=lambda: ctx.verifier)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
     app.middleware("http")(_log_request)
     return app
 

@@ -42,9 +42,14 @@ def _response(status: int, body: ErrorBody, headers: dict[str, str] | None = Non
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
 
+def error_response(error: ApiError) -> JSONResponse:
+    """The response for ``error`` (also an ASGI app, for middleware that answers before routing)."""
+    return _response(error.status, error.body, error.headers)
+
+
 async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return _response(exc.status, exc.body, exc.headers)
+    return error_response(exc)
 
 
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
@@ -61,20 +66,25 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own errors (an unparsable body, an unknown route) in the same shape."""
     assert isinstance(exc, StarletteHTTPException)
-    code = {400: "MALFORMED_BODY", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+    code = {400: "MALFORMED_BODY", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "BODY_TOO_LARGE"}.get(
+        exc.status_code, "HTTP_ERROR")
     return _response(exc.status_code, ErrorBody(code=code, message=str(exc.detail)), getattr(exc, "headers", None))
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the error statuses an operation can answer with."""
+    """OpenAPI ``responses`` for the error statuses an operation can answer with. Every operation can
+    answer 413: the body limit (``DAYCLOSE_API_MAX_BODY_BYTES``) applies to every request, before anything else."""
     text = {
         400: "The body is not parsable JSON.",
-        401: "No valid bearer token.",
-        403: "The token is not for this organization.",
+        401: "No valid bearer token (checked before the body is read or validated).",
+        403: "The token is not for this organization (checked before the body is read or validated).",
         404: "Not found.",
         409: "Not allowed in the integration's current state (see `code`).",
+        413: "`BODY_TOO_LARGE`: the request body is larger than the configured limit (`DAYCLOSE_API_MAX_BODY_BYTES`, "
+             "256 KiB by default); refused before the body is parsed or the token checked, and the connection "
+             "is closed.",
         422: "Invalid input, with per-field errors where they apply.",
         502: "Björn Lundén refused our own credentials (an operator problem, not the merchant's).",
         503: "Björn Lundén or Kafka is unavailable; try again (see Retry-After).",
     }
-    return {s: {"model": ErrorBody, "description": text[s]} for s in statuses}
+    return {s: {"model": ErrorBody, "description": text[s]} for s in sorted({*statuses, 413})}

@@ -79,6 +79,9 @@ class Settings:
     retry_backoff_max_s: float = 900.0
     #: Sales are kept this long after their business date (then purged by `dayclose purge`).
     sales_retention_days: int = 400
+    #: The API refuses larger request bodies with 413 while they stream (the largest real body, an account
+    #: plan, is a few kB).
+    api_max_body_bytes: int = 256 * 1024
 
 
 def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -185,4 +188,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retry_backoff_s=_parse(env, "DAYCLOSE_RETRY_BACKOFF_SECONDS", 5.0, _positive_float),
         retry_backoff_max_s=_parse(env, "DAYCLOSE_RETRY_BACKOFF_MAX_SECONDS", 900.0, _positive_float),
         sales_retention_days=_parse(env, "DAYCLOSE_SALES_RETENTION_DAYS", 400, _positive_int),
+        api_max_body_bytes=_parse(env, "DAYCLOSE_API_MAX_BODY_BYTES", Settings.api_max_body_bytes, _positive_int),
     )
