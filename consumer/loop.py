@@ -1,9 +1,10 @@
 """The Kafka loop: at-least-once consumption with offsets stored only after the database commit.
 
 Each batch from ``consume()`` is decoded, then written in ONE transaction: new sales (idempotent),
-day closes and commands as export jobs, and for poison messages a dead-letter record plus a failure
-event in the outbox. Only after that commit are the batch's offsets stored (auto-commit then sends
-them). A crash before the commit redelivers the batch, and the idempotent writes make that harmless.
+day closes and commands as export jobs, and for poison messages and conflicting re-sends (an id seen
+before with other content) a dead-letter record plus a failure event in the outbox. Only after that
+commit are the batch's offsets stored (auto-commit then sends them). A crash before the commit
+redelivers the batch, and the idempotent writes make that harmless.
 
 BL is never called from here — export workers do that from the job queue — so a slow BL cannot
 push this loop past ``max.poll.interval.ms``. While PostgreSQL is unreachable the loop pauses its
@@ -25,10 +26,11 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from psycopg_pool import ConnectionPool
 
 import schemas
-from consumer import messages
+from consumer import messages, poison
 from consumer.codec import AvroCodec, DecodeError, SchemaRegistry
 from consumer.events import EventWriter
-from consumer.outcomes import Detail, Outcome, dead_letter_record
+from consumer.outcomes import dead_letter_record
+from consumer.poison import Poison as _Poison
 from dayclose import metrics
 from dayclose.db.sales import ingest_command, ingest_sales
 
@@ -65,14 +67,7 @@ class BatchResult:
     jobs: int = 0
     dead_letters: int = 0
     commands: int = 0
-
-
-@dataclass
-class _Poison:
-    msg: MessageLike
-    code: str
-    message: str
-    organization_id: str | None
+    conflicts: int = 0
 
 
 @dataclass
@@ -168,23 +163,29 @@ class SalesLoop:
         return True
 
     def decode(self, batch: Sequence[MessageLike]) -> _Decoded:
+        """Poison that could not be decoded names no organization (its key is unverified); poison that
+        decoded names its payload's (see consumer/poison.py)."""
         out = _Decoded()
         for msg in batch:
-            key = msg.key()
-            org_hint = key.decode(errors="replace").split("/", 1)[0] if key else None
+            is_command = msg.topic() == self.commands_topic
             try:
-                if msg.topic() == self.commands_topic:
-                    cmd = messages.command(self.command_codec.decode(msg.value()))
-                    out.commands.append(cmd)
-                    out.handled.append((msg, cmd))
-                else:
-                    env = messages.sales_envelope(self.sales_codec.decode(msg.value()))
-                    out.sales.append(env)
-                    out.handled.append((msg, env))
+                record = (self.command_codec if is_command else self.sales_codec).decode(msg.value())
             except DecodeError as exc:
-                out.poison.append(_Poison(msg, exc.code, str(exc), org_hint))
+                out.poison.append(_Poison(msg, exc.code, str(exc)))
+                continue
+            except (ValueError, KeyError, TypeError) as exc:
+                out.poison.append(_Poison(msg, "INVALID_EVENT", f"{type(exc).__name__}: {exc}"))
+                continue
+            try:
+                obj = messages.command(record) if is_command else messages.sales_envelope(record)
             except (messages.InvalidEventError, ValueError, KeyError, TypeError) as exc:
-                out.poison.append(_Poison(msg, "INVALID_EVENT", f"{type(exc).__name__}: {exc}", org_hint))
+                out.poison.append(poison.invalid(msg, f"{type(exc).__name__}: {exc}", record))
+                continue
+            if isinstance(obj, messages.SalesEnvelope):
+                out.sales.append(obj)
+            else:
+                out.commands.append(obj)
+            out.handled.append((msg, obj))
         return out
 
     def _write_until_done(self, decoded: _Decoded, stop: threading.Event | None) -> BatchResult | None:
@@ -236,10 +237,11 @@ class SalesLoop:
             try:
                 part = self._write(single)
             except psycopg.DataError as exc:
-                org = obj.organization_id
-                part = self._write(_Decoded(poison=[_Poison(msg, "INVALID_EVENT", f"refused by the database: {exc}",
-                                                            org)]))
-            for name in ("new_events", "duplicates", "jobs", "dead_letters", "commands"):
+                store = obj.store_id if isinstance(obj, messages.SalesEnvelope) else None
+                refused = _Poison(msg, "INVALID_EVENT", f"refused by the database: {exc}",
+                                  poison.identifier(obj.organization_id), poison.identifier(store))
+                part = self._write(_Decoded(poison=[refused]))
+            for name in ("new_events", "duplicates", "jobs", "dead_letters", "commands", "conflicts"):
                 setattr(total, name, getattr(total, name) + getattr(part, name))
         if decoded.poison:
             part = self._write(_Decoded(poison=decoded.poison))
@@ -249,17 +251,21 @@ class SalesLoop:
     def _write(self, decoded: _Decoded) -> BatchResult:
         result = BatchResult()
         with self.pool.connection() as conn, conn.transaction():
-            result.new_events = ingest_sales(conn, decoded.sales)
-            result.duplicates = len(decoded.sales) - result.new_events
+            ingested = ingest_sales(conn, decoded.sales)
+            result.new_events, result.conflicts = ingested.new, len(ingested.conflicts)
+            result.duplicates = len(decoded.sales) - result.new_events - result.conflicts
             for cmd in decoded.commands:
                 result.jobs += ingest_command(conn, cmd)
             result.commands = len(decoded.commands)
-            for p in decoded.poison:
-                self._dead_letter(conn, p)
-            result.dead_letters = len(decoded.poison)
+            source = {id(obj): msg for msg, obj in decoded.handled}
+            failed = [*decoded.poison, *(poison.conflict(source[id(c.envelope)], c) for c in ingested.conflicts)]
+            known = poison.known_organizations(conn, failed) if failed else set()
+            for p in failed:
+                self._dead_letter(conn, p, known)
+            result.dead_letters = len(failed)
         return result
 
-    def _dead_letter(self, conn: psycopg.Connection[Any], p: _Poison) -> None:
+    def _dead_letter(self, conn: psycopg.Connection[Any], p: _Poison, known: set[str]) -> None:
         topic, partition, offset = p.msg.topic() or "", p.msg.partition() or 0, p.msg.offset() or 0
         first_time = conn.execute(
             "INSERT INTO dead_letters (source_topic, source_partition, source_offset, error_code) "
@@ -273,13 +279,10 @@ class SalesLoop:
             topic=topic, partition=partition, offset=offset, key=p.msg.key(), value=p.msg.value(),
             error_code=p.code, error_message=p.message,
         ))
-        reason = "INVALID_EVENT" if p.code == "INVALID_EVENT" else "POISON_MESSAGE"
-        self.events.outcome(conn, Outcome(
-            organization_id=p.organization_id, trigger="INGEST", status="FAILED", reason_code=reason,
-            details=[Detail("message", f"{topic}/{partition}/{offset}", f"{p.code}: {p.message}")],
-        ))
+        self.events.outcome(conn, p.outcome(known))
         log.warning("message.dead_lettered", topic=topic, partition=partition, offset=offset,
-                    error_code=p.code, error=p.message)
+                    error_code=p.code, error=p.message, organization_id=p.organization_id, store_id=p.store_id,
+                    unverified_key="/".join(part or "?" for part in poison.key_parts(p.msg.key())))
 
     def _store_offsets(self, batch: Sequence[MessageLike]) -> None:
         highest: dict[tuple[str, int], int] = {}

@@ -104,6 +104,9 @@ def batch_ingested(decoded: Any, result: Any) -> None:
         DEAD_LETTERS.labels(item.code).inc()
     if result.duplicates:
         EVENTS_DUPLICATE.inc(result.duplicates)
+    conflicts = getattr(result, "conflicts", 0)
+    if conflicts:  # dead-lettered too, though they decoded: an id seen again with other content
+        DEAD_LETTERS.labels("RECEIPT_CONFLICT").inc(conflicts)
 
 
 def export_finished(outcome: str, reason_code: str | None = None) -> None:

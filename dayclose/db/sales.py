@@ -1,9 +1,11 @@
-"""Ingestion of the sales stream: idempotent on (organization, event key), one transaction per batch."""
+"""Ingestion of the sales stream: idempotent on (organization, event key), one transaction per batch; an
+id seen again with other content is a conflict, reported rather than dropped."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,18 +29,88 @@ JOBS_CHANNEL = "dayclose_jobs"
 MANUAL_GRACE = timedelta(seconds=1)
 
 
-def ingest_sales(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope]) -> int:
+@dataclass(frozen=True)
+class Conflict:
+    """An event whose id (receipt id, movement id, gift card id, or a day's Z-report number) was seen before
+    with other content. The first version stands; this one is not stored (see docs/events.md)."""
+
+    envelope: SalesEnvelope
+    #: What the first version books, in :func:`content`'s form.
+    stored: dict[str, Any]
+
+
+@dataclass
+class Ingested:
+    new: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def content(env: SalesEnvelope) -> dict[str, Any]:
+    """What an event books, as JSON would carry it: two events with one id are the same event when this is
+    equal. The store's name and the Z-report's closing time are labels, not content."""
+    if isinstance(env.item, DayClosed):
+        data = control_to_json(env.item)
+        data.pop("store_name", None)
+    else:
+        data = item_to_json(env.item)
+    normalized: dict[str, Any] = json.loads(json.dumps({"store_id": env.store_id,
+                                                        "business_date": env.business_date.isoformat(), **data}))
+    return normalized  # as stored and read back: lists, not tuples
+
+
+def ingest_sales(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope]) -> Ingested:
     """Store receipts, cash movements, gift card expiries and day closes; queue the export jobs they
-    trigger. Returns how many events were new (duplicates and redeliveries are ignored)."""
+    trigger. An id seen again with the same content is a duplicate (redelivery, a POS re-send) and ignored;
+    with other content it is a :class:`Conflict`, returned for the caller to dead-letter."""
+    firsts, repeats = _first_of_each(envelopes)
+    result = Ingested()
+    _upsert_stores(conn, firsts)
+    items = [env for env in firsts if not isinstance(env.item, DayClosed)]
+    closes = [env for env in firsts if isinstance(env.item, DayClosed)]
+    late_days: set[tuple[str, str, date]] = set()
+    if items:
+        result.new, late_days = _insert_items(conn, items, result.conflicts)
+    if late_days:
+        # Before this batch's own day closes are stored: receipts that precede their day close in the
+        # stream are on time, not late.
+        _queue_late_sales(conn, late_days)
+    for env in closes:
+        result.new += _insert_day_close(conn, env, result.conflicts)
+    _repeats_in_batch(repeats, result.conflicts)
+    return result
+
+
+def _first_of_each(
+    envelopes: Sequence[SalesEnvelope],
+) -> tuple[list[SalesEnvelope], list[tuple[SalesEnvelope, SalesEnvelope]]]:
+    """The first event of each id in the batch, and every later one paired with that first."""
+    first: dict[tuple[str, str], SalesEnvelope] = {}
+    repeats = []
+    for env in envelopes:
+        key = (env.organization_id, env.event_key)
+        if key in first:
+            repeats.append((env, first[key]))
+        else:
+            first[key] = env
+    return list(first.values()), repeats
+
+
+def _repeats_in_batch(repeats: list[tuple[SalesEnvelope, SalesEnvelope]], conflicts: list[Conflict]) -> None:
+    """A repeat within the batch is compared with the version that stands: the stored one when the batch's
+    first was itself a conflict, the batch's first otherwise."""
+    standing = {id(c.envelope): c.stored for c in conflicts}
+    for env, first in repeats:
+        stands = standing.get(id(first)) or content(first)
+        if content(env) != stands:
+            conflicts.append(Conflict(env, stands))
+
+
+def _upsert_stores(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope]) -> None:
     stores: dict[tuple[str, str], str | None] = {}
-    items = []
-    closes = []
     for env in envelopes:
         if isinstance(env.item, DayClosed):
-            closes.append(env)
             stores[(env.organization_id, env.store_id)] = env.item.store_name
         else:
-            items.append(env)
             stores.setdefault((env.organization_id, env.store_id), None)
     if stores:
         with conn.cursor() as cur:
@@ -49,50 +121,82 @@ def ingest_sales(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelop
                    WHERE excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM stores.name""",
                 [(org, store, name) for (org, store), name in sorted(stores.items())],
             )
+
+
+def _insert_items(
+    conn: psycopg.Connection[Any], items: Sequence[SalesEnvelope], conflicts: list[Conflict]
+) -> tuple[int, set[tuple[str, str, date]]]:
+    """One statement per batch (arrays + unnest) instead of one per event, with the arrays sent in binary
+    (%b): the text format escapes every quote of every JSON payload. Per-row round trips and that escaping
+    were the ingest bottleneck (see docs/performance.md).
+
+    The same statement returns, for the ids that were already stored, the stored version when it differs:
+    the rows it did not insert are looked up (the statement's snapshot predates its own inserts, so this
+    finds the earlier version), only those, so a batch of new events pays nothing for the check."""
+    rows = conn.execute(
+        """WITH input AS (
+               SELECT * FROM unnest(%b::text[], %b::text[], %b::date[], %b::text[], %b::text[], %b::text[])
+                   AS t(o, s, d, k, e, p)),
+           ins AS (
+               INSERT INTO sales_events (organization_id, store_id, business_date, kind, event_key, payload)
+               SELECT o, s, d, k, e, p::jsonb FROM input
+               ON CONFLICT (organization_id, event_key) DO NOTHING
+               RETURNING organization_id, store_id, business_date, event_key),
+           again AS MATERIALIZED (
+               SELECT * FROM input i
+               WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.organization_id = i.o AND ins.event_key = i.e))
+           SELECT organization_id, store_id, business_date, count(*), NULL::text, NULL::jsonb
+           FROM ins GROUP BY 1, 2, 3
+           UNION ALL
+           SELECT a.o, x.store_id, x.business_date, NULL, a.e, x.payload
+           FROM again a JOIN sales_events x ON x.organization_id = a.o AND x.event_key = a.e
+           WHERE (x.store_id, x.business_date, x.payload) IS DISTINCT FROM (a.s, a.d, a.p::jsonb)""",
+        (
+            [e.organization_id for e in items],
+            [e.store_id for e in items],
+            [e.business_date for e in items],
+            [e.kind for e in items],
+            [e.event_key for e in items],
+            [json.dumps(item_to_json(e.item), separators=(",", ":")) for e in items],  # type: ignore[arg-type]
+        ),
+    ).fetchall()
     new = 0
-    late_days: set[tuple[str, str, date]] = set()
-    if items:
-        # One statement per batch (arrays + unnest) instead of one per event, with the arrays sent in binary
-        # (%b): the text format escapes every quote of every JSON payload. Per-row round trips and that
-        # escaping were the ingest bottleneck (see docs/performance.md).
-        rows = conn.execute(
-            """WITH ins AS (
-                   INSERT INTO sales_events (organization_id, store_id, business_date, kind, event_key, payload)
-                   SELECT o, s, d, k, e, p::jsonb
-                   FROM unnest(%b::text[], %b::text[], %b::date[], %b::text[], %b::text[], %b::text[])
-                        AS t(o, s, d, k, e, p)
-                   ON CONFLICT (organization_id, event_key) DO NOTHING
-                   RETURNING organization_id, store_id, business_date)
-               SELECT organization_id, store_id, business_date, count(*) FROM ins GROUP BY 1, 2, 3""",
-            (
-                [e.organization_id for e in items],
-                [e.store_id for e in items],
-                [e.business_date for e in items],
-                [e.kind for e in items],
-                [e.event_key for e in items],
-                [json.dumps(item_to_json(e.item), separators=(",", ":")) for e in items],  # type: ignore[arg-type]
-            ),
-        ).fetchall()
-        for org, store, day, count in rows:
+    days: set[tuple[str, str, date]] = set()
+    by_key = {(e.organization_id, e.event_key): e for e in items}
+    for org, store, day, count, conflicting_key, stored in rows:
+        if conflicting_key is None:
             new += count
-            late_days.add((org, store, day))
-    if late_days:
-        # Before this batch's own day closes are stored: receipts that precede their day close in the
-        # stream are on time, not late.
-        _queue_late_sales(conn, late_days)
-    for env in closes:
-        assert isinstance(env.item, DayClosed)
-        inserted = conn.execute(
-            """INSERT INTO day_closes (organization_id, store_id, business_date, z_report_number, payload, closed_at)
-               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1""",
-            (env.organization_id, env.store_id, env.business_date, env.item.day_close.z_report_number,
-             Jsonb(control_to_json(env.item)), env.item.closed_at),
-        ).fetchone()
-        if inserted:
-            new += 1
-            enqueue_job(conn, env.organization_id, env.store_id, env.business_date, DAY_CLOSE, env.event_key,
-                        env.item.day_close.z_report_number)
-    return new
+            days.add((org, store, day))
+        else:
+            conflicts.append(Conflict(by_key[(org, conflicting_key)],
+                                      {"store_id": store, "business_date": day.isoformat(), **stored}))
+    return new, days
+
+
+def _insert_day_close(conn: psycopg.Connection[Any], env: SalesEnvelope, conflicts: list[Conflict]) -> int:
+    """1 when the day close is new (and its export job queued), 0 when its Z-report was stored before: then
+    the stored totals, read by the same statement, tell a re-send from a conflict."""
+    assert isinstance(env.item, DayClosed)
+    key = (env.organization_id, env.store_id, env.business_date, env.item.day_close.z_report_number)
+    inserted, stored = conn.execute(
+        """WITH ins AS (
+               INSERT INTO day_closes (organization_id, store_id, business_date, z_report_number, payload, closed_at)
+               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1)
+           SELECT EXISTS (SELECT 1 FROM ins),
+                  (SELECT payload FROM day_closes
+                   WHERE organization_id = %s AND store_id = %s AND business_date = %s AND z_report_number = %s)""",
+        (*key, Jsonb(control_to_json(env.item)), env.item.closed_at, *key),
+    ).fetchone() or (False, None)
+    if inserted:
+        enqueue_job(conn, env.organization_id, env.store_id, env.business_date, DAY_CLOSE, env.event_key,
+                    env.item.day_close.z_report_number)
+        return 1
+    if stored is not None:
+        stands = {"store_id": env.store_id, "business_date": env.business_date.isoformat(), **stored}
+        stands.pop("store_name", None)
+        if stands != content(env):
+            conflicts.append(Conflict(env, stands))
+    return 0
 
 
 def _queue_late_sales(conn: psycopg.Connection[Any], days: set[tuple[str, str, date]]) -> None:

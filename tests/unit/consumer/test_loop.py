@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from confluent_kafka import TopicPartition
 
+import schemas
 from consumer.loop import BatchResult, SalesLoop
 
 
@@ -117,11 +118,28 @@ def test_stopping_while_the_database_is_down_stores_no_offsets() -> None:
     assert ("resume", [0]) in consumer.calls
 
 
-def test_undecodable_messages_become_poison_with_the_organization_from_the_key() -> None:
+def test_undecodable_messages_become_poison_addressed_to_no_organization() -> None:
+    """Finding 4: the Kafka key is unverified; an undecodable value names nobody (see consumer/poison.py)."""
     loop = make_loop(StubConsumer(), [])
     decoded = loop.decode([StubMessage("sales", 0, 1, _value=b"\x00junk", _key=b"org-7/s3")])
     assert decoded.sales == [] and len(decoded.poison) == 1
-    assert decoded.poison[0].code == "UNDECODABLE" and decoded.poison[0].organization_id == "org-7"
+    (p,) = decoded.poison
+    assert p.code == "UNDECODABLE" and (p.organization_id, p.store_id) == (None, None)
+    assert p.reason_code == "POISON_MESSAGE"
+
+
+def test_a_decoded_but_invalid_event_is_addressed_to_its_payloads_organization_and_store() -> None:
+    from consumer.codec import AvroCodec
+    from tests.unit.consumer.samples import sales_records
+
+    record = sales_records()[0]
+    name, payload = record["payload"]
+    bad = {**record, "organization_id": "org-payload", "payload": (name, {**payload, "tip_ore": 99})}
+    value = AvroCodec(schemas.SALES_EVENT, "sales").encode(bad)
+    loop = make_loop(StubConsumer(), [])
+    (p,) = loop.decode([StubMessage("sales", 0, 1, _value=value, _key=b"org-key/s9")]).poison
+    assert p.code == p.reason_code == "INVALID_EVENT"
+    assert (p.organization_id, p.store_id, p.business_date) == ("org-payload", "s1", record["business_date"])
 
 
 def test_a_partition_assigned_while_the_database_is_down_is_rewound_and_paused_not_skipped() -> None:

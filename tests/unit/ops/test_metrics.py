@@ -47,6 +47,7 @@ class _Decoded:
 @dataclass
 class _Result:
     duplicates: int = 0
+    conflicts: int = 0
 
 
 def envelope(kind_of: object) -> SalesEnvelope:
@@ -74,6 +75,20 @@ def test_an_ingested_batch_counts_events_per_type_batch_size_duplicates_and_dead
 
     assert (receipts.moved, commands.moved, poison.moved, dead.moved, dups.moved) == (3, 1, 1, 1, 2)
     assert (batches.moved, sizes.moved, small.moved) == (1, 5, 1)
+
+
+def test_conflicting_resends_count_as_dead_letters_of_their_own() -> None:
+    conflicts = Delta("dayclose_dead_letters_total", error_code="RECEIPT_CONFLICT")
+    metrics.batch_ingested(_Decoded(), _Result(conflicts=2))
+    assert conflicts.moved == 2
+
+
+def test_bl_callbacks_and_refused_bodies_are_counted() -> None:
+    unconfirmed = Delta("dayclose_bl_callbacks_total", direction="OFF", result="unconfirmed")
+    too_large = Delta("dayclose_api_bodies_too_large_total")
+    metrics.bl_callback("OFF", "unconfirmed")
+    metrics.api_body_too_large()
+    assert (unconfirmed.moved, too_large.moved) == (1, 1)
 
 
 @pytest.mark.parametrize(("outcome", "reason"), [

@@ -1,0 +1,79 @@
+"""Careless or hostile producers on the sales topic (#13): garbage that names a merchant in its Kafka key
+(finding 4) and a receipt id re-sent with other content (finding 5). Each test ends with a sentinel day on
+the same key, so "nothing else happened" is not a race (see test_bad_input.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from devstack import sampledata
+from devstack.bl_standin import BLStandIn, Company
+from devstack.harness import Harness
+from tests.integration.pipeline.conftest import ORG
+from tests.integration.pipeline.test_bad_input import DAY, KEY, failed, only_sentinel_booked, sentinel
+
+pytestmark = pytest.mark.integration
+
+
+def test_garbage_names_no_merchant_whatever_its_key_says(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    """An undecodable message's failure is for operators: organization_id null; a key naming a merchant we
+    know is carried only as a sanitized, unverified detail; a key naming anyone else, or with a NUL or other
+    control characters in it, is not repeated at all."""
+    keys = [KEY, f"{ORG}\x00/s1".encode(), b"org-victim/s1", f"{ORG}/s1\x00\n{'x' * 300}".encode(), b"\xff\xfe/s1"]
+    pipeline.publish_sales([], raw=[(key, b"\x00 garbage " + bytes([n])) for n, key in enumerate(keys)])
+    good = sentinel(pipeline)
+    assert sorted(d["original_key"] for d in pipeline.dead_letters) == sorted(keys)
+    outcomes = failed(pipeline)
+    assert len(outcomes) == len(keys)
+    assert {(o["organization_id"], o["store_id"], o["failure"]["reason_code"]) for o in outcomes} == {
+        (None, None, "POISON_MESSAGE")}
+    unverified = sorted(d["code"] for o in outcomes for d in o["failure"]["details"] if d["kind"] == "unverified_key")
+    assert unverified == [ORG, f"{ORG}/s1"]  # the plain key, and the one whose store part had a NUL
+    for o in outcomes:
+        for d in o["failure"]["details"]:
+            assert "\x00" not in d["code"] and "\n" not in d["code"] and len(d["code"]) <= 300
+    only_sentinel_booked(pipeline, bl_standin, bl_company, good)
+
+
+def _resent(record: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    name, payload = record["payload"]
+    return {**record, "event_id": record["event_id"] + "-corrected", "payload": (name, {**payload, **changes})}
+
+
+def test_a_receipt_resent_with_other_content_is_dead_lettered_and_reported_not_dropped(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 8, with_extras=False)
+    records = [*day.events(), day.day_closed()]
+    pipeline.publish_sales(records)
+    pipeline.wait_for(lambda h: any(o["status"] == "SUCCEEDED" for o in h.outcomes), what="the day booked")
+    original = day.receipts[3]
+    rid = original["payload"][1]["receipt_id"]
+    paid = original["payload"][1]["payments"][0]
+    line = original["payload"][1]["lines"][0]
+    correction = _resent(original, lines=[{**line, "gross_ore": line["gross_ore"] + 1000, "vat_ore": line["vat_ore"]},
+                                          *original["payload"][1]["lines"][1:]],
+                         payments=[{**paid, "amount_ore": paid["amount_ore"] + 1000}])
+    identical = _resent(original)
+    pipeline.publish_sales([identical, correction])
+    good = sentinel(pipeline)
+
+    (dead,) = pipeline.dead_letters
+    assert dead["error_code"] == "RECEIPT_CONFLICT" and dead["original_key"] == KEY
+    assert dead["original_value"] == pipeline.sales_codec.encode(correction)
+    (failure,) = failed(pipeline)
+    assert failure["trigger"] == "INGEST" and failure["failure"]["reason_code"] == "RECEIPT_CONFLICT"
+    assert (failure["organization_id"], failure["store_id"], failure["business_date"]) == (ORG, "s1", DAY)
+    receipt, message = failure["failure"]["details"]
+    assert (receipt["kind"], receipt["code"]) == ("receipt", rid)
+    assert "differs in: lines, payments;" in receipt["message"]
+    total = paid["amount_ore"]
+    assert f"first {total // 100}.{total % 100:02d} SEK, now {(total + 1000) // 100}.{total % 100:02d} SEK" in \
+        receipt["message"]
+    assert message["kind"] == "message" and message["code"].startswith(f"{pipeline.topics.sales}/")
+    # The first version stands: the books hold what the day close reconciled, nothing of the correction.
+    only_sentinel_booked(pipeline, bl_standin, bl_company, good, records)
