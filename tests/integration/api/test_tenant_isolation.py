@@ -70,3 +70,34 @@ def test_what_a_sees_holds_nothing_of_b(api: Api, bl_standin: BLStandIn, pipelin
         r = a.get(path)
         assert r.status_code == 200, (path, r.text)
         assert "b-only-method" not in r.text and "b-store" not in r.text and B not in r.text, path
+
+
+@pytest.mark.parametrize("body", [b"{not json", b'{"public_key": ', b'{"series": 5, "x": []}', b"\x00\xff"],
+                         ids=["unparsable", "truncated", "wrong types", "binary"])
+def test_a_missing_or_foreign_token_never_reaches_the_body(api: Api, body: bytes) -> None:
+    """Finding 2: a small invalid body with another organization's token was answered 422 by the validator
+    (and without a token, too): the token is now checked before the body is read."""
+    a_token = {"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, A)}"}
+    for method, path in operations(api):
+        url = path.replace("{organization_id}", B).replace("{request_id}", str(uuid.uuid4()))
+        for headers, expected in (({}, 401), (a_token, 403)):
+            r = api.client.request(method, url, content=body, headers={**headers, "Content-Type": "application/json"})
+            assert r.status_code == expected, f"{method} {path}: {r.status_code} {r.text}"
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_parsed_or_authenticated(api: Api) -> None:
+    limit = api.settings.api_max_body_bytes
+    b_token = {"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, B)}"}
+    oversized = b'{"public_key": "' + b"a" * limit + b'"}'
+    for headers in ({}, b_token):
+        for method, path in operations(api):
+            url = path.replace("{organization_id}", B).replace("{request_id}", str(uuid.uuid4()))
+            r = api.client.request(method, url, content=oversized, headers={**headers,
+                                                                             "Content-Type": "application/json"})
+            assert (r.status_code, r.json()["code"]) == (413, "BODY_TOO_LARGE"), f"{method} {path}"
+            assert set(r.json()) == {"code", "message", "field_errors", "details"}
+    r = api.client.post(f"/v1/organizations/{B}/bjorn-lunden/registered-items", headers=b_token,
+                        json={"payment_methods": [],
+                              "product_groups": [{"code": f"grupp-{n}", "name": "x" * 60} for n in range(1500)]})
+    assert (r.status_code, len(r.json()["product_groups"])) == (200, 1500)  # a large real body still fits
+    assert 100_000 < len(r.request.content) < limit
