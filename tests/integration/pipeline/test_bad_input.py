@@ -50,9 +50,18 @@ def sentinel(h: Harness, store: str = "s1", timeout: float = 30.0) -> list[dict[
     return records
 
 
+def arrived(h: Harness, dead_letters: int, failures: int) -> None:
+    """Wait until this many dead letters and failure outcomes have been read. Once the sentinel is booked
+    they are certainly published (the outbox relays in order), but the reader takes the dead-letter and
+    the outcomes topics as they come, in no order between the two."""
+    h.wait_for(lambda h: len(h.dead_letters) >= dead_letters and len(failed(h)) >= failures, timeout=10,
+               what=f"{dead_letters} dead letter(s) and {failures} failure outcome(s)")
+
+
 def assert_dead_lettered(h: Harness, error_code: str, outcome_reason: str, value: bytes | None = None) -> None:
     """Undecodable poison names no organization (its Kafka key is unverified: ORG, known, only as a detail);
     a decoded but invalid event is addressed to its payload's organization and store."""
+    arrived(h, dead_letters=1, failures=1)
     (dead,) = h.dead_letters
     assert dead["error_code"] == error_code
     assert dead["source_topic"] == h.topics.sales and dead["original_key"] == KEY

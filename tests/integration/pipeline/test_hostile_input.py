@@ -12,7 +12,7 @@ from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
 from devstack.harness import Harness
 from tests.integration.pipeline.conftest import ORG
-from tests.integration.pipeline.test_bad_input import DAY, KEY, failed, only_sentinel_booked, sentinel
+from tests.integration.pipeline.test_bad_input import DAY, KEY, arrived, failed, only_sentinel_booked, sentinel
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +26,7 @@ def test_garbage_names_no_merchant_whatever_its_key_says(
     keys = [KEY, f"{ORG}\x00/s1".encode(), b"org-victim/s1", f"{ORG}/s1\x00\n{'x' * 300}".encode(), b"\xff\xfe/s1"]
     pipeline.publish_sales([], raw=[(key, b"\x00 garbage " + bytes([n])) for n, key in enumerate(keys)])
     good = sentinel(pipeline)
+    arrived(pipeline, dead_letters=len(keys), failures=len(keys))
     assert sorted(d["original_key"] for d in pipeline.dead_letters) == sorted(keys)
     outcomes = failed(pipeline)
     assert len(outcomes) == len(keys)
@@ -61,7 +62,7 @@ def test_a_receipt_resent_with_other_content_is_dead_lettered_and_reported_not_d
     identical = _resent(original)
     pipeline.publish_sales([identical, correction])
     good = sentinel(pipeline)
-
+    arrived(pipeline, dead_letters=1, failures=1)
     (dead,) = pipeline.dead_letters
     assert dead["error_code"] == "RECEIPT_CONFLICT" and dead["original_key"] == KEY
     assert dead["original_value"] == pipeline.sales_codec.encode(correction)

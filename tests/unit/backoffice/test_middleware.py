@@ -87,10 +87,10 @@ def test_a_body_within_the_limit_reaches_the_route() -> None:
     assert client.status == 200
 
 
-@pytest.mark.parametrize("headers", [{}, token()], ids=["anonymous", "with a token"])
-def test_a_declared_length_over_the_limit_is_refused_before_a_byte_is_read(headers: dict[str, str]) -> None:
+@pytest.mark.parametrize("with_token", [False, True], ids=["anonymous", "with a token"])
+def test_a_declared_length_over_the_limit_is_refused_before_a_byte_is_read(with_token: bool) -> None:
     client = Client(padded(100 * LIMIT))
-    call(client, {**headers, "content-length": str(100 * LIMIT)})
+    call(client, {**(token() if with_token else {}), "content-length": str(100 * LIMIT)})
     assert client.pulled == 0
     assert client.status == 413 and client.body["code"] == "BODY_TOO_LARGE"
     assert set(client.body) == {"code", "message", "field_errors", "details"}
@@ -109,15 +109,14 @@ def test_an_undeclared_or_understated_body_is_cut_off_at_the_limit(declared: str
     assert len([m for m in client.sent if m["type"] == "http.response.start"]) == 1
 
 
-@pytest.mark.parametrize(("headers", "status"), [
-    ({"content-type": "application/json"}, 401),
-    (token("org-b"), 403),
-], ids=["no token", "another organization's token"])
+@pytest.mark.parametrize(("token_for", "status"), [(None, 401), ("org-b", 403)],
+                         ids=["no token", "another organization's token"])
 @pytest.mark.parametrize("body", [b"{not json", b'{"x": ', b"[]"], ids=["unparsable", "truncated", "wrong type"])
 def test_a_missing_or_foreign_token_is_refused_before_the_body_is_read(
-    headers: dict[str, str], status: int, body: bytes
+    token_for: str | None, status: int, body: bytes
 ) -> None:
     """Finding 2: an invalid body with another organization's token got 422 from the validator."""
+    headers = token(token_for) if token_for else {"content-type": "application/json"}
     client = Client([body])
     call(client, {**headers, "content-length": str(len(body))})
     assert client.pulled == 0
