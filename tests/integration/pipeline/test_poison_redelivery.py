@@ -58,3 +58,33 @@ def test_a_redelivered_poison_message_is_dead_lettered_once(database_url: str) -
         assert per_topic == {"dead-letters": 1, "outcomes": 1}
     finally:
         pool.close()
+
+
+def test_a_redelivered_conflicting_receipt_is_dead_lettered_once(database_url: str) -> None:
+    import schemas
+    from consumer.codec import AvroCodec
+    from devstack import sampledata
+    from tests.unit.consumer.samples import sales_records
+
+    codec = AvroCodec(schemas.SALES_EVENT, "sales")
+    original = next(r for r in sales_records() if r["payload"][0] == sampledata.RECEIPT)
+    name, payload = original["payload"]
+    other = {**original, "event_id": "resent", "payload": (name, {**payload, "receipt_number": "9"})}
+    lines = payload["lines"]
+    other_amounts = {**other, "event_id": "corrected",
+                     "payload": (name, {**payload, "lines": [{**lines[0], "discount_ore": 1}, *lines[1:]]})}
+    pool: ConnectionPool[Any] = ConnectionPool(database_url, min_size=1, max_size=2, open=True)
+    try:
+        loop = SalesLoop(_Consumer(), pool, EventWriter("outcomes", "dead-letters"), "sales", "commands")  # type: ignore[arg-type]
+        loop.handle([_Message(1, codec.encode(original))])
+        identical = loop.handle([_Message(2, codec.encode(other))])  # a label changed, not what is booked
+        conflict = _Message(3, codec.encode(other_amounts))
+        first = loop.handle([conflict])
+        loop.handle([conflict])  # redelivered: the offset commit was lost with the process
+        with psycopg.connect(database_url) as conn:
+            per_topic = dict(conn.execute("SELECT topic, count(*) FROM outbox GROUP BY topic").fetchall())
+        assert identical is not None and (identical.duplicates, identical.conflicts) == (1, 0)
+        assert first is not None and (first.conflicts, first.dead_letters, first.duplicates) == (1, 1, 0)
+        assert per_topic == {"dead-letters": 1, "outcomes": 1}
+    finally:
+        pool.close()
