@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -182,18 +180,3 @@ class OffsetProbe:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def count_rows(database_url: str, sql: str, params: Any = ()) -> int:
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute(sql, params).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
-
-
-def wait_until(check: Any, timeout: float, what: str, interval: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
