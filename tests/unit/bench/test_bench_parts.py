@@ -62,7 +62,7 @@ def test_the_capacity_model_from_given_inputs() -> None:
     assert rows["sales events per day"] == ["300,000", "3,000,000", "30,000,000"]
     # 100k stores: 30 M events, 15 % in one hour = 1,250/s; a pod may use 500/s of its 1,000/s -> 3 pods.
     assert rows["events/s at peak (busiest hour)"][2] == "1,250"
-    assert rows["consumer pods at peak (one process each)"] == ["1", "1", "3"]
+    assert rows["consumer pods at peak (one process each; add one for availability)"] == ["1", "1", "3"]
     assert rows["sales-topic partitions (≥ 2 × pods, ≥ 16)"] == ["16", "16", "16"]
     # 1k stores: 300,000 rows × 1,000 B + 1,000 store-days × 5,000 B = 0.305 GB a day.
     assert rows["stored per day (rows incl. indexes + store-day rows)"][0] == "0.30 GB"
