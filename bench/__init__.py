@@ -1,4 +1,6 @@
-"""``python -m bench``: the performance figures of issue #8, each measured against its target in one run.
+"""``python -m bench``: the performance figures of issues #8 and #16, each against its target in one run.
 
-See ``bench/__main__.py`` for the command line and ``docs/performance.md`` for the latest figures.
+See ``bench/run.py`` for the command line, ``docs/performance.md`` for the latest figures, the capacity
+model and how each figure is measured; ``python -m bench.peer`` is the naive COPY peer and
+``python -m bench.capacity`` prints the capacity model from a results file.
 """

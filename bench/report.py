@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import subprocess
@@ -75,18 +76,46 @@ def _git_commit() -> str:
 
 
 def table(figures: list[Figure]) -> str:
-    head = f"{'figure':<44} {'value':>13} {'target':>15} {'ratio':>6}  result"
+    """One row per figure. "÷ target" is value ÷ target (≥ 1 passes when higher is better, ≤ 1 when lower
+    is better); ratios between measured figures are figures of their own, named for what they divide."""
+    width = max([60, *(len(f.name) for f in figures)])
+    head = f"{'figure':<{width}} {'value':>14} {'target':>15} {'÷ target':>8}  result"
     rows = [head, "-" * len(head)]
     for f in figures:
         cmp = "≥" if f.higher_is_better else "≤"
-        target = "reference" if f.target is None else f"{cmp} {_num(f.target)}"
+        target = "" if f.target is None else f"{cmp} {_num(f.target)} {f.unit}"
         ratio = "" if f.ratio is None else f"{f.ratio:.2f}"
         result = {None: "", True: "PASS", False: "FAIL"}[f.passed]
-        rows.append(f"{f.name:<44} {_num(f.value):>8} {f.unit:<4} {target:>10} {f.unit:<4} {ratio:>6}  {result}")
+        rows.append(f"{f.name:<{width}} {_num(f.value):>8} {f.unit:<5} {target:>15} {ratio:>8}  {result}")
     return "\n".join(rows)
 
 
+def breakdowns(figures: list[Figure]) -> str:
+    """The parts behind the headline figures: latency components, and what ingest costs per event."""
+    out: list[str] = []
+    for f in figures:
+        components = f.detail.get("components")
+        if components:
+            out += ["", f"{f.name.split(':')[0]}, {f.detail['runs']} runs (p99 of few runs is near their max):",
+                    f"  {'component':<12} {'p50 s':>8} {'p99 s':>8}  whose  what"]
+            for name, c in components.items():
+                out.append(f"  {name:<12} {c['p50']:>8.4f} {c['p99']:>8.4f}  {c['whose']:<5}  {c['what']}")
+            for name in ("ours", "end_to_end"):
+                out.append(f"  {name:<12} {f.detail[name]['p50']:>8.4f} {f.detail[name]['p99']:>8.4f}")
+    ingest = {f.name.split(",")[0].removeprefix("ingest: "): f.detail for f in figures
+              if f.name.startswith("ingest: ") and "wal_bytes_per_event" in f.detail}
+    if ingest:
+        keys = ("bytes_per_row", "index_bytes_per_row", "wal_bytes_per_event", "wal_records_per_event",
+                "wal_fpi_bytes_per_event", "peak_rss_mb", "startup_s")
+        out += ["", "ingest, per event / per process:", "  " + f"{'':<24}" + "".join(f"{k:>26}" for k in ingest)]
+        for k in keys:
+            out.append("  " + f"{k:<24}" + "".join(f"{_num(d.get(k, float('nan'))):>26}" for d in ingest.values()))
+    return "\n".join(out)
+
+
 def _num(x: float) -> str:
+    if math.isnan(x):  # not measured
+        return "-"
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 

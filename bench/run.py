@@ -1,21 +1,24 @@
-"""Command line: ``python -m bench [--quick] [--only ingest latency burst memory] [--out FILE]``."""
+"""Command line: ``python -m bench [--quick] [--only costs ingest latency burst midnight memory] [--out FILE]``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import measures, report
+from bench import capacity, costs, ingest, latency, measures, midnight, report
 from bench.report import Figure
 from bench.stack import Stack, local_stack
 
 MEASURES: dict[str, Callable[[Stack, measures.Sizes], list[Figure]]] = {
-    "ingest": measures.ingest,
-    "latency": measures.day_close_latency,
-    "burst": measures.midnight_burst,
-    "memory": measures.memory,
+    "costs": costs.costs,
+    "ingest": ingest.ingest,
+    "latency": latency.day_close_latency,
+    "burst": midnight.burst,
+    "midnight": midnight.midnight,
+    "memory": ingest.memory,
 }
 
 
@@ -36,12 +39,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"… {name}", flush=True)
             figures += MEASURES[name](stack, sizes)
             timings[name] = round(time.monotonic() - t0, 1)
+            print(f"  {name} took {timings[name]:.0f}s", file=sys.stderr, flush=True)
     print()
     print(report.table(figures))
+    print(report.breakdowns(figures))
+    extra = {"sizes": sizes.__dict__, "seconds": timings, "total_seconds": round(time.monotonic() - started, 1)}
+    try:
+        measured = capacity.inputs({"figures": [f.as_json() for f in figures]})
+        print("\ncapacity model (current design, before the redesign of issue #16), from this run's figures:")
+        print(capacity.markdown(measured))
+        extra["capacity"] = {"inputs": measured, "rows": dict(capacity.model(measured))}
+    except capacity.MissingInputs:
+        pass  # a partial run (--only): no model
+    print()
     print(report.summary(figures))
     mode = "quick" if args.quick else "full"
-    path = report.write(figures, mode, args.out, {"sizes": sizes.__dict__, "seconds": timings,
-                                                  "total_seconds": round(time.monotonic() - started, 1)})
+    path = report.write(figures, mode, args.out, extra)
     print(f"\n{mode} run in {time.monotonic() - started:.0f}s; figures in {path}")
     # Figures are reported, not asserted: a failed target is a finding, not a broken benchmark.
     return 0

@@ -29,26 +29,29 @@ def receipts(org: str, stores: int, per_store: int, day: date, *, prefix: str = 
              interleave: bool = True) -> list[Message]:
     """``stores × per_store`` receipt messages keyed ``org/store``. Interleaved across stores (as tills
     publish concurrently) unless ``interleave`` is False."""
+    return receipts_of([(org, store_id(s, prefix)) for s in range(stores)], per_store, day, templates=templates,
+                       interleave=interleave)
+
+
+def receipts_of(stores: list[tuple[str, str]], per_store: int, day: date, *, templates: int = 8,
+                interleave: bool = True) -> list[Message]:
+    """Receipt messages for these ``(organization, store)`` pairs, ``per_store`` each."""
     enc = codec()
-    base = [sampledata.store_day(org, f"tpl{t}", day, per_store, with_extras=False, seed=t).receipts
-            for t in range(min(templates, stores))]
+    base = [sampledata.store_day(stores[0][0], f"tpl{t}", day, per_store, with_extras=False, seed=t).receipts
+            for t in range(min(templates, len(stores)))]
     per: list[list[Message]] = []
-    for s in range(stores):
-        sid = store_id(s, prefix)
+    for s, (org, sid) in enumerate(stores):
         key = f"{org}/{sid}".encode()
-        out = []
-        for i, rec in enumerate(base[s % len(base)]):
-            out.append((key, enc.encode(_as_store(rec, sid, i))))
-        per.append(out)
+        per.append([(key, enc.encode(_as_store(rec, org, sid, i))) for i, rec in enumerate(base[s % len(base)])])
     if not interleave:
         return [m for msgs in per for m in msgs]
     return [msgs[i] for i in range(per_store) for msgs in per]
 
 
-def _as_store(record: dict[str, Any], sid: str, i: int) -> dict[str, Any]:
+def _as_store(record: dict[str, Any], org: str, sid: str, i: int) -> dict[str, Any]:
     name, payload = record["payload"]
     rid = f"{sid}-{record['business_date']:%Y%m%d}-{i:06d}"
-    return {**record, "event_id": f"evt-{rid}", "store_id": sid,
+    return {**record, "event_id": f"evt-{rid}", "organization_id": org, "store_id": sid,
             "payload": (name, {**payload, "receipt_id": rid, "receipt_number": str(i)})}
 
 

@@ -59,6 +59,7 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
         "group.id": settings.kafka.group_id,
         "enable.auto.commit": True,
         "enable.auto.offset.store": False,  # offsets are stored only after the DB commit
+        "auto.commit.interval.ms": settings.kafka.auto_commit_interval_ms,
         "auto.offset.reset": "earliest",
         "partition.assignment.strategy": "cooperative-sticky",
         "max.poll.interval.ms": 300_000,

@@ -214,6 +214,7 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         "DATABASE_URL": settings.database_url,
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
         "DAYCLOSE_KAFKA_GROUP_ID": settings.kafka.group_id,
+        "KAFKA_AUTO_COMMIT_INTERVAL_MS": str(settings.kafka.auto_commit_interval_ms),
         "DAYCLOSE_SALES_TOPIC": settings.kafka.sales_topic,
         "DAYCLOSE_COMMANDS_TOPIC": settings.kafka.commands_topic,
         "DAYCLOSE_OUTCOMES_TOPIC": settings.kafka.outcomes_topic,

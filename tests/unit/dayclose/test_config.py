@@ -36,3 +36,15 @@ def test_secrets_never_show_in_reprs() -> None:
     assert "s3cret-value" not in text
     assert "tok-a" not in text
     assert len(settings.api_tokens) == 2
+
+
+def test_the_offset_commit_interval_defaults_to_librdkafkas_and_reaches_the_consumer() -> None:
+    from consumer.service import consumer_config
+
+    assert load_settings(BASE).kafka.auto_commit_interval_ms == 5000
+    settings = load_settings({**BASE, "KAFKA_AUTO_COMMIT_INTERVAL_MS": "100"})
+    config = consumer_config(settings)
+    assert config["auto.commit.interval.ms"] == 100
+    assert config["enable.auto.commit"] is True and config["enable.auto.offset.store"] is False
+    with pytest.raises(ConfigError, match="KAFKA_AUTO_COMMIT_INTERVAL_MS"):
+        load_settings({**BASE, "KAFKA_AUTO_COMMIT_INTERVAL_MS": "0"})

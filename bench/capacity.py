@@ -1,0 +1,129 @@
+"""The capacity model of docs/performance.md: 1k, 10k and 100k stores, computed from measured figures.
+
+    python -m bench.capacity [bench/results/latest.json]
+
+Measured inputs (from one ``make bench`` run: its ``ingest``, ``costs`` and ``midnight`` measurements):
+bytes per stored sales row including indexes, WAL bytes per event, events/s of one ``dayclose run`` process,
+µs per event of each ingest step, BL requests per export, bytes per booked store-day, and the export
+rate one process sustained. Assumptions are the constants below; change them here, not in the doc.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.report import RESULTS
+
+STORES = (1_000, 10_000, 100_000)
+#: Assumptions (not measured): a store's sales events per business day; the share of them in its busiest
+#: hour; how much of one process's measured throughput a pod may use at peak; retention of sales rows
+#: (DAYCLOSE_SALES_RETENTION_DAYS) and of the receipt → voucher trail (Bokföringslagen 7 kap. 2 §: seven
+#: years after the fiscal year, so up to 8 years of rows).
+EVENTS_PER_STORE_DAY = 300
+PEAK_HOUR_SHARE = 0.15
+POD_UTILISATION = 0.5
+RETENTION_DAYS = 400
+TRAIL_DAYS = 8 * 365
+#: BL: our client's limit per pod (BL_MAX_REQUESTS_PER_SECOND) and the total public clients keep under.
+BL_LIMIT_PER_POD = 8.0
+BL_TOTAL_LIMIT = 10.0
+GB = 1e9
+
+
+class MissingInputs(LookupError):
+    pass
+
+
+def inputs(doc: dict[str, Any]) -> dict[str, float]:
+    """The measured inputs from a results document; raises naming what the run did not measure."""
+    def first(prefix: str, key: str) -> dict[str, Any] | None:
+        return next((f for f in doc["figures"] if f["name"].startswith(prefix) and key in f["detail"]), None)
+
+    ingest = first("ingest: dayclose run", "bytes_per_row")
+    costs = first("cost: ", "us_per_event")
+    night = first("midnight", "requests_per_export")
+    missing = [name for name, f in (("ingest", ingest), ("costs", costs), ("midnight", night)) if f is None]
+    if missing:
+        raise MissingInputs(f"the results lack {', '.join(missing)}: run make bench (or --only {' '.join(missing)})")
+    assert ingest is not None and costs is not None and night is not None
+    i, c, m = ingest["detail"], costs["detail"], night["detail"]
+    return {
+        "bytes_per_row": i["bytes_per_row"], "wal_bytes_per_event": i["wal_bytes_per_event"],
+        "events_per_s_per_process": i["ingest_rate"],
+        "decode_us": c["us_per_event"]["decode"], "typed_us": c["us_per_event"]["typed"],
+        "db_write_us": c["us_per_event"]["db_write"],
+        "requests_per_export": m["requests_per_export"], "exports_per_s_per_process": m["exports_per_s"],
+        "store_day_bytes": m["store_day_bytes"],
+    }
+
+
+def model(measured: dict[str, float]) -> list[tuple[str, list[str]]]:
+    """Rows of the table: (what, one cell per store count)."""
+    rows: dict[str, list[str]] = {}
+
+    def put(what: str, value: str) -> None:
+        rows.setdefault(what, []).append(value)
+
+    per_pod = measured["events_per_s_per_process"] * POD_UTILISATION
+    for stores in STORES:
+        events_day = stores * EVENTS_PER_STORE_DAY
+        peak = events_day * PEAK_HOUR_SHARE / 3600
+        pods = max(1, math.ceil(peak / per_pod))
+        kafka_partitions = max(16, 2 ** math.ceil(math.log2(2 * pods)))
+        gb_day = (events_day * measured["bytes_per_row"] + stores * measured["store_day_bytes"]) / GB
+        put("sales events per day", f"{events_day:,}")
+        put("events/s at peak (busiest hour)", f"{peak:,.0f}")
+        put("consumer pods at peak (one process each; add one for availability)", f"{pods}")
+        put("sales-topic partitions (≥ 2 × pods, ≥ 16)", f"{kafka_partitions}")
+        replay_s = events_day / (pods * measured["events_per_s_per_process"])
+        put("replay a whole day with those pods", _duration(replay_s))
+        put("stored per day (rows incl. indexes + store-day rows)", f"{gb_day:,.2f} GB")
+        put("WAL per day (backup, replication)", f"{events_day * measured['wal_bytes_per_event'] / GB:,.2f} GB")
+        put(f"stored over {RETENTION_DAYS} days (DAYCLOSE_SALES_RETENTION_DAYS)", f"{gb_day * RETENTION_DAYS:,.0f} GB")
+        put("stored over 8 years (the seven-year trail, if sales rows are its evidence)",
+            f"{gb_day * TRAIL_DAYS / 1000:,.1f} TB")
+        put(f"PostgreSQL partitions by business date, {RETENTION_DAYS} days (daily / monthly)",
+            f"{RETENTION_DAYS} × {events_day / 1e6:,.2f} M rows / {math.ceil(RETENTION_DAYS / 30.4)} × "
+            f"{events_day * 30.4 / 1e6:,.0f} M rows")
+        requests = stores * measured["requests_per_export"]
+        put(f"BL requests at midnight ({measured['requests_per_export']:.2f} per export)", f"{requests:,.0f}")
+        put(f"booking a midnight at {BL_TOTAL_LIMIT:.0f} req/s in total (if BL limits our client id)",
+            _duration(requests / BL_TOTAL_LIMIT))
+        exports_per_s = measured["exports_per_s_per_process"]
+        put(f"pods to book it in 30 min if BL limits per company (needs a per-company limiter), at the "
+            f"{exports_per_s:.0f} exports/s a process sustained (capped by the benchmark's client limit)",
+            f"{math.ceil(stores / (exports_per_s * 1800))}")
+    return list(rows.items())
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:,.1f} min" if seconds < 3600 else f"{seconds / 3600:,.1f} h"
+
+
+def markdown(measured: dict[str, float]) -> str:
+    head = "| | " + " | ".join(f"{s:,} stores" for s in STORES) + " |"
+    lines = [head, "|---|" + "---:|" * len(STORES)]
+    lines += [f"| {what} | " + " | ".join(cells) + " |" for what, cells in model(measured)]
+    lines += ["", "Measured inputs: " + ", ".join(f"{k} = {v:,.4g}" for k, v in measured.items()) + ".",
+              f"Assumptions: {EVENTS_PER_STORE_DAY} events per store-day, {PEAK_HOUR_SHARE:.0%} of them in the "
+              f"busiest hour, pods at {POD_UTILISATION:.0%} of one process's measured rate."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0]) if args else RESULTS / "latest.json"
+    try:
+        print(markdown(inputs(json.loads(path.read_text()))))
+    except MissingInputs as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

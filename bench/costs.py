@@ -1,0 +1,118 @@
+"""Per-event costs of ingest, one step at a time, single-threaded in the benchmark process: the inputs of
+the capacity model in docs/performance.md. Also ``python -m bench --only costs``.
+
+Steps (µs per event, median of three passes over the same receipts):
+  decode       AvroCodec.decode (what the raw baseline pays)
+  typed        consumer.messages.sales_envelope: typed, validated receipt objects
+  row_json     the stored row's JSON (item_to_json + json.dumps), part of the next step
+  db_write     dayclose.db.sales.ingest_sales per batch of 500 in its own durable transaction (client + server)
+  peer_row     the naive peer's row: event key and json.dumps of the decoded payload
+  peer_write   the naive peer's COPY + INSERT … ON CONFLICT per batch of 500, durable (rows built before)
+and per event of db_write: WAL bytes and records; per stored row: bytes including indexes.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+
+import schemas
+from bench import peer, workload
+from bench.measures import DAY, Sizes
+from bench.report import Figure
+from bench.stack import ORG, Stack
+from consumer import messages
+from consumer.codec import AvroCodec
+from dayclose.db.sales import ingest_sales
+
+BATCH = 500
+
+
+def _per_event_us(fn: Callable[[], Any], n: int, passes: int = 3) -> float:
+    times = []
+    for _ in range(passes):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) / n * 1e6
+
+
+def _batches(items: Sequence[Any]) -> list[Sequence[Any]]:
+    return [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
+
+
+def costs(stack: Stack, sizes: Sizes) -> list[Figure]:
+    per_store = 400
+    msgs = workload.receipts(ORG, max(1, sizes.cost_events // per_store), per_store, DAY)
+    n = len(msgs)
+    codec = AvroCodec(schemas.SALES_EVENT, "bench")
+    values = [v for _, v in msgs]
+    records = [codec.decode(v) for v in values]
+    envelopes = [messages.sales_envelope(r) for r in records]
+    us = {
+        "decode": _per_event_us(lambda: [codec.decode(v) for v in values], n),
+        "typed": _per_event_us(lambda: [messages.sales_envelope(r) for r in records], n),
+        "row_json": _per_event_us(lambda: [json.dumps(messages.item_to_json(e.item), separators=(",", ":"))
+                                           for e in envelopes], n),
+    }
+    ours = _db_cost(stack, n, lambda conn: [_in_tx(conn, lambda b=b: ingest_sales(conn, b))
+                                            for b in _batches(envelopes)], "sales_events", migrated=True)
+    rows = [peer.row(r) for r in (codec.decode(v) for v in values)]
+    peer_records = [codec.decode(v) for v in values]
+    us["peer_row"] = _per_event_us(lambda: [peer.row(r) for r in peer_records], n)
+    theirs = _db_cost(stack, n, lambda conn: [_peer_batch(conn, b) for b in _batches(rows)], "peer_sales",
+                      migrated=False, setup=peer.SETUP)
+    us["db_write"], us["peer_write"] = ours.pop("us"), theirs.pop("us")
+    detail = {"events": n, "batch": BATCH, "us_per_event": {k: round(v, 1) for k, v in us.items()},
+              "dayclose_db": ours, "peer_db": theirs}
+    return [
+        Figure("cost: Avro decode", us["decode"], "µs/ev", None, False, detail),
+        Figure("cost: typed + validated receipt", us["typed"], "µs/ev", None, False, {}),
+        Figure("cost: database write, dayclose (incl. row JSON)", us["db_write"], "µs/ev", None, False,
+               {"row_json_us": round(us["row_json"], 1)}),
+        Figure("cost: database write, naive COPY peer (excl. row JSON)", us["peer_write"], "µs/ev", None, False,
+               {"row_json_us": round(us["peer_row"], 1)}),
+        Figure("cost: stored bytes per row incl. indexes, dayclose", ours["bytes_per_row"], "B", None, False, {}),
+        Figure("cost: WAL bytes per event, dayclose", ours["wal_bytes_per_event"], "B", None, False, {}),
+    ]
+
+
+def _in_tx(conn: psycopg.Connection[Any], fn: Callable[[], Any]) -> None:
+    with conn.transaction():
+        fn()
+
+
+def _peer_batch(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> None:
+    with conn.transaction(), conn.cursor() as cur:
+        with cur.copy(peer.COPY) as copy:
+            for r in rows:
+                copy.write_row(r)
+        cur.execute(peer.INSERT)
+
+
+def _db_cost(stack: Stack, n: int, write: Callable[[psycopg.Connection[Any]], Any], table: str, *,
+             migrated: bool, setup: str = "") -> dict[str, Any]:
+    """One durable pass into a fresh database: µs per event, WAL per event, bytes per row."""
+    db = stack.database() if migrated else stack.empty_database()
+    try:
+        with psycopg.connect(db, autocommit=True) as conn:
+            if setup:
+                conn.execute(setup)
+            stack.checkpoint()
+            start = stack.wal_lsn()
+            started = time.perf_counter()
+            write(conn)
+            took = time.perf_counter() - started
+            wal = stack.wal_between(start, stack.wal_lsn())
+            row = conn.execute(f"SELECT count(*), pg_total_relation_size('{table}'), "  # noqa: S608 - constant
+                               f"pg_relation_size('{table}'), pg_indexes_size('{table}') FROM {table}").fetchone()
+    finally:
+        stack.drop(db)
+    assert row is not None and row[0] == n, f"{table}: {row and row[0]} rows for {n} events"
+    return {"us": took / n * 1e6, "bytes_per_row": row[1] / n, "heap_bytes_per_row": row[2] / n,
+            "index_bytes_per_row": row[3] / n} | {f"wal_{k}_per_event": v / n for k, v in wal.items()}

@@ -1,0 +1,162 @@
+"""Ingest, three ways over the same pre-published topic: the raw consume + decode baseline, the naive COPY
+peer (:mod:`bench.peer`) and ``dayclose run``. Also the memory run (``dayclose run`` over a million events).
+
+Product and peer are timed the same way: each runs as its own process against a fresh database on the
+same durable server (fsync and synchronous commit on), after a CHECKPOINT; the clock runs from the start
+of the first transaction that stored a row (``min(received_at)``, read once at the end) until the broker
+shows the group's committed offsets covering every message (probed every 50 ms; the service commits
+stored offsets every 100 ms in benchmarks, the peer synchronously after each database commit).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from confluent_kafka import Consumer
+
+import schemas
+from bench import workload
+from bench.measures import DAY, Sizes, partitions_for
+from bench.progress import Progress
+from bench.report import Figure
+from bench.stack import ORG, OffsetProbe, Stack, fast_producer, produce_all
+from bench.watch import until_committed
+from consumer.codec import AvroCodec
+from devstack.harness import Topics
+from devstack.processes import ServiceProcess
+
+
+def baseline_rate(stack: Stack, topic: str, n: int) -> tuple[float, float]:
+    """Consume + Avro-decode only (no database): messages/s and seconds, from subscribe to the last one."""
+    codec = AvroCodec(schemas.SALES_EVENT, topic)
+    c = Consumer({"bootstrap.servers": stack.kafka.bootstrap_servers, "group.id": f"baseline-{topic}",
+                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c.subscribe([topic])
+    seen, started = 0, time.perf_counter()
+    try:
+        with Progress("baseline", n, "ev") as bar:
+            while seen < n:
+                for msg in c.consume(num_messages=1000, timeout=1.0):
+                    if msg.error():
+                        continue
+                    codec.decode(msg.value())
+                    seen += 1
+                bar.update(seen)
+                if time.perf_counter() - started > 600:
+                    raise TimeoutError(f"baseline saw {seen} of {n}")
+        took = time.perf_counter() - started
+    finally:
+        c.close()
+    return n / took, took
+
+
+def publish(stack: Stack, messages: list[workload.Message]) -> tuple[Topics, int]:
+    partitions = partitions_for(messages)
+    topics = Topics.fresh(stack.kafka.create_topic, partitions)
+    produce_all(fast_producer(stack.kafka.bootstrap_servers), topics.sales, messages, label="publish")
+    return topics, partitions
+
+
+def timed_run(stack: Stack, *, name: str, database_url: str, table: str, group_id: str, topic: str,
+              partitions: int, n: int, start: Callable[[], ServiceProcess],
+              milestones: tuple[int, ...] = (), with_wal: bool = True) -> dict[str, Any]:
+    """Start a consumer process, time it to 'every event stored and its offset committed', then read the
+    storage and WAL it cost. Raises unless exactly ``n`` rows were stored (every event once)."""
+    stack.checkpoint()
+    wal_start = stack.wal_lsn()
+    spawned = time.time()
+    proc = start()
+    with OffsetProbe(stack.kafka.bootstrap_servers, group_id, topic, partitions) as probe:
+        watched = until_committed(probe, n, proc, name, timeout=max(600, n / 500), milestones=milestones)
+    proc.stop()
+    wal = stack.wal_between(wal_start, stack.wal_lsn()) if with_wal else {}
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            f"SELECT extract(epoch FROM min(received_at)), extract(epoch FROM max(received_at)), count(*), "  # noqa: S608
+            f"pg_total_relation_size('{table}'), pg_relation_size('{table}'), pg_indexes_size('{table}') "
+            f"FROM {table}").fetchone()
+    assert row is not None
+    first, last, rows, total_bytes, heap_bytes, index_bytes = float(row[0]), float(row[1]), *map(int, row[2:])
+    if rows != n:
+        raise RuntimeError(f"{name}: {rows} rows stored for {n} distinct events")
+    took = watched.done_at - first
+    return {
+        "events": n, "ingest_rate": n / took, "ingest_s": took, "rows_span_s": last - first,
+        "startup_s": first - spawned, "peak_rss_mb": watched.peak_rss_bytes / 10**6,
+        "rss_at": {str(k): v for k, v in watched.rss_at.items()},
+        "bytes_per_row": total_bytes / n, "heap_bytes_per_row": heap_bytes / n,
+        "index_bytes_per_row": index_bytes / n,
+    } | {f"wal_{k}_per_event": v / n for k, v in wal.items()}
+
+
+def product_run(stack: Stack, topics: Topics, partitions: int, n: int, name: str,
+                milestones: tuple[int, ...] = (), with_wal: bool = True) -> dict[str, Any]:
+    db = stack.database()
+    settings = stack.settings(topics, db)
+    try:
+        return timed_run(stack, name=name, database_url=db, table="sales_events", group_id=settings.kafka.group_id,
+                         topic=topics.sales, partitions=partitions, n=n,
+                         start=lambda: stack.service(settings, name), milestones=milestones, with_wal=with_wal)
+    finally:
+        stack.drop(db)
+
+
+def peer_run(stack: Stack, topics: Topics, partitions: int, n: int) -> dict[str, Any]:
+    db = stack.empty_database()
+    group = f"peer-{topics.sales}"
+    try:
+        return timed_run(stack, name="peer", database_url=db, table="peer_sales", group_id=group,
+                         topic=topics.sales, partitions=partitions, n=n,
+                         start=lambda: stack.peer(db, topics.sales, group, "peer"))
+    finally:
+        stack.drop(db)
+
+
+def _rounded(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items()}
+
+
+def ingest(stack: Stack, sizes: Sizes) -> list[Figure]:
+    per_store = sizes.ingest_receipts // sizes.ingest_stores
+    messages = workload.receipts(ORG, sizes.ingest_stores, per_store, DAY)
+    topics, partitions = publish(stack, messages)
+    n = len(messages)
+    base_rate, base_s = baseline_rate(stack, topics.sales, n)
+    ours = product_run(stack, topics, partitions, n, "ingest")
+    peer = peer_run(stack, topics, partitions, n)
+    common = {"events": n, "stores": sizes.ingest_stores, "partitions": partitions}
+    return [
+        Figure("ingest: dayclose run, stored durably + offsets committed", ours["ingest_rate"], "ev/s", None, True,
+               common | _rounded(ours)),
+        Figure("ingest: naive COPY peer, stored durably + offsets committed", peer["ingest_rate"], "ev/s", None,
+               True, common | _rounded(peer)),
+        Figure("ingest: raw baseline, consume + Avro decode, no database", base_rate, "ev/s", None, True,
+               common | {"seconds": round(base_s, 3)}),
+        Figure("ingest ratio: dayclose ÷ naive COPY peer", ours["ingest_rate"] / peer["ingest_rate"], "×", 1.5,
+               True, {"dayclose": round(ours["ingest_rate"]), "peer": round(peer["ingest_rate"])}),
+        Figure("ingest ratio: dayclose ÷ raw baseline", ours["ingest_rate"] / base_rate, "×", 0.5, True,
+               {"dayclose": round(ours["ingest_rate"]), "baseline": round(base_rate)}),
+        Figure("ingest ratio: naive COPY peer ÷ raw baseline", peer["ingest_rate"] / base_rate, "×", None, True,
+               {"peer": round(peer["ingest_rate"]), "baseline": round(base_rate)}),
+    ]
+
+
+def memory(stack: Stack, sizes: Sizes) -> list[Figure]:
+    stores = max(50, sizes.memory_events // 2_000)
+    messages = workload.receipts(ORG, stores, sizes.memory_events // stores, DAY)
+    topics, partitions = publish(stack, messages)
+    n = len(messages)
+    early = max(1, n // 10)
+    milestones = (early, n // 4, n // 2, 3 * n // 4)
+    r = product_run(stack, topics, partitions, n, "memory", milestones=milestones, with_wal=False)
+    mb, early_mb = r["peak_rss_mb"], r["rss_at"][str(early)] / 10**6
+    # The curve shows whether growth levels off (bounded buffers) or keeps going (a leak).
+    curve = {k: round(v / 10**6, 1) for k, v in r["rss_at"].items()} | {str(n): round(mb, 1)}
+    detail = {"events": n, "partitions": partitions, "ingest_rate": round(r["ingest_rate"]),
+              "peak_rss_mb_after_events": curve}
+    return [Figure(f"memory: peak RSS of dayclose run over {n:,} events", mb, "MB", 200, False, detail),
+            Figure(f"memory: growth of peak RSS from {early:,} to {n:,} events", mb / early_mb, "×", 1.1, False,
+                   detail)]

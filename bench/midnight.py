@@ -1,0 +1,159 @@
+"""Midnight: many stores close their day at once and BL is slow (100 ms a request) with a server-side limit
+of 1.25 × our client's limit. Two sizes: the 1,000-store burst of one merchant (issue #8, as before) and a
+simulated midnight of 10,000 stores of 2,500 merchants, each merchant its own BL company.
+
+Each store's (small) day is ingested first; then every day-closed event is published at once and the
+benchmark reads outcome events until every store has one. Figures: BL requests ÷ their time span against
+the client's limit (the stand-in's request log), the peak RSS of ``dayclose run`` (``VmHWM``), FAILED
+outcomes, and from the stand-in's books that every store-day has exactly one voucher (the store is found
+in the voucher text, the date is the voucher's).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from typing import Any
+
+import psycopg
+
+from bench import workload
+from bench.measures import DAY, OutcomeReader, Sizes, partitions_for
+from bench.progress import Progress
+from bench.report import Figure
+from bench.stack import ORG, START, OffsetProbe, Stack, fast_producer, produce_all
+from bench.watch import until_committed
+from devstack.harness import Topics
+from devstack.sampledata import SAMPLE_PLAN
+
+RECEIPTS_PER_STORE = 3
+BL_LATENCY_S = 0.1
+#: Enough export workers that BL's latency never leaves the client's rate budget unused.
+WORKERS = 16
+
+
+def burst(stack: Stack, sizes: Sizes) -> list[Figure]:
+    n = sizes.burst_stores
+    r = _midnight(stack, [(ORG, workload.store_id(s, "b")) for s in range(n)], sizes.burst_client_limit, "burst")
+    name = f"burst, {n:,} stores of 1 merchant"
+    return [Figure(f"{name}: BL request rate ÷ client limit", r["rate_share"], "×", 0.95, True, r),
+            Figure(f"{name}: failed exports", r["failed_outcomes"], "", 0, False, {}),
+            Figure(f"{name}: store-days not booked exactly once", r["not_booked_once"], "", 0, False, {})]
+
+
+def midnight(stack: Stack, sizes: Sizes) -> list[Figure]:
+    n, per_org = sizes.midnight_stores, sizes.midnight_stores_per_org
+    stores = [(f"org-m{s // per_org:05d}", workload.store_id(s, "m")) for s in range(n)]
+    r = _midnight(stack, stores, sizes.midnight_client_limit, "midnight")
+    name = f"midnight, {n:,} stores of {-(-n // per_org):,} merchants"
+    return [Figure(f"{name}: BL request rate ÷ client limit", r["rate_share"], "×", 0.95, True, r),
+            Figure(f"{name}: peak RSS of dayclose run", r["peak_rss_mb"], "MB", 300, False, {}),
+            Figure(f"{name}: failed exports", r["failed_outcomes"], "", 0, False, {}),
+            Figure(f"{name}: store-days not booked exactly once", r["not_booked_once"], "", 0, False, {})]
+
+
+def _midnight(stack: Stack, stores: list[tuple[str, str]], limit: float, label: str) -> dict[str, Any]:
+    n = len(stores)
+    messages = workload.receipts_of(stores, RECEIPTS_PER_STORE, DAY, interleave=False)
+    closes = [workload.day_close(org, sid, DAY, messages[i * RECEIPTS_PER_STORE:(i + 1) * RECEIPTS_PER_STORE])
+              for i, (org, sid) in enumerate(stores)]
+    partitions = partitions_for(messages + closes)
+    topics = Topics.fresh(stack.kafka.create_topic, partitions)
+    db = stack.database()
+    settings = stack.settings(topics, db, workers=WORKERS, bl_rate=limit)
+    keys = _merchants(stack, settings, topics, sorted({org for org, _ in stores}), label)
+    stack.bl.reset_faults()
+    proc = stack.service(settings, label)
+    reader = OutcomeReader(stack, topics)
+    probe = OffsetProbe(stack.kafka.bootstrap_servers, settings.kafka.group_id, topics.sales, partitions)
+    producer = fast_producer(stack.kafka.bootstrap_servers)
+    outcomes: list[dict[str, Any]] = []
+    try:
+        produce_all(producer, topics.sales, messages, label=f"{label} receipts")
+        until_committed(probe, len(messages), proc, f"{label} ingest", timeout=max(300, len(messages) / 100))
+        stack.bl.set_faults(latency_s=BL_LATENCY_S, rate_limit_per_s=limit * 1.25, retry_after_s=1)
+        stack.bl.requests.clear()
+        started = time.time()
+        produce_all(producer, topics.sales, closes)
+        published_s = time.time() - started
+        last, peak = started, 0
+        with Progress(f"{label} exports", n, "exp") as bar:
+            while len(outcomes) < n:
+                got = reader.next(timeout=max(120.0, 4 * n / limit))
+                if got is None:
+                    raise TimeoutError(f"{label}: {len(outcomes)} outcomes of {n}:\n{proc.log_tail()}")
+                last, _, outcome = got
+                outcomes.append(outcome)
+                bar.update(len(outcomes))
+                peak = max(peak, proc.peak_rss_bytes() or 0) if len(outcomes) % 100 == 0 else peak
+        peak = max(peak, proc.peak_rss_bytes() or 0)
+        proc.stop()
+        per_store_day = _bytes_per_store_day(db, n)
+    finally:
+        probe.close()
+        reader.close()
+        stack.bl.reset_faults()
+        proc.stop()
+        stack.drop(db)
+    return _summary(stack, stores, keys, outcomes, limit, started, last, published_s, peak) | per_store_day
+
+
+def _bytes_per_store_day(db: str, stores: int) -> dict[str, float]:
+    """What one booked store-day leaves besides its sales rows (day close, export with its voucher, outbox)."""
+    with psycopg.connect(db) as conn:
+        row = conn.execute("SELECT pg_total_relation_size('day_closes') + pg_total_relation_size('exports'), "
+                           "pg_total_relation_size('outbox')").fetchone()
+    assert row is not None
+    return {"store_day_bytes": round(row[0] / stores, 1), "outbox_bytes_per_store_day": round(row[1] / stores, 1)}
+
+
+def _merchants(stack: Stack, settings: Any, topics: Topics, orgs: list[str], label: str) -> dict[str, str]:
+    """One BL company per merchant in the stand-in, and an active integration with the sample plan."""
+    harness = stack.harness(settings, topics, activate=False)
+    keys = {}
+    with Progress(f"{label} merchants", len(orgs), "orgs") as bar:
+        for i, org in enumerate(orgs):
+            keys[org] = stack.bl.register_company(name=f"Bench {org} AB").user_key
+            harness.activate(org, keys[org], SAMPLE_PLAN, START)
+            bar.update(i + 1)
+    return keys
+
+
+def _summary(stack: Stack, stores: list[tuple[str, str]], keys: dict[str, str], outcomes: list[dict[str, Any]],
+             limit: float, started: float, last: float, published_s: float, peak: int) -> dict[str, Any]:
+    n = len(stores)
+    reqs = stack.bl.requests.all()
+    span = max(r.at for r in reqs) - min(r.at for r in reqs) if len(reqs) > 1 else 0.0
+    rate = len(reqs) / span if span else 0.0
+    failed = [o for o in outcomes if o["status"] != "SUCCEEDED"]
+    booked = _vouchers_per_store_day(stack, keys)
+    wanted = {(keys[org], sid, DAY.isoformat()) for org, sid in stores}
+    not_once = sum(1 for k in wanted if booked[k] != 1) + sum(1 for k in booked if k not in wanted)
+    took = last - started
+    return {
+        "stores": n, "merchants": len(keys), "receipts_per_store": RECEIPTS_PER_STORE,
+        "published_closes_in_s": round(published_s, 3), "seconds": round(took, 2),
+        "exports_per_s": round(n / took, 2), "bl_requests": len(reqs), "requests_per_export": round(len(reqs) / n, 3),
+        "bl_request_rate": round(rate, 2), "rate_share": rate / limit, "client_limit_per_s": limit,
+        "server_limit_per_s": limit * 1.25, "bl_latency_s": BL_LATENCY_S, "workers": WORKERS,
+        "requests_by_path": dict(Counter(f"{r.method} {re.sub(r'/[0-9-]+$', '/…', r.path)}" for r in reqs)),
+        "peak_1s": stack.bl.requests.peak_rate(), "http_429": sum(1 for r in reqs if r.status == 429),
+        "failed_outcomes": len(failed),
+        "failed_reasons": dict(Counter((o["failure"] or {}).get("reason_code") for o in failed)),
+        "not_booked_once": not_once, "vouchers": sum(booked.values()),
+        "peak_rss_mb": round(peak / 10**6, 1),
+    }
+
+
+STORE_IN_TEXT = re.compile(r"\b([bm]\d{5})\b")
+
+
+def _vouchers_per_store_day(stack: Stack, keys: dict[str, str]) -> Counter[tuple[str, str, str]]:
+    """(company, store, date) → vouchers the stand-in holds: BL's books, not ours."""
+    found: Counter[tuple[str, str, str]] = Counter()
+    for key in keys.values():
+        for v in stack.bl.vouchers(key):
+            match = STORE_IN_TEXT.search(str(v.get("journalEntryText") or ""))
+            found[(key, match.group(1) if match else "?", str(v.get("journalEntryDate")))] += 1
+    return found

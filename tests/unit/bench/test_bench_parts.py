@@ -1,0 +1,78 @@
+"""The benchmark's own parts: the peer is idempotent on the same key as dayclose, progress lines survive
+a pipe, and the capacity model's arithmetic."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+
+import schemas
+from bench import capacity, peer
+from bench.progress import Progress
+from consumer import messages
+from consumer.codec import AvroCodec
+from devstack import sampledata
+
+DAY = date(2026, 11, 25)
+
+
+def test_the_peer_keys_every_kind_of_event_as_dayclose_does() -> None:
+    codec = AvroCodec(schemas.SALES_EVENT, "t")
+    day = sampledata.store_day("org-1", "s1", DAY, 5, with_extras=True)
+    records = [*day.events(), day.day_closed()]
+    kinds = set()
+    for record in records:
+        decoded = codec.decode(codec.encode(record))  # as both read it off the wire
+        ours = messages.sales_envelope(decoded)
+        org, key, store, business_date, kind, _payload = peer.row(decoded)
+        assert (org, key, store, business_date, kind) == (ours.organization_id, ours.event_key, ours.store_id,
+                                                         ours.business_date, ours.kind)
+        kinds.add(kind)
+    assert kinds == {"receipt", "cash_movement", "gift_card_expired", "day_closed"}
+
+
+def test_a_progress_line_in_a_pipe_is_plain_text_once_at_the_end() -> None:
+    out = io.StringIO()  # not a TTY
+    with Progress("ingest", 1000, "ev", stream=out) as bar:
+        for done in range(0, 1001, 100):
+            bar.update(done)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 and "\r" not in out.getvalue() and "\x1b" not in out.getvalue()
+    assert "1,000/1,000 ev" in lines[0] and "100%" in lines[0]
+
+
+def test_a_disabled_progress_writes_nothing() -> None:
+    out = io.StringIO()
+    with Progress("quiet", 10, stream=out, enabled=False) as bar:
+        bar.update(10)
+    assert out.getvalue() == ""
+
+
+MEASURED = {
+    "bytes_per_row": 1000.0, "wal_bytes_per_event": 2000.0, "events_per_s_per_process": 1000.0,
+    "decode_us": 20.0, "typed_us": 15.0, "db_write_us": 40.0, "requests_per_export": 2.5,
+    "exports_per_s_per_process": 10.0, "store_day_bytes": 5000.0,
+}
+
+
+def test_the_capacity_model_from_given_inputs() -> None:
+    rows = dict(capacity.model(MEASURED))
+    assert rows["sales events per day"] == ["300,000", "3,000,000", "30,000,000"]
+    # 100k stores: 30 M events, 15 % in one hour = 1,250/s; a pod may use 500/s of its 1,000/s -> 3 pods.
+    assert rows["events/s at peak (busiest hour)"][2] == "1,250"
+    assert rows["consumer pods at peak (one process each; add one for availability)"] == ["1", "1", "3"]
+    assert rows["sales-topic partitions (≥ 2 × pods, ≥ 16)"] == ["16", "16", "16"]
+    # 1k stores: 300,000 rows × 1,000 B + 1,000 store-days × 5,000 B = 0.305 GB a day.
+    assert rows["stored per day (rows incl. indexes + store-day rows)"][0] == "0.30 GB"
+    # 10k stores × 2.5 requests at 10/s = 2,500 s.
+    assert rows["booking a midnight at 10 req/s in total (if BL limits our client id)"][1] == "41.7 min"
+
+
+def test_the_capacity_model_names_the_measurements_a_partial_run_lacks() -> None:
+    with pytest.raises(capacity.MissingInputs, match="midnight"):
+        capacity.inputs({"figures": [
+            {"name": "ingest: dayclose run, stored", "detail": {"bytes_per_row": 1}},
+            {"name": "cost: Avro decode", "detail": {"us_per_event": {}}},
+        ]})
