@@ -49,7 +49,8 @@ def _cmd_purge(_args: argparse.Namespace) -> int:
                                       sales_events=result.sales_events, day_closes=result.day_closes,
                                       processed_commands=result.processed_commands,
                                       sent_outbox_rows=result.sent_outbox_rows,
-                                      dead_letter_keys=result.dead_letter_keys)
+                                      dead_letter_keys=result.dead_letter_keys,
+                                      audit_vouchers_past_retention=result.audit_vouchers)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -183,3 +184,35 @@ def test_a_correction_of_a_correction_reverses_the_new_voucher(
     assert booked_totals(books) == expected_totals([*day.events(), day.day_closed()])
     assert [(c[0], c[1], c[3], c[4], c[5]) for c in corrections(h)] == [
         ("first try", "a", date(2026, 12, 1), False, True), ("second try", "b", date(2026, 12, 1), False, True)]
+
+
+def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 10)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    env = {**os.environ, "DATABASE_URL": pipeline.settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": "unused:9092",
+           "BL_CLIENT_ID": "x", "BL_CLIENT_SECRET": "x", "DAYCLOSE_SALES_RETENTION_DAYS": "1"}
+
+    purged = subprocess.run([sys.executable, "-m", "dayclose", "purge"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert purged.returncode == 0, purged.stderr
+    with psycopg.connect(pipeline.settings.database_url) as conn:
+        left = conn.execute("SELECT business_date, count(*) FROM sales_events GROUP BY 1").fetchall()
+        audit_receipts = conn.execute("SELECT count(*) FROM audit_receipts").fetchone()
+    assert left == []  # the booked day's raw sales are gone (unbooked days' are kept: tests/integration/db)
+    assert audit_receipts == (10,)
+
+    receipt_id = day.receipts[4]["payload"][1]["receipt_id"]
+    found = subprocess.run([sys.executable, "-m", "dayclose", "audit", "receipt", receipt_id, "--org", ORG], env=env,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert found.returncode == 0, found.stderr
+    (voucher,) = bl_standin.vouchers(bl_company.user_key)
+    (held,) = json.loads(found.stdout)
+    assert (held["series"], held["number"], held["receipt_number"]) == ("D", voucher["journalEntryId"], "000004")
+    listed = subprocess.run([sys.executable, "-m", "dayclose", "audit", "voucher", "D", str(voucher["journalEntryId"]),
+                             "--org", ORG], env=env, capture_output=True, text=True, timeout=60, check=False)
+    (record,) = json.loads(listed.stdout)
+    assert len(record["receipts"]) == 10 and record["control_totals"]["receipt_count"] == 10
+    assert reexport(pipeline, "s1", DAY).returncode == 2  # its sales are gone: it cannot be booked anew
