@@ -44,8 +44,11 @@ def test_a_correction_from_backoffice_records_who_and_why_and_the_audit_queries_
     assert other.client.post(f"{m.base}/exports/{booked['export_id']}/corrections",
                              json={"reason": "x", "acting_user": "y"}, headers=other.headers()).status_code == 403
 
-    items = wait(lambda: (lambda xs: xs if len(xs) == 3 and all(x["status"] == "booked" for x in xs) else None)(
-        m.get("/exports").json()["items"]), "reversal and new voucher booked")
+    def all_booked():  # type: ignore[no-untyped-def]
+        xs = m.get("/exports").json()["items"]
+        return xs if len(xs) == 3 and all(x["status"] == "booked" for x in xs) else None
+
+    items = wait(all_booked, "reversal and new voucher booked")
     corrected = [x for x in items if x["correction"]]
     assert len(corrected) == 2  # the reversal and the new voucher
     for x in corrected:
