@@ -91,7 +91,7 @@ class DocumentStep:
         bound = log.bind(organization_id=source.organization_id, store_id=source.store_id,
                          export_id=str(export_id), reference=source.reference)
         report = day_report(source, self._names(user_key))
-        where = VoucherLocation(source.series, source.number, source.entry_date)
+        where = VoucherLocation(source.series, source.number, source.entry_date, source.reference)
         try:
             attached = self.exporter.attach_document(user_key, where, Attachment(report.filename, render(report)))
         except (TransientExportError, OperatorError) as exc:

@@ -119,11 +119,13 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True)
 class VoucherLocation:
-    """Where a booked voucher is in BL: series, number and date identify it within its fiscal year."""
+    """Where a booked voucher is in BL: series, number and date identify it within its fiscal year;
+    ``reference`` is our export's, which the names of our documents on it carry."""
 
     series: str
     number: int
     entry_date: date
+    reference: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,7 @@ class DocumentAttacher:
     def attach(self, user_key: str, voucher: VoucherLocation, attachment: Attachment) -> AttachedDocument:
         def attempt() -> AttachedDocument:
             entry = self.client.get_journal_entry(user_key, voucher.series, voucher.number, voucher.entry_date)
-            found = self._already_attached(user_key, entry, attachment.filename)
+            found = self._already_attached(user_key, entry, voucher.reference)
             if found is not None:
                 return found
             try:
@@ -101,15 +101,15 @@ class DocumentAttacher:
         )
         return attached
 
-    def _already_attached(self, user_key: str, entry: dict[str, Any], name: str) -> AttachedDocument | None:
+    def _already_attached(self, user_key: str, entry: dict[str, Any], reference: str) -> AttachedDocument | None:
         ids = {int(d) for d in entry.get("documentIds") or []}
         if not ids:
             return None  # the common case: one GET, then the upload
-        reference = _reference_in(name)
+        ours = _token(reference)
         for document in self.client.documents(user_key):
             doc_id = document.get("id")
             doc_name = str(document.get("name") or document.get("reference") or "")
-            if doc_id is not None and int(doc_id) in ids and reference and reference.search(doc_name):
+            if doc_id is not None and int(doc_id) in ids and ours.search(doc_name):
                 return AttachedDocument(int(doc_id), doc_name, already_attached=True)
         return None
 
@@ -123,7 +123,7 @@ class DocumentAttacher:
         return to_export_error(exc, details)
 
 
-def _reference_in(filename: str) -> re.Pattern[str] | None:
-    """Our documents are named ``…_<reference>.pdf``; the reference (``DC-…``/``RV-…``) identifies them."""
-    match = re.search(r"(?:DC|RV)-[0-9a-f]{16}", filename)
-    return re.compile(r"(?<![\w-])" + re.escape(match.group(0)) + r"(?![\w-])") if match else None
+def _token(reference: str) -> re.Pattern[str]:
+    """Our documents are named ``…_<reference>.pdf``: the reference as a whole token (``_`` and ``.`` may
+    surround it; another letter, digit or ``-`` may not, so ``DC-1`` never matches ``DC-10``)."""
+    return re.compile(r"(?<![A-Za-z0-9-])" + re.escape(reference) + r"(?![A-Za-z0-9-])")
