@@ -33,7 +33,8 @@ ROWS = (ReportRow("1580", "Fordringar för kontokort och kuponger", 1_000_000),
 def report(**changes: object) -> DayReport:
     base = dict(kind=DAY_CLOSE, company_name="Demo Café AB", store_id="s1", store_name="Kafé Ängen",
                 business_date=date(2026, 11, 25), reference="DC-0123456789abcdef", series="D", number=12,
-                entry_date=date(2026, 11, 25), voucher_text="Dagsavslut Kafé Ängen 2026-11-25 Z 7 ref DC-0123456789abcdef",
+                entry_date=date(2026, 11, 25),
+                voucher_text="Dagsavslut Kafé Ängen 2026-11-25 Z 7 ref DC-0123456789abcdef",
                 rows=ROWS, z_report_number=7, receipt_numbers=tuple(str(n) for n in range(1, 241)),
                 control=CONTROL, totals=CONTROL)
     base.update(changes)
@@ -80,7 +81,8 @@ def test_a_correction_names_the_original_who_and_why() -> None:
 
 
 def test_a_long_day_runs_onto_more_pages() -> None:
-    many = tuple(ReportRow(f"3{n:03d}", "Försäljning", -100) for n in range(1, 120)) + (ReportRow("1910", "Kassa", 11_900),)
+    many = tuple(ReportRow(f"3{n:03d}", "Försäljning", -100) for n in range(1, 120))
+    many += (ReportRow("1910", "Kassa", 11_900),)
     data = render(report(rows=many))
     assert len(PdfReader(io.BytesIO(data)).pages) >= 2
     assert "3119" in text_of(data)

@@ -20,7 +20,8 @@ from mapping.voucher import MAX_TEXT_LENGTH
 
 
 def year(y: int, *, open_: bool = True, first_open: str | None = None) -> FiscalYear:
-    return FiscalYear(f"{y}01", date(y, 1, 1), date(y, 12, 31), open_, first_open if first_open is not None else f"{y}01")
+    lock = first_open if first_open is not None else f"{y}01"
+    return FiscalYear(f"{y}01", date(y, 1, 1), date(y, 12, 31), open_, lock)
 
 
 def split_year(start: date, *, first_open: str = "") -> FiscalYear:
