@@ -48,6 +48,7 @@ from exporters.dayreport import (
 )
 from mapping.periods import FiscalYear
 from mapping.reconcile import totals_of
+from mapping.voucher import Voucher
 
 log = structlog.get_logger("dayclose.documents")
 DOCUMENT_ATTACH_FAILED = "DOCUMENT_ATTACH_FAILED"
@@ -59,22 +60,23 @@ class DocumentStep:
         self.exporter = exporter
         self.events = events
 
-    def booking_facts(self, user_key: str) -> tuple[ChartNames, list[FiscalYear]]:
-        """BL's account names and fiscal years for the audit record (cached by the exporter since the
-        pre-flight). Best effort: the record falls back to numbers and the calendar year."""
+    def booking_facts(self, user_key: str, voucher: Voucher) -> tuple[ChartNames, list[FiscalYear]]:
+        """BL's account names and the voucher's fiscal year for the audit record, from what the pre-flight
+        just asked (cached: no extra request before the outcome). Best effort: the record falls back to
+        account numbers and the safe retention for an unknown fiscal year."""
         try:
-            names = self.exporter.chart_names(user_key)
+            names = self.exporter.chart_names(user_key, cost_centres=any(r.cost_centre for r in voucher.rows))
         except ExportError:
             names = ChartNames()
         try:
-            years = self.exporter.fiscal_years(user_key)
+            year = self.exporter.fiscal_year_for(user_key, voucher.entry_date)
         except ExportError:
-            years = []
-        return names, years
+            year = None
+        return names, [year] if year else []
 
     def _names(self, user_key: str) -> ChartNames:
         try:
-            return self.exporter.chart_names(user_key)
+            return self.exporter.chart_names(user_key, cost_centres=False)
         except ExportError:
             return ChartNames()
 
@@ -90,7 +92,9 @@ class DocumentStep:
             source = db.report_source(conn, export_id)
         bound = log.bind(organization_id=source.organization_id, store_id=source.store_id,
                          export_id=str(export_id), reference=source.reference)
-        report = day_report(source, self._names(user_key))
+        stored = source.voucher.get("account_names") or {}
+        known = all(account in stored for account, _, _ in source.voucher["rows"])
+        report = day_report(source, ChartNames() if known else self._names(user_key))
         where = VoucherLocation(source.series, source.number, source.entry_date, source.reference)
         try:
             attached = self.exporter.attach_document(user_key, where, Attachment(report.filename, render(report)))

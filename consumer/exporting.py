@@ -299,7 +299,7 @@ class ExportWorker:
             "total_debit_ore": voucher.total_debit_ore, "receipt_count": receipt_count,
             "already_existed": booked.already_existed,
         }
-        names, years = self.documents.booking_facts(integration.user_key.reveal())
+        names, years = self.documents.booking_facts(integration.user_key.reveal(), voucher)
         with self.pool.connection() as conn, conn.transaction():
             db.mark_booked(conn, export, series=booked.series, number=booked.number,
                            voucher=db.voucher_to_json(voucher, receipt_count),

@@ -166,8 +166,12 @@ class Exporter(Protocol):
         """The company's fiscal years with their open/locked state (``fresh``: not from a cache)."""
         ...
 
-    def chart_names(self, user_key: str) -> ChartNames:
-        """Names of the company's accounts and cost centres (for reports and SIE declarations)."""
+    def fiscal_year_for(self, user_key: str, day: date) -> FiscalYear | None:
+        """The fiscal year covering ``day`` (from the pre-flight's cache when it just asked)."""
+        ...
+
+    def chart_names(self, user_key: str, *, cost_centres: bool = True) -> ChartNames:
+        """Names of the company's accounts (and cost centres) for reports and SIE declarations."""
         ...
 
     def attach_document(self, user_key: str, voucher: VoucherLocation, attachment: Attachment) -> AttachedDocument:

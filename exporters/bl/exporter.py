@@ -175,10 +175,17 @@ class BLExporter:
             raise self._port_error(exc, user_key) from None
         return [_fiscal_year(fy) for fy in raw if fy.get("fromDate") and fy.get("toDate")]
 
-    def chart_names(self, user_key: str) -> ChartNames:
+    def fiscal_year_for(self, user_key: str, day: date) -> FiscalYear | None:
+        try:
+            found = self.facts.financial_year(user_key, day)
+        except (BLHttpError, RetryableFailure) as exc:
+            raise self._port_error(exc, user_key) from None
+        return _fiscal_year(found) if found and found.get("fromDate") and found.get("toDate") else None
+
+    def chart_names(self, user_key: str, *, cost_centres: bool = True) -> ChartNames:
         try:
             accounts = self.facts.accounts(user_key)
-            centres = self.facts.cost_centres(user_key)
+            centres = self.facts.cost_centres(user_key) if cost_centres else {}
         except (BLHttpError, RetryableFailure) as exc:
             raise self._port_error(exc, user_key) from None
         return ChartNames(
