@@ -62,3 +62,20 @@ def test_bl_refusing_the_document_is_its_own_error(bl_exporter, bl_standin, bl_c
     assert refused.value.details["bl_exception_id"] == "FILE_NOT_ALLOWED"
     assert bl_company.user_key not in str(refused.value.details)
     assert len(bl_standin.vouchers(bl_company.user_key)) == 1 and bl_standin.documents(bl_company.user_key) == []
+
+
+def test_the_stand_in_shows_over_http_what_is_attached_to_which_voucher(
+    bl_exporter, bl_standin, bl_company, make_voucher
+):
+    import hashlib
+
+    import requests
+
+    voucher, where = booked(bl_exporter, bl_company, make_voucher)
+    bl_exporter.attach_document(bl_company.user_key, where, Attachment(f"R_{voucher.reference}.pdf", PDF))
+
+    listed = requests.get(f"{bl_standin.url}/_admin/companies/{bl_company.user_key}/documents", timeout=5).json()
+
+    assert listed == [{"id": listed[0]["id"], "name": f"R_{voucher.reference}.pdf", "content_type": "application/pdf",
+                       "size": len(PDF), "sha256": hashlib.sha256(PDF).hexdigest(),
+                       "vouchers": [{"series": where.series, "number": where.number, "financial_year": "202601"}]}]
