@@ -153,6 +153,7 @@ def day_report(source: ReportSource, names: ChartNames) -> DayReport:
         z_report_number=source.z_report_number, receipt_numbers=tuple(source.receipt_numbers),
         control=source.control, totals=totals_of(source.receipts) if source.receipts else None,
         complements=tuple(source.complements), reverses=source.reverses, correction=correction,
+        late_after=source.late_after,
     )
 
 

@@ -72,6 +72,8 @@ class DayReport:
     #: The voucher this one reverses, for a reversal: "D 12 (DC-…)".
     reverses: str | None = None
     correction: CorrectionNote | None = None
+    #: A partial export of sales that came after the day was closed and booked: that voucher, "D 12 (DC-…)".
+    late_after: str | None = None
     extra_lines: tuple[str, ...] = field(default=())
 
     @property
@@ -143,7 +145,10 @@ def _header(pdf: _Writer, r: DayReport) -> None:
     ]
     for label, value in facts:
         pdf.pair(label, value)
-    if r.kind == PARTIAL:
+    if r.kind == PARTIAL and r.late_after:
+        pdf.note(f"Efterhandsförsäljning: kvitton som kom efter att dagen stängts och bokförts i {r.late_after}. "
+                 "Denna verifikation kompletterar den.")
+    elif r.kind == PARTIAL:
         pdf.note("Delexport: bokför dagens försäljning hittills. Den kompletteras av dagsavslutets "
                  "verifikation, som bokför resten av dagen och hänvisar hit.")
     if r.complements:

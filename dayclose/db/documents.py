@@ -65,6 +65,7 @@ class ReportSource:
     complements: list[str]
     reverses: str | None
     correction: dict[str, Any] | None
+    late_after: str | None = None
 
 
 def report_source(conn: psycopg.Connection[Any], export_id: uuid.UUID) -> ReportSource:
@@ -100,7 +101,24 @@ def report_source(conn: psycopg.Connection[Any], export_id: uuid.UUID) -> Report
         export_id, org, store, store_name, company, day, trigger, reference, series, number, entry_date, voucher, z,
         control_from_json(control) if control else None, [r for r in receipts if isinstance(r, Receipt)], numbers,
         _complements(conn, export_id, org, store, day) if z is not None else [], reverses, correction,
+        _day_close_before(conn, export_id, org, store, day) if z is None else None,
     )
+
+
+def _day_close_before(conn: psycopg.Connection[Any], export_id: uuid.UUID, org: str, store: str,
+                      day: date) -> str | None:
+    """For sales exported without a Z-report: the day-close voucher of the day booked before them, if any
+    (they are late sales that complement it, not a partial export the day close will complete)."""
+    row = conn.execute(
+        """SELECT voucher_series || ' ' || voucher_number || ' (' || reference || ')' FROM exports
+           WHERE organization_id = %s AND store_id = %s AND business_date = %s AND export_id <> %s
+             AND status = 'booked' AND voucher_series IS NOT NULL AND z_report_number IS NOT NULL
+             AND coalesce(reason_code, '') <> 'REVERSED'
+             AND booked_at < (SELECT coalesce(booked_at, now()) FROM exports WHERE export_id = %s)
+           ORDER BY booked_at DESC LIMIT 1""",
+        (org, store, day, export_id, export_id),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _complements(conn: psycopg.Connection[Any], export_id: uuid.UUID, org: str, store: str, day: date) -> list[str]:

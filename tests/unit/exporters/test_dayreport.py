@@ -69,6 +69,13 @@ def test_a_partial_export_lists_its_receipts_and_says_the_day_close_completes_it
     assert "1–10 (4 kvitton)" in text and "1, 2, 3, 10" in text
 
 
+def test_sales_after_the_day_close_say_which_voucher_they_complement() -> None:
+    text = text_of(render(report(kind=PARTIAL, z_report_number=None, control=None, receipt_numbers=("241",),
+                                 late_after="D 12 (DC-0123456789abcdef)"))).replace("\n", " ")
+    assert "kom efter att dagen stängts och bokförts i D 12 (DC-0123456789abcdef)" in text
+    assert "dagsavslutets verifikation" not in text
+
+
 def test_a_correction_names_the_original_who_and_why() -> None:
     note = CorrectionNote("fel momssats på merch", "anna@cafe", datetime(2026, 11, 30, 9, 15),
                           ("D 12 (DC-0123456789abcdef, 2026-11-25)",), in_original_period=False)
