@@ -134,3 +134,23 @@ def test_a_partial_export_and_the_day_close_name_each_other(
     assert "000000, 000001, 000002, 000003, 000004, 000005, 000006, 000007" in partial_text  # short: listed
     assert "000008–000019 (12 kvitton)" in rest_text
     assert f"Kompletterar tidigare delexport: D {partial['journalEntryId']} ({partial_ref})" in rest_text
+
+
+def test_a_receipt_after_the_day_close_gets_a_report_naming_the_voucher_it_complements(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 5, with_extras=False)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    wait_documents(pipeline, ["attached"])
+    after = sampledata.store_day(ORG, "s1", DAY, 6, with_extras=False, seed=9)
+    pipeline.publish_sales(after.receipts[5:])  # a receipt the POS sent after the day close
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 2, what="the late receipt booked")
+    wait_documents(pipeline, ["attached", "attached"])
+
+    closed, late = bl_standin.vouchers(bl_company.user_key)
+    (doc,) = documents_on(bl_standin, bl_company, late)
+    text = pdf_text(doc["content"]).replace("\n", " ")
+    closed_ref = closed["journalEntryText"].rsplit("ref ", 1)[-1]
+    assert f"bokförts i D {closed['journalEntryId']} ({closed_ref})" in text
+    assert "dagsavslutets verifikation" not in text and "000005 (1 kvitto)" in text
