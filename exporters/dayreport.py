@@ -259,12 +259,13 @@ class _Writer:
 
     def table(self, header: list[str], body: list[list[str]], widths: list[float]) -> None:
         self.y -= 4
+        numeric = [col > 0 and any(_numeric(row[col]) for row in body) for col in range(len(header))]
         for i, cells in enumerate([header, *body]):
             self._room(13)
             self.canvas.setFont("Helvetica-Bold" if i == 0 or cells[1:2] == ["Summa"] else "Helvetica", 9)
             x = self.LEFT
             for col, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-                if col and i and _numeric(cell):
+                if numeric[col] and (i == 0 or _numeric(cell)):
                     self.canvas.drawRightString(x + width - 6, self.y, cell)
                 else:
                     self.canvas.drawString(x, self.y, cell[: int(width / 4.6)])
