@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import ConnectionPool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backoffice import routes_bl, routes_exports, routes_integration, routes_plan
+from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_plan
 from backoffice.auth import TokenVerifier
 from backoffice.bl import BLDirectory, BLExporterDirectory
 from backoffice.context import Context, stockholm_today
@@ -98,7 +98,7 @@ def create_app(
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    for module in (routes_integration, routes_plan, routes_exports, routes_bl):
+    for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_bl):
         app.include_router(module.router)
     _add_operations_routes(app, ctx)
     # Each add wraps the previous: a request meets the log line, then the body limit, then authorization,

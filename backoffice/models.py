@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -156,6 +156,20 @@ class ManualExport(BaseModel):
     coalesced: bool = Field(False, description="True when an earlier request still in progress covers this one.")
 
 
+class CorrectionInfo(BaseModel):
+    """Who corrected the day, when and why (Bokföringslagen 5 kap. 5 §), and how it was dated."""
+
+    correction_id: str
+    reason: str
+    requested_by: str
+    requested_via: Literal["API", "CLI"]
+    requested_at: datetime
+    entry_date: date | None = Field(description="The date of the reversal and the new voucher, once decided.")
+    in_original_period: bool | None = Field(
+        description="True: dated the original business date; false: its period was locked or its fiscal year "
+                    "closed, so dated the first open date.")
+
+
 class Export(BaseModel):
     export_id: str
     reference: str = Field(description="Our unique reference, also in the voucher text in BL.")
@@ -176,6 +190,12 @@ class Export(BaseModel):
     updated_at: datetime
     booked_at: datetime | None
     reverses: str | None
+    document_status: Literal["pending", "attached", "failed"] | None = Field(
+        None, description="The day report (PDF) attached to the voucher in BL.")
+    document_id: int | None = Field(None, description="BL's id of the attached document.")
+    document_name: str | None = None
+    correction: CorrectionInfo | None = Field(
+        None, description="Set on the reversal(s) and the new voucher of a correction.")
 
 
 class ExportPage(BaseModel):
@@ -223,3 +243,59 @@ class StatusOut(BaseModel):
 
 class CallbackResult(BaseModel):
     result: Literal["deactivated", "reactivated", "unchanged"]
+
+
+# --- corrections and the audit trail -------------------------------------------------------------------
+
+
+class CorrectionIn(_In):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=_PRINTABLE,
+                                             strip_whitespace=True)] = Field(
+        description="Why the day is corrected; kept with the correction and shown in the history.")
+    acting_user: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_PRINTABLE,
+                                                  strip_whitespace=True)] = Field(
+        description="The BackOffice user asking for the correction.")
+
+
+class CorrectionOut(BaseModel):
+    correction_id: uuid.UUID
+    store_id: str
+    business_date: date
+    reason: str
+    requested_by: str
+    reversal_export_ids: list[uuid.UUID] = Field(
+        description="One reversal per booked voucher of the store-day; the day is then booked anew.")
+
+
+class AuditReceipt(BaseModel):
+    receipt_id: str
+    receipt_number: str | None
+
+
+class AuditVoucher(BaseModel):
+    export_id: str
+    reference: str
+    store_id: str
+    business_date: date
+    trigger: str
+    series: str
+    number: int
+    entry_date: date
+    financial_year_id: str | None
+    z_report_number: int | None
+    receipt_count: int
+    reverses: str | None = Field(description="Set on a reversal: the export it reverses.")
+    correction_id: str | None
+    retain_until: date = Field(description="Kept until this date (7 years after the fiscal year's calendar year).")
+
+
+class ReceiptVouchers(BaseModel):
+    receipt_id: str
+    receipt_number: str | None
+    vouchers: list[AuditVoucher] = Field(description="Oldest first: the original, a reversal, the new voucher…")
+
+
+class VoucherReceipts(AuditVoucher):
+    control_totals: dict[str, Any] | None = Field(description="The Z-report's control totals it was reconciled "
+                                                               "against (none for a partial export).")
+    receipts: list[AuditReceipt]

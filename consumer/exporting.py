@@ -29,11 +29,14 @@ import psycopg
 import structlog
 from psycopg_pool import ConnectionPool
 
+from consumer.corrections import CorrectionDating
+from consumer.documents import DocumentStep
 from consumer.events import EventWriter
 from consumer.messages import SalesItem
 from consumer.outcomes import Detail, Outcome
 from dayclose import metrics
 from dayclose.config import Settings
+from dayclose.db import audit
 from dayclose.db import exports as db
 from dayclose.db.corrections import CORRECTION, complete_correction
 from dayclose.db.integrations import Integration, get_integration, get_plan
@@ -42,12 +45,14 @@ from dayclose.keys import KeyVault
 from exporters.base import (
     Exporter,
     ExporterBug,
+    ExportError,
     MerchantActionRequired,
     OperatorError,
     TransientExportError,
 )
 from mapping.aggregate import build_voucher
 from mapping.errors import MappingError, NothingToBookError, UnmappedItemsError
+from mapping.periods import NoOpenPeriodError
 from mapping.plan import AccountPlan
 from mapping.reconcile import Difference, differences, totals_of
 from mapping.sales import CashMovement, GiftCardExpiry, Receipt, SalesBatch
@@ -101,6 +106,8 @@ class ExportWorker:
         self.events = events
         self.policy = policy
         self.today = today
+        self.documents = DocumentStep(pool, exporter, events)
+        self.corrections = CorrectionDating(pool, exporter)
 
     # --- job level -------------------------------------------------------------------------------
 
@@ -131,7 +138,7 @@ class ExportWorker:
                        took_ms=round((time.monotonic() - started) * 1000, 1))
         return True
 
-    def _run_job(self, job: db.Job) -> timedelta | None:
+    def _run_job(self, job: db.Job) -> timedelta | None:  # noqa: PLR0911 - one exit per outcome
         """Returns None when the job is done, or the delay after which to run it again."""
         with self.pool.connection() as conn:
             integration = get_integration(conn, job.organization_id, self.vault)
@@ -143,6 +150,9 @@ class ExportWorker:
         for export in self._open_exports(job):
             if self._attempt(export, integration, plan) is Result.TRANSIENT:
                 return self._backoff(job)
+        # Day reports of vouchers already booked (a crash or BL outage after booking) come next.
+        if not self.documents.attach_pending(job.organization_id, job.store_id, integration.user_key.reveal()):
+            return self._backoff(job)
         day = job.business_date
         if job.trigger == MANUAL or day is None:
             days = self._unexported_days(job, integration.start_date) if job.trigger == MANUAL else []
@@ -232,7 +242,7 @@ class ExportWorker:
     def _lease_owner(self) -> str:
         return f"{self.instance}:{threading.current_thread().name}"
 
-    def _attempt(self, export: db.Export, integration: Integration, plan: AccountPlan | None,  # noqa: PLR0911
+    def _attempt(self, export: db.Export, integration: Integration, plan: AccountPlan | None,  # noqa: PLR0911, PLR0915
                  items: list[SalesItem] | None = None) -> Result:
         bound = log.bind(organization_id=export.organization_id, store_id=export.store_id,
                          business_date=str(export.business_date), export_id=str(export.export_id),
@@ -253,6 +263,10 @@ class ExportWorker:
             metrics.export_finished("failed", exc.reason)
             return Result.FAILED
         assert integration.user_key is not None
+        try:  # a correction is dated by BL's period rules before anything is stored or posted
+            voucher = self.corrections.prepare(export, voucher, integration.user_key.reveal())
+        except (NoOpenPeriodError, ExportError) as exc:
+            return self._unprepared(export, trigger, exc)
         with self.pool.connection() as conn:
             leased = db.take_lease(conn, export, self._lease_owner(), self.policy.lease,
                                    db.voucher_to_json(voucher, receipt_count))
@@ -285,10 +299,12 @@ class ExportWorker:
             "total_debit_ore": voucher.total_debit_ore, "receipt_count": receipt_count,
             "already_existed": booked.already_existed,
         }
+        names, years = self.documents.booking_facts(integration.user_key.reveal(), voucher)
         with self.pool.connection() as conn, conn.transaction():
             db.mark_booked(conn, export, series=booked.series, number=booked.number,
                            voucher=db.voucher_to_json(voucher, receipt_count),
                            total_debit_ore=voucher.total_debit_ore)
+            audit.record_booked(conn, export, booked, voucher, receipt_count, names, years)
             if export.trigger == CORRECTION:
                 complete_correction(conn, export)
             self.events.outcome(conn, Outcome(
@@ -300,7 +316,19 @@ class ExportWorker:
                    already_existed=booked.already_existed, total_debit_ore=voucher.total_debit_ore,
                    bl_ms=round((time.monotonic() - started) * 1000, 1))
         metrics.export_finished("found_existing" if booked.already_existed else "booked")
+        if not self.documents.attach(export.export_id, integration.user_key.reveal()):
+            return Result.TRANSIENT  # booked; its day report stays pending and is attached on the retry
         return Result.BOOKED
+
+    def _unprepared(self, export: db.Export, trigger: str, exc: NoOpenPeriodError | ExportError) -> Result:
+        """A correction that cannot be dated now: no open period (merchant) or BL not answering."""
+        if isinstance(exc, (TransientExportError, OperatorError)):
+            log.warning("export.correction_dating_deferred", export_id=str(export.export_id), error=str(exc))
+            return Result.TRANSIENT
+        code = exc.reason if isinstance(exc, NoOpenPeriodError) else str(exc.reason_code)
+        self._fail(export, trigger, "failed", code, [Detail("correction", "entry_date", str(exc))])
+        metrics.export_finished("failed", code)
+        return Result.FAILED
 
     def _voucher(self, export: db.Export, plan: AccountPlan | None,
                  preloaded: list[SalesItem] | None = None) -> tuple[Voucher, int]:

@@ -122,6 +122,7 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
             payments=tuple(Payment(p["method"], p["amount_ore"]) for p in payload["payments"]),
             tip_ore=payload["tip_ore"],
             rounding_ore=payload["rounding_ore"],
+            receipt_number=payload.get("receipt_number"),
         )
         if receipt.residual_ore != 0:
             raise InvalidEventError(
@@ -178,6 +179,7 @@ def item_to_json(item: SalesItem) -> dict[str, Any]:
             "payments": [[p.method, p.amount_ore] for p in item.payments],
             "tip_ore": item.tip_ore,
             "rounding_ore": item.rounding_ore,
+            "receipt_number": item.receipt_number,
         }
     if isinstance(item, CashMovement):
         return {"movement_id": item.movement_id, "kind": item.kind, "amount_ore": item.amount_ore}
@@ -199,7 +201,7 @@ def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any]) ->
             Receipt, data["receipt_id"], store_id, day, data["kind"],
             tuple(_stored(ReceiptLine, g, r, gross, vat, disc) for g, r, gross, vat, disc in data["lines"]),
             tuple(_stored(Payment, m, a) for m, a in data["payments"]),
-            data["tip_ore"], data["rounding_ore"], None,
+            data["tip_ore"], data["rounding_ore"], None, data.get("receipt_number"),
         )
     if kind == "cash_movement":
         return CashMovement(data["movement_id"], store_id, day, data["kind"], data["amount_ore"])

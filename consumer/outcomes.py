@@ -89,6 +89,14 @@ REASONS: dict[str, Reason] = {
     "INVALID_EVENT": Reason(ERROR, False, False, "Ogiltig händelse från kassan",
                             "Händelsen bokförs inte. Vi har larmats.", "Invalid event from the POS",
                             "The event is not booked. We have been alerted."),
+    "DOCUMENT_ATTACH_FAILED": Reason(WARNING, False, False, "Dagsrapporten kunde inte bifogas i Björn Lundén",
+                                     "Verifikationen är bokförd, men Björn Lundén tog inte emot dagsrapporten (PDF) "
+                                     "som underlag. Vi har larmats; underlaget finns kvar hos oss och kan bifogas "
+                                     "för hand.",
+                                     "The day report could not be attached in Björn Lundén",
+                                     "The voucher is booked, but Björn Lundén did not accept the day report (PDF) as "
+                                     "its underlying document. We have been alerted; we keep the report and it can "
+                                     "be attached by hand."),
     "POISON_MESSAGE": Reason(ERROR, False, False, "Oläsbart meddelande från kassan",
                              "Meddelandet bokförs inte. Vi har larmats.", "Unreadable message from the POS",
                              "The message is not booked. We have been alerted."),

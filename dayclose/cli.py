@@ -5,6 +5,7 @@
     dayclose migrate    apply database migrations
     dayclose export-sie booked vouchers as an SIE 4I file, for accountants who want a file
     dayclose reexport   correct a booked store-day: its reversal, then a new voucher (never an edit)
+    dayclose audit      which voucher holds a receipt; which receipts a voucher holds (kept 7 years)
     dayclose purge      delete sales past their retention period (never a day that is not booked)
     dayclose demo       the whole service on embedded defaults, end to end
     dayclose devstack   run one local service (postgres | kafka | bl) until SIGTERM
@@ -48,7 +49,8 @@ def _cmd_purge(_args: argparse.Namespace) -> int:
                                       sales_events=result.sales_events, day_closes=result.day_closes,
                                       processed_commands=result.processed_commands,
                                       sent_outbox_rows=result.sent_outbox_rows,
-                                      dead_letter_keys=result.dead_letter_keys)
+                                      dead_letter_keys=result.dead_letter_keys,
+                                      audit_vouchers_past_retention=result.audit_vouchers)
     return 0
 
 
@@ -61,8 +63,9 @@ def _cmd_export_sie(args: argparse.Namespace) -> int:
     import psycopg
 
     from dayclose.config import load_settings
-    from dayclose.db.exports import booked_vouchers, voucher_from_json
-    from exporters.sie import write_sie4i
+    from dayclose.db.audit import booked_vouchers
+    from dayclose.db.exports import voucher_from_json
+    from exporters.sie import SieNames, write_sie4i
 
     settings = load_settings()
     since, until = date.fromisoformat(args.since), date.fromisoformat(args.until)
@@ -72,10 +75,14 @@ def _cmd_export_sie(args: argparse.Namespace) -> int:
                            (args.org,)).fetchone()
     company, org_number = (row[0] or args.org, row[1]) if row else (args.org, None)
     vouchers = [voucher_from_json(v) for v in stored]
-    data = write_sie4i(vouchers, company_name=company, org_number=org_number,
+    names = SieNames.from_stored(stored)
+    data = write_sie4i(vouchers, company_name=company, org_number=org_number, names=names,
                        generated_on=datetime.now(ZoneInfo("Europe/Stockholm")).date())
-    Path(args.output).write_bytes(data)
-    print(f"wrote {len(vouchers)} vouchers to {args.output}")
+    output = Path(args.output or f"dayclose-{args.org}-{since:%Y%m%d}-{until:%Y%m%d}.si")
+    if not output.suffix:
+        output = output.with_suffix(".si")  # SIE 4I import files are .si by convention
+    output.write_bytes(data)
+    print(f"wrote {len(vouchers)} vouchers to {output}")
     return 0
 
 
@@ -91,13 +98,48 @@ def _cmd_reexport(args: argparse.Namespace) -> int:
     settings = load_settings()
     with psycopg.connect(settings.database_url) as conn:
         try:
-            reversals = request_reexport(conn, args.org, args.store, date.fromisoformat(args.date))
+            requested = request_reexport(conn, args.org, args.store, date.fromisoformat(args.date),
+                                         reason=args.reason, requested_by=args.user, via="CLI")
         except NothingToCorrect as exc:
             print(exc, file=sys.stderr)
             return 2
-    print(f"queued {len(reversals)} reversal(s): {', '.join(str(r) for r in reversals)}; the running service "
-          "books them, then exports the day anew (watch the outcomes topic or `exports` for CORRECTION)")
+    reversals = requested.reversal_export_ids
+    print(f"correction {requested.correction_id}: queued {len(reversals)} reversal(s): "
+          f"{', '.join(str(r) for r in reversals)}; the running service dates them by BL's period rules, books "
+          "them, then exports the day anew (watch the outcomes topic or `exports` for CORRECTION)")
     return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    """Answer the auditor's two questions from the audit record (kept 7 years after the fiscal year)."""
+    import json
+
+    import psycopg
+
+    from dayclose.config import load_settings
+    from dayclose.db import audit
+
+    settings = load_settings()
+    with psycopg.connect(settings.database_url) as conn:
+        if args.what == "receipt":
+            found = audit.vouchers_holding_receipt(conn, args.org, args.receipt_id)
+            result = [{"receipt_number": number, **_audit_json(v)} for number, v in found]
+        else:
+            vouchers = audit.vouchers_by_number(conn, args.org, args.series, args.number, args.year)
+            result = [{**_audit_json(v), "receipts": [{"receipt_id": r, "receipt_number": n}
+                                                      for r, n in audit.receipts_of(conn, v.export_id)]}
+                      for v in vouchers]
+    if not result:
+        print("nothing found in the audit record", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+def _audit_json(v: object) -> dict[str, object]:
+    data = dict(v.__dict__)
+    data.pop("voucher", None)
+    return data
 
 
 def _cmd_run(_args: argparse.Namespace) -> int:
@@ -157,13 +199,26 @@ def build_parser() -> argparse.ArgumentParser:
     sie.add_argument("--org", required=True, help="organization id")
     sie.add_argument("--from", dest="since", required=True, help="first business date, YYYY-MM-DD")
     sie.add_argument("--to", dest="until", required=True, help="last business date, YYYY-MM-DD")
-    sie.add_argument("--output", "-o", required=True, help="file to write (CP437)")
+    sie.add_argument("--output", "-o", help="file to write (CP437; default dayclose-<org>-<from>-<to>.si)")
     sie.set_defaults(func=_cmd_export_sie)
     rex = sub.add_parser("reexport", help="correct a booked store-day: reversal + new voucher, never an edit")
     rex.add_argument("--org", required=True)
     rex.add_argument("--store", required=True)
     rex.add_argument("--date", required=True, help="business date, YYYY-MM-DD")
+    rex.add_argument("--reason", required=True, help="why the day is corrected (kept with the correction)")
+    rex.add_argument("--user", required=True, help="who asks for the correction (kept with it)")
     rex.set_defaults(func=_cmd_reexport)
+    aud = sub.add_parser("audit", help="which voucher holds a receipt / which receipts a voucher holds")
+    aud_sub = aud.add_subparsers(dest="what", required=True)
+    rcp = aud_sub.add_parser("receipt", help="the vouchers that hold a receipt (by the POS's receipt id)")
+    rcp.add_argument("receipt_id")
+    rcp.add_argument("--org", required=True)
+    vch = aud_sub.add_parser("voucher", help="the receipts in a voucher, e.g. `audit voucher D 123 --org o`")
+    vch.add_argument("series")
+    vch.add_argument("number", type=int)
+    vch.add_argument("--org", required=True)
+    vch.add_argument("--year", help="BL's fiscal year id (e.g. 202601); numbers restart every fiscal year")
+    aud.set_defaults(func=_cmd_audit)
     dev = sub.add_parser("devstack", help="run one local service until SIGTERM")
     dev.add_argument("service", choices=["postgres", "kafka", "bl"])
     dev.add_argument("rest", nargs=argparse.REMAINDER)

@@ -5,7 +5,8 @@ DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS when set), registers a sample merchant wi
 runs ``dayclose run`` as its own process, and then:
 
 1. publishes a realistic store day and closes it → prints the voucher as BL has it and the outcome;
-2. on the next day: a manual export mid-day, then the day close, which books only the remainder.
+2. on the next day: a manual export mid-day, then the day close, which books only the remainder;
+3. for every voucher, prints where its day report (PDF) was attached in BL.
 
 Exits 0 only if every voucher balanced, matched an independent computation of the sales, and every
 store-day was booked exactly once.
@@ -52,6 +53,22 @@ def _print_voucher(voucher: dict[str, Any]) -> None:
         _say(f"  {row['accountId']:<8}{row['accountName'][:56]:<58}"
              f"{(f'{amount:.2f}' if amount > 0 else ''):>12}{(f'{-amount:.2f}' if amount < 0 else ''):>12}")
     _say(f"  {'':<66}{debit:>12.2f}{credit:>12.2f}")
+
+
+def _print_documents(bl: BLStandIn, user_key: str, voucher: dict[str, Any]) -> None:
+    """Where the day report went: the voucher in BL → the attached document."""
+    for doc in bl.attachments(user_key, voucher["journalId"], voucher["journalEntryId"]):
+        if doc["id"] in voucher["documentIds"]:
+            _say(f"  day report attached: voucher {voucher['journalId']} {voucher['journalEntryId']} → "
+                 f"document {doc['id']} {doc['name']} ({len(doc['content'])} bytes PDF)")
+
+
+def _wait_documents(bl: BLStandIn, user_key: str, count: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(bl.documents(user_key)) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{count} day reports not attached within {timeout}s")
+        time.sleep(0.05)  # deadline-bounded polling interval
 
 
 def _print_outcome(outcome: dict[str, Any]) -> None:
@@ -109,9 +126,11 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
             latency = _wait(h, service, lambda x: len(x.outcomes_for(ORG)) >= 1, "day 1 booked")
             _say(f"\nday 1: {receipts} receipts, then the day close → booked "
                  f"({(time.monotonic() - published) * 1000:.0f} ms from day-close event to outcome event)")
+            _wait_documents(bl, company.user_key, 1)
             books = bl.vouchers(company.user_key)
             if books:
                 _print_voucher(books[0])
+                _print_documents(bl, company.user_key, books[0])
             _print_outcome(h.outcomes_for(ORG)[0])
 
             day2 = sampledata.store_day(ORG, STORE, date(2026, 11, 25), receipts, store_name="Kafé Centrum", seed=2)
@@ -122,16 +141,23 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
             h.publish_command(sampledata.manual_export(ORG))
             _wait(h, service, lambda x: len(x.outcomes_for(ORG)) >= 2, "the manual export")
             _say(f"\nday 2: manual export after {half} events → booked the sales so far:")
+            _wait_documents(bl, company.user_key, 2)
             _print_voucher(bl.vouchers(company.user_key)[1])
+            _print_documents(bl, company.user_key, bl.vouchers(company.user_key)[1])
             h.publish_sales([*events2[half:], day2.day_closed()])
             _wait(h, service, lambda x: len(x.outcomes_for(ORG)) >= 3, "the day 2 close")
             _say("day 2: day close → booked only what was new since the manual export:")
+            _wait_documents(bl, company.user_key, 3)
             _print_voucher(bl.vouchers(company.user_key)[2])
+            _print_documents(bl, company.user_key, bl.vouchers(company.user_key)[2])
             h.poll_outcomes(timeout=1.0)
 
             books = bl.vouchers(company.user_key)
             outcomes = h.outcomes_for(ORG)
             failures += _check(books, outcomes, [*day1.events(), close1], [*events2, day2.day_closed()])
+            documents = bl.documents(company.user_key)
+            if sorted(len(d["vouchers"]) for d in documents) != [1] * len(books):
+                failures.append(f"expected one day report per voucher, found {len(documents)}")
             _say(f"\n{len(books)} vouchers in BL, {len(outcomes)} outcome events; "
                  f"day-close → outcome latency {latency * 1000:.0f} ms; demo took {time.monotonic() - started:.1f}s")
         except Exception as exc:  # noqa: BLE001 - the demo reports any failure and exits non-zero

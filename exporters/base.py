@@ -20,6 +20,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from mapping.periods import FiscalYear
 from mapping.voucher import Voucher
 
 
@@ -40,6 +41,7 @@ class ReasonCode(StrEnum):
     BL_REJECTED = "BL_REJECTED"
     CLIENT_CREDENTIALS_INVALID = "CLIENT_CREDENTIALS_INVALID"
     INVALID_REQUEST = "INVALID_REQUEST"
+    DOCUMENT_ATTACH_FAILED = "DOCUMENT_ATTACH_FAILED"
 
 
 class ExportError(Exception):
@@ -78,6 +80,11 @@ class ExporterBug(ExportError):
     """BL rejected what we sent for a reason that is ours to fix; dead-letter and alert."""
 
 
+class DocumentRefused(ExportError):
+    """BL refused the document itself (4xx on the upload): the voucher stays booked, the document
+    is reported as not attached and not retried."""
+
+
 @dataclass(frozen=True, slots=True)
 class BookedVoucher:
     """Where a voucher ended up in the books.
@@ -110,6 +117,35 @@ class Attachment:
     content_type: str = "application/pdf"
 
 
+@dataclass(frozen=True, slots=True)
+class VoucherLocation:
+    """Where a booked voucher is in BL: series, number and date identify it within its fiscal year;
+    ``reference`` is our export's, which the names of our documents on it carry."""
+
+    series: str
+    number: int
+    entry_date: date
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttachedDocument:
+    """A document attached to a voucher. ``already_attached``: found there by its name (which carries
+    the export's reference), not uploaded by this call."""
+
+    document_id: int
+    name: str
+    already_attached: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChartNames:
+    """Account number → name and cost centre id → name, as the merchant's BL chart has them."""
+
+    accounts: dict[str, str] = field(default_factory=dict)
+    cost_centres: dict[str, str] = field(default_factory=dict)
+
+
 @runtime_checkable
 class Exporter(Protocol):
     """Books vouchers in a merchant's accounting system, exactly once per voucher reference."""
@@ -124,6 +160,24 @@ class Exporter(Protocol):
 
     def export(self, voucher: Voucher, user_key: str, attachment: Attachment | None = None) -> BookedVoucher:
         """Book the voucher unless a voucher with its reference already exists; return where it is."""
+        ...
+
+    def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
+        """The company's fiscal years with their open/locked state (``fresh``: not from a cache)."""
+        ...
+
+    def fiscal_year_for(self, user_key: str, day: date) -> FiscalYear | None:
+        """The fiscal year covering ``day`` (from the pre-flight's cache when it just asked)."""
+        ...
+
+    def chart_names(self, user_key: str, *, cost_centres: bool = True) -> ChartNames:
+        """Names of the company's accounts (and cost centres) for reports and SIE declarations."""
+        ...
+
+    def attach_document(self, user_key: str, voucher: VoucherLocation, attachment: Attachment) -> AttachedDocument:
+        """Attach ``attachment`` to the booked voucher exactly once: a document already attached
+        under the same name is found, not uploaded again. Raises :class:`DocumentRefused` when BL
+        refuses the document, :class:`TransientExportError` when it cannot tell right now."""
         ...
 
 

@@ -10,13 +10,19 @@ The file follows SIE 4B (SIE-gruppen, 2008) for type 4I ("import of vouchers"):
   row and ``}``. Rows of a voucher sum to zero;
 - dates ``YYYYMMDD``; amounts with a ``.`` and two decimals; cost centres as dimension 1
   (``{"1" "S1"}``); texts quoted, ``"`` escaped as ``\\"``, control characters removed,
-  characters outside CP437 replaced, and cut to :data:`MAX_TEXT_LENGTH`.
+  characters outside CP437 replaced, and cut to :data:`MAX_TEXT_LENGTH`;
+- what the vouchers use is declared before them (the chart section): ``#KONTO`` for every account
+  (its name from BL's chart as recorded at booking, else a neutral "Konto 3001"), and for cost
+  centres ``#DIM 1 "Kostnadsställe"`` (SIE's reserved dimension 1) with one ``#OBJEKT 1 "S1" "name"``
+  per cost centre used. The conventional file name extension of a 4I file is ``.si``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from mapping.money import format_sek
 from mapping.voucher import Voucher, VoucherRow
@@ -27,6 +33,25 @@ MAX_TEXT_LENGTH = 100
 MAX_NAME_LENGTH = 100
 #: SIE's reserved dimension number for cost centres (kostnadsställe).
 COST_CENTRE_DIMENSION = "1"
+COST_CENTRE_DIMENSION_NAME = "Kostnadsställe"
+EXTENSION = ".si"
+
+
+@dataclass(frozen=True)
+class SieNames:
+    """Names to declare accounts and cost centres with (from BL's chart, as recorded at booking)."""
+
+    accounts: Mapping[str, str] = field(default_factory=dict)
+    cost_centres: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_stored(cls, stored: Iterable[Mapping[str, Any]]) -> SieNames:
+        accounts: dict[str, str] = {}
+        centres: dict[str, str] = {}
+        for voucher in stored:
+            accounts.update(voucher.get("account_names") or {})
+            centres.update(voucher.get("cost_centre_names") or {})
+        return cls(accounts, centres)
 _TRANSLITERATE = str.maketrans(
     {"€": "EUR", "–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "\\": "/", "\u00a0": " "}
 )
@@ -55,8 +80,10 @@ def write_sie4i(
     org_number: str | None = None,
     program: str = "dayclose",
     program_version: str = "0.1",
+    names: SieNames | None = None,
 ) -> bytes:
     """The SIE 4I file for ``vouchers``, as bytes in CP437."""
+    vouchers = list(vouchers)
     lines = [
         "#FLAGGA 0",
         f"#PROGRAM {quote(program, 40)} {quote(program_version, 20)}",
@@ -67,9 +94,25 @@ def write_sie4i(
     if org_number:
         lines.append(f"#ORGNR {sie_text(org_number, 20).replace(' ', '')}")
     lines.append(f"#FNAMN {quote(company_name, MAX_NAME_LENGTH)}")
+    lines.extend(_declarations(vouchers, names or SieNames()))
     for voucher in vouchers:
         lines.extend(_voucher_lines(voucher))
     return (LINE_END.join(lines) + LINE_END).encode(ENCODING)
+
+
+def _declarations(vouchers: list[Voucher], names: SieNames) -> list[str]:
+    """#KONTO for every account used; #DIM and #OBJEKT for every cost centre used."""
+    accounts = sorted({row.account for v in vouchers for row in v.rows})
+    centres = sorted({row.cost_centre for v in vouchers for row in v.rows if row.cost_centre})
+    lines = [f"#KONTO {a} {quote(names.accounts.get(a) or f'Konto {a}', MAX_NAME_LENGTH)}" for a in accounts]
+    if centres:
+        lines.append(f'#DIM {COST_CENTRE_DIMENSION} {quote(COST_CENTRE_DIMENSION_NAME)}')
+        lines.extend(
+            f"#OBJEKT {COST_CENTRE_DIMENSION} {quote(c, 20)} "
+            f"{quote(names.cost_centres.get(c) or f'{COST_CENTRE_DIMENSION_NAME} {c}', MAX_NAME_LENGTH)}"
+            for c in centres
+        )
+    return lines
 
 
 def _voucher_lines(voucher: Voucher) -> list[str]:

@@ -143,6 +143,9 @@ class Receipt:
     tip_ore: int = 0
     rounding_ore: int = 0
     z_report_number: int | None = None
+    #: The number printed on the receipt (the POS's sequence), for the audit trail; None in rows
+    #: stored before it was carried.
+    receipt_number: str | None = None
 
     def __post_init__(self) -> None:
         _code(self.receipt_id, "receipt_id")

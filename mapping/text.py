@@ -9,6 +9,7 @@ ambiguous failure by searching for it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 
 from mapping.errors import VoucherTextError
@@ -41,12 +42,52 @@ def day_voucher_text(store_name: str, business_date: date, z_report_number: int 
     return _fit(f"{what} ", _clean(store_name), f" {business_date.isoformat()}{z_part} ref {reference}")
 
 
-def reversal_text(original_text: str, original_reference: str, reference: str) -> str:
-    """E.g. "Återföring av DC-old ref DC-new: Dagsavslut ...": both references kept whole."""
+def reversal_text(
+    original_text: str,
+    original_reference: str,
+    reference: str,
+    *,
+    original_voucher: str | None = None,
+    business_date: date | None = None,
+) -> str:
+    """E.g. "Återföring av DC-old (D 12, 2026-04-01) ref RV-new: Dagsavslut ...".
+
+    Names the original by our reference, its BL series + number and its business date when known,
+    so the reversal leads to what it reverses even when it is dated in another period. Both
+    references are kept whole; the original's text is cut first.
+    """
     _check_reference(reference)
-    prefix = f"Återföring av {original_reference} ref {reference}"
+    known = [part for part in (original_voucher, business_date.isoformat() if business_date else None) if part]
+    named = f"{original_reference} ({', '.join(known)})" if known else original_reference
+    prefix = f"Återföring av {named} ref {reference}"
+    if len(prefix) > MAX_TEXT_LENGTH:
+        prefix = f"Återföring av {original_reference} ref {reference}"
     text = _fit(prefix + ": ", _clean(original_text), "")
     return text if len(text) > len(prefix) + 1 else prefix
+
+
+def correction_text(
+    originals: Sequence[tuple[str, str]], business_date: date, reference: str, store_name: str = ""
+) -> str:
+    """The new voucher of a correction: e.g. "Rättelse av D 12 DC-old 2026-04-01 ref DC-new: Butik".
+
+    ``originals`` are (BL series + number, our reference) of the vouchers it replaces. When all of
+    them do not fit, the BL numbers are kept and the references dropped, then only the first number
+    with "m.fl."; the full list is in the audit record and the attached day report.
+    """
+    _check_reference(reference)
+    suffix = f" {business_date.isoformat()} ref {reference}"
+    candidates = [
+        ", ".join(f"{number} {ref}" for number, ref in originals),
+        ", ".join(number for number, _ in originals),
+        f"{originals[0][0]} m.fl." if originals else "",
+    ]
+    for named in candidates:
+        head = f"Rättelse av {named}".rstrip()
+        if len(head) + len(suffix) <= MAX_TEXT_LENGTH:
+            break
+    text = head + suffix
+    return _fit(text + ": ", _clean(store_name), "") if store_name and len(text) + 3 <= MAX_TEXT_LENGTH else text
 
 
 def _check_reference(reference: str) -> None:

@@ -97,6 +97,11 @@ class ExportRow:
     updated_at: datetime
     booked_at: datetime | None
     reverses: str | None
+    document_status: str | None = None
+    document_id: int | None = None
+    document_name: str | None = None
+    #: Who corrected, when and why (set on a correction's reversals and its new voucher).
+    correction: dict[str, Any] | None = None
 
 
 def list_exports(
@@ -107,9 +112,15 @@ def list_exports(
         """SELECT e.export_id::text, e.reference, e.store_id, st.name, e.business_date, e.trigger, e.status,
                   e.z_report_number, e.voucher_series, e.voucher_number, e.total_debit_ore, e.event_count,
                   e.attempts, e.reason_code, e.reason_details, e.created_at, e.updated_at, e.booked_at,
-                  e.reverses::text, count(*) OVER ()
+                  e.reverses::text, e.document_status, e.document_id, e.document_name,
+                  CASE WHEN c.correction_id IS NOT NULL THEN jsonb_build_object(
+                      'correction_id', c.correction_id, 'reason', c.reason, 'requested_by', c.requested_by,
+                      'requested_via', c.requested_via, 'requested_at', c.requested_at, 'entry_date', c.entry_date,
+                      'in_original_period', c.in_original_period) END,
+                  count(*) OVER ()
            FROM exports e
            LEFT JOIN stores st ON st.organization_id = e.organization_id AND st.store_id = e.store_id
+           LEFT JOIN corrections c ON c.correction_id = e.correction_id
            WHERE e.organization_id = %(org)s
              AND (%(store)s::text IS NULL OR e.store_id = %(store)s)
              AND (%(since)s::date IS NULL OR e.business_date >= %(since)s)

@@ -4,11 +4,16 @@ Every ingested sale is kept for ``DAYCLOSE_SALES_RETENTION_DAYS`` (default 400) 
 date, whether or not its organization is active: a merchant who activates with a start date in the
 past gets every day since then that we still hold. After that:
 
-* booked sales go (the voucher in BL is the record; our ``exports`` rows stay as the audit trail);
+* booked sales go, but only once their voucher's audit record exists (:mod:`dayclose.db.audit`:
+  the voucher as posted, the Z-report's control totals and every receipt id and number it holds);
+  a booked day without that record keeps its sales. A day that booked nothing (its sales net to
+  zero: NOTHING_TO_BOOK) has no voucher to trace and goes too;
 * sales never claimed by an export go (inactive or unknown organizations, days before a start date);
 * sales held by an export that is not booked (failed, or still posting) are NEVER purged: they are
   a merchant's unbooked day, and deleting them would lose it;
-* outbox rows go a week after they were sent (never before); dead-letter keys with the sales.
+* outbox rows go a week after they were sent (never before); dead-letter keys with the sales;
+* audit records go only after their ``retain_until``: the end of the seventh calendar year after the
+  one in which the voucher's fiscal year ended (Bokföringslagen 7 kap. 2 §).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class PurgeResult:
     processed_commands: int
     sent_outbox_rows: int = 0
     dead_letter_keys: int = 0
+    audit_vouchers: int = 0
 
 
 SENT_OUTBOX_DAYS = 7
@@ -38,7 +44,9 @@ def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> Pu
         """DELETE FROM sales_events s
            WHERE s.business_date < %s
              AND (s.export_id IS NULL
-                  OR EXISTS (SELECT 1 FROM exports e WHERE e.export_id = s.export_id AND e.status = 'booked'))""",
+                  OR EXISTS (SELECT 1 FROM audit_vouchers a WHERE a.export_id = s.export_id)
+                  OR EXISTS (SELECT 1 FROM exports e WHERE e.export_id = s.export_id AND e.status = 'booked'
+                             AND e.reason_code = 'NOTHING_TO_BOOK'))""",
         (cutoff,),
     ).rowcount
     closes = conn.execute(
@@ -56,4 +64,5 @@ def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> Pu
         "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < %s", (today - timedelta(days=SENT_OUTBOX_DAYS),)
     ).rowcount
     dead = conn.execute("DELETE FROM dead_letters WHERE dead_lettered_at < %s", (cutoff,)).rowcount
-    return PurgeResult(sales, closes, commands, sent, dead)
+    audits = conn.execute("DELETE FROM audit_vouchers WHERE retain_until < %s", (today,)).rowcount
+    return PurgeResult(sales, closes, commands, sent, dead, audits)

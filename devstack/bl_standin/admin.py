@@ -2,6 +2,7 @@
 
 POST   /_admin/companies              {"user_key"?, "name"?, "org_number"?, "activated"?}
 GET    /_admin/companies/{key}/vouchers
+GET    /_admin/companies/{key}/documents   (what is attached to which voucher; sizes and sha256, no bytes)
 POST   /_admin/companies/{key}        {"activated", "close_financial_year", "open_financial_year",
                                        "remove_financial_year", "lock_through", "close_accounts",
                                        "remove_accounts", "add_accounts", "remove_series", "add_series",
@@ -13,6 +14,7 @@ GET    /_admin/stats    GET /_admin/requests    POST /_admin/reset
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -24,7 +26,7 @@ from devstack.bl_standin.wire import Request, Response, json_response
 if TYPE_CHECKING:
     from devstack.bl_standin.server import BLStandIn
 
-_COMPANY = re.compile(r"^/_admin/companies/(?P<key>[^/]+)(?P<vouchers>/vouchers)?$")
+_COMPANY = re.compile(r"^/_admin/companies/(?P<key>[^/]+)(?:(?P<vouchers>/vouchers)|(?P<documents>/documents))?$")
 
 
 def handle(standin: BLStandIn, request: Request) -> Response:
@@ -49,6 +51,13 @@ def _route(standin: BLStandIn, request: Request) -> Response:  # noqa: PLR0911, 
             return json_response(404, {"error": "no such company"})
         if match["vouchers"]:
             return json_response(200, standin.vouchers(company.user_key))
+        if match["documents"]:
+            return json_response(200, [
+                {"id": d["id"], "name": d["name"], "content_type": d["content_type"], "size": len(d["content"]),
+                 "sha256": hashlib.sha256(d["content"]).hexdigest(),
+                 "vouchers": [{"series": s, "number": n, "financial_year": fy} for s, n, fy in d["vouchers"]]}
+                for d in standin.documents(company.user_key)
+            ])
         if method == "POST":
             apply_changes(company, body)
         return json_response(200, _company_json(company))

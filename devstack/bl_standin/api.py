@@ -68,6 +68,12 @@ class BLApi:
                 self.get_journal_entry,
             ),
             ("POST", re.compile(r"^/document$"), self.post_document),
+            ("GET", re.compile(r"^/document$"), self.list_documents),
+            (
+                "POST",
+                re.compile(r"^/document/attachto/(?P<type>[^/]+)/(?P<entity>[0-9]+)$"),
+                self.attach_new_document,
+            ),
         ]
 
     def handle(self, request: Request) -> Response:  # noqa: PLR0911 - one exit per BL answer
@@ -248,6 +254,25 @@ class BLApi:
                 name = part.get_filename() or "document"
                 return json_response(200, company.add_document(name, content, part.get_content_type()))
         raise bad("FILE_DATA_OR_FILE_NAME_MISSING", "Multipart part 'file' is missing")
+
+    def attach_new_document(self, company: Company, request: Request, args: dict[str, str]) -> Response:
+        """``POST /document/attachto/{entityType}/{entityId}?fileName=…`` with ``{"data": base64}``."""
+        if args["type"].upper() != "JOURNAL":
+            raise bad("ENTITY_TYPE_NOT_SUPPORTED", f"The stand-in attaches to JOURNAL only, not {args['type']}")
+        body = request.json()
+        try:
+            content = base64.b64decode(str(body.get("data") or ""), validate=True)
+        except ValueError:
+            raise bad("VALUE_INVALID", "data must be base64") from None
+        if not content:
+            raise bad("FILE_IS_EMPTY", "The file is empty")
+        name = request.query.get("fileName") or "document"
+        content_type = "application/pdf" if content.startswith(b"%PDF-") else "application/octet-stream"
+        return json_response(200, company.attach_new_document(int(args["entity"]), name, content, content_type))
+
+    def list_documents(self, company: Company, request: Request, _: dict[str, str]) -> Response:
+        with company.lock:
+            return json_response(200, [company.document_json(doc_id) for doc_id in sorted(company.documents)])
 
 
 def _parse_date(value: str) -> date:

@@ -35,6 +35,11 @@ class Faults:
     retry_after_s: int | None = 1
     #: The next N ``POST /journal`` are committed and then their response is lost.
     commit_then_drop: int = 0
+    #: The next N document attachments (``POST /document…``) are committed and then their response is lost.
+    documents_commit_then_drop: int = 0
+    #: The next N document uploads/attachments are refused (HTTP 400), or all of them while set.
+    refuse_documents_next: int = 0
+    refuse_documents: bool = False
     #: How a lost response looks: "timeout" (held open for ``drop_hold_s``, then reset) or "reset".
     drop_mode: str = "timeout"
     drop_hold_s: float = 3.0
@@ -79,6 +84,7 @@ class Decision:
     status: int | None = None
     retry_after_s: int | None = None
     drop_after_commit: bool = False
+    refuse_document: bool = False
 
 
 class FaultInjector:
@@ -95,6 +101,8 @@ class FaultInjector:
                 "throttle_next": faults.throttle_next,
                 "commit_then_drop": faults.commit_then_drop,
                 "resets_next": faults.resets_next,
+                "documents_commit_then_drop": faults.documents_commit_then_drop,
+                "refuse_documents_next": faults.refuse_documents_next,
             }
             self._window: deque[float] = deque()
 
@@ -117,6 +125,11 @@ class FaultInjector:
                 decision.status = f.error_status
             elif method == "POST" and path.endswith("/journal") and self._take("commit_then_drop"):
                 decision.drop_after_commit = True
+            elif method == "POST" and "/document" in path:
+                if f.refuse_documents or self._take("refuse_documents_next"):
+                    decision.refuse_document = True
+                elif self._take("documents_commit_then_drop"):
+                    decision.drop_after_commit = True
             return decision
 
     @staticmethod

@@ -140,6 +140,31 @@ class BLStandIn:
         with company.lock:
             return [company.entry_json(e) for e in company.entries]
 
+    def documents(self, user_key: str) -> list[dict[str, Any]]:
+        """Every document the company holds, with its bytes and the vouchers it is attached to
+        (``vouchers``: ``[(series, number, financial year id)]``)."""
+        company = self.company(user_key)
+        with company.lock:
+            by_entity = {e.entity_id: e for e in company.entries}
+            return [
+                {
+                    "id": doc_id,
+                    "name": doc["name"],
+                    "content_type": doc["contentType"],
+                    "content": doc["content"],
+                    "vouchers": [
+                        (by_entity[i].journal_id, by_entity[i].number, by_entity[i].financial_year_id)
+                        for i in doc["attached_to"]
+                        if i in by_entity
+                    ],
+                }
+                for doc_id, doc in sorted(company.documents.items())
+            ]
+
+    def attachments(self, user_key: str, series: str, number: int) -> list[dict[str, Any]]:
+        """The documents attached to voucher ``series number`` (any fiscal year)."""
+        return [d for d in self.documents(user_key) if any(v[:2] == (series, number) for v in d["vouchers"])]
+
     @property
     def faults(self) -> Faults:
         return self.injector.faults
@@ -190,6 +215,9 @@ class BLStandIn:
         if decision.status == 429:
             extra = {} if decision.retry_after_s is None else {"Retry-After": str(decision.retry_after_s)}
             response = json_response(429, ApiFailure(429, None, "Too many requests").body(), extra)
+        elif decision.refuse_document:
+            # The stand-in's stand-in for whatever makes BL refuse a file (type, size, quota).
+            response = json_response(400, ApiFailure(400, "FILE_NOT_ALLOWED", "The document was not accepted").body())
         elif decision.status:
             response = json_response(
                 decision.status,

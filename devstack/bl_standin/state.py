@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from devstack.bl_standin import chart
-from devstack.bl_standin.api_error import bad
+from devstack.bl_standin.api_error import ApiFailure, bad
 
 
 @dataclass
@@ -54,6 +54,8 @@ class Entry:
     rows: list[dict[str, Any]]
     document_ids: list[int]
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: BL's id of the entry itself (what ``/document/attachto/JOURNAL/{entityId}`` names).
+    entity_id: int = 0
 
 
 def period_of(day: date) -> str:
@@ -168,8 +170,11 @@ class Company:
                 (e.number for e in self.entries if e.journal_id == journal_id and e.financial_year_id == fy.id),
                 default=0,
             )
-            entry = Entry(journal_id, number, day, str(body.get("journalEntryText") or ""), fy.id, rows, document_ids)
+            entry = Entry(journal_id, number, day, str(body.get("journalEntryText") or ""), fy.id, rows, document_ids,
+                          entity_id=ENTRY_ENTITY_BASE + len(self.entries) + 1)
             self.entries.append(entry)
+            for doc_id in document_ids:
+                self.documents[doc_id]["attached_to"].append(entry.entity_id)
             return entry
 
     def _rows(self, ledger: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -221,7 +226,7 @@ class Company:
                     out[key] = row[key]
             ledger.append(out)
         return {
-            "entityId": self.entity_id,
+            "entityId": entry.entity_id,
             "journalId": entry.journal_id,
             "journalName": self.series.get(entry.journal_id, ""),
             "journalEntryId": entry.number,
@@ -248,15 +253,49 @@ class Company:
                 "contentType": content_type,
                 "size": len(content),
                 "created": datetime.now(UTC).isoformat(),
+                "content": content,
+                "attached_to": [],
             }
+            return self.document_json(doc_id)
+
+    def attach_new_document(self, entity_id: int, name: str, content: bytes, content_type: str) -> dict[str, Any]:
+        """``/document/attachto/JOURNAL/{entityId}``: create the document and attach it to the entry."""
+        with self.lock:
+            entry = next((e for e in self.entries if e.entity_id == entity_id), None)
+            if entry is None:
+                raise ApiFailure(404, "JOURNAL_ENTRY_NOT_FOUND", f"No journal entry with entity id {entity_id}")
+            doc_id = self.add_document(name, content, content_type)["id"]
+            self.documents[doc_id]["attached_to"].append(entity_id)
+            entry.document_ids.append(doc_id)
             return {
                 "id": doc_id,
-                "name": name,
-                "type": "ATTACHMENT",
+                "created": self.documents[doc_id]["created"],
+                "reference": name,
+                "fileExt": _extension(name),
                 "contentType": content_type,
-                "fileExt": name.rsplit(".", 1)[-1] if "." in name else "",
-                "owningType": "JOURNAL_ENTRY",
+                "attachedTo": {"type": "JOURNAL", "entityId": entity_id},
             }
+
+    def document_json(self, doc_id: int) -> dict[str, Any]:
+        """A ``DocumentDTO``."""
+        doc = self.documents[doc_id]
+        return {
+            "id": doc_id,
+            "name": doc["name"],
+            "type": "ATTACHMENT",
+            "contentType": doc["contentType"],
+            "fileExt": _extension(doc["name"]),
+            "owningType": "JOURNAL_ENTRY",
+            "created": doc["created"],
+        }
+
+
+#: Journal entries get their own entity ids, distinct from the company's.
+ENTRY_ENTITY_BASE = 50_000
+
+
+def _extension(name: str) -> str:
+    return name.rsplit(".", 1)[-1] if "." in name else ""
 
 
 def _date(value: object, name: str) -> date:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from exporters.bl.errors import BLHttpError
 from exporters.bl.payload import dumps_exact
@@ -35,6 +38,9 @@ class BLClient:
             if exc.status == 404 or exc.exception_id in _NOT_FOUND_IDS:
                 return None
             raise
+
+    def financial_years(self, user_key: str) -> list[dict[str, Any]]:
+        return list(self._get("/financialyear", user_key, "list financial years") or [])
 
     def accounts(self, user_key: str) -> list[dict[str, Any]]:
         return list(self._get("/account", user_key, "list accounts") or [])
@@ -87,6 +93,31 @@ class BLClient:
             files={"file": (filename, content, content_type)},
         )
         return int(dto["id"])
+
+    def documents(self, user_key: str) -> list[dict[str, Any]]:
+        """Every document of the company (``GET /document``; BL documents no schema for the answer, so
+        both a plain list and a ``Batch``-like ``{"data": [...]}`` are read)."""
+        found = self._get("/document", user_key, "list documents")
+        if isinstance(found, dict):
+            found = found.get("data")
+        return [d for d in found or [] if isinstance(d, dict)]
+
+    def attach_new_document(
+        self, user_key: str, entity_type: str, entity_id: int, filename: str, content: bytes
+    ) -> dict[str, Any]:
+        """``POST /document/attachto/{entityType}/{entityId}``: create the document and attach it in one
+        call, so no unattached document is left behind. Never retried here: a retry after a lost answer
+        must look first (see the exporter)."""
+        body = json.dumps({"data": base64.b64encode(content).decode("ascii")})
+        return self.transport.request(  # type: ignore[no-any-return]
+            "POST",
+            f"/document/attachto/{quote(entity_type)}/{int(entity_id)}",
+            user_key=user_key,
+            operation="attach document",
+            params={"fileName": filename},
+            body_text=body,
+            retry=False,
+        )
 
     def _get(self, path: str, user_key: str, operation: str, **kwargs: Any) -> Any:
         return self.transport.request("GET", path, user_key=user_key, operation=operation, **kwargs)

@@ -23,20 +23,25 @@ import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from exporters.base import (
+    AttachedDocument,
     Attachment,
     BookedVoucher,
+    ChartNames,
     CompanyDetails,
     ExportError,
     MerchantActionRequired,
     ReasonCode,
+    VoucherLocation,
     mask_secret,
 )
 from exporters.bl import preflight
 from exporters.bl.client import BLClient
 from exporters.bl.config import BLConfig
+from exporters.bl.documents import DocumentAttacher
 from exporters.bl.errors import BLHttpError, RetryableFailure, to_export_error
 from exporters.bl.payload import journal_entry
 from exporters.bl.transport import BLTransport
+from mapping.periods import FiscalYear
 from mapping.voucher import Voucher
 
 log = structlog.get_logger(__name__)
@@ -66,6 +71,7 @@ class BLExporter:
         self.transport = BLTransport(config, session=session, sleep=sleep, clock=clock)
         self.client = BLClient(self.transport)
         self.facts = preflight.CompanyFacts(self.client, config.preflight_ttl_s, clock)
+        self.documents = DocumentAttacher(self.client, self.transport, config, sleep)
         self._sleep = sleep
 
     def __repr__(self) -> str:
@@ -162,6 +168,34 @@ class BLExporter:
         )
         return booked
 
+    def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
+        try:
+            raw = self.client.financial_years(user_key) if fresh else self.facts.financial_years(user_key)
+        except (BLHttpError, RetryableFailure) as exc:
+            raise self._port_error(exc, user_key) from None
+        return [_fiscal_year(fy) for fy in raw if fy.get("fromDate") and fy.get("toDate")]
+
+    def fiscal_year_for(self, user_key: str, day: date) -> FiscalYear | None:
+        try:
+            found = self.facts.financial_year(user_key, day)
+        except (BLHttpError, RetryableFailure) as exc:
+            raise self._port_error(exc, user_key) from None
+        return _fiscal_year(found) if found and found.get("fromDate") and found.get("toDate") else None
+
+    def chart_names(self, user_key: str, *, cost_centres: bool = True) -> ChartNames:
+        try:
+            accounts = self.facts.accounts(user_key)
+            centres = self.facts.cost_centres(user_key) if cost_centres else {}
+        except (BLHttpError, RetryableFailure) as exc:
+            raise self._port_error(exc, user_key) from None
+        return ChartNames(
+            {k: str(v.get("name") or "") for k, v in accounts.items() if v.get("name")},
+            {k: str(v.get("name") or "") for k, v in centres.items() if v.get("name")},
+        )
+
+    def attach_document(self, user_key: str, voucher: VoucherLocation, attachment: Attachment) -> AttachedDocument:
+        return self.documents.attach(user_key, voucher, attachment)
+
     # -- helpers ------------------------------------------------------------------------
 
     def find_booked(self, voucher: Voucher, user_key: str) -> BookedVoucher | None:
@@ -217,6 +251,16 @@ class BLExporter:
 def reference_pattern(reference: str) -> re.Pattern[str]:
     """Matches the reference as a whole token, so ``R-1`` never matches inside ``R-10``."""
     return re.compile(r"(?<![\w-])" + re.escape(reference) + r"(?![\w-])")
+
+
+def _fiscal_year(fy: dict[str, Any]) -> FiscalYear:
+    return FiscalYear(
+        id=str(fy.get("id") or ""),
+        from_date=date.fromisoformat(str(fy["fromDate"])),
+        to_date=date.fromisoformat(str(fy["toDate"])),
+        open=fy.get("open") is not False,
+        first_open_period=str(fy.get("firstOpenPeriod") or ""),
+    )
 
 
 def _booked(

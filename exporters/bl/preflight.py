@@ -34,6 +34,9 @@ class CompanyFacts:
             user_key, "fy", day.isoformat(), lambda: self._client.financial_year_for(user_key, day)
         )
 
+    def financial_years(self, user_key: str) -> list[dict[str, Any]]:
+        return self._cached(user_key, "fys", "", lambda: self._client.financial_years(user_key))
+
     def accounts(self, user_key: str) -> dict[str, dict[str, Any]]:
         return self._cached(user_key, "accounts", "", lambda: _by_id(self._client.accounts(user_key)))
 

@@ -134,3 +134,49 @@ def test_the_service_fails_fast_naming_a_missing_setting(tmp_path: Path) -> None
                             check=False)
     assert result.returncode != 0
     assert b"KAFKA_BOOTSTRAP_SERVERS" in result.stderr or b"DATABASE_URL" in result.stderr
+
+
+def document_states(h: Harness) -> list[tuple[str, str | None]]:
+    with psycopg.connect(h.settings.database_url) as conn:
+        return [(r[0], r[1]) for r in conn.execute("SELECT status, document_status FROM exports ORDER BY created_at")]
+
+
+@pytest.mark.parametrize("bl_attached_before_the_kill", [True, False])
+def test_sigkill_between_posting_and_attaching_ends_with_exactly_one_document(
+    harness: Harness, bl_standin: BLStandIn, bl_company: Company, tmp_path: Path, bl_attached_before_the_kill: bool
+) -> None:
+    log_path = tmp_path / "service.log"
+    if bl_attached_before_the_kill:
+        # BL attaches the document, then the answer is lost for a while: the process dies not knowing.
+        bl_standin.set_faults(documents_commit_then_drop=1, drop_mode="timeout", drop_hold_s=5.0)
+    else:
+        # The attach never gets through: the process dies with the voucher booked and its document pending.
+        bl_standin.set_faults(error_rate=1.0, paths=("/document/attachto",))
+    first = start_service(harness, log_path)
+    try:
+        day = sampledata.store_day(ORG, "s1", DAY, 20)
+        harness.publish_sales([*day.events(), day.day_closed()])
+        wait_until(lambda: bl_standin.requests.count("POST", "/document/attachto") >= 1, 30, "the attach in flight")
+        if bl_attached_before_the_kill:
+            wait_until(lambda: len(bl_standin.documents(bl_company.user_key)) == 1, 30, "BL to attach it")
+        first.kill()
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert document_states(harness) == [("booked", "pending")]  # booked; we never learnt about the document
+    assert len(bl_standin.documents(bl_company.user_key)) == (1 if bl_attached_before_the_kill else 0)
+
+    bl_standin.reset_faults()
+    second = start_service(harness, log_path)
+    try:
+        wait_until(lambda: document_states(harness) == [("booked", "attached")], 60, "the document attached")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0
+    (voucher,) = bl_standin.vouchers(bl_company.user_key)
+    documents = bl_standin.documents(bl_company.user_key)
+    assert len(documents) == 1 and voucher["documentIds"] == [documents[0]["id"]]
+    if bl_attached_before_the_kill:  # found by its name after the restart, not uploaded again
+        assert [r for r in bl_standin.requests.all() if r.path.endswith("/document") and r.method == "GET"]
+        assert bl_standin.requests.count("POST", "/document/attachto") == 1

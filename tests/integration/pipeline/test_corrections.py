@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import subprocess
 import sys
 from datetime import date
+from typing import Any
 
+import psycopg
 import pytest
+from pypdf import PdfReader
 
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
@@ -21,12 +26,23 @@ WRONG = {**sampledata.SAMPLE_PLAN,
          "product_groups": {**sampledata.SAMPLE_PLAN["product_groups"], "merch": "3004"}}
 
 
-def reexport(h: Harness, store: str, day: date) -> subprocess.CompletedProcess[str]:
+def reexport(h: Harness, store: str, day: date, reason: str = "fel konto för merch",
+             user: str = "anna@cafe") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": h.settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": "unused:9092",
            "BL_CLIENT_ID": "x", "BL_CLIENT_SECRET": "x"}
     return subprocess.run([sys.executable, "-m", "dayclose", "reexport", "--org", ORG, "--store", store,
-                           "--date", day.isoformat()], env=env, capture_output=True, text=True, timeout=60,
-                          check=False)
+                           "--date", day.isoformat(), "--reason", reason, "--user", user], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def corrections(h: Harness) -> list[tuple[Any, ...]]:
+    with psycopg.connect(h.settings.database_url) as conn:
+        return conn.execute("SELECT reason, requested_by, requested_via, entry_date, in_original_period, "
+                            "completed_at IS NOT NULL FROM corrections ORDER BY requested_at").fetchall()
+
+
+def reference(voucher: dict[str, Any]) -> str:
+    return str(voucher["journalEntryText"]).rsplit("ref ", 1)[-1].split(":")[0]
 
 
 @pytest.mark.parametrize("with_manual_export_first", [False, True])
@@ -61,6 +77,15 @@ def test_a_wrongly_mapped_day_is_reversed_then_booked_anew(
     assert booked_totals(books) == expected_totals([*events, day.day_closed()])  # the books are now right
     triggers = [o["trigger"] for o in h.outcomes_for(ORG, "SUCCEEDED")][originals:]
     assert triggers == ["CORRECTION"] * originals + ["DAY_CLOSE"]
+    # The period is open: everything is dated the original business date, and the texts name the original.
+    assert {v["journalEntryDate"] for v in books} == {DAY.isoformat()}
+    for original, reversal in zip(books[:originals], reversals, strict=True):
+        assert f"(D {original['journalEntryId']}, {DAY.isoformat()})" in reversal["journalEntryText"]
+    new = books[-1]
+    assert new["journalEntryText"].startswith("Rättelse av ")
+    for original in books[:originals]:
+        assert f"D {original['journalEntryId']}" in new["journalEntryText"]
+    assert corrections(h) == [("fel konto för merch", "anna@cafe", "CLI", DAY, True, True)]
 
     again = reexport(h, "s1", date(2026, 11, 20))
     assert again.returncode == 2 and "no booked voucher" in again.stderr
@@ -74,11 +99,13 @@ def test_a_reversal_bl_refuses_blocks_the_new_voucher_until_it_is_booked(
     h.publish_sales([*day.events(), day.day_closed()])
     h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
     h.save_plan(ORG, sampledata.SAMPLE_PLAN)
-    with bl_company.lock:
+    with bl_company.lock:  # no open fiscal year on or after the day: nowhere to date the correction
         bl_company.close_financial_year(DAY)
+        bl_company.close_financial_year(date(2027, 1, 1))
     assert reexport(h, "s1", DAY).returncode == 0
     h.wait_for(lambda x: len(x.outcomes_for(ORG, "FAILED")) == 1, what="the reversal refused")
     assert h.outcomes_for(ORG, "FAILED")[0]["trigger"] == "CORRECTION"
+    assert h.outcomes_for(ORG, "FAILED")[0]["failure"]["reason_code"] == "FISCAL_YEAR_CLOSED"
     assert len(bl_standin.vouchers(bl_company.user_key)) == 1  # no new voucher on top of an unreversed one
 
     with bl_company.lock:
@@ -88,3 +115,104 @@ def test_a_reversal_bl_refuses_blocks_the_new_voucher_until_it_is_booked(
     books = bl_standin.vouchers(bl_company.user_key)
     assert len(books) == 3
     assert booked_totals(books) == expected_totals([*day.events(), day.day_closed()])
+
+
+@pytest.mark.parametrize(("closed", "first_open"), [(False, date(2026, 12, 1)), (True, date(2027, 1, 1))])
+def test_a_day_in_a_locked_period_or_closed_year_is_corrected_on_the_first_open_date(
+    make_pipeline, bl_standin: BLStandIn, bl_company: Company, closed: bool, first_open: date
+) -> None:
+    h = make_pipeline(plan=WRONG)
+    day = sampledata.store_day(ORG, "s1", DAY, 20)
+    h.publish_sales([*day.events(), day.day_closed()])
+    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    h.wait_for(lambda x: len(bl_standin.documents(bl_company.user_key)) == 1, what="its day report")
+    with bl_company.lock:
+        if closed:
+            bl_company.close_financial_year(DAY)
+        else:
+            bl_company.lock_through(DAY)  # November locked: the first open period is 202612
+    h.save_plan(ORG, sampledata.SAMPLE_PLAN)
+
+    assert reexport(h, "s1", DAY, reason="moms fel på merch", user="revisor@byra").returncode == 0
+    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 3, what="reversal + new voucher")
+    h.wait_for(lambda x: len(bl_standin.documents(bl_company.user_key)) == 3, what="their day reports")
+
+    original, reversal, new = bl_standin.vouchers(bl_company.user_key)
+    assert_balanced([original, reversal, new])
+    assert (reversal["journalEntryDate"], new["journalEntryDate"]) == (first_open.isoformat(),) * 2
+    assert original["journalEntryDate"] == DAY.isoformat()  # never edited
+    named = f"{reference(original)} (D {original['journalEntryId']}, {DAY.isoformat()})"
+    assert named in reversal["journalEntryText"]
+    assert f"Rättelse av D {original['journalEntryId']} {reference(original)} {DAY.isoformat()} ref " in \
+        new["journalEntryText"]
+    assert booked_totals([original, reversal]) == {}
+    assert booked_totals(bl_standin.vouchers(bl_company.user_key)) == expected_totals(
+        [*day.events(), day.day_closed()])
+    assert corrections(h) == [("moms fel på merch", "revisor@byra", "CLI", first_open, False, True)]
+    assert [o["trigger"] for o in h.outcomes_for(ORG, "SUCCEEDED")] == ["DAY_CLOSE", "CORRECTION", "DAY_CLOSE"]
+
+    (doc,) = [d for d in bl_standin.attachments(bl_company.user_key, "D", reversal["journalEntryId"])
+              if reference(reversal) in d["name"]]
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(doc["content"])).pages).replace("\n", " ")
+    assert "Orsak: moms fel på merch. Begärd av revisor@byra" in text
+    assert "daterad den första öppna dagen" in text
+
+
+def test_a_correction_of_a_correction_reverses_the_new_voucher(
+    make_pipeline, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    h = make_pipeline(plan=WRONG)
+    day = sampledata.store_day(ORG, "s1", DAY, 15)
+    h.publish_sales([*day.events(), day.day_closed()])
+    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    with bl_company.lock:
+        bl_company.lock_through(DAY)
+    assert reexport(h, "s1", DAY, reason="first try", user="a").returncode == 0
+    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 3, what="the first correction")
+    h.save_plan(ORG, sampledata.SAMPLE_PLAN)
+
+    assert reexport(h, "s1", DAY, reason="second try", user="b").returncode == 0
+    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 5, what="the correction of the correction")
+
+    books = bl_standin.vouchers(bl_company.user_key)
+    assert len(books) == 5
+    assert_balanced(books)
+    first_new, second_reversal = books[2], books[3]
+    assert f"(D {first_new['journalEntryId']}, {DAY.isoformat()})" in second_reversal["journalEntryText"]
+    assert booked_totals([first_new, second_reversal]) == {}
+    assert {v["journalEntryDate"] for v in books[1:]} == {"2026-12-01"}
+    assert booked_totals(books) == expected_totals([*day.events(), day.day_closed()])
+    assert [(c[0], c[1], c[3], c[4], c[5]) for c in corrections(h)] == [
+        ("first try", "a", date(2026, 12, 1), False, True), ("second try", "b", date(2026, 12, 1), False, True)]
+
+
+def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 10)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    env = {**os.environ, "DATABASE_URL": pipeline.settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": "unused:9092",
+           "BL_CLIENT_ID": "x", "BL_CLIENT_SECRET": "x", "DAYCLOSE_SALES_RETENTION_DAYS": "1"}
+
+    purged = subprocess.run([sys.executable, "-m", "dayclose", "purge"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert purged.returncode == 0, purged.stderr
+    with psycopg.connect(pipeline.settings.database_url) as conn:
+        left = conn.execute("SELECT business_date, count(*) FROM sales_events GROUP BY 1").fetchall()
+        audit_receipts = conn.execute("SELECT count(*) FROM audit_receipts").fetchone()
+    assert left == []  # the booked day's raw sales are gone (unbooked days' are kept: tests/integration/db)
+    assert audit_receipts == (10,)
+
+    receipt_id = day.receipts[4]["payload"][1]["receipt_id"]
+    found = subprocess.run([sys.executable, "-m", "dayclose", "audit", "receipt", receipt_id, "--org", ORG], env=env,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert found.returncode == 0, found.stderr
+    (voucher,) = bl_standin.vouchers(bl_company.user_key)
+    (held,) = json.loads(found.stdout)
+    assert (held["series"], held["number"], held["receipt_number"]) == ("D", voucher["journalEntryId"], "000004")
+    listed = subprocess.run([sys.executable, "-m", "dayclose", "audit", "voucher", "D", str(voucher["journalEntryId"]),
+                             "--org", ORG], env=env, capture_output=True, text=True, timeout=60, check=False)
+    (record,) = json.loads(listed.stdout)
+    assert len(record["receipts"]) == 10 and record["control_totals"]["receipt_count"] == 10
+    assert reexport(pipeline, "s1", DAY).returncode == 2  # its sales are gone: it cannot be booked anew

@@ -32,6 +32,8 @@ IDENTIFICATION = (
     "#VALUTA",
 )
 REQUIRED = ("#FLAGGA", "#PROGRAM", "#FORMAT", "#GEN", "#SIETYP", "#FNAMN")
+#: The chart section (kontoplansuppgifter): after identification, before the vouchers.
+CHART = ("#KONTO", "#DIM", "#OBJEKT")
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\{[^{}]*\})|(\S+)')
 _AMOUNT = re.compile(r"^-?[0-9]+(\.[0-9]{1,2})?$")
 _ACCOUNT = re.compile(r"^[0-9]{4}$")
@@ -63,6 +65,9 @@ class Ver:
 class SieFile:
     header: dict[str, list[str]]
     vouchers: list[Ver]
+    accounts: dict[str, str] = field(default_factory=dict)
+    dimensions: dict[str, str] = field(default_factory=dict)
+    objects: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def tokens(line: str, line_no: int) -> list[str]:
@@ -106,6 +111,7 @@ def parse(data: bytes) -> SieFile:  # noqa: PLR0912, PLR0915 - one branch per ru
     if lines[-1] != "":
         raise SieError(len(lines), "file must end with a line end")
     header: dict[str, list[str]] = {}
+    chart = SieFile({}, [])
     vouchers: list[Ver] = []
     current: Ver | None = None
     in_block = False
@@ -140,9 +146,13 @@ def parse(data: bytes) -> SieFile:  # noqa: PLR0912, PLR0915 - one branch per ru
                 raise SieError(no, "an import file leaves the voucher number empty")
             current = Ver(args[0], args[1], _date(args[2], no), args[3])
             vouchers.append(current)
-        elif label in IDENTIFICATION:
+        elif label in CHART:
             if vouchers:
                 raise SieError(no, f"{label} after the first #VER")
+            _declare(chart, label, args, no)
+        elif label in IDENTIFICATION:
+            if vouchers or chart.accounts or chart.dimensions:
+                raise SieError(no, f"{label} after the first #VER" if vouchers else f"{label} after the chart")
             if label in header:
                 raise SieError(no, f"{label} twice")
             header[label] = args
@@ -151,7 +161,39 @@ def parse(data: bytes) -> SieFile:  # noqa: PLR0912, PLR0915 - one branch per ru
     if in_block or current is not None:
         raise SieError(len(lines), "last voucher not closed")
     _check_header(header)
-    return SieFile(header, vouchers)
+    _check_declared(chart, vouchers)
+    return SieFile(header, vouchers, chart.accounts, chart.dimensions, chart.objects)
+
+
+def _declare(chart: SieFile, label: str, args: list[str], no: int) -> None:
+    """#KONTO konto "namn", #DIM dimensionsnr "namn", #OBJEKT dimensionsnr "objektkod" "namn": once each."""
+    if label == "#KONTO":
+        if len(args) != 2 or not _ACCOUNT.match(args[0]) or not args[1]:
+            raise SieError(no, "#KONTO needs a 4-digit account and a name")
+        if args[0] in chart.accounts:
+            raise SieError(no, f"#KONTO {args[0]} twice")
+        chart.accounts[args[0]] = args[1]
+    elif label == "#DIM":
+        if len(args) != 2 or not args[0].isdigit() or not args[1]:
+            raise SieError(no, "#DIM needs a dimension number and a name")
+        chart.dimensions[args[0]] = args[1]
+    else:
+        if len(args) != 3 or not args[1] or not args[2]:
+            raise SieError(no, "#OBJEKT needs dimension, object code and name")
+        if args[0] not in chart.dimensions:
+            raise SieError(no, f"#OBJEKT in dimension {args[0]} before its #DIM")
+        chart.objects[(args[0], args[1])] = args[2]
+
+
+def _check_declared(chart: SieFile, vouchers: list[Ver]) -> None:
+    """Every account and object a #TRANS uses is declared in the chart section."""
+    for ver in vouchers:
+        for trans in ver.trans:
+            if trans.account not in chart.accounts:
+                raise SieError(0, f"account {trans.account} used but not declared with #KONTO")
+            for dim, obj in trans.objects:
+                if (dim, obj) not in chart.objects:
+                    raise SieError(0, f"object {dim}/{obj} used but not declared with #OBJEKT")
 
 
 def _trans(args: list[str], no: int) -> Trans:

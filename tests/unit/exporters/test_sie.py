@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sie4_strict_checker import SieError, parse
 
-from exporters.sie import sie_text, write_sie4i
+from exporters.sie import SieNames, sie_text, write_sie4i
 from mapping.voucher import Voucher, VoucherRow
 
 GEN = date(2026, 3, 16)
@@ -197,3 +197,43 @@ def test_amount_text_is_exact():
         Decimal("-1000.00"),
         Decimal("-250.00"),
     ]
+
+
+# -- declarations (#KONTO, #DIM, #OBJEKT) -------------------------------------------------------
+
+
+def test_every_account_and_cost_centre_used_is_declared_with_its_name():
+    names = SieNames({"1580": "Fordringar för kontokort", "3001": "Försäljning 25 %"}, {"S1": "Butik Ängen"})
+    data = write_sie4i(WORKED_EXAMPLES, company_name="Testkaféet AB", generated_on=date(2026, 3, 16), names=names)
+    parsed = parse(data)  # the checker refuses any account or object used but not declared
+
+    used = {t.account for v in parsed.vouchers for t in v.trans}
+    assert set(parsed.accounts) == used
+    assert parsed.accounts["1580"] == "Fordringar för kontokort"
+    assert parsed.accounts["1910"] == "Konto 1910"  # no name known: a neutral one
+    assert parsed.dimensions == {"1": "Kostnadsställe"}
+    assert parsed.objects == {("1", "S1"): "Butik Ängen", ("1", "S2"): "Kostnadsställe S2"}
+    assert '#KONTO 3001 "Försäljning 25 %"'.encode("cp437") in data
+    assert data.index(b"#KONTO") < data.index(b"#DIM") < data.index(b"#OBJEKT") < data.index(b"#VER")
+
+
+def test_a_file_without_cost_centres_declares_no_dimension():
+    parsed = parse(write(WORKED_EXAMPLES[:1]))
+    assert parsed.dimensions == {} and parsed.objects == {}
+    assert parsed.accounts
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.replace(b"#KONTO 1580", b"#KONTO 1581"), "1580 used but not declared"),
+        (lambda d: d.replace(b'#OBJEKT 1 "S1"', b'#OBJEKT 1 "S2"'), "1/S1 used but not declared"),
+        (lambda d: d.replace(b'#DIM 1 "Kostnadsst\x84lle"\r\n', b""), "before its #DIM"),
+        (lambda d: d.replace(b"#DIM 1", b'#PROSA "late"\r\n#DIM 1'), "after the chart"),
+    ],
+)
+def test_checker_rejects_missing_or_misplaced_declarations(mutate, message):
+    good = write_sie4i(WORKED_EXAMPLES[6:], company_name="K AB", generated_on=date(2026, 3, 16))
+    assert b"#OBJEKT" in good
+    with pytest.raises(SieError, match=message):
+        parse(mutate(good))

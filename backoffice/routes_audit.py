@@ -1,0 +1,95 @@
+"""Corrections from BackOffice and the audit trail: who corrected a day and why; which voucher holds a
+receipt; which receipts a voucher holds (kept seven years after the fiscal year, see the runbook)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from backoffice.context import Context, context, organization
+from backoffice.errors import ApiError, conflict, responses
+from backoffice.models import (
+    AuditReceipt,
+    AuditVoucher,
+    CorrectionIn,
+    CorrectionOut,
+    ReceiptVouchers,
+    VoucherReceipts,
+)
+from dayclose.db import audit
+from dayclose.db import backoffice as db
+from dayclose.db.corrections import NothingToCorrect, request_reexport
+
+router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["audit"])
+Org = Annotated[str, Depends(organization)]
+Ctx = Annotated[Context, Depends(context)]
+
+
+@router.post("/exports/{export_id}/corrections", status_code=202, response_model=CorrectionOut,
+             responses=responses(401, 403, 404, 409, 422))
+def post_correction(org: Org, ctx: Ctx, export_id: uuid.UUID, body: CorrectionIn) -> CorrectionOut:
+    """Correct the booked store-day of this export: every booked voucher of that store and day is reversed,
+    then the day is booked anew through the current account plan (a booked voucher is never edited).
+    The reversal and the new voucher are dated the original business date while its period is open in BL,
+    else the first open date, with texts naming the original. `reason` and `acting_user` are stored with
+    the correction and shown in the history. 404 no such export; 409 `NOT_ACTIVE`, `NOTHING_TO_CORRECT`
+    (not booked, already being corrected, or its sales purged)."""
+    with ctx.transaction() as conn:
+        state = db.integration_state(conn, org)
+        if state is None or state.status != db.ACTIVE:
+            raise conflict("NOT_ACTIVE", "Corrections are booked only while the integration is active.")
+        row = conn.execute("SELECT store_id, business_date FROM exports WHERE organization_id = %s "
+                           "AND export_id = %s", (org, export_id)).fetchone()
+        if row is None:
+            raise ApiError(404, "NOT_FOUND", "No such export.")
+        store, day = row
+        try:
+            requested = request_reexport(conn, org, store, day, reason=body.reason, requested_by=body.acting_user,
+                                         via="API")
+        except NothingToCorrect as exc:
+            raise conflict("NOTHING_TO_CORRECT", str(exc)) from None
+    return CorrectionOut(correction_id=requested.correction_id, store_id=store, business_date=day,
+                         reason=body.reason, requested_by=body.acting_user,
+                         reversal_export_ids=requested.reversal_export_ids)
+
+
+@router.get("/audit/receipts/{receipt_id}", response_model=ReceiptVouchers, responses=responses(401, 403, 404, 422))
+def receipt_vouchers(
+    org: Org, ctx: Ctx,
+    receipt_id: Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")],
+) -> ReceiptVouchers:
+    """Which voucher(s) in BL hold this receipt (the POS's receipt id): the original, and after a correction
+    its reversal and the new voucher."""
+    with ctx.transaction() as conn:
+        found = audit.vouchers_holding_receipt(conn, org, receipt_id)
+    if not found:
+        raise ApiError(404, "NOT_FOUND", "No booked voucher holds this receipt.")
+    return ReceiptVouchers(receipt_id=receipt_id, receipt_number=found[0][0],
+                           vouchers=[AuditVoucher(**_fields(v)) for _, v in found])
+
+
+@router.get("/audit/vouchers/{series}/{number}", response_model=list[VoucherReceipts],
+            responses=responses(401, 403, 404, 422))
+def voucher_receipts(
+    org: Org, ctx: Ctx,
+    series: Annotated[str, Path(pattern=r"^[A-Z0-9]$")],
+    number: Annotated[int, Path(ge=1, le=10**9)],
+    financial_year: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description=(
+        "BL's fiscal year id, e.g. 202601: numbers restart every fiscal year."))] = None,
+) -> list[VoucherReceipts]:
+    """Which receipts are in voucher `series number` (one entry per fiscal year that has such a voucher)."""
+    with ctx.transaction() as conn:
+        vouchers = audit.vouchers_by_number(conn, org, series, number, financial_year)
+        result = [VoucherReceipts(**_fields(v), control_totals=v.control_totals,
+                                  receipts=[AuditReceipt(receipt_id=r, receipt_number=n)
+                                            for r, n in audit.receipts_of(conn, v.export_id)])
+                  for v in vouchers]
+    if not result:
+        raise ApiError(404, "NOT_FOUND", "No booked voucher with this series and number.")
+    return result
+
+
+def _fields(v: audit.AuditVoucher) -> dict[str, object]:
+    return {k: val for k, val in v.__dict__.items() if k not in ("voucher", "control_totals")}

@@ -1,0 +1,156 @@
+"""The day report in BL: one PDF on each voucher, read back with a PDF library we did not write (pypdf)."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from typing import Any
+
+import psycopg
+import pytest
+from pypdf import PdfReader
+
+from devstack import sampledata
+from devstack.bl_standin import BLStandIn, Company
+from devstack.harness import Harness
+from devstack.oracle import assert_balanced
+from tests.integration.pipeline.conftest import ORG
+
+pytestmark = pytest.mark.integration
+DAY = date(2026, 11, 25)
+
+
+def pdf_text(content: bytes) -> str:
+    reader = PdfReader(io.BytesIO(content))
+    return re.sub(r"[ \t]+", " ", "\n".join(page.extract_text() for page in reader.pages))
+
+
+def documents_on(bl: BLStandIn, company: Company, voucher: dict[str, Any]) -> list[dict[str, Any]]:
+    return bl.attachments(company.user_key, voucher["journalId"], voucher["journalEntryId"])
+
+
+def document_states(h: Harness) -> list[tuple[str, str | None, int | None]]:
+    with psycopg.connect(h.settings.database_url) as conn:
+        return [(r[0], r[1], r[2]) for r in conn.execute(
+            "SELECT reference, document_status, document_id FROM exports ORDER BY created_at")]
+
+
+def wait_documents(h: Harness, expected: list[str]) -> None:
+    h.wait_for(lambda x: [s for _, s, _ in document_states(x)] == expected, what=f"documents {expected}")
+
+
+def test_a_day_close_ends_with_one_voucher_and_one_attached_day_report(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 30, store_name="Kafé Ängen")
+    close = day.day_closed()
+    pipeline.publish_sales([*day.events(), close])
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    wait_documents(pipeline, ["attached"])
+
+    (voucher,) = bl_standin.vouchers(bl_company.user_key)
+    (document,) = documents_on(bl_standin, bl_company, voucher)
+    assert len(bl_standin.documents(bl_company.user_key)) == 1
+    assert voucher["documentIds"] == [document["id"]]
+    assert document["content_type"] == "application/pdf"
+    reference = voucher["journalEntryText"].rsplit("ref ", 1)[-1]
+    assert reference in document["name"] and document["name"].endswith(".pdf")
+    assert document_states(pipeline) == [(reference, "attached", document["id"])]
+
+    text = pdf_text(document["content"])
+    z = close["payload"][1]
+    assert f"nr {z['z_report_number']}" in text and "Kafé Ängen" in text
+    assert f"serie D nr {voucher['journalEntryId']}" in text and reference in text
+    assert "000000–000029 (30 kvitton)" in text and "000000 / 000029" in text
+    grand = z["grand_total_ore"]
+    assert f"{grand // 100:,}".replace(",", " ") + f",{grand % 100:02d} kr" in text
+    for vat in z["vat_totals"]:
+        assert f"{vat['vat_rate_bp'] // 100} %" in text
+    for row in voucher["ledgerEntries"]:  # every row, with the account's name from BL's chart
+        assert f"{row['accountId']}\n{row['accountName'][:40]}" in text
+
+
+def test_bl_refusing_the_document_leaves_the_voucher_booked_and_reports_it(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    bl_standin.set_faults(refuse_documents=True)
+    day = sampledata.store_day(ORG, "s1", DAY, 10)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "FAILED")) == 1, what="the document failure")
+    wait_documents(pipeline, ["failed"])
+
+    (ok,) = pipeline.outcomes_for(ORG, "SUCCEEDED")
+    (failed,) = pipeline.outcomes_for(ORG, "FAILED")
+    assert failed["failure"]["reason_code"] == "DOCUMENT_ATTACH_FAILED"
+    assert failed["failure"]["severity"] == "WARNING" and failed["failure"]["will_retry"] is False
+    assert "dagsrapport" in failed["failure"]["message_sv"].lower()
+    assert failed["export_id"] == ok["export_id"] and failed["voucher"]["number"] == ok["voucher"]["number"]
+    assert len(bl_standin.vouchers(bl_company.user_key)) == 1  # still booked, never undone
+    assert bl_standin.documents(bl_company.user_key) == []
+    with psycopg.connect(pipeline.settings.database_url) as conn:
+        assert conn.execute("SELECT status FROM exports").fetchone() == ("booked",)
+
+
+def test_a_transient_failure_keeps_the_document_pending_until_bl_answers(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    bl_standin.set_faults(error_rate=1.0, paths=("/document/attachto",))
+    day = sampledata.store_day(ORG, "s1", DAY, 10)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    pipeline.wait_for(lambda x: bl_standin.requests.count("POST", "/document/attachto") >= 2,
+                      what="attach attempts")
+    assert [s for _, s, _ in document_states(pipeline)] == ["pending"]
+    bl_standin.reset_faults()
+    wait_documents(pipeline, ["attached"])
+    (voucher,) = bl_standin.vouchers(bl_company.user_key)
+    assert len(documents_on(bl_standin, bl_company, voucher)) == 1
+    assert pipeline.outcomes_for(ORG, "FAILED") == []
+
+
+def test_a_partial_export_and_the_day_close_name_each_other(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 20)
+    events = list(day.events())
+    pipeline.publish_sales(events[:8])
+    pipeline.wait_stored(ORG, 8)
+    pipeline.publish_command(sampledata.manual_export(ORG))
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the partial export")
+    pipeline.publish_sales([*events[8:], day.day_closed()])
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 2, what="the day close")
+    wait_documents(pipeline, ["attached", "attached"])
+
+    partial, rest = bl_standin.vouchers(bl_company.user_key)
+    assert_balanced([partial, rest])
+    (partial_doc,) = documents_on(bl_standin, bl_company, partial)
+    (rest_doc,) = documents_on(bl_standin, bl_company, rest)
+    partial_text, rest_text = pdf_text(partial_doc["content"]), pdf_text(rest_doc["content"])
+    partial_ref = partial["journalEntryText"].rsplit("ref ", 1)[-1]
+    assert partial["journalEntryText"].startswith("Delexport")
+    assert "Delexport" in partial_text and "kompletteras av dagsavslutets" in partial_text.replace("\n", " ")
+    assert "000000–000007 (8 kvitton)" in partial_text
+    assert "000000, 000001, 000002, 000003, 000004, 000005, 000006, 000007" in partial_text  # short: listed
+    assert "000008–000019 (12 kvitton)" in rest_text
+    assert f"Kompletterar tidigare delexport: D {partial['journalEntryId']} ({partial_ref})" in rest_text
+
+
+def test_a_receipt_after_the_day_close_gets_a_report_naming_the_voucher_it_complements(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    day = sampledata.store_day(ORG, "s1", DAY, 5, with_extras=False)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    wait_documents(pipeline, ["attached"])
+    after = sampledata.store_day(ORG, "s1", DAY, 6, with_extras=False, seed=9)
+    pipeline.publish_sales(after.receipts[5:])  # a receipt the POS sent after the day close
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 2, what="the late receipt booked")
+    wait_documents(pipeline, ["attached", "attached"])
+
+    closed, late = bl_standin.vouchers(bl_company.user_key)
+    (doc,) = documents_on(bl_standin, bl_company, late)
+    text = pdf_text(doc["content"]).replace("\n", " ")
+    closed_ref = closed["journalEntryText"].rsplit("ref ", 1)[-1]
+    assert f"bokförts i D {closed['journalEntryId']} ({closed_ref})" in text
+    assert "dagsavslutets verifikation" not in text and "000005 (1 kvitto)" in text
