@@ -45,6 +45,12 @@ INGEST_BATCH_SIZE = Histogram(
 DEAD_LETTERS = Counter(
     "dayclose_dead_letters_total", "Messages sent to the dead-letter topic, by error code.", ["error_code"]
 )
+LEGACY_FINGERPRINTS = Counter(
+    "dayclose_legacy_fingerprint_messages_total",
+    "Single-object encoded messages read whose schema fingerprint had the byte order of older dayclose "
+    "versions (reversed); read anyway. Non-zero only while such messages remain in a topic.",
+    ["schema"],
+)
 
 # --- exports ------------------------------------------------------------------------------------
 
@@ -91,6 +97,10 @@ def batch_ingested(decoded: Any, result: Any) -> None:
         DEAD_LETTERS.labels(item.code).inc()
     if result.duplicates:
         EVENTS_DUPLICATE.inc(result.duplicates)
+
+
+def legacy_fingerprint_read(schema: str) -> None:
+    LEGACY_FINGERPRINTS.labels(schema).inc()
 
 
 def export_finished(outcome: str, reason_code: str | None = None) -> None:
