@@ -40,7 +40,6 @@ class OutboxRelay:
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 2,
-            "compression.type": "lz4",
         }
         self.producer = Producer(self._producer_config)
         self.batch_size = batch_size

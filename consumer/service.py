@@ -126,7 +126,7 @@ def build_service(
     workers = WorkerPool(worker, settings.export_workers)
     loop = SalesLoop(Consumer(consumer_config(settings)), pool, events, settings.kafka.sales_topic,
                      settings.kafka.commands_topic, registry)
-    relay = OutboxRelay(pool, settings.database_url, settings.kafka.client_config())
+    relay = OutboxRelay(pool, settings.database_url, settings.kafka.producer_config())
     return Service(settings, pool, loop, workers, relay, threading.Event())
 
 

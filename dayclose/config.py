@@ -33,6 +33,10 @@ class KafkaSettings:
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
     sasl_password: Secret | None = None
+    #: Compression of what the service produces (outcomes, dead letters, commands, replays). gzip is
+    #: the strongest codec every Kafka client reads without an extra library (lz4, snappy and zstd need
+    #: one in kafka-python, KafkaJS and others).
+    compression: str = "gzip"
 
     def client_config(self) -> dict[str, str]:
         """librdkafka settings shared by every client (producer, consumer) of the service."""
@@ -46,6 +50,10 @@ class KafkaSettings:
         if self.sasl_password:
             conf["sasl.password"] = self.sasl_password.reveal()
         return conf
+
+    def producer_config(self) -> dict[str, str]:
+        """:meth:`client_config` plus what every producer of the service shares."""
+        return {**self.client_config(), "compression.type": self.compression}
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,9 @@ class Settings:
     retry_backoff_max_s: float = 900.0
     #: Sales are kept this long after their business date (then purged by `dayclose purge`).
     sales_retention_days: int = 400
+    #: After SIGTERM the process exits within this many seconds, whatever state Kafka, PostgreSQL and BL
+    #: are in; what is cut off is redone on restart (docs/runbook.md, "Stopping").
+    shutdown_timeout_s: float = 30.0
 
 
 def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -155,6 +166,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sasl_mechanism=_get(env, "KAFKA_SASL_MECHANISM"),
         sasl_username=_get(env, "KAFKA_SASL_USERNAME"),
         sasl_password=Secret(sasl_password) if sasl_password else None,
+        compression=_parse(env, "DAYCLOSE_KAFKA_COMPRESSION", KafkaSettings.compression,
+                           _choice("none", "gzip", "snappy", "lz4", "zstd")),
     )
     bl = BLSettings(
         base_url=_get(env, "BL_BASE_URL", BLSettings.base_url) or "",
@@ -185,4 +198,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retry_backoff_s=_parse(env, "DAYCLOSE_RETRY_BACKOFF_SECONDS", 5.0, _positive_float),
         retry_backoff_max_s=_parse(env, "DAYCLOSE_RETRY_BACKOFF_MAX_SECONDS", 900.0, _positive_float),
         sales_retention_days=_parse(env, "DAYCLOSE_SALES_RETENTION_DAYS", 400, _positive_int),
+        shutdown_timeout_s=_parse(env, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS", 30.0, _positive_float),
     )

@@ -36,3 +36,21 @@ def test_secrets_never_show_in_reprs() -> None:
     assert "s3cret-value" not in text
     assert "tok-a" not in text
     assert len(settings.api_tokens) == 2
+
+
+def test_produced_events_are_gzip_compressed_unless_told_otherwise() -> None:
+    from consumer.relay import OutboxRelay
+
+    assert load_settings(BASE).kafka.producer_config()["compression.type"] == "gzip"
+    settings = load_settings({**BASE, "DAYCLOSE_KAFKA_COMPRESSION": "ZSTD"})
+    relay = OutboxRelay(None, "", settings.kafka.producer_config())  # type: ignore[arg-type]
+    assert relay._producer_config["compression.type"] == "zstd"
+    with pytest.raises(ConfigError, match="DAYCLOSE_KAFKA_COMPRESSION"):
+        load_settings({**BASE, "DAYCLOSE_KAFKA_COMPRESSION": "brotli"})
+
+
+def test_the_shutdown_deadline_defaults_to_30_s_and_must_be_positive() -> None:
+    assert load_settings(BASE).shutdown_timeout_s == 30.0
+    assert load_settings({**BASE, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "5"}).shutdown_timeout_s == 5.0
+    with pytest.raises(ConfigError, match="DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS"):
+        load_settings({**BASE, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "0"})
