@@ -37,7 +37,8 @@ DESCRIPTION = """The backend of BackOffice's Björn Lundén card: activation wiz
 activation and deactivation, manual export, export history, missing days and the banner.
 
 Every `/v1/organizations/{organization_id}/…` operation needs `Authorization: Bearer <token>` where the token
-is scoped to that organization (minted by BackOffice from a configured service token, see `backoffice/auth.py`).
+is a JWT (RFC 7519, HS256) scoped to that organization: claims `org`, `aud` = `dayclose-api`, `iat`, `exp`
+(at most one hour apart), minted by BackOffice with a key of `DAYCLOSE_API_TOKENS` (see docs/api.md).
 `/v1/bl/activation/…` is called by Björn Lundén itself."""
 
 

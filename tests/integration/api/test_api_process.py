@@ -8,13 +8,13 @@ from pathlib import Path
 
 import httpx
 
-from backoffice.auth import mint_token
 from devstack.processes import ServiceProcess, service_env
-from tests.integration.api.conftest import SERVICE_TOKEN, Api
+from tests.integration.api.conftest import Api
+from tests.tokens import SERVICE_TOKEN, mint
 
 
 def test_dayclose_api_serves_until_sigterm(api: Api, tmp_path: Path) -> None:
-    env = service_env(api.settings, DAYCLOSE_API_TOKENS=f"old-token,{SERVICE_TOKEN.reveal()}")
+    env = service_env(api.settings, DAYCLOSE_API_TOKENS=f"old:{'o' * 40},{SERVICE_TOKEN.reveal()}")
     url = f"http://127.0.0.1:{env['DAYCLOSE_HTTP_PORT']}"
     process = ServiceProcess(env, tmp_path / "api.log", argv=(sys.executable, "-m", "dayclose", "api")).start()
     try:
@@ -28,7 +28,7 @@ def test_dayclose_api_serves_until_sigterm(api: Api, tmp_path: Path) -> None:
                 time.sleep(0.1)  # polling a deadline loop while the process starts
         assert ready is not None and ready.status_code == 200, process.log_tail()
         assert httpx.get(f"{url}/v1/organizations/org-p/bjorn-lunden").status_code == 401
-        token = mint_token(SERVICE_TOKEN, "org-p")
+        token = mint("org-p")
         r = httpx.get(f"{url}/v1/organizations/org-p/bjorn-lunden", headers={"Authorization": f"Bearer {token}"})
         assert (r.status_code, r.json()["status"]) == (200, "setup")
     finally:

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from backoffice.auth import mint_token
 from devstack.bl_standin import BLStandIn
 from devstack.sampledata import store_day
-from tests.integration.api.conftest import SERVICE_TOKEN, Api, days_ago, set_up_active
+from tests.integration.api.conftest import Api, days_ago, set_up_active
+from tests.tokens import SECRET, bearer
 
 A, B = "org-a", "org-b"
 
@@ -34,7 +34,7 @@ def state_of(api: Api, org: str) -> list[tuple[Any, ...]]:
 def test_a_token_for_a_cannot_read_or_change_b(api: Api, bl_standin: BLStandIn) -> None:
     set_up_active(api, bl_standin, B, "5560000002")
     before = state_of(api, B)
-    a_token = {"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, A)}"}
+    a_token = bearer(A)
     for method, path in operations(api):
         r = call(api, method, path, B, a_token)
         assert (r.status_code, r.json()["code"]) == (403, "FORBIDDEN"), f"{method} {path}: {r.status_code}"
@@ -44,8 +44,9 @@ def test_a_token_for_a_cannot_read_or_change_b(api: Api, bl_standin: BLStandIn) 
 
 
 @pytest.mark.parametrize("headers", [
-    {}, {"Authorization": "Bearer backoffice-service-token-for-tests"},  # the service token itself is no bearer
-    {"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, B, ttl_s=-5)}"},
+    {}, {"Authorization": f"Bearer {SECRET}"},  # the signing key itself is no bearer
+    bearer(B, ttl_s=-300),  # expired, beyond the clock-skew allowance
+    bearer(B, secret="another-key-that-we-do-not-hold-0123456789"),
     {"Authorization": "Basic b3JnLWI6eA=="},
 ])
 def test_without_a_valid_token_every_operation_is_401(api: Api, headers: dict[str, str]) -> None:

@@ -31,11 +31,24 @@ def test_names_a_malformed_setting_without_echoing_it() -> None:
 
 
 def test_secrets_never_show_in_reprs() -> None:
-    settings = load_settings({**BASE, "DAYCLOSE_API_TOKENS": "tok-a,tok-b"})
+    settings = load_settings({**BASE, "DAYCLOSE_API_TOKENS": f"k1:tok-a-{'x' * 30},k2:tok-b-{'y' * 30}"})
     text = repr(settings)
     assert "s3cret-value" not in text
     assert "tok-a" not in text
     assert len(settings.api_tokens) == 2
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("no-key-id-" + "x" * 40, "entry 1 is not <kid>:<secret>"),
+    ("k1:short", "key 'k1' is shorter than 32 bytes"),
+    (f"k1:{'x' * 32},k1:{'y' * 32}", "key id 'k1' is used twice"),
+    (f"bad kid:{'x' * 32}", "entry 1 is not"),
+])
+def test_api_signing_keys_are_kid_and_a_32_byte_secret(value: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match="DAYCLOSE_API_TOKENS") as info:
+        load_settings({**BASE, "DAYCLOSE_API_TOKENS": value})
+    assert problem in str(info.value)
+    assert "x" * 32 not in str(info.value) and "short" not in str(info.value).replace("shorter", "")
 
 
 def test_produced_events_are_gzip_compressed_unless_told_otherwise() -> None:
