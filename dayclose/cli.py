@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import Any
 
 
 def _cmd_migrate(_args: argparse.Namespace) -> int:
@@ -112,13 +113,26 @@ def _cmd_api(_args: argparse.Namespace) -> int:
     from backoffice.app import create_app
     from dayclose.config import load_settings
     from dayclose.logs import configure_logging
+    from dayclose.shutdown import Watchdog
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    watchdog = Watchdog(settings.shutdown_timeout_s, "dayclose api")
+
+    class Server(uvicorn.Server):
+        """uvicorn, with the process's end bounded: requests in flight get half the deadline, then the
+        app's shutdown (pool, producer) runs, and the watchdog ends whatever is still going at the deadline."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            watchdog.arm()
+            super().handle_exit(sig, frame)
+
     # No access log: BL's activation callbacks carry the merchant's key in the path. The app logs each
     # request by its route template instead.
-    uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.http_port,  # noqa: S104 - served in a pod
-                access_log=False, log_config=None)
+    config = uvicorn.Config(create_app(settings), host="0.0.0.0", port=settings.http_port,  # noqa: S104 - in a pod
+                            access_log=False, log_config=None,
+                            timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout_s / 2)))
+    Server(config).run()
     return 0
 
 
