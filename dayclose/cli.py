@@ -6,6 +6,7 @@
     dayclose export-sie booked vouchers as an SIE 4I file, for accountants who want a file
     dayclose reexport   correct a booked store-day: its reversal, then a new voucher (never an edit)
     dayclose purge      delete sales past their retention period (never a day that is not booked)
+    dayclose dead-letters show|replay   list and decode dead letters; send chosen ones back to their topic
     dayclose demo       the whole service on embedded defaults, end to end
     dayclose devstack   run one local service (postgres | kafka | bl) until SIGTERM
 """
@@ -101,6 +102,36 @@ def _cmd_reexport(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dead_letters(args: argparse.Namespace) -> int:
+    """List and decode the dead-letter topic, or replay chosen originals to their source topic."""
+    from consumer import dead_letters
+    from consumer.codec import ConfluentRegistry
+    from dayclose.config import load_settings
+
+    settings = load_settings()
+    kafka = settings.kafka
+    registry = ConfluentRegistry(kafka.schema_registry_url) if kafka.schema_registry_url else None
+    letters = dead_letters.read(kafka, registry)
+    try:
+        everything = args.all or (args.action == "show" and not args.ids)
+        chosen = dead_letters.select(letters, args.ids, args.error_code, everything=everything)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    if args.action == "show":
+        (dead_letters.print_json if args.json else dead_letters.print_text)(chosen, sys.stdout)
+        return 0
+    if not chosen:
+        print("nothing to replay (name dead letters by id or position, or use --all)", file=sys.stderr)
+        return 2
+    problems = dead_letters.replay(chosen, kafka)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"replayed {len(chosen) - len(problems)} of {len(chosen)} to their source topics "
+          "(ingest is idempotent: what is already stored is ignored, what is still bad is dead-lettered again)")
+    return 1 if problems else 0
+
+
 def _cmd_run(_args: argparse.Namespace) -> int:
     from consumer.service import main as run_service
 
@@ -178,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
     rex.add_argument("--store", required=True)
     rex.add_argument("--date", required=True, help="business date, YYYY-MM-DD")
     rex.set_defaults(func=_cmd_reexport)
+    dead = sub.add_parser("dead-letters", help="list/decode dead letters, or replay chosen ones to their topic")
+    dead.add_argument("action", choices=["show", "replay"])
+    dead.add_argument("ids", nargs="*", metavar="ID",
+                      help="replay: dead_letter_id or position PARTITION:OFFSET in the dead-letter topic")
+    dead.add_argument("--all", action="store_true", help="replay: every dead letter (narrowed by --error-code)")
+    dead.add_argument("--error-code", help="only dead letters with this error code, e.g. SCHEMA_MISMATCH")
+    dead.add_argument("--json", action="store_true", help="show: one JSON object per line")
+    dead.set_defaults(func=_cmd_dead_letters)
     dev = sub.add_parser("devstack", help="run one local service until SIGTERM")
     dev.add_argument("service", choices=["postgres", "kafka", "bl"])
     dev.add_argument("rest", nargs=argparse.REMAINDER)
