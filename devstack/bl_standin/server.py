@@ -24,7 +24,8 @@ from devstack.bl_standin.wire import Request, Response, json_response
 
 BASE_PATH = "/bla-api/v1/sp"
 TOKEN_PATH = "/auth/oauth/v2/token"  # noqa: S105 - a path, not a password
-DEMO_USER_KEY = "d3m0c0de-0000-4000-8000-00000000demo"
+#: A GUID, like every BL User-Key (the API refuses anything else as KEY_MALFORMED); fixed, so it can be typed.
+DEMO_USER_KEY = "de300000-c0de-4000-8000-000000000001"
 
 
 @dataclass
