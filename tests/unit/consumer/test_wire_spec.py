@@ -237,8 +237,8 @@ def test_confluent_framing_interoperates_with_confluent_s_own_serializers() -> N
 _ROW = re.compile(r"^\| `(?P<file>[\w.]+\.avsc)` \| `0x(?P<value>[0-9a-f]{16})` \| `(?P<header>[0-9a-f ]+)` \|")
 
 
-def _documented_vectors() -> dict[str, tuple[str, str]]:
-    text = (ROOT / "docs" / "events.md").read_text()
+def _documented_vectors(doc: str = "docs/events.md") -> dict[str, tuple[str, str]]:
+    text = (ROOT / doc).read_text()
     return {m["file"]: (m["value"], m["header"]) for m in map(_ROW.match, text.splitlines()) if m}
 
 
@@ -248,14 +248,15 @@ def _expected_row(file: str, text: str) -> str:
             f"`{' '.join(f'{b:02x}' for b in avro_spec.header(text))}` |")
 
 
-def test_docs_give_every_schema_s_fingerprint_and_header_as_the_spec_computes_them() -> None:
-    documented = _documented_vectors()
+@pytest.mark.parametrize("doc", ["docs/events.md", "README.md"])
+def test_docs_give_every_schema_s_fingerprint_and_header_as_the_spec_computes_them(doc: str) -> None:
+    documented = _documented_vectors(doc)
     expected = {f"{name}.avsc": schemas.raw(name) for name in schemas.ALL}
     rows = "\n".join(_expected_row(file, text) for file, text in expected.items())
     for file, text in expected.items():
         fp = avro_spec.fingerprint(text)
         want = (f"{int.from_bytes(fp, 'little'):016x}", " ".join(f"{b:02x}" for b in avro_spec.header(text)))
-        assert documented.get(file) == want, f"docs/events.md test vectors are stale; the rows should read:\n{rows}"
+        assert documented.get(file) == want, f"{doc}: the test vectors are stale; the rows should read:\n{rows}"
 
 
 def test_hand_made_header_rows_parse() -> None:
