@@ -2,6 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# npm packages the tests drive (the AsyncAPI parser, jose): pinned by tools/node/package-lock.json.
+NODE_STAMP := tools/node/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
 .PHONY: demo test lint bench chaos clean
@@ -12,12 +14,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	@touch $@
 
+$(NODE_STAMP): tools/node/package.json tools/node/package-lock.json
+	npm ci --prefix tools/node --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
 ## demo: the service end to end on embedded defaults (local PostgreSQL, Kafka mock cluster, BL stand-in)
 demo: $(STAMP)
 	$(PY) -m dayclose demo
 
 ## test: the whole suite (unit, integration against real services, e2e)
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -31,4 +37,4 @@ chaos: $(STAMP)
 	$(PY) -m pytest tests/chaos -m chaos $(CHAOS_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/node/node_modules

@@ -38,9 +38,10 @@ DESCRIPTION = """The backend of BackOffice's Björn Lundén card: activation wiz
 activation and deactivation, manual export, export history, missing days and the banner.
 
 Every `/v1/organizations/{organization_id}/…` operation needs `Authorization: Bearer <token>` where the token
-is scoped to that organization (minted by BackOffice from a configured service token, see `backoffice/auth.py`);
-the token is checked before the body is read, so a missing or foreign token gets 401/403, never a validation
-error. `/v1/bl/activation/…` is called by Björn Lundén itself.
+is a JWT (RFC 7519, HS256) scoped to that organization: claims `org`, `aud` = `dayclose-api`, `iat`, `exp`
+(at most one hour apart), minted by BackOffice with a key of `DAYCLOSE_API_TOKENS` (see docs/api.md). The token
+is checked before the body is read, so a missing or foreign token gets 401/403, never a validation error.
+`/v1/bl/activation/…` is called by Björn Lundén itself.
 
 Every request body is limited to `DAYCLOSE_API_MAX_BODY_BYTES` (256 KiB by default): a larger one is refused
 with 413 `BODY_TOO_LARGE` while it streams, before it is parsed and before authentication."""

@@ -52,7 +52,8 @@ def context(request: Request) -> Context:
     return ctx
 
 
-_bearer = HTTPBearer(auto_error=False, description="An organization-scoped token (see backoffice/auth.py).")
+_bearer = HTTPBearer(auto_error=False, bearerFormat="JWT",
+                     description="A JWT (HS256, claims org/aud/iat/exp) scoped to one organization: docs/api.md.")
 
 
 def organization(

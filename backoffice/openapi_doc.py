@@ -35,7 +35,8 @@ def document() -> dict[str, Any]:
     from backoffice.app import create_app
 
     settings = Settings(database_url="postgresql://unused/unused", kafka=KafkaSettings("unused:9092"),
-                        bl=BLSettings(), key_encryption_key=Secret("x" * 43 + "="), api_tokens=(Secret("unused"),))
+                        bl=BLSettings(), key_encryption_key=Secret("x" * 43 + "="),
+                        api_tokens=(Secret("unused:" + "x" * 32),))
     pool: ConnectionPool[Any] = ConnectionPool(settings.database_url, open=False)
     return create_app(settings, bl=_NoBL(), pool=pool, publisher=_NoPublisher()).openapi()
 

@@ -40,7 +40,7 @@ class KafkaCommandPublisher:
     organization so one merchant's commands stay in order. ``publish`` waits for the broker's ack."""
 
     def __init__(self, kafka: KafkaSettings, registry: SchemaRegistry | None = None, timeout_s: float = 10.0) -> None:
-        self._config = {**kafka.client_config(), "enable.idempotence": True, "acks": "all", "linger.ms": 0}
+        self._config = {**kafka.producer_config(), "enable.idempotence": True, "acks": "all", "linger.ms": 0}
         self._codec = AvroCodec(schemas.COMMAND, kafka.commands_topic, registry)
         self._timeout_s = timeout_s
         self._producer: Any = None

@@ -4,7 +4,9 @@
   schema id + Avro body; the writer schema is fetched by id (cached);
 * without one: Avro *single-object encoding*, ``0xC3 0x01`` + the writer schema's CRC-64-AVRO
   fingerprint (8 bytes, little endian) + Avro body; writer schemas are looked up among the current
-  schema and every version kept in ``schemas/history/``.
+  schema and every version kept in ``schemas/history/``. Messages written by dayclose versions that
+  put the fingerprint's bytes in reverse order are still read, with a warning and
+  ``dayclose_legacy_fingerprint_messages_total``; nothing is written that way any more.
 
 Either way the writer schema is resolved against our reader schema, so producers may run any
 compatible version (the rule is in docs/events.md). Nothing outside this module and
@@ -19,9 +21,13 @@ import struct
 import threading
 from typing import Any, Protocol
 
+import structlog
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 import schemas
+from dayclose import metrics
+
+log = structlog.get_logger("dayclose.codec")
 
 MAGIC = 0
 _HEADER = struct.Struct(">bI")
@@ -47,11 +53,12 @@ class SchemaRegistry(Protocol):
 class ConfluentRegistry:
     """Adapter over confluent-kafka's registry client (works with real registries and ``mock://``)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, client: Any = None) -> None:
         from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-        # new_client() also understands mock:// URLs (an in-process registry, for tests).
-        self._client = SchemaRegistryClient.new_client({"url": url})
+        # new_client() also understands mock:// URLs (an in-process registry, for tests). Each mock
+        # client has its own store: pass ``client`` to share one with Confluent's own serializers.
+        self._client = client or SchemaRegistryClient.new_client({"url": url})
         self._schema_cls = Schema
         self._by_id: dict[int, Any] = {}
         self._ids: dict[tuple[str, str], int] = {}
@@ -82,6 +89,8 @@ class AvroCodec:
         self._registry = registry
         self._fingerprint = schemas.fingerprint(schemas.raw(schema_name))
         self._known_writers = schemas.known_writers(schema_name)
+        self._legacy_writers = schemas.legacy_writers(schema_name)
+        self._legacy_seen = 0
 
     def encode(self, record: dict[str, Any]) -> bytes:
         buf = io.BytesIO()
@@ -98,24 +107,7 @@ class AvroCodec:
             raise DecodeError("UNDECODABLE", "message has no value (tombstone)")
         if len(data) > MAX_MESSAGE_BYTES:
             raise DecodeError("OVERSIZED", f"message is {len(data)} bytes, limit {MAX_MESSAGE_BYTES}")
-        if self._registry is None:
-            if data[: len(SINGLE_OBJECT_MARKER)] != SINGLE_OBJECT_MARKER or len(data) < _SINGLE_OBJECT_HEADER:
-                raise DecodeError("UNDECODABLE", "not an Avro single-object encoded message")
-            fingerprint = data[len(SINGLE_OBJECT_MARKER) : _SINGLE_OBJECT_HEADER]
-            if fingerprint not in self._known_writers:
-                raise DecodeError("SCHEMA_MISMATCH", f"unknown writer schema (fingerprint {fingerprint.hex()})")
-            # Written with our own schema: read it directly. Schema resolution costs over half the decode.
-            writer = self.schema if fingerprint == self._fingerprint else self._known_writers[fingerprint]
-            body = data[_SINGLE_OBJECT_HEADER:]
-        else:
-            if len(data) < _HEADER.size or data[0] != MAGIC:
-                raise DecodeError("UNDECODABLE", "missing Schema Registry framing")
-            _, schema_id = _HEADER.unpack_from(data)
-            try:
-                writer = self._registry.schema_for_id(schema_id)
-            except Exception as exc:  # noqa: BLE001 - any registry failure for this id means we cannot read it
-                raise DecodeError("SCHEMA_MISMATCH", f"unknown schema id {schema_id}: {type(exc).__name__}") from exc
-            body = data[_HEADER.size :]
+        writer, body = self._single_object(data) if self._registry is None else self._confluent(data, self._registry)
         buf = io.BytesIO(body)
         try:
             record: dict[str, Any] = schemaless_reader(
@@ -127,3 +119,41 @@ class AvroCodec:
         if buf.tell() != len(body):
             raise DecodeError("UNDECODABLE", f"{len(body) - buf.tell()} trailing bytes after the record")
         return record
+
+    def _single_object(self, data: bytes) -> tuple[Any, bytes]:
+        """The writer schema named by the fingerprint, and the body after the 10-byte header."""
+        if data[: len(SINGLE_OBJECT_MARKER)] != SINGLE_OBJECT_MARKER or len(data) < _SINGLE_OBJECT_HEADER:
+            raise DecodeError("UNDECODABLE", "not an Avro single-object encoded message")
+        fingerprint = data[len(SINGLE_OBJECT_MARKER) : _SINGLE_OBJECT_HEADER]
+        # Written with our own schema: read it directly. Schema resolution costs over half the decode.
+        if fingerprint == self._fingerprint:
+            writer = self.schema
+        elif fingerprint in self._known_writers:
+            writer = self._known_writers[fingerprint]
+        elif fingerprint in self._legacy_writers:
+            writer = self._legacy_writers[fingerprint]
+            self._legacy_read(fingerprint)
+        else:
+            raise DecodeError("SCHEMA_MISMATCH", f"unknown writer schema (fingerprint {fingerprint.hex()})")
+        return writer, data[_SINGLE_OBJECT_HEADER:]
+
+    @staticmethod
+    def _confluent(data: bytes, registry: SchemaRegistry) -> tuple[Any, bytes]:
+        if len(data) < _HEADER.size or data[0] != MAGIC:
+            raise DecodeError("UNDECODABLE", "missing Schema Registry framing")
+        _, schema_id = _HEADER.unpack_from(data)
+        try:
+            writer = registry.schema_for_id(schema_id)
+        except Exception as exc:  # noqa: BLE001 - any registry failure for this id means we cannot read it
+            raise DecodeError("SCHEMA_MISMATCH", f"unknown schema id {schema_id}: {type(exc).__name__}") from exc
+        return writer, data[_HEADER.size :]
+
+    def _legacy_read(self, fingerprint: bytes) -> None:
+        """Counted every time; logged the 1st, 10th, 100th … time per codec, so replaying an old topic
+        says so without a line per message."""
+        self._legacy_seen += 1
+        metrics.legacy_fingerprint_read(self.schema_name)
+        if str(self._legacy_seen).rstrip("0") == "1":
+            log.warning("codec.legacy_fingerprint", schema=self.schema_name, topic=self.topic,
+                        fingerprint=fingerprint.hex(), messages=self._legacy_seen,
+                        hint="written by a dayclose version with the byte-reversed fingerprint; read anyway")

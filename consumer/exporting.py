@@ -413,12 +413,14 @@ class WorkerPool:
             t.start()
             self._running.append(t)
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop taking jobs; wait up to ``timeout`` for the exports in hand. True if every worker ended."""
         self._stop.set()
         self.wake()
         deadline = time.monotonic() + timeout
         for t in self._running:
             t.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in self._running)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -40,7 +40,6 @@ class OutboxRelay:
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 2,
-            "compression.type": "lz4",
         }
         self.producer = Producer(self._producer_config)
         self.batch_size = batch_size
@@ -56,12 +55,17 @@ class OutboxRelay:
         listener = listen(self.database_url, outbox.CHANNEL, self._wake.set, self._stop, "outbox-listener")
         self._threads += [loop, listener]
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop publishing and deliver what is queued, within ``timeout``. True when the threads ended and
+        every queued message was delivered; rows not delivered stay unsent and go out after a restart."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
         for t in self._threads:
-            t.join(timeout)
-        self.producer.flush(timeout)
+            t.join(max(0.0, deadline - time.monotonic()))
+        if any(t.is_alive() for t in self._threads):
+            return False
+        return self.producer.flush(max(0.0, deadline - time.monotonic())) == 0
 
     def publish_pending(self) -> int:
         """Send one batch of unsent rows; returns how many were delivered and marked sent.
@@ -114,7 +118,7 @@ class OutboxRelay:
                             fatal.append(err)
                         break
                     refused[row_id] = str(err or exc)
-            remaining = self.producer.flush(30)
+            remaining = self._flush(30.0)
             if refused or remaining or failed:
                 log.warning("relay.delivery_failed", refused=len(refused), undelivered=remaining, failed=failed,
                             error=next(iter(refused.values()), None))
@@ -133,6 +137,15 @@ class OutboxRelay:
             self.sent_total += len(delivered)
             metrics.relay_published(len(delivered), len(refused) + remaining + failed)
             return len(delivered)
+
+    def _flush(self, timeout: float) -> int:
+        """Wait for deliveries like ``producer.flush(timeout)``, but give up as soon as the relay is told
+        to stop (a broker that is gone would otherwise hold the shutdown for the whole timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining: int = self.producer.flush(min(0.5, max(0.0, deadline - time.monotonic())))
+            if not remaining or self._stop.is_set() or time.monotonic() >= deadline:
+                return remaining
 
     def _loop(self) -> None:
         while not self._stop.is_set():

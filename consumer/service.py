@@ -4,8 +4,10 @@
                                                           └──────▶ OutboxRelay ─▶ Kafka (outcomes, dead letters)
 
 SIGTERM/SIGINT stop the loop (offsets of written batches are committed on close), let workers
-finish the export in hand, flush the relay and exit 0. Anything not finished is redone on restart:
-jobs are rows, exports have durable identities, the outbox is a table.
+finish the export in hand, flush the relay and exit 0, all within DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS:
+a step that does not finish in time (Kafka, PostgreSQL or BL gone or hanging) is cut off and the
+process exits 1 at the deadline (:mod:`dayclose.shutdown`). Anything not finished is redone on
+restart: jobs are rows, exports have durable identities, the outbox is a table.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import signal
 import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -32,6 +35,7 @@ from dayclose.db.migrate import migrate
 from dayclose.health import HealthServer, consumer_checks
 from dayclose.keys import KeyVault
 from dayclose.logs import configure_logging, librdkafka_logger
+from dayclose.shutdown import EXIT_CUT_SHORT, Deadline, Watchdog, bounded, exit_now
 from exporters.base import Exporter
 from exporters.bl.config import BLConfig
 from exporters.bl.exporter import BLExporter
@@ -74,6 +78,18 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
     }
 
 
+class BoundedCloseConsumer(Consumer):  # type: ignore[misc]
+    """A consumer whose ``close()`` gives up after ``close_timeout()`` seconds: librdkafka's close commits
+    the stored offsets and leaves the group, and waits for a coordinator that may be gone. Giving up
+    loses nothing: uncommitted offsets are redelivered and ingest is idempotent."""
+
+    close_timeout: Callable[[], float] = staticmethod(lambda: 30.0)
+    closed_in_time = True
+
+    def close(self) -> None:
+        self.closed_in_time = bounded(super().close, self.close_timeout(), "kafka-consumer-close")
+
+
 @dataclass
 class Service:
     settings: Settings
@@ -82,8 +98,15 @@ class Service:
     workers: WorkerPool
     relay: OutboxRelay
     stop_event: threading.Event
+    deadline: Deadline | None = field(default=None, init=False)
 
-    def run(self) -> None:
+    def __post_init__(self) -> None:
+        if isinstance(self.loop.consumer, BoundedCloseConsumer):
+            # Half the deadline at most: the export in hand and the outbox matter more than the commit.
+            self.loop.consumer.close_timeout = lambda: self._deadline().remaining(reserve=self._budget(0.5))
+
+    def run(self) -> bool:
+        """Run until :meth:`stop`. True when the shutdown finished every step within the deadline."""
         self.relay.start()
         self.workers.start()
         listen_for_jobs(self.settings.database_url, self.workers.wake, self.stop_event)
@@ -91,14 +114,42 @@ class Service:
         try:
             self.loop.run(self.stop_event)
         finally:
-            self.stop_event.set()
-            self.workers.stop()
-            self.relay.stop()
-            self.pool.close()
-            log.info("service.stopped")
+            clean = self._shut_down()
+        return clean
 
     def stop(self) -> None:
+        """Start the shutdown (SIGTERM/SIGINT): the loop stops polling and the workers take no new job,
+        at once; :meth:`run` then winds down within ``DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS``."""
+        self._deadline()
         self.stop_event.set()
+        self.workers.stop(timeout=0)
+
+    def _deadline(self) -> Deadline:
+        if self.deadline is None:
+            self.deadline = Deadline(self.settings.shutdown_timeout_s)
+        return self.deadline
+
+    def _budget(self, share: float) -> float:
+        return self.settings.shutdown_timeout_s * share
+
+    def _shut_down(self) -> bool:
+        """Each step gets what is left of the deadline, less a reserve for the steps after it."""
+        self.stop_event.set()
+        deadline = self._deadline()
+        consumer = self.loop.consumer
+        steps = {"kafka-consumer-close": getattr(consumer, "closed_in_time", True)}
+        steps["export-workers"] = self.workers.stop(deadline.remaining(reserve=self._budget(0.3)))
+        steps["outbox-relay"] = self.relay.stop(deadline.remaining(reserve=self._budget(0.15)))
+        steps["database-pool"] = bounded(lambda: self.pool.close(timeout=1.0),
+                                         deadline.remaining(reserve=self._budget(0.1)), "database-pool")
+        cut_short = sorted(name for name, done in steps.items() if not done)
+        took = round(deadline.seconds - deadline.remaining(), 2)
+        if cut_short:
+            log.warning("service.stopped", clean=False, cut_short=cut_short, took_s=took,
+                        hint="what was in flight is finished after a restart")
+        else:
+            log.info("service.stopped", clean=True, took_s=took)
+        return not cut_short
 
 
 def build_service(
@@ -125,9 +176,9 @@ def build_service(
     worker = ExportWorker(pool, exporter or bl_exporter(settings), KeyVault(settings.key_encryption_key),
                           events, policy or ExportPolicy.from_settings(settings), instance=instance)
     workers = WorkerPool(worker, settings.export_workers)
-    loop = SalesLoop(Consumer(consumer_config(settings)), pool, events, settings.kafka.sales_topic,
+    loop = SalesLoop(BoundedCloseConsumer(consumer_config(settings)), pool, events, settings.kafka.sales_topic,
                      settings.kafka.commands_topic, registry)
-    relay = OutboxRelay(pool, settings.database_url, settings.kafka.client_config())
+    relay = OutboxRelay(pool, settings.database_url, settings.kafka.producer_config())
     return Service(settings, pool, loop, workers, relay, threading.Event())
 
 
@@ -137,8 +188,16 @@ def main() -> int:
     service = build_service(settings)
     metrics.register_outbox_collector(lambda: service.pool.connection(timeout=2.0))
     health = HealthServer(consumer_checks(service), settings.http_port).start()
-    signal.signal(signal.SIGTERM, lambda *_: service.stop())
-    signal.signal(signal.SIGINT, lambda *_: service.stop())
-    service.run()
+    watchdog = Watchdog(settings.shutdown_timeout_s, "dayclose run")
+
+    def on_signal(*_: object) -> None:
+        watchdog.arm()  # the process ends at the deadline even if the main thread itself is stuck
+        service.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    clean = service.run()
     health.stop()
+    if not clean:
+        exit_now(EXIT_CUT_SHORT)  # skip destructors: librdkafka's may wait for brokers that are gone
     return 0

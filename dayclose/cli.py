@@ -7,6 +7,7 @@
     dayclose reexport   correct a booked store-day: its reversal, then a new voucher (never an edit)
     dayclose audit      which voucher holds a receipt; which receipts a voucher holds (kept 7 years)
     dayclose purge      delete sales past their retention period (never a day that is not booked)
+    dayclose dead-letters show|replay   list and decode dead letters; send chosen ones back to their topic
     dayclose demo       the whole service on embedded defaults, end to end
     dayclose devstack   run one local service (postgres | kafka | bl) until SIGTERM
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import Any
 
 
 def _cmd_migrate(_args: argparse.Namespace) -> int:
@@ -142,6 +144,36 @@ def _audit_json(v: object) -> dict[str, object]:
     return data
 
 
+def _cmd_dead_letters(args: argparse.Namespace) -> int:
+    """List and decode the dead-letter topic, or replay chosen originals to their source topic."""
+    from consumer import dead_letters
+    from consumer.codec import ConfluentRegistry
+    from dayclose.config import load_settings
+
+    settings = load_settings()
+    kafka = settings.kafka
+    registry = ConfluentRegistry(kafka.schema_registry_url) if kafka.schema_registry_url else None
+    letters = dead_letters.read(kafka, registry)
+    try:
+        everything = args.all or (args.action == "show" and not args.ids)
+        chosen = dead_letters.select(letters, args.ids, args.error_code, everything=everything)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    if args.action == "show":
+        (dead_letters.print_json if args.json else dead_letters.print_text)(chosen, sys.stdout)
+        return 0
+    if not chosen:
+        print("nothing to replay (name dead letters by id or position, or use --all)", file=sys.stderr)
+        return 2
+    problems = dead_letters.replay(chosen, kafka)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"replayed {len(chosen) - len(problems)} of {len(chosen)} to their source topics "
+          "(ingest is idempotent: what is already stored is ignored, what is still bad is dead-lettered again)")
+    return 1 if problems else 0
+
+
 def _cmd_run(_args: argparse.Namespace) -> int:
     from consumer.service import main as run_service
 
@@ -154,13 +186,26 @@ def _cmd_api(_args: argparse.Namespace) -> int:
     from backoffice.app import create_app
     from dayclose.config import load_settings
     from dayclose.logs import configure_logging
+    from dayclose.shutdown import Watchdog
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    watchdog = Watchdog(settings.shutdown_timeout_s, "dayclose api")
+
+    class Server(uvicorn.Server):
+        """uvicorn, with the process's end bounded: requests in flight get half the deadline, then the
+        app's shutdown (pool, producer) runs, and the watchdog ends whatever is still going at the deadline."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            watchdog.arm()
+            super().handle_exit(sig, frame)
+
     # No access log: BL's activation callbacks carry the merchant's key in the path. The app logs each
     # request by its route template instead.
-    uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.http_port,  # noqa: S104 - served in a pod
-                access_log=False, log_config=None)
+    config = uvicorn.Config(create_app(settings), host="0.0.0.0", port=settings.http_port,  # noqa: S104 - in a pod
+                            access_log=False, log_config=None,
+                            timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout_s / 2)))
+    Server(config).run()
     return 0
 
 
@@ -219,6 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
     vch.add_argument("--org", required=True)
     vch.add_argument("--year", help="BL's fiscal year id (e.g. 202601); numbers restart every fiscal year")
     aud.set_defaults(func=_cmd_audit)
+    dead = sub.add_parser("dead-letters", help="list/decode dead letters, or replay chosen ones to their topic")
+    dead.add_argument("action", choices=["show", "replay"])
+    dead.add_argument("ids", nargs="*", metavar="ID",
+                      help="replay: dead_letter_id or position PARTITION:OFFSET in the dead-letter topic")
+    dead.add_argument("--all", action="store_true", help="replay: every dead letter (narrowed by --error-code)")
+    dead.add_argument("--error-code", help="only dead letters with this error code, e.g. SCHEMA_MISMATCH")
+    dead.add_argument("--json", action="store_true", help="show: one JSON object per line")
+    dead.set_defaults(func=_cmd_dead_letters)
     dev = sub.add_parser("devstack", help="run one local service until SIGTERM")
     dev.add_argument("service", choices=["postgres", "kafka", "bl"])
     dev.add_argument("rest", nargs=argparse.REMAINDER)

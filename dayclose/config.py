@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -15,6 +16,40 @@ T = TypeVar("T")
 class ConfigError(ValueError):
     """A setting is missing or malformed. The message names the environment variable, never its value
     when the variable is a secret."""
+
+
+#: A key id: what BackOffice puts in the token's ``kid`` header to name the key it signed with.
+_KID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: RFC 7518 §3.2: an HS256 key must be at least as long as the hash, 256 bits.
+MIN_API_KEY_BYTES = 32
+
+
+@dataclass(frozen=True)
+class ApiSigningKey:
+    """One HS256 key of ``DAYCLOSE_API_TOKENS``: its id (the token's ``kid``) and the secret, whose UTF-8
+    bytes are the HMAC key."""
+
+    kid: str
+    secret: Secret
+
+
+def api_signing_keys(entries: Sequence[Secret]) -> tuple[ApiSigningKey, ...]:
+    """``<kid>:<secret>`` entries as keys. Raises ``ValueError`` naming the problem, never a secret."""
+    keys: list[ApiSigningKey] = []
+    problems: list[str] = []
+    for position, entry in enumerate(entries, start=1):
+        kid, sep, secret = entry.reveal().partition(":")
+        if not sep or not _KID.match(kid):
+            problems.append(f"entry {position} is not <kid>:<secret> (kid: 1-64 of A-Z a-z 0-9 . _ -)")
+        elif len(secret.encode()) < MIN_API_KEY_BYTES:
+            problems.append(f"key {kid!r} is shorter than {MIN_API_KEY_BYTES} bytes")
+        elif any(k.kid == kid for k in keys):
+            problems.append(f"key id {kid!r} is used twice")
+        else:
+            keys.append(ApiSigningKey(kid, Secret(secret)))
+    if problems:
+        raise ValueError("; ".join(problems))
+    return tuple(keys)
 
 
 @dataclass(frozen=True)
@@ -36,6 +71,10 @@ class KafkaSettings:
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
     sasl_password: Secret | None = None
+    #: Compression of what the service produces (outcomes, dead letters, commands, replays). gzip is
+    #: the strongest codec every Kafka client reads without an extra library (lz4, snappy and zstd need
+    #: one in kafka-python, KafkaJS and others).
+    compression: str = "gzip"
 
     def client_config(self) -> dict[str, str]:
         """librdkafka settings shared by every client (producer, consumer) of the service."""
@@ -49,6 +88,10 @@ class KafkaSettings:
         if self.sasl_password:
             conf["sasl.password"] = self.sasl_password.reveal()
         return conf
+
+    def producer_config(self) -> dict[str, str]:
+        """:meth:`client_config` plus what every producer of the service shares."""
+        return {**self.client_config(), "compression.type": self.compression}
 
 
 @dataclass(frozen=True)
@@ -69,6 +112,7 @@ class Settings:
     kafka: KafkaSettings
     bl: BLSettings
     key_encryption_key: Secret | None = None
+    #: ``DAYCLOSE_API_TOKENS`` entries, ``<kid>:<secret>`` (see :func:`api_signing_keys`).
     api_tokens: tuple[Secret, ...] = ()
     log_format: str = "auto"  # auto | json | console
     log_level: str = "INFO"
@@ -85,6 +129,9 @@ class Settings:
     #: The API refuses larger request bodies with 413 while they stream (the largest real body, an account
     #: plan, is a few kB).
     api_max_body_bytes: int = 256 * 1024
+    #: After SIGTERM the process exits within this many seconds, whatever state Kafka, PostgreSQL and BL
+    #: are in; what is cut off is redone on restart (docs/runbook.md, "Stopping").
+    shutdown_timeout_s: float = 30.0
 
 
 def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -162,6 +209,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sasl_mechanism=_get(env, "KAFKA_SASL_MECHANISM"),
         sasl_username=_get(env, "KAFKA_SASL_USERNAME"),
         sasl_password=Secret(sasl_password) if sasl_password else None,
+        compression=_parse(env, "DAYCLOSE_KAFKA_COMPRESSION", KafkaSettings.compression,
+                           _choice("none", "gzip", "snappy", "lz4", "zstd")),
     )
     bl = BLSettings(
         base_url=_get(env, "BL_BASE_URL", BLSettings.base_url) or "",
@@ -177,12 +226,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
     kek = _get(env, "DAYCLOSE_KEY_ENCRYPTION_KEY")
     tokens = _get(env, "DAYCLOSE_API_TOKENS")
+    api_tokens = tuple(Secret(t.strip()) for t in tokens.split(",") if t.strip()) if tokens else ()
+    try:
+        api_signing_keys(api_tokens)
+    except ValueError as exc:
+        raise ConfigError(f"malformed setting DAYCLOSE_API_TOKENS: {exc}") from None
     return Settings(
         database_url=_require(env, "DATABASE_URL"),
         kafka=kafka,
         bl=bl,
         key_encryption_key=Secret(kek) if kek else None,
-        api_tokens=tuple(Secret(t.strip()) for t in tokens.split(",") if t.strip()) if tokens else (),
+        api_tokens=api_tokens,
         log_format=_parse(env, "DAYCLOSE_LOG_FORMAT", "auto", _choice("auto", "json", "console")),
         log_level=_parse(env, "DAYCLOSE_LOG_LEVEL", "INFO", _choice("debug", "info", "warning", "error")).upper(),
         http_port=_parse(env, "DAYCLOSE_HTTP_PORT", 8080, _positive_int),
@@ -193,4 +247,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retry_backoff_max_s=_parse(env, "DAYCLOSE_RETRY_BACKOFF_MAX_SECONDS", 900.0, _positive_float),
         sales_retention_days=_parse(env, "DAYCLOSE_SALES_RETENTION_DAYS", 400, _positive_int),
         api_max_body_bytes=_parse(env, "DAYCLOSE_API_MAX_BODY_BYTES", Settings.api_max_body_bytes, _positive_int),
+        shutdown_timeout_s=_parse(env, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS", 30.0, _positive_float),
     )

@@ -45,6 +45,12 @@ INGEST_BATCH_SIZE = Histogram(
 DEAD_LETTERS = Counter(
     "dayclose_dead_letters_total", "Messages sent to the dead-letter topic, by error code.", ["error_code"]
 )
+LEGACY_FINGERPRINTS = Counter(
+    "dayclose_legacy_fingerprint_messages_total",
+    "Single-object encoded messages read whose schema fingerprint had the byte order of older dayclose "
+    "versions (reversed); read anyway. Non-zero only while such messages remain in a topic.",
+    ["schema"],
+)
 
 # --- exports ------------------------------------------------------------------------------------
 
@@ -107,6 +113,10 @@ def batch_ingested(decoded: Any, result: Any) -> None:
     conflicts = getattr(result, "conflicts", 0)
     if conflicts:  # dead-lettered too, though they decoded: an id seen again with other content
         DEAD_LETTERS.labels("RECEIPT_CONFLICT").inc(conflicts)
+
+
+def legacy_fingerprint_read(schema: str) -> None:
+    LEGACY_FINGERPRINTS.labels(schema).inc()
 
 
 def export_finished(outcome: str, reason_code: str | None = None) -> None:

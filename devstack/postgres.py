@@ -144,7 +144,14 @@ class LocalPostgres:
 
     def restart(self, mode: str = "fast") -> None:
         """Stop and start the same cluster with the same options, on the same port (for fault tests)."""
+        self.halt(mode)
+        self.resume()
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server but keep its data: ``resume()`` brings it back on the same port (fault tests)."""
         self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop")
+
+    def resume(self) -> None:
         self._pg_ctl_start()
 
     def stop(self) -> None:

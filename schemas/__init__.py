@@ -33,16 +33,35 @@ def load(name: str) -> Any:
 
 
 def fingerprint(schema_json: str) -> bytes:
-    """CRC-64-AVRO fingerprint of the schema's Parsing Canonical Form, little endian (as the Avro
-    single-object encoding carries it)."""
+    """CRC-64-AVRO fingerprint of the schema's Parsing Canonical Form, as the 8 bytes the Avro
+    single-object encoding carries: little endian (for the schema ``"int"`` the 64-bit value is
+    0x7275d51a3f395c8f, the bytes ``8f 5c 39 3f 1a d5 75 72``). fastavro's hex string is already in
+    that byte order."""
     canonical = to_parsing_canonical_form(json.loads(schema_json))
-    return bytes.fromhex(_fingerprint(canonical, "CRC-64-AVRO"))[::-1]
+    return bytes.fromhex(_fingerprint(canonical, "CRC-64-AVRO"))
+
+
+def legacy_fingerprint(schema_json: str) -> bytes:
+    """The byte-reversed fingerprint dayclose wrote before it followed the specification. Messages
+    carrying it are still read (see :func:`legacy_writers`); nothing writes it any more."""
+    return fingerprint(schema_json)[::-1]
+
+
+def _writer_texts(name: str) -> list[str]:
+    texts = [raw(name)]
+    history = resources.files(__name__).joinpath("history")
+    texts += [f.read_text(encoding="utf-8") for f in history.iterdir() if f.name.startswith(f"{name}.v")]
+    return texts
 
 
 @cache
 def known_writers(name: str) -> dict[bytes, Any]:
     """Every schema a producer may have written ``name`` with: the current one and ``history/``."""
-    texts = [raw(name)]
-    history = resources.files(__name__).joinpath("history")
-    texts += [f.read_text(encoding="utf-8") for f in history.iterdir() if f.name.startswith(f"{name}.v")]
-    return {fingerprint(text): parse_schema(json.loads(text)) for text in texts}
+    return {fingerprint(text): parse_schema(json.loads(text)) for text in _writer_texts(name)}
+
+
+@cache
+def legacy_writers(name: str) -> dict[bytes, Any]:
+    """The same schemas under the byte-reversed fingerprints of older dayclose versions, so that no
+    message already stored in a topic is stranded by the fix."""
+    return {legacy_fingerprint(text): parse_schema(json.loads(text)) for text in _writer_texts(name)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -23,7 +24,8 @@ from devstack.bl_standin.wire import Request, Response, json_response
 
 BASE_PATH = "/bla-api/v1/sp"
 TOKEN_PATH = "/auth/oauth/v2/token"  # noqa: S105 - a path, not a password
-DEMO_USER_KEY = "d3m0c0de-0000-4000-8000-00000000demo"
+#: A GUID, like every BL User-Key (the API refuses anything else as KEY_MALFORMED); fixed, so it can be typed.
+DEMO_USER_KEY = "de300000-c0de-4000-8000-000000000001"
 
 
 @dataclass
@@ -252,6 +254,11 @@ class _Server(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client that hung up (its timeout, or its process ended): normal for a test server
+        super().handle_error(request, client_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:

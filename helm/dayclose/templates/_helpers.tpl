@@ -109,3 +109,14 @@ checksum/secret: {{ include (print $.Template.BasePath "/secret.yaml") . | sha25
 {{- fail (printf "consumer.keda.maxReplicas (%d) > kafka.salesTopicPartitions (%d): the extra consumers would sit idle" (int .Values.consumer.keda.maxReplicas) $partitions) }}
 {{- end }}
 {{- end }}
+
+{{/* A pod killed before its own shutdown deadline loses the orderly part of the shutdown: refuse it. */}}
+{{- define "dayclose.checkGracePeriod" -}}
+{{- $deadline := float64 (default "30" (toString (default "" .Values.config.DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS))) }}
+{{- range $component := list "consumer" "api" }}
+{{- $grace := float64 (index $.Values $component "terminationGracePeriodSeconds") }}
+{{- if le $grace $deadline }}
+{{- fail (printf "%s.terminationGracePeriodSeconds (%v) must exceed config.DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS (%v)" $component $grace $deadline) }}
+{{- end }}
+{{- end }}
+{{- end }}

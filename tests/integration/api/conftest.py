@@ -14,17 +14,15 @@ from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
 from backoffice.app import create_app
-from backoffice.auth import mint_token
 from backoffice.publisher import KafkaCommandPublisher
 from consumer.exporting import ExportPolicy
 from dayclose.config import Settings
-from dayclose.secrets import Secret
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness, Topics, make_settings
 from devstack.kafka import KafkaCluster
 from exporters.bl import BLExporter
+from tests.tokens import SERVICE_TOKEN, bearer
 
-SERVICE_TOKEN = Secret("backoffice-service-token-for-tests")
 FAST_POLICY = ExportPolicy(
     reconcile_wait=timedelta(seconds=3),
     reconcile_retry=timedelta(milliseconds=200),
@@ -45,7 +43,7 @@ class Merchant:
         return f"/v1/organizations/{self.org}/bjorn-lunden"
 
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, self.org)}"}
+        return bearer(self.org)
 
     def get(self, path: str = "", **kwargs: Any) -> Any:
         return self.client.get(self.base + path, headers=self.headers(), **kwargs)

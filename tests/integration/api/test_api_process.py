@@ -12,15 +12,15 @@ from pathlib import Path
 
 import httpx
 
-from backoffice.auth import mint_token
 from devstack.processes import ServiceProcess, service_env
-from tests.integration.api.conftest import SERVICE_TOKEN, Api
+from tests.integration.api.conftest import Api
+from tests.tokens import SERVICE_TOKEN, mint
 
 
 @contextmanager
 def api_process(api: Api, tmp_path: Path) -> Iterator[tuple[ServiceProcess, str]]:
     """``dayclose api`` as operators run it, ready; stopped with SIGTERM afterwards."""
-    env = service_env(api.settings, DAYCLOSE_API_TOKENS=f"old-token,{SERVICE_TOKEN.reveal()}")
+    env = service_env(api.settings, DAYCLOSE_API_TOKENS=f"old:{'o' * 40},{SERVICE_TOKEN.reveal()}")
     url = f"http://127.0.0.1:{env['DAYCLOSE_HTTP_PORT']}"
     process = ServiceProcess(env, tmp_path / "api.log", argv=(sys.executable, "-m", "dayclose", "api")).start()
     try:
@@ -42,7 +42,7 @@ def api_process(api: Api, tmp_path: Path) -> Iterator[tuple[ServiceProcess, str]
 def test_dayclose_api_serves_until_sigterm(api: Api, tmp_path: Path) -> None:
     with api_process(api, tmp_path) as (_process, url):
         assert httpx.get(f"{url}/v1/organizations/org-p/bjorn-lunden").status_code == 401
-        token = mint_token(SERVICE_TOKEN, "org-p")
+        token = mint("org-p")
         r = httpx.get(f"{url}/v1/organizations/org-p/bjorn-lunden", headers={"Authorization": f"Bearer {token}"})
         assert (r.status_code, r.json()["status"]) == (200, "setup")
     log = (tmp_path / "api.log").read_text()
@@ -100,7 +100,7 @@ def test_an_anonymous_100_mb_upload_does_not_grow_the_api_process(api: Api, tmp_
     token with 401 before a byte is read, and with a token with 413 after the limit plus a chunk; memory
     stays where it was."""
     path = "/v1/organizations/org-p/bjorn-lunden/key"
-    token = mint_token(SERVICE_TOKEN, "org-p")
+    token = mint("org-p")
     cases = [(False, None), (True, None), (True, token)]  # (chunked, token)
     with api_process(api, tmp_path) as (process, url):
         for chunked, with_token in cases:  # warm up: first requests import and allocate what later ones reuse

@@ -17,10 +17,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from backoffice.auth import mint_token
 from backoffice.openapi_doc import PATH
 from devstack.bl_standin import BLStandIn
-from tests.integration.api.conftest import SERVICE_TOKEN, Api, set_up_active
+from tests.integration.api.conftest import Api, set_up_active
+from tests.tokens import bearer
 
 ORG = "org-fuzz"
 FUZZ_EXAMPLES = int(os.environ.get("DAYCLOSE_FUZZ_EXAMPLES", "12"))
@@ -45,5 +45,5 @@ def test_no_server_errors_and_no_schema_violations(case: Any, app: Any) -> None:
     case.operation.schema.app = app
     if case.path_parameters and "organization_id" in case.path_parameters:
         case.path_parameters["organization_id"] = ORG  # a valid token can only ever be for one organization
-    case.call_and_validate(headers={"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, ORG)}"}, checks=CHECKS,
+    case.call_and_validate(headers=bearer(ORG), checks=CHECKS,
                            app=app)

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from backoffice.auth import mint_token
 from devstack.bl_standin import BLStandIn
 from devstack.sampledata import store_day
-from tests.integration.api.conftest import SERVICE_TOKEN, Api, days_ago, set_up_active
+from tests.integration.api.conftest import Api, days_ago, set_up_active
+from tests.tokens import SECRET, bearer
 
 A, B = "org-a", "org-b"
 
@@ -34,7 +34,7 @@ def state_of(api: Api, org: str) -> list[tuple[Any, ...]]:
 def test_a_token_for_a_cannot_read_or_change_b(api: Api, bl_standin: BLStandIn) -> None:
     set_up_active(api, bl_standin, B, "5560000002")
     before = state_of(api, B)
-    a_token = {"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, A)}"}
+    a_token = bearer(A)
     for method, path in operations(api):
         r = call(api, method, path, B, a_token)
         assert (r.status_code, r.json()["code"]) == (403, "FORBIDDEN"), f"{method} {path}: {r.status_code}"
@@ -44,8 +44,9 @@ def test_a_token_for_a_cannot_read_or_change_b(api: Api, bl_standin: BLStandIn) 
 
 
 @pytest.mark.parametrize("headers", [
-    {}, {"Authorization": "Bearer backoffice-service-token-for-tests"},  # the service token itself is no bearer
-    {"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, B, ttl_s=-5)}"},
+    {}, {"Authorization": f"Bearer {SECRET}"},  # the signing key itself is no bearer
+    bearer(B, ttl_s=-300),  # expired, beyond the clock-skew allowance
+    bearer(B, secret="another-key-that-we-do-not-hold-0123456789"),
     {"Authorization": "Basic b3JnLWI6eA=="},
 ])
 def test_without_a_valid_token_every_operation_is_401(api: Api, headers: dict[str, str]) -> None:
@@ -77,7 +78,7 @@ def test_what_a_sees_holds_nothing_of_b(api: Api, bl_standin: BLStandIn, pipelin
 def test_a_missing_or_foreign_token_never_reaches_the_body(api: Api, body: bytes) -> None:
     """Finding 2: a small invalid body with another organization's token was answered 422 by the validator
     (and without a token, too): the token is now checked before the body is read."""
-    a_token = {"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, A)}"}
+    a_token = bearer(A)
     for method, path in operations(api):
         url = path.replace("{organization_id}", B).replace("{request_id}", str(uuid.uuid4()))
         for headers, expected in (({}, 401), (a_token, 403)):
@@ -87,7 +88,7 @@ def test_a_missing_or_foreign_token_never_reaches_the_body(api: Api, body: bytes
 
 def test_a_body_over_the_limit_is_refused_before_it_is_parsed_or_authenticated(api: Api) -> None:
     limit = api.settings.api_max_body_bytes
-    b_token = {"Authorization": f"Bearer {mint_token(SERVICE_TOKEN, B)}"}
+    b_token = bearer(B)
     oversized = b'{"public_key": "' + b"a" * limit + b'"}'
     for headers in ({}, b_token):
         for method, path in operations(api):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import uuid
@@ -136,6 +137,8 @@ def test_runs_standalone_and_prints_its_base_url():
             base_url + "/details", timeout=5, headers={"Authorization": f"Bearer {token}", "User-Key": demo_key}
         )
         assert details.status_code == 200
+        # The key BackOffice's merchant would paste: the API accepts only GUIDs.
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", demo_key)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from fastapi import Body, FastAPI
 
-from backoffice.auth import TokenVerifier, mint_token
+from backoffice.auth import TokenVerifier
 from backoffice.middleware import BodySizeLimit, OrganizationAuthorization
-from dayclose.secrets import Secret
+from tests.tokens import SERVICE_TOKEN, mint
 
 LIMIT = 1000
 CHUNK = 300
-KEY = Secret("service-token")
+KEY = SERVICE_TOKEN
 
 
 @dataclass
@@ -73,7 +73,7 @@ def call(client: Client, headers: dict[str, str], org: str = "org-a") -> None:
 
 
 def token(org: str = "org-a") -> dict[str, str]:
-    return {"authorization": f"Bearer {mint_token(KEY, org)}", "content-type": "application/json"}
+    return {"authorization": f"Bearer {mint(org)}", "content-type": "application/json"}
 
 
 def padded(size: int) -> list[bytes]:

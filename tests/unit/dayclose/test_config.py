@@ -31,7 +31,7 @@ def test_names_a_malformed_setting_without_echoing_it() -> None:
 
 
 def test_secrets_never_show_in_reprs() -> None:
-    settings = load_settings({**BASE, "DAYCLOSE_API_TOKENS": "tok-a,tok-b"})
+    settings = load_settings({**BASE, "DAYCLOSE_API_TOKENS": f"k1:tok-a-{'x' * 30},k2:tok-b-{'y' * 30}"})
     text = repr(settings)
     assert "s3cret-value" not in text
     assert "tok-a" not in text
@@ -48,3 +48,32 @@ def test_the_offset_commit_interval_defaults_to_librdkafkas_and_reaches_the_cons
     assert config["enable.auto.commit"] is True and config["enable.auto.offset.store"] is False
     with pytest.raises(ConfigError, match="KAFKA_AUTO_COMMIT_INTERVAL_MS"):
         load_settings({**BASE, "KAFKA_AUTO_COMMIT_INTERVAL_MS": "0"})
+@pytest.mark.parametrize(("value", "problem"), [
+    ("no-key-id-" + "x" * 40, "entry 1 is not <kid>:<secret>"),
+    ("k1:short", "key 'k1' is shorter than 32 bytes"),
+    (f"k1:{'x' * 32},k1:{'y' * 32}", "key id 'k1' is used twice"),
+    (f"bad kid:{'x' * 32}", "entry 1 is not"),
+])
+def test_api_signing_keys_are_kid_and_a_32_byte_secret(value: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match="DAYCLOSE_API_TOKENS") as info:
+        load_settings({**BASE, "DAYCLOSE_API_TOKENS": value})
+    assert problem in str(info.value)
+    assert "x" * 32 not in str(info.value) and "short" not in str(info.value).replace("shorter", "")
+
+
+def test_produced_events_are_gzip_compressed_unless_told_otherwise() -> None:
+    from consumer.relay import OutboxRelay
+
+    assert load_settings(BASE).kafka.producer_config()["compression.type"] == "gzip"
+    settings = load_settings({**BASE, "DAYCLOSE_KAFKA_COMPRESSION": "ZSTD"})
+    relay = OutboxRelay(None, "", settings.kafka.producer_config())  # type: ignore[arg-type]
+    assert relay._producer_config["compression.type"] == "zstd"
+    with pytest.raises(ConfigError, match="DAYCLOSE_KAFKA_COMPRESSION"):
+        load_settings({**BASE, "DAYCLOSE_KAFKA_COMPRESSION": "brotli"})
+
+
+def test_the_shutdown_deadline_defaults_to_30_s_and_must_be_positive() -> None:
+    assert load_settings(BASE).shutdown_timeout_s == 30.0
+    assert load_settings({**BASE, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "5"}).shutdown_timeout_s == 5.0
+    with pytest.raises(ConfigError, match="DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS"):
+        load_settings({**BASE, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "0"})

@@ -263,6 +263,19 @@ def test_consumer_replicas_beyond_the_partition_count_are_refused(values: dict[s
         render(values)
 
 
+@pytest.mark.parametrize("values", [
+    {"consumer": {"terminationGracePeriodSeconds": 50}, "config": {"DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "50"}},
+    {"api": {"terminationGracePeriodSeconds": 10}},
+    {"config": {"DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "90"}},
+])
+def test_pods_killed_before_their_own_shutdown_deadline_are_refused(values: dict[str, Any]) -> None:
+    with pytest.raises(helm.HelmRenderError, match="must exceed config.DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS"):
+        render(values)
+    longer = {"config": {"DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "10"}, "api": {"terminationGracePeriodSeconds": 15}}
+    assert by_kind(render(longer), "Deployment")["dc-dayclose-api"]["spec"]["template"]["spec"][
+        "terminationGracePeriodSeconds"] == 15
+
+
 def test_config_changes_roll_the_pods() -> None:
     def checksum(values: dict[str, Any] | None) -> str:
         dep = by_kind(render(values), "Deployment")["dc-dayclose-consumer"]

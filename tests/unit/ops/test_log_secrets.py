@@ -22,7 +22,7 @@ ENV = {
     "BL_CLIENT_ID": "open2",
     "BL_CLIENT_SECRET": "bl-secret-789",
     "DAYCLOSE_KEY_ENCRYPTION_KEY": "kek-abc",
-    "DAYCLOSE_API_TOKENS": "api-token-1,api-token-2",
+    "DAYCLOSE_API_TOKENS": "k1:api-token-1-0123456789abcdef0123456789,k2:api-token-2-0123456789abcdef0123456789",
 }
 
 
