@@ -148,8 +148,8 @@ def product_group_rates(plan: AccountPlan | None, seen: SeenItems,
     for kind, code, rates in registered:
         for rate in (rates or []) if kind == "product_group" else []:
             where.setdefault((code, rate), set()).add("registered")
-    for group, rates in (plan.product_groups.items() if plan else ()):
-        for rate in rates:
+    for group, mapped in (plan.product_groups.items() if plan else ()):
+        for rate in mapped:
             where.setdefault((group, rate), set()).add("plan")
     flagged = set(review)
     rows = []

@@ -41,7 +41,8 @@ def _plan_out(conn: psycopg.Connection[Any], ctx: Context, org: str) -> Plan:
     review = plan_review(conn, org)
     rows = product_group_rates(plan, seen, registered, review)
     if plan is None:
-        return Plan(series="", version=0, complete=False, missing=missing, product_group_rates=rows)
+        return Plan(format_version=2, series="", vat_policy="EXACT", version=0, complete=False, missing=missing,
+                    product_group_rates=rows)
     data = {k: v for k, v in plan_to_json(plan).items() if k != "version"}  # "version" is the format: 2
     complete = not missing and not plan.problems()
     return Plan(**data, version=state.plan_version if state and state.plan_version else 0, complete=complete,
@@ -110,7 +111,8 @@ def get_missing_items(org: Org, ctx: Ctx) -> MissingItems:
 def _registered(conn: psycopg.Connection[Any], org: str) -> RegisteredItems:
     items = db.registered_items(conn, org)
     return RegisteredItems(
-        payment_methods=[RegisteredItem(code=c, name=n) for k, c, n, _ in items if k == "payment_method"],
+        payment_methods=[RegisteredItem(code=c, name=n, vat_rates=None)
+                         for k, c, n, _ in items if k == "payment_method"],
         product_groups=[RegisteredItem(code=c, name=n, vat_rates=r) for k, c, n, r in items if k == "product_group"],
     )
 

@@ -15,7 +15,7 @@ Besides well-formed codes and account numbers, the rules an auditor checks in a 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from mapping.errors import PlanProblem
 from mapping.money import percent
@@ -25,6 +25,8 @@ from mapping.sales import CASH_METHOD, GIFT_CARD_METHOD
 if TYPE_CHECKING:
     from mapping.plan import AccountPlan
 
+K = TypeVar("K")
+V = TypeVar("V")
 INCOME = "3"
 LIABILITY = "2"
 COSTS = "45678"
@@ -54,7 +56,7 @@ def plan_problems(plan: AccountPlan) -> tuple[PlanProblem, ...]:
     return tuple(found)
 
 
-def _sorted(entries: Mapping[object, object]) -> list[tuple[object, object]]:
+def _sorted(entries: Mapping[K, V]) -> list[tuple[K, V]]:
     return sorted(entries.items(), key=lambda kv: str(kv[0]))
 
 
@@ -101,7 +103,7 @@ def _product_group_problems(plan: AccountPlan) -> Iterator[PlanProblem]:
                 continue
             yield from _account_problem(field_name, account)
             if is_account(account):
-                yield from _sales_class_problem(field_name, str(account), int(rate), single)  # type: ignore[call-overload]
+                yield from _sales_class_problem(field_name, str(account), int(rate), single)
 
 
 def _sales_class_problem(field_name: str, account: str, rate: int, single_purpose: bool) -> Iterator[PlanProblem]:

@@ -106,7 +106,8 @@ def test_merchant_journey(api: Api, pipeline: Harness, bl_standin: BLStandIn) ->
             "last_seen": str(d1)} in missing
     status = m.get("/status").json()
     assert status["banner"]["reason_code"] == "UNMAPPED_ITEMS"
-    assert {"kind": "payment_method", "code": "klarna", "message": "payment method 'klarna'"} in status["banner"]["details"]
+    klarna = {"kind": "payment_method", "code": "klarna", "message": "payment method 'klarna'"}
+    assert klarna in status["banner"]["details"]
     days = m.get("/missing-days").json()["items"]
     assert [(d["business_date"], d["reason_code"]) for d in days] == [(str(d1), "UNMAPPED_ITEMS")]
 

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from mapping import NothingToBookError, UnmappedItemsError, build_voucher, reverse
 from mapping.aggregate import account_totals
+from mapping.money import vat_included
 from mapping.plan import AccountPlan
 from mapping.sales import CASH_MOVEMENT_KINDS, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, SalesBatch
 from mapping.voucher import Voucher
-from mapping.money import vat_included
 from tests.builders import line, plan
 
 STORE = "store-1"
@@ -221,7 +221,9 @@ def test_vat_per_rate_is_the_receipts_vat_per_rate(batch: SalesBatch, the_plan: 
 
 @settings(max_examples=300, deadline=None)
 @given(days(), plans)
-def test_each_rates_vat_is_the_rate_applied_to_the_net_on_its_accounts(batch: SalesBatch, the_plan: AccountPlan) -> None:
+def test_each_rates_vat_is_the_rate_applied_to_the_net_on_its_accounts(
+    batch: SalesBatch, the_plan: AccountPlan
+) -> None:
     """For every rate r: VAT on r's account = r × net on the accounts mapped at r (single-purpose liability
     included: its sale credits it net of VAT, its redemption debits it net of the VAT it holds), within the
     rounding of each line's and each redemption's VAT to whole öre: |VAT − r·net| ≤ (1 + r) · ½ öre each."""
