@@ -26,5 +26,6 @@ def reverse(original: Voucher, *, reference: str, entry_date: date | None = None
             VoucherRow(account=row.account, amount_ore=-row.amount_ore, cost_centre=row.cost_centre, text=row.text)
             for row in original.rows
         ),
-        sales_rates=original.sales_rates,
+        # No VAT code check on a reversal: it must undo what was booked even when that was booked wrongly.
+        sales_rates=(),
     )
