@@ -3,7 +3,7 @@ cost centres (to validate an account plan before it is saved). A port with the B
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from backoffice.errors import ApiError
@@ -21,10 +21,11 @@ from exporters.bl.exporter import BLExporter
 
 @dataclass(frozen=True)
 class Chart:
-    """Account number → closed?, cost centre id → closed?"""
+    """Account number → closed?, cost centre id → closed?, account number → BL's VAT code ("" when none)."""
 
     accounts: dict[str, bool]
     cost_centres: dict[str, bool]
+    vat_codes: dict[str, str] = field(default_factory=dict)
 
 
 class BLDirectory(Protocol):
@@ -49,7 +50,8 @@ class BLExporterDirectory:
             centres = client.cost_centres(user_key)
         except (BLHttpError, RetryableFailure) as exc:
             raise to_export_error(exc) from None
-        return Chart(_closed_by_id(accounts), _closed_by_id(centres))
+        return Chart(_closed_by_id(accounts), _closed_by_id(centres),
+                     {str(a.get("id")): str(a.get("vatCode") or "") for a in accounts if a.get("id") is not None})
 
 
 def _closed_by_id(items: list[dict[str, Any]]) -> dict[str, bool]:

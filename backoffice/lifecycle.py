@@ -23,6 +23,7 @@ from backoffice.plan_rules import missing_items
 from dayclose.db import backoffice as db
 from dayclose.db.history import seen_items
 from dayclose.db.integrations import get_plan
+from mapping.money import percent
 from mapping.plan import AccountPlan
 
 #: How far back "what still needs an account" looks at booked sales, when the start date is not older.
@@ -36,7 +37,7 @@ def lookback(state: db.IntegrationState | None, today: date) -> date:
 
 def current_missing(conn: psycopg.Connection[Any], org: str, plan: AccountPlan | None,
                     state: db.IntegrationState | None, today: date) -> list[Any]:
-    registered = [(kind, code) for kind, code, _ in db.registered_items(conn, org)]
+    registered = [(kind, code, rates) for kind, code, _, rates in db.registered_items(conn, org)]
     return missing_items(plan, seen_items(conn, org, lookback(state, today)), registered)
 
 
@@ -54,7 +55,8 @@ def blockers(conn: psycopg.Connection[Any], org: str, state: db.IntegrationState
         found.append(Blocker(code="PLAN_INVALID", message="The account plan has invalid fields."))
     missing = current_missing(conn, org, plan, state, today)
     if missing:
-        listed = ", ".join(f"{m.kind} {m.code}" for m in missing[:10]) + (" …" if len(missing) > 10 else "")
+        listed = ", ".join(f"{m.kind} {m.code}" + (f" at {percent(m.vat_rate)} %" if m.vat_rate is not None else "")
+                           for m in missing[:10]) + (" …" if len(missing) > 10 else "")
         found.append(Blocker(code="PLAN_INCOMPLETE", message=f"{len(missing)} item(s) still need an account: {listed}"))
     return found
 

@@ -1,27 +1,34 @@
 """Account plan rules the wizard needs, pure: per-field errors (the plan's own and against the company's
-chart in BL), what still needs an account, and which failed exports a new plan fixes."""
+chart in BL), what still needs an account (product groups per VAT rate), the "Varugrupper" rows, and which
+failed exports a new plan fixes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from backoffice.bl import Chart
 from backoffice.errors import FieldError
-from backoffice.models import MissingItem, PlanIn
+from backoffice.models import MissingItem, PlanIn, ProductGroupRate, ReviewItem
 from dayclose.db.history import SeenItems
-from mapping.plan import AccountPlan, Event
+from exporters.bl.vatcodes import vat_code_conflict
+from mapping.errors import MissingItem as Needed
+from mapping.errors import product_group_code, split_product_group_code
+from mapping.money import percent
+from mapping.plan import CURRENT_EVENTS, AccountPlan, Event
 
 #: Every plan maps these, whether or not a sale has used them yet: the standard Swedish VAT rates
-#: (0 % books no VAT) and every other event. The POS's payment methods and product groups come from its
-#: sales and registrations.
+#: (0 % books no VAT) and every other event. The POS's payment methods and product groups (per VAT rate)
+#: come from its sales and registrations.
 STANDARD_ITEMS: tuple[tuple[str, str], ...] = (
     *(("vat_rate", str(rate)) for rate in (2500, 1200, 600)),
-    *(("event", e.value) for e in Event),
+    *(("event", e.value) for e in CURRENT_EVENTS),
 )
 #: Reasons a plan change can cure; other failures (a closed year in BL…) wait for their own fix.
 PLAN_REASONS = frozenset({"UNMAPPED_ITEMS", "INVALID_PLAN", "ACCOUNT_MISSING_IN_BL", "ACCOUNT_CLOSED",
-                          "COST_CENTRE_MISSING", "SERIES_MISSING"})
+                          "COST_CENTRE_MISSING", "SERIES_MISSING", "ACCOUNT_VAT_CODE_MISMATCH",
+                          "SINGLE_PURPOSE_REDEMPTION_INVALID"})
 _ORDER = {"payment_method": 0, "vat_rate": 1, "product_group": 2, "event": 3}
 
 
@@ -31,26 +38,54 @@ def to_plan(organization_id: str, body: PlanIn) -> AccountPlan:
         series=body.series,
         payment_methods=body.payment_methods,
         vat_rates={int(rate): account for rate, account in body.vat_rates.items()},
-        product_groups=body.product_groups,
+        sales_default_by_rate={int(rate): account for rate, account in body.sales_default_by_rate.items()},
+        product_groups={group: {int(rate): account for rate, account in rates.items()}
+                        for group, rates in body.product_groups.items()},
         events=body.events,
         store_cost_centres=body.store_cost_centres,
         cost_centre_on_balance_accounts=body.cost_centre_on_balance_accounts,
+        single_purpose_groups=frozenset(body.single_purpose_groups),
+        single_purpose_methods=body.single_purpose_methods,
+        vat_policy=body.vat_policy,
     )
 
 
 def plan_errors(plan: AccountPlan) -> list[FieldError]:
-    return [FieldError(field=p.field, code="INVALID_VALUE", message=p.message) for p in plan.problems()]
+    """The plan's own rules per field; a saved plan maps a shortage and an overage, not one CASH_DIFFERENCE."""
+    errors = [FieldError(field=p.field, code="INVALID_VALUE", message=p.message) for p in plan.problems()]
+    if Event.CASH_DIFFERENCE.value in plan.events:
+        errors.append(FieldError(
+            field=f"events.{Event.CASH_DIFFERENCE.value}", code="INVALID_VALUE",
+            message="one account for both a shortage and an overage is no longer accepted: map CASH_SHORTAGE "
+                    "(kassabrist, a cost account, e.g. 6990) and CASH_OVERAGE (kassaöverskott, an income account, "
+                    "e.g. 3999) instead"))
+    return errors
 
 
-def _account_fields(plan: AccountPlan) -> Iterable[tuple[str, str]]:
+def _account_fields(plan: AccountPlan) -> Iterator[tuple[str, str]]:
     for section, entries in (("payment_methods", plan.payment_methods), ("vat_rates", plan.vat_rates),
-                             ("product_groups", plan.product_groups), ("events", plan.events)):
+                             ("sales_default_by_rate", plan.sales_default_by_rate), ("events", plan.events)):
         for code, account in sorted(entries.items(), key=lambda kv: str(kv[0])):
             yield f"{section}.{code}", account
+    for group, rates in sorted(plan.product_groups.items()):
+        for rate, account in sorted(rates.items()):
+            yield f"product_groups.{group}.{rate}", account
+
+
+def _sales_fields(plan: AccountPlan) -> Iterator[tuple[str, str, int]]:
+    """(field, account, rate) of every sales account, the ones a VAT code in BL can contradict."""
+    for rate, account in sorted(plan.sales_default_by_rate.items()):
+        yield f"sales_default_by_rate.{rate}", account, rate
+    for group, rates in sorted(plan.product_groups.items()):
+        if group in plan.single_purpose_groups:
+            continue  # a liability, not a sales account: its VAT is booked on the line rule
+        for rate, account in sorted(rates.items()):
+            yield f"product_groups.{group}.{rate}", account, rate
 
 
 def chart_errors(plan: AccountPlan, chart: Chart) -> list[FieldError]:
-    """Every account that does not exist or is closed in BL, every store's cost centre likewise."""
+    """Every account that does not exist or is closed in BL, every sales account whose VAT code in BL says
+    another rate than the one it is mapped at, every store's cost centre that does not exist or is closed."""
     errors = []
     for field, account in _account_fields(plan):
         if account not in chart.accounts:
@@ -59,6 +94,10 @@ def chart_errors(plan: AccountPlan, chart: Chart) -> list[FieldError]:
         elif chart.accounts[account]:
             errors.append(FieldError(field=field, code="ACCOUNT_CLOSED",
                                      message=f"account {account} is closed (spärrat) in Björn Lundén"))
+    for field, account, rate in _sales_fields(plan):
+        why = vat_code_conflict(account, rate, chart.vat_codes.get(account)) if account in chart.accounts else None
+        if why:
+            errors.append(FieldError(field=field, code="ACCOUNT_VAT_CODE_MISMATCH", message=why))
     for store, centre in sorted(plan.store_cost_centres.items()):
         if chart.cost_centres.get(centre, True):
             errors.append(FieldError(field=f"store_cost_centres.{store}", code="COST_CENTRE_MISSING",
@@ -67,28 +106,78 @@ def chart_errors(plan: AccountPlan, chart: Chart) -> list[FieldError]:
 
 
 def maps(plan: AccountPlan, kind: str, code: str) -> bool:
-    if kind == "payment_method":
-        return code in plan.payment_methods
-    if kind == "vat_rate":
-        return code.isdigit() and int(code) in plan.vat_rates
-    if kind == "product_group":
-        return code in plan.product_groups
-    return code in plan.events
+    return kind in _ORDER and plan.maps(Needed(kind, code))  # type: ignore[arg-type]
 
 
 def missing_items(
-    plan: AccountPlan | None, seen: SeenItems, registered: Iterable[tuple[str, str]]
+    plan: AccountPlan | None, seen: SeenItems, registered: Iterable[tuple[str, str, list[int] | None]]
 ) -> list[MissingItem]:
-    """What still needs an account: used by sales, registered by the POS, or standard, and not mapped."""
+    """What still needs an account: used by sales, registered by the POS, or standard, and not mapped. A
+    product group is needed per VAT rate; one the POS registered without rates needs an account of its own
+    unless the plan has default sales accounts."""
     found: dict[tuple[str, str], MissingItem] = {}
     for (kind, code), day in seen.items():
-        found[(kind, code)] = MissingItem(kind=kind, code=code, source="sales", last_seen=day)  # type: ignore[arg-type]
-    for kind, code in registered:
-        found.setdefault((kind, code), MissingItem(kind=kind, code=code, source="registered", last_seen=None))  # type: ignore[arg-type]
+        found[(kind, code)] = _item(kind, code, "sales", day)
+    for kind, code, rates in registered:
+        codes = [product_group_code(code, r) for r in rates] if kind == "product_group" and rates else [code]
+        for each in codes:
+            found.setdefault((kind, each), _item(kind, each, "registered", None))
     for kind, code in STANDARD_ITEMS:
-        found.setdefault((kind, code), MissingItem(kind=kind, code=code, source="standard", last_seen=None))  # type: ignore[arg-type]
+        found.setdefault((kind, code), _item(kind, code, "standard", None))
     missing = [item for key, item in found.items() if plan is None or not maps(plan, *key)]
-    return sorted(missing, key=lambda m: (_ORDER[m.kind], int(m.code) if m.kind == "vat_rate" else 0, m.code))
+    return sorted(missing, key=lambda m: (_ORDER[m.kind], int(m.code) if m.kind == "vat_rate" else 0, m.code,
+                                          m.vat_rate if m.vat_rate is not None else -1))
+
+
+def _item(kind: str, code: str, source: str, day: date | None) -> MissingItem:
+    group, rate = split_product_group_code(code) if kind == "product_group" else (code, None)
+    return MissingItem(kind=kind, code=group, vat_rate=rate, source=source, last_seen=day)  # type: ignore[arg-type]
+
+
+def product_group_rates(plan: AccountPlan | None, seen: SeenItems,
+                        registered: Iterable[tuple[str, str, list[int] | None]],
+                        review: Iterable[str]) -> list[ProductGroupRate]:
+    """One row per (product group, VAT rate) seen in sales, registered with rates, or mapped by the plan."""
+    where: dict[tuple[str, int], set[str]] = {}
+    last: dict[tuple[str, int], date] = {}
+    for (kind, code), day in seen.items():
+        group, rate = split_product_group_code(code)
+        if kind == "product_group" and rate is not None:
+            where.setdefault((group, rate), set()).add("sales")
+            last[(group, rate)] = day
+    for kind, code, rates in registered:
+        for rate in (rates or []) if kind == "product_group" else []:
+            where.setdefault((code, rate), set()).add("registered")
+    for group, mapped in (plan.product_groups.items() if plan else ()):
+        for rate in mapped:
+            where.setdefault((group, rate), set()).add("plan")
+    flagged = set(review)
+    rows = []
+    for (group, rate), sources in sorted(where.items()):
+        own = plan.product_groups.get(group, {}).get(rate) if plan else None
+        default = plan.sales_default_by_rate.get(rate) if plan else None
+        rows.append(ProductGroupRate(
+            product_group=group, vat_rate=rate, account=own or default,
+            account_source="product_group" if own else ("default" if default else "missing"),
+            seen_in=sorted(sources), last_seen=last.get((group, rate)),  # type: ignore[arg-type]
+            needs_review=f"product_groups.{group}.{rate}" in flagged))
+    return rows
+
+
+def review_items(review: Iterable[str]) -> list[ReviewItem]:
+    """The migration's review list in words."""
+    items = []
+    for field in review:
+        if field == f"events.{Event.CASH_DIFFERENCE.value}":
+            message = ("one account takes both cash shortages and overages: map CASH_SHORTAGE (a cost account) "
+                       "and CASH_OVERAGE (an income account); until then the old account is used")
+        else:
+            group, _, rate = field.removeprefix("product_groups.").rpartition(".")
+            message = (f"migrated: product group {group!r} at {percent(int(rate))} % VAT got the account the group "
+                       "had for every rate; check that it is the sales account of this rate"
+                       if rate.isdigit() else "migrated: check this account")
+        items.append(ReviewItem(field=field, message=message))
+    return items
 
 
 def fixed_stores(plan: AccountPlan, failed: Iterable[tuple[str, str | None, Any]]) -> set[str]:

@@ -13,9 +13,17 @@ from backoffice.bl import api_error
 from backoffice.context import Context, context, organization
 from backoffice.errors import ApiError, conflict, responses
 from backoffice.models import MissingItems, Plan, PlanIn, PlanSaved, RegisteredItem, RegisteredItems
-from backoffice.plan_rules import chart_errors, fixed_stores, plan_errors, to_plan
+from backoffice.plan_rules import (
+    chart_errors,
+    fixed_stores,
+    plan_errors,
+    product_group_rates,
+    review_items,
+    to_plan,
+)
 from dayclose.db import backoffice as db
-from dayclose.db.integrations import get_integration, get_plan, plan_to_json, save_plan
+from dayclose.db.history import seen_items
+from dayclose.db.integrations import get_integration, get_plan, plan_review, plan_to_json, save_plan
 from exporters.base import ExportError
 from mapping.plan import AccountPlan
 
@@ -28,12 +36,17 @@ def _plan_out(conn: psycopg.Connection[Any], ctx: Context, org: str) -> Plan:
     plan = get_plan(conn, org)
     state = db.integration_state(conn, org)
     missing = lifecycle.current_missing(conn, org, plan, state, ctx.today())
+    seen = seen_items(conn, org, lifecycle.lookback(state, ctx.today()))
+    registered = [(kind, code, rates) for kind, code, _, rates in db.registered_items(conn, org)]
+    review = plan_review(conn, org)
+    rows = product_group_rates(plan, seen, registered, review)
     if plan is None:
-        return Plan(series="", version=0, complete=False, missing=missing)
-    data = plan_to_json(plan)
+        return Plan(format_version=2, series="", vat_policy="EXACT", version=0, complete=False, missing=missing,
+                    product_group_rates=rows)
+    data = {k: v for k, v in plan_to_json(plan).items() if k != "version"}  # "version" is the format: 2
     complete = not missing and not plan.problems()
     return Plan(**data, version=state.plan_version if state and state.plan_version else 0, complete=complete,
-                missing=missing)
+                missing=missing, needs_review=review_items(review), product_group_rates=rows)
 
 
 @router.get("/account-plan", response_model=Plan, responses=responses(401, 403, 422))
@@ -45,9 +58,11 @@ def get_account_plan(org: Org, ctx: Ctx) -> Plan:
 
 @router.put("/account-plan", response_model=PlanSaved, responses=responses(400, 401, 403, 409, 422, 502, 503))
 def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
-    """Replace the plan. Checked field by field — the plan's own rules (`INVALID_VALUE`), then against the
-    company's chart in BL (`ACCOUNT_MISSING_IN_BL`, `ACCOUNT_CLOSED`, `COST_CENTRE_MISSING`) — and refused as a
-    whole (422 `INVALID_PLAN`, every error listed) if any field fails. An incomplete plan may be saved.
+    """Replace the plan (format 2: sales accounts per product group and VAT rate). Checked field by field — the
+    plan's own rules (`INVALID_VALUE`, e.g. `product_groups.coffee.600`), then against the company's chart in BL
+    (`ACCOUNT_MISSING_IN_BL`, `ACCOUNT_CLOSED`, `ACCOUNT_VAT_CODE_MISMATCH` when a sales account's VAT code in BL
+    says another rate, `COST_CENTRE_MISSING`) — and refused as a whole (422 `INVALID_PLAN`, every error listed) if
+    any field fails. An incomplete plan may be saved; saving clears the migration's `needs_review` list.
     While active, failed exports the change fixes are queued for retry at once (same transaction).
     409 `KEY_MISSING` before a key is verified (the chart is needed)."""
     plan = to_plan(org, body)
@@ -85,9 +100,9 @@ def _retry_fixed(conn: psycopg.Connection[Any], org: str, plan: AccountPlan, sta
 
 @router.get("/account-plan/missing-items", response_model=MissingItems, responses=responses(401, 403, 422))
 def get_missing_items(org: Org, ctx: Ctx) -> MissingItems:
-    """Every payment method, VAT rate, product group and other event that still needs an account: used by
-    the merchant's sales (since the start date, or the last 90 days, and any not yet booked), registered by
-    the POS, or standard (25/12/6 % VAT and every other event)."""
+    """Every payment method, VAT rate, product group at a VAT rate (`code` + `vat_rate`) and other event that
+    still needs an account: used by the merchant's sales (since the start date, or the last 90 days, and any not
+    yet booked), registered by the POS, or standard (25/12/6 % VAT and every other event)."""
     with ctx.transaction() as conn:
         state = db.integration_state(conn, org)
         return MissingItems(items=lifecycle.current_missing(conn, org, get_plan(conn, org), state, ctx.today()))
@@ -96,8 +111,9 @@ def get_missing_items(org: Org, ctx: Ctx) -> MissingItems:
 def _registered(conn: psycopg.Connection[Any], org: str) -> RegisteredItems:
     items = db.registered_items(conn, org)
     return RegisteredItems(
-        payment_methods=[RegisteredItem(code=c, name=n) for k, c, n in items if k == "payment_method"],
-        product_groups=[RegisteredItem(code=c, name=n) for k, c, n in items if k == "product_group"],
+        payment_methods=[RegisteredItem(code=c, name=n, vat_rates=None)
+                         for k, c, n, _ in items if k == "payment_method"],
+        product_groups=[RegisteredItem(code=c, name=n, vat_rates=r) for k, c, n, r in items if k == "product_group"],
     )
 
 
@@ -110,8 +126,9 @@ def get_registered_items(org: Org, ctx: Ctx) -> RegisteredItems:
 @router.post("/registered-items", response_model=RegisteredItems, responses=responses(400, 401, 403, 422))
 def post_registered_items(org: Org, ctx: Ctx, body: RegisteredItems) -> RegisteredItems:
     """The POS announces payment methods and product groups (added, never removed; idempotent), so the
-    wizard asks for their accounts before the first sale uses them."""
+    wizard asks for their accounts before the first sale uses them. A product group may say at which VAT
+    rates it is sold (`vat_rates`, basis points): each (group, rate) then gets its row in the plan."""
     with ctx.transaction() as conn:
-        db.register_items(conn, org, "payment_method", [(i.code, i.name) for i in body.payment_methods])
-        db.register_items(conn, org, "product_group", [(i.code, i.name) for i in body.product_groups])
+        db.register_items(conn, org, "payment_method", [(i.code, i.name, None) for i in body.payment_methods])
+        db.register_items(conn, org, "product_group", [(i.code, i.name, i.vat_rates) for i in body.product_groups])
         return _registered(conn, org)

@@ -36,7 +36,7 @@ from consumer.messages import SalesItem
 from consumer.outcomes import Detail, Outcome
 from dayclose import metrics
 from dayclose.config import Settings
-from dayclose.db import audit
+from dayclose.db import audit, closes
 from dayclose.db import exports as db
 from dayclose.db.corrections import CORRECTION, complete_correction
 from dayclose.db.integrations import Integration, get_integration, get_plan
@@ -51,12 +51,15 @@ from exporters.base import (
     TransientExportError,
 )
 from mapping.aggregate import build_voucher
+from mapping.closing import closing_differences, vat_adjustment_to_book
 from mapping.errors import MappingError, NothingToBookError, UnmappedItemsError
 from mapping.periods import NoOpenPeriodError
-from mapping.plan import AccountPlan
-from mapping.reconcile import Difference, differences, totals_of
+from mapping.plan import AccountPlan, VatPolicy
+from mapping.reconcile import Difference
 from mapping.sales import CashMovement, GiftCardExpiry, Receipt, SalesBatch
+from mapping.vatpolicy import adjustment_rows
 from mapping.voucher import Voucher
+from mapping.zsequence import z_sequence_findings
 
 log = structlog.get_logger("dayclose.export")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -177,7 +180,9 @@ class ExportWorker:
         claims nothing, and the claimed rows come back from the claim itself (read once)."""
         org, store = job.organization_id, job.store_id
         diffs: tuple[Difference, ...] = ()
+        policy = plan.vat_policy if plan is not None else VatPolicy.EXACT.value
         with self.pool.connection() as conn:
+            self._check_z_sequence(conn, job, day)
             with conn.transaction():
                 close = db.get_day_close(conn, org, store, day, job.z_report_number)
                 if close is not None and close.status in ("open", "mismatch") \
@@ -192,12 +197,17 @@ class ExportWorker:
                                           close.day_close.z_report_number if close and reconcile else None,
                                           include_day_close=reconcile)
                 if close is not None and reconcile:
-                    claimed = [i for i in (export.items or ()) if isinstance(i, Receipt)] if export else []
-                    earlier = db.exported_receipts(conn, org, store, day,
-                                                   besides=export.export_id if export else None)
-                    diffs = differences(close.control, totals_of([*claimed, *earlier]))
+                    besides = export.export_id if export else None
+                    day_items = [*(export.items or () if export else ()),
+                                 *closes.exported_day_items(conn, org, store, day, besides=besides)]
+                    diffs = closing_differences(close.day_close, close.control, policy, day_items)
                     if diffs:
                         raise psycopg.Rollback()  # nothing is claimed while the day does not add up
+                    if export is not None:
+                        booked = closes.booked_vat_adjustments(conn, org, store, day, besides=besides)
+                        adjustment = vat_adjustment_to_book(policy, close.control, day_items, booked)
+                        if adjustment:
+                            closes.set_vat_adjustment(conn, export, adjustment)
                     db.supersede_earlier_day_closes(conn, org, close)
                     db.set_day_close_status(conn, close, org, "exported")
         if diffs:
@@ -212,6 +222,22 @@ class ExportWorker:
         if self._attempt(export, integration, plan, list(export.items or ())) is Result.TRANSIENT:
             return self._backoff(job)
         return None
+
+    def _check_z_sequence(self, conn: psycopg.Connection[Any], job: db.Job, day: date) -> None:
+        """Once per day close: warn about a gap or a repeat in the store's Z-report numbers (never a blocker)."""
+        org, store = job.organization_id, job.store_id
+        with conn.transaction():
+            close = db.get_day_close(conn, org, store, day, job.z_report_number)
+            if close is None or not closes.claim_sequence_check(conn, org, close):
+                return
+            z = close.day_close.z_report_number
+            for finding in z_sequence_findings(day, z, closes.store_z_reports(conn, org, store, day)):
+                self.events.outcome(conn, Outcome(
+                    organization_id=org, trigger=DAY_CLOSE, status="WARNING", store_id=store, business_date=day,
+                    reason_code=finding.reason, details=[Detail("z_report", str(z), finding.message)],
+                ))
+                log.warning("export.z_report_sequence", organization_id=org, store_id=store, reason=finding.reason,
+                            detail=finding.message)
 
     def _report_mismatch(self, job: db.Job, close: db.StoredDayClose, diffs: Any) -> None:
         with self.pool.connection() as conn, conn.transaction():
@@ -350,6 +376,9 @@ class ExportWorker:
             close = replace(close, day_close=replace(
                 close.day_close, counted_cash_ore=close.day_close.counted_cash_ore - already))
         receipts = tuple(i for i in items if isinstance(i, Receipt))
+        if plan is None:
+            plan = AccountPlan(organization_id=export.organization_id, series="A")
+        adjustment = self._vat_adjustment_rows(export, plan) if close is not None else ()
         batch = SalesBatch(
             store_id=export.store_id,
             business_date=export.business_date,
@@ -358,9 +387,19 @@ class ExportWorker:
             gift_card_expiries=tuple(i for i in items if isinstance(i, GiftCardExpiry)),
             day_close=close.day_close if close else None,
         )
-        if plan is None:
-            plan = AccountPlan(organization_id=export.organization_id, series="A")
-        return build_voucher(batch, plan, store_name=name, reference=export.reference), len(receipts)
+        voucher = build_voucher(batch, plan, store_name=name, reference=export.reference, vat_adjustment=adjustment)
+        return voucher, len(receipts)
+
+    def _vat_adjustment_rows(self, export: db.Export, plan: AccountPlan) -> tuple[tuple[str, int], ...]:
+        """The Z_REPORT VAT rounding fixed when this day-close export claimed its sales, as rows split over
+        the whole day's sales accounts of each rate."""
+        with self.pool.connection() as conn:
+            by_rate = closes.vat_adjustment(conn, export)
+            if not by_rate:
+                return ()
+            day = closes.exported_day_items(conn, export.organization_id, export.store_id, export.business_date,
+                                            besides=None)
+        return adjustment_rows(by_rate, [i for i in day if isinstance(i, Receipt)], plan)
 
     def _fail(self, export: db.Export, trigger: str, status: str, reason_code: str, details: list[Detail],
               *, emit: bool = True) -> None:
@@ -377,7 +416,7 @@ class ExportWorker:
 
 def _mapping_details(exc: MappingError) -> list[Detail]:
     if isinstance(exc, UnmappedItemsError):
-        return [Detail(item.kind, item.code) for item in exc.missing]
+        return [Detail(item.kind, item.code, item.describe()) for item in exc.missing]
     problems = getattr(exc, "problems", None)
     if problems:
         return [Detail("plan", p.field, p.message) if hasattr(p, "field") else Detail("data", "", str(p))

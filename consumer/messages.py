@@ -138,6 +138,7 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
         expected, counted = payload["expected_cash_ore"], payload["counted_cash_ore"]
         if (expected is None) != (counted is None):
             raise InvalidEventError("day close: expected and counted cash come together or not at all")
+        opening_float = payload.get("opening_float_ore")
         control = ControlTotals(
             receipt_count=payload["receipt_count"],
             grand_total_ore=payload["grand_total_ore"],
@@ -145,7 +146,9 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
             payments=tuple((p["method"], p["amount_ore"]) for p in payload["payment_totals"]),
         )
         return DayClosed(
-            day_close=DayClose(store, day, payload["z_report_number"], counted or 0, expected or 0),
+            day_close=DayClose(store, day, payload["z_report_number"], counted or 0, expected or 0,
+                               opening_float_ore=opening_float or 0, cash_reported=expected is not None,
+                               gift_card_expired_total_ore=payload.get("gift_card_expired_total_ore")),
             store_name=_text(payload["store_name"], "store_name"),
             control=control,
             closed_at=payload["closed_at"],
@@ -220,7 +223,21 @@ def control_to_json(closed: DayClosed) -> dict[str, Any]:
         "payments": [list(p) for p in c.payments],
         "counted_cash_ore": closed.day_close.counted_cash_ore,
         "expected_cash_ore": closed.day_close.expected_cash_ore,
+        "cash_reported": closed.day_close.cash_reported,
+        "opening_float_ore": closed.day_close.opening_float_ore,
+        "gift_card_expired_total_ore": closed.day_close.gift_card_expired_total_ore,
     }
+
+
+def day_close_from_json(store_id: str, day: date, z_report_number: int, data: dict[str, Any]) -> DayClose:
+    """The stored Z-report's figures. Day closes stored before the drawer was reconciled carry no
+    ``cash_reported``: their cash count (0 when the POS sent none) is booked but not reconciled."""
+    return DayClose(
+        store_id, day, z_report_number, data["counted_cash_ore"], data["expected_cash_ore"],
+        opening_float_ore=data.get("opening_float_ore") or 0,
+        cash_reported=bool(data.get("cash_reported", False)),
+        gift_card_expired_total_ore=data.get("gift_card_expired_total_ore"),
+    )
 
 
 def control_from_json(data: dict[str, Any]) -> ControlTotals:

@@ -51,6 +51,15 @@ REASONS: dict[str, Reason] = {
                                     "Lägg upp kontot eller välj ett annat i kontoplanen.",
                                     "Account missing in Björn Lundén",
                                     "Create the account in BL or pick another in the account plan."),
+    "ACCOUNT_VAT_CODE_MISMATCH": Reason(ERROR, True, True, "Kontots momskod stämmer inte med momssatsen",
+                                        "Ett försäljningskonto har en annan momskod i Björn Lundén än den momssats "
+                                        "kontoplanen bokför på det. Välj ett konto för rätt momssats i kontoplanen "
+                                        "eller rätta kontots momskod i Björn Lundén; exporten görs om automatiskt.",
+                                        "The account's VAT code does not match the VAT rate",
+                                        "A sales account has another VAT code in Björn Lundén than the VAT rate the "
+                                        "account plan books on it. Pick an account of the right rate in the account "
+                                        "plan or correct the account's VAT code in BL; the export is retried "
+                                        "automatically."),
     "ACCOUNT_CLOSED": Reason(ERROR, True, True, "Kontot är spärrat i Björn Lundén",
                              "Öppna kontot eller välj ett annat i kontoplanen.",
                              "Account is blocked in Björn Lundén",
@@ -76,9 +85,30 @@ REASONS: dict[str, Reason] = {
                                          "Technical problem on our side",
                                          "We have been alerted and retry once it is fixed."),
     "RECONCILIATION_MISMATCH": Reason(ERROR, False, True, "Dagens försäljning stämmer inte med Z-rapporten",
-                                      "Dagen bokförs inte förrän skillnaden är utredd. Vi har larmats.",
+                                      "Dagen bokförs inte förrän skillnaden är utredd (försäljning, moms, "
+                                      "betalsätt eller kassan). Vi har larmats.",
                                       "The day's sales do not match the Z-report",
-                                      "The day is not booked until the difference is resolved. We have been alerted."),
+                                      "The day is not booked until the difference (sales, VAT, payments or the "
+                                      "cash drawer) is resolved. We have been alerted."),
+    "Z_REPORT_GAP": Reason(WARNING, True, False, "Z-rapportnummer saknas",
+                           "Numret på dagens Z-rapport följer inte på föregående dags. Kontrollera i kassan att "
+                           "ingen dagsrapport saknas; dagen bokförs ändå.",
+                           "Z-report number missing",
+                           "Today's Z-report number does not follow the previous day's. Check in the POS that no "
+                           "day report is missing; the day is booked anyway."),
+    "Z_REPORT_REPEATED": Reason(WARNING, True, False, "Z-rapportnumret har använts förut",
+                                "Dagens Z-rapport har samma nummer som en annan dags. Kontrollera kassans "
+                                "dagsavslut; dagen bokförs ändå.",
+                                "Z-report number used before",
+                                "Today's Z-report has the number of another day's. Check the POS's day closes; "
+                                "the day is booked anyway."),
+    "SINGLE_PURPOSE_REDEMPTION_INVALID": Reason(
+        ERROR, True, True, "Ett enfunktionspresentkort betalar för fel varor",
+        "Ett presentkort med en momssats har betalat för varor med en annan momssats. Kontrollera momssatsen "
+        "för betalsättet i kontoplanen; exporten görs om automatiskt.",
+        "A single-purpose gift card pays for the wrong goods",
+        "A gift card of one VAT rate paid for goods of another rate. Check the payment method's VAT rate in the "
+        "account plan; the export is retried automatically."),
     "RECEIPT_IMBALANCE": Reason(ERROR, False, False, "Ett kvitto går inte ihop",
                                 "Kvittot bokförs inte. Vi har larmats.", "A receipt does not add up",
                                 "The receipt is not booked. We have been alerted."),

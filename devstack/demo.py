@@ -29,7 +29,7 @@ from devstack import sampledata
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness, Topics, make_settings
 from devstack.kafka import kafka_from_env
-from devstack.oracle import assert_balanced, booked_totals, expected_totals
+from devstack.oracle import assert_balanced, booked_totals, expected_totals, vat_per_rate
 from devstack.postgres import create_database, postgres_from_env
 from devstack.processes import ServiceProcess, service_env
 
@@ -69,6 +69,32 @@ def _wait_documents(bl: BLStandIn, user_key: str, count: int, timeout: float = 3
         if time.monotonic() > deadline:
             raise TimeoutError(f"{count} day reports not attached within {timeout}s")
         time.sleep(0.05)  # deadline-bounded polling interval
+
+
+def _sek(amount_ore: int) -> str:
+    return f"{Decimal(amount_ore) / 100:.2f}"
+
+
+def _print_vat_check(books: list[dict[str, Any]], records: list[dict[str, Any]]) -> list[str]:
+    """The accountant's check of both days' books: each rate's sales account net × rate = that rate's VAT,
+    within the ½ öre per line each line's VAT was rounded by; and cash differences on their own accounts."""
+    _say("\nper-rate VAT check (both days): net on the rate's sales accounts × rate vs output VAT")
+    _say(f"  {'rate':>5}  {'sales accounts':<16}{'net':>12}{'× rate':>13}{'VAT booked':>12}{'allowed':>9}  ok")
+    problems = []
+    for c in vat_per_rate(books, records):
+        _say(f"  {c.rate_bp // 100:>4}%  {', '.join(c.sales_accounts):<16}{_sek(c.net_ore):>12}"
+             f"{c.rate_times_net / 100:>13.4f}{_sek(c.vat_ore):>12}{c.allowed_ore / 100:>9.2f}  "
+             f"{'yes' if c.ok else 'NO'}")
+        if not c.ok:
+            problems.append(f"VAT at {c.rate_bp // 100} % does not match its sales accounts: {c}")
+    totals = booked_totals(books)
+    events = sampledata.SAMPLE_PLAN["events"]
+    shortage, overage = events["CASH_SHORTAGE"], events["CASH_OVERAGE"]
+    _say(f"cash differences: shortage (kassabrist) on {shortage}: {_sek(totals.get(shortage, 0))} debit; "
+         f"overage (kassaöverskott) on {overage}: {_sek(-totals.get(overage, 0))} credit")
+    if totals.get(shortage, 0) <= 0 or totals.get(overage, 0) >= 0:
+        problems.append("the shortage and the overage are not each on their own account with their own sign")
+    return problems
 
 
 def _print_outcome(outcome: dict[str, Any]) -> None:
@@ -133,7 +159,9 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
                 _print_documents(bl, company.user_key, books[0])
             _print_outcome(h.outcomes_for(ORG)[0])
 
-            day2 = sampledata.store_day(ORG, STORE, date(2026, 11, 25), receipts, store_name="Kafé Centrum", seed=2)
+            day2 = sampledata.store_day(ORG, STORE, date(2026, 11, 25), receipts, store_name="Kafé Centrum", seed=2,
+                                        z_report_number=2)
+            close2 = day2.day_closed(counted_cash_delta_ore=350)
             events2 = list(day2.events())
             half = len(events2) // 2
             h.publish_sales(events2[:half])
@@ -144,7 +172,7 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
             _wait_documents(bl, company.user_key, 2)
             _print_voucher(bl.vouchers(company.user_key)[1])
             _print_documents(bl, company.user_key, bl.vouchers(company.user_key)[1])
-            h.publish_sales([*events2[half:], day2.day_closed()])
+            h.publish_sales([*events2[half:], close2])
             _wait(h, service, lambda x: len(x.outcomes_for(ORG)) >= 3, "the day 2 close")
             _say("day 2: day close → booked only what was new since the manual export:")
             _wait_documents(bl, company.user_key, 3)
@@ -154,7 +182,9 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
 
             books = bl.vouchers(company.user_key)
             outcomes = h.outcomes_for(ORG)
-            failures += _check(books, outcomes, [*day1.events(), close1], [*events2, day2.day_closed()])
+            records = [*day1.events(), close1, *events2, close2]
+            failures += _print_vat_check(books, records)
+            failures += _check(books, outcomes, [*day1.events(), close1], [*events2, close2])
             documents = bl.documents(company.user_key)
             if sorted(len(d["vouchers"]) for d in documents) != [1] * len(books):
                 failures.append(f"expected one day report per voucher, found {len(documents)}")

@@ -1,48 +1,80 @@
 """An independent oracle: what a day's wire records must book per account, computed straight from the
-records with the sample plan (no code from ``mapping/``), and readers for what the BL stand-in holds."""
+records with the sample plan (no code from ``mapping/``), readers for what the BL stand-in holds, and the
+accountant's per-rate VAT check (each rate's VAT = the rate × the net on that rate's sales accounts).
+
+The rules, restated from docs/booking-rules.md: payments debit their method's account; a line credits the
+sales account of its (product group, VAT rate) with gross − VAT and that rate's VAT account with its VAT; a
+single-purpose gift card's redemption debits its liability with the payment less the VAT it holds (rounded
+half up) and debits that VAT back; tips credit the tip liability, tip payouts debit it; a cash shortage
+debits CASH_SHORTAGE, an overage credits CASH_OVERAGE (a v1 plan's CASH_DIFFERENCE takes both). The
+Z_REPORT VAT policy's rounding is not modelled: the sample plan books EXACT.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from devstack.sampledata import CASH_MOVEMENT, DAY_CLOSED, GIFT_CARD_EXPIRED, RECEIPT, SAMPLE_PLAN
 
 
+def _sales_account(plan: dict[str, Any], group: str, rate: int) -> str:
+    own = plan.get("product_groups", {}).get(group, {})
+    return own.get(str(rate)) or plan["sales_default_by_rate"][str(rate)]
+
+
+def _event(plan: dict[str, Any], name: str) -> str:
+    events = plan["events"]
+    return events.get(name) or events["CASH_DIFFERENCE"]
+
+
+def _vat_in(amount: int, rate: int) -> int:
+    return int((Decimal(amount) * rate / (10000 + rate)).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def _receipt(out: Counter[str], p: dict[str, Any], plan: dict[str, Any]) -> None:
+    methods, rates, events = plan["payment_methods"], plan["vat_rates"], plan["events"]
+    single = plan.get("single_purpose_methods", {})
+    sign = 1 if p["kind"] == "SALE" else -1
+    for pay in p["payments"]:
+        vat = _vat_in(pay["amount_ore"], single[pay["method"]]) if single.get(pay["method"]) else 0
+        out[methods[pay["method"]]] += sign * (pay["amount_ore"] - vat)
+        if vat:
+            out[rates[str(single[pay["method"]])]] += sign * vat
+    for line in p["lines"]:
+        net = line["gross_ore"] - line["vat_ore"]
+        out[_sales_account(plan, line["product_group"], line["vat_rate_bp"])] -= sign * net
+        if line["vat_rate_bp"]:
+            out[rates[str(line["vat_rate_bp"])]] -= sign * line["vat_ore"]
+    out[events["TIPS"]] -= sign * p["tip_ore"]
+    out[events["ROUNDING"]] -= sign * p["rounding_ore"]
+
+
 def expected_totals(records: Iterable[dict[str, Any]], plan: dict[str, Any] = SAMPLE_PLAN) -> Counter[str]:
     """Net öre per account (debit +, credit −) that the records must book."""
     out: Counter[str] = Counter()
-    methods, rates, groups, events = (plan["payment_methods"], plan["vat_rates"], plan["product_groups"],
-                                      plan["events"])
+    cash, events = plan["payment_methods"]["cash"], plan["events"]
+    counter_account = {"DEPOSIT": "CASH_DEPOSIT", "WITHDRAWAL": "CASH_WITHDRAWAL", "FLOAT_CHANGE": "FLOAT_CHANGE",
+                       "TIP_PAYOUT": "TIPS"}
     for rec in records:
         name, p = rec["payload"]
         if name == RECEIPT:
-            sign = 1 if p["kind"] == "SALE" else -1
-            for pay in p["payments"]:
-                out[methods[pay["method"]]] += sign * pay["amount_ore"]
-            for line in p["lines"]:
-                out[groups[line["product_group"]]] -= sign * (line["gross_ore"] - line["vat_ore"])
-                if line["vat_rate_bp"]:
-                    out[rates[str(line["vat_rate_bp"])]] -= sign * line["vat_ore"]
-            out[events["TIPS"]] -= sign * p["tip_ore"]
-            out[events["ROUNDING"]] -= sign * p["rounding_ore"]
+            _receipt(out, p, plan)
         elif name == CASH_MOVEMENT:
-            amount = p["amount_ore"]
-            if p["kind"] == "DEPOSIT":
-                out[methods["cash"]] += amount
-                out[events["CASH_DEPOSIT"]] -= amount
-            elif p["kind"] == "WITHDRAWAL":
-                out[methods["cash"]] -= amount
-                out[events["CASH_WITHDRAWAL"]] += amount
+            into_till = -p["amount_ore"] if p["kind"] in ("WITHDRAWAL", "TIP_PAYOUT") else p["amount_ore"]
+            out[cash] += into_till
+            out[events[counter_account[p["kind"]]]] -= into_till
         elif name == GIFT_CARD_EXPIRED:
-            out[methods["gift_card"]] += p["amount_ore"]
+            out[plan["payment_methods"]["gift_card"]] += p["amount_ore"]
             out[events["EXPIRED_GIFT_CARD"]] -= p["amount_ore"]
         elif name == DAY_CLOSED:
             diff = (p["counted_cash_ore"] or 0) - (p["expected_cash_ore"] or 0)
-            out[methods["cash"]] += diff
-            out[events["CASH_DIFFERENCE"]] -= diff
+            out[cash] += diff
+            if diff:
+                out[_event(plan, "CASH_SHORTAGE" if diff < 0 else "CASH_OVERAGE")] -= diff
     return Counter({k: v for k, v in out.items() if v})
 
 
@@ -59,3 +91,48 @@ def assert_balanced(vouchers: Iterable[dict[str, Any]]) -> None:
     for v in vouchers:
         total = sum(Decimal(str(r["amount"])) for r in v["ledgerEntries"])
         assert total == 0, f"voucher {v['journalId']}{v['journalEntryId']} does not balance: {total}"
+
+
+@dataclass(frozen=True)
+class RateCheck:
+    """One VAT rate of the books: net on its sales accounts, VAT on its VAT account, and how far
+    rate × net may be from the VAT when each line's VAT was rounded to whole öre (½ öre × (1 + rate) each)."""
+
+    rate_bp: int
+    sales_accounts: tuple[str, ...]
+    net_ore: int
+    vat_ore: int
+    lines: int
+
+    @property
+    def rate_times_net(self) -> Decimal:
+        return Decimal(self.net_ore) * self.rate_bp / 10000
+
+    @property
+    def allowed_ore(self) -> Decimal:
+        return Decimal(self.lines) * (10000 + self.rate_bp) / 20000
+
+    @property
+    def ok(self) -> bool:
+        return abs(self.rate_times_net - self.vat_ore) <= self.allowed_ore
+
+
+def vat_per_rate(vouchers: list[dict[str, Any]], records: Iterable[dict[str, Any]],
+                 plan: dict[str, Any] = SAMPLE_PLAN) -> list[RateCheck]:
+    """The per-rate check an accountant runs on the books: for each VAT rate of the plan, the net credited
+    to the accounts mapped at that rate (income accounts) against the VAT credited to its VAT account."""
+    booked = booked_totals(vouchers)
+    lines: Counter[int] = Counter()
+    for rec in records:
+        name, p = rec["payload"]
+        if name == RECEIPT:
+            lines.update(line["vat_rate_bp"] for line in p["lines"])
+    checks = []
+    for rate_key, vat_account in sorted(plan["vat_rates"].items(), key=lambda kv: -int(kv[0])):
+        rate = int(rate_key)
+        accounts = {a for a in [plan["sales_default_by_rate"].get(rate_key),
+                                *(g.get(rate_key) for g in plan.get("product_groups", {}).values())]
+                    if a and a.startswith("3")}
+        net = -sum(booked.get(a, 0) for a in accounts)
+        checks.append(RateCheck(rate, tuple(sorted(accounts)), net, -booked.get(vat_account, 0), lines[rate]))
+    return checks

@@ -41,6 +41,10 @@ def cash_round(amount_ore: int) -> int:
     return int((Decimal(amount_ore) / 100).to_integral_value(rounding=ROUND_HALF_UP)) * 100
 
 
+#: The change float in the till when a sample day opens (växelkassa).
+OPENING_FLOAT_ORE = 200_000
+
+
 @dataclass
 class StoreDay:
     organization_id: str
@@ -50,6 +54,7 @@ class StoreDay:
     z_report_number: int
     receipts: list[dict[str, Any]] = field(default_factory=list)
     others: list[dict[str, Any]] = field(default_factory=list)
+    opening_float_ore: int = OPENING_FLOAT_ORE
 
     @property
     def key(self) -> bytes:
@@ -72,11 +77,14 @@ class StoreDay:
         yield from self.others
 
     def day_closed(self, *, lie_receipt_count: int = 0, counted_cash_delta_ore: int = 0) -> dict[str, Any]:
+        """The Z-report: control totals from the receipts, and the drawer: opening float + cash payments −
+        cash refunds + deposits − withdrawals + float changes − tip payouts (what the till should hold)."""
         receipts = [e["payload"][1] for e in self.receipts]
         vat: dict[int, list[int]] = {}
         pay: dict[str, int] = {}
         grand = 0
-        cash = 0
+        cash = self.opening_float_ore
+        expired = 0
         for r in receipts:
             sign = 1 if r["kind"] == "SALE" else -1
             for line in r["lines"]:
@@ -91,7 +99,10 @@ class StoreDay:
         for e in self.others:
             name, payload = e["payload"]
             if name == CASH_MOVEMENT:
-                cash += -payload["amount_ore"] if payload["kind"] == "WITHDRAWAL" else payload["amount_ore"]
+                out = payload["kind"] in ("WITHDRAWAL", "TIP_PAYOUT")
+                cash += -payload["amount_ore"] if out else payload["amount_ore"]
+            elif name == GIFT_CARD_EXPIRED:
+                expired += payload["amount_ore"]
         payload = {
             "z_report_number": self.z_report_number,
             "closed_at": datetime.combine(self.business_date + timedelta(days=1), time(0, 5), STOCKHOLM)
@@ -103,6 +114,8 @@ class StoreDay:
             "payment_totals": [{"method": m, "amount_ore": a} for m, a in sorted(pay.items())],
             "expected_cash_ore": cash,
             "counted_cash_ore": cash + counted_cash_delta_ore,
+            "opening_float_ore": self.opening_float_ore,
+            "gift_card_expired_total_ore": expired,
         }
         return self.envelope(DAY_CLOSED, payload, event_id=f"dayclose-{self.store_id}-{self.business_date}")
 
@@ -134,8 +147,9 @@ def store_day(
     organization_id: str, store_id: str, business_date: date, receipts: int, *, seed: int = 1,
     store_name: str | None = None, z_report_number: int = 1, with_extras: bool = True,
 ) -> StoreDay:
-    """A day of ``receipts`` receipts: mixed VAT rates and methods, card tips, cash rounding, a discount,
-    a return, a gift card sold; plus (``with_extras``) a cash deposit, a withdrawal and an expired gift card."""
+    """A day of ``receipts`` receipts: mixed VAT rates and methods (coffee and pastry both at 6 % to go and
+    12 % eaten in), card tips, cash rounding, a discount, a return, a gift card sold; plus (``with_extras``) a
+    cash deposit, a withdrawal, card tips paid out of the till and an expired gift card."""
     rng = random.Random(f"{seed}/{organization_id}/{store_id}/{business_date}")
     day = StoreDay(organization_id, store_id, store_name or f"Butik {store_id}", business_date, z_report_number)
     for n in range(receipts):
@@ -160,6 +174,8 @@ def store_day(
                                                        "kind": "DEPOSIT", "amount_ore": 100000, "note": None}))
         day.others.append(day.envelope(CASH_MOVEMENT, {"movement_id": f"{store_id}-{business_date}-wd",
                                                        "kind": "WITHDRAWAL", "amount_ore": 50000, "note": None}))
+        day.others.append(day.envelope(CASH_MOVEMENT, {"movement_id": f"{store_id}-{business_date}-tips",
+                                                       "kind": "TIP_PAYOUT", "amount_ore": 15000, "note": None}))
         day.others.append(day.envelope(GIFT_CARD_EXPIRED, {"gift_card_id": f"{store_id}-{business_date}-gc",
                                                            "amount_ore": 25000}))
     return day
@@ -176,14 +192,17 @@ def manual_export(organization_id: str, store_id: str | None = None, command_id:
     }
 
 
-#: An account plan covering everything :func:`store_day` produces (BAS accounts).
+#: An account plan covering everything :func:`store_day` produces: BAS 2026 accounts. Sales per VAT rate go to
+#: the rate's BAS sales account (3001/3002/3003/3004 = 25/12/6 %/exempt) unless a product group has its own;
+#: gift cards (multi-purpose) are sold at 0 % to the liability 2421. Tips are owed to staff (2829), a cash
+#: shortage is a cost (6990), an overage income (3999), expired gift cards income without VAT (3990).
 SAMPLE_PLAN: dict[str, Any] = {
     "series": "D",
-    "payment_methods": {"cash": "1910", "card": "1580", "swish": "1930", "gift_card": "2421", "invoice": "1510"},
+    "payment_methods": {"cash": "1910", "card": "1686", "swish": "1930", "gift_card": "2421", "invoice": "1510"},
     "vat_rates": {"2500": "2611", "1200": "2621", "600": "2631"},
-    "product_groups": {"coffee": "3002", "pastry": "3002", "lunch": "3002", "merch": "3001", "books": "3003",
-                       "gift_card": "2421"},
-    "events": {"TIPS": "2890", "ROUNDING": "3740", "CASH_DIFFERENCE": "3590", "CASH_DEPOSIT": "1930",
-               "CASH_WITHDRAWAL": "1930", "FLOAT_CHANGE": "1930", "EXPIRED_GIFT_CARD": "3990"},
+    "sales_default_by_rate": {"2500": "3001", "1200": "3002", "600": "3003", "0": "3004"},
+    "product_groups": {"gift_card": {"0": "2421"}},
+    "events": {"TIPS": "2829", "ROUNDING": "3740", "CASH_SHORTAGE": "6990", "CASH_OVERAGE": "3999",
+               "CASH_DEPOSIT": "1930", "CASH_WITHDRAWAL": "1930", "FLOAT_CHANGE": "1930", "EXPIRED_GIFT_CARD": "3990"},
     "store_cost_centres": {},
 }

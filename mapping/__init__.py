@@ -10,10 +10,11 @@ from mapping.errors import (
     PlanProblem,
     ReceiptImbalanceError,
     ReceiptResidual,
+    SinglePurposeRedemptionError,
     UnmappedItemsError,
     VoucherTextError,
 )
-from mapping.plan import AccountPlan, Event
+from mapping.plan import AccountPlan, Event, VatPolicy
 from mapping.reversal import reverse
 from mapping.sales import (
     CashMovement,
@@ -44,11 +45,13 @@ __all__ = [
     "ReceiptImbalanceError",
     "ReceiptLine",
     "ReceiptResidual",
+    "SinglePurposeRedemptionError",
     "SalesBatch",
     "UnbalancedVoucherError",
     "UnmappedItemsError",
     "Voucher",
     "VoucherRow",
+    "VatPolicy",
     "VoucherTextError",
     "build_voucher",
     "reverse",

@@ -15,16 +15,45 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal, NamedTuple
 
-from mapping.money import format_sek
+from mapping.money import format_sek, percent
 
 MissingKind = Literal["payment_method", "vat_rate", "product_group", "event"]
 
 
+def product_group_code(group: str, rate_bp: int) -> str:
+    """A product group at one VAT rate, as one code: ``"coffee@600"`` (sales are mapped per group and rate)."""
+    return f"{group}@{rate_bp}"
+
+
+def split_product_group_code(code: str) -> tuple[str, int | None]:
+    """``"coffee@600"`` → ("coffee", 600); a code without a rate (stored before plans had rates) → (code, None).
+
+    The rate is the part after the *last* ``@`` and is all digits, so group codes may contain ``@``.
+    """
+    group, sep, rate = code.rpartition("@")
+    if sep and group and rate.isdigit():
+        return group, int(rate)
+    return code, None
+
+
 class MissingItem(NamedTuple):
-    """One thing a batch needs that the account plan does not map, e.g. ("payment_method", "swish")."""
+    """One thing a batch needs that the account plan does not map, e.g. ("payment_method", "swish").
+
+    A product group is needed at a VAT rate: its code is ``"<group>@<rate bp>"`` (see
+    :func:`product_group_code`), e.g. ("product_group", "coffee@600").
+    """
 
     kind: MissingKind
     code: str
+
+    def describe(self) -> str:
+        """The item in words, e.g. "product group 'coffee' at 6 % VAT"."""
+        if self.kind == "product_group":
+            group, rate = split_product_group_code(self.code)
+            return f"product group {group!r}" + (f" at {percent(rate)} % VAT" if rate is not None else "")
+        if self.kind == "vat_rate":
+            return f"VAT rate {percent(int(self.code))} %" if self.code.isdigit() else f"VAT rate {self.code!r}"
+        return f"{self.kind.replace('_', ' ')} {self.code!r}"
 
 
 class PlanProblem(NamedTuple):
@@ -57,7 +86,7 @@ class UnmappedItemsError(MappingError):
 
     def __init__(self, missing: tuple[MissingItem, ...]) -> None:
         self.missing = missing
-        listed = ", ".join(f"{item.kind} {item.code!r}" for item in missing)
+        listed = ", ".join(item.describe() for item in missing)
         super().__init__(f"no account mapped for: {listed}")
 
 
@@ -94,6 +123,22 @@ class InvalidSalesDataError(MappingError):
     def __init__(self, problems: tuple[str, ...] | str) -> None:
         self.problems = (problems,) if isinstance(problems, str) else problems
         super().__init__("; ".join(self.problems))
+
+
+class SinglePurposeRedemptionError(MappingError):
+    """A single-purpose gift card (enfunktionsvoucher) paid for more than the receipt sold at its VAT rate.
+
+    Its VAT was booked when it was sold, so redeeming it takes that VAT off the receipt's sales at the
+    card's rate; a card of one rate cannot pay for goods of another. Either the payment method is
+    flagged with the wrong rate in the plan, or the POS accepted the card for the wrong goods.
+    """
+
+    reason: ClassVar[str] = "SINGLE_PURPOSE_REDEMPTION_INVALID"
+
+    def __init__(self, receipts: tuple[ReceiptResidual, ...]) -> None:
+        self.receipts = receipts
+        listed = ", ".join(f"{r.receipt_id} ({format_sek(r.residual_ore)} SEK too much)" for r in receipts)
+        super().__init__(f"single-purpose gift cards pay for more than the goods of their VAT rate on: {listed}")
 
 
 class NothingToBookError(MappingError):

@@ -51,6 +51,12 @@ def format_sek(amount_ore: int) -> str:
     return f"{to_sek(amount_ore):.2f}"
 
 
+def percent(rate_bp: int) -> str:
+    """Basis points as a percentage for texts: 2500 → "25", 1250 → "12.50" (integer arithmetic only)."""
+    whole, frac = divmod(rate_bp, 100)
+    return str(whole) if frac == 0 else f"{whole}.{frac:02d}"
+
+
 def round_half_up_ore(value: Decimal) -> int:
     """A Decimal number of öre rounded to whole öre, halves away from zero (commercial rounding)."""
     return int(value.to_integral_value(rounding=ROUND_HALF_UP))
@@ -59,6 +65,17 @@ def round_half_up_ore(value: Decimal) -> int:
 def round_half_even_ore(value: Decimal) -> int:
     """A Decimal number of öre rounded to whole öre, halves to even (banker's rounding)."""
     return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def vat_included(gross_ore: int, rate_bp: int) -> int:
+    """The VAT inside a VAT-inclusive amount at ``rate_bp`` basis points, rounded half up to whole öre.
+
+    ``gross × rate / (1 + rate)``: e.g. 125.00 at 25 % holds 25.00, 1.03 holds 0.206 → 0.21. Halves
+    round away from zero, so a negative amount mirrors a positive one.
+    """
+    ore(gross_ore)
+    ore(rate_bp)
+    return round_half_up_ore(Decimal(gross_ore) * rate_bp / (10_000 + rate_bp))
 
 
 def allocate(total: int, weights: Sequence[int]) -> list[int]:

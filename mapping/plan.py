@@ -1,5 +1,11 @@
 """The merchant's account plan: which BAS account every payment method, VAT rate, product group
-and other event is booked on, optional cost centres per store, and the voucher series.
+(per VAT rate) and other event is booked on, optional cost centres per store, and the voucher series.
+
+Sales are credited to an account chosen per **(product group, VAT rate)**: a product group is sold at
+several rates (6 % take-away and 12 % eat-in coffee) and each sales account belongs to one rate
+(BAS 3001/3002/3003/3004 = 25/12/6 %/exempt), so a sales account's net × its rate equals the VAT
+booked for that rate. Resolution: the group's own account at that rate (an override), else the
+rate's default sales account, else the pair is missing.
 
 A plan may be stored half-filled while the merchant works through BackOffice, so building one
 never raises; :meth:`AccountPlan.problems` lists per-field problems for the form, and
@@ -8,34 +14,60 @@ never raises; :meth:`AccountPlan.problems` lists per-field problems for the form
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeVar
 
-from mapping.errors import InvalidPlanError, MissingItem, PlanProblem
-from mapping.sales import CASH_METHOD, DEPOSIT, FLOAT_CHANGE, GIFT_CARD_METHOD, WITHDRAWAL, SalesBatch
+from mapping.errors import InvalidPlanError, MissingItem, PlanProblem, product_group_code, split_product_group_code
+from mapping.sales import (
+    CASH_METHOD,
+    DEPOSIT,
+    FLOAT_CHANGE,
+    GIFT_CARD_METHOD,
+    MAX_VAT_RATE_BP,
+    TIP_PAYOUT,
+    WITHDRAWAL,
+    SalesBatch,
+)
 from mapping.voucher import ACCOUNT_PATTERN, SERIES_PATTERN
+
+#: The stored plan's format (``"version"`` in its JSON): 2 = sales accounts per (product group, VAT rate).
+PLAN_FORMAT = 2
 
 
 class Event(StrEnum):
     """Other events (övriga händelser) and what their account means."""
 
-    TIPS = "TIPS"  # liability to staff for card tips (credit)
+    TIPS = "TIPS"  # liability to staff for card tips (credit); debited when tips are paid out of the till
     ROUNDING = "ROUNDING"  # öresavrundning, e.g. 3740
-    CASH_DIFFERENCE = "CASH_DIFFERENCE"  # kassadifferens at day close
+    CASH_SHORTAGE = "CASH_SHORTAGE"  # kassabrist at day close: a cost account, debited
+    CASH_OVERAGE = "CASH_OVERAGE"  # kassaöverskott at day close: an income account, credited
+    CASH_DIFFERENCE = "CASH_DIFFERENCE"  # v1 plans only: one account for both; serves until the two above are set
     CASH_DEPOSIT = "CASH_DEPOSIT"  # where cash put into the register comes from, e.g. 1930
     CASH_WITHDRAWAL = "CASH_WITHDRAWAL"  # where cash taken out goes, e.g. 1930 / kassaöverföring
     FLOAT_CHANGE = "FLOAT_CHANGE"  # counter account when the change float (växelkassa) changes
     EXPIRED_GIFT_CARD = "EXPIRED_GIFT_CARD"  # revenue from expired multi-purpose gift cards
 
 
+#: The events a new plan maps (CASH_DIFFERENCE is only kept from v1 plans).
+CURRENT_EVENTS = tuple(e for e in Event if e is not Event.CASH_DIFFERENCE)
+
+#: The account that takes the other side of a cash movement (a tip payout settles the tip liability).
 MOVEMENT_EVENT = {
     DEPOSIT: Event.CASH_DEPOSIT,
     WITHDRAWAL: Event.CASH_WITHDRAWAL,
     FLOAT_CHANGE: Event.FLOAT_CHANGE,
+    TIP_PAYOUT: Event.TIPS,
 }
+
+
+class VatPolicy(StrEnum):
+    """Which VAT the day-close voucher books per rate (see :mod:`mapping.vatpolicy`)."""
+
+    EXACT = "EXACT"  # Σ line VAT; the Z-report must agree to the öre
+    Z_REPORT = "Z_REPORT"  # the Z-report's VAT, when within 1 öre per receipt of Σ line VAT
 
 
 K = TypeVar("K")
@@ -50,54 +82,68 @@ def _frozen(mapping: Mapping[K, V]) -> Mapping[K, V]:
 class AccountPlan:
     """One organization's mapping to accounts. All accounts are 4-digit BAS numbers as strings.
 
-    ``vat_rates`` maps basis points (2500 = 25 %) to the output VAT account. A 0 % rate books no
-    VAT and needs no account. ``events`` maps :class:`Event` codes to accounts. Cost centres go
-    on result rows (accounts 3xxx–8xxx) only, unless ``cost_centre_on_balance_accounts``: cash
-    and receivables are not followed up per store in Swedish practice.
+    ``vat_rates`` maps basis points (2500 = 25 %) to the output VAT account; a 0 % rate books no VAT
+    and needs no account. ``product_groups`` maps a group to {rate: sales account} (overrides),
+    ``sales_default_by_rate`` maps a rate to the sales account of every group without an override.
+    ``events`` maps :class:`Event` codes to accounts. Cost centres go on result rows (accounts
+    3xxx–8xxx) only, unless ``cost_centre_on_balance_accounts``: cash and receivables are not
+    followed up per store in Swedish practice.
+
+    Single-purpose gift cards (enfunktionsvoucher): a group in ``single_purpose_groups`` is sold
+    with VAT at issue to a liability account (class 2); a payment method in
+    ``single_purpose_methods`` (method → the card's VAT rate) redeems it without booking VAT again.
     """
 
     organization_id: str
     series: str
     payment_methods: Mapping[str, str] = field(default_factory=dict)
     vat_rates: Mapping[int, str] = field(default_factory=dict)
-    product_groups: Mapping[str, str] = field(default_factory=dict)
+    product_groups: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
+    sales_default_by_rate: Mapping[int, str] = field(default_factory=dict)
     events: Mapping[str, str] = field(default_factory=dict)
     store_cost_centres: Mapping[str, str] = field(default_factory=dict)
     cost_centre_on_balance_accounts: bool = False
+    single_purpose_groups: frozenset[str] = frozenset()
+    single_purpose_methods: Mapping[str, int] = field(default_factory=dict)
+    vat_policy: str = VatPolicy.EXACT.value
 
     def __post_init__(self) -> None:
         # Copied and read-only, so a plan cannot change under a running aggregation.
-        for name in ("payment_methods", "vat_rates", "product_groups", "events", "store_cost_centres"):
+        for name in ("payment_methods", "vat_rates", "sales_default_by_rate", "events", "store_cost_centres",
+                     "single_purpose_methods"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
+        object.__setattr__(self, "product_groups",
+                           _frozen({g: _frozen(rates) if isinstance(rates, Mapping) else rates
+                                    for g, rates in self.product_groups.items()}))
+        object.__setattr__(self, "single_purpose_groups", frozenset(self.single_purpose_groups))
+
+    # --- resolution --------------------------------------------------------------------------------
+
+    def sales_account(self, group: str, rate: int) -> str | None:
+        """The account net sales of ``group`` at ``rate`` are credited to: override, else the rate's default."""
+        own = self.product_groups.get(group)
+        if isinstance(own, Mapping) and rate in own:
+            return own[rate]
+        return self.sales_default_by_rate.get(rate)
+
+    def event_account(self, event: Event) -> str | None:
+        """An event's account; a cash shortage or overage falls back to a v1 plan's single CASH_DIFFERENCE."""
+        account = self.events.get(event.value)
+        if account is None and event in (Event.CASH_SHORTAGE, Event.CASH_OVERAGE):
+            return self.events.get(Event.CASH_DIFFERENCE.value)
+        return account
+
+    def cost_centre_for(self, store_id: str) -> str | None:
+        return self.store_cost_centres.get(store_id)
+
+    # --- checks ------------------------------------------------------------------------------------
 
     def problems(self) -> tuple[PlanProblem, ...]:
         """Every problem with the plan itself, one per field, in a stable order."""
-        found: list[PlanProblem] = []
-        if not isinstance(self.series, str) or not SERIES_PATTERN.match(self.series):
-            found.append(PlanProblem("series", "must be one capital letter or digit"))
-        for section, entries in (
-            ("payment_methods", self.payment_methods),
-            ("product_groups", self.product_groups),
-            ("events", self.events),
-        ):
-            for code, account in sorted(entries.items(), key=lambda kv: str(kv[0])):
-                if not isinstance(code, str) or not code.strip():
-                    found.append(PlanProblem(f"{section}.{code}", "code must be a non-empty string"))
-                found.extend(_account_problem(f"{section}.{code}", account))
-        known_events = {e.value for e in Event}
-        found += [
-            PlanProblem(f"events.{code}", "unknown event")
-            for code in sorted(self.events, key=str)
-            if code not in known_events
-        ]
-        for rate, account in sorted(self.vat_rates.items(), key=lambda kv: str(kv[0])):
-            if isinstance(rate, bool) or not isinstance(rate, int) or not 0 <= rate <= 10_000:
-                found.append(PlanProblem(f"vat_rates.{rate}", "rate must be whole basis points 0..10000"))
-            found.extend(_account_problem(f"vat_rates.{rate}", account))
-        for store, centre in sorted(self.store_cost_centres.items(), key=lambda kv: str(kv[0])):
-            if not isinstance(centre, str) or not centre.strip() or centre != centre.strip():
-                found.append(PlanProblem(f"store_cost_centres.{store}", "cost centre must be a non-empty code"))
-        return tuple(found)
+        # Imported here: the checks module needs Event and VatPolicy from this one.
+        from mapping.plan_checks import plan_problems
+
+        return plan_problems(self)
 
     def ensure_valid(self) -> None:
         """Raise :class:`InvalidPlanError` listing every problem, if there are any."""
@@ -107,21 +153,38 @@ class AccountPlan:
 
     def missing_for(self, batch: SalesBatch) -> tuple[MissingItem, ...]:
         """Everything ``batch`` needs that this plan does not map, sorted by kind then code."""
-        missing = {item for item in required_items(batch) if not _has(self, item)}
-        order = {"payment_method": 0, "vat_rate": 1, "product_group": 2, "event": 3}
-        return tuple(sorted(missing, key=lambda m: (order[m.kind], _code_sort_key(m))))
+        needed = required_items(batch) | self._redemption_rates(batch)
+        return sort_missing(item for item in needed if not self.maps(item))
 
-    def cost_centre_for(self, store_id: str) -> str | None:
-        return self.store_cost_centres.get(store_id)
+    def maps(self, item: MissingItem) -> bool:
+        """Whether the plan has an account for ``item`` (a cash shortage/overage counts a v1 CASH_DIFFERENCE)."""
+        if item.kind == "payment_method":
+            return item.code in self.payment_methods
+        if item.kind == "vat_rate":
+            return item.code.isdigit() and int(item.code) in self.vat_rates
+        if item.kind == "product_group":
+            group, rate = split_product_group_code(item.code)
+            if rate is None:  # a code from before plans had rates: any account for the group will do
+                return group in self.product_groups or bool(self.sales_default_by_rate)
+            return self.sales_account(group, rate) is not None
+        return item.code in Event.__members__ and self.event_account(Event(item.code)) is not None
+
+    def _redemption_rates(self, batch: SalesBatch) -> set[MissingItem]:
+        """A single-purpose card's redemption books on its rate's VAT account, even on a receipt of 0 % lines."""
+        return {
+            MissingItem("vat_rate", str(self.single_purpose_methods[p.method]))
+            for r in batch.receipts for p in r.payments
+            if self.single_purpose_methods.get(p.method)
+        }
 
 
 def required_items(batch: SalesBatch) -> set[MissingItem]:
-    """What a batch books on, as (kind, code): every method, non-zero VAT rate, group and event."""
+    """What a batch books on, as (kind, code): every method, non-zero VAT rate, (group, rate) and event."""
     needed: set[MissingItem] = set()
     for receipt in batch.receipts:
         needed.update(MissingItem("payment_method", p.method) for p in receipt.payments)
         for line in receipt.lines:
-            needed.add(MissingItem("product_group", line.product_group))
+            needed.add(MissingItem("product_group", product_group_code(line.product_group, line.vat_rate)))
             if line.vat_rate != 0:
                 needed.add(MissingItem("vat_rate", str(line.vat_rate)))
         if receipt.tip_ore:
@@ -136,26 +199,35 @@ def required_items(batch: SalesBatch) -> set[MissingItem]:
         needed.add(MissingItem("event", Event.EXPIRED_GIFT_CARD.value))
     if batch.day_close is not None and batch.day_close.cash_difference_ore:
         needed.add(MissingItem("payment_method", CASH_METHOD))
-        needed.add(MissingItem("event", Event.CASH_DIFFERENCE.value))
+        short = batch.day_close.cash_difference_ore < 0
+        needed.add(MissingItem("event", (Event.CASH_SHORTAGE if short else Event.CASH_OVERAGE).value))
     return needed
 
 
-def _has(plan: AccountPlan, item: MissingItem) -> bool:
-    if item.kind == "payment_method":
-        return item.code in plan.payment_methods
-    if item.kind == "vat_rate":
-        return int(item.code) in plan.vat_rates
-    if item.kind == "product_group":
-        return item.code in plan.product_groups
-    return item.code in plan.events
+_KIND_ORDER = {"payment_method": 0, "vat_rate": 1, "product_group": 2, "event": 3}
 
 
-def _code_sort_key(item: MissingItem) -> tuple[int, str]:
-    # VAT rates sort numerically (600 before 1200), everything else alphabetically.
-    return (int(item.code), "") if item.kind == "vat_rate" else (0, item.code)
+def sort_missing(items: Iterable[MissingItem]) -> tuple[MissingItem, ...]:
+    """Stable order for errors and forms: by kind, VAT rates numerically, groups by name then rate."""
+
+    def key(item: MissingItem) -> tuple[int, str, int]:
+        if item.kind == "vat_rate":
+            return (_KIND_ORDER[item.kind], "", int(item.code) if item.code.isdigit() else -1)
+        if item.kind == "product_group":
+            group, rate = split_product_group_code(item.code)
+            return (_KIND_ORDER[item.kind], group, -1 if rate is None else rate)
+        return (_KIND_ORDER[item.kind], item.code, 0)
+
+    return tuple(sorted(set(items), key=key))
 
 
-def _account_problem(field_name: str, account: object) -> list[PlanProblem]:
-    if isinstance(account, str) and ACCOUNT_PATTERN.match(account):
-        return []
-    return [PlanProblem(field_name, f"must be a 4-digit BAS account number, got {account!r}")]
+def is_valid_rate(rate: object) -> bool:
+    return not isinstance(rate, bool) and isinstance(rate, int) and 0 <= rate <= MAX_VAT_RATE_BP
+
+
+def is_account(account: object) -> bool:
+    return isinstance(account, str) and ACCOUNT_PATTERN.match(account) is not None
+
+
+def is_series(series: object) -> bool:
+    return isinstance(series, str) and SERIES_PATTERN.match(series) is not None

@@ -6,10 +6,10 @@ events, then reports RECONCILIATION_MISMATCH naming each difference. Nothing is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from mapping.money import format_sek
+from mapping.money import format_sek, percent
 from mapping.sales import Receipt
 
 
@@ -26,16 +26,21 @@ class ControlTotals:
 
 @dataclass(frozen=True, slots=True)
 class Difference:
-    """One control total that differs: ``what`` names it, amounts are in öre (counts for receipts)."""
+    """One control total that differs: ``what`` names it, amounts are in öre (counts for receipts).
+
+    ``explanation`` says how ``actual`` was arrived at, when that is more than a sum (the cash drawer).
+    """
 
     what: str
     expected: int
     actual: int
+    explanation: str = ""
 
     def describe(self) -> str:
         if self.what == "receipt_count":
             return f"receipt count: Z-report {self.expected}, received {self.actual}"
-        return f"{self.what}: Z-report {format_sek(self.expected)}, received {format_sek(self.actual)} SEK"
+        text = f"{self.what}: Z-report {format_sek(self.expected)}, received {format_sek(self.actual)} SEK"
+        return f"{text} ({self.explanation})" if self.explanation else text
 
 
 def totals_of(receipts: Iterable[Receipt]) -> ControlTotals:
@@ -62,8 +67,15 @@ def totals_of(receipts: Iterable[Receipt]) -> ControlTotals:
     )
 
 
-def differences(expected: ControlTotals, actual: ControlTotals) -> tuple[Difference, ...]:
-    """Every control total where the receipts disagree with the Z-report; empty when they agree."""
+def differences(
+    expected: ControlTotals, actual: ControlTotals, vat_tolerance: Mapping[int, int] | None = None
+) -> tuple[Difference, ...]:
+    """Every control total where the receipts disagree with the Z-report; empty when they agree.
+
+    ``vat_tolerance`` (öre per rate, see :mod:`mapping.vatpolicy`) lets VAT per rate differ by that
+    much: legal rounding of a POS that computes VAT per receipt or per day. Gross per rate, payments,
+    the grand total and the receipt count must always agree exactly.
+    """
     found: list[Difference] = []
     if expected.receipt_count != actual.receipt_count:
         found.append(Difference("receipt_count", expected.receipt_count, actual.receipt_count))
@@ -75,9 +87,12 @@ def differences(expected: ControlTotals, actual: ControlTotals) -> tuple[Differe
         eg, ev = exp_vat.get(rate, (0, 0))
         ag, av = act_vat.get(rate, (0, 0))
         if eg != ag:
-            found.append(Difference(f"gross at {_percent(rate)} % VAT", eg, ag))
-        if ev != av:
-            found.append(Difference(f"VAT at {_percent(rate)} %", ev, av))
+            found.append(Difference(f"gross at {percent(rate)} % VAT", eg, ag))
+        allowed = (vat_tolerance or {}).get(rate, 0)
+        if abs(ev - av) > allowed:
+            note = f"more than the {format_sek(allowed)} SEK of rounding the Z_REPORT VAT policy allows" \
+                if vat_tolerance is not None else ""
+            found.append(Difference(f"VAT at {percent(rate)} %", ev, av, note))
     exp_pay = dict(expected.payments)
     act_pay = dict(actual.payments)
     for method in sorted(set(exp_pay) | set(act_pay)):
@@ -86,7 +101,3 @@ def differences(expected: ControlTotals, actual: ControlTotals) -> tuple[Differe
     return tuple(found)
 
 
-def _percent(rate_bp: int) -> str:
-    """2500 → "25", 1250 → "12.50" (integer arithmetic only)."""
-    whole, frac = divmod(rate_bp, 100)
-    return str(whole) if frac == 0 else f"{whole}.{frac:02d}"

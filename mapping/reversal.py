@@ -41,4 +41,6 @@ def reverse(
             VoucherRow(account=row.account, amount_ore=-row.amount_ore, cost_centre=row.cost_centre, text=row.text)
             for row in original.rows
         ),
+        # No VAT code check on a reversal: it must undo what was booked even when that was booked wrongly.
+        sales_rates=(),
     )

@@ -42,7 +42,11 @@ RECEIPT_KINDS = (SALE, RETURN)
 DEPOSIT = "deposit"
 WITHDRAWAL = "withdrawal"
 FLOAT_CHANGE = "float_change"
-CASH_MOVEMENT_KINDS = (DEPOSIT, WITHDRAWAL, FLOAT_CHANGE)
+#: Card tips paid out to staff in cash from the till (the tip liability is settled, cash leaves).
+TIP_PAYOUT = "tip_payout"
+CASH_MOVEMENT_KINDS = (DEPOSIT, WITHDRAWAL, FLOAT_CHANGE, TIP_PAYOUT)
+#: Movements that take cash out of the till (their amount is positive, their cash effect negative).
+CASH_OUT_KINDS = (WITHDRAWAL, TIP_PAYOUT)
 
 #: The payment method whose account is "the cash register" for cash movements and differences.
 CASH_METHOD = "cash"
@@ -186,8 +190,9 @@ class Receipt:
 class CashMovement:
     """Cash put into or taken out of the register outside a sale.
 
-    ``deposit`` and ``withdrawal`` carry a positive amount; ``float_change`` is signed
-    (positive = the change float in the drawer grew).
+    ``deposit``, ``withdrawal`` and ``tip_payout`` carry a positive amount; ``float_change`` is
+    signed (positive = the change float in the drawer grew). A tip payout is card tips handed to
+    staff in cash: it settles the tip liability and takes cash out of the till.
     """
 
     movement_id: str
@@ -209,7 +214,7 @@ class CashMovement:
     @property
     def cash_effect_ore(self) -> int:
         """How much this movement changes the cash in the register (+ in, − out)."""
-        return -self.amount_ore if self.kind == WITHDRAWAL else self.amount_ore
+        return -self.amount_ore if self.kind in CASH_OUT_KINDS else self.amount_ore
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,13 +236,23 @@ class GiftCardExpiry:
 
 @dataclass(frozen=True, slots=True)
 class DayClose:
-    """The Z-report: closes the business day. Counted − expected cash is the cash difference."""
+    """The Z-report: closes the business day. Counted − expected cash is the cash difference.
+
+    ``cash_reported`` is False when the Z-report carries no cash count (then both amounts are 0 and
+    the cash drawer is not reconciled). ``expected_cash_ore`` is what the till should hold at close:
+    ``opening_float_ore`` + cash payments − cash refunds + deposits − withdrawals ± float changes −
+    tip payouts, for the whole business day. ``gift_card_expired_total_ore`` is the Z-report's total
+    of expired gift card balances for the day, or None when it does not report one.
+    """
 
     store_id: str
     business_date: date
     z_report_number: int
     counted_cash_ore: int
     expected_cash_ore: int
+    opening_float_ore: int = 0
+    cash_reported: bool = True
+    gift_card_expired_total_ore: int | None = None
 
     def __post_init__(self) -> None:
         _code(self.store_id, "store_id")
@@ -246,6 +261,11 @@ class DayClose:
             raise InvalidSalesDataError("z_report_number must not be negative")
         _amount(self.counted_cash_ore, "counted_cash_ore")
         _amount(self.expected_cash_ore, "expected_cash_ore")
+        if _amount(self.opening_float_ore, "opening_float_ore") < 0:
+            raise InvalidSalesDataError("opening_float_ore must not be negative")
+        if self.gift_card_expired_total_ore is not None and \
+                _amount(self.gift_card_expired_total_ore, "gift_card_expired_total_ore") < 0:
+            raise InvalidSalesDataError("gift_card_expired_total_ore must not be negative")
 
     @property
     def cash_difference_ore(self) -> int:

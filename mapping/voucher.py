@@ -57,6 +57,10 @@ class Voucher:
     ``reference`` is the export's durable unique identity. BL has no idempotency key, so the
     reference is also embedded in ``text``; after an ambiguous failure the exporter searches
     for it before posting again.
+
+    ``sales_rates`` is not posted: it names, for each income account (class 3) that sales were
+    credited to, the VAT rate (basis points) the plan maps it at, so pre-flight can check the
+    account's VAT code in BL against it.
     """
 
     series: str
@@ -64,6 +68,7 @@ class Voucher:
     text: str
     reference: str
     rows: tuple[VoucherRow, ...]
+    sales_rates: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not SERIES_PATTERN.match(self.series):

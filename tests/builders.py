@@ -133,23 +133,33 @@ STANDARD_PAYMENT_METHODS: Mapping[str, str] = {
     "invoice": "1510",
 }
 STANDARD_VAT_RATES: Mapping[int, str] = {2500: "2611", 1200: "2621", 600: "2631"}
-STANDARD_PRODUCT_GROUPS: Mapping[str, str] = {
-    "goods": "3001",
-    "restaurant": "3002",
-    "food": "3003",
-    "books": "3004",
-    "cafe": "3010",
-    "gift_card": "2421",
+#: Sales accounts per (product group, VAT rate): BAS 3001/3002/3003/3004 are 25/12/6 %/exempt.
+STANDARD_PRODUCT_GROUPS: Mapping[str, Mapping[int, str]] = {
+    "goods": {2500: "3001", 1200: "3002", 600: "3003", 0: "3004"},
+    "restaurant": {1200: "3002"},
+    "food": {600: "3003", 1200: "3002"},
+    "books": {600: "3003", 0: "3004"},
+    "cafe": {600: "3003", 1200: "3002"},
+    "gift_card": {0: "2421"},
 }
 STANDARD_EVENTS: Mapping[str, str] = {
     "TIPS": "2890",
     "ROUNDING": "3740",
-    "CASH_DIFFERENCE": "6990",
+    "CASH_SHORTAGE": "6990",
+    "CASH_OVERAGE": "3999",
     "CASH_DEPOSIT": "1930",
     "CASH_WITHDRAWAL": "1930",
     "FLOAT_CHANGE": "1930",
     "EXPIRED_GIFT_CARD": "3990",
 }
+ALL_RATES = (2500, 1200, 600, 0)
+
+
+def _rates(accounts: str | Mapping[int, str]) -> dict[int, str]:
+    """A group's accounts per rate; a bare income account means "at every rate", a liability "at 0 %"."""
+    if isinstance(accounts, str):
+        return {rate: accounts for rate in ALL_RATES} if accounts[0] == "3" else {0: accounts}
+    return {int(rate): account for rate, account in accounts.items()}
 
 
 def plan(
@@ -157,30 +167,45 @@ def plan(
     series: str = "K",
     payment_methods: Mapping[str, str] | None = None,
     vat_rates: Mapping[int, str] | None = None,
-    product_groups: Mapping[str, str] | None = None,
+    product_groups: Mapping[str, str | Mapping[int, str]] | None = None,
     events: Mapping[str, str] | None = None,
     cost_centres: Mapping[str, str] | None = None,
     cost_centre_on_balance_accounts: bool = False,
+    sales_defaults: Mapping[int, str] | None = None,
+    single_purpose_groups: tuple[str, ...] = (),
+    single_purpose_methods: Mapping[str, int] | None = None,
+    vat_policy: str = "EXACT",
     without: tuple[tuple[str, str | int], ...] = (),
 ) -> AccountPlan:
-    """A complete BAS-style plan; override sections, or drop entries with ``without=(("events", "TIPS"),)``."""
+    """A complete BAS-style plan; override sections, or drop entries with ``without=(("events", "TIPS"),)``
+    (a whole product group with ``("product_groups", "books")``, one rate with ``("product_groups", "books@600")``)."""
+    groups = {str(g): _rates(a) for g, a in (product_groups or STANDARD_PRODUCT_GROUPS).items()}
     sections: dict[str, dict[str | int, str]] = {
         "payment_methods": dict(payment_methods or STANDARD_PAYMENT_METHODS),
         "vat_rates": dict(vat_rates or STANDARD_VAT_RATES),
-        "product_groups": dict(product_groups or STANDARD_PRODUCT_GROUPS),
         "events": dict(events or STANDARD_EVENTS),
     }
     for section, key in without:
-        del sections[section][key]
+        if section != "product_groups":
+            del sections[section][key]
+        elif "@" in str(key):
+            group, rate = str(key).rsplit("@", 1)
+            del groups[group][int(rate)]
+        else:
+            del groups[str(key)]
     return AccountPlan(
         organization_id="org-1",
         series=series,
         payment_methods={str(k): v for k, v in sections["payment_methods"].items()},
         vat_rates={int(k): v for k, v in sections["vat_rates"].items()},
-        product_groups={str(k): v for k, v in sections["product_groups"].items()},
+        product_groups=groups,
+        sales_default_by_rate=dict(sales_defaults or {}),
         events={str(k): v for k, v in sections["events"].items()},
         store_cost_centres=dict(cost_centres or {}),
         cost_centre_on_balance_accounts=cost_centre_on_balance_accounts,
+        single_purpose_groups=frozenset(single_purpose_groups),
+        single_purpose_methods=dict(single_purpose_methods or {}),
+        vat_policy=vat_policy,
     )
 
 

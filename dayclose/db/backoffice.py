@@ -123,22 +123,30 @@ def _backfill_key_digests(conn: psycopg.Connection[Any], vault: KeyVault) -> Non
 # --- what the POS registers ------------------------------------------------------------------------
 
 
-def register_items(conn: psycopg.Connection[Any], org: str, kind: str, items: Iterable[tuple[str, str | None]]) -> None:
+def register_items(
+    conn: psycopg.Connection[Any], org: str, kind: str,
+    items: Iterable[tuple[str, str | None, list[int] | None]],
+) -> None:
+    """Add items (code, name, VAT rates a product group is sold at or None); rates only ever grow."""
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO registered_items (organization_id, kind, code, name) VALUES (%s, %s, %s, %s) "
+            "INSERT INTO registered_items (organization_id, kind, code, name, vat_rates) VALUES (%s, %s, %s, %s, %s) "
             "ON CONFLICT (organization_id, kind, code) DO UPDATE "
-            "SET name = coalesce(excluded.name, registered_items.name)",
-            [(org, kind, code, name) for code, name in items],
+            "SET name = coalesce(excluded.name, registered_items.name), "
+            "    vat_rates = CASE WHEN excluded.vat_rates IS NULL THEN registered_items.vat_rates "
+            "                     ELSE ARRAY(SELECT DISTINCT r FROM unnest(coalesce(registered_items.vat_rates, "
+            "                                '{}'::int[]) || excluded.vat_rates) AS r ORDER BY r) END",
+            [(org, kind, code, name, sorted(set(rates)) if rates is not None else None) for code, name, rates in items],
         )
 
 
-def registered_items(conn: psycopg.Connection[Any], org: str) -> list[tuple[str, str, str | None]]:
-    """(kind, code, name), sorted."""
+def registered_items(conn: psycopg.Connection[Any], org: str) -> list[tuple[str, str, str | None, list[int] | None]]:
+    """(kind, code, name, VAT rates or None), sorted."""
     rows = conn.execute(
-        "SELECT kind, code, name FROM registered_items WHERE organization_id = %s ORDER BY kind, code", (org,)
+        "SELECT kind, code, name, vat_rates FROM registered_items WHERE organization_id = %s ORDER BY kind, code",
+        (org,),
     ).fetchall()
-    return [(r[0], r[1], r[2]) for r in rows]
+    return [(r[0], r[1], r[2], list(r[3]) if r[3] is not None else None) for r in rows]
 
 
 # --- manual exports ---------------------------------------------------------------------------------

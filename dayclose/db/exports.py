@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from consumer.messages import SalesItem, control_from_json, item_from_json
+from consumer.messages import SalesItem, control_from_json, day_close_from_json, item_from_json
 from mapping.reconcile import ControlTotals
 from mapping.sales import DayClose
 from mapping.voucher import Voucher, VoucherRow
@@ -146,18 +146,6 @@ def create_export(
     return Export(export_id, reference, org, store, day, trigger, POSTING, 0, None, items)
 
 
-def exported_receipts(
-    conn: psycopg.Connection[Any], org: str, store: str, day: date, *, besides: uuid.UUID | None
-) -> list[SalesItem]:
-    """Receipts of the store-day claimed by exports other than ``besides`` (e.g. an earlier manual export)."""
-    rows = conn.execute(
-        "SELECT kind, payload FROM sales_events WHERE organization_id = %s AND store_id = %s "
-        "AND business_date = %s AND kind = 'receipt' AND export_id IS NOT NULL AND export_id IS DISTINCT FROM %s",
-        (org, store, day, besides),
-    ).fetchall()
-    return [item_from_json(kind, store, day, payload) for kind, payload in rows]
-
-
 def export_items(conn: psycopg.Connection[Any], export: Export) -> list[SalesItem]:
     rows = conn.execute(
         "SELECT kind, payload FROM sales_events WHERE export_id = %s ORDER BY id", (export.export_id,)
@@ -185,7 +173,7 @@ def get_day_close(
     if row is None:
         return None
     z_no, payload, status = row
-    close = DayClose(store, day, z_no, payload["counted_cash_ore"], payload["expected_cash_ore"])
+    close = day_close_from_json(store, day, z_no, payload)
     return StoredDayClose(close, payload["store_name"], control_from_json(payload), status)
 
 
@@ -289,6 +277,7 @@ def voucher_to_json(voucher: Voucher, receipt_count: int | None = None) -> dict[
         "text": voucher.text,
         "reference": voucher.reference,
         "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
+        "sales_rates": [[account, rate] for account, rate in voucher.sales_rates],
     }
 
 
@@ -297,6 +286,7 @@ def voucher_from_json(data: dict[str, Any]) -> Voucher:
         series=data["series"], entry_date=date.fromisoformat(data["entry_date"]), text=data["text"],
         reference=data["reference"],
         rows=tuple(VoucherRow(account, amount, cost_centre) for account, amount, cost_centre in data["rows"]),
+        sales_rates=tuple((account, int(rate)) for account, rate in data.get("sales_rates") or ()),
     )
 
 

@@ -26,7 +26,7 @@ WITH s AS (
 SELECT 'payment_method', p->>0, max(business_date) FROM s, jsonb_array_elements(s.payload->'payments') p
  WHERE s.kind = 'receipt' GROUP BY 2
 UNION ALL
-SELECT 'product_group', l->>0, max(business_date) FROM s, jsonb_array_elements(s.payload->'lines') l
+SELECT 'product_group', (l->>0) || '@' || (l->>1), max(business_date) FROM s, jsonb_array_elements(s.payload->'lines') l
  WHERE s.kind = 'receipt' GROUP BY 2
 UNION ALL
 SELECT 'vat_rate', l->>1, max(business_date) FROM s, jsonb_array_elements(s.payload->'lines') l
@@ -42,15 +42,19 @@ SELECT 'movement', payload->>'kind', max(business_date) FROM s WHERE kind = 'cas
 UNION ALL
 SELECT 'expiry', '', max(business_date) FROM s WHERE kind = 'gift_card_expired' HAVING count(*) > 0
 UNION ALL
-SELECT 'cash_difference', '', max(business_date) FROM day_closes
+SELECT 'cash_difference',
+       CASE WHEN (payload->>'counted_cash_ore')::bigint < (payload->>'expected_cash_ore')::bigint
+            THEN 'short' ELSE 'over' END,
+       max(business_date) FROM day_closes
  WHERE organization_id = %(org)s AND (business_date >= %(since)s OR status <> 'exported')
    AND (payload->>'counted_cash_ore')::bigint <> (payload->>'expected_cash_ore')::bigint
- HAVING count(*) > 0"""
+ GROUP BY 2"""
 
 
 def seen_items(conn: psycopg.Connection[Any], org: str, since: date) -> SeenItems:
-    """Every payment method, product group, VAT rate and event that stored sales book on: sales since
-    ``since`` and older sales that are not booked yet. The same rules as :func:`mapping.plan.required_items`."""
+    """Every payment method, product group at a VAT rate (code ``"<group>@<rate>"``), VAT rate and event that
+    stored sales book on: sales since ``since`` and older sales that are not booked yet. The same rules as
+    :func:`mapping.plan.required_items`."""
     seen: SeenItems = {}
 
     def add(kind: str, code: str, day: date) -> None:
@@ -72,7 +76,7 @@ def seen_items(conn: psycopg.Connection[Any], org: str, since: date) -> SeenItem
             add("event", Event.EXPIRED_GIFT_CARD.value, day)
         elif what == "cash_difference":
             add("payment_method", CASH_METHOD, day)
-            add("event", Event.CASH_DIFFERENCE.value, day)
+            add("event", (Event.CASH_SHORTAGE if code == "short" else Event.CASH_OVERAGE).value, day)
     return seen
 
 

@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 
 from dayclose.keys import KeyVault
 from dayclose.secrets import Secret, mask
-from mapping.plan import AccountPlan
+from mapping.plan import PLAN_FORMAT, AccountPlan, VatPolicy
 
 ACTIVE = "active"
 
@@ -81,33 +81,69 @@ def save_integration(
 
 
 def plan_to_json(plan: AccountPlan) -> dict[str, Any]:
+    """The stored form (format version 2). Saving a plan writes no ``review`` list: the merchant has seen it."""
     return {
+        "version": PLAN_FORMAT,
         "series": plan.series,
         "payment_methods": dict(plan.payment_methods),
         "vat_rates": {str(rate): account for rate, account in plan.vat_rates.items()},
-        "product_groups": dict(plan.product_groups),
+        "sales_default_by_rate": {str(rate): account for rate, account in plan.sales_default_by_rate.items()},
+        "product_groups": {group: {str(rate): account for rate, account in rates.items()}
+                           for group, rates in plan.product_groups.items()},
         "events": dict(plan.events),
+        "single_purpose_groups": sorted(plan.single_purpose_groups),
+        "single_purpose_methods": dict(plan.single_purpose_methods),
+        "vat_policy": plan.vat_policy,
         "store_cost_centres": dict(plan.store_cost_centres),
         "cost_centre_on_balance_accounts": plan.cost_centre_on_balance_accounts,
     }
 
 
+def _rates(entries: dict[str, Any]) -> dict[int, str]:
+    return {int(rate): account for rate, account in entries.items()}
+
+
+def _group_rates(accounts: Any, vat_rates: dict[int, str]) -> Any:
+    """A group's accounts per rate. A v1 group (one account) can only come from a service version still
+    running during an upgrade (migration 0006 converted the stored ones): an income account keeps v1's
+    meaning, its account at every rate the plan has a VAT account for and at 0 %; any other account (a
+    gift card liability) at 0 %."""
+    if isinstance(accounts, str):
+        rates = sorted({*vat_rates, 0}) if accounts.startswith("3") else [0]
+        return {rate: accounts for rate in rates}
+    return _rates(accounts) if isinstance(accounts, dict) else accounts
+
+
 def plan_from_json(organization_id: str, data: dict[str, Any]) -> AccountPlan:
+    vat_rates = _rates(data.get("vat_rates", {}))
     return AccountPlan(
         organization_id=organization_id,
         series=data.get("series", ""),
         payment_methods=data.get("payment_methods", {}),
-        vat_rates={int(rate): account for rate, account in data.get("vat_rates", {}).items()},
-        product_groups=data.get("product_groups", {}),
+        vat_rates=vat_rates,
+        product_groups={group: _group_rates(accounts, vat_rates)
+                        for group, accounts in data.get("product_groups", {}).items()},
+        sales_default_by_rate=_rates(data.get("sales_default_by_rate", {})),
         events=data.get("events", {}),
         store_cost_centres=data.get("store_cost_centres", {}),
         cost_centre_on_balance_accounts=bool(data.get("cost_centre_on_balance_accounts", False)),
+        single_purpose_groups=frozenset(data.get("single_purpose_groups", ())),
+        single_purpose_methods={m: int(rate) for m, rate in data.get("single_purpose_methods", {}).items()},
+        vat_policy=data.get("vat_policy", VatPolicy.EXACT.value),
     )
 
 
 def get_plan(conn: psycopg.Connection[Any], organization_id: str) -> AccountPlan | None:
     row = conn.execute("SELECT plan FROM account_plans WHERE organization_id = %s", (organization_id,)).fetchone()
     return plan_from_json(organization_id, row[0]) if row else None
+
+
+def plan_review(conn: psycopg.Connection[Any], organization_id: str) -> list[str]:
+    """Field paths migration 0006 flagged for the merchant's review (e.g. ``product_groups.coffee.600``),
+    until the plan is saved again."""
+    row = conn.execute("SELECT plan->'review' FROM account_plans WHERE organization_id = %s",
+                       (organization_id,)).fetchone()
+    return [str(field) for field in row[0]] if row and isinstance(row[0], list) else []
 
 
 def save_plan(conn: psycopg.Connection[Any], plan: AccountPlan) -> None:

@@ -172,7 +172,7 @@ class BLApi:
                         "id": k,
                         "name": v["name"],
                         "closed": v["closed"],
-                        "vatCode": "0",
+                        "vatCode": v.get("vatCode", "0"),
                         "type": _account_type(k),
                     }
                     for k, v in sorted(company.accounts.items())

@@ -81,7 +81,8 @@ class Company:
         self.name = name
         self.org_number = org_number
         self.activated = activated
-        self.accounts = {k: {"name": v, "closed": False} for k, v in chart.BAS_ACCOUNTS.items()}
+        self.accounts = {k: {"name": v, "closed": False, "vatCode": chart.VAT_CODES.get(k, "0")}
+                         for k, v in chart.BAS_ACCOUNTS.items()}
         self.cost_centres = {k: {"name": v, "closed": False} for k, v in chart.COST_CENTRES.items()}
         self.series = dict(chart.SERIES)
         self.financial_years = [FinancialYear.calendar(y) for y in fiscal_years]
@@ -117,8 +118,11 @@ class Company:
     def remove_account(self, account: str) -> None:
         self.accounts.pop(account, None)
 
-    def add_account(self, account: str, name: str) -> None:
-        self.accounts[account] = {"name": name, "closed": False}
+    def add_account(self, account: str, name: str, vat_code: str = "0") -> None:
+        self.accounts[account] = {"name": name, "closed": False, "vatCode": vat_code}
+
+    def set_vat_code(self, account: str, vat_code: str) -> None:
+        self.accounts[account]["vatCode"] = vat_code
 
     def remove_series(self, series: str) -> None:
         self.series.pop(series, None)

@@ -16,6 +16,7 @@ from typing import Any
 
 from exporters.base import MerchantActionRequired, ReasonCode
 from exporters.bl.client import BLClient
+from exporters.bl.vatcodes import vat_code_conflict
 from mapping.voucher import Voucher
 
 
@@ -118,7 +119,7 @@ def _account_problems(facts: CompanyFacts, voucher: Voucher, user_key: str) -> l
     used = sorted({row.account for row in voucher.rows})
     missing = [a for a in used if a not in accounts]
     closed = [a for a in used if a in accounts and accounts[a].get("closed") is True]
-    problems = []
+    problems = _vat_code_problems(accounts, voucher)
     if missing:
         problems.append(
             MerchantActionRequired(
@@ -134,6 +135,25 @@ def _account_problems(facts: CompanyFacts, voucher: Voucher, user_key: str) -> l
             )
         )
     return problems
+
+
+def _vat_code_problems(accounts: dict[str, dict[str, Any]], voucher: Voucher) -> list[MerchantActionRequired]:
+    """A sales account whose VAT code in BL says another rate than the one the plan books on it."""
+    conflicts = [
+        (account, why)
+        for account, rate in voucher.sales_rates
+        if account in accounts and (why := vat_code_conflict(account, rate, accounts[account].get("vatCode")))
+    ]
+    if not conflicts:
+        return []
+    named = sorted({account for account, _ in conflicts})
+    return [
+        MerchantActionRequired(
+            ReasonCode.ACCOUNT_VAT_CODE_MISMATCH,
+            "; ".join(why for _, why in conflicts),
+            {"accounts": named, **{f"account {a}": "; ".join(w for b, w in conflicts if b == a) for a in named}},
+        )
+    ]
 
 
 def _cost_centre_problems(

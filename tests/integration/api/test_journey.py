@@ -75,14 +75,14 @@ def test_merchant_journey(api: Api, pipeline: Harness, bl_standin: BLStandIn) ->
     assert "PLAN_MISSING" in [b["code"] for b in r.json()["details"]["blocking"]]
 
     # A plan with an account BL does not have, and one it has closed: per-field errors, nothing saved.
-    bl_standin.company(key).close_account("2890")
+    bl_standin.company(key).close_account("2829")
     bad = {**SAMPLE_PLAN, "payment_methods": {**SAMPLE_PLAN["payment_methods"], "card": "1581"}}
     r = m.put("/account-plan", bad)
     assert (r.status_code, r.json()["code"]) == (422, "INVALID_PLAN")
     errors = {(e["field"], e["code"]) for e in r.json()["field_errors"]}
     assert errors == {("payment_methods.card", "ACCOUNT_MISSING_IN_BL"), ("events.TIPS", "ACCOUNT_CLOSED")}
     assert m.get("/account-plan").json()["version"] == 0
-    bl_standin.company(key).add_account("2890", "Dricks")  # reopened
+    bl_standin.company(key).add_account("2829", "Övriga kortfristiga skulder till anställda")  # reopened
 
     r = m.put("/account-plan", SAMPLE_PLAN)
     assert r.status_code == 200, r.text
@@ -102,10 +102,12 @@ def test_merchant_journey(api: Api, pipeline: Harness, bl_standin: BLStandIn) ->
     failed = outcome(pipeline, "FAILED", d1)
     assert failed["failure"]["reason_code"] == "UNMAPPED_ITEMS"
     missing = m.get("/account-plan/missing-items").json()["items"]
-    assert {"kind": "payment_method", "code": "klarna", "source": "sales", "last_seen": str(d1)} in missing
+    assert {"kind": "payment_method", "code": "klarna", "vat_rate": None, "source": "sales",
+            "last_seen": str(d1)} in missing
     status = m.get("/status").json()
     assert status["banner"]["reason_code"] == "UNMAPPED_ITEMS"
-    assert {"kind": "payment_method", "code": "klarna", "message": None} in status["banner"]["details"]
+    klarna = {"kind": "payment_method", "code": "klarna", "message": "payment method 'klarna'"}
+    assert klarna in status["banner"]["details"]
     days = m.get("/missing-days").json()["items"]
     assert [(d["business_date"], d["reason_code"]) for d in days] == [(str(d1), "UNMAPPED_ITEMS")]
 

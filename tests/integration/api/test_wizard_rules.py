@@ -37,9 +37,9 @@ def test_steps_and_their_errors(api: Api, bl_standin: BLStandIn) -> None:
 
     # A payment method the POS registers must be mapped before the integration can be activated.
     r = m.post("/registered-items", {"payment_methods": [{"code": "vipps", "name": "Vipps"}]})
-    assert r.json()["payment_methods"] == [{"code": "vipps", "name": "Vipps"}]
+    assert r.json()["payment_methods"] == [{"code": "vipps", "name": "Vipps", "vat_rates": None}]
     assert m.put("/account-plan", SAMPLE_PLAN).json()["plan"]["missing"] == [
-        {"kind": "payment_method", "code": "vipps", "source": "registered", "last_seen": None}]
+        {"kind": "payment_method", "code": "vipps", "vat_rate": None, "source": "registered", "last_seen": None}]
     r = m.post("/activation")
     assert r.status_code == 409 and [b["code"] for b in r.json()["details"]["blocking"]] == ["PLAN_INCOMPLETE"]
     plan = {**SAMPLE_PLAN, "payment_methods": {**SAMPLE_PLAN["payment_methods"], "vipps": "1930"}}

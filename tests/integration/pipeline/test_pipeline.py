@@ -120,9 +120,19 @@ def test_manual_export_then_day_close_books_the_day_in_two_parts_without_overlap
     assert booked_totals(vouchers) == expected_totals([*events, day.day_closed()])
 
 
+#: The sample plan without a default sales account at 12 %: each group sold at 12 % maps its own.
+NO_DEFAULT_AT_12 = {
+    **sampledata.SAMPLE_PLAN,
+    "sales_default_by_rate": {k: v for k, v in sampledata.SAMPLE_PLAN["sales_default_by_rate"].items() if k != "1200"},
+    "product_groups": {**sampledata.SAMPLE_PLAN["product_groups"],
+                       **{g: {"1200": "3002"} for g in ("coffee", "pastry", "lunch")}},
+}
+
+
 def test_an_unmapped_payment_method_blocks_the_day_until_the_plan_is_fixed(
-    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+    make_pipeline: Callable[..., Harness], bl_standin: BLStandIn, bl_company: Company
 ) -> None:
+    pipeline = make_pipeline(plan=NO_DEFAULT_AT_12)
     day = sampledata.store_day(ORG, "s1", DAY, 5, with_extras=False)
     klarna = day.envelope(sampledata.RECEIPT, sampledata.receipt_payload(
         "s1-klarna-1", [("merch", 2500, 10000)], "klarna"))
@@ -135,14 +145,15 @@ def test_an_unmapped_payment_method_blocks_the_day_until_the_plan_is_fixed(
     failure = failed(pipeline)[0]["failure"]
     assert failure["reason_code"] == "UNMAPPED_ITEMS"
     assert failure["merchant_action_required"] is True and failure["will_retry"] is True
-    assert {(d["kind"], d["code"]) for d in failure["details"]} == {
-        ("payment_method", "klarna"), ("product_group", "delivery")}
+    assert {(d["kind"], d["code"], d["message"]) for d in failure["details"]} == {
+        ("payment_method", "klarna", "payment method 'klarna'"),
+        ("product_group", "delivery@1200", "product group 'delivery' at 12 % VAT")}
     assert failure["title_sv"] and failure["title_en"]
     assert bl_standin.vouchers(bl_company.user_key) == []
 
-    fixed = {**sampledata.SAMPLE_PLAN,
+    fixed = {**NO_DEFAULT_AT_12,
              "payment_methods": {**sampledata.SAMPLE_PLAN["payment_methods"], "klarna": "1510"},
-             "product_groups": {**sampledata.SAMPLE_PLAN["product_groups"], "delivery": "3002"}}
+             "product_groups": {**NO_DEFAULT_AT_12["product_groups"], "delivery": {"1200": "3002"}}}
     pipeline.save_plan(ORG, fixed)
     pipeline.publish_command(sampledata.manual_export(ORG, retry=True))
     pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="the retried export")
@@ -207,8 +218,9 @@ def test_sales_before_the_start_date_are_never_exported(
         ("FISCAL_YEAR_CLOSED", lambda c: c.close_financial_year(DAY)),
         ("FISCAL_YEAR_MISSING", lambda c: c.remove_financial_year(DAY)),
         ("PERIOD_LOCKED", lambda c: c.lock_through(DAY)),
-        ("ACCOUNT_CLOSED", lambda c: c.close_account("1580")),
-        ("ACCOUNT_MISSING_IN_BL", lambda c: c.remove_account("2890")),
+        ("ACCOUNT_CLOSED", lambda c: c.close_account("1686")),
+        ("ACCOUNT_MISSING_IN_BL", lambda c: c.remove_account("2829")),
+        ("ACCOUNT_VAT_CODE_MISMATCH", lambda c: c.set_vat_code("3003", "2")),
         ("SERIES_MISSING", lambda c: c.remove_series("D")),
         ("KEY_NOT_ACTIVATED", lambda c: setattr(c, "activated", False)),
     ],

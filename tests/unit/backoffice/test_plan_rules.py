@@ -4,28 +4,72 @@ from datetime import date
 
 from backoffice.bl import Chart
 from backoffice.models import PlanIn
-from backoffice.plan_rules import STANDARD_ITEMS, chart_errors, fixed_stores, missing_items, to_plan
+from backoffice.plan_rules import (
+    STANDARD_ITEMS,
+    chart_errors,
+    fixed_stores,
+    missing_items,
+    plan_errors,
+    product_group_rates,
+    review_items,
+    to_plan,
+)
+from devstack.bl_standin.chart import BAS_ACCOUNTS, VAT_CODES
 from devstack.sampledata import SAMPLE_PLAN
 
 PLAN = to_plan("org", PlanIn(**SAMPLE_PLAN))
+CHART = Chart({a: False for a in BAS_ACCOUNTS}, {"S1": False}, {a: VAT_CODES.get(a, "0") for a in BAS_ACCOUNTS})
 
 
 def test_the_chart_check_names_each_field() -> None:
-    accounts = {a: False for a in ("1910", "1580", "1930", "2421", "1510", "2611", "2621", "2631", "3001", "3002",
-                                   "3003", "3740", "3590", "3990")}
-    accounts["2890"] = True
+    accounts = dict(CHART.accounts, **{"2829": True})
     plan = to_plan("org", PlanIn(**{**SAMPLE_PLAN, "store_cost_centres": {"s1": "S1", "s2": "S9"}}))
-    errors = {(e.field, e.code) for e in chart_errors(plan, Chart(accounts, {"S1": False}))}
+    errors = {(e.field, e.code) for e in chart_errors(plan, Chart(accounts, {"S1": False}, CHART.vat_codes))}
     assert errors == {("events.TIPS", "ACCOUNT_CLOSED"), ("store_cost_centres.s2", "COST_CENTRE_MISSING")}
 
 
-def test_missing_items_come_from_sales_registrations_and_the_standard_set() -> None:
-    seen = {("payment_method", "klarna"): date(2026, 5, 4), ("payment_method", "card"): date(2026, 5, 4)}
-    registered = [("product_group", "wine"), ("payment_method", "klarna")]
-    missing = missing_items(PLAN, seen, registered)
-    assert [(m.kind, m.code, m.source) for m in missing] == [
-        ("payment_method", "klarna", "sales"), ("product_group", "wine", "registered")]
+def test_a_sales_account_whose_vat_code_says_another_rate_is_refused_per_field() -> None:
+    plan = to_plan("org", PlanIn(**{**SAMPLE_PLAN, "product_groups": {
+        "coffee": {"600": "3002", "1200": "3002"}, "gift_card": {"0": "2421"}, "juice": {"600": "3690"}}}))
+    errors = [(e.field, e.code, e.message) for e in chart_errors(plan, CHART)]
+    assert errors == [("product_groups.coffee.600", "ACCOUNT_VAT_CODE_MISMATCH",
+                       "account 3002 has VAT code 2 (12 %) in Björn Lundén but takes sales at 6 % VAT")]
+    # An account without a VAT code (3690 carries "0") and one with an empty code pass.
+    assert chart_errors(plan, Chart(CHART.accounts, {}, {**CHART.vat_codes, "3002": ""})) == []
+
+
+def test_a_plan_that_keeps_one_cash_difference_account_is_refused_on_save() -> None:
+    events = {k: v for k, v in SAMPLE_PLAN["events"].items() if not k.startswith("CASH_")}
+    plan = to_plan("org", PlanIn(**{**SAMPLE_PLAN, "events": {**events, "CASH_DIFFERENCE": "3590"}}))
+    assert [(e.field, e.code) for e in plan_errors(plan)] == [("events.CASH_DIFFERENCE", "INVALID_VALUE")]
+
+
+def test_missing_items_are_product_groups_per_vat_rate_from_sales_registrations_and_the_standard_set() -> None:
+    seen = {("payment_method", "klarna"): date(2026, 5, 4), ("payment_method", "card"): date(2026, 5, 4),
+            ("product_group", "wine@2500"): date(2026, 5, 4)}
+    registered = [("product_group", "cider", [2500, 1200]), ("payment_method", "klarna", None)]
+    no_defaults = to_plan("org", PlanIn(**{**SAMPLE_PLAN, "sales_default_by_rate": {"1200": "3002"}}))
+    missing = missing_items(no_defaults, seen, registered)
+    assert [(m.kind, m.code, m.vat_rate, m.source) for m in missing] == [
+        ("payment_method", "klarna", None, "sales"),
+        ("product_group", "cider", 2500, "registered"),
+        ("product_group", "wine", 2500, "sales"),
+    ]
+    assert missing_items(PLAN, seen, registered)[0].code == "klarna"  # the defaults cover wine and cider
     assert len(missing_items(None, {}, [])) == len(STANDARD_ITEMS)
+
+
+def test_the_varugrupper_rows_show_each_group_at_each_rate_and_where_its_account_comes_from() -> None:
+    plan = to_plan("org", PlanIn(**{**SAMPLE_PLAN, "product_groups": {"coffee": {"600": "3003"}}}))
+    seen = {("product_group", "coffee@600"): date(2026, 5, 4), ("product_group", "coffee@1200"): date(2026, 5, 3)}
+    rows = product_group_rates(plan, seen, [("product_group", "cider", [2500])], ["product_groups.coffee.600"])
+    assert [(r.product_group, r.vat_rate, r.account, r.account_source, r.seen_in, r.needs_review) for r in rows] == [
+        ("cider", 2500, "3001", "default", ["registered"], False),
+        ("coffee", 600, "3003", "product_group", ["plan", "sales"], True),
+        ("coffee", 1200, "3002", "default", ["sales"], False),
+    ]
+    assert review_items(["product_groups.coffee.600"])[0].message.startswith(
+        "migrated: product group 'coffee' at 6 % VAT")
 
 
 def test_only_failures_the_plan_cures_are_retried() -> None:
@@ -34,5 +78,7 @@ def test_only_failures_the_plan_cures_are_retried() -> None:
         ("s2", "UNMAPPED_ITEMS", [{"kind": "payment_method", "code": "klarna", "message": None}]),
         ("s3", "ACCOUNT_CLOSED", [{"kind": "accounts", "code": "['2890']"}]),
         ("s4", "FISCAL_YEAR_CLOSED", []),
+        ("s5", "UNMAPPED_ITEMS", [{"kind": "product_group", "code": "coffee@600", "message": None}]),
+        ("s6", "ACCOUNT_VAT_CODE_MISMATCH", []),
     ]
-    assert fixed_stores(PLAN, failed) == {"s1", "s3"}
+    assert fixed_stores(PLAN, failed) == {"s1", "s3", "s5", "s6"}

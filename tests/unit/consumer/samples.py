@@ -23,6 +23,8 @@ def samples() -> dict[str, list[dict[str, Any]]]:
             Outcome("org", "MANUAL", "FAILED", "s1", date(2026, 4, 1), "e2", reason_code="UNMAPPED_ITEMS",
                     details=[Detail("payment_method", "klarna")]).to_record(),
             Outcome(None, "INGEST", "FAILED", reason_code="POISON_MESSAGE").to_record(),
+            Outcome("org", "DAY_CLOSE", "WARNING", "s1", date(2026, 4, 1), reason_code="Z_REPORT_GAP",
+                    details=[Detail("z_report", "45", "Z-report 45 follows Z-report 42")]).to_record(),
         ],
         "dead_letter": [dead_letter_record(topic="t", partition=1, offset=2, key=b"k", value=b"\x00",
                                            error_code="UNDECODABLE", error_message="bad")],

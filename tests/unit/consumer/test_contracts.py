@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastavro import parse_schema, schemaless_writer
+from fastavro.validation import validate
 
 import schemas
 from consumer.codec import SINGLE_OBJECT_MARKER, AvroCodec, ConfluentRegistry, DecodeError
@@ -32,7 +33,10 @@ def test_current_schemas_read_data_written_with_every_previous_version(history_f
     text = history_file.read_text()
     writer = parse_schema(json.loads(text))
     codec = AvroCodec(name, "topic")
-    for record in samples()[name]:
+    # Only what that version can express (an enum symbol added later, e.g. TIP_PAYOUT, it cannot).
+    written = [r for r in samples()[name] if validate(r, writer, raise_errors=False)]
+    assert written, f"no sample can be written with {history_file.name}"
+    for record in written:
         buf = io.BytesIO()
         buf.write(SINGLE_OBJECT_MARKER + schemas.fingerprint(text))
         schemaless_writer(buf, writer, record)

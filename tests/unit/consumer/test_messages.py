@@ -61,3 +61,36 @@ def _decoded(record: dict) -> dict:
 
     codec = AvroCodec("command", "t")
     return codec.decode(codec.encode(record))
+
+
+def test_the_z_reports_drawer_figures_and_tip_payouts_decode_and_survive_storage() -> None:
+    day = sampledata.store_day("o", "s", date(2026, 4, 1), 2)
+    payout = next(messages.sales_envelope(r).item for r in day.others if r["payload"][1].get("kind") == "TIP_PAYOUT")
+    assert isinstance(payout, CashMovement) and (payout.kind, payout.cash_effect_ore) == ("tip_payout", -15000)
+    closed = messages.sales_envelope(_decoded_sales(day.day_closed())).item
+    assert isinstance(closed, messages.DayClosed)
+    close = closed.day_close
+    assert (close.opening_float_ore, close.cash_reported, close.gift_card_expired_total_ore) == (200_000, True, 25_000)
+    stored = messages.control_to_json(closed)
+    assert messages.day_close_from_json("s", close.business_date, close.z_report_number, stored) == close
+
+
+def test_a_z_report_without_cash_figures_or_new_fields_is_read_as_not_reported() -> None:
+    day = sampledata.store_day("o", "s", date(2026, 4, 1), 1, with_extras=False)
+    name, payload = day.day_closed()["payload"]
+    bare = {k: v for k, v in payload.items() if k not in ("opening_float_ore", "gift_card_expired_total_ore")}
+    closed = messages.sales_envelope(_decoded_sales(day.envelope(name, {**bare, "expected_cash_ore": None,
+                                                                        "counted_cash_ore": None}))).item
+    assert isinstance(closed, messages.DayClosed)
+    close = closed.day_close
+    assert (close.cash_reported, close.opening_float_ore, close.gift_card_expired_total_ore) == (False, 0, None)
+    # Day closes stored before the drawer was reconciled carry no cash_reported: not reconciled.
+    old = {k: v for k, v in messages.control_to_json(closed).items() if k != "cash_reported"}
+    assert messages.day_close_from_json("s", close.business_date, close.z_report_number, old).cash_reported is False
+
+
+def _decoded_sales(record: dict) -> dict:
+    from consumer.codec import AvroCodec
+
+    codec = AvroCodec("sales_event", "t")
+    return codec.decode(codec.encode(record))

@@ -1,8 +1,9 @@
 """Property-based tests over random valid days (hypothesis).
 
 The plan here gives every role its own account, so a voucher's rows can be traced back to
-what caused them: payment methods on 15xx–19xx/2421, VAT on 26xx, sales on 30xx, and each
-other event on an account of its own.
+what caused them: payment methods on 15xx–19xx/2420/2421, VAT on 26xx, sales per (group, rate)
+on 3xxx accounts of their rate, single-purpose gift cards on 2420, and each other event on an
+account of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from mapping import NothingToBookError, UnmappedItemsError, build_voucher, reverse
 from mapping.aggregate import account_totals
+from mapping.money import vat_included
 from mapping.plan import AccountPlan
 from mapping.sales import CASH_MOVEMENT_KINDS, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, SalesBatch
 from mapping.voucher import Voucher
@@ -22,13 +24,25 @@ from tests.builders import line, plan
 
 STORE = "store-1"
 DAY = date(2026, 4, 1)
-METHODS = {"cash": "1910", "card": "1580", "swish": "1940", "gift_card": "2421", "invoice": "1510"}
+RATES = (2500, 1200, 600, 0)
+METHODS = {"cash": "1910", "card": "1580", "swish": "1940", "gift_card": "2421", "invoice": "1510", "spa": "2420"}
 VAT = {2500: "2611", 1200: "2621", 600: "2631"}
-GROUPS = {"goods": "3001", "restaurant": "3002", "food": "3003", "books": "3004", "gift": "2420"}
+#: Sales per (group, rate), each pair on an account of its own rate; "spa" is a single-purpose gift card sold at
+#: 25 % to the liability 2420 and redeemed by payment method "spa"; "giftcard" a multi-purpose one sold at 0 %.
+GROUPS: dict[str, dict[int, str]] = {
+    **{group: {rate: f"3{n}{i}0" for i, rate in enumerate(RATES, start=1)}
+       for n, group in enumerate(("goods", "restaurant", "food", "books"), start=1)},
+    "spa": {2500: "2420"},
+    "giftcard": {0: "2421"},
+}
+PAIRS = sorted((group, rate) for group, rates in GROUPS.items() for rate in rates)
+ACCOUNTS_AT = {rate: {acc for rates in GROUPS.values() for r, acc in rates.items() if r == rate} for rate in RATES}
+SINGLE_PURPOSE = {"spa": 2500}
 EVENTS = {
     "TIPS": "2890",
     "ROUNDING": "3740",
-    "CASH_DIFFERENCE": "6990",
+    "CASH_SHORTAGE": "6990",
+    "CASH_OVERAGE": "3999",
     "CASH_DEPOSIT": "1930",
     "CASH_WITHDRAWAL": "1931",
     "FLOAT_CHANGE": "1932",
@@ -39,29 +53,43 @@ PAYMENT_ACCOUNTS = set(METHODS.values())
 amounts = st.integers(min_value=0, max_value=2_000_000)
 
 
+def _split(draw: st.DrawFn, total: int, methods: list[str]) -> list[Payment]:
+    """Split ``total`` over ``methods`` at random cut points; the last method takes the rest."""
+    cuts = sorted(draw(st.integers(min(0, total), max(0, total))) for _ in methods[:-1])
+    parts = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+    return [Payment(m, p) for m, p in zip(methods, parts, strict=True)]
+
+
 @st.composite
 def receipts(draw: st.DrawFn, receipt_id: str) -> Receipt:
     lines = tuple(
-        line(draw(st.sampled_from(sorted(GROUPS))), draw(st.sampled_from([2500, 1200, 600, 0])), draw(amounts))
-        for _ in range(draw(st.integers(1, 4)))
+        line(group, rate, draw(amounts))
+        for group, rate in draw(st.lists(st.sampled_from(PAIRS), min_size=1, max_size=4))
     )
-    methods = draw(st.lists(st.sampled_from(sorted(METHODS)), min_size=1, max_size=3, unique=True))
+    others = sorted(m for m in METHODS if m != "spa")
+    methods = draw(st.lists(st.sampled_from(others), min_size=1, max_size=3, unique=True))
     rounding = draw(st.integers(-50, 50)) if "cash" in methods else 0
     tip = draw(st.sampled_from([0, 0, draw(st.integers(1, 50_000))]))
     total = sum(x.gross_ore for x in lines) + tip + rounding
-    # Split the total over the methods at random cut points; the last method takes the rest.
-    cuts = sorted(draw(st.integers(min(0, total), max(0, total))) for _ in methods[:-1])
-    parts = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+    # A single-purpose card pays at most for the receipt's goods of its own rate (25 %).
+    at_25 = sum(x.gross_ore for x in lines if x.vat_rate == 2500)
+    spa = draw(st.integers(0, at_25)) if at_25 and draw(st.booleans()) else 0
+    payments = _split(draw, total - spa, methods) + ([Payment("spa", spa)] if spa else [])
     return Receipt(
         receipt_id=receipt_id,
         store_id=STORE,
         business_date=DAY,
         kind=draw(st.sampled_from(["sale", "sale", "return"])),
         lines=lines,
-        payments=tuple(Payment(m, p) for m, p in zip(methods, parts, strict=True)),
+        payments=tuple(payments),
         tip_ore=tip,
         rounding_ore=rounding,
     )
+
+
+def _movement(draw: st.DrawFn, i: int, kind: str) -> CashMovement:
+    low = -500_000 if kind == "float_change" else 1
+    return CashMovement(f"m{i}", STORE, DAY, kind, draw(st.integers(low, 500_000).filter(bool)))
 
 
 @st.composite
@@ -71,12 +99,8 @@ def days(draw: st.DrawFn, *, other_events: bool = True) -> SalesBatch:
     expiries: tuple[GiftCardExpiry, ...] = ()
     close = None
     if other_events:
-        movements = tuple(
-            CashMovement(f"m{i}", STORE, DAY, kind, draw(st.integers(1, 500_000)))
-            if kind != "float_change"
-            else CashMovement(f"m{i}", STORE, DAY, kind, draw(st.integers(-500_000, 500_000)))
-            for i, kind in enumerate(draw(st.lists(st.sampled_from(CASH_MOVEMENT_KINDS), max_size=3)))
-        )
+        kinds = draw(st.lists(st.sampled_from(CASH_MOVEMENT_KINDS), max_size=3))
+        movements = tuple(_movement(draw, i, kind) for i, kind in enumerate(kinds))
         expiries = tuple(
             GiftCardExpiry(f"g{i}", STORE, DAY, draw(st.integers(1, 100_000))) for i in range(draw(st.integers(0, 2)))
         )
@@ -100,10 +124,18 @@ plans = st.builds(
         events=EVENTS,
         cost_centres={STORE: centre} if centre else None,
         cost_centre_on_balance_accounts=on_all,
+        single_purpose_groups=("spa",),
+        single_purpose_methods=SINGLE_PURPOSE,
     ),
     st.sampled_from([None, "100"]),
     st.booleans(),
 )
+
+
+def redeemed_vat(batch: SalesBatch, rate: int) -> int:
+    """The VAT single-purpose cards of ``rate`` take off the day's output VAT (signed like the receipts)."""
+    return sum(r.sign * vat_included(p.amount_ore, rate) for r in batch.receipts for p in r.payments
+               if SINGLE_PURPOSE.get(p.method) == rate)
 
 
 def book(batch: SalesBatch, the_plan: AccountPlan, reference: str = "DC-1") -> Voucher | None:
@@ -142,9 +174,17 @@ def test_every_voucher_balances_exactly(batch: SalesBatch, the_plan: AccountPlan
 def test_payment_accounts_carry_exactly_the_payments(batch: SalesBatch, the_plan: AccountPlan) -> None:
     voucher = book(batch, the_plan)
     for method, account in METHODS.items():
+        if method in ("gift_card", "spa"):
+            continue  # liabilities that the sale of their own cards credits too (below)
         paid = sum(r.sign * p.amount_ore for r in batch.receipts for p in r.payments if p.method == method)
         assert on_accounts(voucher, {account}) == paid
-    assert on_accounts(voucher, PAYMENT_ACCOUNTS) == sum(r.sign * r.paid_ore for r in batch.receipts)
+    sold = {group: sum(r.sign * x.net_ore for r in batch.receipts for x in r.lines if x.product_group == group)
+            for group in ("spa", "giftcard")}
+    gift = sum(r.sign * p.amount_ore for r in batch.receipts for p in r.payments if p.method == "gift_card")
+    assert on_accounts(voucher, {"2421"}) == gift - sold["giftcard"]
+    spa = sum(r.sign * p.amount_ore for r in batch.receipts for p in r.payments if p.method == "spa")
+    # A single-purpose card's redemption debits its liability with the payment less the VAT it holds.
+    assert on_accounts(voucher, {"2420"}) == spa - redeemed_vat(batch, 2500) - sold["spa"]
 
 
 @settings(max_examples=200, deadline=None)
@@ -158,8 +198,14 @@ def test_payment_accounts_with_cash_movements_gift_card_expiry_and_cash_differen
     cash_paid = sum(r.sign * p.amount_ore for r in batch.receipts for p in r.payments if p.method == "cash")
     assert on_accounts(voucher, {"1910"}) == cash_paid + cash_in
     gift_paid = sum(r.sign * p.amount_ore for r in batch.receipts for p in r.payments if p.method == "gift_card")
-    assert on_accounts(voucher, {"2421"}) == gift_paid + sum(e.amount_ore for e in batch.gift_card_expiries)
-    assert on_accounts(voucher, {"6990"}) == -cash_difference
+    gift_sold = sum(r.sign * x.net_ore for r in batch.receipts for x in r.lines if x.product_group == "giftcard")
+    assert on_accounts(voucher, {"2421"}) == gift_paid - gift_sold + sum(e.amount_ore for e in batch.gift_card_expiries)
+    # A shortage is a cost on its own account, an overage income on another: never one account with both signs.
+    assert on_accounts(voucher, {"6990"}) == max(0, -cash_difference)
+    assert on_accounts(voucher, {"3999"}) == min(0, -cash_difference)
+    tips = sum(r.sign * r.tip_ore for r in batch.receipts)
+    paid_out = sum(m.amount_ore for m in batch.cash_movements if m.kind == "tip_payout")
+    assert on_accounts(voucher, {"2890"}) == paid_out - tips
 
 
 @settings(max_examples=200, deadline=None)
@@ -168,9 +214,27 @@ def test_vat_per_rate_is_the_receipts_vat_per_rate(batch: SalesBatch, the_plan: 
     voucher = book(batch, the_plan)
     for rate, account in VAT.items():
         receipt_vat = sum(r.sign * x.vat_ore for r in batch.receipts for x in r.lines if x.vat_rate == rate)
-        assert -on_accounts(voucher, {account}) == receipt_vat
-    net = sum(r.sign * x.net_ore for r in batch.receipts for x in r.lines)
-    assert -on_accounts(voucher, set(GROUPS.values())) == net
+        assert -on_accounts(voucher, {account}) == receipt_vat - redeemed_vat(batch, rate)
+    net = sum(r.sign * x.net_ore for r in batch.receipts for x in r.lines if x.product_group not in ("spa", "giftcard"))
+    assert -on_accounts(voucher, {a for a in set().union(*ACCOUNTS_AT.values()) if a[0] == "3"}) == net
+
+
+@settings(max_examples=300, deadline=None)
+@given(days(), plans)
+def test_each_rates_vat_is_the_rate_applied_to_the_net_on_its_accounts(
+    batch: SalesBatch, the_plan: AccountPlan
+) -> None:
+    """For every rate r: VAT on r's account = r × net on the accounts mapped at r (single-purpose liability
+    included: its sale credits it net of VAT, its redemption debits it net of the VAT it holds), within the
+    rounding of each line's and each redemption's VAT to whole öre: |VAT − r·net| ≤ (1 + r) · ½ öre each."""
+    voucher = book(batch, the_plan)
+    for rate, vat_account in VAT.items():
+        vat = -on_accounts(voucher, {vat_account})
+        net = -on_accounts(voucher, ACCOUNTS_AT[rate])
+        roundings = sum(1 for r in batch.receipts for x in r.lines if x.vat_rate == rate)
+        roundings += sum(1 for r in batch.receipts for p in r.payments if SINGLE_PURPOSE.get(p.method) == rate)
+        # In basis points to stay in integers: |10000·VAT − r·net| ≤ (10000 + r) · roundings / 2.
+        assert 2 * abs(10_000 * vat - rate * net) <= (10_000 + rate) * roundings
 
 
 @settings(max_examples=300, deadline=None)
@@ -229,16 +293,18 @@ def test_every_missing_mapping_is_named_at_once(batch: SalesBatch, data: st.Data
     entries = (
         [("payment_methods", k) for k in METHODS]
         + [("vat_rates", k) for k in VAT]
-        + [("product_groups", k) for k in GROUPS]
+        + [("product_groups", f"{g}@{r}") for g, r in PAIRS]
         + [("events", k) for k in EVENTS]
     )
     dropped = data.draw(st.lists(st.sampled_from(entries), unique=True))
     the_plan = plan(payment_methods=METHODS, vat_rates=VAT, product_groups=GROUPS, events=EVENTS,
+                    single_purpose_groups=("spa",), single_purpose_methods=SINGLE_PURPOSE,
                     without=tuple(dropped))  # fmt: skip
     needed = set(the_plan.missing_for(batch))
     kinds = {"payment_methods": "payment_method", "vat_rates": "vat_rate", "product_groups": "product_group",
              "events": "event"}  # fmt: skip
-    used = plan(payment_methods=METHODS, vat_rates=VAT, product_groups=GROUPS, events=EVENTS)
+    used = plan(payment_methods=METHODS, vat_rates=VAT, product_groups=GROUPS, events=EVENTS,
+                single_purpose_groups=("spa",), single_purpose_methods=SINGLE_PURPOSE)
     assert used.missing_for(batch) == ()
     everything_needed = set(AccountPlan(organization_id="o", series="A").missing_for(batch))
     expected = {(kinds[section], str(code)) for section, code in dropped} & everything_needed

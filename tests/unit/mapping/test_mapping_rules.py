@@ -105,7 +105,7 @@ def test_plan_problems_are_listed_per_field() -> None:
         series="AB",
         payment_methods={"cash": "19100", "card": "1580"},
         vat_rates={2500: "26x1", 1250.0: "2621"},  # type: ignore[dict-item]
-        product_groups={"goods": "0301"},
+        product_groups={"goods": {2500: "0301"}},
         events={"TIPS": "2890", "BONUS": "3999"},
         store_cost_centres={"store-1": " "},
     )
@@ -114,10 +114,10 @@ def test_plan_problems_are_listed_per_field() -> None:
     assert fields == [
         "series",
         "payment_methods.cash",
-        "product_groups.goods",
-        "events.BONUS",
         "vat_rates.1250.0",
         "vat_rates.2500",
+        "product_groups.goods.2500",
+        "events.BONUS",
         "store_cost_centres.store-1",
     ]
     with pytest.raises(InvalidPlanError) as caught:
@@ -135,8 +135,8 @@ def test_missing_for_lists_only_what_the_batch_uses() -> None:
         ("payment_method", "card"),
         ("payment_method", "cash"),
         ("vat_rate", "600"),
-        ("product_group", "food"),
-        ("event", "CASH_DIFFERENCE"),
+        ("product_group", "food@600"),
+        ("event", "CASH_OVERAGE"),
     ]
 
 

@@ -2,8 +2,9 @@
 
 Rows are (account, signed SEK, cost centre); debit +, credit −; sorted by account.
 Plan (tests.builders.plan): cash 1910, card 1580, Swish 1930, gift card 2421, invoice 1510;
-VAT 25/12/6 % → 2611/2621/2631; goods 3001, cafe 3010, gift_card (sold) 2421; tips 2890,
-rounding 3740, cash difference 6990, cash deposit/withdrawal/float 1930, expired gift card 3990.
+VAT 25/12/6 % → 2611/2621/2631; sales per (group, rate): 25/12/6/0 % → 3001/3002/3003/3004,
+gift_card (sold at 0 %) 2421; tips 2890, rounding 3740, cash shortage 6990, cash overage 3999,
+cash deposit/withdrawal/float 1930, expired gift card 3990.
 """
 
 from __future__ import annotations
@@ -59,11 +60,13 @@ def test_cafe_take_away_6_and_eat_in_12_percent_on_the_same_product_group() -> N
         receipt(line("cafe", 600, gross="53.00", vat="3.00")),
         receipt(line("cafe", 1200, gross="56.00", vat="6.00"), line("cafe", 600, gross="10.60", vat="0.60")),
     )
+    # Each rate's sales on its own account: 3002 × 12 % = 6.00 = 2621, 3003 × 6 % = 3.60 = 2631.
     assert rows == [
         ("1580", "119.60", None),
         ("2621", "-6.00", None),
         ("2631", "-3.60", None),
-        ("3010", "-110.00", None),
+        ("3002", "-50.00", None),
+        ("3003", "-60.00", None),
     ]
 
 
@@ -197,7 +200,7 @@ def test_cash_shortage_at_day_close() -> None:
 
 def test_cash_surplus_at_day_close() -> None:
     rows = book(close=day_close(counted="1000.50", expected="1000.00"))
-    assert rows == [("1910", "0.50", None), ("6990", "-0.50", None)]
+    assert rows == [("1910", "0.50", None), ("3999", "-0.50", None)]
 
 
 def test_two_stores_with_cost_centres_on_result_rows() -> None:
@@ -237,14 +240,14 @@ def test_unmapped_payment_method_and_product_group_are_named_in_one_error() -> N
     assert caught.value.missing == (
         MissingItem("payment_method", "klarna"),
         MissingItem("payment_method", "swish"),
-        MissingItem("product_group", "books"),
-        MissingItem("product_group", "flowers"),
+        MissingItem("product_group", "books@600"),
+        MissingItem("product_group", "flowers@2500"),
     )
-    assert "swish" in str(caught.value) and "flowers" in str(caught.value)
+    assert "swish" in str(caught.value) and "product group 'flowers' at 25 % VAT" in str(caught.value)
 
 
 def test_unmapped_vat_rate_and_events_are_named_too() -> None:
-    the_plan = plan(without=(("vat_rates", 600), ("events", "TIPS"), ("events", "CASH_DIFFERENCE")))
+    the_plan = plan(without=(("vat_rates", 600), ("events", "TIPS"), ("events", "CASH_OVERAGE")))
     with pytest.raises(UnmappedItemsError) as caught:
         book(
             receipt(line("food", 600, gross="106.00", vat="6.00"), payments=(pay("card", "116.00"),), tip="10.00"),
@@ -253,7 +256,7 @@ def test_unmapped_vat_rate_and_events_are_named_too() -> None:
         )
     assert caught.value.missing == (
         MissingItem("vat_rate", "600"),
-        MissingItem("event", "CASH_DIFFERENCE"),
+        MissingItem("event", "CASH_OVERAGE"),
         MissingItem("event", "TIPS"),
     )
 

@@ -1,0 +1,88 @@
+"""The cash drawer, reconciled before a day close is booked.
+
+What the till should hold at close follows from the day's events alone:
+
+    expected cash = opening float + cash payments (returns negative) + deposits − withdrawals
+                    ± float changes − tip payouts
+
+Every term covers the **whole business day**, including what earlier (manual) exports already booked.
+It must equal the Z-report's ``expected_cash_ore``; otherwise an event the POS counted never reached
+us (a dead-lettered cash withdrawal, say), and booking the day would leave 1910 (kassa) wrong with
+nothing to show for it. The difference is reported as a ``RECONCILIATION_MISMATCH`` naming every
+figure, and the day waits, like any other control total that does not agree.
+
+Tip payouts leave the till (cash goes to staff), so they are subtracted. A Z-report without a cash
+count (no ``expected_cash_ore``) skips the drawer; one without ``gift_card_expired_total_ore`` skips
+the expired gift cards' check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mapping.money import format_sek
+from mapping.reconcile import Difference
+from mapping.sales import (
+    CASH_METHOD,
+    DEPOSIT,
+    FLOAT_CHANGE,
+    TIP_PAYOUT,
+    WITHDRAWAL,
+    CashMovement,
+    DayClose,
+    GiftCardExpiry,
+    Receipt,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CashDrawer:
+    """The terms of the expected cash, each in öre as it changes the till (withdrawals as a positive sum)."""
+
+    opening_float_ore: int
+    cash_payments_ore: int
+    deposits_ore: int
+    withdrawals_ore: int
+    float_changes_ore: int
+    tip_payouts_ore: int
+
+    @property
+    def expected_ore(self) -> int:
+        return (self.opening_float_ore + self.cash_payments_ore + self.deposits_ore - self.withdrawals_ore
+                + self.float_changes_ore - self.tip_payouts_ore)
+
+    def explain(self) -> str:
+        return (f"opening float {format_sek(self.opening_float_ore)} + cash payments "
+                f"{format_sek(self.cash_payments_ore)} + deposits {format_sek(self.deposits_ore)} − withdrawals "
+                f"{format_sek(self.withdrawals_ore)} + float changes {format_sek(self.float_changes_ore)} − tip "
+                f"payouts {format_sek(self.tip_payouts_ore)}")
+
+
+def cash_drawer(close: DayClose, receipts: Iterable[Receipt], movements: Iterable[CashMovement]) -> CashDrawer:
+    """The day's cash figures from its events (every receipt and cash movement of the whole day)."""
+    paid = sum(r.sign * p.amount_ore for r in receipts for p in r.payments if p.method == CASH_METHOD)
+    by_kind = {DEPOSIT: 0, WITHDRAWAL: 0, FLOAT_CHANGE: 0, TIP_PAYOUT: 0}
+    for movement in movements:
+        by_kind[movement.kind] += movement.amount_ore
+    return CashDrawer(close.opening_float_ore, paid, by_kind[DEPOSIT], by_kind[WITHDRAWAL], by_kind[FLOAT_CHANGE],
+                      by_kind[TIP_PAYOUT])
+
+
+def drawer_differences(
+    close: DayClose,
+    receipts: Iterable[Receipt],
+    movements: Iterable[CashMovement],
+    expiries: Iterable[GiftCardExpiry],
+) -> tuple[Difference, ...]:
+    """Where the Z-report's cash and expired gift cards disagree with the whole day's events; empty if they agree."""
+    found: list[Difference] = []
+    if close.cash_reported:
+        drawer = cash_drawer(close, receipts, movements)
+        if drawer.expected_ore != close.expected_cash_ore:
+            found.append(Difference("expected cash", close.expected_cash_ore, drawer.expected_ore, drawer.explain()))
+    if close.gift_card_expired_total_ore is not None:
+        expired = sum(e.amount_ore for e in expiries)
+        if expired != close.gift_card_expired_total_ore:
+            found.append(Difference("expired gift cards", close.gift_card_expired_total_ore, expired))
+    return tuple(found)
