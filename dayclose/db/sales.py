@@ -45,14 +45,18 @@ class Ingested:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
+#: Stored fields that label an event without changing what it books (the printed receipt number).
+LABELS = ("receipt_number",)
+
+
 def content(env: SalesEnvelope) -> dict[str, Any]:
     """What an event books, as JSON would carry it: two events with one id are the same event when this is
-    equal. The store's name and the Z-report's closing time are labels, not content."""
+    equal. The store's name, the Z-report's closing time and the receipt number are labels, not content."""
     if isinstance(env.item, DayClosed):
         data = control_to_json(env.item)
         data.pop("store_name", None)
     else:
-        data = item_to_json(env.item)
+        data = {k: v for k, v in item_to_json(env.item).items() if k not in LABELS}
     normalized: dict[str, Any] = json.loads(json.dumps({"store_id": env.store_id,
                                                         "business_date": env.business_date.isoformat(), **data}))
     return normalized  # as stored and read back: lists, not tuples
@@ -150,7 +154,8 @@ def _insert_items(
            UNION ALL
            SELECT a.o, x.store_id, x.business_date, NULL, a.e, x.payload
            FROM again a JOIN sales_events x ON x.organization_id = a.o AND x.event_key = a.e
-           WHERE (x.store_id, x.business_date, x.payload) IS DISTINCT FROM (a.s, a.d, a.p::jsonb)""",
+           WHERE (x.store_id, x.business_date, x.payload - %s::text[])
+                 IS DISTINCT FROM (a.s, a.d, a.p::jsonb - %s::text[])""",
         (
             [e.organization_id for e in items],
             [e.store_id for e in items],
@@ -158,6 +163,8 @@ def _insert_items(
             [e.kind for e in items],
             [e.event_key for e in items],
             [json.dumps(item_to_json(e.item), separators=(",", ":")) for e in items],  # type: ignore[arg-type]
+            list(LABELS),
+            list(LABELS),
         ),
     ).fetchall()
     new = 0
@@ -168,8 +175,9 @@ def _insert_items(
             new += count
             days.add((org, store, day))
         else:
+            labels_dropped = {k: v for k, v in stored.items() if k not in LABELS}
             conflicts.append(Conflict(by_key[(org, conflicting_key)],
-                                      {"store_id": store, "business_date": day.isoformat(), **stored}))
+                                      {"store_id": store, "business_date": day.isoformat(), **labels_dropped}))
     return new, days
 
 
