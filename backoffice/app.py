@@ -1,37 +1,28 @@
-"""The BackOffice API: ``create_app(settings, ...)`` wires the adapters once (no I/O at import, none in
-the factory: the pool opens and is checked in the lifespan). Run it with ``dayclose api``."""
+"""The BackOffice API: ``create_app(context, ...)`` is given its adapters (:func:`dayclose.bootstrap.build_api`
+builds them from the settings); no I/O at import, none in the factory: the pool opens and is checked in the
+lifespan. Run it with ``dayclose api``. The API needs no Kafka producer: its one command,
+ManualExportRequested, goes through the outbox with the request's own row (routes_exports)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
+import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg_pool import ConnectionPool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_plan
-from backoffice.auth import TokenVerifier
-from backoffice.bl import BLDirectory, BLExporterDirectory
-from backoffice.context import Context, stockholm_today
+from backoffice.context import Context
 from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from backoffice.middleware import BodySizeLimit, OrganizationAuthorization
-from backoffice.publisher import CommandPublisher, KafkaCommandPublisher
-from consumer.codec import ConfluentRegistry
-from consumer.events import EventWriter
-from dayclose.config import Settings
-from dayclose.health import api_checks
-from dayclose.keys import KeyVault
-from dayclose.logs import get_logger
-from dayclose.metrics import exposition
-from exporters.bl.exporter import BLExporter
+from service.metrics import exposition
 
-log = get_logger("dayclose.api")
+log = structlog.get_logger("dayclose.api")
 TITLE = "dayclose BackOffice API"
 VERSION = "1.0.0"
 DESCRIPTION = """The backend of BackOffice's Björn Lundén card: activation wizard (key, start date, account plan),
@@ -47,52 +38,31 @@ Every request body is limited to `DAYCLOSE_API_MAX_BODY_BYTES` (256 KiB by defau
 with 413 `BODY_TOO_LARGE` while it streams, before it is parsed and before authentication."""
 
 
-def create_app(
-    settings: Settings,
-    *,
-    exporter: BLExporter | None = None,
-    bl: BLDirectory | None = None,
-    pool: ConnectionPool[Any] | None = None,
-    publisher: CommandPublisher | None = None,
-    today: Callable[[], date] = stockholm_today,
-) -> FastAPI:
-    """Adapters default to production ones built from ``settings``; tests pass their own (an opened pool,
-    an exporter pointed at the BL stand-in, a publisher on the mock cluster)."""
-    if settings.key_encryption_key is None:
-        raise ValueError("missing required setting DAYCLOSE_KEY_ENCRYPTION_KEY")
-    if not settings.api_tokens:
-        raise ValueError("missing required setting DAYCLOSE_API_TOKENS (no request could be authorized)")
-    owns_pool = pool is None
-    if pool is None:
-        pool = ConnectionPool(settings.database_url, min_size=1, max_size=8, open=False, name="dayclose-api")
-    if bl is None:
-        if exporter is None:
-            from consumer.service import bl_exporter
+class HealthChecks(Protocol):
+    """``/healthz`` and ``/readyz`` (:class:`dayclose.health.Checks`): (ok, report)."""
 
-            exporter = bl_exporter(settings)
-        bl = BLExporterDirectory(exporter)
-    registry = ConfluentRegistry(settings.kafka.schema_registry_url) if settings.kafka.schema_registry_url else None
-    ctx = Context(
-        settings=settings, pool=pool, vault=KeyVault(settings.key_encryption_key), bl=bl,
-        publisher=publisher or KafkaCommandPublisher(settings.kafka, registry),
-        verifier=TokenVerifier(settings.api_tokens),
-        events=EventWriter(settings.kafka.outcomes_topic, settings.kafka.dead_letter_topic, registry),
-        today=today,
-    )
+    def liveness(self) -> tuple[bool, dict[str, Any]]: ...
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]: ...
+
+
+def create_app(
+    ctx: Context,
+    checks: HealthChecks,
+    *,
+    max_body_bytes: int,
+    on_start: Callable[[], None] = lambda: None,
+    on_stop: Callable[[], None] = lambda: None,
+) -> FastAPI:
+    """``on_start`` runs before the first request (open the pool, wait for the database), ``on_stop`` at the end."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if owns_pool:
-            pool.open()
-            pool.wait(timeout=30)  # fail fast at start-up when the database is unreachable
+        on_start()
         try:
             yield
         finally:
-            if owns_pool:
-                pool.close()
-            close = getattr(ctx.publisher, "close", None)
-            if close is not None:
-                close()
+            on_stop()
 
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan)
     app.state.context = ctx
@@ -101,18 +71,16 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_bl):
         app.include_router(module.router)
-    _add_operations_routes(app, ctx)
+    _add_operations_routes(app, checks)
     # Each add wraps the previous: a request meets the log line, then the body limit, then authorization,
     # and only then routing, body parsing and validation.
     app.add_middleware(OrganizationAuthorization, verifier=lambda: ctx.verifier)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.middleware("http")(_log_request)
     return app
 
 
-def _add_operations_routes(app: FastAPI, ctx: Context) -> None:
-    checks = api_checks(lambda: ctx.pool.connection(timeout=2.0))
-
+def _add_operations_routes(app: FastAPI, checks: HealthChecks) -> None:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         ok, report = checks.liveness()

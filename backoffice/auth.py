@@ -29,8 +29,8 @@ from joserfc.jwk import OctKey
 from joserfc.jws import extract_compact
 
 from backoffice.errors import ApiError
-from dayclose.config import api_signing_keys
-from dayclose.secrets import Secret
+from backoffice.signing_keys import api_signing_keys
+from service.secrets import Secret
 
 AUDIENCE = "dayclose-api"
 ALGORITHM = "HS256"
@@ -88,11 +88,9 @@ class TokenVerifier:
         raise _unauthorized("invalid token")
 
     def _check_claims(self, claims: dict[str, Any]) -> None:
-        registry = jwt.JWTClaimsRegistry(
-            now=lambda: int(self._clock()), leeway=LEEWAY_S,
-            aud={"essential": True, "value": AUDIENCE}, exp={"essential": True}, iat={"essential": True},
-            **{ORGANIZATION_CLAIM: {"essential": True}},
-        )
+        options: dict[str, Any] = {"aud": {"essential": True, "value": AUDIENCE}, "exp": {"essential": True},
+                                   "iat": {"essential": True}, ORGANIZATION_CLAIM: {"essential": True}}
+        registry = jwt.JWTClaimsRegistry(now=lambda: int(self._clock()), leeway=LEEWAY_S, **options)
         try:
             registry.validate(claims)
         except ExpiredTokenError:

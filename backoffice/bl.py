@@ -1,62 +1,11 @@
-"""What the API asks Björn Lundén: whose books a key opens, and the company's chart of accounts and
-cost centres (to validate an account plan before it is saved). A port with the BL adapter behind it."""
+"""BL's answers as the API's errors (the port to BL is :class:`service.exporter.BLDirectory`; its adapter is
+:class:`exporters.bl.directory.BLExporterDirectory`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-
 from backoffice.errors import ApiError
-from exporters.base import (
-    CompanyDetails,
-    ExportError,
-    MerchantActionRequired,
-    OperatorError,
-    ReasonCode,
-    TransientExportError,
-)
-from exporters.bl.errors import BLHttpError, RetryableFailure, to_export_error
-from exporters.bl.exporter import BLExporter
-
-
-@dataclass(frozen=True)
-class Chart:
-    """Account number → closed?, cost centre id → closed?, account number → BL's VAT code ("" when none)."""
-
-    accounts: dict[str, bool]
-    cost_centres: dict[str, bool]
-    vat_codes: dict[str, str] = field(default_factory=dict)
-
-
-class BLDirectory(Protocol):
-    def verify(self, user_key: str) -> CompanyDetails: ...
-
-    def chart(self, user_key: str) -> Chart: ...
-
-
-class BLExporterDirectory:
-    """The production adapter: the exporter's own BL client (token, rate limit and retries shared)."""
-
-    def __init__(self, exporter: BLExporter) -> None:
-        self.exporter = exporter
-
-    def verify(self, user_key: str) -> CompanyDetails:
-        return self.exporter.verify(user_key)
-
-    def chart(self, user_key: str) -> Chart:
-        client = self.exporter.client
-        try:
-            accounts = client.accounts(user_key)
-            centres = client.cost_centres(user_key)
-        except (BLHttpError, RetryableFailure) as exc:
-            raise to_export_error(exc) from None
-        return Chart(_closed_by_id(accounts), _closed_by_id(centres),
-                     {str(a.get("id")): str(a.get("vatCode") or "") for a in accounts if a.get("id") is not None})
-
-
-def _closed_by_id(items: list[dict[str, Any]]) -> dict[str, bool]:
-    return {str(item.get("id")): item.get("closed") is True for item in items if item.get("id") is not None}
-
+from service.exporter import ExportError, MerchantActionRequired, OperatorError, TransientExportError
+from service.reasons import ReasonCode
 
 _KEY_MESSAGES = {
     ReasonCode.KEY_NOT_ACTIVATED: "The key is valid but the Open 2 integration is not activated in Björn Lundén: "

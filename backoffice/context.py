@@ -1,50 +1,31 @@
-"""Everything a request handler needs, wired once by :func:`backoffice.app.create_app`."""
+"""Everything a request handler needs, wired once by :func:`dayclose.bootstrap.build_api`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from datetime import date
+from typing import Annotated
 
-import psycopg
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from psycopg_pool import ConnectionPool
 
 from backoffice.auth import TokenVerifier
-from backoffice.bl import BLDirectory
 from backoffice.models import IDENTIFIER
-from backoffice.publisher import CommandPublisher
-from consumer.events import EventWriter
-from dayclose.config import Settings
-from dayclose.keys import KeyVault
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
-def stockholm_today() -> date:
-    """Business dates are Swedish: 'today' is today in Stockholm, never UTC's."""
-    return datetime.now(STOCKHOLM).date()
+from service.deps import stockholm_today
+from service.exporter import BLDirectory
+from storage.uow import PostgresUnitOfWork
 
 
 @dataclass
 class Context:
-    settings: Settings
-    pool: ConnectionPool[Any]
-    vault: KeyVault
+    #: A unit of work per request step: ``with ctx.uow() as uow: …; uow.commit()``.
+    uow: Callable[[], PostgresUnitOfWork]
     bl: BLDirectory
-    publisher: CommandPublisher
     verifier: TokenVerifier
-    events: EventWriter
+    #: How long sales are kept (``DAYCLOSE_SALES_RETENTION_DAYS``): the earliest start date.
+    sales_retention_days: int
     today: Callable[[], date] = stockholm_today
-
-    @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        with self.pool.connection() as conn, conn.transaction():
-            yield conn
 
 
 def context(request: Request) -> Context:

@@ -48,14 +48,16 @@ def error_response(error: ApiError) -> JSONResponse:
 
 
 async def api_error_handler(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+    if not isinstance(exc, ApiError):  # registered for ApiError only
+        raise TypeError(f"not an ApiError: {type(exc).__name__}")
     return error_response(exc)
 
 
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's request validation errors in the same shape as every other error (never echoing input:
     a request may carry a key)."""
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # registered for RequestValidationError only
+        raise TypeError(f"not a RequestValidationError: {type(exc).__name__}")
     fields = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
@@ -65,7 +67,8 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
 
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     """Starlette's own errors (an unparsable body, an unknown route) in the same shape."""
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):  # registered for HTTPException only
+        raise TypeError(f"not an HTTPException: {type(exc).__name__}")
     code = {400: "MALFORMED_BODY", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "BODY_TOO_LARGE"}.get(
         exc.status_code, "HTTP_ERROR")
     return _response(exc.status_code, ErrorBody(code=code, message=str(exc.detail)), getattr(exc, "headers", None))

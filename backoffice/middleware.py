@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backoffice.auth import TokenVerifier
 from backoffice.errors import ApiError, error_response
-from dayclose import metrics
+from service import metrics
 
 _ORGANIZATION_PATH = re.compile(r"^/v1/organizations/([^/]+)(?:/|$)")
 

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from backoffice.bl import Chart
-from dayclose.config import BLSettings, KafkaSettings, Settings
-from dayclose.secrets import Secret
-from exporters.base import CompanyDetails
+from backoffice.auth import TokenVerifier
+from backoffice.context import Context
+from service.exporter import Chart, CompanyDetails
+from service.secrets import Secret
 
 PATH = Path(__file__).with_name("openapi.json")
 
@@ -23,22 +23,25 @@ class _NoBL:
         raise NotImplementedError
 
 
-class _NoPublisher:
-    def publish(self, record: dict[str, Any]) -> None:
+class _NoChecks:
+    def liveness(self) -> tuple[bool, dict[str, Any]]:
+        raise NotImplementedError
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
         raise NotImplementedError
 
 
-def document() -> dict[str, Any]:
-    """The app's OpenAPI document, built without any I/O (placeholder settings and adapters)."""
-    from psycopg_pool import ConnectionPool
+def _no_uow() -> Any:
+    raise NotImplementedError
 
+
+def document() -> dict[str, Any]:
+    """The app's OpenAPI document, built without any I/O (placeholder adapters)."""
     from backoffice.app import create_app
 
-    settings = Settings(database_url="postgresql://unused/unused", kafka=KafkaSettings("unused:9092"),
-                        bl=BLSettings(), key_encryption_key=Secret("x" * 43 + "="),
-                        api_tokens=(Secret("unused:" + "x" * 32),))
-    pool: ConnectionPool[Any] = ConnectionPool(settings.database_url, open=False)
-    return create_app(settings, bl=_NoBL(), pool=pool, publisher=_NoPublisher()).openapi()
+    ctx = Context(uow=_no_uow, bl=_NoBL(), verifier=TokenVerifier((Secret("unused:" + "x" * 32),)),
+                  sales_retention_days=400)
+    return create_app(ctx, _NoChecks(), max_body_bytes=256 * 1024).openapi()
 
 
 def render() -> str:

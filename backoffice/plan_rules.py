@@ -8,15 +8,15 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from backoffice.bl import Chart
 from backoffice.errors import FieldError
 from backoffice.models import MissingItem, PlanIn, ProductGroupRate, ReviewItem
-from dayclose.db.history import SeenItems
-from exporters.bl.vatcodes import vat_code_conflict
 from mapping.errors import MissingItem as Needed
 from mapping.errors import product_group_code, split_product_group_code
 from mapping.money import percent
 from mapping.plan import CURRENT_EVENTS, AccountPlan, Event
+from service.exporter import Chart
+from service.vatcodes import vat_code_conflict
+from storage.history import SeenItems
 
 #: Every plan maps these, whether or not a sale has used them yet: the standard Swedish VAT rates
 #: (0 % books no VAT) and every other event. The POS's payment methods and product groups (per VAT rate)

@@ -4,7 +4,7 @@ receipt; which receipts a voucher holds (kept seven years after the fiscal year,
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
@@ -18,9 +18,9 @@ from backoffice.models import (
     ReceiptVouchers,
     VoucherReceipts,
 )
-from dayclose.db import audit
-from dayclose.db import backoffice as db
-from dayclose.db.corrections import NothingToCorrect, request_reexport
+from service.model import IntegrationStatus
+from storage import audit
+from storage.corrections import NothingToCorrect
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["audit"])
 Org = Annotated[str, Depends(organization)]
@@ -28,7 +28,7 @@ Ctx = Annotated[Context, Depends(context)]
 
 
 @router.post("/exports/{export_id}/corrections", status_code=202, response_model=CorrectionOut,
-             responses=responses(401, 403, 404, 409, 422))
+             responses=responses(400, 401, 403, 404, 409, 422))
 def post_correction(org: Org, ctx: Ctx, export_id: uuid.UUID, body: CorrectionIn) -> CorrectionOut:
     """Correct the booked store-day of this export: every booked voucher of that store and day is reversed,
     then the day is booked anew through the current account plan (a booked voucher is never edited).
@@ -36,20 +36,20 @@ def post_correction(org: Org, ctx: Ctx, export_id: uuid.UUID, body: CorrectionIn
     else the first open date, with texts naming the original. `reason` and `acting_user` are stored with
     the correction and shown in the history. 404 no such export; 409 `NOT_ACTIVE`, `NOTHING_TO_CORRECT`
     (not booked, already being corrected, or its sales purged)."""
-    with ctx.transaction() as conn:
-        state = db.integration_state(conn, org)
-        if state is None or state.status != db.ACTIVE:
+    with ctx.uow() as uow:
+        state = uow.integrations.get(org)
+        if state is None or state.status != IntegrationStatus.ACTIVE:
             raise conflict("NOT_ACTIVE", "Corrections are booked only while the integration is active.")
-        row = conn.execute("SELECT store_id, business_date FROM exports WHERE organization_id = %s "
-                           "AND export_id = %s", (org, export_id)).fetchone()
-        if row is None:
+        found = uow.exports.store_day(org, export_id)
+        if found is None:
             raise ApiError(404, "NOT_FOUND", "No such export.")
-        store, day = row
+        store, day = found
         try:
-            requested = request_reexport(conn, org, store, day, reason=body.reason, requested_by=body.acting_user,
-                                         via="API")
+            requested = uow.corrections.request(org, store, day, reason=body.reason, requested_by=body.acting_user,
+                                                via="API")
         except NothingToCorrect as exc:
             raise conflict("NOTHING_TO_CORRECT", str(exc)) from None
+        uow.commit()
     return CorrectionOut(correction_id=requested.correction_id, store_id=store, business_date=day,
                          reason=body.reason, requested_by=body.acting_user,
                          reversal_export_ids=requested.reversal_export_ids)
@@ -62,8 +62,8 @@ def receipt_vouchers(
 ) -> ReceiptVouchers:
     """Which voucher(s) in BL hold this receipt (the POS's receipt id): the original, and after a correction
     its reversal and the new voucher."""
-    with ctx.transaction() as conn:
-        found = audit.vouchers_holding_receipt(conn, org, receipt_id)
+    with ctx.uow() as uow:
+        found = audit.vouchers_holding_receipt(uow.conn, org, receipt_id)
     if not found:
         raise ApiError(404, "NOT_FOUND", "No booked voucher holds this receipt.")
     return ReceiptVouchers(receipt_id=receipt_id, receipt_number=found[0][0],
@@ -80,16 +80,16 @@ def voucher_receipts(
         "BL's fiscal year id, e.g. 202601: numbers restart every fiscal year."))] = None,
 ) -> list[VoucherReceipts]:
     """Which receipts are in voucher `series number` (one entry per fiscal year that has such a voucher)."""
-    with ctx.transaction() as conn:
-        vouchers = audit.vouchers_by_number(conn, org, series, number, financial_year)
+    with ctx.uow() as uow:
+        vouchers = audit.vouchers_by_number(uow.conn, org, series, number, financial_year)
         result = [VoucherReceipts(**_fields(v), control_totals=v.control_totals,
                                   receipts=[AuditReceipt(receipt_id=r, receipt_number=n)
-                                            for r, n in audit.receipts_of(conn, v.export_id)])
+                                            for r, n in audit.receipts_of(uow.conn, v.export_id)])
                   for v in vouchers]
     if not result:
         raise ApiError(404, "NOT_FOUND", "No booked voucher with this series and number.")
     return result
 
 
-def _fields(v: audit.AuditVoucher) -> dict[str, object]:
+def _fields(v: audit.AuditVoucher) -> dict[str, Any]:
     return {k: val for k, val in v.__dict__.items() if k not in ("voucher", "control_totals")}

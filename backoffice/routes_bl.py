@@ -3,7 +3,7 @@
 BL calls these when the merchant activates or deactivates the Open 2 integration in BL. They carry no
 bearer token (BL has none of ours), so nothing in the request is trusted to change state:
 
-1. The integration is found by the key in its canonical form (:func:`dayclose.keys.canonical_key`) and by
+1. The integration is found by the key in its canonical form (:func:`service.secrets.canonical_key`) and by
    the organization number, which must be a valid Swedish one on both sides (ours is the number BL gave for
    the company when the key was verified). An unknown key or a mismatching number gets the same 404.
 2. BL is asked (``GET /details``) with the key as **we stored it** — never the string from the path — and
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Depends, Path
 
 from backoffice import lifecycle
@@ -27,14 +28,15 @@ from backoffice.bl import api_error
 from backoffice.context import Context, context
 from backoffice.errors import ApiError, conflict, responses
 from backoffice.models import CallbackResult
-from consumer.outcomes import Detail, Outcome
-from dayclose import metrics
-from dayclose.db import backoffice as db
-from dayclose.logs import get_logger
-from dayclose.orgnr import canonical_org_number, same_organization
-from exporters.base import ExportError, MerchantActionRequired, ReasonCode
+from backoffice.orgnr import canonical_org_number, same_organization
+from service import metrics
+from service.exporter import ExportError, MerchantActionRequired
+from service.messages import Detail, Outcome, OutcomeStatus, Trigger
+from service.model import DeactivatedBy, IntegrationStatus
+from service.reasons import ReasonCode
+from storage.integrations import KeyHolder
 
-log = get_logger("dayclose.api.bl_callbacks")
+log = structlog.get_logger("dayclose.api.bl_callbacks")
 router = APIRouter(prefix="/v1/bl/activation", tags=["bl callbacks"])
 Ctx = Annotated[Context, Depends(context)]
 Key = Annotated[str, Path(max_length=64, pattern=r"^[0-9a-fA-F-]{1,64}$", description="The company's public key.")]
@@ -42,19 +44,19 @@ OrgNr = Annotated[str, Path(max_length=20, pattern=r"^[0-9+-]{1,20}$",
                             description="The company's organization number (NNNNNN-NNNN, 10 or 12 digits).")]
 
 
-def _integrations(ctx: Context, direction: str, key: str, org_nr: str) -> list[db.KeyHolder]:
-    found: list[db.KeyHolder] = []
+def _integrations(ctx: Context, direction: str, key: str, org_nr: str) -> list[KeyHolder]:
+    found: list[KeyHolder] = []
     if canonical_org_number(org_nr) is not None:
-        with ctx.transaction() as conn:
-            found = [h for h in db.organizations_with_key(conn, key, ctx.vault)
-                     if same_organization(h.company_org_number, org_nr)]
+        with ctx.uow() as uow:
+            found = [h for h in uow.integrations.with_key(key) if same_organization(h.company_org_number, org_nr)]
+            uow.commit()  # the digests of keys stored before migration 0004, added on the way
     if not found:
         metrics.bl_callback(direction, "not_found")
         raise ApiError(404, "NOT_FOUND", "No integration for this key and organization number.")
     return found
 
 
-def _activated_in_bl(ctx: Context, direction: str, holders: list[db.KeyHolder]) -> dict[str, bool]:
+def _activated_in_bl(ctx: Context, direction: str, holders: list[KeyHolder]) -> dict[str, bool]:
     """Organization → is the integration activated in BL, asked with each integration's stored key (one
     question per distinct key). Raises, changing nothing, unless BL answers definitely for every one."""
     answers: dict[str, bool] = {}
@@ -65,7 +67,7 @@ def _activated_in_bl(ctx: Context, direction: str, holders: list[db.KeyHolder]) 
     return {h.organization_id: answers[h.stored_key.reveal()] for h in holders}
 
 
-def _ask_bl(ctx: Context, direction: str, holder: db.KeyHolder) -> bool:
+def _ask_bl(ctx: Context, direction: str, holder: KeyHolder) -> bool:
     try:
         ctx.bl.verify(holder.stored_key.reveal())
     except ExportError as exc:
@@ -90,16 +92,18 @@ def _off(ctx: Context, key: str, org_nr: str) -> CallbackResult:
         raise conflict("BL_STATE_DIFFERS", "BL reports the integration as activated; nothing changed.")
     result = "unchanged"
     for org in sorted(org for org, is_activated in activated.items() if not is_activated):
-        with ctx.transaction() as conn:
-            state = db.integration_state(conn, org, lock=True)
-            if state is None or state.status != db.ACTIVE:
+        with ctx.uow() as uow:
+            state = uow.integrations.get(org, lock=True)
+            if state is None or state.status != IntegrationStatus.ACTIVE:
                 continue
-            lifecycle.deactivate(conn, org, ctx.vault, db.BY_BL)
-            ctx.events.outcome(conn, Outcome(
-                organization_id=org, trigger="INTEGRATION", status="FAILED", reason_code="KEY_NOT_ACTIVATED",
+            lifecycle.deactivate(uow, org, DeactivatedBy.BL)
+            uow.outbox.outcome(Outcome(
+                organization_id=org, trigger=Trigger.INTEGRATION, status=OutcomeStatus.FAILED,
+                reason_code=ReasonCode.KEY_NOT_ACTIVATED,
                 details=[Detail("integration", "DEACTIVATED_IN_BL",
                                 "The Open 2 integration was deactivated in Björn Lundén; exports are paused.")],
             ))
+            uow.commit()
             log.info("bl_callback.deactivated", organization_id=org)
             result = "deactivated"
     metrics.bl_callback("OFF", result)
@@ -114,14 +118,15 @@ def _on(ctx: Context, key: str, org_nr: str) -> CallbackResult:
         raise conflict("BL_STATE_DIFFERS", "BL reports the integration as not activated; nothing changed.")
     result = "unchanged"
     for org in sorted(org for org, is_activated in activated.items() if is_activated):
-        with ctx.transaction() as conn:
-            state = db.integration_state(conn, org, lock=True)
-            if state is None or state.status != db.INACTIVE or state.deactivated_by != db.BY_BL:
+        with ctx.uow() as uow:
+            state = uow.integrations.get(org, lock=True)
+            if state is None or state.status != IntegrationStatus.INACTIVE or state.deactivated_by != DeactivatedBy.BL:
                 continue  # the merchant's own deactivation stands; set-up continues in the wizard
             try:
-                lifecycle.activate(conn, org, ctx.vault, ctx.today())
+                lifecycle.activate(uow, org, ctx.today())
             except ApiError:
                 continue  # no longer ready (e.g. a new payment method): the banner tells the merchant
+            uow.commit()
             log.info("bl_callback.reactivated", organization_id=org)
             result = "reactivated"
     metrics.bl_callback("ON", result)

@@ -20,9 +20,9 @@ from backoffice.models import (
     MissingDays,
     StatusOut,
 )
-from backoffice.publisher import PublishError, manual_export_command
-from dayclose.db import backoffice as db
-from dayclose.db import history
+from service.messages import ManualExportRequested
+from service.model import IntegrationStatus
+from storage import history
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["exports"])
 Org = Annotated[str, Depends(organization)]
@@ -32,34 +32,31 @@ DEFAULT_RANGE_DAYS = 31
 
 
 @router.post("/manual-exports", status_code=202, response_model=ManualExport,
-             responses=responses(400, 401, 403, 409, 422, 503))
+             responses=responses(400, 401, 403, 409, 422))
 def post_manual_export(
     org: Org, ctx: Ctx, body: Annotated[ManualExportIn | None, Body()] = None,
     requested_by: Annotated[str | None, Header(alias="X-User-Id", max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$",
                                                description="BackOffice user, for the audit trail.")] = None,
 ) -> ManualExport:
-    """Publish ManualExportRequested on the commands topic (idempotent producer, keyed by organization) and
-    return its request id. A click while an earlier request covering the same stores is still in progress
-    returns that request (`coalesced: true`) instead of publishing again; the consumer exports each sale
-    once regardless. 409 `NOT_ACTIVE`; 503 `KAFKA_UNAVAILABLE`."""
+    """Record the request and its ManualExportRequested command in one transaction (the command goes to the
+    commands topic through the outbox, keyed by organization, like every event the service sends) and return
+    its request id. A click while an earlier request covering the same stores is still in progress returns
+    that request (`coalesced: true`) instead of sending again; the consumer exports each sale once
+    regardless. 409 `NOT_ACTIVE`."""
     store = body.store_id if body else None
-    with ctx.transaction() as conn:
-        state = db.integration_state(conn, org)
-        if state is None or state.status != db.ACTIVE:
+    with ctx.uow() as uow:
+        integration = uow.integrations.get(org)
+        if integration is None or integration.status != IntegrationStatus.ACTIVE:
             raise conflict("NOT_ACTIVE", "Manual export needs an active integration.")
-        db.lock_manual_requests(conn, org)
-        pending = db.pending_manual_request(conn, org, store)
-        if pending is not None:
-            current = db.manual_request(conn, org, pending[0])
-            assert current is not None
+        uow.manual_exports.lock(org)
+        pending = uow.manual_exports.pending(org, store)
+        current = uow.manual_exports.get(org, pending[0]) if pending is not None else None
+        if current is not None:
             return ManualExport(**current, coalesced=True)
         request_id = uuid.uuid4()
-        at = db.record_manual_request(conn, request_id, org, store, requested_by)
-        try:
-            ctx.publisher.publish(manual_export_command(request_id, org, store, requested_by))
-        except PublishError:
-            raise ApiError(503, "KAFKA_UNAVAILABLE", "The export request could not be sent; try again.",
-                           headers={"Retry-After": "5"}) from None
+        at = uow.manual_exports.record(request_id, org, store, requested_by)
+        uow.outbox.command(ManualExportRequested(str(request_id), org, store, at, requested_by))
+        uow.commit()
     return ManualExport(request_id=request_id, store_id=store, requested_at=at, state="requested",
                         coalesced=False)
 
@@ -67,8 +64,8 @@ def post_manual_export(
 @router.get("/manual-exports/{request_id}", response_model=ManualExport, responses=responses(401, 403, 404, 422))
 def get_manual_export(org: Org, ctx: Ctx, request_id: uuid.UUID) -> ManualExport:
     """requested (not yet taken by the service), exporting (its jobs are queued or running), done."""
-    with ctx.transaction() as conn:
-        found = db.manual_request(conn, org, request_id)
+    with ctx.uow() as uow:
+        found = uow.manual_exports.get(org, request_id)
     if found is None:
         raise ApiError(404, "NOT_FOUND", "No such manual export request.")
     return ManualExport(**found, coalesced=False)
@@ -77,12 +74,14 @@ def get_manual_export(org: Org, ctx: Ctx, request_id: uuid.UUID) -> ManualExport
 @router.post("/failed-exports/retry", response_model=dict[str, int], responses=responses(401, 403, 409, 422))
 def retry_failed_exports(org: Org, ctx: Ctx) -> dict[str, int]:
     """Retry every failed export now (after fixing something in BL, e.g. opening a fiscal year)."""
-    with ctx.transaction() as conn:
-        state = db.integration_state(conn, org)
-        if state is None or state.status != db.ACTIVE:
+    with ctx.uow() as uow:
+        integration = uow.integrations.get(org)
+        if integration is None or integration.status != IntegrationStatus.ACTIVE:
             raise conflict("NOT_ACTIVE", "Exports are retried only while the integration is active.")
-        stores = [store for store, _, _ in db.failed_exports(conn, org)]
-        return {"retries_queued": db.queue_retries(conn, org, stores, f"retry-{uuid.uuid4().hex[:12]}")}
+        stores = [store for store, _, _ in uow.exports.failed(org)]
+        queued = uow.jobs.queue_retries(org, stores, f"retry-{uuid.uuid4().hex[:12]}")
+        uow.commit()
+    return {"retries_queued": queued}
 
 
 @router.get("/exports", response_model=ExportPage, responses=responses(401, 403, 422))
@@ -97,8 +96,8 @@ def list_exports(
 ) -> ExportPage:
     """Every export (one voucher each), newest business date first: status, voucher series and number in BL,
     total debit in öre, and the failure reason with its details."""
-    with ctx.transaction() as conn:
-        rows, total = history.list_exports(conn, org, store=store_id, since=since, until=until, status=status,
+    with ctx.uow() as uow:
+        rows, total = history.list_exports(uow.conn, org, store=store_id, since=since, until=until, status=status,
                                            limit=limit, offset=offset)
     items = [Export(**{**r.__dict__, "reason_details": rules.details_of(r.reason_details)}) for r in rows]
     return ExportPage(items=items, total=total, limit=limit, offset=offset)
@@ -106,13 +105,13 @@ def list_exports(
 
 def _missing(ctx: Context, org: str, since: date | None, until: date | None) -> tuple[date, date, list[MissingDay]]:
     today = ctx.today()
-    with ctx.transaction() as conn:
-        state = db.integration_state(conn, org)
+    with ctx.uow() as uow:
+        state = uow.integrations.get(org)
         since = since or (state.start_date if state and state.start_date else today - timedelta(DEFAULT_RANGE_DAYS))
         until = until or today
         if since > until or (until - since).days > MAX_RANGE_DAYS:
             raise ApiError(422, "INVALID_RANGE", f"`from` must not be after `to`, at most {MAX_RANGE_DAYS} days apart.")
-        days = history.unbooked_days(conn, org, since, until, today)
+        days = history.unbooked_days(uow.conn, org, since, until, today)
     return since, until, [rules.missing_day(d, state) for d in days]
 
 
@@ -131,8 +130,8 @@ def missing_days(
 def get_status(org: Org, ctx: Ctx) -> StatusOut:
     """The banner: the current problem worth showing at the top of BackOffice, if any, with counts."""
     _, _, days = _missing(ctx, org, None, None)
-    with ctx.transaction() as conn:
-        state = db.integration_state(conn, org)
-        failed, last_booked = history.export_summary(conn, org)
-    return StatusOut(status=state.status if state else "setup", banner=rules.banner(state, days),  # type: ignore[arg-type]
+    with ctx.uow() as uow:
+        state = uow.integrations.get(org)
+        failed, last_booked = history.export_summary(uow.conn, org)
+    return StatusOut(status=state.status.value if state else "setup", banner=rules.banner(state, days),
                      failed_exports=failed, missing_days=len(days), last_booked_at=last_booked)

@@ -13,11 +13,9 @@ from backoffice.context import Context, context, organization
 from backoffice.errors import ApiError, FieldError, conflict, responses
 from backoffice.models import ActivationIn, Integration, KeyIn, StartDateIn, StartDateOut, StateChange, Warning
 from backoffice.plan_rules import chart_errors
-from dayclose.db import backoffice as db
-from dayclose.db.integrations import get_integration, get_plan
-from dayclose.keys import canonical_key
-from dayclose.secrets import Secret
-from exporters.base import ExportError
+from service.exporter import ExportError
+from service.model import DeactivatedBy, IntegrationStatus
+from service.secrets import Secret, canonical_key
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["integration"])
 Org = Annotated[str, Depends(organization)]
@@ -27,8 +25,8 @@ Ctx = Annotated[Context, Depends(context)]
 @router.get("", response_model=Integration, responses=responses(401, 403, 422))
 def get_integration_state(org: Org, ctx: Ctx) -> Integration:
     """The wizard's state: status, masked key and company, start date, and what still blocks activation."""
-    with ctx.transaction() as conn:
-        return lifecycle.view(conn, org, ctx.today())
+    with ctx.uow() as uow:
+        return lifecycle.view(uow, org, ctx.today())
 
 
 @router.put("/key", response_model=Integration, responses=responses(400, 401, 403, 409, 422, 502, 503))
@@ -52,24 +50,26 @@ def put_key(org: Org, ctx: Ctx, body: KeyIn) -> Integration:
         if error.status == 422:
             error.body.field_errors = [FieldError(field="public_key", code=error.body.code, message=error.body.message)]
         raise error from None
-    with ctx.transaction() as conn:
-        state = db.integration_state(conn, org, lock=True)
-        if state and state.status == db.ACTIVE and state.company_org_number not in (None, company.org_number):
+    with ctx.uow() as uow:
+        state = uow.integrations.get(org, lock=True)
+        if state and state.status == IntegrationStatus.ACTIVE \
+                and state.company_org_number not in (None, company.org_number):
             raise conflict("KEY_COMPANY_CHANGED", "This key opens another company's books; deactivate the "
                            "integration before switching companies.")
-        db.store_verified_key(conn, org, ctx.vault, Secret(key), company.name, company.org_number)
-        return lifecycle.view(conn, org, ctx.today())
+        uow.integrations.store_verified_key(org, Secret(key), company.name, company.org_number)
+        uow.commit()
+        return lifecycle.view(uow, org, ctx.today())
 
 
 def check_start_date(ctx: Context, day: date) -> None:
     today = ctx.today()
-    earliest = today - timedelta(days=ctx.settings.sales_retention_days)
+    earliest = today - timedelta(days=ctx.sales_retention_days)
     if day > today:
         raise ApiError(422, "START_DATE_IN_FUTURE", f"The start date cannot be after today ({today}).",
                        field_errors=[FieldError(field="start_date", code="START_DATE_IN_FUTURE",
                                                 message=f"must be {today} or earlier")])
     if day < earliest:
-        raise ApiError(422, "START_DATE_TOO_OLD", f"Sales are kept {ctx.settings.sales_retention_days} days; "
+        raise ApiError(422, "START_DATE_TOO_OLD", f"Sales are kept {ctx.sales_retention_days} days; "
                        f"the earliest start date is {earliest}.",
                        field_errors=[FieldError(field="start_date", code="START_DATE_TOO_OLD",
                                                 message=f"must be {earliest} or later")])
@@ -81,13 +81,14 @@ def put_start_date(org: Org, ctx: Ctx, body: StartDateIn) -> StartDateOut:
     the sales retention period. Warns (`SALES_BEFORE_START_DATE`) when stored sales before it will not be
     exported. While active: 409 `INTEGRATION_ACTIVE` (reactivate with a new start date instead)."""
     check_start_date(ctx, body.start_date)
-    with ctx.transaction() as conn:
-        state = db.integration_state(conn, org, lock=True)
-        if state and state.status == db.ACTIVE:
+    with ctx.uow() as uow:
+        state = uow.integrations.get(org, lock=True)
+        if state and state.status == IntegrationStatus.ACTIVE:
             raise conflict("INTEGRATION_ACTIVE", "Deactivate the integration, then reactivate it with a new "
                            "start date.")
-        db.set_start_date(conn, org, ctx.vault, body.start_date)
-        days, first, last = db.unbooked_sales_before(conn, org, body.start_date)
+        uow.integrations.save(org, start_date=body.start_date)
+        days, first, last = uow.sales.unbooked_before(org, body.start_date)
+        uow.commit()
     warnings = []
     if days:
         warnings.append(Warning(code="SALES_BEFORE_START_DATE",
@@ -105,10 +106,11 @@ def post_activation(org: Org, ctx: Ctx, body: Annotated[ActivationIn | None, Bod
     start = body.start_date if body else None
     if start is not None:
         check_start_date(ctx, start)
-    with ctx.pool.connection() as conn:
-        integration = get_integration(conn, org, ctx.vault)
-        plan = get_plan(conn, org)
-    if integration is not None and integration.user_key is not None and integration.status != db.ACTIVE:
+    with ctx.uow() as uow:
+        integration = uow.integrations.get(org)
+        plan = uow.integrations.plan(org)
+    if integration is not None and integration.user_key is not None \
+            and integration.status != IntegrationStatus.ACTIVE:
         try:
             ctx.bl.verify(integration.user_key.reveal())
             problems = chart_errors(plan, ctx.bl.chart(integration.user_key.reveal())) if plan else []
@@ -117,16 +119,18 @@ def post_activation(org: Org, ctx: Ctx, body: Annotated[ActivationIn | None, Bod
         if problems:
             raise conflict("NOT_READY", "Accounts in the plan do not exist or are closed in Björn Lundén.",
                            field_errors=problems)
-    with ctx.transaction() as conn:
-        queued = lifecycle.activate(conn, org, ctx.vault, ctx.today(), start)
-    with ctx.transaction() as conn:
-        return StateChange(integration=lifecycle.view(conn, org, ctx.today()), exports_queued=queued)
+    with ctx.uow() as uow:
+        queued = lifecycle.activate(uow, org, ctx.today(), start)
+        uow.commit()
+    with ctx.uow() as uow:
+        return StateChange(integration=lifecycle.view(uow, org, ctx.today()), exports_queued=queued)
 
 
 @router.post("/deactivation", response_model=StateChange, responses=responses(401, 403, 409, 422))
 def post_deactivation(org: Org, ctx: Ctx) -> StateChange:
     """active → inactive: nothing more is exported. Sales keep being stored (retention permitting) and are
     exported on reactivation. 409 `NOT_ACTIVE` otherwise."""
-    with ctx.transaction() as conn:
-        lifecycle.deactivate(conn, org, ctx.vault, db.BY_MERCHANT)
-        return StateChange(integration=lifecycle.view(conn, org, ctx.today()), exports_queued=0)
+    with ctx.uow() as uow:
+        lifecycle.deactivate(uow, org, DeactivatedBy.MERCHANT)
+        uow.commit()
+        return StateChange(integration=lifecycle.view(uow, org, ctx.today()), exports_queued=0)

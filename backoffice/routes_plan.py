@@ -3,9 +3,8 @@ payment methods and product groups the POS registers before any sale uses them."
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import psycopg
 from fastapi import APIRouter, Depends
 
 from backoffice import lifecycle
@@ -21,24 +20,26 @@ from backoffice.plan_rules import (
     review_items,
     to_plan,
 )
-from dayclose.db import backoffice as db
-from dayclose.db.history import seen_items
-from dayclose.db.integrations import get_integration, get_plan, plan_review, plan_to_json, save_plan
-from exporters.base import ExportError
 from mapping.plan import AccountPlan
+from service import model
+from service.exporter import ExportError
+from service.model import IntegrationStatus
+from storage.codecs import plan_to_json
+from storage.history import seen_items
+from storage.uow import PostgresUnitOfWork
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["account plan"])
 Org = Annotated[str, Depends(organization)]
 Ctx = Annotated[Context, Depends(context)]
 
 
-def _plan_out(conn: psycopg.Connection[Any], ctx: Context, org: str) -> Plan:
-    plan = get_plan(conn, org)
-    state = db.integration_state(conn, org)
-    missing = lifecycle.current_missing(conn, org, plan, state, ctx.today())
-    seen = seen_items(conn, org, lifecycle.lookback(state, ctx.today()))
-    registered = [(kind, code, rates) for kind, code, _, rates in db.registered_items(conn, org)]
-    review = plan_review(conn, org)
+def _plan_out(uow: PostgresUnitOfWork, ctx: Context, org: str) -> Plan:
+    plan = uow.integrations.plan(org)
+    state = uow.integrations.get(org)
+    missing = lifecycle.current_missing(uow, org, plan, state, ctx.today())
+    seen = seen_items(uow.conn, org, lifecycle.lookback(state, ctx.today()))
+    registered = [(kind, code, rates) for kind, code, _, rates in uow.registered_items.all(org)]
+    review = uow.integrations.plan_review(org)
     rows = product_group_rates(plan, seen, registered, review)
     if plan is None:
         return Plan(format_version=2, series="", vat_policy="EXACT", version=0, complete=False, missing=missing,
@@ -52,8 +53,8 @@ def _plan_out(conn: psycopg.Connection[Any], ctx: Context, org: str) -> Plan:
 @router.get("/account-plan", response_model=Plan, responses=responses(401, 403, 422))
 def get_account_plan(org: Org, ctx: Ctx) -> Plan:
     """The stored plan (version 0 and empty before the first save), whether it is complete, and what is missing."""
-    with ctx.transaction() as conn:
-        return _plan_out(conn, ctx, org)
+    with ctx.uow() as uow:
+        return _plan_out(uow, ctx, org)
 
 
 @router.put("/account-plan", response_model=PlanSaved, responses=responses(400, 401, 403, 409, 422, 502, 503))
@@ -69,8 +70,8 @@ def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
     errors = plan_errors(plan)
     if errors:
         raise ApiError(422, "INVALID_PLAN", "The account plan has invalid fields.", field_errors=errors)
-    with ctx.pool.connection() as conn:
-        integration = get_integration(conn, org, ctx.vault)
+    with ctx.uow() as uow:
+        integration = uow.integrations.get(org)
     if integration is None or integration.user_key is None:
         raise conflict("KEY_MISSING", "Verify the public key first: the plan is checked against the chart in BL.")
     try:
@@ -81,21 +82,22 @@ def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
     if errors:
         raise ApiError(422, "INVALID_PLAN", "Some accounts or cost centres do not exist or are closed in BL.",
                        field_errors=errors)
-    with ctx.transaction() as conn:
-        state = db.integration_state(conn, org, lock=True)
-        save_plan(conn, plan)
-        queued = _retry_fixed(conn, org, plan, state)
-        return PlanSaved(plan=_plan_out(conn, ctx, org), retries_queued=queued)
+    with ctx.uow() as uow:
+        state = uow.integrations.get(org, lock=True)
+        uow.integrations.save_plan(plan)
+        queued = _retry_fixed(uow, org, plan, state)
+        uow.commit()
+        return PlanSaved(plan=_plan_out(uow, ctx, org), retries_queued=queued)
 
 
-def _retry_fixed(conn: psycopg.Connection[Any], org: str, plan: AccountPlan, state: db.IntegrationState | None) -> int:
+def _retry_fixed(uow: PostgresUnitOfWork, org: str, plan: AccountPlan, state: model.Integration | None) -> int:
     """Queued in the plan's own transaction rather than published as a RetryFailedExports command: a saved
     fix always comes with its retry (no dual write), and the workers are woken by the same NOTIFY."""
-    if state is None or state.status != db.ACTIVE:
+    if state is None or state.status != IntegrationStatus.ACTIVE:
         return 0
-    stores = fixed_stores(plan, db.failed_exports(conn, org))
+    stores = fixed_stores(plan, uow.exports.failed(org))
     version = (state.plan_version or 0) + 1
-    return db.queue_retries(conn, org, stores, f"plan:{org}:v{version}")
+    return uow.jobs.queue_retries(org, stores, f"plan:{org}:v{version}")
 
 
 @router.get("/account-plan/missing-items", response_model=MissingItems, responses=responses(401, 403, 422))
@@ -103,13 +105,13 @@ def get_missing_items(org: Org, ctx: Ctx) -> MissingItems:
     """Every payment method, VAT rate, product group at a VAT rate (`code` + `vat_rate`) and other event that
     still needs an account: used by the merchant's sales (since the start date, or the last 90 days, and any not
     yet booked), registered by the POS, or standard (25/12/6 % VAT and every other event)."""
-    with ctx.transaction() as conn:
-        state = db.integration_state(conn, org)
-        return MissingItems(items=lifecycle.current_missing(conn, org, get_plan(conn, org), state, ctx.today()))
+    with ctx.uow() as uow:
+        state = uow.integrations.get(org)
+        return MissingItems(items=lifecycle.current_missing(uow, org, uow.integrations.plan(org), state, ctx.today()))
 
 
-def _registered(conn: psycopg.Connection[Any], org: str) -> RegisteredItems:
-    items = db.registered_items(conn, org)
+def _registered(uow: PostgresUnitOfWork, org: str) -> RegisteredItems:
+    items = uow.registered_items.all(org)
     return RegisteredItems(
         payment_methods=[RegisteredItem(code=c, name=n, vat_rates=None)
                          for k, c, n, _ in items if k == "payment_method"],
@@ -119,8 +121,8 @@ def _registered(conn: psycopg.Connection[Any], org: str) -> RegisteredItems:
 
 @router.get("/registered-items", response_model=RegisteredItems, responses=responses(401, 403, 422))
 def get_registered_items(org: Org, ctx: Ctx) -> RegisteredItems:
-    with ctx.transaction() as conn:
-        return _registered(conn, org)
+    with ctx.uow() as uow:
+        return _registered(uow, org)
 
 
 @router.post("/registered-items", response_model=RegisteredItems, responses=responses(400, 401, 403, 422))
@@ -128,7 +130,9 @@ def post_registered_items(org: Org, ctx: Ctx, body: RegisteredItems) -> Register
     """The POS announces payment methods and product groups (added, never removed; idempotent), so the
     wizard asks for their accounts before the first sale uses them. A product group may say at which VAT
     rates it is sold (`vat_rates`, basis points): each (group, rate) then gets its row in the plan."""
-    with ctx.transaction() as conn:
-        db.register_items(conn, org, "payment_method", [(i.code, i.name, None) for i in body.payment_methods])
-        db.register_items(conn, org, "product_group", [(i.code, i.name, i.vat_rates) for i in body.product_groups])
-        return _registered(conn, org)
+    with ctx.uow() as uow:
+        uow.registered_items.register(org, "payment_method", [(i.code, i.name, None) for i in body.payment_methods])
+        uow.registered_items.register(org, "product_group",
+                                      [(i.code, i.name, i.vat_rates) for i in body.product_groups])
+        uow.commit()
+        return _registered(uow, org)

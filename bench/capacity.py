@@ -47,9 +47,8 @@ def inputs(doc: dict[str, Any]) -> dict[str, float]:
     costs = first("cost: ", "us_per_event")
     night = first("midnight", "requests_per_export")
     missing = [name for name, f in (("ingest", ingest), ("costs", costs), ("midnight", night)) if f is None]
-    if missing:
+    if missing or ingest is None or costs is None or night is None:
         raise MissingInputs(f"the results lack {', '.join(missing)}: run make bench (or --only {' '.join(missing)})")
-    assert ingest is not None and costs is not None and night is not None
     i, c, m = ingest["detail"], costs["detail"], night["detail"]
     return {
         "bytes_per_row": i["bytes_per_row"], "wal_bytes_per_event": i["wal_bytes_per_event"],

@@ -3,9 +3,9 @@ the capacity model in docs/performance.md. Also ``python -m bench --only costs``
 
 Steps (µs per event, median of three passes over the same receipts):
   decode       AvroCodec.decode (what the raw baseline pays)
-  typed        consumer.messages.sales_envelope: typed, validated receipt objects
+  typed        consumer.records.sales_envelope: typed, validated receipt objects
   row_json     the stored row's JSON (item_to_json + json.dumps), part of the next step
-  db_write     dayclose.db.sales.ingest_sales per batch of 500 in its own durable transaction (client + server)
+  db_write     storage.sales.ingest_sales per batch of 500 in its own durable transaction (client + server)
   peer_row     the naive peer's row: event key and json.dumps of the decoded payload
   peer_write   the naive peer's COPY + INSERT … ON CONFLICT per batch of 500, durable (rows built before)
 and per event of db_write: WAL bytes and records; per stored row: bytes including indexes.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -26,9 +26,11 @@ from bench import peer, workload
 from bench.measures import DAY, Sizes
 from bench.report import Figure
 from bench.stack import ORG, Stack
-from consumer import messages
 from consumer.codec import AvroCodec
-from dayclose.db.sales import ingest_sales
+from consumer.records import sales_envelope
+from service.messages import DayClosed, SalesEnvelope
+from storage.codecs import item_to_json
+from storage.sales import ingest_sales
 
 BATCH = 500
 
@@ -53,19 +55,19 @@ def costs(stack: Stack, sizes: Sizes) -> list[Figure]:
     codec = AvroCodec(schemas.SALES_EVENT, "bench")
     values = [v for _, v in msgs]
     records = [codec.decode(v) for v in values]
-    envelopes = [messages.sales_envelope(r) for r in records]
+    envelopes = [sales_envelope(r) for r in records]
+    items = [e.item for e in envelopes if not isinstance(e.item, DayClosed)]
     us = {
         "decode": _per_event_us(lambda: [codec.decode(v) for v in values], n),
-        "typed": _per_event_us(lambda: [messages.sales_envelope(r) for r in records], n),
-        "row_json": _per_event_us(lambda: [json.dumps(messages.item_to_json(e.item), separators=(",", ":"))
-                                           for e in envelopes], n),
+        "typed": _per_event_us(lambda: [sales_envelope(r) for r in records], n),
+        "row_json": _per_event_us(lambda: [json.dumps(item_to_json(i), separators=(",", ":")) for i in items], n),
     }
-    ours = _db_cost(stack, n, lambda conn: [_in_tx(conn, lambda b=b: ingest_sales(conn, b))
-                                            for b in _batches(envelopes)], "sales_events", migrated=True)
+    ours = _db_cost(stack, n, lambda conn: _each(_ingest_in_tx, conn, _batches(envelopes)), "sales_events",
+                    migrated=True)
     rows = [peer.row(r) for r in (codec.decode(v) for v in values)]
     peer_records = [codec.decode(v) for v in values]
     us["peer_row"] = _per_event_us(lambda: [peer.row(r) for r in peer_records], n)
-    theirs = _db_cost(stack, n, lambda conn: [_peer_batch(conn, b) for b in _batches(rows)], "peer_sales",
+    theirs = _db_cost(stack, n, lambda conn: _each(_peer_batch, conn, _batches(rows)), "peer_sales",
                       migrated=False, setup=peer.SETUP)
     us["db_write"], us["peer_write"] = ours.pop("us"), theirs.pop("us")
     detail = {"events": n, "batch": BATCH, "us_per_event": {k: round(v, 1) for k, v in us.items()},
@@ -82,9 +84,15 @@ def costs(stack: Stack, sizes: Sizes) -> list[Figure]:
     ]
 
 
-def _in_tx(conn: psycopg.Connection[Any], fn: Callable[[], Any]) -> None:
+def _ingest_in_tx(conn: psycopg.Connection[Any], batch: Sequence[SalesEnvelope]) -> None:
     with conn.transaction():
-        fn()
+        ingest_sales(conn, batch)
+
+
+def _each(write: Callable[[psycopg.Connection[Any], Any], None], conn: psycopg.Connection[Any],
+          batches: Iterable[Any]) -> None:
+    for batch in batches:
+        write(conn, batch)
 
 
 def _peer_batch(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> None:
@@ -113,6 +121,7 @@ def _db_cost(stack: Stack, n: int, write: Callable[[psycopg.Connection[Any]], An
                                f"pg_relation_size('{table}'), pg_indexes_size('{table}') FROM {table}").fetchone()
     finally:
         stack.drop(db)
-    assert row is not None and row[0] == n, f"{table}: {row and row[0]} rows for {n} events"
+    if row is None or row[0] != n:
+        raise RuntimeError(f"{table}: {row and row[0]} rows for {n} events")
     return {"us": took / n * 1e6, "bytes_per_row": row[1] / n, "heap_bytes_per_row": row[2] / n,
             "index_bytes_per_row": row[3] / n} | {f"wal_{k}_per_event": v / n for k, v in wal.items()}

@@ -78,7 +78,8 @@ def timed_run(stack: Stack, *, name: str, database_url: str, table: str, group_i
             f"SELECT extract(epoch FROM min(received_at)), extract(epoch FROM max(received_at)), count(*), "  # noqa: S608
             f"pg_total_relation_size('{table}'), pg_relation_size('{table}'), pg_indexes_size('{table}') "
             f"FROM {table}").fetchone()
-    assert row is not None
+    if row is None:
+        raise RuntimeError("the query returned no row")
     first, last, rows, total_bytes, heap_bytes, index_bytes = float(row[0]), float(row[1]), *map(int, row[2:])
     if rows != n:
         raise RuntimeError(f"{name}: {rows} rows stored for {n} distinct events")

@@ -116,7 +116,8 @@ def _one_close(db: str, producer: Producer, reader: OutcomeReader, proc: Service
                       extract(epoch FROM e.booked_at)
                FROM day_closes c JOIN exports e USING (organization_id, store_id, business_date)
                WHERE c.store_id = %s AND e.trigger = 'DAY_CLOSE'""", (sid,)).fetchone()
-    assert row is not None
+    if row is None:
+        raise RuntimeError("the query returned no row")
     ingested, started, booked = (float(x) for x in row)
     return {
         "producer": acked["at"] - produced, "fetch_wait": ingested - acked["at"], "job_pickup": started - ingested,
@@ -131,7 +132,7 @@ def _figures(samples: list[dict[str, float]], receipts: int, target_p99: float) 
         return {"p50": round(percentile(values, 50), 4), "p99": round(percentile(values, 99), 4),
                 "max": round(max(values), 4)}
 
-    detail = {
+    detail: dict[str, Any] = {
         "runs": len(samples), "receipts_per_day": receipts,
         "components": {name: {**pcts(name), "what": what, "whose": whose} for name, what, whose in COMPONENTS},
         "ours": pcts("ours"), "end_to_end": pcts("end_to_end"),

@@ -104,7 +104,8 @@ def _bytes_per_store_day(db: str, stores: int) -> dict[str, float]:
     with psycopg.connect(db) as conn:
         row = conn.execute("SELECT pg_total_relation_size('day_closes') + pg_total_relation_size('exports'), "
                            "pg_total_relation_size('outbox')").fetchone()
-    assert row is not None
+    if row is None:
+        raise RuntimeError("the query returned no row")
     return {"store_day_bytes": round(row[0] / stores, 1), "outbox_bytes_per_store_day": round(row[1] / stores, 1)}
 
 

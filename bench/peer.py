@@ -88,12 +88,14 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
                 messages = consumer.consume(num_messages=args.batch_size, timeout=1.0)
                 rows = []
                 for msg in messages:
-                    if msg.error():
-                        if msg.error().code() != KafkaError._PARTITION_EOF:
-                            print(f"peer: kafka error {msg.error()}", file=sys.stderr)
+                    err, value = msg.error(), msg.value()
+                    if err is not None or value is None:
+                        if err is not None and err.code() != KafkaError._PARTITION_EOF:
+                            print(f"peer: kafka error {err}", file=sys.stderr)
                         continue
-                    record = schemaless_reader(io.BytesIO(msg.value()[HEADER:]), schema, return_record_name=True)
-                    rows.append(row(record))
+                    record = schemaless_reader(io.BytesIO(value[HEADER:]), schema, return_record_name=True)
+                    if isinstance(record, dict):
+                        rows.append(row(record))
                 if not messages:
                     continue
                 with conn.cursor() as cur:

@@ -16,15 +16,16 @@ import psycopg
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.progress import Progress
-from dayclose.config import BLSettings, Settings
-from dayclose.db.migrate import migrate
-from dayclose.secrets import Secret
+from dayclose.config import Settings
 from devstack.bl_standin import BLStandIn, Company
 from devstack.harness import Harness, Topics, make_settings
 from devstack.kafka import MockKafkaCluster
 from devstack.postgres import LocalPostgres, create_database, drop_database
 from devstack.processes import ServiceProcess, service_env
 from devstack.sampledata import SAMPLE_PLAN
+from exporters.bl.config import BLConfig
+from service.secrets import Secret
+from storage.migrate import migrate
 
 ORG = "org-bench"
 START = date(2026, 1, 1)
@@ -56,9 +57,8 @@ class Stack:
                  bl_rate: float = 8.0) -> Settings:
         s = make_settings(database_url, self.kafka.bootstrap_servers, topics, bl_base_url=self.bl.base_url,
                           bl_token_url=self.bl.token_url, workers=workers)
-        bl = BLSettings(base_url=self.bl.base_url, token_url=self.bl.token_url, client_id=self.bl.client_id,
-                        client_secret=Secret(self.bl.client_secret),
-                        max_requests_per_second=bl_rate, timeout_s=10.0)
+        bl = BLConfig(base_url=self.bl.base_url, token_url=self.bl.token_url, client_id=self.bl.client_id,
+                      client_secret=Secret(self.bl.client_secret), max_requests_per_second=bl_rate, timeout_s=10.0)
         kafka = replace(s.kafka, auto_commit_interval_ms=COMMIT_INTERVAL_MS)
         return replace(s, kafka=kafka, bl=bl, log_level="WARNING")
 
@@ -88,7 +88,8 @@ class Stack:
     def wal_lsn(self) -> int:
         with psycopg.connect(self.postgres.url, autocommit=True) as conn:
             row = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
-        assert row is not None
+        if row is None:
+            raise RuntimeError("pg_current_wal_lsn() returned no row")
         return int(row[0])
 
     def wal_between(self, start: int, end: int) -> dict[str, int]:

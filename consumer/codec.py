@@ -10,7 +10,7 @@
 
 Either way the writer schema is resolved against our reader schema, so producers may run any
 compatible version (the rule is in docs/events.md). Nothing outside this module and
-:mod:`consumer.messages` touches wire dicts.
+:mod:`consumer.records` touches wire dicts.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import structlog
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 import schemas
-from dayclose import metrics
+from service import metrics
+from service.reasons import ReasonCode
 
 log = structlog.get_logger("dayclose.codec")
 
@@ -40,7 +41,7 @@ MAX_MESSAGE_BYTES = 1_000_000
 class DecodeError(ValueError):
     """A message that cannot be turned into a typed event. ``code`` goes into the dead-letter record."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ReasonCode, message: str) -> None:
         super().__init__(message)
         self.code = code
 
@@ -68,7 +69,7 @@ class ConfluentRegistry:
         with self._lock:
             if schema_id not in self._by_id:
                 schema = self._client.get_schema(schema_id)
-                self._by_id[schema_id] = parse_schema(json.loads(schema.schema_str))
+                self._by_id[schema_id] = parse_schema(json.loads(str(schema.schema_str)))
             return self._by_id[schema_id]
 
     def id_for(self, subject: str, schema_json: str) -> int:
@@ -104,26 +105,29 @@ class AvroCodec:
 
     def decode(self, data: bytes | None) -> dict[str, Any]:
         if data is None:
-            raise DecodeError("UNDECODABLE", "message has no value (tombstone)")
+            raise DecodeError(ReasonCode.UNDECODABLE, "message has no value (tombstone)")
         if len(data) > MAX_MESSAGE_BYTES:
-            raise DecodeError("OVERSIZED", f"message is {len(data)} bytes, limit {MAX_MESSAGE_BYTES}")
+            raise DecodeError(ReasonCode.OVERSIZED, f"message is {len(data)} bytes, limit {MAX_MESSAGE_BYTES}")
         writer, body = self._single_object(data) if self._registry is None else self._confluent(data, self._registry)
         buf = io.BytesIO(body)
         try:
-            record: dict[str, Any] = schemaless_reader(
+            record = schemaless_reader(
                 buf, writer, None if writer is self.schema else self.schema,
                 return_record_name=True, return_record_name_override=True,
             )
         except Exception as exc:  # noqa: BLE001 - fastavro raises many types on garbage input
-            raise DecodeError("UNDECODABLE", f"not a valid {self.schema_name} record: {type(exc).__name__}") from exc
+            problem = f"not a valid {self.schema_name} record: {type(exc).__name__}"
+            raise DecodeError(ReasonCode.UNDECODABLE, problem) from exc
         if buf.tell() != len(body):
-            raise DecodeError("UNDECODABLE", f"{len(body) - buf.tell()} trailing bytes after the record")
+            raise DecodeError(ReasonCode.UNDECODABLE, f"{len(body) - buf.tell()} trailing bytes after the record")
+        if not isinstance(record, dict):  # every contract of ours is a record
+            raise DecodeError(ReasonCode.UNDECODABLE, f"not a {self.schema_name} record")
         return record
 
     def _single_object(self, data: bytes) -> tuple[Any, bytes]:
         """The writer schema named by the fingerprint, and the body after the 10-byte header."""
         if data[: len(SINGLE_OBJECT_MARKER)] != SINGLE_OBJECT_MARKER or len(data) < _SINGLE_OBJECT_HEADER:
-            raise DecodeError("UNDECODABLE", "not an Avro single-object encoded message")
+            raise DecodeError(ReasonCode.UNDECODABLE, "not an Avro single-object encoded message")
         fingerprint = data[len(SINGLE_OBJECT_MARKER) : _SINGLE_OBJECT_HEADER]
         # Written with our own schema: read it directly. Schema resolution costs over half the decode.
         if fingerprint == self._fingerprint:
@@ -134,18 +138,19 @@ class AvroCodec:
             writer = self._legacy_writers[fingerprint]
             self._legacy_read(fingerprint)
         else:
-            raise DecodeError("SCHEMA_MISMATCH", f"unknown writer schema (fingerprint {fingerprint.hex()})")
+            raise DecodeError(ReasonCode.SCHEMA_MISMATCH, f"unknown writer schema (fingerprint {fingerprint.hex()})")
         return writer, data[_SINGLE_OBJECT_HEADER:]
 
     @staticmethod
     def _confluent(data: bytes, registry: SchemaRegistry) -> tuple[Any, bytes]:
         if len(data) < _HEADER.size or data[0] != MAGIC:
-            raise DecodeError("UNDECODABLE", "missing Schema Registry framing")
+            raise DecodeError(ReasonCode.UNDECODABLE, "missing Schema Registry framing")
         _, schema_id = _HEADER.unpack_from(data)
         try:
             writer = registry.schema_for_id(schema_id)
         except Exception as exc:  # noqa: BLE001 - any registry failure for this id means we cannot read it
-            raise DecodeError("SCHEMA_MISMATCH", f"unknown schema id {schema_id}: {type(exc).__name__}") from exc
+            problem = f"unknown schema id {schema_id}: {type(exc).__name__}"
+            raise DecodeError(ReasonCode.SCHEMA_MISMATCH, problem) from exc
         return writer, data[_HEADER.size :]
 
     def _legacy_read(self, fingerprint: bytes) -> None:

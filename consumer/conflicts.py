@@ -1,6 +1,6 @@
 """What a conflicting re-send changed: an event id seen again with other content (see docs/events.md).
 
-Both versions are compared in :func:`dayclose.db.sales.content`'s form. The description names the event
+Both versions are compared in :func:`storage.codecs.content`'s form. The description names the event
 (receipt id, movement id, gift card id, or the day's Z-report number), the fields that differ, and the
 amounts of both versions, so an operator can tell a POS's correction from a bug without the raw bytes.
 """
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from consumer.messages import DayClosed, SalesEnvelope
-from consumer.outcomes import Detail
 from mapping.money import format_sek
 from mapping.sales import CashMovement, GiftCardExpiry, Receipt
+from service.messages import DayClosed, Detail, SalesEnvelope
 
 #: A Z-report's fields as the POS contract (schemas/sales_event.avsc) names them; the rest already match it.
 _DAY_CLOSE_FIELDS = {"vat": "vat_totals", "payments": "payment_totals"}
@@ -33,7 +32,8 @@ def subject(env: SalesEnvelope) -> tuple[str, str]:
         return "cash_movement", item.movement_id
     if isinstance(item, GiftCardExpiry):
         return "gift_card_expired", item.expiry_id
-    assert isinstance(item, DayClosed)
+    if not isinstance(item, DayClosed):
+        raise TypeError(f"no subject for {type(item).__name__}")
     return "day_close", f"{env.store_id}/{env.business_date}/Z{item.day_close.z_report_number}"
 
 

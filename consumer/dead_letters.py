@@ -16,13 +16,25 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
 
 import schemas
 from consumer.codec import AvroCodec, DecodeError, SchemaRegistry
-from dayclose.config import KafkaSettings
+
+
+class KafkaSettings(Protocol):
+    """What these helpers need of the settings (:class:`dayclose.config.KafkaSettings`)."""
+
+    @property
+    def sales_topic(self) -> str: ...
+    @property
+    def commands_topic(self) -> str: ...
+    @property
+    def dead_letter_topic(self) -> str: ...
+    def client_config(self) -> dict[str, str]: ...
+    def producer_config(self) -> dict[str, str]: ...
 
 #: Header on a replayed message: where in the dead-letter topic it came from.
 REPLAYED_FROM_HEADER = "dayclose-replayed-from"
@@ -79,10 +91,11 @@ def read(kafka: KafkaSettings, registry: SchemaRegistry | None = None, timeout_s
             err = msg.error()
             if err is not None and err.code() != KafkaError._PARTITION_EOF:
                 raise RuntimeError(f"reading {kafka.dead_letter_topic}: {err}")
+            partition, offset = msg.partition() or 0, msg.offset() or 0
             if err is None:
-                letters.append(_decode(msg.partition(), msg.offset(), codec.decode(msg.value()), originals))
-            if err is not None or msg.offset() + 1 >= ends[msg.partition()]:
-                pending.discard(msg.partition())
+                letters.append(_decode(partition, offset, codec.decode(msg.value()), originals))
+            if err is not None or offset + 1 >= ends[partition]:
+                pending.discard(partition)
         return sorted(letters, key=lambda d: (d.partition, d.offset))
     finally:
         consumer.close()

@@ -6,7 +6,9 @@ before with other content) a dead-letter record plus a failure event in the outb
 commit are the batch's offsets stored (auto-commit then sends them). A crash before the commit
 redelivers the batch, and the idempotent writes make that harmless.
 
-BL is never called from here — export workers do that from the job queue — so a slow BL cannot
+The loop reaches PostgreSQL only through the unit of work it is given (:mod:`storage.uow` in production),
+which reports a lost database as :class:`~service.ports.StorageUnavailable`. BL is never called from here —
+export workers do that from the job queue — so a slow BL cannot
 push this loop past ``max.poll.interval.ms``. While PostgreSQL is unreachable the loop pauses its
 partitions and keeps polling (staying in the group) until the batch is written: it never skips.
 """
@@ -20,19 +22,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import psycopg
 import structlog
-from confluent_kafka import KafkaError, KafkaException, TopicPartition
-from psycopg_pool import ConnectionPool
+from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 import schemas
-from consumer import messages, poison
+from consumer import poison, records
 from consumer.codec import AvroCodec, DecodeError, SchemaRegistry
-from consumer.events import EventWriter
-from consumer.outcomes import dead_letter_record
 from consumer.poison import Poison as _Poison
-from dayclose import metrics
-from dayclose.db.sales import ingest_command, ingest_sales
+from service import metrics
+from service.messages import Command, DayClosed, DeadLetter, SalesEnvelope
+from service.ports import StorageRefused, StorageUnavailable, UnitOfWork
+from service.reasons import ReasonCode
 
 log = structlog.get_logger("dayclose.consumer")
 
@@ -49,14 +49,27 @@ class MessageLike(Protocol):
 
 
 class ConsumerLike(Protocol):
-    def subscribe(self, topics: list[str], **kwargs: Any) -> None: ...
-    def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Any]: ...
-    def store_offsets(self, message: Any = None, offsets: list[TopicPartition] | None = None) -> None: ...
+    """What the loop needs of ``confluent_kafka.Consumer``, with its signatures (mypy checks the real one
+    against this where :mod:`dayclose.bootstrap` wires it, and the tests' stub too)."""
+
+    def subscribe(self, topics: list[str], on_assign: Any = ..., on_revoke: Any = ..., on_lost: Any = ...) -> None:
+        ...
+
+    def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Message]: ...
+
+    def store_offsets(self, message: Message | None = None, offsets: list[TopicPartition] | None = None) -> None:
+        ...
+
     def assignment(self) -> list[TopicPartition]: ...
+
     def pause(self, partitions: list[TopicPartition]) -> None: ...
+
     def resume(self, partitions: list[TopicPartition]) -> None: ...
-    def poll(self, timeout: float = -1) -> Any: ...
+
+    def poll(self, timeout: float = -1) -> Message | None: ...
+
     def seek(self, partition: TopicPartition) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -72,18 +85,17 @@ class BatchResult:
 
 @dataclass
 class _Decoded:
-    sales: list[messages.SalesEnvelope] = field(default_factory=list)
-    commands: list[messages.Command] = field(default_factory=list)
+    sales: list[SalesEnvelope] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
     poison: list[_Poison] = field(default_factory=list)
-    handled: list[tuple[MessageLike, messages.SalesEnvelope | messages.Command]] = field(default_factory=list)
+    handled: list[tuple[MessageLike, SalesEnvelope | Command]] = field(default_factory=list)
 
 
 class SalesLoop:
     def __init__(
         self,
         consumer: ConsumerLike,
-        pool: ConnectionPool[Any],
-        events: EventWriter,
+        uow: Callable[[], UnitOfWork],
         sales_topic: str,
         commands_topic: str,
         registry: SchemaRegistry | None = None,
@@ -91,8 +103,7 @@ class SalesLoop:
         on_batch: Callable[[BatchResult], None] = lambda _r: None,
     ) -> None:
         self.consumer = consumer
-        self.pool = pool
-        self.events = events
+        self.uow = uow
         self.sales_topic = sales_topic
         self.commands_topic = commands_topic
         self.sales_codec = AvroCodec(schemas.SALES_EVENT, sales_topic, registry)
@@ -112,7 +123,7 @@ class SalesLoop:
         finally:
             self.consumer.close()  # commits stored offsets and leaves the group cleanly
 
-    def _next_batch(self) -> list[Any]:
+    def _next_batch(self) -> list[Message]:
         """Wait up to 0.5 s for the first message, then take what is already fetched without waiting:
         consume(n, timeout) alone waits the whole timeout unless n messages arrive, which would hold a
         lone day close for half a second."""
@@ -133,7 +144,8 @@ class SalesLoop:
                  jobs=result.jobs, commands=result.commands, dead_letters=result.dead_letters,
                  took_ms=round((time.monotonic() - started) * 1000, 1))
         self._log_messages(decoded)
-        metrics.batch_ingested(decoded, result)
+        metrics.batch_ingested(decoded.sales, decoded.commands, [p.code for p in decoded.poison], result.duplicates,
+                               result.conflicts)
         self.on_batch(result)
         return result
 
@@ -141,18 +153,17 @@ class SalesLoop:
         """One line per handled message: day closes and commands at info, the many receipts at debug."""
         verbose = logging.getLogger("dayclose.consumer").isEnabledFor(logging.DEBUG)
         for msg, obj in decoded.handled:
-            is_sale = isinstance(obj, messages.SalesEnvelope)
-            if is_sale and not verbose and not isinstance(obj.item, messages.DayClosed):  # type: ignore[union-attr]
-                continue
-            context = {"topic": msg.topic(), "partition": msg.partition(), "offset": msg.offset(),
-                       "organization_id": obj.organization_id}
-            if isinstance(obj, messages.SalesEnvelope):
+            context: dict[str, Any] = {"topic": msg.topic(), "partition": msg.partition(), "offset": msg.offset(),
+                                       "organization_id": obj.organization_id}
+            if isinstance(obj, SalesEnvelope):
+                if not verbose and not isinstance(obj.item, DayClosed):
+                    continue
                 context.update(kind=obj.kind, store_id=obj.store_id, business_date=str(obj.business_date),
                                event_key=obj.event_key)
+                (log.info if isinstance(obj.item, DayClosed) else log.debug)("message.handled", **context)
             else:
                 context.update(kind=type(obj).__name__, store_id=obj.store_id, command_id=obj.command_id)
-            (log.debug if is_sale and obj.kind != "day_closed" else log.info)(  # type: ignore[union-attr]
-                "message.handled", **context)
+                log.info("message.handled", **context)
 
     def _is_error(self, msg: MessageLike) -> bool:
         err = msg.error()
@@ -174,14 +185,14 @@ class SalesLoop:
                 out.poison.append(_Poison(msg, exc.code, str(exc)))
                 continue
             except (ValueError, KeyError, TypeError) as exc:
-                out.poison.append(_Poison(msg, "INVALID_EVENT", f"{type(exc).__name__}: {exc}"))
+                out.poison.append(_Poison(msg, ReasonCode.INVALID_EVENT, f"{type(exc).__name__}: {exc}"))
                 continue
             try:
-                obj = messages.command(record) if is_command else messages.sales_envelope(record)
-            except (messages.InvalidEventError, ValueError, KeyError, TypeError) as exc:
+                obj = records.command(record) if is_command else records.sales_envelope(record)
+            except (records.InvalidEventError, ValueError, KeyError, TypeError) as exc:
                 out.poison.append(poison.invalid(msg, f"{type(exc).__name__}: {exc}", record))
                 continue
-            if isinstance(obj, messages.SalesEnvelope):
+            if isinstance(obj, SalesEnvelope):
                 out.sales.append(obj)
             else:
                 out.commands.append(obj)
@@ -195,14 +206,13 @@ class SalesLoop:
             while True:
                 try:
                     return self._write(decoded)
-                except psycopg.DataError as exc:
+                except StorageRefused as exc:
                     # Something in the batch PostgreSQL will not store (e.g. a NUL in a text field that
                     # got past decoding): find the culprit(s) instead of failing the batch forever.
-                    log.warning("batch.data_error", error=str(exc).splitlines()[0] if str(exc) else "")
+                    log.warning("batch.data_error", error=str(exc))
                     return self._write_isolating_bad_messages(decoded)
-                except psycopg.OperationalError as exc:
-                    log.warning("batch.db_unavailable", error=str(exc).splitlines()[0] if str(exc) else "",
-                                retry_in_s=delay)
+                except StorageUnavailable as exc:
+                    log.warning("batch.db_unavailable", error=str(exc), retry_in_s=delay)
                     if not paused:
                         paused = list(self.consumer.assignment())
                         self.consumer.pause(paused)
@@ -214,7 +224,7 @@ class SalesLoop:
                         if msg is not None and not msg.error():
                             # A partition assigned by a rebalance during the wait is not paused: put the
                             # message back (seek) and pause it too, so nothing is skipped.
-                            tp = TopicPartition(msg.topic(), msg.partition(), msg.offset())
+                            tp = TopicPartition(msg.topic() or "", msg.partition() or 0, msg.offset() or 0)
                             self.consumer.seek(tp)
                             self.consumer.pause([tp])
                             paused.append(tp)
@@ -230,15 +240,15 @@ class SalesLoop:
         total = BatchResult()
         for msg, obj in decoded.handled:
             single = _Decoded(handled=[(msg, obj)])
-            if isinstance(obj, messages.SalesEnvelope):
+            if isinstance(obj, SalesEnvelope):
                 single.sales.append(obj)
             else:
                 single.commands.append(obj)
             try:
                 part = self._write(single)
-            except psycopg.DataError as exc:
-                store = obj.store_id if isinstance(obj, messages.SalesEnvelope) else None
-                refused = _Poison(msg, "INVALID_EVENT", f"refused by the database: {exc}",
+            except StorageRefused as exc:
+                store = obj.store_id if isinstance(obj, SalesEnvelope) else None
+                refused = _Poison(msg, ReasonCode.INVALID_EVENT, f"refused by the database: {exc}",
                                   poison.identifier(obj.organization_id), poison.identifier(store))
                 part = self._write(_Decoded(poison=[refused]))
             for name in ("new_events", "duplicates", "jobs", "dead_letters", "commands", "conflicts"):
@@ -249,37 +259,32 @@ class SalesLoop:
         return total
 
     def _write(self, decoded: _Decoded) -> BatchResult:
+        """The batch in one unit of work: sales (idempotent), jobs for commands, dead letters and their
+        failure events. The caller stores the offsets only after this commit."""
         result = BatchResult()
-        with self.pool.connection() as conn, conn.transaction():
-            ingested = ingest_sales(conn, decoded.sales)
+        with self.uow() as uow:
+            ingested = uow.sales.ingest(decoded.sales)
             result.new_events, result.conflicts = ingested.new, len(ingested.conflicts)
             result.duplicates = len(decoded.sales) - result.new_events - result.conflicts
             for cmd in decoded.commands:
-                result.jobs += ingest_command(conn, cmd)
+                result.jobs += uow.jobs.queue_for_command(cmd)
             result.commands = len(decoded.commands)
             source = {id(obj): msg for msg, obj in decoded.handled}
             failed = [*decoded.poison, *(poison.conflict(source[id(c.envelope)], c) for c in ingested.conflicts)]
-            known = poison.known_organizations(conn, failed) if failed else set()
+            known = uow.integrations.known(poison.named_organizations(failed)) if failed else set()
             for p in failed:
-                self._dead_letter(conn, p, known)
+                self._dead_letter(uow, p, known)
             result.dead_letters = len(failed)
+            uow.commit()
         return result
 
-    def _dead_letter(self, conn: psycopg.Connection[Any], p: _Poison, known: set[str]) -> None:
+    def _dead_letter(self, uow: UnitOfWork, p: _Poison, known: set[str]) -> None:
         topic, partition, offset = p.msg.topic() or "", p.msg.partition() or 0, p.msg.offset() or 0
-        first_time = conn.execute(
-            "INSERT INTO dead_letters (source_topic, source_partition, source_offset, error_code) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
-            (topic, partition, offset, p.code),
-        ).fetchone()
-        if not first_time:
+        if not uow.dead_letters.record_once(topic, partition, offset, p.code):
             log.info("message.already_dead_lettered", topic=topic, partition=partition, offset=offset)
             return
-        self.events.dead_letter(conn, dead_letter_record(
-            topic=topic, partition=partition, offset=offset, key=p.msg.key(), value=p.msg.value(),
-            error_code=p.code, error_message=p.message,
-        ))
-        self.events.outcome(conn, p.outcome(known))
+        uow.outbox.dead_letter(DeadLetter(topic, partition, offset, p.msg.key(), p.msg.value(), p.code, p.message))
+        uow.outbox.outcome(p.outcome(known))
         log.warning("message.dead_lettered", topic=topic, partition=partition, offset=offset,
                     error_code=p.code, error=p.message, organization_id=p.organization_id, store_id=p.store_id,
                     unverified_key="/".join(part or "?" for part in poison.key_parts(p.msg.key())))

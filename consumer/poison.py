@@ -14,15 +14,14 @@ what we book. So:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-import psycopg
-
 from consumer.conflicts import describe
-from consumer.outcomes import Detail, Outcome
-from dayclose.db.sales import Conflict, content
+from service.messages import Conflict, Detail, Outcome, OutcomeStatus, Trigger
+from service.reasons import ReasonCode
 
 #: Longest organization or store id an outcome repeats (the API's identifiers are at most 128 characters).
 MAX_IDENTIFIER = 128
@@ -52,8 +51,11 @@ class Poison:
     subject: Detail | None = None
 
     @property
-    def reason_code(self) -> str:
-        return self.code if self.code in ("INVALID_EVENT", "RECEIPT_CONFLICT") else "POISON_MESSAGE"
+    def reason_code(self) -> ReasonCode:
+        """The outcome's reason: what was read of the message decides whom it names (module docstring)."""
+        if self.code in (ReasonCode.INVALID_EVENT, ReasonCode.RECEIPT_CONFLICT):
+            return ReasonCode(self.code)
+        return ReasonCode.POISON_MESSAGE
 
     def outcome(self, known: set[str]) -> Outcome:
         """The INGEST failure: what it is about, where the message is, and (addressed to nobody) whom its key
@@ -62,7 +64,7 @@ class Poison:
         details = [*([self.subject] if self.subject else []), Detail("message", where, f"{self.code}: {self.message}")]
         unverified = unverified_key(self.msg.key(), known) if self.organization_id is None else None
         return Outcome(organization_id=self.organization_id, store_id=self.store_id,
-                       business_date=self.business_date, trigger="INGEST", status="FAILED",
+                       business_date=self.business_date, trigger=Trigger.INGEST, status=OutcomeStatus.FAILED,
                        reason_code=self.reason_code, details=[*details, *([unverified] if unverified else [])])
 
 
@@ -97,24 +99,19 @@ def invalid(msg: Source, message: str, record: Any) -> Poison:
     if store is None and org is not None and key_org == org:
         store = key_store
     day = fields.get("business_date")
-    return Poison(msg, "INVALID_EVENT", message, org, store, day if isinstance(day, date) else None)
+    return Poison(msg, ReasonCode.INVALID_EVENT, message, org, store, day if isinstance(day, date) else None)
 
 
 def conflict(msg: Source, found: Conflict) -> Poison:
     env = found.envelope
-    detail = describe(env, found.stored, content(env))
-    return Poison(msg, "RECEIPT_CONFLICT", detail.message or "", identifier(env.organization_id),
+    detail = describe(env, found.stored, found.received)
+    return Poison(msg, ReasonCode.RECEIPT_CONFLICT, detail.message or "", identifier(env.organization_id),
                   identifier(env.store_id), env.business_date, detail)
 
 
-def known_organizations(conn: psycopg.Connection[Any], poison: list[Poison]) -> set[str]:
-    """The organizations, among those the keys of unaddressed poison name, that have an integration."""
-    named = {org for p in poison if p.organization_id is None and (org := key_parts(p.msg.key())[0])}
-    if not named:
-        return set()
-    rows = conn.execute("SELECT organization_id FROM integrations WHERE organization_id = ANY(%s)",
-                        (sorted(named),)).fetchall()
-    return {r[0] for r in rows}
+def named_organizations(poison: Iterable[Poison]) -> set[str]:
+    """The organizations the keys of unaddressed poison name (to be checked against our integrations)."""
+    return {org for p in poison if p.organization_id is None and (org := key_parts(p.msg.key())[0])}
 
 
 def unverified_key(key: bytes | None, known: set[str]) -> Detail | None:

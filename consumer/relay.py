@@ -8,33 +8,34 @@ delivers at commit, so an outcome leaves within milliseconds of being recorded.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import psycopg
 import structlog
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
-from psycopg_pool import ConnectionPool
 
-from dayclose import metrics
-from dayclose.db import outbox
+from service import metrics
+from service.ports import UnitOfWork
 
 log = structlog.get_logger("dayclose.relay")
+#: Starts a thread that calls its first argument whenever outbox rows are committed, until the event is set
+#: (:func:`storage.notify.listen_for_outbox`).
+Listen = Callable[[Callable[[], None], threading.Event], threading.Thread]
 #: Attempts before an outbox row Kafka keeps refusing is set aside (see the runbook: stuck outbox rows).
 MAX_ATTEMPTS = 5
 #: Refusals no retry can fix; anything else is transient and never counts against a row.
 _PERMANENT = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.INVALID_RECORD, KafkaError.INVALID_MSG,
                         KafkaError.INVALID_MSG_SIZE})
-_RELAY_LOCK = 0x6463_6f62  # "dcob": one publishing relay at a time
 
 
 class OutboxRelay:
-    def __init__(self, pool: ConnectionPool[Any], database_url: str, producer_config: dict[str, Any],
+    def __init__(self, uow: Callable[[], UnitOfWork], listen: Listen, producer_config: dict[str, Any],
                  batch_size: int = 500) -> None:
-        self.pool = pool
-        self.database_url = database_url
+        self.uow = uow
+        self.listen = listen
         self._producer_config = {
             **producer_config,
             "enable.idempotence": True,
@@ -52,7 +53,7 @@ class OutboxRelay:
     def start(self) -> None:
         loop = threading.Thread(target=self._loop, name="outbox-relay", daemon=True)
         loop.start()
-        listener = listen(self.database_url, outbox.CHANNEL, self._wake.set, self._stop, "outbox-listener")
+        listener = self.listen(self._wake.set, self._stop)
         self._threads += [loop, listener]
 
     def stop(self, timeout: float = 10.0) -> bool:
@@ -75,15 +76,10 @@ class OutboxRelay:
         invalid) gets its attempt counted and its error kept; past ``MAX_ATTEMPTS`` it is set aside (and
         alerted on) so it cannot block the rows behind it. Anything else (broker down, timeouts) is
         retried on the next pass without counting; a fatal producer error replaces the producer."""
-        with self.pool.connection() as conn, conn.transaction():
-            leader = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (_RELAY_LOCK,)).fetchone()
-            if not leader or not leader[0]:
+        with self.uow() as uow:
+            if not uow.outbox.lock_publisher():
                 return 0
-            rows = conn.execute(
-                "SELECT id, topic, key, value FROM outbox WHERE sent_at IS NULL AND attempts < %s "
-                "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-                (MAX_ATTEMPTS, self.batch_size),
-            ).fetchall()
+            rows = uow.outbox.unsent(self.batch_size, MAX_ATTEMPTS)
             if not rows:
                 return 0
             delivered: list[int] = []
@@ -91,7 +87,7 @@ class OutboxRelay:
             failed = 0
             fatal: list[KafkaError] = []
 
-            def on_delivery(err: KafkaError | None, _msg: Message, row_id: int) -> None:
+            def on_delivery(row_id: int, err: KafkaError | None, _msg: Message) -> None:
                 nonlocal failed
                 if err is None:
                     delivered.append(row_id)
@@ -102,11 +98,11 @@ class OutboxRelay:
                     if err.fatal():
                         fatal.append(err)
 
-            for row_id, topic, key, value in rows:
+            for row in rows:
                 try:
                     self.producer.produce(
-                        topic, key=bytes(key) if key is not None else None, value=bytes(value),
-                        on_delivery=lambda err, msg, rid=row_id: on_delivery(err, msg, rid),
+                        row.topic, key=row.key, value=row.value,
+                        on_delivery=functools.partial(on_delivery, row.id),
                     )
                 except BufferError:
                     break  # local queue full: send what is queued, the rest goes next pass
@@ -117,7 +113,7 @@ class OutboxRelay:
                         if err.fatal():
                             fatal.append(err)
                         break
-                    refused[row_id] = str(err or exc)
+                    refused[row.id] = str(err or exc)
             remaining = self._flush(30.0)
             if refused or remaining or failed:
                 log.warning("relay.delivery_failed", refused=len(refused), undelivered=remaining, failed=failed,
@@ -125,15 +121,10 @@ class OutboxRelay:
             if fatal:
                 log.error("relay.producer_fatal", error=str(fatal[0]))
                 self.producer = Producer(self._producer_config)
-            if refused:
-                conn.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = data.error FROM "
-                    "(SELECT unnest(%s::bigint[]) AS id, unnest(%s::text[]) AS error) AS data "
-                    "WHERE outbox.id = data.id",
-                    (list(refused), [e[:1000] for e in refused.values()]),
-                )
+            uow.outbox.count_refusals(refused)
             if delivered:
-                outbox.mark_sent(conn, delivered)
+                uow.outbox.mark_sent(delivered)
+            uow.commit()
             self.sent_total += len(delivered)
             metrics.relay_published(len(delivered), len(refused) + remaining + failed)
             return len(delivered)
@@ -160,32 +151,3 @@ class OutboxRelay:
                 self._wake.wait(timeout=1.0)
                 self._wake.clear()
 
-
-def listen(database_url: str, channel: str, on_notify: Callable[[], None], stop: threading.Event,
-           name: str) -> threading.Thread:
-    """A thread that calls ``on_notify`` on every ``NOTIFY channel`` (from any process; PostgreSQL sends it at
-    commit), once after (re)connecting to catch up on what was committed meanwhile, until ``stop``."""
-
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                with psycopg.connect(database_url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {channel}")
-                    on_notify()
-                    while not stop.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            on_notify()
-            except psycopg.OperationalError:
-                log.warning("listener.reconnecting", channel=channel)
-                stop.wait(1.0)
-
-    thread = threading.Thread(target=run, name=name, daemon=True)
-    thread.start()
-    return thread
-
-
-def listen_for_jobs(database_url: str, on_notify: Callable[[], None], stop: threading.Event) -> threading.Thread:
-    """Calls ``on_notify`` whenever export jobs are queued (in any process)."""
-    from dayclose.db.sales import JOBS_CHANNEL
-
-    return listen(database_url, JOBS_CHANNEL, on_notify, stop, "jobs-listener")

@@ -22,8 +22,8 @@ from typing import Any
 
 def _cmd_migrate(_args: argparse.Namespace) -> int:
     from dayclose.config import load_settings
-    from dayclose.db.migrate import migrate
     from dayclose.logs import configure_logging, get_logger
+    from storage.migrate import migrate
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -39,8 +39,8 @@ def _cmd_purge(_args: argparse.Namespace) -> int:
     import psycopg
 
     from dayclose.config import load_settings
-    from dayclose.db.retention import purge
     from dayclose.logs import configure_logging, get_logger
+    from storage.retention import purge
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -65,9 +65,9 @@ def _cmd_export_sie(args: argparse.Namespace) -> int:
     import psycopg
 
     from dayclose.config import load_settings
-    from dayclose.db.audit import booked_vouchers
-    from dayclose.db.exports import voucher_from_json
     from exporters.sie import SieNames, write_sie4i
+    from storage.audit import booked_vouchers
+    from storage.codecs import voucher_from_json
 
     settings = load_settings()
     since, until = date.fromisoformat(args.since), date.fromisoformat(args.until)
@@ -95,7 +95,7 @@ def _cmd_reexport(args: argparse.Namespace) -> int:
     import psycopg
 
     from dayclose.config import load_settings
-    from dayclose.db.corrections import NothingToCorrect, request_reexport
+    from storage.corrections import NothingToCorrect, request_reexport
 
     settings = load_settings()
     with psycopg.connect(settings.database_url) as conn:
@@ -119,7 +119,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     import psycopg
 
     from dayclose.config import load_settings
-    from dayclose.db import audit
+    from storage import audit
 
     settings = load_settings()
     with psycopg.connect(settings.database_url) as conn:
@@ -147,13 +147,12 @@ def _audit_json(v: object) -> dict[str, object]:
 def _cmd_dead_letters(args: argparse.Namespace) -> int:
     """List and decode the dead-letter topic, or replay chosen originals to their source topic."""
     from consumer import dead_letters
-    from consumer.codec import ConfluentRegistry
+    from dayclose.bootstrap import schema_registry
     from dayclose.config import load_settings
 
     settings = load_settings()
     kafka = settings.kafka
-    registry = ConfluentRegistry(kafka.schema_registry_url) if kafka.schema_registry_url else None
-    letters = dead_letters.read(kafka, registry)
+    letters = dead_letters.read(kafka, schema_registry(settings))
     try:
         everything = args.all or (args.action == "show" and not args.ids)
         chosen = dead_letters.select(letters, args.ids, args.error_code, everything=everything)
@@ -175,7 +174,7 @@ def _cmd_dead_letters(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(_args: argparse.Namespace) -> int:
-    from consumer.service import main as run_service
+    from dayclose.run import main as run_service
 
     return run_service()
 
@@ -183,18 +182,18 @@ def _cmd_run(_args: argparse.Namespace) -> int:
 def _cmd_api(_args: argparse.Namespace) -> int:
     import uvicorn
 
-    from backoffice.app import create_app
-    from dayclose.config import load_settings
+    from dayclose.bootstrap import build_api
+    from dayclose.config import API_TOKENS, KEY_ENCRYPTION_KEY, load_settings
     from dayclose.logs import configure_logging
     from dayclose.shutdown import Watchdog
 
-    settings = load_settings()
+    settings = load_settings(needs=(KEY_ENCRYPTION_KEY, API_TOKENS))  # no request could be authorized without
     configure_logging(settings.log_level, settings.log_format)
     watchdog = Watchdog(settings.shutdown_timeout_s, "dayclose api")
 
     class Server(uvicorn.Server):
         """uvicorn, with the process's end bounded: requests in flight get half the deadline, then the
-        app's shutdown (pool, producer) runs, and the watchdog ends whatever is still going at the deadline."""
+        app's shutdown (the pool) runs, and the watchdog ends whatever is still going at the deadline."""
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             watchdog.arm()
@@ -202,7 +201,7 @@ def _cmd_api(_args: argparse.Namespace) -> int:
 
     # No access log: BL's activation callbacks carry the merchant's key in the path. The app logs each
     # request by its route template instead.
-    config = uvicorn.Config(create_app(settings), host="0.0.0.0", port=settings.http_port,  # noqa: S104 - in a pod
+    config = uvicorn.Config(build_api(settings), host="0.0.0.0", port=settings.http_port,  # noqa: S104 - in a pod
                             access_log=False, log_config=None,
                             timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout_s / 2)))
     Server(config).run()

@@ -1,55 +1,32 @@
-"""One typed settings object, read once from the environment, failing fast with the setting's name."""
+"""One typed settings object, read once from the environment, failing fast with the setting's name.
+
+Everything is validated here, once: required settings, numbers and choices, the key-encryption key (a
+list of Fernet keys), the API's signing keys, and the BL client's settings, whose defaults live in one place
+(:class:`exporters.bl.config.BLConfig`). The composition root (:mod:`dayclose.bootstrap`) builds adapters
+from a :class:`Settings` and checks nothing again.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TypeVar
 
-from dayclose.secrets import Secret
+from backoffice.signing_keys import api_signing_keys
+from dayclose.keys import KeyVault, KeyVaultError
+from exporters.bl.config import BLConfig
+from service.secrets import Secret
 
 T = TypeVar("T")
+KEY_ENCRYPTION_KEY = "DAYCLOSE_KEY_ENCRYPTION_KEY"
+API_TOKENS = "DAYCLOSE_API_TOKENS"
 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed. The message names the environment variable, never its value
     when the variable is a secret."""
-
-
-#: A key id: what BackOffice puts in the token's ``kid`` header to name the key it signed with.
-_KID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-#: RFC 7518 §3.2: an HS256 key must be at least as long as the hash, 256 bits.
-MIN_API_KEY_BYTES = 32
-
-
-@dataclass(frozen=True)
-class ApiSigningKey:
-    """One HS256 key of ``DAYCLOSE_API_TOKENS``: its id (the token's ``kid``) and the secret, whose UTF-8
-    bytes are the HMAC key."""
-
-    kid: str
-    secret: Secret
-
-
-def api_signing_keys(entries: Sequence[Secret]) -> tuple[ApiSigningKey, ...]:
-    """``<kid>:<secret>`` entries as keys. Raises ``ValueError`` naming the problem, never a secret."""
-    keys: list[ApiSigningKey] = []
-    problems: list[str] = []
-    for position, entry in enumerate(entries, start=1):
-        kid, sep, secret = entry.reveal().partition(":")
-        if not sep or not _KID.match(kid):
-            problems.append(f"entry {position} is not <kid>:<secret> (kid: 1-64 of A-Z a-z 0-9 . _ -)")
-        elif len(secret.encode()) < MIN_API_KEY_BYTES:
-            problems.append(f"key {kid!r} is shorter than {MIN_API_KEY_BYTES} bytes")
-        elif any(k.kid == kid for k in keys):
-            problems.append(f"key id {kid!r} is used twice")
-        else:
-            keys.append(ApiSigningKey(kid, Secret(secret)))
-    if problems:
-        raise ValueError("; ".join(problems))
-    return tuple(keys)
 
 
 @dataclass(frozen=True)
@@ -95,24 +72,14 @@ class KafkaSettings:
 
 
 @dataclass(frozen=True)
-class BLSettings:
-    base_url: str = "https://apigateway.blinfo.se/bla-api/v1/sp"
-    token_url: str = "https://apigateway.blinfo.se/auth/oauth/v2/token"  # noqa: S105 - a URL, not a secret
-    client_id: str = ""
-    client_secret: Secret = field(default_factory=lambda: Secret(""))
-    timeout_s: float = 20.0
-    max_requests_per_second: float = 8.0
-    max_retries: int = 5
-    ambiguous_quiet_s: float = 20.0
-
-
-@dataclass(frozen=True)
 class Settings:
     database_url: str
     kafka: KafkaSettings
-    bl: BLSettings
+    bl: BLConfig
+    #: ``DAYCLOSE_KEY_ENCRYPTION_KEY``: Fernet keys, comma-separated, newest first (:class:`dayclose.keys.KeyVault`);
+    #: required by the processes that handle merchants' keys (``load_settings(needs=…)``, :attr:`kek`).
     key_encryption_key: Secret | None = None
-    #: ``DAYCLOSE_API_TOKENS`` entries, ``<kid>:<secret>`` (see :func:`api_signing_keys`).
+    #: ``DAYCLOSE_API_TOKENS`` entries, ``<kid>:<secret>`` (:func:`backoffice.signing_keys.api_signing_keys`).
     api_tokens: tuple[Secret, ...] = ()
     log_format: str = "auto"  # auto | json | console
     log_level: str = "INFO"
@@ -132,6 +99,13 @@ class Settings:
     #: After SIGTERM the process exits within this many seconds, whatever state Kafka, PostgreSQL and BL
     #: are in; what is cut off is redone on restart (docs/runbook.md, "Stopping").
     shutdown_timeout_s: float = 30.0
+
+    @property
+    def kek(self) -> Secret:
+        """The key-encryption key, for whatever reads or writes merchants' keys."""
+        if self.key_encryption_key is None:
+            raise ConfigError(f"missing required setting {KEY_ENCRYPTION_KEY}")
+        return self.key_encryption_key
 
 
 def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -190,8 +164,47 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read every setting once. Raises :class:`ConfigError` naming the first bad variable."""
+def _bl(env: Mapping[str, str]) -> BLConfig:
+    """The BL client's settings; what the environment leaves out keeps :class:`BLConfig`'s default."""
+    client_id, client_secret = _require(env, "BL_CLIENT_ID"), Secret(_require(env, "BL_CLIENT_SECRET"))
+    default = BLConfig(client_id, client_secret)
+    return dataclasses.replace(
+        default,
+        base_url=_get(env, "BL_BASE_URL", default.base_url) or default.base_url,
+        token_url=_get(env, "BL_TOKEN_URL", default.token_url) or default.token_url,
+        timeout_s=_parse(env, "BL_TIMEOUT_SECONDS", default.timeout_s, _positive_float),
+        max_requests_per_second=_parse(env, "BL_MAX_REQUESTS_PER_SECOND", default.max_requests_per_second,
+                                       _positive_float),
+        max_retries=_parse(env, "BL_MAX_RETRIES", default.max_retries, _positive_int),
+        ambiguous_quiet_s=_parse(env, "BL_AMBIGUOUS_QUIET_SECONDS", default.ambiguous_quiet_s, _positive_float),
+    )
+
+
+def _key_encryption_key(env: Mapping[str, str]) -> Secret | None:
+    raw = _get(env, "DAYCLOSE_KEY_ENCRYPTION_KEY")
+    if raw is None:
+        return None
+    try:
+        KeyVault(Secret(raw))
+    except KeyVaultError:
+        raise ConfigError(f"malformed setting {KEY_ENCRYPTION_KEY}: not a list of Fernet keys") from None
+    return Secret(raw)
+
+
+def _api_tokens(env: Mapping[str, str]) -> tuple[Secret, ...]:
+    tokens = _get(env, "DAYCLOSE_API_TOKENS")
+    api_tokens = tuple(Secret(t.strip()) for t in tokens.split(",") if t.strip()) if tokens else ()
+    try:
+        api_signing_keys(api_tokens)
+    except ValueError as exc:
+        raise ConfigError(f"malformed setting DAYCLOSE_API_TOKENS: {exc}") from None
+    return api_tokens
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] = ()) -> Settings:
+    """Read every setting once. Raises :class:`ConfigError` naming the first bad variable. ``needs`` names
+    optional settings this process cannot run without (``dayclose run``: the key-encryption key; ``dayclose
+    api``: that and the API's signing keys)."""
     env = os.environ if env is None else env
     sasl_password = _get(env, "KAFKA_SASL_PASSWORD")
     kafka = KafkaSettings(
@@ -212,31 +225,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         compression=_parse(env, "DAYCLOSE_KAFKA_COMPRESSION", KafkaSettings.compression,
                            _choice("none", "gzip", "snappy", "lz4", "zstd")),
     )
-    bl = BLSettings(
-        base_url=_get(env, "BL_BASE_URL", BLSettings.base_url) or "",
-        token_url=_get(env, "BL_TOKEN_URL", BLSettings.token_url) or "",
-        client_id=_require(env, "BL_CLIENT_ID"),
-        client_secret=Secret(_require(env, "BL_CLIENT_SECRET")),
-        timeout_s=_parse(env, "BL_TIMEOUT_SECONDS", BLSettings.timeout_s, _positive_float),
-        max_requests_per_second=_parse(
-            env, "BL_MAX_REQUESTS_PER_SECOND", BLSettings.max_requests_per_second, _positive_float
-        ),
-        max_retries=_parse(env, "BL_MAX_RETRIES", BLSettings.max_retries, _positive_int),
-        ambiguous_quiet_s=_parse(env, "BL_AMBIGUOUS_QUIET_SECONDS", BLSettings.ambiguous_quiet_s, _positive_float),
-    )
-    kek = _get(env, "DAYCLOSE_KEY_ENCRYPTION_KEY")
-    tokens = _get(env, "DAYCLOSE_API_TOKENS")
-    api_tokens = tuple(Secret(t.strip()) for t in tokens.split(",") if t.strip()) if tokens else ()
-    try:
-        api_signing_keys(api_tokens)
-    except ValueError as exc:
-        raise ConfigError(f"malformed setting DAYCLOSE_API_TOKENS: {exc}") from None
-    return Settings(
+    settings = Settings(
         database_url=_require(env, "DATABASE_URL"),
         kafka=kafka,
-        bl=bl,
-        key_encryption_key=Secret(kek) if kek else None,
-        api_tokens=api_tokens,
+        bl=_bl(env),
+        key_encryption_key=_key_encryption_key(env),
+        api_tokens=_api_tokens(env),
         log_format=_parse(env, "DAYCLOSE_LOG_FORMAT", "auto", _choice("auto", "json", "console")),
         log_level=_parse(env, "DAYCLOSE_LOG_LEVEL", "INFO", _choice("debug", "info", "warning", "error")).upper(),
         http_port=_parse(env, "DAYCLOSE_HTTP_PORT", 8080, _positive_int),
@@ -249,3 +243,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_max_body_bytes=_parse(env, "DAYCLOSE_API_MAX_BODY_BYTES", Settings.api_max_body_bytes, _positive_int),
         shutdown_timeout_s=_parse(env, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS", 30.0, _positive_float),
     )
+    for name in needs:  # after the settings every process needs, which are named first
+        _require(env, name)
+    return settings

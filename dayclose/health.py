@@ -25,7 +25,8 @@ from typing import Any
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from dayclose.logs import get_logger
-from dayclose.metrics import exposition
+from dayclose.process import Service
+from service.metrics import exposition
 
 log = get_logger("dayclose.health")
 
@@ -92,10 +93,10 @@ def api_checks(connect: Callable[[], AbstractContextManager[Any]]) -> Checks:
     return Checks(ready={"database": database_check(connect)})
 
 
-def consumer_checks(service: Any, *, loop_stale_after_s: float = LOOP_STALE_AFTER_S,
+def consumer_checks(service: Service, *, loop_stale_after_s: float = LOOP_STALE_AFTER_S,
                     workers_stale_after_s: float = WORKERS_STALE_AFTER_S,
                     relay_stale_after_s: float = RELAY_STALE_AFTER_S) -> Checks:
-    """Checks for a :class:`consumer.service.Service`: its three beating parts and its database.
+    """Checks for a :class:`dayclose.process.Service`: its three beating parts and its database.
 
     Call it after ``build_service`` and before ``service.run()``: the loop counts as started once it
     beats after this call, i.e. once ``run()`` has subscribed and turned at least once.

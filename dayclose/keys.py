@@ -7,26 +7,9 @@ rotated without downtime (see docs/runbook.md).
 
 from __future__ import annotations
 
-import re
-
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from dayclose.secrets import Secret
-
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
-def canonical_key(text: str) -> str:
-    """A merchant's BL public key in the one form we store, look up and compare: a GUID in lower case,
-    hyphenated (RFC 9562 §4: hex digits are case-insensitive on input, lower case on output).
-
-    Everything that names a key (the wizard's input, the stored key, its look-up digest, BL's callbacks)
-    goes through here, so ``ABC…`` and ``abc…`` can never be two keys. Raises ValueError (naming no part
-    of the key) when ``text`` is not a GUID."""
-    candidate = text.strip()
-    if not _GUID.fullmatch(candidate):
-        raise ValueError("not a GUID (8-4-4-4-12 hexadecimal characters)")
-    return candidate.lower()
+from service.secrets import Secret
 
 
 class KeyVaultError(RuntimeError):

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from dayclose.secrets import Secret
+from service.secrets import Secret
 
 #: Keys whose values are always masked, wherever they appear in an event dict.
 SENSITIVE_KEYS = re.compile(

@@ -24,7 +24,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dayclose.db.migrate import migrate
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness, Topics, make_settings
@@ -32,6 +31,7 @@ from devstack.kafka import kafka_from_env
 from devstack.oracle import assert_balanced, booked_totals, expected_totals, vat_per_rate
 from devstack.postgres import create_database, postgres_from_env
 from devstack.processes import ServiceProcess, service_env
+from storage.migrate import migrate
 
 ORG = "demo-org"
 STORE = "store-1"

@@ -1,7 +1,7 @@
 """Run the whole service against local services from Python: used by the demo, tests and benchmarks.
 
 ``Harness`` owns the topics, a producer for sales and commands, a reader for outcomes and dead
-letters, and a :class:`consumer.service.Service` running in a background thread.
+letters, and a :class:`dayclose.bootstrap.Service` running in a background thread.
 """
 
 from __future__ import annotations
@@ -18,13 +18,17 @@ from confluent_kafka import Consumer, Producer
 
 import schemas
 from consumer.codec import AvroCodec
-from consumer.exporting import ExportPolicy
-from consumer.service import Service, build_service
-from dayclose.config import BLSettings, KafkaSettings, Settings
-from dayclose.db.integrations import plan_from_json, save_integration, save_plan
+from dayclose.bootstrap import build_service
+from dayclose.config import KafkaSettings, Settings
 from dayclose.keys import KeyVault
-from dayclose.secrets import Secret
-from exporters.base import Exporter
+from dayclose.process import Service
+from exporters.bl.config import BLConfig
+from service.exporter import Exporter
+from service.lifecycle import ExportPolicy
+from service.model import IntegrationStatus
+from service.secrets import Secret
+from storage.codecs import plan_from_json
+from storage.integrations import PostgresIntegrations
 
 
 @dataclass
@@ -54,8 +58,8 @@ def make_settings(database_url: str, bootstrap: str, topics: Topics, *, bl_base_
         kafka=KafkaSettings(bootstrap_servers=bootstrap, group_id=group_id or f"dayclose-{uuid.uuid4().hex[:8]}",
                             sales_topic=topics.sales, commands_topic=topics.commands,
                             outcomes_topic=topics.outcomes, dead_letter_topic=topics.dead_letters),
-        bl=BLSettings(base_url=bl_base_url, token_url=bl_token_url, client_id=bl_client_id,
-                      client_secret=Secret(bl_client_secret)),
+        bl=BLConfig(base_url=bl_base_url, token_url=bl_token_url, client_id=bl_client_id,
+                    client_secret=Secret(bl_client_secret)),
         key_encryption_key=Secret(kek or KeyVault.generate_key()),
         export_workers=workers,
     )
@@ -77,7 +81,7 @@ class Harness:
         self.command_codec = AvroCodec(schemas.COMMAND, self.topics.commands)
         self.outcome_codec = AvroCodec(schemas.EXPORT_OUTCOME, self.topics.outcomes)
         self.dead_letter_codec = AvroCodec(schemas.DEAD_LETTER, self.topics.dead_letters)
-        self.vault = KeyVault(self.settings.key_encryption_key or Secret(""))
+        self.vault = KeyVault(self.settings.kek)
         self.outcomes: list[dict[str, Any]] = []
         self.dead_letters: list[dict[str, Any]] = []
 
@@ -87,15 +91,16 @@ class Harness:
         import psycopg
 
         with psycopg.connect(self.settings.database_url) as conn:
-            save_integration(conn, organization_id, self.vault, user_key=Secret(user_key), status="active",
-                             start_date=start_date, company_name="Demo AB")
-            save_plan(conn, plan_from_json(organization_id, plan))
+            integrations = PostgresIntegrations(conn, self.vault)
+            integrations.save(organization_id, user_key=Secret(user_key), status=IntegrationStatus.ACTIVE,
+                              start_date=start_date, company_name="Demo AB")
+            integrations.save_plan(plan_from_json(organization_id, plan))
 
     def save_plan(self, organization_id: str, plan: dict[str, Any]) -> None:
         import psycopg
 
         with psycopg.connect(self.settings.database_url) as conn:
-            save_plan(conn, plan_from_json(organization_id, plan))
+            PostgresIntegrations(conn, self.vault).save_plan(plan_from_json(organization_id, plan))
 
     # --- service ---------------------------------------------------------------------------------
 

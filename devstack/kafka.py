@@ -132,8 +132,8 @@ class MockKafkaCluster:
         lib = _lib()
         self.brokers = brokers
         self._lock = threading.Lock()
-        self._rk, self._mc = self._new_handle(lib), None
-        self._mc = lib.rd_kafka_mock_cluster_new(self._rk, brokers)
+        self._rk: int | None = self._new_handle(lib)
+        self._mc: int | None = lib.rd_kafka_mock_cluster_new(self._rk, brokers)
         if not self._mc:
             lib.rd_kafka_destroy(self._rk)
             self._rk = None
@@ -158,7 +158,7 @@ class MockKafkaCluster:
 
     @property
     def bootstrap_servers(self) -> str:
-        return self._bootstrap
+        return str(self._bootstrap)
 
     def _cluster(self) -> int:
         if self._mc is None:
@@ -215,11 +215,12 @@ class ExternalKafkaCluster:
 
     @property
     def bootstrap_servers(self) -> str:
-        return self._bootstrap
+        return str(self._bootstrap)
 
     def create_topic(self, name: str, partitions: int, replication_factor: int = 1) -> None:
         from confluent_kafka import KafkaError, KafkaException
-        from confluent_kafka.admin import AdminClient, NewTopic
+        from confluent_kafka.admin import AdminClient
+        from confluent_kafka.cimpl import NewTopic
 
         admin = AdminClient({"bootstrap.servers": self._bootstrap})
         futures = admin.create_topics(

@@ -93,7 +93,8 @@ class LocalPostgres:
 
     @property
     def data_dir(self) -> Path:
-        assert self._tmp is not None
+        if self._tmp is None:
+            raise RuntimeError("the server has no data directory: it was never started")
         return Path(self._tmp) / "data"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:

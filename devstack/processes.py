@@ -70,7 +70,8 @@ class ServiceProcess:
 
     @property
     def pid(self) -> int:
-        assert self.process is not None
+        if self.process is None:
+            raise RuntimeError("the service process was never started")
         return self.process.pid
 
     @property
@@ -91,8 +92,7 @@ class ServiceProcess:
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, no offsets are committed, no transaction finishes."""
-        if self.alive:
-            assert self.process is not None
+        if self.process is not None and self.alive:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
             self.kills += 1

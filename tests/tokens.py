@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-from dayclose.secrets import Secret
+from service.secrets import Secret
 
 KID = "test-1"
 SECRET = "dayclose-tests-hs256-signing-key-0123456789"  # >= 32 bytes, as HS256 keys must be

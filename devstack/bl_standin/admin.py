@@ -40,8 +40,7 @@ def _route(standin: BLStandIn, request: Request) -> Response:  # noqa: PLR0911, 
     method, path = request.method, request.path
     body: dict[str, Any] = request.json() if request.body else {}
     if path == "/_admin/companies" and method == "POST":
-        company = standin.register_company(**body)
-        return json_response(201, _company_json(company))
+        return json_response(201, _company_json(standin.register_company(**body)))
     if path == "/_admin/companies" and method == "GET":
         return json_response(200, [_company_json(c) for c in standin.registry.companies()])
     match = _COMPANY.match(path)

@@ -248,7 +248,8 @@ class BLApi:
         message = BytesParser(policy=HTTP).parsebytes(header + request.body)
         for part in message.iter_parts():
             if part.get_param("name", header="content-disposition") == "file":
-                content = part.get_payload(decode=True) or b""
+                payload = part.get_payload(decode=True)
+                content = payload if isinstance(payload, bytes) else b""
                 if not content:
                     raise bad("FILE_IS_EMPTY", "The file is empty")
                 name = part.get_filename() or "document"

@@ -50,7 +50,8 @@ class OpenApiDocument:
         if found is None:
             return None
         content = found[1].get("requestBody", {}).get("content", {})
-        return content.get("application/json", {}).get("schema")
+        schema: dict[str, Any] | None = content.get("application/json", {}).get("schema")
+        return schema
 
     def errors(self, schema: dict[str, Any], instance: Any) -> list[str]:
         """Every way ``instance`` breaks ``schema`` (which may be a ``$ref`` into the document)."""

@@ -21,6 +21,7 @@ from devstack.bl_standin.conformance import request_problems
 from devstack.bl_standin.openapi import DOCUMENT
 from exporters.bl import BLConfig, BLExporter
 from exporters.bl.client import BLClient
+from service.secrets import Secret
 
 #: The shared reference copy of BL's OpenAPI document when it sits beside the repo (as in CI),
 #: else the stand-in's own copy of the same public document.
@@ -56,7 +57,7 @@ def bl_company(bl_standin: BLStandIn) -> Company:
 def bl_config(bl_standin: BLStandIn) -> BLConfig:
     return BLConfig(
         client_id=bl_standin.client_id,
-        client_secret=bl_standin.client_secret,
+        client_secret=Secret(bl_standin.client_secret),
         base_url=bl_standin.base_url,
         token_url=bl_standin.token_url,
         timeout_s=1.0,

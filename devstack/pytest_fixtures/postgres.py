@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from dayclose.db.migrate import migrate
 from devstack.postgres import ExternalPostgres, LocalPostgres, create_database, drop_database, postgres_from_env
+from storage.migrate import migrate
 
 
 @pytest.fixture(scope="session")

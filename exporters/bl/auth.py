@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 import requests
 
-from exporters.base import OperatorError, ReasonCode
 from exporters.bl.config import BLConfig
 from exporters.bl.errors import RetryableFailure
 from exporters.bl.ratelimit import TokenBucket
+from service.exporter import OperatorError
+from service.reasons import ReasonCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ class TokenProvider:
                 data={
                     "grant_type": "client_credentials",
                     "client_id": cfg.client_id,
-                    "client_secret": cfg.client_secret,
+                    "client_secret": cfg.client_secret.reveal(),
                 },
                 headers={"Accept": "application/json"},
                 timeout=cfg.timeouts,

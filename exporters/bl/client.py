@@ -28,16 +28,19 @@ class BLClient:
 
     def details(self, user_key: str) -> dict[str, Any]:
         # BL answers an unknown key with a 500: an answer to interpret, not an outage to retry.
-        return self._get("/details", user_key, "get details", final_statuses=frozenset({500}))
+        found: dict[str, Any] = self._get("/details", user_key, "get details", final_statuses=frozenset({500}))
+        return found
 
     def financial_year_for(self, user_key: str, day: date) -> dict[str, Any] | None:
         """The fiscal year containing ``day``, or None if BL has none."""
         try:
-            return self._get(f"/financialyear/date/{day.isoformat()}", user_key, "get financial year")
+            year: dict[str, Any] | None = self._get(f"/financialyear/date/{day.isoformat()}", user_key,
+                                                    "get financial year")
         except BLHttpError as exc:
             if exc.status == 404 or exc.exception_id in _NOT_FOUND_IDS:
                 return None
             raise
+        return year
 
     def financial_years(self, user_key: str) -> list[dict[str, Any]]:
         return list(self._get("/financialyear", user_key, "list financial years") or [])
@@ -81,7 +84,9 @@ class BLClient:
         return found
 
     def get_journal_entry(self, user_key: str, series: str, number: int, day: date) -> dict[str, Any]:
-        return self._get(f"/journal/entry/{series}/{number}/{day.isoformat()}", user_key, "get journal entry")
+        entry: dict[str, Any] = self._get(f"/journal/entry/{series}/{number}/{day.isoformat()}", user_key,
+                                          "get journal entry")
+        return entry
 
     def upload_document(self, user_key: str, filename: str, content: bytes, content_type: str) -> int:
         # An orphan document after a lost response is harmless, so the upload is retried freely.

@@ -1,10 +1,12 @@
-"""Typed configuration of the BL client. The app's settings object constructs it once."""
+"""Typed configuration of the BL client, and the one source of its defaults: ``dayclose.config.load_settings``
+builds it from the environment (``BL_*``) once, and every setting left out keeps the default here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from exporters.base import mask_secret
+from service.exporter import mask_secret
+from service.secrets import Secret
 
 PRODUCTION_BASE_URL = "https://apigateway.blinfo.se/bla-api/v1/sp"
 PRODUCTION_TOKEN_URL = "https://apigateway.blinfo.se/auth/oauth/v2/token"  # noqa: S105 - a URL
@@ -20,15 +22,15 @@ class BLConfig:
     """
 
     client_id: str
-    client_secret: str = field(repr=False)
+    client_secret: Secret = field(repr=False)
     base_url: str = PRODUCTION_BASE_URL
     token_url: str = PRODUCTION_TOKEN_URL
-    timeout_s: float = 15.0
+    timeout_s: float = 20.0
     connect_timeout_s: float = 5.0
     #: Shared by every thread using one client: public BL clients stay under 10 req/s.
     max_requests_per_second: float = 8.0
     rate_limit_burst: int = 1
-    max_retries: int = 4
+    max_retries: int = 5
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 10.0
     retry_after_cap_s: float = 30.0
@@ -44,6 +46,8 @@ class BLConfig:
     user_agent: str = "dayclose-bl-exporter/0.1"
 
     def __post_init__(self) -> None:
+        if isinstance(self.client_secret, str):  # a plain string from a caller: wrapped, never shown
+            object.__setattr__(self, "client_secret", Secret(self.client_secret))
         problems = []
         if not self.client_id:
             problems.append("client_id is empty")
@@ -65,6 +69,6 @@ class BLConfig:
     def describe(self) -> str:
         """One-line summary safe to log at start-up."""
         return (
-            f"BL at {self.base_url} as client {self.client_id} (secret {mask_secret(self.client_secret)}), "
+            f"BL at {self.base_url} as client {self.client_id} (secret {mask_secret(self.client_secret.reveal())}), "
             f"{self.max_requests_per_second:g} req/s, {self.max_retries} retries, timeout {self.timeout_s:g}s"
         )

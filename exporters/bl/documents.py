@@ -23,19 +23,12 @@ from typing import Any
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from exporters.base import (
-    AttachedDocument,
-    Attachment,
-    DocumentRefused,
-    ExportError,
-    ReasonCode,
-    VoucherLocation,
-    mask_secret,
-)
 from exporters.bl.client import BLClient
 from exporters.bl.config import BLConfig
 from exporters.bl.errors import BLHttpError, RetryableFailure, to_export_error
 from exporters.bl.transport import BLTransport
+from service.exporter import AttachedDocument, Attachment, DocumentRefused, ExportError, VoucherLocation, mask_secret
+from service.reasons import ReasonCode
 
 log = structlog.get_logger(__name__)
 ENTITY_TYPE = "JOURNAL"

@@ -10,14 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from exporters.base import (
-    ExporterBug,
-    ExportError,
-    MerchantActionRequired,
-    OperatorError,
-    ReasonCode,
-    TransientExportError,
-)
+from service.exporter import ExporterBug, ExportError, MerchantActionRequired, OperatorError, TransientExportError
+from service.reasons import ReasonCode
 
 
 class RetryableFailure(Exception):

@@ -22,18 +22,6 @@ import requests
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from exporters.base import (
-    AttachedDocument,
-    Attachment,
-    BookedVoucher,
-    ChartNames,
-    CompanyDetails,
-    ExportError,
-    MerchantActionRequired,
-    ReasonCode,
-    VoucherLocation,
-    mask_secret,
-)
 from exporters.bl import preflight
 from exporters.bl.client import BLClient
 from exporters.bl.config import BLConfig
@@ -43,6 +31,18 @@ from exporters.bl.payload import journal_entry
 from exporters.bl.transport import BLTransport
 from mapping.periods import FiscalYear
 from mapping.voucher import Voucher
+from service.exporter import (
+    AttachedDocument,
+    Attachment,
+    BookedVoucher,
+    ChartNames,
+    CompanyDetails,
+    ExportError,
+    MerchantActionRequired,
+    VoucherLocation,
+    mask_secret,
+)
+from service.reasons import ReasonCode
 
 log = structlog.get_logger(__name__)
 

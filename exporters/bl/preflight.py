@@ -12,12 +12,15 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from exporters.base import MerchantActionRequired, ReasonCode
 from exporters.bl.client import BLClient
-from exporters.bl.vatcodes import vat_code_conflict
 from mapping.voucher import Voucher
+from service.exporter import MerchantActionRequired
+from service.reasons import ReasonCode
+from service.vatcodes import vat_code_conflict
+
+T = TypeVar("T")
 
 
 class CompanyFacts:
@@ -49,13 +52,14 @@ class CompanyFacts:
             for key in [k for k in self._cache if k[0] == user_key]:
                 del self._cache[key]
 
-    def _cached(self, user_key: str, kind: str, sub: str, fetch: Callable[[], Any]) -> Any:
+    def _cached(self, user_key: str, kind: str, sub: str, fetch: Callable[[], T]) -> T:
         key = (user_key, kind, sub)
         now = self._clock()
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None and now - hit[0] < self._ttl_s:
-                return hit[1]
+                cached: T = hit[1]
+                return cached
         value = fetch()  # outside the lock: a slow BL must not serialise every company
         with self._lock:
             self._cache[key] = (now, value)

@@ -29,12 +29,13 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from dayclose import metrics
-from exporters.base import OperatorError, ReasonCode, mask_secret
 from exporters.bl.auth import TokenProvider
 from exporters.bl.config import BLConfig
 from exporters.bl.errors import BLHttpError, RetryableFailure
 from exporters.bl.ratelimit import TokenBucket
+from service import metrics
+from service.exporter import OperatorError, mask_secret
+from service.reasons import ReasonCode
 
 log = structlog.get_logger(__name__)
 

@@ -21,13 +21,13 @@ from typing import Any
 
 import psycopg
 
-from dayclose.db.migrate import migrate
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness, Topics, make_settings
 from devstack.kafka import MockKafkaCluster
 from devstack.postgres import LocalPostgres, create_database
 from devstack.processes import ServiceProcess, service_env
 from devstack.sampledata import SAMPLE_PLAN
+from storage.migrate import migrate
 from tests.chaos import workload as wl
 from tests.integration.pipeline.oracle import booked_totals, expected_totals
 

@@ -23,13 +23,13 @@ import httpx
 import psycopg
 import pytest
 
-from dayclose.db.migrate import migrate
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
 from devstack.harness import Harness, Topics, make_settings
 from devstack.kafka import KafkaCluster, MockKafkaCluster
 from devstack.postgres import LocalPostgres, create_database
 from devstack.processes import ServiceProcess, service_env
+from storage.migrate import migrate
 from tests.integration.pipeline.oracle import booked_totals, expected_totals
 from tests.tokens import SERVICE_TOKEN, bearer
 
@@ -238,9 +238,10 @@ def in_background(method: str, url: str, body: Any) -> subprocess.Popen[bytes]:
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
 
-def advisory_locks(database_url: str) -> int:
+def outbox_commands(database_url: str) -> int:
     with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted").fetchone()
+        row = conn.execute("SELECT count(*) FROM manual_export_requests r JOIN outbox o ON o.schema_name = 'command' "
+                           "AND o.sent_at IS NULL").fetchone()
     return int(row[0]) if row else 0
 
 
@@ -260,10 +261,10 @@ def test_api_exits_within_the_deadline_with_a_request_stuck_on_a_dependency(
                 bl_standin.set_faults(latency_s=3600, paths=("/details",))
                 client = in_background("PUT", f"{base}/key", {"public_key": bl_company.user_key})
                 wait_until(lambda: bl_standin.requests.count("GET", "/details") >= 1, 30, "the key check at BL")
-            else:  # a manual export in flight whose command no broker takes
-                cluster.broker_down(1)
+            else:  # a manual export while no broker answers: the API has no Kafka client since its command goes
+                cluster.broker_down(1)  # through the outbox, so the request commits instead of waiting on Kafka
                 client = in_background("POST", f"{base}/manual-exports", {})
-                wait_until(lambda: advisory_locks(database_url) >= 1, 30, "the request publishing its command")
+                wait_until(lambda: outbox_commands(database_url) >= 1, 30, "the request and its command recorded")
             assert sigterm(process, record_property, f"api, {scenario}") in (0, 1, -signal.SIGTERM)
         finally:
             process.kill()

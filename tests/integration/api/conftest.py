@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -13,14 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
-from backoffice.app import create_app
-from backoffice.publisher import KafkaCommandPublisher
-from consumer.exporting import ExportPolicy
+from consumer.relay import OutboxRelay
+from dayclose.bootstrap import build_api, units_of_work
 from dayclose.config import Settings
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness, Topics, make_settings
 from devstack.kafka import KafkaCluster
 from exporters.bl import BLExporter
+from service.lifecycle import ExportPolicy
 from tests.tokens import SERVICE_TOKEN, bearer
 
 FAST_POLICY = ExportPolicy(
@@ -69,6 +70,14 @@ class Api:
         with psycopg.connect(self.settings.database_url) as conn:
             return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
 
+    def relay_outbox(self) -> int:
+        """Publish what the API wrote to the outbox (the consumer process's relay does this in production)."""
+        relay = OutboxRelay(units_of_work(self.settings, self.pool, None), lambda _wake, _stop: threading.Thread(),
+                            self.settings.kafka.producer_config())
+        sent = relay.publish_pending()
+        relay.producer.flush(10)
+        return sent
+
     def wait_sql(self, query: str, *params: Any, timeout: float = 20.0, what: str = "rows") -> list[tuple[Any, ...]]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -90,11 +99,9 @@ def api(database_url: str, kafka_cluster: KafkaCluster, bl_standin: BLStandIn,
         api_tokens=(SERVICE_TOKEN,),
     )
     pool: ConnectionPool[Any] = ConnectionPool(database_url, min_size=1, max_size=6, open=True)
-    publisher = KafkaCommandPublisher(settings.kafka)
-    app = create_app(settings, exporter=make_bl_exporter(), pool=pool, publisher=publisher)
+    app = build_api(settings, exporter=make_bl_exporter(), pool=pool)
     with TestClient(app) as client:
         yield Api(settings, topics, client, pool)
-    publisher.close()
     pool.close()
 
 

@@ -10,11 +10,12 @@ from prometheus_client import REGISTRY
 
 import schemas
 from consumer.codec import AvroCodec
-from dayclose.db.integrations import save_integration
 from dayclose.keys import KeyVault
-from dayclose.secrets import Secret
 from devstack.bl_standin import BLStandIn
 from devstack.sampledata import SAMPLE_PLAN
+from service.model import IntegrationStatus
+from service.secrets import Secret
+from storage.integrations import PostgresIntegrations
 from tests.integration.api.conftest import Api, days_ago, set_up_active
 
 ORG = "org-callbacks"
@@ -66,8 +67,9 @@ def test_keys_stored_before_the_digest_existed_are_found(api: Api, bl_standin: B
     company = bl_standin.register_company(name="Legacy AB", org_number="5569990004", activated=False)
     vault = KeyVault(api.settings.key_encryption_key)  # type: ignore[arg-type]
     with psycopg.connect(api.settings.database_url) as conn:
-        save_integration(conn, "org-legacy", vault, user_key=Secret(company.user_key), status="active",
-                         start_date=days_ago(1), company_name="Legacy AB", company_org_number="5569990004")
+        PostgresIntegrations(conn, vault).save(
+            "org-legacy", user_key=Secret(company.user_key), status=IntegrationStatus.ACTIVE,
+            start_date=days_ago(1), company_name="Legacy AB", company_org_number="5569990004")
     assert callback(api, company.user_key, "OFF", orgnr="556999-0004") == (200, "deactivated")
     out, err = capsys.readouterr()
     assert "api.request" in out + err and company.user_key not in out + err
@@ -137,8 +139,9 @@ def test_an_org_number_that_is_not_a_valid_swedish_one_never_matches(
     company = bl_standin.register_company(name="Utan Orgnr AB", org_number=ours, activated=False)
     vault = KeyVault(api.settings.key_encryption_key)  # type: ignore[arg-type]
     with psycopg.connect(api.settings.database_url) as conn:
-        save_integration(conn, "org-no-number", vault, user_key=Secret(company.user_key), status="active",
-                         start_date=days_ago(1), company_name="Utan Orgnr AB", company_org_number=ours)
+        PostgresIntegrations(conn, vault).save(
+            "org-no-number", user_key=Secret(company.user_key), status=IntegrationStatus.ACTIVE,
+            start_date=days_ago(1), company_name="Utan Orgnr AB", company_org_number=ours)
     assert callback(api, company.user_key, "OFF", orgnr=theirs) == (404, "NOT_FOUND")
     assert api.sql("SELECT status FROM integrations WHERE organization_id = 'org-no-number'") == [("active",)]
 

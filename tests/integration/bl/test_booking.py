@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from exporters.base import Attachment, CompanyDetails, Exporter
 from mapping.voucher import Voucher, VoucherRow
+from service.exporter import Attachment, CompanyDetails, Exporter
 
 pytestmark = pytest.mark.integration
 

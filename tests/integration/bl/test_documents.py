@@ -6,7 +6,8 @@ import pytest
 
 from devstack.bl_standin.conformance import request_problems
 from devstack.pytest_fixtures.bl import REFERENCE_DOCUMENT
-from exporters.base import Attachment, DocumentRefused, ReasonCode, VoucherLocation
+from service.exporter import Attachment, DocumentRefused, VoucherLocation
+from service.reasons import ReasonCode
 
 pytestmark = pytest.mark.integration
 PDF = b"%PDF-1.3 a day report"

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from exporters.base import TransientExportError
+from service.exporter import TransientExportError
 
 pytestmark = pytest.mark.integration
 

@@ -14,16 +14,11 @@ from datetime import date
 import pytest
 
 from devstack.bl_standin import Company
-from exporters.base import (
-    ExporterBug,
-    MerchantActionRequired,
-    OperatorError,
-    ReasonCode,
-    TransientExportError,
-)
 from exporters.bl.errors import BLHttpError, to_export_error
 from exporters.bl.payload import journal_entry
 from mapping.voucher import VoucherRow
+from service.exporter import ExporterBug, MerchantActionRequired, OperatorError, TransientExportError
+from service.reasons import ReasonCode
 
 pytestmark = pytest.mark.integration
 

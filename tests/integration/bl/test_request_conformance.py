@@ -14,7 +14,7 @@ import pytest
 from devstack.bl_standin.conformance import request_problems
 from devstack.bl_standin.faults import RecordedRequest
 from devstack.pytest_fixtures.bl import REFERENCE_DOCUMENT
-from exporters.base import Attachment
+from service.exporter import Attachment
 
 pytestmark = pytest.mark.integration
 

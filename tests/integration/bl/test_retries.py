@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from exporters.base import ReasonCode, TransientExportError
+from service.exporter import TransientExportError
+from service.reasons import ReasonCode
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from consumer import messages
 from consumer.conflicts import describe
-from dayclose.db.sales import Ingested, content, ingest_sales
+from consumer.records import sales_envelope
 from devstack import sampledata
+from service.ports import Ingested
+from storage.codecs import content
+from storage.sales import ingest_sales
 
 pytestmark = pytest.mark.integration
 ORG = "org-conflicts"
@@ -28,7 +30,7 @@ def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
 
 def ingest(conn: psycopg.Connection[Any], *records: dict[str, Any]) -> Ingested:
     with conn.transaction():
-        return ingest_sales(conn, [messages.sales_envelope(r) for r in records])
+        return ingest_sales(conn, [sales_envelope(r) for r in records])
 
 
 def changed(record: dict[str, Any], event_id: str = "", **fields: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 import psycopg
 import pytest
 
-from dayclose.db.migrate import Migration, MigrationError, applied_versions, load_migrations, migrate
+from storage.migrate import Migration, MigrationError, applied_versions, load_migrations, migrate
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from dayclose.db.retention import purge
+from storage.retention import purge
 
 pytestmark = pytest.mark.integration
 TODAY = date(2026, 11, 26)

@@ -11,11 +11,11 @@ from datetime import date
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry
 
-from dayclose import metrics
 from dayclose.health import HealthServer, consumer_checks
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness
+from service import metrics
 from tests.integration.pipeline.conftest import ORG, make_pipeline, pipeline  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
@@ -101,7 +101,8 @@ def test_health_of_a_running_service_and_its_outbox_read_at_scrape(pipeline: Har
         server.stop()
 
     registry = CollectorRegistry()
-    metrics.register_outbox_collector(lambda: service.pool.connection(timeout=2.0), registry)
+    assert service.outbox_depth is not None
+    metrics.register_outbox_collector(service.outbox_depth, registry)
     assert registry.get_sample_value("dayclose_outbox_query_up") == 1
     assert registry.get_sample_value("dayclose_outbox_depth") is not None
     assert (registry.get_sample_value("dayclose_outbox_oldest_age_seconds") or 0.0) >= 0.0

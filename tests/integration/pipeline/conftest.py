@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from consumer.exporting import ExportPolicy
 from devstack.bl_standin import BLStandIn, Company
 from devstack.harness import Harness, Topics, make_settings
 from devstack.kafka import KafkaCluster
 from devstack.sampledata import SAMPLE_PLAN
 from exporters.bl import BLExporter
+from service.lifecycle import ExportPolicy
 
 ORG = "org-cafe"
 START = date(2026, 1, 1)

@@ -11,7 +11,7 @@ import pytest
 import schemas
 from consumer.codec import AvroCodec
 from consumer.dead_letters import REPLAYED_FROM_HEADER
-from consumer.outcomes import dead_letter_record
+from consumer.events import dead_letter_record
 from dayclose import cli
 from devstack import sampledata
 from devstack.harness import Harness, settings_env

@@ -339,7 +339,10 @@ def test_an_export_leased_by_another_worker_is_not_posted_twice(database_url: st
 
     import psycopg
 
-    from dayclose.db import exports as db
+    from mapping.voucher import Voucher, VoucherRow
+    from service.messages import Trigger
+    from service.model import Export, ExportStatus
+    from storage.exports import LEASE_PREFIX, PostgresExports
 
     lease = timedelta(minutes=10)
     with psycopg.connect(database_url) as conn:
@@ -347,18 +350,22 @@ def test_an_export_leased_by_another_worker_is_not_posted_twice(database_url: st
         conn.execute(
             "INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger, status, "
             "event_count) VALUES (%s, 'DC-x', 'o', 's', %s, 'DAY_CLOSE', 'posting', 0)", (export_id, DAY))
-        export = db.Export(export_id, "DC-x", "o", "s", DAY, "DAY_CLOSE", "posting", 0, None)
+        export = Export(export_id, "DC-x", "o", "s", DAY, Trigger.DAY_CLOSE, ExportStatus.POSTING, 0, None)
+        exports = PostgresExports(conn)
+
+        def voucher(ore: int) -> Voucher:
+            return Voucher("A", DAY, "DC-x", "DC-x", (VoucherRow("1910", ore), VoucherRow("3001", -ore)))
         # Process "a" is alive while one of its connections is (as a running service's pool is).
-        with psycopg.connect(database_url, application_name=f"{db.LEASE_PREFIX}a") as process_a:
+        with psycopg.connect(database_url, application_name=f"{LEASE_PREFIX}a") as process_a:
             process_a.execute("SELECT 1")
-            assert db.take_lease(conn, export, "a:worker-1", lease, {"v": 1}) is True
-            assert db.take_lease(conn, export, "b:worker-1", lease, {"v": 2}) is False  # a may be posting
-            assert db.take_lease(conn, export, "a:worker-1", lease, {"v": 1}) is True  # re-entrant
+            assert exports.take_lease(export, "a:worker-1", lease, voucher(1), 0) is True
+            assert exports.take_lease(export, "b:worker-1", lease, voucher(2), 0) is False  # a may be posting
+            assert exports.take_lease(export, "a:worker-1", lease, voucher(1), 0) is True  # re-entrant
         # Process "a" died (no connection left): its lease is void at once, not after ten minutes.
-        assert db.take_lease(conn, export, "b:worker-1", lease, {"v": 2}) is True
+        assert exports.take_lease(export, "b:worker-1", lease, voucher(2), 0) is True
         conn.execute("UPDATE exports SET lease_until = now() - interval '1 second' WHERE export_id = %s",
                      (export_id,))
-        assert db.take_lease(conn, export, "c:worker-1", lease, {"v": 3}) is True  # expired
+        assert exports.take_lease(export, "c:worker-1", lease, voucher(3), 0) is True  # expired
 
 
 def test_a_receipt_postgresql_refuses_is_dead_lettered_and_its_batch_still_lands(

@@ -10,8 +10,11 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from consumer.events import EventWriter
+from consumer.events import AvroEvents
 from consumer.loop import SalesLoop
+from dayclose.keys import KeyVault
+from service.secrets import Secret
+from storage.uow import unit_of_work
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +52,9 @@ class _Consumer:
 def test_a_redelivered_poison_message_is_dead_lettered_once(database_url: str) -> None:
     pool: ConnectionPool[Any] = ConnectionPool(database_url, min_size=1, max_size=2, open=True)
     try:
-        loop = SalesLoop(_Consumer(), pool, EventWriter("outcomes", "dead-letters"), "sales", "commands")  # type: ignore[arg-type]
+        uow = unit_of_work(pool, KeyVault(Secret(KeyVault.generate_key())),
+                           AvroEvents("outcomes", "dead-letters", "commands"))
+        loop = SalesLoop(_Consumer(), uow, "sales", "commands")  # type: ignore[arg-type]
         poison = _Message(41, b"\x00 not avro")
         loop.handle([poison])
         loop.handle([poison])  # redelivered: the offset commit was lost with the process
@@ -75,7 +80,9 @@ def test_a_redelivered_conflicting_receipt_is_dead_lettered_once(database_url: s
                      "payload": (name, {**payload, "lines": [{**lines[0], "discount_ore": 1}, *lines[1:]]})}
     pool: ConnectionPool[Any] = ConnectionPool(database_url, min_size=1, max_size=2, open=True)
     try:
-        loop = SalesLoop(_Consumer(), pool, EventWriter("outcomes", "dead-letters"), "sales", "commands")  # type: ignore[arg-type]
+        uow = unit_of_work(pool, KeyVault(Secret(KeyVault.generate_key())),
+                           AvroEvents("outcomes", "dead-letters", "commands"))
+        loop = SalesLoop(_Consumer(), uow, "sales", "commands")  # type: ignore[arg-type]
         loop.handle([_Message(1, codec.encode(original))])
         identical = loop.handle([_Message(2, codec.encode(other))])  # a label changed, not what is booked
         conflict = _Message(3, codec.encode(other_amounts))

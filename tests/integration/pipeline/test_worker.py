@@ -9,14 +9,21 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from consumer import messages
-from consumer.events import EventWriter
-from consumer.exporting import ExportPolicy, ExportWorker
-from dayclose.db.integrations import plan_from_json, save_integration, save_plan
-from dayclose.db.sales import ingest_sales
+from consumer.events import AvroEvents
+from consumer.records import sales_envelope
 from dayclose.keys import KeyVault
-from dayclose.secrets import Secret
 from devstack import sampledata
+from exporters.reporting import PdfDayReports
+from service.deps import ExportDeps
+from service.jobs import run_next_job
+from service.lifecycle import ExportPolicy
+from service.model import IntegrationStatus
+from service.secrets import Secret
+from storage.codecs import plan_from_json
+from storage.integrations import PostgresIntegrations
+from storage.jobs import PostgresJobs
+from storage.sales import ingest_sales
+from storage.uow import unit_of_work
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 11, 25)
@@ -45,11 +52,12 @@ def pool(database_url: str) -> Iterator[ConnectionPool]:
 
 def seed(database_url: str, vault: KeyVault, stores: list[str]) -> None:
     with psycopg.connect(database_url) as conn:
-        save_integration(conn, "o", vault, user_key=Secret("k"), status="active", start_date=date(2026, 1, 1))
-        save_plan(conn, plan_from_json("o", sampledata.SAMPLE_PLAN))
+        integrations = PostgresIntegrations(conn, vault)
+        integrations.save("o", user_key=Secret("k"), status=IntegrationStatus.ACTIVE, start_date=date(2026, 1, 1))
+        integrations.save_plan(plan_from_json("o", sampledata.SAMPLE_PLAN))
         for store in stores:
             day = sampledata.store_day("o", store, DAY, 3)
-            ingest_sales(conn, [messages.sales_envelope(r) for r in [*day.events(), day.day_closed()]])
+            ingest_sales(conn, [sales_envelope(r) for r in [*day.events(), day.day_closed()]])
 
 
 def test_an_unexpected_error_keeps_the_job_and_backs_off_instead_of_looping(
@@ -58,31 +66,31 @@ def test_an_unexpected_error_keeps_the_job_and_backs_off_instead_of_looping(
     vault = KeyVault(Secret(KeyVault.generate_key()))
     seed(database_url, vault, ["s1"])
     exporter = BrokenExporter()
-    worker = ExportWorker(pool, exporter, vault, EventWriter("outcomes", "dlq"),  # type: ignore[arg-type]
-                          ExportPolicy(transient_backoff_initial=timedelta(minutes=1)))
-    assert worker.run_once() is True
+    deps = ExportDeps(unit_of_work(pool, vault, AvroEvents("outcomes", "dlq", "commands")), exporter,  # type: ignore[arg-type]
+                      PdfDayReports(), ExportPolicy(transient_backoff_initial=timedelta(minutes=1)))
+    assert run_next_job(deps) is True
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT attempts, not_before > now() + interval '30 seconds' FROM export_jobs").fetchone()
         statuses = [r[0] for r in conn.execute("SELECT status FROM exports")]
     assert row == (1, True)
     assert statuses == ["posting"]  # kept, and it will look the voucher up before any new post
-    assert worker.run_once() is False  # not due again yet: no hot loop
+    assert run_next_job(deps) is False  # not due again yet: no hot loop
     assert exporter.calls == 1
 
 
 def test_only_the_oldest_job_of_a_store_is_claimable(database_url: str, pool: ConnectionPool) -> None:
-    from dayclose.db import exports as db
-    from dayclose.db.sales import enqueue_job
+    from service.messages import Trigger
 
     with psycopg.connect(database_url) as conn:
-        enqueue_job(conn, "o", "s1", DAY, "DAY_CLOSE", "a")
-        enqueue_job(conn, "o", "s1", None, "MANUAL", "b")
-        enqueue_job(conn, "o", "s2", DAY, "DAY_CLOSE", "c")
+        jobs = PostgresJobs(conn)
+        jobs.queue("o", "s1", DAY, Trigger.DAY_CLOSE, "a")
+        jobs.queue("o", "s1", None, Trigger.MANUAL, "b")
+        jobs.queue("o", "s2", DAY, Trigger.DAY_CLOSE, "c")
     with psycopg.connect(database_url) as first, psycopg.connect(database_url) as second:
         with first.transaction(), second.transaction():
-            job_a = db.claim_next_job(first)
-            job_c = db.claim_next_job(second)  # s1's next job waits behind the one in hand
+            job_a = PostgresJobs(first).claim_next()
+            job_c = PostgresJobs(second).claim_next()  # s1's next job waits behind the one in hand
             assert job_a is not None and job_c is not None
             assert (job_a.store_id, job_c.store_id) == ("s1", "s2")
             with psycopg.connect(database_url) as third, third.transaction():
-                assert db.claim_next_job(third) is None
+                assert PostgresJobs(third).claim_next() is None

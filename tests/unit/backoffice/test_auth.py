@@ -18,7 +18,7 @@ import pytest
 
 from backoffice.auth import LEEWAY_S, MAX_LIFETIME_S, TokenVerifier
 from backoffice.errors import ApiError
-from dayclose.secrets import Secret
+from service.secrets import Secret
 from tests.tokens import KID, SECRET, SERVICE_TOKEN, mint
 
 NOW = 1_800_000_000.0

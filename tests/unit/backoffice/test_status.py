@@ -3,14 +3,15 @@ from __future__ import annotations
 from datetime import date
 
 from backoffice.status import banner, missing_day, why
-from dayclose.db.backoffice import IntegrationState
-from dayclose.db.history import DayState
+from service.model import DeactivatedBy, Integration, IntegrationStatus
+from storage.history import DayState
 
 DAY = date(2026, 5, 4)
 
 
-def state(status: str = "active", by: str | None = None, start: date = date(2026, 5, 1)) -> IntegrationState:
-    return IntegrationState("org", status, "abcd…wxyz", None, "AB", "556", start, None, None, by, 1)
+def state(status: str = "active", by: str | None = None, start: date = date(2026, 5, 1)) -> Integration:
+    return Integration("org", IntegrationStatus(status), start, None, key_hint="abcd…wxyz", company_name="AB",
+                       company_org_number="556", deactivated_by=DeactivatedBy(by) if by else None, plan_version=1)
 
 
 def day(**kw: object) -> DayState:

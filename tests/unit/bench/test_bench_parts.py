@@ -11,8 +11,8 @@ import pytest
 import schemas
 from bench import capacity, peer
 from bench.progress import Progress
-from consumer import messages
 from consumer.codec import AvroCodec
+from consumer.records import sales_envelope
 from devstack import sampledata
 
 DAY = date(2026, 11, 25)
@@ -25,7 +25,7 @@ def test_the_peer_keys_every_kind_of_event_as_dayclose_does() -> None:
     kinds = set()
     for record in records:
         decoded = codec.decode(codec.encode(record))  # as both read it off the wire
-        ours = messages.sales_envelope(decoded)
+        ours = sales_envelope(decoded)
         org, key, store, business_date, kind, _payload = peer.row(decoded)
         assert (org, key, store, business_date, kind) == (ours.organization_id, ours.event_key, ours.store_id,
                                                          ours.business_date, ours.kind)

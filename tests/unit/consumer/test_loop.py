@@ -7,11 +7,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from confluent_kafka import TopicPartition
 
 import schemas
 from consumer.loop import BatchResult, SalesLoop
+from service.ports import StorageRefused, StorageUnavailable
 
 
 @dataclass
@@ -77,7 +77,7 @@ class StubConsumer:
 
 
 def make_loop(consumer: StubConsumer, writes: list[Any]) -> SalesLoop:
-    loop = SalesLoop(consumer, pool=None, events=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
+    loop = SalesLoop(consumer, uow=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
 
     def fake_write(_decoded: Any) -> BatchResult:
         outcome = writes.pop(0)
@@ -99,7 +99,7 @@ def test_offsets_are_stored_after_the_write_one_past_the_highest_per_partition()
 
 def test_a_lost_database_pauses_the_partitions_and_retries_without_skipping() -> None:
     consumer = StubConsumer()
-    down = psycopg.OperationalError("connection refused")
+    down = StorageUnavailable("connection refused")
     loop = make_loop(consumer, [down, down, BatchResult(new_events=1)])
     loop.handle([StubMessage("sales", 0, 9)])
     kinds = [c[0] for c in consumer.calls]
@@ -112,7 +112,7 @@ def test_stopping_while_the_database_is_down_stores_no_offsets() -> None:
     consumer = StubConsumer()
     stop = threading.Event()
     stop.set()
-    loop = make_loop(consumer, [psycopg.OperationalError("down")])
+    loop = make_loop(consumer, [StorageUnavailable("down")])
     assert loop.handle([StubMessage("sales", 0, 9)], stop) is None
     assert not any(c[0] == "store_offsets" for c in consumer.calls)
     assert ("resume", [0]) in consumer.calls
@@ -144,7 +144,7 @@ def test_a_decoded_but_invalid_event_is_addressed_to_its_payloads_organization_a
 
 def test_a_partition_assigned_while_the_database_is_down_is_rewound_and_paused_not_skipped() -> None:
     consumer = StubConsumer(pending=[StubMessage("sales", 5, 42)])  # arrives from a newly assigned partition
-    down = psycopg.OperationalError("connection refused")
+    down = StorageUnavailable("connection refused")
     loop = make_loop(consumer, [down, BatchResult()])
     loop.handle([StubMessage("sales", 0, 9)])
     assert ("seek", ("sales", 5, 42)) in consumer.calls
@@ -153,15 +153,15 @@ def test_a_partition_assigned_while_the_database_is_down_is_rewound_and_paused_n
 
 
 def test_a_message_the_database_refuses_is_dead_lettered_alone() -> None:
-    from consumer import messages
+    from consumer import records
     from tests.unit.consumer.samples import sales_records
 
     consumer = StubConsumer()
-    good, bad = (messages.sales_envelope(r) for r in sales_records()[:2])
-    refused = psycopg.DataError("invalid byte sequence")
+    good, bad = (records.sales_envelope(r) for r in sales_records()[:2])
+    refused = StorageRefused("invalid byte sequence")
     written: list[Any] = []
 
-    loop = SalesLoop(consumer, pool=None, events=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
+    loop = SalesLoop(consumer, uow=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
 
     def fake_write(decoded: Any) -> BatchResult:
         if len(decoded.sales) > 1 or any(e is bad for e in decoded.sales):

@@ -19,9 +19,11 @@ from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 import schemas
-from consumer import messages
+from consumer import records
 from consumer.codec import AvroCodec, ConfluentRegistry
-from consumer.outcomes import REASONS, Detail, Outcome, dead_letter_record
+from consumer.events import dead_letter_record, outcome_record
+from service.messages import BookedSummary, Detail, ManualExportRequested, Outcome
+from service.reasons import REASONS
 from tests import avro_spec
 from tests.unit.consumer.samples import sales_records
 
@@ -98,7 +100,7 @@ def test_sales_events_written_by_the_apache_package_are_read(index: int) -> None
     codec = AvroCodec(schemas.SALES_EVENT, "t")
     decoded = codec.decode(data)
     assert decoded == codec.decode(codec.encode(record))
-    assert messages.sales_envelope(decoded).event_key
+    assert records.sales_envelope(decoded).event_key
 
 
 def test_hand_built_bytes_per_the_spec_are_read_as_a_manual_export_command() -> None:
@@ -113,8 +115,8 @@ def test_hand_built_bytes_per_the_spec_are_read_as_a_manual_export_command() -> 
             + avro_spec.zigzag(1) + avro_spec.string("user-7")             # requested_by: union branch 1, string
             + avro_spec.zigzag(0)                                          # payload: branch 0, ManualExportRequested
             + avro_spec.zigzag(1) + avro_spec.string("s1"))                # store_id: branch 1, string
-    command = messages.command(AvroCodec(schemas.COMMAND, "t").decode(data))
-    assert isinstance(command, messages.ManualExportRequested)
+    command = records.command(AvroCodec(schemas.COMMAND, "t").decode(data))
+    assert isinstance(command, ManualExportRequested)
     assert (command.command_id, command.organization_id, command.store_id) == ("cmd-0001", "org-spec", "s1")
     assert command.requested_at == requested_at
 
@@ -125,8 +127,7 @@ def test_hand_built_bytes_per_the_spec_are_read_as_a_manual_export_command() -> 
 def _outcome_kinds() -> list[Outcome]:
     """Every trigger the schema knows, SUCCEEDED for those that book, and a failure for every reason code."""
     triggers = _enum_symbols(schemas.EXPORT_OUTCOME, "ExportTrigger")
-    voucher = {"series": "D", "number": 7, "entry_date": date(2026, 11, 25), "total_debit_ore": 1_234_50,
-               "receipt_count": 3, "already_existed": False}
+    voucher = BookedSummary("D", 7, date(2026, 11, 25), 1_234_50, 3, False)
     kinds = [Outcome("org", t, "SUCCEEDED", "s1", date(2026, 11, 25), "exp-1", voucher=voucher)
              for t in triggers if t not in ("INGEST", "INTEGRATION")]
     kinds += [Outcome("org" if t != "INGEST" else None, t, "FAILED", "s1", date(2026, 11, 25), "exp-2",
@@ -167,7 +168,7 @@ def _millis(value: Any) -> Any:
 
 @pytest.mark.parametrize("outcome", _outcome_kinds(), ids=lambda o: f"{o.trigger}-{o.status}-{o.reason_code}")
 def test_every_outcome_kind_is_read_by_the_apache_package(outcome: Outcome) -> None:
-    record = outcome.to_record()
+    record = outcome_record(outcome)
     data = AvroCodec(schemas.EXPORT_OUTCOME, "t").encode(record)
     assert avro_spec.apache_decode_single_object(schemas.raw(schemas.EXPORT_OUTCOME), data) == _millis(record)
 
@@ -181,7 +182,7 @@ def test_dead_letters_are_read_by_the_apache_package(key: bytes | None, value: b
 
 
 def _outcome() -> dict[str, Any]:
-    return Outcome("org", "DAY_CLOSE", "FAILED", reason_code="PERIOD_LOCKED").to_record()
+    return outcome_record(Outcome("org", "DAY_CLOSE", "FAILED", reason_code="PERIOD_LOCKED"))
 
 
 def _dead_letter() -> dict[str, Any]:

@@ -39,7 +39,7 @@ def test_secrets_never_show_in_reprs() -> None:
 
 
 def test_the_offset_commit_interval_defaults_to_librdkafkas_and_reaches_the_consumer() -> None:
-    from consumer.service import consumer_config
+    from dayclose.bootstrap import consumer_config
 
     assert load_settings(BASE).kafka.auto_commit_interval_ms == 5000
     settings = load_settings({**BASE, "KAFKA_AUTO_COMMIT_INTERVAL_MS": "100"})
@@ -77,3 +77,27 @@ def test_the_shutdown_deadline_defaults_to_30_s_and_must_be_positive() -> None:
     assert load_settings({**BASE, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "5"}).shutdown_timeout_s == 5.0
     with pytest.raises(ConfigError, match="DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS"):
         load_settings({**BASE, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "0"})
+
+
+def test_the_key_encryption_key_is_checked_once_here_and_required_by_the_processes_that_need_it() -> None:
+    from dayclose.config import KEY_ENCRYPTION_KEY
+
+    with pytest.raises(ConfigError, match=KEY_ENCRYPTION_KEY) as info:
+        load_settings({**BASE, KEY_ENCRYPTION_KEY: "not-a-fernet-key"})
+    assert "not-a-fernet-key" not in str(info.value)
+    with pytest.raises(ConfigError, match=f"missing required setting {KEY_ENCRYPTION_KEY}"):
+        load_settings(BASE, needs=(KEY_ENCRYPTION_KEY,))
+    key = "u4mC9lQ0n7c3qgQ3vJm4n2Yc0q1J8m0bH9tV6yZk2aE="
+    assert load_settings({**BASE, KEY_ENCRYPTION_KEY: key}, needs=(KEY_ENCRYPTION_KEY,)).kek.reveal() == key
+
+
+def test_the_bl_clients_defaults_have_one_source() -> None:
+    from dataclasses import fields
+
+    from exporters.bl.config import BLConfig
+
+    loaded = load_settings(BASE).bl
+    defaults = BLConfig("client", "s3cret-value")
+    assert loaded == defaults  # nothing set: every default is BLConfig's
+    assert {f.name for f in fields(BLConfig)} >= {"timeout_s", "max_retries", "max_requests_per_second"}
+    assert (loaded.timeout_s, loaded.max_retries) == (20.0, 5)  # as README and the chart's values document

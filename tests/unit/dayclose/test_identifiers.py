@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from dayclose.keys import canonical_key
-from dayclose.orgnr import canonical_org_number, same_organization
+from backoffice.orgnr import canonical_org_number, same_organization
+from service.secrets import canonical_key
 
 KEY = str(uuid.UUID(int=0x0123456789ABCDEF0123456789ABCDEF))
 

@@ -6,7 +6,7 @@ import pytest
 import structlog
 
 from dayclose.logs import configure_logging
-from dayclose.secrets import Secret
+from service.secrets import Secret
 
 KEY = "0f8fad5b-d9cb-469f-a165-70867728950e"
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from exporters.base import ExporterBug, MerchantActionRequired, OperatorError, ReasonCode, mask_secret
 from exporters.bl import BLConfig
 from exporters.bl.errors import EXCEPTION_REASONS, BLHttpError, RetryableFailure, to_export_error
 from exporters.bl.exporter import reference_pattern
@@ -15,6 +14,8 @@ from exporters.bl.payload import dumps_exact, journal_entry
 from exporters.bl.ratelimit import TokenBucket
 from exporters.bl.transport import parse_retry_after
 from mapping.voucher import Voucher, VoucherRow
+from service.exporter import ExporterBug, MerchantActionRequired, OperatorError, mask_secret
+from service.reasons import ReasonCode
 
 
 def test_amounts_are_written_from_decimal_text_never_float():

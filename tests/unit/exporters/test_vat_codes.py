@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from exporters.base import MerchantActionRequired, ReasonCode
 from exporters.bl import preflight
-from exporters.bl.vatcodes import rate_of_vat_code, vat_code_conflict
 from mapping.reversal import reverse
 from mapping.voucher import Voucher, VoucherRow
+from service.exporter import MerchantActionRequired
+from service.reasons import ReasonCode
+from service.vatcodes import rate_of_vat_code, vat_code_conflict
 
 
 @pytest.mark.parametrize(("code", "rate"), [("1", 2500), ("2", 1200), ("3", 600), ("0", None), ("", None),

@@ -131,7 +131,7 @@ def test_crd_objects_have_the_fields_their_operators_need() -> None:
 def test_alert_rules_only_use_metrics_the_code_exports() -> None:
     from prometheus_client import REGISTRY
 
-    from dayclose import metrics
+    from service import metrics
 
     lag_stats = '{"topics": {"t": {"partitions": {"0": {"fetch_state": "active", "consumer_lag": 1}}}}}'
     metrics.CONSUMER_LAG.update(lag_stats)  # the lag families only exist once librdkafka reported

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from dayclose import metrics
 from dayclose.health import Beat, Checks, HealthServer, consumer_checks, database_check
+from service import metrics
 
 
 @dataclass
@@ -104,7 +104,7 @@ def test_metrics_are_served_in_the_prometheus_text_format(serve: Any) -> None:
 
 @dataclass
 class FakeService:
-    """The attributes of consumer.service.Service the checks read."""
+    """The attributes of dayclose.bootstrap.Service the checks read."""
 
     loop: Part = field(default_factory=Part)
     workers: Part = field(default_factory=Part)

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
-from consumer.messages import ManualExportRequested, SalesEnvelope
-from dayclose import metrics
 from exporters.bl.errors import RetryableFailure
+from service import metrics
+from service.messages import ManualExportRequested, SalesEnvelope
+from storage.outbox import PostgresOutbox
 
 
 def value(name: str, **labels: str) -> float:
@@ -71,7 +72,9 @@ def test_an_ingested_batch_counts_events_per_type_batch_size_duplicates_and_dead
     sizes = Delta("dayclose_ingest_batch_size_sum")
     small = Delta("dayclose_ingest_batch_size_bucket", le="5.0")
 
-    metrics.batch_ingested(decoded, _Result(duplicates=2))
+    result = _Result(duplicates=2)
+    metrics.batch_ingested(decoded.sales, decoded.commands, [p.code for p in decoded.poison], result.duplicates,
+                           result.conflicts)
 
     assert (receipts.moved, commands.moved, poison.moved, dead.moved, dups.moved) == (3, 1, 1, 1, 2)
     assert (batches.moved, sizes.moved, small.moved) == (1, 5, 1)
@@ -79,7 +82,8 @@ def test_an_ingested_batch_counts_events_per_type_batch_size_duplicates_and_dead
 
 def test_conflicting_resends_count_as_dead_letters_of_their_own() -> None:
     conflicts = Delta("dayclose_dead_letters_total", error_code="RECEIPT_CONFLICT")
-    metrics.batch_ingested(_Decoded(), _Result(conflicts=2))
+    decoded, result = _Decoded(), _Result(conflicts=2)
+    metrics.batch_ingested(decoded.sales, decoded.commands, decoded.poison, result.duplicates, result.conflicts)
     assert conflicts.moved == 2
 
 
@@ -151,6 +155,12 @@ class _FakeConn:
         return self._depth
 
 
+def _depth(connect: Any) -> tuple[int, float]:
+    """The depth query as the service runs it (storage's outbox repository, inside a transaction)."""
+    with connect() as conn, conn.transaction():
+        return PostgresOutbox(conn, encoder=None).depth()  # type: ignore[arg-type]
+
+
 def scrape(collector: Any) -> dict[str, float]:
     registry = CollectorRegistry()
     registry.register(collector)
@@ -164,7 +174,7 @@ def test_the_outbox_collector_queries_at_scrape_time_with_a_statement_timeout() 
     def connect() -> Iterator[_FakeConn]:
         yield conn
 
-    collector = metrics.OutboxCollector(connect)
+    collector = metrics.OutboxCollector(lambda: _depth(connect))
     assert conn.statements == []  # nothing at registration
     assert scrape(collector) == {"dayclose_outbox_query_up": 1, "dayclose_outbox_depth": 12,
                                  "dayclose_outbox_oldest_age_seconds": 42.5}
@@ -178,7 +188,7 @@ def test_a_failing_outbox_query_reports_down_instead_of_failing_the_scrape() -> 
     def connect() -> Iterator[_FakeConn]:
         yield _FakeConn(psycopg.OperationalError("connection refused"))
 
-    assert scrape(metrics.OutboxCollector(connect)) == {"dayclose_outbox_query_up": 0}
+    assert scrape(metrics.OutboxCollector(lambda: _depth(connect))) == {"dayclose_outbox_query_up": 0}
 
 
 def stats(partitions: dict[str, dict[str, Any]], topic: str = "pos.sales.v1") -> str:

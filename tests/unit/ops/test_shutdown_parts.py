@@ -12,9 +12,10 @@ from typing import Any
 
 from structlog.testing import capture_logs
 
-from consumer.service import Service
-from dayclose.config import BLSettings, KafkaSettings, Settings
+from dayclose.config import KafkaSettings, Settings
+from dayclose.process import Service
 from dayclose.shutdown import EXIT_CUT_SHORT, Deadline, bounded
+from exporters.bl.config import BLConfig
 
 
 def test_a_step_that_returns_in_time_is_done_and_one_that_hangs_is_abandoned() -> None:
@@ -75,8 +76,8 @@ class _Pool:
 
 
 def service(workers: _Part, relay: _Part, pool: _Pool, seconds: float = 8.0) -> Service:
-    settings = Settings(database_url="postgresql://unused/x", kafka=KafkaSettings("unused:9092"), bl=BLSettings(),
-                        shutdown_timeout_s=seconds)
+    settings = Settings(database_url="postgresql://unused/x", kafka=KafkaSettings("unused:9092"),
+                        bl=BLConfig("unused", "unused"), shutdown_timeout_s=seconds)
     return Service(settings, pool, _Loop(), workers, relay, threading.Event())  # type: ignore[arg-type]
 
 

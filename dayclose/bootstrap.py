@@ -1,0 +1,168 @@
+"""The one composition root: every adapter is built here, from one validated :class:`Settings`, and wired into
+the service layer's handlers, the Kafka loop, the outbox relay and the BackOffice API. ``dayclose run``,
+``dayclose api``, the devstack harness, the demo and the benchmarks all start from here; tests pass their own
+exporter, policy or pool where they need one.
+
+    settings ─▶ KeyVault (cipher) ─┐
+                AvroEvents (encoder)┴─▶ units of work over one pool ─▶ export handlers (service.jobs) ─▶ BL
+                                                            ├─▶ SalesLoop (consumer.loop) ◀─ Kafka
+                                                            ├─▶ OutboxRelay (consumer.relay) ─▶ Kafka
+                                                            └─▶ BackOffice API (backoffice.app)
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from psycopg_pool import ConnectionPool
+
+from backoffice.app import create_app
+from backoffice.auth import TokenVerifier
+from backoffice.context import Context
+from consumer.codec import ConfluentRegistry, SchemaRegistry
+from consumer.events import AvroEvents
+from consumer.loop import ConsumerLike, SalesLoop
+from consumer.relay import OutboxRelay
+from dayclose.config import Settings
+from dayclose.health import api_checks
+from dayclose.keys import KeyVault
+from dayclose.logs import librdkafka_logger
+from dayclose.process import BoundedCloseConsumer, Service, WorkerPool
+from exporters.bl.directory import BLExporterDirectory
+from exporters.bl.exporter import BLExporter
+from exporters.reporting import PdfDayReports
+from service import metrics
+from service.deps import ExportDeps, stockholm_today
+from service.exporter import BLDirectory, Exporter
+from service.jobs import run_next_job
+from service.lifecycle import ExportPolicy
+from storage.exports import LEASE_PREFIX
+from storage.migrate import migrate
+from storage.notify import listen_for_jobs, listen_for_outbox
+from storage.uow import PostgresUnitOfWork, unit_of_work
+
+
+def export_policy(settings: Settings) -> ExportPolicy:
+    return ExportPolicy(
+        reconcile_wait=timedelta(seconds=settings.reconcile_wait_s),
+        reconcile_retry=timedelta(seconds=min(5.0, settings.reconcile_wait_s / 10)),
+        transient_backoff_initial=timedelta(seconds=settings.retry_backoff_s),
+        transient_backoff_max=timedelta(seconds=settings.retry_backoff_max_s),
+    )
+
+
+def schema_registry(settings: Settings) -> SchemaRegistry | None:
+    url = settings.kafka.schema_registry_url
+    return ConfluentRegistry(url) if url else None
+
+
+def event_encoder(settings: Settings, registry: SchemaRegistry | None) -> AvroEvents:
+    kafka = settings.kafka
+    return AvroEvents(kafka.outcomes_topic, kafka.dead_letter_topic, kafka.commands_topic, registry)
+
+
+def bl_exporter(settings: Settings) -> BLExporter:
+    return BLExporter(settings.bl)
+
+
+def units_of_work(settings: Settings, pool: ConnectionPool[Any],
+                  registry: SchemaRegistry | None) -> Callable[[], PostgresUnitOfWork]:
+    return unit_of_work(pool, KeyVault(settings.kek), event_encoder(settings, registry))
+
+
+def consumer_config(settings: Settings) -> dict[str, Any]:
+    return {
+        **settings.kafka.client_config(),
+        "group.id": settings.kafka.group_id,
+        "enable.auto.commit": True,
+        "enable.auto.offset.store": False,  # offsets are stored only after the DB commit
+        "auto.commit.interval.ms": settings.kafka.auto_commit_interval_ms,
+        "auto.offset.reset": "earliest",
+        "partition.assignment.strategy": "cooperative-sticky",
+        "max.poll.interval.ms": 300_000,
+        "session.timeout.ms": settings.kafka.session_timeout_ms,
+        "heartbeat.interval.ms": settings.kafka.heartbeat_interval_ms,
+        # A broker that does not wake parked fetches (librdkafka's mock cluster) would otherwise hold a
+        # lone day close for the default 500 ms; 100 ms costs a few idle fetches a second, nothing more.
+        "fetch.wait.max.ms": 100,
+        "logger": librdkafka_logger(),
+        "statistics.interval.ms": 15_000,  # feeds dayclose_consumer_lag per partition
+        "stats_cb": metrics.kafka_stats,
+    }
+
+
+def build_service(
+    settings: Settings,
+    exporter: Exporter | None = None,
+    policy: ExportPolicy | None = None,
+    registry: SchemaRegistry | None = None,
+) -> Service:
+    """The consumer process (``dayclose run``): loop, export workers and relay over one pool."""
+    if settings.migrate_on_start:
+        migrate(settings.database_url)
+    registry = registry or schema_registry(settings)
+    instance = uuid.uuid4().hex[:16]
+    # Every connection of this process carries its instance id, so other processes can tell from
+    # pg_stat_activity whether this one is alive (an export lease of a dead process is void).
+    pool: ConnectionPool[Any] = ConnectionPool(
+        settings.database_url, min_size=2, max_size=2 * settings.export_workers + 4, open=True,
+        name="dayclose", kwargs={"application_name": f"{LEASE_PREFIX}{instance}"},
+    )
+    pool.wait(timeout=30)  # fail fast at start-up when the database is unreachable
+    uow = units_of_work(settings, pool, registry)
+    deps = ExportDeps(uow, exporter or bl_exporter(settings), PdfDayReports(), policy or export_policy(settings),
+                      instance=instance)
+    workers = WorkerPool(functools.partial(run_next_job, deps), settings.export_workers)
+    consumer: ConsumerLike = BoundedCloseConsumer(consumer_config(settings))
+    loop = SalesLoop(consumer, uow, settings.kafka.sales_topic, settings.kafka.commands_topic, registry)
+    relay = OutboxRelay(uow, functools.partial(listen_for_outbox, settings.database_url),
+                        settings.kafka.producer_config())
+    service = Service(settings, pool, loop, workers, relay, threading.Event(),
+                      functools.partial(listen_for_jobs, settings.database_url))
+    service.outbox_depth = functools.partial(outbox_depth, uow)
+    return service
+
+
+def outbox_depth(uow: Callable[[], PostgresUnitOfWork]) -> tuple[int, float]:
+    """(unsent outbox rows, age of the oldest), read when Prometheus scrapes (service.metrics.OutboxCollector)."""
+    with uow() as reading:
+        return reading.outbox.depth()
+
+
+def build_api(
+    settings: Settings,
+    *,
+    exporter: BLExporter | None = None,
+    bl: BLDirectory | None = None,
+    pool: ConnectionPool[Any] | None = None,
+    today: Callable[[], date] = stockholm_today,
+) -> FastAPI:
+    """The BackOffice API (``dayclose api``). Adapters default to production ones built from ``settings``;
+    tests pass their own (an opened pool, an exporter pointed at the BL stand-in). No Kafka client: the one
+    command the API sends goes through the outbox, published by the consumer process's relay."""
+    owns_pool = pool is None
+    if pool is None:
+        pool = ConnectionPool(settings.database_url, min_size=1, max_size=8, open=False, name="dayclose-api")
+    uow = units_of_work(settings, pool, schema_registry(settings))
+    ctx = Context(uow=uow, bl=bl or BLExporterDirectory(exporter or bl_exporter(settings)),
+                  verifier=TokenVerifier(settings.api_tokens), sales_retention_days=settings.sales_retention_days,
+                  today=today)
+    opened = pool
+
+    def on_start() -> None:
+        if owns_pool:
+            opened.open()
+            opened.wait(timeout=30)  # fail fast at start-up when the database is unreachable
+
+    def on_stop() -> None:
+        if owns_pool:
+            opened.close()
+
+    checks = api_checks(lambda: opened.connection(timeout=2.0))
+    return create_app(ctx, checks, max_body_bytes=settings.api_max_body_bytes, on_start=on_start, on_stop=on_stop)

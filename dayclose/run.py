@@ -1,0 +1,35 @@
+"""``dayclose run``: the consumer process, built by :mod:`dayclose.bootstrap`, with its health server and its
+bounded shutdown on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import signal
+
+from dayclose.bootstrap import build_service
+from dayclose.config import KEY_ENCRYPTION_KEY, load_settings
+from dayclose.health import HealthServer, consumer_checks
+from dayclose.logs import configure_logging
+from dayclose.shutdown import EXIT_CUT_SHORT, Watchdog, exit_now
+from service import metrics
+
+
+def main() -> int:
+    settings = load_settings(needs=(KEY_ENCRYPTION_KEY,))
+    configure_logging(settings.log_level, settings.log_format)
+    service = build_service(settings)
+    if service.outbox_depth is not None:
+        metrics.register_outbox_collector(service.outbox_depth)
+    health = HealthServer(consumer_checks(service), settings.http_port).start()
+    watchdog = Watchdog(settings.shutdown_timeout_s, "dayclose run")
+
+    def on_signal(*_: object) -> None:
+        watchdog.arm()  # the process ends at the deadline even if the main thread itself is stuck
+        service.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    clean = service.run()
+    health.stop()
+    if not clean:
+        exit_now(EXIT_CUT_SHORT)  # skip destructors: librdkafka's may wait for brokers that are gone
+    return 0

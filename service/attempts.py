@@ -1,0 +1,137 @@
+"""One attempt at booking one export, exactly once in effect. Its durable steps, each its own unit of work:
+
+1. (before) the export claimed its sales under a new export id (:mod:`service.jobs`);
+2. the voucher is built from what is stored (pure, :mod:`mapping`) — or the one stored before an earlier
+   post, which may be in BL already;
+3. a correction's date is decided and stored (:mod:`service.corrections`);
+4. **lease**: the exact voucher is stored and leased to this worker before BL hears of it;
+5. BL books it — the exporter first looks the export's reference up, so an export that crashed after
+   posting is found, not posted again;
+6. **booked**: the result, the audit record, a correction's completion and the SUCCEEDED outcome commit
+   together (outbox); or **failed**: the failure and (per :func:`service.lifecycle.failure_of`) its outcome;
+7. the day report is attached (:mod:`service.documents`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+
+from mapping.errors import MappingError, NothingToBookError
+from mapping.periods import NoOpenPeriodError
+from mapping.plan import AccountPlan
+from mapping.voucher import Voucher
+from service import documents, metrics
+from service.corrections import prepare
+from service.deps import ExportDeps
+from service.exporter import (
+    BookedVoucher,
+    ExporterBug,
+    ExportError,
+    MerchantActionRequired,
+    OperatorError,
+    TransientExportError,
+)
+from service.lifecycle import Failure, Result, dating_failure, failure_of, outcome_trigger
+from service.messages import BookedSummary, Outcome, OutcomeStatus, SalesItem, Trigger
+from service.model import ActiveIntegration, Export
+from service.vouchers import voucher_for
+
+log = structlog.get_logger("dayclose.export")
+#: What the exporter may raise from ``export`` (anything else is a bug: the job backs off).
+_EXPORT_FAILURES = (MerchantActionRequired, ExporterBug, TransientExportError, OperatorError)
+
+
+def attempt(deps: ExportDeps, export: Export, integration: ActiveIntegration, plan: AccountPlan | None,
+            items: list[SalesItem] | None = None) -> Result:
+    bound = log.bind(organization_id=export.organization_id, store_id=export.store_id,
+                     business_date=str(export.business_date), export_id=str(export.export_id),
+                     reference=export.reference, attempt=export.attempts + 1)
+    trigger = outcome_trigger(export)
+    user_key = integration.user_key.reveal()
+    prepared = _prepare(deps, export, trigger, plan, items, user_key, bound)
+    if isinstance(prepared, Result):
+        return prepared
+    voucher, receipt_count = prepared
+    with deps.uow() as uow:
+        leased = uow.exports.take_lease(export, deps.lease_owner(), deps.policy.lease, voucher, receipt_count)
+        uow.commit()
+    if not leased:
+        bound.warning("export.leased_elsewhere")  # another worker is posting it: try again later
+        return Result.TRANSIENT
+    started = time.monotonic()
+    try:
+        booked = deps.exporter.export(voucher, user_key)
+    except _EXPORT_FAILURES as exc:
+        return _failed(deps, export, trigger, failure_of(exc, export), bound, exc.message)
+    _booked(deps, export, trigger, booked, voucher, receipt_count, user_key)
+    bound.info("export.booked", series=booked.series, number=booked.number, already_existed=booked.already_existed,
+               total_debit_ore=voucher.total_debit_ore, bl_ms=round((time.monotonic() - started) * 1000, 1))
+    metrics.export_finished("found_existing" if booked.already_existed else "booked")
+    if not documents.attach(deps, export.export_id, user_key):
+        return Result.TRANSIENT  # booked; its day report stays pending and is attached on the retry
+    return Result.BOOKED
+
+
+def _prepare(deps: ExportDeps, export: Export, trigger: Trigger, plan: AccountPlan | None,
+             items: list[SalesItem] | None, user_key: str, bound: Any) -> tuple[Voucher, int] | Result:
+    """The voucher to post (and its receipt count), or the attempt's result when there is none to post."""
+    try:
+        voucher, receipt_count = voucher_for(deps.uow, export, plan, items)
+    except NothingToBookError:
+        with deps.uow() as uow:
+            uow.exports.release_empty(export)
+            uow.commit()
+        bound.info("export.nothing_to_book")
+        metrics.export_finished("nothing_to_book")
+        return Result.BOOKED
+    except MappingError as exc:
+        return _failed(deps, export, trigger, failure_of(exc, export), bound, str(exc))
+    try:  # a correction is dated by BL's period rules before anything is stored or posted
+        return prepare(deps, export, voucher, user_key), receipt_count
+    except (NoOpenPeriodError, ExportError) as exc:
+        failure = dating_failure(exc)
+        if failure is None:
+            bound.warning("export.correction_dating_deferred", error=str(exc))
+            return Result.TRANSIENT
+        return _failed(deps, export, trigger, failure, bound, str(exc))
+
+
+def _booked(deps: ExportDeps, export: Export, trigger: Trigger, booked: BookedVoucher, voucher: Voucher,
+            receipt_count: int, user_key: str) -> None:
+    """The result, its audit record, a correction's completion and the outcome, in one transaction."""
+    names, years = documents.booking_facts(deps.exporter, user_key, voucher)
+    with deps.uow() as uow:
+        uow.exports.mark_booked(export, booked, voucher, receipt_count)
+        uow.audit.record_booked(export, booked, voucher, receipt_count, names, years)
+        if export.trigger == Trigger.CORRECTION:
+            uow.corrections.complete(export)
+        uow.outbox.outcome(Outcome(
+            organization_id=export.organization_id, trigger=trigger, status=OutcomeStatus.SUCCEEDED,
+            store_id=export.store_id, business_date=export.business_date, export_id=str(export.export_id),
+            voucher=BookedSummary(booked.series, booked.number, booked.entry_date, voucher.total_debit_ore,
+                                  receipt_count, booked.already_existed),
+        ))
+        uow.commit()
+
+
+def _failed(deps: ExportDeps, export: Export, trigger: Trigger, failure: Failure, bound: Any, error: str) -> Result:
+    """Record the failed attempt and, when the table says so, its outcome, in one transaction."""
+    with deps.uow() as uow:
+        uow.exports.mark_failed(export, failure.status, failure.reason_code, failure.details)
+        if failure.emit:
+            uow.outbox.outcome(Outcome(
+                organization_id=export.organization_id, trigger=trigger, status=OutcomeStatus.FAILED,
+                store_id=export.store_id, business_date=export.business_date, export_id=str(export.export_id),
+                reason_code=failure.reason_code, details=failure.details,
+            ))
+        uow.commit()
+    if failure.result is Result.TRANSIENT:
+        event = "export.transient_failure"
+    else:
+        event = "export.rejected_as_our_bug" if failure.alert else "export.failed"
+    (bound.error if failure.alert else bound.warning)(event, reason_code=failure.reason_code, error=error)
+    metrics.export_finished(failure.metric_outcome, failure.reason_code)
+    return failure.result

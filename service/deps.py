@@ -1,0 +1,35 @@
+"""What every export handler is given, wired once by :mod:`dayclose.bootstrap` (tests pass fakes)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from service.exporter import Exporter
+from service.lifecycle import ExportPolicy
+from service.ports import DayReports, UnitOfWork
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def stockholm_today() -> date:
+    """Business dates are Swedish: 'today' is today in Stockholm, never UTC's."""
+    return datetime.now(STOCKHOLM).date()
+
+
+@dataclass(frozen=True)
+class ExportDeps:
+    uow: Callable[[], UnitOfWork]
+    exporter: Exporter
+    reports: DayReports
+    policy: ExportPolicy = field(default_factory=ExportPolicy)
+    today: Callable[[], date] = stockholm_today
+    #: This process's id; its connections carry it (``application_name``), so a lease of a dead process is void.
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+
+    def lease_owner(self) -> str:
+        return f"{self.instance}:{threading.current_thread().name}"

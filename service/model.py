@@ -1,0 +1,171 @@
+"""The export service's domain objects: jobs, exports, day closes and integrations as the service layer
+sees them, with their states as enums. Storage maps the enums to the text columns and CHECK constraints of
+the schema (``storage/migrations``); nothing in the service layer compares bare strings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from mapping.reconcile import ControlTotals
+from mapping.sales import DayClose, Receipt
+from service.messages import SalesItem, Trigger
+from service.secrets import Secret
+
+
+class ExportStatus(StrEnum):
+    """``posting``: claimed, maybe in BL (the next attempt looks it up first); ``booked``; ``failed``: refused
+    for a reason someone must fix, kept and retried after the fix."""
+
+    POSTING = "posting"
+    BOOKED = "booked"
+    FAILED = "failed"
+
+
+class DayCloseStatus(StrEnum):
+    OPEN = "open"
+    MISMATCH = "mismatch"  # does not add up to its Z-report (reported once)
+    EXPORTED = "exported"
+    SUPERSEDED = "superseded"  # a later Z-report of the same day covers it
+
+    @property
+    def awaits_export(self) -> bool:
+        return self in (DayCloseStatus.OPEN, DayCloseStatus.MISMATCH)
+
+
+class DocumentStatus(StrEnum):
+    """The day report attached to a booked voucher: ``pending`` → ``attached`` | ``failed``."""
+
+    PENDING = "pending"
+    ATTACHED = "attached"
+    FAILED = "failed"
+
+
+class IntegrationStatus(StrEnum):
+    SETUP = "setup"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class DeactivatedBy(StrEnum):
+    MERCHANT = "MERCHANT"
+    BL = "BL"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A queued export job: one store's day close, manual export, retry or correction."""
+
+    id: int
+    organization_id: str
+    store_id: str
+    business_date: date | None
+    trigger: Trigger
+    attempts: int
+    age_seconds: float
+    z_report_number: int | None = None
+
+
+@dataclass(frozen=True)
+class Export:
+    """The durable identity of one voucher we try to book (its ``reference`` goes into the voucher text)."""
+
+    export_id: uuid.UUID
+    reference: str
+    organization_id: str
+    store_id: str
+    business_date: date
+    trigger: Trigger
+    status: ExportStatus
+    attempts: int
+    reason_code: str | None
+    #: The sales this export claimed, when it was just created (so they are not read a second time).
+    items: tuple[SalesItem, ...] | None = None
+
+
+@dataclass(frozen=True)
+class StoredDayClose:
+    day_close: DayClose
+    store_name: str
+    control: ControlTotals
+    status: DayCloseStatus
+
+
+@dataclass(frozen=True)
+class Integration:
+    """One merchant organization's integration: the one reading of the ``integrations`` table (with its
+    account plan's version). ``user_key`` is the merchant's BL key, decrypted, never logged."""
+
+    organization_id: str
+    status: IntegrationStatus
+    start_date: date | None
+    user_key: Secret | None
+    key_hint: str | None = None
+    company_name: str | None = None
+    company_org_number: str | None = None
+    key_verified_at: datetime | None = None
+    activated_at: datetime | None = None
+    deactivated_at: datetime | None = None
+    deactivated_by: DeactivatedBy | None = None
+    plan_version: int | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.active() is not None
+
+    def active(self) -> ActiveIntegration | None:
+        """What an export needs of an active integration: its key and start date (None when not active)."""
+        if self.status != IntegrationStatus.ACTIVE or self.user_key is None or self.start_date is None:
+            return None
+        return ActiveIntegration(self.organization_id, self.user_key, self.start_date)
+
+
+@dataclass(frozen=True)
+class ActiveIntegration:
+    organization_id: str
+    user_key: Secret
+    start_date: date
+
+
+@dataclass(frozen=True)
+class Correction:
+    correction_id: uuid.UUID
+    business_date: date
+    originals: list[dict[str, Any]]
+    entry_date: date | None
+    new_export_id: uuid.UUID | None
+
+    @property
+    def not_before(self) -> date:
+        """The latest entry date among the vouchers reversed: a reversal never precedes what it reverses."""
+        return max([self.business_date, *(date.fromisoformat(o["entry_date"]) for o in self.originals)])
+
+
+@dataclass(frozen=True)
+class ReportSource:
+    """Everything the day report of one booked export is made of, read in one place."""
+
+    export_id: uuid.UUID
+    organization_id: str
+    store_id: str
+    store_name: str
+    company_name: str
+    business_date: date
+    trigger: Trigger
+    reference: str
+    series: str
+    number: int
+    entry_date: date
+    voucher: dict[str, Any]
+    z_report_number: int | None
+    control: ControlTotals | None
+    receipts: list[Receipt]
+    receipt_numbers: list[str]
+    complements: list[str]
+    reverses: str | None
+    correction: dict[str, Any] | None
+    late_after: str | None = None

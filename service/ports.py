@@ -1,0 +1,287 @@
+"""The ports of the export service: a unit of work over one repository per aggregate, and what storage needs
+from the edges (a cipher for merchants' keys, an encoder for outbox events).
+
+Handlers open a unit of work per durable step::
+
+    with uow_factory() as uow:
+        ...
+        uow.commit()
+
+Nothing is durable until ``commit``; leaving the block without it rolls back. The PostgreSQL adapters are in
+:mod:`storage`; tests use the in-memory fakes of ``tests/unit/service/fakes.py``. Storage failures reach the
+service as :class:`StorageUnavailable` (retry later, never skip) or :class:`StorageRefused` (a value the
+database will not store), never as a driver's exception.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from types import TracebackType
+from typing import Protocol, Self
+
+from mapping.periods import FiscalYear
+from mapping.plan import AccountPlan
+from mapping.voucher import Voucher
+from service.exporter import Attachment, BookedVoucher, ChartNames
+from service.messages import Command, Conflict, DeadLetter, Detail, Outcome, SalesEnvelope, SalesItem, Trigger
+from service.model import (
+    Correction,
+    DayCloseStatus,
+    Export,
+    ExportStatus,
+    Integration,
+    Job,
+    ReportSource,
+    StoredDayClose,
+)
+from service.secrets import Secret
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be reached or lost the connection: nothing was committed; retry later."""
+
+
+class StorageRefused(Exception):
+    """The database refuses a value (e.g. a NUL in a text field that got past decoding)."""
+
+
+class Cipher(Protocol):
+    """Encrypts merchants' BL keys at rest (:class:`dayclose.keys.KeyVault`)."""
+
+    def encrypt(self, value: Secret) -> bytes: ...
+
+    def decrypt(self, token: bytes) -> Secret: ...
+
+
+class DayReports(Protocol):
+    """Renders the day report attached to a booked voucher (:class:`exporters.reporting.PdfDayReports`)."""
+
+    def render(self, source: ReportSource, names: ChartNames) -> Attachment: ...
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An event encoded for the wire, ready for the outbox."""
+
+    topic: str
+    schema_name: str
+    key: bytes | None
+    value: bytes
+
+
+class EventEncoder(Protocol):
+    """Encodes the service's messages for their topics (:class:`consumer.events.AvroEvents`)."""
+
+    def outcome(self, event: Outcome) -> OutboxMessage: ...
+
+    def dead_letter(self, letter: DeadLetter) -> OutboxMessage: ...
+
+    def command(self, command: Command) -> OutboxMessage: ...
+
+
+@dataclass
+class Ingested:
+    new: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+class Integrations(Protocol):
+    def get(self, org: str, *, lock: bool = False) -> Integration | None: ...
+
+    def plan(self, org: str) -> AccountPlan | None: ...
+
+    def known(self, orgs: Collection[str]) -> set[str]:
+        """The organizations among ``orgs`` that have an integration."""
+        ...
+
+
+class Jobs(Protocol):
+    def claim_next(self) -> Job | None:
+        """Lock the next due job whose store has no older job; the lock is the claim, held until commit."""
+        ...
+
+    def lock_store(self, org: str, store: str) -> None: ...
+
+    def finish(self, job: Job) -> None: ...
+
+    def reschedule(self, job: Job, delay: timedelta) -> None: ...
+
+    def queue(self, org: str, store: str, day: date | None, trigger: Trigger, source_id: str,
+              z_report_number: int | None = None, delay: timedelta | None = None) -> bool: ...
+
+    def queue_for_command(self, command: Command) -> int: ...
+
+
+class Exports(Protocol):
+    def open(self, org: str, store: str) -> list[Export]:
+        """The store's exports not yet booked, oldest first."""
+        ...
+
+    def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[date]: ...
+
+    def claim(self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *,
+              include_day_close: bool) -> Export | None:
+        """A new export holding every unexported sale of the store-day; None when there is nothing to claim."""
+        ...
+
+    def items(self, export: Export) -> list[SalesItem]: ...
+
+    def day_close(self, export: Export) -> StoredDayClose | None: ...
+
+    def store_name(self, org: str, store: str) -> str: ...
+
+    def posting_voucher(self, export: Export) -> tuple[Voucher, int] | None:
+        """The voucher (and receipt count) an earlier attempt stored before posting, while still posting."""
+        ...
+
+    def stored_voucher(self, export: Export) -> Voucher: ...
+
+    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> bool:
+        ...
+
+    def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None: ...
+
+    def mark_failed(self, export: Export, status: ExportStatus, reason_code: str, details: Sequence[Detail]) -> None:
+        ...
+
+    def release_empty(self, export: Export) -> None: ...
+
+    def vat_adjustment(self, export: Export) -> dict[int, int]: ...
+
+    def set_vat_adjustment(self, export: Export, by_rate: dict[int, int]) -> None: ...
+
+    def booked_vat_adjustments(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> dict[int, int]:
+        ...
+
+
+class DayCloses(Protocol):
+    def get(self, org: str, store: str, day: date, z_report_number: int | None = None) -> StoredDayClose | None: ...
+
+    def later_exists(self, org: str, close: StoredDayClose) -> bool: ...
+
+    def set_status(self, org: str, close: StoredDayClose, status: DayCloseStatus) -> None: ...
+
+    def supersede_earlier(self, org: str, close: StoredDayClose) -> None: ...
+
+    def booked_cash_difference(self, org: str, close: StoredDayClose) -> int: ...
+
+    def claim_sequence_check(self, org: str, close: StoredDayClose) -> bool: ...
+
+    def z_reports(self, org: str, store: str, around: date) -> list[tuple[date, int]]: ...
+
+
+class Sales(Protocol):
+    def ingest(self, envelopes: Sequence[SalesEnvelope]) -> Ingested: ...
+
+    def exported_day_items(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> list[SalesItem]:
+        ...
+
+
+class Audit(Protocol):
+    def record_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int,
+                      names: ChartNames, years: list[FiscalYear]) -> None: ...
+
+
+class Corrections(Protocol):
+    def of_reversal(self, export: Export) -> Correction | None: ...
+
+    def may_date(self, correction: Correction) -> bool: ...
+
+    def set_entry_date(self, correction: Correction, entry_date: date, in_period: bool) -> None: ...
+
+    def of_new_export(self, export: Export) -> Correction | None:
+        """The correction this export books anew, linking it first when it is the day's next one."""
+        ...
+
+    def complete(self, reversal: Export) -> None: ...
+
+
+class Documents(Protocol):
+    def pending(self, org: str, store: str) -> list[uuid.UUID]: ...
+
+    def source(self, export_id: uuid.UUID) -> ReportSource: ...
+
+    def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None: ...
+
+    def mark_failed(self, export_id: uuid.UUID, name: str, details: Sequence[Detail]) -> None: ...
+
+
+class DeadLetters(Protocol):
+    def record_once(self, topic: str, partition: int, offset: int, error_code: str) -> bool:
+        """False when this message was dead-lettered before (a redelivery)."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    topic: str
+    key: bytes | None
+    value: bytes
+
+
+class Outbox(Protocol):
+    def outcome(self, event: Outcome) -> None: ...
+
+    def dead_letter(self, letter: DeadLetter) -> None: ...
+
+    def command(self, command: Command) -> None: ...
+
+    def lock_publisher(self) -> bool:
+        """Become the one relay publishing (until commit); False when another one is."""
+        ...
+
+    def unsent(self, limit: int, max_attempts: int) -> list[OutboxRow]: ...
+
+    def mark_sent(self, ids: Sequence[int]) -> None: ...
+
+    def count_refusals(self, refused: dict[int, str]) -> None: ...
+
+    def depth(self) -> tuple[int, float]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the repositories (read-only attributes: a unit of work sets them up when entered)."""
+
+    @property
+    def integrations(self) -> Integrations: ...
+
+    @property
+    def jobs(self) -> Jobs: ...
+
+    @property
+    def exports(self) -> Exports: ...
+
+    @property
+    def day_closes(self) -> DayCloses: ...
+
+    @property
+    def sales(self) -> Sales: ...
+
+    @property
+    def audit(self) -> Audit: ...
+
+    @property
+    def corrections(self) -> Corrections: ...
+
+    @property
+    def documents(self) -> Documents: ...
+
+    @property
+    def dead_letters(self) -> DeadLetters: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...

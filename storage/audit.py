@@ -1,0 +1,161 @@
+"""The seven-year link from every booked voucher to its receipts and Z-report, and the queries on it.
+
+:func:`record_booked` runs in the transaction that marks an export booked: the voucher as posted
+(with account names from BL's chart), the Z-report's control totals it was reconciled against and
+the receipts it holds (ids and printed numbers) are stored until ``retain_until`` (see
+:mod:`mapping.periods`). The raw sales rows are purged only once this record exists
+(:mod:`storage.retention`), so "which voucher holds receipt X" keeps its answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from mapping.periods import FiscalYear, fiscal_year_end, retain_until
+from mapping.voucher import Voucher
+from service.exporter import BookedVoucher, ChartNames
+from service.model import Export
+from storage.codecs import voucher_to_json
+
+
+def audit_voucher_json(voucher: Voucher, receipt_count: int, names: ChartNames) -> dict[str, Any]:
+    """The voucher as posted, with the names BL's chart gave its accounts and cost centres."""
+    data = voucher_to_json(voucher, receipt_count)
+    data["account_names"] = {r.account: names.accounts[r.account] for r in voucher.rows if r.account in names.accounts}
+    data["cost_centre_names"] = {
+        r.cost_centre: names.cost_centres[r.cost_centre]
+        for r in voucher.rows
+        if r.cost_centre and r.cost_centre in names.cost_centres
+    }
+    return data
+
+
+class PostgresAudit:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def record_booked(
+        self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int,
+        names: ChartNames, years: list[FiscalYear],
+    ) -> None:
+        """The audit record of a voucher just booked; call in the transaction that marks it booked.
+        Also marks its day report as pending (attached next) and a correction it completes as done."""
+        fy_end = fiscal_year_end(booked.entry_date, years)
+        fy_id = next((fy.id for fy in years if fy.covers(booked.entry_date)), None)
+        self.conn.execute(
+            """INSERT INTO audit_vouchers (export_id, organization_id, store_id, business_date, trigger, reference,
+                                           series, number, entry_date, financial_year_id, voucher, z_report_number,
+                                           control_totals, receipt_count, reverses, correction_id, fiscal_year_end,
+                                           retain_until)
+               SELECT e.export_id, e.organization_id, e.store_id, e.business_date, e.trigger, e.reference,
+                      %s, %s, %s, %s, %s, e.z_report_number,
+                      d.payload - 'store_name' - 'counted_cash_ore' - 'expected_cash_ore', %s,
+                      e.reverses, e.correction_id, %s, %s
+               FROM exports e
+               LEFT JOIN day_closes d ON d.organization_id = e.organization_id AND d.store_id = e.store_id
+                    AND d.business_date = e.business_date AND d.z_report_number = e.z_report_number
+               WHERE e.export_id = %s
+               ON CONFLICT (export_id) DO NOTHING""",
+            (booked.series, booked.number, booked.entry_date, fy_id,
+             Jsonb(audit_voucher_json(voucher, receipt_count, names)), receipt_count,
+             fy_end or date(booked.entry_date.year, 12, 31), retain_until(booked.entry_date, fy_end), export.export_id),
+        )
+        # The receipts: claimed by this export, or (a reversal) those of the voucher it reverses.
+        self.conn.execute(
+            """INSERT INTO audit_receipts (export_id, organization_id, receipt_id, receipt_number)
+               SELECT %(id)s, s.organization_id, s.payload->>'receipt_id', s.payload->>'receipt_number'
+               FROM sales_events s WHERE s.export_id = %(id)s AND s.kind = 'receipt'
+               UNION ALL
+               SELECT %(id)s, r.organization_id, r.receipt_id, r.receipt_number
+               FROM audit_receipts r JOIN exports e ON e.reverses = r.export_id WHERE e.export_id = %(id)s
+               ON CONFLICT DO NOTHING""",
+            {"id": export.export_id},
+        )
+        self.conn.execute(
+            "UPDATE exports SET document_status = 'pending' WHERE export_id = %s AND document_status IS NULL",
+            (export.export_id,),
+        )
+        self.conn.execute(
+            "UPDATE corrections SET completed_at = now() WHERE new_export_id = %s AND completed_at IS NULL",
+            (export.export_id,),
+        )
+
+
+# --- queries ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditVoucher:
+    export_id: str
+    reference: str
+    store_id: str
+    business_date: date
+    trigger: str
+    series: str
+    number: int
+    entry_date: date
+    financial_year_id: str | None
+    z_report_number: int | None
+    receipt_count: int
+    reverses: str | None
+    correction_id: str | None
+    retain_until: date
+    control_totals: dict[str, Any] | None
+    voucher: dict[str, Any]
+
+
+_COLUMNS = """a.export_id::text, a.reference, a.store_id, a.business_date, a.trigger, a.series, a.number, a.entry_date,
+              a.financial_year_id, a.z_report_number, a.receipt_count, a.reverses::text, a.correction_id::text,
+              a.retain_until, a.control_totals, a.voucher"""
+
+
+def vouchers_holding_receipt(conn: psycopg.Connection[Any], org: str, receipt_id: str) -> list[tuple[str | None,
+                                                                                                      AuditVoucher]]:
+    """Every voucher (original, reversal, new one after a correction) that holds the receipt, oldest first,
+    with the receipt's printed number."""
+    rows = conn.execute(
+        f"""SELECT r.receipt_number, {_COLUMNS} FROM audit_receipts r
+            JOIN audit_vouchers a ON a.export_id = r.export_id
+            WHERE r.organization_id = %s AND r.receipt_id = %s AND a.organization_id = %s
+            ORDER BY a.recorded_at, a.export_id""",  # noqa: S608 - constant columns
+        (org, receipt_id, org),
+    ).fetchall()
+    return [(r[0], AuditVoucher(*r[1:])) for r in rows]
+
+
+def vouchers_by_number(
+    conn: psycopg.Connection[Any], org: str, series: str, number: int, financial_year_id: str | None = None
+) -> list[AuditVoucher]:
+    """BL numbers vouchers per series and fiscal year: one match per fiscal year."""
+    rows = conn.execute(
+        f"""SELECT {_COLUMNS} FROM audit_vouchers a
+            WHERE a.organization_id = %s AND a.series = %s AND a.number = %s
+              AND (%s::text IS NULL OR a.financial_year_id = %s)
+            ORDER BY a.entry_date""",  # noqa: S608 - constant columns
+        (org, series, number, financial_year_id, financial_year_id),
+    ).fetchall()
+    return [AuditVoucher(*r) for r in rows]
+
+
+def receipts_of(conn: psycopg.Connection[Any], export_id: str | uuid.UUID) -> list[tuple[str, str | None]]:
+    rows = conn.execute(
+        "SELECT receipt_id, receipt_number FROM audit_receipts WHERE export_id = %s ORDER BY receipt_id",
+        (export_id,),
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def booked_vouchers(conn: psycopg.Connection[Any], org: str, since: date, until: date) -> list[dict[str, Any]]:
+    """The vouchers as posted (with account and cost centre names) whose entry date is in the range."""
+    rows = conn.execute(
+        "SELECT voucher FROM audit_vouchers WHERE organization_id = %s AND entry_date BETWEEN %s AND %s "
+        "ORDER BY entry_date, series, number",
+        (org, since, until),
+    ).fetchall()
+    return [r[0] for r in rows]

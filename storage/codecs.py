@@ -1,0 +1,185 @@
+"""The stored forms: sales items, Z-reports, vouchers and account plans as the JSON PostgreSQL keeps
+(``sales_events.payload``, ``day_closes.payload``, ``exports.voucher``, ``account_plans.plan``), and back.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any, TypeVar
+
+from mapping.plan import PLAN_FORMAT, AccountPlan, VatPolicy
+from mapping.reconcile import ControlTotals
+from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
+from mapping.voucher import Voucher, VoucherRow
+from service.messages import DayClosed, SalesEnvelope, SalesItem
+
+T = TypeVar("T")
+
+
+def item_to_json(item: SalesItem) -> dict[str, Any]:
+    if isinstance(item, Receipt):
+        return {
+            "receipt_id": item.receipt_id,
+            "kind": item.kind,
+            "lines": [[ln.product_group, ln.vat_rate, ln.gross_ore, ln.vat_ore, ln.discount_ore] for ln in item.lines],
+            "payments": [[p.method, p.amount_ore] for p in item.payments],
+            "tip_ore": item.tip_ore,
+            "rounding_ore": item.rounding_ore,
+            "receipt_number": item.receipt_number,
+        }
+    if isinstance(item, CashMovement):
+        return {"movement_id": item.movement_id, "kind": item.kind, "amount_ore": item.amount_ore}
+    return {"expiry_id": item.expiry_id, "amount_ore": item.amount_ore}
+
+
+def _stored(cls: type[T], *values: Any) -> T:
+    """Rebuild a value that was validated when it was ingested, without validating it again: a store-day
+    of thousands of receipts is read back at every export, and the checks cost as much as the read."""
+    obj = object.__new__(cls)
+    for name, value in zip(cls.__dataclass_fields__, values, strict=True):  # type: ignore[attr-defined]
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any]) -> SalesItem:
+    if kind == "receipt":
+        return _stored(
+            Receipt, data["receipt_id"], store_id, day, data["kind"],
+            tuple(_stored(ReceiptLine, g, r, gross, vat, disc) for g, r, gross, vat, disc in data["lines"]),
+            tuple(_stored(Payment, m, a) for m, a in data["payments"]),
+            data["tip_ore"], data["rounding_ore"], None, data.get("receipt_number"),
+        )
+    if kind == "cash_movement":
+        return CashMovement(data["movement_id"], store_id, day, data["kind"], data["amount_ore"])
+    if kind == "gift_card_expired":
+        return GiftCardExpiry(data["expiry_id"], store_id, day, data["amount_ore"])
+    raise ValueError(f"unknown stored kind {kind!r}")
+
+
+def control_to_json(closed: DayClosed) -> dict[str, Any]:
+    c = closed.control
+    return {
+        "store_name": closed.store_name,
+        "receipt_count": c.receipt_count,
+        "grand_total_ore": c.grand_total_ore,
+        "vat": [list(v) for v in c.vat],
+        "payments": [list(p) for p in c.payments],
+        "counted_cash_ore": closed.day_close.counted_cash_ore,
+        "expected_cash_ore": closed.day_close.expected_cash_ore,
+        "cash_reported": closed.day_close.cash_reported,
+        "opening_float_ore": closed.day_close.opening_float_ore,
+        "gift_card_expired_total_ore": closed.day_close.gift_card_expired_total_ore,
+    }
+
+
+def day_close_from_json(store_id: str, day: date, z_report_number: int, data: dict[str, Any]) -> DayClose:
+    """The stored Z-report's figures. Day closes stored before the drawer was reconciled carry no
+    ``cash_reported``: their cash count (0 when the POS sent none) is booked but not reconciled."""
+    return DayClose(
+        store_id, day, z_report_number, data["counted_cash_ore"], data["expected_cash_ore"],
+        opening_float_ore=data.get("opening_float_ore") or 0,
+        cash_reported=bool(data.get("cash_reported", False)),
+        gift_card_expired_total_ore=data.get("gift_card_expired_total_ore"),
+    )
+
+
+def control_from_json(data: dict[str, Any]) -> ControlTotals:
+    return ControlTotals(
+        receipt_count=data["receipt_count"],
+        grand_total_ore=data["grand_total_ore"],
+        vat=tuple((r, g, v) for r, g, v in data["vat"]),
+        payments=tuple((m, a) for m, a in data["payments"]),
+    )
+
+
+#: Stored fields that label an event without changing what it books (the printed receipt number).
+LABELS = ("receipt_number",)
+
+
+def content(env: SalesEnvelope) -> dict[str, Any]:
+    """What an event books, as JSON would carry it: two events with one id are the same event when this is
+    equal. The store's name, the Z-report's closing time and the receipt number are labels, not content."""
+    if isinstance(env.item, DayClosed):
+        data = control_to_json(env.item)
+        data.pop("store_name", None)
+    else:
+        data = {k: v for k, v in item_to_json(env.item).items() if k not in LABELS}
+    normalized: dict[str, Any] = json.loads(json.dumps({"store_id": env.store_id,
+                                                        "business_date": env.business_date.isoformat(), **data}))
+    return normalized  # as stored and read back: lists, not tuples
+
+
+def voucher_to_json(voucher: Voucher, receipt_count: int | None = None) -> dict[str, Any]:
+    """The stored form of a voucher (exports.voucher), enough to rebuild it exactly."""
+    return {
+        "receipt_count": receipt_count,
+        "series": voucher.series,
+        "entry_date": voucher.entry_date.isoformat(),
+        "text": voucher.text,
+        "reference": voucher.reference,
+        "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
+        "sales_rates": [[account, rate] for account, rate in voucher.sales_rates],
+    }
+
+
+def voucher_from_json(data: dict[str, Any]) -> Voucher:
+    return Voucher(
+        series=data["series"], entry_date=date.fromisoformat(data["entry_date"]), text=data["text"],
+        reference=data["reference"],
+        rows=tuple(VoucherRow(account, amount, cost_centre) for account, amount, cost_centre in data["rows"]),
+        sales_rates=tuple((account, int(rate)) for account, rate in data.get("sales_rates") or ()),
+    )
+
+
+def plan_to_json(plan: AccountPlan) -> dict[str, Any]:
+    """The stored form (format version 2). Saving a plan writes no ``review`` list: the merchant has seen it."""
+    return {
+        "version": PLAN_FORMAT,
+        "series": plan.series,
+        "payment_methods": dict(plan.payment_methods),
+        "vat_rates": {str(rate): account for rate, account in plan.vat_rates.items()},
+        "sales_default_by_rate": {str(rate): account for rate, account in plan.sales_default_by_rate.items()},
+        "product_groups": {group: {str(rate): account for rate, account in rates.items()}
+                           for group, rates in plan.product_groups.items()},
+        "events": dict(plan.events),
+        "single_purpose_groups": sorted(plan.single_purpose_groups),
+        "single_purpose_methods": dict(plan.single_purpose_methods),
+        "vat_policy": plan.vat_policy,
+        "store_cost_centres": dict(plan.store_cost_centres),
+        "cost_centre_on_balance_accounts": plan.cost_centre_on_balance_accounts,
+    }
+
+
+def _rates(entries: dict[str, Any]) -> dict[int, str]:
+    return {int(rate): account for rate, account in entries.items()}
+
+
+def _group_rates(accounts: Any, vat_rates: dict[int, str]) -> Any:
+    """A group's accounts per rate. A v1 group (one account) can only come from a service version still
+    running during an upgrade (migration 0006 converted the stored ones): an income account keeps v1's
+    meaning, its account at every rate the plan has a VAT account for and at 0 %; any other account (a
+    gift card liability) at 0 %."""
+    if isinstance(accounts, str):
+        rates = sorted({*vat_rates, 0}) if accounts.startswith("3") else [0]
+        return {rate: accounts for rate in rates}
+    return _rates(accounts) if isinstance(accounts, dict) else accounts
+
+
+def plan_from_json(organization_id: str, data: dict[str, Any]) -> AccountPlan:
+    vat_rates = _rates(data.get("vat_rates", {}))
+    return AccountPlan(
+        organization_id=organization_id,
+        series=data.get("series", ""),
+        payment_methods=data.get("payment_methods", {}),
+        vat_rates=vat_rates,
+        product_groups={group: _group_rates(accounts, vat_rates)
+                        for group, accounts in data.get("product_groups", {}).items()},
+        sales_default_by_rate=_rates(data.get("sales_default_by_rate", {})),
+        events=data.get("events", {}),
+        store_cost_centres=data.get("store_cost_centres", {}),
+        cost_centre_on_balance_accounts=bool(data.get("cost_centre_on_balance_accounts", False)),
+        single_purpose_groups=frozenset(data.get("single_purpose_groups", ())),
+        single_purpose_methods={m: int(rate) for m, rate in data.get("single_purpose_methods", {}).items()},
+        vat_policy=data.get("vat_policy", VatPolicy.EXACT.value),
+    )

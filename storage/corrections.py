@@ -1,0 +1,206 @@
+"""Corrections: a booked day is never edited. It is reversed (an exact reversal voucher referencing
+the original), and only once that reversal is booked are the day's sales released and exported anew
+through the current account plan. Both steps are exports with durable identities, so a crash or a
+timeout anywhere in between is retried without booking anything twice.
+
+Who asked, when and why is stored with the correction (Bokföringslagen 5 kap. 5 §). The date of the
+reversal and of the new voucher is decided once, by the export worker from BL's fiscal years, before
+the first reversal is posted (:mod:`mapping.periods`, :mod:`service.corrections`), and stored here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from mapping.reversal import reverse
+from service.messages import Trigger
+from service.model import Correction, Export
+from storage.codecs import voucher_from_json, voucher_to_json
+from storage.jobs import PostgresJobs
+
+
+class NothingToCorrect(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Requested:
+    correction_id: uuid.UUID
+    reversal_export_ids: list[uuid.UUID]
+
+
+def request_reexport(
+    conn: psycopg.Connection[Any], org: str, store: str, day: date, *, reason: str, requested_by: str,
+    via: str = "CLI",
+) -> Requested:
+    """Queue the reversal of every booked, not yet reversed voucher of the store-day under one correction.
+    The re-export follows by itself once each reversal is booked."""
+    originals = conn.execute(
+        """SELECT e.export_id, e.voucher, e.reference, e.voucher_series, e.voucher_number, e.event_count,
+                  (SELECT count(*) FROM sales_events s WHERE s.export_id = e.export_id)
+           FROM exports e
+           WHERE e.organization_id = %s AND e.store_id = %s AND e.business_date = %s
+             AND e.status = 'booked' AND e.voucher IS NOT NULL AND e.trigger <> 'CORRECTION'
+             AND coalesce(e.reason_code, '') <> 'REVERSED'
+             AND NOT EXISTS (SELECT 1 FROM exports r WHERE r.reverses = e.export_id)
+           ORDER BY e.booked_at
+           FOR UPDATE""",
+        (org, store, day),
+    ).fetchall()
+    if not originals:
+        raise NothingToCorrect(f"no booked voucher to correct for store {store} on {day}")
+    purged = [r[2] for r in originals if r[5] and not r[6]]
+    if purged:
+        # Reversing would leave the day unbooked: the sales to book it anew are gone (retention).
+        raise NothingToCorrect(f"the sales of {', '.join(purged)} were purged; correct it by hand in BL")
+    correction_id = uuid.uuid4()
+    listed = [
+        {"export_id": str(r[0]), "reference": r[2], "series": r[3], "number": r[4],
+         "entry_date": r[1]["entry_date"], "business_date": day.isoformat()}
+        for r in originals
+    ]
+    conn.execute(
+        """INSERT INTO corrections (correction_id, organization_id, store_id, business_date, reason, requested_by,
+                                    requested_via, originals) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+        (correction_id, org, store, day, reason, requested_by, via, Jsonb(listed)),
+    )
+    created = []
+    for (original_id, stored, _, series, number, _, _), _info in zip(originals, listed, strict=True):
+        export_id = uuid.uuid4()
+        reference = "RV-" + export_id.hex[:16]
+        reversal = reverse(voucher_from_json(stored), reference=reference, original_voucher=f"{series} {number}",
+                           business_date=day)
+        try:
+            conn.execute(
+                """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
+                                        status, event_count, voucher, reverses, correction_id)
+                   VALUES (%s, %s, %s, %s, %s, 'CORRECTION', 'posting', 0, %s, %s, %s)""",
+                (export_id, reference, org, store, day, Jsonb(voucher_to_json(reversal)), original_id, correction_id),
+            )
+        except psycopg.errors.UniqueViolation:
+            # Another correction of the same voucher committed meanwhile (exports_one_reversal).
+            raise NothingToCorrect(f"a correction of store {store} on {day} is already queued") from None
+        PostgresJobs(conn).queue(org, store, day, Trigger.CORRECTION, f"correction:{export_id}")
+        created.append(export_id)
+    return Requested(correction_id, created)
+
+
+def complete_correction(conn: psycopg.Connection[Any], reversal: Export) -> None:
+    """The reversal is booked: release the original's sales, mark it reversed and queue the day's
+    export anew (call in the transaction that records the reversal as booked)."""
+    row = conn.execute("SELECT reverses FROM exports WHERE export_id = %s", (reversal.export_id,)).fetchone()
+    if row is None or row[0] is None:
+        return
+    original = row[0]
+    conn.execute("UPDATE sales_events SET export_id = NULL WHERE export_id = %s", (original,))
+    conn.execute(
+        """UPDATE exports SET reason_code = 'REVERSED', updated_at = now(),
+                  reason_details = jsonb_build_object('reversal_export_id', %s::text, 'reversal_reference', %s::text)
+           WHERE export_id = %s""",
+        (str(reversal.export_id), reversal.reference, original),
+    )
+    conn.execute(
+        """UPDATE day_closes SET status = 'open' WHERE (organization_id, store_id, business_date, z_report_number) IN
+               (SELECT organization_id, store_id, business_date, z_report_number FROM exports
+                WHERE export_id = %s AND z_report_number IS NOT NULL)""",
+        (original,),
+    )
+    PostgresJobs(conn).queue(reversal.organization_id, reversal.store_id, reversal.business_date, Trigger.DAY_CLOSE,
+                             f"reexport:{reversal.export_id}")
+
+
+# --- dating, by the export worker (service.corrections) --------------------------------------------
+
+
+def _correction(row: Any) -> Correction:
+    return Correction(row[0], row[1], list(row[2]), row[3], row[4])
+
+
+_SELECT = "SELECT c.correction_id, c.business_date, c.originals, c.entry_date, c.new_export_id FROM corrections c"
+
+
+def correction_of_reversal(conn: psycopg.Connection[Any], export: Export) -> Correction | None:
+    row = conn.execute(
+        _SELECT + " JOIN exports e ON e.correction_id = c.correction_id WHERE e.export_id = %s",
+        (export.export_id,),
+    ).fetchone()
+    return _correction(row) if row else None
+
+
+def may_date(conn: psycopg.Connection[Any], correction: Correction) -> bool:
+    """The date may be (re)decided while no reversal of the correction can be in BL: none booked, none
+    posted with an unknown outcome (each is unleased and unattempted, or definitively refused)."""
+    if correction.entry_date is None:
+        return True
+    row = conn.execute(
+        """SELECT bool_and(status = 'failed' OR (status = 'posting' AND attempts = 0 AND lease_owner IS NULL))
+           FROM exports WHERE correction_id = %s AND trigger = 'CORRECTION'""",
+        (correction.correction_id,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def set_entry_date(conn: psycopg.Connection[Any], correction: Correction, entry_date: date, in_period: bool) -> None:
+    """Store the decided date and re-date every reversal of the correction not yet sent to BL."""
+    conn.execute(
+        "UPDATE corrections SET entry_date = %s, in_original_period = %s WHERE correction_id = %s",
+        (entry_date, in_period, correction.correction_id),
+    )
+    conn.execute(
+        """UPDATE exports SET voucher = jsonb_set(voucher, '{entry_date}', to_jsonb(%s::text)), updated_at = now()
+           WHERE correction_id = %s AND trigger = 'CORRECTION' AND status <> 'booked'""",
+        (entry_date.isoformat(), correction.correction_id),
+    )
+
+
+def correction_of_new_export(conn: psycopg.Connection[Any], export: Export) -> Correction | None:
+    """The correction this (non-reversal) export books the day anew for: the one it is linked to, or a
+    correction of its store-day whose reversals are all booked and that has no new voucher yet (linked here;
+    the caller commits the link before anything is posted)."""
+    row = conn.execute(
+        _SELECT + " WHERE c.new_export_id = %s", (export.export_id,)
+    ).fetchone()
+    if row is not None:
+        return _correction(row)
+    row = conn.execute(
+        _SELECT + """ WHERE c.organization_id = %s AND c.store_id = %s AND c.business_date = %s
+                        AND c.new_export_id IS NULL AND c.entry_date IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM exports r WHERE r.correction_id = c.correction_id
+                                        AND r.trigger = 'CORRECTION' AND r.status <> 'booked')
+                      ORDER BY c.requested_at LIMIT 1 FOR UPDATE""",  # noqa: S608 - constants
+        (export.organization_id, export.store_id, export.business_date),
+    ).fetchone()
+    if row is None:
+        return None
+    conn.execute("UPDATE corrections SET new_export_id = %s WHERE correction_id = %s", (export.export_id, row[0]))
+    conn.execute("UPDATE exports SET correction_id = %s WHERE export_id = %s", (row[0], export.export_id))
+    return _correction(row)
+
+
+class PostgresCorrections:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def request(self, org: str, store: str, day: date, *, reason: str, requested_by: str, via: str) -> Requested:
+        return request_reexport(self.conn, org, store, day, reason=reason, requested_by=requested_by, via=via)
+
+    def complete(self, reversal: Export) -> None:
+        complete_correction(self.conn, reversal)
+
+    def of_reversal(self, export: Export) -> Correction | None:
+        return correction_of_reversal(self.conn, export)
+
+    def may_date(self, correction: Correction) -> bool:
+        return may_date(self.conn, correction)
+
+    def set_entry_date(self, correction: Correction, entry_date: date, in_period: bool) -> None:
+        set_entry_date(self.conn, correction, entry_date, in_period)
+
+    def of_new_export(self, export: Export) -> Correction | None:
+        return correction_of_new_export(self.conn, export)

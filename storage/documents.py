@@ -1,0 +1,113 @@
+"""The day report's state per booked export (pending → attached | failed) and the facts it is made of."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from mapping.sales import Receipt
+from service.messages import Detail, Trigger
+from service.model import ReportSource
+from storage.codecs import control_from_json, item_from_json
+
+
+class PostgresDocuments:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def pending(self, org: str, store: str) -> list[uuid.UUID]:
+        rows = self.conn.execute(
+            "SELECT export_id FROM exports WHERE organization_id = %s AND store_id = %s "
+            "AND document_status = 'pending' ORDER BY booked_at",
+            (org, store),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+
+    def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None:
+        self.conn.execute(
+            """UPDATE exports SET document_status = 'attached', document_id = %s, document_name = %s,
+                      document_attached_at = now(), updated_at = now() WHERE export_id = %s""",
+            (document_id, name, export_id),
+        )
+
+
+    def mark_failed(self, export_id: uuid.UUID, name: str, details: Sequence[Detail]) -> None:
+        """The voucher stays booked; only the document is recorded as refused (with BL's answer)."""
+        self.conn.execute(
+            """UPDATE exports SET document_status = 'failed', document_name = %s, updated_at = now(),
+                      reason_details = coalesce(reason_details, '[]'::jsonb) || %s WHERE export_id = %s""",
+            (name, Jsonb([d.as_json() for d in details]), export_id),
+        )
+
+    def source(self, export_id: uuid.UUID) -> ReportSource:
+        row = self.conn.execute(
+            """SELECT e.organization_id, e.store_id, coalesce(st.name, e.store_id), coalesce(i.company_name, ''),
+                      e.business_date, e.trigger, e.reference, a.series, a.number, a.entry_date, a.voucher,
+                      a.z_report_number, a.control_totals, r.voucher_series || ' ' || r.voucher_number || ' (' ||
+                      r.reference || ')', c.reason, c.requested_by, c.requested_at, c.originals, c.in_original_period
+               FROM exports e
+               JOIN audit_vouchers a ON a.export_id = e.export_id
+               LEFT JOIN stores st ON st.organization_id = e.organization_id AND st.store_id = e.store_id
+               LEFT JOIN integrations i ON i.organization_id = e.organization_id
+               LEFT JOIN exports r ON r.export_id = e.reverses
+               LEFT JOIN corrections c ON c.correction_id = e.correction_id
+               WHERE e.export_id = %s""",
+            (export_id,),
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"export {export_id} has no audit record")
+        (org, store, store_name, company, day, trigger, reference, series, number, entry_date, voucher, z, control,
+         reverses, reason, by, at, originals, in_period) = row
+        sales = self.conn.execute(
+            "SELECT payload FROM sales_events WHERE export_id = %s AND kind = 'receipt' ORDER BY id", (export_id,)
+        ).fetchall()
+        receipts = [item_from_json("receipt", store, day, p) for (p,) in sales]
+        numbers = [n or "?" for _, n in self.conn.execute(
+            "SELECT receipt_id, receipt_number FROM audit_receipts WHERE export_id = %s", (export_id,)).fetchall()]
+        correction = None
+        if reason is not None:
+            correction = {"reason": reason, "requested_by": by, "requested_at": at, "originals": originals,
+                          "in_original_period": bool(in_period)}
+        return ReportSource(
+            export_id, org, store, store_name, company, day, Trigger(trigger), reference, series, number, entry_date,
+            voucher, z,
+            control_from_json(control) if control else None, [r for r in receipts if isinstance(r, Receipt)], numbers,
+            _complements(self.conn, export_id, org, store, day) if z is not None else [], reverses, correction,
+            _day_close_before(self.conn, export_id, org, store, day) if z is None else None,
+        )
+
+
+def _day_close_before(conn: psycopg.Connection[Any], export_id: uuid.UUID, org: str, store: str,
+                      day: date) -> str | None:
+    """For sales exported without a Z-report: the day-close voucher of the day booked before them, if any
+    (they are late sales that complement it, not a partial export the day close will complete)."""
+    row = conn.execute(
+        """SELECT voucher_series || ' ' || voucher_number || ' (' || reference || ')' FROM exports
+           WHERE organization_id = %s AND store_id = %s AND business_date = %s AND export_id <> %s
+             AND status = 'booked' AND voucher_series IS NOT NULL AND z_report_number IS NOT NULL
+             AND coalesce(reason_code, '') <> 'REVERSED'
+             AND booked_at < (SELECT coalesce(booked_at, now()) FROM exports WHERE export_id = %s)
+           ORDER BY booked_at DESC LIMIT 1""",
+        (org, store, day, export_id, export_id),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _complements(conn: psycopg.Connection[Any], export_id: uuid.UUID, org: str, store: str, day: date) -> list[str]:
+    """Partial vouchers of the same day booked before this day-close voucher and still standing."""
+    rows = conn.execute(
+        """SELECT voucher_series || ' ' || voucher_number || ' (' || reference || ')' FROM exports
+           WHERE organization_id = %s AND store_id = %s AND business_date = %s AND export_id <> %s
+             AND status = 'booked' AND voucher_series IS NOT NULL AND z_report_number IS NULL
+             AND trigger <> 'CORRECTION' AND coalesce(reason_code, '') <> 'REVERSED'
+             AND booked_at < (SELECT coalesce(booked_at, now()) FROM exports WHERE export_id = %s)
+           ORDER BY booked_at""",
+        (org, store, day, export_id, export_id),
+    ).fetchall()
+    return [r[0] for r in rows]

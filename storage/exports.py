@@ -1,0 +1,212 @@
+"""Exports in PostgreSQL: the durable identity of every voucher we try to book, its claimed sales, the
+voucher stored before it is posted, the lease of the worker posting it, and its result.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from mapping.voucher import Voucher
+from service.exporter import BookedVoucher
+from service.messages import Detail, SalesItem, Trigger
+from service.model import Export, ExportStatus, StoredDayClose
+from storage.codecs import item_from_json, voucher_from_json, voucher_to_json
+from storage.day_closes import PostgresDayCloses
+
+#: application_name prefix of every service connection: ``dayclose-<process instance>``.
+LEASE_PREFIX = "dayclose-"
+_COLUMNS = "export_id, reference, organization_id, store_id, business_date, trigger, status, attempts, reason_code"
+
+
+def _export(row: Sequence[Any]) -> Export:
+    return Export(row[0], row[1], row[2], row[3], row[4], Trigger(row[5]), ExportStatus(row[6]), row[7], row[8])
+
+
+class PostgresExports:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def open(self, org: str, store: str) -> list[Export]:
+        """Exports of this store not yet booked, oldest first: they are retried before anything new."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM exports WHERE organization_id = %s AND store_id = %s "  # noqa: S608 - constant
+            "AND status <> 'booked' ORDER BY business_date, created_at",
+            (org, store),
+        ).fetchall()
+        return [_export(r) for r in rows]
+
+    def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[date]:
+        rows = self.conn.execute(
+            """SELECT DISTINCT business_date FROM sales_events
+               WHERE organization_id = %s AND store_id = %s AND export_id IS NULL
+                 AND business_date BETWEEN %s AND %s ORDER BY 1""",
+            (org, store, since, until),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def claim(self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *,
+              include_day_close: bool) -> Export | None:
+        """Claim every unexported sale of the store-day for a new export. Returns None when there is nothing
+        to claim (and no day close to book). The claim commits before anything is sent to BL, so the export's
+        identity survives a crash between posting and recording the result."""
+        export_id = uuid.uuid4()
+        reference = "DC-" + export_id.hex[:16]
+        self.conn.execute(
+            """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
+                                    z_report_number, status, event_count)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, 'posting', 0)""",
+            (export_id, reference, org, store, day, trigger.value, z_report_number if include_day_close else None),
+        )
+        rows = self.conn.execute(
+            """UPDATE sales_events SET export_id = %s
+               WHERE organization_id = %s AND store_id = %s AND business_date = %s AND export_id IS NULL
+               RETURNING id, kind, payload""",
+            (export_id, org, store, day),
+        ).fetchall()
+        if not rows and not include_day_close:
+            self.conn.execute("DELETE FROM exports WHERE export_id = %s", (export_id,))
+            return None
+        self.conn.execute("UPDATE exports SET event_count = %s WHERE export_id = %s", (len(rows), export_id))
+        claimed = sorted(rows, key=lambda r: r[0])
+        items = tuple(item_from_json(kind, store, day, payload) for _, kind, payload in claimed)
+        return Export(export_id, reference, org, store, day, trigger, ExportStatus.POSTING, 0, None, items)
+
+    def items(self, export: Export) -> list[SalesItem]:
+        rows = self.conn.execute(
+            "SELECT kind, payload FROM sales_events WHERE export_id = %s ORDER BY id", (export.export_id,)
+        ).fetchall()
+        return [item_from_json(kind, export.store_id, export.business_date, payload) for kind, payload in rows]
+
+    def day_close(self, export: Export) -> StoredDayClose | None:
+        row = self.conn.execute(
+            "SELECT z_report_number FROM exports WHERE export_id = %s", (export.export_id,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return PostgresDayCloses(self.conn).get(export.organization_id, export.store_id, export.business_date, row[0])
+
+    def store_name(self, org: str, store: str) -> str:
+        row = self.conn.execute(
+            "SELECT name FROM stores WHERE organization_id = %s AND store_id = %s", (org, store)
+        ).fetchone()
+        return row[0] if row and row[0] else store
+
+    def posting_voucher(self, export: Export) -> tuple[Voucher, int] | None:
+        """The voucher an earlier attempt stored before posting, if the export is still 'posting'."""
+        row = self.conn.execute(
+            "SELECT voucher FROM exports WHERE export_id = %s AND status = 'posting'", (export.export_id,)
+        ).fetchone()
+        if not row or not row[0]:
+            return None
+        return voucher_from_json(row[0]), int(row[0].get("receipt_count") or 0)
+
+    def stored_voucher(self, export: Export) -> Voucher:
+        row = self.conn.execute("SELECT voucher FROM exports WHERE export_id = %s", (export.export_id,)).fetchone()
+        if row is None or row[0] is None:
+            raise LookupError(f"export {export.export_id} has no stored voucher: {row!r}")
+        return voucher_from_json(row[0])
+
+    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> bool:
+        """Before anything is sent to BL: record the exact voucher about to be posted and lease the export to
+        ``owner``. False when another worker holds an unexpired lease (its job connection may have died
+        while it is still posting). A retry of a 'posting' export re-posts this stored voucher, never one
+        rebuilt from a plan that changed meanwhile (another series or rows would defeat the look-up).
+
+        ``owner`` is ``<process instance>:<thread>``; a lease whose process has no connection left in
+        ``pg_stat_activity`` (application_name ``dayclose-<instance>``) is void: a crashed process's
+        exports are taken over at once, while a live process that only lost one connection keeps them."""
+        self.conn.execute("SELECT pg_stat_clear_snapshot()")  # see who is connected now, not at transaction start
+        row = self.conn.execute(
+            """UPDATE exports SET voucher = %s, lease_owner = %s, lease_until = now() + %s, updated_at = now()
+               WHERE export_id = %s
+                 AND (lease_until IS NULL OR lease_until < now() OR lease_owner = %s
+                      OR NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                                     WHERE application_name = %s || split_part(exports.lease_owner, ':', 1)))
+               RETURNING 1""",
+            (Jsonb(voucher_to_json(voucher, receipt_count)), owner, lease, export.export_id, owner, LEASE_PREFIX),
+        ).fetchone()
+        return row is not None
+
+    def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:
+        self.conn.execute(
+            """UPDATE exports SET status = 'booked', voucher_series = %s, voucher_number = %s, voucher = %s,
+                   total_debit_ore = %s, reason_code = NULL, reason_details = NULL, attempts = attempts + 1,
+                   lease_owner = NULL, lease_until = NULL, booked_at = now(), updated_at = now()
+               WHERE export_id = %s""",
+            (booked.series, booked.number, Jsonb(voucher_to_json(voucher, receipt_count)), voucher.total_debit_ore,
+             export.export_id),
+        )
+
+    def mark_failed(self, export: Export, status: ExportStatus, reason_code: str, details: Sequence[Detail]) -> None:
+        """Record a failed attempt. ``status`` stays 'posting' for transient failures (the voucher may be
+        in BL: the next attempt looks it up) and becomes 'failed' for definitive refusals."""
+        self.conn.execute(
+            """UPDATE exports SET status = %s, reason_code = %s, reason_details = %s, attempts = attempts + 1,
+                   lease_owner = NULL, lease_until = NULL, updated_at = now() WHERE export_id = %s""",
+            (status.value, reason_code, Jsonb([d.as_json() for d in details]), export.export_id),
+        )
+
+    def release_empty(self, export: Export) -> None:
+        """An export that turned out to have nothing to book: mark it booked-with-nothing so its (zero-sum)
+        sales stay exported. Kept as a row for the audit trail."""
+        self.conn.execute(
+            "UPDATE exports SET status = 'booked', reason_code = 'NOTHING_TO_BOOK', booked_at = now(), "
+            "updated_at = now() WHERE export_id = %s",
+            (export.export_id,),
+        )
+
+    def vat_adjustment(self, export: Export) -> dict[int, int]:
+        """The Z_REPORT VAT rounding this day-close export books (öre per rate, + = more VAT)."""
+        row = self.conn.execute(
+            "SELECT vat_adjustment FROM exports WHERE export_id = %s", (export.export_id,)
+        ).fetchone()
+        return {int(rate): int(amount) for rate, amount in (row[0] or {}).items()} if row else {}
+
+    def set_vat_adjustment(self, export: Export, by_rate: dict[int, int]) -> None:
+        self.conn.execute("UPDATE exports SET vat_adjustment = %s WHERE export_id = %s",
+                          (Jsonb({str(rate): amount for rate, amount in by_rate.items()}), export.export_id))
+
+    def booked_vat_adjustments(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> dict[int, int]:
+        """VAT rounding the store-day's other exports book (earlier Z-reports of a day closed twice), per rate.
+        A reversed export's rounding was reversed with it."""
+        rows = self.conn.execute(
+            """SELECT r.key::int, sum(r.value::bigint) FROM exports e, jsonb_each_text(e.vat_adjustment) AS r
+               WHERE e.organization_id = %s AND e.store_id = %s AND e.business_date = %s
+                 AND e.vat_adjustment IS NOT NULL AND e.trigger <> 'CORRECTION'
+                 AND coalesce(e.reason_code, '') <> 'REVERSED' AND e.export_id IS DISTINCT FROM %s
+               GROUP BY 1""",
+            (org, store, day, besides),
+        ).fetchall()
+        return {int(rate): int(total) for rate, total in rows if total}
+
+    # --- what the API asks ------------------------------------------------------------------------
+
+    def failed(self, org: str) -> list[tuple[str, str | None, Any]]:
+        """(store, reason_code, reason_details) of every export that was refused and waits for a fix."""
+        rows = self.conn.execute(
+            "SELECT store_id, reason_code, reason_details FROM exports WHERE organization_id = %s "
+            "AND status = 'failed' ORDER BY store_id, business_date",
+            (org,),
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def stores_with_open(self, org: str) -> list[str]:
+        """Stores with an export not booked (refused, or left posting when the integration stopped)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT store_id FROM exports WHERE organization_id = %s AND status <> 'booked' ORDER BY 1",
+            (org,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def store_day(self, org: str, export_id: uuid.UUID) -> tuple[str, date] | None:
+        row = self.conn.execute(
+            "SELECT store_id, business_date FROM exports WHERE organization_id = %s AND export_id = %s",
+            (org, export_id),
+        ).fetchone()
+        return (row[0], row[1]) if row else None

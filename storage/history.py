@@ -1,0 +1,195 @@
+"""Read models for BackOffice: what the merchant's sales use, exports per store and day, days not booked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+
+from mapping.plan import MOVEMENT_EVENT, Event
+from mapping.sales import CASH_METHOD, GIFT_CARD_METHOD
+
+#: (kind, code) → the last business date a sale used it.
+SeenItems = dict[tuple[str, str], date]
+
+_SEEN_SQL = """
+WITH s AS (
+    SELECT kind, payload, business_date FROM sales_events
+    WHERE organization_id = %(org)s AND business_date >= %(since)s
+    UNION ALL
+    SELECT kind, payload, business_date FROM sales_events
+    WHERE organization_id = %(org)s AND business_date < %(since)s
+      AND (export_id IS NULL OR export_id IN (SELECT export_id FROM exports
+                                              WHERE organization_id = %(org)s AND status <> 'booked')))
+SELECT 'payment_method', p->>0, max(business_date) FROM s, jsonb_array_elements(s.payload->'payments') p
+ WHERE s.kind = 'receipt' GROUP BY 2
+UNION ALL
+SELECT 'product_group', (l->>0) || '@' || (l->>1), max(business_date) FROM s, jsonb_array_elements(s.payload->'lines') l
+ WHERE s.kind = 'receipt' GROUP BY 2
+UNION ALL
+SELECT 'vat_rate', l->>1, max(business_date) FROM s, jsonb_array_elements(s.payload->'lines') l
+ WHERE s.kind = 'receipt' AND (l->>1)::int <> 0 GROUP BY 2
+UNION ALL
+SELECT 'tips', '', max(business_date) FROM s WHERE kind = 'receipt' AND (payload->>'tip_ore')::bigint <> 0
+ HAVING count(*) > 0
+UNION ALL
+SELECT 'rounding', '', max(business_date) FROM s WHERE kind = 'receipt' AND (payload->>'rounding_ore')::bigint <> 0
+ HAVING count(*) > 0
+UNION ALL
+SELECT 'movement', payload->>'kind', max(business_date) FROM s WHERE kind = 'cash_movement' GROUP BY 2
+UNION ALL
+SELECT 'expiry', '', max(business_date) FROM s WHERE kind = 'gift_card_expired' HAVING count(*) > 0
+UNION ALL
+SELECT 'cash_difference',
+       CASE WHEN (payload->>'counted_cash_ore')::bigint < (payload->>'expected_cash_ore')::bigint
+            THEN 'short' ELSE 'over' END,
+       max(business_date) FROM day_closes
+ WHERE organization_id = %(org)s AND (business_date >= %(since)s OR status <> 'exported')
+   AND (payload->>'counted_cash_ore')::bigint <> (payload->>'expected_cash_ore')::bigint
+ GROUP BY 2"""
+
+
+def seen_items(conn: psycopg.Connection[Any], org: str, since: date) -> SeenItems:
+    """Every payment method, product group at a VAT rate (code ``"<group>@<rate>"``), VAT rate and event that
+    stored sales book on: sales since ``since`` and older sales that are not booked yet. The same rules as
+    :func:`mapping.plan.required_items`."""
+    seen: SeenItems = {}
+
+    def add(kind: str, code: str, day: date) -> None:
+        key = (kind, code)
+        seen[key] = max(day, seen.get(key, day))
+
+    for what, code, day in conn.execute(_SEEN_SQL, {"org": org, "since": since}).fetchall():
+        if what in ("payment_method", "product_group", "vat_rate"):
+            add(what, code, day)
+        elif what == "tips":
+            add("event", Event.TIPS.value, day)
+        elif what == "rounding":
+            add("event", Event.ROUNDING.value, day)
+        elif what == "movement":
+            add("payment_method", CASH_METHOD, day)
+            add("event", MOVEMENT_EVENT[code].value, day)
+        elif what == "expiry":
+            add("payment_method", GIFT_CARD_METHOD, day)
+            add("event", Event.EXPIRED_GIFT_CARD.value, day)
+        elif what == "cash_difference":
+            add("payment_method", CASH_METHOD, day)
+            add("event", (Event.CASH_SHORTAGE if code == "short" else Event.CASH_OVERAGE).value, day)
+    return seen
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    export_id: str
+    reference: str
+    store_id: str
+    store_name: str | None
+    business_date: date
+    trigger: str
+    status: str
+    z_report_number: int | None
+    voucher_series: str | None
+    voucher_number: int | None
+    total_debit_ore: int | None
+    event_count: int
+    attempts: int
+    reason_code: str | None
+    reason_details: Any
+    created_at: datetime
+    updated_at: datetime
+    booked_at: datetime | None
+    reverses: str | None
+    document_status: str | None = None
+    document_id: int | None = None
+    document_name: str | None = None
+    #: Who corrected, when and why (set on a correction's reversals and its new voucher).
+    correction: dict[str, Any] | None = None
+
+
+def list_exports(
+    conn: psycopg.Connection[Any], org: str, *, store: str | None, since: date | None, until: date | None,
+    status: str | None, limit: int, offset: int,
+) -> tuple[list[ExportRow], int]:
+    rows = conn.execute(
+        """SELECT e.export_id::text, e.reference, e.store_id, st.name, e.business_date, e.trigger, e.status,
+                  e.z_report_number, e.voucher_series, e.voucher_number, e.total_debit_ore, e.event_count,
+                  e.attempts, e.reason_code, e.reason_details, e.created_at, e.updated_at, e.booked_at,
+                  e.reverses::text, e.document_status, e.document_id, e.document_name,
+                  CASE WHEN c.correction_id IS NOT NULL THEN jsonb_build_object(
+                      'correction_id', c.correction_id, 'reason', c.reason, 'requested_by', c.requested_by,
+                      'requested_via', c.requested_via, 'requested_at', c.requested_at, 'entry_date', c.entry_date,
+                      'in_original_period', c.in_original_period) END,
+                  count(*) OVER ()
+           FROM exports e
+           LEFT JOIN stores st ON st.organization_id = e.organization_id AND st.store_id = e.store_id
+           LEFT JOIN corrections c ON c.correction_id = e.correction_id
+           WHERE e.organization_id = %(org)s
+             AND (%(store)s::text IS NULL OR e.store_id = %(store)s)
+             AND (%(since)s::date IS NULL OR e.business_date >= %(since)s)
+             AND (%(until)s::date IS NULL OR e.business_date <= %(until)s)
+             AND (%(status)s::text IS NULL OR e.status = %(status)s)
+           ORDER BY e.business_date DESC, e.store_id, e.created_at DESC
+           LIMIT %(limit)s OFFSET %(offset)s""",
+        {"org": org, "store": store, "since": since, "until": until, "status": status, "limit": limit,
+         "offset": offset},
+    ).fetchall()
+    total = int(rows[0][-1]) if rows else 0
+    return [ExportRow(*r[:-1]) for r in rows], total
+
+
+@dataclass(frozen=True)
+class DayState:
+    """One store-day that is closed (or has sales and should have been) but is not fully booked."""
+
+    store_id: str
+    store_name: str | None
+    business_date: date
+    z_report_number: int | None
+    mismatch: bool
+    unexported_events: int
+    open_exports: list[dict[str, Any]]
+    queued: bool
+
+
+def unbooked_days(conn: psycopg.Connection[Any], org: str, since: date, until: date, today: date) -> list[DayState]:
+    rows = conn.execute(
+        """WITH days AS (
+               SELECT store_id, business_date, max(z_report_number) AS z, bool_or(status = 'mismatch') AS mismatch,
+                      bool_and(status = 'exported') AS exported
+               FROM day_closes WHERE organization_id = %(org)s AND business_date BETWEEN %(since)s AND %(until)s
+               GROUP BY 1, 2
+               UNION ALL
+               SELECT DISTINCT s.store_id, s.business_date, NULL::bigint, false, false FROM sales_events s
+               WHERE s.organization_id = %(org)s AND s.export_id IS NULL
+                 AND s.business_date BETWEEN %(since)s AND least(%(until)s, %(today)s - 1)
+                 AND NOT EXISTS (SELECT 1 FROM day_closes d WHERE d.organization_id = s.organization_id
+                                 AND d.store_id = s.store_id AND d.business_date = s.business_date))
+           SELECT * FROM (
+             SELECT d.store_id, st.name, d.business_date, d.z, d.mismatch, d.exported,
+                    (SELECT count(*) FROM sales_events s WHERE s.organization_id = %(org)s AND s.store_id = d.store_id
+                     AND s.business_date = d.business_date AND s.export_id IS NULL) AS unexported,
+                    (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                'export_id', e.export_id, 'status', e.status, 'reason_code', e.reason_code,
+                                'reason_details', e.reason_details) ORDER BY e.created_at DESC), '[]'::jsonb)
+                     FROM exports e WHERE e.organization_id = %(org)s AND e.store_id = d.store_id
+                     AND e.business_date = d.business_date AND e.status <> 'booked') AS open_exports,
+                    EXISTS (SELECT 1 FROM export_jobs j WHERE j.organization_id = %(org)s AND j.store_id = d.store_id
+                            AND (j.business_date IS NULL OR j.business_date = d.business_date)) AS queued
+             FROM days d
+             LEFT JOIN stores st ON st.organization_id = %(org)s AND st.store_id = d.store_id) x
+           WHERE NOT x.exported OR x.unexported > 0 OR jsonb_array_length(x.open_exports) > 0
+           ORDER BY x.business_date, x.store_id""",
+        {"org": org, "since": since, "until": until, "today": today},
+    ).fetchall()
+    return [DayState(r[0], r[1], r[2], r[3], r[4], int(r[6]), list(r[7]), r[8]) for r in rows]
+
+
+def export_summary(conn: psycopg.Connection[Any], org: str) -> tuple[int, datetime | None]:
+    """(failed exports waiting for a fix, when the last voucher was booked)."""
+    row = conn.execute(
+        "SELECT count(*) FILTER (WHERE status = 'failed'), max(booked_at) FROM exports WHERE organization_id = %s",
+        (org,),
+    ).fetchone()
+    return (int(row[0]), row[1]) if row else (0, None)

@@ -1,0 +1,118 @@
+"""The PostgreSQL unit of work: one pooled connection, one transaction, one repository per aggregate.
+
+``with uow: …; uow.commit()`` — nothing is durable until ``commit``; leaving the block without it rolls back
+and returns the connection to the pool (a broken one is replaced). psycopg's errors leave the block as the
+service's :class:`~service.ports.StorageUnavailable` or :class:`~service.ports.StorageRefused`, so no caller
+needs to know the driver.
+
+``conn`` is there for the read models of the API and the CLI (:mod:`storage.history`, :mod:`storage.audit`):
+queries that answer a screen rather than change an aggregate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Any, Self
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from service.ports import Cipher, EventEncoder, StorageRefused, StorageUnavailable
+from storage.audit import PostgresAudit
+from storage.backoffice import PostgresManualExports, PostgresRegisteredItems
+from storage.corrections import PostgresCorrections
+from storage.day_closes import PostgresDayCloses
+from storage.documents import PostgresDocuments
+from storage.exports import PostgresExports
+from storage.integrations import PostgresIntegrations
+from storage.jobs import PostgresJobs
+from storage.outbox import PostgresDeadLetters, PostgresOutbox
+from storage.sales import PostgresSales
+
+
+def translated(exc: BaseException) -> Exception | None:
+    """The service's error for a driver's error (None when ``exc`` is not one)."""
+    if isinstance(exc, psycopg.DataError):
+        return StorageRefused(_first_line(exc))
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return StorageUnavailable(_first_line(exc))
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class PostgresUnitOfWork:
+    def __init__(self, pool: ConnectionPool[Any], cipher: Cipher, encoder: EventEncoder,
+                 timeout: float | None = None) -> None:
+        self.pool = pool
+        self.cipher = cipher
+        self.encoder = encoder
+        self.timeout = timeout
+        self._scope: AbstractContextManager[psycopg.Connection[Any]] | None = None
+
+    def __enter__(self) -> Self:
+        scope = self.pool.connection(self.timeout)
+        try:
+            conn = scope.__enter__()
+        except psycopg.Error as exc:
+            error = translated(exc)
+            if error is None:
+                raise
+            raise error from exc
+        self._scope, self.conn = scope, conn
+        self.integrations = PostgresIntegrations(conn, self.cipher)
+        self.jobs = PostgresJobs(conn)
+        self.exports = PostgresExports(conn)
+        self.day_closes = PostgresDayCloses(conn)
+        self.sales = PostgresSales(conn)
+        self.audit = PostgresAudit(conn)
+        self.corrections = PostgresCorrections(conn)
+        self.documents = PostgresDocuments(conn)
+        self.dead_letters = PostgresDeadLetters(conn)
+        self.outbox = PostgresOutbox(conn, self.encoder)
+        self.manual_exports = PostgresManualExports(conn)
+        self.registered_items = PostgresRegisteredItems(conn)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        scope, self._scope = self._scope, None
+        if scope is None:
+            return
+        if exc is None:
+            try:
+                self.conn.rollback()  # whatever was not committed
+            except psycopg.Error as failed:
+                scope.__exit__(type(failed), failed, failed.__traceback__)  # the pool replaces the connection
+                error = translated(failed)
+                if error is None:
+                    raise
+                raise error from failed
+            scope.__exit__(None, None, None)
+            return
+        scope.__exit__(kind, exc, tb)  # rolls back; a broken connection is replaced
+        error = translated(exc)
+        if error is not None:
+            raise error from exc
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        self.conn.rollback()
+
+
+def unit_of_work(pool: ConnectionPool[Any], cipher: Cipher, encoder: EventEncoder,
+                 timeout: float | None = None) -> Callable[[], PostgresUnitOfWork]:
+    """A factory of units of work over ``pool``: what the handlers and the API are given."""
+
+    def make() -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(pool, cipher, encoder, timeout)
+
+    return make
+

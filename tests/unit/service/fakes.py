@@ -1,0 +1,468 @@
+"""In-memory fakes of the service layer's ports: a unit of work over dict "tables" that only keeps what is
+committed, and an exporter that answers as told. The export handlers run against them exactly as they run
+against PostgreSQL and BL, so the decision table is tested without either.
+
+Every write a repository makes is named; ``commit`` appends the names of the writes it made durable to
+``Store.commits``, so a test can state the sequence of commits of an export (docs/architecture.md). A unit of
+work reads a snapshot taken when it began and commits the tables it wrote: the job's claim stays open while
+the job's own steps commit theirs, as with PostgreSQL (they touch different tables).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, timedelta
+from types import TracebackType
+from typing import Any
+
+from mapping.periods import FiscalYear
+from mapping.plan import AccountPlan
+from mapping.voucher import Voucher
+from service.exporter import (
+    AttachedDocument,
+    Attachment,
+    BookedVoucher,
+    ChartNames,
+    CompanyDetails,
+    ExportError,
+    VoucherLocation,
+)
+from service.messages import Command, DeadLetter, Detail, Outcome, SalesEnvelope, SalesItem, Trigger
+from service.model import (
+    Correction,
+    DayCloseStatus,
+    DocumentStatus,
+    Export,
+    ExportStatus,
+    Integration,
+    Job,
+    ReportSource,
+    StoredDayClose,
+)
+from service.ports import Ingested, OutboxRow
+
+Day = tuple[str, str, date]  # organization, store, business date
+
+
+@dataclass
+class Row:
+    """An export as the fake keeps it."""
+
+    export: Export
+    voucher: Voucher | None = None
+    receipt_count: int = 0
+    lease_owner: str | None = None
+    reason_details: tuple[Detail, ...] = ()
+    booked: BookedVoucher | None = None
+    document: DocumentStatus | None = None
+    document_id: int | None = None
+    vat_adjustment: dict[int, int] = field(default_factory=dict)
+    z_report_number: int | None = None
+
+
+@dataclass
+class Tables:
+    integrations: dict[str, Integration] = field(default_factory=dict)
+    plans: dict[str, AccountPlan] = field(default_factory=dict)
+    jobs: list[Job] = field(default_factory=list)
+    job_delays: dict[int, timedelta] = field(default_factory=dict)
+    #: Sales not claimed by any export yet, per store-day.
+    unexported: dict[Day, list[SalesItem]] = field(default_factory=dict)
+    #: Sales claimed, per export.
+    claimed: dict[uuid.UUID, list[SalesItem]] = field(default_factory=dict)
+    exports: dict[uuid.UUID, Row] = field(default_factory=dict)
+    day_closes: dict[tuple[str, str, date, int], StoredDayClose] = field(default_factory=dict)
+    checked: set[tuple[str, str, date, int]] = field(default_factory=set)
+    audit: list[uuid.UUID] = field(default_factory=list)
+    outbox: list[Outcome] = field(default_factory=list)
+    dead_letters: set[tuple[str, int, int]] = field(default_factory=set)
+
+
+@dataclass
+class Store:
+    """What is durable: the tables as of the last commit, and the writes of each commit in order."""
+
+    tables: Tables = field(default_factory=Tables)
+    commits: list[tuple[str, ...]] = field(default_factory=list)
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.tables = _clone(self.store.tables)
+        self.writes: list[str] = []
+        self.dirty: set[str] = set()
+        self.integrations = _Integrations(self)
+        self.jobs = _Jobs(self)
+        self.exports = _Exports(self)
+        self.day_closes = _DayCloses(self)
+        self.sales = _Sales(self)
+        self.audit = _Audit(self)
+        self.corrections = _Corrections(self)
+        self.documents = _Documents(self)
+        self.dead_letters = _DeadLetters(self)
+        self.outbox = _Outbox(self)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        for table in self.dirty:
+            setattr(self.store.tables, table, _clone(getattr(self.tables, table)))
+        if self.writes:
+            self.store.commits.append(tuple(self.writes))
+        self.writes, self.dirty = [], set()
+
+    def rollback(self) -> None:
+        self.tables = _clone(self.store.tables)
+        self.writes, self.dirty = [], set()
+
+    def wrote(self, name: str, *tables: str) -> None:
+        self.writes.append(name)
+        self.dirty.update(tables)
+
+
+def _clone(value: Any) -> Any:
+    """A copy deep enough for the fake: containers and rows are copied, frozen values are shared."""
+    if isinstance(value, Tables):
+        return Tables(**{f.name: _clone(getattr(value, f.name)) for f in fields(Tables)})
+    if isinstance(value, Row):
+        return replace(value, vat_adjustment=dict(value.vat_adjustment))
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    if isinstance(value, set):
+        return set(value)
+    return value
+
+
+class _Repo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    @property
+    def t(self) -> Tables:
+        return self.uow.tables
+
+
+class _Integrations(_Repo):
+    def get(self, org: str, *, lock: bool = False) -> Integration | None:
+        return self.t.integrations.get(org)
+
+    def plan(self, org: str) -> AccountPlan | None:
+        return self.t.plans.get(org)
+
+    def known(self, orgs: Collection[str]) -> set[str]:
+        return set(orgs) & set(self.t.integrations)
+
+
+class _Jobs(_Repo):
+    def claim_next(self) -> Job | None:
+        due = [j for j in self.t.jobs if j.id not in self.t.job_delays]
+        heads = [j for j in due if not any(k.id < j.id and (k.organization_id, k.store_id) ==
+                                               (j.organization_id, j.store_id) for k in self.t.jobs)]
+        return min(heads, key=lambda j: j.id) if heads else None
+
+    def lock_store(self, org: str, store: str) -> None:
+        pass
+
+    def finish(self, job: Job) -> None:
+        self.t.jobs = [j for j in self.t.jobs if j.id != job.id]
+        self.uow.wrote("jobs.finish", "jobs")
+
+    def reschedule(self, job: Job, delay: timedelta) -> None:
+        self.t.job_delays[job.id] = delay
+        self.t.jobs = [replace(j, attempts=j.attempts + 1) if j.id == job.id else j for j in self.t.jobs]
+        self.uow.wrote("jobs.reschedule", "jobs", "job_delays")
+
+    def queue(self, org: str, store: str, day: date | None, trigger: Trigger, source_id: str,
+              z_report_number: int | None = None, delay: timedelta | None = None) -> bool:
+        next_id = max((j.id for j in self.t.jobs), default=0) + 1
+        self.t.jobs.append(Job(next_id, org, store, day, trigger, 0, 0.0, z_report_number))
+        self.uow.wrote("jobs.queue", "jobs")
+        return True
+
+    def queue_for_command(self, command: Command) -> int:
+        raise NotImplementedError
+
+
+class _Exports(_Repo):
+    def open(self, org: str, store: str) -> list[Export]:
+        return [r.export for r in self.t.exports.values() if (r.export.organization_id, r.export.store_id) ==
+                (org, store) and r.export.status != ExportStatus.BOOKED]
+
+    def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[date]:
+        return sorted(d for (o, s, d), items in self.t.unexported.items()
+                      if (o, s) == (org, store) and items and since <= d <= until)
+
+    def claim(self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *,
+              include_day_close: bool) -> Export | None:
+        items = self.t.unexported.pop((org, store, day), [])
+        if not items and not include_day_close:
+            return None
+        export_id = uuid.uuid4()
+        export = Export(export_id, "DC-" + export_id.hex[:16], org, store, day, trigger, ExportStatus.POSTING, 0,
+                        None, tuple(items))
+        self.t.claimed[export_id] = list(items)
+        self.t.exports[export_id] = Row(replace(export, items=None),
+                                        z_report_number=z_report_number if include_day_close else None)
+        self.uow.wrote("exports.claim", "unexported", "claimed", "exports")
+        return export
+
+    def items(self, export: Export) -> list[SalesItem]:
+        return list(self.t.claimed.get(export.export_id, []))
+
+    def day_close(self, export: Export) -> StoredDayClose | None:
+        z = self.t.exports[export.export_id].z_report_number
+        if z is None:
+            return None
+        return self.t.day_closes.get((export.organization_id, export.store_id, export.business_date, z))
+
+    def store_name(self, org: str, store: str) -> str:
+        return store
+
+    def posting_voucher(self, export: Export) -> tuple[Voucher, int] | None:
+        row = self.t.exports[export.export_id]
+        if row.export.status != ExportStatus.POSTING or row.voucher is None:
+            return None
+        return row.voucher, row.receipt_count
+
+    def stored_voucher(self, export: Export) -> Voucher:
+        voucher = self.t.exports[export.export_id].voucher
+        if voucher is None:
+            raise LookupError(export.export_id)
+        return voucher
+
+    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> bool:
+        row = self.t.exports[export.export_id]
+        if row.lease_owner not in (None, owner):
+            return False
+        row.lease_owner, row.voucher, row.receipt_count = owner, voucher, receipt_count
+        self.uow.wrote("exports.take_lease", "exports")
+        return True
+
+    def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:
+        row = self.t.exports[export.export_id]
+        row.export = replace(row.export, status=ExportStatus.BOOKED, attempts=row.export.attempts + 1,
+                             reason_code=None)
+        row.booked, row.voucher, row.lease_owner = booked, voucher, None
+        self.uow.wrote("exports.mark_booked", "exports")
+
+    def mark_failed(self, export: Export, status: ExportStatus, reason_code: str, details: Sequence[Detail]) -> None:
+        row = self.t.exports[export.export_id]
+        row.export = replace(row.export, status=status, attempts=row.export.attempts + 1, reason_code=reason_code)
+        row.reason_details, row.lease_owner = tuple(details), None
+        self.uow.wrote("exports.mark_failed", "exports")
+
+    def release_empty(self, export: Export) -> None:
+        row = self.t.exports[export.export_id]
+        row.export = replace(row.export, status=ExportStatus.BOOKED, reason_code="NOTHING_TO_BOOK")
+        self.uow.wrote("exports.release_empty", "exports")
+
+    def vat_adjustment(self, export: Export) -> dict[int, int]:
+        return dict(self.t.exports[export.export_id].vat_adjustment)
+
+    def set_vat_adjustment(self, export: Export, by_rate: dict[int, int]) -> None:
+        self.t.exports[export.export_id].vat_adjustment = dict(by_rate)
+        self.uow.wrote("exports.set_vat_adjustment", "exports")
+
+    def booked_vat_adjustments(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> dict[int, int]:
+        return {}
+
+
+class _DayCloses(_Repo):
+    def get(self, org: str, store: str, day: date, z_report_number: int | None = None) -> StoredDayClose | None:
+        found = sorted((z, c) for (o, s, d, z), c in self.t.day_closes.items() if (o, s, d) == (org, store, day)
+                       and z_report_number in (None, z))
+        return found[-1][1] if found else None
+
+    def _key(self, org: str, close: StoredDayClose) -> tuple[str, str, date, int]:
+        dc = close.day_close
+        return org, dc.store_id, dc.business_date, dc.z_report_number
+
+    def later_exists(self, org: str, close: StoredDayClose) -> bool:
+        o, s, d, z = self._key(org, close)
+        return any((o2, s2, d2) == (o, s, d) and z2 > z for o2, s2, d2, z2 in self.t.day_closes)
+
+    def set_status(self, org: str, close: StoredDayClose, status: DayCloseStatus) -> None:
+        key = self._key(org, close)
+        self.t.day_closes[key] = replace(self.t.day_closes[key], status=status)
+        self.uow.wrote(f"day_closes.{status.value}", "day_closes")
+
+    def supersede_earlier(self, org: str, close: StoredDayClose) -> None:
+        o, s, d, z = self._key(org, close)
+        for key, c in list(self.t.day_closes.items()):
+            if key[:3] == (o, s, d) and key[3] < z and c.status.awaits_export:
+                self.t.day_closes[key] = replace(c, status=DayCloseStatus.SUPERSEDED)
+                self.uow.wrote("day_closes.superseded", "day_closes")
+
+    def booked_cash_difference(self, org: str, close: StoredDayClose) -> int:
+        return 0
+
+    def claim_sequence_check(self, org: str, close: StoredDayClose) -> bool:
+        key = self._key(org, close)
+        if key in self.t.checked:
+            return False
+        self.t.checked.add(key)
+        self.uow.wrote("day_closes.sequence_checked", "checked")
+        return True
+
+    def z_reports(self, org: str, store: str, around: date) -> list[tuple[date, int]]:
+        return [(d, z) for o, s, d, z in self.t.day_closes if (o, s) == (org, store)]
+
+
+class _Sales(_Repo):
+    def ingest(self, envelopes: Sequence[SalesEnvelope]) -> Ingested:
+        raise NotImplementedError
+
+    def exported_day_items(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> list[SalesItem]:
+        return [item for export_id, items in self.t.claimed.items() if export_id != besides
+                and (self.t.exports[export_id].export.organization_id, self.t.exports[export_id].export.store_id,
+                     self.t.exports[export_id].export.business_date) == (org, store, day) for item in items]
+
+
+class _Audit(_Repo):
+    def record_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int,
+                      names: ChartNames, years: list[FiscalYear]) -> None:
+        self.t.audit.append(export.export_id)
+        self.t.exports[export.export_id].document = DocumentStatus.PENDING
+        self.uow.wrote("audit.record_booked", "audit", "exports")
+
+
+class _Corrections(_Repo):
+    def of_reversal(self, export: Export) -> Correction | None:
+        return None
+
+    def may_date(self, correction: Correction) -> bool:
+        return True
+
+    def set_entry_date(self, correction: Correction, entry_date: date, in_period: bool) -> None:
+        raise NotImplementedError
+
+    def of_new_export(self, export: Export) -> Correction | None:
+        return None
+
+    def complete(self, reversal: Export) -> None:
+        self.uow.wrote("corrections.complete")
+
+
+class _Documents(_Repo):
+    def pending(self, org: str, store: str) -> list[uuid.UUID]:
+        return [i for i, r in self.t.exports.items() if r.document == DocumentStatus.PENDING
+                and (r.export.organization_id, r.export.store_id) == (org, store)]
+
+    def source(self, export_id: uuid.UUID) -> ReportSource:
+        row = self.t.exports[export_id]
+        e, booked, voucher = row.export, row.booked, row.voucher
+        if booked is None or voucher is None:
+            raise LookupError(export_id)
+        stored = {"text": voucher.text, "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
+                  "receipt_count": row.receipt_count}
+        return ReportSource(export_id, e.organization_id, e.store_id, e.store_id, "AB", e.business_date, e.trigger,
+                            e.reference, booked.series, booked.number, booked.entry_date, stored,
+                            row.z_report_number, None, [], [], [], None, None)
+
+    def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None:
+        row = self.t.exports[export_id]
+        row.document, row.document_id = DocumentStatus.ATTACHED, document_id
+        self.uow.wrote("documents.mark_attached", "exports")
+
+    def mark_failed(self, export_id: uuid.UUID, name: str, details: Sequence[Detail]) -> None:
+        self.t.exports[export_id].document = DocumentStatus.FAILED
+        self.uow.wrote("documents.mark_failed", "exports")
+
+
+class _DeadLetters(_Repo):
+    def record_once(self, topic: str, partition: int, offset: int, error_code: str) -> bool:
+        key = (topic, partition, offset)
+        new = key not in self.t.dead_letters
+        self.t.dead_letters.add(key)
+        self.uow.wrote("dead_letters.record", "dead_letters")
+        return new
+
+
+class _Outbox(_Repo):
+    def outcome(self, event: Outcome) -> None:
+        self.t.outbox.append(event)
+        self.uow.wrote(f"outbox.{event.status.value}", "outbox")
+
+    def dead_letter(self, letter: DeadLetter) -> None:
+        raise NotImplementedError
+
+    def command(self, command: Command) -> None:
+        raise NotImplementedError
+
+    def lock_publisher(self) -> bool:
+        return True
+
+    def unsent(self, limit: int, max_attempts: int) -> list[OutboxRow]:
+        return []
+
+    def mark_sent(self, ids: Sequence[int]) -> None:
+        pass
+
+    def count_refusals(self, refused: dict[int, str]) -> None:
+        pass
+
+    def depth(self) -> tuple[int, float]:
+        return len(self.t.outbox), 0.0
+
+
+@dataclass
+class FakeExporter:
+    """BL as the test tells it to answer: ``failures`` are raised by ``export`` in turn, then it books."""
+
+    failures: list[ExportError] = field(default_factory=list)
+    attach_failures: list[ExportError] = field(default_factory=list)
+    posted: list[Voucher] = field(default_factory=list)
+    attached: list[str] = field(default_factory=list)
+    on_export: Callable[[Voucher], None] = lambda _voucher: None
+
+    def verify(self, user_key: str) -> CompanyDetails:
+        return CompanyDetails("AB", "5560000000")
+
+    def preflight(self, voucher: Voucher, user_key: str) -> None:
+        pass
+
+    def export(self, voucher: Voucher, user_key: str, attachment: Attachment | None = None) -> BookedVoucher:
+        self.on_export(voucher)
+        if self.failures:
+            raise self.failures.pop(0)
+        self.posted.append(voucher)
+        return BookedVoucher(voucher.series, len(self.posted), voucher.entry_date, voucher.reference, False)
+
+    def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
+        return []
+
+    def fiscal_year_for(self, user_key: str, day: date) -> FiscalYear | None:
+        return None
+
+    def chart_names(self, user_key: str, *, cost_centres: bool = True) -> ChartNames:
+        return ChartNames()
+
+    def attach_document(self, user_key: str, voucher: VoucherLocation, attachment: Attachment) -> AttachedDocument:
+        if self.attach_failures:
+            raise self.attach_failures.pop(0)
+        self.attached.append(attachment.filename)
+        return AttachedDocument(len(self.attached), attachment.filename, False)
+
+
+class FakeReports:
+    def render(self, source: ReportSource, names: ChartNames) -> Attachment:
+        return Attachment(f"{source.reference}.pdf", b"%PDF-fake")
+
+
+def outcomes(store: Store) -> list[tuple[str, str | None]]:
+    """(status, reason code) of every committed outcome event."""
+    return [(o.status.value, o.reason_code) for o in store.tables.outbox]
+

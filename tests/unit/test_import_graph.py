@@ -1,0 +1,131 @@
+"""The layers import downwards only, and no module imports itself round a cycle:
+
+    mapping, schemas  ←  service  ←  storage, consumer, exporters, backoffice  ←  dayclose  ←  devstack, bench
+
+The adapters do not import each other, except the API, which reads and writes through storage's unit of work.
+For the layers every import counts, including those inside functions: a lazy upward import is still an upward
+import. For cycles, the imports that run when a module is imported (not those inside functions or under
+``TYPE_CHECKING``). Read with :mod:`ast`, so nothing is imported to check it."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+#: What each top-level package may import of ours, besides itself.
+MAY_IMPORT: dict[str, set[str]] = {
+    "mapping": set(),
+    "schemas": set(),
+    "service": {"mapping"},
+    "storage": {"service", "mapping"},
+    "consumer": {"service", "mapping", "schemas"},
+    "exporters": {"service", "mapping"},
+    "backoffice": {"service", "mapping", "storage"},
+    "dayclose": {"service", "mapping", "schemas", "storage", "consumer", "exporters", "backoffice", "devstack"},
+    "devstack": {"service", "mapping", "schemas", "storage", "consumer", "exporters", "backoffice", "dayclose"},
+    "bench": {"service", "mapping", "schemas", "storage", "consumer", "exporters", "backoffice", "dayclose",
+              "devstack"},
+}
+#: ``dayclose demo`` and ``dayclose devstack`` start the local stack: the CLI's only imports of devstack.
+CLI_TOOLS = {("dayclose.cli", "devstack")}
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for package in MAY_IMPORT:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    return found
+
+
+def imports(path: Path, known: set[str], *, at_import_time: bool = False) -> Iterator[tuple[str, int]]:
+    """(module of ours imported, line) for every import in the file, or only those run at import time."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in _import_time(tree.body) if at_import_time else ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield from _ours(alias.name, known, node.lineno)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                yield from _ours(submodule if submodule in known else node.module, known, node.lineno)
+
+
+def _import_time(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    for node in body:
+        if isinstance(node, ast.If) and not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
+            yield from _import_time([*node.body, *node.orelse])
+        elif isinstance(node, ast.Try):
+            yield from _import_time([*node.body, *node.orelse, *node.finalbody,
+                                     *(s for h in node.handlers for s in h.body)])
+        else:
+            yield node
+
+
+def _ours(name: str, known: set[str], line: int) -> Iterator[tuple[str, int]]:
+    while name and name not in known:
+        name = name.rpartition(".")[0]
+    if name:
+        yield name, line
+
+
+def graph() -> dict[str, set[str]]:
+    found = modules()
+    known = set(found)
+    return {name: {target for target, _ in imports(path, known, at_import_time=True) if target != name}
+            for name, path in found.items()}
+
+
+def allowed(importer: str, imported: str) -> bool:
+    top, other = importer.split(".", maxsplit=1)[0], imported.split(".", maxsplit=1)[0]
+    if top == other:
+        return True
+    if (top, other) == ("dayclose", "devstack"):
+        return (importer, other) in CLI_TOOLS
+    return other in MAY_IMPORT[top]
+
+
+def test_every_import_goes_down_the_layers() -> None:
+    found = modules()
+    known = set(found)
+    upward = [f"{path.relative_to(ROOT)}:{line}: {name} imports {target}"
+              for name, path in found.items() for target, line in imports(path, known) if not allowed(name, target)]
+    assert upward == []
+
+
+def test_no_module_imports_itself_round_a_cycle() -> None:
+    edges = graph()
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append([*path[path.index(nxt):], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        path.pop()
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node)
+    assert cycles == []
+
+
+@pytest.mark.parametrize(("importer", "imported"), [("consumer.loop", "storage.uow"), ("service.jobs", "storage")])
+def test_the_check_catches_an_upward_or_sideways_import(importer: str, imported: str, tmp_path: Path) -> None:
+    """The rules above are not vacuous: an import the layers forbid is found."""
+    bad = tmp_path / "bad.py"
+    bad.write_text(f"def f():\n    import {imported}\n", encoding="utf-8")
+    ((target, _),) = imports(bad, set(modules()))
+    assert not allowed(importer, target)
