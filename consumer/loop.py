@@ -19,7 +19,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
@@ -28,9 +27,10 @@ from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 import schemas
 from consumer import poison, records
 from consumer.codec import AvroCodec, DecodeError, SchemaRegistry
+from consumer.ingest import BatchResult, Decoded, write_batch
 from consumer.poison import Poison as _Poison
 from service import metrics
-from service.messages import Command, DayClosed, DeadLetter, SalesEnvelope
+from service.messages import DayClosed, SalesEnvelope
 from service.ports import StorageRefused, StorageUnavailable, UnitOfWork
 from service.reasons import ReasonCode
 
@@ -71,24 +71,6 @@ class ConsumerLike(Protocol):
     def seek(self, partition: TopicPartition) -> None: ...
 
     def close(self) -> None: ...
-
-
-@dataclass
-class BatchResult:
-    new_events: int = 0
-    duplicates: int = 0
-    jobs: int = 0
-    dead_letters: int = 0
-    commands: int = 0
-    conflicts: int = 0
-
-
-@dataclass
-class _Decoded:
-    sales: list[SalesEnvelope] = field(default_factory=list)
-    commands: list[Command] = field(default_factory=list)
-    poison: list[_Poison] = field(default_factory=list)
-    handled: list[tuple[MessageLike, SalesEnvelope | Command]] = field(default_factory=list)
 
 
 class SalesLoop:
@@ -149,7 +131,7 @@ class SalesLoop:
         self.on_batch(result)
         return result
 
-    def _log_messages(self, decoded: _Decoded) -> None:
+    def _log_messages(self, decoded: Decoded) -> None:
         """One line per handled message: day closes and commands at info, the many receipts at debug."""
         verbose = logging.getLogger("dayclose.consumer").isEnabledFor(logging.DEBUG)
         for msg, obj in decoded.handled:
@@ -173,10 +155,10 @@ class SalesLoop:
             log.warning("kafka.message_error", error=str(err))
         return True
 
-    def decode(self, batch: Sequence[MessageLike]) -> _Decoded:
+    def decode(self, batch: Sequence[MessageLike]) -> Decoded:
         """Poison that could not be decoded names no organization (its key is unverified); poison that
         decoded names its payload's (see consumer/poison.py)."""
-        out = _Decoded()
+        out = Decoded()
         for msg in batch:
             is_command = msg.topic() == self.commands_topic
             try:
@@ -199,7 +181,7 @@ class SalesLoop:
             out.handled.append((msg, obj))
         return out
 
-    def _write_until_done(self, decoded: _Decoded, stop: threading.Event | None) -> BatchResult | None:
+    def _write_until_done(self, decoded: Decoded, stop: threading.Event | None) -> BatchResult | None:
         delay = 0.5
         paused: list[TopicPartition] = []
         try:
@@ -235,11 +217,11 @@ class SalesLoop:
             if paused:
                 self.consumer.resume(paused)
 
-    def _write_isolating_bad_messages(self, decoded: _Decoded) -> BatchResult:
+    def _write_isolating_bad_messages(self, decoded: Decoded) -> BatchResult:
         """Write the batch one message at a time; a message the database refuses is dead-lettered."""
         total = BatchResult()
         for msg, obj in decoded.handled:
-            single = _Decoded(handled=[(msg, obj)])
+            single = Decoded(handled=[(msg, obj)])
             if isinstance(obj, SalesEnvelope):
                 single.sales.append(obj)
             else:
@@ -250,44 +232,17 @@ class SalesLoop:
                 store = obj.store_id if isinstance(obj, SalesEnvelope) else None
                 refused = _Poison(msg, ReasonCode.INVALID_EVENT, f"refused by the database: {exc}",
                                   poison.identifier(obj.organization_id), poison.identifier(store))
-                part = self._write(_Decoded(poison=[refused]))
+                part = self._write(Decoded(poison=[refused]))
             for name in ("new_events", "duplicates", "jobs", "dead_letters", "commands", "conflicts"):
                 setattr(total, name, getattr(total, name) + getattr(part, name))
         if decoded.poison:
-            part = self._write(_Decoded(poison=decoded.poison))
+            part = self._write(Decoded(poison=decoded.poison))
             total.dead_letters += part.dead_letters
         return total
 
-    def _write(self, decoded: _Decoded) -> BatchResult:
-        """The batch in one unit of work: sales (idempotent), jobs for commands, dead letters and their
-        failure events. The caller stores the offsets only after this commit."""
-        result = BatchResult()
+    def _write(self, decoded: Decoded) -> BatchResult:
         with self.uow() as uow:
-            ingested = uow.sales.ingest(decoded.sales)
-            result.new_events, result.conflicts = ingested.new, len(ingested.conflicts)
-            result.duplicates = len(decoded.sales) - result.new_events - result.conflicts
-            for cmd in decoded.commands:
-                result.jobs += uow.jobs.queue_for_command(cmd)
-            result.commands = len(decoded.commands)
-            source = {id(obj): msg for msg, obj in decoded.handled}
-            failed = [*decoded.poison, *(poison.conflict(source[id(c.envelope)], c) for c in ingested.conflicts)]
-            known = uow.integrations.known(poison.named_organizations(failed)) if failed else set()
-            for p in failed:
-                self._dead_letter(uow, p, known)
-            result.dead_letters = len(failed)
-            uow.commit()
-        return result
-
-    def _dead_letter(self, uow: UnitOfWork, p: _Poison, known: set[str]) -> None:
-        topic, partition, offset = p.msg.topic() or "", p.msg.partition() or 0, p.msg.offset() or 0
-        if not uow.dead_letters.record_once(topic, partition, offset, p.code):
-            log.info("message.already_dead_lettered", topic=topic, partition=partition, offset=offset)
-            return
-        uow.outbox.dead_letter(DeadLetter(topic, partition, offset, p.msg.key(), p.msg.value(), p.code, p.message))
-        uow.outbox.outcome(p.outcome(known))
-        log.warning("message.dead_lettered", topic=topic, partition=partition, offset=offset,
-                    error_code=p.code, error=p.message, organization_id=p.organization_id, store_id=p.store_id,
-                    unverified_key="/".join(part or "?" for part in poison.key_parts(p.msg.key())))
+            return write_batch(uow, decoded)
 
     def _store_offsets(self, batch: Sequence[MessageLike]) -> None:
         highest: dict[tuple[str, int], int] = {}

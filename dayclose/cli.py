@@ -32,147 +32,6 @@ def _cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_purge(_args: argparse.Namespace) -> int:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    import psycopg
-
-    from dayclose.config import load_settings
-    from dayclose.logs import configure_logging, get_logger
-    from storage.retention import purge
-
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
-    with psycopg.connect(settings.database_url) as conn:
-        result = purge(conn, today, settings.sales_retention_days)
-    get_logger("dayclose.purge").info("purge.done", retention_days=settings.sales_retention_days,
-                                      sales_events=result.sales_events, day_closes=result.day_closes,
-                                      processed_commands=result.processed_commands,
-                                      sent_outbox_rows=result.sent_outbox_rows,
-                                      dead_letter_keys=result.dead_letter_keys,
-                                      audit_vouchers_past_retention=result.audit_vouchers)
-    return 0
-
-
-def _cmd_export_sie(args: argparse.Namespace) -> int:
-    """Write the organization's booked vouchers in a date range as an SIE 4I import file."""
-    from datetime import date, datetime
-    from pathlib import Path
-    from zoneinfo import ZoneInfo
-
-    import psycopg
-
-    from dayclose.config import load_settings
-    from exporters.sie import SieNames, write_sie4i
-    from storage.audit import booked_vouchers
-    from storage.codecs import voucher_from_json
-
-    settings = load_settings()
-    since, until = date.fromisoformat(args.since), date.fromisoformat(args.until)
-    with psycopg.connect(settings.database_url) as conn:
-        stored = booked_vouchers(conn, args.org, since, until)
-        row = conn.execute("SELECT company_name, company_org_number FROM integrations WHERE organization_id = %s",
-                           (args.org,)).fetchone()
-    company, org_number = (row[0] or args.org, row[1]) if row else (args.org, None)
-    vouchers = [voucher_from_json(v) for v in stored]
-    names = SieNames.from_stored(stored)
-    data = write_sie4i(vouchers, company_name=company, org_number=org_number, names=names,
-                       generated_on=datetime.now(ZoneInfo("Europe/Stockholm")).date())
-    output = Path(args.output or f"dayclose-{args.org}-{since:%Y%m%d}-{until:%Y%m%d}.si")
-    if not output.suffix:
-        output = output.with_suffix(".si")  # SIE 4I import files are .si by convention
-    output.write_bytes(data)
-    print(f"wrote {len(vouchers)} vouchers to {output}")
-    return 0
-
-
-def _cmd_reexport(args: argparse.Namespace) -> int:
-    """Correct a booked store-day: reverse its vouchers, then export it anew through the current plan."""
-    from datetime import date
-
-    import psycopg
-
-    from dayclose.config import load_settings
-    from storage.corrections import NothingToCorrect, request_reexport
-
-    settings = load_settings()
-    with psycopg.connect(settings.database_url) as conn:
-        try:
-            requested = request_reexport(conn, args.org, args.store, date.fromisoformat(args.date),
-                                         reason=args.reason, requested_by=args.user, via="CLI")
-        except NothingToCorrect as exc:
-            print(exc, file=sys.stderr)
-            return 2
-    reversals = requested.reversal_export_ids
-    print(f"correction {requested.correction_id}: queued {len(reversals)} reversal(s): "
-          f"{', '.join(str(r) for r in reversals)}; the running service dates them by BL's period rules, books "
-          "them, then exports the day anew (watch the outcomes topic or `exports` for CORRECTION)")
-    return 0
-
-
-def _cmd_audit(args: argparse.Namespace) -> int:
-    """Answer the auditor's two questions from the audit record (kept 7 years after the fiscal year)."""
-    import json
-
-    import psycopg
-
-    from dayclose.config import load_settings
-    from storage import audit
-
-    settings = load_settings()
-    with psycopg.connect(settings.database_url) as conn:
-        if args.what == "receipt":
-            found = audit.vouchers_holding_receipt(conn, args.org, args.receipt_id)
-            result = [{"receipt_number": number, **_audit_json(v)} for number, v in found]
-        else:
-            vouchers = audit.vouchers_by_number(conn, args.org, args.series, args.number, args.year)
-            result = [{**_audit_json(v), "receipts": [{"receipt_id": r, "receipt_number": n}
-                                                      for r, n in audit.receipts_of(conn, v.export_id)]}
-                      for v in vouchers]
-    if not result:
-        print("nothing found in the audit record", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
-    return 0
-
-
-def _audit_json(v: object) -> dict[str, object]:
-    data = dict(v.__dict__)
-    data.pop("voucher", None)
-    return data
-
-
-def _cmd_dead_letters(args: argparse.Namespace) -> int:
-    """List and decode the dead-letter topic, or replay chosen originals to their source topic."""
-    from consumer import dead_letters
-    from dayclose.bootstrap import schema_registry
-    from dayclose.config import load_settings
-
-    settings = load_settings()
-    kafka = settings.kafka
-    letters = dead_letters.read(kafka, schema_registry(settings))
-    try:
-        everything = args.all or (args.action == "show" and not args.ids)
-        chosen = dead_letters.select(letters, args.ids, args.error_code, everything=everything)
-    except KeyError as exc:
-        print(exc.args[0], file=sys.stderr)
-        return 2
-    if args.action == "show":
-        (dead_letters.print_json if args.json else dead_letters.print_text)(chosen, sys.stdout)
-        return 0
-    if not chosen:
-        print("nothing to replay (name dead letters by id or position, or use --all)", file=sys.stderr)
-        return 2
-    problems = dead_letters.replay(chosen, kafka)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    print(f"replayed {len(chosen) - len(problems)} of {len(chosen)} to their source topics "
-          "(ingest is idempotent: what is already stored is ignored, what is still bad is dead-lettered again)")
-    return 1 if problems else 0
-
-
 def _cmd_run(_args: argparse.Namespace) -> int:
     from dayclose.run import main as run_service
 
@@ -224,6 +83,8 @@ def _cmd_devstack(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from dayclose import operations as ops
+
     parser = argparse.ArgumentParser(prog="dayclose", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -232,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         "api": ("run the BackOffice HTTP API", _cmd_api),
         "migrate": ("apply database migrations", _cmd_migrate),
         "demo": ("run the service end to end on embedded defaults", _cmd_demo),
-        "purge": ("delete sales past the retention period (never unbooked ones)", _cmd_purge),
+        "purge": ("delete sales past the retention period (never unbooked ones)", ops.purge_sales),
     }
     for name, (help_text, func) in commands.items():
         p = sub.add_parser(name, help=help_text)
@@ -244,14 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     sie.add_argument("--from", dest="since", required=True, help="first business date, YYYY-MM-DD")
     sie.add_argument("--to", dest="until", required=True, help="last business date, YYYY-MM-DD")
     sie.add_argument("--output", "-o", help="file to write (CP437; default dayclose-<org>-<from>-<to>.si)")
-    sie.set_defaults(func=_cmd_export_sie)
+    sie.set_defaults(func=ops.export_sie)
     rex = sub.add_parser("reexport", help="correct a booked store-day: reversal + new voucher, never an edit")
     rex.add_argument("--org", required=True)
     rex.add_argument("--store", required=True)
     rex.add_argument("--date", required=True, help="business date, YYYY-MM-DD")
     rex.add_argument("--reason", required=True, help="why the day is corrected (kept with the correction)")
     rex.add_argument("--user", required=True, help="who asks for the correction (kept with it)")
-    rex.set_defaults(func=_cmd_reexport)
+    rex.set_defaults(func=ops.reexport)
     aud = sub.add_parser("audit", help="which voucher holds a receipt / which receipts a voucher holds")
     aud_sub = aud.add_subparsers(dest="what", required=True)
     rcp = aud_sub.add_parser("receipt", help="the vouchers that hold a receipt (by the POS's receipt id)")
@@ -262,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     vch.add_argument("number", type=int)
     vch.add_argument("--org", required=True)
     vch.add_argument("--year", help="BL's fiscal year id (e.g. 202601); numbers restart every fiscal year")
-    aud.set_defaults(func=_cmd_audit)
+    aud.set_defaults(func=ops.audit_trail)
     dead = sub.add_parser("dead-letters", help="list/decode dead letters, or replay chosen ones to their topic")
     dead.add_argument("action", choices=["show", "replay"])
     dead.add_argument("ids", nargs="*", metavar="ID",
@@ -270,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     dead.add_argument("--all", action="store_true", help="replay: every dead letter (narrowed by --error-code)")
     dead.add_argument("--error-code", help="only dead letters with this error code, e.g. SCHEMA_MISMATCH")
     dead.add_argument("--json", action="store_true", help="show: one JSON object per line")
-    dead.set_defaults(func=_cmd_dead_letters)
+    dead.set_defaults(func=ops.dead_letter_topic)
     dev = sub.add_parser("devstack", help="run one local service until SIGTERM")
     dev.add_argument("service", choices=["postgres", "kafka", "bl"])
     dev.add_argument("rest", nargs=argparse.REMAINDER)

@@ -1,4 +1,4 @@
-"""Björn Lundén adapter: ``BLExporter(BLConfig(...))`` implements :class:`exporters.base.Exporter`."""
+"""Björn Lundén adapter: ``BLExporter(BLConfig(...))`` implements :class:`service.exporter.Exporter`."""
 
 from exporters.bl.config import PRODUCTION_BASE_URL, PRODUCTION_TOKEN_URL, BLConfig
 from exporters.bl.exporter import BLExporter

@@ -1,4 +1,4 @@
-"""The BL adapter of the :class:`~exporters.base.Exporter` port: book each voucher exactly once.
+"""The BL adapter of the :class:`~service.exporter.Exporter` port: book each voucher exactly once.
 
 BL has no idempotency key. Every voucher's text carries its unique reference, and every
 attempt to post starts by searching BL for that reference:

@@ -1,0 +1,67 @@
+"""One consumed batch in one unit of work: new sales (idempotent), export jobs for commands, and for poison
+messages and conflicting re-sends (an id seen before with other content) a dead-letter record plus a failure
+event in the outbox. The loop (:mod:`consumer.loop`) stores the batch's offsets only after this commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import structlog
+
+from consumer import poison
+from consumer.poison import Poison, Source
+from service.messages import Command, DeadLetter, SalesEnvelope
+from service.ports import UnitOfWork
+
+log = structlog.get_logger("dayclose.consumer")
+
+
+@dataclass
+class BatchResult:
+    new_events: int = 0
+    duplicates: int = 0
+    jobs: int = 0
+    dead_letters: int = 0
+    commands: int = 0
+    conflicts: int = 0
+
+
+@dataclass
+class Decoded:
+    sales: list[SalesEnvelope] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+    poison: list[Poison] = field(default_factory=list)
+    handled: list[tuple[Source, SalesEnvelope | Command]] = field(default_factory=list)
+
+
+def write_batch(uow: UnitOfWork, decoded: Decoded) -> BatchResult:
+    """The batch's writes, committed together (the caller's unit of work); returns what they did."""
+    result = BatchResult()
+    ingested = uow.sales.ingest(decoded.sales)
+    result.new_events, result.conflicts = ingested.new, len(ingested.conflicts)
+    result.duplicates = len(decoded.sales) - result.new_events - result.conflicts
+    for cmd in decoded.commands:
+        result.jobs += uow.jobs.queue_for_command(cmd)
+    result.commands = len(decoded.commands)
+    source = {id(obj): msg for msg, obj in decoded.handled}
+    failed = [*decoded.poison, *(poison.conflict(source[id(c.envelope)], c) for c in ingested.conflicts)]
+    known = uow.integrations.known(poison.named_organizations(failed)) if failed else set()
+    for p in failed:
+        _dead_letter(uow, p, known)
+    result.dead_letters = len(failed)
+    uow.commit()
+    return result
+
+
+def _dead_letter(uow: UnitOfWork, p: Poison, known: set[str]) -> None:
+    """Once per source offset (a redelivery after a crash is not dead-lettered twice): the record and its
+    failure event, addressed as :mod:`consumer.poison` decides."""
+    topic, partition, offset = p.msg.topic() or "", p.msg.partition() or 0, p.msg.offset() or 0
+    if not uow.dead_letters.record_once(topic, partition, offset, p.code):
+        log.info("message.already_dead_lettered", topic=topic, partition=partition, offset=offset)
+        return
+    uow.outbox.dead_letter(DeadLetter(topic, partition, offset, p.msg.key(), p.msg.value(), p.code, p.message))
+    uow.outbox.outcome(p.outcome(known))
+    log.warning("message.dead_lettered", topic=topic, partition=partition, offset=offset,
+                error_code=p.code, error=p.message, organization_id=p.organization_id, store_id=p.store_id,
+                unverified_key="/".join(part or "?" for part in poison.key_parts(p.msg.key())))
