@@ -103,6 +103,11 @@ async def _log_request(request: Request, call_next: Callable[[Request], Awaitabl
     response = await call_next(request)
     route = request.scope.get("route")
     if getattr(route, "path", None) not in ("/healthz", "/readyz", "/metrics"):
-        log.info("api.request", method=request.method, route=getattr(route, "path", "?"),
-                 status=response.status_code, took_ms=round((time.monotonic() - started) * 1000, 1))
+        log.info(
+            "api.request",
+            method=request.method,
+            route=getattr(route, "path", "?"),
+            status=response.status_code,
+            took_ms=round((time.monotonic() - started) * 1000, 1),
+        )
     return response

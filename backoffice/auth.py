@@ -88,8 +88,12 @@ class TokenVerifier:
         raise _unauthorized("invalid token")
 
     def _check_claims(self, claims: dict[str, Any]) -> None:
-        options: dict[str, Any] = {"aud": {"essential": True, "value": AUDIENCE}, "exp": {"essential": True},
-                                   "iat": {"essential": True}, ORGANIZATION_CLAIM: {"essential": True}}
+        options: dict[str, Any] = {
+            "aud": {"essential": True, "value": AUDIENCE},
+            "exp": {"essential": True},
+            "iat": {"essential": True},
+            ORGANIZATION_CLAIM: {"essential": True},
+        }
         registry = jwt.JWTClaimsRegistry(now=lambda: int(self._clock()), leeway=LEEWAY_S, **options)
         try:
             registry.validate(claims)

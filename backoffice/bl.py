@@ -9,9 +9,9 @@ from service.reasons import ReasonCode
 
 _KEY_MESSAGES = {
     ReasonCode.KEY_NOT_ACTIVATED: "The key is valid but the Open 2 integration is not activated in Björn Lundén: "
-                                  "press Aktivera under Tilläggstjänster in BL, then try again.",
+    "press Aktivera under Tilläggstjänster in BL, then try again.",
     ReasonCode.KEY_UNKNOWN: "Björn Lundén does not recognise this key: copy the public key again from the "
-                            "integration's gear icon in BL.",
+    "integration's gear icon in BL.",
 }
 
 
@@ -19,11 +19,16 @@ def api_error(exc: ExportError) -> ApiError:
     """BL's answer as the API's: merchant-fixable → 422 with the reason code, BL down → 503, ours → 502."""
     if isinstance(exc, TransientExportError):
         retry = str(int(exc.retry_after_s or 30))
-        return ApiError(503, "BL_UNAVAILABLE", "Björn Lundén is not answering right now; try again shortly.",
-                        headers={"Retry-After": retry})
+        return ApiError(
+            503,
+            "BL_UNAVAILABLE",
+            "Björn Lundén is not answering right now; try again shortly.",
+            headers={"Retry-After": retry},
+        )
     if isinstance(exc, OperatorError):
-        return ApiError(502, "BL_CONFIGURATION", "Björn Lundén refused our integration's credentials; "
-                        "we have been alerted.")
+        return ApiError(
+            502, "BL_CONFIGURATION", "Björn Lundén refused our integration's credentials; we have been alerted."
+        )
     if isinstance(exc, MerchantActionRequired):
         message = _KEY_MESSAGES.get(exc.reason_code, exc.message)
         return ApiError(422, str(exc.reason_code), message, field_errors=[], details={})

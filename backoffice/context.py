@@ -33,8 +33,11 @@ def context(request: Request) -> Context:
     return ctx
 
 
-_bearer = HTTPBearer(auto_error=False, bearerFormat="JWT",
-                     description="A JWT (HS256, claims org/aud/iat/exp) scoped to one organization: docs/api.md.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="A JWT (HS256, claims org/aud/iat/exp) scoped to one organization: docs/api.md.",
+)
 
 
 def organization(

@@ -26,8 +26,16 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, field_errors: list[FieldError] | None = None,
-                 details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field_errors: list[FieldError] | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.body = ErrorBody(code=code, message=message, field_errors=field_errors or [], details=details or {})
@@ -70,7 +78,8 @@ async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, StarletteHTTPException):  # registered for HTTPException only
         raise TypeError(f"not an HTTPException: {type(exc).__name__}")
     code = {400: "MALFORMED_BODY", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "BODY_TOO_LARGE"}.get(
-        exc.status_code, "HTTP_ERROR")
+        exc.status_code, "HTTP_ERROR"
+    )
     return _response(exc.status_code, ErrorBody(code=code, message=str(exc.detail)), getattr(exc, "headers", None))
 
 
@@ -84,8 +93,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found.",
         409: "Not allowed in the integration's current state (see `code`).",
         413: "`BODY_TOO_LARGE`: the request body is larger than the configured limit (`DAYCLOSE_API_MAX_BODY_BYTES`, "
-             "256 KiB by default); refused before the body is parsed or the token checked, and the connection "
-             "is closed.",
+        "256 KiB by default); refused before the body is parsed or the token checked, and the connection "
+        "is closed.",
         422: "Invalid input, with per-field errors where they apply.",
         502: "Björn Lundén refused our own credentials (an operator problem, not the merchant's).",
         503: "Björn Lundén or Kafka is unavailable; try again (see Retry-After).",

@@ -34,8 +34,9 @@ def lookback(state: model.Integration | None, today: date) -> date:
     return min(state.start_date, recent) if state and state.start_date else recent
 
 
-def current_missing(uow: PostgresUnitOfWork, org: str, plan: AccountPlan | None,
-                    state: model.Integration | None, today: date) -> list[Any]:
+def current_missing(
+    uow: PostgresUnitOfWork, org: str, plan: AccountPlan | None, state: model.Integration | None, today: date
+) -> list[Any]:
     registered = [(kind, code, rates) for kind, code, _, rates in uow.registered_items.all(org)]
     return missing_items(plan, seen_items(uow.conn, org, lookback(state, today)), registered)
 
@@ -54,8 +55,10 @@ def blockers(uow: PostgresUnitOfWork, org: str, state: model.Integration | None,
         found.append(Blocker(code="PLAN_INVALID", message="The account plan has invalid fields."))
     missing = current_missing(uow, org, plan, state, today)
     if missing:
-        listed = ", ".join(f"{m.kind} {m.code}" + (f" at {percent(m.vat_rate)} %" if m.vat_rate is not None else "")
-                           for m in missing[:10]) + (" …" if len(missing) > 10 else "")
+        listed = ", ".join(
+            f"{m.kind} {m.code}" + (f" at {percent(m.vat_rate)} %" if m.vat_rate is not None else "")
+            for m in missing[:10]
+        ) + (" …" if len(missing) > 10 else "")
         found.append(Blocker(code="PLAN_INCOMPLETE", message=f"{len(missing)} item(s) still need an account: {listed}"))
     return found
 
@@ -64,18 +67,37 @@ def view(uow: PostgresUnitOfWork, org: str, today: date) -> Integration:
     state = uow.integrations.get(org)
     blocking = blockers(uow, org, state, today)
     if state is None:
-        return Integration(organization_id=org, status="setup", key=None, company=None, start_date=None,
-                           plan_version=None, activated_at=None, deactivated_at=None, deactivated_by=None,
-                           ready_to_activate=False, blocking=blocking)
-    company = Company(name=state.company_name or "", org_number=state.company_org_number or "") \
-        if state.company_name is not None else None
+        return Integration(
+            organization_id=org,
+            status="setup",
+            key=None,
+            company=None,
+            start_date=None,
+            plan_version=None,
+            activated_at=None,
+            deactivated_at=None,
+            deactivated_by=None,
+            ready_to_activate=False,
+            blocking=blocking,
+        )
+    company = (
+        Company(name=state.company_name or "", org_number=state.company_org_number or "")
+        if state.company_name is not None
+        else None
+    )
     key = KeyInfo(masked=state.key_hint or "****", verified_at=state.key_verified_at) if state.key_hint else None
     return Integration(
-        organization_id=org, status=state.status.value, key=key, company=company,
-        start_date=state.start_date, plan_version=state.plan_version, activated_at=state.activated_at,
+        organization_id=org,
+        status=state.status.value,
+        key=key,
+        company=company,
+        start_date=state.start_date,
+        plan_version=state.plan_version,
+        activated_at=state.activated_at,
         deactivated_at=state.deactivated_at,
         deactivated_by=state.deactivated_by.value if state.deactivated_by else None,
-        ready_to_activate=state.status != IntegrationStatus.ACTIVE and not blocking, blocking=blocking,
+        ready_to_activate=state.status != IntegrationStatus.ACTIVE and not blocking,
+        blocking=blocking,
     )
 
 
@@ -86,15 +108,20 @@ def activate(uow: PostgresUnitOfWork, org: str, today: date, start_date: date | 
         raise conflict("ALREADY_ACTIVE", "The integration is already active.")
     if start_date is not None:
         if state is None or state.status != IntegrationStatus.INACTIVE:
-            raise conflict("START_DATE_ON_FIRST_ACTIVATION",
-                           "Set the start date with PUT …/start-date before the first activation.")
+            raise conflict(
+                "START_DATE_ON_FIRST_ACTIVATION",
+                "Set the start date with PUT …/start-date before the first activation.",
+            )
         uow.integrations.save(org, start_date=start_date)
         state = uow.integrations.get(org, lock=True)
     found = blockers(uow, org, state, today)
     since = state.start_date if state is not None else None
     if found or since is None:  # no start date is a blocker: found is never empty then
-        raise conflict("NOT_READY", "The integration cannot be activated yet.",
-                       details={"blocking": [b.model_dump() for b in found]})
+        raise conflict(
+            "NOT_READY",
+            "The integration cannot be activated yet.",
+            details={"blocking": [b.model_dump() for b in found]},
+        )
     uow.integrations.set_status(org, IntegrationStatus.ACTIVE)
     source = f"activation-{uuid.uuid4().hex[:12]}"
     # Jobs that ran while inactive were dropped; an export left failed or posting needs its own retry.

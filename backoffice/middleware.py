@@ -78,8 +78,12 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         metrics.api_body_too_large()
-        error = ApiError(413, "BODY_TOO_LARGE", f"The request body is larger than {self.max_bytes} bytes.",
-                         headers={"Connection": "close"})
+        error = ApiError(
+            413,
+            "BODY_TOO_LARGE",
+            f"The request body is larger than {self.max_bytes} bytes.",
+            headers={"Connection": "close"},
+        )
         await error_response(error)(scope, receive, send)
 
 

@@ -35,7 +35,8 @@ class Detail(BaseModel):
 
 class KeyIn(_In):
     public_key: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_PRINTABLE)] = Field(
-        description="The public key from BL (Tilläggstjänster → Open 2 → gear icon), a GUID.")
+        description="The public key from BL (Tilläggstjänster → Open 2 → gear icon), a GUID."
+    )
 
 
 class Company(BaseModel):
@@ -96,37 +97,69 @@ class StateChange(BaseModel):
 
 RateKey = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,5}$")]
 RateValue = Annotated[int, Field(ge=0, le=10_000)]
-EVENTS_DOC = ("TIPS, ROUNDING, CASH_SHORTAGE (kassabrist: a cost account), CASH_OVERAGE (kassaöverskott: an income "
-              "account), CASH_DEPOSIT, CASH_WITHDRAWAL, FLOAT_CHANGE, EXPIRED_GIFT_CARD. CASH_DIFFERENCE (one account "
-              "for both) is only kept from plans saved before format 2: a saved plan maps the two instead.")
+EVENTS_DOC = (
+    "TIPS, ROUNDING, CASH_SHORTAGE (kassabrist: a cost account), CASH_OVERAGE (kassaöverskott: an income "
+    "account), CASH_DEPOSIT, CASH_WITHDRAWAL, FLOAT_CHANGE, EXPIRED_GIFT_CARD. CASH_DIFFERENCE (one account "
+    "for both) is only kept from plans saved before format 2: a saved plan maps the two instead."
+)
 
 
 class PlanIn(_In):
-    format_version: Literal[2] = Field(2, description=(
-        "The plan's format: 2 = sales accounts per (product group, VAT rate). Format 1 (one account per product "
-        "group) is not accepted; stored format 1 plans were migrated."))
+    format_version: Literal[2] = Field(
+        2,
+        description=(
+            "The plan's format: 2 = sales accounts per (product group, VAT rate). Format 1 (one account per product "
+            "group) is not accepted; stored format 1 plans were migrated."
+        ),
+    )
     series: Annotated[str, StringConstraints(max_length=8, pattern=_PRINTABLE)] = Field(
-        description="Voucher series in BL: one capital letter or digit.")
+        description="Voucher series in BL: one capital letter or digit."
+    )
     payment_methods: dict[Code, Account] = Field(default_factory=dict, max_length=500)
-    vat_rates: dict[VatKey, Account] = Field(default_factory=dict, max_length=50,
-                                             description="Basis points (2500 = 25 %) → output VAT account.")
-    sales_default_by_rate: dict[RateKey, Account] = Field(default_factory=dict, max_length=50, description=(
-        "Basis points → the sales account (class 3) of every product group without an account of its own at that "
-        "rate, e.g. {\"2500\": \"3001\", \"1200\": \"3002\", \"600\": \"3003\", \"0\": \"3004\"}."))
-    product_groups: dict[Code, dict[RateKey, Account]] = Field(default_factory=dict, max_length=2000, description=(
-        "Product group → {basis points → sales account}: the group's own account at a rate, overriding the rate's "
-        "default (e.g. {\"coffee\": {\"600\": \"3003\", \"1200\": \"3002\"}})."))
+    vat_rates: dict[VatKey, Account] = Field(
+        default_factory=dict, max_length=50, description="Basis points (2500 = 25 %) → output VAT account."
+    )
+    sales_default_by_rate: dict[RateKey, Account] = Field(
+        default_factory=dict,
+        max_length=50,
+        description=(
+            "Basis points → the sales account (class 3) of every product group without an account of its own at that "
+            'rate, e.g. {"2500": "3001", "1200": "3002", "600": "3003", "0": "3004"}.'
+        ),
+    )
+    product_groups: dict[Code, dict[RateKey, Account]] = Field(
+        default_factory=dict,
+        max_length=2000,
+        description=(
+            "Product group → {basis points → sales account}: the group's own account at a rate, overriding the rate's "
+            'default (e.g. {"coffee": {"600": "3003", "1200": "3002"}}).'
+        ),
+    )
     events: dict[Code, Account] = Field(default_factory=dict, max_length=50, description=EVENTS_DOC)
-    single_purpose_groups: list[Code] = Field(default_factory=list, max_length=200, description=(
-        "Product groups that are single-purpose gift cards (enfunktionsvoucher): sold with VAT to a liability "
-        "account (class 2)."))
-    single_purpose_methods: dict[Code, RateValue] = Field(default_factory=dict, max_length=200, description=(
-        "Payment methods that redeem single-purpose gift cards → the cards' VAT rate (basis points): the "
-        "method's account (a liability) is debited without the VAT, which was booked when the card was sold."))
-    vat_policy: Literal["EXACT", "Z_REPORT"] = Field("EXACT", description=(
-        "EXACT: the day's VAT is Σ line VAT and the Z-report must agree to the öre. Z_REPORT: book the Z-report's "
-        "VAT per rate when it is within 1 öre per receipt of Σ line VAT (rounding moves between that rate's sales "
-        "and VAT accounts only)."))
+    single_purpose_groups: list[Code] = Field(
+        default_factory=list,
+        max_length=200,
+        description=(
+            "Product groups that are single-purpose gift cards (enfunktionsvoucher): sold with VAT to a liability "
+            "account (class 2)."
+        ),
+    )
+    single_purpose_methods: dict[Code, RateValue] = Field(
+        default_factory=dict,
+        max_length=200,
+        description=(
+            "Payment methods that redeem single-purpose gift cards → the cards' VAT rate (basis points): the "
+            "method's account (a liability) is debited without the VAT, which was booked when the card was sold."
+        ),
+    )
+    vat_policy: Literal["EXACT", "Z_REPORT"] = Field(
+        "EXACT",
+        description=(
+            "EXACT: the day's VAT is Σ line VAT and the Z-report must agree to the öre. Z_REPORT: book the Z-report's "
+            "VAT per rate when it is within 1 öre per receipt of Σ line VAT (rounding moves between that rate's sales "
+            "and VAT accounts only)."
+        ),
+    )
     store_cost_centres: dict[Identifier, Account] = Field(default_factory=dict, max_length=2000)
     cost_centre_on_balance_accounts: bool = False
 
@@ -134,11 +167,16 @@ class PlanIn(_In):
 class MissingItem(BaseModel):
     kind: ItemKind
     code: str = Field(description="The payment method, VAT rate (basis points), product group or event.")
-    vat_rate: int | None = Field(None, description=(
-        "For a product group: the VAT rate (basis points) it needs an account at; null when the POS registered "
-        "the group without saying at which rates it sells it."))
+    vat_rate: int | None = Field(
+        None,
+        description=(
+            "For a product group: the VAT rate (basis points) it needs an account at; null when the POS registered "
+            "the group without saying at which rates it sells it."
+        ),
+    )
     source: Literal["sales", "registered", "standard"] = Field(
-        description="sales: used by stored sales; registered: announced by the POS; standard: every plan needs it.")
+        description="sales: used by stored sales; registered: announced by the POS; standard: every plan needs it."
+    )
     last_seen: date | None = Field(None, description="Last business date a sale used it.")
 
 
@@ -158,7 +196,8 @@ class ProductGroupRate(BaseModel):
     vat_rate: int = Field(description="Basis points.")
     account: str | None = Field(description="The sales account it is booked on, or null: it still needs one.")
     account_source: Literal["product_group", "default", "missing"] = Field(
-        description="product_group: the group's own account at the rate; default: the rate's default account.")
+        description="product_group: the group's own account at the rate; default: the rate's default account."
+    )
     seen_in: list[Literal["sales", "registered", "plan"]]
     last_seen: date | None = None
     needs_review: bool = Field(False, description="Migrated from a format 1 plan: check it and save the plan.")
@@ -169,11 +208,19 @@ class Plan(PlanIn):
     version: int = Field(description="How many times the plan was saved (0 before the first save).")
     complete: bool
     missing: list[MissingItem]
-    needs_review: list[ReviewItem] = Field(default_factory=list, description=(
-        "What the migration to format 2 could not decide for the merchant (each product group's account at each "
-        "rate it was sold at; a single CASH_DIFFERENCE account). Shown until the plan is saved again."))
-    product_group_rates: list[ProductGroupRate] = Field(default_factory=list, description=(
-        "Every (product group, VAT rate) seen in sales, registered by the POS or mapped, and its account."))
+    needs_review: list[ReviewItem] = Field(
+        default_factory=list,
+        description=(
+            "What the migration to format 2 could not decide for the merchant (each product group's account at each "
+            "rate it was sold at; a single CASH_DIFFERENCE account). Shown until the plan is saved again."
+        ),
+    )
+    product_group_rates: list[ProductGroupRate] = Field(
+        default_factory=list,
+        description=(
+            "Every (product group, VAT rate) seen in sales, registered by the POS or mapped, and its account."
+        ),
+    )
 
 
 class PlanSaved(BaseModel):
@@ -184,8 +231,13 @@ class PlanSaved(BaseModel):
 class RegisteredItem(_In):
     code: Code
     name: Annotated[str, StringConstraints(max_length=200, pattern=_PRINTABLE)] | None = None
-    vat_rates: list[RateValue] | None = Field(None, max_length=10, description=(
-        "Product groups: the VAT rates (basis points) the POS sells the group at, so each gets a row in the plan."))
+    vat_rates: list[RateValue] | None = Field(
+        None,
+        max_length=10,
+        description=(
+            "Product groups: the VAT rates (basis points) the POS sells the group at, so each gets a row in the plan."
+        ),
+    )
 
 
 class RegisteredItems(_In):
@@ -219,7 +271,8 @@ class CorrectionInfo(BaseModel):
     entry_date: date | None = Field(description="The date of the reversal and the new voucher, once decided.")
     in_original_period: bool | None = Field(
         description="True: dated the original business date; false: its period was locked or its fiscal year "
-                    "closed, so dated the first open date.")
+        "closed, so dated the first open date."
+    )
 
 
 class Export(BaseModel):
@@ -243,11 +296,13 @@ class Export(BaseModel):
     booked_at: datetime | None
     reverses: str | None
     document_status: Literal["pending", "attached", "failed"] | None = Field(
-        None, description="The day report (PDF) attached to the voucher in BL.")
+        None, description="The day report (PDF) attached to the voucher in BL."
+    )
     document_id: int | None = Field(None, description="BL's id of the attached document.")
     document_name: str | None = None
     correction: CorrectionInfo | None = Field(
-        None, description="Set on the reversal(s) and the new voucher of a correction.")
+        None, description="Set on the reversal(s) and the new voucher of a correction."
+    )
 
 
 class ExportPage(BaseModel):
@@ -301,12 +356,12 @@ class CallbackResult(BaseModel):
 
 
 class CorrectionIn(_In):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=_PRINTABLE,
-                                             strip_whitespace=True)] = Field(
-        description="Why the day is corrected; kept with the correction and shown in the history.")
-    acting_user: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=_PRINTABLE,
-                                                  strip_whitespace=True)] = Field(
-        description="The BackOffice user asking for the correction.")
+    reason: Annotated[
+        str, StringConstraints(min_length=1, max_length=500, pattern=_PRINTABLE, strip_whitespace=True)
+    ] = Field(description="Why the day is corrected; kept with the correction and shown in the history.")
+    acting_user: Annotated[
+        str, StringConstraints(min_length=1, max_length=100, pattern=_PRINTABLE, strip_whitespace=True)
+    ] = Field(description="The BackOffice user asking for the correction.")
 
 
 class CorrectionOut(BaseModel):
@@ -316,7 +371,8 @@ class CorrectionOut(BaseModel):
     reason: str
     requested_by: str
     reversal_export_ids: list[uuid.UUID] = Field(
-        description="One reversal per booked voucher of the store-day; the day is then booked anew.")
+        description="One reversal per booked voucher of the store-day; the day is then booked anew."
+    )
 
 
 class AuditReceipt(BaseModel):
@@ -348,6 +404,7 @@ class ReceiptVouchers(BaseModel):
 
 
 class VoucherReceipts(AuditVoucher):
-    control_totals: dict[str, Any] | None = Field(description="The Z-report's control totals it was reconciled "
-                                                               "against (none for a partial export).")
+    control_totals: dict[str, Any] | None = Field(
+        description="The Z-report's control totals it was reconciled against (none for a partial export)."
+    )
     receipts: list[AuditReceipt]

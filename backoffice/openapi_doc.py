@@ -39,8 +39,9 @@ def document() -> dict[str, Any]:
     """The app's OpenAPI document, built without any I/O (placeholder adapters)."""
     from backoffice.app import create_app
 
-    ctx = Context(uow=_no_uow, bl=_NoBL(), verifier=TokenVerifier((Secret("unused:" + "x" * 32),)),
-                  sales_retention_days=400)
+    ctx = Context(
+        uow=_no_uow, bl=_NoBL(), verifier=TokenVerifier((Secret("unused:" + "x" * 32),)), sales_retention_days=400
+    )
     return create_app(ctx, _NoChecks(), max_body_bytes=256 * 1024).openapi()
 
 

@@ -26,9 +26,18 @@ STANDARD_ITEMS: tuple[tuple[str, str], ...] = (
     *(("event", e.value) for e in CURRENT_EVENTS),
 )
 #: Reasons a plan change can cure; other failures (a closed year in BL…) wait for their own fix.
-PLAN_REASONS = frozenset({"UNMAPPED_ITEMS", "INVALID_PLAN", "ACCOUNT_MISSING_IN_BL", "ACCOUNT_CLOSED",
-                          "COST_CENTRE_MISSING", "SERIES_MISSING", "ACCOUNT_VAT_CODE_MISMATCH",
-                          "SINGLE_PURPOSE_REDEMPTION_INVALID"})
+PLAN_REASONS = frozenset(
+    {
+        "UNMAPPED_ITEMS",
+        "INVALID_PLAN",
+        "ACCOUNT_MISSING_IN_BL",
+        "ACCOUNT_CLOSED",
+        "COST_CENTRE_MISSING",
+        "SERIES_MISSING",
+        "ACCOUNT_VAT_CODE_MISMATCH",
+        "SINGLE_PURPOSE_REDEMPTION_INVALID",
+    }
+)
 _ORDER = {"payment_method": 0, "vat_rate": 1, "product_group": 2, "event": 3}
 
 
@@ -39,8 +48,10 @@ def to_plan(organization_id: str, body: PlanIn) -> AccountPlan:
         payment_methods=body.payment_methods,
         vat_rates={int(rate): account for rate, account in body.vat_rates.items()},
         sales_default_by_rate={int(rate): account for rate, account in body.sales_default_by_rate.items()},
-        product_groups={group: {int(rate): account for rate, account in rates.items()}
-                        for group, rates in body.product_groups.items()},
+        product_groups={
+            group: {int(rate): account for rate, account in rates.items()}
+            for group, rates in body.product_groups.items()
+        },
         events=body.events,
         store_cost_centres=body.store_cost_centres,
         cost_centre_on_balance_accounts=body.cost_centre_on_balance_accounts,
@@ -54,17 +65,25 @@ def plan_errors(plan: AccountPlan) -> list[FieldError]:
     """The plan's own rules per field; a saved plan maps a shortage and an overage, not one CASH_DIFFERENCE."""
     errors = [FieldError(field=p.field, code="INVALID_VALUE", message=p.message) for p in plan.problems()]
     if Event.CASH_DIFFERENCE.value in plan.events:
-        errors.append(FieldError(
-            field=f"events.{Event.CASH_DIFFERENCE.value}", code="INVALID_VALUE",
-            message="one account for both a shortage and an overage is no longer accepted: map CASH_SHORTAGE "
-                    "(kassabrist, a cost account, e.g. 6990) and CASH_OVERAGE (kassaöverskott, an income account, "
-                    "e.g. 3999) instead"))
+        errors.append(
+            FieldError(
+                field=f"events.{Event.CASH_DIFFERENCE.value}",
+                code="INVALID_VALUE",
+                message="one account for both a shortage and an overage is no longer accepted: map CASH_SHORTAGE "
+                "(kassabrist, a cost account, e.g. 6990) and CASH_OVERAGE (kassaöverskott, an income account, "
+                "e.g. 3999) instead",
+            )
+        )
     return errors
 
 
 def _account_fields(plan: AccountPlan) -> Iterator[tuple[str, str]]:
-    for section, entries in (("payment_methods", plan.payment_methods), ("vat_rates", plan.vat_rates),
-                             ("sales_default_by_rate", plan.sales_default_by_rate), ("events", plan.events)):
+    for section, entries in (
+        ("payment_methods", plan.payment_methods),
+        ("vat_rates", plan.vat_rates),
+        ("sales_default_by_rate", plan.sales_default_by_rate),
+        ("events", plan.events),
+    ):
         for code, account in sorted(entries.items(), key=lambda kv: str(kv[0])):
             yield f"{section}.{code}", account
     for group, rates in sorted(plan.product_groups.items()):
@@ -89,19 +108,32 @@ def chart_errors(plan: AccountPlan, chart: Chart) -> list[FieldError]:
     errors = []
     for field, account in _account_fields(plan):
         if account not in chart.accounts:
-            errors.append(FieldError(field=field, code="ACCOUNT_MISSING_IN_BL",
-                                     message=f"account {account} does not exist in Björn Lundén"))
+            errors.append(
+                FieldError(
+                    field=field,
+                    code="ACCOUNT_MISSING_IN_BL",
+                    message=f"account {account} does not exist in Björn Lundén",
+                )
+            )
         elif chart.accounts[account]:
-            errors.append(FieldError(field=field, code="ACCOUNT_CLOSED",
-                                     message=f"account {account} is closed (spärrat) in Björn Lundén"))
+            errors.append(
+                FieldError(
+                    field=field, code="ACCOUNT_CLOSED", message=f"account {account} is closed (spärrat) in Björn Lundén"
+                )
+            )
     for field, account, rate in _sales_fields(plan):
         why = vat_code_conflict(account, rate, chart.vat_codes.get(account)) if account in chart.accounts else None
         if why:
             errors.append(FieldError(field=field, code="ACCOUNT_VAT_CODE_MISMATCH", message=why))
     for store, centre in sorted(plan.store_cost_centres.items()):
         if chart.cost_centres.get(centre, True):
-            errors.append(FieldError(field=f"store_cost_centres.{store}", code="COST_CENTRE_MISSING",
-                                     message=f"cost centre {centre} does not exist or is closed in Björn Lundén"))
+            errors.append(
+                FieldError(
+                    field=f"store_cost_centres.{store}",
+                    code="COST_CENTRE_MISSING",
+                    message=f"cost centre {centre} does not exist or is closed in Björn Lundén",
+                )
+            )
     return errors
 
 
@@ -125,8 +157,15 @@ def missing_items(
     for kind, code in STANDARD_ITEMS:
         found.setdefault((kind, code), _item(kind, code, "standard", None))
     missing = [item for key, item in found.items() if plan is None or not maps(plan, *key)]
-    return sorted(missing, key=lambda m: (_ORDER[m.kind], int(m.code) if m.kind == "vat_rate" else 0, m.code,
-                                          m.vat_rate if m.vat_rate is not None else -1))
+    return sorted(
+        missing,
+        key=lambda m: (
+            _ORDER[m.kind],
+            int(m.code) if m.kind == "vat_rate" else 0,
+            m.code,
+            m.vat_rate if m.vat_rate is not None else -1,
+        ),
+    )
 
 
 def _item(kind: str, code: str, source: str, day: date | None) -> MissingItem:
@@ -134,9 +173,12 @@ def _item(kind: str, code: str, source: str, day: date | None) -> MissingItem:
     return MissingItem(kind=kind, code=group, vat_rate=rate, source=source, last_seen=day)  # type: ignore[arg-type]
 
 
-def product_group_rates(plan: AccountPlan | None, seen: SeenItems,
-                        registered: Iterable[tuple[str, str, list[int] | None]],
-                        review: Iterable[str]) -> list[ProductGroupRate]:
+def product_group_rates(
+    plan: AccountPlan | None,
+    seen: SeenItems,
+    registered: Iterable[tuple[str, str, list[int] | None]],
+    review: Iterable[str],
+) -> list[ProductGroupRate]:
     """One row per (product group, VAT rate) seen in sales, registered with rates, or mapped by the plan."""
     where: dict[tuple[str, int], set[str]] = {}
     last: dict[tuple[str, int], date] = {}
@@ -148,7 +190,7 @@ def product_group_rates(plan: AccountPlan | None, seen: SeenItems,
     for kind, code, rates in registered:
         for rate in (rates or []) if kind == "product_group" else []:
             where.setdefault((code, rate), set()).add("registered")
-    for group, mapped in (plan.product_groups.items() if plan else ()):
+    for group, mapped in plan.product_groups.items() if plan else ():
         for rate in mapped:
             where.setdefault((group, rate), set()).add("plan")
     flagged = set(review)
@@ -156,11 +198,17 @@ def product_group_rates(plan: AccountPlan | None, seen: SeenItems,
     for (group, rate), sources in sorted(where.items()):
         own = plan.product_groups.get(group, {}).get(rate) if plan else None
         default = plan.sales_default_by_rate.get(rate) if plan else None
-        rows.append(ProductGroupRate(
-            product_group=group, vat_rate=rate, account=own or default,
-            account_source="product_group" if own else ("default" if default else "missing"),
-            seen_in=sorted(sources), last_seen=last.get((group, rate)),  # type: ignore[arg-type]
-            needs_review=f"product_groups.{group}.{rate}" in flagged))
+        rows.append(
+            ProductGroupRate(
+                product_group=group,
+                vat_rate=rate,
+                account=own or default,
+                account_source="product_group" if own else ("default" if default else "missing"),
+                seen_in=sorted(sources),  # type: ignore[arg-type]
+                last_seen=last.get((group, rate)),
+                needs_review=f"product_groups.{group}.{rate}" in flagged,
+            )
+        )
     return rows
 
 
@@ -169,13 +217,18 @@ def review_items(review: Iterable[str]) -> list[ReviewItem]:
     items = []
     for field in review:
         if field == f"events.{Event.CASH_DIFFERENCE.value}":
-            message = ("one account takes both cash shortages and overages: map CASH_SHORTAGE (a cost account) "
-                       "and CASH_OVERAGE (an income account); until then the old account is used")
+            message = (
+                "one account takes both cash shortages and overages: map CASH_SHORTAGE (a cost account) "
+                "and CASH_OVERAGE (an income account); until then the old account is used"
+            )
         else:
             group, _, rate = field.removeprefix("product_groups.").rpartition(".")
-            message = (f"migrated: product group {group!r} at {percent(int(rate))} % VAT got the account the group "
-                       "had for every rate; check that it is the sales account of this rate"
-                       if rate.isdigit() else "migrated: check this account")
+            message = (
+                f"migrated: product group {group!r} at {percent(int(rate))} % VAT got the account the group "
+                "had for every rate; check that it is the sales account of this rate"
+                if rate.isdigit()
+                else "migrated: check this account"
+            )
         items.append(ReviewItem(field=field, message=message))
     return items
 

@@ -27,8 +27,12 @@ Org = Annotated[str, Depends(organization)]
 Ctx = Annotated[Context, Depends(context)]
 
 
-@router.post("/exports/{export_id}/corrections", status_code=202, response_model=CorrectionOut,
-             responses=responses(400, 401, 403, 404, 409, 422))
+@router.post(
+    "/exports/{export_id}/corrections",
+    status_code=202,
+    response_model=CorrectionOut,
+    responses=responses(400, 401, 403, 404, 409, 422),
+)
 def post_correction(org: Org, ctx: Ctx, export_id: uuid.UUID, body: CorrectionIn) -> CorrectionOut:
     """Correct the booked store-day of this export: every booked voucher of that store and day is reversed,
     then the day is booked anew through the current account plan (a booked voucher is never edited).
@@ -45,19 +49,26 @@ def post_correction(org: Org, ctx: Ctx, export_id: uuid.UUID, body: CorrectionIn
             raise ApiError(404, "NOT_FOUND", "No such export.")
         store, day = found
         try:
-            requested = uow.corrections.request(org, store, day, reason=body.reason, requested_by=body.acting_user,
-                                                via="API")
+            requested = uow.corrections.request(
+                org, store, day, reason=body.reason, requested_by=body.acting_user, via="API"
+            )
         except NothingToCorrect as exc:
             raise conflict("NOTHING_TO_CORRECT", str(exc)) from None
         uow.commit()
-    return CorrectionOut(correction_id=requested.correction_id, store_id=store, business_date=day,
-                         reason=body.reason, requested_by=body.acting_user,
-                         reversal_export_ids=requested.reversal_export_ids)
+    return CorrectionOut(
+        correction_id=requested.correction_id,
+        store_id=store,
+        business_date=day,
+        reason=body.reason,
+        requested_by=body.acting_user,
+        reversal_export_ids=requested.reversal_export_ids,
+    )
 
 
 @router.get("/audit/receipts/{receipt_id}", response_model=ReceiptVouchers, responses=responses(401, 403, 404, 422))
 def receipt_vouchers(
-    org: Org, ctx: Ctx,
+    org: Org,
+    ctx: Ctx,
     receipt_id: Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")],
 ) -> ReceiptVouchers:
     """Which voucher(s) in BL hold this receipt (the POS's receipt id): the original, and after a correction
@@ -66,26 +77,39 @@ def receipt_vouchers(
         found = audit.vouchers_holding_receipt(uow.conn, org, receipt_id)
     if not found:
         raise ApiError(404, "NOT_FOUND", "No booked voucher holds this receipt.")
-    return ReceiptVouchers(receipt_id=receipt_id, receipt_number=found[0][0],
-                           vouchers=[AuditVoucher(**_fields(v)) for _, v in found])
+    return ReceiptVouchers(
+        receipt_id=receipt_id, receipt_number=found[0][0], vouchers=[AuditVoucher(**_fields(v)) for _, v in found]
+    )
 
 
-@router.get("/audit/vouchers/{series}/{number}", response_model=list[VoucherReceipts],
-            responses=responses(401, 403, 404, 422))
+@router.get(
+    "/audit/vouchers/{series}/{number}", response_model=list[VoucherReceipts], responses=responses(401, 403, 404, 422)
+)
 def voucher_receipts(
-    org: Org, ctx: Ctx,
+    org: Org,
+    ctx: Ctx,
     series: Annotated[str, Path(pattern=r"^[A-Z0-9]$")],
     number: Annotated[int, Path(ge=1, le=10**9)],
-    financial_year: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description=(
-        "BL's fiscal year id, e.g. 202601: numbers restart every fiscal year."))] = None,
+    financial_year: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{6}$", description=("BL's fiscal year id, e.g. 202601: numbers restart every fiscal year.")
+        ),
+    ] = None,
 ) -> list[VoucherReceipts]:
     """Which receipts are in voucher `series number` (one entry per fiscal year that has such a voucher)."""
     with ctx.uow() as uow:
         vouchers = audit.vouchers_by_number(uow.conn, org, series, number, financial_year)
-        result = [VoucherReceipts(**_fields(v), control_totals=v.control_totals,
-                                  receipts=[AuditReceipt(receipt_id=r, receipt_number=n)
-                                            for r, n in audit.receipts_of(uow.conn, v.export_id)])
-                  for v in vouchers]
+        result = [
+            VoucherReceipts(
+                **_fields(v),
+                control_totals=v.control_totals,
+                receipts=[
+                    AuditReceipt(receipt_id=r, receipt_number=n) for r, n in audit.receipts_of(uow.conn, v.export_id)
+                ],
+            )
+            for v in vouchers
+        ]
     if not result:
         raise ApiError(404, "NOT_FOUND", "No booked voucher with this series and number.")
     return result

@@ -40,8 +40,14 @@ log = structlog.get_logger("dayclose.api.bl_callbacks")
 router = APIRouter(prefix="/v1/bl/activation", tags=["bl callbacks"])
 Ctx = Annotated[Context, Depends(context)]
 Key = Annotated[str, Path(max_length=64, pattern=r"^[0-9a-fA-F-]{1,64}$", description="The company's public key.")]
-OrgNr = Annotated[str, Path(max_length=20, pattern=r"^[0-9+-]{1,20}$",
-                            description="The company's organization number (NNNNNN-NNNN, 10 or 12 digits).")]
+OrgNr = Annotated[
+    str,
+    Path(
+        max_length=20,
+        pattern=r"^[0-9+-]{1,20}$",
+        description="The company's organization number (NNNNNN-NNNN, 10 or 12 digits).",
+    ),
+]
 
 
 def _integrations(ctx: Context, direction: str, key: str, org_nr: str) -> list[KeyHolder]:
@@ -76,8 +82,12 @@ def _ask_bl(ctx: Context, direction: str, holder: KeyHolder) -> bool:
         # KEY_UNKNOWN (BL does not know the key we stored: a spurious 500 as often as not), BL down, our
         # credentials refused: none of these says the merchant deactivated anything.
         metrics.bl_callback(direction, "unconfirmed")
-        log.warning("bl_callback.unconfirmed", direction=direction, organization_id=holder.organization_id,
-                    reason_code=str(exc.reason_code))
+        log.warning(
+            "bl_callback.unconfirmed",
+            direction=direction,
+            organization_id=holder.organization_id,
+            reason_code=str(exc.reason_code),
+        )
         if isinstance(exc, MerchantActionRequired):
             raise conflict("BL_UNCONFIRMED", "Björn Lundén did not confirm the change; nothing changed.") from None
         raise api_error(exc) from None  # 503: BL retries, or the merchant's next visit sorts it out
@@ -97,12 +107,21 @@ def _off(ctx: Context, key: str, org_nr: str) -> CallbackResult:
             if state is None or state.status != IntegrationStatus.ACTIVE:
                 continue
             lifecycle.deactivate(uow, org, DeactivatedBy.BL)
-            uow.outbox.outcome(Outcome(
-                organization_id=org, trigger=Trigger.INTEGRATION, status=OutcomeStatus.FAILED,
-                reason_code=ReasonCode.KEY_NOT_ACTIVATED,
-                details=[Detail("integration", "DEACTIVATED_IN_BL",
-                                "The Open 2 integration was deactivated in Björn Lundén; exports are paused.")],
-            ))
+            uow.outbox.outcome(
+                Outcome(
+                    organization_id=org,
+                    trigger=Trigger.INTEGRATION,
+                    status=OutcomeStatus.FAILED,
+                    reason_code=ReasonCode.KEY_NOT_ACTIVATED,
+                    details=[
+                        Detail(
+                            "integration",
+                            "DEACTIVATED_IN_BL",
+                            "The Open 2 integration was deactivated in Björn Lundén; exports are paused.",
+                        )
+                    ],
+                )
+            )
             uow.commit()
             log.info("bl_callback.deactivated", organization_id=org)
             result = "deactivated"
@@ -152,10 +171,21 @@ def bl_deactivated(ctx: Ctx, public_key: Key, org_nr: OrgNr) -> CallbackResult:
 _ERRORS = responses(404, 409, 422, 502, 503)
 
 for _method in ("GET", "POST"):  # BL's documentation does not say which; both are harmless
-    router.add_api_route("/{public_key}/ON/{org_nr}", bl_activated, methods=[_method], response_model=CallbackResult,
-                         responses=_ERRORS, operation_id=f"bl_activated_{_method.lower()}",
-                         summary="BL: the integration was activated")
-    router.add_api_route("/{public_key}/OFF/{org_nr}", bl_deactivated, methods=[_method],
-                         response_model=CallbackResult, responses=_ERRORS,
-                         operation_id=f"bl_deactivated_{_method.lower()}",
-                         summary="BL: the integration was deactivated")
+    router.add_api_route(
+        "/{public_key}/ON/{org_nr}",
+        bl_activated,
+        methods=[_method],
+        response_model=CallbackResult,
+        responses=_ERRORS,
+        operation_id=f"bl_activated_{_method.lower()}",
+        summary="BL: the integration was activated",
+    )
+    router.add_api_route(
+        "/{public_key}/OFF/{org_nr}",
+        bl_deactivated,
+        methods=[_method],
+        response_model=CallbackResult,
+        responses=_ERRORS,
+        operation_id=f"bl_deactivated_{_method.lower()}",
+        summary="BL: the integration was deactivated",
+    )

@@ -31,12 +31,22 @@ MAX_RANGE_DAYS = 400
 DEFAULT_RANGE_DAYS = 31
 
 
-@router.post("/manual-exports", status_code=202, response_model=ManualExport,
-             responses=responses(400, 401, 403, 409, 422))
+@router.post(
+    "/manual-exports", status_code=202, response_model=ManualExport, responses=responses(400, 401, 403, 409, 422)
+)
 def post_manual_export(
-    org: Org, ctx: Ctx, body: Annotated[ManualExportIn | None, Body()] = None,
-    requested_by: Annotated[str | None, Header(alias="X-User-Id", max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$",
-                                               description="BackOffice user, for the audit trail.")] = None,
+    org: Org,
+    ctx: Ctx,
+    body: Annotated[ManualExportIn | None, Body()] = None,
+    requested_by: Annotated[
+        str | None,
+        Header(
+            alias="X-User-Id",
+            max_length=100,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+            description="BackOffice user, for the audit trail.",
+        ),
+    ] = None,
 ) -> ManualExport:
     """Record the request and its ManualExportRequested command in one transaction (the command goes to the
     commands topic through the outbox, keyed by organization, like every event the service sends) and return
@@ -57,8 +67,7 @@ def post_manual_export(
         at = uow.manual_exports.record(request_id, org, store, requested_by)
         uow.outbox.command(ManualExportRequested(str(request_id), org, store, at, requested_by))
         uow.commit()
-    return ManualExport(request_id=request_id, store_id=store, requested_at=at, state="requested",
-                        coalesced=False)
+    return ManualExport(request_id=request_id, store_id=store, requested_at=at, state="requested", coalesced=False)
 
 
 @router.get("/manual-exports/{request_id}", response_model=ManualExport, responses=responses(401, 403, 404, 422))
@@ -86,7 +95,8 @@ def retry_failed_exports(org: Org, ctx: Ctx) -> dict[str, int]:
 
 @router.get("/exports", response_model=ExportPage, responses=responses(401, 403, 422))
 def list_exports(
-    org: Org, ctx: Ctx,
+    org: Org,
+    ctx: Ctx,
     store_id: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
     since: Annotated[date | None, Query(alias="from")] = None,
     until: Annotated[date | None, Query(alias="to")] = None,
@@ -97,8 +107,9 @@ def list_exports(
     """Every export (one voucher each), newest business date first: status, voucher series and number in BL,
     total debit in öre, and the failure reason with its details."""
     with ctx.uow() as uow:
-        rows, total = history.list_exports(uow.conn, org, store=store_id, since=since, until=until, status=status,
-                                           limit=limit, offset=offset)
+        rows, total = history.list_exports(
+            uow.conn, org, store=store_id, since=since, until=until, status=status, limit=limit, offset=offset
+        )
     items = [Export(**{**r.__dict__, "reason_details": rules.details_of(r.reason_details)}) for r in rows]
     return ExportPage(items=items, total=total, limit=limit, offset=offset)
 
@@ -117,7 +128,8 @@ def _missing(ctx: Context, org: str, since: date | None, until: date | None) -> 
 
 @router.get("/missing-days", response_model=MissingDays, responses=responses(401, 403, 422))
 def missing_days(
-    org: Org, ctx: Ctx,
+    org: Org,
+    ctx: Ctx,
     since: Annotated[date | None, Query(alias="from", description="Default: the start date.")] = None,
     until: Annotated[date | None, Query(alias="to", description="Default: today.")] = None,
 ) -> MissingDays:
@@ -133,5 +145,10 @@ def get_status(org: Org, ctx: Ctx) -> StatusOut:
     with ctx.uow() as uow:
         state = uow.integrations.get(org)
         failed, last_booked = history.export_summary(uow.conn, org)
-    return StatusOut(status=state.status.value if state else "setup", banner=rules.banner(state, days),
-                     failed_exports=failed, missing_days=len(days), last_booked_at=last_booked)
+    return StatusOut(
+        status=state.status.value if state else "setup",
+        banner=rules.banner(state, days),
+        failed_exports=failed,
+        missing_days=len(days),
+        last_booked_at=last_booked,
+    )

@@ -40,9 +40,12 @@ def put_key(org: Org, ctx: Ctx, body: KeyIn) -> Integration:
     try:
         key = canonical_key(body.public_key)  # verified, stored and looked up in this one form
     except ValueError:
-        raise ApiError(422, "KEY_MALFORMED", "A public key looks like 8-4-4-4-12 hexadecimal characters.",
-                       field_errors=[FieldError(field="public_key", code="KEY_MALFORMED", message="not a GUID")],
-                       ) from None
+        raise ApiError(
+            422,
+            "KEY_MALFORMED",
+            "A public key looks like 8-4-4-4-12 hexadecimal characters.",
+            field_errors=[FieldError(field="public_key", code="KEY_MALFORMED", message="not a GUID")],
+        ) from None
     try:
         company = ctx.bl.verify(key)
     except ExportError as exc:
@@ -52,10 +55,15 @@ def put_key(org: Org, ctx: Ctx, body: KeyIn) -> Integration:
         raise error from None
     with ctx.uow() as uow:
         state = uow.integrations.get(org, lock=True)
-        if state and state.status == IntegrationStatus.ACTIVE \
-                and state.company_org_number not in (None, company.org_number):
-            raise conflict("KEY_COMPANY_CHANGED", "This key opens another company's books; deactivate the "
-                           "integration before switching companies.")
+        if (
+            state
+            and state.status == IntegrationStatus.ACTIVE
+            and state.company_org_number not in (None, company.org_number)
+        ):
+            raise conflict(
+                "KEY_COMPANY_CHANGED",
+                "This key opens another company's books; deactivate the integration before switching companies.",
+            )
         uow.integrations.store_verified_key(org, Secret(key), company.name, company.org_number)
         uow.commit()
         return lifecycle.view(uow, org, ctx.today())
@@ -65,14 +73,23 @@ def check_start_date(ctx: Context, day: date) -> None:
     today = ctx.today()
     earliest = today - timedelta(days=ctx.sales_retention_days)
     if day > today:
-        raise ApiError(422, "START_DATE_IN_FUTURE", f"The start date cannot be after today ({today}).",
-                       field_errors=[FieldError(field="start_date", code="START_DATE_IN_FUTURE",
-                                                message=f"must be {today} or earlier")])
+        raise ApiError(
+            422,
+            "START_DATE_IN_FUTURE",
+            f"The start date cannot be after today ({today}).",
+            field_errors=[
+                FieldError(field="start_date", code="START_DATE_IN_FUTURE", message=f"must be {today} or earlier")
+            ],
+        )
     if day < earliest:
-        raise ApiError(422, "START_DATE_TOO_OLD", f"Sales are kept {ctx.sales_retention_days} days; "
-                       f"the earliest start date is {earliest}.",
-                       field_errors=[FieldError(field="start_date", code="START_DATE_TOO_OLD",
-                                                message=f"must be {earliest} or later")])
+        raise ApiError(
+            422,
+            "START_DATE_TOO_OLD",
+            f"Sales are kept {ctx.sales_retention_days} days; the earliest start date is {earliest}.",
+            field_errors=[
+                FieldError(field="start_date", code="START_DATE_TOO_OLD", message=f"must be {earliest} or later")
+            ],
+        )
 
 
 @router.put("/start-date", response_model=StartDateOut, responses=responses(400, 401, 403, 409, 422))
@@ -84,17 +101,22 @@ def put_start_date(org: Org, ctx: Ctx, body: StartDateIn) -> StartDateOut:
     with ctx.uow() as uow:
         state = uow.integrations.get(org, lock=True)
         if state and state.status == IntegrationStatus.ACTIVE:
-            raise conflict("INTEGRATION_ACTIVE", "Deactivate the integration, then reactivate it with a new "
-                           "start date.")
+            raise conflict(
+                "INTEGRATION_ACTIVE", "Deactivate the integration, then reactivate it with a new start date."
+            )
         uow.integrations.save(org, start_date=body.start_date)
         days, first, last = uow.sales.unbooked_before(org, body.start_date)
         uow.commit()
     warnings = []
     if days:
-        warnings.append(Warning(code="SALES_BEFORE_START_DATE",
-                                message=f"Sales of {days} day(s) from {first} to {last} are before the start date "
-                                        "and will not be exported.",
-                                details={"days": str(days), "first": str(first), "last": str(last)}))
+        warnings.append(
+            Warning(
+                code="SALES_BEFORE_START_DATE",
+                message=f"Sales of {days} day(s) from {first} to {last} are before the start date "
+                "and will not be exported.",
+                details={"days": str(days), "first": str(first), "last": str(last)},
+            )
+        )
     return StartDateOut(start_date=body.start_date, warnings=warnings)
 
 
@@ -109,16 +131,16 @@ def post_activation(org: Org, ctx: Ctx, body: Annotated[ActivationIn | None, Bod
     with ctx.uow() as uow:
         integration = uow.integrations.get(org)
         plan = uow.integrations.plan(org)
-    if integration is not None and integration.user_key is not None \
-            and integration.status != IntegrationStatus.ACTIVE:
+    if integration is not None and integration.user_key is not None and integration.status != IntegrationStatus.ACTIVE:
         try:
             ctx.bl.verify(integration.user_key.reveal())
             problems = chart_errors(plan, ctx.bl.chart(integration.user_key.reveal())) if plan else []
         except ExportError as exc:
             raise api_error(exc) from None
         if problems:
-            raise conflict("NOT_READY", "Accounts in the plan do not exist or are closed in Björn Lundén.",
-                           field_errors=problems)
+            raise conflict(
+                "NOT_READY", "Accounts in the plan do not exist or are closed in Björn Lundén.", field_errors=problems
+            )
     with ctx.uow() as uow:
         queued = lifecycle.activate(uow, org, ctx.today(), start)
         uow.commit()

@@ -42,12 +42,25 @@ def _plan_out(uow: PostgresUnitOfWork, ctx: Context, org: str) -> Plan:
     review = uow.integrations.plan_review(org)
     rows = product_group_rates(plan, seen, registered, review)
     if plan is None:
-        return Plan(format_version=2, series="", vat_policy="EXACT", version=0, complete=False, missing=missing,
-                    product_group_rates=rows)
+        return Plan(
+            format_version=2,
+            series="",
+            vat_policy="EXACT",
+            version=0,
+            complete=False,
+            missing=missing,
+            product_group_rates=rows,
+        )
     data = {k: v for k, v in plan_to_json(plan).items() if k != "version"}  # "version" is the format: 2
     complete = not missing and not plan.problems()
-    return Plan(**data, version=state.plan_version if state and state.plan_version else 0, complete=complete,
-                missing=missing, needs_review=review_items(review), product_group_rates=rows)
+    return Plan(
+        **data,
+        version=state.plan_version if state and state.plan_version else 0,
+        complete=complete,
+        missing=missing,
+        needs_review=review_items(review),
+        product_group_rates=rows,
+    )
 
 
 @router.get("/account-plan", response_model=Plan, responses=responses(401, 403, 422))
@@ -80,8 +93,9 @@ def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
         raise api_error(exc) from None
     errors = chart_errors(plan, chart)
     if errors:
-        raise ApiError(422, "INVALID_PLAN", "Some accounts or cost centres do not exist or are closed in BL.",
-                       field_errors=errors)
+        raise ApiError(
+            422, "INVALID_PLAN", "Some accounts or cost centres do not exist or are closed in BL.", field_errors=errors
+        )
     with ctx.uow() as uow:
         state = uow.integrations.get(org, lock=True)
         uow.integrations.save_plan(plan)
@@ -113,8 +127,9 @@ def get_missing_items(org: Org, ctx: Ctx) -> MissingItems:
 def _registered(uow: PostgresUnitOfWork, org: str) -> RegisteredItems:
     items = uow.registered_items.all(org)
     return RegisteredItems(
-        payment_methods=[RegisteredItem(code=c, name=n, vat_rates=None)
-                         for k, c, n, _ in items if k == "payment_method"],
+        payment_methods=[
+            RegisteredItem(code=c, name=n, vat_rates=None) for k, c, n, _ in items if k == "payment_method"
+        ],
         product_groups=[RegisteredItem(code=c, name=n, vat_rates=r) for k, c, n, r in items if k == "product_group"],
     )
 
@@ -132,7 +147,8 @@ def post_registered_items(org: Org, ctx: Ctx, body: RegisteredItems) -> Register
     rates it is sold (`vat_rates`, basis points): each (group, rate) then gets its row in the plan."""
     with ctx.uow() as uow:
         uow.registered_items.register(org, "payment_method", [(i.code, i.name, None) for i in body.payment_methods])
-        uow.registered_items.register(org, "product_group",
-                                      [(i.code, i.name, i.vat_rates) for i in body.product_groups])
+        uow.registered_items.register(
+            org, "product_group", [(i.code, i.name, i.vat_rates) for i in body.product_groups]
+        )
         uow.commit()
         return _registered(uow, org)

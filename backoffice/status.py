@@ -20,9 +20,15 @@ def details_of(raw: Any) -> list[Detail]:
     if isinstance(raw, dict):
         return [Detail(kind=str(k), code=str(v)) for k, v in sorted(raw.items())]
     if isinstance(raw, list):
-        return [Detail(kind=str(d.get("kind", "")), code=str(d.get("code", "")),
-                       message=None if d.get("message") is None else str(d.get("message")))
-                for d in raw if isinstance(d, dict)]
+        return [
+            Detail(
+                kind=str(d.get("kind", "")),
+                code=str(d.get("code", "")),
+                message=None if d.get("message") is None else str(d.get("message")),
+            )
+            for d in raw
+            if isinstance(d, dict)
+        ]
     return []
 
 
@@ -51,19 +57,48 @@ def why(day: DayState, state: Integration | None) -> tuple[str, list[Detail]]:  
 
 def missing_day(day: DayState, state: Integration | None) -> MissingDay:
     code, details = why(day, state)
-    return MissingDay(store_id=day.store_id, store_name=day.store_name, business_date=day.business_date,
-                      z_report_number=day.z_report_number, reason_code=str(code), explanation=explain(code),
-                      details=details, export_ids=[str(e["export_id"]) for e in day.open_exports])
+    return MissingDay(
+        store_id=day.store_id,
+        store_name=day.store_name,
+        business_date=day.business_date,
+        z_report_number=day.z_report_number,
+        reason_code=str(code),
+        explanation=explain(code),
+        details=details,
+        export_ids=[str(e["export_id"]) for e in day.open_exports],
+    )
 
 
 #: Reasons the merchant sees as a banner, most urgent first: what they must fix, then what keeps a day unbooked
 #: on our side (the texts say no action is needed). States and warnings resolve by themselves.
-_BANNER_ORDER = tuple(ReasonCode(c) for c in (
-    "KEY_NOT_ACTIVATED", "KEY_UNKNOWN", "UNMAPPED_ITEMS", "INVALID_PLAN", "SINGLE_PURPOSE_REDEMPTION_INVALID",
-    "ACCOUNT_MISSING_IN_BL", "ACCOUNT_CLOSED", "ACCOUNT_VAT_CODE_MISMATCH", "COST_CENTRE_MISSING", "SERIES_MISSING",
-    "FISCAL_YEAR_MISSING", "FISCAL_YEAR_CLOSED", "PERIOD_LOCKED", "BL_REJECTED", "RECONCILIATION_MISMATCH",
-    "UNBALANCED", "INVALID_REQUEST", "RECEIPT_IMBALANCE", "INVALID_SALES_DATA", "INVALID_REFERENCE", "MAPPING_ERROR",
-    "BL_UNAVAILABLE", "CLIENT_CREDENTIALS_INVALID"))
+_BANNER_ORDER = tuple(
+    ReasonCode(c)
+    for c in (
+        "KEY_NOT_ACTIVATED",
+        "KEY_UNKNOWN",
+        "UNMAPPED_ITEMS",
+        "INVALID_PLAN",
+        "SINGLE_PURPOSE_REDEMPTION_INVALID",
+        "ACCOUNT_MISSING_IN_BL",
+        "ACCOUNT_CLOSED",
+        "ACCOUNT_VAT_CODE_MISMATCH",
+        "COST_CENTRE_MISSING",
+        "SERIES_MISSING",
+        "FISCAL_YEAR_MISSING",
+        "FISCAL_YEAR_CLOSED",
+        "PERIOD_LOCKED",
+        "BL_REJECTED",
+        "RECONCILIATION_MISMATCH",
+        "UNBALANCED",
+        "INVALID_REQUEST",
+        "RECEIPT_IMBALANCE",
+        "INVALID_SALES_DATA",
+        "INVALID_REFERENCE",
+        "MAPPING_ERROR",
+        "BL_UNAVAILABLE",
+        "CLIENT_CREDENTIALS_INVALID",
+    )
+)
 
 
 def banner(state: Integration | None, days: list[MissingDay]) -> Banner | None:
@@ -87,6 +122,13 @@ def banner(state: Integration | None, days: list[MissingDay]) -> Banner | None:
 
 def _banner(code: ReasonCode, details: list[Detail], affected_days: int) -> Banner:
     r = reason(code)
-    return Banner(reason_code=code.value, severity=r.severity.value, title_sv=r.title_sv,
-                  message_sv=r.message_sv, title_en=r.title_en, message_en=r.message_en, details=details,
-                  affected_days=affected_days)
+    return Banner(
+        reason_code=code.value,
+        severity=r.severity.value,
+        title_sv=r.title_sv,
+        message_sv=r.message_sv,
+        title_en=r.title_en,
+        message_en=r.message_en,
+        details=details,
+        affected_days=affected_days,
+    )

@@ -40,6 +40,7 @@ class MissingInputs(LookupError):
 
 def inputs(doc: dict[str, Any]) -> dict[str, float]:
     """The measured inputs from a results document; raises naming what the run did not measure."""
+
     def first(prefix: str, key: str) -> dict[str, Any] | None:
         return next((f for f in doc["figures"] if f["name"].startswith(prefix) and key in f["detail"]), None)
 
@@ -51,11 +52,14 @@ def inputs(doc: dict[str, Any]) -> dict[str, float]:
         raise MissingInputs(f"the results lack {', '.join(missing)}: run make bench (or --only {' '.join(missing)})")
     i, c, m = ingest["detail"], costs["detail"], night["detail"]
     return {
-        "bytes_per_row": i["bytes_per_row"], "wal_bytes_per_event": i["wal_bytes_per_event"],
+        "bytes_per_row": i["bytes_per_row"],
+        "wal_bytes_per_event": i["wal_bytes_per_event"],
         "events_per_s_per_process": i["ingest_rate"],
-        "decode_us": c["us_per_event"]["decode"], "typed_us": c["us_per_event"]["typed"],
+        "decode_us": c["us_per_event"]["decode"],
+        "typed_us": c["us_per_event"]["typed"],
         "db_write_us": c["us_per_event"]["db_write"],
-        "requests_per_export": m["requests_per_export"], "exports_per_s_per_process": m["exports_per_s"],
+        "requests_per_export": m["requests_per_export"],
+        "exports_per_s_per_process": m["exports_per_s"],
         "store_day_bytes": m["store_day_bytes"],
     }
 
@@ -83,19 +87,27 @@ def model(measured: dict[str, float]) -> list[tuple[str, list[str]]]:
         put("stored per day (rows incl. indexes + store-day rows)", f"{gb_day:,.2f} GB")
         put("WAL per day (backup, replication)", f"{events_day * measured['wal_bytes_per_event'] / GB:,.2f} GB")
         put(f"stored over {RETENTION_DAYS} days (DAYCLOSE_SALES_RETENTION_DAYS)", f"{gb_day * RETENTION_DAYS:,.0f} GB")
-        put("stored over 8 years (the seven-year trail, if sales rows are its evidence)",
-            f"{gb_day * TRAIL_DAYS / 1000:,.1f} TB")
-        put(f"PostgreSQL partitions by business date, {RETENTION_DAYS} days (daily / monthly)",
+        put(
+            "stored over 8 years (the seven-year trail, if sales rows are its evidence)",
+            f"{gb_day * TRAIL_DAYS / 1000:,.1f} TB",
+        )
+        put(
+            f"PostgreSQL partitions by business date, {RETENTION_DAYS} days (daily / monthly)",
             f"{RETENTION_DAYS} × {events_day / 1e6:,.2f} M rows / {math.ceil(RETENTION_DAYS / 30.4)} × "
-            f"{events_day * 30.4 / 1e6:,.0f} M rows")
+            f"{events_day * 30.4 / 1e6:,.0f} M rows",
+        )
         requests = stores * measured["requests_per_export"]
         put(f"BL requests at midnight ({measured['requests_per_export']:.2f} per export)", f"{requests:,.0f}")
-        put(f"booking a midnight at {BL_TOTAL_LIMIT:.0f} req/s in total (if BL limits our client id)",
-            _duration(requests / BL_TOTAL_LIMIT))
+        put(
+            f"booking a midnight at {BL_TOTAL_LIMIT:.0f} req/s in total (if BL limits our client id)",
+            _duration(requests / BL_TOTAL_LIMIT),
+        )
         exports_per_s = measured["exports_per_s_per_process"]
-        put(f"pods to book it in 30 min if BL limits per company (needs a per-company limiter), at the "
+        put(
+            f"pods to book it in 30 min if BL limits per company (needs a per-company limiter), at the "
             f"{exports_per_s:.0f} exports/s a process sustained (capped by the benchmark's client limit)",
-            f"{math.ceil(stores / (exports_per_s * 1800))}")
+            f"{math.ceil(stores / (exports_per_s * 1800))}",
+        )
     return list(rows.items())
 
 
@@ -107,9 +119,12 @@ def markdown(measured: dict[str, float]) -> str:
     head = "| | " + " | ".join(f"{s:,} stores" for s in STORES) + " |"
     lines = [head, "|---|" + "---:|" * len(STORES)]
     lines += [f"| {what} | " + " | ".join(cells) + " |" for what, cells in model(measured)]
-    lines += ["", "Measured inputs: " + ", ".join(f"{k} = {v:,.4g}" for k, v in measured.items()) + ".",
-              f"Assumptions: {EVENTS_PER_STORE_DAY} events per store-day, {PEAK_HOUR_SHARE:.0%} of them in the "
-              f"busiest hour, pods at {POD_UTILISATION:.0%} of one process's measured rate."]
+    lines += [
+        "",
+        "Measured inputs: " + ", ".join(f"{k} = {v:,.4g}" for k, v in measured.items()) + ".",
+        f"Assumptions: {EVENTS_PER_STORE_DAY} events per store-day, {PEAK_HOUR_SHARE:.0%} of them in the "
+        f"busiest hour, pods at {POD_UTILISATION:.0%} of one process's measured rate.",
+    ]
     return "\n".join(lines)
 
 

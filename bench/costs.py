@@ -45,7 +45,7 @@ def _per_event_us(fn: Callable[[], Any], n: int, passes: int = 3) -> float:
 
 
 def _batches(items: Sequence[Any]) -> list[Sequence[Any]]:
-    return [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
 
 
 def costs(stack: Stack, sizes: Sizes) -> list[Figure]:
@@ -62,23 +62,42 @@ def costs(stack: Stack, sizes: Sizes) -> list[Figure]:
         "typed": _per_event_us(lambda: [sales_envelope(r) for r in records], n),
         "row_json": _per_event_us(lambda: [json.dumps(item_to_json(i), separators=(",", ":")) for i in items], n),
     }
-    ours = _db_cost(stack, n, lambda conn: _each(_ingest_in_tx, conn, _batches(envelopes)), "sales_events",
-                    migrated=True)
+    ours = _db_cost(
+        stack, n, lambda conn: _each(_ingest_in_tx, conn, _batches(envelopes)), "sales_events", migrated=True
+    )
     rows = [peer.row(r) for r in (codec.decode(v) for v in values)]
     peer_records = [codec.decode(v) for v in values]
     us["peer_row"] = _per_event_us(lambda: [peer.row(r) for r in peer_records], n)
-    theirs = _db_cost(stack, n, lambda conn: _each(_peer_batch, conn, _batches(rows)), "peer_sales",
-                      migrated=False, setup=peer.SETUP)
+    theirs = _db_cost(
+        stack, n, lambda conn: _each(_peer_batch, conn, _batches(rows)), "peer_sales", migrated=False, setup=peer.SETUP
+    )
     us["db_write"], us["peer_write"] = ours.pop("us"), theirs.pop("us")
-    detail = {"events": n, "batch": BATCH, "us_per_event": {k: round(v, 1) for k, v in us.items()},
-              "dayclose_db": ours, "peer_db": theirs}
+    detail = {
+        "events": n,
+        "batch": BATCH,
+        "us_per_event": {k: round(v, 1) for k, v in us.items()},
+        "dayclose_db": ours,
+        "peer_db": theirs,
+    }
     return [
         Figure("cost: Avro decode", us["decode"], "µs/ev", None, False, detail),
         Figure("cost: typed + validated receipt", us["typed"], "µs/ev", None, False, {}),
-        Figure("cost: database write, dayclose (incl. row JSON)", us["db_write"], "µs/ev", None, False,
-               {"row_json_us": round(us["row_json"], 1)}),
-        Figure("cost: database write, naive COPY peer (excl. row JSON)", us["peer_write"], "µs/ev", None, False,
-               {"row_json_us": round(us["peer_row"], 1)}),
+        Figure(
+            "cost: database write, dayclose (incl. row JSON)",
+            us["db_write"],
+            "µs/ev",
+            None,
+            False,
+            {"row_json_us": round(us["row_json"], 1)},
+        ),
+        Figure(
+            "cost: database write, naive COPY peer (excl. row JSON)",
+            us["peer_write"],
+            "µs/ev",
+            None,
+            False,
+            {"row_json_us": round(us["peer_row"], 1)},
+        ),
         Figure("cost: stored bytes per row incl. indexes, dayclose", ours["bytes_per_row"], "B", None, False, {}),
         Figure("cost: WAL bytes per event, dayclose", ours["wal_bytes_per_event"], "B", None, False, {}),
     ]
@@ -89,8 +108,9 @@ def _ingest_in_tx(conn: psycopg.Connection[Any], batch: Sequence[SalesEnvelope])
         ingest_sales(conn, batch)
 
 
-def _each(write: Callable[[psycopg.Connection[Any], Any], None], conn: psycopg.Connection[Any],
-          batches: Iterable[Any]) -> None:
+def _each(
+    write: Callable[[psycopg.Connection[Any], Any], None], conn: psycopg.Connection[Any], batches: Iterable[Any]
+) -> None:
     for batch in batches:
         write(conn, batch)
 
@@ -103,8 +123,15 @@ def _peer_batch(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) 
         cur.execute(peer.INSERT)
 
 
-def _db_cost(stack: Stack, n: int, write: Callable[[psycopg.Connection[Any]], Any], table: str, *,
-             migrated: bool, setup: str = "") -> dict[str, Any]:
+def _db_cost(
+    stack: Stack,
+    n: int,
+    write: Callable[[psycopg.Connection[Any]], Any],
+    table: str,
+    *,
+    migrated: bool,
+    setup: str = "",
+) -> dict[str, Any]:
     """One durable pass into a fresh database: µs per event, WAL per event, bytes per row."""
     db = stack.database() if migrated else stack.empty_database()
     try:
@@ -117,11 +144,17 @@ def _db_cost(stack: Stack, n: int, write: Callable[[psycopg.Connection[Any]], An
             write(conn)
             took = time.perf_counter() - started
             wal = stack.wal_between(start, stack.wal_lsn())
-            row = conn.execute(f"SELECT count(*), pg_total_relation_size('{table}'), "  # noqa: S608 - constant
-                               f"pg_relation_size('{table}'), pg_indexes_size('{table}') FROM {table}").fetchone()
+            row = conn.execute(
+                f"SELECT count(*), pg_total_relation_size('{table}'), "  # noqa: S608 - constant
+                f"pg_relation_size('{table}'), pg_indexes_size('{table}') FROM {table}"
+            ).fetchone()
     finally:
         stack.drop(db)
     if row is None or row[0] != n:
         raise RuntimeError(f"{table}: {row and row[0]} rows for {n} events")
-    return {"us": took / n * 1e6, "bytes_per_row": row[1] / n, "heap_bytes_per_row": row[2] / n,
-            "index_bytes_per_row": row[3] / n} | {f"wal_{k}_per_event": v / n for k, v in wal.items()}
+    return {
+        "us": took / n * 1e6,
+        "bytes_per_row": row[1] / n,
+        "heap_bytes_per_row": row[2] / n,
+        "index_bytes_per_row": row[3] / n,
+    } | {f"wal_{k}_per_event": v / n for k, v in wal.items()}

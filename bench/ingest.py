@@ -32,8 +32,14 @@ from devstack.processes import ServiceProcess
 def baseline_rate(stack: Stack, topic: str, n: int) -> tuple[float, float]:
     """Consume + Avro-decode only (no database): messages/s and seconds, from subscribe to the last one."""
     codec = AvroCodec(schemas.SALES_EVENT, topic)
-    c = Consumer({"bootstrap.servers": stack.kafka.bootstrap_servers, "group.id": f"baseline-{topic}",
-                  "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    c = Consumer(
+        {
+            "bootstrap.servers": stack.kafka.bootstrap_servers,
+            "group.id": f"baseline-{topic}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     c.subscribe([topic])
     seen, started = 0, time.perf_counter()
     try:
@@ -60,9 +66,20 @@ def publish(stack: Stack, messages: list[workload.Message]) -> tuple[Topics, int
     return topics, partitions
 
 
-def timed_run(stack: Stack, *, name: str, database_url: str, table: str, group_id: str, topic: str,
-              partitions: int, n: int, start: Callable[[], ServiceProcess],
-              milestones: tuple[int, ...] = (), with_wal: bool = True) -> dict[str, Any]:
+def timed_run(
+    stack: Stack,
+    *,
+    name: str,
+    database_url: str,
+    table: str,
+    group_id: str,
+    topic: str,
+    partitions: int,
+    n: int,
+    start: Callable[[], ServiceProcess],
+    milestones: tuple[int, ...] = (),
+    with_wal: bool = True,
+) -> dict[str, Any]:
     """Start a consumer process, time it to 'every event stored and its offset committed', then read the
     storage and WAL it cost. Raises unless exactly ``n`` rows were stored (every event once)."""
     stack.checkpoint()
@@ -77,7 +94,8 @@ def timed_run(stack: Stack, *, name: str, database_url: str, table: str, group_i
         row = conn.execute(
             f"SELECT extract(epoch FROM min(received_at)), extract(epoch FROM max(received_at)), count(*), "  # noqa: S608
             f"pg_total_relation_size('{table}'), pg_relation_size('{table}'), pg_indexes_size('{table}') "
-            f"FROM {table}").fetchone()
+            f"FROM {table}"
+        ).fetchone()
     if row is None:
         raise RuntimeError("the query returned no row")
     first, last, rows, total_bytes, heap_bytes, index_bytes = float(row[0]), float(row[1]), *map(int, row[2:])
@@ -85,22 +103,44 @@ def timed_run(stack: Stack, *, name: str, database_url: str, table: str, group_i
         raise RuntimeError(f"{name}: {rows} rows stored for {n} distinct events")
     took = watched.done_at - first
     return {
-        "events": n, "ingest_rate": n / took, "ingest_s": took, "rows_span_s": last - first,
-        "startup_s": first - spawned, "peak_rss_mb": watched.peak_rss_bytes / 10**6,
+        "events": n,
+        "ingest_rate": n / took,
+        "ingest_s": took,
+        "rows_span_s": last - first,
+        "startup_s": first - spawned,
+        "peak_rss_mb": watched.peak_rss_bytes / 10**6,
         "rss_at": {str(k): v for k, v in watched.rss_at.items()},
-        "bytes_per_row": total_bytes / n, "heap_bytes_per_row": heap_bytes / n,
+        "bytes_per_row": total_bytes / n,
+        "heap_bytes_per_row": heap_bytes / n,
         "index_bytes_per_row": index_bytes / n,
     } | {f"wal_{k}_per_event": v / n for k, v in wal.items()}
 
 
-def product_run(stack: Stack, topics: Topics, partitions: int, n: int, name: str,
-                milestones: tuple[int, ...] = (), with_wal: bool = True) -> dict[str, Any]:
+def product_run(
+    stack: Stack,
+    topics: Topics,
+    partitions: int,
+    n: int,
+    name: str,
+    milestones: tuple[int, ...] = (),
+    with_wal: bool = True,
+) -> dict[str, Any]:
     db = stack.database()
     settings = stack.settings(topics, db)
     try:
-        return timed_run(stack, name=name, database_url=db, table="sales_events", group_id=settings.kafka.group_id,
-                         topic=topics.sales, partitions=partitions, n=n,
-                         start=lambda: stack.service(settings, name), milestones=milestones, with_wal=with_wal)
+        return timed_run(
+            stack,
+            name=name,
+            database_url=db,
+            table="sales_events",
+            group_id=settings.kafka.group_id,
+            topic=topics.sales,
+            partitions=partitions,
+            n=n,
+            start=lambda: stack.service(settings, name),
+            milestones=milestones,
+            with_wal=with_wal,
+        )
     finally:
         stack.drop(db)
 
@@ -109,9 +149,17 @@ def peer_run(stack: Stack, topics: Topics, partitions: int, n: int) -> dict[str,
     db = stack.empty_database()
     group = f"peer-{topics.sales}"
     try:
-        return timed_run(stack, name="peer", database_url=db, table="peer_sales", group_id=group,
-                         topic=topics.sales, partitions=partitions, n=n,
-                         start=lambda: stack.peer(db, topics.sales, group, "peer"))
+        return timed_run(
+            stack,
+            name="peer",
+            database_url=db,
+            table="peer_sales",
+            group_id=group,
+            topic=topics.sales,
+            partitions=partitions,
+            n=n,
+            start=lambda: stack.peer(db, topics.sales, group, "peer"),
+        )
     finally:
         stack.drop(db)
 
@@ -130,18 +178,54 @@ def ingest(stack: Stack, sizes: Sizes) -> list[Figure]:
     peer = peer_run(stack, topics, partitions, n)
     common = {"events": n, "stores": sizes.ingest_stores, "partitions": partitions}
     return [
-        Figure("ingest: dayclose run, stored durably + offsets committed", ours["ingest_rate"], "ev/s", None, True,
-               common | _rounded(ours)),
-        Figure("ingest: naive COPY peer, stored durably + offsets committed", peer["ingest_rate"], "ev/s", None,
-               True, common | _rounded(peer)),
-        Figure("ingest: raw baseline, consume + Avro decode, no database", base_rate, "ev/s", None, True,
-               common | {"seconds": round(base_s, 3)}),
-        Figure("ingest ratio: dayclose ÷ naive COPY peer", ours["ingest_rate"] / peer["ingest_rate"], "×", 1.5,
-               True, {"dayclose": round(ours["ingest_rate"]), "peer": round(peer["ingest_rate"])}),
-        Figure("ingest ratio: dayclose ÷ raw baseline", ours["ingest_rate"] / base_rate, "×", 0.5, True,
-               {"dayclose": round(ours["ingest_rate"]), "baseline": round(base_rate)}),
-        Figure("ingest ratio: naive COPY peer ÷ raw baseline", peer["ingest_rate"] / base_rate, "×", None, True,
-               {"peer": round(peer["ingest_rate"]), "baseline": round(base_rate)}),
+        Figure(
+            "ingest: dayclose run, stored durably + offsets committed",
+            ours["ingest_rate"],
+            "ev/s",
+            None,
+            True,
+            common | _rounded(ours),
+        ),
+        Figure(
+            "ingest: naive COPY peer, stored durably + offsets committed",
+            peer["ingest_rate"],
+            "ev/s",
+            None,
+            True,
+            common | _rounded(peer),
+        ),
+        Figure(
+            "ingest: raw baseline, consume + Avro decode, no database",
+            base_rate,
+            "ev/s",
+            None,
+            True,
+            common | {"seconds": round(base_s, 3)},
+        ),
+        Figure(
+            "ingest ratio: dayclose ÷ naive COPY peer",
+            ours["ingest_rate"] / peer["ingest_rate"],
+            "×",
+            1.5,
+            True,
+            {"dayclose": round(ours["ingest_rate"]), "peer": round(peer["ingest_rate"])},
+        ),
+        Figure(
+            "ingest ratio: dayclose ÷ raw baseline",
+            ours["ingest_rate"] / base_rate,
+            "×",
+            0.5,
+            True,
+            {"dayclose": round(ours["ingest_rate"]), "baseline": round(base_rate)},
+        ),
+        Figure(
+            "ingest ratio: naive COPY peer ÷ raw baseline",
+            peer["ingest_rate"] / base_rate,
+            "×",
+            None,
+            True,
+            {"peer": round(peer["ingest_rate"]), "baseline": round(base_rate)},
+        ),
     ]
 
 
@@ -156,8 +240,13 @@ def memory(stack: Stack, sizes: Sizes) -> list[Figure]:
     mb, early_mb = r["peak_rss_mb"], r["rss_at"][str(early)] / 10**6
     # The curve shows whether growth levels off (bounded buffers) or keeps going (a leak).
     curve = {k: round(v / 10**6, 1) for k, v in r["rss_at"].items()} | {str(n): round(mb, 1)}
-    detail = {"events": n, "partitions": partitions, "ingest_rate": round(r["ingest_rate"]),
-              "peak_rss_mb_after_events": curve}
-    return [Figure(f"memory: peak RSS of dayclose run over {n:,} events", mb, "MB", 200, False, detail),
-            Figure(f"memory: growth of peak RSS from {early:,} to {n:,} events", mb / early_mb, "×", 1.1, False,
-                   detail)]
+    detail = {
+        "events": n,
+        "partitions": partitions,
+        "ingest_rate": round(r["ingest_rate"]),
+        "peak_rss_mb_after_events": curve,
+    }
+    return [
+        Figure(f"memory: peak RSS of dayclose run over {n:,} events", mb, "MB", 200, False, detail),
+        Figure(f"memory: growth of peak RSS from {early:,} to {n:,} events", mb / early_mb, "×", 1.1, False, detail),
+    ]

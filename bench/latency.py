@@ -41,8 +41,7 @@ COMPONENTS = (
     ("producer", "produce() + flush() → broker ack (flush sends at once, without linger)", "rig"),
     ("fetch_wait", "broker ack → ingest transaction starts: the mock broker's fetch wait (≤ 100 ms)", "rig"),
     ("job_pickup", "ingest → export started: ingest commit, NOTIFY, a worker claims the job", "ours"),
-    ("export", "export started → booked: claim the day's sales, build the voucher, lease, BL look-up + post",
-     "ours"),
+    ("export", "export started → booked: claim the day's sales, build the voucher, lease, BL look-up + post", "ours"),
     ("relay", "booked → outcome produced: commit, NOTIFY, the relay reads the outbox and produces", "ours"),
     ("delivery", "outcome produced → read: relay linger (2 ms), broker, the reader's fetch (≤ 10 ms)", "rig"),
 )
@@ -55,8 +54,9 @@ def percentile(values: list[float], q: int) -> float:
 
 
 def day_close_latency(stack: Stack, sizes: Sizes) -> list[Figure]:
-    return (_day_close_runs(stack, sizes.latency_receipts, sizes.latency_runs, "lat", 0.25)
-            + _day_close_runs(stack, sizes.large_day_receipts, sizes.large_day_runs, "big", 0.3))
+    return _day_close_runs(stack, sizes.latency_receipts, sizes.latency_runs, "lat", 0.25) + _day_close_runs(
+        stack, sizes.large_day_receipts, sizes.large_day_runs, "big", 0.3
+    )
 
 
 def _day_close_runs(stack: Stack, receipts: int, runs: int, prefix: str, target_p99: float) -> list[Figure]:
@@ -79,8 +79,8 @@ def _day_close_runs(stack: Stack, receipts: int, runs: int, prefix: str, target_
                 msgs = workload.receipts(ORG, 1, receipts, DAY, prefix=f"{prefix}{i}-", templates=1)
                 key, close = workload.day_close(ORG, sid, DAY, msgs)
                 for at in range(0, len(msgs), CHUNK):
-                    produce_all(bulk, topics.sales, msgs[at:at + CHUNK])
-                    published += len(msgs[at:at + CHUNK])
+                    produce_all(bulk, topics.sales, msgs[at : at + CHUNK])
+                    published += len(msgs[at : at + CHUNK])
                     until_committed(probe, published, proc, f"{sid} ingest", timeout=300, show=False)
                 samples.append(_one_close(db, closer, reader, proc, topics.sales, sid, key, close))
                 published += 1
@@ -93,8 +93,16 @@ def _day_close_runs(stack: Stack, receipts: int, runs: int, prefix: str, target_
     return _figures(samples, receipts, target_p99)
 
 
-def _one_close(db: str, producer: Producer, reader: OutcomeReader, proc: ServiceProcess, topic: str, sid: str,
-               key: bytes, value: bytes) -> dict[str, float]:
+def _one_close(
+    db: str,
+    producer: Producer,
+    reader: OutcomeReader,
+    proc: ServiceProcess,
+    topic: str,
+    sid: str,
+    key: bytes,
+    value: bytes,
+) -> dict[str, float]:
     acked: dict[str, Any] = {}
 
     def on_delivery(err: KafkaError | None, _msg: Message) -> None:
@@ -115,27 +123,39 @@ def _one_close(db: str, producer: Producer, reader: OutcomeReader, proc: Service
             """SELECT extract(epoch FROM c.received_at), extract(epoch FROM e.created_at),
                       extract(epoch FROM e.booked_at)
                FROM day_closes c JOIN exports e USING (organization_id, store_id, business_date)
-               WHERE c.store_id = %s AND e.trigger = 'DAY_CLOSE'""", (sid,)).fetchone()
+               WHERE c.store_id = %s AND e.trigger = 'DAY_CLOSE'""",
+            (sid,),
+        ).fetchone()
     if row is None:
         raise RuntimeError("the query returned no row")
     ingested, started, booked = (float(x) for x in row)
     return {
-        "producer": acked["at"] - produced, "fetch_wait": ingested - acked["at"], "job_pickup": started - ingested,
-        "export": booked - started, "relay": outcome_created - booked, "delivery": read - outcome_created,
-        "ours": outcome_created - ingested, "end_to_end": read - produced,
+        "producer": acked["at"] - produced,
+        "fetch_wait": ingested - acked["at"],
+        "job_pickup": started - ingested,
+        "export": booked - started,
+        "relay": outcome_created - booked,
+        "delivery": read - outcome_created,
+        "ours": outcome_created - ingested,
+        "end_to_end": read - produced,
     }
 
 
 def _figures(samples: list[dict[str, float]], receipts: int, target_p99: float) -> list[Figure]:
     def pcts(name: str) -> dict[str, float]:
         values = [s[name] for s in samples]
-        return {"p50": round(percentile(values, 50), 4), "p99": round(percentile(values, 99), 4),
-                "max": round(max(values), 4)}
+        return {
+            "p50": round(percentile(values, 50), 4),
+            "p99": round(percentile(values, 99), 4),
+            "max": round(max(values), 4),
+        }
 
     detail: dict[str, Any] = {
-        "runs": len(samples), "receipts_per_day": receipts,
+        "runs": len(samples),
+        "receipts_per_day": receipts,
         "components": {name: {**pcts(name), "what": what, "whose": whose} for name, what, whose in COMPONENTS},
-        "ours": pcts("ours"), "end_to_end": pcts("end_to_end"),
+        "ours": pcts("ours"),
+        "end_to_end": pcts("end_to_end"),
     }
     ours, e2e = detail["ours"], detail["end_to_end"]
     day = f"day close, {receipts:,} receipts"

@@ -37,14 +37,36 @@ class Sizes:
     cost_events: int
 
 
-FULL = Sizes(ingest_receipts=200_000, ingest_stores=500, latency_receipts=5_000, latency_runs=20,
-             large_day_receipts=50_000, large_day_runs=5, burst_stores=1_000, burst_client_limit=40.0,
-             memory_events=1_000_000, midnight_stores=10_000, midnight_stores_per_org=4,
-             midnight_client_limit=80.0, cost_events=50_000)
-QUICK = Sizes(ingest_receipts=20_000, ingest_stores=50, latency_receipts=1_000, latency_runs=5,
-              large_day_receipts=5_000, large_day_runs=2, burst_stores=100, burst_client_limit=40.0,
-              memory_events=40_000, midnight_stores=200, midnight_stores_per_org=4,
-              midnight_client_limit=40.0, cost_events=5_000)
+FULL = Sizes(
+    ingest_receipts=200_000,
+    ingest_stores=500,
+    latency_receipts=5_000,
+    latency_runs=20,
+    large_day_receipts=50_000,
+    large_day_runs=5,
+    burst_stores=1_000,
+    burst_client_limit=40.0,
+    memory_events=1_000_000,
+    midnight_stores=10_000,
+    midnight_stores_per_org=4,
+    midnight_client_limit=80.0,
+    cost_events=50_000,
+)
+QUICK = Sizes(
+    ingest_receipts=20_000,
+    ingest_stores=50,
+    latency_receipts=1_000,
+    latency_runs=5,
+    large_day_receipts=5_000,
+    large_day_runs=2,
+    burst_stores=100,
+    burst_client_limit=40.0,
+    memory_events=40_000,
+    midnight_stores=200,
+    midnight_stores_per_org=4,
+    midnight_client_limit=40.0,
+    cost_events=5_000,
+)
 
 
 def partitions_for(messages: list[workload.Message]) -> int:
@@ -57,9 +79,15 @@ class OutcomeReader:
 
     def __init__(self, stack: Stack, topics: Topics) -> None:
         self.codec = AvroCodec(schemas.EXPORT_OUTCOME, topics.outcomes)
-        self.consumer = Consumer({"bootstrap.servers": stack.kafka.bootstrap_servers,
-                                  "group.id": f"reader-{topics.outcomes}", "auto.offset.reset": "earliest",
-                                  "enable.auto.commit": False, "fetch.wait.max.ms": 10})
+        self.consumer = Consumer(
+            {
+                "bootstrap.servers": stack.kafka.bootstrap_servers,
+                "group.id": f"reader-{topics.outcomes}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+                "fetch.wait.max.ms": 10,
+            }
+        )
         self.consumer.subscribe([topics.outcomes])
 
     def next(self, timeout: float) -> tuple[float, float, dict[str, Any]] | None:

@@ -37,9 +37,11 @@ def burst(stack: Stack, sizes: Sizes) -> list[Figure]:
     n = sizes.burst_stores
     r = _midnight(stack, [(ORG, workload.store_id(s, "b")) for s in range(n)], sizes.burst_client_limit, "burst")
     name = f"burst, {n:,} stores of 1 merchant"
-    return [Figure(f"{name}: BL request rate ÷ client limit", r["rate_share"], "×", 0.95, True, r),
-            Figure(f"{name}: failed exports", r["failed_outcomes"], "", 0, False, {}),
-            Figure(f"{name}: store-days not booked exactly once", r["not_booked_once"], "", 0, False, {})]
+    return [
+        Figure(f"{name}: BL request rate ÷ client limit", r["rate_share"], "×", 0.95, True, r),
+        Figure(f"{name}: failed exports", r["failed_outcomes"], "", 0, False, {}),
+        Figure(f"{name}: store-days not booked exactly once", r["not_booked_once"], "", 0, False, {}),
+    ]
 
 
 def midnight(stack: Stack, sizes: Sizes) -> list[Figure]:
@@ -47,17 +49,21 @@ def midnight(stack: Stack, sizes: Sizes) -> list[Figure]:
     stores = [(f"org-m{s // per_org:05d}", workload.store_id(s, "m")) for s in range(n)]
     r = _midnight(stack, stores, sizes.midnight_client_limit, "midnight")
     name = f"midnight, {n:,} stores of {-(-n // per_org):,} merchants"
-    return [Figure(f"{name}: BL request rate ÷ client limit", r["rate_share"], "×", 0.95, True, r),
-            Figure(f"{name}: peak RSS of dayclose run", r["peak_rss_mb"], "MB", 300, False, {}),
-            Figure(f"{name}: failed exports", r["failed_outcomes"], "", 0, False, {}),
-            Figure(f"{name}: store-days not booked exactly once", r["not_booked_once"], "", 0, False, {})]
+    return [
+        Figure(f"{name}: BL request rate ÷ client limit", r["rate_share"], "×", 0.95, True, r),
+        Figure(f"{name}: peak RSS of dayclose run", r["peak_rss_mb"], "MB", 300, False, {}),
+        Figure(f"{name}: failed exports", r["failed_outcomes"], "", 0, False, {}),
+        Figure(f"{name}: store-days not booked exactly once", r["not_booked_once"], "", 0, False, {}),
+    ]
 
 
 def _midnight(stack: Stack, stores: list[tuple[str, str]], limit: float, label: str) -> dict[str, Any]:
     n = len(stores)
     messages = workload.receipts_of(stores, RECEIPTS_PER_STORE, DAY, interleave=False)
-    closes = [workload.day_close(org, sid, DAY, messages[i * RECEIPTS_PER_STORE:(i + 1) * RECEIPTS_PER_STORE])
-              for i, (org, sid) in enumerate(stores)]
+    closes = [
+        workload.day_close(org, sid, DAY, messages[i * RECEIPTS_PER_STORE : (i + 1) * RECEIPTS_PER_STORE])
+        for i, (org, sid) in enumerate(stores)
+    ]
     partitions = partitions_for(messages + closes)
     topics = Topics.fresh(stack.kafka.create_topic, partitions)
     db = stack.database()
@@ -102,8 +108,10 @@ def _midnight(stack: Stack, stores: list[tuple[str, str]], limit: float, label: 
 def _bytes_per_store_day(db: str, stores: int) -> dict[str, float]:
     """What one booked store-day leaves besides its sales rows (day close, export with its voucher, outbox)."""
     with psycopg.connect(db) as conn:
-        row = conn.execute("SELECT pg_total_relation_size('day_closes') + pg_total_relation_size('exports'), "
-                           "pg_total_relation_size('outbox')").fetchone()
+        row = conn.execute(
+            "SELECT pg_total_relation_size('day_closes') + pg_total_relation_size('exports'), "
+            "pg_total_relation_size('outbox')"
+        ).fetchone()
     if row is None:
         raise RuntimeError("the query returned no row")
     return {"store_day_bytes": round(row[0] / stores, 1), "outbox_bytes_per_store_day": round(row[1] / stores, 1)}
@@ -121,8 +129,17 @@ def _merchants(stack: Stack, settings: Any, topics: Topics, orgs: list[str], lab
     return keys
 
 
-def _summary(stack: Stack, stores: list[tuple[str, str]], keys: dict[str, str], outcomes: list[dict[str, Any]],
-             limit: float, started: float, last: float, published_s: float, peak: int) -> dict[str, Any]:
+def _summary(
+    stack: Stack,
+    stores: list[tuple[str, str]],
+    keys: dict[str, str],
+    outcomes: list[dict[str, Any]],
+    limit: float,
+    started: float,
+    last: float,
+    published_s: float,
+    peak: int,
+) -> dict[str, Any]:
     n = len(stores)
     reqs = stack.bl.requests.all()
     span = max(r.at for r in reqs) - min(r.at for r in reqs) if len(reqs) > 1 else 0.0
@@ -133,16 +150,27 @@ def _summary(stack: Stack, stores: list[tuple[str, str]], keys: dict[str, str], 
     not_once = sum(1 for k in wanted if booked[k] != 1) + sum(1 for k in booked if k not in wanted)
     took = last - started
     return {
-        "stores": n, "merchants": len(keys), "receipts_per_store": RECEIPTS_PER_STORE,
-        "published_closes_in_s": round(published_s, 3), "seconds": round(took, 2),
-        "exports_per_s": round(n / took, 2), "bl_requests": len(reqs), "requests_per_export": round(len(reqs) / n, 3),
-        "bl_request_rate": round(rate, 2), "rate_share": rate / limit, "client_limit_per_s": limit,
-        "server_limit_per_s": limit * 1.25, "bl_latency_s": BL_LATENCY_S, "workers": WORKERS,
+        "stores": n,
+        "merchants": len(keys),
+        "receipts_per_store": RECEIPTS_PER_STORE,
+        "published_closes_in_s": round(published_s, 3),
+        "seconds": round(took, 2),
+        "exports_per_s": round(n / took, 2),
+        "bl_requests": len(reqs),
+        "requests_per_export": round(len(reqs) / n, 3),
+        "bl_request_rate": round(rate, 2),
+        "rate_share": rate / limit,
+        "client_limit_per_s": limit,
+        "server_limit_per_s": limit * 1.25,
+        "bl_latency_s": BL_LATENCY_S,
+        "workers": WORKERS,
         "requests_by_path": dict(Counter(f"{r.method} {re.sub(r'/[0-9-]+$', '/…', r.path)}" for r in reqs)),
-        "peak_1s": stack.bl.requests.peak_rate(), "http_429": sum(1 for r in reqs if r.status == 429),
+        "peak_1s": stack.bl.requests.peak_rate(),
+        "http_429": sum(1 for r in reqs if r.status == 429),
         "failed_outcomes": len(failed),
         "failed_reasons": dict(Counter((o["failure"] or {}).get("reason_code") for o in failed)),
-        "not_booked_once": not_once, "vouchers": sum(booked.values()),
+        "not_booked_once": not_once,
+        "vouchers": sum(booked.values()),
         "peak_rss_mb": round(peak / 10**6, 1),
     }
 

@@ -70,14 +70,26 @@ def row(record: dict[str, Any]) -> tuple[str, str, str, Any, str, str]:
     else:
         kind, prefix, field = KEYS[branch]
         key = f"{prefix}:{payload[field]}"
-    return (record["organization_id"], key, record["store_id"], record["business_date"], kind,
-            json.dumps(payload, default=str))
+    return (
+        record["organization_id"],
+        key,
+        record["store_id"],
+        record["business_date"],
+        kind,
+        json.dumps(payload, default=str),
+    )
 
 
 def run(args: argparse.Namespace, stop: threading.Event) -> int:
     schema = parse_schema(json.loads(SCHEMA.read_text()))
-    consumer = Consumer({"bootstrap.servers": args.bootstrap, "group.id": args.group,
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": args.bootstrap,
+            "group.id": args.group,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([args.topic])
     stored = 0
     try:

@@ -15,8 +15,16 @@ BAR = 24
 
 
 class Progress:
-    def __init__(self, label: str, total: int, unit: str = "", *, stream: TextIO | None = None,
-                 quiet_every_s: float = 15.0, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        unit: str = "",
+        *,
+        stream: TextIO | None = None,
+        quiet_every_s: float = 15.0,
+        enabled: bool = True,
+    ) -> None:
         self.label, self.total, self.unit = label, max(1, total), unit
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -47,8 +55,10 @@ class Progress:
         rate = self._done / elapsed if elapsed > 0 else 0.0
         bar = "#" * round(share * BAR) + "." * (BAR - round(share * BAR))
         unit = f" {self.unit}" if self.unit else ""
-        return (f"  {self.label} [{bar}] {self._done:,}/{self.total:,}{unit} {share:4.0%} "
-                f"{elapsed:5.1f}s {rate:,.0f}{unit}/s")
+        return (
+            f"  {self.label} [{bar}] {self._done:,}/{self.total:,}{unit} {share:4.0%} "
+            f"{elapsed:5.1f}s {rate:,.0f}{unit}/s"
+        )
 
     def _draw(self, end: str) -> None:
         prefix = "\r" if self.tty else ""

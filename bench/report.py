@@ -69,8 +69,13 @@ def _cpu_model() -> str:
 
 def _git_commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
-                              cwd=Path(__file__).resolve().parent).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -96,17 +101,30 @@ def breakdowns(figures: list[Figure]) -> str:
     for f in figures:
         components = f.detail.get("components")
         if components:
-            out += ["", f"{f.name.split(':')[0]}, {f.detail['runs']} runs (p99 of few runs is near their max):",
-                    f"  {'component':<12} {'p50 s':>8} {'p99 s':>8}  whose  what"]
+            out += [
+                "",
+                f"{f.name.split(':')[0]}, {f.detail['runs']} runs (p99 of few runs is near their max):",
+                f"  {'component':<12} {'p50 s':>8} {'p99 s':>8}  whose  what",
+            ]
             for name, c in components.items():
                 out.append(f"  {name:<12} {c['p50']:>8.4f} {c['p99']:>8.4f}  {c['whose']:<5}  {c['what']}")
             for name in ("ours", "end_to_end"):
                 out.append(f"  {name:<12} {f.detail[name]['p50']:>8.4f} {f.detail[name]['p99']:>8.4f}")
-    ingest = {f.name.split(",")[0].removeprefix("ingest: "): f.detail for f in figures
-              if f.name.startswith("ingest: ") and "wal_bytes_per_event" in f.detail}
+    ingest = {
+        f.name.split(",")[0].removeprefix("ingest: "): f.detail
+        for f in figures
+        if f.name.startswith("ingest: ") and "wal_bytes_per_event" in f.detail
+    }
     if ingest:
-        keys = ("bytes_per_row", "index_bytes_per_row", "wal_bytes_per_event", "wal_records_per_event",
-                "wal_fpi_bytes_per_event", "peak_rss_mb", "startup_s")
+        keys = (
+            "bytes_per_row",
+            "index_bytes_per_row",
+            "wal_bytes_per_event",
+            "wal_records_per_event",
+            "wal_fpi_bytes_per_event",
+            "peak_rss_mb",
+            "startup_s",
+        )
         out += ["", "ingest, per event / per process:", "  " + f"{'':<24}" + "".join(f"{k:>26}" for k in ingest)]
         for k in keys:
             out.append("  " + f"{k:<24}" + "".join(f"{_num(d.get(k, float('nan'))):>26}" for d in ingest.values()))

@@ -53,12 +53,23 @@ class Stack:
     def empty_database(self) -> str:
         return create_database(self.postgres.url, f"bench_{uuid.uuid4().hex[:10]}")
 
-    def settings(self, topics: Topics, database_url: str, *, workers: int = 4,
-                 bl_rate: float = 8.0) -> Settings:
-        s = make_settings(database_url, self.kafka.bootstrap_servers, topics, bl_base_url=self.bl.base_url,
-                          bl_token_url=self.bl.token_url, workers=workers)
-        bl = BLConfig(base_url=self.bl.base_url, token_url=self.bl.token_url, client_id=self.bl.client_id,
-                      client_secret=Secret(self.bl.client_secret), max_requests_per_second=bl_rate, timeout_s=10.0)
+    def settings(self, topics: Topics, database_url: str, *, workers: int = 4, bl_rate: float = 8.0) -> Settings:
+        s = make_settings(
+            database_url,
+            self.kafka.bootstrap_servers,
+            topics,
+            bl_base_url=self.bl.base_url,
+            bl_token_url=self.bl.token_url,
+            workers=workers,
+        )
+        bl = BLConfig(
+            base_url=self.bl.base_url,
+            token_url=self.bl.token_url,
+            client_id=self.bl.client_id,
+            client_secret=Secret(self.bl.client_secret),
+            max_requests_per_second=bl_rate,
+            timeout_s=10.0,
+        )
         kafka = replace(s.kafka, auto_commit_interval_ms=COMMIT_INTERVAL_MS)
         return replace(s, kafka=kafka, bl=bl, log_level="WARNING")
 
@@ -75,8 +86,19 @@ class Stack:
 
     def peer(self, database_url: str, topic: str, group_id: str, name: str) -> ServiceProcess:
         """The naive COPY peer (:mod:`bench.peer`) as its own process, like ``dayclose run``."""
-        argv = [sys.executable, "-m", "bench.peer", "--bootstrap", self.kafka.bootstrap_servers, "--topic", topic,
-                "--group", group_id, "--database-url", database_url]
+        argv = [
+            sys.executable,
+            "-m",
+            "bench.peer",
+            "--bootstrap",
+            self.kafka.bootstrap_servers,
+            "--topic",
+            topic,
+            "--group",
+            group_id,
+            "--database-url",
+            database_url,
+        ]
         proc = ServiceProcess({"PYTHONPATH": str(REPO)}, self.workdir / f"{name}.log", argv).start()
         self.services.append(proc)
         return proc
@@ -100,9 +122,11 @@ class Stack:
         try:
             with psycopg.connect(self.postgres.url, autocommit=True) as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
-                row = conn.execute("SELECT sum(count), sum(fpi_size) FROM pg_get_wal_stats("
-                                   "'0/0'::pg_lsn + %s::numeric, '0/0'::pg_lsn + %s::numeric)",
-                                   (start, end)).fetchone()
+                row = conn.execute(
+                    "SELECT sum(count), sum(fpi_size) FROM pg_get_wal_stats("
+                    "'0/0'::pg_lsn + %s::numeric, '0/0'::pg_lsn + %s::numeric)",
+                    (start, end),
+                ).fetchone()
         except psycopg.Error:
             return out
         if row is not None and row[0] is not None:
@@ -134,9 +158,17 @@ def local_stack() -> Iterator[Stack]:
 
 
 def fast_producer(bootstrap: str) -> Producer:
-    return Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.num.messages": 10_000,
-                     "queue.buffering.max.messages": 2_000_000, "queue.buffering.max.kbytes": 2_000_000,
-                     "compression.type": "none", "acks": "all"})
+    return Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 20,
+            "batch.num.messages": 10_000,
+            "queue.buffering.max.messages": 2_000_000,
+            "queue.buffering.max.kbytes": 2_000_000,
+            "compression.type": "none",
+            "acks": "all",
+        }
+    )
 
 
 def produce_all(producer: Producer, topic: str, messages: list[tuple[bytes, bytes]], label: str = "") -> None:
@@ -165,8 +197,7 @@ class OffsetProbe:
     client that never joins the group: how progress is watched without loading PostgreSQL."""
 
     def __init__(self, bootstrap: str, group_id: str, topic: str, partitions: int) -> None:
-        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id,
-                                  "enable.auto.commit": False})
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False})
         self.partitions = [TopicPartition(topic, p) for p in range(partitions)]
 
     def committed(self) -> int:

@@ -23,8 +23,15 @@ class Watched:
     rss_at: dict[int, int] = field(default_factory=dict)
 
 
-def until_committed(probe: OffsetProbe, target: int, proc: ServiceProcess, label: str, timeout: float,
-                    milestones: tuple[int, ...] = (), show: bool = True) -> Watched:
+def until_committed(
+    probe: OffsetProbe,
+    target: int,
+    proc: ServiceProcess,
+    label: str,
+    timeout: float,
+    milestones: tuple[int, ...] = (),
+    show: bool = True,
+) -> Watched:
     """Poll ``probe`` every 50 ms until Σ committed offsets ≥ ``target``. Raises if ``proc`` dies or the
     timeout passes (with the tail of its log)."""
     deadline = time.monotonic() + timeout

@@ -25,20 +25,25 @@ def store_id(n: int, prefix: str = "s") -> str:
     return f"{prefix}{n:05d}"
 
 
-def receipts(org: str, stores: int, per_store: int, day: date, *, prefix: str = "s", templates: int = 8,
-             interleave: bool = True) -> list[Message]:
+def receipts(
+    org: str, stores: int, per_store: int, day: date, *, prefix: str = "s", templates: int = 8, interleave: bool = True
+) -> list[Message]:
     """``stores × per_store`` receipt messages keyed ``org/store``. Interleaved across stores (as tills
     publish concurrently) unless ``interleave`` is False."""
-    return receipts_of([(org, store_id(s, prefix)) for s in range(stores)], per_store, day, templates=templates,
-                       interleave=interleave)
+    return receipts_of(
+        [(org, store_id(s, prefix)) for s in range(stores)], per_store, day, templates=templates, interleave=interleave
+    )
 
 
-def receipts_of(stores: list[tuple[str, str]], per_store: int, day: date, *, templates: int = 8,
-                interleave: bool = True) -> list[Message]:
+def receipts_of(
+    stores: list[tuple[str, str]], per_store: int, day: date, *, templates: int = 8, interleave: bool = True
+) -> list[Message]:
     """Receipt messages for these ``(organization, store)`` pairs, ``per_store`` each."""
     enc = codec()
-    base = [sampledata.store_day(stores[0][0], f"tpl{t}", day, per_store, with_extras=False, seed=t).receipts
-            for t in range(min(templates, len(stores)))]
+    base = [
+        sampledata.store_day(stores[0][0], f"tpl{t}", day, per_store, with_extras=False, seed=t).receipts
+        for t in range(min(templates, len(stores)))
+    ]
     per: list[list[Message]] = []
     for s, (org, sid) in enumerate(stores):
         key = f"{org}/{sid}".encode()
@@ -51,8 +56,13 @@ def receipts_of(stores: list[tuple[str, str]], per_store: int, day: date, *, tem
 def _as_store(record: dict[str, Any], org: str, sid: str, i: int) -> dict[str, Any]:
     name, payload = record["payload"]
     rid = f"{sid}-{record['business_date']:%Y%m%d}-{i:06d}"
-    return {**record, "event_id": f"evt-{rid}", "organization_id": org, "store_id": sid,
-            "payload": (name, {**payload, "receipt_id": rid, "receipt_number": str(i)})}
+    return {
+        **record,
+        "event_id": f"evt-{rid}",
+        "organization_id": org,
+        "store_id": sid,
+        "payload": (name, {**payload, "receipt_id": rid, "receipt_number": str(i)}),
+    }
 
 
 def day_close(org: str, sid: str, day: date, receipt_messages: list[Message]) -> Message:

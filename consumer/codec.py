@@ -112,8 +112,11 @@ class AvroCodec:
         buf = io.BytesIO(body)
         try:
             record = schemaless_reader(
-                buf, writer, None if writer is self.schema else self.schema,
-                return_record_name=True, return_record_name_override=True,
+                buf,
+                writer,
+                None if writer is self.schema else self.schema,
+                return_record_name=True,
+                return_record_name_override=True,
             )
         except Exception as exc:  # noqa: BLE001 - fastavro raises many types on garbage input
             problem = f"not a valid {self.schema_name} record: {type(exc).__name__}"
@@ -159,6 +162,11 @@ class AvroCodec:
         self._legacy_seen += 1
         metrics.legacy_fingerprint_read(self.schema_name)
         if str(self._legacy_seen).rstrip("0") == "1":
-            log.warning("codec.legacy_fingerprint", schema=self.schema_name, topic=self.topic,
-                        fingerprint=fingerprint.hex(), messages=self._legacy_seen,
-                        hint="written by a dayclose version with the byte-reversed fingerprint; read anyway")
+            log.warning(
+                "codec.legacy_fingerprint",
+                schema=self.schema_name,
+                topic=self.topic,
+                fingerprint=fingerprint.hex(),
+                messages=self._legacy_seen,
+                hint="written by a dayclose version with the byte-reversed fingerprint; read anyway",
+            )

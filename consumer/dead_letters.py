@@ -36,6 +36,7 @@ class KafkaSettings(Protocol):
     def client_config(self) -> dict[str, str]: ...
     def producer_config(self) -> dict[str, str]: ...
 
+
 #: Header on a replayed message: where in the dead-letter topic it came from.
 REPLAYED_FROM_HEADER = "dayclose-replayed-from"
 
@@ -62,23 +63,38 @@ class DeadLetter:
     def to_json(self) -> dict[str, Any]:
         r = self.record
         return {
-            "dead_letter_id": self.id, "position": f"{self.partition}:{self.offset}",
-            "source_topic": r["source_topic"], "source_partition": r["source_partition"],
-            "source_offset": r["source_offset"], "key": _text(r["original_key"]),
-            "error_code": r["error_code"], "error_message": r["error_message"], "failed_at": r["failed_at"],
-            "original": self.original, "original_problem": self.original_problem,
-            "original_value_base64": (base64.b64encode(r["original_value"]).decode()
-                                      if r["original_value"] is not None else None),
+            "dead_letter_id": self.id,
+            "position": f"{self.partition}:{self.offset}",
+            "source_topic": r["source_topic"],
+            "source_partition": r["source_partition"],
+            "source_offset": r["source_offset"],
+            "key": _text(r["original_key"]),
+            "error_code": r["error_code"],
+            "error_message": r["error_message"],
+            "failed_at": r["failed_at"],
+            "original": self.original,
+            "original_problem": self.original_problem,
+            "original_value_base64": (
+                base64.b64encode(r["original_value"]).decode() if r["original_value"] is not None else None
+            ),
         }
 
 
 def read(kafka: KafkaSettings, registry: SchemaRegistry | None = None, timeout_s: float = 10.0) -> list[DeadLetter]:
     """Every record of the dead-letter topic, oldest first per partition."""
     codec = AvroCodec(schemas.DEAD_LETTER, kafka.dead_letter_topic, registry)
-    originals = {kafka.sales_topic: AvroCodec(schemas.SALES_EVENT, kafka.sales_topic, registry),
-                 kafka.commands_topic: AvroCodec(schemas.COMMAND, kafka.commands_topic, registry)}
-    consumer = Consumer({**kafka.client_config(), "group.id": f"dayclose-dead-letters-{uuid.uuid4().hex[:8]}",
-                         "enable.auto.commit": False, "enable.partition.eof": True})
+    originals = {
+        kafka.sales_topic: AvroCodec(schemas.SALES_EVENT, kafka.sales_topic, registry),
+        kafka.commands_topic: AvroCodec(schemas.COMMAND, kafka.commands_topic, registry),
+    }
+    consumer = Consumer(
+        {
+            **kafka.client_config(),
+            "group.id": f"dayclose-dead-letters-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
     try:
         ends = _ends(consumer, kafka.dead_letter_topic, timeout_s)
         consumer.assign([TopicPartition(kafka.dead_letter_topic, p, OFFSET_BEGINNING) for p in ends])
@@ -105,8 +121,10 @@ def _ends(consumer: Consumer, topic: str, timeout_s: float) -> dict[int, int]:
     metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
     if metadata is None or metadata.error is not None:
         raise RuntimeError(f"topic {topic} not found: {metadata.error if metadata else 'no metadata'}")
-    return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)[1]
-            for p in sorted(metadata.partitions)}
+    return {
+        p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)[1]
+        for p in sorted(metadata.partitions)
+    }
 
 
 def _decode(partition: int, offset: int, record: dict[str, Any], originals: dict[str, AvroCodec]) -> DeadLetter:
@@ -124,8 +142,9 @@ def _decode(partition: int, offset: int, record: dict[str, Any], originals: dict
     return DeadLetter(partition, offset, record, original, problem)
 
 
-def select(letters: Sequence[DeadLetter], ids: Iterable[str] = (), error_code: str | None = None,
-           everything: bool = False) -> list[DeadLetter]:
+def select(
+    letters: Sequence[DeadLetter], ids: Iterable[str] = (), error_code: str | None = None, everything: bool = False
+) -> list[DeadLetter]:
     """The letters named by id (or position ``partition:offset``), or all of them with ``everything``,
     narrowed to ``error_code`` when given. Raises ``KeyError`` naming ids that match nothing."""
     wanted = set(ids)
@@ -151,8 +170,13 @@ def replay(letters: Sequence[DeadLetter], kafka: KafkaSettings, timeout_s: float
             problems.append(f"{letter.id}: the original was not kept; read it at {letter.source}")
             continue
         origin = f"{kafka.dead_letter_topic}/{letter.partition}/{letter.offset}"
-        producer.produce(r["source_topic"], key=r["original_key"], value=r["original_value"], on_delivery=on_delivery,
-                         headers={REPLAYED_FROM_HEADER: origin})
+        producer.produce(
+            r["source_topic"],
+            key=r["original_key"],
+            value=r["original_value"],
+            on_delivery=on_delivery,
+            headers={REPLAYED_FROM_HEADER: origin},
+        )
     if producer.flush(timeout_s):
         problems.append(f"not acknowledged within {timeout_s} s")
     return problems

@@ -24,8 +24,9 @@ RETRY_FAILED = "dayclose.backoffice.v1.RetryFailedExports"
 class AvroEvents:
     """Encodes outcomes, dead letters and commands for their topics (Avro, single-object or registry framing)."""
 
-    def __init__(self, outcomes_topic: str, dead_letter_topic: str, commands_topic: str,
-                 registry: SchemaRegistry | None = None) -> None:
+    def __init__(
+        self, outcomes_topic: str, dead_letter_topic: str, commands_topic: str, registry: SchemaRegistry | None = None
+    ) -> None:
         self.outcomes = AvroCodec(schemas.EXPORT_OUTCOME, outcomes_topic, registry)
         self.dead_letters = AvroCodec(schemas.DEAD_LETTER, dead_letter_topic, registry)
         self.commands = AvroCodec(schemas.COMMAND, commands_topic, registry)
@@ -37,13 +38,18 @@ class AvroEvents:
 
     def dead_letter(self, letter: DeadLetter) -> OutboxMessage:
         record = letter_record(letter)
-        return OutboxMessage(self.dead_letters.topic, schemas.DEAD_LETTER, record["original_key"],
-                             self.dead_letters.encode(record))
+        return OutboxMessage(
+            self.dead_letters.topic, schemas.DEAD_LETTER, record["original_key"], self.dead_letters.encode(record)
+        )
 
     def command(self, command: Command) -> OutboxMessage:
         """Keyed by organization, so one merchant's commands stay in order."""
-        return OutboxMessage(self.commands.topic, schemas.COMMAND, command.organization_id.encode(),
-                             self.commands.encode(command_record(command)))
+        return OutboxMessage(
+            self.commands.topic,
+            schemas.COMMAND,
+            command.organization_id.encode(),
+            self.commands.encode(command_record(command)),
+        )
 
 
 def outcome_record(event: Outcome, now: datetime | None = None) -> dict[str, Any]:
@@ -72,9 +78,14 @@ def outcome_record(event: Outcome, now: datetime | None = None) -> dict[str, Any
         "occurred_at": now or datetime.now(UTC),
         "status": str(event.status),
         "trigger": str(event.trigger),
-        "voucher": None if voucher is None else {
-            "series": voucher.series, "number": voucher.number, "entry_date": voucher.entry_date,
-            "total_debit_ore": voucher.total_debit_ore, "receipt_count": voucher.receipt_count,
+        "voucher": None
+        if voucher is None
+        else {
+            "series": voucher.series,
+            "number": voucher.number,
+            "entry_date": voucher.entry_date,
+            "total_debit_ore": voucher.total_debit_ore,
+            "receipt_count": voucher.receipt_count,
             "already_existed": voucher.already_existed,
         },
         "failure": failure,
@@ -82,18 +93,33 @@ def outcome_record(event: Outcome, now: datetime | None = None) -> dict[str, Any
 
 
 def letter_record(letter: DeadLetter) -> dict[str, Any]:
-    return dead_letter_record(topic=letter.topic, partition=letter.partition, offset=letter.offset, key=letter.key,
-                              value=letter.value, error_code=letter.error_code, error_message=letter.error_message)
+    return dead_letter_record(
+        topic=letter.topic,
+        partition=letter.partition,
+        offset=letter.offset,
+        key=letter.key,
+        value=letter.value,
+        error_code=letter.error_code,
+        error_message=letter.error_message,
+    )
 
 
 def dead_letter_record(
-    *, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None, error_code: str,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    value: bytes | None,
+    error_code: str,
     error_message: str,
 ) -> dict[str, Any]:
     if value is not None and len(value) > MAX_DEAD_LETTER_VALUE_BYTES:
         digest = hashlib.sha256(value).hexdigest()
-        error_message = (f"{error_message}; original value ({len(value)} bytes, sha256 {digest}) not copied: "
-                         f"read it at {topic}/{partition}/{offset}")
+        error_message = (
+            f"{error_message}; original value ({len(value)} bytes, sha256 {digest}) not copied: "
+            f"read it at {topic}/{partition}/{offset}"
+        )
         value = None
     return {
         "dead_letter_id": str(uuid.uuid4()),

@@ -62,6 +62,14 @@ def _dead_letter(uow: UnitOfWork, p: Poison, known: set[str]) -> None:
         return
     uow.outbox.dead_letter(DeadLetter(topic, partition, offset, p.msg.key(), p.msg.value(), p.code, p.message))
     uow.outbox.outcome(p.outcome(known))
-    log.warning("message.dead_lettered", topic=topic, partition=partition, offset=offset,
-                error_code=p.code, error=p.message, organization_id=p.organization_id, store_id=p.store_id,
-                unverified_key="/".join(part or "?" for part in poison.key_parts(p.msg.key())))
+    log.warning(
+        "message.dead_lettered",
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        error_code=p.code,
+        error=p.message,
+        organization_id=p.organization_id,
+        store_id=p.store_id,
+        unverified_key="/".join(part or "?" for part in poison.key_parts(p.msg.key())),
+    )

@@ -52,13 +52,11 @@ class ConsumerLike(Protocol):
     """What the loop needs of ``confluent_kafka.Consumer``, with its signatures (mypy checks the real one
     against this where :mod:`dayclose.bootstrap` wires it, and the tests' stub too)."""
 
-    def subscribe(self, topics: list[str], on_assign: Any = ..., on_revoke: Any = ..., on_lost: Any = ...) -> None:
-        ...
+    def subscribe(self, topics: list[str], on_assign: Any = ..., on_revoke: Any = ..., on_lost: Any = ...) -> None: ...
 
     def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Message]: ...
 
-    def store_offsets(self, message: Message | None = None, offsets: list[TopicPartition] | None = None) -> None:
-        ...
+    def store_offsets(self, message: Message | None = None, offsets: list[TopicPartition] | None = None) -> None: ...
 
     def assignment(self) -> list[TopicPartition]: ...
 
@@ -122,12 +120,20 @@ class SalesLoop:
         if result is None:
             return None  # stopping while the database was down: nothing stored, all will be redelivered
         self._store_offsets(usable)
-        log.info("batch.ingested", messages=len(usable), new=result.new_events, duplicates=result.duplicates,
-                 jobs=result.jobs, commands=result.commands, dead_letters=result.dead_letters,
-                 took_ms=round((time.monotonic() - started) * 1000, 1))
+        log.info(
+            "batch.ingested",
+            messages=len(usable),
+            new=result.new_events,
+            duplicates=result.duplicates,
+            jobs=result.jobs,
+            commands=result.commands,
+            dead_letters=result.dead_letters,
+            took_ms=round((time.monotonic() - started) * 1000, 1),
+        )
         self._log_messages(decoded)
-        metrics.batch_ingested(decoded.sales, decoded.commands, [p.code for p in decoded.poison], result.duplicates,
-                               result.conflicts)
+        metrics.batch_ingested(
+            decoded.sales, decoded.commands, [p.code for p in decoded.poison], result.duplicates, result.conflicts
+        )
         self.on_batch(result)
         return result
 
@@ -135,13 +141,18 @@ class SalesLoop:
         """One line per handled message: day closes and commands at info, the many receipts at debug."""
         verbose = logging.getLogger("dayclose.consumer").isEnabledFor(logging.DEBUG)
         for msg, obj in decoded.handled:
-            context: dict[str, Any] = {"topic": msg.topic(), "partition": msg.partition(), "offset": msg.offset(),
-                                       "organization_id": obj.organization_id}
+            context: dict[str, Any] = {
+                "topic": msg.topic(),
+                "partition": msg.partition(),
+                "offset": msg.offset(),
+                "organization_id": obj.organization_id,
+            }
             if isinstance(obj, SalesEnvelope):
                 if not verbose and not isinstance(obj.item, DayClosed):
                     continue
-                context.update(kind=obj.kind, store_id=obj.store_id, business_date=str(obj.business_date),
-                               event_key=obj.event_key)
+                context.update(
+                    kind=obj.kind, store_id=obj.store_id, business_date=str(obj.business_date), event_key=obj.event_key
+                )
                 (log.info if isinstance(obj.item, DayClosed) else log.debug)("message.handled", **context)
             else:
                 context.update(kind=type(obj).__name__, store_id=obj.store_id, command_id=obj.command_id)
@@ -230,8 +241,13 @@ class SalesLoop:
                 part = self._write(single)
             except StorageRefused as exc:
                 store = obj.store_id if isinstance(obj, SalesEnvelope) else None
-                refused = _Poison(msg, ReasonCode.INVALID_EVENT, f"refused by the database: {exc}",
-                                  poison.identifier(obj.organization_id), poison.identifier(store))
+                refused = _Poison(
+                    msg,
+                    ReasonCode.INVALID_EVENT,
+                    f"refused by the database: {exc}",
+                    poison.identifier(obj.organization_id),
+                    poison.identifier(store),
+                )
                 part = self._write(Decoded(poison=[refused]))
             for name in ("new_events", "duplicates", "jobs", "dead_letters", "commands", "conflicts"):
                 setattr(total, name, getattr(total, name) + getattr(part, name))

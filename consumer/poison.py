@@ -63,9 +63,15 @@ class Poison:
         where = f"{self.msg.topic() or ''}/{self.msg.partition() or 0}/{self.msg.offset() or 0}"
         details = [*([self.subject] if self.subject else []), Detail("message", where, f"{self.code}: {self.message}")]
         unverified = unverified_key(self.msg.key(), known) if self.organization_id is None else None
-        return Outcome(organization_id=self.organization_id, store_id=self.store_id,
-                       business_date=self.business_date, trigger=Trigger.INGEST, status=OutcomeStatus.FAILED,
-                       reason_code=self.reason_code, details=[*details, *([unverified] if unverified else [])])
+        return Outcome(
+            organization_id=self.organization_id,
+            store_id=self.store_id,
+            business_date=self.business_date,
+            trigger=Trigger.INGEST,
+            status=OutcomeStatus.FAILED,
+            reason_code=self.reason_code,
+            details=[*details, *([unverified] if unverified else [])],
+        )
 
 
 def identifier(value: object) -> str | None:
@@ -105,8 +111,15 @@ def invalid(msg: Source, message: str, record: Any) -> Poison:
 def conflict(msg: Source, found: Conflict) -> Poison:
     env = found.envelope
     detail = describe(env, found.stored, found.received)
-    return Poison(msg, ReasonCode.RECEIPT_CONFLICT, detail.message or "", identifier(env.organization_id),
-                  identifier(env.store_id), env.business_date, detail)
+    return Poison(
+        msg,
+        ReasonCode.RECEIPT_CONFLICT,
+        detail.message or "",
+        identifier(env.organization_id),
+        identifier(env.store_id),
+        env.business_date,
+        detail,
+    )
 
 
 def named_organizations(poison: Iterable[Poison]) -> set[str]:
@@ -118,6 +131,9 @@ def unverified_key(key: bytes | None, known: set[str]) -> Detail | None:
     org, store = key_parts(key)
     if org is None or org not in known:
         return None
-    return Detail("unverified_key", f"{org}/{store}" if store else org,
-                  "The message's Kafka key names this organization, but the message could not be read: "
-                  "nothing shows that it came from this organization's POS.")
+    return Detail(
+        "unverified_key",
+        f"{org}/{store}" if store else org,
+        "The message's Kafka key names this organization, but the message could not be read: "
+        "nothing shows that it came from this organization's POS.",
+    )

@@ -80,9 +80,16 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
             payments=tuple((p["method"], p["amount_ore"]) for p in payload["payment_totals"]),
         )
         return DayClosed(
-            day_close=DayClose(store, day, payload["z_report_number"], counted or 0, expected or 0,
-                               opening_float_ore=opening_float or 0, cash_reported=expected is not None,
-                               gift_card_expired_total_ore=payload.get("gift_card_expired_total_ore")),
+            day_close=DayClose(
+                store,
+                day,
+                payload["z_report_number"],
+                counted or 0,
+                expected or 0,
+                opening_float_ore=opening_float or 0,
+                cash_reported=expected is not None,
+                gift_card_expired_total_ore=payload.get("gift_card_expired_total_ore"),
+            ),
             store_name=_text(payload["store_name"], "store_name"),
             control=control,
             closed_at=payload["closed_at"],

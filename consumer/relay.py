@@ -27,13 +27,15 @@ Listen = Callable[[Callable[[], None], threading.Event], threading.Thread]
 #: Attempts before an outbox row Kafka keeps refusing is set aside (see the runbook: stuck outbox rows).
 MAX_ATTEMPTS = 5
 #: Refusals no retry can fix; anything else is transient and never counts against a row.
-_PERMANENT = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.INVALID_RECORD, KafkaError.INVALID_MSG,
-                        KafkaError.INVALID_MSG_SIZE})
+_PERMANENT = frozenset(
+    {KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.INVALID_RECORD, KafkaError.INVALID_MSG, KafkaError.INVALID_MSG_SIZE}
+)
 
 
 class OutboxRelay:
-    def __init__(self, uow: Callable[[], UnitOfWork], listen: Listen, producer_config: dict[str, Any],
-                 batch_size: int = 500) -> None:
+    def __init__(
+        self, uow: Callable[[], UnitOfWork], listen: Listen, producer_config: dict[str, Any], batch_size: int = 500
+    ) -> None:
         self.uow = uow
         self.listen = listen
         self._producer_config = {
@@ -101,7 +103,9 @@ class OutboxRelay:
             for row in rows:
                 try:
                     self.producer.produce(
-                        row.topic, key=row.key, value=row.value,
+                        row.topic,
+                        key=row.key,
+                        value=row.value,
                         on_delivery=functools.partial(on_delivery, row.id),
                     )
                 except BufferError:
@@ -116,8 +120,13 @@ class OutboxRelay:
                     refused[row.id] = str(err or exc)
             remaining = self._flush(30.0)
             if refused or remaining or failed:
-                log.warning("relay.delivery_failed", refused=len(refused), undelivered=remaining, failed=failed,
-                            error=next(iter(refused.values()), None))
+                log.warning(
+                    "relay.delivery_failed",
+                    refused=len(refused),
+                    undelivered=remaining,
+                    failed=failed,
+                    error=next(iter(refused.values()), None),
+                )
             if fatal:
                 log.error("relay.producer_fatal", error=str(fatal[0]))
                 self.producer = Producer(self._producer_config)
@@ -150,4 +159,3 @@ class OutboxRelay:
             if sent < self.batch_size:
                 self._wake.wait(timeout=1.0)
                 self._wake.clear()
-

@@ -71,8 +71,9 @@ def bl_exporter(settings: Settings) -> BLExporter:
     return BLExporter(settings.bl)
 
 
-def units_of_work(settings: Settings, pool: ConnectionPool[Any],
-                  registry: SchemaRegistry | None) -> Callable[[], PostgresUnitOfWork]:
+def units_of_work(
+    settings: Settings, pool: ConnectionPool[Any], registry: SchemaRegistry | None
+) -> Callable[[], PostgresUnitOfWork]:
     return unit_of_work(pool, KeyVault(settings.kek), event_encoder(settings, registry))
 
 
@@ -111,20 +112,33 @@ def build_service(
     # Every connection of this process carries its instance id, so other processes can tell from
     # pg_stat_activity whether this one is alive (an export lease of a dead process is void).
     pool: ConnectionPool[Any] = ConnectionPool(
-        settings.database_url, min_size=2, max_size=2 * settings.export_workers + 4, open=True,
-        name="dayclose", kwargs={"application_name": f"{LEASE_PREFIX}{instance}"},
+        settings.database_url,
+        min_size=2,
+        max_size=2 * settings.export_workers + 4,
+        open=True,
+        name="dayclose",
+        kwargs={"application_name": f"{LEASE_PREFIX}{instance}"},
     )
     pool.wait(timeout=30)  # fail fast at start-up when the database is unreachable
     uow = units_of_work(settings, pool, registry)
-    deps = ExportDeps(uow, exporter or bl_exporter(settings), PdfDayReports(), policy or export_policy(settings),
-                      instance=instance)
+    deps = ExportDeps(
+        uow, exporter or bl_exporter(settings), PdfDayReports(), policy or export_policy(settings), instance=instance
+    )
     workers = WorkerPool(functools.partial(run_next_job, deps), settings.export_workers)
     consumer: ConsumerLike = BoundedCloseConsumer(consumer_config(settings))
     loop = SalesLoop(consumer, uow, settings.kafka.sales_topic, settings.kafka.commands_topic, registry)
-    relay = OutboxRelay(uow, functools.partial(listen_for_outbox, settings.database_url),
-                        settings.kafka.producer_config())
-    service = Service(settings, pool, loop, workers, relay, threading.Event(),
-                      functools.partial(listen_for_jobs, settings.database_url))
+    relay = OutboxRelay(
+        uow, functools.partial(listen_for_outbox, settings.database_url), settings.kafka.producer_config()
+    )
+    service = Service(
+        settings,
+        pool,
+        loop,
+        workers,
+        relay,
+        threading.Event(),
+        functools.partial(listen_for_jobs, settings.database_url),
+    )
     service.outbox_depth = functools.partial(outbox_depth, uow)
     return service
 
@@ -150,9 +164,13 @@ def build_api(
     if pool is None:
         pool = ConnectionPool(settings.database_url, min_size=1, max_size=8, open=False, name="dayclose-api")
     uow = units_of_work(settings, pool, schema_registry(settings))
-    ctx = Context(uow=uow, bl=bl or BLExporterDirectory(exporter or bl_exporter(settings)),
-                  verifier=TokenVerifier(settings.api_tokens), sales_retention_days=settings.sales_retention_days,
-                  today=today)
+    ctx = Context(
+        uow=uow,
+        bl=bl or BLExporterDirectory(exporter or bl_exporter(settings)),
+        verifier=TokenVerifier(settings.api_tokens),
+        sales_retention_days=settings.sales_retention_days,
+        today=today,
+    )
     opened = pool
 
     def on_start() -> None:

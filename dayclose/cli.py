@@ -1,15 +1,15 @@
 """The ``dayclose`` command: one obvious entry point for every job.
 
-    dayclose run        the Kafka consumer (ingest sales, export on day close / manual request)
-    dayclose api        the BackOffice HTTP API (activation wizard, manual export, history)
-    dayclose migrate    apply database migrations
-    dayclose export-sie booked vouchers as an SIE 4I file, for accountants who want a file
-    dayclose reexport   correct a booked store-day: its reversal, then a new voucher (never an edit)
-    dayclose audit      which voucher holds a receipt; which receipts a voucher holds (kept 7 years)
-    dayclose purge      delete sales past their retention period (never a day that is not booked)
-    dayclose dead-letters show|replay   list and decode dead letters; send chosen ones back to their topic
-    dayclose demo       the whole service on embedded defaults, end to end
-    dayclose devstack   run one local service (postgres | kafka | bl) until SIGTERM
+dayclose run        the Kafka consumer (ingest sales, export on day close / manual request)
+dayclose api        the BackOffice HTTP API (activation wizard, manual export, history)
+dayclose migrate    apply database migrations
+dayclose export-sie booked vouchers as an SIE 4I file, for accountants who want a file
+dayclose reexport   correct a booked store-day: its reversal, then a new voucher (never an edit)
+dayclose audit      which voucher holds a receipt; which receipts a voucher holds (kept 7 years)
+dayclose purge      delete sales past their retention period (never a day that is not booked)
+dayclose dead-letters show|replay   list and decode dead letters; send chosen ones back to their topic
+dayclose demo       the whole service on embedded defaults, end to end
+dayclose devstack   run one local service (postgres | kafka | bl) until SIGTERM
 """
 
 from __future__ import annotations
@@ -60,9 +60,14 @@ def _cmd_api(_args: argparse.Namespace) -> int:
 
     # No access log: BL's activation callbacks carry the merchant's key in the path. The app logs each
     # request by its route template instead.
-    config = uvicorn.Config(build_api(settings), host="0.0.0.0", port=settings.http_port,  # noqa: S104 - in a pod
-                            access_log=False, log_config=None,
-                            timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout_s / 2)))
+    config = uvicorn.Config(
+        build_api(settings),
+        host="0.0.0.0",  # noqa: S104 - in a pod
+        port=settings.http_port,
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout_s / 2)),
+    )
     Server(config).run()
     return 0
 
@@ -85,8 +90,9 @@ def _cmd_devstack(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from dayclose import operations as ops
 
-    parser = argparse.ArgumentParser(prog="dayclose", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="dayclose", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     commands: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
         "run": ("run the consumer service", _cmd_run),
@@ -126,8 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     aud.set_defaults(func=ops.audit_trail)
     dead = sub.add_parser("dead-letters", help="list/decode dead letters, or replay chosen ones to their topic")
     dead.add_argument("action", choices=["show", "replay"])
-    dead.add_argument("ids", nargs="*", metavar="ID",
-                      help="replay: dead_letter_id or position PARTITION:OFFSET in the dead-letter topic")
+    dead.add_argument(
+        "ids",
+        nargs="*",
+        metavar="ID",
+        help="replay: dead_letter_id or position PARTITION:OFFSET in the dead-letter topic",
+    )
     dead.add_argument("--all", action="store_true", help="replay: every dead letter (narrowed by --error-code)")
     dead.add_argument("--error-code", help="only dead letters with this error code, e.g. SCHEMA_MISMATCH")
     dead.add_argument("--json", action="store_true", help="show: one JSON object per line")

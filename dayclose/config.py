@@ -173,8 +173,9 @@ def _bl(env: Mapping[str, str]) -> BLConfig:
         base_url=_get(env, "BL_BASE_URL", default.base_url) or default.base_url,
         token_url=_get(env, "BL_TOKEN_URL", default.token_url) or default.token_url,
         timeout_s=_parse(env, "BL_TIMEOUT_SECONDS", default.timeout_s, _positive_float),
-        max_requests_per_second=_parse(env, "BL_MAX_REQUESTS_PER_SECOND", default.max_requests_per_second,
-                                       _positive_float),
+        max_requests_per_second=_parse(
+            env, "BL_MAX_REQUESTS_PER_SECOND", default.max_requests_per_second, _positive_float
+        ),
         max_retries=_parse(env, "BL_MAX_RETRIES", default.max_retries, _positive_int),
         ambiguous_quiet_s=_parse(env, "BL_AMBIGUOUS_QUIET_SECONDS", default.ambiguous_quiet_s, _positive_float),
     )
@@ -222,8 +223,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] 
         sasl_mechanism=_get(env, "KAFKA_SASL_MECHANISM"),
         sasl_username=_get(env, "KAFKA_SASL_USERNAME"),
         sasl_password=Secret(sasl_password) if sasl_password else None,
-        compression=_parse(env, "DAYCLOSE_KAFKA_COMPRESSION", KafkaSettings.compression,
-                           _choice("none", "gzip", "snappy", "lz4", "zstd")),
+        compression=_parse(
+            env,
+            "DAYCLOSE_KAFKA_COMPRESSION",
+            KafkaSettings.compression,
+            _choice("none", "gzip", "snappy", "lz4", "zstd"),
+        ),
     )
     settings = Settings(
         database_url=_require(env, "DATABASE_URL"),

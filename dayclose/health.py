@@ -93,9 +93,13 @@ def api_checks(connect: Callable[[], AbstractContextManager[Any]]) -> Checks:
     return Checks(ready={"database": database_check(connect)})
 
 
-def consumer_checks(service: Service, *, loop_stale_after_s: float = LOOP_STALE_AFTER_S,
-                    workers_stale_after_s: float = WORKERS_STALE_AFTER_S,
-                    relay_stale_after_s: float = RELAY_STALE_AFTER_S) -> Checks:
+def consumer_checks(
+    service: Service,
+    *,
+    loop_stale_after_s: float = LOOP_STALE_AFTER_S,
+    workers_stale_after_s: float = WORKERS_STALE_AFTER_S,
+    relay_stale_after_s: float = RELAY_STALE_AFTER_S,
+) -> Checks:
     """Checks for a :class:`dayclose.process.Service`: its three beating parts and its database.
 
     Call it after ``build_service`` and before ``service.run()``: the loop counts as started once it
@@ -153,8 +157,13 @@ def _handler(checks: Checks, registry: CollectorRegistry) -> type[BaseHTTPReques
 class HealthServer:
     """``/metrics``, ``/healthz`` and ``/readyz`` on a daemon thread. Port 0 picks a free port (tests)."""
 
-    def __init__(self, checks: Checks, port: int, host: str = "0.0.0.0",  # noqa: S104 - probed by the kubelet
-                 registry: CollectorRegistry = REGISTRY) -> None:
+    def __init__(
+        self,
+        checks: Checks,
+        port: int,
+        host: str = "0.0.0.0",  # noqa: S104 - probed by the kubelet
+        registry: CollectorRegistry = REGISTRY,
+    ) -> None:
         self._server = ThreadingHTTPServer((host, port), _handler(checks, registry))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="health-http", daemon=True)

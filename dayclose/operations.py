@@ -22,12 +22,16 @@ def purge_sales(_args: argparse.Namespace) -> int:
     today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
     with psycopg.connect(settings.database_url) as conn:
         result = purge(conn, today, settings.sales_retention_days)
-    get_logger("dayclose.purge").info("purge.done", retention_days=settings.sales_retention_days,
-                                      sales_events=result.sales_events, day_closes=result.day_closes,
-                                      processed_commands=result.processed_commands,
-                                      sent_outbox_rows=result.sent_outbox_rows,
-                                      dead_letter_keys=result.dead_letter_keys,
-                                      audit_vouchers_past_retention=result.audit_vouchers)
+    get_logger("dayclose.purge").info(
+        "purge.done",
+        retention_days=settings.sales_retention_days,
+        sales_events=result.sales_events,
+        day_closes=result.day_closes,
+        processed_commands=result.processed_commands,
+        sent_outbox_rows=result.sent_outbox_rows,
+        dead_letter_keys=result.dead_letter_keys,
+        audit_vouchers_past_retention=result.audit_vouchers,
+    )
     return 0
 
 
@@ -48,13 +52,19 @@ def export_sie(args: argparse.Namespace) -> int:
     since, until = date.fromisoformat(args.since), date.fromisoformat(args.until)
     with psycopg.connect(settings.database_url) as conn:
         stored = booked_vouchers(conn, args.org, since, until)
-        row = conn.execute("SELECT company_name, company_org_number FROM integrations WHERE organization_id = %s",
-                           (args.org,)).fetchone()
+        row = conn.execute(
+            "SELECT company_name, company_org_number FROM integrations WHERE organization_id = %s", (args.org,)
+        ).fetchone()
     company, org_number = (row[0] or args.org, row[1]) if row else (args.org, None)
     vouchers = [voucher_from_json(v) for v in stored]
     names = SieNames.from_stored(stored)
-    data = write_sie4i(vouchers, company_name=company, org_number=org_number, names=names,
-                       generated_on=datetime.now(ZoneInfo("Europe/Stockholm")).date())
+    data = write_sie4i(
+        vouchers,
+        company_name=company,
+        org_number=org_number,
+        names=names,
+        generated_on=datetime.now(ZoneInfo("Europe/Stockholm")).date(),
+    )
     output = Path(args.output or f"dayclose-{args.org}-{since:%Y%m%d}-{until:%Y%m%d}.si")
     if not output.suffix:
         output = output.with_suffix(".si")  # SIE 4I import files are .si by convention
@@ -75,15 +85,24 @@ def reexport(args: argparse.Namespace) -> int:
     settings = load_settings()
     with psycopg.connect(settings.database_url) as conn:
         try:
-            requested = request_reexport(conn, args.org, args.store, date.fromisoformat(args.date),
-                                         reason=args.reason, requested_by=args.user, via="CLI")
+            requested = request_reexport(
+                conn,
+                args.org,
+                args.store,
+                date.fromisoformat(args.date),
+                reason=args.reason,
+                requested_by=args.user,
+                via="CLI",
+            )
         except NothingToCorrect as exc:
             print(exc, file=sys.stderr)
             return 2
     reversals = requested.reversal_export_ids
-    print(f"correction {requested.correction_id}: queued {len(reversals)} reversal(s): "
-          f"{', '.join(str(r) for r in reversals)}; the running service dates them by BL's period rules, books "
-          "them, then exports the day anew (watch the outcomes topic or `exports` for CORRECTION)")
+    print(
+        f"correction {requested.correction_id}: queued {len(reversals)} reversal(s): "
+        f"{', '.join(str(r) for r in reversals)}; the running service dates them by BL's period rules, books "
+        "them, then exports the day anew (watch the outcomes topic or `exports` for CORRECTION)"
+    )
     return 0
 
 
@@ -103,9 +122,15 @@ def audit_trail(args: argparse.Namespace) -> int:
             result = [{"receipt_number": number, **_audit_json(v)} for number, v in found]
         else:
             vouchers = audit.vouchers_by_number(conn, args.org, args.series, args.number, args.year)
-            result = [{**_audit_json(v), "receipts": [{"receipt_id": r, "receipt_number": n}
-                                                      for r, n in audit.receipts_of(conn, v.export_id)]}
-                      for v in vouchers]
+            result = [
+                {
+                    **_audit_json(v),
+                    "receipts": [
+                        {"receipt_id": r, "receipt_number": n} for r, n in audit.receipts_of(conn, v.export_id)
+                    ],
+                }
+                for v in vouchers
+            ]
     if not result:
         print("nothing found in the audit record", file=sys.stderr)
         return 2
@@ -143,6 +168,8 @@ def dead_letter_topic(args: argparse.Namespace) -> int:
     problems = dead_letters.replay(chosen, kafka)
     for problem in problems:
         print(problem, file=sys.stderr)
-    print(f"replayed {len(chosen) - len(problems)} of {len(chosen)} to their source topics "
-          "(ingest is idempotent: what is already stored is ignored, what is still bad is dead-lettered again)")
+    print(
+        f"replayed {len(chosen) - len(problems)} of {len(chosen)} to their source topics "
+        "(ingest is idempotent: what is already stored is ignored, what is still bad is dead-lettered again)"
+    )
     return 1 if problems else 0

@@ -162,13 +162,19 @@ class Service:
         steps = {"kafka-consumer-close": getattr(consumer, "closed_in_time", True)}
         steps["export-workers"] = self.workers.stop(deadline.remaining(reserve=self._budget(0.3)))
         steps["outbox-relay"] = self.relay.stop(deadline.remaining(reserve=self._budget(0.15)))
-        steps["database-pool"] = bounded(lambda: self.pool.close(timeout=1.0),
-                                         deadline.remaining(reserve=self._budget(0.1)), "database-pool")
+        steps["database-pool"] = bounded(
+            lambda: self.pool.close(timeout=1.0), deadline.remaining(reserve=self._budget(0.1)), "database-pool"
+        )
         cut_short = sorted(name for name, done in steps.items() if not done)
         took = round(deadline.seconds - deadline.remaining(), 2)
         if cut_short:
-            log.warning("service.stopped", clean=False, cut_short=cut_short, took_s=took,
-                        hint="what was in flight is finished after a restart")
+            log.warning(
+                "service.stopped",
+                clean=False,
+                cut_short=cut_short,
+                took_s=took,
+                hint="what was in flight is finished after a restart",
+            )
         else:
             log.info("service.stopped", clean=True, took_s=took)
         return not cut_short

@@ -89,6 +89,10 @@ class Watchdog:
             return self.deadline
 
     def _fire(self) -> None:
-        log.error("shutdown.deadline_exceeded", process=self.what, deadline_s=self.seconds,
-                  hint="cut off; a restart finishes what was in flight")
+        log.error(
+            "shutdown.deadline_exceeded",
+            process=self.what,
+            deadline_s=self.seconds,
+            hint="cut off; a restart finishes what was in flight",
+        )
         exit_now(EXIT_CUT_SHORT)

@@ -42,16 +42,20 @@ def _say(text: str = "") -> None:
 
 
 def _print_voucher(voucher: dict[str, Any]) -> None:
-    _say(f"  {voucher['journalId']}{voucher['journalEntryId']}  {voucher['journalEntryDate']}  "
-         f"{voucher['journalEntryText']}")
+    _say(
+        f"  {voucher['journalId']}{voucher['journalEntryId']}  {voucher['journalEntryDate']}  "
+        f"{voucher['journalEntryText']}"
+    )
     _say(f"  {'account':<8}{'name':<58}{'debit':>12}{'credit':>12}")
     debit = credit = Decimal(0)
     for row in voucher["ledgerEntries"]:
         amount = Decimal(str(row["amount"]))
         debit += max(amount, Decimal(0))
         credit += max(-amount, Decimal(0))
-        _say(f"  {row['accountId']:<8}{row['accountName'][:56]:<58}"
-             f"{(f'{amount:.2f}' if amount > 0 else ''):>12}{(f'{-amount:.2f}' if amount < 0 else ''):>12}")
+        _say(
+            f"  {row['accountId']:<8}{row['accountName'][:56]:<58}"
+            f"{(f'{amount:.2f}' if amount > 0 else ''):>12}{(f'{-amount:.2f}' if amount < 0 else ''):>12}"
+        )
     _say(f"  {'':<66}{debit:>12.2f}{credit:>12.2f}")
 
 
@@ -59,8 +63,10 @@ def _print_documents(bl: BLStandIn, user_key: str, voucher: dict[str, Any]) -> N
     """Where the day report went: the voucher in BL → the attached document."""
     for doc in bl.attachments(user_key, voucher["journalId"], voucher["journalEntryId"]):
         if doc["id"] in voucher["documentIds"]:
-            _say(f"  day report attached: voucher {voucher['journalId']} {voucher['journalEntryId']} → "
-                 f"document {doc['id']} {doc['name']} ({len(doc['content'])} bytes PDF)")
+            _say(
+                f"  day report attached: voucher {voucher['journalId']} {voucher['journalEntryId']} → "
+                f"document {doc['id']} {doc['name']} ({len(doc['content'])} bytes PDF)"
+            )
 
 
 def _wait_documents(bl: BLStandIn, user_key: str, count: int, timeout: float = 30.0) -> None:
@@ -82,16 +88,20 @@ def _print_vat_check(books: list[dict[str, Any]], records: list[dict[str, Any]])
     _say(f"  {'rate':>5}  {'sales accounts':<16}{'net':>12}{'× rate':>13}{'VAT booked':>12}{'allowed':>9}  ok")
     problems = []
     for c in vat_per_rate(books, records):
-        _say(f"  {c.rate_bp // 100:>4}%  {', '.join(c.sales_accounts):<16}{_sek(c.net_ore):>12}"
-             f"{c.rate_times_net / 100:>13.4f}{_sek(c.vat_ore):>12}{c.allowed_ore / 100:>9.2f}  "
-             f"{'yes' if c.ok else 'NO'}")
+        _say(
+            f"  {c.rate_bp // 100:>4}%  {', '.join(c.sales_accounts):<16}{_sek(c.net_ore):>12}"
+            f"{c.rate_times_net / 100:>13.4f}{_sek(c.vat_ore):>12}{c.allowed_ore / 100:>9.2f}  "
+            f"{'yes' if c.ok else 'NO'}"
+        )
         if not c.ok:
             problems.append(f"VAT at {c.rate_bp // 100} % does not match its sales accounts: {c}")
     totals = booked_totals(books)
     events = sampledata.SAMPLE_PLAN["events"]
     shortage, overage = events["CASH_SHORTAGE"], events["CASH_OVERAGE"]
-    _say(f"cash differences: shortage (kassabrist) on {shortage}: {_sek(totals.get(shortage, 0))} debit; "
-         f"overage (kassaöverskott) on {overage}: {_sek(-totals.get(overage, 0))} credit")
+    _say(
+        f"cash differences: shortage (kassabrist) on {shortage}: {_sek(totals.get(shortage, 0))} debit; "
+        f"overage (kassaöverskott) on {overage}: {_sek(-totals.get(overage, 0))} credit"
+    )
     if totals.get(shortage, 0) <= 0 or totals.get(overage, 0) >= 0:
         problems.append("the shortage and the overage are not each on their own account with their own sign")
     return problems
@@ -104,8 +114,9 @@ def _print_outcome(outcome: dict[str, Any]) -> None:
         _say(f"                 voucher={outcome['voucher']}")
 
 
-def _wait(h: Harness, service: ServiceProcess, predicate: Callable[[Harness], bool], what: str,
-          timeout: float = 60.0) -> float:
+def _wait(
+    h: Harness, service: ServiceProcess, predicate: Callable[[Harness], bool], what: str, timeout: float = 60.0
+) -> float:
     started = time.monotonic()
 
     def done(x: Harness) -> bool:
@@ -132,16 +143,25 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
             migrate(url)
             company = bl.seed_demo_company()
             topics = Topics.fresh(kafka.create_topic, partitions=4)
-            settings = make_settings(url, kafka.bootstrap_servers, topics, bl_base_url=bl.base_url,
-                                     bl_token_url=bl.token_url, bl_client_id=bl.client_id,
-                                     bl_client_secret=bl.client_secret)
-            _say(f"local stack up in {time.monotonic() - started:.1f}s: PostgreSQL {pg.url.split('@')[-1]}, "
-                 f"Kafka {kafka.bootstrap_servers}, BL stand-in {bl.base_url}")
+            settings = make_settings(
+                url,
+                kafka.bootstrap_servers,
+                topics,
+                bl_base_url=bl.base_url,
+                bl_token_url=bl.token_url,
+                bl_client_id=bl.client_id,
+                bl_client_secret=bl.client_secret,
+            )
+            _say(
+                f"local stack up in {time.monotonic() - started:.1f}s: PostgreSQL {pg.url.split('@')[-1]}, "
+                f"Kafka {kafka.bootstrap_servers}, BL stand-in {bl.base_url}"
+            )
             h = Harness(settings, topics)
             h.activate(ORG, company.user_key, sampledata.SAMPLE_PLAN, start_date=date(2026, 1, 1))
             _say(f"merchant {ORG!r} activated with the sample account plan (series {sampledata.SAMPLE_PLAN['series']})")
-            service = ServiceProcess(service_env(settings, DAYCLOSE_LOG_LEVEL="warning"),
-                                     Path(tmp) / "service.log").start()
+            service = ServiceProcess(
+                service_env(settings, DAYCLOSE_LOG_LEVEL="warning"), Path(tmp) / "service.log"
+            ).start()
             _say("service started: python -m dayclose run")
 
             day1 = sampledata.store_day(ORG, STORE, date(2026, 11, 24), receipts, store_name="Kafé Centrum")
@@ -150,8 +170,10 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
             published = time.monotonic()
             h.publish_sales([close1])
             latency = _wait(h, service, lambda x: len(x.outcomes_for(ORG)) >= 1, "day 1 booked")
-            _say(f"\nday 1: {receipts} receipts, then the day close → booked "
-                 f"({(time.monotonic() - published) * 1000:.0f} ms from day-close event to outcome event)")
+            _say(
+                f"\nday 1: {receipts} receipts, then the day close → booked "
+                f"({(time.monotonic() - published) * 1000:.0f} ms from day-close event to outcome event)"
+            )
             _wait_documents(bl, company.user_key, 1)
             books = bl.vouchers(company.user_key)
             if books:
@@ -159,8 +181,9 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
                 _print_documents(bl, company.user_key, books[0])
             _print_outcome(h.outcomes_for(ORG)[0])
 
-            day2 = sampledata.store_day(ORG, STORE, date(2026, 11, 25), receipts, store_name="Kafé Centrum", seed=2,
-                                        z_report_number=2)
+            day2 = sampledata.store_day(
+                ORG, STORE, date(2026, 11, 25), receipts, store_name="Kafé Centrum", seed=2, z_report_number=2
+            )
             close2 = day2.day_closed(counted_cash_delta_ore=350)
             events2 = list(day2.events())
             half = len(events2) // 2
@@ -188,8 +211,10 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
             documents = bl.documents(company.user_key)
             if sorted(len(d["vouchers"]) for d in documents) != [1] * len(books):
                 failures.append(f"expected one day report per voucher, found {len(documents)}")
-            _say(f"\n{len(books)} vouchers in BL, {len(outcomes)} outcome events; "
-                 f"day-close → outcome latency {latency * 1000:.0f} ms; demo took {time.monotonic() - started:.1f}s")
+            _say(
+                f"\n{len(books)} vouchers in BL, {len(outcomes)} outcome events; "
+                f"day-close → outcome latency {latency * 1000:.0f} ms; demo took {time.monotonic() - started:.1f}s"
+            )
         except Exception as exc:  # noqa: BLE001 - the demo reports any failure and exits non-zero
             failures.append(f"{type(exc).__name__}: {exc}")
         finally:
@@ -211,8 +236,9 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
     return 0
 
 
-def _check(books: list[dict[str, Any]], outcomes: list[dict[str, Any]], day1: list[dict[str, Any]],
-           day2: list[dict[str, Any]]) -> list[str]:
+def _check(
+    books: list[dict[str, Any]], outcomes: list[dict[str, Any]], day1: list[dict[str, Any]], day2: list[dict[str, Any]]
+) -> list[str]:
     problems: list[str] = []
     try:
         assert_balanced(books)

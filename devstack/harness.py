@@ -47,19 +47,32 @@ class Topics:
         return topics
 
 
-def make_settings(database_url: str, bootstrap: str, topics: Topics, *, bl_base_url: str = "http://127.0.0.1:1",
-                  bl_token_url: str = "http://127.0.0.1:1/token",  # noqa: S107 - a local URL, not a secret
-                  bl_client_id: str = "dayclose-local",
-                  bl_client_secret: str = "local-secret",  # noqa: S107 - the local stand-in's, not a real one
-                  workers: int = 4,
-                  group_id: str | None = None, kek: str | None = None) -> Settings:
+def make_settings(
+    database_url: str,
+    bootstrap: str,
+    topics: Topics,
+    *,
+    bl_base_url: str = "http://127.0.0.1:1",
+    bl_token_url: str = "http://127.0.0.1:1/token",  # noqa: S107 - a local URL, not a secret
+    bl_client_id: str = "dayclose-local",
+    bl_client_secret: str = "local-secret",  # noqa: S107 - the local stand-in's, not a real one
+    workers: int = 4,
+    group_id: str | None = None,
+    kek: str | None = None,
+) -> Settings:
     return Settings(
         database_url=database_url,
-        kafka=KafkaSettings(bootstrap_servers=bootstrap, group_id=group_id or f"dayclose-{uuid.uuid4().hex[:8]}",
-                            sales_topic=topics.sales, commands_topic=topics.commands,
-                            outcomes_topic=topics.outcomes, dead_letter_topic=topics.dead_letters),
-        bl=BLConfig(base_url=bl_base_url, token_url=bl_token_url, client_id=bl_client_id,
-                    client_secret=Secret(bl_client_secret)),
+        kafka=KafkaSettings(
+            bootstrap_servers=bootstrap,
+            group_id=group_id or f"dayclose-{uuid.uuid4().hex[:8]}",
+            sales_topic=topics.sales,
+            commands_topic=topics.commands,
+            outcomes_topic=topics.outcomes,
+            dead_letter_topic=topics.dead_letters,
+        ),
+        bl=BLConfig(
+            base_url=bl_base_url, token_url=bl_token_url, client_id=bl_client_id, client_secret=Secret(bl_client_secret)
+        ),
         key_encryption_key=Secret(kek or KeyVault.generate_key()),
         export_workers=workers,
     )
@@ -92,8 +105,13 @@ class Harness:
 
         with psycopg.connect(self.settings.database_url) as conn:
             integrations = PostgresIntegrations(conn, self.vault)
-            integrations.save(organization_id, user_key=Secret(user_key), status=IntegrationStatus.ACTIVE,
-                              start_date=start_date, company_name="Demo AB")
+            integrations.save(
+                organization_id,
+                user_key=Secret(user_key),
+                status=IntegrationStatus.ACTIVE,
+                start_date=start_date,
+                company_name="Demo AB",
+            )
             integrations.save_plan(plan_from_json(organization_id, plan))
 
     def save_plan(self, organization_id: str, plan: dict[str, Any]) -> None:
@@ -132,8 +150,9 @@ class Harness:
     @property
     def producer(self) -> Producer:
         if self._producer is None:
-            self._producer = Producer({**self.settings.kafka.client_config(), "enable.idempotence": True,
-                                       "linger.ms": 5})
+            self._producer = Producer(
+                {**self.settings.kafka.client_config(), "enable.idempotence": True, "linger.ms": 5}
+            )
         return self._producer
 
     def publish_sales(self, records: Iterable[dict[str, Any]], raw: Iterable[tuple[bytes, bytes]] = ()) -> int:
@@ -159,16 +178,18 @@ class Harness:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with psycopg.connect(self.settings.database_url) as conn:
-                row = conn.execute("SELECT count(*) FROM sales_events WHERE organization_id = %s",
-                                   (organization_id,)).fetchone()
+                row = conn.execute(
+                    "SELECT count(*) FROM sales_events WHERE organization_id = %s", (organization_id,)
+                ).fetchone()
             if row is not None and row[0] >= count:
                 return
             time.sleep(0.02)  # deadline-bounded polling interval
         raise TimeoutError(f"{count} sales of {organization_id} not stored within {timeout}s")
 
     def publish_command(self, record: dict[str, Any]) -> None:
-        self.producer.produce(self.topics.commands, key=record["organization_id"].encode(),
-                              value=self.command_codec.encode(record))
+        self.producer.produce(
+            self.topics.commands, key=record["organization_id"].encode(), value=self.command_codec.encode(record)
+        )
         if self.producer.flush(30):
             raise RuntimeError("command not delivered")
 
@@ -176,14 +197,16 @@ class Harness:
 
     def _reader(self) -> Consumer:
         if self._outcome_reader is None:
-            self._outcome_reader = Consumer({
-                **self.settings.kafka.client_config(),
-                "group.id": f"reader-{uuid.uuid4().hex[:8]}",
-                "auto.offset.reset": "earliest",
-                "enable.auto.commit": False,
-                "session.timeout.ms": 6000,
-                "heartbeat.interval.ms": 500,
-            })
+            self._outcome_reader = Consumer(
+                {
+                    **self.settings.kafka.client_config(),
+                    "group.id": f"reader-{uuid.uuid4().hex[:8]}",
+                    "auto.offset.reset": "earliest",
+                    "enable.auto.commit": False,
+                    "session.timeout.ms": 6000,
+                    "heartbeat.interval.ms": 500,
+                }
+            )
             self._outcome_reader.subscribe([self.topics.outcomes, self.topics.dead_letters])
         return self._outcome_reader
 
@@ -203,12 +226,17 @@ class Harness:
             self.poll_outcomes()
             if predicate(self):
                 return
-        raise TimeoutError(f"timed out after {timeout}s waiting for {what}; outcomes so far: "
-                           f"{[(o['status'], o['failure'] and o['failure']['reason_code']) for o in self.outcomes]}")
+        raise TimeoutError(
+            f"timed out after {timeout}s waiting for {what}; outcomes so far: "
+            f"{[(o['status'], o['failure'] and o['failure']['reason_code']) for o in self.outcomes]}"
+        )
 
     def outcomes_for(self, organization_id: str, status: str | None = None) -> list[dict[str, Any]]:
-        return [o for o in self.outcomes
-                if o["organization_id"] == organization_id and (status is None or o["status"] == status)]
+        return [
+            o
+            for o in self.outcomes
+            if o["organization_id"] == organization_id and (status is None or o["status"] == status)
+        ]
 
 
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:

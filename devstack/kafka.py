@@ -166,9 +166,7 @@ class MockKafkaCluster:
         return int(self._mc)
 
     def create_topic(self, name: str, partitions: int, replication_factor: int = 1) -> None:
-        err = _lib().rd_kafka_mock_topic_create(
-            self._cluster(), name.encode(), partitions, replication_factor
-        )
+        err = _lib().rd_kafka_mock_topic_create(self._cluster(), name.encode(), partitions, replication_factor)
         _check(err, f"create topic {name!r}")
 
     def broker_down(self, broker_id: int) -> None:

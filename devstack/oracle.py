@@ -57,8 +57,12 @@ def expected_totals(records: Iterable[dict[str, Any]], plan: dict[str, Any] = SA
     """Net öre per account (debit +, credit −) that the records must book."""
     out: Counter[str] = Counter()
     cash, events = plan["payment_methods"]["cash"], plan["events"]
-    counter_account = {"DEPOSIT": "CASH_DEPOSIT", "WITHDRAWAL": "CASH_WITHDRAWAL", "FLOAT_CHANGE": "FLOAT_CHANGE",
-                       "TIP_PAYOUT": "TIPS"}
+    counter_account = {
+        "DEPOSIT": "CASH_DEPOSIT",
+        "WITHDRAWAL": "CASH_WITHDRAWAL",
+        "FLOAT_CHANGE": "FLOAT_CHANGE",
+        "TIP_PAYOUT": "TIPS",
+    }
     for rec in records:
         name, p = rec["payload"]
         if name == RECEIPT:
@@ -118,8 +122,9 @@ class RateCheck:
         return abs(self.rate_times_net - self.vat_ore) <= self.allowed_ore
 
 
-def vat_per_rate(vouchers: list[dict[str, Any]], records: Iterable[dict[str, Any]],
-                 plan: dict[str, Any] = SAMPLE_PLAN) -> list[RateCheck]:
+def vat_per_rate(
+    vouchers: list[dict[str, Any]], records: Iterable[dict[str, Any]], plan: dict[str, Any] = SAMPLE_PLAN
+) -> list[RateCheck]:
     """The per-rate check an accountant runs on the books: for each VAT rate of the plan, the net credited
     to the accounts mapped at that rate (income accounts) against the VAT credited to its VAT account."""
     booked = booked_totals(vouchers)
@@ -131,9 +136,14 @@ def vat_per_rate(vouchers: list[dict[str, Any]], records: Iterable[dict[str, Any
     checks = []
     for rate_key, vat_account in sorted(plan["vat_rates"].items(), key=lambda kv: -int(kv[0])):
         rate = int(rate_key)
-        accounts = {a for a in [plan["sales_default_by_rate"].get(rate_key),
-                                *(g.get(rate_key) for g in plan.get("product_groups", {}).values())]
-                    if a and a.startswith("3")}
+        accounts = {
+            a
+            for a in [
+                plan["sales_default_by_rate"].get(rate_key),
+                *(g.get(rate_key) for g in plan.get("product_groups", {}).values()),
+            ]
+            if a and a.startswith("3")
+        }
         net = -sum(booked.get(a, 0) for a in accounts)
         checks.append(RateCheck(rate, tuple(sorted(accounts)), net, -booked.get(vat_account, 0), lines[rate]))
     return checks

@@ -115,16 +115,26 @@ class LocalPostgres:
             self._run_as = _RunAs(user.pw_uid, user.pw_gid)
             os.chown(self._tmp, user.pw_uid, user.pw_gid)
         sock_dir = Path(self._tmp)
-        initdb = [str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
-                  "--auth=trust", "--encoding=UTF8", "--locale=C"]
+        initdb = [
+            str(self.bin_dir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+        ]
         if not self.durable:
             initdb.append("--no-sync")
         try:
             self._run(*initdb)
         except subprocess.CalledProcessError as exc:
             raise PostgresUnavailable(f"initdb failed: {exc.stderr.strip()}") from exc
-        opts = [f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={sock_dir}",
-                "-c max_connections=200 -c shared_buffers=64MB"]
+        opts = [
+            f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={sock_dir}",
+            "-c max_connections=200 -c shared_buffers=64MB",
+        ]
         if not self.durable:
             opts.append("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
         for attempt in range(5):  # the port can be taken between picking it and binding it
@@ -140,8 +150,19 @@ class LocalPostgres:
         raise AssertionError("unreachable")
 
     def _pg_ctl_start(self) -> None:
-        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l",
-                  str(Path(str(self._tmp)) / "server.log"), "-w", "-t", "30", "-o", self._options, "start")
+        self._run(
+            str(self.bin_dir / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(Path(str(self._tmp)) / "server.log"),
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            self._options,
+            "start",
+        )
 
     def restart(self, mode: str = "fast") -> None:
         """Stop and start the same cluster with the same options, on the same port (for fault tests)."""

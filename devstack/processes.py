@@ -30,13 +30,15 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
 
     bl = settings.bl
     env = settings_env(settings)
-    env.update({
-        "BL_TIMEOUT_SECONDS": str(bl.timeout_s),
-        "BL_MAX_REQUESTS_PER_SECOND": str(bl.max_requests_per_second),
-        "BL_MAX_RETRIES": str(bl.max_retries),
-        "BL_AMBIGUOUS_QUIET_SECONDS": str(bl.ambiguous_quiet_s),
-        "DAYCLOSE_LOG_LEVEL": settings.log_level.lower(),
-    })
+    env.update(
+        {
+            "BL_TIMEOUT_SECONDS": str(bl.timeout_s),
+            "BL_MAX_REQUESTS_PER_SECOND": str(bl.max_requests_per_second),
+            "BL_MAX_RETRIES": str(bl.max_retries),
+            "BL_AMBIGUOUS_QUIET_SECONDS": str(bl.ambiguous_quiet_s),
+            "DAYCLOSE_LOG_LEVEL": settings.log_level.lower(),
+        }
+    )
     env.update(extra)
     return env
 
@@ -63,7 +65,11 @@ class ServiceProcess:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("DAYCLOSE_", "BL_", "KAFKA_"))}
         base.pop("DATABASE_URL", None)
         self.process = subprocess.Popen(
-            self.argv, env={**base, **self.env}, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            self.argv,
+            env={**base, **self.env},
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self.starts += 1
         return self

@@ -25,8 +25,14 @@ RETRY_FAILED = "dayclose.backoffice.v1.RetryFailedExports"
 
 # (product group, VAT rate bp, typical price öre)
 CATALOGUE = [
-    ("coffee", 600, 3900), ("coffee", 1200, 4200), ("pastry", 600, 3500), ("pastry", 1200, 3800),
-    ("lunch", 1200, 12900), ("merch", 2500, 24900), ("books", 600, 19900), ("gift_card", 0, 50000),
+    ("coffee", 600, 3900),
+    ("coffee", 1200, 4200),
+    ("pastry", 600, 3500),
+    ("pastry", 1200, 3800),
+    ("lunch", 1200, 12900),
+    ("merch", 2500, 24900),
+    ("books", 600, 19900),
+    ("gift_card", 0, 50000),
 ]
 METHODS = ["card", "card", "card", "swish", "cash", "gift_card"]
 
@@ -105,8 +111,9 @@ class StoreDay:
                 expired += payload["amount_ore"]
         payload = {
             "z_report_number": self.z_report_number,
-            "closed_at": datetime.combine(self.business_date + timedelta(days=1), time(0, 5), STOCKHOLM)
-            .astimezone(UTC),
+            "closed_at": datetime.combine(self.business_date + timedelta(days=1), time(0, 5), STOCKHOLM).astimezone(
+                UTC
+            ),
             "store_name": self.store_name,
             "receipt_count": len(receipts) + lie_receipt_count,
             "grand_total_ore": grand,
@@ -121,13 +128,25 @@ class StoreDay:
 
 
 def receipt_payload(
-    receipt_id: str, lines: list[tuple[str, int, int]], method: str, *, kind: str = "SALE", tip_ore: int = 0,
+    receipt_id: str,
+    lines: list[tuple[str, int, int]],
+    method: str,
+    *,
+    kind: str = "SALE",
+    tip_ore: int = 0,
     discount_ore: int = 0,
 ) -> dict[str, Any]:
     """A receipt paid with one method. ``lines`` are (product group, VAT bp, gross öre after discount)."""
     wire_lines = [
-        {"product_group": g, "vat_rate_bp": r, "gross_ore": gross, "vat_ore": vat_of(gross, r),
-         "discount_ore": discount_ore if i == 0 else 0, "quantity_milli": 1000, "description": None}
+        {
+            "product_group": g,
+            "vat_rate_bp": r,
+            "gross_ore": gross,
+            "vat_ore": vat_of(gross, r),
+            "discount_ore": discount_ore if i == 0 else 0,
+            "quantity_milli": 1000,
+            "description": None,
+        }
         for i, (g, r, gross) in enumerate(lines)
     ]
     total = sum(gross for _, _, gross in lines) + tip_ore
@@ -144,8 +163,15 @@ def receipt_payload(
 
 
 def store_day(
-    organization_id: str, store_id: str, business_date: date, receipts: int, *, seed: int = 1,
-    store_name: str | None = None, z_report_number: int = 1, with_extras: bool = True,
+    organization_id: str,
+    store_id: str,
+    business_date: date,
+    receipts: int,
+    *,
+    seed: int = 1,
+    store_name: str | None = None,
+    z_report_number: int = 1,
+    with_extras: bool = True,
 ) -> StoreDay:
     """A day of ``receipts`` receipts: mixed VAT rates and methods (coffee and pastry both at 6 % to go and
     12 % eaten in), card tips, cash rounding, a discount, a return, a gift card sold; plus (``with_extras``) a
@@ -166,23 +192,58 @@ def store_day(
             method = "card"
             tip = 0
         discount = 1000 if n % 13 == 5 else 0
-        day.receipts.append(day.envelope(RECEIPT, receipt_payload(
-            rid, lines, method, kind=kind, tip_ore=0 if kind == "RETURN" else tip, discount_ore=discount),
-            event_id=f"evt-{rid}"))
+        day.receipts.append(
+            day.envelope(
+                RECEIPT,
+                receipt_payload(
+                    rid, lines, method, kind=kind, tip_ore=0 if kind == "RETURN" else tip, discount_ore=discount
+                ),
+                event_id=f"evt-{rid}",
+            )
+        )
     if with_extras:
-        day.others.append(day.envelope(CASH_MOVEMENT, {"movement_id": f"{store_id}-{business_date}-dep",
-                                                       "kind": "DEPOSIT", "amount_ore": 100000, "note": None}))
-        day.others.append(day.envelope(CASH_MOVEMENT, {"movement_id": f"{store_id}-{business_date}-wd",
-                                                       "kind": "WITHDRAWAL", "amount_ore": 50000, "note": None}))
-        day.others.append(day.envelope(CASH_MOVEMENT, {"movement_id": f"{store_id}-{business_date}-tips",
-                                                       "kind": "TIP_PAYOUT", "amount_ore": 15000, "note": None}))
-        day.others.append(day.envelope(GIFT_CARD_EXPIRED, {"gift_card_id": f"{store_id}-{business_date}-gc",
-                                                           "amount_ore": 25000}))
+        day.others.append(
+            day.envelope(
+                CASH_MOVEMENT,
+                {
+                    "movement_id": f"{store_id}-{business_date}-dep",
+                    "kind": "DEPOSIT",
+                    "amount_ore": 100000,
+                    "note": None,
+                },
+            )
+        )
+        day.others.append(
+            day.envelope(
+                CASH_MOVEMENT,
+                {
+                    "movement_id": f"{store_id}-{business_date}-wd",
+                    "kind": "WITHDRAWAL",
+                    "amount_ore": 50000,
+                    "note": None,
+                },
+            )
+        )
+        day.others.append(
+            day.envelope(
+                CASH_MOVEMENT,
+                {
+                    "movement_id": f"{store_id}-{business_date}-tips",
+                    "kind": "TIP_PAYOUT",
+                    "amount_ore": 15000,
+                    "note": None,
+                },
+            )
+        )
+        day.others.append(
+            day.envelope(GIFT_CARD_EXPIRED, {"gift_card_id": f"{store_id}-{business_date}-gc", "amount_ore": 25000})
+        )
     return day
 
 
-def manual_export(organization_id: str, store_id: str | None = None, command_id: str | None = None,
-                  retry: bool = False) -> dict[str, Any]:
+def manual_export(
+    organization_id: str, store_id: str | None = None, command_id: str | None = None, retry: bool = False
+) -> dict[str, Any]:
     return {
         "command_id": command_id or str(uuid.uuid4()),
         "organization_id": organization_id,
@@ -202,7 +263,15 @@ SAMPLE_PLAN: dict[str, Any] = {
     "vat_rates": {"2500": "2611", "1200": "2621", "600": "2631"},
     "sales_default_by_rate": {"2500": "3001", "1200": "3002", "600": "3003", "0": "3004"},
     "product_groups": {"gift_card": {"0": "2421"}},
-    "events": {"TIPS": "2829", "ROUNDING": "3740", "CASH_SHORTAGE": "6990", "CASH_OVERAGE": "3999",
-               "CASH_DEPOSIT": "1930", "CASH_WITHDRAWAL": "1930", "FLOAT_CHANGE": "1930", "EXPIRED_GIFT_CARD": "3990"},
+    "events": {
+        "TIPS": "2829",
+        "ROUNDING": "3740",
+        "CASH_SHORTAGE": "6990",
+        "CASH_OVERAGE": "3999",
+        "CASH_DEPOSIT": "1930",
+        "CASH_WITHDRAWAL": "1930",
+        "FLOAT_CHANGE": "1930",
+        "EXPIRED_GIFT_CARD": "3990",
+    },
     "store_cost_centres": {},
 }

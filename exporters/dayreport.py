@@ -100,7 +100,7 @@ def percent(rate_bp: int) -> str:
 
 
 def receipt_range(numbers: Sequence[str]) -> str:
-    """"1–240 (240 kvitton)", or the list itself when short."""
+    """ "1–240 (240 kvitton)", or the list itself when short."""
     if not numbers:
         return "inga kvitton"
     ordered = sorted(numbers, key=_natural)
@@ -146,23 +146,33 @@ def _header(pdf: _Writer, r: DayReport) -> None:
     for label, value in facts:
         pdf.pair(label, value)
     if r.kind == PARTIAL and r.late_after:
-        pdf.note(f"Efterhandsförsäljning: kvitton som kom efter att dagen stängts och bokförts i {r.late_after}. "
-                 "Denna verifikation kompletterar den.")
+        pdf.note(
+            f"Efterhandsförsäljning: kvitton som kom efter att dagen stängts och bokförts i {r.late_after}. "
+            "Denna verifikation kompletterar den."
+        )
     elif r.kind == PARTIAL:
-        pdf.note("Delexport: bokför dagens försäljning hittills. Den kompletteras av dagsavslutets "
-                 "verifikation, som bokför resten av dagen och hänvisar hit.")
+        pdf.note(
+            "Delexport: bokför dagens försäljning hittills. Den kompletteras av dagsavslutets "
+            "verifikation, som bokför resten av dagen och hänvisar hit."
+        )
     if r.complements:
-        pdf.note(f"Kompletterar tidigare delexport: {', '.join(r.complements)}. Tillsammans bokför de hela "
-                 "dagen enligt Z-rapporten.")
+        pdf.note(
+            f"Kompletterar tidigare delexport: {', '.join(r.complements)}. Tillsammans bokför de hela "
+            "dagen enligt Z-rapporten."
+        )
     if r.reverses:
         pdf.note(f"Återför verifikation {r.reverses} i sin helhet (varje belopp med omvänt tecken).")
     if r.correction is not None:
         c = r.correction
-        pdf.note(f"Rättelse av {', '.join(c.originals)}. Orsak: {c.reason}. Begärd av {c.requested_by} "
-                 f"{c.requested_at.strftime('%Y-%m-%d %H:%M')} (UTC).")
+        pdf.note(
+            f"Rättelse av {', '.join(c.originals)}. Orsak: {c.reason}. Begärd av {c.requested_by} "
+            f"{c.requested_at.strftime('%Y-%m-%d %H:%M')} (UTC)."
+        )
         if not c.in_original_period:
-            pdf.note("Ursprungsperioden är låst eller räkenskapsåret stängt i Björn Lundén: rättelsen är "
-                     "daterad den första öppna dagen.")
+            pdf.note(
+                "Ursprungsperioden är låst eller räkenskapsåret stängt i Björn Lundén: rättelsen är "
+                "daterad den första öppna dagen."
+            )
     for extra in r.extra_lines:
         pdf.note(extra)
 
@@ -192,17 +202,24 @@ def _totals(pdf: _Writer, r: DayReport) -> None:
 def _control(pdf: _Writer, c: ControlTotals) -> None:
     pdf.pair("Antal kvitton", str(c.receipt_count))
     pdf.pair("Totalt (brutto)", kronor(c.grand_total_ore) + " kr")
-    pdf.table(["Momssats", "Brutto", "Moms", "Netto"],
-              [[percent(rate), kronor(g), kronor(v), kronor(g - v)] for rate, g, v in c.vat],
-              widths=[120, 120, 120, 120])
+    pdf.table(
+        ["Momssats", "Brutto", "Moms", "Netto"],
+        [[percent(rate), kronor(g), kronor(v), kronor(g - v)] for rate, g, v in c.vat],
+        widths=[120, 120, 120, 120],
+    )
     pdf.table(["Betalsätt", "Belopp"], [[m, kronor(a)] for m, a in c.payments], widths=[240, 120])
 
 
 def _rows(pdf: _Writer, r: DayReport) -> None:
     pdf.heading(f"Verifikation {r.voucher_label} som bokförd")
     body = [
-        [row.account, row.account_name or "", row.cost_centre or "",
-         kronor(row.amount_ore) if row.amount_ore > 0 else "", kronor(-row.amount_ore) if row.amount_ore < 0 else ""]
+        [
+            row.account,
+            row.account_name or "",
+            row.cost_centre or "",
+            kronor(row.amount_ore) if row.amount_ore > 0 else "",
+            kronor(-row.amount_ore) if row.amount_ore < 0 else "",
+        ]
         for row in r.rows
     ]
     debit = sum(row.amount_ore for row in r.rows if row.amount_ore > 0)

@@ -30,17 +30,31 @@ def day_report(source: ReportSource, names: ChartNames) -> DayReport:
     correction = None
     if source.correction is not None:
         c = source.correction
-        originals = tuple(f"{o['series']} {o['number']} ({o['reference']}, {o['business_date']})"
-                          for o in c["originals"])
-        correction = CorrectionNote(c["reason"], c["requested_by"], _timestamp(c["requested_at"]), originals,
-                                    c["in_original_period"])
+        originals = tuple(
+            f"{o['series']} {o['number']} ({o['reference']}, {o['business_date']})" for o in c["originals"]
+        )
+        correction = CorrectionNote(
+            c["reason"], c["requested_by"], _timestamp(c["requested_at"]), originals, c["in_original_period"]
+        )
     return DayReport(
-        kind=_kind(source), company_name=source.company_name, store_id=source.store_id, store_name=source.store_name,
-        business_date=source.business_date, reference=source.reference, series=source.series,
-        number=source.number, entry_date=source.entry_date, voucher_text=source.voucher["text"], rows=rows,
-        z_report_number=source.z_report_number, receipt_numbers=tuple(source.receipt_numbers),
-        control=source.control, totals=totals_of(source.receipts) if source.receipts else None,
-        complements=tuple(source.complements), reverses=source.reverses, correction=correction,
+        kind=_kind(source),
+        company_name=source.company_name,
+        store_id=source.store_id,
+        store_name=source.store_name,
+        business_date=source.business_date,
+        reference=source.reference,
+        series=source.series,
+        number=source.number,
+        entry_date=source.entry_date,
+        voucher_text=source.voucher["text"],
+        rows=rows,
+        z_report_number=source.z_report_number,
+        receipt_numbers=tuple(source.receipt_numbers),
+        control=source.control,
+        totals=totals_of(source.receipts) if source.receipts else None,
+        complements=tuple(source.complements),
+        reverses=source.reverses,
+        correction=correction,
         late_after=source.late_after,
     )
 

@@ -52,6 +52,8 @@ class SieNames:
             accounts.update(voucher.get("account_names") or {})
             centres.update(voucher.get("cost_centre_names") or {})
         return cls(accounts, centres)
+
+
 _TRANSLITERATE = str.maketrans(
     {"€": "EUR", "–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "\\": "/", "\u00a0": " "}
 )
@@ -106,7 +108,7 @@ def _declarations(vouchers: list[Voucher], names: SieNames) -> list[str]:
     centres = sorted({row.cost_centre for v in vouchers for row in v.rows if row.cost_centre})
     lines = [f"#KONTO {a} {quote(names.accounts.get(a) or f'Konto {a}', MAX_NAME_LENGTH)}" for a in accounts]
     if centres:
-        lines.append(f'#DIM {COST_CENTRE_DIMENSION} {quote(COST_CENTRE_DIMENSION_NAME)}')
+        lines.append(f"#DIM {COST_CENTRE_DIMENSION} {quote(COST_CENTRE_DIMENSION_NAME)}")
         lines.extend(
             f"#OBJEKT {COST_CENTRE_DIMENSION} {quote(c, 20)} "
             f"{quote(names.cost_centres.get(c) or f'{COST_CENTRE_DIMENSION_NAME} {c}', MAX_NAME_LENGTH)}"

@@ -49,14 +49,22 @@ class CashDrawer:
 
     @property
     def expected_ore(self) -> int:
-        return (self.opening_float_ore + self.cash_payments_ore + self.deposits_ore - self.withdrawals_ore
-                + self.float_changes_ore - self.tip_payouts_ore)
+        return (
+            self.opening_float_ore
+            + self.cash_payments_ore
+            + self.deposits_ore
+            - self.withdrawals_ore
+            + self.float_changes_ore
+            - self.tip_payouts_ore
+        )
 
     def explain(self) -> str:
-        return (f"opening float {format_sek(self.opening_float_ore)} + cash payments "
-                f"{format_sek(self.cash_payments_ore)} + deposits {format_sek(self.deposits_ore)} − withdrawals "
-                f"{format_sek(self.withdrawals_ore)} + float changes {format_sek(self.float_changes_ore)} − tip "
-                f"payouts {format_sek(self.tip_payouts_ore)}")
+        return (
+            f"opening float {format_sek(self.opening_float_ore)} + cash payments "
+            f"{format_sek(self.cash_payments_ore)} + deposits {format_sek(self.deposits_ore)} − withdrawals "
+            f"{format_sek(self.withdrawals_ore)} + float changes {format_sek(self.float_changes_ore)} − tip "
+            f"payouts {format_sek(self.tip_payouts_ore)}"
+        )
 
 
 def cash_drawer(close: DayClose, receipts: Iterable[Receipt], movements: Iterable[CashMovement]) -> CashDrawer:
@@ -65,8 +73,9 @@ def cash_drawer(close: DayClose, receipts: Iterable[Receipt], movements: Iterabl
     by_kind = {DEPOSIT: 0, WITHDRAWAL: 0, FLOAT_CHANGE: 0, TIP_PAYOUT: 0}
     for movement in movements:
         by_kind[movement.kind] += movement.amount_ore
-    return CashDrawer(close.opening_float_ore, paid, by_kind[DEPOSIT], by_kind[WITHDRAWAL], by_kind[FLOAT_CHANGE],
-                      by_kind[TIP_PAYOUT])
+    return CashDrawer(
+        close.opening_float_ore, paid, by_kind[DEPOSIT], by_kind[WITHDRAWAL], by_kind[FLOAT_CHANGE], by_kind[TIP_PAYOUT]
+    )
 
 
 def drawer_differences(

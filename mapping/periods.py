@@ -77,21 +77,15 @@ def period_of(day: date) -> str:
     return f"{day.year:04d}{day.month:02d}"
 
 
-def correction_date(
-    business_date: date, years: Sequence[FiscalYear], not_before: date | None = None
-) -> CorrectionDate:
+def correction_date(business_date: date, years: Sequence[FiscalYear], not_before: date | None = None) -> CorrectionDate:
     """The date for a correction's reversal and new voucher (see the module docstring)."""
     earliest = max(business_date, not_before or business_date)
     if earliest == business_date and any(fy.accepts(business_date) for fy in years):
         return CorrectionDate(business_date, True)
-    candidates = [
-        max(fy.first_open_day(), earliest) for fy in years if fy.open and fy.to_date >= earliest
-    ]
+    candidates = [max(fy.first_open_day(), earliest) for fy in years if fy.open and fy.to_date >= earliest]
     usable = sorted(d for d in candidates if any(fy.accepts(d) for fy in years))
     if not usable:
-        raise NoOpenPeriodError(
-            f"no open fiscal year in BL takes a correction on or after {earliest.isoformat()}"
-        )
+        raise NoOpenPeriodError(f"no open fiscal year in BL takes a correction on or after {earliest.isoformat()}")
     return CorrectionDate(usable[0], usable[0] == business_date)
 
 

@@ -109,12 +109,22 @@ class AccountPlan:
 
     def __post_init__(self) -> None:
         # Copied and read-only, so a plan cannot change under a running aggregation.
-        for name in ("payment_methods", "vat_rates", "sales_default_by_rate", "events", "store_cost_centres",
-                     "single_purpose_methods"):
+        for name in (
+            "payment_methods",
+            "vat_rates",
+            "sales_default_by_rate",
+            "events",
+            "store_cost_centres",
+            "single_purpose_methods",
+        ):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
-        object.__setattr__(self, "product_groups",
-                           _frozen({g: _frozen(rates) if isinstance(rates, Mapping) else rates
-                                    for g, rates in self.product_groups.items()}))
+        object.__setattr__(
+            self,
+            "product_groups",
+            _frozen(
+                {g: _frozen(rates) if isinstance(rates, Mapping) else rates for g, rates in self.product_groups.items()}
+            ),
+        )
         object.__setattr__(self, "single_purpose_groups", frozenset(self.single_purpose_groups))
 
     # --- resolution --------------------------------------------------------------------------------
@@ -173,7 +183,8 @@ class AccountPlan:
         """A single-purpose card's redemption books on its rate's VAT account, even on a receipt of 0 % lines."""
         return {
             MissingItem("vat_rate", str(self.single_purpose_methods[p.method]))
-            for r in batch.receipts for p in r.payments
+            for r in batch.receipts
+            for p in r.payments
             if self.single_purpose_methods.get(p.method)
         }
 

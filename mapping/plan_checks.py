@@ -40,10 +40,14 @@ def plan_problems(plan: AccountPlan) -> tuple[PlanProblem, ...]:
     found += _coded("payment_methods", plan.payment_methods)
     found += _rated("vat_rates", plan.vat_rates)
     found += _rated("sales_default_by_rate", plan.sales_default_by_rate)
-    found += [PlanProblem(f"sales_default_by_rate.{rate}", "a default sales account must be an income account "
-                          f"(class 3), got {account}")
-              for rate, account in _sorted(plan.sales_default_by_rate) if is_account(account)
-              and account[0] != INCOME]
+    found += [
+        PlanProblem(
+            f"sales_default_by_rate.{rate}",
+            f"a default sales account must be an income account (class 3), got {account}",
+        )
+        for rate, account in _sorted(plan.sales_default_by_rate)
+        if is_account(account) and account[0] != INCOME
+    ]
     found += list(_product_group_problems(plan))
     found += _coded("events", plan.events)
     found += list(_event_problems(plan.events))
@@ -109,14 +113,22 @@ def _product_group_problems(plan: AccountPlan) -> Iterator[PlanProblem]:
 def _sales_class_problem(field_name: str, account: str, rate: int, single_purpose: bool) -> Iterator[PlanProblem]:
     if single_purpose:
         if account[0] != LIABILITY:
-            yield PlanProblem(field_name, "a single-purpose gift card is sold to a liability account (class 2, "
-                              f"e.g. 2421), got {account}")
+            yield PlanProblem(
+                field_name,
+                f"a single-purpose gift card is sold to a liability account (class 2, e.g. 2421), got {account}",
+            )
     elif rate > 0 and account[0] != INCOME:
-        yield PlanProblem(field_name, f"sales at {percent(rate)} % VAT go to an income account (class 3), got "
-                          f"{account}; a gift card sold with VAT must be flagged single-purpose")
+        yield PlanProblem(
+            field_name,
+            f"sales at {percent(rate)} % VAT go to an income account (class 3), got "
+            f"{account}; a gift card sold with VAT must be flagged single-purpose",
+        )
     elif rate == 0 and account[0] not in (INCOME, LIABILITY):
-        yield PlanProblem(field_name, f"sales at 0 % go to an income account (class 3) or, for multi-purpose "
-                          f"gift cards, a liability (class 2), got {account}")
+        yield PlanProblem(
+            field_name,
+            f"sales at 0 % go to an income account (class 3) or, for multi-purpose "
+            f"gift cards, a liability (class 2), got {account}",
+        )
 
 
 def _event_problems(events: Mapping[str, str]) -> Iterator[PlanProblem]:
@@ -125,14 +137,19 @@ def _event_problems(events: Mapping[str, str]) -> Iterator[PlanProblem]:
             yield PlanProblem(f"events.{code}", "unknown event")
     shortage, overage = events.get(Event.CASH_SHORTAGE.value), events.get(Event.CASH_OVERAGE.value)
     if is_account(shortage) and str(shortage)[0] not in COSTS:
-        yield PlanProblem("events.CASH_SHORTAGE", f"a cash shortage (kassabrist) is a cost: use a cost account "
-                          f"(classes 4-8, e.g. 6990), got {shortage}")
+        yield PlanProblem(
+            "events.CASH_SHORTAGE",
+            f"a cash shortage (kassabrist) is a cost: use a cost account (classes 4-8, e.g. 6990), got {shortage}",
+        )
     if is_account(overage) and str(overage)[0] != INCOME:
-        yield PlanProblem("events.CASH_OVERAGE", f"a cash overage (kassaöverskott) is income: use an income "
-                          f"account (class 3, e.g. 3999), got {overage}")
+        yield PlanProblem(
+            "events.CASH_OVERAGE",
+            f"a cash overage (kassaöverskott) is income: use an income account (class 3, e.g. 3999), got {overage}",
+        )
     if is_account(shortage) and shortage == overage:
-        yield PlanProblem("events.CASH_OVERAGE", "shortage and overage need two accounts, never one account "
-                          "with both signs")
+        yield PlanProblem(
+            "events.CASH_OVERAGE", "shortage and overage need two accounts, never one account with both signs"
+        )
 
 
 def _single_purpose_problems(plan: AccountPlan) -> Iterator[PlanProblem]:
@@ -144,9 +161,14 @@ def _single_purpose_problems(plan: AccountPlan) -> Iterator[PlanProblem]:
         if not is_valid_rate(rate):
             yield PlanProblem(field_name, "the card's VAT rate must be whole basis points 0..10000")
         if method in (CASH_METHOD, GIFT_CARD_METHOD):
-            yield PlanProblem(field_name, f"{method!r} cannot redeem single-purpose gift cards: give them a "
-                              "payment method of their own")
+            yield PlanProblem(
+                field_name,
+                f"{method!r} cannot redeem single-purpose gift cards: give them a payment method of their own",
+            )
         account = plan.payment_methods.get(str(method))
         if is_account(account) and str(account)[0] != LIABILITY:
-            yield PlanProblem(field_name, f"redeeming a single-purpose gift card debits its liability (class 2), "
-                              f"but payment method {method!r} is mapped to {account}")
+            yield PlanProblem(
+                field_name,
+                f"redeeming a single-purpose gift card debits its liability (class 2), "
+                f"but payment method {method!r} is mapped to {account}",
+            )

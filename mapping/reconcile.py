@@ -90,8 +90,11 @@ def differences(
             found.append(Difference(f"gross at {percent(rate)} % VAT", eg, ag))
         allowed = (vat_tolerance or {}).get(rate, 0)
         if abs(ev - av) > allowed:
-            note = f"more than the {format_sek(allowed)} SEK of rounding the Z_REPORT VAT policy allows" \
-                if vat_tolerance is not None else ""
+            note = (
+                f"more than the {format_sek(allowed)} SEK of rounding the Z_REPORT VAT policy allows"
+                if vat_tolerance is not None
+                else ""
+            )
             found.append(Difference(f"VAT at {percent(rate)} %", ev, av, note))
     exp_pay = dict(expected.payments)
     act_pay = dict(actual.payments)
@@ -99,5 +102,3 @@ def differences(
         if exp_pay.get(method, 0) != act_pay.get(method, 0):
             found.append(Difference(f"payments by {method}", exp_pay.get(method, 0), act_pay.get(method, 0)))
     return tuple(found)
-
-

@@ -263,8 +263,10 @@ class DayClose:
         _amount(self.expected_cash_ore, "expected_cash_ore")
         if _amount(self.opening_float_ore, "opening_float_ore") < 0:
             raise InvalidSalesDataError("opening_float_ore must not be negative")
-        if self.gift_card_expired_total_ore is not None and \
-                _amount(self.gift_card_expired_total_ore, "gift_card_expired_total_ore") < 0:
+        if (
+            self.gift_card_expired_total_ore is not None
+            and _amount(self.gift_card_expired_total_ore, "gift_card_expired_total_ore") < 0
+        ):
             raise InvalidSalesDataError("gift_card_expired_total_ore must not be negative")
 
     @property

@@ -96,8 +96,11 @@ def adjustment_rows(
     rows always sum to zero and never touch another rate's accounts."""
     receipts = tuple(day_receipts)
     rows: defaultdict[str, int] = defaultdict(int)
-    missing = [MissingItem("vat_rate", str(rate)) for rate, delta in delta_by_rate.items()
-               if delta and rate not in plan.vat_rates]
+    missing = [
+        MissingItem("vat_rate", str(rate))
+        for rate, delta in delta_by_rate.items()
+        if delta and rate not in plan.vat_rates
+    ]
     if missing:
         raise UnmappedItemsError(sort_missing(missing))
     for rate, delta in sorted(delta_by_rate.items()):

@@ -28,17 +28,22 @@ class ZFinding:
     message: str
 
 
-def z_sequence_findings(business_date: date, z_report_number: int,
-                        others: Iterable[tuple[date, int]]) -> tuple[ZFinding, ...]:
+def z_sequence_findings(
+    business_date: date, z_report_number: int, others: Iterable[tuple[date, int]]
+) -> tuple[ZFinding, ...]:
     """Findings for the Z-report (``business_date``, ``z_report_number``) given the store's other Z-reports."""
     this = (business_date, z_report_number)
     known = [(d, z) for d, z in others if (d, z) != this]
     repeats = sorted(d for d, z in known if z == z_report_number and d != business_date)
     if repeats:
         days = ", ".join(d.isoformat() for d in repeats)
-        return (ZFinding(REPEATED, z_report_number,
-                         f"Z-report {z_report_number} of {business_date.isoformat()} has the number of the "
-                         f"Z-report of {days}"),)
+        return (
+            ZFinding(
+                REPEATED,
+                z_report_number,
+                f"Z-report {z_report_number} of {business_date.isoformat()} has the number of the Z-report of {days}",
+            ),
+        )
     earlier = [(d, z) for d, z in known if (d, z) < this]
     if not earlier:
         return ()
@@ -46,11 +51,14 @@ def z_sequence_findings(business_date: date, z_report_number: int,
     if z_report_number == before + 1:
         return ()
     if z_report_number > before + 1:
-        missing = (str(before + 1) if z_report_number == before + 2
-                   else f"{before + 1}–{z_report_number - 1}")
-        text = (f"Z-report {z_report_number} of {business_date.isoformat()} follows Z-report {before} of "
-                f"{before_day.isoformat()}: number {missing} missing")
+        missing = str(before + 1) if z_report_number == before + 2 else f"{before + 1}–{z_report_number - 1}"
+        text = (
+            f"Z-report {z_report_number} of {business_date.isoformat()} follows Z-report {before} of "
+            f"{before_day.isoformat()}: number {missing} missing"
+        )
     else:
-        text = (f"Z-report {z_report_number} of {business_date.isoformat()} is not higher than Z-report "
-                f"{before} of {before_day.isoformat()}")
+        text = (
+            f"Z-report {z_report_number} of {business_date.isoformat()} is not higher than Z-report "
+            f"{before} of {before_day.isoformat()}"
+        )
     return (ZFinding(GAP, z_report_number, text),)

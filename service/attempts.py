@@ -44,11 +44,21 @@ log = structlog.get_logger("dayclose.export")
 _EXPORT_FAILURES = (MerchantActionRequired, ExporterBug, TransientExportError, OperatorError)
 
 
-def attempt(deps: ExportDeps, export: Export, integration: ActiveIntegration, plan: AccountPlan | None,
-            items: list[SalesItem] | None = None) -> Result:
-    bound = log.bind(organization_id=export.organization_id, store_id=export.store_id,
-                     business_date=str(export.business_date), export_id=str(export.export_id),
-                     reference=export.reference, attempt=export.attempts + 1)
+def attempt(
+    deps: ExportDeps,
+    export: Export,
+    integration: ActiveIntegration,
+    plan: AccountPlan | None,
+    items: list[SalesItem] | None = None,
+) -> Result:
+    bound = log.bind(
+        organization_id=export.organization_id,
+        store_id=export.store_id,
+        business_date=str(export.business_date),
+        export_id=str(export.export_id),
+        reference=export.reference,
+        attempt=export.attempts + 1,
+    )
     trigger = outcome_trigger(export)
     user_key = integration.user_key.reveal()
     prepared = _prepare(deps, export, trigger, plan, items, user_key, bound)
@@ -67,16 +77,29 @@ def attempt(deps: ExportDeps, export: Export, integration: ActiveIntegration, pl
     except _EXPORT_FAILURES as exc:
         return _failed(deps, export, trigger, failure_of(exc, export), bound, exc.message)
     _booked(deps, export, trigger, booked, voucher, receipt_count, user_key)
-    bound.info("export.booked", series=booked.series, number=booked.number, already_existed=booked.already_existed,
-               total_debit_ore=voucher.total_debit_ore, bl_ms=round((time.monotonic() - started) * 1000, 1))
+    bound.info(
+        "export.booked",
+        series=booked.series,
+        number=booked.number,
+        already_existed=booked.already_existed,
+        total_debit_ore=voucher.total_debit_ore,
+        bl_ms=round((time.monotonic() - started) * 1000, 1),
+    )
     metrics.export_finished("found_existing" if booked.already_existed else "booked")
     if not documents.attach(deps, export.export_id, user_key):
         return Result.TRANSIENT  # booked; its day report stays pending and is attached on the retry
     return Result.BOOKED
 
 
-def _prepare(deps: ExportDeps, export: Export, trigger: Trigger, plan: AccountPlan | None,
-             items: list[SalesItem] | None, user_key: str, bound: Any) -> tuple[Voucher, int] | Result:
+def _prepare(
+    deps: ExportDeps,
+    export: Export,
+    trigger: Trigger,
+    plan: AccountPlan | None,
+    items: list[SalesItem] | None,
+    user_key: str,
+    bound: Any,
+) -> tuple[Voucher, int] | Result:
     """The voucher to post (and its receipt count), or the attempt's result when there is none to post."""
     try:
         voucher, receipt_count = voucher_for(deps.uow, export, plan, items)
@@ -99,8 +122,15 @@ def _prepare(deps: ExportDeps, export: Export, trigger: Trigger, plan: AccountPl
         return _failed(deps, export, trigger, failure, bound, str(exc))
 
 
-def _booked(deps: ExportDeps, export: Export, trigger: Trigger, booked: BookedVoucher, voucher: Voucher,
-            receipt_count: int, user_key: str) -> None:
+def _booked(
+    deps: ExportDeps,
+    export: Export,
+    trigger: Trigger,
+    booked: BookedVoucher,
+    voucher: Voucher,
+    receipt_count: int,
+    user_key: str,
+) -> None:
     """The result, its audit record, a correction's completion and the outcome, in one transaction."""
     names, years = documents.booking_facts(deps.exporter, user_key, voucher)
     with deps.uow() as uow:
@@ -108,12 +138,24 @@ def _booked(deps: ExportDeps, export: Export, trigger: Trigger, booked: BookedVo
         uow.audit.record_booked(export, booked, voucher, receipt_count, names, years)
         if export.trigger == Trigger.CORRECTION:
             uow.corrections.complete(export)
-        uow.outbox.outcome(Outcome(
-            organization_id=export.organization_id, trigger=trigger, status=OutcomeStatus.SUCCEEDED,
-            store_id=export.store_id, business_date=export.business_date, export_id=str(export.export_id),
-            voucher=BookedSummary(booked.series, booked.number, booked.entry_date, voucher.total_debit_ore,
-                                  receipt_count, booked.already_existed),
-        ))
+        uow.outbox.outcome(
+            Outcome(
+                organization_id=export.organization_id,
+                trigger=trigger,
+                status=OutcomeStatus.SUCCEEDED,
+                store_id=export.store_id,
+                business_date=export.business_date,
+                export_id=str(export.export_id),
+                voucher=BookedSummary(
+                    booked.series,
+                    booked.number,
+                    booked.entry_date,
+                    voucher.total_debit_ore,
+                    receipt_count,
+                    booked.already_existed,
+                ),
+            )
+        )
         uow.commit()
 
 
@@ -122,11 +164,18 @@ def _failed(deps: ExportDeps, export: Export, trigger: Trigger, failure: Failure
     with deps.uow() as uow:
         uow.exports.mark_failed(export, failure.status, failure.reason_code, failure.details)
         if failure.emit:
-            uow.outbox.outcome(Outcome(
-                organization_id=export.organization_id, trigger=trigger, status=OutcomeStatus.FAILED,
-                store_id=export.store_id, business_date=export.business_date, export_id=str(export.export_id),
-                reason_code=failure.reason_code, details=failure.details,
-            ))
+            uow.outbox.outcome(
+                Outcome(
+                    organization_id=export.organization_id,
+                    trigger=trigger,
+                    status=OutcomeStatus.FAILED,
+                    store_id=export.store_id,
+                    business_date=export.business_date,
+                    export_id=str(export.export_id),
+                    reason_code=failure.reason_code,
+                    details=failure.details,
+                )
+            )
         uow.commit()
     if failure.result is Result.TRANSIENT:
         event = "export.transient_failure"

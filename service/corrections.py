@@ -42,8 +42,9 @@ def _reversal(deps: ExportDeps, export: Export, voucher: Voucher, user_key: str)
             return voucher
         if correction.entry_date is not None and not uow.corrections.may_date(correction):
             return replace(voucher, entry_date=correction.entry_date)  # a reversal of it may be in BL: keep it
-    decided = correction_date(correction.business_date, deps.exporter.fiscal_years(user_key, fresh=True),
-                              correction.not_before)
+    decided = correction_date(
+        correction.business_date, deps.exporter.fiscal_years(user_key, fresh=True), correction.not_before
+    )
     with deps.uow() as uow:
         uow.corrections.set_entry_date(correction, decided.entry_date, decided.in_original_period)
         uow.commit()

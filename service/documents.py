@@ -58,8 +58,12 @@ def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str) -> bool:
     """Attach one export's report. False only when it stays pending (BL unavailable)."""
     with deps.uow() as uow:
         source = uow.documents.source(export_id)
-    bound = log.bind(organization_id=source.organization_id, store_id=source.store_id, export_id=str(export_id),
-                     reference=source.reference)
+    bound = log.bind(
+        organization_id=source.organization_id,
+        store_id=source.store_id,
+        export_id=str(export_id),
+        reference=source.reference,
+    )
     stored = source.voucher.get("account_names") or {}
     known = all(account in stored for account, _, _ in source.voucher["rows"])
     attachment = deps.reports.render(source, ChartNames() if known else _names(deps.exporter, user_key))
@@ -76,8 +80,12 @@ def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str) -> bool:
     with deps.uow() as uow:
         uow.documents.mark_attached(export_id, attached.document_id, attached.name)
         uow.commit()
-    bound.info("document.attached", document_id=attached.document_id, name=attached.name,
-               already_attached=attached.already_attached)
+    bound.info(
+        "document.attached",
+        document_id=attached.document_id,
+        name=attached.name,
+        already_attached=attached.already_attached,
+    )
     return True
 
 
@@ -95,13 +103,23 @@ def _refused(deps: ExportDeps, source: ReportSource, name: str, exc: ExportError
     rows = source.voucher["rows"]
     with deps.uow() as uow:
         uow.documents.mark_failed(source.export_id, name, details)
-        uow.outbox.outcome(Outcome(
-            organization_id=source.organization_id,
-            trigger=source.trigger if source.trigger in _EXPORT_TRIGGERS else Trigger.DAY_CLOSE,
-            status=OutcomeStatus.FAILED, store_id=source.store_id, business_date=source.business_date,
-            export_id=str(source.export_id), reason_code=ReasonCode.DOCUMENT_ATTACH_FAILED, details=details,
-            voucher=BookedSummary(source.series, source.number, source.entry_date,
-                                  sum(a for _, a, _ in rows if a > 0),
-                                  int(source.voucher.get("receipt_count") or 0)),
-        ))
+        uow.outbox.outcome(
+            Outcome(
+                organization_id=source.organization_id,
+                trigger=source.trigger if source.trigger in _EXPORT_TRIGGERS else Trigger.DAY_CLOSE,
+                status=OutcomeStatus.FAILED,
+                store_id=source.store_id,
+                business_date=source.business_date,
+                export_id=str(source.export_id),
+                reason_code=ReasonCode.DOCUMENT_ATTACH_FAILED,
+                details=details,
+                voucher=BookedSummary(
+                    source.series,
+                    source.number,
+                    source.entry_date,
+                    sum(a for _, a, _ in rows if a > 0),
+                    int(source.voucher.get("receipt_count") or 0),
+                ),
+            )
+        )
         uow.commit()

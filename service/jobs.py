@@ -44,8 +44,13 @@ def run_next_job(deps: ExportDeps) -> bool:
         if job is None:
             return False
         claim.jobs.lock_store(job.organization_id, job.store_id)
-        bound = log.bind(organization_id=job.organization_id, store_id=job.store_id, job_id=job.id,
-                         trigger=str(job.trigger), business_date=str(job.business_date))
+        bound = log.bind(
+            organization_id=job.organization_id,
+            store_id=job.store_id,
+            job_id=job.id,
+            trigger=str(job.trigger),
+            business_date=str(job.business_date),
+        )
         started = time.monotonic()
         try:
             delay = run_job(deps, job)
@@ -61,8 +66,11 @@ def run_next_job(deps: ExportDeps) -> bool:
         else:
             claim.jobs.reschedule(job, delay)
         claim.commit()
-    bound.info("job.done", rescheduled_in_s=delay.total_seconds() if delay else None,
-               took_ms=round((time.monotonic() - started) * 1000, 1))
+    bound.info(
+        "job.done",
+        rescheduled_in_s=delay.total_seconds() if delay else None,
+        took_ms=round((time.monotonic() - started) * 1000, 1),
+    )
     return True
 
 
@@ -99,23 +107,26 @@ def _finish_open_work(deps: ExportDeps, job: Job, integration: ActiveIntegration
     return documents.attach_pending(deps, job.organization_id, job.store_id, integration.user_key.reveal())
 
 
-def _export_unexported_days(deps: ExportDeps, job: Job, integration: ActiveIntegration,
-                            plan: AccountPlan | None) -> timedelta | None:
+def _export_unexported_days(
+    deps: ExportDeps, job: Job, integration: ActiveIntegration, plan: AccountPlan | None
+) -> timedelta | None:
     """A manual export: every unexported store-day since the start date, one voucher each."""
     with deps.uow() as uow:
         days = uow.exports.unexported_dates(job.organization_id, job.store_id, integration.start_date, deps.today())
     for day in days:
         with deps.uow() as uow:
-            export = uow.exports.claim(job.organization_id, job.store_id, day, Trigger.MANUAL, None,
-                                       include_day_close=False)
+            export = uow.exports.claim(
+                job.organization_id, job.store_id, day, Trigger.MANUAL, None, include_day_close=False
+            )
             uow.commit()
         if export and attempt(deps, export, integration, plan, list(export.items or ())) is Result.TRANSIENT:
             return deps.policy.backoff(job.attempts)
     return None
 
 
-def _export_day(deps: ExportDeps, job: Job, day: date, integration: ActiveIntegration,
-                plan: AccountPlan | None) -> timedelta | None:
+def _export_day(
+    deps: ExportDeps, job: Job, day: date, integration: ActiveIntegration, plan: AccountPlan | None
+) -> timedelta | None:
     """Claim the store-day's unexported sales for a new export; with an open day close, only if the
     day's receipts (claimed now or by earlier exports) add up to the Z-report's control totals.
     Claim, check and the day close's status change are one unit of work: a day that does not add up
@@ -133,9 +144,14 @@ def _export_day(deps: ExportDeps, job: Job, day: date, integration: ActiveIntegr
             uow.commit()
             return None
         reconciling = close if step is DayCloseStep.RECONCILE else None
-        export = uow.exports.claim(org, store, day, export_trigger(job),
-                                   reconciling.day_close.z_report_number if reconciling else None,
-                                   include_day_close=reconciling is not None)
+        export = uow.exports.claim(
+            org,
+            store,
+            day,
+            export_trigger(job),
+            reconciling.day_close.z_report_number if reconciling else None,
+            include_day_close=reconciling is not None,
+        )
         if reconciling is not None:
             diffs = _reconcile(uow, org, reconciling, export, vat_policy)
         if diffs:
@@ -151,8 +167,9 @@ def _export_day(deps: ExportDeps, job: Job, day: date, integration: ActiveIntegr
     return None
 
 
-def _reconcile(uow: UnitOfWork, org: str, close: StoredDayClose, export: Export | None,
-               vat_policy: str) -> tuple[Difference, ...]:
+def _reconcile(
+    uow: UnitOfWork, org: str, close: StoredDayClose, export: Export | None, vat_policy: str
+) -> tuple[Difference, ...]:
     """The day's differences from its Z-report; when there are none, fix the VAT rounding the export books
     and mark the day close exported (the caller commits or, with differences, rolls back)."""
     dc = close.day_close
@@ -172,22 +189,33 @@ def _reconcile(uow: UnitOfWork, org: str, close: StoredDayClose, export: Export 
     return ()
 
 
-def _after_mismatch(deps: ExportDeps, job: Job, close: StoredDayClose,
-                    diffs: tuple[Difference, ...]) -> timedelta | None:
+def _after_mismatch(
+    deps: ExportDeps, job: Job, close: StoredDayClose, diffs: tuple[Difference, ...]
+) -> timedelta | None:
     step = after_mismatch(close, job.age_seconds, deps.policy)
     if step is MismatchStep.WAIT:
         return deps.policy.reconcile_retry
     if step is MismatchStep.REPORT:
         with deps.uow() as uow:
             uow.day_closes.set_status(job.organization_id, close, DayCloseStatus.MISMATCH)
-            uow.outbox.outcome(Outcome(
-                organization_id=job.organization_id, trigger=job.trigger, status=OutcomeStatus.FAILED,
-                store_id=job.store_id, business_date=close.day_close.business_date,
-                reason_code=ReasonCode.RECONCILIATION_MISMATCH, details=mismatch_details(diffs),
-            ))
+            uow.outbox.outcome(
+                Outcome(
+                    organization_id=job.organization_id,
+                    trigger=job.trigger,
+                    status=OutcomeStatus.FAILED,
+                    store_id=job.store_id,
+                    business_date=close.day_close.business_date,
+                    reason_code=ReasonCode.RECONCILIATION_MISMATCH,
+                    details=mismatch_details(diffs),
+                )
+            )
             uow.commit()
-        log.warning("export.reconciliation_mismatch", organization_id=job.organization_id, store_id=job.store_id,
-                    differences=[d.describe() for d in diffs])
+        log.warning(
+            "export.reconciliation_mismatch",
+            organization_id=job.organization_id,
+            store_id=job.store_id,
+            differences=[d.describe() for d in diffs],
+        )
     return None
 
 
@@ -200,10 +228,22 @@ def _check_z_sequence(deps: ExportDeps, job: Job, day: date) -> None:
             return
         z = close.day_close.z_report_number
         for finding in z_sequence_findings(day, z, uow.day_closes.z_reports(org, store, day)):
-            uow.outbox.outcome(Outcome(
-                organization_id=org, trigger=Trigger.DAY_CLOSE, status=OutcomeStatus.WARNING, store_id=store,
-                business_date=day, reason_code=finding.reason, details=[Detail("z_report", str(z), finding.message)],
-            ))
-            log.warning("export.z_report_sequence", organization_id=org, store_id=store, reason=finding.reason,
-                        detail=finding.message)
+            uow.outbox.outcome(
+                Outcome(
+                    organization_id=org,
+                    trigger=Trigger.DAY_CLOSE,
+                    status=OutcomeStatus.WARNING,
+                    store_id=store,
+                    business_date=day,
+                    reason_code=finding.reason,
+                    details=[Detail("z_report", str(z), finding.message)],
+                )
+            )
+            log.warning(
+                "export.z_report_sequence",
+                organization_id=org,
+                store_id=store,
+                reason=finding.reason,
+                detail=finding.message,
+            )
         uow.commit()

@@ -127,8 +127,9 @@ def failure_of(exc: MappingError | ExportError, export: Export) -> Failure:
     if isinstance(exc, TransientExportError | OperatorError):
         # The voucher may or may not be in BL: stay 'posting'; the next attempt looks it up first.
         first = export.attempts == 0 or export.reason_code != code
-        return Failure(ExportStatus.POSTING, code, details, first, Result.TRANSIENT,
-                       alert=isinstance(exc, OperatorError))
+        return Failure(
+            ExportStatus.POSTING, code, details, first, Result.TRANSIENT, alert=isinstance(exc, OperatorError)
+        )
     return Failure(ExportStatus.FAILED, code, details, True, Result.FAILED, alert=isinstance(exc, ExporterBug))
 
 
@@ -156,8 +157,9 @@ def mapping_details(exc: MappingError) -> list[Detail]:
         return [Detail(item.kind, item.code, item.describe()) for item in exc.missing]
     problems = getattr(exc, "problems", None)
     if problems:
-        return [Detail("plan", p.field, p.message) if hasattr(p, "field") else Detail("data", "", str(p))
-                for p in problems]
+        return [
+            Detail("plan", p.field, p.message) if hasattr(p, "field") else Detail("data", "", str(p)) for p in problems
+        ]
     receipts = getattr(exc, "receipts", None)
     if receipts:
         return [Detail("receipt", r.receipt_id, f"residual {r.residual_ore} öre") for r in receipts]

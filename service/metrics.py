@@ -97,8 +97,13 @@ API_BODIES_TOO_LARGE = Counter(
 # --- functions the pipeline calls ----------------------------------------------------------------
 
 
-def batch_ingested(sales: Iterable[SalesEnvelope], commands: Iterable[Command], poison_codes: Iterable[str],
-                   duplicates: int, conflicts: int) -> None:
+def batch_ingested(
+    sales: Iterable[SalesEnvelope],
+    commands: Iterable[Command],
+    poison_codes: Iterable[str],
+    duplicates: int,
+    conflicts: int,
+) -> None:
     """After a batch is committed: what it held, the error codes of its poison, and the counts."""
     size = 0
     for envelope in sales:
@@ -240,7 +245,8 @@ class ConsumerLagCollector(Collector):
         if not seen:
             return
         family = GaugeMetricFamily(
-            "dayclose_consumer_lag", "Messages behind the partition's high watermark (committed offset).",
+            "dayclose_consumer_lag",
+            "Messages behind the partition's high watermark (committed offset).",
             labels=["topic", "partition"],
         )
         for (topic, partition), value in sorted(lag.items()):

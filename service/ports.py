@@ -109,8 +109,16 @@ class Jobs(Protocol):
 
     def reschedule(self, job: Job, delay: timedelta) -> None: ...
 
-    def queue(self, org: str, store: str, day: date | None, trigger: Trigger, source_id: str,
-              z_report_number: int | None = None, delay: timedelta | None = None) -> bool: ...
+    def queue(
+        self,
+        org: str,
+        store: str,
+        day: date | None,
+        trigger: Trigger,
+        source_id: str,
+        z_report_number: int | None = None,
+        delay: timedelta | None = None,
+    ) -> bool: ...
 
     def queue_for_command(self, command: Command) -> int: ...
 
@@ -122,8 +130,9 @@ class Exports(Protocol):
 
     def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[date]: ...
 
-    def claim(self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *,
-              include_day_close: bool) -> Export | None:
+    def claim(
+        self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *, include_day_close: bool
+    ) -> Export | None:
         """A new export holding every unexported sale of the store-day; None when there is nothing to claim."""
         ...
 
@@ -139,13 +148,15 @@ class Exports(Protocol):
 
     def stored_voucher(self, export: Export) -> Voucher: ...
 
-    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> bool:
-        ...
+    def take_lease(
+        self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int
+    ) -> bool: ...
 
     def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None: ...
 
-    def mark_failed(self, export: Export, status: ExportStatus, reason_code: str, details: Sequence[Detail]) -> None:
-        ...
+    def mark_failed(
+        self, export: Export, status: ExportStatus, reason_code: str, details: Sequence[Detail]
+    ) -> None: ...
 
     def release_empty(self, export: Export) -> None: ...
 
@@ -153,8 +164,9 @@ class Exports(Protocol):
 
     def set_vat_adjustment(self, export: Export, by_rate: dict[int, int]) -> None: ...
 
-    def booked_vat_adjustments(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> dict[int, int]:
-        ...
+    def booked_vat_adjustments(
+        self, org: str, store: str, day: date, *, besides: uuid.UUID | None
+    ) -> dict[int, int]: ...
 
 
 class DayCloses(Protocol):
@@ -176,13 +188,19 @@ class DayCloses(Protocol):
 class Sales(Protocol):
     def ingest(self, envelopes: Sequence[SalesEnvelope]) -> Ingested: ...
 
-    def exported_day_items(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> list[SalesItem]:
-        ...
+    def exported_day_items(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> list[SalesItem]: ...
 
 
 class Audit(Protocol):
-    def record_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int,
-                      names: ChartNames, years: list[FiscalYear]) -> None: ...
+    def record_booked(
+        self,
+        export: Export,
+        booked: BookedVoucher,
+        voucher: Voucher,
+        receipt_count: int,
+        names: ChartNames,
+        years: list[FiscalYear],
+    ) -> None: ...
 
 
 class Corrections(Protocol):
@@ -276,11 +294,11 @@ class UnitOfWork(Protocol):
     @property
     def outbox(self) -> Outbox: ...
 
-
     def __enter__(self) -> Self: ...
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None: ...
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
     def commit(self) -> None: ...
 

@@ -38,5 +38,7 @@ def vat_code_conflict(account: str, rate: int, vat_code: object) -> str | None:
     coded = rate_of_vat_code(vat_code)
     if not account.startswith(CHECKED_CLASS) or coded is None or coded == rate:
         return None
-    return (f"account {account} has VAT code {str(vat_code).strip()} ({percent(coded)} %) in Björn Lundén but "
-            f"takes sales at {percent(rate)} % VAT")
+    return (
+        f"account {account} has VAT code {str(vat_code).strip()} ({percent(coded)} %) in Björn Lundén but "
+        f"takes sales at {percent(rate)} % VAT"
+    )

@@ -16,8 +16,9 @@ from service.model import Export
 from service.ports import UnitOfWork
 
 
-def voucher_for(uow: Callable[[], UnitOfWork], export: Export, plan: AccountPlan | None,
-                preloaded: list[SalesItem] | None = None) -> tuple[Voucher, int]:
+def voucher_for(
+    uow: Callable[[], UnitOfWork], export: Export, plan: AccountPlan | None, preloaded: list[SalesItem] | None = None
+) -> tuple[Voucher, int]:
     """(voucher, receipt count). Raises the money rules' errors (:mod:`mapping.errors`) when it cannot be built."""
     if export.trigger == Trigger.CORRECTION:  # a reversal: the exact negation of what was booked, stored
         with uow() as reading:
@@ -39,12 +40,14 @@ def voucher_for(uow: Callable[[], UnitOfWork], export: Export, plan: AccountPlan
         if by_rate:
             # The Z_REPORT VAT rounding fixed when this day-close export claimed its sales, split over the
             # whole day's sales accounts of each rate.
-            day = reading.sales.exported_day_items(export.organization_id, export.store_id, export.business_date,
-                                                   besides=None)
+            day = reading.sales.exported_day_items(
+                export.organization_id, export.store_id, export.business_date, besides=None
+            )
             adjustment = adjustment_rows(by_rate, [i for i in day if isinstance(i, Receipt)], plan)
     if close is not None and already:
-        close = replace(close, day_close=replace(
-            close.day_close, counted_cash_ore=close.day_close.counted_cash_ore - already))
+        close = replace(
+            close, day_close=replace(close.day_close, counted_cash_ore=close.day_close.counted_cash_ore - already)
+        )
     receipts = tuple(i for i in items if isinstance(i, Receipt))
     batch = SalesBatch(
         store_id=export.store_id,

@@ -41,8 +41,13 @@ class PostgresAudit:
         self.conn = conn
 
     def record_booked(
-        self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int,
-        names: ChartNames, years: list[FiscalYear],
+        self,
+        export: Export,
+        booked: BookedVoucher,
+        voucher: Voucher,
+        receipt_count: int,
+        names: ChartNames,
+        years: list[FiscalYear],
     ) -> None:
         """The audit record of a voucher just booked; call in the transaction that marks it booked.
         Also marks its day report as pending (attached next) and a correction it completes as done."""
@@ -62,9 +67,17 @@ class PostgresAudit:
                     AND d.business_date = e.business_date AND d.z_report_number = e.z_report_number
                WHERE e.export_id = %s
                ON CONFLICT (export_id) DO NOTHING""",
-            (booked.series, booked.number, booked.entry_date, fy_id,
-             Jsonb(audit_voucher_json(voucher, receipt_count, names)), receipt_count,
-             fy_end or date(booked.entry_date.year, 12, 31), retain_until(booked.entry_date, fy_end), export.export_id),
+            (
+                booked.series,
+                booked.number,
+                booked.entry_date,
+                fy_id,
+                Jsonb(audit_voucher_json(voucher, receipt_count, names)),
+                receipt_count,
+                fy_end or date(booked.entry_date.year, 12, 31),
+                retain_until(booked.entry_date, fy_end),
+                export.export_id,
+            ),
         )
         # The receipts: claimed by this export, or (a reversal) those of the voucher it reverses.
         self.conn.execute(
@@ -115,8 +128,9 @@ _COLUMNS = """a.export_id::text, a.reference, a.store_id, a.business_date, a.tri
               a.retain_until, a.control_totals, a.voucher"""
 
 
-def vouchers_holding_receipt(conn: psycopg.Connection[Any], org: str, receipt_id: str) -> list[tuple[str | None,
-                                                                                                      AuditVoucher]]:
+def vouchers_holding_receipt(
+    conn: psycopg.Connection[Any], org: str, receipt_id: str
+) -> list[tuple[str | None, AuditVoucher]]:
     """Every voucher (original, reversal, new one after a correction) that holds the receipt, oldest first,
     with the receipt's printed number."""
     rows = conn.execute(

@@ -18,7 +18,9 @@ class PostgresRegisteredItems:
         self.conn = conn
 
     def register(
-        self, org: str, kind: str,
+        self,
+        org: str,
+        kind: str,
         items: Iterable[tuple[str, str | None, list[int] | None]],
     ) -> None:
         """Add items (code, name, VAT rates a product group is sold at or None); rates only ever grow."""
@@ -31,10 +33,11 @@ class PostgresRegisteredItems:
                 "    vat_rates = CASE WHEN excluded.vat_rates IS NULL THEN registered_items.vat_rates "
                 "                     ELSE ARRAY(SELECT DISTINCT r FROM unnest(coalesce(registered_items.vat_rates, "
                 "                                '{}'::int[]) || excluded.vat_rates) AS r ORDER BY r) END",
-                [(org, kind, code, name, sorted(set(rates)) if rates is not None else None)
-                 for code, name, rates in items],
+                [
+                    (org, kind, code, name, sorted(set(rates)) if rates is not None else None)
+                    for code, name, rates in items
+                ],
             )
-
 
     def all(self, org: str) -> list[tuple[str, str, str | None, list[int] | None]]:
         """(kind, code, name, VAT rates or None), sorted."""
@@ -53,10 +56,7 @@ class PostgresManualExports:
         """Serialise manual export requests of one organization (so two clicks cannot both publish)."""
         self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('manual-export'), hashtext(%s))", (org,))
 
-
-    def pending(
-        self, org: str, store: str | None
-    ) -> tuple[uuid.UUID, datetime] | None:
+    def pending(self, org: str, store: str | None) -> tuple[uuid.UUID, datetime] | None:
         """The newest request that covers ``store`` and is not done yet: the consumer has not taken the command,
         or one of the export jobs it queued is still waiting. Only recent requests count: one the service has
         not taken for that long is lost or stuck, and publishing anew is harmless (each sale is exported once)."""
@@ -72,10 +72,7 @@ class PostgresManualExports:
         ).fetchone()
         return (row[0], row[1]) if row else None
 
-
-    def record(
-        self, request_id: uuid.UUID, org: str, store: str | None, requested_by: str | None
-    ) -> datetime:
+    def record(self, request_id: uuid.UUID, org: str, store: str | None, requested_by: str | None) -> datetime:
         row = self.conn.execute(
             "INSERT INTO manual_export_requests (request_id, organization_id, store_id, requested_by) "
             "VALUES (%s, %s, %s, %s) RETURNING requested_at",
@@ -85,7 +82,6 @@ class PostgresManualExports:
             raise LookupError("INSERT … RETURNING returned no row")
         at: datetime = row[0]
         return at
-
 
     def get(self, org: str, request_id: uuid.UUID) -> dict[str, Any] | None:
         row = self.conn.execute(

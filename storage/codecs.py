@@ -45,10 +45,17 @@ def _stored(cls: type[T], *values: Any) -> T:
 def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any]) -> SalesItem:
     if kind == "receipt":
         return _stored(
-            Receipt, data["receipt_id"], store_id, day, data["kind"],
+            Receipt,
+            data["receipt_id"],
+            store_id,
+            day,
+            data["kind"],
             tuple(_stored(ReceiptLine, g, r, gross, vat, disc) for g, r, gross, vat, disc in data["lines"]),
             tuple(_stored(Payment, m, a) for m, a in data["payments"]),
-            data["tip_ore"], data["rounding_ore"], None, data.get("receipt_number"),
+            data["tip_ore"],
+            data["rounding_ore"],
+            None,
+            data.get("receipt_number"),
         )
     if kind == "cash_movement":
         return CashMovement(data["movement_id"], store_id, day, data["kind"], data["amount_ore"])
@@ -77,7 +84,11 @@ def day_close_from_json(store_id: str, day: date, z_report_number: int, data: di
     """The stored Z-report's figures. Day closes stored before the drawer was reconciled carry no
     ``cash_reported``: their cash count (0 when the POS sent none) is booked but not reconciled."""
     return DayClose(
-        store_id, day, z_report_number, data["counted_cash_ore"], data["expected_cash_ore"],
+        store_id,
+        day,
+        z_report_number,
+        data["counted_cash_ore"],
+        data["expected_cash_ore"],
         opening_float_ore=data.get("opening_float_ore") or 0,
         cash_reported=bool(data.get("cash_reported", False)),
         gift_card_expired_total_ore=data.get("gift_card_expired_total_ore"),
@@ -105,8 +116,9 @@ def content(env: SalesEnvelope) -> dict[str, Any]:
         data.pop("store_name", None)
     else:
         data = {k: v for k, v in item_to_json(env.item).items() if k not in LABELS}
-    normalized: dict[str, Any] = json.loads(json.dumps({"store_id": env.store_id,
-                                                        "business_date": env.business_date.isoformat(), **data}))
+    normalized: dict[str, Any] = json.loads(
+        json.dumps({"store_id": env.store_id, "business_date": env.business_date.isoformat(), **data})
+    )
     return normalized  # as stored and read back: lists, not tuples
 
 
@@ -125,7 +137,9 @@ def voucher_to_json(voucher: Voucher, receipt_count: int | None = None) -> dict[
 
 def voucher_from_json(data: dict[str, Any]) -> Voucher:
     return Voucher(
-        series=data["series"], entry_date=date.fromisoformat(data["entry_date"]), text=data["text"],
+        series=data["series"],
+        entry_date=date.fromisoformat(data["entry_date"]),
+        text=data["text"],
         reference=data["reference"],
         rows=tuple(VoucherRow(account, amount, cost_centre) for account, amount, cost_centre in data["rows"]),
         sales_rates=tuple((account, int(rate)) for account, rate in data.get("sales_rates") or ()),
@@ -140,8 +154,10 @@ def plan_to_json(plan: AccountPlan) -> dict[str, Any]:
         "payment_methods": dict(plan.payment_methods),
         "vat_rates": {str(rate): account for rate, account in plan.vat_rates.items()},
         "sales_default_by_rate": {str(rate): account for rate, account in plan.sales_default_by_rate.items()},
-        "product_groups": {group: {str(rate): account for rate, account in rates.items()}
-                           for group, rates in plan.product_groups.items()},
+        "product_groups": {
+            group: {str(rate): account for rate, account in rates.items()}
+            for group, rates in plan.product_groups.items()
+        },
         "events": dict(plan.events),
         "single_purpose_groups": sorted(plan.single_purpose_groups),
         "single_purpose_methods": dict(plan.single_purpose_methods),
@@ -173,8 +189,9 @@ def plan_from_json(organization_id: str, data: dict[str, Any]) -> AccountPlan:
         series=data.get("series", ""),
         payment_methods=data.get("payment_methods", {}),
         vat_rates=vat_rates,
-        product_groups={group: _group_rates(accounts, vat_rates)
-                        for group, accounts in data.get("product_groups", {}).items()},
+        product_groups={
+            group: _group_rates(accounts, vat_rates) for group, accounts in data.get("product_groups", {}).items()
+        },
         sales_default_by_rate=_rates(data.get("sales_default_by_rate", {})),
         events=data.get("events", {}),
         store_cost_centres=data.get("store_cost_centres", {}),

@@ -36,7 +36,13 @@ class Requested:
 
 
 def request_reexport(
-    conn: psycopg.Connection[Any], org: str, store: str, day: date, *, reason: str, requested_by: str,
+    conn: psycopg.Connection[Any],
+    org: str,
+    store: str,
+    day: date,
+    *,
+    reason: str,
+    requested_by: str,
     via: str = "CLI",
 ) -> Requested:
     """Queue the reversal of every booked, not yet reversed voucher of the store-day under one correction.
@@ -61,8 +67,14 @@ def request_reexport(
         raise NothingToCorrect(f"the sales of {', '.join(purged)} were purged; correct it by hand in BL")
     correction_id = uuid.uuid4()
     listed = [
-        {"export_id": str(r[0]), "reference": r[2], "series": r[3], "number": r[4],
-         "entry_date": r[1]["entry_date"], "business_date": day.isoformat()}
+        {
+            "export_id": str(r[0]),
+            "reference": r[2],
+            "series": r[3],
+            "number": r[4],
+            "entry_date": r[1]["entry_date"],
+            "business_date": day.isoformat(),
+        }
         for r in originals
     ]
     conn.execute(
@@ -74,8 +86,9 @@ def request_reexport(
     for (original_id, stored, _, series, number, _, _), _info in zip(originals, listed, strict=True):
         export_id = uuid.uuid4()
         reference = "RV-" + export_id.hex[:16]
-        reversal = reverse(voucher_from_json(stored), reference=reference, original_voucher=f"{series} {number}",
-                           business_date=day)
+        reversal = reverse(
+            voucher_from_json(stored), reference=reference, original_voucher=f"{series} {number}", business_date=day
+        )
         try:
             conn.execute(
                 """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
@@ -111,8 +124,13 @@ def complete_correction(conn: psycopg.Connection[Any], reversal: Export) -> None
                 WHERE export_id = %s AND z_report_number IS NOT NULL)""",
         (original,),
     )
-    PostgresJobs(conn).queue(reversal.organization_id, reversal.store_id, reversal.business_date, Trigger.DAY_CLOSE,
-                             f"reexport:{reversal.export_id}")
+    PostgresJobs(conn).queue(
+        reversal.organization_id,
+        reversal.store_id,
+        reversal.business_date,
+        Trigger.DAY_CLOSE,
+        f"reexport:{reversal.export_id}",
+    )
 
 
 # --- dating, by the export worker (service.corrections) --------------------------------------------
@@ -163,17 +181,16 @@ def correction_of_new_export(conn: psycopg.Connection[Any], export: Export) -> C
     """The correction this (non-reversal) export books the day anew for: the one it is linked to, or a
     correction of its store-day whose reversals are all booked and that has no new voucher yet (linked here;
     the caller commits the link before anything is posted)."""
-    row = conn.execute(
-        _SELECT + " WHERE c.new_export_id = %s", (export.export_id,)
-    ).fetchone()
+    row = conn.execute(_SELECT + " WHERE c.new_export_id = %s", (export.export_id,)).fetchone()
     if row is not None:
         return _correction(row)
     row = conn.execute(
-        _SELECT + """ WHERE c.organization_id = %s AND c.store_id = %s AND c.business_date = %s
+        _SELECT  # noqa: S608 - constants
+        + """ WHERE c.organization_id = %s AND c.store_id = %s AND c.business_date = %s
                         AND c.new_export_id IS NULL AND c.entry_date IS NOT NULL
                         AND NOT EXISTS (SELECT 1 FROM exports r WHERE r.correction_id = c.correction_id
                                         AND r.trigger = 'CORRECTION' AND r.status <> 'booked')
-                      ORDER BY c.requested_at LIMIT 1 FOR UPDATE""",  # noqa: S608 - constants
+                      ORDER BY c.requested_at LIMIT 1 FOR UPDATE""",
         (export.organization_id, export.store_id, export.business_date),
     ).fetchone()
     if row is None:

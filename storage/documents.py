@@ -28,14 +28,12 @@ class PostgresDocuments:
         ).fetchall()
         return [r[0] for r in rows]
 
-
     def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None:
         self.conn.execute(
             """UPDATE exports SET document_status = 'attached', document_id = %s, document_name = %s,
                       document_attached_at = now(), updated_at = now() WHERE export_id = %s""",
             (document_id, name, export_id),
         )
-
 
     def mark_failed(self, export_id: uuid.UUID, name: str, details: Sequence[Detail]) -> None:
         """The voucher stays booked; only the document is recorded as refused (with BL's answer)."""
@@ -62,29 +60,73 @@ class PostgresDocuments:
         ).fetchone()
         if row is None:
             raise LookupError(f"export {export_id} has no audit record")
-        (org, store, store_name, company, day, trigger, reference, series, number, entry_date, voucher, z, control,
-         reverses, reason, by, at, originals, in_period) = row
+        (
+            org,
+            store,
+            store_name,
+            company,
+            day,
+            trigger,
+            reference,
+            series,
+            number,
+            entry_date,
+            voucher,
+            z,
+            control,
+            reverses,
+            reason,
+            by,
+            at,
+            originals,
+            in_period,
+        ) = row
         sales = self.conn.execute(
             "SELECT payload FROM sales_events WHERE export_id = %s AND kind = 'receipt' ORDER BY id", (export_id,)
         ).fetchall()
         receipts = [item_from_json("receipt", store, day, p) for (p,) in sales]
-        numbers = [n or "?" for _, n in self.conn.execute(
-            "SELECT receipt_id, receipt_number FROM audit_receipts WHERE export_id = %s", (export_id,)).fetchall()]
+        numbers = [
+            n or "?"
+            for _, n in self.conn.execute(
+                "SELECT receipt_id, receipt_number FROM audit_receipts WHERE export_id = %s", (export_id,)
+            ).fetchall()
+        ]
         correction = None
         if reason is not None:
-            correction = {"reason": reason, "requested_by": by, "requested_at": at, "originals": originals,
-                          "in_original_period": bool(in_period)}
+            correction = {
+                "reason": reason,
+                "requested_by": by,
+                "requested_at": at,
+                "originals": originals,
+                "in_original_period": bool(in_period),
+            }
         return ReportSource(
-            export_id, org, store, store_name, company, day, Trigger(trigger), reference, series, number, entry_date,
-            voucher, z,
-            control_from_json(control) if control else None, [r for r in receipts if isinstance(r, Receipt)], numbers,
-            _complements(self.conn, export_id, org, store, day) if z is not None else [], reverses, correction,
+            export_id,
+            org,
+            store,
+            store_name,
+            company,
+            day,
+            Trigger(trigger),
+            reference,
+            series,
+            number,
+            entry_date,
+            voucher,
+            z,
+            control_from_json(control) if control else None,
+            [r for r in receipts if isinstance(r, Receipt)],
+            numbers,
+            _complements(self.conn, export_id, org, store, day) if z is not None else [],
+            reverses,
+            correction,
             _day_close_before(self.conn, export_id, org, store, day) if z is None else None,
         )
 
 
-def _day_close_before(conn: psycopg.Connection[Any], export_id: uuid.UUID, org: str, store: str,
-                      day: date) -> str | None:
+def _day_close_before(
+    conn: psycopg.Connection[Any], export_id: uuid.UUID, org: str, store: str, day: date
+) -> str | None:
     """For sales exported without a Z-report: the day-close voucher of the day booked before them, if any
     (they are late sales that complement it, not a partial export the day close will complete)."""
     row = conn.execute(

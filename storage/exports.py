@@ -50,8 +50,9 @@ class PostgresExports:
         ).fetchall()
         return [r[0] for r in rows]
 
-    def claim(self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *,
-              include_day_close: bool) -> Export | None:
+    def claim(
+        self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *, include_day_close: bool
+    ) -> Export | None:
         """Claim every unexported sale of the store-day for a new export. Returns None when there is nothing
         to claim (and no day close to book). The claim commits before anything is sent to BL, so the export's
         identity survives a crash between posting and recording the result."""
@@ -139,8 +140,13 @@ class PostgresExports:
                    total_debit_ore = %s, reason_code = NULL, reason_details = NULL, attempts = attempts + 1,
                    lease_owner = NULL, lease_until = NULL, booked_at = now(), updated_at = now()
                WHERE export_id = %s""",
-            (booked.series, booked.number, Jsonb(voucher_to_json(voucher, receipt_count)), voucher.total_debit_ore,
-             export.export_id),
+            (
+                booked.series,
+                booked.number,
+                Jsonb(voucher_to_json(voucher, receipt_count)),
+                voucher.total_debit_ore,
+                export.export_id,
+            ),
         )
 
     def mark_failed(self, export: Export, status: ExportStatus, reason_code: str, details: Sequence[Detail]) -> None:
@@ -169,8 +175,10 @@ class PostgresExports:
         return {int(rate): int(amount) for rate, amount in (row[0] or {}).items()} if row else {}
 
     def set_vat_adjustment(self, export: Export, by_rate: dict[int, int]) -> None:
-        self.conn.execute("UPDATE exports SET vat_adjustment = %s WHERE export_id = %s",
-                          (Jsonb({str(rate): amount for rate, amount in by_rate.items()}), export.export_id))
+        self.conn.execute(
+            "UPDATE exports SET vat_adjustment = %s WHERE export_id = %s",
+            (Jsonb({str(rate): amount for rate, amount in by_rate.items()}), export.export_id),
+        )
 
     def booked_vat_adjustments(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> dict[int, int]:
         """VAT rounding the store-day's other exports book (earlier Z-reports of a day closed twice), per rate.

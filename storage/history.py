@@ -109,8 +109,15 @@ class ExportRow:
 
 
 def list_exports(
-    conn: psycopg.Connection[Any], org: str, *, store: str | None, since: date | None, until: date | None,
-    status: str | None, limit: int, offset: int,
+    conn: psycopg.Connection[Any],
+    org: str,
+    *,
+    store: str | None,
+    since: date | None,
+    until: date | None,
+    status: str | None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[ExportRow], int]:
     rows = conn.execute(
         """SELECT e.export_id::text, e.reference, e.store_id, st.name, e.business_date, e.trigger, e.status,
@@ -132,8 +139,15 @@ def list_exports(
              AND (%(status)s::text IS NULL OR e.status = %(status)s)
            ORDER BY e.business_date DESC, e.store_id, e.created_at DESC
            LIMIT %(limit)s OFFSET %(offset)s""",
-        {"org": org, "store": store, "since": since, "until": until, "status": status, "limit": limit,
-         "offset": offset},
+        {
+            "org": org,
+            "store": store,
+            "since": since,
+            "until": until,
+            "status": status,
+            "limit": limit,
+            "offset": offset,
+        },
     ).fetchall()
     total = int(rows[0][-1]) if rows else 0
     return [ExportRow(*r[:-1]) for r in rows], total

@@ -57,22 +57,38 @@ class PostgresIntegrations:
             return None
         status, start, encrypted, hint, company, orgnr, verified, activated, deactivated, by, version = row
         return Integration(
-            org, IntegrationStatus(status), start, self.cipher.decrypt(encrypted) if encrypted is not None else None,
-            key_hint=hint, company_name=company, company_org_number=orgnr, key_verified_at=verified,
-            activated_at=activated, deactivated_at=deactivated, deactivated_by=DeactivatedBy(by) if by else None,
+            org,
+            IntegrationStatus(status),
+            start,
+            self.cipher.decrypt(encrypted) if encrypted is not None else None,
+            key_hint=hint,
+            company_name=company,
+            company_org_number=orgnr,
+            key_verified_at=verified,
+            activated_at=activated,
+            deactivated_at=deactivated,
+            deactivated_by=DeactivatedBy(by) if by else None,
             plan_version=version,
         )
 
     def known(self, orgs: Collection[str]) -> set[str]:
         if not orgs:
             return set()
-        rows = self.conn.execute("SELECT organization_id FROM integrations WHERE organization_id = ANY(%s)",
-                                 (sorted(orgs),)).fetchall()
+        rows = self.conn.execute(
+            "SELECT organization_id FROM integrations WHERE organization_id = ANY(%s)", (sorted(orgs),)
+        ).fetchall()
         return {r[0] for r in rows}
 
-    def save(self, org: str, *, user_key: Secret | None = None, status: IntegrationStatus | None = None,
-             start_date: date | None = None, company_name: str | None = None,
-             company_org_number: str | None = None) -> None:
+    def save(
+        self,
+        org: str,
+        *,
+        user_key: Secret | None = None,
+        status: IntegrationStatus | None = None,
+        start_date: date | None = None,
+        company_name: str | None = None,
+        company_org_number: str | None = None,
+    ) -> None:
         """Create or update; only the given fields change. The key is stored as given: callers that take it
         from outside store :func:`service.secrets.canonical_key`'s form (see :meth:`store_verified_key`)."""
         encrypted = self.cipher.encrypt(user_key) if user_key is not None else None
@@ -95,8 +111,15 @@ class PostgresIntegrations:
                    deactivated_at = CASE WHEN %(status)s = 'inactive' THEN now()
                                          ELSE integrations.deactivated_at END,
                    updated_at = now()""",
-            {"org": org, "status": None if status is None else str(status), "key": encrypted, "hint": hint,
-             "start": start_date, "company": company_name, "orgnr": company_org_number},
+            {
+                "org": org,
+                "status": None if status is None else str(status),
+                "key": encrypted,
+                "hint": hint,
+                "start": start_date,
+                "company": company_name,
+                "orgnr": company_org_number,
+            },
         )
 
     def store_verified_key(self, org: str, user_key: Secret, company_name: str, org_number: str) -> None:
@@ -110,8 +133,10 @@ class PostgresIntegrations:
 
     def set_status(self, org: str, status: IntegrationStatus, by: DeactivatedBy | None = None) -> None:
         self.save(org, status=status)
-        self.conn.execute("UPDATE integrations SET deactivated_by = %s WHERE organization_id = %s",
-                          (str(by) if by and status == IntegrationStatus.INACTIVE else None, org))
+        self.conn.execute(
+            "UPDATE integrations SET deactivated_by = %s WHERE organization_id = %s",
+            (str(by) if by and status == IntegrationStatus.INACTIVE else None, org),
+        )
 
     def with_key(self, user_key: str) -> list[KeyHolder]:
         """Every integration using this key (compared in canonical form; none when it is not a GUID)."""
@@ -149,8 +174,9 @@ class PostgresIntegrations:
     def plan_review(self, org: str) -> list[str]:
         """Field paths migration 0006 flagged for the merchant's review (e.g. ``product_groups.coffee.600``),
         until the plan is saved again."""
-        row = self.conn.execute("SELECT plan->'review' FROM account_plans WHERE organization_id = %s",
-                                (org,)).fetchone()
+        row = self.conn.execute(
+            "SELECT plan->'review' FROM account_plans WHERE organization_id = %s", (org,)
+        ).fetchone()
         return [str(field) for field in row[0]] if row and isinstance(row[0], list) else []
 
     def save_plan(self, plan: AccountPlan) -> None:

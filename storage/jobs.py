@@ -20,6 +20,14 @@ JOBS_CHANNEL = "dayclose_jobs"
 MANUAL_GRACE = timedelta(seconds=1)
 
 
+#: A manual export's stores: every store of the organization (or the one named), besides those with open exports.
+_EVERY_STORE = """SELECT store_id FROM stores
+                  WHERE organization_id = %(org)s AND (%(store)s::text IS NULL OR store_id = %(store)s)
+                  UNION
+                  SELECT %(store)s::text WHERE %(store)s::text IS NOT NULL
+                  UNION """
+
+
 class PostgresJobs:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
@@ -55,8 +63,16 @@ class PostgresJobs:
             "UPDATE export_jobs SET not_before = now() + %s, attempts = attempts + 1 WHERE id = %s", (delay, job.id)
         )
 
-    def queue(self, org: str, store: str, day: date | None, trigger: Trigger, source_id: str,
-              z_report_number: int | None = None, delay: timedelta | None = None) -> bool:
+    def queue(
+        self,
+        org: str,
+        store: str,
+        day: date | None,
+        trigger: Trigger,
+        source_id: str,
+        z_report_number: int | None = None,
+        delay: timedelta | None = None,
+    ) -> bool:
         """Queue a job once per ``source_id`` (a redelivery queues nothing). True when it was new."""
         row = self.conn.execute(
             """INSERT INTO export_jobs (organization_id, store_id, business_date, trigger, source_id, z_report_number,
@@ -88,16 +104,14 @@ class PostgresJobs:
             # sales topic may lag the commands topic by a moment. The jobs also start after a short grace
             # so sales the POS sent just before the click are in (docs/events.md).
             delay, trigger = MANUAL_GRACE, Trigger.MANUAL
-            query = """SELECT store_id FROM stores
-                       WHERE organization_id = %(org)s AND (%(store)s::text IS NULL OR store_id = %(store)s)
-                       UNION
-                       SELECT %(store)s::text WHERE %(store)s::text IS NOT NULL
-                       UNION """ + query  # noqa: S608 - constants only
+            query = _EVERY_STORE + query  # noqa: S608 - constants only
         stores = self.conn.execute(
             query + " ORDER BY 1", {"org": command.organization_id, "store": command.store_id}
         ).fetchall()
-        return sum(self.queue(command.organization_id, store, None, trigger, f"{command.command_id}:{store}",
-                              delay=delay) for (store,) in stores)
+        return sum(
+            self.queue(command.organization_id, store, None, trigger, f"{command.command_id}:{store}", delay=delay)
+            for (store,) in stores
+        )
 
     def queue_retries(self, org: str, stores: Iterable[str], source: str) -> int:
         """One RETRY job per store: a store's job retries every open export of that store, oldest first."""

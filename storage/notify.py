@@ -15,8 +15,9 @@ from storage.outbox import CHANNEL as OUTBOX_CHANNEL
 log = structlog.get_logger("dayclose.notify")
 
 
-def listen(database_url: str, channel: str, on_notify: Callable[[], None], stop: threading.Event,
-           name: str) -> threading.Thread:
+def listen(
+    database_url: str, channel: str, on_notify: Callable[[], None], stop: threading.Event, name: str
+) -> threading.Thread:
     """A thread that calls ``on_notify`` on every ``NOTIFY channel`` (PostgreSQL sends it at commit), once after
     (re)connecting to catch up on what was committed meanwhile, until ``stop``."""
 

@@ -55,9 +55,7 @@ def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> Pu
                            AND s.store_id = d.store_id AND s.business_date = d.business_date)""",
         (cutoff,),
     ).rowcount
-    commands = conn.execute(
-        "DELETE FROM processed_commands WHERE processed_at < %s", (cutoff,)
-    ).rowcount
+    commands = conn.execute("DELETE FROM processed_commands WHERE processed_at < %s", (cutoff,)).rowcount
     # Sent outbox rows are already on Kafka: a week is plenty for looking back at what was sent.
     # Unsent ones (including rows set aside after refusals) are never deleted here.
     sent = conn.execute(

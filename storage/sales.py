@@ -161,8 +161,9 @@ def _insert_items(
         else:
             labels_dropped = {k: v for k, v in stored.items() if k not in LABELS}
             env = by_key[(org, conflicting_key)]
-            conflicts.append(Conflict(env, {"store_id": store, "business_date": day.isoformat(), **labels_dropped},
-                                      content(env)))
+            conflicts.append(
+                Conflict(env, {"store_id": store, "business_date": day.isoformat(), **labels_dropped}, content(env))
+            )
     return new, days
 
 
@@ -182,8 +183,14 @@ def _insert_day_close(conn: psycopg.Connection[Any], env: SalesEnvelope, conflic
         (*key, Jsonb(control_to_json(env.item)), env.item.closed_at, *key),
     ).fetchone() or (False, None)
     if inserted:
-        PostgresJobs(conn).queue(env.organization_id, env.store_id, env.business_date, Trigger.DAY_CLOSE,
-                                 env.event_key, env.item.day_close.z_report_number)
+        PostgresJobs(conn).queue(
+            env.organization_id,
+            env.store_id,
+            env.business_date,
+            Trigger.DAY_CLOSE,
+            env.event_key,
+            env.item.day_close.z_report_number,
+        )
         return 1
     if stored is not None:
         stands = {"store_id": env.store_id, "business_date": env.business_date.isoformat(), **stored}

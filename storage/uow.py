@@ -47,8 +47,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 class PostgresUnitOfWork:
-    def __init__(self, pool: ConnectionPool[Any], cipher: Cipher, encoder: EventEncoder,
-                 timeout: float | None = None) -> None:
+    def __init__(
+        self, pool: ConnectionPool[Any], cipher: Cipher, encoder: EventEncoder, timeout: float | None = None
+    ) -> None:
         self.pool = pool
         self.cipher = cipher
         self.encoder = encoder
@@ -79,8 +80,7 @@ class PostgresUnitOfWork:
         self.registered_items = PostgresRegisteredItems(conn)
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         scope, self._scope = self._scope, None
         if scope is None:
             return
@@ -107,12 +107,12 @@ class PostgresUnitOfWork:
         self.conn.rollback()
 
 
-def unit_of_work(pool: ConnectionPool[Any], cipher: Cipher, encoder: EventEncoder,
-                 timeout: float | None = None) -> Callable[[], PostgresUnitOfWork]:
+def unit_of_work(
+    pool: ConnectionPool[Any], cipher: Cipher, encoder: EventEncoder, timeout: float | None = None
+) -> Callable[[], PostgresUnitOfWork]:
     """A factory of units of work over ``pool``: what the handlers and the API are given."""
 
     def make() -> PostgresUnitOfWork:
         return PostgresUnitOfWork(pool, cipher, encoder, timeout)
 
     return make
-

@@ -79,8 +79,9 @@ def _pcf(node: Any, namespace: str | None) -> str:  # noqa: PLR0911 - one branch
     inner = name.rsplit(".", 1)[0] if "." in name else None
     head = '{"name":' + _s(name) + ',"type":' + _s(kind)
     if kind in ("record", "error"):
-        fields = ",".join('{"name":' + _s(f["name"]) + ',"type":' + _pcf(f["type"], inner) + "}"
-                          for f in node["fields"])
+        fields = ",".join(
+            '{"name":' + _s(f["name"]) + ',"type":' + _pcf(f["type"], inner) + "}" for f in node["fields"]
+        )
         return head + ',"fields":[' + fields + "]}"
     if kind == "enum":
         return head + ',"symbols":[' + ",".join(_s(s) for s in node["symbols"]) + "]}"

@@ -16,14 +16,21 @@ SECRET = "dayclose-tests-hs256-signing-key-0123456789"  # >= 32 bytes, as HS256 
 SERVICE_TOKEN = Secret(f"{KID}:{SECRET}")
 
 
-def mint(organization_id: str, *, secret: str = SECRET, kid: str | None = KID, ttl_s: int = 300,
-         now: float | None = None, audience: Any = "dayclose-api", algorithm: str = "HS256",
-         **claims: Any) -> str:
+def mint(
+    organization_id: str,
+    *,
+    secret: str = SECRET,
+    kid: str | None = KID,
+    ttl_s: int = 300,
+    now: float | None = None,
+    audience: Any = "dayclose-api",
+    algorithm: str = "HS256",
+    **claims: Any,
+) -> str:
     issued = int(time.time() if now is None else now)
     payload = {"org": organization_id, "aud": audience, "iat": issued, "exp": issued + ttl_s, **claims}
     headers = {"kid": kid} if kid is not None else None
-    return jwt.encode({k: v for k, v in payload.items() if v is not None}, secret, algorithm=algorithm,
-                      headers=headers)
+    return jwt.encode({k: v for k, v in payload.items() if v is not None}, secret, algorithm=algorithm, headers=headers)
 
 
 def bearer(organization_id: str, **kwargs: Any) -> dict[str, str]:

@@ -51,12 +51,20 @@ def _route(standin: BLStandIn, request: Request) -> Response:  # noqa: PLR0911, 
         if match["vouchers"]:
             return json_response(200, standin.vouchers(company.user_key))
         if match["documents"]:
-            return json_response(200, [
-                {"id": d["id"], "name": d["name"], "content_type": d["content_type"], "size": len(d["content"]),
-                 "sha256": hashlib.sha256(d["content"]).hexdigest(),
-                 "vouchers": [{"series": s, "number": n, "financial_year": fy} for s, n, fy in d["vouchers"]]}
-                for d in standin.documents(company.user_key)
-            ])
+            return json_response(
+                200,
+                [
+                    {
+                        "id": d["id"],
+                        "name": d["name"],
+                        "content_type": d["content_type"],
+                        "size": len(d["content"]),
+                        "sha256": hashlib.sha256(d["content"]).hexdigest(),
+                        "vouchers": [{"series": s, "number": n, "financial_year": fy} for s, n, fy in d["vouchers"]],
+                    }
+                    for d in standin.documents(company.user_key)
+                ],
+            )
         if method == "POST":
             apply_changes(company, body)
         return json_response(200, _company_json(company))

@@ -81,8 +81,10 @@ class Company:
         self.name = name
         self.org_number = org_number
         self.activated = activated
-        self.accounts = {k: {"name": v, "closed": False, "vatCode": chart.VAT_CODES.get(k, "0")}
-                         for k, v in chart.BAS_ACCOUNTS.items()}
+        self.accounts = {
+            k: {"name": v, "closed": False, "vatCode": chart.VAT_CODES.get(k, "0")}
+            for k, v in chart.BAS_ACCOUNTS.items()
+        }
         self.cost_centres = {k: {"name": v, "closed": False} for k, v in chart.COST_CENTRES.items()}
         self.series = dict(chart.SERIES)
         self.financial_years = [FinancialYear.calendar(y) for y in fiscal_years]
@@ -174,8 +176,16 @@ class Company:
                 (e.number for e in self.entries if e.journal_id == journal_id and e.financial_year_id == fy.id),
                 default=0,
             )
-            entry = Entry(journal_id, number, day, str(body.get("journalEntryText") or ""), fy.id, rows, document_ids,
-                          entity_id=ENTRY_ENTITY_BASE + len(self.entries) + 1)
+            entry = Entry(
+                journal_id,
+                number,
+                day,
+                str(body.get("journalEntryText") or ""),
+                fy.id,
+                rows,
+                document_ids,
+                entity_id=ENTRY_ENTITY_BASE + len(self.entries) + 1,
+            )
             self.entries.append(entry)
             for doc_id in document_ids:
                 self.documents[doc_id]["attached_to"].append(entry.entity_id)

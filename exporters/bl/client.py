@@ -12,9 +12,7 @@ from exporters.bl.errors import BLHttpError
 from exporters.bl.payload import dumps_exact
 from exporters.bl.transport import BLTransport
 
-_NOT_FOUND_IDS = frozenset(
-    {"FINANCIAL_YEAR_NOT_FOUND", "FINANCIAL_YEARS_NOT_FOUND", "DATE_OUTSIDE_FINANCIAL_YEAR"}
-)
+_NOT_FOUND_IDS = frozenset({"FINANCIAL_YEAR_NOT_FOUND", "FINANCIAL_YEARS_NOT_FOUND", "DATE_OUTSIDE_FINANCIAL_YEAR"})
 SEARCH_PAGE_ROWS = 100
 MAX_SEARCH_PAGES = 50
 
@@ -34,8 +32,9 @@ class BLClient:
     def financial_year_for(self, user_key: str, day: date) -> dict[str, Any] | None:
         """The fiscal year containing ``day``, or None if BL has none."""
         try:
-            year: dict[str, Any] | None = self._get(f"/financialyear/date/{day.isoformat()}", user_key,
-                                                    "get financial year")
+            year: dict[str, Any] | None = self._get(
+                f"/financialyear/date/{day.isoformat()}", user_key, "get financial year"
+            )
         except BLHttpError as exc:
             if exc.status == 404 or exc.exception_id in _NOT_FOUND_IDS:
                 return None
@@ -84,8 +83,9 @@ class BLClient:
         return found
 
     def get_journal_entry(self, user_key: str, series: str, number: int, day: date) -> dict[str, Any]:
-        entry: dict[str, Any] = self._get(f"/journal/entry/{series}/{number}/{day.isoformat()}", user_key,
-                                          "get journal entry")
+        entry: dict[str, Any] = self._get(
+            f"/journal/entry/{series}/{number}/{day.isoformat()}", user_key, "get journal entry"
+        )
         return entry
 
     def upload_document(self, user_key: str, filename: str, content: bytes, content_type: str) -> int:

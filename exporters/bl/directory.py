@@ -24,8 +24,11 @@ class BLExporterDirectory:
             centres = client.cost_centres(user_key)
         except (BLHttpError, RetryableFailure) as exc:
             raise to_export_error(exc) from None
-        return Chart(_closed_by_id(accounts), _closed_by_id(centres),
-                     {str(a.get("id")): str(a.get("vatCode") or "") for a in accounts if a.get("id") is not None})
+        return Chart(
+            _closed_by_id(accounts),
+            _closed_by_id(centres),
+            {str(a.get("id")): str(a.get("vatCode") or "") for a in accounts if a.get("id") is not None},
+        )
 
 
 def _closed_by_id(items: list[dict[str, Any]]) -> dict[str, bool]:

@@ -132,9 +132,7 @@ MALFORMED_REQUEST_IDS = frozenset(
 )
 
 
-def to_export_error(
-    error: BLHttpError | RetryableFailure, details: dict[str, object] | None = None
-) -> ExportError:
+def to_export_error(error: BLHttpError | RetryableFailure, details: dict[str, object] | None = None) -> ExportError:
     """The port's error for a final BL answer or an exhausted transient failure."""
     info: dict[str, object] = dict(details or {})
     if isinstance(error, RetryableFailure):
@@ -154,11 +152,7 @@ def to_export_error(
     if error.status == 401:
         return OperatorError(_R.CLIENT_CREDENTIALS_INVALID, "BL refused our client credentials", info)
     if error.status == 403:
-        return MerchantActionRequired(
-            _R.KEY_NOT_ACTIVATED, "activate the Open 2 integration in BL first", info
-        )
+        return MerchantActionRequired(_R.KEY_NOT_ACTIVATED, "activate the Open 2 integration in BL first", info)
     if error.exception_id in MALFORMED_REQUEST_IDS or error.status in (405, 415):
         return ExporterBug(_R.INVALID_REQUEST, "BL could not read our request", info)
-    return MerchantActionRequired(
-        _R.BL_REJECTED, f"BL rejected the voucher: {error.bl_message or 'no reason'}", info
-    )
+    return MerchantActionRequired(_R.BL_REJECTED, f"BL rejected the voucher: {error.bl_message or 'no reason'}", info)

@@ -104,9 +104,7 @@ class BLExporter:
             raise self._port_error(exc, user_key) from None
         except RetryableFailure as exc:
             raise self._port_error(exc, user_key) from None
-        return CompanyDetails(
-            name=str(details.get("name") or ""), org_number=str(details.get("orgNumber") or "")
-        )
+        return CompanyDetails(name=str(details.get("name") or ""), org_number=str(details.get("orgNumber") or ""))
 
     def preflight(self, voucher: Voucher, user_key: str) -> None:
         self._preflight(voucher, user_key)

@@ -31,9 +31,7 @@ def dumps_exact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def journal_entry(
-    voucher: Voucher, financial_year_id: str | None, document_ids: Sequence[int] = ()
-) -> dict[str, Any]:
+def journal_entry(voucher: Voucher, financial_year_id: str | None, document_ids: Sequence[int] = ()) -> dict[str, Any]:
     """The POST /journal body. Amounts are signed: debit positive, credit negative, as in BL."""
     entries: list[dict[str, Any]] = []
     for row in voucher.rows:

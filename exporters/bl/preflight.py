@@ -34,9 +34,7 @@ class CompanyFacts:
         self._cache: dict[tuple[str, str, str], tuple[float, Any]] = {}
 
     def financial_year(self, user_key: str, day: date) -> dict[str, Any] | None:
-        return self._cached(
-            user_key, "fy", day.isoformat(), lambda: self._client.financial_year_for(user_key, day)
-        )
+        return self._cached(user_key, "fy", day.isoformat(), lambda: self._client.financial_year_for(user_key, day))
 
     def financial_years(self, user_key: str) -> list[dict[str, Any]]:
         return self._cached(user_key, "fys", "", lambda: self._client.financial_years(user_key))
@@ -83,9 +81,7 @@ def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
     day = voucher.entry_date.isoformat()
     if fy is None:
         problems.append(
-            MerchantActionRequired(
-                ReasonCode.FISCAL_YEAR_MISSING, f"no fiscal year in BL covers {day}", {"date": day}
-            )
+            MerchantActionRequired(ReasonCode.FISCAL_YEAR_MISSING, f"no fiscal year in BL covers {day}", {"date": day})
         )
     else:
         fy_id = str(fy.get("id") or "")
@@ -111,9 +107,7 @@ def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
     if problems:
         first = problems[0]
         if len(problems) > 1:
-            first.details["other_problems"] = [
-                {"reason_code": str(p.reason_code), **p.details} for p in problems[1:]
-            ]
+            first.details["other_problems"] = [{"reason_code": str(p.reason_code), **p.details} for p in problems[1:]]
         raise first
     return fy_id
 
@@ -160,9 +154,7 @@ def _vat_code_problems(accounts: dict[str, dict[str, Any]], voucher: Voucher) ->
     ]
 
 
-def _cost_centre_problems(
-    facts: CompanyFacts, voucher: Voucher, user_key: str
-) -> list[MerchantActionRequired]:
+def _cost_centre_problems(facts: CompanyFacts, voucher: Voucher, user_key: str) -> list[MerchantActionRequired]:
     used = sorted({row.cost_centre for row in voucher.rows if row.cost_centre})
     if not used:
         return []

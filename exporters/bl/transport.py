@@ -63,9 +63,7 @@ def new_session(config: BLConfig) -> requests.Session:
     return session
 
 
-def parse_retry_after(
-    value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-) -> float | None:
+def parse_retry_after(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent or unreadable."""
     if not value:
         return None

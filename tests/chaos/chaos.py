@@ -98,9 +98,12 @@ class ChaosRun:
             self._check()
         except Exception as exc:
             tail = self.service.log_tail(15) if self.service else ""
-            raise ChaosFailure(f"chaos seed {self.seed} failed: {exc}\n{replay_hint(self.seed)}\n"
-                               f"faults: {dict(self.report.faults)}\nschedule:\n  " + "\n  ".join(self.report.log)
-                               + f"\nservice log ({self.workdir / 'service.log'}), last lines:\n{tail}") from exc
+            raise ChaosFailure(
+                f"chaos seed {self.seed} failed: {exc}\n{replay_hint(self.seed)}\n"
+                f"faults: {dict(self.report.faults)}\nschedule:\n  "
+                + "\n  ".join(self.report.log)
+                + f"\nservice log ({self.workdir / 'service.log'}), last lines:\n{tail}"
+            ) from exc
         finally:
             if self.service is not None:
                 self.service.stop(timeout=20)
@@ -119,24 +122,34 @@ class ChaosRun:
         company = self.bl.register_company(name="Kaoskaféet AB")
         self.user_key = company.user_key
         topics = Topics.fresh(self.kafka.create_topic, 4)
-        settings = make_settings(db, self.kafka.bootstrap_servers, topics, bl_base_url=self.bl.base_url,
-                                 bl_token_url=self.bl.token_url, bl_client_id=self.bl.client_id,
-                                 bl_client_secret=self.bl.client_secret, workers=3)
+        settings = make_settings(
+            db,
+            self.kafka.bootstrap_servers,
+            topics,
+            bl_base_url=self.bl.base_url,
+            bl_token_url=self.bl.token_url,
+            bl_client_id=self.bl.client_id,
+            bl_client_secret=self.bl.client_secret,
+            workers=3,
+        )
         self.harness = Harness(settings, topics)
         self.harness.activate(wl.ORG, company.user_key, SAMPLE_PLAN, date(2026, 1, 1))
-        env = service_env(settings, **{
-            "PYTHONPATH": str(REPO),
-            "KAFKA_SESSION_TIMEOUT_MS": "3000",
-            "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
-            "DAYCLOSE_RECONCILE_WAIT_SECONDS": "20",
-            "DAYCLOSE_RETRY_BACKOFF_SECONDS": "0.2",
-            "DAYCLOSE_RETRY_BACKOFF_MAX_SECONDS": "2",
-            "BL_TIMEOUT_SECONDS": "1.5",
-            "BL_MAX_RETRIES": "2",
-            "BL_AMBIGUOUS_QUIET_SECONDS": "0.5",
-            "BL_MAX_REQUESTS_PER_SECOND": "200",
-            "DAYCLOSE_LOG_LEVEL": "info",
-        })
+        env = service_env(
+            settings,
+            **{
+                "PYTHONPATH": str(REPO),
+                "KAFKA_SESSION_TIMEOUT_MS": "3000",
+                "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
+                "DAYCLOSE_RECONCILE_WAIT_SECONDS": "20",
+                "DAYCLOSE_RETRY_BACKOFF_SECONDS": "0.2",
+                "DAYCLOSE_RETRY_BACKOFF_MAX_SECONDS": "2",
+                "BL_TIMEOUT_SECONDS": "1.5",
+                "BL_MAX_RETRIES": "2",
+                "BL_AMBIGUOUS_QUIET_SECONDS": "0.5",
+                "BL_MAX_REQUESTS_PER_SECOND": "200",
+                "DAYCLOSE_LOG_LEVEL": "info",
+            },
+        )
         import sys
 
         self.service = ServiceProcess(env, self.workdir / "service.log", (sys.executable, *SERVICE)).start()
@@ -175,16 +188,26 @@ class ChaosRun:
         while True:
             state = self._db_state()
             booked = booked_totals(self.bl.vouchers(self.user_key))
-            if state["open_jobs"] == 0 and state["unbooked_exports"] == 0 and state["unsent_outbox"] == 0 \
-                    and state["unclaimed_sales"] == 0 and booked == expected:
+            if (
+                state["open_jobs"] == 0
+                and state["unbooked_exports"] == 0
+                and state["unsent_outbox"] == 0
+                and state["unclaimed_sales"] == 0
+                and booked == expected
+            ):
                 break
             if not self.service.alive:
                 raise ChaosFailure(f"service exited by itself (code {self.service.process.returncode})")
             if time.monotonic() > deadline:
-                diff = {k: booked.get(k, 0) - expected.get(k, 0) for k in set(booked) | set(expected)
-                        if booked.get(k, 0) != expected.get(k, 0)}
-                raise ChaosFailure(f"did not settle in {self.plan.settle_timeout_s:.0f}s: {state}; "
-                                   f"booked − expected per account: {diff}")
+                diff = {
+                    k: booked.get(k, 0) - expected.get(k, 0)
+                    for k in set(booked) | set(expected)
+                    if booked.get(k, 0) != expected.get(k, 0)
+                }
+                raise ChaosFailure(
+                    f"did not settle in {self.plan.settle_timeout_s:.0f}s: {state}; "
+                    f"booked − expected per account: {diff}"
+                )
             time.sleep(0.25)
 
     # --- faults --------------------------------------------------------------------------------------
@@ -214,8 +237,11 @@ class ChaosRun:
         knobs: dict[str, Any] = {
             "5xx": {"error_rate": self.rng.uniform(0.1, 0.5), "error_status": self.rng.choice([500, 502, 503])},
             "429": {"throttle_next": self.rng.randint(3, 15), "retry_after_s": self.rng.choice([0, 1])},
-            "timeout_after_commit": {"commit_then_drop": self.rng.randint(1, 3), "drop_mode": "timeout",
-                                     "drop_hold_s": 2.5},
+            "timeout_after_commit": {
+                "commit_then_drop": self.rng.randint(1, 3),
+                "drop_mode": "timeout",
+                "drop_hold_s": 2.5,
+            },
             "reset_after_commit": {"commit_then_drop": self.rng.randint(1, 3), "drop_mode": "reset"},
             "latency": {"latency_s": self.rng.uniform(0.2, 0.8), "latency_jitter_s": 0.6},
             "clear": {},
@@ -255,11 +281,20 @@ class ChaosRun:
     def _check(self) -> None:
         vouchers = self.bl.vouchers(self.user_key)
         with psycopg.connect(self.database_url) as conn:
-            exports = {r[0]: r for r in conn.execute(
-                "SELECT reference, store_id, business_date, status, attempts, export_id::text, reason_code "
-                "FROM exports")}
-            self.report.vouchers_by_trigger = Counter(dict(conn.execute(
-                "SELECT trigger, count(*) FROM exports WHERE voucher_number IS NOT NULL GROUP BY trigger")))
+            exports = {
+                r[0]: r
+                for r in conn.execute(
+                    "SELECT reference, store_id, business_date, status, attempts, export_id::text, reason_code "
+                    "FROM exports"
+                )
+            }
+            self.report.vouchers_by_trigger = Counter(
+                dict(
+                    conn.execute(
+                        "SELECT trigger, count(*) FROM exports WHERE voucher_number IS NOT NULL GROUP BY trigger"
+                    )
+                )
+            )
         outcomes, dead = self._read_events()
         problems: list[str] = []
 
@@ -285,8 +320,9 @@ class ChaosRun:
         if problems:
             raise ChaosFailure(f"{len(problems)} invariant(s) broken:\n  " + "\n  ".join(problems[:30]))
 
-    def _check_store_days(self, vouchers: list[dict[str, Any]],
-                          per_day_booked: dict[tuple[str, date], list[dict[str, Any]]]) -> list[str]:
+    def _check_store_days(
+        self, vouchers: list[dict[str, Any]], per_day_booked: dict[tuple[str, date], list[dict[str, Any]]]
+    ) -> list[str]:
         problems = []
         # Every store-day booked exactly once: its vouchers sum, account by account, to what was sold.
         by_day: dict[tuple[str, date], list[dict[str, Any]]] = defaultdict(list)
@@ -294,16 +330,19 @@ class ChaosRun:
             by_day[(rec["store_id"], rec["business_date"])].append(rec)
         for key, records in sorted(by_day.items()):
             if booked_totals(per_day_booked.get(key, [])) != expected_totals(records):
-                problems.append(f"store-day {key}: booked {dict(booked_totals(per_day_booked.get(key, [])))} "
-                                f"≠ sold {dict(expected_totals(records))}")
+                problems.append(
+                    f"store-day {key}: booked {dict(booked_totals(per_day_booked.get(key, [])))} "
+                    f"≠ sold {dict(expected_totals(records))}"
+                )
         problems += [f"vouchers for a store-day never sold: {k}" for k in per_day_booked if k not in by_day]
         if booked_totals(vouchers) != expected_totals(self.workload.records):
             problems.append("Σ booked per account ≠ Σ sold")
         self.report.store_days = len(by_day)
         return problems
 
-    def _check_events(self, exports: dict[str, Any], outcomes: list[dict[str, Any]],
-                      dead: list[dict[str, Any]]) -> list[str]:
+    def _check_events(
+        self, exports: dict[str, Any], outcomes: list[dict[str, Any]], dead: list[dict[str, Any]]
+    ) -> list[str]:
         problems = []
         # Every failure has its outcome event; every booking its success event.
         failed_ids = {o["export_id"] for o in outcomes if o["status"] == "FAILED" and o["export_id"]}

@@ -32,11 +32,13 @@ def plan(default: Plan) -> Plan:
 
 
 def summary(report: Report) -> str:
-    return (f"seed {report.seed}: {report.faults['kill']} kills, faults {dict(report.faults)}, "
-            f"{report.store_days} store-days checked, {report.vouchers} vouchers "
-            f"{dict(report.vouchers_by_trigger)}, {report.outcomes} outcome events, "
-            f"{report.dead_letters} dead letters ({report.duplicate_dead_letters} redelivered twice), "
-            f"{report.seconds}s")
+    return (
+        f"seed {report.seed}: {report.faults['kill']} kills, faults {dict(report.faults)}, "
+        f"{report.store_days} store-days checked, {report.vouchers} vouchers "
+        f"{dict(report.vouchers_by_trigger)}, {report.outcomes} outcome events, "
+        f"{report.dead_letters} dead letters ({report.duplicate_dead_letters} redelivered twice), "
+        f"{report.seconds}s"
+    )
 
 
 @pytest.mark.integration
@@ -52,8 +54,9 @@ def test_chaos_ci(seed: int, tmp_path: Path, capsys: pytest.CaptureFixture[str])
 @pytest.mark.chaos
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("seed", seeds(LONG_SEEDS))
-def test_chaos_long(seed: int, tmp_path: Path, request: pytest.FixtureRequest,
-                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_chaos_long(
+    seed: int, tmp_path: Path, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
+) -> None:
     if "chaos" not in (request.config.getoption("markexpr") or "") and os.environ.get("CHAOS_LONG") != "1":
         pytest.skip("the long fault run: `make chaos` (or CHAOS_LONG=1)")
     report = ChaosRun(seed, plan(LONG_PLAN), tmp_path).run()

@@ -43,16 +43,29 @@ def build(seed: int, stores: int, days: int, receipts: tuple[int, int], poison: 
         queue: list[Step] = []
         for d in range(days):
             day = FIRST_DAY + timedelta(days=d)
-            sd = sampledata.store_day(ORG, store, day, rng.randint(*receipts), seed=seed, z_report_number=d + 1,
-                                      with_extras=rng.random() < 0.5)
+            sd = sampledata.store_day(
+                ORG,
+                store,
+                day,
+                rng.randint(*receipts),
+                seed=seed,
+                z_report_number=d + 1,
+                with_extras=rng.random() < 0.5,
+            )
             events = list(sd.events())
             cuts = sorted(rng.sample(range(1, len(events)), k=min(2, len(events) - 1)))
             for part in _split(events, cuts):
                 queue.append(Step("sales", tuple(part)))
                 if rng.random() < 0.25:  # BackOffice: "export now", for this store or the whole company
                     target = store if rng.random() < 0.5 else None
-                    queue.append(Step("command", command=sampledata.manual_export(
-                        ORG, target, command_id=f"manual-{seed}-{store}-{day}-{len(queue)}")))
+                    queue.append(
+                        Step(
+                            "command",
+                            command=sampledata.manual_export(
+                                ORG, target, command_id=f"manual-{seed}-{store}-{day}-{len(queue)}"
+                            ),
+                        )
+                    )
                     w.manual_exports += 1
             close = sd.day_closed(counted_cash_delta_ore=rng.choice([0, 0, -300, 500]))
             queue.append(Step("sales", (close,)))

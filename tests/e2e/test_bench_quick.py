@@ -14,10 +14,18 @@ import pytest
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 FIGURES = (
-    "cost: Avro decode", "cost: database write, dayclose", "cost: database write, naive COPY peer",
-    "ingest: dayclose run", "ingest: naive COPY peer", "ingest: raw baseline",
-    "ingest ratio: dayclose ÷ naive COPY peer", "ingest ratio: dayclose ÷ raw baseline",
-    "burst, ", "midnight, ", "memory: peak RSS", "memory: growth",
+    "cost: Avro decode",
+    "cost: database write, dayclose",
+    "cost: database write, naive COPY peer",
+    "ingest: dayclose run",
+    "ingest: naive COPY peer",
+    "ingest: raw baseline",
+    "ingest ratio: dayclose ÷ naive COPY peer",
+    "ingest ratio: dayclose ÷ raw baseline",
+    "burst, ",
+    "midnight, ",
+    "memory: peak RSS",
+    "memory: growth",
 )
 
 
@@ -28,8 +36,14 @@ def _named(figures: list[dict[str, Any]], prefix: str, contains: str = "") -> li
 @pytest.mark.timeout(420)
 def test_bench_quick_mode_prints_and_writes_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    run = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)], check=False, cwd=REPO,
-                         capture_output=True, text=True, timeout=400)
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     doc = json.loads(out.read_text())
     figures = doc["figures"]
@@ -52,8 +66,14 @@ def test_bench_quick_mode_prints_and_writes_every_figure(tmp_path: Path) -> None
     days = _named(figures, "day close, ", "ours p99")
     assert len(days) == 2 and days[0]["detail"]["receipts_per_day"] < days[1]["detail"]["receipts_per_day"]
     for day in days:
-        assert set(day["detail"]["components"]) == {"producer", "fetch_wait", "job_pickup", "export", "relay",
-                                                    "delivery"}
+        assert set(day["detail"]["components"]) == {
+            "producer",
+            "fetch_wait",
+            "job_pickup",
+            "export",
+            "relay",
+            "delivery",
+        }
 
     # Midnight: many merchants, every store-day booked exactly once in BL's books, nothing failed.
     for prefix in ("burst, ", "midnight, "):

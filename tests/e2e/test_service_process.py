@@ -36,12 +36,19 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 @pytest.fixture
-def harness(database_url: str, kafka_cluster: KafkaCluster, bl_standin: BLStandIn,
-            bl_company: Company) -> Iterator[Harness]:
+def harness(
+    database_url: str, kafka_cluster: KafkaCluster, bl_standin: BLStandIn, bl_company: Company
+) -> Iterator[Harness]:
     topics = Topics.fresh(kafka_cluster.create_topic)
-    settings = make_settings(database_url, kafka_cluster.bootstrap_servers, topics,
-                             bl_base_url=bl_standin.base_url, bl_token_url=bl_standin.token_url,
-                             bl_client_id=bl_standin.client_id, bl_client_secret=bl_standin.client_secret)
+    settings = make_settings(
+        database_url,
+        kafka_cluster.bootstrap_servers,
+        topics,
+        bl_base_url=bl_standin.base_url,
+        bl_token_url=bl_standin.token_url,
+        bl_client_id=bl_standin.client_id,
+        bl_client_secret=bl_standin.client_secret,
+    )
     h = Harness(settings, topics)
     h.activate(ORG, bl_company.user_key, sampledata.SAMPLE_PLAN, date(2026, 1, 1))
     yield h
@@ -51,8 +58,9 @@ def harness(database_url: str, kafka_cluster: KafkaCluster, bl_standin: BLStandI
 def start_service(h: Harness, log_path: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, **service_env(h.settings)}
     with log_path.open("ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "dayclose", "run"], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "dayclose", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
 
 
 def export_statuses(h: Harness) -> list[str]:
@@ -82,8 +90,7 @@ def test_sigterm_mid_export_finishes_cleanly_and_a_restart_books_nothing_twice(
     bl_standin.reset_faults()
     second = start_service(harness, log_path)
     try:
-        harness.wait_for(lambda h: len(h.outcomes_for(ORG, "SUCCEEDED")) >= 1, timeout=60,
-                         what="the day booked")
+        harness.wait_for(lambda h: len(h.outcomes_for(ORG, "SUCCEEDED")) >= 1, timeout=60, what="the day booked")
         harness.poll_outcomes(timeout=1.0)
     finally:
         second.send_signal(signal.SIGTERM)
@@ -117,8 +124,9 @@ def test_sigkill_mid_export_then_restart_books_the_day_exactly_once(
     bl_standin.reset_faults()
     second = start_service(harness, log_path)
     try:
-        harness.wait_for(lambda h: len(h.outcomes_for(ORG, "SUCCEEDED")) >= 1, timeout=60,
-                         what="the day booked after the restart")
+        harness.wait_for(
+            lambda h: len(h.outcomes_for(ORG, "SUCCEEDED")) >= 1, timeout=60, what="the day booked after the restart"
+        )
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=60) == 0
@@ -130,8 +138,9 @@ def test_sigkill_mid_export_then_restart_books_the_day_exactly_once(
 
 def test_the_service_fails_fast_naming_a_missing_setting(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "KAFKA_", "BL_", "DAYCLOSE_"))}
-    result = subprocess.run([sys.executable, "-m", "dayclose", "run"], env=env, capture_output=True, timeout=60,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "dayclose", "run"], env=env, capture_output=True, timeout=60, check=False
+    )
     assert result.returncode != 0
     assert b"KAFKA_BOOTSTRAP_SERVERS" in result.stderr or b"DATABASE_URL" in result.stderr
 

@@ -57,8 +57,9 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
-def start(h: Harness, log_path: Path, argv: tuple[str, ...] = (sys.executable, "-m", "dayclose", "run"),
-          **extra: str) -> ServiceProcess:
+def start(
+    h: Harness, log_path: Path, argv: tuple[str, ...] = (sys.executable, "-m", "dayclose", "run"), **extra: str
+) -> ServiceProcess:
     return ServiceProcess(service_env(h.settings, **FAST_RESTART, **extra), log_path, argv=argv).start()
 
 
@@ -71,8 +72,9 @@ def sigterm(process: ServiceProcess, record_property: Callable[[str, object], No
         code = process.process.wait(timeout=EXIT_WAIT_S)
     except subprocess.TimeoutExpired:
         process.kill()
-        pytest.fail(f"{scenario}: still running {EXIT_WAIT_S}s after SIGTERM (deadline {DEADLINE_S}s)\n"
-                    + process.log_tail())
+        pytest.fail(
+            f"{scenario}: still running {EXIT_WAIT_S}s after SIGTERM (deadline {DEADLINE_S}s)\n" + process.log_tail()
+        )
     took = time.monotonic() - sent
     record_property(f"shutdown_seconds[{scenario}]", round(took, 2))
     print(f"\nshutdown after SIGTERM, {scenario}: {took:.2f}s, exit {code} (deadline {DEADLINE_S}s)")
@@ -109,8 +111,15 @@ def day_2() -> sampledata.StoreDay:
 
 
 def harness_on(database_url: str, bootstrap: str, topics: Topics, bl: BLStandIn, company: Company) -> Harness:
-    settings = make_settings(database_url, bootstrap, topics, bl_base_url=bl.base_url, bl_token_url=bl.token_url,
-                             bl_client_id=bl.client_id, bl_client_secret=bl.client_secret)
+    settings = make_settings(
+        database_url,
+        bootstrap,
+        topics,
+        bl_base_url=bl.base_url,
+        bl_token_url=bl.token_url,
+        bl_client_id=bl.client_id,
+        bl_client_secret=bl.client_secret,
+    )
     h = Harness(settings, topics)
     h.activate(ORG, company.user_key, sampledata.SAMPLE_PLAN, date(2026, 1, 1))
     return h
@@ -120,11 +129,17 @@ def harness_on(database_url: str, bootstrap: str, topics: Topics, bl: BLStandIn,
 
 
 def test_run_exits_within_the_deadline_while_bl_hangs_and_a_restart_books_the_day_once(
-    database_url: str, kafka_cluster: KafkaCluster, bl_standin: BLStandIn, bl_company: Company, tmp_path: Path,
-    day_1: sampledata.StoreDay, record_property: Callable[[str, object], None],
+    database_url: str,
+    kafka_cluster: KafkaCluster,
+    bl_standin: BLStandIn,
+    bl_company: Company,
+    tmp_path: Path,
+    day_1: sampledata.StoreDay,
+    record_property: Callable[[str, object], None],
 ) -> None:
-    h = harness_on(database_url, kafka_cluster.bootstrap_servers, Topics.fresh(kafka_cluster.create_topic),
-                   bl_standin, bl_company)
+    h = harness_on(
+        database_url, kafka_cluster.bootstrap_servers, Topics.fresh(kafka_cluster.create_topic), bl_standin, bl_company
+    )
     # BL accepts the voucher's POST and never answers (an hour is longer than any test).
     bl_standin.set_faults(latency_s=3600, paths=("/journal",), methods=("POST",))
     first = start(h, tmp_path / "service.log")
@@ -147,15 +162,21 @@ def test_run_exits_within_the_deadline_while_bl_hangs_and_a_restart_books_the_da
 
 @pytest.mark.skipif(os.environ.get("DATABASE_URL") is not None, reason="needs local PostgreSQL binaries")
 def test_run_exits_within_the_deadline_with_postgresql_gone_and_a_restart_loses_nothing(
-    kafka_cluster: KafkaCluster, bl_standin: BLStandIn, bl_company: Company, tmp_path: Path,
-    day_1: sampledata.StoreDay, day_2: sampledata.StoreDay, record_property: Callable[[str, object], None],
+    kafka_cluster: KafkaCluster,
+    bl_standin: BLStandIn,
+    bl_company: Company,
+    tmp_path: Path,
+    day_1: sampledata.StoreDay,
+    day_2: sampledata.StoreDay,
+    record_property: Callable[[str, object], None],
 ) -> None:
     pg = LocalPostgres().start()
     try:
         url = create_database(pg.url, "dayclose_shutdown")
         migrate(url)
-        h = harness_on(url, kafka_cluster.bootstrap_servers, Topics.fresh(kafka_cluster.create_topic), bl_standin,
-                       bl_company)
+        h = harness_on(
+            url, kafka_cluster.bootstrap_servers, Topics.fresh(kafka_cluster.create_topic), bl_standin, bl_company
+        )
         first = start(h, tmp_path / "service.log")
         try:
             h.publish_sales([*day_1.events(), day_1.day_closed()])
@@ -179,21 +200,32 @@ def test_run_exits_within_the_deadline_with_postgresql_gone_and_a_restart_loses_
 
 
 def test_run_exits_within_the_deadline_with_kafka_gone_and_a_restart_loses_nothing(
-    database_url: str, bl_standin: BLStandIn, bl_company: Company, tmp_path: Path,
-    day_1: sampledata.StoreDay, day_2: sampledata.StoreDay, record_property: Callable[[str, object], None],
+    database_url: str,
+    bl_standin: BLStandIn,
+    bl_company: Company,
+    tmp_path: Path,
+    day_1: sampledata.StoreDay,
+    day_2: sampledata.StoreDay,
+    record_property: Callable[[str, object], None],
 ) -> None:
     with MockKafkaCluster(brokers=1) as cluster:  # our own, so taking its broker down disturbs no other test
-        h = harness_on(database_url, cluster.bootstrap_servers, Topics.fresh(cluster.create_topic), bl_standin,
-                       bl_company)
+        h = harness_on(
+            database_url, cluster.bootstrap_servers, Topics.fresh(cluster.create_topic), bl_standin, bl_company
+        )
         first = start(h, tmp_path / "service.log")
         try:
             h.publish_sales([*day_1.events(), day_1.day_closed()])
             wait_until(lambda: booked_count(bl_standin, bl_company)() == 1, 60, "day 1 booked")
             h.publish_sales(day_2.events())
             with psycopg.connect(database_url) as conn:
-                wait_until(lambda: conn.execute("SELECT count(*) FROM sales_events WHERE business_date = %s",
-                                                (DAY_2,)).fetchone() == (len(list(day_2.events())),),
-                           60, "day 2's sales stored")
+                wait_until(
+                    lambda: (
+                        conn.execute("SELECT count(*) FROM sales_events WHERE business_date = %s", (DAY_2,)).fetchone()
+                        == (len(list(day_2.events())),)
+                    ),
+                    60,
+                    "day 2's sales stored",
+                )
             cluster.broker_down(1)
             assert sigterm(first, record_property, "run, Kafka gone") in (0, 1)
         finally:
@@ -232,27 +264,39 @@ def start_api(h: Harness, log_path: Path) -> tuple[ServiceProcess, str]:
 
 def in_background(method: str, url: str, body: Any) -> subprocess.Popen[bytes]:
     """A client request left in flight, in its own process so that the test never blocks on it."""
-    code = ("import httpx, json, sys; r = httpx.request(sys.argv[1], sys.argv[2], headers=json.loads(sys.argv[3]), "
-            "json=json.loads(sys.argv[4]), timeout=600); print(r.status_code)")
-    return subprocess.Popen([sys.executable, "-c", code, method, url, json.dumps(bearer(ORG)), json.dumps(body)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    code = (
+        "import httpx, json, sys; r = httpx.request(sys.argv[1], sys.argv[2], headers=json.loads(sys.argv[3]), "
+        "json=json.loads(sys.argv[4]), timeout=600); print(r.status_code)"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code, method, url, json.dumps(bearer(ORG)), json.dumps(body)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def outbox_commands(database_url: str) -> int:
     with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT count(*) FROM manual_export_requests r JOIN outbox o ON o.schema_name = 'command' "
-                           "AND o.sent_at IS NULL").fetchone()
+        row = conn.execute(
+            "SELECT count(*) FROM manual_export_requests r JOIN outbox o ON o.schema_name = 'command' "
+            "AND o.sent_at IS NULL"
+        ).fetchone()
     return int(row[0]) if row else 0
 
 
 @pytest.mark.parametrize("scenario", ["BL hanging", "Kafka gone"])
 def test_api_exits_within_the_deadline_with_a_request_stuck_on_a_dependency(
-    scenario: str, database_url: str, bl_standin: BLStandIn, bl_company: Company, tmp_path: Path,
+    scenario: str,
+    database_url: str,
+    bl_standin: BLStandIn,
+    bl_company: Company,
+    tmp_path: Path,
     record_property: Callable[[str, object], None],
 ) -> None:
     with MockKafkaCluster(brokers=1) as cluster:
-        h = harness_on(database_url, cluster.bootstrap_servers, Topics.fresh(cluster.create_topic), bl_standin,
-                       bl_company)
+        h = harness_on(
+            database_url, cluster.bootstrap_servers, Topics.fresh(cluster.create_topic), bl_standin, bl_company
+        )
         process, url = start_api(h, tmp_path / "api.log")
         base = f"{url}/v1/organizations/{ORG}/bjorn-lunden"
         client: subprocess.Popen[bytes] | None = None
@@ -278,7 +322,10 @@ def test_api_exits_within_the_deadline_with_a_request_stuck_on_a_dependency(
 
 @pytest.mark.skipif(os.environ.get("DATABASE_URL") is not None, reason="needs local PostgreSQL binaries")
 def test_api_exits_within_the_deadline_with_postgresql_and_kafka_gone(
-    bl_standin: BLStandIn, bl_company: Company, tmp_path: Path, record_property: Callable[[str, object], None],
+    bl_standin: BLStandIn,
+    bl_company: Company,
+    tmp_path: Path,
+    record_property: Callable[[str, object], None],
 ) -> None:
     pg = LocalPostgres().start()
     try:

@@ -27,8 +27,17 @@ MAY_IMPORT: dict[str, set[str]] = {
     "backoffice": {"service", "mapping", "storage"},
     "dayclose": {"service", "mapping", "schemas", "storage", "consumer", "exporters", "backoffice", "devstack"},
     "devstack": {"service", "mapping", "schemas", "storage", "consumer", "exporters", "backoffice", "dayclose"},
-    "bench": {"service", "mapping", "schemas", "storage", "consumer", "exporters", "backoffice", "dayclose",
-              "devstack"},
+    "bench": {
+        "service",
+        "mapping",
+        "schemas",
+        "storage",
+        "consumer",
+        "exporters",
+        "backoffice",
+        "dayclose",
+        "devstack",
+    },
 }
 #: ``dayclose demo`` and ``dayclose devstack`` start the local stack: the CLI's only imports of devstack.
 CLI_TOOLS = {("dayclose.cli", "devstack")}
@@ -62,8 +71,9 @@ def _import_time(body: list[ast.stmt]) -> Iterator[ast.stmt]:
         if isinstance(node, ast.If) and not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
             yield from _import_time([*node.body, *node.orelse])
         elif isinstance(node, ast.Try):
-            yield from _import_time([*node.body, *node.orelse, *node.finalbody,
-                                     *(s for h in node.handlers for s in h.body)])
+            yield from _import_time(
+                [*node.body, *node.orelse, *node.finalbody, *(s for h in node.handlers for s in h.body)]
+            )
         else:
             yield node
 
@@ -78,8 +88,10 @@ def _ours(name: str, known: set[str], line: int) -> Iterator[tuple[str, int]]:
 def graph() -> dict[str, set[str]]:
     found = modules()
     known = set(found)
-    return {name: {target for target, _ in imports(path, known, at_import_time=True) if target != name}
-            for name, path in found.items()}
+    return {
+        name: {target for target, _ in imports(path, known, at_import_time=True) if target != name}
+        for name, path in found.items()
+    }
 
 
 def allowed(importer: str, imported: str) -> bool:
@@ -94,8 +106,12 @@ def allowed(importer: str, imported: str) -> bool:
 def test_every_import_goes_down_the_layers() -> None:
     found = modules()
     known = set(found)
-    upward = [f"{path.relative_to(ROOT)}:{line}: {name} imports {target}"
-              for name, path in found.items() for target, line in imports(path, known) if not allowed(name, target)]
+    upward = [
+        f"{path.relative_to(ROOT)}:{line}: {name} imports {target}"
+        for name, path in found.items()
+        for target, line in imports(path, known)
+        if not allowed(name, target)
+    ]
     assert upward == []
 
 
@@ -110,7 +126,7 @@ def test_no_module_imports_itself_round_a_cycle() -> None:
         path.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append([*path[path.index(nxt):], nxt])
+                cycles.append([*path[path.index(nxt) :], nxt])
             elif nxt not in state:
                 visit(nxt)
         path.pop()

@@ -72,8 +72,11 @@ class Api:
 
     def relay_outbox(self) -> int:
         """Publish what the API wrote to the outbox (the consumer process's relay does this in production)."""
-        relay = OutboxRelay(units_of_work(self.settings, self.pool, None), lambda _wake, _stop: threading.Thread(),
-                            self.settings.kafka.producer_config())
+        relay = OutboxRelay(
+            units_of_work(self.settings, self.pool, None),
+            lambda _wake, _stop: threading.Thread(),
+            self.settings.kafka.producer_config(),
+        )
         sent = relay.publish_pending()
         relay.producer.flush(10)
         return sent
@@ -89,13 +92,20 @@ class Api:
 
 
 @pytest.fixture
-def api(database_url: str, kafka_cluster: KafkaCluster, bl_standin: BLStandIn,
-        make_bl_exporter: Callable[..., BLExporter]) -> Iterator[Api]:
+def api(
+    database_url: str, kafka_cluster: KafkaCluster, bl_standin: BLStandIn, make_bl_exporter: Callable[..., BLExporter]
+) -> Iterator[Api]:
     topics = Topics.fresh(kafka_cluster.create_topic, partitions=2)
     settings = replace(
-        make_settings(database_url, kafka_cluster.bootstrap_servers, topics, bl_base_url=bl_standin.base_url,
-                      bl_token_url=bl_standin.token_url, bl_client_id=bl_standin.client_id,
-                      bl_client_secret=bl_standin.client_secret),
+        make_settings(
+            database_url,
+            kafka_cluster.bootstrap_servers,
+            topics,
+            bl_base_url=bl_standin.base_url,
+            bl_token_url=bl_standin.token_url,
+            bl_client_id=bl_standin.client_id,
+            bl_client_secret=bl_standin.client_secret,
+        ),
         api_tokens=(SERVICE_TOKEN,),
     )
     pool: ConnectionPool[Any] = ConnectionPool(database_url, min_size=1, max_size=6, open=True)
@@ -125,8 +135,11 @@ def set_up_active(api: Api, bl_standin: BLStandIn, org: str, org_number: str = "
 
     company = bl_standin.register_company(name=f"{org} AB", org_number=org_number)
     m = api.merchant(org)
-    for path, body in (("/key", {"public_key": company.user_key}), ("/start-date", {"start_date": str(days_ago(3))}),
-                       ("/account-plan", SAMPLE_PLAN)):
+    for path, body in (
+        ("/key", {"public_key": company.user_key}),
+        ("/start-date", {"start_date": str(days_ago(3))}),
+        ("/account-plan", SAMPLE_PLAN),
+    ):
         r = m.put(path, body)
         assert r.status_code == 200, r.text
     r = m.post("/activation")

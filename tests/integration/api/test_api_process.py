@@ -67,9 +67,13 @@ def upload(url: str, path: str, size: int, chunked: bool, token: str | None = No
     """PUT ``size`` bytes over a raw socket, reading the answer while still sending (the server may answer,
     and close, long before the body is through). Returns what the server sent."""
     host, port = url.removeprefix("http://").split(":")
-    head = [f"PUT {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json",
-            "Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}",
-            *([f"Authorization: Bearer {token}"] if token else [])]
+    head = [
+        f"PUT {path} HTTP/1.1",
+        f"Host: {host}",
+        "Content-Type: application/json",
+        "Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}",
+        *([f"Authorization: Bearer {token}"] if token else []),
+    ]
     piece = b"a" * 65536
     answer = bytearray()
     with socket.create_connection((host, int(port)), timeout=60) as sock:
@@ -110,8 +114,10 @@ def test_an_anonymous_100_mb_upload_does_not_grow_the_api_process(api: Api, tmp_
         answers = [upload(url, path, UPLOAD_BYTES, chunked, with_token) for chunked, with_token in cases]
         after, peak_after = rss_bytes(process.pid)
         still_serving = httpx.get(f"{url}/readyz").status_code
-    print(f"API process RSS before {before / 2**20:.1f} MiB, after {after / 2**20:.1f} MiB; "
-          f"peak before {peak_before / 2**20:.1f} MiB, after {peak_after / 2**20:.1f} MiB")
+    print(
+        f"API process RSS before {before / 2**20:.1f} MiB, after {after / 2**20:.1f} MiB; "
+        f"peak before {peak_before / 2**20:.1f} MiB, after {peak_after / 2**20:.1f} MiB"
+    )
     statuses = [answer.split(b" ", 2)[1] for answer in answers]
     assert statuses == [b"413", b"401", b"413"], [a[:300] for a in answers]
     assert all(b"connection: close" in answer.lower() for answer in answers)

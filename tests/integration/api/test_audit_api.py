@@ -41,8 +41,14 @@ def test_a_correction_from_backoffice_records_who_and_why_and_the_audit_queries_
     again = m.post(f"/exports/{booked['export_id']}/corrections", {"reason": "igen", "acting_user": "bo"})
     assert again.status_code == 409 and again.json()["code"] == "NOTHING_TO_CORRECT"
     other = api.merchant("org-someone-else")
-    assert other.client.post(f"{m.base}/exports/{booked['export_id']}/corrections",
-                             json={"reason": "x", "acting_user": "y"}, headers=other.headers()).status_code == 403
+    assert (
+        other.client.post(
+            f"{m.base}/exports/{booked['export_id']}/corrections",
+            json={"reason": "x", "acting_user": "y"},
+            headers=other.headers(),
+        ).status_code
+        == 403
+    )
 
     def all_booked():  # type: ignore[no-untyped-def]
         xs = m.get("/exports").json()["items"]

@@ -43,7 +43,10 @@ def test_off_and_on_from_bl(api: Api, bl_standin: BLStandIn) -> None:
     topic, value = api.sql("SELECT topic, value FROM outbox ORDER BY id DESC LIMIT 1")[0]
     event = AvroCodec(schemas.EXPORT_OUTCOME, topic).decode(bytes(value))
     assert (topic, event["organization_id"], event["failure"]["reason_code"]) == (
-        api.settings.kafka.outcomes_topic, ORG, "KEY_NOT_ACTIVATED")
+        api.settings.kafka.outcomes_topic,
+        ORG,
+        "KEY_NOT_ACTIVATED",
+    )
     assert callback(api, key, "OFF") == (200, "unchanged")
 
     assert callback(api, key, "ON") == (409, "BL_STATE_DIFFERS")
@@ -60,16 +63,22 @@ def test_on_does_not_undo_the_merchants_own_deactivation(api: Api, bl_standin: B
     assert m.get().json()["status"] == "inactive"
 
 
-def test_keys_stored_before_the_digest_existed_are_found(api: Api, bl_standin: BLStandIn,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_keys_stored_before_the_digest_existed_are_found(
+    api: Api, bl_standin: BLStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Integrations saved without a key digest (before migration 0004, or by the demo harness) still
     answer BL's callbacks; the key never reaches the logs."""
     company = bl_standin.register_company(name="Legacy AB", org_number="5569990004", activated=False)
     vault = KeyVault(api.settings.key_encryption_key)  # type: ignore[arg-type]
     with psycopg.connect(api.settings.database_url) as conn:
         PostgresIntegrations(conn, vault).save(
-            "org-legacy", user_key=Secret(company.user_key), status=IntegrationStatus.ACTIVE,
-            start_date=days_ago(1), company_name="Legacy AB", company_org_number="5569990004")
+            "org-legacy",
+            user_key=Secret(company.user_key),
+            status=IntegrationStatus.ACTIVE,
+            start_date=days_ago(1),
+            company_name="Legacy AB",
+            company_org_number="5569990004",
+        )
     assert callback(api, company.user_key, "OFF", orgnr="556999-0004") == (200, "deactivated")
     out, err = capsys.readouterr()
     assert "api.request" in out + err and company.user_key not in out + err
@@ -126,13 +135,16 @@ def test_bl_not_knowing_the_stored_key_changes_nothing_and_is_counted_and_logged
     assert key not in out + err and key.upper() not in out + err
 
 
-@pytest.mark.parametrize(("ours", "theirs"), [
-    ("", "-"),               # finding 3: no org number on our side matched "-"
-    ("", "0"),
-    ("-", "-"),
-    ("5569990000", "556999-0000"),   # not a valid organization number (check digit) on either side
-    ("556999000", "5569990000"),
-])
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ("", "-"),  # finding 3: no org number on our side matched "-"
+        ("", "0"),
+        ("-", "-"),
+        ("5569990000", "556999-0000"),  # not a valid organization number (check digit) on either side
+        ("556999000", "5569990000"),
+    ],
+)
 def test_an_org_number_that_is_not_a_valid_swedish_one_never_matches(
     api: Api, bl_standin: BLStandIn, ours: str, theirs: str
 ) -> None:
@@ -140,8 +152,13 @@ def test_an_org_number_that_is_not_a_valid_swedish_one_never_matches(
     vault = KeyVault(api.settings.key_encryption_key)  # type: ignore[arg-type]
     with psycopg.connect(api.settings.database_url) as conn:
         PostgresIntegrations(conn, vault).save(
-            "org-no-number", user_key=Secret(company.user_key), status=IntegrationStatus.ACTIVE,
-            start_date=days_ago(1), company_name="Utan Orgnr AB", company_org_number=ours)
+            "org-no-number",
+            user_key=Secret(company.user_key),
+            status=IntegrationStatus.ACTIVE,
+            start_date=days_ago(1),
+            company_name="Utan Orgnr AB",
+            company_org_number=ours,
+        )
     assert callback(api, company.user_key, "OFF", orgnr=theirs) == (404, "NOT_FOUND")
     assert api.sql("SELECT status FROM integrations WHERE organization_id = 'org-no-number'") == [("active",)]
 
@@ -165,8 +182,11 @@ def test_the_key_is_stored_and_compared_in_one_canonical_form(api: Api, bl_stand
     (encrypted,) = api.sql("SELECT bl_key_encrypted FROM integrations WHERE organization_id = 'org-case'")[0]
     assert vault.decrypt(encrypted).reveal() == company.user_key
     assert m.put("/key", {"public_key": company.user_key.replace("-", "")}).json()["code"] == "KEY_MALFORMED"
-    for r in (m.put("/start-date", {"start_date": str(days_ago(2))}), m.put("/account-plan", SAMPLE_PLAN),
-              m.post("/activation")):
+    for r in (
+        m.put("/start-date", {"start_date": str(days_ago(2))}),
+        m.put("/account-plan", SAMPLE_PLAN),
+        m.post("/activation"),
+    ):
         assert r.status_code == 200, r.text
     company.activated = False
     assert callback(api, company.user_key.upper(), "OFF") == (200, "deactivated")

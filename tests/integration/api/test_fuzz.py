@@ -39,11 +39,9 @@ schema = schemathesis.openapi.from_path(str(PATH))
 
 
 @schema.parametrize()
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_no_schema_violations(case: Any, app: Any) -> None:
     case.operation.schema.app = app
     if case.path_parameters and "organization_id" in case.path_parameters:
         case.path_parameters["organization_id"] = ORG  # a valid token can only ever be for one organization
-    case.call_and_validate(headers=bearer(ORG), checks=CHECKS,
-                           app=app)
+    case.call_and_validate(headers=bearer(ORG), checks=CHECKS, app=app)

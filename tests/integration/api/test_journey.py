@@ -19,11 +19,15 @@ def publish_day(pipeline: Harness, day: StoreDay, close: bool = True) -> None:
     pipeline.publish_sales([*day.events(), *([day.day_closed()] if close else [])])
 
 
-def outcome(pipeline: Harness, status: str, business_date: Any, trigger: str | None = None,
-            timeout: float = 30.0) -> dict[str, Any]:
+def outcome(
+    pipeline: Harness, status: str, business_date: Any, trigger: str | None = None, timeout: float = 30.0
+) -> dict[str, Any]:
     def found(h: Harness) -> list[dict[str, Any]]:
-        return [o for o in h.outcomes_for(ORG, status) if o["business_date"] == business_date
-                and (trigger is None or o["trigger"] == trigger)]
+        return [
+            o
+            for o in h.outcomes_for(ORG, status)
+            if o["business_date"] == business_date and (trigger is None or o["trigger"] == trigger)
+        ]
 
     pipeline.wait_for(lambda h: bool(found(h)), timeout=timeout, what=f"{status} outcome for {business_date}")
     return found(pipeline)[-1]
@@ -102,8 +106,13 @@ def test_merchant_journey(api: Api, pipeline: Harness, bl_standin: BLStandIn) ->
     failed = outcome(pipeline, "FAILED", d1)
     assert failed["failure"]["reason_code"] == "UNMAPPED_ITEMS"
     missing = m.get("/account-plan/missing-items").json()["items"]
-    assert {"kind": "payment_method", "code": "klarna", "vat_rate": None, "source": "sales",
-            "last_seen": str(d1)} in missing
+    assert {
+        "kind": "payment_method",
+        "code": "klarna",
+        "vat_rate": None,
+        "source": "sales",
+        "last_seen": str(d1),
+    } in missing
     status = m.get("/status").json()
     assert status["banner"]["reason_code"] == "UNMAPPED_ITEMS"
     klarna = {"kind": "payment_method", "code": "klarna", "message": "payment method 'klarna'"}
@@ -125,8 +134,12 @@ def test_merchant_journey(api: Api, pipeline: Harness, bl_standin: BLStandIn) ->
     # Manual export of today's sales so far.
     today = store_day(ORG, STORE, days_ago(0), 3, seed=3, with_extras=False)
     publish_day(pipeline, today, close=False)
-    api.wait_sql("SELECT 1 FROM sales_events WHERE organization_id = %s AND business_date = %s", ORG, days_ago(0),
-                 what="today's sales ingested")
+    api.wait_sql(
+        "SELECT 1 FROM sales_events WHERE organization_id = %s AND business_date = %s",
+        ORG,
+        days_ago(0),
+        what="today's sales ingested",
+    )
     r = m.post("/manual-exports", {})
     assert r.status_code == 202, r.text
     request_id = r.json()["request_id"]
@@ -142,10 +155,14 @@ def test_merchant_journey(api: Api, pipeline: Harness, bl_standin: BLStandIn) ->
     assert (m.post("/deactivation").status_code, m.post("/manual-exports").status_code) == (409, 409)
     d2 = days_ago(2)
     publish_day(pipeline, store_day(ORG, STORE, d2, 5, seed=4))
-    api.wait_sql("SELECT 1 FROM day_closes WHERE organization_id = %s AND business_date = %s", ORG, d2,
-                 what="day 2 ingested")
-    api.wait_sql("SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM export_jobs WHERE organization_id = %s)", ORG,
-                 what="the inactive day's job skipped")
+    api.wait_sql(
+        "SELECT 1 FROM day_closes WHERE organization_id = %s AND business_date = %s", ORG, d2, what="day 2 ingested"
+    )
+    api.wait_sql(
+        "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM export_jobs WHERE organization_id = %s)",
+        ORG,
+        what="the inactive day's job skipped",
+    )
     assert len(bl_standin.vouchers(key)) == vouchers_before
     days = m.get("/missing-days").json()["items"]
     assert [(d["business_date"], d["reason_code"]) for d in days] == [(str(d2), "INTEGRATION_INACTIVE")]

@@ -32,8 +32,9 @@ def commands(api: Api, make_config: Callable[..., dict[str, Any]]) -> list[dict[
     return found
 
 
-def test_repeated_clicks_publish_once(api: Api, bl_standin: BLStandIn,
-                                      kafka_consumer_config: Callable[..., dict[str, Any]]) -> None:
+def test_repeated_clicks_publish_once(
+    api: Api, bl_standin: BLStandIn, kafka_consumer_config: Callable[..., dict[str, Any]]
+) -> None:
     m, _ = set_up_active(api, bl_standin, ORG)
     first = m.post("/manual-exports", {})
     assert first.status_code == 202, first.text
@@ -43,8 +44,11 @@ def test_repeated_clicks_publish_once(api: Api, bl_standin: BLStandIn,
     assert again.json()["coalesced"] is True and again.json()["state"] == "requested"
 
     # The service takes the command and has nothing left to do: the next click is a new request.
-    api.sql("INSERT INTO processed_commands (command_id, organization_id) VALUES (%s, %s) RETURNING 1",
-            first.json()["request_id"], ORG)
+    api.sql(
+        "INSERT INTO processed_commands (command_id, organization_id) VALUES (%s, %s) RETURNING 1",
+        first.json()["request_id"],
+        ORG,
+    )
     assert m.get(f"/manual-exports/{first.json()['request_id']}").json()["state"] == "done"
     second = m.post("/manual-exports", {"store_id": "s1"})
     assert second.status_code == 202 and second.json()["coalesced"] is False

@@ -16,13 +16,19 @@ ORG = "org-plan-v2"
 
 def test_a_sales_account_whose_vat_code_says_another_rate_is_a_field_error(api: Api, bl_standin: BLStandIn) -> None:
     m, _ = set_up_active(api, bl_standin, ORG)
-    coffee_on_12 = {**SAMPLE_PLAN, "product_groups": {**SAMPLE_PLAN["product_groups"],
-                                                      "coffee": {"600": "3002", "1200": "3002"}}}
+    coffee_on_12 = {
+        **SAMPLE_PLAN,
+        "product_groups": {**SAMPLE_PLAN["product_groups"], "coffee": {"600": "3002", "1200": "3002"}},
+    }
     r = m.put("/account-plan", coffee_on_12)
     assert (r.status_code, r.json()["code"]) == (422, "INVALID_PLAN")
-    assert r.json()["field_errors"] == [{
-        "field": "product_groups.coffee.600", "code": "ACCOUNT_VAT_CODE_MISMATCH",
-        "message": "account 3002 has VAT code 2 (12 %) in Björn Lundén but takes sales at 6 % VAT"}]
+    assert r.json()["field_errors"] == [
+        {
+            "field": "product_groups.coffee.600",
+            "code": "ACCOUNT_VAT_CODE_MISMATCH",
+            "message": "account 3002 has VAT code 2 (12 %) in Björn Lundén but takes sales at 6 % VAT",
+        }
+    ]
     r = m.put("/account-plan", {**coffee_on_12, "product_groups": {"coffee": {"600": "3003", "1200": "3002"}}})
     assert r.status_code == 200, r.text
 
@@ -33,12 +39,15 @@ def test_bad_plans_get_per_field_errors_and_format_1_is_refused(api: Api, bl_sta
     assert (r.status_code, r.json()["code"]) == (422, "INVALID_REQUEST")
     assert [e["field"] for e in r.json()["field_errors"]] == ["product_groups.coffee"]
     events = {k: v for k, v in SAMPLE_PLAN["events"].items() if k not in ("CASH_SHORTAGE", "CASH_OVERAGE")}
-    r = m.put("/account-plan", {
-        **SAMPLE_PLAN,
-        "product_groups": {"spa_card": {"2500": "2421"}, "wine": {"2500": "2611"}},
-        "events": {**events, "CASH_DIFFERENCE": "3590"},
-        "single_purpose_methods": {"gift_card": 2500},
-    })
+    r = m.put(
+        "/account-plan",
+        {
+            **SAMPLE_PLAN,
+            "product_groups": {"spa_card": {"2500": "2421"}, "wine": {"2500": "2611"}},
+            "events": {**events, "CASH_DIFFERENCE": "3590"},
+            "single_purpose_methods": {"gift_card": 2500},
+        },
+    )
     assert r.status_code == 422
     assert sorted((e["field"], e["code"]) for e in r.json()["field_errors"]) == [
         ("events.CASH_DIFFERENCE", "INVALID_VALUE"),
@@ -48,20 +57,28 @@ def test_bad_plans_get_per_field_errors_and_format_1_is_refused(api: Api, bl_sta
     ]
 
 
-def test_a_migrated_plan_shows_what_needs_review_until_it_is_saved(api: Api, pipeline: Harness,
-                                                                   bl_standin: BLStandIn) -> None:
+def test_a_migrated_plan_shows_what_needs_review_until_it_is_saved(
+    api: Api, pipeline: Harness, bl_standin: BLStandIn
+) -> None:
     m, _ = set_up_active(api, bl_standin, ORG)
     day = store_day(ORG, "s1", days_ago(1), 20, seed=3)
     pipeline.publish_sales([*day.events(), day.day_closed()])
     api.wait_sql("SELECT 1 FROM exports WHERE organization_id = %s AND status = 'booked'", ORG, what="the day booked")
-    migrated = {**SAMPLE_PLAN, "version": 2, "product_groups": {"coffee": {"600": "3003", "1200": "3003"}},
-                "review": ["product_groups.coffee.600", "product_groups.coffee.1200", "events.CASH_DIFFERENCE"]}
+    migrated = {
+        **SAMPLE_PLAN,
+        "version": 2,
+        "product_groups": {"coffee": {"600": "3003", "1200": "3003"}},
+        "review": ["product_groups.coffee.600", "product_groups.coffee.1200", "events.CASH_DIFFERENCE"],
+    }
     with psycopg.connect(api.settings.database_url) as conn:
         conn.execute("UPDATE account_plans SET plan = %s WHERE organization_id = %s", (Jsonb(migrated), ORG))
 
     plan = m.get("/account-plan").json()
     assert [r["field"] for r in plan["needs_review"]] == [
-        "product_groups.coffee.600", "product_groups.coffee.1200", "events.CASH_DIFFERENCE"]
+        "product_groups.coffee.600",
+        "product_groups.coffee.1200",
+        "events.CASH_DIFFERENCE",
+    ]
     rows = {(r["product_group"], r["vat_rate"]): r for r in plan["product_group_rates"]}
     assert rows[("coffee", 1200)]["account"] == "3003" and rows[("coffee", 1200)]["needs_review"] is True
     assert rows[("coffee", 1200)]["account_source"] == "product_group" and "sales" in rows[("coffee", 1200)]["seen_in"]
@@ -84,4 +101,5 @@ def test_registered_product_groups_say_their_rates(api: Api, bl_standin: BLStand
     assert r.json()["product_groups"][0]["vat_rates"] == [600, 1200, 2500]  # rates only ever grow
     missing = m.get("/account-plan/missing-items").json()["items"]
     assert [(i["kind"], i["code"], i["vat_rate"], i["source"]) for i in missing] == [
-        ("product_group", "bread", 600, "registered")]
+        ("product_group", "bread", 600, "registered")
+    ]

@@ -10,8 +10,9 @@ from tests.integration.api.conftest import Api, days_ago, set_up_active
 ORG = "org-react"
 
 
-def test_a_failure_fixed_while_inactive_is_booked_on_reactivation(api: Api, pipeline: Harness,
-                                                                   bl_standin: BLStandIn) -> None:
+def test_a_failure_fixed_while_inactive_is_booked_on_reactivation(
+    api: Api, pipeline: Harness, bl_standin: BLStandIn
+) -> None:
     m, key = set_up_active(api, bl_standin, ORG)
     day = store_day(ORG, "s1", days_ago(1), 6, seed=5)
     for receipt in day.receipts:

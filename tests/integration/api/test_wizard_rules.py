@@ -15,7 +15,9 @@ def test_steps_and_their_errors(api: Api, bl_standin: BLStandIn) -> None:
     m = api.merchant(ORG)
     assert m.get().json()["blocking"][0]["code"] == "KEY_MISSING"
     assert (m.put("/account-plan", SAMPLE_PLAN).status_code, m.put("/account-plan", SAMPLE_PLAN).json()["code"]) == (
-        409, "KEY_MISSING")
+        409,
+        "KEY_MISSING",
+    )
     assert m.post("/deactivation").json()["code"] == "NOT_ACTIVE"
     company = bl_standin.register_company(name="Wizard AB", org_number="5560009999")
     assert m.put("/key", {"public_key": company.user_key}).status_code == 200
@@ -26,20 +28,27 @@ def test_steps_and_their_errors(api: Api, bl_standin: BLStandIn) -> None:
     assert (r.status_code, r.json()["field_errors"][0]["field"]) == (422, "start_date")
     assert m.put("/start-date", {"start_date": str(days_ago(2))}).json()["warnings"] == []
 
-    bad = {**SAMPLE_PLAN, "series": "DD", "vat_rates": {**SAMPLE_PLAN["vat_rates"], "99999": "2611"},
-           "events": {**SAMPLE_PLAN["events"], "PARTY": "3990"}, "store_cost_centres": {"s1": "S9"}}
+    bad = {
+        **SAMPLE_PLAN,
+        "series": "DD",
+        "vat_rates": {**SAMPLE_PLAN["vat_rates"], "99999": "2611"},
+        "events": {**SAMPLE_PLAN["events"], "PARTY": "3990"},
+        "store_cost_centres": {"s1": "S9"},
+    }
     r = m.put("/account-plan", bad)
     assert r.status_code == 422
     assert {e["field"] for e in r.json()["field_errors"]} == {"series", "vat_rates.99999", "events.PARTY"}
     r = m.put("/account-plan", {**SAMPLE_PLAN, "store_cost_centres": {"s1": "S9", "s2": "S2"}})
     assert [(e["field"], e["code"]) for e in r.json()["field_errors"]] == [
-        ("store_cost_centres.s1", "COST_CENTRE_MISSING")]
+        ("store_cost_centres.s1", "COST_CENTRE_MISSING")
+    ]
 
     # A payment method the POS registers must be mapped before the integration can be activated.
     r = m.post("/registered-items", {"payment_methods": [{"code": "vipps", "name": "Vipps"}]})
     assert r.json()["payment_methods"] == [{"code": "vipps", "name": "Vipps", "vat_rates": None}]
     assert m.put("/account-plan", SAMPLE_PLAN).json()["plan"]["missing"] == [
-        {"kind": "payment_method", "code": "vipps", "vat_rate": None, "source": "registered", "last_seen": None}]
+        {"kind": "payment_method", "code": "vipps", "vat_rate": None, "source": "registered", "last_seen": None}
+    ]
     r = m.post("/activation")
     assert r.status_code == 409 and [b["code"] for b in r.json()["details"]["blocking"]] == ["PLAN_INCOMPLETE"]
     plan = {**SAMPLE_PLAN, "payment_methods": {**SAMPLE_PLAN["payment_methods"], "vipps": "1930"}}

@@ -49,7 +49,9 @@ def test_a_document_of_the_merchant_on_the_voucher_is_not_taken_for_ours(
 
     assert attached.already_attached is False
     assert [d["name"] for d in bl_standin.documents(bl_company.user_key)] == [
-        "kvitto-hyra.pdf", f"R_{voucher.reference}.pdf"]
+        "kvitto-hyra.pdf",
+        f"R_{voucher.reference}.pdf",
+    ]
 
 
 def test_bl_refusing_the_document_is_its_own_error(bl_exporter, bl_standin, bl_company, make_voucher):
@@ -77,6 +79,13 @@ def test_the_stand_in_shows_over_http_what_is_attached_to_which_voucher(
 
     listed = requests.get(f"{bl_standin.url}/_admin/companies/{bl_company.user_key}/documents", timeout=5).json()
 
-    assert listed == [{"id": listed[0]["id"], "name": f"R_{voucher.reference}.pdf", "content_type": "application/pdf",
-                       "size": len(PDF), "sha256": hashlib.sha256(PDF).hexdigest(),
-                       "vouchers": [{"series": where.series, "number": where.number, "financial_year": "202601"}]}]
+    assert listed == [
+        {
+            "id": listed[0]["id"],
+            "name": f"R_{voucher.reference}.pdf",
+            "content_type": "application/pdf",
+            "size": len(PDF),
+            "sha256": hashlib.sha256(PDF).hexdigest(),
+            "vouchers": [{"series": where.series, "number": where.number, "financial_year": "202601"}],
+        }
+    ]

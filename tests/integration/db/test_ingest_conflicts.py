@@ -59,8 +59,11 @@ def test_a_receipt_sent_again_with_other_amounts_is_a_conflict_and_the_first_ver
     rid = first["payload"][1]["receipt_id"]
     assert ingest(conn, first).new == 1
     paid = first["payload"][1]["payments"][0]
-    other = changed(first, lines=[{**ln, "gross_ore": ln["gross_ore"] + 100} for ln in first["payload"][1]["lines"]],
-                    payments=[{**paid, "amount_ore": paid["amount_ore"] + 100 * len(first["payload"][1]["lines"])}])
+    other = changed(
+        first,
+        lines=[{**ln, "gross_ore": ln["gross_ore"] + 100} for ln in first["payload"][1]["lines"]],
+        payments=[{**paid, "amount_ore": paid["amount_ore"] + 100 * len(first["payload"][1]["lines"])}],
+    )
     result = ingest(conn, other)
     assert (result.new, conflicts(result)) == (0, [(f"receipt:{rid}", other["event_id"], f"receipt:{rid}")])
     detail = describe(result.conflicts[0].envelope, result.conflicts[0].stored, content(result.conflicts[0].envelope))
@@ -102,8 +105,11 @@ def test_cash_movements_and_gift_card_expiries_are_keyed_by_id_the_same_way(
     conn: psycopg.Connection[Any], kind: str
 ) -> None:
     d = day()
-    event = next(e for e in d.others if e["payload"][0].endswith("CashMovement" if kind == "cash_movement"
-                                                                    else "GiftCardExpired"))
+    event = next(
+        e
+        for e in d.others
+        if e["payload"][0].endswith("CashMovement" if kind == "cash_movement" else "GiftCardExpired")
+    )
     ingest(conn, event)
     result = ingest(conn, changed(event, amount_ore=event["payload"][1]["amount_ore"] + 1))
     assert [c.envelope.kind for c in result.conflicts] == [kind]
@@ -114,8 +120,9 @@ def test_a_day_close_with_the_same_z_number_but_other_totals_is_a_conflict(conn:
     d = day()
     close = d.day_closed()
     ingest(conn, *d.events(), close)
-    renamed_and_reclosed = changed(close, store_name="Nytt namn",
-                                   closed_at=close["payload"][1]["closed_at"] + timedelta(minutes=3))
+    renamed_and_reclosed = changed(
+        close, store_name="Nytt namn", closed_at=close["payload"][1]["closed_at"] + timedelta(minutes=3)
+    )
     assert ingest(conn, renamed_and_reclosed).conflicts == []  # a label is not content
     other = changed(close, grand_total_ore=close["payload"][1]["grand_total_ore"] + 100)
     result = ingest(conn, other)
@@ -128,8 +135,12 @@ def test_a_day_close_with_the_same_z_number_but_other_totals_is_a_conflict(conn:
 def test_within_one_batch_the_first_version_stands(conn: psycopg.Connection[Any]) -> None:
     d = day()
     first = d.receipts[2]
-    tip = changed(first, event_id="tip", tip_ore=first["payload"][1]["tip_ore"] + 500,
-                  payments=[{**p, "amount_ore": p["amount_ore"] + 500} for p in first["payload"][1]["payments"]])
+    tip = changed(
+        first,
+        event_id="tip",
+        tip_ore=first["payload"][1]["tip_ore"] + 500,
+        payments=[{**p, "amount_ore": p["amount_ore"] + 500} for p in first["payload"][1]["payments"]],
+    )
     result = ingest(conn, first, changed(first, event_id="same"), tip)
     assert result.new == 1 and [c.envelope.event_id for c in result.conflicts] == ["tip"]
     assert differing(result, 0) == ["payments", "tip_ore"]

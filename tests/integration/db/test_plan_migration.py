@@ -35,8 +35,14 @@ V1_PLAN: dict[str, Any] = {
 
 
 def _receipt(org: str, key: str, lines: list[list[Any]]) -> tuple[str, str, str, Jsonb]:
-    payload = {"receipt_id": key, "kind": "sale", "lines": lines, "payments": [["card", 0]], "tip_ore": 0,
-               "rounding_ore": 0}
+    payload = {
+        "receipt_id": key,
+        "kind": "sale",
+        "lines": lines,
+        "payments": [["card", 0]],
+        "tip_ore": 0,
+        "rounding_ore": 0,
+    }
     return (org, "s1", f"receipt:{key}", Jsonb(payload))
 
 
@@ -54,9 +60,13 @@ def test_a_v1_plan_is_migrated_per_rate_with_nothing_lost(empty_database_url: st
         ]
         conn.cursor().executemany(
             "INSERT INTO sales_events (organization_id, store_id, business_date, kind, event_key, payload) "
-            "VALUES (%s, %s, '2026-11-24', 'receipt', %s, %s)", sales)
-        conn.execute("INSERT INTO day_closes (organization_id, store_id, business_date, z_report_number, payload, "
-                     "closed_at) VALUES ('org-1', 's1', '2026-11-24', 7, '{}', now())")
+            "VALUES (%s, %s, '2026-11-24', 'receipt', %s, %s)",
+            sales,
+        )
+        conn.execute(
+            "INSERT INTO day_closes (organization_id, store_id, business_date, z_report_number, payload, "
+            "closed_at) VALUES ('org-1', 's1', '2026-11-24', 7, '{}', now())"
+        )
 
     migrate(empty_database_url)
 
@@ -77,14 +87,22 @@ def test_a_v1_plan_is_migrated_per_rate_with_nothing_lost(empty_database_url: st
     }
     assert stored["single_purpose_groups"] == ["spa_card"]
     # Everything else is as it was: nothing lost.
-    unchanged = {k: v for k, v in stored.items()
-                 if k not in ("version", "product_groups", "single_purpose_groups", "review")}
+    unchanged = {
+        k: v for k, v in stored.items() if k not in ("version", "product_groups", "single_purpose_groups", "review")
+    }
     assert unchanged == {k: v for k, v in V1_PLAN.items() if k != "product_groups"}
     assert review == [
-        "product_groups.books.600", "product_groups.coffee.600", "product_groups.coffee.1200",
-        "product_groups.gift_card.0", "product_groups.merch.0", "product_groups.merch.600",
-        "product_groups.merch.1200", "product_groups.merch.2500", "product_groups.spa_card.2500",
-        "product_groups.unused_liability.0", "events.CASH_DIFFERENCE",
+        "product_groups.books.600",
+        "product_groups.coffee.600",
+        "product_groups.coffee.1200",
+        "product_groups.gift_card.0",
+        "product_groups.merch.0",
+        "product_groups.merch.600",
+        "product_groups.merch.1200",
+        "product_groups.merch.2500",
+        "product_groups.spa_card.2500",
+        "product_groups.unused_liability.0",
+        "events.CASH_DIFFERENCE",
     ]
     assert plan is not None and plan.problems() == ()
     assert plan.sales_account("coffee", 600) == "3002"  # as v1 booked it, until the merchant reviews it

@@ -73,10 +73,12 @@ def test_audit_records_go_only_after_their_retention(database_url: str) -> None:
 
 def test_purge_drops_sent_outbox_rows_after_a_week_but_never_unsent_ones(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
-        conn.execute("INSERT INTO outbox (topic, schema_name, value, sent_at, created_at) VALUES "
-                     "('t', 's', 'x', now() - interval '30 days', now() - interval '30 days'), "
-                     "('t', 's', 'y', NULL, now() - interval '30 days'), "
-                     "('t', 's', 'z', now(), now())")
+        conn.execute(
+            "INSERT INTO outbox (topic, schema_name, value, sent_at, created_at) VALUES "
+            "('t', 's', 'x', now() - interval '30 days', now() - interval '30 days'), "
+            "('t', 's', 'y', NULL, now() - interval '30 days'), "
+            "('t', 's', 'z', now(), now())"
+        )
         result = purge(conn, date.today(), retention_days=90)
         left = sorted(bytes(r[0]) for r in conn.execute("SELECT value FROM outbox"))
     assert result.sent_outbox_rows == 1

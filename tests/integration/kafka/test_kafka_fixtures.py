@@ -16,9 +16,7 @@ def test_each_call_makes_a_fresh_topic_with_the_asked_partitions(kafka_cluster, 
     assert len(metadata.topics[second].partitions) == 1
 
 
-def test_group_consumer_reads_what_was_produced(
-    kafka_cluster, kafka_topic, kafka_consumer_config, poll
-) -> None:
+def test_group_consumer_reads_what_was_produced(kafka_cluster, kafka_topic, kafka_consumer_config, poll) -> None:
     topic = kafka_topic(partitions=2)
     producer = Producer({"bootstrap.servers": kafka_cluster.bootstrap_servers})
     for i in range(10):

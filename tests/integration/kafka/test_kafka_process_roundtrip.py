@@ -28,9 +28,7 @@ def produce(bootstrap: str, values: list[str]) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
     failures: list[object] = []
     for value in values:
-        producer.produce(
-            TOPIC, key=value, value=value, on_delivery=lambda err, _msg: err and failures.append(err)
-        )
+        producer.produce(TOPIC, key=value, value=value, on_delivery=lambda err, _msg: err and failures.append(err))
     assert producer.flush(30) == 0, "messages still queued after 30 s"
     assert failures == []
 
@@ -89,9 +87,6 @@ def committed_offsets(config: dict[str, object]) -> dict[int, int]:
 def end_offsets(config: dict[str, object]) -> dict[int, int]:
     consumer = Consumer(config)
     try:
-        return {
-            p: consumer.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=10)[1]
-            for p in range(PARTITIONS)
-        }
+        return {p: consumer.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=10)[1] for p in range(PARTITIONS)}
     finally:
         consumer.close()

@@ -27,8 +27,12 @@ def value(name: str, **labels: str) -> float:
 
 
 def snapshot() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for fam in REGISTRY.collect() if fam.name.startswith("dayclose_") for s in fam.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for fam in REGISTRY.collect()
+        if fam.name.startswith("dayclose_")
+        for s in fam.samples
+    }
 
 
 def moved(before: dict, name: str, **labels: str) -> float:  # type: ignore[type-arg]
@@ -49,8 +53,11 @@ def test_a_booked_day_moves_ingest_export_bl_and_relay_metrics(pipeline: Harness
     assert moved(before, "dayclose_events_consumed_total", type="receipt") == kinds.count("Receipt") > 0
     assert moved(before, "dayclose_events_consumed_total", type="day_closed") == 1
     assert moved(before, "dayclose_ingest_batch_size_sum") == len(events) + 1
-    assert moved(before, "dayclose_bl_request_duration_seconds_count", operation="post journal entry", status="201") + \
-        moved(before, "dayclose_bl_request_duration_seconds_count", operation="post journal entry", status="200") == 1
+    assert (
+        moved(before, "dayclose_bl_request_duration_seconds_count", operation="post journal entry", status="201")
+        + moved(before, "dayclose_bl_request_duration_seconds_count", operation="post journal entry", status="200")
+        == 1
+    )
     assert moved(before, "dayclose_bl_retries_total", **_one_retry_labels(before)) == 1
     assert moved(before, "dayclose_relay_published_total") >= 1
     assert moved(before, "dayclose_dead_letters_total", error_code="UNDECODABLE") == 0
@@ -59,8 +66,11 @@ def test_a_booked_day_moves_ingest_export_bl_and_relay_metrics(pipeline: Harness
 def _one_retry_labels(before: dict) -> dict[str, str]:  # type: ignore[type-arg]
     """The (operation, cause) of the single retry the throttled request caused."""
     now = snapshot()
-    grown = [dict(labels) for (name, labels), v in now.items()
-             if name == "dayclose_bl_retries_total" and v > before.get((name, labels), 0.0)]
+    grown = [
+        dict(labels)
+        for (name, labels), v in now.items()
+        if name == "dayclose_bl_retries_total" and v > before.get((name, labels), 0.0)
+    ]
     assert len(grown) == 1, grown
     assert grown[0]["cause"] == "http_429"
     return grown[0]

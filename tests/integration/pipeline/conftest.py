@@ -27,7 +27,10 @@ FAST_POLICY = ExportPolicy(
 
 @pytest.fixture
 def make_pipeline(
-    database_url: str, kafka_cluster: KafkaCluster, bl_standin: BLStandIn, bl_company: Company,
+    database_url: str,
+    kafka_cluster: KafkaCluster,
+    bl_standin: BLStandIn,
+    bl_company: Company,
     make_bl_exporter: Callable[..., BLExporter],
 ) -> Iterator[Callable[..., Harness]]:
     made: list[Harness] = []
@@ -35,8 +38,14 @@ def make_pipeline(
     group = f"dayclose-{topics.sales}"
     kek = None
 
-    def make(*, activate: bool = True, plan: dict[str, Any] | None = None, start: bool = True,
-             policy: ExportPolicy = FAST_POLICY, **exporter_overrides: Any) -> Harness:
+    def make(
+        *,
+        activate: bool = True,
+        plan: dict[str, Any] | None = None,
+        start: bool = True,
+        policy: ExportPolicy = FAST_POLICY,
+        **exporter_overrides: Any,
+    ) -> Harness:
         nonlocal kek
         settings = make_settings(database_url, kafka_cluster.bootstrap_servers, topics, group_id=group, kek=kek)
         kek = settings.key_encryption_key.reveal() if settings.key_encryption_key else None

@@ -44,9 +44,14 @@ def sentinel(h: Harness, store: str = "s1", timeout: float = 30.0) -> list[dict[
     day = sampledata.store_day(ORG, store, SENTINEL_DAY, 3, with_extras=False, seed=99)
     records = [*day.events(), day.day_closed()]
     h.publish_sales(records)
-    h.wait_for(lambda h: any(o["status"] == "SUCCEEDED" and o["business_date"] == SENTINEL_DAY
-                             and o["store_id"] == store for o in h.outcomes), timeout=timeout,
-               what="the sentinel day booked")
+    h.wait_for(
+        lambda h: any(
+            o["status"] == "SUCCEEDED" and o["business_date"] == SENTINEL_DAY and o["store_id"] == store
+            for o in h.outcomes
+        ),
+        timeout=timeout,
+        what="the sentinel day booked",
+    )
     return records
 
 
@@ -54,8 +59,11 @@ def arrived(h: Harness, dead_letters: int, failures: int) -> None:
     """Wait until this many dead letters and failure outcomes have been read. Once the sentinel is booked
     they are certainly published (the outbox relays in order), but the reader takes the dead-letter and
     the outcomes topics as they come, in no order between the two."""
-    h.wait_for(lambda h: len(h.dead_letters) >= dead_letters and len(failed(h)) >= failures, timeout=10,
-               what=f"{dead_letters} dead letter(s) and {failures} failure outcome(s)")
+    h.wait_for(
+        lambda h: len(h.dead_letters) >= dead_letters and len(failed(h)) >= failures,
+        timeout=10,
+        what=f"{dead_letters} dead letter(s) and {failures} failure outcome(s)",
+    )
 
 
 def assert_dead_lettered(h: Harness, error_code: str, outcome_reason: str, value: bytes | None = None) -> None:
@@ -81,8 +89,13 @@ def assert_dead_lettered(h: Harness, error_code: str, outcome_reason: str, value
     assert details[0]["code"].startswith(f"{h.topics.sales}/")
 
 
-def only_sentinel_booked(h: Harness, bl: BLStandIn, company: Company, sentinel_records: list[dict[str, Any]],
-                         other: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+def only_sentinel_booked(
+    h: Harness,
+    bl: BLStandIn,
+    company: Company,
+    sentinel_records: list[dict[str, Any]],
+    other: list[dict[str, Any]] = (),
+) -> None:  # type: ignore[assignment]
     vouchers = bl.vouchers(company.user_key)
     assert_balanced(vouchers)
     assert booked_totals(vouchers) == expected_totals([*other, *sentinel_records])
@@ -101,8 +114,9 @@ def test_garbage_bytes_are_dead_lettered_as_undecodable(
     only_sentinel_booked(pipeline, bl_standin, bl_company, good)
 
 
-def test_an_empty_value_is_dead_lettered_as_undecodable(pipeline: Harness, bl_standin: BLStandIn,
-                                                        bl_company: Company) -> None:
+def test_an_empty_value_is_dead_lettered_as_undecodable(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
     pipeline.publish_sales([], raw=[(KEY, b"")])
     good = sentinel(pipeline)
     assert_dead_lettered(pipeline, "UNDECODABLE", "POISON_MESSAGE", b"")
@@ -127,8 +141,9 @@ def test_an_event_of_an_unknown_newer_schema_is_dead_lettered(
     import json
 
     newer = json.loads(schemas.raw(schemas.SALES_EVENT))
-    newer["fields"][-1]["type"].append({"type": "record", "name": "LoyaltyPointsEarned",
-                                        "fields": [{"name": "points", "type": "long"}]})
+    newer["fields"][-1]["type"].append(
+        {"type": "record", "name": "LoyaltyPointsEarned", "fields": [{"name": "points", "type": "long"}]}
+    )
     record = sampledata.store_day(ORG, "s1", DAY, 1).envelope("dayclose.pos.v1.LoyaltyPointsEarned", {"points": 5})
     buf = io.BytesIO()
     buf.write(SINGLE_OBJECT_MARKER + schemas.fingerprint(json.dumps(newer)))
@@ -176,25 +191,35 @@ def _receipt(rid: str, **changes: Any) -> dict[str, Any]:
 
 
 def _line(group: str, rate: int, gross: int, vat: int) -> dict[str, Any]:
-    return {"product_group": group, "vat_rate_bp": rate, "gross_ore": gross, "vat_ore": vat, "discount_ore": 0,
-            "quantity_milli": 1000, "description": None}
+    return {
+        "product_group": group,
+        "vat_rate_bp": rate,
+        "gross_ore": gross,
+        "vat_ore": vat,
+        "discount_ore": 0,
+        "quantity_milli": 1000,
+        "description": None,
+    }
 
 
 INVALID_RECEIPTS: dict[str, Callable[[], dict[str, Any]]] = {
     "negative line amount": lambda: _receipt(
-        "bad-neg", lines=[_line("merch", 2500, -10000, -2000)], payments=[{"method": "card", "amount_ore": -10000}]),
-    "negative tip": lambda: _receipt(
-        "bad-tip", tip_ore=-500, payments=[{"method": "card", "amount_ore": 13400}]),
-    "payments differ from lines": lambda: _receipt(
-        "bad-sum", payments=[{"method": "card", "amount_ore": 13800}]),
+        "bad-neg", lines=[_line("merch", 2500, -10000, -2000)], payments=[{"method": "card", "amount_ore": -10000}]
+    ),
+    "negative tip": lambda: _receipt("bad-tip", tip_ore=-500, payments=[{"method": "card", "amount_ore": 13400}]),
+    "payments differ from lines": lambda: _receipt("bad-sum", payments=[{"method": "card", "amount_ore": 13800}]),
     "VAT larger than the line": lambda: _receipt(
-        "bad-vat", lines=[_line("merch", 2500, 1000, 5000)], payments=[{"method": "card", "amount_ore": 1000}]),
+        "bad-vat", lines=[_line("merch", 2500, 1000, 5000)], payments=[{"method": "card", "amount_ore": 1000}]
+    ),
     "VAT rate above 100 %": lambda: _receipt(
-        "bad-rate", lines=[_line("merch", 25000, 1000, 100)], payments=[{"method": "card", "amount_ore": 1000}]),
+        "bad-rate", lines=[_line("merch", 25000, 1000, 100)], payments=[{"method": "card", "amount_ore": 1000}]
+    ),
     "rounding larger than cash rounding": lambda: _receipt(
-        "bad-round", rounding_ore=100, payments=[{"method": "cash", "amount_ore": 14000}]),
+        "bad-round", rounding_ore=100, payments=[{"method": "cash", "amount_ore": 14000}]
+    ),
     "rounding without cash": lambda: _receipt(
-        "bad-round-card", rounding_ore=10, payments=[{"method": "card", "amount_ore": 13910}]),
+        "bad-round-card", rounding_ore=10, payments=[{"method": "card", "amount_ore": 13910}]
+    ),
 }
 
 
@@ -217,9 +242,14 @@ def test_an_absurd_amount_is_dead_lettered_not_booked(
 ) -> None:
     absurd = 10**15  # öre: ten trillion kronor on one receipt line
     day = sampledata.store_day(ORG, "s1", DAY, 3, with_extras=False)
-    bad = day.envelope(sampledata.RECEIPT, _receipt(
-        "bad-absurd", lines=[_line("merch", 2500, absurd, absurd // 5)],
-        payments=[{"method": "card", "amount_ore": absurd}]))
+    bad = day.envelope(
+        sampledata.RECEIPT,
+        _receipt(
+            "bad-absurd",
+            lines=[_line("merch", 2500, absurd, absurd // 5)],
+            payments=[{"method": "card", "amount_ore": absurd}],
+        ),
+    )
     pipeline.publish_sales([bad])
     good = sentinel(pipeline)
     # Today it is ingested: the day then never reconciles with its Z-report (RECONCILIATION_MISMATCH) or,

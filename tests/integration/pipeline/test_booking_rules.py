@@ -45,24 +45,31 @@ def test_a_dead_lettered_cash_withdrawal_is_caught_by_the_drawer_check(
     assert (detail["kind"], detail["code"]) == ("control_total", "expected cash")
     assert detail["message"].startswith(
         f"expected cash: Z-report {Decimal(expected) / 100:.2f}, received {Decimal(expected + 50000) / 100:.2f} SEK "
-        f"(opening float 2000.00 + cash payments ")
+        f"(opening float 2000.00 + cash payments "
+    )
     assert "− withdrawals 0.00" in detail["message"] and "− tip payouts 150.00" in detail["message"]
     assert bl_standin.vouchers(bl_company.user_key) == []
 
     # The POS re-sends the withdrawal, repaired: the drawer adds up and the day is booked as a whole.
-    repaired = {**withdrawal, "event_id": withdrawal["event_id"] + "-again",
-                "payload": (sampledata.CASH_MOVEMENT, {**withdrawal["payload"][1], "movement_id": "s1-wd-again"})}
+    repaired = {
+        **withdrawal,
+        "event_id": withdrawal["event_id"] + "-again",
+        "payload": (sampledata.CASH_MOVEMENT, {**withdrawal["payload"][1], "movement_id": "s1-wd-again"}),
+    }
     pipeline.publish_sales([repaired])
     pipeline.wait_for(lambda h: len(outcomes(h, "SUCCEEDED")) == 1, timeout=30, what="the day booked")
     assert booked_totals(bl_standin.vouchers(bl_company.user_key)) == expected_totals(
-        [*(e for e in day.events() if e is not withdrawal), repaired, close])
+        [*(e for e in day.events() if e is not withdrawal), repaired, close]
+    )
 
 
 def test_a_gap_in_z_numbers_is_a_warning_once_and_the_days_are_booked(
     pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
 ) -> None:
-    days = {n: sampledata.store_day(ORG, "s1", date(2026, 11, 20 + n), 3, with_extras=False, z_report_number=40 + n)
-            for n in (1, 2, 3, 4, 5)}
+    days = {
+        n: sampledata.store_day(ORG, "s1", date(2026, 11, 20 + n), 3, with_extras=False, z_report_number=40 + n)
+        for n in (1, 2, 3, 4, 5)
+    }
     # Day 1 (Z 41) and day 4 (Z 44) arrive; days 2 and 3 (Z 42, 43) come late, day 5 (Z 45) last.
     for n in (1, 4):
         pipeline.publish_sales([*days[n].events(), days[n].day_closed()])
@@ -75,10 +82,18 @@ def test_a_gap_in_z_numbers_is_a_warning_once_and_the_days_are_booked(
     (warning,) = outcomes(pipeline, "WARNING")
     failure = warning["failure"]
     assert (warning["trigger"], warning["business_date"], failure["reason_code"]) == (
-        "DAY_CLOSE", date(2026, 11, 24), "Z_REPORT_GAP")
+        "DAY_CLOSE",
+        date(2026, 11, 24),
+        "Z_REPORT_GAP",
+    )
     assert (failure["severity"], failure["will_retry"]) == ("WARNING", False)
-    assert failure["details"] == [{"kind": "z_report", "code": "44", "message":
-                                   "Z-report 44 of 2026-11-24 follows Z-report 41 of 2026-11-21: number 42–43 missing"}]
+    assert failure["details"] == [
+        {
+            "kind": "z_report",
+            "code": "44",
+            "message": "Z-report 44 of 2026-11-24 follows Z-report 41 of 2026-11-21: number 42–43 missing",
+        }
+    ]
     assert failure["title_sv"] and failure["title_en"]
     assert outcomes(pipeline, "FAILED") == []
     assert len(bl_standin.vouchers(bl_company.user_key)) == 5
@@ -92,8 +107,12 @@ def _rounding_day(z: int) -> tuple[sampledata.StoreDay, dict[str, Any]]:
     receipt, 0.41 each, so its Z-report says 2.46 — 6 öre apart, within 1 öre per receipt."""
     day = sampledata.store_day(ORG, "s1", DAY, 0, with_extras=False, z_report_number=z)
     for n in range(6):
-        day.receipts.append(day.envelope(sampledata.RECEIPT, sampledata.receipt_payload(
-            f"s1-r{z}-{n}", [("merch", 2500, 103), ("merch", 2500, 103)], "card")))
+        day.receipts.append(
+            day.envelope(
+                sampledata.RECEIPT,
+                sampledata.receipt_payload(f"s1-r{z}-{n}", [("merch", 2500, 103), ("merch", 2500, 103)], "card"),
+            )
+        )
     name, close = day.day_closed()["payload"]
     close = {**close, "vat_totals": [{"vat_rate_bp": 2500, "gross_ore": 1236, "vat_ore": 246}]}
     return day, day.envelope(name, close, event_id=f"dayclose-rounding-{z}")
@@ -121,8 +140,9 @@ def test_z_report_vat_policy_books_the_z_reports_vat_in_the_day_close_voucher(
     assert (day_total["2611"], day_total["3001"]) == (-246, -990)  # the Z-report's VAT; gross 12.36 − 2.46
 
 
-def test_under_exact_the_same_day_is_held_as_a_mismatch(pipeline: Harness, bl_standin: BLStandIn,
-                                                        bl_company: Company) -> None:
+def test_under_exact_the_same_day_is_held_as_a_mismatch(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
     day, close = _rounding_day(8)
     pipeline.publish_sales([*day.events(), close])
     pipeline.wait_for(lambda h: len(outcomes(h, "FAILED")) == 1, timeout=30, what="the mismatch")
@@ -144,13 +164,21 @@ def test_a_day_reopened_and_closed_again_books_only_the_vat_rounding_not_booked_
     pipeline.publish_sales([*day.events(), first_close])
     pipeline.wait_for(lambda h: len(outcomes(h, "SUCCEEDED")) == 1, what="the first close")
     # Reopened: two more receipts; Z 10 covers the whole day, 8 receipts rounded per receipt: 3.28 of VAT.
-    more = [day.envelope(sampledata.RECEIPT, sampledata.receipt_payload(
-        f"s1-more-{n}", [("merch", 2500, 103), ("merch", 2500, 103)], "card")) for n in range(2)]
+    more = [
+        day.envelope(
+            sampledata.RECEIPT,
+            sampledata.receipt_payload(f"s1-more-{n}", [("merch", 2500, 103), ("merch", 2500, 103)], "card"),
+        )
+        for n in range(2)
+    ]
     day.receipts += more
     day.z_report_number = 10
     name, close = day.day_closed()["payload"]
-    second_close = day.envelope(name, {**close, "vat_totals": [{"vat_rate_bp": 2500, "gross_ore": 1648,
-                                                                "vat_ore": 328}]}, event_id="dayclose-rounding-10")
+    second_close = day.envelope(
+        name,
+        {**close, "vat_totals": [{"vat_rate_bp": 2500, "gross_ore": 1648, "vat_ore": 328}]},
+        event_id="dayclose-rounding-10",
+    )
     pipeline.publish_sales([*more, second_close])
     pipeline.wait_for(lambda h: len(outcomes(h, "SUCCEEDED")) == 2, what="the second close")
 

@@ -22,23 +22,50 @@ from tests.integration.pipeline.conftest import ORG
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 11, 25)
-WRONG = {**sampledata.SAMPLE_PLAN,
-         "product_groups": {**sampledata.SAMPLE_PLAN["product_groups"], "merch": "3004"}}
+WRONG = {**sampledata.SAMPLE_PLAN, "product_groups": {**sampledata.SAMPLE_PLAN["product_groups"], "merch": "3004"}}
 
 
-def reexport(h: Harness, store: str, day: date, reason: str = "fel konto för merch",
-             user: str = "anna@cafe") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": h.settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": "unused:9092",
-           "BL_CLIENT_ID": "x", "BL_CLIENT_SECRET": "x"}
-    return subprocess.run([sys.executable, "-m", "dayclose", "reexport", "--org", ORG, "--store", store,
-                           "--date", day.isoformat(), "--reason", reason, "--user", user], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+def reexport(
+    h: Harness, store: str, day: date, reason: str = "fel konto för merch", user: str = "anna@cafe"
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": h.settings.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": "unused:9092",
+        "BL_CLIENT_ID": "x",
+        "BL_CLIENT_SECRET": "x",
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dayclose",
+            "reexport",
+            "--org",
+            ORG,
+            "--store",
+            store,
+            "--date",
+            day.isoformat(),
+            "--reason",
+            reason,
+            "--user",
+            user,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def corrections(h: Harness) -> list[tuple[Any, ...]]:
     with psycopg.connect(h.settings.database_url) as conn:
-        return conn.execute("SELECT reason, requested_by, requested_via, entry_date, in_original_period, "
-                            "completed_at IS NOT NULL FROM corrections ORDER BY requested_at").fetchall()
+        return conn.execute(
+            "SELECT reason, requested_by, requested_via, entry_date, in_original_period, "
+            "completed_at IS NOT NULL FROM corrections ORDER BY requested_at"
+        ).fetchall()
 
 
 def reference(voucher: dict[str, Any]) -> str:
@@ -143,16 +170,20 @@ def test_a_day_in_a_locked_period_or_closed_year_is_corrected_on_the_first_open_
     assert original["journalEntryDate"] == DAY.isoformat()  # never edited
     named = f"{reference(original)} (D {original['journalEntryId']}, {DAY.isoformat()})"
     assert named in reversal["journalEntryText"]
-    assert f"Rättelse av D {original['journalEntryId']} {reference(original)} {DAY.isoformat()} ref " in \
-        new["journalEntryText"]
+    assert (
+        f"Rättelse av D {original['journalEntryId']} {reference(original)} {DAY.isoformat()} ref "
+        in new["journalEntryText"]
+    )
     assert booked_totals([original, reversal]) == {}
-    assert booked_totals(bl_standin.vouchers(bl_company.user_key)) == expected_totals(
-        [*day.events(), day.day_closed()])
+    assert booked_totals(bl_standin.vouchers(bl_company.user_key)) == expected_totals([*day.events(), day.day_closed()])
     assert corrections(h) == [("moms fel på merch", "revisor@byra", "CLI", first_open, False, True)]
     assert [o["trigger"] for o in h.outcomes_for(ORG, "SUCCEEDED")] == ["DAY_CLOSE", "CORRECTION", "DAY_CLOSE"]
 
-    (doc,) = [d for d in bl_standin.attachments(bl_company.user_key, "D", reversal["journalEntryId"])
-              if reference(reversal) in d["name"]]
+    (doc,) = [
+        d
+        for d in bl_standin.attachments(bl_company.user_key, "D", reversal["journalEntryId"])
+        if reference(reversal) in d["name"]
+    ]
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(doc["content"])).pages).replace("\n", " ")
     assert "Orsak: moms fel på merch. Begärd av revisor@byra" in text
     assert "daterad den första öppna dagen" in text
@@ -183,7 +214,9 @@ def test_a_correction_of_a_correction_reverses_the_new_voucher(
     assert {v["journalEntryDate"] for v in books[1:]} == {"2026-12-01"}
     assert booked_totals(books) == expected_totals([*day.events(), day.day_closed()])
     assert [(c[0], c[1], c[3], c[4], c[5]) for c in corrections(h)] == [
-        ("first try", "a", date(2026, 12, 1), False, True), ("second try", "b", date(2026, 12, 1), False, True)]
+        ("first try", "a", date(2026, 12, 1), False, True),
+        ("second try", "b", date(2026, 12, 1), False, True),
+    ]
 
 
 def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher(
@@ -192,11 +225,18 @@ def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher
     day = sampledata.store_day(ORG, "s1", DAY, 10)
     pipeline.publish_sales([*day.events(), day.day_closed()])
     pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
-    env = {**os.environ, "DATABASE_URL": pipeline.settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": "unused:9092",
-           "BL_CLIENT_ID": "x", "BL_CLIENT_SECRET": "x", "DAYCLOSE_SALES_RETENTION_DAYS": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": pipeline.settings.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": "unused:9092",
+        "BL_CLIENT_ID": "x",
+        "BL_CLIENT_SECRET": "x",
+        "DAYCLOSE_SALES_RETENTION_DAYS": "1",
+    }
 
-    purged = subprocess.run([sys.executable, "-m", "dayclose", "purge"], env=env, capture_output=True, text=True,
-                            timeout=60, check=False)
+    purged = subprocess.run(
+        [sys.executable, "-m", "dayclose", "purge"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert purged.returncode == 0, purged.stderr
     with psycopg.connect(pipeline.settings.database_url) as conn:
         left = conn.execute("SELECT business_date, count(*) FROM sales_events GROUP BY 1").fetchall()
@@ -205,14 +245,26 @@ def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher
     assert audit_receipts == (10,)
 
     receipt_id = day.receipts[4]["payload"][1]["receipt_id"]
-    found = subprocess.run([sys.executable, "-m", "dayclose", "audit", "receipt", receipt_id, "--org", ORG], env=env,
-                           capture_output=True, text=True, timeout=60, check=False)
+    found = subprocess.run(
+        [sys.executable, "-m", "dayclose", "audit", "receipt", receipt_id, "--org", ORG],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert found.returncode == 0, found.stderr
     (voucher,) = bl_standin.vouchers(bl_company.user_key)
     (held,) = json.loads(found.stdout)
     assert (held["series"], held["number"], held["receipt_number"]) == ("D", voucher["journalEntryId"], "000004")
-    listed = subprocess.run([sys.executable, "-m", "dayclose", "audit", "voucher", "D", str(voucher["journalEntryId"]),
-                             "--org", ORG], env=env, capture_output=True, text=True, timeout=60, check=False)
+    listed = subprocess.run(
+        [sys.executable, "-m", "dayclose", "audit", "voucher", "D", str(voucher["journalEntryId"]), "--org", ORG],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     (record,) = json.loads(listed.stdout)
     assert len(record["receipts"]) == 10 and record["control_totals"]["receipt_count"] == 10
     assert reexport(pipeline, "s1", DAY).returncode == 2  # its sales are gone: it cannot be booked anew

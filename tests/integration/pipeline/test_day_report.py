@@ -32,8 +32,10 @@ def documents_on(bl: BLStandIn, company: Company, voucher: dict[str, Any]) -> li
 
 def document_states(h: Harness) -> list[tuple[str, str | None, int | None]]:
     with psycopg.connect(h.settings.database_url) as conn:
-        return [(r[0], r[1], r[2]) for r in conn.execute(
-            "SELECT reference, document_status, document_id FROM exports ORDER BY created_at")]
+        return [
+            (r[0], r[1], r[2])
+            for r in conn.execute("SELECT reference, document_status, document_id FROM exports ORDER BY created_at")
+        ]
 
 
 def wait_documents(h: Harness, expected: list[str]) -> None:
@@ -99,8 +101,7 @@ def test_a_transient_failure_keeps_the_document_pending_until_bl_answers(
     day = sampledata.store_day(ORG, "s1", DAY, 10)
     pipeline.publish_sales([*day.events(), day.day_closed()])
     pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
-    pipeline.wait_for(lambda x: bl_standin.requests.count("POST", "/document/attachto") >= 2,
-                      what="attach attempts")
+    pipeline.wait_for(lambda x: bl_standin.requests.count("POST", "/document/attachto") >= 2, what="attach attempts")
     assert [s for _, s, _ in document_states(pipeline)] == ["pending"]
     bl_standin.reset_faults()
     wait_documents(pipeline, ["attached"])

@@ -23,8 +23,15 @@ DAY = date(2026, 11, 25)
 
 
 def dead_letter(h: Harness, value: bytes | None, code: str, offset: int, topic: str | None = None) -> dict[str, Any]:
-    return dead_letter_record(topic=topic or h.topics.sales, partition=2, offset=offset, key=f"{ORG}/s1".encode(),
-                              value=value, error_code=code, error_message=f"{code} for the test")
+    return dead_letter_record(
+        topic=topic or h.topics.sales,
+        partition=2,
+        offset=offset,
+        key=f"{ORG}/s1".encode(),
+        value=value,
+        error_code=code,
+        error_message=f"{code} for the test",
+    )
 
 
 def put(h: Harness, *records: dict[str, Any]) -> None:
@@ -34,8 +41,9 @@ def put(h: Harness, *records: dict[str, Any]) -> None:
     assert h.producer.flush(10) == 0
 
 
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], h: Harness,
-            *argv: str) -> tuple[int, str, str]:
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], h: Harness, *argv: str
+) -> tuple[int, str, str]:
     for name, value in settings_env(h.settings).items():
         monkeypatch.setenv(name, value)
     code = cli.main(["dead-letters", *argv])
@@ -44,14 +52,21 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 
 
 def test_show_decodes_each_dead_letter_and_its_original_when_it_can(
-    make_pipeline: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    make_pipeline: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     h = make_pipeline(start=False)
     event = sampledata.store_day(ORG, "s1", DAY, 1).day_closed()
     good = AvroCodec(schemas.SALES_EVENT, h.topics.sales).encode(event)
     command = AvroCodec(schemas.COMMAND, h.topics.commands).encode(sampledata.manual_export(ORG))
-    put(h, dead_letter(h, good, "SCHEMA_MISMATCH", 10), dead_letter(h, b"\x00garbage", "UNDECODABLE", 11),
-        dead_letter(h, None, "OVERSIZED", 12), dead_letter(h, command, "INVALID_EVENT", 13, h.topics.commands))
+    put(
+        h,
+        dead_letter(h, good, "SCHEMA_MISMATCH", 10),
+        dead_letter(h, b"\x00garbage", "UNDECODABLE", 11),
+        dead_letter(h, None, "OVERSIZED", 12),
+        dead_letter(h, command, "INVALID_EVENT", 13, h.topics.commands),
+    )
 
     code, out, _ = run_cli(monkeypatch, capsys, h, "show")
     assert code == 0
@@ -68,7 +83,9 @@ def test_show_decodes_each_dead_letter_and_its_original_when_it_can(
 
 
 def test_replay_sends_the_original_back_unchanged_and_the_pipeline_ingests_it(
-    make_pipeline: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    make_pipeline: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     h = make_pipeline()
     day = sampledata.store_day(ORG, "s1", DAY, 3)

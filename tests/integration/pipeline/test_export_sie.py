@@ -30,16 +30,27 @@ def test_a_month_with_cost_centres_exports_as_a_valid_sie_file_declaring_what_it
     pipeline.publish_sales([e for d in days for e in (*d.events(), d.day_closed())])
     pipeline.wait_for(lambda h: len(h.outcomes_for(ORG, "SUCCEEDED")) == 4, what="four store-days booked")
 
-    env = {**os.environ, "DATABASE_URL": pipeline.settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": "unused:9092",
-           "BL_CLIENT_ID": "x", "BL_CLIENT_SECRET": "x"}
-    subprocess.run([sys.executable, "-m", "dayclose", "export-sie", "--org", ORG, "--from", "2026-11-01",
-                    "--to", "2026-11-30"], env=env, check=True, timeout=60, cwd=tmp_path)
+    env = {
+        **os.environ,
+        "DATABASE_URL": pipeline.settings.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": "unused:9092",
+        "BL_CLIENT_ID": "x",
+        "BL_CLIENT_SECRET": "x",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "dayclose", "export-sie", "--org", ORG, "--from", "2026-11-01", "--to", "2026-11-30"],
+        env=env,
+        check=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     (out,) = tmp_path.iterdir()
     assert out.suffix == ".si"  # the conventional extension of an SIE 4I import file
 
     parsed = parse(out.read_bytes())  # strict: raises on any SIE 4 rule broken, undeclared accounts included
-    chart = {a["accountId"]: a["accountName"] for v in bl_standin.vouchers(bl_company.user_key)
-             for a in v["ledgerEntries"]}
+    chart = {
+        a["accountId"]: a["accountName"] for v in bl_standin.vouchers(bl_company.user_key) for a in v["ledgerEntries"]
+    }
     assert parsed.accounts == chart  # every account used, named as in BL's chart
     assert parsed.dimensions == {"1": "Kostnadsställe"}
     assert parsed.objects == {("1", "S1"): "Butik 1", ("1", "S2"): "Butik 2"}  # the stand-in's cost centre names

@@ -31,7 +31,8 @@ def test_garbage_names_no_merchant_whatever_its_key_says(
     outcomes = failed(pipeline)
     assert len(outcomes) == len(keys)
     assert {(o["organization_id"], o["store_id"], o["failure"]["reason_code"]) for o in outcomes} == {
-        (None, None, "POISON_MESSAGE")}
+        (None, None, "POISON_MESSAGE")
+    }
     unverified = sorted(d["code"] for o in outcomes for d in o["failure"]["details"] if d["kind"] == "unverified_key")
     assert unverified == [ORG, f"{ORG}/s1"]  # the plain key, and the one whose store part had a NUL
     for o in outcomes:
@@ -56,9 +57,14 @@ def test_a_receipt_resent_with_other_content_is_dead_lettered_and_reported_not_d
     rid = original["payload"][1]["receipt_id"]
     paid = original["payload"][1]["payments"][0]
     line = original["payload"][1]["lines"][0]
-    correction = _resent(original, lines=[{**line, "gross_ore": line["gross_ore"] + 1000, "vat_ore": line["vat_ore"]},
-                                          *original["payload"][1]["lines"][1:]],
-                         payments=[{**paid, "amount_ore": paid["amount_ore"] + 1000}])
+    correction = _resent(
+        original,
+        lines=[
+            {**line, "gross_ore": line["gross_ore"] + 1000, "vat_ore": line["vat_ore"]},
+            *original["payload"][1]["lines"][1:],
+        ],
+        payments=[{**paid, "amount_ore": paid["amount_ore"] + 1000}],
+    )
     identical = _resent(original)
     pipeline.publish_sales([identical, correction])
     good = sentinel(pipeline)
@@ -73,8 +79,10 @@ def test_a_receipt_resent_with_other_content_is_dead_lettered_and_reported_not_d
     assert (receipt["kind"], receipt["code"]) == ("receipt", rid)
     assert "differs in: lines, payments;" in receipt["message"]
     total = paid["amount_ore"]
-    assert f"first {total // 100}.{total % 100:02d} SEK, now {(total + 1000) // 100}.{total % 100:02d} SEK" in \
-        receipt["message"]
+    assert (
+        f"first {total // 100}.{total % 100:02d} SEK, now {(total + 1000) // 100}.{total % 100:02d} SEK"
+        in receipt["message"]
+    )
     assert message["kind"] == "message" and message["code"].startswith(f"{pipeline.topics.sales}/")
     # The first version stands: the books hold what the day close reconciled, nothing of the correction.
     only_sentinel_booked(pipeline, bl_standin, bl_company, good, records)

@@ -19,8 +19,10 @@ pytestmark = pytest.mark.integration
 
 def _ingested(h: Harness, receipt_id: str) -> bool:
     with psycopg.connect(h.settings.database_url) as conn:
-        return conn.execute("SELECT 1 FROM sales_events WHERE event_key = %s",
-                            (f"receipt:{receipt_id}",)).fetchone() is not None
+        return (
+            conn.execute("SELECT 1 FROM sales_events WHERE event_key = %s", (f"receipt:{receipt_id}",)).fetchone()
+            is not None
+        )
 
 
 def test_a_lone_event_is_ingested_without_waiting_for_a_batch_to_fill(pipeline: Harness) -> None:

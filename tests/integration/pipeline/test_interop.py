@@ -24,8 +24,14 @@ DAY = date(2026, 11, 25)
 
 def raw_messages(h: Harness, topic: str, count: int, timeout: float = 30.0) -> list[Any]:
     """The first ``count`` messages of ``topic`` as bytes, read by a plain consumer (no dayclose code)."""
-    consumer = Consumer({**h.settings.kafka.client_config(), "group.id": f"interop-{uuid.uuid4().hex[:8]}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            **h.settings.kafka.client_config(),
+            "group.id": f"interop-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     found: list[Any] = []
     try:
@@ -41,7 +47,9 @@ def raw_messages(h: Harness, topic: str, count: int, timeout: float = 30.0) -> l
 
 
 def test_a_day_written_by_the_apache_package_is_booked_and_our_events_read_back_by_it(
-    pipeline: Harness, bl_standin: Any, bl_company: Any,
+    pipeline: Harness,
+    bl_standin: Any,
+    bl_company: Any,
 ) -> None:
     sales_schema = schemas.raw(schemas.SALES_EVENT)
     day = sampledata.store_day(ORG, "s1", DAY, 12)
@@ -55,16 +63,20 @@ def test_a_day_written_by_the_apache_package_is_booked_and_our_events_read_back_
     assert booked_totals(bl_standin.vouchers(bl_company.user_key)) == expected_totals(records)
 
     outcome_schema = schemas.raw(schemas.EXPORT_OUTCOME)
-    outcomes = [avro_spec.apache_decode_single_object(outcome_schema, m.value())
-                for m in raw_messages(pipeline, pipeline.topics.outcomes, 2)]
+    outcomes = [
+        avro_spec.apache_decode_single_object(outcome_schema, m.value())
+        for m in raw_messages(pipeline, pipeline.topics.outcomes, 2)
+    ]
     booked = next(o for o in outcomes if o["status"] == "SUCCEEDED")
     assert (booked["organization_id"], booked["store_id"], booked["business_date"]) == (ORG, "s1", DAY)
     assert booked["voucher"]["receipt_count"] == 12
     ingest = next(o for o in outcomes if o["trigger"] == "INGEST")
     assert ingest["failure"]["reason_code"] == "POISON_MESSAGE"
 
-    (dead,) = [avro_spec.apache_decode_single_object(schemas.raw(schemas.DEAD_LETTER), m.value())
-               for m in raw_messages(pipeline, pipeline.topics.dead_letters, 1)]
+    (dead,) = [
+        avro_spec.apache_decode_single_object(schemas.raw(schemas.DEAD_LETTER), m.value())
+        for m in raw_messages(pipeline, pipeline.topics.dead_letters, 1)
+    ]
     assert dead["error_code"] == "SCHEMA_MISMATCH"
     assert (dead["original_key"], dead["original_value"]) == poison
     assert dead["source_topic"] == pipeline.topics.sales

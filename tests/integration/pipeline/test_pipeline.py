@@ -124,8 +124,10 @@ def test_manual_export_then_day_close_books_the_day_in_two_parts_without_overlap
 NO_DEFAULT_AT_12 = {
     **sampledata.SAMPLE_PLAN,
     "sales_default_by_rate": {k: v for k, v in sampledata.SAMPLE_PLAN["sales_default_by_rate"].items() if k != "1200"},
-    "product_groups": {**sampledata.SAMPLE_PLAN["product_groups"],
-                       **{g: {"1200": "3002"} for g in ("coffee", "pastry", "lunch")}},
+    "product_groups": {
+        **sampledata.SAMPLE_PLAN["product_groups"],
+        **{g: {"1200": "3002"} for g in ("coffee", "pastry", "lunch")},
+    },
 }
 
 
@@ -134,10 +136,12 @@ def test_an_unmapped_payment_method_blocks_the_day_until_the_plan_is_fixed(
 ) -> None:
     pipeline = make_pipeline(plan=NO_DEFAULT_AT_12)
     day = sampledata.store_day(ORG, "s1", DAY, 5, with_extras=False)
-    klarna = day.envelope(sampledata.RECEIPT, sampledata.receipt_payload(
-        "s1-klarna-1", [("merch", 2500, 10000)], "klarna"))
-    foodora = day.envelope(sampledata.RECEIPT, sampledata.receipt_payload(
-        "s1-foodora-1", [("delivery", 1200, 20000)], "card"))
+    klarna = day.envelope(
+        sampledata.RECEIPT, sampledata.receipt_payload("s1-klarna-1", [("merch", 2500, 10000)], "klarna")
+    )
+    foodora = day.envelope(
+        sampledata.RECEIPT, sampledata.receipt_payload("s1-foodora-1", [("delivery", 1200, 20000)], "card")
+    )
     day.receipts += [klarna, foodora]
     pipeline.publish_sales([*day.events(), day.day_closed()])
 
@@ -147,13 +151,16 @@ def test_an_unmapped_payment_method_blocks_the_day_until_the_plan_is_fixed(
     assert failure["merchant_action_required"] is True and failure["will_retry"] is True
     assert {(d["kind"], d["code"], d["message"]) for d in failure["details"]} == {
         ("payment_method", "klarna", "payment method 'klarna'"),
-        ("product_group", "delivery@1200", "product group 'delivery' at 12 % VAT")}
+        ("product_group", "delivery@1200", "product group 'delivery' at 12 % VAT"),
+    }
     assert failure["title_sv"] and failure["title_en"]
     assert bl_standin.vouchers(bl_company.user_key) == []
 
-    fixed = {**NO_DEFAULT_AT_12,
-             "payment_methods": {**sampledata.SAMPLE_PLAN["payment_methods"], "klarna": "1510"},
-             "product_groups": {**NO_DEFAULT_AT_12["product_groups"], "delivery": {"1200": "3002"}}}
+    fixed = {
+        **NO_DEFAULT_AT_12,
+        "payment_methods": {**sampledata.SAMPLE_PLAN["payment_methods"], "klarna": "1510"},
+        "product_groups": {**NO_DEFAULT_AT_12["product_groups"], "delivery": {"1200": "3002"}},
+    }
     pipeline.save_plan(ORG, fixed)
     pipeline.publish_command(sampledata.manual_export(ORG, retry=True))
     pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="the retried export")
@@ -169,8 +176,9 @@ def test_a_poison_message_is_dead_lettered_and_the_stream_moves_on(
 ) -> None:
     day = sampledata.store_day(ORG, "s1", DAY, 20, with_extras=False)
     events = list(day.events())
-    bad_receipt = day.envelope(sampledata.RECEIPT, {**sampledata.receipt_payload("s1-bad", [("merch", 2500, 100)],
-                                                                                 "card"), "tip_ore": 700})
+    bad_receipt = day.envelope(
+        sampledata.RECEIPT, {**sampledata.receipt_payload("s1-bad", [("merch", 2500, 100)], "card"), "tip_ore": 700}
+    )
     pipeline.publish_sales(events[:10], raw=[(day.key, b"\x00\xffnot avro at all")])
     pipeline.publish_sales([bad_receipt, *events[10:], day.day_closed()])
 
@@ -256,8 +264,9 @@ def test_a_closed_fiscal_year_is_retried_and_booked_once_reopened(
     assert len(failed(pipeline)) == 1
 
 
-def test_a_missing_cost_centre_is_named(make_pipeline: Callable[..., Harness], bl_standin: BLStandIn,
-                                        bl_company: Company) -> None:
+def test_a_missing_cost_centre_is_named(
+    make_pipeline: Callable[..., Harness], bl_standin: BLStandIn, bl_company: Company
+) -> None:
     h = make_pipeline(plan={**sampledata.SAMPLE_PLAN, "store_cost_centres": {"s1": "NOPE"}})
     day = sampledata.store_day(ORG, "s1", DAY, 5)
     h.publish_sales([*day.events(), day.day_closed()])
@@ -349,12 +358,15 @@ def test_an_export_leased_by_another_worker_is_not_posted_twice(database_url: st
         export_id = uuid.uuid4()
         conn.execute(
             "INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger, status, "
-            "event_count) VALUES (%s, 'DC-x', 'o', 's', %s, 'DAY_CLOSE', 'posting', 0)", (export_id, DAY))
+            "event_count) VALUES (%s, 'DC-x', 'o', 's', %s, 'DAY_CLOSE', 'posting', 0)",
+            (export_id, DAY),
+        )
         export = Export(export_id, "DC-x", "o", "s", DAY, Trigger.DAY_CLOSE, ExportStatus.POSTING, 0, None)
         exports = PostgresExports(conn)
 
         def voucher(ore: int) -> Voucher:
             return Voucher("A", DAY, "DC-x", "DC-x", (VoucherRow("1910", ore), VoucherRow("3001", -ore)))
+
         # Process "a" is alive while one of its connections is (as a running service's pool is).
         with psycopg.connect(database_url, application_name=f"{LEASE_PREFIX}a") as process_a:
             process_a.execute("SELECT 1")
@@ -363,8 +375,7 @@ def test_an_export_leased_by_another_worker_is_not_posted_twice(database_url: st
             assert exports.take_lease(export, "a:worker-1", lease, voucher(1), 0) is True  # re-entrant
         # Process "a" died (no connection left): its lease is void at once, not after ten minutes.
         assert exports.take_lease(export, "b:worker-1", lease, voucher(2), 0) is True
-        conn.execute("UPDATE exports SET lease_until = now() - interval '1 second' WHERE export_id = %s",
-                     (export_id,))
+        conn.execute("UPDATE exports SET lease_until = now() - interval '1 second' WHERE export_id = %s", (export_id,))
         assert exports.take_lease(export, "c:worker-1", lease, voucher(3), 0) is True  # expired
 
 
@@ -391,7 +402,8 @@ def test_a_day_reopened_and_closed_again_books_everything_once(
     close1 = day.day_closed(counted_cash_delta_ore=-300)
     day.receipts += [  # sold after the first close, on the same business day
         day.envelope(sampledata.RECEIPT, sampledata.receipt_payload(f"s1-late-{n}", [("merch", 2500, 5000)], "cash"))
-        for n in range(4)]
+        for n in range(4)
+    ]
     day.z_report_number = 2
     close2 = day.day_closed(counted_cash_delta_ore=-500)
     later = day.receipts[10:]
@@ -401,8 +413,13 @@ def test_a_day_reopened_and_closed_again_books_everything_once(
         pipeline.publish_sales([*first, close1])
         pipeline.wait_for(lambda h: len(succeeded(h)) == 1, what="the first close booked")
         pipeline.publish_sales([*later, close2])
-    pipeline.wait_for(lambda h: len(bl_standin.vouchers(bl_company.user_key)) >= 1
-                      and sum(o["voucher"]["receipt_count"] for o in succeeded(h)) == 14, what="all 14 receipts")
+    pipeline.wait_for(
+        lambda h: (
+            len(bl_standin.vouchers(bl_company.user_key)) >= 1
+            and sum(o["voucher"]["receipt_count"] for o in succeeded(h)) == 14
+        ),
+        what="all 14 receipts",
+    )
     pipeline.poll_outcomes(timeout=1.0)
     books = bl_standin.vouchers(bl_company.user_key)
     assert booked_totals(books) == expected_totals([*day.events(), close2])  # cash difference −5.00 once

@@ -52,8 +52,9 @@ class _Consumer:
 def test_a_redelivered_poison_message_is_dead_lettered_once(database_url: str) -> None:
     pool: ConnectionPool[Any] = ConnectionPool(database_url, min_size=1, max_size=2, open=True)
     try:
-        uow = unit_of_work(pool, KeyVault(Secret(KeyVault.generate_key())),
-                           AvroEvents("outcomes", "dead-letters", "commands"))
+        uow = unit_of_work(
+            pool, KeyVault(Secret(KeyVault.generate_key())), AvroEvents("outcomes", "dead-letters", "commands")
+        )
         loop = SalesLoop(_Consumer(), uow, "sales", "commands")  # type: ignore[arg-type]
         poison = _Message(41, b"\x00 not avro")
         loop.handle([poison])
@@ -76,12 +77,16 @@ def test_a_redelivered_conflicting_receipt_is_dead_lettered_once(database_url: s
     name, payload = original["payload"]
     other = {**original, "event_id": "resent", "payload": (name, {**payload, "receipt_number": "9"})}
     lines = payload["lines"]
-    other_amounts = {**other, "event_id": "corrected",
-                     "payload": (name, {**payload, "lines": [{**lines[0], "discount_ore": 1}, *lines[1:]]})}
+    other_amounts = {
+        **other,
+        "event_id": "corrected",
+        "payload": (name, {**payload, "lines": [{**lines[0], "discount_ore": 1}, *lines[1:]]}),
+    }
     pool: ConnectionPool[Any] = ConnectionPool(database_url, min_size=1, max_size=2, open=True)
     try:
-        uow = unit_of_work(pool, KeyVault(Secret(KeyVault.generate_key())),
-                           AvroEvents("outcomes", "dead-letters", "commands"))
+        uow = unit_of_work(
+            pool, KeyVault(Secret(KeyVault.generate_key())), AvroEvents("outcomes", "dead-letters", "commands")
+        )
         loop = SalesLoop(_Consumer(), uow, "sales", "commands")  # type: ignore[arg-type]
         loop.handle([_Message(1, codec.encode(original))])
         identical = loop.handle([_Message(2, codec.encode(other))])  # a label changed, not what is booked

@@ -66,8 +66,12 @@ def test_an_unexpected_error_keeps_the_job_and_backs_off_instead_of_looping(
     vault = KeyVault(Secret(KeyVault.generate_key()))
     seed(database_url, vault, ["s1"])
     exporter = BrokenExporter()
-    deps = ExportDeps(unit_of_work(pool, vault, AvroEvents("outcomes", "dlq", "commands")), exporter,  # type: ignore[arg-type]
-                      PdfDayReports(), ExportPolicy(transient_backoff_initial=timedelta(minutes=1)))
+    deps = ExportDeps(
+        unit_of_work(pool, vault, AvroEvents("outcomes", "dlq", "commands")),
+        exporter,  # type: ignore[arg-type]
+        PdfDayReports(),
+        ExportPolicy(transient_backoff_initial=timedelta(minutes=1)),
+    )
     assert run_next_job(deps) is True
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT attempts, not_before > now() + interval '30 seconds' FROM export_jobs").fetchone()

@@ -69,26 +69,37 @@ def test_a_token_opens_its_own_organization_only() -> None:
     assert verifier().organization(bearer("org-ä/1")) == "org-ä/1"
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "Bearer", "Basic abc", f"Bearer {SECRET}", "Bearer a.b.c", "Bearer dc1.x.y.z", "Bearer " + "x" * 5000,
-    bearer(secret=OTHER_SECRET),  # our key id, another key
-    bearer(secret=OTHER_SECRET, kid=None),  # no key id: no configured key verifies it
-    bearer(kid="unknown-kid"),
-    bearer(ttl_s=-(LEEWAY_S + 1)),  # expired beyond the clock-skew allowance
-    bearer(now=NOW + LEEWAY_S + 60),  # issued in the future
-    bearer(ttl_s=MAX_LIFETIME_S + 1),  # lives too long
-    bearer(audience="another-service"),
-    bearer(audience=None),
-    bearer(org=None),  # type: ignore[arg-type]
-    same_key_other_algorithm("HS512"),  # alg is pinned
-    same_key_other_algorithm("HS384"),
-    hand_made({"alg": "none", "typ": "JWT"}, GOOD_CLAIMS, key=None),
-    hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "exp": None}),
-    hand_made({"alg": "HS256"}, {k: v for k, v in GOOD_CLAIMS.items() if k != "iat"}),
-    hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "org": 42}),
-    hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "org": ""}),
-    hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "exp": True}),
-], ids=lambda h: (h or "none")[:40])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Basic abc",
+        f"Bearer {SECRET}",
+        "Bearer a.b.c",
+        "Bearer dc1.x.y.z",
+        "Bearer " + "x" * 5000,
+        bearer(secret=OTHER_SECRET),  # our key id, another key
+        bearer(secret=OTHER_SECRET, kid=None),  # no key id: no configured key verifies it
+        bearer(kid="unknown-kid"),
+        bearer(ttl_s=-(LEEWAY_S + 1)),  # expired beyond the clock-skew allowance
+        bearer(now=NOW + LEEWAY_S + 60),  # issued in the future
+        bearer(ttl_s=MAX_LIFETIME_S + 1),  # lives too long
+        bearer(audience="another-service"),
+        bearer(audience=None),
+        bearer(org=None),  # type: ignore[arg-type]
+        same_key_other_algorithm("HS512"),  # alg is pinned
+        same_key_other_algorithm("HS384"),
+        hand_made({"alg": "none", "typ": "JWT"}, GOOD_CLAIMS, key=None),
+        hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "exp": None}),
+        hand_made({"alg": "HS256"}, {k: v for k, v in GOOD_CLAIMS.items() if k != "iat"}),
+        hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "org": 42}),
+        hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "org": ""}),
+        hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "exp": True}),
+    ],
+    ids=lambda h: (h or "none")[:40],
+)
 def test_anything_else_is_401(header: str | None) -> None:
     assert status(header) == 401
 
@@ -158,9 +169,14 @@ def test_the_node_example_in_the_docs_mints_a_token_the_api_accepts(tmp_path: Pa
         version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout
         # Node 18 (Debian 12's) has WebCrypto, which jose uses, only behind a flag.
         flags = ["--experimental-global-webcrypto"] if int(version.lstrip("v").split(".")[0]) < 19 else []
-        result = subprocess.run([node, *flags, str(script), "org-from-node"], capture_output=True, text=True,
-                                timeout=60,
-                                check=False, env={**os.environ, "DAYCLOSE_API_KEY_ID": KID, "DAYCLOSE_API_KEY": SECRET})
+        result = subprocess.run(
+            [node, *flags, str(script), "org-from-node"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "DAYCLOSE_API_KEY_ID": KID, "DAYCLOSE_API_KEY": SECRET},
+        )
     finally:
         script.unlink()
     assert result.returncode == 0, result.stderr

@@ -31,8 +31,11 @@ class Client:
         if self.pulled >= len(self.chunks):
             await asyncio.sleep(3600)  # a client that never sends more: the test fails on the timeout
         self.pulled += 1
-        return {"type": "http.request", "body": self.chunks[self.pulled - 1],
-                "more_body": self.pulled < len(self.chunks)}
+        return {
+            "type": "http.request",
+            "body": self.chunks[self.pulled - 1],
+            "more_body": self.pulled < len(self.chunks),
+        }
 
     async def send(self, message: dict[str, Any]) -> None:
         self.sent.append(message)
@@ -66,9 +69,19 @@ def app() -> Any:
 
 def call(client: Client, headers: dict[str, str], org: str = "org-a") -> None:
     asgi = app()
-    scope = {"type": "http", "method": "PUT", "path": f"/v1/organizations/{org}/thing", "raw_path": b"",
-             "query_string": b"", "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-             "http_version": "1.1", "scheme": "http", "server": ("t", 80), "client": ("c", 1), "root_path": ""}
+    scope = {
+        "type": "http",
+        "method": "PUT",
+        "path": f"/v1/organizations/{org}/thing",
+        "raw_path": b"",
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("t", 80),
+        "client": ("c", 1),
+        "root_path": "",
+    }
     asyncio.run(asyncio.wait_for(asgi(scope, client.receive, client.send), timeout=10))
 
 
@@ -78,7 +91,7 @@ def token(org: str = "org-a") -> dict[str, str]:
 
 def padded(size: int) -> list[bytes]:
     body = b'{"x": "' + b"a" * (size - 9) + b'"}'
-    return [body[i:i + CHUNK] for i in range(0, len(body), CHUNK)]
+    return [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
 
 
 def test_a_body_within_the_limit_reaches_the_route() -> None:
@@ -109,8 +122,9 @@ def test_an_undeclared_or_understated_body_is_cut_off_at_the_limit(declared: str
     assert len([m for m in client.sent if m["type"] == "http.response.start"]) == 1
 
 
-@pytest.mark.parametrize(("token_for", "status"), [(None, 401), ("org-b", 403)],
-                         ids=["no token", "another organization's token"])
+@pytest.mark.parametrize(
+    ("token_for", "status"), [(None, 401), ("org-b", 403)], ids=["no token", "another organization's token"]
+)
 @pytest.mark.parametrize("body", [b"{not json", b'{"x": ', b"[]"], ids=["unparsable", "truncated", "wrong type"])
 def test_a_missing_or_foreign_token_is_refused_before_the_body_is_read(
     token_for: str | None, status: int, body: bytes

@@ -29,11 +29,27 @@ def test_the_chart_check_names_each_field() -> None:
 
 
 def test_a_sales_account_whose_vat_code_says_another_rate_is_refused_per_field() -> None:
-    plan = to_plan("org", PlanIn(**{**SAMPLE_PLAN, "product_groups": {
-        "coffee": {"600": "3002", "1200": "3002"}, "gift_card": {"0": "2421"}, "juice": {"600": "3690"}}}))
+    plan = to_plan(
+        "org",
+        PlanIn(
+            **{
+                **SAMPLE_PLAN,
+                "product_groups": {
+                    "coffee": {"600": "3002", "1200": "3002"},
+                    "gift_card": {"0": "2421"},
+                    "juice": {"600": "3690"},
+                },
+            }
+        ),
+    )
     errors = [(e.field, e.code, e.message) for e in chart_errors(plan, CHART)]
-    assert errors == [("product_groups.coffee.600", "ACCOUNT_VAT_CODE_MISMATCH",
-                       "account 3002 has VAT code 2 (12 %) in Björn Lundén but takes sales at 6 % VAT")]
+    assert errors == [
+        (
+            "product_groups.coffee.600",
+            "ACCOUNT_VAT_CODE_MISMATCH",
+            "account 3002 has VAT code 2 (12 %) in Björn Lundén but takes sales at 6 % VAT",
+        )
+    ]
     # An account without a VAT code (3690 carries "0") and one with an empty code pass.
     assert chart_errors(plan, Chart(CHART.accounts, {}, {**CHART.vat_codes, "3002": ""})) == []
 
@@ -45,8 +61,11 @@ def test_a_plan_that_keeps_one_cash_difference_account_is_refused_on_save() -> N
 
 
 def test_missing_items_are_product_groups_per_vat_rate_from_sales_registrations_and_the_standard_set() -> None:
-    seen = {("payment_method", "klarna"): date(2026, 5, 4), ("payment_method", "card"): date(2026, 5, 4),
-            ("product_group", "wine@2500"): date(2026, 5, 4)}
+    seen = {
+        ("payment_method", "klarna"): date(2026, 5, 4),
+        ("payment_method", "card"): date(2026, 5, 4),
+        ("product_group", "wine@2500"): date(2026, 5, 4),
+    }
     registered = [("product_group", "cider", [2500, 1200]), ("payment_method", "klarna", None)]
     no_defaults = to_plan("org", PlanIn(**{**SAMPLE_PLAN, "sales_default_by_rate": {"1200": "3002"}}))
     missing = missing_items(no_defaults, seen, registered)
@@ -69,7 +88,8 @@ def test_the_varugrupper_rows_show_each_group_at_each_rate_and_where_its_account
         ("coffee", 1200, "3002", "default", ["sales"], False),
     ]
     assert review_items(["product_groups.coffee.600"])[0].message.startswith(
-        "migrated: product group 'coffee' at 6 % VAT")
+        "migrated: product group 'coffee' at 6 % VAT"
+    )
 
 
 def test_only_failures_the_plan_cures_are_retried() -> None:

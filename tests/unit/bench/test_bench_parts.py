@@ -27,8 +27,13 @@ def test_the_peer_keys_every_kind_of_event_as_dayclose_does() -> None:
         decoded = codec.decode(codec.encode(record))  # as both read it off the wire
         ours = sales_envelope(decoded)
         org, key, store, business_date, kind, _payload = peer.row(decoded)
-        assert (org, key, store, business_date, kind) == (ours.organization_id, ours.event_key, ours.store_id,
-                                                         ours.business_date, ours.kind)
+        assert (org, key, store, business_date, kind) == (
+            ours.organization_id,
+            ours.event_key,
+            ours.store_id,
+            ours.business_date,
+            ours.kind,
+        )
         kinds.add(kind)
     assert kinds == {"receipt", "cash_movement", "gift_card_expired", "day_closed"}
 
@@ -51,9 +56,15 @@ def test_a_disabled_progress_writes_nothing() -> None:
 
 
 MEASURED = {
-    "bytes_per_row": 1000.0, "wal_bytes_per_event": 2000.0, "events_per_s_per_process": 1000.0,
-    "decode_us": 20.0, "typed_us": 15.0, "db_write_us": 40.0, "requests_per_export": 2.5,
-    "exports_per_s_per_process": 10.0, "store_day_bytes": 5000.0,
+    "bytes_per_row": 1000.0,
+    "wal_bytes_per_event": 2000.0,
+    "events_per_s_per_process": 1000.0,
+    "decode_us": 20.0,
+    "typed_us": 15.0,
+    "db_write_us": 40.0,
+    "requests_per_export": 2.5,
+    "exports_per_s_per_process": 10.0,
+    "store_day_bytes": 5000.0,
 }
 
 
@@ -72,7 +83,11 @@ def test_the_capacity_model_from_given_inputs() -> None:
 
 def test_the_capacity_model_names_the_measurements_a_partial_run_lacks() -> None:
     with pytest.raises(capacity.MissingInputs, match="midnight"):
-        capacity.inputs({"figures": [
-            {"name": "ingest: dayclose run, stored", "detail": {"bytes_per_row": 1}},
-            {"name": "cost: Avro decode", "detail": {"us_per_event": {}}},
-        ]})
+        capacity.inputs(
+            {
+                "figures": [
+                    {"name": "ingest: dayclose run, stored", "detail": {"bytes_per_row": 1}},
+                    {"name": "cost: Avro decode", "detail": {"us_per_event": {}}},
+                ]
+            }
+        )

@@ -37,8 +37,14 @@ def run_parser(document: Path) -> subprocess.CompletedProcess[str]:
     assert node, "Node.js is needed to validate schemas/asyncapi.yaml (Debian: apt-get install nodejs npm)"
     installed = (TOOLS / "node_modules" / "@asyncapi" / "parser").is_dir()
     assert installed, "run `npm ci --prefix tools/node` (make test does)"
-    return subprocess.run([node, str(TOOLS / "validate-asyncapi.mjs"), str(document)], capture_output=True,
-                          text=True, timeout=120, check=False, cwd=ROOT)
+    return subprocess.run(
+        [node, str(TOOLS / "validate-asyncapi.mjs"), str(document)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
 
 
 @pytest.fixture(scope="module")

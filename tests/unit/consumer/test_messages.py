@@ -20,8 +20,9 @@ def test_each_payload_type_decodes_to_its_typed_message() -> None:
 
 def test_returns_stay_positive_and_keep_their_kind() -> None:
     day = sampledata.store_day("o", "s", date(2026, 4, 1), 0, with_extras=False)
-    record = day.envelope(sampledata.RECEIPT, sampledata.receipt_payload("r1", [("x", 2500, 12500)], "card",
-                                                                         kind="RETURN"))
+    record = day.envelope(
+        sampledata.RECEIPT, sampledata.receipt_payload("r1", [("x", 2500, 12500)], "card", kind="RETURN")
+    )
     receipt = records.sales_envelope(record).item
     assert isinstance(receipt, Receipt)
     assert receipt.kind == "return" and receipt.lines[0].gross_ore == 12500 and receipt.lines[0].vat_ore == 2500
@@ -81,8 +82,9 @@ def test_a_z_report_without_cash_figures_or_new_fields_is_read_as_not_reported()
     day = sampledata.store_day("o", "s", date(2026, 4, 1), 1, with_extras=False)
     name, payload = day.day_closed()["payload"]
     bare = {k: v for k, v in payload.items() if k not in ("opening_float_ore", "gift_card_expired_total_ore")}
-    closed = records.sales_envelope(_decoded_sales(day.envelope(name, {**bare, "expected_cash_ore": None,
-                                                                        "counted_cash_ore": None}))).item
+    closed = records.sales_envelope(
+        _decoded_sales(day.envelope(name, {**bare, "expected_cash_ore": None, "counted_cash_ore": None}))
+    ).item
     assert isinstance(closed, DayClosed)
     close = closed.day_close
     assert (close.cash_reported, close.opening_float_ore, close.gift_card_expired_total_ore) == (False, 0, None)

@@ -38,20 +38,33 @@ SPEC_VECTORS = [
     ('"null"', '"null"', 7195948357588979594),
     ('"string"', '"string"', -8142146995180207161),
     ('[ "int" , {"type":"boolean"} ]', '["int","boolean"]', 5392556393470105090),
-    ('{"fields":[], "type":"record", "name":"foo", "namespace":"x.y"}',
-     '{"name":"x.y.foo","type":"record","fields":[]}', 5916914534497305771),
-    ('{"fields":[{"type":"boolean", "aliases":[], "name":"f1", "default":"true"},'
-     '{"order":"descending","name":"f2","doc":"Hello","type":"int"}], "type":"record", "name":"foo"}',
-     '{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"},{"name":"f2","type":"int"}]}',
-     -4860222112080293046),
-    ('{"namespace":"x.y.z", "type":"enum", "name":"foo", "doc":"foo bar", "symbols":["A1", "A2"]}',
-     '{"name":"x.y.z.foo","type":"enum","symbols":["A1","A2"]}', -4448647247586288245),
-    ('{"namespace":"x.y.z", "type":"fixed", "name":"foo", "doc":"foo bar", "size":32}',
-     '{"name":"x.y.z.foo","type":"fixed","size":32}', -3064184465700546786),
+    (
+        '{"fields":[], "type":"record", "name":"foo", "namespace":"x.y"}',
+        '{"name":"x.y.foo","type":"record","fields":[]}',
+        5916914534497305771,
+    ),
+    (
+        '{"fields":[{"type":"boolean", "aliases":[], "name":"f1", "default":"true"},'
+        '{"order":"descending","name":"f2","doc":"Hello","type":"int"}], "type":"record", "name":"foo"}',
+        '{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"},{"name":"f2","type":"int"}]}',
+        -4860222112080293046,
+    ),
+    (
+        '{"namespace":"x.y.z", "type":"enum", "name":"foo", "doc":"foo bar", "symbols":["A1", "A2"]}',
+        '{"name":"x.y.z.foo","type":"enum","symbols":["A1","A2"]}',
+        -4448647247586288245,
+    ),
+    (
+        '{"namespace":"x.y.z", "type":"fixed", "name":"foo", "doc":"foo bar", "size":32}',
+        '{"name":"x.y.z.foo","type":"fixed","size":32}',
+        -3064184465700546786,
+    ),
     ('{ "items":{"type":"null"}, "type":"array"}', '{"type":"array","items":"null"}', -589620603366471059),
-    ('{"name":"PigValue","type":"record","fields":[{"name":"value", "type":["null", "int", "long", "PigValue"]}]}',
-     '{"name":"PigValue","type":"record","fields":[{"name":"value","type":["null","int","long","PigValue"]}]}',
-     -1759257747318642341),
+    (
+        '{"name":"PigValue","type":"record","fields":[{"name":"value", "type":["null", "int", "long", "PigValue"]}]}',
+        '{"name":"PigValue","type":"record","fields":[{"name":"value","type":["null","int","long","PigValue"]}]}',
+        -1759257747318642341,
+    ),
 ]
 
 
@@ -85,8 +98,12 @@ def test_every_schema_s_fingerprint_follows_the_spec(path: Path) -> None:
 
 @pytest.mark.parametrize("name", schemas.ALL)
 def test_what_we_write_starts_with_the_spec_header(name: str) -> None:
-    record = {"sales_event": sales_records()[0], "command": _command(), "export_outcome": _outcome(),
-              "dead_letter": _dead_letter()}[name]
+    record = {
+        "sales_event": sales_records()[0],
+        "command": _command(),
+        "export_outcome": _outcome(),
+        "dead_letter": _dead_letter(),
+    }[name]
     assert AvroCodec(name, "t").encode(record)[:10] == avro_spec.header(schemas.raw(name))
 
 
@@ -108,13 +125,17 @@ def test_hand_built_bytes_per_the_spec_are_read_as_a_manual_export_command() -> 
     schema's header (frozen in schemas/history, so later additions to command.avsc do not change it)."""
     v1 = (ROOT / "schemas" / "history" / "command.v1.avsc").read_text()
     requested_at = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)
-    data = (avro_spec.header(v1)
-            + avro_spec.string("cmd-0001")                                 # command_id
-            + avro_spec.string("org-spec")                                 # organization_id
-            + avro_spec.zigzag(int(requested_at.timestamp() * 1000))       # requested_at, timestamp-millis
-            + avro_spec.zigzag(1) + avro_spec.string("user-7")             # requested_by: union branch 1, string
-            + avro_spec.zigzag(0)                                          # payload: branch 0, ManualExportRequested
-            + avro_spec.zigzag(1) + avro_spec.string("s1"))                # store_id: branch 1, string
+    data = (
+        avro_spec.header(v1)
+        + avro_spec.string("cmd-0001")  # command_id
+        + avro_spec.string("org-spec")  # organization_id
+        + avro_spec.zigzag(int(requested_at.timestamp() * 1000))  # requested_at, timestamp-millis
+        + avro_spec.zigzag(1)
+        + avro_spec.string("user-7")  # requested_by: union branch 1, string
+        + avro_spec.zigzag(0)  # payload: branch 0, ManualExportRequested
+        + avro_spec.zigzag(1)
+        + avro_spec.string("s1")
+    )  # store_id: branch 1, string
     command = records.command(AvroCodec(schemas.COMMAND, "t").decode(data))
     assert isinstance(command, ManualExportRequested)
     assert (command.command_id, command.organization_id, command.store_id) == ("cmd-0001", "org-spec", "s1")
@@ -128,11 +149,25 @@ def _outcome_kinds() -> list[Outcome]:
     """Every trigger the schema knows, SUCCEEDED for those that book, and a failure for every reason code."""
     triggers = _enum_symbols(schemas.EXPORT_OUTCOME, "ExportTrigger")
     voucher = BookedSummary("D", 7, date(2026, 11, 25), 1_234_50, 3, False)
-    kinds = [Outcome("org", t, "SUCCEEDED", "s1", date(2026, 11, 25), "exp-1", voucher=voucher)
-             for t in triggers if t not in ("INGEST", "INTEGRATION")]
-    kinds += [Outcome("org" if t != "INGEST" else None, t, "FAILED", "s1", date(2026, 11, 25), "exp-2",
-                      reason_code=code, details=[Detail("payment_method", "klarna", "no account för Klarna")])
-              for t in triggers for code in list(REASONS)[:2]]
+    kinds = [
+        Outcome("org", t, "SUCCEEDED", "s1", date(2026, 11, 25), "exp-1", voucher=voucher)
+        for t in triggers
+        if t not in ("INGEST", "INTEGRATION")
+    ]
+    kinds += [
+        Outcome(
+            "org" if t != "INGEST" else None,
+            t,
+            "FAILED",
+            "s1",
+            date(2026, 11, 25),
+            "exp-2",
+            reason_code=code,
+            details=[Detail("payment_method", "klarna", "no account för Klarna")],
+        )
+        for t in triggers
+        for code in list(REASONS)[:2]
+    ]
     kinds += [Outcome("org", "RETRY", "FAILED", reason_code=code) for code in REASONS]
     return kinds
 
@@ -175,8 +210,15 @@ def test_every_outcome_kind_is_read_by_the_apache_package(outcome: Outcome) -> N
 
 @pytest.mark.parametrize(("key", "value"), [(b"org/s1", b"\xc3\x01garbage"), (None, None), (b"k", b"")])
 def test_dead_letters_are_read_by_the_apache_package(key: bytes | None, value: bytes | None) -> None:
-    record = dead_letter_record(topic="pos.sales.v1", partition=3, offset=1200, key=key, value=value,
-                                error_code="UNDECODABLE", error_message="not an Avro single-object encoded message")
+    record = dead_letter_record(
+        topic="pos.sales.v1",
+        partition=3,
+        offset=1200,
+        key=key,
+        value=value,
+        error_code="UNDECODABLE",
+        error_message="not an Avro single-object encoded message",
+    )
     data = AvroCodec(schemas.DEAD_LETTER, "t").encode(record)
     assert avro_spec.apache_decode_single_object(schemas.raw(schemas.DEAD_LETTER), data) == _millis(record)
 
@@ -186,13 +228,19 @@ def _outcome() -> dict[str, Any]:
 
 
 def _dead_letter() -> dict[str, Any]:
-    return dead_letter_record(topic="t", partition=0, offset=1, key=b"k", value=b"v", error_code="UNDECODABLE",
-                              error_message="x")
+    return dead_letter_record(
+        topic="t", partition=0, offset=1, key=b"k", value=b"v", error_code="UNDECODABLE", error_message="x"
+    )
 
 
 def _command() -> dict[str, Any]:
-    return {"command_id": "c", "organization_id": "o", "requested_at": datetime(2026, 1, 1, tzinfo=UTC),
-            "requested_by": None, "payload": ("dayclose.backoffice.v1.RetryFailedExports", {"store_id": None})}
+    return {
+        "command_id": "c",
+        "organization_id": "o",
+        "requested_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "requested_by": None,
+        "payload": ("dayclose.backoffice.v1.RetryFailedExports", {"store_id": None}),
+    }
 
 
 # --- messages from before the fix ------------------------------------------------------------------
@@ -212,7 +260,8 @@ def test_a_message_with_the_old_byte_reversed_fingerprint_is_still_read_counted_
     warnings = [e for e in logs if e["event"] == "codec.legacy_fingerprint"]
     assert len(warnings) == 1 and warnings[0]["log_level"] == "warning"  # the 1st, 10th, 100th … are logged
     assert codec.decode(good) and after == REGISTRY.get_sample_value(
-        "dayclose_legacy_fingerprint_messages_total", {"schema": "sales_event"})
+        "dayclose_legacy_fingerprint_messages_total", {"schema": "sales_event"}
+    )
 
 
 # --- the Confluent framing, against Confluent's own serializers --------------------------------------
@@ -245,8 +294,10 @@ def _documented_vectors(doc: str = "docs/events.md") -> dict[str, tuple[str, str
 
 def _expected_row(file: str, text: str) -> str:
     fp = avro_spec.fingerprint(text)
-    return (f"| `{file}` | `0x{int.from_bytes(fp, 'little'):016x}` | "
-            f"`{' '.join(f'{b:02x}' for b in avro_spec.header(text))}` |")
+    return (
+        f"| `{file}` | `0x{int.from_bytes(fp, 'little'):016x}` | "
+        f"`{' '.join(f'{b:02x}' for b in avro_spec.header(text))}` |"
+    )
 
 
 @pytest.mark.parametrize("doc", ["docs/events.md", "README.md"])

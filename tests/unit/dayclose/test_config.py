@@ -48,12 +48,17 @@ def test_the_offset_commit_interval_defaults_to_librdkafkas_and_reaches_the_cons
     assert config["enable.auto.commit"] is True and config["enable.auto.offset.store"] is False
     with pytest.raises(ConfigError, match="KAFKA_AUTO_COMMIT_INTERVAL_MS"):
         load_settings({**BASE, "KAFKA_AUTO_COMMIT_INTERVAL_MS": "0"})
-@pytest.mark.parametrize(("value", "problem"), [
-    ("no-key-id-" + "x" * 40, "entry 1 is not <kid>:<secret>"),
-    ("k1:short", "key 'k1' is shorter than 32 bytes"),
-    (f"k1:{'x' * 32},k1:{'y' * 32}", "key id 'k1' is used twice"),
-    (f"bad kid:{'x' * 32}", "entry 1 is not"),
-])
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("no-key-id-" + "x" * 40, "entry 1 is not <kid>:<secret>"),
+        ("k1:short", "key 'k1' is shorter than 32 bytes"),
+        (f"k1:{'x' * 32},k1:{'y' * 32}", "key id 'k1' is used twice"),
+        (f"bad kid:{'x' * 32}", "entry 1 is not"),
+    ],
+)
 def test_api_signing_keys_are_kid_and_a_32_byte_secret(value: str, problem: str) -> None:
     with pytest.raises(ConfigError, match="DAYCLOSE_API_TOKENS") as info:
         load_settings({**BASE, "DAYCLOSE_API_TOKENS": value})

@@ -17,8 +17,20 @@ def test_a_key_in_any_letter_case_is_one_key(written: str) -> None:
     assert canonical_key(written) == KEY == KEY.lower()
 
 
-@pytest.mark.parametrize("bad", ["", "-", KEY.replace("-", ""), "{" + KEY + "}", KEY + "0", KEY[:-1] + "g",
-                                 "urn:uuid:" + KEY, KEY[:-1] + "\u0661", KEY + "\n" + KEY])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "-",
+        KEY.replace("-", ""),
+        "{" + KEY + "}",
+        KEY + "0",
+        KEY[:-1] + "g",
+        "urn:uuid:" + KEY,
+        KEY[:-1] + "\u0661",
+        KEY + "\n" + KEY,
+    ],
+)
 def test_anything_but_a_hyphenated_guid_is_no_key(bad: str) -> None:
     with pytest.raises(ValueError) as raised:
         canonical_key(bad)
@@ -27,18 +39,41 @@ def test_anything_but_a_hyphenated_guid_is_no_key(bad: str) -> None:
 
 # Saab AB and Stockholms stad (their published numbers), a check digit computed by hand for 556677-889?:
 # 5·2=10→1, 5, 6·2=12→3, 6, 7·2=14→5, 7, 8·2=16→7, 8, 9·2=18→9: 1+5+3+6+5+7+7+8+9 = 51 → check digit 9.
-@pytest.mark.parametrize(("written", "digits"), [
-    ("556036-0793", "5560360793"), ("5560360793", "5560360793"), ("212000-0142", "2120000142"),
-    ("556677-8899", "5566778899"), ("165566778899", "5566778899"), ("16556677-8899", "5566778899"),
-    ("19121212-1212", "1212121212"), ("121212+1212", "1212121212"),  # a sole trader's personal number
-])
+@pytest.mark.parametrize(
+    ("written", "digits"),
+    [
+        ("556036-0793", "5560360793"),
+        ("5560360793", "5560360793"),
+        ("212000-0142", "2120000142"),
+        ("556677-8899", "5566778899"),
+        ("165566778899", "5566778899"),
+        ("16556677-8899", "5566778899"),
+        ("19121212-1212", "1212121212"),
+        ("121212+1212", "1212121212"),  # a sole trader's personal number
+    ],
+)
 def test_valid_swedish_org_numbers_in_their_common_forms(written: str, digits: str) -> None:
     assert canonical_org_number(written) == digits
 
 
-@pytest.mark.parametrize("bad", [None, "", "-", "0", "556677-8898", "5566778890", "556677889", "55667788990",
-                                 "175566778899", "556677--8899", "556677 8899", "5566778899-",
-                                 "\u0665\u0665\u0666\u0666\u0667\u0667\u0668\u0668\u0669\u0669"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        "",
+        "-",
+        "0",
+        "556677-8898",
+        "5566778890",
+        "556677889",
+        "55667788990",
+        "175566778899",
+        "556677--8899",
+        "556677 8899",
+        "5566778899-",
+        "\u0665\u0665\u0666\u0666\u0667\u0667\u0668\u0668\u0669\u0669",
+    ],
+)
 def test_anything_else_is_not_an_org_number(bad: str | None) -> None:
     assert canonical_org_number(bad) is None
 

@@ -15,15 +15,18 @@ from service.reasons import ReasonCode
 from service.vatcodes import rate_of_vat_code, vat_code_conflict
 
 
-@pytest.mark.parametrize(("code", "rate"), [("1", 2500), ("2", 1200), ("3", 600), ("0", None), ("", None),
-                                            (None, None), ("9", None), (" 2 ", 1200)])
+@pytest.mark.parametrize(
+    ("code", "rate"),
+    [("1", 2500), ("2", 1200), ("3", 600), ("0", None), ("", None), (None, None), ("9", None), (" 2 ", 1200)],
+)
 def test_what_each_vat_code_says_about_a_rate(code: object, rate: int | None) -> None:
     assert rate_of_vat_code(code) == rate
 
 
 def test_only_a_sales_account_whose_code_names_another_rate_conflicts() -> None:
-    assert vat_code_conflict("3002", 600, "2") == ("account 3002 has VAT code 2 (12 %) in Björn Lundén but takes "
-                                                  "sales at 6 % VAT")
+    assert vat_code_conflict("3002", 600, "2") == (
+        "account 3002 has VAT code 2 (12 %) in Björn Lundén but takes sales at 6 % VAT"
+    )
     assert vat_code_conflict("3002", 1200, "2") is None
     assert vat_code_conflict("3004", 0, "0") is None and vat_code_conflict("3003", 600, "") is None
     assert vat_code_conflict("2421", 2500, "3") is None  # a liability is not a sales account
@@ -44,11 +47,17 @@ class _Facts:
 
 
 def test_pre_flight_names_every_sales_account_whose_vat_code_contradicts_its_rate_but_never_blocks_a_reversal() -> None:
-    voucher = Voucher("D", date(2026, 4, 1), "Dagsavslut ref DC-1", "DC-1",
-                      (VoucherRow("1686", 15_000), VoucherRow("3002", -9_000), VoucherRow("3003", -5_400),
-                       VoucherRow("2621", -600)), sales_rates=(("3002", 600), ("3002", 1200), ("3003", 600)))
-    facts = _Facts({"1686": {"vatCode": "0"}, "2621": {"vatCode": "0"}, "3002": {"vatCode": "2"},
-                    "3003": {"vatCode": "3"}})
+    voucher = Voucher(
+        "D",
+        date(2026, 4, 1),
+        "Dagsavslut ref DC-1",
+        "DC-1",
+        (VoucherRow("1686", 15_000), VoucherRow("3002", -9_000), VoucherRow("3003", -5_400), VoucherRow("2621", -600)),
+        sales_rates=(("3002", 600), ("3002", 1200), ("3003", 600)),
+    )
+    facts = _Facts(
+        {"1686": {"vatCode": "0"}, "2621": {"vatCode": "0"}, "3002": {"vatCode": "2"}, "3003": {"vatCode": "3"}}
+    )
     with pytest.raises(MerchantActionRequired) as caught:
         preflight.check(facts, voucher, "key")  # type: ignore[arg-type]
     assert caught.value.reason_code == ReasonCode.ACCOUNT_VAT_CODE_MISMATCH

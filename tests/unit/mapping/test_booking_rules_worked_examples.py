@@ -35,8 +35,13 @@ from tests.builders import (
 
 
 def book(*items, close=None, the_plan=None, adjustment=()):  # type: ignore[no-untyped-def]
-    voucher = build_voucher(batch(*items, close=close), the_plan or plan(), store_name="Kafé Centrum",
-                            reference="DC-0001", vat_adjustment=adjustment)
+    voucher = build_voucher(
+        batch(*items, close=close),
+        the_plan or plan(),
+        store_name="Kafé Centrum",
+        reference="DC-0001",
+        vat_adjustment=adjustment,
+    )
     return rows_of(voucher)
 
 
@@ -105,9 +110,13 @@ def test_an_overage_day_credits_an_income_account() -> None:
 def test_a_migrated_plan_keeps_booking_both_directions_on_its_old_account_until_the_two_are_set() -> None:
     legacy = plan(events={"CASH_DIFFERENCE": "3990"})
     assert book(close=day_close(counted="95.00", expected="100.00"), the_plan=legacy) == [
-        ("1910", "-5.00", None), ("3990", "5.00", None)]
+        ("1910", "-5.00", None),
+        ("3990", "5.00", None),
+    ]
     assert book(close=day_close(counted="102.00", expected="100.00"), the_plan=legacy) == [
-        ("1910", "2.00", None), ("3990", "-2.00", None)]
+        ("1910", "2.00", None),
+        ("3990", "-2.00", None),
+    ]
 
 
 def test_a_new_plan_refuses_one_account_for_both_signs_and_a_shortage_on_income() -> None:
@@ -126,15 +135,18 @@ def test_the_drawer_catches_a_cash_withdrawal_that_never_reached_us() -> None:
     so. The withdrawal was dead-lettered, so our events add up to 3 950.00: the day must not be booked."""
     sale = receipt(line(gross="1500.00"), method="cash")
     refund = returned(receipt(line(gross="100.00"), method="cash"))
-    movements = [cash_movement("deposit", "500.00"), cash_movement("float_change", "200.00"),
-                 cash_movement("tip_payout", "150.00")]
-    close = DayClose("store-1", DAY, 31, counted_cash_ore=295_000, expected_cash_ore=295_000,
-                     opening_float_ore=200_000)
+    movements = [
+        cash_movement("deposit", "500.00"),
+        cash_movement("float_change", "200.00"),
+        cash_movement("tip_payout", "150.00"),
+    ]
+    close = DayClose("store-1", DAY, 31, counted_cash_ore=295_000, expected_cash_ore=295_000, opening_float_ore=200_000)
     (diff,) = drawer_differences(close, [sale, refund], movements, [])
     assert (diff.what, diff.expected, diff.actual) == ("expected cash", 295_000, 395_000)
     assert diff.describe() == (
         "expected cash: Z-report 2950.00, received 3950.00 SEK (opening float 2000.00 + cash payments 1400.00 "
-        "+ deposits 500.00 − withdrawals 0.00 + float changes 200.00 − tip payouts 150.00)")
+        "+ deposits 500.00 − withdrawals 0.00 + float changes 200.00 − tip payouts 150.00)"
+    )
     with_it = [*movements, cash_movement("withdrawal", "1000.00")]
     assert drawer_differences(close, [sale, refund], with_it, []) == ()
 
@@ -185,8 +197,10 @@ def test_under_z_report_a_difference_beyond_one_ore_per_receipt_is_still_a_misma
     receipts = _receipts_rounding_per_line()
     control = ControlTotals(2, 412, ((2500, 412, 81),), (("card", 412),))
     (diff,) = differences(control, totals_of(receipts), vat_tolerance("Z_REPORT", receipts))
-    assert diff.describe() == ("VAT at 25 %: Z-report 0.81, received 0.84 SEK (more than the 0.02 SEK of "
-                               "rounding the Z_REPORT VAT policy allows)")
+    assert diff.describe() == (
+        "VAT at 25 %: Z-report 0.81, received 0.84 SEK (more than the 0.02 SEK of "
+        "rounding the Z_REPORT VAT policy allows)"
+    )
 
 
 def test_the_rounding_is_split_over_the_rates_sales_accounts_by_largest_remainder() -> None:
@@ -226,24 +240,31 @@ def test_a_single_purpose_gift_card_books_vat_when_sold_and_not_again_when_redee
     supply itself, so VAT is due at sale; redeeming it is not a second taxable sale. The card's group is
     flagged single-purpose and sold at 25 % to the liability 2421; its payment method "massage_card"
     debits 2421 with the payment less the VAT it holds (1 000.00 × 25/125 = 200.00)."""
-    spa = plan(product_groups={"massage_card": {2500: "2421"}, "massage": {2500: "3001"}},
-               payment_methods={"card": "1580", "cash": "1910", "massage_card": "2421"},
-               single_purpose_groups=("massage_card",), single_purpose_methods={"massage_card": 2500})
+    spa = plan(
+        product_groups={"massage_card": {2500: "2421"}, "massage": {2500: "3001"}},
+        payment_methods={"card": "1580", "cash": "1910", "massage_card": "2421"},
+        single_purpose_groups=("massage_card",),
+        single_purpose_methods={"massage_card": 2500},
+    )
     sold = book(receipt(line("massage_card", 2500, gross="1000.00", vat="200.00"), method="cash"), the_plan=spa)
     assert sold == [
         ("1910", "1000.00", None),
         ("2421", "-800.00", None),  # the liability, net of the VAT already due
         ("2611", "-200.00", None),  # VAT at issue
     ]
-    redeemed = book(receipt(line("massage", 2500, gross="1000.00", vat="200.00"), method="massage_card"),
-                    the_plan=spa)
+    redeemed = book(receipt(line("massage", 2500, gross="1000.00", vat="200.00"), method="massage_card"), the_plan=spa)
     assert redeemed == [
         ("2421", "800.00", None),  # the liability is settled
         ("3001", "-800.00", None),  # the massage is income; its VAT was booked when the card was sold
     ]
     # A 1 200.00 massage paid with the card and 200.00 by card: only the part not paid by the card carries VAT.
-    topped_up = book(receipt(line("massage", 2500, gross="1200.00", vat="240.00"),
-                             payments=(pay("massage_card", "1000.00"), pay("card", "200.00"))), the_plan=spa)
+    topped_up = book(
+        receipt(
+            line("massage", 2500, gross="1200.00", vat="240.00"),
+            payments=(pay("massage_card", "1000.00"), pay("card", "200.00")),
+        ),
+        the_plan=spa,
+    )
     assert topped_up == [
         ("1580", "200.00", None),
         ("2421", "800.00", None),

@@ -30,8 +30,10 @@ VAT = {2500: "2611", 1200: "2621", 600: "2631"}
 #: Sales per (group, rate), each pair on an account of its own rate; "spa" is a single-purpose gift card sold at
 #: 25 % to the liability 2420 and redeemed by payment method "spa"; "giftcard" a multi-purpose one sold at 0 %.
 GROUPS: dict[str, dict[int, str]] = {
-    **{group: {rate: f"3{n}{i}0" for i, rate in enumerate(RATES, start=1)}
-       for n, group in enumerate(("goods", "restaurant", "food", "books"), start=1)},
+    **{
+        group: {rate: f"3{n}{i}0" for i, rate in enumerate(RATES, start=1)}
+        for n, group in enumerate(("goods", "restaurant", "food", "books"), start=1)
+    },
     "spa": {2500: "2420"},
     "giftcard": {0: "2421"},
 }
@@ -134,8 +136,12 @@ plans = st.builds(
 
 def redeemed_vat(batch: SalesBatch, rate: int) -> int:
     """The VAT single-purpose cards of ``rate`` take off the day's output VAT (signed like the receipts)."""
-    return sum(r.sign * vat_included(p.amount_ore, rate) for r in batch.receipts for p in r.payments
-               if SINGLE_PURPOSE.get(p.method) == rate)
+    return sum(
+        r.sign * vat_included(p.amount_ore, rate)
+        for r in batch.receipts
+        for p in r.payments
+        if SINGLE_PURPOSE.get(p.method) == rate
+    )
 
 
 def book(batch: SalesBatch, the_plan: AccountPlan, reference: str = "DC-1") -> Voucher | None:
@@ -178,8 +184,10 @@ def test_payment_accounts_carry_exactly_the_payments(batch: SalesBatch, the_plan
             continue  # liabilities that the sale of their own cards credits too (below)
         paid = sum(r.sign * p.amount_ore for r in batch.receipts for p in r.payments if p.method == method)
         assert on_accounts(voucher, {account}) == paid
-    sold = {group: sum(r.sign * x.net_ore for r in batch.receipts for x in r.lines if x.product_group == group)
-            for group in ("spa", "giftcard")}
+    sold = {
+        group: sum(r.sign * x.net_ore for r in batch.receipts for x in r.lines if x.product_group == group)
+        for group in ("spa", "giftcard")
+    }
     gift = sum(r.sign * p.amount_ore for r in batch.receipts for p in r.payments if p.method == "gift_card")
     assert on_accounts(voucher, {"2421"}) == gift - sold["giftcard"]
     spa = sum(r.sign * p.amount_ore for r in batch.receipts for p in r.payments if p.method == "spa")
@@ -303,8 +311,14 @@ def test_every_missing_mapping_is_named_at_once(batch: SalesBatch, data: st.Data
     needed = set(the_plan.missing_for(batch))
     kinds = {"payment_methods": "payment_method", "vat_rates": "vat_rate", "product_groups": "product_group",
              "events": "event"}  # fmt: skip
-    used = plan(payment_methods=METHODS, vat_rates=VAT, product_groups=GROUPS, events=EVENTS,
-                single_purpose_groups=("spa",), single_purpose_methods=SINGLE_PURPOSE)
+    used = plan(
+        payment_methods=METHODS,
+        vat_rates=VAT,
+        product_groups=GROUPS,
+        events=EVENTS,
+        single_purpose_groups=("spa",),
+        single_purpose_methods=SINGLE_PURPOSE,
+    )
     assert used.missing_for(batch) == ()
     everything_needed = set(AccountPlan(organization_id="o", series="A").missing_for(batch))
     expected = {(kinds[section], str(code)) for section, code in dropped} & everything_needed

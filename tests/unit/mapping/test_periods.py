@@ -66,11 +66,16 @@ def test_a_correction_of_a_correction_is_never_dated_before_the_voucher_it_rever
     assert correction_date(DAY, [year(2026)], not_before=date(2026, 6, 1)) == CorrectionDate(date(2026, 6, 1), False)
 
 
-@given(st.dates(date(2024, 1, 1), date(2027, 12, 31)), st.sampled_from(["", "202402", "202507", "202612", "202701"]),
-       st.lists(st.booleans(), min_size=4, max_size=4))
+@given(
+    st.dates(date(2024, 1, 1), date(2027, 12, 31)),
+    st.sampled_from(["", "202402", "202507", "202612", "202701"]),
+    st.lists(st.booleans(), min_size=4, max_size=4),
+)
 def test_the_date_is_always_bookable_and_never_before_the_original(day: date, lock: str, opens: list[bool]) -> None:
-    years = [year(y, open_=o, first_open=max(lock, f"{y}01") if lock else f"{y}01")
-             for y, o in zip(range(2024, 2028), opens, strict=True)]
+    years = [
+        year(y, open_=o, first_open=max(lock, f"{y}01") if lock else f"{y}01")
+        for y, o in zip(range(2024, 2028), opens, strict=True)
+    ]
     try:
         decided = correction_date(day, years)
     except NoOpenPeriodError:
@@ -89,14 +94,20 @@ def test_retention_is_seven_years_after_the_calendar_year_the_fiscal_year_ended(
 
 def test_correction_texts_name_the_original_within_the_limit() -> None:
     ref, old = "DC-0123456789abcdef", "DC-fedcba9876543210"
-    text = reversal_text("Dagsavslut Kafé Ängen 2026-03-14 Z 7 ref " + old, old, "RV-0123456789abcdef",
-                         original_voucher="D 1234", business_date=DAY)
+    text = reversal_text(
+        "Dagsavslut Kafé Ängen 2026-03-14 Z 7 ref " + old,
+        old,
+        "RV-0123456789abcdef",
+        original_voucher="D 1234",
+        business_date=DAY,
+    )
     assert text.startswith(f"Återföring av {old} (D 1234, 2026-03-14) ref RV-0123456789abcdef: Dagsavslut")
     assert len(text) <= MAX_TEXT_LENGTH
     one = correction_text([("D 12", old)], DAY, ref, "Kafé Ängen")
     assert one == f"Rättelse av D 12 {old} 2026-03-14 ref {ref}: Kafé Ängen"
-    many = correction_text([("D 12", old), ("D 13", old.replace("f", "e")), ("D 14", old.replace("f", "d"))],
-                           DAY, ref, "Kafé Ängen")
+    many = correction_text(
+        [("D 12", old), ("D 13", old.replace("f", "e")), ("D 14", old.replace("f", "d"))], DAY, ref, "Kafé Ängen"
+    )
     assert many.startswith("Rättelse av D 12, D 13, D 14 2026-03-14 ref " + ref)
     assert len(many) <= MAX_TEXT_LENGTH
     lots = correction_text([(f"D {n}", old) for n in range(100, 130)], DAY, ref)

@@ -22,8 +22,11 @@ kubernetes_validate = pytest.importorskip("kubernetes_validate")
 ROOT = Path(__file__).resolve().parents[3]
 CHART = ROOT / "helm" / "dayclose"
 KUBE_VERSION = "1.30.0"
-CRD_KINDS = {("keda.sh/v1alpha1", "ScaledObject"), ("monitoring.coreos.com/v1", "ServiceMonitor"),
-             ("monitoring.coreos.com/v1", "PrometheusRule")}
+CRD_KINDS = {
+    ("keda.sh/v1alpha1", "ScaledObject"),
+    ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
+}
 
 PRODUCTION = {
     "image": {"repository": "registry.example.com/dayclose", "digest": "sha256:" + "a" * 64},
@@ -41,18 +44,30 @@ PRODUCTION = {
     "kafka": {"salesTopicPartitions": 24},
     "consumer": {
         "keda": {"enabled": True, "minReplicas": 2, "maxReplicas": 8, "triggerAuthenticationName": "kafka-sasl"},
-        "topologySpreadConstraints": [{
-            "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "consumer"}},
-        }],
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "consumer"}},
+            }
+        ],
     },
     "api": {"autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 10}},
     "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
     "prometheusRule": {"enabled": True},
-    "networkPolicy": {"egress": [{"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}],
-                                  "ports": [{"port": 5432, "protocol": "TCP"}, {"port": 9093, "protocol": "TCP"}]},
-                                 {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}],
-                                  "ports": [{"port": 443, "protocol": "TCP"}]}]},
+    "networkPolicy": {
+        "egress": [
+            {
+                "to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}],
+                "ports": [{"port": 5432, "protocol": "TCP"}, {"port": 9093, "protocol": "TCP"}],
+            },
+            {
+                "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}],
+                "ports": [{"port": 443, "protocol": "TCP"}],
+            },
+        ]
+    },
     "imagePullSecrets": [{"name": "registry"}],
 }
 VALUE_SETS = {"default": None, "production": PRODUCTION}
@@ -121,8 +136,9 @@ def test_crd_objects_have_the_fields_their_operators_need() -> None:
     assert all(isinstance(v, str) for v in trigger["metadata"].values())  # KEDA wants strings
     (monitor,) = by_kind(docs, "ServiceMonitor").values()
     assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s",
-                                             "scrapeTimeout": "10s"}]
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "http", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}
+    ]
     services = by_kind(docs, "Service").values()
     selector = monitor["spec"]["selector"]["matchLabels"]
     assert len([s for s in services if selector.items() <= s["metadata"]["labels"].items()]) == 2
@@ -156,9 +172,13 @@ def settings_env_names() -> set[str]:
     tree = ast.parse((ROOT / "dayclose" / "config.py").read_text())
     names = set()
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in {"_get", "_require", "_parse"}
-                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in {"_get", "_require", "_parse"}
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+        ):
             names.add(node.args[1].value)
     assert len(names) > 20
     return names
@@ -170,8 +190,13 @@ def test_configmap_and_secret_map_one_to_one_to_the_settings_object() -> None:
     secret = by_kind(docs, "Secret")["dc-dayclose-secret"]["stringData"]
     assert set(config) | set(secret) == settings_env_names()
     assert not set(config) & set(secret)
-    for name in ("DATABASE_URL", "BL_CLIENT_SECRET", "KAFKA_SASL_PASSWORD", "DAYCLOSE_KEY_ENCRYPTION_KEY",
-                 "DAYCLOSE_API_TOKENS"):
+    for name in (
+        "DATABASE_URL",
+        "BL_CLIENT_SECRET",
+        "KAFKA_SASL_PASSWORD",
+        "DAYCLOSE_KEY_ENCRYPTION_KEY",
+        "DAYCLOSE_API_TOKENS",
+    ):
         assert name in secret
 
 
@@ -254,26 +279,36 @@ def test_keda_owns_the_consumer_replica_count_when_enabled() -> None:
     assert by_kind(render(None), "Deployment")["dc-dayclose-consumer"]["spec"]["replicas"] == 2
 
 
-@pytest.mark.parametrize("values", [
-    {"consumer": {"replicas": 13}},
-    {"consumer": {"keda": {"enabled": True, "maxReplicas": 13}}},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"consumer": {"replicas": 13}},
+        {"consumer": {"keda": {"enabled": True, "maxReplicas": 13}}},
+    ],
+)
 def test_consumer_replicas_beyond_the_partition_count_are_refused(values: dict[str, Any]) -> None:
     with pytest.raises(helm.HelmRenderError, match="would sit idle"):
         render(values)
 
 
-@pytest.mark.parametrize("values", [
-    {"consumer": {"terminationGracePeriodSeconds": 50}, "config": {"DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "50"}},
-    {"api": {"terminationGracePeriodSeconds": 10}},
-    {"config": {"DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "90"}},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"consumer": {"terminationGracePeriodSeconds": 50}, "config": {"DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "50"}},
+        {"api": {"terminationGracePeriodSeconds": 10}},
+        {"config": {"DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "90"}},
+    ],
+)
 def test_pods_killed_before_their_own_shutdown_deadline_are_refused(values: dict[str, Any]) -> None:
     with pytest.raises(helm.HelmRenderError, match="must exceed config.DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS"):
         render(values)
     longer = {"config": {"DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "10"}, "api": {"terminationGracePeriodSeconds": 15}}
-    assert by_kind(render(longer), "Deployment")["dc-dayclose-api"]["spec"]["template"]["spec"][
-        "terminationGracePeriodSeconds"] == 15
+    assert (
+        by_kind(render(longer), "Deployment")["dc-dayclose-api"]["spec"]["template"]["spec"][
+            "terminationGracePeriodSeconds"
+        ]
+        == 15
+    )
 
 
 def test_config_changes_roll_the_pods() -> None:

@@ -39,8 +39,14 @@ def json_lines() -> Iterator[Any]:
 def test_settings_secrets_logged_by_mistake_are_redacted(json_lines: Any) -> None:
     settings = load_settings(ENV)
     log = structlog.get_logger("ops")
-    log.info("startup", kafka=settings.kafka.client_config(), bl_secret=settings.bl.client_secret,
-             kek=settings.key_encryption_key, tokens=list(settings.api_tokens), settings=repr(settings.bl))
+    log.info(
+        "startup",
+        kafka=settings.kafka.client_config(),
+        bl_secret=settings.bl.client_secret,
+        kek=settings.key_encryption_key,
+        tokens=list(settings.api_tokens),
+        settings=repr(settings.bl),
+    )
     text = json_lines()
     line = json.loads(text.splitlines()[-1])
     for leaked in ("sasl-pw-456", "bl-secret-789", KEK, "api-token-1", "api-token-2"):

@@ -73,8 +73,9 @@ def test_an_ingested_batch_counts_events_per_type_batch_size_duplicates_and_dead
     small = Delta("dayclose_ingest_batch_size_bucket", le="5.0")
 
     result = _Result(duplicates=2)
-    metrics.batch_ingested(decoded.sales, decoded.commands, [p.code for p in decoded.poison], result.duplicates,
-                           result.conflicts)
+    metrics.batch_ingested(
+        decoded.sales, decoded.commands, [p.code for p in decoded.poison], result.duplicates, result.conflicts
+    )
 
     assert (receipts.moved, commands.moved, poison.moved, dead.moved, dups.moved) == (3, 1, 1, 1, 2)
     assert (batches.moved, sizes.moved, small.moved) == (1, 5, 1)
@@ -95,9 +96,15 @@ def test_bl_callbacks_and_refused_bodies_are_counted() -> None:
     assert (unconfirmed.moved, too_large.moved) == (1, 1)
 
 
-@pytest.mark.parametrize(("outcome", "reason"), [
-    ("booked", None), ("found_existing", None), ("failed", "UNMAPPED_ITEMS"), ("transient", "BL_UNAVAILABLE"),
-])
+@pytest.mark.parametrize(
+    ("outcome", "reason"),
+    [
+        ("booked", None),
+        ("found_existing", None),
+        ("failed", "UNMAPPED_ITEMS"),
+        ("transient", "BL_UNAVAILABLE"),
+    ],
+)
 def test_export_finished_counts_by_outcome_and_reason(outcome: str, reason: str | None) -> None:
     counted = Delta("dayclose_exports_total", outcome=outcome, reason_code=reason or "")
     metrics.export_finished(outcome, reason)
@@ -112,13 +119,16 @@ def test_bl_responses_land_in_the_latency_histogram_by_operation_and_status() ->
     assert (count.moved, fast.moved) == (2, 1)
 
 
-@pytest.mark.parametrize(("failure", "cause"), [
-    (RetryableFailure("get_details: HTTP 429", status=429), "http_429"),
-    (RetryableFailure("post_journal: HTTP 503", status=503), "http_5xx"),
-    (RetryableFailure("POST /journal: read timeout", maybe_committed=True), "timeout"),
-    (RetryableFailure("GET /details: connection error (ConnectionError)"), "connection"),
-    (None, "other"),
-])
+@pytest.mark.parametrize(
+    ("failure", "cause"),
+    [
+        (RetryableFailure("get_details: HTTP 429", status=429), "http_429"),
+        (RetryableFailure("post_journal: HTTP 503", status=503), "http_5xx"),
+        (RetryableFailure("POST /journal: read timeout", maybe_committed=True), "timeout"),
+        (RetryableFailure("GET /details: connection error (ConnectionError)"), "connection"),
+        (None, "other"),
+    ],
+)
 def test_bl_retries_are_counted_by_a_bounded_cause(failure: BaseException | None, cause: str) -> None:
     counted = Delta("dayclose_bl_retries_total", operation="op", cause=cause)
     metrics.bl_retry("op", failure)
@@ -176,8 +186,11 @@ def test_the_outbox_collector_queries_at_scrape_time_with_a_statement_timeout() 
 
     collector = metrics.OutboxCollector(lambda: _depth(connect))
     assert conn.statements == []  # nothing at registration
-    assert scrape(collector) == {"dayclose_outbox_query_up": 1, "dayclose_outbox_depth": 12,
-                                 "dayclose_outbox_oldest_age_seconds": 42.5}
+    assert scrape(collector) == {
+        "dayclose_outbox_query_up": 1,
+        "dayclose_outbox_depth": 12,
+        "dayclose_outbox_oldest_age_seconds": 42.5,
+    }
     assert conn.statements[0].startswith("SET LOCAL statement_timeout")
 
 
@@ -201,12 +214,16 @@ def test_consumer_lag_per_partition_comes_from_the_latest_librdkafka_statistics(
     registry.register(lag)
     assert generate_latest(registry) == b""  # nothing before the first report
 
-    lag.update(stats({
-        "0": {"fetch_state": "active", "consumer_lag": 5},
-        "1": {"fetch_state": "active", "consumer_lag": 0},
-        "2": {"fetch_state": "none", "consumer_lag": -1},  # not ours
-        "-1": {"fetch_state": "none", "consumer_lag": -1},  # librdkafka's internal UA partition
-    }))
+    lag.update(
+        stats(
+            {
+                "0": {"fetch_state": "active", "consumer_lag": 5},
+                "1": {"fetch_state": "active", "consumer_lag": 0},
+                "2": {"fetch_state": "none", "consumer_lag": -1},  # not ours
+                "-1": {"fetch_state": "none", "consumer_lag": -1},  # librdkafka's internal UA partition
+            }
+        )
+    )
     assert registry.get_sample_value("dayclose_consumer_lag", {"topic": "pos.sales.v1", "partition": "0"}) == 5
     assert registry.get_sample_value("dayclose_consumer_lag", {"topic": "pos.sales.v1", "partition": "1"}) == 0
     assert registry.get_sample_value("dayclose_consumer_lag", {"topic": "pos.sales.v1", "partition": "2"}) is None

@@ -36,8 +36,10 @@ def test_a_deadline_counts_down_and_keeps_reserves() -> None:
 
 
 def test_the_watchdog_ends_a_process_whose_main_thread_is_stuck() -> None:
-    code = ("import threading; from dayclose.shutdown import Watchdog; Watchdog(1.0, 'test').arm(); "
-            "threading.Event().wait()")  # stuck for good
+    code = (
+        "import threading; from dayclose.shutdown import Watchdog; Watchdog(1.0, 'test').arm(); "
+        "threading.Event().wait()"
+    )  # stuck for good
     started = time.monotonic()
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == EXIT_CUT_SHORT
@@ -76,8 +78,12 @@ class _Pool:
 
 
 def service(workers: _Part, relay: _Part, pool: _Pool, seconds: float = 8.0) -> Service:
-    settings = Settings(database_url="postgresql://unused/x", kafka=KafkaSettings("unused:9092"),
-                        bl=BLConfig("unused", "unused"), shutdown_timeout_s=seconds)
+    settings = Settings(
+        database_url="postgresql://unused/x",
+        kafka=KafkaSettings("unused:9092"),
+        bl=BLConfig("unused", "unused"),
+        shutdown_timeout_s=seconds,
+    )
     return Service(settings, pool, _Loop(), workers, relay, threading.Event())  # type: ignore[arg-type]
 
 

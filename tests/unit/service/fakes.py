@@ -111,8 +111,7 @@ class FakeUnitOfWork:
         self.outbox = _Outbox(self)
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.rollback()
 
     def commit(self) -> None:
@@ -169,8 +168,13 @@ class _Integrations(_Repo):
 class _Jobs(_Repo):
     def claim_next(self) -> Job | None:
         due = [j for j in self.t.jobs if j.id not in self.t.job_delays]
-        heads = [j for j in due if not any(k.id < j.id and (k.organization_id, k.store_id) ==
-                                               (j.organization_id, j.store_id) for k in self.t.jobs)]
+        heads = [
+            j
+            for j in due
+            if not any(
+                k.id < j.id and (k.organization_id, k.store_id) == (j.organization_id, j.store_id) for k in self.t.jobs
+            )
+        ]
         return min(heads, key=lambda j: j.id) if heads else None
 
     def lock_store(self, org: str, store: str) -> None:
@@ -185,8 +189,16 @@ class _Jobs(_Repo):
         self.t.jobs = [replace(j, attempts=j.attempts + 1) if j.id == job.id else j for j in self.t.jobs]
         self.uow.wrote("jobs.reschedule", "jobs", "job_delays")
 
-    def queue(self, org: str, store: str, day: date | None, trigger: Trigger, source_id: str,
-              z_report_number: int | None = None, delay: timedelta | None = None) -> bool:
+    def queue(
+        self,
+        org: str,
+        store: str,
+        day: date | None,
+        trigger: Trigger,
+        source_id: str,
+        z_report_number: int | None = None,
+        delay: timedelta | None = None,
+    ) -> bool:
         next_id = max((j.id for j in self.t.jobs), default=0) + 1
         self.t.jobs.append(Job(next_id, org, store, day, trigger, 0, 0.0, z_report_number))
         self.uow.wrote("jobs.queue", "jobs")
@@ -198,24 +210,33 @@ class _Jobs(_Repo):
 
 class _Exports(_Repo):
     def open(self, org: str, store: str) -> list[Export]:
-        return [r.export for r in self.t.exports.values() if (r.export.organization_id, r.export.store_id) ==
-                (org, store) and r.export.status != ExportStatus.BOOKED]
+        return [
+            r.export
+            for r in self.t.exports.values()
+            if (r.export.organization_id, r.export.store_id) == (org, store) and r.export.status != ExportStatus.BOOKED
+        ]
 
     def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[date]:
-        return sorted(d for (o, s, d), items in self.t.unexported.items()
-                      if (o, s) == (org, store) and items and since <= d <= until)
+        return sorted(
+            d
+            for (o, s, d), items in self.t.unexported.items()
+            if (o, s) == (org, store) and items and since <= d <= until
+        )
 
-    def claim(self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *,
-              include_day_close: bool) -> Export | None:
+    def claim(
+        self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *, include_day_close: bool
+    ) -> Export | None:
         items = self.t.unexported.pop((org, store, day), [])
         if not items and not include_day_close:
             return None
         export_id = uuid.uuid4()
-        export = Export(export_id, "DC-" + export_id.hex[:16], org, store, day, trigger, ExportStatus.POSTING, 0,
-                        None, tuple(items))
+        export = Export(
+            export_id, "DC-" + export_id.hex[:16], org, store, day, trigger, ExportStatus.POSTING, 0, None, tuple(items)
+        )
         self.t.claimed[export_id] = list(items)
-        self.t.exports[export_id] = Row(replace(export, items=None),
-                                        z_report_number=z_report_number if include_day_close else None)
+        self.t.exports[export_id] = Row(
+            replace(export, items=None), z_report_number=z_report_number if include_day_close else None
+        )
         self.uow.wrote("exports.claim", "unexported", "claimed", "exports")
         return export
 
@@ -253,8 +274,7 @@ class _Exports(_Repo):
 
     def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:
         row = self.t.exports[export.export_id]
-        row.export = replace(row.export, status=ExportStatus.BOOKED, attempts=row.export.attempts + 1,
-                             reason_code=None)
+        row.export = replace(row.export, status=ExportStatus.BOOKED, attempts=row.export.attempts + 1, reason_code=None)
         row.booked, row.voucher, row.lease_owner = booked, voucher, None
         self.uow.wrote("exports.mark_booked", "exports")
 
@@ -282,8 +302,11 @@ class _Exports(_Repo):
 
 class _DayCloses(_Repo):
     def get(self, org: str, store: str, day: date, z_report_number: int | None = None) -> StoredDayClose | None:
-        found = sorted((z, c) for (o, s, d, z), c in self.t.day_closes.items() if (o, s, d) == (org, store, day)
-                       and z_report_number in (None, z))
+        found = sorted(
+            (z, c)
+            for (o, s, d, z), c in self.t.day_closes.items()
+            if (o, s, d) == (org, store, day) and z_report_number in (None, z)
+        )
         return found[-1][1] if found else None
 
     def _key(self, org: str, close: StoredDayClose) -> tuple[str, str, date, int]:
@@ -326,14 +349,30 @@ class _Sales(_Repo):
         raise NotImplementedError
 
     def exported_day_items(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> list[SalesItem]:
-        return [item for export_id, items in self.t.claimed.items() if export_id != besides
-                and (self.t.exports[export_id].export.organization_id, self.t.exports[export_id].export.store_id,
-                     self.t.exports[export_id].export.business_date) == (org, store, day) for item in items]
+        return [
+            item
+            for export_id, items in self.t.claimed.items()
+            if export_id != besides
+            and (
+                self.t.exports[export_id].export.organization_id,
+                self.t.exports[export_id].export.store_id,
+                self.t.exports[export_id].export.business_date,
+            )
+            == (org, store, day)
+            for item in items
+        ]
 
 
 class _Audit(_Repo):
-    def record_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int,
-                      names: ChartNames, years: list[FiscalYear]) -> None:
+    def record_booked(
+        self,
+        export: Export,
+        booked: BookedVoucher,
+        voucher: Voucher,
+        receipt_count: int,
+        names: ChartNames,
+        years: list[FiscalYear],
+    ) -> None:
         self.t.audit.append(export.export_id)
         self.t.exports[export.export_id].document = DocumentStatus.PENDING
         self.uow.wrote("audit.record_booked", "audit", "exports")
@@ -358,19 +397,43 @@ class _Corrections(_Repo):
 
 class _Documents(_Repo):
     def pending(self, org: str, store: str) -> list[uuid.UUID]:
-        return [i for i, r in self.t.exports.items() if r.document == DocumentStatus.PENDING
-                and (r.export.organization_id, r.export.store_id) == (org, store)]
+        return [
+            i
+            for i, r in self.t.exports.items()
+            if r.document == DocumentStatus.PENDING and (r.export.organization_id, r.export.store_id) == (org, store)
+        ]
 
     def source(self, export_id: uuid.UUID) -> ReportSource:
         row = self.t.exports[export_id]
         e, booked, voucher = row.export, row.booked, row.voucher
         if booked is None or voucher is None:
             raise LookupError(export_id)
-        stored = {"text": voucher.text, "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
-                  "receipt_count": row.receipt_count}
-        return ReportSource(export_id, e.organization_id, e.store_id, e.store_id, "AB", e.business_date, e.trigger,
-                            e.reference, booked.series, booked.number, booked.entry_date, stored,
-                            row.z_report_number, None, [], [], [], None, None)
+        stored = {
+            "text": voucher.text,
+            "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
+            "receipt_count": row.receipt_count,
+        }
+        return ReportSource(
+            export_id,
+            e.organization_id,
+            e.store_id,
+            e.store_id,
+            "AB",
+            e.business_date,
+            e.trigger,
+            e.reference,
+            booked.series,
+            booked.number,
+            booked.entry_date,
+            stored,
+            row.z_report_number,
+            None,
+            [],
+            [],
+            [],
+            None,
+            None,
+        )
 
     def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None:
         row = self.t.exports[export_id]
@@ -465,4 +528,3 @@ class FakeReports:
 def outcomes(store: Store) -> list[tuple[str, str | None]]:
     """(status, reason code) of every committed outcome event."""
     return [(o.status.value, o.reason_code) for o in store.tables.outbox]
-

@@ -32,12 +32,23 @@ from storage.codecs import plan_from_json
 from tests.unit.service.fakes import FakeExporter, FakeReports, Row, Store, outcomes
 
 ORG, STORE, DAY = "org", "s1", date(2026, 11, 25)
-POLICY = ExportPolicy(reconcile_wait=timedelta(minutes=10), reconcile_retry=timedelta(seconds=5),
-                      transient_backoff_initial=timedelta(seconds=5), transient_backoff_max=timedelta(minutes=15))
+POLICY = ExportPolicy(
+    reconcile_wait=timedelta(minutes=10),
+    reconcile_retry=timedelta(seconds=5),
+    transient_backoff_initial=timedelta(seconds=5),
+    transient_backoff_max=timedelta(minutes=15),
+)
 
 
-def a_day(*, receipts: int = 4, z: int = 1, lie_receipt_count: int = 0, status: str = "active",
-          start: date = date(2026, 1, 1), plan: dict[str, Any] | None = None) -> Store:
+def a_day(
+    *,
+    receipts: int = 4,
+    z: int = 1,
+    lie_receipt_count: int = 0,
+    status: str = "active",
+    start: date = date(2026, 1, 1),
+    plan: dict[str, Any] | None = None,
+) -> Store:
     """An active merchant, a store-day of unexported sales, its Z-report and the day-close job."""
     day = sampledata.store_day(ORG, STORE, DAY, receipts, with_extras=False)
     store = Store()
@@ -53,8 +64,9 @@ def close_day(store: Store, day: sampledata.StoreDay, z: int, lie_receipt_count:
     closed = sales_envelope(day.day_closed(lie_receipt_count=lie_receipt_count)).item
     assert isinstance(closed, DayClosed)
     dc = replace(closed.day_close, z_report_number=z)
-    store.tables.day_closes[(ORG, STORE, DAY, z)] = StoredDayClose(dc, closed.store_name, closed.control,
-                                                                   DayCloseStatus.OPEN)
+    store.tables.day_closes[(ORG, STORE, DAY, z)] = StoredDayClose(
+        dc, closed.store_name, closed.control, DayCloseStatus.OPEN
+    )
     job_id = max((j.id for j in store.tables.jobs), default=0) + 1
     store.tables.jobs.append(Job(job_id, ORG, STORE, DAY, Trigger.DAY_CLOSE, 0, 0.0, z))
 
@@ -111,8 +123,9 @@ def test_a_transient_failure_keeps_the_export_posting_reports_it_once_and_backs_
 
 def test_a_new_transient_reason_is_reported_again() -> None:
     store = a_day()
-    bl = FakeExporter(failures=[TransientExportError("down"),
-                                OperatorError(ReasonCode.CLIENT_CREDENTIALS_INVALID, "our credentials")])
+    bl = FakeExporter(
+        failures=[TransientExportError("down"), OperatorError(ReasonCode.CLIENT_CREDENTIALS_INVALID, "our credentials")]
+    )
     d = deps(store, bl)
     run_next_job(d)
     with capture_logs() as logs:
@@ -121,10 +134,13 @@ def test_a_new_transient_reason_is_reported_again() -> None:
     assert [e["log_level"] for e in logs if e["event"] == "export.transient_failure"] == ["error"]  # ours: alert
 
 
-@pytest.mark.parametrize(("error", "level", "event"), [
-    (MerchantActionRequired(ReasonCode.PERIOD_LOCKED, "locked"), "warning", "export.failed"),
-    (ExporterBug(ReasonCode.UNBALANCED, "BL says unbalanced"), "error", "export.rejected_as_our_bug"),
-])
+@pytest.mark.parametrize(
+    ("error", "level", "event"),
+    [
+        (MerchantActionRequired(ReasonCode.PERIOD_LOCKED, "locked"), "warning", "export.failed"),
+        (ExporterBug(ReasonCode.UNBALANCED, "BL says unbalanced"), "error", "export.rejected_as_our_bug"),
+    ],
+)
 def test_a_refused_export_is_kept_failed_reported_every_attempt_and_its_job_done(
     error: Exception, level: str, event: str
 ) -> None:

@@ -57,8 +57,18 @@ def emittable() -> set[str]:
 
 def test_the_scan_finds_codes_from_every_source() -> None:
     codes = emittable()
-    assert {"UNMAPPED_ITEMS", "INVALID_SALES_DATA", "BL_REJECTED", "RECONCILIATION_MISMATCH", "NOTHING_TO_BOOK",
-            "REVERSED", "POISON_MESSAGE", "UNDECODABLE", "DOCUMENT_ATTACH_FAILED", "Z_REPORT_GAP"} <= codes
+    assert {
+        "UNMAPPED_ITEMS",
+        "INVALID_SALES_DATA",
+        "BL_REJECTED",
+        "RECONCILIATION_MISMATCH",
+        "NOTHING_TO_BOOK",
+        "REVERSED",
+        "POISON_MESSAGE",
+        "UNDECODABLE",
+        "DOCUMENT_ATTACH_FAILED",
+        "Z_REPORT_GAP",
+    } <= codes
 
 
 @pytest.mark.parametrize("code", sorted(emittable()))
@@ -78,31 +88,70 @@ def test_an_unknown_code_is_logged_and_falls_back_never_crashes() -> None:
 def test_the_outcome_event_and_the_banner_say_the_same_as_the_registry(code: ReasonCode) -> None:
     r = REASONS[code]
     failure = outcome_record(Outcome("org", Trigger.DAY_CLOSE, OutcomeStatus.FAILED, reason_code=code))["failure"]
-    assert (failure["title_sv"], failure["message_sv"], failure["title_en"], failure["message_en"],
-            failure["severity"], failure["merchant_action_required"], failure["will_retry"]) == (
-        r.title_sv, r.message_sv, r.title_en, r.message_en, r.severity.value, r.merchant_action_required,
-        r.will_retry)
-    day = MissingDay(store_id="s1", store_name=None, business_date=date(2026, 5, 4), z_report_number=1,
-                     reason_code=code.value, explanation=explain(code), details=[], export_ids=[])
+    assert (
+        failure["title_sv"],
+        failure["message_sv"],
+        failure["title_en"],
+        failure["message_en"],
+        failure["severity"],
+        failure["merchant_action_required"],
+        failure["will_retry"],
+    ) == (
+        r.title_sv,
+        r.message_sv,
+        r.title_en,
+        r.message_en,
+        r.severity.value,
+        r.merchant_action_required,
+        r.will_retry,
+    )
+    day = MissingDay(
+        store_id="s1",
+        store_name=None,
+        business_date=date(2026, 5, 4),
+        z_report_number=1,
+        reason_code=code.value,
+        explanation=explain(code),
+        details=[],
+        export_ids=[],
+    )
     active = Integration("org", IntegrationStatus.ACTIVE, date(2026, 5, 1), Secret("k"))
     shown = banner(active, [day])
     if r.next in (Next.KEEP_AND_NOTIFY, Next.RETRY):  # a day not booked: worth a banner
         assert shown is not None
         assert (shown.title_sv, shown.message_sv, shown.title_en, shown.message_en, shown.severity) == (
-            r.title_sv, r.message_sv, r.title_en, r.message_en, r.severity.value)
+            r.title_sv,
+            r.message_sv,
+            r.title_en,
+            r.message_en,
+            r.severity.value,
+        )
     assert day.explanation == r.title_en
 
 
 def _export(attempts: int = 0, reason_code: str | None = None) -> Export:
-    return Export(uuid.uuid4(), "DC-1", "org", "s1", date(2026, 5, 4), Trigger.DAY_CLOSE, ExportStatus.POSTING,
-                  attempts, reason_code)
+    return Export(
+        uuid.uuid4(),
+        "DC-1",
+        "org",
+        "s1",
+        date(2026, 5, 4),
+        Trigger.DAY_CLOSE,
+        ExportStatus.POSTING,
+        attempts,
+        reason_code,
+    )
 
 
 def _exporter_errors() -> list[ExportError]:
     errors: list[ExportError] = [cls(code, "x") for cls, code, _ in EXCEPTION_REASONS.values()]
     errors += [to_export_error(BLHttpError(status, None, "op")) for status in (400, 401, 403, 405)]
-    errors += [TransientExportError("down"), MerchantActionRequired(ReasonCode.BL_REJECTED, "x"),
-               ExporterBug(ReasonCode.INVALID_REQUEST, "x"), OperatorError(ReasonCode.CLIENT_CREDENTIALS_INVALID, "x")]
+    errors += [
+        TransientExportError("down"),
+        MerchantActionRequired(ReasonCode.BL_REJECTED, "x"),
+        ExporterBug(ReasonCode.INVALID_REQUEST, "x"),
+        OperatorError(ReasonCode.CLIENT_CREDENTIALS_INVALID, "x"),
+    ]
     return errors
 
 
@@ -117,7 +166,8 @@ def test_what_the_registry_says_happens_next_is_what_an_export_does(error: Expor
         assert (failure.status, failure.result) == (ExportStatus.FAILED, Result.FAILED)
     assert failure.emit
     assert REASONS[ReasonCode(failure.reason_code)].merchant_action_required == isinstance(
-        error, MerchantActionRequired)
+        error, MerchantActionRequired
+    )
 
 
 def test_a_transient_failure_is_told_once_per_export_and_reason() -> None:
