@@ -153,11 +153,10 @@ def test_a_refused_export_is_kept_failed_reported_every_attempt_and_its_job_done
     assert store.tables.jobs == []  # kept as a failed export: retried by the store's next job or after a fix
     assert [e["log_level"] for e in logs if e["event"] == event] == [level]
     # The store's next job retries it first (failed exports are never skipped), and says so again.
-    day2 = sampledata.store_day(ORG, STORE, DAY, 1, with_extras=False)
     store.tables.jobs.append(Job(9, ORG, STORE, None, Trigger.RETRY, 0, 0.0))
     run_next_job(deps(store, FakeExporter(failures=[error])))  # type: ignore[list-item]
     assert outcomes(store)[-1] == ("FAILED", str(error.reason_code))  # type: ignore[attr-defined]
-    assert store.tables.outbox[-1].trigger == Trigger.RETRY and day2 is not None
+    assert store.tables.outbox[-1].trigger == Trigger.RETRY
 
 
 def test_an_unmapped_payment_method_fails_before_bl_with_every_missing_item() -> None:
