@@ -75,6 +75,10 @@ SalesItem = Receipt | CashMovement | GiftCardExpiry
 Buckets = defaultdict[BucketKey, list[int]]
 
 
+def _zeros() -> list[int]:
+    return [0, 0, 0, 0]
+
+
 def _add(buckets: Buckets, key: BucketKey, a: int = 0, b: int = 0, n: int = 0, m: int = 0) -> None:
     bucket = buckets[key]
     bucket[0] += a
@@ -84,41 +88,59 @@ def _add(buckets: Buckets, key: BucketKey, a: int = 0, b: int = 0, n: int = 0, m
 
 
 def _receipt_buckets(buckets: Buckets, receipt: Receipt, single_purpose: Mapping[str, int]) -> None:
+    # Runs for every event at ingest: one pass over lines and payments, no helper calls per line.
     s = receipt.sign
+    gross = paid = 0
     first_at: dict[int, str] = {}
     for line in receipt.lines:
-        group = first_at.get(line.vat_rate)
-        if group is None or line.product_group < group:
-            first_at[line.vat_rate] = line.product_group
-    for line in receipt.lines:
-        _add(buckets, (LINE, line.product_group, line.vat_rate), s * line.gross_ore, s * line.vat_ore, 1)
+        rate, group = line.vat_rate, line.product_group
+        bucket = buckets[(LINE, group, rate)]
+        bucket[0] += s * line.gross_ore
+        bucket[1] += s * line.vat_ore
+        bucket[2] += 1
+        gross += line.gross_ore
+        if rate not in first_at or group < first_at[rate]:
+            first_at[rate] = group
     for rate, group in first_at.items():
-        _add(buckets, (LINE, group, rate), m=1)
+        buckets[(LINE, group, rate)][3] += 1
+    for payment in receipt.payments:
+        bucket = buckets[(PAYMENT, payment.method, 0)]
+        bucket[0] += s * payment.amount_ore
+        bucket[2] += 1
+        paid += payment.amount_ore
     if receipt.payments:
-        _add(buckets, (PAYMENT, receipt.payments[0].method, 0), m=1)
+        buckets[(PAYMENT, receipt.payments[0].method, 0)][3] += 1
     else:
         _add(buckets, (RECEIPT, "", 0), n=1)
+    if receipt.tip_ore:
+        _add(buckets, (TIP, "", 0), s * receipt.tip_ore, 0, 1)
+    if receipt.rounding_ore:
+        _add(buckets, (ROUNDING, "", 0), s * receipt.rounding_ore, 0, 1)
+    if single_purpose:
+        _redemptions(buckets, receipt, single_purpose)
+    residual = paid - (gross + receipt.tip_ore + receipt.rounding_ore)
+    if residual:
+        _add(buckets, (IMBALANCE, receipt.receipt_id, 0), residual, 0, 1)
+
+
+def _redemptions(buckets: Buckets, receipt: Receipt, single_purpose: Mapping[str, int]) -> None:
+    """Single-purpose cards: P and v per payment, and the receipt's excess as
+    :func:`mapping.aggregate.check_single_purpose` computes it (printed amounts, per rate, against the goods
+    at that rate)."""
+    s = receipt.sign
     paid_by_card_rate: defaultdict[int, int] = defaultdict(int)
     for payment in receipt.payments:
-        _add(buckets, (PAYMENT, payment.method, 0), s * payment.amount_ore, 0, 1)
         card_rate = single_purpose.get(payment.method)
         if card_rate is not None:
             paid_by_card_rate[card_rate] += payment.amount_ore
             v = vat_included(payment.amount_ore, card_rate) if card_rate else 0
             _add(buckets, (REDEMPTION, payment.method, card_rate), s * payment.amount_ore, s * v, 1)
-    if receipt.tip_ore:
-        _add(buckets, (TIP, "", 0), s * receipt.tip_ore, 0, 1)
-    if receipt.rounding_ore:
-        _add(buckets, (ROUNDING, "", 0), s * receipt.rounding_ore, 0, 1)
-    # As mapping.aggregate.check_single_purpose: printed amounts, per rate, against the goods at that rate.
     excess = sum(
         max(0, paid - sum(x.gross_ore for x in receipt.lines if x.vat_rate == rate))
         for rate, paid in paid_by_card_rate.items()
     )
     if excess:
         _add(buckets, (SP_EXCESS, receipt.receipt_id, 0), excess, 0, 1)
-    if receipt.residual_ore:
-        _add(buckets, (IMBALANCE, receipt.receipt_id, 0), receipt.residual_ore, 0, 1)
 
 
 def add_item(buckets: Buckets, item: SalesItem, single_purpose: Mapping[str, int] = {}) -> None:  # noqa: B006
@@ -133,9 +155,9 @@ def add_item(buckets: Buckets, item: SalesItem, single_purpose: Mapping[str, int
 
 def item_rows(item: SalesItem, single_purpose: Mapping[str, int] = {}) -> list[BucketRow]:  # noqa: B006
     """One item's buckets as rows, for staging next to the item's stored row at ingest."""
-    buckets: Buckets = defaultdict(lambda: [0, 0, 0, 0])
+    buckets: Buckets = defaultdict(_zeros)
     add_item(buckets, item, single_purpose)
-    return [(kind, key, rate, *values) for (kind, key, rate), values in buckets.items()]  # type: ignore[misc]
+    return [(kind, key, rate, a, b, n, m) for (kind, key, rate), (a, b, n, m) in buckets.items()]
 
 
 @dataclass(frozen=True)
@@ -182,7 +204,7 @@ class DayTotals:
             tuple(i for i in listed if isinstance(i, CashMovement)),
             tuple(i for i in listed if isinstance(i, GiftCardExpiry)),
         )
-        buckets: Buckets = defaultdict(lambda: [0, 0, 0, 0])
+        buckets: Buckets = defaultdict(_zeros)
         for item in listed:
             add_item(buckets, item, single_purpose)
         return cls._of_buckets(store_id, business_date, buckets)
@@ -200,7 +222,7 @@ class DayTotals:
     @classmethod
     def from_rows(cls, store_id: str, business_date: date, rows: Iterable[BucketRow]) -> DayTotals:
         """From bucket rows (as stored, or read back); rows with the same key are summed."""
-        buckets: Buckets = defaultdict(lambda: [0, 0, 0, 0])
+        buckets: Buckets = defaultdict(_zeros)
         for kind, key, rate, a, b, n, m in rows:
             _add(buckets, (kind, key, rate), a, b, n, m)
         return cls._of_buckets(store_id, business_date, buckets)
@@ -226,7 +248,7 @@ class DayTotals:
                 f"totals of {other.store_id} on {other.business_date} do not combine with "
                 f"{self.store_id} on {self.business_date}"
             )
-        buckets: Buckets = defaultdict(lambda: [0, 0, 0, 0])
+        buckets: Buckets = defaultdict(_zeros)
         for key, values in self.buckets:
             _add(buckets, key, *values)
         for key, (a, b, n, m) in other.buckets:
