@@ -56,7 +56,7 @@ from devstack.postgres import LocalPostgres, create_database, drop_database
 
 ORG = "org-proto"
 BATCH = 500
-MONTHS = (date(2025, 11, 1), date(2026, 12, 1))  # 14 monthly partitions, as a 400-day retention keeps
+MONTHS = (date(2025, 11, 1), date(2026, 12, 1))  # 14 monthly partitions (5 quarterly), as a 400-day retention keeps
 
 
 #: The totals of the 30 days before, as a running service holds them (500 stores × 14 buckets × 30 days), so
@@ -101,6 +101,10 @@ def variants() -> list[Variant]:
                 every=100),
         Variant("copy-binary +totals unlogged", w.copy_writer(binary=True, totals=True, partitioned=False), unlogged),
         Variant("partitioned copy-binary", w.copy_writer(binary=True, totals=False, partitioned=True), parts),
+        Variant("partitioned copy-binary, no global id probe (unsafe)",
+                w.copy_writer(binary=True, totals=False, partitioned=True, probe_partitions=False), parts),
+        Variant("partitioned by quarter copy-binary", w.copy_writer(binary=True, totals=False, partitioned=True),
+                sql.schema(partitioned=True, months=MONTHS, step=3)),
         Variant("partitioned copy-binary +totals by update",
                 w.copy_writer(binary=True, totals="update", partitioned=True), parts),
     ]

@@ -85,8 +85,9 @@ def new_rows(result: Result) -> int:
     return sum(r[3] for r in result if r[3] is not None)
 
 
-def copy_writer(*, binary: bool, totals: bool | str, partitioned: bool) -> Writer:
-    statement = sql.insert_statement(source="staging", totals=totals, partitioned=partitioned)
+def copy_writer(*, binary: bool, totals: bool | str, partitioned: bool, probe_partitions: bool = True) -> Writer:
+    statement = sql.insert_statement(source="staging", totals=totals, partitioned=partitioned,
+                                     probe_partitions=probe_partitions)
 
     def write(conn: psycopg.Connection[Any], batch: Batch) -> Result:
         with conn.cursor() as cur:
