@@ -164,6 +164,8 @@ class Server:
             return int(conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()[0])  # type: ignore[index]
 
     def wal(self, start: int, end: int) -> dict[str, int]:
+        if end <= start:  # nothing written (pg_walinspect refuses an empty range)
+            return {"bytes": 0, "records": 0, "fpi_bytes": 0}
         with psycopg.connect(self.pg.url, autocommit=True) as conn:
             row = conn.execute("SELECT sum(count), sum(fpi_size) FROM pg_get_wal_stats('0/0'::pg_lsn + %s::numeric, "
                                "'0/0'::pg_lsn + %s::numeric)", (start, end)).fetchone()
@@ -236,6 +238,40 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+STORE_UPSERTS = {
+    "ON CONFLICT DO UPDATE … WHERE name IS DISTINCT FROM (today's, set-based)":
+        """INSERT INTO stores (organization_id, store_id, name)
+           SELECT o, s, NULL FROM unnest(%s::text[], %s::text[]) t(o, s)
+           ON CONFLICT (organization_id, store_id) DO UPDATE SET name = coalesce(excluded.name, stores.name)
+           WHERE excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM stores.name""",
+    "ON CONFLICT DO NOTHING (the lean statement's)":
+        """INSERT INTO stores (organization_id, store_id) SELECT o, s FROM unnest(%s::text[], %s::text[]) t(o, s)
+           ON CONFLICT DO NOTHING""",
+}
+
+
+def store_upserts(server: Server, stores: int = 500) -> dict[str, dict[str, float]]:
+    """WAL of one batch's store upsert when every store is known and nothing changes: 500 stores, 20 batches."""
+    url = server.database(sql.schema(partitioned=False))
+    ids = [workload.store_id(n) for n in range(stores)]
+    out = {}
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("INSERT INTO stores SELECT %s, s, 'Butik' FROM unnest(%s::text[]) s", (ORG, ids))
+            for name, statement in STORE_UPSERTS.items():
+                server.checkpoint()
+                start = server.lsn()
+                for _ in range(20):
+                    with conn.transaction():
+                        conn.execute(statement, ([ORG] * stores, ids))
+                wal = server.wal(start, server.lsn())
+                out[name] = {"wal_records_per_store": wal["records"] / (20 * stores),
+                             "wal_bytes_per_store": wal["bytes"] / (20 * stores)}
+    finally:
+        server.drop(url)
+    return out
+
+
 def summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Per variant: the median of every figure over the repeats, and the range of µs per event."""
     out = {}
@@ -252,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stores", type=int, default=500)
     parser.add_argument("--per-store", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=1, help="run every variant this often, in rotated order")
-    parser.add_argument("--only", nargs="*", help="variant names (default: all), 'claim' for the claim alone")
+    parser.add_argument("--only", nargs="*", help="variant names (default: all); 'claim', 'stores' for those alone")
     parser.add_argument("--claim-days", type=int, nargs="*", default=[5_000, 50_000])
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
@@ -264,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     server = Server()
     runs: dict[str, list[dict[str, Any]]] = {}
     claims: list[dict[str, Any]] = []
+    stores: dict[str, dict[str, float]] = {}
     chosen = [v for v in variants() if args.only is None or v.name in args.only]
     try:
         for repeat in range(args.repeat):
@@ -272,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
                 runs.setdefault(variant.name, []).append(run(server, variant, batches))
                 print(f"  {variant.name}: {json.dumps({k: round(v, 2) for k, v in runs[variant.name][-1].items()})}",
                       flush=True)
+        if args.only is None or "stores" in args.only:
+            stores = store_upserts(server)
         if args.only is None or "claim" in args.only:
             claims = claim.measure(server, args.claim_days)
     finally:
@@ -279,12 +318,16 @@ def main(argv: list[str] | None = None) -> int:
     results = summarize({v.name: runs[v.name] for v in chosen if v.name in runs})
     print()
     print(table(results))
+    for name, figures in stores.items():
+        print(f"store upsert, every store known and unchanged, {name}: {figures['wal_records_per_store']:.2f} WAL "
+              f"records and {figures['wal_bytes_per_store']:.0f} bytes per store")
     if claims:
         print()
         print(claim.table(claims))
     print(f"\nload average at the end {os.getloadavg()}; {time.monotonic() - started:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps({"python": python_costs, "ingest": results, "runs": runs, "claim": claims},
+        args.json.write_text(json.dumps({"python": python_costs, "ingest": results, "runs": runs, "claim": claims,
+                                         "stores": stores},
                                         indent=2, default=str))
     return 0
 
