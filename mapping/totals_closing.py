@@ -1,0 +1,165 @@
+"""What a day close decides before booking, from the day's totals instead of its items.
+
+The same rules as :mod:`mapping.closing`, :mod:`mapping.reconcile`, :mod:`mapping.drawer` and
+:mod:`mapping.vatpolicy` (their docstrings give the rules and worked examples), for the whole day's
+:class:`mapping.totals.DayTotals`:
+
+* :func:`control_totals`: the Z-report's figures as the day's events add up (``totals_of``);
+* :func:`closing_differences`: control totals within the VAT policy's tolerance, the cash drawer and
+  expired gift cards;
+* :func:`vat_adjustment_to_book` and :func:`adjustment_rows`: the Z_REPORT policy's VAT rounding.
+
+Duplicated from those modules until the two paths are folded into one: the sums over receipts
+(here: over buckets) and the split of a rate's VAT difference over its sales accounts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from mapping.drawer import CashDrawer
+from mapping.errors import MissingItem, UnmappedItemsError, product_group_code
+from mapping.money import allocate
+from mapping.plan import AccountPlan, VatPolicy, sort_missing
+from mapping.reconcile import ControlTotals, Difference, differences
+from mapping.sales import CASH_METHOD, DEPOSIT, FLOAT_CHANGE, TIP_PAYOUT, WITHDRAWAL, DayClose
+from mapping.totals import EXPIRY, LINE, MOVEMENT, PAYMENT, RECEIPT, DayTotals
+
+
+def receipt_count(totals: DayTotals) -> int:
+    """Receipts, sales and returns: each is counted on its first payment, or on its own without one."""
+    return sum(m for _, _, (_, _, _, m) in totals.of_kind(PAYMENT)) + totals.get(RECEIPT)[2]
+
+
+def control_totals(totals: DayTotals) -> ControlTotals:
+    """The control totals the day's receipts add up to (returns subtract), as :func:`mapping.reconcile.totals_of`."""
+    vat: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for _, rate, (gross, line_vat, _, _) in totals.of_kind(LINE):
+        vat[rate][0] += gross
+        vat[rate][1] += line_vat
+    payments = {method: amount for method, _, (amount, _, _, _) in totals.of_kind(PAYMENT)}
+    return ControlTotals(
+        receipt_count=receipt_count(totals),
+        grand_total_ore=sum(payments.values()),
+        vat=tuple(sorted((rate, g, v) for rate, (g, v) in vat.items())),
+        payments=tuple(sorted(payments.items())),
+    )
+
+
+def receipts_per_rate(totals: DayTotals) -> dict[int, int]:
+    """How many receipts have at least one line at each VAT rate."""
+    counts: defaultdict[int, int] = defaultdict(int)
+    for _, rate, (_, _, _, m) in totals.of_kind(LINE):
+        counts[rate] += m
+    return dict(counts)
+
+
+def vat_tolerance(policy: str, totals: DayTotals) -> dict[int, int] | None:
+    """None (exact) under EXACT; 1 öre per receipt with a line at the rate under Z_REPORT, 0 % excepted."""
+    if policy != VatPolicy.Z_REPORT:
+        return None
+    return {rate: n for rate, n in receipts_per_rate(totals).items() if rate != 0}
+
+
+def cash_drawer(close: DayClose, totals: DayTotals) -> CashDrawer:
+    """The day's cash figures (every receipt and cash movement of the whole day)."""
+    by_kind = {kind: amount for kind, _, (amount, _, _, _) in totals.of_kind(MOVEMENT)}
+    return CashDrawer(
+        close.opening_float_ore,
+        totals.get(PAYMENT, CASH_METHOD)[0],
+        by_kind.get(DEPOSIT, 0),
+        by_kind.get(WITHDRAWAL, 0),
+        by_kind.get(FLOAT_CHANGE, 0),
+        by_kind.get(TIP_PAYOUT, 0),
+    )
+
+
+def drawer_differences(close: DayClose, totals: DayTotals) -> tuple[Difference, ...]:
+    """Where the Z-report's cash and expired gift cards disagree with the whole day's totals."""
+    found: list[Difference] = []
+    if close.cash_reported:
+        drawer = cash_drawer(close, totals)
+        if drawer.expected_ore != close.expected_cash_ore:
+            found.append(Difference("expected cash", close.expected_cash_ore, drawer.expected_ore, drawer.explain()))
+    if close.gift_card_expired_total_ore is not None:
+        expired = totals.get(EXPIRY)[0]
+        if expired != close.gift_card_expired_total_ore:
+            found.append(Difference("expired gift cards", close.gift_card_expired_total_ore, expired))
+    return tuple(found)
+
+
+def closing_differences(close: DayClose, control: ControlTotals, policy: str, day: DayTotals) -> tuple[Difference, ...]:
+    """Control totals (VAT within the policy's tolerance), then the cash drawer and expired gift cards."""
+    return differences(control, control_totals(day), vat_tolerance(policy, day)) + drawer_differences(close, day)
+
+
+def line_vat_per_rate(totals: DayTotals) -> dict[int, int]:
+    """Σ line VAT per rate, returns subtracted."""
+    out: defaultdict[int, int] = defaultdict(int)
+    for _, rate, (_, vat, _, _) in totals.of_kind(LINE):
+        out[rate] += vat
+    return dict(out)
+
+
+def target_adjustment(policy: str, control: ControlTotals, day: DayTotals) -> dict[int, int]:
+    """Öre of VAT per rate the whole day moves from net sales to VAT (+) or back (−) under Z_REPORT."""
+    if policy != VatPolicy.Z_REPORT:
+        return {}
+    lines = line_vat_per_rate(day)
+    z_vat = {rate: vat for rate, _gross, vat in control.vat}
+    deltas = {rate: z_vat.get(rate, 0) - lines.get(rate, 0) for rate in set(z_vat) | set(lines)}
+    return {rate: delta for rate, delta in sorted(deltas.items()) if delta}
+
+
+def vat_adjustment_to_book(
+    policy: str, control: ControlTotals, day: DayTotals, booked: Mapping[int, int]
+) -> dict[int, int]:
+    """Öre per rate (+ = more VAT) that make the day's VAT the policy's VAT, given what is ``booked`` already."""
+    target = target_adjustment(policy, control, day)
+    deltas = {rate: target.get(rate, 0) - booked.get(rate, 0) for rate in sorted(set(target) | set(booked))}
+    return {rate: delta for rate, delta in deltas.items() if delta}
+
+
+def net_per_sales_account(day: DayTotals, plan: AccountPlan, rate: int) -> dict[str, int]:
+    """Net sales at ``rate`` per sales account the plan maps them to (returns subtracted)."""
+    out: defaultdict[str, int] = defaultdict(int)
+    missing: set[MissingItem] = set()
+    for group, line_rate, (gross, vat, _, _) in day.of_kind(LINE):
+        if line_rate != rate:
+            continue
+        account = plan.sales_account(group, rate)
+        if account is None:
+            missing.add(MissingItem("product_group", product_group_code(group, rate)))
+            continue
+        out[account] += gross - vat
+    if missing:
+        raise UnmappedItemsError(sort_missing(missing))
+    return dict(out)
+
+
+def adjustment_rows(delta_by_rate: Mapping[int, int], day: DayTotals, plan: AccountPlan) -> tuple[tuple[str, int], ...]:
+    """As :func:`mapping.vatpolicy.adjustment_rows`: each rate's VAT difference moved between its VAT account
+    and its sales accounts, split over them by the whole day's net (largest remainder)."""
+    rows: defaultdict[str, int] = defaultdict(int)
+    missing = [
+        MissingItem("vat_rate", str(rate))
+        for rate, delta in delta_by_rate.items()
+        if delta and rate not in plan.vat_rates
+    ]
+    if missing:
+        raise UnmappedItemsError(sort_missing(missing))
+    for rate, delta in sorted(delta_by_rate.items()):
+        if not delta:
+            continue
+        net = net_per_sales_account(day, plan, rate)
+        accounts = sorted(net)
+        if not accounts:
+            raise UnmappedItemsError((MissingItem("vat_rate", str(rate)),))
+        weights = [abs(net[a]) for a in accounts]
+        if not any(weights):
+            weights = [1] * len(accounts)
+        rows[plan.vat_rates[rate]] -= delta
+        for account, part in zip(accounts, allocate(delta, weights), strict=True):
+            rows[account] += part
+    return tuple(sorted((account, amount) for account, amount in rows.items() if amount))
