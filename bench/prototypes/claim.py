@@ -38,11 +38,12 @@ from bench.measures import DAY
 from bench.prototypes import fold
 from bench.prototypes import ingest_schema as sql
 from bench.prototypes import ingest_writers as w
-from consumer import messages
-from dayclose.db.integrations import plan_from_json
+from consumer import records
 from devstack.sampledata import SAMPLE_PLAN
 from mapping.totals import DayTotals
 from mapping.totals_booking import build_voucher_from_totals
+from service import messages
+from storage.codecs import plan_from_json
 
 if TYPE_CHECKING:
     from bench.prototypes.ingest_sql import Server
@@ -68,8 +69,9 @@ CREATE TABLE exports (
 CREATE INDEX exports_by_day ON exports (organization_id, store_id, business_date)"""
 
 
-def claim(conn: psycopg.Connection[Any], org: str, store: str, day: date, *, fold_tail: bool,
-          commit: bool = True) -> tuple[uuid.UUID, DayTotals]:
+def claim(
+    conn: psycopg.Connection[Any], org: str, store: str, day: date, *, fold_tail: bool, commit: bool = True
+) -> tuple[uuid.UUID, DayTotals]:
     """Claim what is new in the store-day since its standing exports; returns the export id and its totals.
     ``fold_tail``: the totals are folded (:mod:`bench.prototypes.fold`), so fold this store-day's tail first.
     ``commit=False`` rolls the claim back (to time the same claim again)."""
@@ -79,15 +81,20 @@ def claim(conn: psycopg.Connection[Any], org: str, store: str, day: date, *, fol
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s || '/' || %s || '/' || %s::date::text, 0))", key)
         if fold_tail:
             fold.fold(conn, [key], in_sql=True)
-        rows = conn.execute("SELECT kind, key, rate, a, b, n, m FROM day_totals WHERE organization_id = %s "
-                            "AND store_id = %s AND business_date = %s", key).fetchall()
+        rows = conn.execute(
+            "SELECT kind, key, rate, a, b, n, m FROM day_totals WHERE organization_id = %s "
+            "AND store_id = %s AND business_date = %s",
+            key,
+        ).fetchall()
         earlier = conn.execute(
             """(SELECT 'latest', through, watermark, sales_ids, export_id FROM exports
                 WHERE organization_id = %s AND store_id = %s AND business_date = %s ORDER BY watermark DESC LIMIT 1)
                UNION ALL
                SELECT 'released', totals, NULL, sales_ids, export_id FROM exports
                WHERE organization_id = %s AND store_id = %s AND business_date = %s AND reason_code = 'REVERSED'
-                 AND released_by IS NULL""", key + key).fetchall()
+                 AND released_by IS NULL""",
+            key + key,
+        ).fetchall()
         watermark = conn.execute("SELECT last_value FROM sales_id_seq").fetchone()[0]  # type: ignore[index]
         cumulative = DayTotals.from_rows(store, day, rows)
         standing, since = DayTotals.empty(store, day), 0
@@ -101,13 +108,25 @@ def claim(conn: psycopg.Connection[Any], org: str, store: str, day: date, *, fol
                 ranges.append(ids)
                 released.append(earlier_id)
         claimed = cumulative - standing
-        insert = ("INSERT INTO exports (export_id, organization_id, store_id, business_date, totals, through, "  # noqa: S608
-                  "watermark, sales_ids) VALUES (%s, %s, %s, %s, %s, %s, %s, int8multirange(int8range(%s, %s, '(]'))"
-                  + " + %s::int8multirange" * len(ranges) + ")")
+        insert = (
+            "INSERT INTO exports (export_id, organization_id, store_id, business_date, totals, through, "  # noqa: S608
+            "watermark, sales_ids) VALUES (%s, %s, %s, %s, %s, %s, %s, int8multirange(int8range(%s, %s, '(]'))"
+            + " + %s::int8multirange" * len(ranges)
+            + ")"
+        )
         conn.execute(
             insert,
-            (export_id, *key, Jsonb(claimed.to_json()), Jsonb(cumulative.to_json()), watermark, since, watermark,
-             *ranges))
+            (
+                export_id,
+                *key,
+                Jsonb(claimed.to_json()),
+                Jsonb(cumulative.to_json()),
+                watermark,
+                since,
+                watermark,
+                *ranges,
+            ),
+        )
         if released:
             conn.execute("UPDATE exports SET released_by = %s WHERE export_id = ANY(%s)", (export_id, released))
         if not commit:
@@ -116,13 +135,23 @@ def claim(conn: psycopg.Connection[Any], org: str, store: str, day: date, *, fol
 
 
 def _batches(receipts: Sequence[messages.SalesEnvelope], totals: bool) -> list[w.Batch]:
-    return [w.Batch(receipts[i:i + 500], [w.staging_row(e) for e in receipts[i:i + 500]],
-                    [b for e in receipts[i:i + 500] for b in w.bucket_stage(e)] if totals else [], [])
-            for i in range(0, len(receipts), 500)]
+    return [
+        w.Batch(
+            receipts[i : i + 500],
+            [w.staging_row(e) for e in receipts[i : i + 500]],
+            [b for e in receipts[i : i + 500] for b in w.bucket_stage(e)] if totals else [],
+            [],
+        )
+        for i in range(0, len(receipts), 500)
+    ]
 
 
-def _ingest(conn: psycopg.Connection[Any], receipts: Sequence[messages.SalesEnvelope], mode: str,
-            memory: fold.Accumulator | None = None) -> int:
+def _ingest(
+    conn: psycopg.Connection[Any],
+    receipts: Sequence[messages.SalesEnvelope],
+    mode: str,
+    memory: fold.Accumulator | None = None,
+) -> int:
     write = w.copy_writer(binary=True, totals="update" if mode == AT_INGEST else False, partitioned=False)
     new = 0
     for batch in _batches(receipts, True):
@@ -141,8 +170,10 @@ def _flush(conn: psycopg.Connection[Any], memory: fold.Accumulator) -> None:
 
 def _day(receipts: int, extra: int, prefix: str) -> list[messages.SalesEnvelope]:
     codec = workload.codec()
-    return [messages.sales_envelope(codec.decode(v))
-            for _, v in workload.receipts(ORG, 1, receipts + extra, DAY, prefix=prefix)]
+    return [
+        records.sales_envelope(codec.decode(v))
+        for _, v in workload.receipts(ORG, 1, receipts + extra, DAY, prefix=prefix)
+    ]
 
 
 def _timed(fn: Any) -> float:
@@ -186,7 +217,7 @@ def _one_day(conn: psycopg.Connection[Any], receipts: int, mode: str) -> dict[st
         _flush(conn, memory)  # as the ingest of the day close would: the claim then folds only what came after
         timings = []
         for run in range(RUNS):
-            _ingest(conn, rest[run * 10:(run + 1) * 10], mode, memory)
+            _ingest(conn, rest[run * 10 : (run + 1) * 10], mode, memory)
             timings.append(_timed(lambda: claim(conn, ORG, store, DAY, fold_tail=True, commit=False)))
         result["day_close_claim_flushed"] = _ms(timings)
         assert memory.fallbacks == 0, "a flush had to fold from the stored rows"
@@ -196,26 +227,33 @@ def _one_day(conn: psycopg.Connection[Any], receipts: int, mode: str) -> dict[st
     export_id, claimed = claim(conn, ORG, store, DAY, fold_tail=deferred)
     assert claimed == DayTotals.of(store, DAY, [e.item for e in [*day[half:], *rest]])  # type: ignore[misc]
     plan = plan_from_json(ORG, SAMPLE_PLAN)
-    result["voucher_from_totals"] = _ms([_timed(lambda: build_voucher_from_totals(
-        claimed, plan, store_name="Butik", reference="DC-1")) for _ in range(RUNS)])
-    _redelivery_and_conflict_add_nothing(conn, store, _batches(day[half:half + 500], True)[0], mode)
+    result["voucher_from_totals"] = _ms(
+        [
+            _timed(lambda: build_voucher_from_totals(claimed, plan, store_name="Butik", reference="DC-1"))
+            for _ in range(RUNS)
+        ]
+    )
+    _redelivery_and_conflict_add_nothing(conn, store, _batches(day[half : half + 500], True)[0], mode)
     _a_correction_books_the_reversed_export_again(conn, store, export_id, claimed, deferred)
     result["buckets"] = len(_totals(conn, store).rows())
     return result
 
 
-def _a_correction_books_the_reversed_export_again(conn: psycopg.Connection[Any], store: str, reversed_id: uuid.UUID,
-                                                  booked: DayTotals, folded: bool) -> None:
+def _a_correction_books_the_reversed_export_again(
+    conn: psycopg.Connection[Any], store: str, reversed_id: uuid.UUID, booked: DayTotals, folded: bool
+) -> None:
     """Reverse the day close's export (its reversal booked): the next claim books its sales again, once, and
     names the same rows (the reversed export's id ranges become the re-export's)."""
     conn.execute("UPDATE exports SET reason_code = 'REVERSED' WHERE export_id = %s", (reversed_id,))
     again_id, again = claim(conn, ORG, store, DAY, fold_tail=folded)
     assert again == booked, "the re-export does not book the reversed export's sales"
-    rows = conn.execute("""SELECT (SELECT count(*) FROM sales s, exports e WHERE e.export_id = %s
+    rows = conn.execute(
+        """SELECT (SELECT count(*) FROM sales s, exports e WHERE e.export_id = %s
                                    AND s.store_id = e.store_id AND e.sales_ids @> s.id),
                                   (SELECT count(*) FROM sales s, exports e WHERE e.export_id = %s
                                    AND s.store_id = e.store_id AND e.sales_ids @> s.id)""",
-                        (again_id, reversed_id)).fetchone()
+        (again_id, reversed_id),
+    ).fetchone()
     assert rows is not None and rows[0] == rows[1] > 0, f"the re-export names other rows: {rows}"
     _, nothing = claim(conn, ORG, store, DAY, fold_tail=folded)
     assert nothing.is_empty, "a reversed export's sales were booked again twice"
@@ -229,8 +267,9 @@ def _redelivery_and_conflict_add_nothing(conn: psycopg.Connection[Any], store: s
     with conn.transaction(), conn.cursor() as cur:
         w._copy(cur, "staging", sql.STAGING_COLUMNS, [tuple(changed)], sql.STAGING_TYPES)
         cur.execute(sql.LOCK_STORE_DAYS)
-        statement = sql.insert_statement(source="staging", totals="update" if mode == AT_INGEST else False,
-                                         partitioned=False)
+        statement = sql.insert_statement(
+            source="staging", totals="update" if mode == AT_INGEST else False, partitioned=False
+        )
         result = cur.execute(statement).fetchall()
     assert [(r[5], r[9]) for r in result] == [(changed[4], True)], f"the conflict was not returned: {result}"
     if mode == DEFERRED:
@@ -251,8 +290,9 @@ def check_totals(conn: psycopg.Connection[Any], batches: Sequence[w.Batch]) -> d
         for env in batch.envelopes:
             items[env.store_id].append(env.item)
     stored: defaultdict[str, list[Any]] = defaultdict(list)
-    for store, *row in conn.execute("SELECT store_id, kind, key, rate, a, b, n, m FROM day_totals "
-                                    "WHERE business_date = %s", (DAY,)):
+    for store, *row in conn.execute(
+        "SELECT store_id, kind, key, rate, a, b, n, m FROM day_totals WHERE business_date = %s", (DAY,)
+    ):
         stored[store].append(tuple(row))
     wrong = [s for s in items if DayTotals.from_rows(s, DAY, stored[s]) != DayTotals.of(s, DAY, items[s])]
     if wrong:
@@ -274,12 +314,17 @@ def measure(server: Server, sizes: Sequence[int]) -> list[dict[str, Any]]:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = ["| totals | day | claim: day close, half the day new, p50 / p99 | … flushed at the day close | "
-             "commit alone | voucher from totals |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| totals | day | claim: day close, half the day new, p50 / p99 | … flushed at the day close | "
+        "commit alone | voucher from totals |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         close = r.get("day_close_claim") or r["day_close_claim_unflushed"]
         kept = r.get("day_close_claim_flushed")
-        lines.append(f"| {r['mode']} | {r['receipts']:,} receipts | {close['p50_ms']:.2f} / {close['p99_ms']:.2f} ms | "
-                     + (f"{kept['p50_ms']:.2f} / {kept['p99_ms']:.2f} ms" if kept else "—")
-                     + f" | {r['commit_floor']['p50_ms']:.2f} ms | {r['voucher_from_totals']['p50_ms']:.3f} ms |")
+        lines.append(
+            f"| {r['mode']} | {r['receipts']:,} receipts | {close['p50_ms']:.2f} / {close['p99_ms']:.2f} ms | "
+            + (f"{kept['p50_ms']:.2f} / {kept['p99_ms']:.2f} ms" if kept else "—")
+            + f" | {r['commit_floor']['p50_ms']:.2f} ms | {r['voucher_from_totals']['p50_ms']:.3f} ms |"
+        )
     return "\n".join(lines)

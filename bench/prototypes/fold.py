@@ -28,8 +28,8 @@ from typing import Any
 
 import psycopg
 
-from consumer.messages import item_from_json
 from mapping.totals import DayTotals
+from storage.codecs import item_from_json
 
 FOLDS = """CREATE TABLE day_folds (
     organization_id text NOT NULL, store_id text NOT NULL, business_date date NOT NULL,
@@ -125,13 +125,21 @@ SELECT o, st, d, kind, key, rate, sum(a)::bigint, sum(b)::bigint, sum(n)::bigint
 FROM b GROUP BY o, st, d, kind, key, rate"""
 
 
-def fold(conn: psycopg.Connection[Any], days: Sequence[StoreDay], single_purpose: dict[str, int] | None = None,
-         *, in_sql: bool = False) -> None:
+def fold(
+    conn: psycopg.Connection[Any],
+    days: Sequence[StoreDay],
+    single_purpose: dict[str, int] | None = None,
+    *,
+    in_sql: bool = False,
+) -> None:
     """Fold these store-days' tails into their totals (call inside a transaction)."""
     ordered = sorted(set(days))
     keys = [[d[i] for d in ordered] for i in range(3)]
-    conn.execute("SELECT count(pg_advisory_xact_lock(hashtextextended(o || '/' || s || '/' || d::text, 0))) "
-                 "FROM unnest(%b::text[], %b::text[], %b::date[]) AS k(o, s, d)", keys)
+    conn.execute(
+        "SELECT count(pg_advisory_xact_lock(hashtextextended(o || '/' || s || '/' || d::text, 0))) "
+        "FROM unnest(%b::text[], %b::text[], %b::date[]) AS k(o, s, d)",
+        keys,
+    )
     watermark = conn.execute("SELECT last_value FROM sales_id_seq").fetchone()[0]  # type: ignore[index]
     if in_sql and not single_purpose:
         rows = conn.execute(SUM_TAILS, {"o": keys[0], "s": keys[1], "d": keys[2], "w": watermark}).fetchall()
@@ -151,8 +159,9 @@ def add(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> None:
         conn.execute(ADD, [[r[i] for r in rows] for i in range(10)])
 
 
-def _sum_in_python(conn: psycopg.Connection[Any], keys: list[list[Any]], watermark: int,
-                   single_purpose: dict[str, int] | None) -> list[tuple[Any, ...]]:
+def _sum_in_python(
+    conn: psycopg.Connection[Any], keys: list[list[Any]], watermark: int, single_purpose: dict[str, int] | None
+) -> list[tuple[Any, ...]]:
     items: defaultdict[StoreDay, list[Any]] = defaultdict(list)
     for org, store, day, kind, payload, _ in conn.execute(TAILS, [*keys, watermark]):
         items[(org, store, day)].append(item_from_json(kind, store, day, payload))
@@ -212,8 +221,11 @@ class Accumulator:
         """Flush these store-days (all pending ones by default); call inside a transaction."""
         ordered = sorted(set(days if days is not None else self.pending))
         keys = [[d[i] for d in ordered] for i in range(3)]
-        conn.execute("SELECT count(pg_advisory_xact_lock(hashtextextended(o || '/' || s || '/' || d::text, 0))) "
-                     "FROM unnest(%b::text[], %b::text[], %b::date[]) AS k(o, s, d)", keys)
+        conn.execute(
+            "SELECT count(pg_advisory_xact_lock(hashtextextended(o || '/' || s || '/' || d::text, 0))) "
+            "FROM unnest(%b::text[], %b::text[], %b::date[]) AS k(o, s, d)",
+            keys,
+        )
         watermark = conn.execute("SELECT last_value FROM sales_id_seq").fetchone()[0]  # type: ignore[index]
         rows: list[tuple[Any, ...]] = []
         stale: list[StoreDay] = []
@@ -244,8 +256,9 @@ class Folding:
         self.written: set[StoreDay] = set()
         self.memory = Accumulator()
 
-    def after(self, conn: psycopg.Connection[Any], batch: Any, result: Sequence[tuple[Any, ...]], *,
-              last: bool) -> None:
+    def after(
+        self, conn: psycopg.Connection[Any], batch: Any, result: Sequence[tuple[Any, ...]], *, last: bool
+    ) -> None:
         if not self.mode:
             return
         if self.mode == "memory":
@@ -267,5 +280,8 @@ class Folding:
     def figures(self, n: int) -> dict[str, float]:
         if not self.mode:
             return {}
-        return {"fold_us_per_event": self.seconds / n * 1e6, "fold_wal_bytes_per_event": self.wal_bytes / n,
-                "flush_fallbacks": self.memory.fallbacks}
+        return {
+            "fold_us_per_event": self.seconds / n * 1e6,
+            "fold_wal_bytes_per_event": self.wal_bytes / n,
+            "flush_fallbacks": self.memory.fallbacks,
+        }

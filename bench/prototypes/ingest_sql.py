@@ -50,9 +50,9 @@ from bench.progress import Progress
 from bench.prototypes import claim, fold
 from bench.prototypes import ingest_schema as sql
 from bench.prototypes import ingest_writers as w
-from consumer import messages
-from dayclose.db.migrate import migrate
+from consumer import records
 from devstack.postgres import LocalPostgres, create_database, drop_database
+from storage.migrate import migrate
 
 ORG = "org-proto"
 BATCH = 500
@@ -92,21 +92,37 @@ def variants() -> list[Variant]:
         Variant("copy-binary", w.copy_writer(binary=True, totals=False, partitioned=False), lean),
         Variant("copy-binary +totals", w.copy_writer(binary=True, totals=True, partitioned=False), lean),
         Variant("copy-binary +totals by update", w.copy_writer(binary=True, totals="update", partitioned=False), lean),
-        Variant("copy-binary, totals folded in Python every 20 batches", lean_writer, folded, deferred="python",
-                every=20),
+        Variant(
+            "copy-binary, totals folded in Python every 20 batches", lean_writer, folded, deferred="python", every=20
+        ),
         Variant("copy-binary, totals folded in SQL every 20 batches", lean_writer, folded, deferred="sql", every=20),
-        Variant("copy-binary, totals in memory, flushed every 20 batches", lean_writer, folded, deferred="memory",
-                every=20),
-        Variant("copy-binary, totals in memory, flushed every 100 batches", lean_writer, folded, deferred="memory",
-                every=100),
+        Variant(
+            "copy-binary, totals in memory, flushed every 20 batches", lean_writer, folded, deferred="memory", every=20
+        ),
+        Variant(
+            "copy-binary, totals in memory, flushed every 100 batches",
+            lean_writer,
+            folded,
+            deferred="memory",
+            every=100,
+        ),
         Variant("copy-binary +totals unlogged", w.copy_writer(binary=True, totals=True, partitioned=False), unlogged),
         Variant("partitioned copy-binary", w.copy_writer(binary=True, totals=False, partitioned=True), parts),
-        Variant("partitioned copy-binary, no global id probe (unsafe)",
-                w.copy_writer(binary=True, totals=False, partitioned=True, probe_partitions=False), parts),
-        Variant("partitioned by quarter copy-binary", w.copy_writer(binary=True, totals=False, partitioned=True),
-                sql.schema(partitioned=True, months=MONTHS, step=3)),
-        Variant("partitioned copy-binary +totals by update",
-                w.copy_writer(binary=True, totals="update", partitioned=True), parts),
+        Variant(
+            "partitioned copy-binary, no global id probe (unsafe)",
+            w.copy_writer(binary=True, totals=False, partitioned=True, probe_partitions=False),
+            parts,
+        ),
+        Variant(
+            "partitioned by quarter copy-binary",
+            w.copy_writer(binary=True, totals=False, partitioned=True),
+            sql.schema(partitioned=True, months=MONTHS, step=3),
+        ),
+        Variant(
+            "partitioned copy-binary +totals by update",
+            w.copy_writer(binary=True, totals="update", partitioned=True),
+            parts,
+        ),
     ]
 
 
@@ -114,8 +130,8 @@ def prebuild(stores: int, per_store: int) -> tuple[list[w.Batch], dict[str, floa
     """Encode, decode and type the workload, then build every writer's rows; µs per event of each step."""
     encoded = workload.receipts(ORG, stores, per_store, DAY)
     codec = workload.codec()
-    records = [codec.decode(v) for _, v in encoded]
-    envelopes = [messages.sales_envelope(r) for r in records]
+    decoded = [codec.decode(v) for _, v in encoded]
+    envelopes = [records.sales_envelope(r) for r in decoded]
     # The prebuilt rows are far more live objects than a running service holds: keep the collector from
     # scanning them again and again while the per-event Python steps are timed.
     gc.collect()
@@ -126,13 +142,22 @@ def prebuild(stores: int, per_store: int) -> tuple[list[w.Batch], dict[str, floa
     started = time.perf_counter()
     buckets = [w.bucket_stage(e) for e in envelopes]
     bucket_s = time.perf_counter() - started
-    peer_rows = [peer.row(r) for r in records]
-    batches = [w.Batch(envelopes[i:i + BATCH], rows[i:i + BATCH],
-                       [b for per in buckets[i:i + BATCH] for b in per], peer_rows[i:i + BATCH])
-               for i in range(0, len(envelopes), BATCH)]
+    peer_rows = [peer.row(r) for r in decoded]
+    batches = [
+        w.Batch(
+            envelopes[i : i + BATCH],
+            rows[i : i + BATCH],
+            [b for per in buckets[i : i + BATCH] for b in per],
+            peer_rows[i : i + BATCH],
+        )
+        for i in range(0, len(envelopes), BATCH)
+    ]
     n = len(envelopes)
-    return batches, {"row_json_us": row_s / n * 1e6, "bucket_rows_us": bucket_s / n * 1e6,
-                     "bucket_rows_per_event": sum(len(b) for b in buckets) / n}
+    return batches, {
+        "row_json_us": row_s / n * 1e6,
+        "bucket_rows_us": bucket_s / n * 1e6,
+        "bucket_rows_per_event": sum(len(b) for b in buckets) / n,
+    }
 
 
 class Server:
@@ -167,8 +192,11 @@ class Server:
         if end <= start:  # nothing written (pg_walinspect refuses an empty range)
             return {"bytes": 0, "records": 0, "fpi_bytes": 0}
         with psycopg.connect(self.pg.url, autocommit=True) as conn:
-            row = conn.execute("SELECT sum(count), sum(fpi_size) FROM pg_get_wal_stats('0/0'::pg_lsn + %s::numeric, "
-                               "'0/0'::pg_lsn + %s::numeric)", (start, end)).fetchone()
+            row = conn.execute(
+                "SELECT sum(count), sum(fpi_size) FROM pg_get_wal_stats('0/0'::pg_lsn + %s::numeric, "
+                "'0/0'::pg_lsn + %s::numeric)",
+                (start, end),
+            ).fetchone()
         return {"bytes": end - start, "records": int(row[0] or 0), "fpi_bytes": int(row[1] or 0)}  # type: ignore[index]
 
     def checkpoint(self) -> None:
@@ -202,8 +230,10 @@ def run(server: Server, variant: Variant, batches: Sequence[w.Batch]) -> dict[st
             took = time.perf_counter() - started - folding.seconds
             wal = server.wal(start, server.lsn())
             conn.execute("SELECT pg_stat_force_next_flush()")
-            hot = conn.execute("SELECT coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_hot_upd), 0) "
-                               "FROM pg_stat_user_tables WHERE relname = 'day_totals'").fetchone()
+            hot = conn.execute(
+                "SELECT coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_hot_upd), 0) "
+                "FROM pg_stat_user_tables WHERE relname = 'day_totals'"
+            ).fetchone()
             assert hot is not None
             sizes = conn.execute(f"""SELECT count(*), pg_total_relation_size('{variant.table}'),
                                      (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)
@@ -218,34 +248,44 @@ def run(server: Server, variant: Variant, batches: Sequence[w.Batch]) -> dict[st
             checks = claim.check_totals(conn, batches) if "totals" in variant.name else {}
     finally:
         server.drop(url)
-    return {"us_per_event": took / n * 1e6, "wal_bytes_per_event": wal["bytes"] / n,
-            "wal_records_per_event": wal["records"] / n, "wal_fpi_bytes_per_event": wal["fpi_bytes"] / n,
-            "stored_bytes_per_row": (int(sizes[1]) + int(sizes[2])) / n, "totals_bytes": int(totals_bytes),
-            "totals_updates": int(hot[0]), "totals_hot_updates": int(hot[1]), **folding.figures(n), **checks}
+    return {
+        "us_per_event": took / n * 1e6,
+        "wal_bytes_per_event": wal["bytes"] / n,
+        "wal_records_per_event": wal["records"] / n,
+        "wal_fpi_bytes_per_event": wal["fpi_bytes"] / n,
+        "stored_bytes_per_row": (int(sizes[1]) + int(sizes[2])) / n,
+        "totals_bytes": int(totals_bytes),
+        "totals_updates": int(hot[0]),
+        "totals_hot_updates": int(hot[1]),
+        **folding.figures(n),
+        **checks,
+    }
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
-    head = ("| variant | µs/event (median [range]) | WAL B/event | WAL records/event | of which FPI B | stored B/row | "
-            "totals updates (HOT) | fold or flush µs/event |")
+    head = (
+        "| variant | µs/event (median [range]) | WAL B/event | WAL records/event | of which FPI B | stored B/row | "
+        "totals updates (HOT) | fold or flush µs/event |"
+    )
     lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in results.items():
         hot = f"{r['totals_updates']:,} ({r['totals_hot_updates']:,})" if r["totals_updates"] else "—"
         folded = f"{r['fold_us_per_event']:.1f}" if "fold_us_per_event" in r else "—"
         low, high = r["us_range"]
-        lines.append(f"| {name} | {r['us_per_event']:.1f} [{low:.0f}–{high:.0f}] | {r['wal_bytes_per_event']:.0f} | "
-                     f"{r['wal_records_per_event']:.2f} | {r['wal_fpi_bytes_per_event']:.0f} | "
-                     f"{r['stored_bytes_per_row']:.0f} | {hot} | {folded} |")
+        lines.append(
+            f"| {name} | {r['us_per_event']:.1f} [{low:.0f}–{high:.0f}] | {r['wal_bytes_per_event']:.0f} | "
+            f"{r['wal_records_per_event']:.2f} | {r['wal_fpi_bytes_per_event']:.0f} | "
+            f"{r['stored_bytes_per_row']:.0f} | {hot} | {folded} |"
+        )
     return "\n".join(lines)
 
 
 STORE_UPSERTS = {
-    "ON CONFLICT DO UPDATE … WHERE name IS DISTINCT FROM (today's, set-based)":
-        """INSERT INTO stores (organization_id, store_id, name)
+    "ON CONFLICT DO UPDATE … WHERE name IS DISTINCT FROM (today's, set-based)": """INSERT INTO stores (organization_id, store_id, name)
            SELECT o, s, NULL FROM unnest(%s::text[], %s::text[]) t(o, s)
            ON CONFLICT (organization_id, store_id) DO UPDATE SET name = coalesce(excluded.name, stores.name)
            WHERE excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM stores.name""",
-    "ON CONFLICT DO NOTHING (the lean statement's)":
-        """INSERT INTO stores (organization_id, store_id) SELECT o, s FROM unnest(%s::text[], %s::text[]) t(o, s)
+    "ON CONFLICT DO NOTHING (the lean statement's)": """INSERT INTO stores (organization_id, store_id) SELECT o, s FROM unnest(%s::text[], %s::text[]) t(o, s)
            ON CONFLICT DO NOTHING""",
 }
 
@@ -265,8 +305,10 @@ def store_upserts(server: Server, stores: int = 500) -> dict[str, dict[str, floa
                     with conn.transaction():
                         conn.execute(statement, ([ORG] * stores, ids))
                 wal = server.wal(start, server.lsn())
-                out[name] = {"wal_records_per_store": wal["records"] / (20 * stores),
-                             "wal_bytes_per_store": wal["bytes"] / (20 * stores)}
+                out[name] = {
+                    "wal_records_per_store": wal["records"] / (20 * stores),
+                    "wal_bytes_per_store": wal["bytes"] / (20 * stores),
+                }
     finally:
         server.drop(url)
     return out
@@ -295,8 +337,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the server is stopped on the way out
     started = time.monotonic()
     batches, python_costs = prebuild(args.stores, args.per_store)
-    print(f"{sum(len(b.rows) for b in batches):,} events in batches of {BATCH}; load average {os.getloadavg()}; "
-          f"python per event: {json.dumps({k: round(v, 2) for k, v in python_costs.items()})}", flush=True)
+    print(
+        f"{sum(len(b.rows) for b in batches):,} events in batches of {BATCH}; load average {os.getloadavg()}; "
+        f"python per event: {json.dumps({k: round(v, 2) for k, v in python_costs.items()})}",
+        flush=True,
+    )
     server = Server()
     runs: dict[str, list[dict[str, Any]]] = {}
     claims: list[dict[str, Any]] = []
@@ -305,10 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for repeat in range(args.repeat):
             # Rotated, so that a slow spell of the shared machine does not always fall on the same variants.
-            for variant in chosen[repeat % max(1, len(chosen)):] + chosen[:repeat % max(1, len(chosen))]:
+            for variant in chosen[repeat % max(1, len(chosen)) :] + chosen[: repeat % max(1, len(chosen))]:
                 runs.setdefault(variant.name, []).append(run(server, variant, batches))
-                print(f"  {variant.name}: {json.dumps({k: round(v, 2) for k, v in runs[variant.name][-1].items()})}",
-                      flush=True)
+                print(
+                    f"  {variant.name}: {json.dumps({k: round(v, 2) for k, v in runs[variant.name][-1].items()})}",
+                    flush=True,
+                )
         if args.only is None or "stores" in args.only:
             stores = store_upserts(server)
         if args.only is None or "claim" in args.only:
@@ -319,16 +366,22 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(results))
     for name, figures in stores.items():
-        print(f"store upsert, every store known and unchanged, {name}: {figures['wal_records_per_store']:.2f} WAL "
-              f"records and {figures['wal_bytes_per_store']:.0f} bytes per store")
+        print(
+            f"store upsert, every store known and unchanged, {name}: {figures['wal_records_per_store']:.2f} WAL "
+            f"records and {figures['wal_bytes_per_store']:.0f} bytes per store"
+        )
     if claims:
         print()
         print(claim.table(claims))
     print(f"\nload average at the end {os.getloadavg()}; {time.monotonic() - started:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps({"python": python_costs, "ingest": results, "runs": runs, "claim": claims,
-                                         "stores": stores},
-                                        indent=2, default=str))
+        args.json.write_text(
+            json.dumps(
+                {"python": python_costs, "ingest": results, "runs": runs, "claim": claims, "stores": stores},
+                indent=2,
+                default=str,
+            )
+        )
     return 0
 
 

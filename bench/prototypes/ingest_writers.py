@@ -20,9 +20,10 @@ from psycopg.pq import Format
 
 from bench import peer
 from bench.prototypes import ingest_schema as sql
-from consumer.messages import SalesEnvelope, item_to_json
-from dayclose.db import sales as today
 from mapping.totals import item_rows
+from service.messages import SalesEnvelope
+from storage import sales as today
+from storage.codecs import item_to_json
 
 StagingRow = tuple[str, str, date, str, str, str]
 BucketStage = tuple[str, str, str, date, str, str, int, int, int, int, int]
@@ -67,8 +68,9 @@ def prepare(conn: psycopg.Connection[Any]) -> None:
     conn.execute(sql.STAGING)
 
 
-def _copy(cur: psycopg.Cursor[Any], table: str, columns: str, rows: Sequence[Sequence[Any]],
-          types: list[str] | None) -> None:
+def _copy(
+    cur: psycopg.Cursor[Any], table: str, columns: str, rows: Sequence[Sequence[Any]], types: list[str] | None
+) -> None:
     binary = " (FORMAT BINARY)" if types else ""
     with cur.copy(f"COPY {table} ({columns}) FROM STDIN{binary}") as copy:  # noqa: S608 - constants
         if types:
@@ -86,8 +88,9 @@ def new_rows(result: Result) -> int:
 
 
 def copy_writer(*, binary: bool, totals: bool | str, partitioned: bool, probe_partitions: bool = True) -> Writer:
-    statement = sql.insert_statement(source="staging", totals=totals, partitioned=partitioned,
-                                     probe_partitions=probe_partitions)
+    statement = sql.insert_statement(
+        source="staging", totals=totals, partitioned=partitioned, probe_partitions=probe_partitions
+    )
 
     def write(conn: psycopg.Connection[Any], batch: Batch) -> Result:
         with conn.cursor() as cur:
@@ -105,8 +108,9 @@ def _columns(rows: Sequence[Sequence[Any]], n: int) -> list[list[Any]]:
 
 
 def unnest_writer(*, totals: bool, partitioned: bool) -> Writer:
-    statement = sql.insert_statement(source=sql.UNNEST_SOURCE, totals=totals, partitioned=partitioned,
-                                     buckets=sql.UNNEST_BUCKETS)
+    statement = sql.insert_statement(
+        source=sql.UNNEST_SOURCE, totals=totals, partitioned=partitioned, buckets=sql.UNNEST_BUCKETS
+    )
 
     def write(conn: psycopg.Connection[Any], batch: Batch) -> Result:
         columns = _columns(batch.rows, 6)
