@@ -24,11 +24,6 @@ from dataclasses import dataclass
 from mapping.money import format_sek
 from mapping.reconcile import Difference
 from mapping.sales import (
-    CASH_METHOD,
-    DEPOSIT,
-    FLOAT_CHANGE,
-    TIP_PAYOUT,
-    WITHDRAWAL,
     CashMovement,
     DayClose,
     GiftCardExpiry,
@@ -69,13 +64,10 @@ class CashDrawer:
 
 def cash_drawer(close: DayClose, receipts: Iterable[Receipt], movements: Iterable[CashMovement]) -> CashDrawer:
     """The day's cash figures from its events (every receipt and cash movement of the whole day)."""
-    paid = sum(r.sign * p.amount_ore for r in receipts for p in r.payments if p.method == CASH_METHOD)
-    by_kind = {DEPOSIT: 0, WITHDRAWAL: 0, FLOAT_CHANGE: 0, TIP_PAYOUT: 0}
-    for movement in movements:
-        by_kind[movement.kind] += movement.amount_ore
-    return CashDrawer(
-        close.opening_float_ore, paid, by_kind[DEPOSIT], by_kind[WITHDRAWAL], by_kind[FLOAT_CHANGE], by_kind[TIP_PAYOUT]
-    )
+    # Imported here: the totals path builds on this module's CashDrawer; it holds the one definition of the sums.
+    from mapping.totals_closing import cash_drawer, day_totals
+
+    return cash_drawer(close, day_totals([*receipts, *movements]))
 
 
 def drawer_differences(
@@ -85,13 +77,7 @@ def drawer_differences(
     expiries: Iterable[GiftCardExpiry],
 ) -> tuple[Difference, ...]:
     """Where the Z-report's cash and expired gift cards disagree with the whole day's events; empty if they agree."""
-    found: list[Difference] = []
-    if close.cash_reported:
-        drawer = cash_drawer(close, receipts, movements)
-        if drawer.expected_ore != close.expected_cash_ore:
-            found.append(Difference("expected cash", close.expected_cash_ore, drawer.expected_ore, drawer.explain()))
-    if close.gift_card_expired_total_ore is not None:
-        expired = sum(e.amount_ore for e in expiries)
-        if expired != close.gift_card_expired_total_ore:
-            found.append(Difference("expired gift cards", close.gift_card_expired_total_ore, expired))
-    return tuple(found)
+    from mapping.totals_closing import day_totals
+    from mapping.totals_closing import drawer_differences as of_totals
+
+    return of_totals(close, day_totals([*receipts, *movements, *expiries]))

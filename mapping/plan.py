@@ -20,12 +20,10 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeVar
 
-from mapping.errors import InvalidPlanError, MissingItem, PlanProblem, product_group_code, split_product_group_code
+from mapping.errors import InvalidPlanError, MissingItem, PlanProblem, split_product_group_code
 from mapping.sales import (
-    CASH_METHOD,
     DEPOSIT,
     FLOAT_CHANGE,
-    GIFT_CARD_METHOD,
     MAX_VAT_RATE_BP,
     TIP_PAYOUT,
     WITHDRAWAL,
@@ -163,8 +161,11 @@ class AccountPlan:
 
     def missing_for(self, batch: SalesBatch) -> tuple[MissingItem, ...]:
         """Everything ``batch`` needs that this plan does not map, sorted by kind then code."""
-        needed = required_items(batch) | self._redemption_rates(batch)
-        return sort_missing(item for item in needed if not self.maps(item))
+        # Imported here: the totals path builds on this module. It holds the one list of what a day needs.
+        from mapping.totals import DayTotals
+        from mapping.totals_booking import missing_for
+
+        return missing_for(DayTotals.of_batch(batch, self.single_purpose_methods), self, batch.day_close)
 
     def maps(self, item: MissingItem) -> bool:
         """Whether the plan has an account for ``item`` (a cash shortage/overage counts a v1 CASH_DIFFERENCE)."""
@@ -178,41 +179,6 @@ class AccountPlan:
                 return group in self.product_groups or bool(self.sales_default_by_rate)
             return self.sales_account(group, rate) is not None
         return item.code in Event.__members__ and self.event_account(Event(item.code)) is not None
-
-    def _redemption_rates(self, batch: SalesBatch) -> set[MissingItem]:
-        """A single-purpose card's redemption books on its rate's VAT account, even on a receipt of 0 % lines."""
-        return {
-            MissingItem("vat_rate", str(self.single_purpose_methods[p.method]))
-            for r in batch.receipts
-            for p in r.payments
-            if self.single_purpose_methods.get(p.method)
-        }
-
-
-def required_items(batch: SalesBatch) -> set[MissingItem]:
-    """What a batch books on, as (kind, code): every method, non-zero VAT rate, (group, rate) and event."""
-    needed: set[MissingItem] = set()
-    for receipt in batch.receipts:
-        needed.update(MissingItem("payment_method", p.method) for p in receipt.payments)
-        for line in receipt.lines:
-            needed.add(MissingItem("product_group", product_group_code(line.product_group, line.vat_rate)))
-            if line.vat_rate != 0:
-                needed.add(MissingItem("vat_rate", str(line.vat_rate)))
-        if receipt.tip_ore:
-            needed.add(MissingItem("event", Event.TIPS.value))
-        if receipt.rounding_ore:
-            needed.add(MissingItem("event", Event.ROUNDING.value))
-    for movement in batch.cash_movements:
-        needed.add(MissingItem("payment_method", CASH_METHOD))
-        needed.add(MissingItem("event", MOVEMENT_EVENT[movement.kind].value))
-    if batch.gift_card_expiries:
-        needed.add(MissingItem("payment_method", GIFT_CARD_METHOD))
-        needed.add(MissingItem("event", Event.EXPIRED_GIFT_CARD.value))
-    if batch.day_close is not None and batch.day_close.cash_difference_ore:
-        needed.add(MissingItem("payment_method", CASH_METHOD))
-        short = batch.day_close.cash_difference_ore < 0
-        needed.add(MissingItem("event", (Event.CASH_SHORTAGE if short else Event.CASH_OVERAGE).value))
-    return needed
 
 
 _KIND_ORDER = {"payment_method": 0, "vat_rate": 1, "product_group": 2, "event": 3}

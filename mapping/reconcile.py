@@ -44,27 +44,11 @@ class Difference:
 
 
 def totals_of(receipts: Iterable[Receipt]) -> ControlTotals:
-    """The control totals the given receipts add up to (returns subtract)."""
-    count = 0
-    grand = 0
-    vat: dict[int, list[int]] = {}
-    payments: dict[str, int] = {}
-    for receipt in receipts:
-        count += 1
-        sign = receipt.sign
-        grand += sign * receipt.paid_ore
-        for line in receipt.lines:
-            bucket = vat.setdefault(line.vat_rate, [0, 0])
-            bucket[0] += sign * line.gross_ore
-            bucket[1] += sign * line.vat_ore
-        for payment in receipt.payments:
-            payments[payment.method] = payments.get(payment.method, 0) + sign * payment.amount_ore
-    return ControlTotals(
-        receipt_count=count,
-        grand_total_ore=grand,
-        vat=tuple(sorted((rate, g, v) for rate, (g, v) in vat.items())),
-        payments=tuple(sorted(payments.items())),
-    )
+    """The control totals the given receipts (of one store-day) add up to (returns subtract)."""
+    # Imported here: the totals path builds on this module's values; it holds the one definition of the sums.
+    from mapping.totals_closing import control_totals, day_totals
+
+    return control_totals(day_totals(receipts))
 
 
 def differences(

@@ -9,9 +9,8 @@ still needs its account), the receipts whose single-purpose cards pay for too mu
 that do not add up. The property tests in ``tests/unit/mapping/test_totals_properties.py`` show the
 two paths give equal vouchers and equal errors for any generated day, split anywhere.
 
-Duplicated from :mod:`mapping.aggregate` and :mod:`mapping.plan` until the two paths are folded into
-one (the receipts path can become "totals of the receipts, then this"): the per-account arithmetic,
-the grouping of rows by cost centre, and the list of what a day needs mapped.
+This is the one definition of the booking rules: :func:`mapping.aggregate.build_voucher` and
+:meth:`mapping.plan.AccountPlan.missing_for` sum their receipts into totals and come here.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from mapping.aggregate import INCOME_CLASS, RESULT_ACCOUNT_CLASSES
 from mapping.errors import (
     InvalidSalesDataError,
     MissingItem,
@@ -47,6 +45,10 @@ from mapping.totals import (
     DayTotals,
 )
 from mapping.voucher import Voucher, VoucherRow
+
+#: Accounts in classes 3–8 are result (income statement) accounts; 1–2 are the balance sheet.
+RESULT_ACCOUNT_CLASSES = frozenset("345678")
+INCOME_CLASS = "3"
 
 
 class StaleTotalsError(ValueError):

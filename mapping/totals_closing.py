@@ -9,14 +9,15 @@ The same rules as :mod:`mapping.closing`, :mod:`mapping.reconcile`, :mod:`mappin
   expired gift cards;
 * :func:`vat_adjustment_to_book` and :func:`adjustment_rows`: the Z_REPORT policy's VAT rounding.
 
-Duplicated from those modules until the two paths are folded into one: the sums over receipts
-(here: over buckets) and the split of a rate's VAT difference over its sales accounts.
+This is the one definition of those rules: the modules above take a day's items, sum them with
+:func:`day_totals` and come here.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import date
 
 from mapping.drawer import CashDrawer
 from mapping.errors import MissingItem, UnmappedItemsError, product_group_code
@@ -24,7 +25,16 @@ from mapping.money import allocate
 from mapping.plan import AccountPlan, VatPolicy, sort_missing
 from mapping.reconcile import ControlTotals, Difference, differences
 from mapping.sales import CASH_METHOD, DEPOSIT, FLOAT_CHANGE, TIP_PAYOUT, WITHDRAWAL, DayClose
-from mapping.totals import EXPIRY, LINE, MOVEMENT, PAYMENT, RECEIPT, DayTotals
+from mapping.totals import EXPIRY, LINE, MOVEMENT, PAYMENT, RECEIPT, DayTotals, SalesItem
+
+
+def day_totals(items: Iterable[SalesItem]) -> DayTotals:
+    """The totals of one store-day's items (the store-day is theirs; none: an empty day). Single-purpose
+    redemptions are not summed: nothing here depends on them."""
+    listed = list(items)
+    if not listed:
+        return DayTotals.empty("", date.min)
+    return DayTotals.of(listed[0].store_id, listed[0].business_date, listed)
 
 
 def receipt_count(totals: DayTotals) -> int:

@@ -18,73 +18,47 @@ Worked example (two receipts of two 1.03 lines at 25 %): each line holds 0.206 �
 receipt, 0.82 for the day. The difference, 0.02, is within 2 receipts × 1 öre: the day-close voucher
 debits 2611 (VAT) 0.02 and credits 3001 (sales) 0.02, so 2611 holds 0.82 and 3001 3.30, as the
 Z-report says.
+
+The functions here take a day's receipts, sum them into the day's totals and decide there
+(:mod:`mapping.totals_closing`, the one definition), as a day close does from its stored running totals.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from mapping.errors import MissingItem, UnmappedItemsError, product_group_code
-from mapping.money import allocate
-from mapping.plan import AccountPlan, VatPolicy, sort_missing
+from mapping import totals_closing as of_totals
+from mapping.plan import AccountPlan
 from mapping.reconcile import ControlTotals
 from mapping.sales import Receipt
+from mapping.totals_closing import day_totals
 
 
 def receipts_per_rate(receipts: Iterable[Receipt]) -> dict[int, int]:
     """How many receipts (sales and returns) have at least one line at each VAT rate."""
-    counts: defaultdict[int, int] = defaultdict(int)
-    for receipt in receipts:
-        for rate in {line.vat_rate for line in receipt.lines}:
-            counts[rate] += 1
-    return dict(counts)
+    return of_totals.receipts_per_rate(day_totals(receipts))
 
 
 def vat_tolerance(policy: str, receipts: Iterable[Receipt]) -> dict[int, int] | None:
     """Öre of VAT difference per rate the policy accepts: None (exact) under EXACT, 1 öre per receipt
     with a line at the rate under Z_REPORT. A 0 % rate carries no VAT, so it gets no tolerance."""
-    if policy != VatPolicy.Z_REPORT:
-        return None
-    return {rate: n for rate, n in receipts_per_rate(receipts).items() if rate != 0}
+    return of_totals.vat_tolerance(policy, day_totals(receipts))
 
 
 def line_vat_per_rate(receipts: Iterable[Receipt]) -> dict[int, int]:
     """Σ line VAT per rate, returns subtracted."""
-    totals: defaultdict[int, int] = defaultdict(int)
-    for receipt in receipts:
-        for line in receipt.lines:
-            totals[line.vat_rate] += receipt.sign * line.vat_ore
-    return dict(totals)
+    return of_totals.line_vat_per_rate(day_totals(receipts))
 
 
 def target_adjustment(policy: str, control: ControlTotals, receipts: Iterable[Receipt]) -> dict[int, int]:
     """Öre of VAT per rate the whole day must move from net sales to VAT (+) or back (−): the Z-report's
     VAT − Σ line VAT under Z_REPORT (after the tolerance check passed), nothing under EXACT."""
-    if policy != VatPolicy.Z_REPORT:
-        return {}
-    lines = line_vat_per_rate(receipts)
-    z_vat = {rate: vat for rate, _gross, vat in control.vat}
-    deltas = {rate: z_vat.get(rate, 0) - lines.get(rate, 0) for rate in set(z_vat) | set(lines)}
-    return {rate: delta for rate, delta in sorted(deltas.items()) if delta}
+    return of_totals.target_adjustment(policy, control, day_totals(receipts))
 
 
 def net_per_sales_account(receipts: Iterable[Receipt], plan: AccountPlan, rate: int) -> dict[str, int]:
     """Net sales at ``rate`` per sales account the plan maps them to (returns subtracted)."""
-    totals: defaultdict[str, int] = defaultdict(int)
-    missing: set[MissingItem] = set()
-    for receipt in receipts:
-        for line in receipt.lines:
-            if line.vat_rate != rate:
-                continue
-            account = plan.sales_account(line.product_group, rate)
-            if account is None:
-                missing.add(MissingItem("product_group", product_group_code(line.product_group, rate)))
-                continue
-            totals[account] += receipt.sign * line.net_ore
-    if missing:
-        raise UnmappedItemsError(sort_missing(missing))
-    return dict(totals)
+    return of_totals.net_per_sales_account(day_totals(receipts), plan, rate)
 
 
 def adjustment_rows(
@@ -94,26 +68,4 @@ def adjustment_rows(
     its sales accounts. The sales side is split over the rate's sales accounts in proportion to the net
     each holds for the whole day, by largest remainder (ties to the lowest account number), so the
     rows always sum to zero and never touch another rate's accounts."""
-    receipts = tuple(day_receipts)
-    rows: defaultdict[str, int] = defaultdict(int)
-    missing = [
-        MissingItem("vat_rate", str(rate))
-        for rate, delta in delta_by_rate.items()
-        if delta and rate not in plan.vat_rates
-    ]
-    if missing:
-        raise UnmappedItemsError(sort_missing(missing))
-    for rate, delta in sorted(delta_by_rate.items()):
-        if not delta:
-            continue
-        net = net_per_sales_account(receipts, plan, rate)
-        accounts = sorted(net)
-        if not accounts:
-            raise UnmappedItemsError((MissingItem("vat_rate", str(rate)),))
-        weights = [abs(net[a]) for a in accounts]
-        if not any(weights):
-            weights = [1] * len(accounts)
-        rows[plan.vat_rates[rate]] -= delta
-        for account, part in zip(accounts, allocate(delta, weights), strict=True):
-            rows[account] += part
-    return tuple(sorted((account, amount) for account, amount in rows.items() if amount))
+    return of_totals.adjustment_rows(delta_by_rate, day_totals(day_receipts), plan)
