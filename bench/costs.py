@@ -23,7 +23,7 @@ import psycopg
 
 import schemas
 from bench import peer, workload
-from bench.measures import DAY, Sizes
+from bench.measures import DAY, Sizes, table_sizes
 from bench.report import Figure
 from bench.stack import ORG, Stack
 from consumer.codec import AvroCodec
@@ -62,9 +62,7 @@ def costs(stack: Stack, sizes: Sizes) -> list[Figure]:
         "typed": _per_event_us(lambda: [sales_envelope(r) for r in records], n),
         "row_json": _per_event_us(lambda: [json.dumps(item_to_json(i), separators=(",", ":")) for i in items], n),
     }
-    ours = _db_cost(
-        stack, n, lambda conn: _each(_ingest_in_tx, conn, _batches(envelopes)), "sales_events", migrated=True
-    )
+    ours = _db_cost(stack, n, lambda conn: _each(_ingest_in_tx, conn, _batches(envelopes)), "sales", migrated=True)
     rows = [peer.row(r) for r in (codec.decode(v) for v in values)]
     peer_records = [codec.decode(v) for v in values]
     us["peer_row"] = _per_event_us(lambda: [peer.row(r) for r in peer_records], n)
@@ -145,8 +143,7 @@ def _db_cost(
             took = time.perf_counter() - started
             wal = stack.wal_between(start, stack.wal_lsn())
             row = conn.execute(
-                f"SELECT count(*), pg_total_relation_size('{table}'), "  # noqa: S608 - constant
-                f"pg_relation_size('{table}'), pg_indexes_size('{table}') FROM {table}"
+                f"SELECT count(*), {table_sizes(table)} FROM {table}"  # noqa: S608 - constant
             ).fetchone()
     finally:
         stack.drop(db)

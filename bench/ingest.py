@@ -19,7 +19,7 @@ from confluent_kafka import Consumer
 
 import schemas
 from bench import workload
-from bench.measures import DAY, Sizes, partitions_for
+from bench.measures import DAY, Sizes, partitions_for, table_sizes
 from bench.progress import Progress
 from bench.report import Figure
 from bench.stack import ORG, OffsetProbe, Stack, fast_producer, produce_all
@@ -93,8 +93,7 @@ def timed_run(
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
             f"SELECT extract(epoch FROM min(received_at)), extract(epoch FROM max(received_at)), count(*), "  # noqa: S608
-            f"pg_total_relation_size('{table}'), pg_relation_size('{table}'), pg_indexes_size('{table}') "
-            f"FROM {table}"
+            f"{table_sizes(table)} FROM {table}"
         ).fetchone()
     if row is None:
         raise RuntimeError("the query returned no row")
@@ -132,7 +131,7 @@ def product_run(
             stack,
             name=name,
             database_url=db,
-            table="sales_events",
+            table="sales",
             group_id=settings.kafka.group_id,
             topic=topics.sales,
             partitions=partitions,

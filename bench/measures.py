@@ -20,6 +20,16 @@ DAY = date(2026, 11, 25)
 BYTES_PER_PARTITION = 3 * 2**20
 
 
+def table_sizes(table: str) -> str:
+    """SQL for (total, heap, index) bytes of ``table``, summed over its partitions when it has any (a partitioned
+    parent has no storage of its own; a plain table has no partition tree)."""
+    tree = f"pg_partition_tree('{table}') WHERE isleaf"
+    return ", ".join(
+        f"coalesce((SELECT sum({f}(relid))::bigint FROM {tree}), {f}('{table}'))"  # noqa: S608 - a table name of ours
+        for f in ("pg_total_relation_size", "pg_relation_size", "pg_indexes_size")
+    )
+
+
 @dataclass(frozen=True)
 class Sizes:
     ingest_receipts: int

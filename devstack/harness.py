@@ -179,7 +179,7 @@ class Harness:
         while time.monotonic() < deadline:
             with psycopg.connect(self.settings.database_url) as conn:
                 row = conn.execute(
-                    "SELECT count(*) FROM sales_events WHERE organization_id = %s", (organization_id,)
+                    "SELECT count(*) FROM sales WHERE organization_id = %s", (organization_id,)
                 ).fetchone()
             if row is not None and row[0] >= count:
                 return

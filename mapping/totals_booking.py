@@ -16,7 +16,7 @@ This is the one definition of the booking rules: :func:`mapping.aggregate.build_
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from mapping.errors import (
@@ -118,7 +118,13 @@ def missing_for(totals: DayTotals, plan: AccountPlan, close: DayClose | None) ->
 
 
 def stale_redemptions(totals: DayTotals, plan: AccountPlan) -> tuple[str, ...]:
-    """Methods paid with whose redemption buckets do not cover exactly their payments at the plan's rate.
+    """Methods paid with whose redemption buckets do not cover exactly their payments at the plan's rate."""
+    return stale_for(totals, plan.single_purpose_methods)
+
+
+def stale_for(totals: DayTotals, single_purpose: Mapping[str, int]) -> tuple[str, ...]:
+    """Methods paid with whose redemption buckets do not cover exactly their payments at the rate
+    ``single_purpose`` (method → rate) gives them: the totals were summed for another mapping.
 
     Each payment adds at most one redemption bucket, at the rate its method had when it was summed; so
     when, for every method paid with, the plan's rate holds as many payments as the method has and no
@@ -130,7 +136,7 @@ def stale_redemptions(totals: DayTotals, plan: AccountPlan) -> tuple[str, ...]:
         redeemed[method][rate] = n
     stale = {method for method in redeemed if method not in paid}
     for method, n in paid.items():
-        card_rate = plan.single_purpose_methods.get(method)
+        card_rate = single_purpose.get(method)
         if redeemed.get(method, {}) != ({} if card_rate is None else {card_rate: n}):
             stale.add(method)
     return tuple(sorted(stale))

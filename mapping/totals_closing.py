@@ -42,6 +42,12 @@ def receipt_count(totals: DayTotals) -> int:
     return sum(m for _, _, (_, _, _, m) in totals.of_kind(PAYMENT)) + totals.get(RECEIPT)[2]
 
 
+def item_count(totals: DayTotals) -> int:
+    """Receipts, cash movements and gift card expiries: what an export's event count counts."""
+    movements = sum(n for _, _, (_, _, n, _) in totals.of_kind(MOVEMENT))
+    return receipt_count(totals) + movements + totals.get(EXPIRY)[2]
+
+
 def control_totals(totals: DayTotals) -> ControlTotals:
     """The control totals the day's receipts add up to (returns subtract), as :func:`mapping.reconcile.totals_of`."""
     vat: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])

@@ -1,8 +1,8 @@
 """One attempt at booking one export, exactly once in effect. Its durable steps, each its own unit of work:
 
-1. (before) the export claimed its sales under a new export id (:mod:`service.jobs`);
-2. the voucher is built from what is stored (pure, :mod:`mapping`) — or the one stored before an earlier
-   post, which may be in BL already;
+1. (before) the export claimed its store-day's sales by watermark under a new export id (:mod:`service.jobs`);
+2. the voucher is built from what it claimed, its totals (pure, :mod:`mapping`) — or the one stored before an
+   earlier post, which may be in BL already;
 3. a correction's date is decided and stored (:mod:`service.corrections`);
 4. **lease**: the exact voucher is stored and leased to this worker before BL hears of it;
 5. BL books it — the exporter first looks the export's reference up, so an export that crashed after
@@ -35,7 +35,7 @@ from service.exporter import (
     TransientExportError,
 )
 from service.lifecycle import Failure, Result, dating_failure, failure_of, outcome_trigger
-from service.messages import BookedSummary, Outcome, OutcomeStatus, SalesItem, Trigger
+from service.messages import BookedSummary, Outcome, OutcomeStatus, Trigger
 from service.model import ActiveIntegration, Export
 from service.vouchers import voucher_for
 
@@ -49,7 +49,6 @@ def attempt(
     export: Export,
     integration: ActiveIntegration,
     plan: AccountPlan | None,
-    items: list[SalesItem] | None = None,
 ) -> Result:
     bound = log.bind(
         organization_id=export.organization_id,
@@ -61,7 +60,7 @@ def attempt(
     )
     trigger = outcome_trigger(export)
     user_key = integration.user_key.reveal()
-    prepared = _prepare(deps, export, trigger, plan, items, user_key, bound)
+    prepared = _prepare(deps, export, trigger, plan, user_key, bound)
     if isinstance(prepared, Result):
         return prepared
     voucher, receipt_count = prepared
@@ -96,13 +95,12 @@ def _prepare(
     export: Export,
     trigger: Trigger,
     plan: AccountPlan | None,
-    items: list[SalesItem] | None,
     user_key: str,
     bound: Any,
 ) -> tuple[Voucher, int] | Result:
     """The voucher to post (and its receipt count), or the attempt's result when there is none to post."""
     try:
-        voucher, receipt_count = voucher_for(deps.uow, export, plan, items)
+        voucher, receipt_count = voucher_for(deps.uow, export, plan)
     except NothingToBookError:
         with deps.uow() as uow:
             uow.exports.release_empty(export)

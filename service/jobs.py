@@ -9,13 +9,14 @@ parallel. What commits when, step by step, is in docs/architecture.md.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 import structlog
 
-from mapping.closing import closing_differences, vat_adjustment_to_book
 from mapping.plan import AccountPlan, VatPolicy
 from mapping.reconcile import Difference
+from mapping.totals_closing import closing_differences, vat_adjustment_to_book
 from mapping.zsequence import z_sequence_findings
 from service import documents
 from service.attempts import attempt
@@ -116,10 +117,16 @@ def _export_unexported_days(
     for day in days:
         with deps.uow() as uow:
             export = uow.exports.claim(
-                job.organization_id, job.store_id, day, Trigger.MANUAL, None, include_day_close=False
+                job.organization_id,
+                job.store_id,
+                day,
+                Trigger.MANUAL,
+                None,
+                include_day_close=False,
+                single_purpose=_single_purpose(plan),
             )
             uow.commit()
-        if export and attempt(deps, export, integration, plan, list(export.items or ())) is Result.TRANSIENT:
+        if export and attempt(deps, export, integration, plan) is Result.TRANSIENT:
             return deps.policy.backoff(job.attempts)
     return None
 
@@ -127,10 +134,9 @@ def _export_unexported_days(
 def _export_day(
     deps: ExportDeps, job: Job, day: date, integration: ActiveIntegration, plan: AccountPlan | None
 ) -> timedelta | None:
-    """Claim the store-day's unexported sales for a new export; with an open day close, only if the
-    day's receipts (claimed now or by earlier exports) add up to the Z-report's control totals.
-    Claim, check and the day close's status change are one unit of work: a day that does not add up
-    claims nothing, and the claimed rows come back from the claim itself (read once)."""
+    """Claim what the store-day holds that no export books yet; with an open day close, only if the whole
+    day's totals add up to the Z-report's control totals. Claim, check and the day close's status change are
+    one unit of work: a day that does not add up claims nothing."""
     org, store = job.organization_id, job.store_id
     _check_z_sequence(deps, job, day)
     vat_policy = plan.vat_policy if plan is not None else VatPolicy.EXACT.value
@@ -151,6 +157,7 @@ def _export_day(
             export_trigger(job),
             reconciling.day_close.z_report_number if reconciling else None,
             include_day_close=reconciling is not None,
+            single_purpose=_single_purpose(plan),
         )
         if reconciling is not None:
             diffs = _reconcile(uow, org, reconciling, export, vat_policy)
@@ -162,9 +169,14 @@ def _export_day(
         return _after_mismatch(deps, job, reconciling, diffs)
     if export is None:
         return None
-    if attempt(deps, export, integration, plan, list(export.items or ())) is Result.TRANSIENT:
+    if attempt(deps, export, integration, plan) is Result.TRANSIENT:
         return deps.policy.backoff(job.attempts)
     return None
+
+
+def _single_purpose(plan: AccountPlan | None) -> Mapping[str, int]:
+    """The single-purpose gift card methods a claim sums redemptions for (the plan's, as it is now)."""
+    return plan.single_purpose_methods if plan is not None else {}
 
 
 def _reconcile(
@@ -173,17 +185,15 @@ def _reconcile(
     """The day's differences from its Z-report; when there are none, fix the VAT rounding the export books
     and mark the day close exported (the caller commits or, with differences, rolls back)."""
     dc = close.day_close
-    besides = export.export_id if export else None
-    claimed = export.items or () if export else ()
-    day_items = [*claimed, *uow.sales.exported_day_items(org, dc.store_id, dc.business_date, besides=besides)]
-    diffs = closing_differences(dc, close.control, vat_policy, day_items)
+    if export is None or export.day is None:  # pragma: no cover - a reconciling claim always makes an export
+        raise ValueError("a day close is reconciled against the day its export claimed")
+    diffs = closing_differences(dc, close.control, vat_policy, export.day)
     if diffs:
         return diffs
-    if export is not None:
-        booked = uow.exports.booked_vat_adjustments(org, dc.store_id, dc.business_date, besides=besides)
-        adjustment = vat_adjustment_to_book(vat_policy, close.control, day_items, booked)
-        if adjustment:
-            uow.exports.set_vat_adjustment(export, adjustment)
+    booked = uow.exports.booked_vat_adjustments(org, dc.store_id, dc.business_date, besides=export.export_id)
+    adjustment = vat_adjustment_to_book(vat_policy, close.control, export.day, booked)
+    if adjustment:
+        uow.exports.set_vat_adjustment(export, adjustment)
     uow.day_closes.supersede_earlier(org, close)
     uow.day_closes.set_status(org, close, DayCloseStatus.EXPORTED)
     return ()

@@ -13,7 +13,8 @@ from typing import Any
 
 from mapping.reconcile import ControlTotals
 from mapping.sales import DayClose, Receipt
-from service.messages import SalesItem, Trigger
+from mapping.totals import DayTotals
+from service.messages import Trigger
 from service.secrets import Secret
 
 
@@ -83,8 +84,10 @@ class Export:
     status: ExportStatus
     attempts: int
     reason_code: str | None
-    #: The sales this export claimed, when it was just created (so they are not read a second time).
-    items: tuple[SalesItem, ...] | None = None
+    #: What this export books, when it was just claimed (so it is not read a second time).
+    totals: DayTotals | None = None
+    #: The whole store-day's totals when it was just claimed (what its day close reconciles against).
+    day: DayTotals | None = None
 
 
 @dataclass(frozen=True)

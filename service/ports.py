@@ -16,7 +16,7 @@ database will not store), never as a driver's exception.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import TracebackType
@@ -24,9 +24,10 @@ from typing import Protocol, Self
 
 from mapping.periods import FiscalYear
 from mapping.plan import AccountPlan
+from mapping.totals import DayTotals
 from mapping.voucher import Voucher
 from service.exporter import Attachment, BookedVoucher, ChartNames
-from service.messages import Command, Conflict, DeadLetter, Detail, Outcome, SalesEnvelope, SalesItem, Trigger
+from service.messages import Command, Conflict, DeadLetter, Detail, Outcome, SalesEnvelope, Trigger
 from service.model import (
     Correction,
     DayCloseStatus,
@@ -82,10 +83,25 @@ class EventEncoder(Protocol):
     def command(self, command: Command) -> OutboxMessage: ...
 
 
+@dataclass(frozen=True)
+class Written:
+    """The new rows one batch wrote for one store-day: how many, their id range, and whether the day was closed
+    already (late sales)."""
+
+    organization_id: str
+    store_id: str
+    business_date: date
+    count: int
+    first_id: int
+    last_id: int
+    closed: bool
+
+
 @dataclass
 class Ingested:
     new: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
+    written: list[Written] = field(default_factory=list)
 
 
 class Integrations(Protocol):
@@ -131,12 +147,32 @@ class Exports(Protocol):
     def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[date]: ...
 
     def claim(
-        self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *, include_day_close: bool
+        self,
+        org: str,
+        store: str,
+        day: date,
+        trigger: Trigger,
+        z_report_number: int | None,
+        *,
+        include_day_close: bool,
+        single_purpose: Mapping[str, int] = {},  # noqa: B006 - read only
     ) -> Export | None:
-        """A new export holding every unexported sale of the store-day; None when there is nothing to claim."""
+        """A new export of what the store-day holds that no standing export books (its ``totals``, with the whole
+        day's in ``day``); None when there is nothing to claim. Redemptions of ``single_purpose`` methods are
+        summed at their rates."""
         ...
 
-    def items(self, export: Export) -> list[SalesItem]: ...
+    def totals(self, export: Export, single_purpose: Mapping[str, int]) -> DayTotals:
+        """What the export books, as it claimed it."""
+        ...
+
+    def resum(self, export: Export, single_purpose: Mapping[str, int]) -> DayTotals:
+        """What the export books, summed again from its sales for these single-purpose methods, and stored."""
+        ...
+
+    def day_snapshot(self, export: Export) -> DayTotals | None:
+        """The store-day's totals when the export claimed."""
+        ...
 
     def day_close(self, export: Export) -> StoredDayClose | None: ...
 
@@ -187,8 +223,6 @@ class DayCloses(Protocol):
 
 class Sales(Protocol):
     def ingest(self, envelopes: Sequence[SalesEnvelope]) -> Ingested: ...
-
-    def exported_day_items(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> list[SalesItem]: ...
 
 
 class Audit(Protocol):

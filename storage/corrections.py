@@ -49,7 +49,10 @@ def request_reexport(
     The re-export follows by itself once each reversal is booked."""
     originals = conn.execute(
         """SELECT e.export_id, e.voucher, e.reference, e.voucher_series, e.voucher_number, e.event_count,
-                  (SELECT count(*) FROM sales_events s WHERE s.export_id = e.export_id)
+                  EXISTS (SELECT 1 FROM unnest(e.sales_ids) r
+                          JOIN LATERAL (SELECT 1 FROM sales s WHERE s.organization_id = e.organization_id
+                                        AND s.store_id = e.store_id AND s.business_date = e.business_date
+                                        AND s.id >= lower(r) AND s.id < upper(r) LIMIT 1) s ON true)
            FROM exports e
            WHERE e.organization_id = %s AND e.store_id = %s AND e.business_date = %s
              AND e.status = 'booked' AND e.voucher IS NOT NULL AND e.trigger <> 'CORRECTION'
@@ -92,9 +95,21 @@ def request_reexport(
         try:
             conn.execute(
                 """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
-                                        status, event_count, voucher, reverses, correction_id)
-                   VALUES (%s, %s, %s, %s, %s, 'CORRECTION', 'posting', 0, %s, %s, %s)""",
-                (export_id, reference, org, store, day, Jsonb(voucher_to_json(reversal)), original_id, correction_id),
+                                        status, event_count, voucher, reverses, correction_id,
+                                        sales_ids)
+                   SELECT %s, %s, %s, %s, %s, 'CORRECTION', 'posting', 0, %s, %s, %s, o.sales_ids
+                   FROM exports o WHERE o.export_id = %s""",
+                (
+                    export_id,
+                    reference,
+                    org,
+                    store,
+                    day,
+                    Jsonb(voucher_to_json(reversal)),
+                    original_id,
+                    correction_id,
+                    original_id,
+                ),
             )
         except psycopg.errors.UniqueViolation:
             # Another correction of the same voucher committed meanwhile (exports_one_reversal).
@@ -105,13 +120,13 @@ def request_reexport(
 
 
 def complete_correction(conn: psycopg.Connection[Any], reversal: Export) -> None:
-    """The reversal is booked: release the original's sales, mark it reversed and queue the day's
-    export anew (call in the transaction that records the reversal as booked)."""
+    """The reversal is booked: mark the original reversed, which releases its sales (the day's next claim
+    books them again, :mod:`storage.claims`), and queue the day's export anew (call in the transaction that
+    records the reversal as booked)."""
     row = conn.execute("SELECT reverses FROM exports WHERE export_id = %s", (reversal.export_id,)).fetchone()
     if row is None or row[0] is None:
         return
     original = row[0]
-    conn.execute("UPDATE sales_events SET export_id = NULL WHERE export_id = %s", (original,))
     conn.execute(
         """UPDATE exports SET reason_code = 'REVERSED', updated_at = now(),
                   reason_details = jsonb_build_object('reversal_export_id', %s::text, 'reversal_reference', %s::text)

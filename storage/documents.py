@@ -13,7 +13,12 @@ from psycopg.types.json import Jsonb
 from mapping.sales import Receipt
 from service.messages import Detail, Trigger
 from service.model import ReportSource
-from storage.codecs import control_from_json, item_from_json
+from storage import claims
+from storage.codecs import control_from_json
+
+#: The receipt numbers the audit record kept for an export: a reversal's (its original's), or any export's once
+#: its sales are purged.
+AUDITED_NUMBERS = "SELECT receipt_number FROM audit_receipts WHERE export_id = %s ORDER BY receipt_id"
 
 
 class PostgresDocuments:
@@ -81,15 +86,13 @@ class PostgresDocuments:
             originals,
             in_period,
         ) = row
-        sales = self.conn.execute(
-            "SELECT payload FROM sales_events WHERE export_id = %s AND kind = 'receipt' ORDER BY id", (export_id,)
-        ).fetchall()
-        receipts = [item_from_json("receipt", store, day, p) for (p,) in sales]
-        numbers = [
-            n or "?"
-            for _, n in self.conn.execute(
-                "SELECT receipt_id, receipt_number FROM audit_receipts WHERE export_id = %s", (export_id,)
-            ).fetchall()
+        receipts: list[Receipt] = []
+        if trigger != Trigger.CORRECTION:  # a reversal books no receipts of its own
+            for item in claims.items_of(self.conn, export_id, "receipt"):
+                if isinstance(item, Receipt):
+                    receipts.append(item)
+        numbers = [r.receipt_number or "?" for r in receipts] or [
+            n or "?" for (n,) in self.conn.execute(AUDITED_NUMBERS, (export_id,)).fetchall()
         ]
         correction = None
         if reason is not None:
@@ -115,7 +118,7 @@ class PostgresDocuments:
             voucher,
             z,
             control_from_json(control) if control else None,
-            [r for r in receipts if isinstance(r, Receipt)],
+            receipts,
             numbers,
             _complements(self.conn, export_id, org, store, day) if z is not None else [],
             reverses,

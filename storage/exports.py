@@ -1,22 +1,25 @@
-"""Exports in PostgreSQL: the durable identity of every voucher we try to book, its claimed sales, the
-voucher stored before it is posted, the lease of the worker posting it, and its result.
+"""Exports in PostgreSQL: the durable identity of every voucher we try to book, what it claimed (by watermark,
+:mod:`storage.claims`), the voucher stored before it is posted, the lease of the worker posting it, and its result.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from mapping.totals import DayTotals
 from mapping.voucher import Voucher
 from service.exporter import BookedVoucher
-from service.messages import Detail, SalesItem, Trigger
+from service.messages import Detail, Trigger
 from service.model import Export, ExportStatus, StoredDayClose
-from storage.codecs import item_from_json, voucher_from_json, voucher_to_json
+from storage import claims
+from storage.claims import UNEXPORTED
+from storage.codecs import voucher_from_json, voucher_to_json
 from storage.day_closes import PostgresDayCloses
 
 #: application_name prefix of every service connection: ``dayclose-<process instance>``.
@@ -42,47 +45,65 @@ class PostgresExports:
         return [_export(r) for r in rows]
 
     def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[date]:
+        """The store's days between ``since`` and ``until`` with sales no export holds (one probe per day)."""
         rows = self.conn.execute(
-            """SELECT DISTINCT business_date FROM sales_events
-               WHERE organization_id = %s AND store_id = %s AND export_id IS NULL
-                 AND business_date BETWEEN %s AND %s ORDER BY 1""",
-            (org, store, since, until),
+            f"""SELECT d.business_date FROM (
+                   SELECT %s::text AS organization_id, %s::text AS store_id, g::date AS business_date
+                   FROM generate_series(greatest(%s::date, (SELECT min(business_date) FROM sales
+                                                            WHERE organization_id = %s AND store_id = %s)),
+                                        %s::date, interval '1 day') g) d
+               WHERE {UNEXPORTED.format(d="d")} ORDER BY 1""",  # noqa: S608 - constant
+            (org, store, since, org, store, until),
         ).fetchall()
         return [r[0] for r in rows]
 
     def claim(
-        self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *, include_day_close: bool
+        self,
+        org: str,
+        store: str,
+        day: date,
+        trigger: Trigger,
+        z_report_number: int | None,
+        *,
+        include_day_close: bool,
+        single_purpose: Mapping[str, int] = {},  # noqa: B006 - read only
     ) -> Export | None:
-        """Claim every unexported sale of the store-day for a new export. Returns None when there is nothing
-        to claim (and no day close to book). The claim commits before anything is sent to BL, so the export's
-        identity survives a crash between posting and recording the result."""
-        export_id = uuid.uuid4()
-        reference = "DC-" + export_id.hex[:16]
-        self.conn.execute(
-            """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
-                                    z_report_number, status, event_count)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, 'posting', 0)""",
-            (export_id, reference, org, store, day, trigger.value, z_report_number if include_day_close else None),
+        """Claim what the store-day holds that no standing export books, by watermark (:mod:`storage.claims`).
+        Returns None when there is nothing to claim (and no day close to book). The claim commits before
+        anything is sent to BL, so the export's identity survives a crash between posting and recording the
+        result."""
+        return claims.claim(
+            self.conn,
+            (org, store, day),
+            trigger,
+            z_report_number,
+            include_day_close=include_day_close,
+            single_purpose=single_purpose,
         )
-        rows = self.conn.execute(
-            """UPDATE sales_events SET export_id = %s
-               WHERE organization_id = %s AND store_id = %s AND business_date = %s AND export_id IS NULL
-               RETURNING id, kind, payload""",
-            (export_id, org, store, day),
-        ).fetchall()
-        if not rows and not include_day_close:
-            self.conn.execute("DELETE FROM exports WHERE export_id = %s", (export_id,))
-            return None
-        self.conn.execute("UPDATE exports SET event_count = %s WHERE export_id = %s", (len(rows), export_id))
-        claimed = sorted(rows, key=lambda r: r[0])
-        items = tuple(item_from_json(kind, store, day, payload) for _, kind, payload in claimed)
-        return Export(export_id, reference, org, store, day, trigger, ExportStatus.POSTING, 0, None, items)
 
-    def items(self, export: Export) -> list[SalesItem]:
-        rows = self.conn.execute(
-            "SELECT kind, payload FROM sales_events WHERE export_id = %s ORDER BY id", (export.export_id,)
-        ).fetchall()
-        return [item_from_json(kind, export.store_id, export.business_date, payload) for kind, payload in rows]
+    def totals(self, export: Export, single_purpose: Mapping[str, int]) -> DayTotals:
+        """What the export books, as claimed."""
+        row = self.conn.execute(
+            "SELECT totals, sales_ids FROM exports WHERE export_id = %s", (export.export_id,)
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"no export {export.export_id}")
+        day = (export.organization_id, export.store_id, export.business_date)
+        return claims.export_totals(self.conn, day, export.export_id, row[0], row[1], single_purpose)
+
+    def resum(self, export: Export, single_purpose: Mapping[str, int]) -> DayTotals:
+        """What the export books, summed again from its rows for these single-purpose methods (the plan's changed
+        since it claimed), and stored."""
+        items = claims.items_of(self.conn, export.export_id)
+        totals = DayTotals.of(export.store_id, export.business_date, items, single_purpose)
+        self.conn.execute(
+            "UPDATE exports SET totals = %s WHERE export_id = %s", (Jsonb(totals.to_json()), export.export_id)
+        )
+        return totals
+
+    def day_snapshot(self, export: Export) -> DayTotals | None:
+        """The store-day's totals when the export claimed (the whole day its Z-report VAT rounding is split over)."""
+        return claims.day_snapshot(self.conn, export.export_id)
 
     def day_close(self, export: Export) -> StoredDayClose | None:
         row = self.conn.execute(

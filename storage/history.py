@@ -10,19 +10,24 @@ import psycopg
 
 from mapping.plan import MOVEMENT_EVENT, Event
 from mapping.sales import CASH_METHOD, GIFT_CARD_METHOD
+from storage.claims import UNEXPORTED
 
 #: (kind, code) → the last business date a sale used it.
 SeenItems = dict[tuple[str, str], date]
 
 _SEEN_SQL = """
 WITH s AS (
-    SELECT kind, payload, business_date FROM sales_events
+    SELECT kind, payload, business_date FROM sales
     WHERE organization_id = %(org)s AND business_date >= %(since)s
     UNION ALL
-    SELECT kind, payload, business_date FROM sales_events
-    WHERE organization_id = %(org)s AND business_date < %(since)s
-      AND (export_id IS NULL OR export_id IN (SELECT export_id FROM exports
-                                              WHERE organization_id = %(org)s AND status <> 'booked')))
+    -- Older sales no booked export holds: above their store-day's latest watermark, or named by an export that is
+    -- not booked (failed, posting) or was reversed.
+    SELECT s.kind, s.payload, s.business_date FROM sales s
+    WHERE s.organization_id = %(org)s AND s.business_date < %(since)s
+      AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.organization_id = s.organization_id
+                      AND e.store_id = s.store_id AND e.business_date = s.business_date
+                      AND e.status = 'booked' AND e.trigger <> 'CORRECTION'
+                      AND coalesce(e.reason_code, '') <> 'REVERSED' AND e.sales_ids @> s.id))
 SELECT 'payment_method', p->>0, max(business_date) FROM s, jsonb_array_elements(s.payload->'payments') p
  WHERE s.kind = 'receipt' GROUP BY 2
 UNION ALL
@@ -54,7 +59,7 @@ SELECT 'cash_difference',
 def seen_items(conn: psycopg.Connection[Any], org: str, since: date) -> SeenItems:
     """Every payment method, product group at a VAT rate (code ``"<group>@<rate>"``), VAT rate and event that
     stored sales book on: sales since ``since`` and older sales that are not booked yet. The same rules as
-    :func:`mapping.plan.required_items`."""
+    the day needs mapped (:func:`mapping.totals_booking.required_items`)."""
     seen: SeenItems = {}
 
     def add(kind: str, code: str, day: date) -> None:
@@ -169,21 +174,34 @@ class DayState:
 
 def unbooked_days(conn: psycopg.Connection[Any], org: str, since: date, until: date, today: date) -> list[DayState]:
     rows = conn.execute(
-        """WITH days AS (
+        f"""WITH days AS (
                SELECT store_id, business_date, max(z_report_number) AS z, bool_or(status = 'mismatch') AS mismatch,
                       bool_and(status = 'exported') AS exported
                FROM day_closes WHERE organization_id = %(org)s AND business_date BETWEEN %(since)s AND %(until)s
                GROUP BY 1, 2
                UNION ALL
-               SELECT DISTINCT s.store_id, s.business_date, NULL::bigint, false, false FROM sales_events s
-               WHERE s.organization_id = %(org)s AND s.export_id IS NULL
-                 AND s.business_date BETWEEN %(since)s AND least(%(until)s, %(today)s - 1)
-                 AND NOT EXISTS (SELECT 1 FROM day_closes d WHERE d.organization_id = s.organization_id
-                                 AND d.store_id = s.store_id AND d.business_date = s.business_date))
+               -- Store-days with sales no export holds but no day close: each store × day probed, not every row
+               -- scanned.
+               SELECT k.store_id, k.business_date, NULL::bigint, false, false
+               FROM (SELECT st.organization_id, st.store_id, g::date AS business_date
+                     FROM stores st, generate_series(%(since)s::date, least(%(until)s::date, %(today)s::date - 1),
+                                                     interval '1 day') g
+                     WHERE st.organization_id = %(org)s) k
+               WHERE {UNEXPORTED.format(d="k")}
+                 AND NOT EXISTS (SELECT 1 FROM day_closes d WHERE d.organization_id = %(org)s
+                                 AND d.store_id = k.store_id AND d.business_date = k.business_date))
            SELECT * FROM (
              SELECT d.store_id, st.name, d.business_date, d.z, d.mismatch, d.exported,
-                    (SELECT count(*) FROM sales_events s WHERE s.organization_id = %(org)s AND s.store_id = d.store_id
-                     AND s.business_date = d.business_date AND s.export_id IS NULL) AS unexported,
+                    -- sales no export holds: above the latest watermark, and those of reversed exports released
+                    (SELECT count(*) FROM sales s WHERE s.organization_id = %(org)s AND s.store_id = d.store_id
+                     AND s.business_date = d.business_date
+                     AND s.id > (SELECT coalesce(max(w.watermark), 0) FROM exports w
+                                 WHERE w.organization_id = %(org)s AND w.store_id = d.store_id
+                                   AND w.business_date = d.business_date))
+                    + (SELECT coalesce(sum(r.event_count), 0) FROM exports r
+                       WHERE r.organization_id = %(org)s AND r.store_id = d.store_id
+                         AND r.business_date = d.business_date AND r.reason_code = 'REVERSED'
+                         AND r.released_by IS NULL) AS unexported,
                     (SELECT coalesce(jsonb_agg(jsonb_build_object(
                                 'export_id', e.export_id, 'status', e.status, 'reason_code', e.reason_code,
                                 'reason_details', e.reason_details) ORDER BY e.created_at DESC), '[]'::jsonb)
@@ -194,7 +212,7 @@ def unbooked_days(conn: psycopg.Connection[Any], org: str, since: date, until: d
              FROM days d
              LEFT JOIN stores st ON st.organization_id = %(org)s AND st.store_id = d.store_id) x
            WHERE NOT x.exported OR x.unexported > 0 OR jsonb_array_length(x.open_exports) > 0
-           ORDER BY x.business_date, x.store_id""",
+           ORDER BY x.business_date, x.store_id""",  # noqa: S608 - constant
         {"org": org, "since": since, "until": until, "today": today},
     ).fetchall()
     return [DayState(r[0], r[1], r[2], r[3], r[4], int(r[6]), list(r[7]), r[8]) for r in rows]

@@ -14,6 +14,7 @@ import psycopg
 
 from service.messages import Command, ManualExportRequested, Trigger
 from service.model import Job
+from storage.claims import UNEXPORTED
 
 JOBS_CHANNEL = "dayclose_jobs"
 #: A manual export starts this long after its request is read (see :meth:`PostgresJobs.queue_for_command`).
@@ -122,13 +123,10 @@ class PostgresJobs:
         integration was inactive or before it was set up, or with sales that came after an export).
         Their open exports are retried first by the same jobs. Returns the number of jobs queued."""
         rows = self.conn.execute(
-            """SELECT DISTINCT d.store_id, d.business_date FROM day_closes d
+            f"""SELECT DISTINCT d.store_id, d.business_date FROM day_closes d
                WHERE d.organization_id = %(org)s AND d.business_date >= %(since)s
-                 AND (d.status <> 'exported'
-                      OR EXISTS (SELECT 1 FROM sales_events s WHERE s.organization_id = d.organization_id
-                                 AND s.store_id = d.store_id AND s.business_date = d.business_date
-                                 AND s.export_id IS NULL))
-               ORDER BY 2, 1""",
+                 AND (d.status <> 'exported' OR {UNEXPORTED.format(d="d")})
+               ORDER BY 2, 1""",  # noqa: S608 - constant
             {"org": org, "since": since},
         ).fetchall()
         return sum(self.queue(org, store, day, Trigger.RETRY, f"{source}:{org}:{store}:{day}") for store, day in rows)

@@ -41,17 +41,18 @@ SENT_OUTBOX_DAYS = 7
 def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> PurgeResult:
     cutoff = today - timedelta(days=retention_days)
     sales = conn.execute(
-        """DELETE FROM sales_events s
+        """DELETE FROM sales s
            WHERE s.business_date < %s
-             AND (s.export_id IS NULL
-                  OR EXISTS (SELECT 1 FROM audit_vouchers a WHERE a.export_id = s.export_id)
-                  OR EXISTS (SELECT 1 FROM exports e WHERE e.export_id = s.export_id AND e.status = 'booked'
-                             AND e.reason_code = 'NOTHING_TO_BOOK'))""",
+             AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.organization_id = s.organization_id
+                             AND e.store_id = s.store_id AND e.business_date = s.business_date
+                             AND e.trigger <> 'CORRECTION' AND e.sales_ids @> s.id
+                             AND NOT EXISTS (SELECT 1 FROM audit_vouchers a WHERE a.export_id = e.export_id)
+                             AND NOT (e.status = 'booked' AND coalesce(e.reason_code, '') = 'NOTHING_TO_BOOK'))""",
         (cutoff,),
     ).rowcount
     closes = conn.execute(
         """DELETE FROM day_closes d WHERE d.business_date < %s
-           AND NOT EXISTS (SELECT 1 FROM sales_events s WHERE s.organization_id = d.organization_id
+           AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.organization_id = d.organization_id
                            AND s.store_id = d.store_id AND s.business_date = d.business_date)""",
         (cutoff,),
     ).rowcount

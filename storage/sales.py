@@ -4,7 +4,6 @@ id seen again with other content is a conflict, reported rather than dropped."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -12,9 +11,11 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from service.messages import Conflict, DayClosed, SalesEnvelope, SalesItem, Trigger
-from service.ports import Ingested
-from storage.codecs import LABELS, content, control_to_json, item_from_json, item_to_json
+from service.messages import Conflict, DayClosed, SalesEnvelope, Trigger
+from service.ports import Ingested, Written
+from storage import partitions
+from storage.claims import UNEXPORTED
+from storage.codecs import LABELS, content, control_to_json, item_to_json
 from storage.jobs import PostgresJobs
 
 
@@ -25,21 +26,13 @@ class PostgresSales:
     def ingest(self, envelopes: Sequence[SalesEnvelope]) -> Ingested:
         return ingest_sales(self.conn, envelopes)
 
-    def exported_day_items(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> list[SalesItem]:
-        """Every receipt, cash movement and gift card expiry of the store-day claimed by exports other than
-        ``besides``: with the ones just claimed, the whole day the Z-report's totals and cash count cover."""
-        rows = self.conn.execute(
-            "SELECT kind, payload FROM sales_events WHERE organization_id = %s AND store_id = %s "
-            "AND business_date = %s AND export_id IS NOT NULL AND export_id IS DISTINCT FROM %s ORDER BY id",
-            (org, store, day, besides),
-        ).fetchall()
-        return [item_from_json(kind, store, day, payload) for kind, payload in rows]
-
     def unbooked_before(self, org: str, day: date) -> tuple[int, date | None, date | None]:
-        """(days, first, last) of stored sales before ``day`` that were never booked."""
+        """(days, first, last) of stored sales before ``day`` that no export claimed."""
         row = self.conn.execute(
-            """SELECT count(DISTINCT business_date), min(business_date), max(business_date) FROM sales_events
-               WHERE organization_id = %s AND business_date < %s AND export_id IS NULL""",
+            f"""SELECT count(*), min(business_date), max(business_date) FROM (
+                   SELECT DISTINCT s.organization_id, s.store_id, s.business_date FROM sales s
+                   WHERE s.organization_id = %s AND s.business_date < %s) d
+               WHERE {UNEXPORTED.format(d="d")}""",  # noqa: S608 - constant
             (org, day),
         ).fetchone()
         return (int(row[0]), row[1], row[2]) if row else (0, None, None)
@@ -51,16 +44,18 @@ def ingest_sales(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelop
     with other content it is a :class:`Conflict`, returned for the caller to dead-letter."""
     firsts, repeats = _first_of_each(envelopes)
     result = Ingested()
-    _upsert_stores(conn, firsts)
     items = [env for env in firsts if not isinstance(env.item, DayClosed)]
     closes = [env for env in firsts if isinstance(env.item, DayClosed)]
-    late_days: set[tuple[str, str, date]] = set()
     if items:
-        result.new, late_days = _insert_items(conn, items, result.conflicts)
-    if late_days:
+        partitions.ensure(conn, {env.business_date for env in items})
+        written = _insert_items(conn, items, result.conflicts)
+        result.new = sum(w.count for w in written)
+        result.written = written
         # Before this batch's own day closes are stored: receipts that precede their day close in the
         # stream are on time, not late.
-        _queue_late_sales(conn, late_days)
+        _queue_late_sales(conn, [w for w in written if w.closed])
+    if closes:
+        _name_stores(conn, closes)
     for env in closes:
         result.new += _insert_day_close(conn, env, result.conflicts)
     _repeats_in_batch(repeats, result.conflicts)
@@ -93,57 +88,82 @@ def _repeats_in_batch(repeats: list[tuple[SalesEnvelope, SalesEnvelope]], confli
             conflicts.append(Conflict(env, stands, received))
 
 
-def _upsert_stores(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope]) -> None:
-    stores: dict[tuple[str, str], str | None] = {}
-    for env in envelopes:
+def _name_stores(conn: psycopg.Connection[Any], closes: Sequence[SalesEnvelope]) -> None:
+    """A day close names its store: stored, or renamed when the name changed. Receipts never carry a name, so
+    the ingest of receipts only inserts stores it has not seen (``DO NOTHING``: no WAL for a known store)."""
+    names: dict[tuple[str, str], str] = {}
+    for env in closes:
         if isinstance(env.item, DayClosed):
-            stores[(env.organization_id, env.store_id)] = env.item.store_name
-        else:
-            stores.setdefault((env.organization_id, env.store_id), None)
-    if stores:
-        with conn.cursor() as cur:
-            cur.executemany(
-                """INSERT INTO stores (organization_id, store_id, name) VALUES (%s, %s, %s)
-                   ON CONFLICT (organization_id, store_id) DO UPDATE
-                   SET name = coalesce(excluded.name, stores.name)
-                   WHERE excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM stores.name""",
-                [(org, store, name) for (org, store), name in sorted(stores.items())],
-            )
+            names[(env.organization_id, env.store_id)] = env.item.store_name
+    keys = sorted(names)
+    conn.execute(
+        """WITH v AS (SELECT * FROM unnest(%b::text[], %b::text[], %b::text[]) AS v(o, s, name)),
+           upd AS (UPDATE stores t SET name = v.name FROM v
+                   WHERE t.organization_id = v.o AND t.store_id = v.s AND t.name IS DISTINCT FROM v.name)
+           INSERT INTO stores (organization_id, store_id, name) SELECT o, s, name FROM v ON CONFLICT DO NOTHING""",
+        ([o for o, _ in keys], [st for _, st in keys], [names[k] for k in keys]),
+    )
+
+
+#: One statement per batch: the new rows, the stores not seen before, and for every row what it did — one row per
+#: store-day with new rows (how many, their id range, whether the day is closed already), one per id that was
+#: stored before and differs (the stored version: a conflict).
+_INSERT = """
+WITH input AS MATERIALIZED (
+    SELECT * FROM unnest(%b::text[], %b::text[], %b::date[], %b::text[], %b::text[], %b::text[])
+        AS t(organization_id, store_id, business_date, kind, event_key, p)),
+ins AS (
+    INSERT INTO sales (organization_id, store_id, business_date, kind, event_key, payload)
+    SELECT i.organization_id, i.store_id, i.business_date, i.kind, i.event_key, i.p::jsonb FROM input i
+    -- Stored under any business date: an id is stored once. A LATERAL probe with LIMIT is one index probe per
+    -- partition; NOT EXISTS would be planned as an anti-join over every partition's rows.
+    LEFT JOIN LATERAL (SELECT true AS found FROM sales x WHERE x.organization_id = i.organization_id
+                       AND x.event_key = i.event_key LIMIT 1) seen ON true
+    WHERE seen.found IS NULL
+    ON CONFLICT (organization_id, event_key, business_date) DO NOTHING  -- a twin written meanwhile
+    RETURNING id, organization_id, store_id, business_date, event_key),
+st AS (
+    INSERT INTO stores (organization_id, store_id) SELECT DISTINCT organization_id, store_id FROM input
+    ON CONFLICT DO NOTHING),
+again AS MATERIALIZED (
+    SELECT * FROM input i
+    WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.organization_id = i.organization_id
+                                          AND ins.event_key = i.event_key))
+SELECT n.organization_id, n.store_id, n.business_date, n.new, n.first_id, n.last_id,
+       EXISTS (SELECT 1 FROM day_closes c WHERE c.organization_id = n.organization_id
+               AND c.store_id = n.store_id AND c.business_date = n.business_date), NULL::text, NULL::jsonb
+FROM (SELECT organization_id, store_id, business_date, count(*) AS new, min(id) AS first_id, max(id) AS last_id
+      FROM ins GROUP BY 1, 2, 3) n
+UNION ALL
+SELECT a.organization_id, x.store_id, x.business_date, NULL, NULL, NULL, NULL, a.event_key, x.payload
+FROM again a CROSS JOIN LATERAL (SELECT store_id, business_date, payload FROM sales x
+                                 WHERE x.organization_id = a.organization_id AND x.event_key = a.event_key
+                                 LIMIT 1) x
+WHERE (x.store_id, x.business_date, x.payload - %s::text[])
+      IS DISTINCT FROM (a.store_id, a.business_date, a.p::jsonb - %s::text[])"""
+
+#: The store-days' advisory locks, shared, in a fixed order, before any id is drawn: a claim takes its
+#: store-day's lock exclusively and then reads the sequence, so every row below that watermark is committed.
+_LOCK_DAYS = """SELECT count(pg_advisory_xact_lock_shared(k)) FROM (
+    SELECT DISTINCT sales_day_lock_key(o, s, d) AS k
+    FROM unnest(%b::text[], %b::text[], %b::date[]) AS t(o, s, d) ORDER BY 1) keys"""
 
 
 def _insert_items(
     conn: psycopg.Connection[Any], items: Sequence[SalesEnvelope], conflicts: list[Conflict]
-) -> tuple[int, set[tuple[str, str, date]]]:
-    """One statement per batch (arrays + unnest) instead of one per event, with the arrays sent in binary
-    (%b): the text format escapes every quote of every JSON payload. Per-row round trips and that escaping
-    were the ingest bottleneck (see docs/performance.md).
-
-    The same statement returns, for the ids that were already stored, the stored version when it differs:
-    the rows it did not insert are looked up (the statement's snapshot predates its own inserts, so this
-    finds the earlier version), only those, so a batch of new events pays nothing for the check."""
+) -> list[Written]:
+    """The batch's rows, in one statement with the arrays sent in binary (``%b``: the text format escapes every
+    quote of every JSON payload). Returns what each store-day got; appends the conflicts found."""
+    orgs = [e.organization_id for e in items]
+    stores = [e.store_id for e in items]
+    days = [e.business_date for e in items]
+    conn.execute(_LOCK_DAYS, (orgs, stores, days))
     rows = conn.execute(
-        """WITH input AS (
-               SELECT * FROM unnest(%b::text[], %b::text[], %b::date[], %b::text[], %b::text[], %b::text[])
-                   AS t(o, s, d, k, e, p)),
-           ins AS (
-               INSERT INTO sales_events (organization_id, store_id, business_date, kind, event_key, payload)
-               SELECT o, s, d, k, e, p::jsonb FROM input
-               ON CONFLICT (organization_id, event_key) DO NOTHING
-               RETURNING organization_id, store_id, business_date, event_key),
-           again AS MATERIALIZED (
-               SELECT * FROM input i
-               WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.organization_id = i.o AND ins.event_key = i.e))
-           SELECT organization_id, store_id, business_date, count(*), NULL::text, NULL::jsonb
-           FROM ins GROUP BY 1, 2, 3
-           UNION ALL
-           SELECT a.o, x.store_id, x.business_date, NULL, a.e, x.payload
-           FROM again a JOIN sales_events x ON x.organization_id = a.o AND x.event_key = a.e
-           WHERE (x.store_id, x.business_date, x.payload - %s::text[])
-                 IS DISTINCT FROM (a.s, a.d, a.p::jsonb - %s::text[])""",
+        _INSERT,
         (
-            [e.organization_id for e in items],
-            [e.store_id for e in items],
-            [e.business_date for e in items],
+            orgs,
+            stores,
+            days,
             [e.kind for e in items],
             [e.event_key for e in items],
             [json.dumps(item_to_json(e.item), separators=(",", ":")) for e in items],  # type: ignore[arg-type]
@@ -151,20 +171,18 @@ def _insert_items(
             list(LABELS),
         ),
     ).fetchall()
-    new = 0
-    days: set[tuple[str, str, date]] = set()
+    written: list[Written] = []
     by_key = {(e.organization_id, e.event_key): e for e in items}
-    for org, store, day, count, conflicting_key, stored in rows:
+    for org, store, day, count, first_id, last_id, closed, conflicting_key, stored in rows:
         if conflicting_key is None:
-            new += count
-            days.add((org, store, day))
+            written.append(Written(org, store, day, count, first_id, last_id, closed))
         else:
             labels_dropped = {k: v for k, v in stored.items() if k not in LABELS}
             env = by_key[(org, conflicting_key)]
             conflicts.append(
                 Conflict(env, {"store_id": store, "business_date": day.isoformat(), **labels_dropped}, content(env))
             )
-    return new, days
+    return written
 
 
 def _insert_day_close(conn: psycopg.Connection[Any], env: SalesEnvelope, conflicts: list[Conflict]) -> int:
@@ -201,20 +219,16 @@ def _insert_day_close(conn: psycopg.Connection[Any], env: SalesEnvelope, conflic
     return 0
 
 
-def _queue_late_sales(conn: psycopg.Connection[Any], days: set[tuple[str, str, date]]) -> None:
-    """Sales that arrive for a day already closed are exported too (nothing is lost): queue a retry job
-    for that store-day. Keyed on the day close and the count of its sales so redelivery adds nothing.
-    One query for the whole batch: most of its store-days are not closed, and this is the ingest path."""
-    ordered = sorted(days)
-    closed = conn.execute(
-        """SELECT t.o, t.s, t.d, (SELECT count(*) FROM sales_events e
-                                  WHERE e.organization_id = t.o AND e.store_id = t.s AND e.business_date = t.d)
-           FROM unnest(%b::text[], %b::text[], %b::date[]) AS t(o, s, d)
-           WHERE EXISTS (SELECT 1 FROM day_closes c
-                         WHERE c.organization_id = t.o AND c.store_id = t.s AND c.business_date = t.d)
-           ORDER BY 1, 2, 3""",
-        ([o for o, _, _ in ordered], [s for _, s, _ in ordered], [d for _, _, d in ordered]),
-    ).fetchall()
+def _queue_late_sales(conn: psycopg.Connection[Any], late: Sequence[Written]) -> None:
+    """Sales that arrive for a day already closed are exported too (nothing is lost): queue a retry job for that
+    store-day, keyed on the last new row's id so a redelivery (which adds no row) queues nothing."""
     jobs = PostgresJobs(conn)
-    for org, store, day, count in closed:
-        jobs.queue(org, store, day, Trigger.RETRY, f"late:{org}:{store}:{day}:{count}")
+    for w in sorted(late, key=lambda w: (w.organization_id, w.store_id, w.business_date)):
+        day = w.business_date
+        jobs.queue(
+            w.organization_id,
+            w.store_id,
+            day,
+            Trigger.RETRY,
+            f"late:{w.organization_id}:{w.store_id}:{day}:{w.last_id}",
+        )

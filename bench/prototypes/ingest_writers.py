@@ -22,7 +22,6 @@ from bench import peer
 from bench.prototypes import ingest_schema as sql
 from mapping.totals import item_rows
 from service.messages import SalesEnvelope
-from storage import sales as today
 from storage.codecs import item_to_json
 
 StagingRow = tuple[str, str, date, str, str, str]
@@ -142,12 +141,26 @@ TODAY = """WITH input AS (
    WHERE (x.store_id, x.business_date, x.payload) IS DISTINCT FROM (a.s, a.d, a.p::jsonb)"""
 
 
+# The store upsert and the late-sales query of that version (storage/sales.py before issue #16's phase 2).
+TODAY_STORES = """INSERT INTO stores (organization_id, store_id, name) VALUES (%s, %s, %s)
+    ON CONFLICT (organization_id, store_id) DO UPDATE SET name = coalesce(excluded.name, stores.name)
+    WHERE excluded.name IS NOT NULL AND excluded.name IS DISTINCT FROM stores.name"""
+TODAY_LATE = """SELECT t.o, t.s, t.d, (SELECT count(*) FROM sales_events e
+                                      WHERE e.organization_id = t.o AND e.store_id = t.s AND e.business_date = t.d)
+    FROM unnest(%b::text[], %b::text[], %b::date[]) AS t(o, s, d)
+    WHERE EXISTS (SELECT 1 FROM day_closes c
+                  WHERE c.organization_id = t.o AND c.store_id = t.s AND c.business_date = t.d)
+    ORDER BY 1, 2, 3"""
+
+
 def today_writer(conn: psycopg.Connection[Any], batch: Batch) -> Result:
-    today._upsert_stores(conn, batch.envelopes)
+    stores = sorted({(e.organization_id, e.store_id) for e in batch.envelopes})
+    with conn.cursor() as cur:
+        cur.executemany(TODAY_STORES, [(o, s, None) for o, s in stores])
     result = conn.execute(TODAY, _columns(batch.rows, 6)).fetchall()
-    days = {(r[0], r[1], r[2]) for r in result if r[3] is not None}
+    days = sorted({(r[0], r[1], r[2]) for r in result if r[3] is not None})
     if days:
-        today._queue_late_sales(conn, days)
+        conn.execute(TODAY_LATE, ([d[0] for d in days], [d[1] for d in days], [d[2] for d in days])).fetchall()
     return result
 
 

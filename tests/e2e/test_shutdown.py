@@ -220,7 +220,7 @@ def test_run_exits_within_the_deadline_with_kafka_gone_and_a_restart_loses_nothi
             with psycopg.connect(database_url) as conn:
                 wait_until(
                     lambda: (
-                        conn.execute("SELECT count(*) FROM sales_events WHERE business_date = %s", (DAY_2,)).fetchone()
+                        conn.execute("SELECT count(*) FROM sales WHERE business_date = %s", (DAY_2,)).fetchone()
                         == (len(list(day_2.events())),)
                     ),
                     60,

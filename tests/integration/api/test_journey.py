@@ -135,7 +135,7 @@ def test_merchant_journey(api: Api, pipeline: Harness, bl_standin: BLStandIn) ->
     today = store_day(ORG, STORE, days_ago(0), 3, seed=3, with_extras=False)
     publish_day(pipeline, today, close=False)
     api.wait_sql(
-        "SELECT 1 FROM sales_events WHERE organization_id = %s AND business_date = %s",
+        "SELECT 1 FROM sales WHERE organization_id = %s AND business_date = %s",
         ORG,
         days_ago(0),
         what="today's sales ingested",

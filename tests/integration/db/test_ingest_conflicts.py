@@ -70,7 +70,7 @@ def test_a_receipt_sent_again_with_other_amounts_is_a_conflict_and_the_first_ver
     assert "differs in: lines, payments;" in (detail.message or "")
     total = paid["amount_ore"]
     assert f"total first {total // 100}.{total % 100:02d} SEK" in (detail.message or "")
-    stored = conn.execute("SELECT payload FROM sales_events WHERE event_key = %s", (f"receipt:{rid}",)).fetchone()
+    stored = conn.execute("SELECT payload FROM sales WHERE event_key = %s", (f"receipt:{rid}",)).fetchone()
     assert stored is not None and stored[0]["payments"] == [[paid["method"], paid["amount_ore"]]]
 
 

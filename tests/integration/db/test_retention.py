@@ -5,6 +5,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from storage import partitions
 from storage.retention import purge
 
 pytestmark = pytest.mark.integration
@@ -12,11 +13,19 @@ TODAY = date(2026, 11, 26)
 
 
 def _sale(conn: psycopg.Connection, key: str, day: date, export_id: uuid.UUID | None = None) -> None:
-    conn.execute(
-        "INSERT INTO sales_events (organization_id, store_id, business_date, kind, event_key, payload, export_id) "
-        "VALUES ('o', 's', %s, 'receipt', %s, %s, %s)",
-        (day, key, Jsonb({}), export_id),
-    )
+    """A stored sale, held by ``export_id`` when given (the export names its id)."""
+    partitions.ensure(conn, [day])
+    (row_id,) = conn.execute(
+        "INSERT INTO sales (organization_id, store_id, business_date, kind, event_key, payload) "
+        "VALUES ('o', 's', %s, 'receipt', %s, %s) RETURNING id",
+        (day, key, Jsonb({})),
+    ).fetchone()
+    if export_id is not None:
+        conn.execute(
+            "UPDATE exports SET sales_ids = sales_ids + int8multirange(int8range(%s, %s, '[]')), watermark = %s "
+            "WHERE export_id = %s",
+            (row_id, row_id, row_id, export_id),
+        )
 
 
 def _export(conn: psycopg.Connection, status: str, day: date) -> uuid.UUID:
@@ -53,7 +62,7 @@ def test_purge_keeps_recent_and_unbooked_sales_and_drops_the_rest(database_url: 
         _sale(conn, "old-unclaimed", old)
         _sale(conn, "recent-unclaimed", recent)
         result = purge(conn, TODAY, retention_days=90)
-        kept = {r[0] for r in conn.execute("SELECT event_key FROM sales_events")}
+        kept = {r[0] for r in conn.execute("SELECT event_key FROM sales")}
         audits = conn.execute("SELECT count(*) FROM audit_vouchers").fetchone()
     assert result.sales_events == 2
     assert kept == {"old-booked-no-audit-record", "old-failed", "old-posting", "recent-unclaimed"}

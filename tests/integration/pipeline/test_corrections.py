@@ -239,7 +239,7 @@ def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher
     )
     assert purged.returncode == 0, purged.stderr
     with psycopg.connect(pipeline.settings.database_url) as conn:
-        left = conn.execute("SELECT business_date, count(*) FROM sales_events GROUP BY 1").fetchall()
+        left = conn.execute("SELECT business_date, count(*) FROM sales GROUP BY 1").fetchall()
         audit_receipts = conn.execute("SELECT count(*) FROM audit_receipts").fetchone()
     assert left == []  # the booked day's raw sales are gone (unbooked days' are kept: tests/integration/db)
     assert audit_receipts == (10,)

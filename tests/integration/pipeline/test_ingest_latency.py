@@ -20,8 +20,7 @@ pytestmark = pytest.mark.integration
 def _ingested(h: Harness, receipt_id: str) -> bool:
     with psycopg.connect(h.settings.database_url) as conn:
         return (
-            conn.execute("SELECT 1 FROM sales_events WHERE event_key = %s", (f"receipt:{receipt_id}",)).fetchone()
-            is not None
+            conn.execute("SELECT 1 FROM sales WHERE event_key = %s", (f"receipt:{receipt_id}",)).fetchone() is not None
         )
 
 

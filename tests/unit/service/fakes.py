@@ -11,7 +11,7 @@ the job's own steps commit theirs, as with PostgreSQL (they touch different tabl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from types import TracebackType
@@ -19,6 +19,7 @@ from typing import Any
 
 from mapping.periods import FiscalYear
 from mapping.plan import AccountPlan
+from mapping.totals import DayTotals
 from mapping.voucher import Voucher
 from service.exporter import (
     AttachedDocument,
@@ -224,24 +225,69 @@ class _Exports(_Repo):
         )
 
     def claim(
-        self, org: str, store: str, day: date, trigger: Trigger, z_report_number: int | None, *, include_day_close: bool
+        self,
+        org: str,
+        store: str,
+        day: date,
+        trigger: Trigger,
+        z_report_number: int | None,
+        *,
+        include_day_close: bool,
+        single_purpose: Mapping[str, int] = {},  # noqa: B006 - read only
     ) -> Export | None:
         items = self.t.unexported.pop((org, store, day), [])
         if not items and not include_day_close:
             return None
         export_id = uuid.uuid4()
+        claimed = DayTotals.of(store, day, items, single_purpose)
+        whole = DayTotals.of(store, day, [*self._day_items(org, store, day), *items], single_purpose)
         export = Export(
-            export_id, "DC-" + export_id.hex[:16], org, store, day, trigger, ExportStatus.POSTING, 0, None, tuple(items)
+            export_id,
+            "DC-" + export_id.hex[:16],
+            org,
+            store,
+            day,
+            trigger,
+            ExportStatus.POSTING,
+            0,
+            None,
+            claimed,
+            whole,
         )
         self.t.claimed[export_id] = list(items)
         self.t.exports[export_id] = Row(
-            replace(export, items=None), z_report_number=z_report_number if include_day_close else None
+            replace(export, totals=None, day=None), z_report_number=z_report_number if include_day_close else None
         )
         self.uow.wrote("exports.claim", "unexported", "claimed", "exports")
         return export
 
-    def items(self, export: Export) -> list[SalesItem]:
-        return list(self.t.claimed.get(export.export_id, []))
+    def _day_items(self, org: str, store: str, day: date) -> list[SalesItem]:
+        return [
+            item
+            for export_id, items in self.t.claimed.items()
+            if (
+                self.t.exports[export_id].export.organization_id,
+                self.t.exports[export_id].export.store_id,
+                self.t.exports[export_id].export.business_date,
+            )
+            == (org, store, day)
+            for item in items
+        ]
+
+    def totals(self, export: Export, single_purpose: Mapping[str, int]) -> DayTotals:
+        return DayTotals.of(
+            export.store_id, export.business_date, self.t.claimed.get(export.export_id, []), single_purpose
+        )
+
+    def resum(self, export: Export, single_purpose: Mapping[str, int]) -> DayTotals:
+        return self.totals(export, single_purpose)
+
+    def day_snapshot(self, export: Export) -> DayTotals | None:
+        return DayTotals.of(
+            export.store_id,
+            export.business_date,
+            self._day_items(export.organization_id, export.store_id, export.business_date),
+        )
 
     def day_close(self, export: Export) -> StoredDayClose | None:
         z = self.t.exports[export.export_id].z_report_number
@@ -347,20 +393,6 @@ class _DayCloses(_Repo):
 class _Sales(_Repo):
     def ingest(self, envelopes: Sequence[SalesEnvelope]) -> Ingested:
         raise NotImplementedError
-
-    def exported_day_items(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> list[SalesItem]:
-        return [
-            item
-            for export_id, items in self.t.claimed.items()
-            if export_id != besides
-            and (
-                self.t.exports[export_id].export.organization_id,
-                self.t.exports[export_id].export.store_id,
-                self.t.exports[export_id].export.business_date,
-            )
-            == (org, store, day)
-            for item in items
-        ]
 
 
 class _Audit(_Repo):

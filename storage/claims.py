@@ -1,0 +1,222 @@
+"""An export claims a store-day by watermark: in constant time, whatever the day's size.
+
+In one transaction (the caller's unit of work):
+
+1. the store-day's advisory lock, exclusively, then the watermark ``W`` (:mod:`storage.totals`): every row of
+   the store-day up to ``W`` is committed, and none can appear below it later;
+2. the store-day's totals up to ``W`` (``cumulative``): ``day_totals`` plus the tail not summed yet, read from
+   the rows (empty in the normal case: the consumer flushed the day when it ingested the day close);
+3. what the store-day's standing exports book (every export but reversals and reversed ones), summed from
+   their stored totals; what this export books is ``cumulative − standing`` (:meth:`DayTotals.__sub__`);
+4. the export: its totals, the cumulative snapshot, ``W``, and the rows it names: ``(latest watermark, W]``
+   plus the rows of reversed exports it books again (``released_by`` then points at it).
+
+Single-purpose gift card redemptions are summed for a mapping of methods to rates (:mod:`mapping.totals`): when
+the plan's mapping differs from the one the totals were summed for, the store-day is summed again from its rows
+(``refold``), and a claim whose difference does not hold up is summed from the rows it names.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg.types.multirange import Multirange
+from psycopg.types.range import Range
+
+from mapping.totals import DayTotals, SalesItem
+from mapping.totals_booking import stale_for
+from mapping.totals_closing import item_count
+from service.messages import Trigger
+from service.model import Export, ExportStatus
+from storage import totals as running
+from storage.codecs import item_from_json
+
+StoreDay = running.StoreDay
+
+#: Whether the store-day of ``{d}`` (a relation with organization_id, store_id, business_date) has sales no
+#: export holds: rows above the latest watermark, or rows of a reversed export that no export booked again.
+UNEXPORTED = """(EXISTS (SELECT 1 FROM sales u WHERE u.organization_id = {d}.organization_id
+                        AND u.store_id = {d}.store_id AND u.business_date = {d}.business_date
+                        AND u.id > (SELECT coalesce(max(w.watermark), 0) FROM exports w
+                                    WHERE w.organization_id = {d}.organization_id AND w.store_id = {d}.store_id
+                                      AND w.business_date = {d}.business_date))
+        OR EXISTS (SELECT 1 FROM exports r WHERE r.organization_id = {d}.organization_id
+                   AND r.store_id = {d}.store_id AND r.business_date = {d}.business_date
+                   AND r.reason_code = 'REVERSED' AND r.released_by IS NULL))"""
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier export of the store-day, as the claim needs it."""
+
+    export_id: uuid.UUID
+    watermark: int
+    totals: dict[str, Any] | None
+    sales_ids: Any
+    reversed: bool
+    released: bool
+
+
+def claim(
+    conn: psycopg.Connection[Any],
+    day: StoreDay,
+    trigger: Trigger,
+    z_report_number: int | None,
+    *,
+    include_day_close: bool,
+    single_purpose: Mapping[str, int],
+) -> Export | None:
+    """A new export of what the store-day holds that no standing export books; None when that is nothing and
+    there is no day close to book."""
+    org, store, business_date = day
+    running.lock(conn, [day])
+    upto = running.watermark(conn)
+    cumulative, _ = running.fold(conn, day, upto, single_purpose)
+    if stale_for(cumulative, single_purpose):
+        cumulative = running.refold(conn, day, upto, single_purpose)
+    earlier = _earlier(conn, day)
+    since = max((e.watermark for e in earlier), default=0)
+    released = [e for e in earlier if e.reversed and not e.released]
+    names = [_range(since, upto), *(e.sales_ids for e in released)]
+    claimed = _claimed(conn, day, cumulative, earlier, names, single_purpose)
+    if claimed.is_empty and not include_day_close:
+        return None
+    export_id = uuid.uuid4()
+    reference = "DC-" + export_id.hex[:16]
+    conn.execute(
+        f"""INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
+                                 z_report_number, status, event_count, totals, through, watermark, sales_ids)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, 'posting', %s, %s, %s, %s,
+                    {" + ".join(["%s::int8multirange"] * len(names))})""",  # noqa: S608 - placeholders only
+        (
+            export_id,
+            reference,
+            org,
+            store,
+            business_date,
+            trigger.value,
+            z_report_number if include_day_close else None,
+            item_count(claimed),
+            Jsonb(claimed.to_json()),
+            Jsonb(cumulative.to_json()),
+            upto,
+            *names,
+        ),
+    )
+    if released:
+        conn.execute(
+            "UPDATE exports SET released_by = %s WHERE export_id = ANY(%s)",
+            (export_id, [e.export_id for e in released]),
+        )
+    return Export(
+        export_id, reference, org, store, business_date, trigger, ExportStatus.POSTING, 0, None, claimed, cumulative
+    )
+
+
+def _earlier(conn: psycopg.Connection[Any], day: StoreDay) -> list[Earlier]:
+    rows = conn.execute(
+        """SELECT export_id, coalesce(watermark, 0), totals, sales_ids, coalesce(reason_code, '') = 'REVERSED',
+                  released_by IS NOT NULL
+           FROM exports WHERE organization_id = %s AND store_id = %s AND business_date = %s
+             AND trigger <> 'CORRECTION'""",
+        day,
+    ).fetchall()
+    return [Earlier(*row) for row in rows]
+
+
+def _claimed(
+    conn: psycopg.Connection[Any],
+    day: StoreDay,
+    cumulative: DayTotals,
+    earlier: Sequence[Earlier],
+    names: Sequence[Any],
+    single_purpose: Mapping[str, int],
+) -> DayTotals:
+    """``cumulative`` less what the standing exports book; summed from the named rows instead when the difference
+    does not hold up (an export summed for other single-purpose methods)."""
+    standing = DayTotals.empty(day[1], day[2])
+    for e in earlier:
+        if not e.reversed:
+            standing = standing + export_totals(conn, day, e.export_id, e.totals, e.sales_ids, single_purpose)
+    try:
+        claimed = cumulative - standing
+    except ValueError:
+        pass
+    else:
+        if not stale_for(claimed, single_purpose):
+            return claimed
+    return DayTotals.of(day[1], day[2], items_named(conn, day, names), single_purpose)
+
+
+def export_totals(
+    conn: psycopg.Connection[Any],
+    day: StoreDay,
+    export_id: uuid.UUID,
+    stored: dict[str, Any] | None,
+    sales_ids: Any,
+    single_purpose: Mapping[str, int],
+) -> DayTotals:
+    """What an export books: its stored totals, or (an export migrated from before issue #16) summed from the rows
+    it names and stored."""
+    if stored is not None:
+        return DayTotals.from_json(stored)
+    summed = DayTotals.of(day[1], day[2], items_named(conn, day, [sales_ids]), single_purpose)
+    conn.execute("UPDATE exports SET totals = %s WHERE export_id = %s", (Jsonb(summed.to_json()), export_id))
+    return summed
+
+
+def items_named(
+    conn: psycopg.Connection[Any], day: StoreDay, names: Sequence[Any], kind: str | None = None
+) -> list[SalesItem]:
+    """The store-day's sales whose ids are in the multiranges ``names``, in id order (one index range scan per
+    range)."""
+    org, store, business_date = day
+    if not names:
+        return []
+    listed = ", ".join(["%s::int8multirange"] * len(names))
+    rows = conn.execute(
+        f"""SELECT s.kind, s.payload FROM unnest(ARRAY[{listed}]) AS n(ids), unnest(n.ids) AS r(ids)
+           JOIN LATERAL (SELECT kind, payload, id FROM sales s
+                         WHERE s.organization_id = %s AND s.store_id = %s AND s.business_date = %s
+                           AND s.id >= lower(r.ids) AND s.id < upper(r.ids)
+                           AND (%s::text IS NULL OR s.kind = %s)) s ON true
+           ORDER BY s.id""",  # noqa: S608 - placeholders only
+        (*names, org, store, business_date, kind, kind),
+    ).fetchall()
+    return [item_from_json(k, store, business_date, payload) for k, payload in rows]
+
+
+def _range(above: int, upto: int) -> Multirange[int]:
+    """The multirange of ids in ``(above, upto]``."""
+    return Multirange([Range(above, upto, "(]")]) if upto > above else Multirange()
+
+
+def items_of(conn: psycopg.Connection[Any], export_id: uuid.UUID, kind: str | None = None) -> list[SalesItem]:
+    """The sales an export names (a reversal: those of the export it reverses)."""
+    row = conn.execute(
+        "SELECT organization_id, store_id, business_date, sales_ids FROM exports WHERE export_id = %s", (export_id,)
+    ).fetchone()
+    if row is None:
+        return []
+    org, store, business_date, ids = row
+    return items_named(conn, (org, store, business_date), [ids], kind)
+
+
+def day_snapshot(conn: psycopg.Connection[Any], export_id: uuid.UUID) -> DayTotals | None:
+    """The store-day's totals when the export claimed (its ``through``); for an export migrated from before
+    issue #16, summed from the store-day's rows up to its watermark."""
+    row = conn.execute(
+        "SELECT organization_id, store_id, business_date, through, watermark FROM exports WHERE export_id = %s",
+        (export_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    org, store, business_date, through, upto = row
+    if through is not None:
+        return DayTotals.from_json(through)
+    return DayTotals.of(store, business_date, running.items(conn, (org, store, business_date), 0, upto or 0))
