@@ -90,6 +90,9 @@ def test_sigterm_mid_export_finishes_cleanly_and_a_restart_books_nothing_twice(
     bl_standin.reset_faults()
     second = start_service(harness, log_path)
     try:
+        # The first run's outcome may already be on the topic: wait for the restarted service itself (it logs
+        # service.started once its SIGTERM handler is in place), or the signal below could beat the handler.
+        wait_until(lambda: log_path.read_text().count("service.started") >= 2, 60, "the restarted service")
         harness.wait_for(lambda h: len(h.outcomes_for(ORG, "SUCCEEDED")) >= 1, timeout=60, what="the day booked")
         harness.poll_outcomes(timeout=1.0)
     finally:
