@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 import structlog
 
 from consumer import poison
+from consumer.accumulator import Accumulator, closing_days
 from consumer.poison import Poison, Source
 from service.messages import Command, DeadLetter, SalesEnvelope
-from service.ports import UnitOfWork
+from service.ports import Pending, StoreDay, UnitOfWork
 
 log = structlog.get_logger("dayclose.consumer")
 
@@ -24,6 +25,8 @@ class BatchResult:
     dead_letters: int = 0
     commands: int = 0
     conflicts: int = 0
+    flushed_from_memory: int = 0
+    flushed_from_rows: int = 0
 
 
 @dataclass
@@ -34,10 +37,19 @@ class Decoded:
     handled: list[tuple[Source, SalesEnvelope | Command]] = field(default_factory=list)
 
 
-def write_batch(uow: UnitOfWork, decoded: Decoded) -> BatchResult:
-    """The batch's writes, committed together (the caller's unit of work); returns what they did."""
+def write_batch(uow: UnitOfWork, decoded: Decoded, totals: Accumulator | None = None) -> BatchResult:
+    """The batch's writes, committed together (the caller's unit of work); returns what they did. With ``totals``,
+    the new rows' buckets are summed in memory, and the store-days whose day close is in the batch are flushed
+    in the same transaction (their export then claims from the totals, without reading the day's rows)."""
     result = BatchResult()
-    ingested = uow.sales.ingest(decoded.sales)
+    closing = closing_days(decoded.sales) if totals is not None else set()
+    ingested = uow.sales.ingest(decoded.sales, closing=closing)
+    staged: dict[StoreDay, Pending] = {}
+    if totals is not None and decoded.sales:
+        single_purpose = totals.single_purpose(uow.integrations, {e.organization_id for e in decoded.sales})
+        staged = totals.stage(decoded.sales, ingested.written, single_purpose)
+        flushed = totals.flush_in(uow, closing, staged)
+        result.flushed_from_memory, result.flushed_from_rows = flushed.from_memory, flushed.folded
     result.new_events, result.conflicts = ingested.new, len(ingested.conflicts)
     result.duplicates = len(decoded.sales) - result.new_events - result.conflicts
     for cmd in decoded.commands:
@@ -50,6 +62,8 @@ def write_batch(uow: UnitOfWork, decoded: Decoded) -> BatchResult:
         _dead_letter(uow, p, known)
     result.dead_letters = len(failed)
     uow.commit()
+    if totals is not None:
+        totals.committed(staged, closing)
     return result
 
 

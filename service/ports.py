@@ -16,7 +16,7 @@ database will not store), never as a driver's exception.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import TracebackType
@@ -24,7 +24,7 @@ from typing import Protocol, Self
 
 from mapping.periods import FiscalYear
 from mapping.plan import AccountPlan
-from mapping.totals import DayTotals
+from mapping.totals import Buckets, DayTotals
 from mapping.voucher import Voucher
 from service.exporter import Attachment, BookedVoucher, ChartNames
 from service.messages import Command, Conflict, DeadLetter, Detail, Outcome, SalesEnvelope, Trigger
@@ -111,6 +111,10 @@ class Integrations(Protocol):
 
     def known(self, orgs: Collection[str]) -> set[str]:
         """The organizations among ``orgs`` that have an integration."""
+        ...
+
+    def single_purpose(self, orgs: Collection[str]) -> dict[str, Mapping[str, int]]:
+        """Each organization's single-purpose gift card methods (method → VAT rate); empty without a plan."""
         ...
 
 
@@ -222,7 +226,45 @@ class DayCloses(Protocol):
 
 
 class Sales(Protocol):
-    def ingest(self, envelopes: Sequence[SalesEnvelope]) -> Ingested: ...
+    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[StoreDay] = ()) -> Ingested:
+        """Store the batch. ``closing``: store-days whose running totals this transaction will flush (their day
+        close is in the batch), locked exclusively from the start so the flush never waits on another writer."""
+        ...
+
+
+#: A store-day: (organization, store, business date).
+StoreDay = tuple[str, str, date]
+#: The single-purpose gift card methods (method → VAT rate) an organization's plan has now.
+SinglePurposeOf = Callable[[str], Mapping[str, int]]
+
+
+@dataclass
+class Pending:
+    """What one consumer inserted for one store-day since its last flush: the rows' buckets (:mod:`mapping.totals`),
+    how many rows (``UNKNOWN`` when a batch's new rows could not be told from its duplicates: the flush then sums
+    the rows), and their lowest and highest id."""
+
+    buckets: Buckets
+    rows: int
+    first_id: int
+    last_id: int
+
+    UNKNOWN = -1
+
+
+@dataclass(frozen=True)
+class Flushed:
+    store_days: int
+    from_memory: int
+    folded: int
+    rows_read: int
+
+
+class Totals(Protocol):
+    def flush(self, pending: Mapping[StoreDay, Pending], single_purpose_of: SinglePurposeOf) -> Flushed:
+        """Add the pending sums of these store-days to their running totals, each only when a count proves they are
+        exactly the rows stored since the last flush; otherwise sum those rows instead."""
+        ...
 
 
 class Audit(Protocol):
@@ -327,6 +369,9 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def totals(self) -> Totals: ...
 
     def __enter__(self) -> Self: ...
 

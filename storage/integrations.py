@@ -5,7 +5,7 @@ encrypted (the :class:`service.ports.Cipher` given) with a look-up digest of the
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -78,6 +78,18 @@ class PostgresIntegrations:
             "SELECT organization_id FROM integrations WHERE organization_id = ANY(%s)", (sorted(orgs),)
         ).fetchall()
         return {r[0] for r in rows}
+
+    def single_purpose(self, orgs: Collection[str]) -> dict[str, Mapping[str, int]]:
+        found: dict[str, Mapping[str, int]] = {org: {} for org in orgs}
+        if orgs:
+            rows = self.conn.execute(
+                "SELECT organization_id, plan->'single_purpose_methods' FROM account_plans "
+                "WHERE organization_id = ANY(%s)",
+                (sorted(orgs),),
+            ).fetchall()
+            for org, methods in rows:
+                found[org] = {str(m): int(rate) for m, rate in (methods or {}).items()}
+        return found
 
     def save(
         self,

@@ -4,7 +4,7 @@ id seen again with other content is a conflict, reported rather than dropped."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
@@ -12,7 +12,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from service.messages import Conflict, DayClosed, SalesEnvelope, Trigger
-from service.ports import Ingested, Written
+from service.ports import Ingested, StoreDay, Written
 from storage import partitions
 from storage.claims import UNEXPORTED
 from storage.codecs import LABELS, content, control_to_json, item_to_json
@@ -23,8 +23,8 @@ class PostgresSales:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def ingest(self, envelopes: Sequence[SalesEnvelope]) -> Ingested:
-        return ingest_sales(self.conn, envelopes)
+    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[StoreDay] = ()) -> Ingested:
+        return ingest_sales(self.conn, envelopes, closing=closing)
 
     def unbooked_before(self, org: str, day: date) -> tuple[int, date | None, date | None]:
         """(days, first, last) of stored sales before ``day`` that no export claimed."""
@@ -38,14 +38,18 @@ class PostgresSales:
         return (int(row[0]), row[1], row[2]) if row else (0, None, None)
 
 
-def ingest_sales(conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope]) -> Ingested:
+def ingest_sales(
+    conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope], *, closing: Collection[StoreDay] = ()
+) -> Ingested:
     """Store receipts, cash movements, gift card expiries and day closes; queue the export jobs they
     trigger. An id seen again with the same content is a duplicate (redelivery, a POS re-send) and ignored;
-    with other content it is a :class:`Conflict`, returned for the caller to dead-letter."""
+    with other content it is a :class:`Conflict`, returned for the caller to dead-letter. The store-days of
+    ``closing`` are locked exclusively (their totals are flushed in this transaction), the others shared."""
     firsts, repeats = _first_of_each(envelopes)
     result = Ingested()
     items = [env for env in firsts if not isinstance(env.item, DayClosed)]
     closes = [env for env in firsts if isinstance(env.item, DayClosed)]
+    _lock_days(conn, {(e.organization_id, e.store_id, e.business_date) for e in items}, set(closing))
     if items:
         partitions.ensure(conn, {env.business_date for env in items})
         written = _insert_items(conn, items, result.conflicts)
@@ -142,11 +146,22 @@ FROM again a CROSS JOIN LATERAL (SELECT store_id, business_date, payload FROM sa
 WHERE (x.store_id, x.business_date, x.payload - %s::text[])
       IS DISTINCT FROM (a.store_id, a.business_date, a.p::jsonb - %s::text[])"""
 
-#: The store-days' advisory locks, shared, in a fixed order, before any id is drawn: a claim takes its
-#: store-day's lock exclusively and then reads the sequence, so every row below that watermark is committed.
-_LOCK_DAYS = """SELECT count(pg_advisory_xact_lock_shared(k)) FROM (
-    SELECT DISTINCT sales_day_lock_key(o, s, d) AS k
-    FROM unnest(%b::text[], %b::text[], %b::date[]) AS t(o, s, d) ORDER BY 1) keys"""
+#: The store-days' advisory locks, in a fixed order, before any id is drawn: shared for the rows (a claim takes
+#: its store-day's lock exclusively and then reads the sequence, so every row below that watermark is committed),
+#: exclusive for the store-days this transaction flushes. One pass in key order: two writers never wait on each
+#: other in a cycle, as they could if a shared lock were upgraded later.
+_LOCK_DAYS = """SELECT count(CASE WHEN x THEN pg_advisory_xact_lock(k) ELSE pg_advisory_xact_lock_shared(k) END)
+    FROM (SELECT sales_day_lock_key(o, s, d) AS k, bool_or(x) AS x
+          FROM unnest(%b::text[], %b::text[], %b::date[], %b::bool[]) AS t(o, s, d, x) GROUP BY 1 ORDER BY 1) keys"""
+
+
+def _lock_days(conn: psycopg.Connection[Any], shared: set[StoreDay], exclusive: set[StoreDay]) -> None:
+    days = sorted(shared | exclusive)
+    if days:
+        conn.execute(
+            _LOCK_DAYS,
+            ([d[0] for d in days], [d[1] for d in days], [d[2] for d in days], [d in exclusive for d in days]),
+        )
 
 
 def _insert_items(
@@ -157,7 +172,6 @@ def _insert_items(
     orgs = [e.organization_id for e in items]
     stores = [e.store_id for e in items]
     days = [e.business_date for e in items]
-    conn.execute(_LOCK_DAYS, (orgs, stores, days))
     rows = conn.execute(
         _INSERT,
         (

@@ -18,19 +18,16 @@ summed for other single-purpose methods than the plan has now is summed again fr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
 
-from mapping.totals import Buckets, DayTotals, SalesItem
+from mapping.totals import DayTotals, SalesItem
+from service.ports import Flushed, Pending, SinglePurposeOf, StoreDay
 from storage.codecs import item_from_json
 
-StoreDay = tuple[str, str, date]
-#: The single-purpose gift card methods (method → VAT rate) an organization's plan has now.
-SinglePurposeOf = Callable[[str], Mapping[str, int]]
+__all__ = ["Flushed", "Pending", "PostgresTotals", "SinglePurposeOf", "StoreDay"]
 
 
 def lock(conn: psycopg.Connection[Any], days: Iterable[StoreDay]) -> list[StoreDay]:
@@ -166,25 +163,6 @@ def _columns(days: Sequence[StoreDay]) -> list[list[Any]]:
 # --- the consumer's sums, flushed --------------------------------------------------------------------------------
 
 
-@dataclass
-class Pending:
-    """What one process inserted for one store-day since the last flush: the rows' buckets, how many rows, and
-    their lowest and highest id."""
-
-    buckets: Buckets
-    rows: int
-    first_id: int
-    last_id: int
-
-
-@dataclass(frozen=True)
-class Flushed:
-    store_days: int
-    from_memory: int
-    folded: int
-    rows_read: int
-
-
 _COUNT_TAILS = """
 SELECT k.organization_id, k.store_id, k.business_date, coalesce(f.through, 0),
        (SELECT count(*) FROM sales s WHERE s.organization_id = k.organization_id AND s.store_id = k.store_id
@@ -210,7 +188,7 @@ def flush(
     for org, store, day, through, count in conn.execute(_COUNT_TAILS, [upto, *_columns(days)]).fetchall():
         key = (org, store, day)
         p = pending[key]
-        if count == p.rows and p.first_id > through:
+        if p.rows != Pending.UNKNOWN and count == p.rows and p.first_id > through:
             rows += [(org, store, day, k, key_, rate, *v) for (k, key_, rate), v in p.buckets.items() if any(v)]
             moved.append(key)
         elif count:
@@ -222,3 +200,11 @@ def flush(
     for key in fallback:
         read_rows += fold(conn, key, upto, single_purpose_of(key[0]))[1]
     return Flushed(len(days), len(moved), len(fallback), read_rows)
+
+
+class PostgresTotals:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def flush(self, pending: Mapping[StoreDay, Pending], single_purpose_of: SinglePurposeOf) -> Flushed:
+        return flush(self.conn, pending, single_purpose_of) if pending else Flushed(0, 0, 0, 0)

@@ -30,6 +30,7 @@ from storage.integrations import PostgresIntegrations
 from storage.jobs import PostgresJobs
 from storage.outbox import PostgresDeadLetters, PostgresOutbox
 from storage.sales import PostgresSales
+from storage.totals import PostgresTotals
 
 
 def translated(exc: BaseException) -> Exception | None:
@@ -76,6 +77,7 @@ class PostgresUnitOfWork:
         self.documents = PostgresDocuments(conn)
         self.dead_letters = PostgresDeadLetters(conn)
         self.outbox = PostgresOutbox(conn, self.encoder)
+        self.totals = PostgresTotals(conn)
         self.manual_exports = PostgresManualExports(conn)
         self.registered_items = PostgresRegisteredItems(conn)
         return self

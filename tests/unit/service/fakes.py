@@ -42,7 +42,7 @@ from service.model import (
     ReportSource,
     StoredDayClose,
 )
-from service.ports import Ingested, OutboxRow
+from service.ports import Flushed, Ingested, OutboxRow, Pending, SinglePurposeOf, StoreDay
 
 Day = tuple[str, str, date]  # organization, store, business date
 
@@ -110,6 +110,7 @@ class FakeUnitOfWork:
         self.documents = _Documents(self)
         self.dead_letters = _DeadLetters(self)
         self.outbox = _Outbox(self)
+        self.totals = _Totals(self)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -164,6 +165,9 @@ class _Integrations(_Repo):
 
     def known(self, orgs: Collection[str]) -> set[str]:
         return set(orgs) & set(self.t.integrations)
+
+    def single_purpose(self, orgs: Collection[str]) -> dict[str, Mapping[str, int]]:
+        return {org: dict(p.single_purpose_methods) if (p := self.t.plans.get(org)) else {} for org in orgs}
 
 
 class _Jobs(_Repo):
@@ -391,7 +395,12 @@ class _DayCloses(_Repo):
 
 
 class _Sales(_Repo):
-    def ingest(self, envelopes: Sequence[SalesEnvelope]) -> Ingested:
+    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[StoreDay] = ()) -> Ingested:
+        raise NotImplementedError
+
+
+class _Totals(_Repo):
+    def flush(self, pending: Mapping[StoreDay, Pending], single_purpose_of: SinglePurposeOf) -> Flushed:
         raise NotImplementedError
 
 
