@@ -19,6 +19,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
@@ -72,6 +74,16 @@ class ConsumerLike(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass
+class InFlight:
+    """A batch handed to the writer thread, with what storing its offsets and reporting it needs."""
+
+    messages: Sequence[MessageLike]
+    decoded: Decoded
+    started: float
+    future: Future[BatchResult]
+
+
 class SalesLoop:
     def __init__(
         self,
@@ -94,23 +106,66 @@ class SalesLoop:
         self.on_batch = on_batch
         self.totals = totals if totals is not None else Accumulator()
         self.last_beat = time.monotonic()
+        self._in_flight: InFlight | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
 
     def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop``. One batch is written on the writer thread while the next is fetched and decoded
+        here (psycopg waits on the server without the GIL, so the database's work overlaps ours). Every Kafka call
+        stays on this thread, and a batch's offsets are stored here only after its transaction committed; batches
+        commit in order (one writer, at most one in flight), so a stored offset never passes an unwritten batch."""
         self.consumer.subscribe([self.sales_topic, self.commands_topic], on_revoke=self._on_revoke)
         try:
             while not stop.is_set():
                 self.last_beat = time.monotonic()
                 batch = self._next_batch()
                 if batch:
-                    self.handle(batch, stop)
-                if self.totals.due():
+                    started = time.monotonic()
+                    usable = [m for m in batch if not self._is_error(m)]
+                    decoded = self.decode(usable)  # while the previous batch is being written
+                    if not self._finish_in_flight(stop):
+                        break
+                    self._in_flight = InFlight(usable, decoded, started, self._writer.submit(self._write, decoded))
+                elif not self._finish_in_flight(stop):
+                    break
+                if self.totals.due() and self._finish_in_flight(stop):
                     self.totals.flush_all(self.uow)
         finally:
-            self.consumer.close()  # commits stored offsets and leaves the group cleanly
+            try:
+                self._finish_in_flight(stop, retry=False)  # bounded by the shutdown watchdog
+            finally:
+                self._writer.shutdown(wait=False)
+                self.consumer.close()  # commits stored offsets and leaves the group cleanly
+
+    def _finish_in_flight(self, stop: threading.Event | None, *, retry: bool = True) -> bool:
+        """Wait for the batch being written and store its offsets. A write that failed is done again here, with
+        the pauses and retries of :meth:`_write_until_done` (or, without ``retry``, left unstored: it will be
+        redelivered). False when stopping before that batch could be written."""
+        flight, self._in_flight = self._in_flight, None
+        if flight is None:
+            return True
+        try:
+            result: BatchResult | None = flight.future.result()
+        except (StorageRefused, StorageUnavailable) as exc:
+            if not retry:
+                log.warning("batch.not_written", error=str(exc), messages=len(flight.messages))
+                return False
+            result = self._write_until_done(flight.decoded, stop, first_error=exc)
+        if result is None:
+            return False
+        self._written(flight.messages, flight.decoded, result, flight.started)
+        return True
 
     def _on_revoke(self, _consumer: object, _partitions: list[TopicPartition]) -> None:
         """Partitions leave: flush what this process summed, so their new owner's day closes find it flushed
         (were it lost, a claim would read the rows instead: slower, as exact)."""
+        flight, self._in_flight = self._in_flight, None
+        if flight is not None:
+            # Its offsets belong to partitions on their way out: stored now or never (a new owner re-reads them).
+            try:
+                self._written(flight.messages, flight.decoded, flight.future.result(), flight.started)
+            except (StorageRefused, StorageUnavailable) as exc:
+                log.warning("batch.not_written", error=str(exc), messages=len(flight.messages))
         if not self.totals.pending:
             return
         try:
@@ -129,12 +184,18 @@ class SalesLoop:
         return [first, *self.consumer.consume(num_messages=self.batch_size - 1, timeout=0)]
 
     def handle(self, batch: Sequence[MessageLike], stop: threading.Event | None = None) -> BatchResult | None:
+        """Decode and write one batch, then store its offsets (what :meth:`run` does, without the overlap)."""
         started = time.monotonic()
         usable = [m for m in batch if not self._is_error(m)]
         decoded = self.decode(usable)
         result = self._write_until_done(decoded, stop)
         if result is None:
             return None  # stopping while the database was down: nothing stored, all will be redelivered
+        self._written(usable, decoded, result, started)
+        return result
+
+    def _written(self, usable: Sequence[MessageLike], decoded: Decoded, result: BatchResult, started: float) -> None:
+        """A batch committed: store its offsets, then say what it did."""
         self._store_offsets(usable)
         log.info(
             "batch.ingested",
@@ -151,7 +212,6 @@ class SalesLoop:
             decoded.sales, decoded.commands, [p.code for p in decoded.poison], result.duplicates, result.conflicts
         )
         self.on_batch(result)
-        return result
 
     def _log_messages(self, decoded: Decoded) -> None:
         """One line per handled message: day closes and commands at info, the many receipts at debug."""
@@ -208,12 +268,17 @@ class SalesLoop:
             out.handled.append((msg, obj))
         return out
 
-    def _write_until_done(self, decoded: Decoded, stop: threading.Event | None) -> BatchResult | None:
+    def _write_until_done(
+        self, decoded: Decoded, stop: threading.Event | None, first_error: Exception | None = None
+    ) -> BatchResult | None:
         delay = 0.5
         paused: list[TopicPartition] = []
         try:
             while True:
                 try:
+                    if first_error is not None:
+                        error, first_error = first_error, None
+                        raise error
                     return self._write(decoded)
                 except StorageRefused as exc:
                     # Something in the batch PostgreSQL will not store (e.g. a NUL in a text field that

@@ -178,3 +178,80 @@ def test_a_message_the_database_refuses_is_dead_lettered_alone() -> None:
     assert result is not None and result.new_events == 1 and result.dead_letters == 1
     (poison,) = [p for d in written for p in d.poison]
     assert poison.code == "INVALID_EVENT" and poison.msg is msgs[1]
+
+
+def run_over(consumer: StubConsumer, write: Any, done: Any = lambda: True) -> tuple[SalesLoop, threading.Event]:
+    """The loop's :meth:`run` over the stub's pending messages (one batch each), stopped once they are used up
+    and ``done()``."""
+    stop = threading.Event()
+    loop = SalesLoop(consumer, uow=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
+    loop._write = write  # type: ignore[method-assign]
+    poll = consumer.poll
+
+    def poll_then_stop(timeout: float = -1) -> Any:
+        msg = poll(timeout)
+        if msg is None and done():
+            stop.set()
+        return msg
+
+    consumer.poll = poll_then_stop  # type: ignore[method-assign]
+    return loop, stop
+
+
+def test_the_next_batch_is_decoded_while_one_is_written_and_offsets_follow_the_commits_in_order() -> None:
+    consumer = StubConsumer(pending=[StubMessage("sales", 0, 1), StubMessage("sales", 0, 2)])
+    second_decoded = threading.Event()
+    overlapped: list[bool] = []
+
+    def write(decoded: Any) -> BatchResult:
+        if not overlapped:  # the first batch: wait until the loop has decoded the second meanwhile
+            overlapped.append(second_decoded.wait(timeout=30))
+        consumer.calls.append(("committed", None))
+        return BatchResult()
+
+    loop, stop = run_over(consumer, write)
+    decode = loop.decode
+
+    def decode_and_tell(batch: Any) -> Any:
+        out = decode(batch)
+        if any(m.offset() == 2 for m in batch):
+            second_decoded.set()
+        return out
+
+    loop.decode = decode_and_tell  # type: ignore[method-assign]
+    loop.run(stop)
+    assert overlapped == [True]
+    done = [c for c in consumer.calls if c[0] in ("committed", "store_offsets")]
+    assert done == [
+        ("committed", None),
+        ("store_offsets", [("sales", 0, 2)]),
+        ("committed", None),
+        ("store_offsets", [("sales", 0, 3)]),
+    ]
+    assert consumer.calls[-1] == ("close", None)  # after the last batch's offsets
+
+
+def test_a_write_that_fails_on_the_writer_thread_is_retried_before_anything_after_it_is_stored() -> None:
+    consumer = StubConsumer(pending=[StubMessage("sales", 0, 1)])
+    outcomes: list[BatchResult | Exception] = [StorageUnavailable("connection refused"), BatchResult()]
+
+    def write(_decoded: Any) -> BatchResult:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    loop, stop = run_over(consumer, write, done=lambda: not outcomes)
+    loop.run(stop)
+    stored = [c[1] for c in consumer.calls if c[0] == "store_offsets"]
+    assert stored == [[("sales", 0, 2)]] and not outcomes
+    kinds = [c[0] for c in consumer.calls]
+    assert kinds.index("pause") < kinds.index("resume") < kinds.index("store_offsets")
+
+
+def test_stopping_while_a_failed_write_waits_stores_nothing_for_it() -> None:
+    consumer = StubConsumer(pending=[StubMessage("sales", 0, 1)])
+    loop, stop = run_over(consumer, lambda _d: (_ for _ in ()).throw(StorageUnavailable("down")))
+    loop.run(stop)
+    assert not any(c[0] == "store_offsets" for c in consumer.calls)
+    assert consumer.calls[-1] == ("close", None)
