@@ -12,9 +12,10 @@ crash that loses this memory, a rebalance that hands the store to another consum
 could not be told from its new rows, all cost a read of the rows once, never a wrong total. A claim folds any tail
 that was never flushed.
 
-Flushes: in the transaction that stores a store-day's day close (so its export claims in constant time), every
-``FLUSH_EVERY_S`` for everything pending, when more than ``MAX_PENDING_DAYS`` store-days are pending, and when
-partitions are revoked. What was flushed is forgotten only after its transaction commits.
+Flushes: in the transaction that stores a store-day's day close (so its export claims in constant time) or that
+brings its pending rows to ``FLUSH_ROWS``; every ``FLUSH_EVERY_S`` for everything pending; when more than
+``MAX_PENDING_DAYS`` store-days are pending; when partitions are revoked. What was flushed is forgotten only after
+its transaction commits.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ log = structlog.get_logger("dayclose.consumer")
 
 #: Everything pending is flushed this often: bounds what a day close's flush or a claim after a crash must read.
 FLUSH_EVERY_S = 300.0
+#: A store-day with this many rows pending is flushed with the batch that reaches it: what the day close's flush
+#: must count (and a claim after a crash must read) stays bounded however big the day.
+FLUSH_ROWS = 1_000
 #: More pending store-days than this flush at once (memory: ~2-4 KB each).
 MAX_PENDING_DAYS = 20_000
 #: A flush transaction takes at most this many store-days (their locks, their buckets).
@@ -66,8 +70,9 @@ def combined(a: Pending | None, b: Pending | None) -> Pending | None:
             total = buckets[key]
             for i in range(4):
                 total[i] += values[i]
-    rows = Pending.UNKNOWN if Pending.UNKNOWN in (a.rows, b.rows) else a.rows + b.rows
-    return Pending(buckets, rows, min(a.first_id, b.first_id), max(a.last_id, b.last_id))
+    return Pending(
+        buckets, a.rows + b.rows, min(a.first_id, b.first_id), max(a.last_id, b.last_id), a.exact and b.exact
+    )
 
 
 def store_day(env: SalesEnvelope) -> StoreDay:
@@ -92,6 +97,19 @@ class Accumulator:
         self._plans: dict[str, tuple[Mapping[str, int], float]] = {}
         self.last_flush = clock()
 
+    def due_with(self, sales: Iterable[SalesEnvelope]) -> set[StoreDay]:
+        """The store-days to flush with this batch: those it closes, and those it brings to ``FLUSH_ROWS``."""
+        counts: defaultdict[StoreDay, int] = defaultdict(int)
+        due = closing_days(sales)
+        for env in sales:
+            if not isinstance(env.item, DayClosed):
+                counts[store_day(env)] += 1
+        for day, n in counts.items():
+            p = self.pending.get(day)
+            if n + (p.rows if p is not None else 0) >= FLUSH_ROWS:
+                due.add(day)
+        return due
+
     # --- one batch ---------------------------------------------------------------------------------------------
 
     def single_purpose(self, integrations: Integrations, orgs: Collection[str]) -> SinglePurposeOf:
@@ -109,7 +127,7 @@ class Accumulator:
     ) -> dict[StoreDay, Pending]:
         """The sums of the rows one batch inserted, per store-day. The store reports how many rows each store-day
         got, not which: when that is every event of the store-day in the batch (the usual case), they are all new;
-        otherwise (a redelivery mixed with new events) the sums are marked ``UNKNOWN`` and a flush reads the rows.
+        otherwise (a redelivery mixed with new events) the sums are marked not ``exact`` and a flush reads the rows.
         """
         seen: set[tuple[str, str]] = set()
         events: defaultdict[StoreDay, list[SalesItem]] = defaultdict(list)
@@ -128,8 +146,7 @@ class Accumulator:
             single_purpose = single_purpose_of(w.organization_id)
             for item in batch:
                 add_item(buckets, item, single_purpose)
-            rows = w.count if w.count == len(batch) else Pending.UNKNOWN
-            staged[day] = Pending(buckets, rows, w.first_id, w.last_id)
+            staged[day] = Pending(buckets, len(batch), w.first_id, w.last_id, exact=w.count == len(batch))
         return staged
 
     def flush_in(self, uow: UnitOfWork, days: Collection[StoreDay], staged: Mapping[StoreDay, Pending]) -> Flushed:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from consumer import poison
-from consumer.accumulator import Accumulator, closing_days
+from consumer.accumulator import Accumulator
 from consumer.poison import Poison, Source
 from service.messages import Command, DeadLetter, SalesEnvelope
 from service.ports import Pending, StoreDay, UnitOfWork
@@ -39,10 +39,11 @@ class Decoded:
 
 def write_batch(uow: UnitOfWork, decoded: Decoded, totals: Accumulator | None = None) -> BatchResult:
     """The batch's writes, committed together (the caller's unit of work); returns what they did. With ``totals``,
-    the new rows' buckets are summed in memory, and the store-days whose day close is in the batch are flushed
-    in the same transaction (their export then claims from the totals, without reading the day's rows)."""
+    the new rows' buckets are summed in memory, and the store-days whose day close is in the batch (or whose
+    pending rows reach a bound) are flushed in the same transaction (their export then claims from the totals,
+    without reading the day's rows)."""
     result = BatchResult()
-    closing = closing_days(decoded.sales) if totals is not None else set()
+    closing = totals.due_with(decoded.sales) if totals is not None else set()
     ingested = uow.sales.ingest(decoded.sales, closing=closing)
     staged: dict[StoreDay, Pending] = {}
     if totals is not None and decoded.sales:

@@ -4,6 +4,7 @@ bounded shutdown on SIGTERM/SIGINT."""
 from __future__ import annotations
 
 import signal
+import sys
 
 from dayclose.bootstrap import build_service
 from dayclose.config import KEY_ENCRYPTION_KEY, load_settings
@@ -12,8 +13,15 @@ from dayclose.logs import configure_logging
 from dayclose.shutdown import EXIT_CUT_SHORT, Watchdog, exit_now
 from service import metrics
 
+#: How long a thread may hold the GIL while another waits for it (CPython's default: 5 ms). The ingest's writer
+#: thread wakes from each database round trip while the loop's thread decodes the next batch; at 5 ms it waits up
+#: to that long per round trip, several times per batch. Measured over 200,000 events (`dayclose run`, batches of
+#: 500, alternating runs): 16.5 / 23.2 s at 0.5 ms against 20.8 / 25.9 s at 5 ms.
+GIL_SWITCH_INTERVAL_S = 0.0005
+
 
 def main() -> int:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     settings = load_settings(needs=(KEY_ENCRYPTION_KEY,))
     configure_logging(settings.log_level, settings.log_format)
     service = build_service(settings)

@@ -241,15 +241,14 @@ SinglePurposeOf = Callable[[str], Mapping[str, int]]
 @dataclass
 class Pending:
     """What one consumer inserted for one store-day since its last flush: the rows' buckets (:mod:`mapping.totals`),
-    how many rows (``UNKNOWN`` when a batch's new rows could not be told from its duplicates: the flush then sums
-    the rows), and their lowest and highest id."""
+    how many events were summed, their lowest and highest id, and whether those events are exactly the rows it
+    inserted (not when a batch's new rows could not be told from its duplicates: the flush then sums the rows)."""
 
     buckets: Buckets
     rows: int
     first_id: int
     last_id: int
-
-    UNKNOWN = -1
+    exact: bool = True
 
 
 @dataclass(frozen=True)

@@ -188,7 +188,7 @@ def flush(
     for org, store, day, through, count in conn.execute(_COUNT_TAILS, [upto, *_columns(days)]).fetchall():
         key = (org, store, day)
         p = pending[key]
-        if p.rows != Pending.UNKNOWN and count == p.rows and p.first_id > through:
+        if p.exact and count == p.rows and p.first_id > through:
             rows += [(org, store, day, k, key_, rate, *v) for (k, key_, rate), v in p.buckets.items() if any(v)]
             moved.append(key)
         elif count:

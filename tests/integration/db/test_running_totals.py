@@ -17,6 +17,7 @@ import pytest
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from consumer import accumulator
 from consumer.accumulator import FLUSH_EVERY_S, Accumulator
 from consumer.events import AvroEvents
 from consumer.ingest import BatchResult, Decoded, write_batch
@@ -177,3 +178,21 @@ def test_a_single_purpose_method_added_to_the_plan_mid_day_is_booked_at_its_rate
     assert stored(database_url)[0] != of(events, spa)  # stale: partly summed for the old plan
     export = claim_day_close(database_url, spa)
     assert export.totals == of(events, spa) and stored(database_url)[0] == of(events, spa)
+
+
+def test_a_store_day_reaching_the_row_bound_is_flushed_with_the_batch_that_reaches_it(
+    uow: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(accumulator, "FLUSH_ROWS", 25)
+    events, close = the_day()
+    acc = Accumulator()
+    assert write(uow, acc, events[:20]).flushed_from_memory == 0
+    reached = write(uow, acc, events[20:30])
+    assert (reached.flushed_from_memory, reached.flushed_from_rows) == (1, 0) and not acc.pending
+    totals, through, top = stored(database_url)
+    assert totals == of(events[:30]) and through == top
+    write(uow, acc, events[30:40])
+    write(uow, acc, [*events[40:], close])
+    totals, through, top = stored(database_url)
+    assert totals == of(events) and through == top
+    assert claim_day_close(database_url).totals == of(events)

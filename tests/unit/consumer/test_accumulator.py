@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+import pytest
+
+from consumer import accumulator
 from consumer.accumulator import FLUSH_EVERY_S, MAX_PENDING_DAYS, Accumulator, closing_days, combined
 from consumer.records import sales_envelope
 from devstack import sampledata
@@ -43,7 +46,7 @@ def test_a_batch_whose_events_are_all_new_is_staged_with_its_exact_sums() -> Non
 def test_a_batch_with_fewer_new_rows_than_events_cannot_tell_which_and_says_so() -> None:
     events, _ = day()
     staged = Accumulator.stage(events, [written("s1", len(events) - 2)], lambda _org: {})
-    assert staged[("org", "s1", DAY)].rows == Pending.UNKNOWN
+    assert not staged[("org", "s1", DAY)].exact
 
 
 def test_a_repeat_within_the_batch_is_not_summed_twice() -> None:
@@ -68,8 +71,8 @@ def test_sums_combine_and_an_unknown_count_stays_unknown() -> None:
     both = combined(a, b)
     assert both is not None and (both.rows, both.first_id, both.last_id) == (len(events), 1, 8 + len(events) - 4)
     assert totals(both) == totals(a) + totals(b)
-    unknown = combined(both, Pending(b.buckets, Pending.UNKNOWN, 99, 99))
-    assert unknown is not None and unknown.rows == Pending.UNKNOWN
+    unknown = combined(both, Pending(b.buckets, 1, 99, 99, exact=False))
+    assert unknown is not None and not unknown.exact
     assert combined(None, a) is a and combined(None, None) is None
 
 
@@ -102,3 +105,16 @@ def test_everything_pending_is_due_after_the_interval_or_beyond_the_memory_bound
 
 def _empty() -> Pending:
     return Pending(defaultdict(lambda: [0, 0, 0, 0]), 0, 1, 1)
+
+
+def test_a_batch_flushes_the_days_it_closes_and_those_it_brings_to_the_row_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(accumulator, "FLUSH_ROWS", 10)
+    events, close = day(receipts=6)  # 6 receipts and the extras: more than 6 events
+    other, _ = day("s2", receipts=3)
+    acc = Accumulator()
+    assert acc.due_with([*events[:6], *other]) == set()
+    acc.pending[("org", "s1", DAY)] = Pending(defaultdict(lambda: [0, 0, 0, 0]), 5, 1, 5)
+    assert acc.due_with([*events[:6], *other]) == {("org", "s1", DAY)}
+    assert acc.due_with([*other[:1], close]) == {("org", "s1", DAY)}
