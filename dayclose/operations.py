@@ -20,7 +20,8 @@ def purge_sales(_args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
-    with psycopg.connect(settings.database_url) as conn:
+    # Autocommit: each quarter is dropped in a transaction of its own, so its locks end with it.
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
         result = purge(conn, today, settings.sales_retention_days)
     log = get_logger("dayclose.purge")
     for b in result.blockers:

@@ -76,6 +76,9 @@ class _Changed(Exception):
 
 
 def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> PurgeResult:
+    """Drop the quarters past the retention that nothing blocks, then the small tables' old rows. On an autocommit
+    connection each quarter is a transaction of its own (in an open transaction, all of it commits together,
+    holding every lock it took until then)."""
     cutoff = today - timedelta(days=retention_days)
     dropped: list[date] = []
     kept: list[date] = []

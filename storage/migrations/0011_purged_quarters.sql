@@ -7,6 +7,9 @@
 -- operators, kept for the retention). Rows of other store-days of the quarter (never booked) are stored as usual.
 -- Only a re-created quarter carries the trigger: the ingest of current days pays nothing.
 
+-- The purge's checks select a quarter's exports by business date alone.
+CREATE INDEX exports_by_date ON exports (business_date);
+
 CREATE TABLE sales_purged_quarters (
     quarter   date PRIMARY KEY,
     purged_at timestamptz NOT NULL DEFAULT now()

@@ -198,6 +198,26 @@ def test_a_quarter_partly_inside_the_retention_is_kept_whole(database_url: str) 
         assert conn.execute("SELECT count(*) FROM sales").fetchone() == (0,)
 
 
+def test_a_quarter_whose_detach_would_wait_on_a_long_writer_is_kept_for_the_next_run(database_url: str) -> None:
+    """The detach locks sales exclusively; a transaction writing today's sales holds it off. The purge waits at
+    most its lock timeout (so the ingest never queues long behind it), drops nothing and reports the quarter."""
+    with psycopg.connect(database_url, autocommit=True) as conn, psycopg.connect(database_url) as writer:
+        activate(conn)
+        ingest(conn, receipts(2))
+        book(conn, claim(conn).export_id, 1)
+        ingest_sales(writer, [SalesEnvelope("w", ORG, STORE, RECENT, datetime.now(UTC), receipts(1, RECENT)[0])])
+
+        busy = purge(conn, TODAY, RETENTION)  # the writer's transaction is still open
+
+        assert busy.quarters_dropped == [] and busy.quarters_kept == [OLD_Q]
+        assert [b.reason for b in busy.blockers] == ["busy or changed during the purge"]
+        assert "sales_2025q1" in partitions_of(conn)
+        assert conn.execute("SELECT count(*) FROM audit_receipts").fetchone() == (0,)  # rolled back with it
+        writer.commit()
+        assert purge(conn, TODAY, RETENTION).quarters_dropped == [OLD_Q]
+        assert conn.execute("SELECT count(*) FROM sales").fetchone() == (1,)  # the writer's sale is kept
+
+
 def test_the_receipt_link_follows_a_correction_before_and_after_the_purge(database_url: str) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
         activate(conn)
