@@ -6,7 +6,7 @@ dayclose migrate    apply database migrations
 dayclose export-sie booked vouchers as an SIE 4I file, for accountants who want a file
 dayclose reexport   correct a booked store-day: its reversal, then a new voucher (never an edit)
 dayclose audit      which voucher holds a receipt; which receipts a voucher holds (kept 7 years)
-dayclose purge      delete sales past their retention period (never a day that is not booked)
+dayclose purge      drop quarters of sales past their retention period (never a day that is not booked)
 dayclose dead-letters show|replay   list and decode dead letters; send chosen ones back to their topic
 dayclose demo       the whole service on embedded defaults, end to end
 dayclose devstack   run one local service (postgres | kafka | bl) until SIGTERM
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         "api": ("run the BackOffice HTTP API", _cmd_api),
         "migrate": ("apply database migrations", _cmd_migrate),
         "demo": ("run the service end to end on embedded defaults", _cmd_demo),
-        "purge": ("delete sales past the retention period (never unbooked ones)", ops.purge_sales),
+        "purge": ("drop quarters of sales past the retention period (never unbooked ones)", ops.purge_sales),
     }
     for name, (help_text, func) in commands.items():
         p = sub.add_parser(name, help=help_text)

@@ -20,12 +20,36 @@ def purge_sales(_args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
-    with psycopg.connect(settings.database_url) as conn:
+    # Autocommit: each quarter is dropped in a transaction of its own, so its locks end with it.
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
         result = purge(conn, today, settings.sales_retention_days)
-    get_logger("dayclose.purge").info(
+    log = get_logger("dayclose.purge")
+    for b in result.blockers:
+        log.warning(
+            "purge.quarter_kept",
+            organization_id=b.organization_id,
+            store_id=b.store_id,
+            business_date=str(b.business_date),
+            reason=b.reason,
+        )
+        print(f"kept: {b.organization_id} {b.store_id} {b.business_date}: {b.reason}")
+    for d in result.discarded:
+        log.warning(
+            "purge.late_sales_discarded",
+            organization_id=d.organization_id,
+            store_id=d.store_id,
+            business_date=str(d.business_date),
+        )
+        print(f"discarded: {d.organization_id} {d.store_id} {d.business_date}: {d.reason}")
+    if result.set_aside:
+        print(f"set aside: {result.set_aside} sales sent again for store-days already purged (sales_after_purge)")
+    log.info(
         "purge.done",
         retention_days=settings.sales_retention_days,
-        sales_events=result.sales_events,
+        quarters_dropped=[str(q) for q in result.quarters_dropped],
+        quarters_kept=[str(q) for q in result.quarters_kept],
+        audit_receipts_copied=result.audit_receipts,
+        sales_set_aside_after_purge=result.set_aside,
         day_closes=result.day_closes,
         processed_commands=result.processed_commands,
         sent_outbox_rows=result.sent_outbox_rows,

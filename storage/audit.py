@@ -1,10 +1,13 @@
 """The seven-year link from every booked voucher to its receipts and Z-report, and the queries on it.
 
 :func:`record_booked` runs in the transaction that marks an export booked: the voucher as posted
-(with account names from BL's chart), the Z-report's control totals it was reconciled against and
-the receipts it holds (ids and printed numbers) are stored until ``retain_until`` (see
-:mod:`mapping.periods`). The raw sales rows are purged only once this record exists
-(:mod:`storage.retention`), so "which voucher holds receipt X" keeps its answer.
+(with account names from BL's chart) and the Z-report's control totals it was reconciled against are
+stored until ``retain_until`` (see :mod:`mapping.periods`). The receipts it holds (ids and printed
+numbers) are the sales rows its export names (``exports.sales_ids``; a reversal names those of the
+voucher it reverses, a re-export takes them over) while those rows exist; the purge copies them to
+``audit_receipts`` in the transaction that drops their quarter (:mod:`storage.retention`), and only
+for a voucher with this record. The queries below take both, so "which voucher holds receipt X" and
+"which receipts does voucher D 123 hold" keep their answer for seven years.
 """
 
 from __future__ import annotations
@@ -85,18 +88,8 @@ class PostgresAudit:
                 export.export_id,
             ),
         )
-        # The receipts: those the export names (a reversal names those of the voucher it reverses).
-        self.conn.execute(
-            f"""INSERT INTO audit_receipts (export_id, organization_id, receipt_id, receipt_number)
-               SELECT e.export_id, s.organization_id, s.payload->>'receipt_id', s.payload->>'receipt_number'
-               FROM exports e {NAMED_ROWS}
-               WHERE e.export_id = %(id)s AND s.kind = 'receipt'
-               UNION ALL
-               SELECT %(id)s, r.organization_id, r.receipt_id, r.receipt_number
-               FROM audit_receipts r JOIN exports e ON e.reverses = r.export_id WHERE e.export_id = %(id)s
-               ON CONFLICT DO NOTHING""",  # noqa: S608 - constant
-            {"id": export.export_id},
-        )
+        # Its receipts are not copied here (that would be one row per receipt on the booking's path): the link
+        # is the sales rows the export names (sales_ids) until the purge copies it to audit_receipts.
         self.conn.execute(
             "UPDATE exports SET document_status = 'pending' WHERE export_id = %s AND document_status IS NULL",
             (export.export_id,),
@@ -139,13 +132,21 @@ def vouchers_holding_receipt(
     conn: psycopg.Connection[Any], org: str, receipt_id: str
 ) -> list[tuple[str | None, AuditVoucher]]:
     """Every voucher (original, reversal, new one after a correction) that holds the receipt, oldest first,
-    with the receipt's printed number."""
+    with the receipt's printed number: from the receipt's row (one probe per quarter) and the exports of its
+    store-day naming it while it exists, from ``audit_receipts`` once its quarter is purged."""
     rows = conn.execute(
-        f"""SELECT r.receipt_number, {_COLUMNS} FROM audit_receipts r
-            JOIN audit_vouchers a ON a.export_id = r.export_id
-            WHERE r.organization_id = %s AND r.receipt_id = %s AND a.organization_id = %s
+        f"""SELECT h.receipt_number, {_COLUMNS} FROM (
+                SELECT s.payload->>'receipt_number' AS receipt_number, e.export_id
+                FROM sales s JOIN exports e ON e.organization_id = s.organization_id AND e.store_id = s.store_id
+                                           AND e.business_date = s.business_date AND e.sales_ids @> s.id
+                WHERE s.organization_id = %(org)s AND s.event_key = 'receipt:' || %(receipt)s
+                UNION
+                SELECT r.receipt_number, r.export_id FROM audit_receipts r
+                WHERE r.organization_id = %(org)s AND r.receipt_id = %(receipt)s) h
+            JOIN audit_vouchers a ON a.export_id = h.export_id
+            WHERE a.organization_id = %(org)s
             ORDER BY a.recorded_at, a.export_id""",  # noqa: S608 - constant columns
-        (org, receipt_id, org),
+        {"org": org, "receipt": receipt_id},
     ).fetchall()
     return [(r[0], AuditVoucher(*r[1:])) for r in rows]
 
@@ -165,9 +166,15 @@ def vouchers_by_number(
 
 
 def receipts_of(conn: psycopg.Connection[Any], export_id: str | uuid.UUID) -> list[tuple[str, str | None]]:
+    """(receipt id, printed number) of the receipts an export holds: the rows it names (an index range scan per
+    range of its ``sales_ids``), or ``audit_receipts`` once they are purged."""
     rows = conn.execute(
-        "SELECT receipt_id, receipt_number FROM audit_receipts WHERE export_id = %s ORDER BY receipt_id",
-        (export_id,),
+        f"""SELECT s.payload->>'receipt_id', s.payload->>'receipt_number' FROM exports e {NAMED_ROWS}
+            WHERE e.export_id = %(id)s AND s.kind = 'receipt'
+            UNION
+            SELECT receipt_id, receipt_number FROM audit_receipts WHERE export_id = %(id)s
+            ORDER BY 1""",  # noqa: S608 - constant
+        {"id": export_id},
     ).fetchall()
     return [(r[0], r[1]) for r in rows]
 

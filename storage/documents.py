@@ -14,11 +14,8 @@ from mapping.sales import Receipt
 from service.messages import Detail, Trigger
 from service.model import ReportSource
 from storage import claims
+from storage.audit import receipts_of
 from storage.codecs import control_from_json
-
-#: The receipt numbers the audit record kept for an export: a reversal's (its original's), or any export's once
-#: its sales are purged.
-AUDITED_NUMBERS = "SELECT receipt_number FROM audit_receipts WHERE export_id = %s ORDER BY receipt_id"
 
 
 class PostgresDocuments:
@@ -91,8 +88,9 @@ class PostgresDocuments:
             for item in claims.items_of(self.conn, export_id, "receipt"):
                 if isinstance(item, Receipt):
                     receipts.append(item)
+        # A reversal's numbers are its original's; any export's once its sales are purged come from audit_receipts.
         numbers = [r.receipt_number or "?" for r in receipts] or [
-            n or "?" for (n,) in self.conn.execute(AUDITED_NUMBERS, (export_id,)).fetchall()
+            n or "?" for _, n in receipts_of(self.conn, export_id)
         ]
         correction = None
         if reason is not None:

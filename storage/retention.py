@@ -2,54 +2,237 @@
 
 Every ingested sale is kept for ``DAYCLOSE_SALES_RETENTION_DAYS`` (default 400) after its business
 date, whether or not its organization is active: a merchant who activates with a start date in the
-past gets every day since then that we still hold. After that:
+past gets every day since then that we still hold. Sales are stored in quarterly partitions
+(:mod:`storage.partitions`) and go a whole quarter at a time, never by a mass ``DELETE``: a quarter
+whose last day is past the retention is dropped once nothing in it blocks it, so rows live up to the
+retention plus one quarter. A quarter is kept whole, and its blocking store-days reported, while
 
-* booked sales go, but only once their voucher's audit record exists (:mod:`storage.audit`:
-  the voucher as posted, the Z-report's control totals and every receipt id and number it holds);
-  a booked day without that record keeps its sales. A day that booked nothing (its sales net to
-  zero: NOTHING_TO_BOOK) has no voucher to trace and goes too;
-* sales never claimed by an export go (inactive or unknown organizations, days before a start date);
-* sales held by an export that is not booked (failed, or still posting) are NEVER purged: they are
-  a merchant's unbooked day, and deleting them would lose it;
-* outbox rows go a week after they were sent (never before); dead-letter keys with the sales;
-* audit records go only after their ``retain_until``: the end of the seventh calendar year after the
-  one in which the voucher's fiscal year ended (Bokföringslagen 7 kap. 2 §).
+* an export of it is not booked (failed, or still posting: a merchant's unbooked day, or a correction
+  under way), or is booked without its audit record (:mod:`storage.audit`);
+* a store-day of an active organization on or after its start date holds sales no export books (rows
+  past its latest export's watermark, or released by a reversal and not booked again): it can still
+  be exported. Unexported sales of inactive or unknown organizations, or before a start date, go.
+
+Before a quarter is dropped, the seven-year receipt → voucher link of its booked vouchers is copied
+to ``audit_receipts`` in the same transaction (set-based), so the audit queries answer from the rows
+until then and from ``audit_receipts`` after. A sale that arrives for a dropped quarter is stored (the
+quarter comes back): when its store-day was booked before the drop, the row is set aside in
+``sales_after_purge`` instead (migration 0011) and never booked, since it may well be a sale booked then and
+sent again; the purge reports how many are set aside. (A day purged row by row before quarters existed: such a
+row is stored, and the next purge drops it, reported as discarded.) A sale of a store-day never booked is stored
+and exported as any late sale, if its organization is active and the day on or after its start date.
+
+Other data: day closes go with their sales; processed commands and dead-letter keys after the
+retention; outbox rows a week after they were sent (never before); audit records only after their
+``retain_until``: the end of the seventh calendar year after the one in which the voucher's fiscal
+year ended (Bokföringslagen 7 kap. 2 §).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import psycopg
+from psycopg import sql
+
+from storage.claims import UNEXPORTED
+
+SENT_OUTBOX_DAYS = 7
+#: The partitioned tables, each with one partition per quarter (migration 0010).
+PARTITIONED = ("sales", "day_totals", "day_folds")
+
+
+@dataclass(frozen=True)
+class StoreDay:
+    organization_id: str
+    store_id: str
+    business_date: date
+    reason: str
 
 
 @dataclass(frozen=True)
 class PurgeResult:
-    sales_events: int
     day_closes: int
     processed_commands: int
     sent_outbox_rows: int = 0
     dead_letter_keys: int = 0
     audit_vouchers: int = 0
+    #: Quarters (first day) whose partitions were dropped, and those past the retention kept for a blocker.
+    quarters_dropped: list[date] = field(default_factory=list)
+    quarters_kept: list[date] = field(default_factory=list)
+    blockers: list[StoreDay] = field(default_factory=list)
+    #: Sales that arrived for an already purged (booked) store-day, dropped with their quarter.
+    discarded: list[StoreDay] = field(default_factory=list)
+    audit_receipts: int = 0
+    #: Sales sent again for a store-day booked before its quarter was dropped, set aside (never booked).
+    set_aside: int = 0
 
 
-SENT_OUTBOX_DAYS = 7
+class _Changed(Exception):
+    """The quarter changed while it was being dropped: roll back, try again next run."""
 
 
 def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> PurgeResult:
+    """Drop the quarters past the retention that nothing blocks, then the small tables' old rows. On an autocommit
+    connection each quarter is a transaction of its own (in an open transaction, all of it commits together,
+    holding every lock it took until then)."""
     cutoff = today - timedelta(days=retention_days)
-    sales = conn.execute(
-        """DELETE FROM sales s
-           WHERE s.business_date < %s
-             AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.organization_id = s.organization_id
-                             AND e.store_id = s.store_id AND e.business_date = s.business_date
-                             AND e.trigger <> 'CORRECTION' AND e.sales_ids @> s.id
-                             AND NOT EXISTS (SELECT 1 FROM audit_vouchers a WHERE a.export_id = e.export_id)
-                             AND NOT (e.status = 'booked' AND coalesce(e.reason_code, '') = 'NOTHING_TO_BOOK'))""",
-        (cutoff,),
+    dropped: list[date] = []
+    kept: list[date] = []
+    blockers: list[StoreDay] = []
+    discarded: list[StoreDay] = []
+    receipts = 0
+    for lo, hi, suffix in _quarters(conn):
+        if hi > cutoff:  # its last day (hi - 1) is still inside the retention
+            continue
+        try:
+            with conn.transaction():
+                found, late, copied = _drop_quarter(conn, lo, hi, suffix)
+        except (_Changed, psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+            # A writer got there first (or held sales too long): nothing was dropped; next run tries again.
+            found, late, copied = [StoreDay("", "", lo, "busy or changed during the purge")], [], 0
+        if found:
+            kept.append(lo)
+            blockers.extend(found)
+        else:
+            dropped.append(lo)
+            discarded.extend(late)
+            receipts += copied
+    with conn.transaction():
+        small = _purge_small_tables(conn, today, cutoff)
+        conn.execute("DELETE FROM sales_after_purge WHERE received_at < %s", (cutoff,))
+        row = conn.execute("SELECT count(*) FROM sales_after_purge").fetchone()
+    return PurgeResult(
+        *small,
+        set_aside=int(row[0]) if row else 0,
+        quarters_dropped=dropped,
+        quarters_kept=kept,
+        blockers=blockers,
+        discarded=discarded,
+        audit_receipts=receipts,
+    )
+
+
+_BOUND = re.compile(r"FROM \('(\d{4}-\d{2}-\d{2})'\) TO \('(\d{4}-\d{2}-\d{2})'\)")
+
+
+def _quarters(conn: psycopg.Connection[Any]) -> list[tuple[date, date, str]]:
+    """The partitions of ``sales``: (first day, first day after, name suffix), oldest first."""
+    rows = conn.execute(
+        """SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           WHERE i.inhparent = 'sales'::regclass"""
+    ).fetchall()
+    found = []
+    for name, bound in rows:
+        match = _BOUND.search(bound)
+        if match and name.startswith("sales_"):
+            found.append((date.fromisoformat(match[1]), date.fromisoformat(match[2]), name.removeprefix("sales_")))
+    return sorted(found)
+
+
+def _drop_quarter(
+    conn: psycopg.Connection[Any], lo: date, hi: date, suffix: str
+) -> tuple[list[StoreDay], list[StoreDay], int]:
+    """(blockers, discarded late sales, receipts copied to audit_receipts); the quarter is dropped when there is
+    no blocker. Its sales partition is locked against writes first, so no row arrives between the check and
+    the drop; exports are checked again once ``sales`` itself is locked (by the detach)."""
+    part = sql.Identifier("sales_" + suffix)
+    conn.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(part))
+    exports = _export_blockers(conn, lo, hi)
+    unexported, late = _unexported(conn, lo, hi)
+    if exports or unexported:
+        return exports + unexported, [], 0
+    audited = _audited(conn, lo, hi)
+    # The detach locks sales exclusively: bounded, so the ingest never queues long behind it.
+    conn.execute("SET LOCAL lock_timeout = '2s'")
+    copied = conn.execute(
+        sql.SQL(
+            """INSERT INTO audit_receipts (export_id, organization_id, receipt_id, receipt_number)
+               SELECT e.export_id, s.organization_id, s.payload->>'receipt_id', s.payload->>'receipt_number'
+               FROM {} s
+               JOIN exports e ON e.organization_id = s.organization_id AND e.store_id = s.store_id
+                             AND e.business_date = s.business_date AND e.sales_ids @> s.id
+               JOIN audit_vouchers a ON a.export_id = e.export_id
+               WHERE s.kind = 'receipt'
+               ON CONFLICT DO NOTHING"""
+        ).format(part)
     ).rowcount
+    for parent in PARTITIONED:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
+                sql.Identifier(parent), sql.Identifier(f"{parent}_{suffix}")
+            )
+        )
+    # Holding sales exclusively now: a claim or correction of the quarter committed before is visible.
+    if _export_blockers(conn, lo, hi) or _audited(conn, lo, hi) != audited:
+        raise _Changed
+    for parent in PARTITIONED:
+        conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(f"{parent}_{suffix}")))
+    # Should a sale of it come again, the quarter's partition comes back with a trigger setting aside the rows
+    # of the store-days booked before now (migration 0011): they are never booked twice.
+    conn.execute(
+        """INSERT INTO sales_purged_quarters (quarter) VALUES (%s)
+           ON CONFLICT (quarter) DO UPDATE SET purged_at = now()""",
+        (lo,),
+    )
+    return [], late, copied
+
+
+def _export_blockers(conn: psycopg.Connection[Any], lo: date, hi: date) -> list[StoreDay]:
+    """Exports of the quarter not booked, or booked (with something to book) without their audit record."""
+    rows = conn.execute(
+        """SELECT organization_id, store_id, business_date, 'export ' || reference || ' is ' || status
+           FROM exports e WHERE business_date >= %s AND business_date < %s
+             AND (status <> 'booked'
+                  OR (trigger <> 'CORRECTION' AND NOT isempty(sales_ids)
+                      AND coalesce(reason_code, '') <> 'NOTHING_TO_BOOK'
+                      AND NOT EXISTS (SELECT 1 FROM audit_vouchers a WHERE a.export_id = e.export_id)))
+           ORDER BY 1, 2, 3""",
+        (lo, hi),
+    ).fetchall()
+    return [StoreDay(o, s, d, why.replace("is booked", "has no audit record")) for o, s, d, why in rows]
+
+
+#: Whether the store-day of ``{d}`` was booked and purged: an export names rows of it and none is left.
+PURGED_DAY = """EXISTS (SELECT 1 FROM exports p WHERE p.organization_id = {d}.organization_id
+                        AND p.store_id = {d}.store_id AND p.business_date = {d}.business_date
+                        AND NOT isempty(p.sales_ids)
+                        AND NOT EXISTS (SELECT 1 FROM sales x WHERE x.organization_id = p.organization_id
+                                        AND x.store_id = p.store_id AND x.business_date = p.business_date
+                                        AND x.id <@ p.sales_ids))"""
+
+
+def _unexported(conn: psycopg.Connection[Any], lo: date, hi: date) -> tuple[list[StoreDay], list[StoreDay]]:
+    """Store-days of active organizations, on or after their start date, with sales no export books: those that
+    can still be exported (blockers), and those of days already purged (late sales that cannot be booked)."""
+    rows = conn.execute(
+        f"""SELECT d.organization_id, d.store_id, d.business_date, {PURGED_DAY.format(d="d")}
+            FROM integrations i JOIN stores st ON st.organization_id = i.organization_id
+            CROSS JOIN LATERAL (SELECT st.organization_id, st.store_id, g::date AS business_date
+                                FROM generate_series(greatest(%s::date, i.start_date), %s::date - 1,
+                                                     interval '1 day') g) d
+            WHERE i.status = 'active' AND i.start_date IS NOT NULL AND {UNEXPORTED.format(d="d")}
+            ORDER BY 1, 2, 3""",  # noqa: S608 - constant
+        (lo, hi),
+    ).fetchall()
+    blockers = [StoreDay(o, s, d, "sales not exported") for o, s, d, purged in rows if not purged]
+    late = [StoreDay(o, s, d, "late sales of a purged day") for o, s, d, purged in rows if purged]
+    return blockers, late
+
+
+def _audited(conn: psycopg.Connection[Any], lo: date, hi: date) -> int:
+    row = conn.execute(
+        """SELECT count(*) FROM exports e JOIN audit_vouchers a ON a.export_id = e.export_id
+           WHERE e.business_date >= %s AND e.business_date < %s""",
+        (lo, hi),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _purge_small_tables(conn: psycopg.Connection[Any], today: date, cutoff: date) -> tuple[int, int, int, int, int]:
     closes = conn.execute(
         """DELETE FROM day_closes d WHERE d.business_date < %s
            AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.organization_id = d.organization_id
@@ -64,4 +247,4 @@ def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> Pu
     ).rowcount
     dead = conn.execute("DELETE FROM dead_letters WHERE dead_lettered_at < %s", (cutoff,)).rowcount
     audits = conn.execute("DELETE FROM audit_vouchers WHERE retain_until < %s", (today,)).rowcount
-    return PurgeResult(sales, closes, commands, sent, dead, audits)
+    return closes, commands, sent, dead, audits

@@ -219,12 +219,18 @@ def test_a_correction_of_a_correction_reverses_the_new_voucher(
     ]
 
 
-def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher(
+def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_vouchers(
     pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
 ) -> None:
-    day = sampledata.store_day(ORG, "s1", DAY, 10)
+    """A day booked, corrected (reversal + new voucher), then its quarter purged: the receipt leads to the three
+    vouchers and each voucher to its ten receipts, before the purge from the sales rows, after it from
+    audit_receipts (which booking no longer writes)."""
+    old = date(2026, 5, 25)  # its quarter ended more than a day ago: past a one-day retention
+    day = sampledata.store_day(ORG, "s1", old, 10)
     pipeline.publish_sales([*day.events(), day.day_closed()])
     pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    assert reexport(pipeline, "s1", old).returncode == 0
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 3, what="reversal + new voucher")
     env = {
         **os.environ,
         "DATABASE_URL": pipeline.settings.database_url,
@@ -233,6 +239,36 @@ def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher
         "BL_CLIENT_SECRET": "x",
         "DAYCLOSE_SALES_RETENTION_DAYS": "1",
     }
+    receipt_id = day.receipts[4]["payload"][1]["receipt_id"]
+
+    def audit(*args: str) -> list[dict[str, Any]]:
+        found = subprocess.run(
+            [sys.executable, "-m", "dayclose", "audit", *args, "--org", ORG],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert found.returncode == 0, found.stderr
+        return list(json.loads(found.stdout))
+
+    def answers() -> tuple[list[Any], list[Any]]:
+        held = [(v["series"], v["number"], v["trigger"], v["receipt_number"]) for v in audit("receipt", receipt_id)]
+        receipts = [
+            sorted(r["receipt_number"] for r in v["receipts"]) for n in held for v in audit("voucher", "D", str(n[1]))
+        ]
+        return held, receipts
+
+    with psycopg.connect(pipeline.settings.database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM audit_receipts").fetchone() == (0,)  # not written at booking
+    books = bl_standin.vouchers(bl_company.user_key)
+    before = answers()
+    assert before[0] == [
+        ("D", v["journalEntryId"], t, "000004")
+        for v, t in zip(books, ["DAY_CLOSE", "CORRECTION", "DAY_CLOSE"], strict=True)
+    ]
+    assert before[1] == [[f"{i:06d}" for i in range(10)]] * 3
 
     purged = subprocess.run(
         [sys.executable, "-m", "dayclose", "purge"], env=env, capture_output=True, text=True, timeout=60, check=False
@@ -242,29 +278,6 @@ def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher
         left = conn.execute("SELECT business_date, count(*) FROM sales GROUP BY 1").fetchall()
         audit_receipts = conn.execute("SELECT count(*) FROM audit_receipts").fetchone()
     assert left == []  # the booked day's raw sales are gone (unbooked days' are kept: tests/integration/db)
-    assert audit_receipts == (10,)
-
-    receipt_id = day.receipts[4]["payload"][1]["receipt_id"]
-    found = subprocess.run(
-        [sys.executable, "-m", "dayclose", "audit", "receipt", receipt_id, "--org", ORG],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert found.returncode == 0, found.stderr
-    (voucher,) = bl_standin.vouchers(bl_company.user_key)
-    (held,) = json.loads(found.stdout)
-    assert (held["series"], held["number"], held["receipt_number"]) == ("D", voucher["journalEntryId"], "000004")
-    listed = subprocess.run(
-        [sys.executable, "-m", "dayclose", "audit", "voucher", "D", str(voucher["journalEntryId"]), "--org", ORG],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    (record,) = json.loads(listed.stdout)
-    assert len(record["receipts"]) == 10 and record["control_totals"]["receipt_count"] == 10
-    assert reexport(pipeline, "s1", DAY).returncode == 2  # its sales are gone: it cannot be booked anew
+    assert audit_receipts == (30,)  # ten receipts of each of the three vouchers
+    assert answers() == before
+    assert reexport(pipeline, "s1", old).returncode == 2  # its sales are gone: it cannot be booked anew
