@@ -4,7 +4,8 @@ the capacity model in docs/performance.md. Also ``python -m bench --only costs``
 Steps (µs per event, median of three passes over the same receipts):
   decode       AvroCodec.decode (what the raw baseline pays)
   typed        consumer.records.sales_envelope: typed, validated receipt objects
-  row_json     the stored row's JSON (item_to_json + json.dumps), part of the next step
+  row_json     the stored row's JSON (item_to_json + json.dumps), part of db_write
+  buckets      the running totals' buckets of each event, summed in memory (consumer/accumulator.py)
   db_write     storage.sales.ingest_sales per batch of 500 in its own durable transaction (client + server)
   peer_row     the naive peer's row: event key and json.dumps of the decoded payload
   peer_write   the naive peer's COPY + INSERT … ON CONFLICT per batch of 500, durable (rows built before)
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -28,7 +30,8 @@ from bench.report import Figure
 from bench.stack import ORG, Stack
 from consumer.codec import AvroCodec
 from consumer.records import sales_envelope
-from service.messages import DayClosed, SalesEnvelope
+from mapping.totals import Buckets, add_item
+from service.messages import DayClosed, SalesEnvelope, SalesItem
 from storage.codecs import item_to_json
 from storage.sales import ingest_sales
 
@@ -61,6 +64,7 @@ def costs(stack: Stack, sizes: Sizes) -> list[Figure]:
         "decode": _per_event_us(lambda: [codec.decode(v) for v in values], n),
         "typed": _per_event_us(lambda: [sales_envelope(r) for r in records], n),
         "row_json": _per_event_us(lambda: [json.dumps(item_to_json(i), separators=(",", ":")) for i in items], n),
+        "buckets": _per_event_us(lambda: _buckets(items), n),
     }
     ours = _db_cost(stack, n, lambda conn: _each(_ingest_in_tx, conn, _batches(envelopes)), "sales", migrated=True)
     rows = [peer.row(r) for r in (codec.decode(v) for v in values)]
@@ -80,6 +84,7 @@ def costs(stack: Stack, sizes: Sizes) -> list[Figure]:
     return [
         Figure("cost: Avro decode", us["decode"], "µs/ev", None, False, detail),
         Figure("cost: typed + validated receipt", us["typed"], "µs/ev", None, False, {}),
+        Figure("cost: running totals' buckets, summed in memory", us["buckets"], "µs/ev", None, False, {}),
         Figure(
             "cost: database write, dayclose (incl. row JSON)",
             us["db_write"],
@@ -99,6 +104,14 @@ def costs(stack: Stack, sizes: Sizes) -> list[Figure]:
         Figure("cost: stored bytes per row incl. indexes, dayclose", ours["bytes_per_row"], "B", None, False, {}),
         Figure("cost: WAL bytes per event, dayclose", ours["wal_bytes_per_event"], "B", None, False, {}),
     ]
+
+
+def _buckets(items: Sequence[SalesItem]) -> Buckets:
+    """What the consumer adds to its in-memory running totals per event (consumer/accumulator.py)."""
+    buckets: Buckets = defaultdict(lambda: [0, 0, 0, 0])
+    for item in items:
+        add_item(buckets, item)
+    return buckets
 
 
 def _ingest_in_tx(conn: psycopg.Connection[Any], batch: Sequence[SalesEnvelope]) -> None:
