@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     extra = {"sizes": sizes.__dict__, "seconds": timings, "total_seconds": round(time.monotonic() - started, 1)}
     try:
         measured = capacity.inputs({"figures": [f.as_json() for f in figures]})
-        print("\ncapacity model (current design, before the redesign of issue #16), from this run's figures:")
+        print("\ncapacity model, from this run's figures:")
         print(capacity.markdown(measured))
         extra["capacity"] = {"inputs": measured, "rows": dict(capacity.model(measured))}
     except capacity.MissingInputs:

@@ -77,6 +77,12 @@ def test_the_capacity_model_from_given_inputs() -> None:
     assert rows["sales-topic partitions (≥ 2 × pods, ≥ 16)"] == ["16", "16", "16"]
     # 1k stores: 300,000 rows × 1,000 B + 1,000 store-days × 5,000 B = 0.305 GB a day.
     assert rows["stored per day (rows incl. indexes + store-day rows)"][0] == "0.30 GB"
+    # Quarters are dropped whole: a row lives up to 400 + 92 days; 0.305 GB × 492 = 150 GB; 6 live quarters of
+    # 300,000 × 91.3 days = 27 M rows.
+    assert rows["stored at most, retention + one quarter (492 days: a quarter is dropped whole)"][0] == "150 GB"
+    assert rows["PostgreSQL partitions of `sales` by quarter of the business date: live / rows each"][0] == (
+        "6 / 27 M rows"
+    )
     # 10k stores × 2.5 requests at 10/s = 2,500 s.
     assert rows["booking a midnight at 10 req/s in total (if BL limits our client id)"][1] == "41.7 min"
 
