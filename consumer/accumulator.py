@@ -162,10 +162,21 @@ class Accumulator:
         for day in flushed:
             self.pending.pop(day, None)
         for day, p in staged.items():
-            if day not in flushed:
-                merged = combined(self.pending.get(day), p)
-                if merged is not None:
-                    self.pending[day] = merged
+            if day in flushed:
+                continue
+            held = self.pending.get(day)
+            if held is None:
+                self.pending[day] = p
+                continue
+            # In place: a batch touches hundreds of store-days, each holding dozens of buckets; only the batch's
+            # own buckets are added (rebuilding every store-day's sums per batch measured ~10 µs per event).
+            for key, values in p.buckets.items():
+                total = held.buckets[key]
+                for i in range(4):
+                    total[i] += values[i]
+            held.rows += p.rows
+            held.first_id, held.last_id = min(held.first_id, p.first_id), max(held.last_id, p.last_id)
+            held.exact = held.exact and p.exact
 
     # --- everything pending ------------------------------------------------------------------------------------
 

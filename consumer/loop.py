@@ -217,6 +217,8 @@ class SalesLoop:
         """One line per handled message: day closes and commands at info, the many receipts at debug."""
         verbose = logging.getLogger("dayclose.consumer").isEnabledFor(logging.DEBUG)
         for msg, obj in decoded.handled:
+            if not verbose and isinstance(obj, SalesEnvelope) and not isinstance(obj.item, DayClosed):
+                continue  # checked first: this runs for every receipt
             context: dict[str, Any] = {
                 "topic": msg.topic(),
                 "partition": msg.partition(),
@@ -224,8 +226,6 @@ class SalesLoop:
                 "organization_id": obj.organization_id,
             }
             if isinstance(obj, SalesEnvelope):
-                if not verbose and not isinstance(obj.item, DayClosed):
-                    continue
                 context.update(
                     kind=obj.kind, store_id=obj.store_id, business_date=str(obj.business_date), event_key=obj.event_key
                 )
