@@ -1,5 +1,5 @@
 """The stored forms: sales items, Z-reports, vouchers and account plans as the JSON PostgreSQL keeps
-(``sales_events.payload``, ``day_closes.payload``, ``exports.voucher``, ``account_plans.plan``), and back.
+(``sales.payload``, ``day_closes.payload``, ``exports.voucher``, ``account_plans.plan``), and back.
 """
 
 from __future__ import annotations
