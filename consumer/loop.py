@@ -114,7 +114,9 @@ class SalesLoop:
         here (psycopg waits on the server without the GIL, so the database's work overlaps ours). Every Kafka call
         stays on this thread, and a batch's offsets are stored here only after its transaction committed; batches
         commit in order (one writer, at most one in flight), so a stored offset never passes an unwritten batch."""
-        self.consumer.subscribe([self.sales_topic, self.commands_topic], on_revoke=self._on_revoke)
+        self.consumer.subscribe(
+            [self.sales_topic, self.commands_topic], on_assign=self._on_assign, on_revoke=self._on_revoke
+        )
         try:
             while not stop.is_set():
                 self.last_beat = time.monotonic()
@@ -156,9 +158,13 @@ class SalesLoop:
         self._written(flight.messages, flight.decoded, result, flight.started)
         return True
 
-    def _on_revoke(self, _consumer: object, _partitions: list[TopicPartition]) -> None:
-        """Partitions leave: flush what this process summed, so their new owner's day closes find it flushed
-        (were it lost, a claim would read the rows instead: slower, as exact)."""
+    def _on_assign(self, _consumer: object, partitions: list[TopicPartition]) -> None:
+        log.info("kafka.partitions_assigned", partitions=_names(partitions))
+
+    def _on_revoke(self, _consumer: object, partitions: list[TopicPartition]) -> None:
+        """Partitions leave: finish the batch in flight, then flush what this process summed, so their new owner's
+        day closes find it flushed (were it lost, a claim would read the rows instead: slower, as exact)."""
+        log.info("kafka.partitions_revoked", partitions=_names(partitions))
         flight, self._in_flight = self._in_flight, None
         if flight is not None:
             # Its offsets belong to partitions on their way out: stored now or never (a new owner re-reads them).
@@ -353,3 +359,7 @@ class SalesLoop:
         except KafkaException as exc:
             # Partitions revoked meanwhile: their new owner re-reads from the last commit; harmless.
             log.warning("kafka.store_offsets_failed", error=str(exc))
+
+
+def _names(partitions: Sequence[TopicPartition]) -> list[str]:
+    return [f"{tp.topic}[{tp.partition}]" for tp in partitions]
