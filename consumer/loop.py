@@ -165,13 +165,18 @@ class SalesLoop:
         """Partitions leave: finish the batch in flight, then flush what this process summed, so their new owner's
         day closes find it flushed (were it lost, a claim would read the rows instead: slower, as exact)."""
         log.info("kafka.partitions_revoked", partitions=_names(partitions))
-        flight, self._in_flight = self._in_flight, None
+        flight = self._in_flight
         if flight is not None:
-            # Its offsets belong to partitions on their way out: stored now or never (a new owner re-reads them).
             try:
-                self._written(flight.messages, flight.decoded, flight.future.result(), flight.started)
+                result = flight.future.result()
             except (StorageRefused, StorageUnavailable) as exc:
-                log.warning("batch.not_written", error=str(exc), messages=len(flight.messages))
+                # Left in flight: the loop writes it again, with its retries, before anything after it. It may hold
+                # messages of partitions this process keeps (a cooperative rebalance revokes only some), whose
+                # offsets must not be passed by a later batch.
+                log.warning("batch.not_written_yet", error=str(exc), messages=len(flight.messages))
+            else:
+                self._in_flight = None
+                self._written(flight.messages, flight.decoded, result, flight.started)
         if not self.totals.pending:
             return
         try:

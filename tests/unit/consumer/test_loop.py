@@ -255,3 +255,35 @@ def test_stopping_while_a_failed_write_waits_stores_nothing_for_it() -> None:
     loop.run(stop)
     assert not any(c[0] == "store_offsets" for c in consumer.calls)
     assert consumer.calls[-1] == ("close", None)
+
+
+def test_a_revocation_while_the_write_failed_leaves_the_batch_to_be_written_before_anything_after_it() -> None:
+    """A cooperative rebalance revokes some partitions; the batch in flight may hold messages of others this process
+    keeps: it must not be dropped (a later batch's offsets would pass it)."""
+    from concurrent.futures import Future
+
+    from consumer.loop import InFlight
+
+    consumer = StubConsumer()
+    loop = make_loop(consumer, [BatchResult(new_events=1)])
+    failed: Future[BatchResult] = Future()
+    failed.set_exception(StorageUnavailable("connection refused"))
+    loop._in_flight = InFlight([StubMessage("sales", 1, 4)], loop.decode([]), 0.0, failed)
+    loop._on_revoke(None, [TopicPartition("sales", 0)])
+    assert loop._in_flight is not None and not any(c[0] == "store_offsets" for c in consumer.calls)
+    assert loop._finish_in_flight(None)  # the loop's next turn writes it again
+    assert consumer.calls[-1] == ("store_offsets", [("sales", 1, 5)])
+
+
+def test_a_revocation_stores_the_offsets_of_the_batch_written_meanwhile() -> None:
+    from concurrent.futures import Future
+
+    from consumer.loop import InFlight
+
+    consumer = StubConsumer()
+    loop = make_loop(consumer, [])
+    done: Future[BatchResult] = Future()
+    done.set_result(BatchResult(new_events=1))
+    loop._in_flight = InFlight([StubMessage("sales", 0, 7)], loop.decode([]), 0.0, done)
+    loop._on_revoke(None, [TopicPartition("sales", 0)])
+    assert loop._in_flight is None and consumer.calls == [("store_offsets", [("sales", 0, 8)])]
