@@ -9,17 +9,18 @@ import urllib.request
 from datetime import date
 
 import pytest
-from prometheus_client import REGISTRY, CollectorRegistry
 
+from dayclose import telemetry
 from dayclose.health import HealthServer, consumer_checks
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness
-from service import metrics
 from tests.integration.pipeline.conftest import ORG, make_pipeline, pipeline  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 11, 25)
+#: The consumer process's metrics (module-level counters; the scrape-time parts are checked below).
+REGISTRY = telemetry.consumer_registry()
 
 
 def value(name: str, **labels: str) -> float:
@@ -115,9 +116,9 @@ def test_health_of_a_running_service_and_its_outbox_read_at_scrape(pipeline: Har
     finally:
         server.stop()
 
-    registry = CollectorRegistry()
-    assert service.outbox_depth is not None
-    metrics.register_outbox_collector(service.outbox_depth, registry)
+    registry = telemetry.consumer_registry(service.lag, service.outbox_depth, service.backlog)
     assert registry.get_sample_value("dayclose_outbox_query_up") == 1
+    assert registry.get_sample_value("dayclose_backlog_query_up") == 1
+    assert registry.get_sample_value("dayclose_export_jobs", {"state": "due"}) is not None
     assert registry.get_sample_value("dayclose_outbox_depth") is not None
     assert (registry.get_sample_value("dayclose_outbox_oldest_age_seconds") or 0.0) >= 0.0
