@@ -104,6 +104,6 @@ def test_replay_sends_the_original_back_unchanged_and_the_pipeline_ingests_it(
     h.wait_stored(ORG, 1)  # ingested by the running service, as any sale
 
     code, _, err = run_cli(monkeypatch, capsys, h, "replay", "no-such-id")
-    assert code == 2 and "no-such-id" in err
+    assert code == 1 and "no-such-id" in err
     code, _, err = run_cli(monkeypatch, capsys, h, "replay")
-    assert code == 2 and "nothing to replay" in err
+    assert code == 1 and "nothing to replay" in err
