@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -43,15 +44,18 @@ def fresh_clone(tmp: Path) -> Path:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    # This environment's third-party packages (not its editable install of the repository under test).
-    (Path(purelib) / "_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-         "--no-build-isolation", "--no-index", "-e", str(clone)],
-        check=True,
-        timeout=300,
-        cwd=clone,
-    )  # fmt: skip
+    # This environment's third-party packages (not its editable install of the repository under test), and the
+    # clone's own packages and console scripts, as `pip install -e .` would make them (pip itself would need the
+    # network for its build backend).
+    site = Path(purelib)
+    (site / "_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    (site / "_dayclose_clone.pth").write_text(str(clone) + "\n")
+    scripts = tomllib.loads((clone / "pyproject.toml").read_text())["project"]["scripts"]
+    for name, target in scripts.items():
+        module, function = target.split(":")
+        script = venv / "bin" / name
+        script.write_text(f"#!{python}\nimport sys\nfrom {module} import {function}\nsys.exit({function}())\n")
+        script.chmod(0o755)
     (venv / ".installed-stamp").touch()  # what `make` checks before it installs
     return clone
 
