@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount, Route
 
 from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_plan
+from backoffice.api_docs import add_swagger_ui
 from backoffice.context import Context
 from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from backoffice.metrics import RequestMetrics
@@ -57,9 +58,11 @@ def create_app(
     on_start: Callable[[], None] = lambda: None,
     on_stop: Callable[[], None] = lambda: None,
     metrics: CollectorRegistry | None = None,
+    docs: bool = False,
 ) -> FastAPI:
     """``on_start`` runs before the first request (open the pool, wait for the database), ``on_stop`` at the end.
-    ``metrics`` is what ``/metrics`` serves (the API process's registry, :func:`dayclose.telemetry.api_registry`)."""
+    ``metrics`` is what ``/metrics`` serves (the API process's registry, :func:`dayclose.telemetry.api_registry`);
+    ``docs`` adds Swagger UI at ``/docs``, served from our own assets (:mod:`backoffice.api_docs`)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -69,7 +72,11 @@ def create_app(
         finally:
             on_stop()
 
-    app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    if docs:
+        add_swagger_ui(app)
     app.state.context = ctx
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)

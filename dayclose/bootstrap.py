@@ -213,6 +213,7 @@ def build_api(
         on_start=on_start,
         on_stop=on_stop,
         metrics=telemetry.api_registry(),
+        docs=settings.api_docs,
     )
 
 
