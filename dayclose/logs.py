@@ -115,10 +115,11 @@ def _facility(record: logging.LogRecord) -> str:
 
 
 def _kafka_fields(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """A librdkafka record as a structured event: ``kafka.client_log`` with facility, client and message."""
+    """A librdkafka record as a structured event: ``kafka.client_log`` with facility, client and message (the
+    formatter passes a foreign record's arguments as ``positional_args``; no other record keeps them)."""
+    args = event_dict.pop("positional_args", None)
     record = event_dict.get("_record")
     if record is not None and record.name == LIBRDKAFKA_LOGGER:
-        args = record.args
         if isinstance(args, tuple) and len(args) == 3:
             event_dict.update(event="kafka.client_log", facility=args[0], client=args[1], message=str(args[2]))
         suppressed = getattr(record, "suppressed", 0)
@@ -147,6 +148,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[_kafka_fields, *shared],
+        pass_foreign_args=True,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, redact, renderer],
     )
     handler = logging.StreamHandler(stream)
