@@ -125,19 +125,25 @@ def show_export(args: argparse.Namespace) -> int:
 def _print_detail(d: dict[str, Any]) -> None:
     from service.reasons import reason
 
-    voucher = f"{d['voucher_series']} {d['voucher_number']}" if d["voucher_number"] is not None else "not booked"
+    voucher = (
+        f"{d['voucher_series']} {d['voucher_number']}  debit {kronor(d['total_debit_ore'])} SEK  "
+        f"booked {text(d['booked_at'])}"
+        if d["voucher_number"] is not None
+        else "not booked"
+    )
     lines = [
         ("export", f"{d['export_id']}  reference {d['reference']}"),
         ("store-day", f"{d['organization_id']} / {d['store_id']} {text(d['store_name'])} / {d['business_date']}"),
         ("trigger", f"{d['trigger']}  Z-report {text(d['z_report_number'])}  {d['event_count']} events"),
-        ("status", f"{d['status']}  after {d['attempts']} attempt(s); updated {text(d['updated_at'])}"),
-        ("voucher", f"{voucher}  debit {kronor(d['total_debit_ore'])} SEK  booked {text(d['booked_at'])}"),
+        ("status", f"{d['status']} after {d['attempts']} attempt(s); updated {text(d['updated_at'])}"),
+        ("voucher", voucher),
     ]
     if d["reason_code"]:
         explained = reason(d["reason_code"])
         lines.append(("reason", f"{d['reason_code']}: {explained.title_en}. {explained.message_en}"))
-        if d["reason_details"]:
-            lines.append(("details", text(d["reason_details"])))
+        for detail in d["reason_details"] or []:
+            shown = [f"{k} {v}" for k, v in detail.items() if v not in (None, "")] if isinstance(detail, dict) else []
+            lines.append(("detail", ", ".join(shown) or text(detail)))
     if d["lease_owner"]:
         lines.append(("lease", f"held by {d['lease_owner']} until {text(d['lease_until'])}"))
     for job in d["jobs"]:
