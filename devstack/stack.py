@@ -133,81 +133,101 @@ def _activate(database_url: str, kek: str, user_key: str) -> None:
         integrations.save_plan(plan_from_json(DEMO_ORG, SAMPLE_PLAN))
 
 
-def serve(directory: Path, ports: Ports, timeout_s: float = 120.0) -> int:  # noqa: PLR0915 - one story, in order
-    """The supervisor: start everything, write the state, live until SIGTERM/SIGINT, stop everything."""
+@dataclass
+class _Running:
+    """What the supervisor started, stopped in reverse order."""
+
+    pg: LocalPostgres
+    kafka: MockKafkaCluster
+    bl: BLStandIn
+    processes: list[ServiceProcess] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop(timeout=40)
+        self.bl.stop()
+        self.kafka.close()
+        self.pg.stop()
+
+
+def _start(running: _Running, directory: Path, ports: Ports, timeout_s: float) -> dict[str, str]:
+    """Database, topics, demo company and merchant, then both processes, ready; returns the environment."""
     from backoffice.signing_keys import api_signing_keys
     from dayclose.commands.token import mint_token
     from service.secrets import Secret
     from storage.migrate import migrate
 
+    database_url = create_database(running.pg.url, "dayclose")
+    migrate(database_url)
+    topics = KafkaSettings("")
+    for topic in (topics.sales_topic, topics.commands_topic, topics.outcomes_topic, topics.dead_letter_topic):
+        running.kafka.create_topic(topic, TOPIC_PARTITIONS)
+    bl = running.bl
+    company = bl.seed_demo_company()
+    kek, api_key = KeyVault.generate_key(), f"{API_KEY_ID}:{secrets.token_urlsafe(48)}"
+    _activate(database_url, kek, company.user_key)
+    env = {
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": running.kafka.bootstrap_servers,
+        "BL_BASE_URL": bl.base_url,
+        "BL_TOKEN_URL": bl.token_url,
+        "BL_CLIENT_ID": bl.client_id,
+        "BL_CLIENT_SECRET": bl.client_secret,
+        "DAYCLOSE_KEY_ENCRYPTION_KEY": kek,
+        "DAYCLOSE_API_TOKENS": api_key,
+    }
+    for name, port, extra in (
+        ("run", ports.run, {"DAYCLOSE_RECONCILE_WAIT_SECONDS": "30"}),
+        ("api", ports.api, {"DAYCLOSE_API_DOCS": "true"}),
+    ):
+        child = {**env, **extra, "DAYCLOSE_HTTP_PORT": str(port), "DAYCLOSE_LOG_FORMAT": "json"}
+        argv = (sys.executable, "-m", "dayclose", name)
+        running.processes.append(ServiceProcess(child, directory / "logs" / f"{name}.log", argv=argv).start())
+    deadline = time.monotonic() + timeout_s
+    for process, port in zip(running.processes, (ports.run, ports.api), strict=True):
+        _ready(f"http://127.0.0.1:{port}/readyz", deadline, process)
+    return env | {
+        "DEV_API_URL": f"http://127.0.0.1:{ports.api}",
+        "DEV_METRICS_URL": f"http://127.0.0.1:{ports.run}/metrics",
+        "DEV_ORG": DEMO_ORG,
+        "DEV_TOKEN": mint_token(api_signing_keys((Secret(api_key),))[0], DEMO_ORG, ttl_s=3600),
+        "BL_ADMIN_URL": bl.url + "/_admin",
+        "BL_DEMO_USER_KEY": company.user_key,
+    }
+
+
+def serve(directory: Path, ports: Ports, timeout_s: float = 120.0) -> int:
+    """The supervisor: start everything, write the state, live until SIGTERM/SIGINT, stop everything."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "logs").mkdir(parents=True, exist_ok=True)
     ports = ports.resolved()
     started = time.monotonic()
     pg = LocalPostgres().start()
-    kafka = MockKafkaCluster(brokers=1)
-    bl = BLStandIn(port=ports.bl).start()
-    processes: list[ServiceProcess] = []
     try:
-        database_url = create_database(pg.url, "dayclose")
-        migrate(database_url)
-        topics = KafkaSettings("")
-        for topic in (topics.sales_topic, topics.commands_topic, topics.outcomes_topic, topics.dead_letter_topic):
-            kafka.create_topic(topic, TOPIC_PARTITIONS)
-        company = bl.seed_demo_company()
-        kek, api_key = KeyVault.generate_key(), f"{API_KEY_ID}:{secrets.token_urlsafe(48)}"
-        _activate(database_url, kek, company.user_key)
-        env = {
-            "DATABASE_URL": database_url,
-            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-            "BL_BASE_URL": bl.base_url,
-            "BL_TOKEN_URL": bl.token_url,
-            "BL_CLIENT_ID": bl.client_id,
-            "BL_CLIENT_SECRET": bl.client_secret,
-            "DAYCLOSE_KEY_ENCRYPTION_KEY": kek,
-            "DAYCLOSE_API_TOKENS": api_key,
-        }
-        logs = directory / "logs"
-        for name, port, extra in (
-            ("run", ports.run, {"DAYCLOSE_RECONCILE_WAIT_SECONDS": "30"}),
-            ("api", ports.api, {"DAYCLOSE_API_DOCS": "true"}),
-        ):
-            child = {**env, **extra, "DAYCLOSE_HTTP_PORT": str(port), "DAYCLOSE_LOG_FORMAT": "json"}
-            argv = (sys.executable, "-m", "dayclose", name)
-            processes.append(ServiceProcess(child, logs / f"{name}.log", argv=argv).start())
-        deadline = time.monotonic() + timeout_s
-        for process, port in zip(processes, (ports.run, ports.api), strict=True):
-            _ready(f"http://127.0.0.1:{port}/readyz", deadline, process)
-        env |= {
-            "DEV_API_URL": f"http://127.0.0.1:{ports.api}",
-            "DEV_METRICS_URL": f"http://127.0.0.1:{ports.run}/metrics",
-            "DEV_ORG": DEMO_ORG,
-            "DEV_TOKEN": mint_token(api_signing_keys((Secret(api_key),))[0], DEMO_ORG, ttl_s=3600),
-            "BL_ADMIN_URL": bl.url + "/_admin",
-            "BL_DEMO_USER_KEY": company.user_key,
-        }
+        running = _Running(pg, MockKafkaCluster(brokers=1), BLStandIn(port=ports.bl).start())
+    except Exception:
+        pg.stop()
+        raise
+    try:
+        env = _start(running, directory, ports, timeout_s)
         _write_atomically(directory / ENV, env_file(env))
         state = {"pid": os.getpid(), "env": env, "urls": urls(env), "took_s": round(time.monotonic() - started, 1)}
         _write_atomically(directory / STATE, json.dumps(state, indent=2))
         print(f"local stack ready in {state['took_s']} s", flush=True)
+        reported: set[str] = set()
         while not stop.wait(1.0):
-            for process in processes:
-                if not process.alive and process.starts == 1:
-                    print(f"{process.argv[-1]} exited with {process.process and process.process.returncode}; "
-                          f"see {process.log_path}", flush=True)  # fmt: skip
-                    process.starts += 1  # reported once
+            for process in running.processes:
+                if not process.alive and process.argv[-1] not in reported:
+                    reported.add(process.argv[-1])
+                    print(f"dayclose {process.argv[-1]} exited; see {process.log_path}", flush=True)
         return 0
     except Exception as exc:  # noqa: BLE001 - reported to `up`, which prints it
         print(f"the local stack did not start: {type(exc).__name__}: {exc}", flush=True)
         return 1
     finally:
-        for process in reversed(processes):
-            process.stop(timeout=40)
-        bl.stop()
-        kafka.close()
-        pg.stop()
+        running.stop()
         for name in (STATE, ENV):
             (directory / name).unlink(missing_ok=True)
 
