@@ -75,6 +75,15 @@ def test_find_a_failed_export_read_why_and_retry_it_after_the_fix(pipeline: Harn
     again = dayclose(pipeline, "exports", "retry", failed["reference"])
     assert again.returncode == exitcodes.FAILED and "not failed" in again.stderr
 
+    # The auditor's view of the voucher, in words and kronor (the stored record with --json)
+    audit = dayclose(
+        pipeline, "audit", "voucher", booked["voucher_series"], str(booked["voucher_number"]), "--org", ORG
+    )
+    assert audit.returncode == 0, audit.stderr
+    assert f"voucher {booked['voucher_series']} {booked['voucher_number']}  dated 2026-11-24" in audit.stdout
+    assert "debit SEK" in audit.stdout and "% VAT: gross" in audit.stdout
+    assert audit.stdout.count("  receipt ") == 12
+
 
 def test_purge_shows_its_plan_and_drops_nothing_unconfirmed(pipeline: Harness) -> None:
     day = sampledata.store_day(ORG, "s1", date(2026, 1, 15), 5)
