@@ -16,7 +16,11 @@ COPY . .
 RUN pip install --constraint constraints.txt . "tzdata==2026.6"
 
 FROM ${PYTHON_IMAGE} AS runtime
-ENV PATH=/opt/venv/bin:$PATH \
+# The source revision the image is built from (docker build --build-arg REVISION=$(git rev-parse HEAD)): shown
+# as dayclose_build_info{revision} on /metrics. Build metadata, not a setting.
+ARG REVISION=unknown
+ENV DAYCLOSE_BUILD_REVISION=${REVISION} \
+    PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DAYCLOSE_LOG_FORMAT=json

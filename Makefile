@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := tools/node/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench chaos clean
+.PHONY: demo dev-up dev-down test lint bench chaos clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -20,7 +20,14 @@ $(NODE_STAMP): tools/node/package.json tools/node/package-lock.json
 
 ## demo: the service end to end on embedded defaults (local PostgreSQL, Kafka mock cluster, BL stand-in)
 demo: $(STAMP)
-	$(PY) -m dayclose demo
+	$(VENV)/bin/dayclose-dev demo
+
+## dev-up / dev-down: the local stack to try things by hand (docs/local.md); prints the environment to paste
+dev-up: $(STAMP)
+	$(VENV)/bin/dayclose-dev up
+
+dev-down: $(STAMP)
+	$(VENV)/bin/dayclose-dev down
 
 ## test: the whole suite (unit, integration against real services, e2e)
 test: $(STAMP) $(NODE_STAMP)

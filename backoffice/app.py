@@ -14,13 +14,17 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount, Route
 
 from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_plan
+from backoffice.api_docs import add_swagger_ui
 from backoffice.context import Context
 from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
+from backoffice.metrics import RequestMetrics
 from backoffice.middleware import BodySizeLimit, OrganizationAuthorization
-from service.metrics import exposition
 
 log = structlog.get_logger("dayclose.api")
 TITLE = "dayclose BackOffice API"
@@ -53,8 +57,12 @@ def create_app(
     max_body_bytes: int,
     on_start: Callable[[], None] = lambda: None,
     on_stop: Callable[[], None] = lambda: None,
+    metrics: CollectorRegistry | None = None,
+    docs: bool = False,
 ) -> FastAPI:
-    """``on_start`` runs before the first request (open the pool, wait for the database), ``on_stop`` at the end."""
+    """``on_start`` runs before the first request (open the pool, wait for the database), ``on_stop`` at the end.
+    ``metrics`` is what ``/metrics`` serves (the API process's registry, :func:`dayclose.telemetry.api_registry`);
+    ``docs`` adds Swagger UI at ``/docs``, served from our own assets (:mod:`backoffice.api_docs`)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -64,23 +72,34 @@ def create_app(
         finally:
             on_stop()
 
-    app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    if docs:
+        add_swagger_ui(app)
     app.state.context = ctx
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_bl):
         app.include_router(module.router)
-    _add_operations_routes(app, checks)
+    _add_operations_routes(app, checks, metrics if metrics is not None else CollectorRegistry())
     # Each add wraps the previous: a request meets the log line, then the body limit, then authorization,
     # and only then routing, body parsing and validation.
     app.add_middleware(OrganizationAuthorization, verifier=lambda: ctx.verifier)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.middleware("http")(_log_request)
+    # Outermost: counts every answer, 401 and 413 too, by the route template the request was aimed at.
+    app.add_middleware(RequestMetrics, templates=lambda: [*app.openapi()["paths"], *_plain_paths(app)])
     return app
 
 
-def _add_operations_routes(app: FastAPI, checks: HealthChecks) -> None:
+def _plain_paths(app: FastAPI) -> list[str]:
+    """Routes outside the OpenAPI document: probes, the scrape, the document itself and its docs pages."""
+    return [route.path for route in app.router.routes if isinstance(route, Route | Mount)]
+
+
+def _add_operations_routes(app: FastAPI, checks: HealthChecks, registry: CollectorRegistry) -> None:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
         ok, report = checks.liveness()
@@ -93,8 +112,8 @@ def _add_operations_routes(app: FastAPI, checks: HealthChecks) -> None:
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
-        body, content_type = exposition(request.headers.get("accept", ""))
-        return Response(body, media_type=content_type)
+        encoder, content_type = choose_encoder(request.headers.get("accept", ""))
+        return Response(encoder(registry), media_type=content_type)
 
 
 async def _log_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backoffice import metrics
 from backoffice.auth import TokenVerifier
 from backoffice.errors import ApiError, error_response
-from service import metrics
 
 _ORGANIZATION_PATH = re.compile(r"^/v1/organizations/([^/]+)(?:/|$)")
 

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
+
 from backoffice.auth import TokenVerifier
 from backoffice.context import Context
 from service.exporter import Chart, CompanyDetails
@@ -35,14 +37,19 @@ def _no_uow() -> Any:
     raise NotImplementedError
 
 
-def document() -> dict[str, Any]:
-    """The app's OpenAPI document, built without any I/O (placeholder adapters)."""
+def app_without_io() -> FastAPI:
+    """The app with placeholder adapters: enough to build its OpenAPI document (or to be refused by it)."""
     from backoffice.app import create_app
 
     ctx = Context(
         uow=_no_uow, bl=_NoBL(), verifier=TokenVerifier((Secret("unused:" + "x" * 32),)), sales_retention_days=400
     )
-    return create_app(ctx, _NoChecks(), max_body_bytes=256 * 1024).openapi()
+    return create_app(ctx, _NoChecks(), max_body_bytes=256 * 1024)
+
+
+def document() -> dict[str, Any]:
+    """The app's OpenAPI document, built without any I/O."""
+    return app_without_io().openapi()
 
 
 def render() -> str:

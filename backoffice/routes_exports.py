@@ -20,6 +20,7 @@ from backoffice.models import (
     MissingDays,
     StatusOut,
 )
+from service import retries
 from service.messages import ManualExportRequested
 from service.model import IntegrationStatus
 from storage import history
@@ -83,14 +84,11 @@ def get_manual_export(org: Org, ctx: Ctx, request_id: uuid.UUID) -> ManualExport
 @router.post("/failed-exports/retry", response_model=dict[str, int], responses=responses(401, 403, 409, 422))
 def retry_failed_exports(org: Org, ctx: Ctx) -> dict[str, int]:
     """Retry every failed export now (after fixing something in BL, e.g. opening a fiscal year)."""
-    with ctx.uow() as uow:
-        integration = uow.integrations.get(org)
-        if integration is None or integration.status != IntegrationStatus.ACTIVE:
-            raise conflict("NOT_ACTIVE", "Exports are retried only while the integration is active.")
-        stores = [store for store, _, _ in uow.exports.failed(org)]
-        queued = uow.jobs.queue_retries(org, stores, f"retry-{uuid.uuid4().hex[:12]}")
-        uow.commit()
-    return {"retries_queued": queued}
+    try:
+        queued = retries.retry_failed_exports(ctx.uow, org)
+    except retries.IntegrationNotActive:
+        raise conflict("NOT_ACTIVE", "Exports are retried only while the integration is active.") from None
+    return {"retries_queued": queued.jobs}
 
 
 @router.get("/exports", response_model=ExportPage, responses=responses(401, 403, 422))

@@ -25,7 +25,7 @@ import structlog
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 import schemas
-from service import metrics
+from consumer import metrics
 from service.reasons import ReasonCode
 
 log = structlog.get_logger("dayclose.codec")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, TextIO
@@ -80,8 +80,14 @@ class DeadLetter:
         }
 
 
-def read(kafka: KafkaSettings, registry: SchemaRegistry | None = None, timeout_s: float = 10.0) -> list[DeadLetter]:
-    """Every record of the dead-letter topic, oldest first per partition."""
+def read(
+    kafka: KafkaSettings,
+    registry: SchemaRegistry | None = None,
+    timeout_s: float = 10.0,
+    client_overrides: Mapping[str, Any] | None = None,
+) -> list[DeadLetter]:
+    """Every record of the dead-letter topic, oldest first per partition (``client_overrides``: more client
+    settings, e.g. the ``logger`` that routes librdkafka's lines through structlog)."""
     codec = AvroCodec(schemas.DEAD_LETTER, kafka.dead_letter_topic, registry)
     originals = {
         kafka.sales_topic: AvroCodec(schemas.SALES_EVENT, kafka.sales_topic, registry),
@@ -93,6 +99,7 @@ def read(kafka: KafkaSettings, registry: SchemaRegistry | None = None, timeout_s
             "group.id": f"dayclose-dead-letters-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": False,
             "enable.partition.eof": True,
+            **(client_overrides or {}),
         }
     )
     try:
@@ -155,9 +162,16 @@ def select(
     return [d for d in chosen if error_code is None or d.record["error_code"] == error_code]
 
 
-def replay(letters: Sequence[DeadLetter], kafka: KafkaSettings, timeout_s: float = 30.0) -> list[str]:
+def replay(
+    letters: Sequence[DeadLetter],
+    kafka: KafkaSettings,
+    timeout_s: float = 30.0,
+    client_overrides: Mapping[str, Any] | None = None,
+) -> list[str]:
     """Produce each original to its source topic, unchanged; returns the problems (empty when all went)."""
-    producer = Producer({**kafka.producer_config(), "enable.idempotence": True, "acks": "all"})
+    producer = Producer(
+        {**kafka.producer_config(), "enable.idempotence": True, "acks": "all", **(client_overrides or {})}
+    )
     problems: list[str] = []
 
     def on_delivery(err: KafkaError | None, msg: Any) -> None:

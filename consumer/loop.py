@@ -27,12 +27,11 @@ import structlog
 from confluent_kafka import KafkaError, KafkaException, Message, TopicPartition
 
 import schemas
-from consumer import poison, records
+from consumer import metrics, poison, records
 from consumer.accumulator import Accumulator
 from consumer.codec import AvroCodec, DecodeError, SchemaRegistry
 from consumer.ingest import BatchResult, Decoded, write_batch
 from consumer.poison import Poison as _Poison
-from service import metrics
 from service.messages import DayClosed, SalesEnvelope
 from service.ports import StorageRefused, StorageUnavailable, UnitOfWork
 from service.reasons import ReasonCode

@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from service import metrics
+from consumer import metrics
 from service.ports import UnitOfWork
 
 log = structlog.get_logger("dayclose.relay")

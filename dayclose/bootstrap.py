@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -28,20 +29,23 @@ from backoffice.context import Context
 from consumer.codec import ConfluentRegistry, SchemaRegistry
 from consumer.events import AvroEvents
 from consumer.loop import ConsumerLike, SalesLoop
+from consumer.metrics import ConsumerLagCollector
 from consumer.relay import OutboxRelay
+from dayclose import telemetry
 from dayclose.config import Settings
 from dayclose.health import api_checks
 from dayclose.keys import KeyVault
 from dayclose.logs import librdkafka_logger
+from dayclose.preflight import wait_for_database
 from dayclose.process import BoundedCloseConsumer, Service, WorkerPool
 from exporters.bl.directory import BLExporterDirectory
 from exporters.bl.exporter import BLExporter
 from exporters.reporting import PdfDayReports
-from service import metrics
 from service.deps import ExportDeps, stockholm_today
 from service.exporter import BLDirectory, Exporter
 from service.jobs import run_next_job
 from service.lifecycle import ExportPolicy
+from storage.backlog import Backlog, read_backlog
 from storage.exports import LEASE_PREFIX
 from storage.migrate import migrate
 from storage.notify import listen_for_jobs, listen_for_outbox
@@ -77,8 +81,9 @@ def units_of_work(
     return unit_of_work(pool, KeyVault(settings.kek), event_encoder(settings, registry))
 
 
-def consumer_config(settings: Settings) -> dict[str, Any]:
-    return {
+def consumer_config(settings: Settings, stats_cb: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The Kafka loop's consumer; ``stats_cb`` receives librdkafka's statistics (consumer lag, every 15 s)."""
+    config = {
         **settings.kafka.client_config(),
         "group.id": settings.kafka.group_id,
         "enable.auto.commit": True,
@@ -93,9 +98,15 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
         # lone day close for the default 500 ms; 100 ms costs a few idle fetches a second, nothing more.
         "fetch.wait.max.ms": 100,
         "logger": librdkafka_logger(),
-        "statistics.interval.ms": 15_000,  # feeds dayclose_consumer_lag per partition
-        "stats_cb": metrics.kafka_stats,
     }
+    if stats_cb is not None:
+        config.update({"statistics.interval.ms": 15_000, "stats_cb": stats_cb})  # dayclose_consumer_lag
+    return config
+
+
+def producer_config(settings: Settings) -> dict[str, Any]:
+    """Every producer of the service: librdkafka's own log lines go through structlog too."""
+    return {**settings.kafka.producer_config(), "logger": librdkafka_logger()}
 
 
 def build_service(
@@ -119,17 +130,21 @@ def build_service(
         name="dayclose",
         kwargs={"application_name": f"{LEASE_PREFIX}{instance}"},
     )
-    pool.wait(timeout=30)  # fail fast at start-up when the database is unreachable
+    pool.wait(timeout=settings.startup_timeout_s)  # fail fast at start-up when the database is unreachable
     uow = units_of_work(settings, pool, registry)
     deps = ExportDeps(
-        uow, exporter or bl_exporter(settings), PdfDayReports(), policy or export_policy(settings), instance=instance
+        uow,
+        exporter or bl_exporter(settings),
+        PdfDayReports(),
+        policy or export_policy(settings),
+        instance=instance,
+        observe=telemetry.export_finished,
     )
     workers = WorkerPool(functools.partial(run_next_job, deps), settings.export_workers)
-    consumer: ConsumerLike = BoundedCloseConsumer(consumer_config(settings))
+    lag = ConsumerLagCollector()
+    consumer: ConsumerLike = BoundedCloseConsumer(consumer_config(settings, stats_cb=lag.update))
     loop = SalesLoop(consumer, uow, settings.kafka.sales_topic, settings.kafka.commands_topic, registry)
-    relay = OutboxRelay(
-        uow, functools.partial(listen_for_outbox, settings.database_url), settings.kafka.producer_config()
-    )
+    relay = OutboxRelay(uow, functools.partial(listen_for_outbox, settings.database_url), producer_config(settings))
     service = Service(
         settings,
         pool,
@@ -140,13 +155,21 @@ def build_service(
         functools.partial(listen_for_jobs, settings.database_url),
     )
     service.outbox_depth = functools.partial(outbox_depth, uow)
+    service.backlog = functools.partial(backlog, uow)
+    service.lag = lag
     return service
 
 
 def outbox_depth(uow: Callable[[], PostgresUnitOfWork]) -> tuple[int, float]:
-    """(unsent outbox rows, age of the oldest), read when Prometheus scrapes (service.metrics.OutboxCollector)."""
+    """(unsent outbox rows, age of the oldest), read when Prometheus scrapes (telemetry.OutboxCollector)."""
     with uow() as reading:
         return reading.outbox.depth()
+
+
+def backlog(uow: Callable[[], PostgresUnitOfWork]) -> Backlog:
+    """The export backlog, read when Prometheus scrapes (telemetry.BacklogCollector)."""
+    with uow() as reading:
+        return read_backlog(reading.conn)
 
 
 def build_api(
@@ -176,11 +199,30 @@ def build_api(
     def on_start() -> None:
         if owns_pool:
             opened.open()
-            opened.wait(timeout=30)  # fail fast at start-up when the database is unreachable
+            opened.wait(timeout=settings.startup_timeout_s)  # fail fast when the database is unreachable
 
     def on_stop() -> None:
         if owns_pool:
             opened.close()
 
     checks = api_checks(lambda: opened.connection(timeout=2.0))
-    return create_app(ctx, checks, max_body_bytes=settings.api_max_body_bytes, on_start=on_start, on_stop=on_stop)
+    return create_app(
+        ctx,
+        checks,
+        max_body_bytes=settings.api_max_body_bytes,
+        on_start=on_start,
+        on_stop=on_stop,
+        metrics=telemetry.api_registry(),
+        docs=settings.api_docs,
+    )
+
+
+@contextmanager
+def cli_units_of_work(settings: Settings) -> Iterator[Callable[[], PostgresUnitOfWork]]:
+    """Units of work over a one-connection pool, for an operator's command that calls a service handler."""
+    wait_for_database(settings.database_url, min(settings.startup_timeout_s, 10.0))
+    pool: ConnectionPool[Any] = ConnectionPool(settings.database_url, min_size=1, max_size=1, open=True, name="cli")
+    try:
+        yield units_of_work(settings, pool, schema_registry(settings))
+    finally:
+        pool.close()

@@ -1,20 +1,25 @@
-"""One typed settings object, read once from the environment, failing fast with the setting's name.
+"""One typed settings object, read once from the environment, failing fast with every bad setting's name.
 
 Everything is validated here, once: required settings, numbers and choices, the key-encryption key (a
 list of Fernet keys), the API's signing keys, and the BL client's settings, whose defaults live in one place
 (:class:`exporters.bl.config.BLConfig`). The composition root (:mod:`dayclose.bootstrap`) builds adapters
 from a :class:`Settings` and checks nothing again.
+
+Every problem is collected before anything is raised, so an operator fixing a deployment sees all of them at
+once (:class:`ConfigError` ``.problems``, one line each; the CLI prints them and exits 78, EX_CONFIG). The
+readers below (``_get``, ``_require``, ``_parse``) take the environment first and the variable's name second:
+a test reads every name from these calls to check the Helm chart maps the settings one to one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from backoffice.signing_keys import api_signing_keys
+from backoffice.signing_keys import ApiSigningKey, api_signing_keys
 from dayclose.keys import KeyVault, KeyVaultError
 from exporters.bl.config import BLConfig
 from service.secrets import Secret
@@ -25,8 +30,37 @@ API_TOKENS = "DAYCLOSE_API_TOKENS"
 
 
 class ConfigError(ValueError):
-    """A setting is missing or malformed. The message names the environment variable, never its value
+    """Settings are missing or malformed: ``problems`` has one line per bad variable, naming it, never its value
     when the variable is a secret."""
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class _Environment(Mapping[str, str]):
+    """The environment being read, and the problems found so far (recorded instead of raised)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self.problems: list[str] = []
+
+    def __getitem__(self, key: str) -> str:
+        return self._env[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        return len(self._env)
+
+
+def _problem(env: Mapping[str, str], text: str) -> None:
+    """Record a problem (raise it at once when reading a bare mapping outside :func:`load_settings`)."""
+    if not isinstance(env, _Environment):
+        raise ConfigError(text)
+    if text not in env.problems:
+        env.problems.append(text)
 
 
 @dataclass(frozen=True)
@@ -99,6 +133,11 @@ class Settings:
     #: After SIGTERM the process exits within this many seconds, whatever state Kafka, PostgreSQL and BL
     #: are in; what is cut off is redone on restart (docs/runbook.md, "Stopping").
     shutdown_timeout_s: float = 30.0
+    #: At start-up, how long ``dayclose run`` and ``dayclose api`` wait for PostgreSQL (and Kafka) to answer
+    #: before they exit naming the setting to check (docs/runbook.md, "Start-up failures").
+    startup_timeout_s: float = 30.0
+    #: Swagger UI at ``/docs`` (served from our own assets, no CDN); off in production unless wanted.
+    api_docs: bool = False
 
     @property
     def kek(self) -> Secret:
@@ -118,7 +157,8 @@ def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str |
 def _require(env: Mapping[str, str], name: str) -> str:
     value = _get(env, name)
     if value is None:
-        raise ConfigError(f"missing required setting {name}")
+        _problem(env, f"missing required setting {name}")
+        return ""
     return value
 
 
@@ -129,7 +169,8 @@ def _parse(env: Mapping[str, str], name: str, default: T, parse: Callable[[str],
     try:
         return parse(raw)
     except ValueError as exc:
-        raise ConfigError(f"malformed setting {name}: {exc}") from None
+        _problem(env, f"malformed setting {name}: {exc}")
+        return default
 
 
 def _positive_float(raw: str) -> float:
@@ -166,7 +207,9 @@ def _choice(*allowed: str) -> Callable[[str], str]:
 
 def _bl(env: Mapping[str, str]) -> BLConfig:
     """The BL client's settings; what the environment leaves out keeps :class:`BLConfig`'s default."""
-    client_id, client_secret = _require(env, "BL_CLIENT_ID"), Secret(_require(env, "BL_CLIENT_SECRET"))
+    # A missing one is a recorded problem (load_settings raises): a placeholder keeps reading the others.
+    client_id = _require(env, "BL_CLIENT_ID") or "unset"
+    client_secret = Secret(_require(env, "BL_CLIENT_SECRET") or "unset")
     default = BLConfig(client_id, client_secret)
     return dataclasses.replace(
         default,
@@ -188,7 +231,8 @@ def _key_encryption_key(env: Mapping[str, str]) -> Secret | None:
     try:
         KeyVault(Secret(raw))
     except KeyVaultError:
-        raise ConfigError(f"malformed setting {KEY_ENCRYPTION_KEY}: not a list of Fernet keys") from None
+        _problem(env, f"malformed setting {KEY_ENCRYPTION_KEY}: not a list of Fernet keys")
+        return None
     return Secret(raw)
 
 
@@ -198,15 +242,16 @@ def _api_tokens(env: Mapping[str, str]) -> tuple[Secret, ...]:
     try:
         api_signing_keys(api_tokens)
     except ValueError as exc:
-        raise ConfigError(f"malformed setting DAYCLOSE_API_TOKENS: {exc}") from None
+        _problem(env, f"malformed setting DAYCLOSE_API_TOKENS: {exc}")
+        return ()
     return api_tokens
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] = ()) -> Settings:
-    """Read every setting once. Raises :class:`ConfigError` naming the first bad variable. ``needs`` names
+    """Read every setting once. Raises :class:`ConfigError` listing every bad variable. ``needs`` names
     optional settings this process cannot run without (``dayclose run``: the key-encryption key; ``dayclose
     api``: that and the API's signing keys)."""
-    env = os.environ if env is None else env
+    env = _Environment(os.environ if env is None else env)
     sasl_password = _get(env, "KAFKA_SASL_PASSWORD")
     kafka = KafkaSettings(
         bootstrap_servers=_require(env, "KAFKA_BOOTSTRAP_SERVERS"),
@@ -247,7 +292,22 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] 
         sales_retention_days=_parse(env, "DAYCLOSE_SALES_RETENTION_DAYS", 400, _positive_int),
         api_max_body_bytes=_parse(env, "DAYCLOSE_API_MAX_BODY_BYTES", Settings.api_max_body_bytes, _positive_int),
         shutdown_timeout_s=_parse(env, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS", 30.0, _positive_float),
+        startup_timeout_s=_parse(env, "DAYCLOSE_STARTUP_TIMEOUT_SECONDS", 30.0, _positive_float),
+        api_docs=_parse(env, "DAYCLOSE_API_DOCS", False, _bool),
     )
     for name in needs:  # after the settings every process needs, which are named first
         _require(env, name)
+    if env.problems:
+        raise ConfigError(env.problems)
     return settings
+
+
+def api_signing_keys_from_env(env: Mapping[str, str] | None = None) -> tuple[ApiSigningKey, ...]:
+    """Only ``DAYCLOSE_API_TOKENS``, required, as keys (``dayclose token`` needs nothing else). Raises
+    :class:`ConfigError` when it is missing or malformed."""
+    checked = _Environment(os.environ if env is None else env)
+    _require(checked, API_TOKENS)
+    tokens = _api_tokens(checked)
+    if checked.problems:
+        raise ConfigError(checked.problems)
+    return api_signing_keys(tokens)

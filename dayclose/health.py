@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client import CollectorRegistry
 
 from dayclose.logs import get_logger
 from dayclose.process import Service
-from service.metrics import exposition
+from dayclose.telemetry import exposition
 
 log = get_logger("dayclose.health")
 
@@ -162,8 +162,9 @@ class HealthServer:
         checks: Checks,
         port: int,
         host: str = "0.0.0.0",  # noqa: S104 - probed by the kubelet
-        registry: CollectorRegistry = REGISTRY,
+        registry: CollectorRegistry | None = None,
     ) -> None:
+        registry = registry if registry is not None else CollectorRegistry()
         self._server = ThreadingHTTPServer((host, port), _handler(checks, registry))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="health-http", daemon=True)

@@ -2,6 +2,11 @@
 
 A redaction processor runs last before rendering, so a secret passed to a log call by mistake
 comes out masked whatever the call site did.
+
+librdkafka's own lines (every Kafka client of the service passes :func:`librdkafka_logger` as its ``logger``)
+come out as ``kafka.client_log`` events with their ``facility``, ``client`` and ``message``, and are rate-limited
+per level and facility (:class:`RateLimit`): an unreachable broker, which librdkafka reports several times a
+second per connection, costs a few lines a minute, the first of each minute saying how many were dropped.
 """
 
 from __future__ import annotations
@@ -9,7 +14,10 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+import threading
+import time
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import structlog
@@ -63,6 +71,63 @@ def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> 
     return event_dict
 
 
+LIBRDKAFKA_LOGGER = "librdkafka"
+
+
+@dataclass
+class _Window:
+    started: float
+    passed: int = 0
+    dropped: int = 0
+
+
+class RateLimit(logging.Filter):
+    """Lets through at most ``burst`` records per key (level and librdkafka facility) every ``period_s``; the first
+    record let through after a window that dropped some carries ``suppressed`` (how many were dropped)."""
+
+    def __init__(self, burst: int = 5, period_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.burst, self.period_s, self.clock = burst, period_s, clock
+        self._windows: dict[tuple[int, str], _Window] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.levelno, _facility(record))
+        now = self.clock()
+        with self._lock:
+            window = self._windows.get(key)
+            if window is None or now - window.started >= self.period_s:
+                dropped = window.dropped if window is not None else 0
+                window = self._windows[key] = _Window(now)
+                if dropped:
+                    record.suppressed = dropped
+            if window.passed < self.burst:
+                window.passed += 1
+                return True
+            window.dropped += 1
+            return False
+
+
+def _facility(record: logging.LogRecord) -> str:
+    """confluent-kafka logs ``("%s [%s] %s", facility, client name, message)``."""
+    args = record.args
+    return str(args[0]) if isinstance(args, tuple) and len(args) == 3 else ""
+
+
+def _kafka_fields(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A librdkafka record as a structured event: ``kafka.client_log`` with facility, client and message (the
+    formatter passes a foreign record's arguments as ``positional_args``; no other record keeps them)."""
+    args = event_dict.pop("positional_args", None)
+    record = event_dict.get("_record")
+    if record is not None and record.name == LIBRDKAFKA_LOGGER:
+        if isinstance(args, tuple) and len(args) == 3:
+            event_dict.update(event="kafka.client_log", facility=args[0], client=args[1], message=str(args[2]))
+        suppressed = getattr(record, "suppressed", 0)
+        if suppressed:
+            event_dict["suppressed"] = suppressed
+    return event_dict
+
+
 def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None) -> None:
     """Configure structlog and the stdlib root logger once for the whole process."""
     stream = sys.stderr if stream is None else stream
@@ -82,7 +147,8 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        foreign_pre_chain=[_kafka_fields, *shared],
+        pass_foreign_args=True,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, redact, renderer],
     )
     handler = logging.StreamHandler(stream)
@@ -91,13 +157,16 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Third-party chatter stays at warning unless we are debugging.
-    for noisy in ("urllib3", "kafka", "librdkafka"):
+    for noisy in ("urllib3", "kafka", LIBRDKAFKA_LOGGER):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    kafka = logging.getLogger(LIBRDKAFKA_LOGGER)
+    kafka.filters[:] = [f for f in kafka.filters if not isinstance(f, RateLimit)]
+    kafka.addFilter(RateLimit())
 
 
 def librdkafka_logger() -> logging.Logger:
     """The stdlib logger to pass as confluent-kafka's ``logger`` config so librdkafka logs via structlog."""
-    return logging.getLogger("librdkafka")
+    return logging.getLogger(LIBRDKAFKA_LOGGER)
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -22,9 +22,11 @@ from typing import Any, Protocol
 
 import structlog
 from confluent_kafka import Consumer
+from prometheus_client.registry import Collector
 
 from dayclose.config import Settings
 from dayclose.shutdown import Deadline, bounded
+from storage.backlog import Backlog
 
 log = structlog.get_logger("dayclose.service")
 
@@ -118,8 +120,11 @@ class Service:
     #: without one, the workers poll.
     listen_for_jobs: Callable[[Callable[[], None], threading.Event], object] | None = None
     deadline: Deadline | None = field(default=None, init=False)
-    #: (unsent outbox rows, age of the oldest), for ``/metrics`` (set by the bootstrap).
+    #: For ``/metrics`` (set by the bootstrap): (unsent outbox rows, age of the oldest), the export backlog, and
+    #: the consumer lag fed by librdkafka's statistics.
     outbox_depth: Callable[[], tuple[int, float]] | None = field(default=None, init=False)
+    backlog: Callable[[], Backlog] | None = field(default=None, init=False)
+    lag: Collector | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.loop.consumer, BoundedCloseConsumer):

@@ -10,8 +10,9 @@ from dayclose.bootstrap import build_service
 from dayclose.config import KEY_ENCRYPTION_KEY, load_settings
 from dayclose.health import HealthServer, consumer_checks
 from dayclose.logs import configure_logging
+from dayclose.preflight import check_kafka, wait_for_database
 from dayclose.shutdown import EXIT_CUT_SHORT, Watchdog, exit_now
-from service import metrics
+from dayclose.telemetry import consumer_registry
 
 #: How long a thread may hold the GIL while another waits for it (CPython's default: 5 ms). The ingest's writer
 #: thread wakes from each database round trip while the loop's thread decodes the next batch; at 5 ms it waits up
@@ -24,10 +25,11 @@ def main() -> int:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     settings = load_settings(needs=(KEY_ENCRYPTION_KEY,))
     configure_logging(settings.log_level, settings.log_format)
+    wait_for_database(settings.database_url, settings.startup_timeout_s)
+    check_kafka(settings, settings.startup_timeout_s)
     service = build_service(settings)
-    if service.outbox_depth is not None:
-        metrics.register_outbox_collector(service.outbox_depth)
-    health = HealthServer(consumer_checks(service), settings.http_port).start()
+    registry = consumer_registry(service.lag, service.outbox_depth, service.backlog)
+    health = HealthServer(consumer_checks(service), settings.http_port, registry=registry).start()
     watchdog = Watchdog(settings.shutdown_timeout_s, "dayclose run")
 
     def on_signal(*_: object) -> None:

@@ -23,7 +23,7 @@ from mapping.errors import MappingError, NothingToBookError
 from mapping.periods import NoOpenPeriodError
 from mapping.plan import AccountPlan
 from mapping.voucher import Voucher
-from service import documents, metrics
+from service import documents
 from service.corrections import prepare
 from service.deps import ExportDeps
 from service.exporter import (
@@ -84,7 +84,7 @@ def attempt(
         total_debit_ore=voucher.total_debit_ore,
         bl_ms=round((time.monotonic() - started) * 1000, 1),
     )
-    metrics.export_finished("found_existing" if booked.already_existed else "booked")
+    deps.observe("found_existing" if booked.already_existed else "booked", None)
     if not documents.attach(deps, export.export_id, user_key):
         return Result.TRANSIENT  # booked; its day report stays pending and is attached on the retry
     return Result.BOOKED
@@ -106,7 +106,7 @@ def _prepare(
             uow.exports.release_empty(export)
             uow.commit()
         bound.info("export.nothing_to_book")
-        metrics.export_finished("nothing_to_book")
+        deps.observe("nothing_to_book", None)
         return Result.BOOKED
     except MappingError as exc:
         return _failed(deps, export, trigger, failure_of(exc, export), bound, str(exc))
@@ -180,5 +180,5 @@ def _failed(deps: ExportDeps, export: Export, trigger: Trigger, failure: Failure
     else:
         event = "export.rejected_as_our_bug" if failure.alert else "export.failed"
     (bound.error if failure.alert else bound.warning)(event, reason_code=failure.reason_code, error=error)
-    metrics.export_finished(failure.metric_outcome, failure.reason_code)
+    deps.observe(failure.metric_outcome, failure.reason_code)
     return failure.result

@@ -16,6 +16,16 @@ from service.ports import DayReports, UnitOfWork
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
+#: Told how each export attempt ended (booked, found_existing, nothing_to_book, failed, transient) and its reason
+#: code: the consumer process counts them for Prometheus (:mod:`dayclose.telemetry`); the service layer knows no
+#: metrics library.
+ExportObserver = Callable[[str, str | None], None]
+
+
+def unobserved(_outcome: str, _reason_code: str | None) -> None:
+    """The default :data:`ExportObserver`: nobody is told."""
+
+
 def stockholm_today() -> date:
     """Business dates are Swedish: 'today' is today in Stockholm, never UTC's."""
     return datetime.now(STOCKHOLM).date()
@@ -30,6 +40,7 @@ class ExportDeps:
     today: Callable[[], date] = stockholm_today
     #: This process's id; its connections carry it (``application_name``), so a lease of a dead process is void.
     instance: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    observe: ExportObserver = unobserved
 
     def lease_owner(self) -> str:
         return f"{self.instance}:{threading.current_thread().name}"

@@ -16,11 +16,11 @@ database will not store), never as a driver's exception.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from mapping.periods import FiscalYear
 from mapping.plan import AccountPlan
@@ -142,10 +142,18 @@ class Jobs(Protocol):
 
     def queue_for_command(self, command: Command) -> int: ...
 
+    def queue_retries(self, org: str, stores: Iterable[str], source: str) -> int:
+        """One RETRY job per store, once per ``source``; returns the jobs queued."""
+        ...
+
 
 class Exports(Protocol):
     def open(self, org: str, store: str) -> list[Export]:
         """The store's exports not yet booked, oldest first."""
+        ...
+
+    def failed(self, org: str) -> list[tuple[str, str | None, Any]]:
+        """(store, reason code, reason details) of every refused export of the organization."""
         ...
 
     def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[date]: ...

@@ -248,3 +248,48 @@ def _purge_small_tables(conn: psycopg.Connection[Any], today: date, cutoff: date
     dead = conn.execute("DELETE FROM dead_letters WHERE dead_lettered_at < %s", (cutoff,)).rowcount
     audits = conn.execute("DELETE FROM audit_vouchers WHERE retain_until < %s", (today,)).rowcount
     return closes, commands, sent, dead, audits
+
+
+@dataclass(frozen=True)
+class QuarterPlan:
+    """What ``dayclose purge --dry-run`` says of one quarter past the retention: what it holds and what blocks it."""
+
+    first_day: date
+    #: The day after its last day.
+    end: date
+    sales_rows: int
+    store_days: int
+    booked_exports: int
+    blockers: list[StoreDay]
+    #: Late sales of store-days already purged: dropped with the quarter, never booked.
+    late: list[StoreDay]
+
+    @property
+    def droppable(self) -> bool:
+        return not self.blockers
+
+
+def plan(conn: psycopg.Connection[Any], today: date, retention_days: int) -> tuple[list[QuarterPlan], int]:
+    """The quarters :func:`purge` would look at (past the retention), each with its contents and blockers, and how
+    many quarters are still inside the retention. Reads only; :func:`purge` checks again, under its locks."""
+    cutoff = today - timedelta(days=retention_days)
+    quarters = _quarters(conn)
+    plans = []
+    for lo, hi, suffix in quarters:
+        if hi > cutoff:
+            continue
+        sales_rows, store_days = conn.execute(
+            sql.SQL("SELECT count(*), count(DISTINCT (organization_id, store_id, business_date)) FROM {}").format(
+                sql.Identifier("sales_" + suffix)
+            )
+        ).fetchone() or (0, 0)
+        booked = conn.execute(
+            "SELECT count(*) FROM exports WHERE business_date >= %s AND business_date < %s AND status = 'booked'",
+            (lo, hi),
+        ).fetchone()
+        unexported, late = _unexported(conn, lo, hi)
+        blockers = _export_blockers(conn, lo, hi) + unexported
+        plans.append(
+            QuarterPlan(lo, hi, int(sales_rows), int(store_days), int(booked[0]) if booked else 0, blockers, late)
+        )
+    return plans, len(quarters) - len(plans)

@@ -29,11 +29,11 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from exporters.bl import metrics
 from exporters.bl.auth import TokenProvider
 from exporters.bl.config import BLConfig
 from exporters.bl.errors import BLHttpError, RetryableFailure
 from exporters.bl.ratelimit import TokenBucket
-from service import metrics
 from service.exporter import OperatorError, mask_secret
 from service.reasons import ReasonCode
 

@@ -25,7 +25,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "consumer": {"service", "mapping", "schemas"},
     "exporters": {"service", "mapping"},
     "backoffice": {"service", "mapping", "storage"},
-    "dayclose": {"service", "mapping", "schemas", "storage", "consumer", "exporters", "backoffice", "devstack"},
+    "dayclose": {"service", "mapping", "schemas", "storage", "consumer", "exporters", "backoffice"},
     "devstack": {"service", "mapping", "schemas", "storage", "consumer", "exporters", "backoffice", "dayclose"},
     "bench": {
         "service",
@@ -39,8 +39,6 @@ MAY_IMPORT: dict[str, set[str]] = {
         "devstack",
     },
 }
-#: ``dayclose demo`` and ``dayclose devstack`` start the local stack: the CLI's only imports of devstack.
-CLI_TOOLS = {("dayclose.cli", "devstack")}
 
 
 def modules() -> dict[str, Path]:
@@ -98,8 +96,6 @@ def allowed(importer: str, imported: str) -> bool:
     top, other = importer.split(".", maxsplit=1)[0], imported.split(".", maxsplit=1)[0]
     if top == other:
         return True
-    if (top, other) == ("dayclose", "devstack"):
-        return (importer, other) in CLI_TOOLS
     return other in MAY_IMPORT[top]
 
 

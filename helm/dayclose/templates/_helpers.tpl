@@ -119,4 +119,65 @@ checksum/secret: {{ include (print $.Template.BasePath "/secret.yaml") . | sha25
 {{- fail (printf "%s.terminationGracePeriodSeconds (%v) must exceed config.DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS (%v)" $component $grace $deadline) }}
 {{- end }}
 {{- end }}
+{{- $preStop := float64 (default 0 .Values.api.preStopSleepSeconds) }}
+{{- if le (float64 .Values.api.terminationGracePeriodSeconds) (addf $deadline $preStop) }}
+{{- fail (printf "api.terminationGracePeriodSeconds (%v) must exceed config.DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS (%v) plus api.preStopSleepSeconds (%v)" .Values.api.terminationGracePeriodSeconds $deadline $preStop) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Values without a usable default: the render fails naming every one missing, so an install never starts pods that
+crash-loop on a missing setting. Secrets are checked only when the chart makes the Secret (no existingSecret).
+*/}}
+{{- define "dayclose.checkRequired" -}}
+{{- $missing := list }}
+{{- range $name := list "KAFKA_BOOTSTRAP_SERVERS" "BL_CLIENT_ID" }}
+{{- if not (index $.Values.config $name) }}
+{{- $missing = append $missing (printf "config.%s" $name) }}
+{{- end }}
+{{- end }}
+{{- if not .Values.existingSecret }}
+{{- $secrets := list "DATABASE_URL" "BL_CLIENT_SECRET" "DAYCLOSE_KEY_ENCRYPTION_KEY" }}
+{{- if .Values.api.enabled }}
+{{- $secrets = append $secrets "DAYCLOSE_API_TOKENS" }}
+{{- end }}
+{{- range $name := $secrets }}
+{{- if not (index $.Values.secrets $name) }}
+{{- $missing = append $missing (printf "secrets.%s" $name) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if $missing }}
+{{- fail (printf "required values missing: %s (set them, or existingSecret for the secrets; see values.yaml)" (join ", " $missing)) }}
+{{- end }}
+{{- end }}
+
+{{/* Spread API pods over nodes and zones where the scheduler can (the default when none are given). */}}
+{{- define "dayclose.apiTopologySpread" -}}
+{{- if .Values.api.topologySpreadConstraints }}
+{{- toYaml .Values.api.topologySpreadConstraints }}
+{{- else }}
+{{- range $key := list "kubernetes.io/hostname" "topology.kubernetes.io/zone" }}
+- maxSkew: 1
+  topologyKey: {{ $key }}
+  whenUnsatisfiable: ScheduleAnyway
+  labelSelector:
+    matchLabels:
+      {{- include "dayclose.componentSelectorLabels" (list $ "api") | nindent 6 }}
+  matchLabelKeys: [pod-template-hash]
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The SASL mode KEDA's Kafka scaler takes for a librdkafka sasl.mechanism; empty when it has none. */}}
+{{- define "dayclose.kedaSasl" -}}
+{{- $mechanism := upper (toString (default "" .Values.config.KAFKA_SASL_MECHANISM)) }}
+{{- $modes := dict "PLAIN" "plaintext" "SCRAM-SHA-256" "scram_sha256" "SCRAM-SHA-512" "scram_sha512" }}
+{{- if $mechanism }}
+{{- if hasKey $modes $mechanism }}
+{{- index $modes $mechanism }}
+{{- else if and .Values.consumer.keda.enabled (not .Values.consumer.keda.triggerAuthenticationName) }}
+{{- fail (printf "config.KAFKA_SASL_MECHANISM %s: the chart's KEDA TriggerAuthentication supports PLAIN and SCRAM; name your own in consumer.keda.triggerAuthenticationName" $mechanism) }}
+{{- end }}
+{{- end }}
 {{- end }}

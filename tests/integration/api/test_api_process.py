@@ -14,6 +14,7 @@ import httpx
 
 from devstack.processes import ServiceProcess, service_env
 from tests.integration.api.conftest import Api
+from tests.promtool import check_metrics
 from tests.tokens import SERVICE_TOKEN, mint
 
 
@@ -45,9 +46,17 @@ def test_dayclose_api_serves_until_sigterm(api: Api, tmp_path: Path) -> None:
         token = mint("org-p")
         r = httpx.get(f"{url}/v1/organizations/org-p/bjorn-lunden", headers={"Authorization": f"Bearer {token}"})
         assert (r.status_code, r.json()["status"]) == (200, "setup")
+        scrape = httpx.get(f"{url}/metrics").content
     log = (tmp_path / "api.log").read_text()
     assert "Application shutdown complete" in log
     assert '"route": "/v1/organizations/{organization_id}/bjorn-lunden"' in log and "org-p" not in log
+    # the scrape of the real process: its own series only, with the requests above by route template
+    check_metrics(scrape)
+    assert b'dayclose_build_info{process="api"' in scrape and b"dayclose_events_consumed" not in scrape
+    assert (
+        b'dayclose_api_requests_total{method="GET",route="/v1/organizations/{organization_id}/bjorn-lunden",'
+        b'status="401"} 1.0' in scrape
+    )
 
 
 # --- an anonymous 100 MB upload (#13) -----------------------------------------------------------------------

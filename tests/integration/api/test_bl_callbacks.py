@@ -6,11 +6,11 @@ import uuid
 
 import psycopg
 import pytest
-from prometheus_client import REGISTRY
 
 import schemas
 from consumer.codec import AvroCodec
 from dayclose.keys import KeyVault
+from dayclose.telemetry import api_registry
 from devstack.bl_standin import BLStandIn
 from devstack.sampledata import SAMPLE_PLAN
 from service.model import IntegrationStatus
@@ -88,7 +88,8 @@ def test_keys_stored_before_the_digest_existed_are_found(
 
 
 def callbacks_counted(direction: str, result: str) -> float:
-    return REGISTRY.get_sample_value("dayclose_bl_callbacks_total", {"direction": direction, "result": result}) or 0.0
+    counted = api_registry().get_sample_value("dayclose_bl_callbacks_total", {"direction": direction, "result": result})
+    return counted or 0.0
 
 
 def outcomes_in_outbox(api: Api) -> int:

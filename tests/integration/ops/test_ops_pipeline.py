@@ -9,17 +9,19 @@ import urllib.request
 from datetime import date
 
 import pytest
-from prometheus_client import REGISTRY, CollectorRegistry
 
+from dayclose import telemetry
 from dayclose.health import HealthServer, consumer_checks
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness
-from service import metrics
 from tests.integration.pipeline.conftest import ORG, make_pipeline, pipeline  # noqa: F401 - fixtures
+from tests.promtool import check_metrics
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 11, 25)
+#: The consumer process's metrics (module-level counters; the scrape-time parts are checked below).
+REGISTRY = telemetry.consumer_registry()
 
 
 def value(name: str, **labels: str) -> float:
@@ -62,6 +64,21 @@ def test_a_booked_day_moves_ingest_export_bl_and_relay_metrics(pipeline: Harness
     assert moved(before, "dayclose_relay_published_total") >= 1
     assert moved(before, "dayclose_dead_letters_total", error_code="UNDECODABLE") == 0
 
+    # What Prometheus would scrape from this consumer now: valid and lint-clean by promtool, nothing overdue.
+    service = pipeline.service
+    assert service is not None
+    registry = telemetry.consumer_registry(service.lag, service.outbox_depth, service.backlog)
+    server = HealthServer(consumer_checks(service), port=0, host="127.0.0.1", registry=registry).start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=10) as scrape:  # noqa: S310
+            body = scrape.read()
+    finally:
+        server.stop()
+    check_metrics(body)
+    assert b'dayclose_exports_total{outcome="booked",reason_code=""}' in body
+    assert b'dayclose_day_closes_overdue{older_than="15m",waiting_on="dayclose"} 0.0' in body
+    assert b"dayclose_api_requests" not in body
+
 
 def _one_retry_labels(before: dict) -> dict[str, str]:  # type: ignore[type-arg]
     """The (operation, cause) of the single retry the throttled request caused."""
@@ -100,7 +117,8 @@ def get(port: int, path: str) -> tuple[int, dict]:  # type: ignore[type-arg]
 def test_health_of_a_running_service_and_its_outbox_read_at_scrape(pipeline: Harness) -> None:  # noqa: F811
     service = pipeline.service
     assert service is not None
-    server = HealthServer(consumer_checks(service), port=0, host="127.0.0.1").start()
+    registry = telemetry.consumer_registry(service.lag, service.outbox_depth, service.backlog)
+    server = HealthServer(consumer_checks(service), port=0, host="127.0.0.1", registry=registry).start()
     try:
         deadline = time.monotonic() + 10
         while get(server.port, "/readyz")[0] != 200 and time.monotonic() < deadline:
@@ -109,15 +127,17 @@ def test_health_of_a_running_service_and_its_outbox_read_at_scrape(pipeline: Har
         assert status == 200, report
         assert get(server.port, "/healthz")[0] == 200
 
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=10) as scrape:  # noqa: S310
+            check_metrics(scrape.read())  # a real scrape of a running consumer, as Prometheus reads it
+
         service.loop.last_beat -= 3600  # as if the loop had been stuck for an hour
         status, report = get(server.port, "/healthz")
         assert status == 503 and report["checks"]["loop"]["ok"] is False
     finally:
         server.stop()
 
-    registry = CollectorRegistry()
-    assert service.outbox_depth is not None
-    metrics.register_outbox_collector(service.outbox_depth, registry)
     assert registry.get_sample_value("dayclose_outbox_query_up") == 1
+    assert registry.get_sample_value("dayclose_backlog_query_up") == 1
+    assert registry.get_sample_value("dayclose_export_jobs", {"state": "due"}) is not None
     assert registry.get_sample_value("dayclose_outbox_depth") is not None
     assert (registry.get_sample_value("dayclose_outbox_oldest_age_seconds") or 0.0) >= 0.0

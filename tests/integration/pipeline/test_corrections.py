@@ -115,7 +115,7 @@ def test_a_wrongly_mapped_day_is_reversed_then_booked_anew(
     assert corrections(h) == [("fel konto för merch", "anna@cafe", "CLI", DAY, True, True)]
 
     again = reexport(h, "s1", date(2026, 11, 20))
-    assert again.returncode == 2 and "no booked voucher" in again.stderr
+    assert again.returncode == 1 and "no booked voucher" in again.stderr
 
 
 def test_a_reversal_bl_refuses_blocks_the_new_voucher_until_it_is_booked(
@@ -243,7 +243,7 @@ def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher
 
     def audit(*args: str) -> list[dict[str, Any]]:
         found = subprocess.run(
-            [sys.executable, "-m", "dayclose", "audit", *args, "--org", ORG],
+            [sys.executable, "-m", "dayclose", "audit", *args, "--org", ORG, "--json"],
             env=env,
             capture_output=True,
             text=True,
@@ -271,7 +271,12 @@ def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher
     assert before[1] == [[f"{i:06d}" for i in range(10)]] * 3
 
     purged = subprocess.run(
-        [sys.executable, "-m", "dayclose", "purge"], env=env, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-m", "dayclose", "purge", "--yes"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert purged.returncode == 0, purged.stderr
     with psycopg.connect(pipeline.settings.database_url) as conn:
@@ -280,4 +285,4 @@ def test_purge_keeps_the_audit_record_and_the_receipt_still_leads_to_its_voucher
     assert left == []  # the booked day's raw sales are gone (unbooked days' are kept: tests/integration/db)
     assert audit_receipts == (30,)  # ten receipts of each of the three vouchers
     assert answers() == before
-    assert reexport(pipeline, "s1", old).returncode == 2  # its sales are gone: it cannot be booked anew
+    assert reexport(pipeline, "s1", old).returncode == 1  # its sales are gone: it cannot be booked anew

@@ -104,6 +104,34 @@ def test_replay_sends_the_original_back_unchanged_and_the_pipeline_ingests_it(
     h.wait_stored(ORG, 1)  # ingested by the running service, as any sale
 
     code, _, err = run_cli(monkeypatch, capsys, h, "replay", "no-such-id")
-    assert code == 2 and "no-such-id" in err
+    assert code == 1 and "no-such-id" in err
     code, _, err = run_cli(monkeypatch, capsys, h, "replay")
-    assert code == 2 and "nothing to replay" in err
+    assert code == 1 and "nothing to replay" in err
+
+
+def test_show_narrows_to_a_date_and_the_newest_few(
+    make_pipeline: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from datetime import UTC, datetime
+
+    h = make_pipeline(start=False)
+    letters = []
+    for offset, day in enumerate((20, 26, 22, 24), start=10):  # not in time order in the topic
+        letter = dead_letter(h, b"\x00garbage", "UNDECODABLE", offset)
+        letter["failed_at"] = datetime(2026, 11, day, 9, 30, tzinfo=UTC)
+        letters.append(letter)
+    put(h, *letters)
+
+    def shown(*argv: str) -> list[int]:
+        code, out, _ = run_cli(monkeypatch, capsys, h, "show", "--json", *argv)
+        assert code == 0
+        return sorted(json.loads(x)["source_offset"] for x in out.splitlines() if x.startswith("{"))
+
+    assert shown() == [10, 11, 12, 13]
+    assert shown("--since", "2026-11-23") == [11, 13]  # failed on the 26th and the 24th
+    assert shown("--limit", "1") == [11]  # the newest
+    assert shown("--since", "2026-11-21", "--limit", "2") == [11, 13]
+    code, _, err = run_cli(monkeypatch, capsys, h, "show", "--since", "2026-11-27")
+    assert code == 0 and "0 of 4 dead letters" in err

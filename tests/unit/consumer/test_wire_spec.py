@@ -15,13 +15,13 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
 import schemas
 from consumer import records
 from consumer.codec import AvroCodec, ConfluentRegistry
 from consumer.events import dead_letter_record, outcome_record
+from dayclose.telemetry import consumer_registry
 from service.messages import BookedSummary, Detail, ManualExportRequested, Outcome
 from service.reasons import REASONS
 from tests import avro_spec
@@ -251,6 +251,7 @@ def test_a_message_with_the_old_byte_reversed_fingerprint_is_still_read_counted_
     codec = AvroCodec(schemas.SALES_EVENT, "pos.sales.v1")
     good = codec.encode(record)
     legacy = good[:2] + good[2:10][::-1] + good[10:]
+    REGISTRY = consumer_registry()  # noqa: N806 - the consumer process's registry
     before = REGISTRY.get_sample_value("dayclose_legacy_fingerprint_messages_total", {"schema": "sales_event"}) or 0
     with capture_logs() as logs:
         assert codec.decode(legacy) == codec.decode(good)

@@ -47,3 +47,53 @@ def test_stdlib_logs_are_rendered_as_json_and_redacted(json_logs) -> None:
     (line,) = json_logs()
     assert "hunter2" not in line["event"]
     assert line["level"] == "warning"
+
+
+# --- librdkafka's own lines ------------------------------------------------------------------------------------
+
+#: What confluent-kafka passes the ``logger`` for one librdkafka line (seen with an unreachable broker).
+FAIL = (
+    "FAIL",
+    "rdkafka#producer-1",
+    "[thrd:127.0.0.1:1/bootstrap]: 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused "
+    "(after 0ms in state CONNECT)",
+)
+
+
+def test_librdkafka_lines_are_structured_json_and_rate_limited(json_logs) -> None:
+    from dayclose.logs import RateLimit, librdkafka_logger
+
+    kafka = librdkafka_logger()
+    now = [1000.0]
+    (limit,) = [f for f in kafka.filters if isinstance(f, RateLimit)]
+    limit.clock = lambda: now[0]
+    for _ in range(480):  # what 25 s of an unreachable broker used to print
+        kafka.log(logging.ERROR, "%s [%s] %s", *FAIL)
+    kafka.log(logging.ERROR, "%s [%s] %s", "ERROR", "rdkafka#producer-1", "1/1 brokers are down")
+    now[0] += 61
+    kafka.log(logging.ERROR, "%s [%s] %s", *FAIL)
+
+    lines = json_logs()
+    fails = [line for line in lines if line.get("facility") == "FAIL"]
+    assert len(fails) == 6 and len(lines) == 7  # 5 in the first minute, one after it; other facilities apart
+    assert all(line["event"] == "kafka.client_log" and line["level"] == "error" for line in lines)
+    assert fails[0]["client"] == "rdkafka#producer-1" and fails[0]["message"] == FAIL[2]
+    assert fails[-1]["suppressed"] == 475 and "suppressed" not in fails[0]
+
+
+def test_every_kafka_client_of_the_service_logs_through_structlog() -> None:
+    """The relay's producer had no logger: librdkafka wrote raw '%3|…' lines into the JSON log."""
+    from dayclose.bootstrap import consumer_config, producer_config
+    from dayclose.config import load_settings
+    from dayclose.logs import librdkafka_logger
+
+    settings = load_settings(
+        {
+            "DATABASE_URL": "postgresql://x/y",
+            "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+            "BL_CLIENT_ID": "c",
+            "BL_CLIENT_SECRET": "s",
+        }  # fmt: skip
+    )
+    assert producer_config(settings)["logger"] is librdkafka_logger()
+    assert consumer_config(settings)["logger"] is librdkafka_logger()

@@ -8,6 +8,7 @@ Operator) have no bundled schema and are checked by hand below.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
 from pathlib import Path
@@ -24,10 +25,21 @@ CHART = ROOT / "helm" / "dayclose"
 KUBE_VERSION = "1.30.0"
 CRD_KINDS = {
     ("keda.sh/v1alpha1", "ScaledObject"),
+    ("keda.sh/v1alpha1", "TriggerAuthentication"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
 }
 
+#: The least an install must give: the values without a usable default (the chart refuses to render without them).
+MINIMAL = {
+    "config": {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "BL_CLIENT_ID": "open2-dayclose"},
+    "secrets": {
+        "DATABASE_URL": "postgresql://dayclose@db/dayclose",
+        "BL_CLIENT_SECRET": "bl-secret",
+        "DAYCLOSE_KEY_ENCRYPTION_KEY": "u4mC9lQ0n7c3qgQ3vJm4n2Yc0q1J8m0bH9tV6yZk2aE=",
+        "DAYCLOSE_API_TOKENS": "k1:" + "x" * 40,
+    },
+}
 PRODUCTION = {
     "image": {"repository": "registry.example.com/dayclose", "digest": "sha256:" + "a" * 64},
     "existingSecret": "dayclose-secrets",
@@ -55,7 +67,8 @@ PRODUCTION = {
     },
     "api": {"autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 10}},
     "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
-    "prometheusRule": {"enabled": True},
+    "prometheusRule": {"enabled": True, "runbookUrl": "https://runbooks.example.com/dayclose/runbook.md"},
+    "grafanaDashboard": {"enabled": True},
     "networkPolicy": {
         "egress": [
             {
@@ -70,12 +83,22 @@ PRODUCTION = {
     },
     "imagePullSecrets": [{"name": "registry"}],
 }
-VALUE_SETS = {"default": None, "production": PRODUCTION}
+VALUE_SETS = {"default": MINIMAL, "production": PRODUCTION}
 
 
-def render(values: dict[str, Any] | None, chart: Path = CHART) -> list[dict[str, Any]]:
+def merged(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in values.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def render(
+    values: dict[str, Any] | None, chart: Path = CHART, base: dict[str, Any] | None = MINIMAL
+) -> list[dict[str, Any]]:
+    """The chart rendered with ``values`` over ``base`` (the required values, unless told otherwise)."""
     with helm.Chart.load(chart) as loaded:
-        out = loaded.render(values, name="dc", namespace="shop", is_install=True)
+        out = loaded.render(merged(base or {}, values or {}), name="dc", namespace="shop", is_install=True)
     docs: list[dict[str, Any]] = []
     for path, text in sorted(out.items()):
         if path.endswith(".txt"):
@@ -117,6 +140,7 @@ def test_the_production_rendering_has_every_optional_object(rendered: tuple[str,
     name, docs = rendered
     kinds = sorted({d["kind"] for d in docs})
     base = ["ConfigMap", "Deployment", "Job", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"]
+    base.append("CronJob")
     if name == "default":
         assert kinds == sorted([*base, "Secret"])
     else:  # secret comes from existingSecret
@@ -145,15 +169,9 @@ def test_crd_objects_have_the_fields_their_operators_need() -> None:
 
 
 def test_alert_rules_only_use_metrics_the_code_exports() -> None:
-    from prometheus_client import REGISTRY
+    from tests.metric_names import exported_metric_names
 
-    from service import metrics
-
-    lag_stats = '{"topics": {"t": {"partitions": {"0": {"fetch_state": "active", "consumer_lag": 1}}}}}'
-    metrics.CONSUMER_LAG.update(lag_stats)  # the lag families only exist once librdkafka reported
-    suffixes = {"counter": ["_total"], "histogram": ["_count", "_sum", "_bucket"], "gauge": [""]}
-    exported = {fam.name + sfx for fam in REGISTRY.collect() for sfx in suffixes.get(fam.type, [""])}
-    exported |= {"dayclose_outbox_depth", "dayclose_outbox_oldest_age_seconds", "dayclose_outbox_query_up"}
+    exported = exported_metric_names()
     (rule,) = by_kind(render(PRODUCTION), "PrometheusRule").values()
     rules = rule["spec"]["groups"][0]["rules"]
     assert len(rules) >= 8
@@ -161,7 +179,90 @@ def test_alert_rules_only_use_metrics_the_code_exports() -> None:
         used = set(re.findall(r"\bdayclose_[a-z_]+", r["expr"]))
         assert used, r["alert"]
         assert used <= exported, (r["alert"], used - exported)
-        assert r["annotations"]["runbook"].startswith("docs/runbook.md#")
+        base, _, anchor = r["annotations"]["runbook_url"].partition("#")
+        assert base == PRODUCTION["prometheusRule"]["runbookUrl"]
+        assert anchor in runbook_anchors(), (r["alert"], anchor)
+
+
+def runbook_anchors() -> set[str]:
+    """The anchors GitHub gives docs/runbook.md's headings: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", (ROOT / "docs" / "runbook.md").read_text(), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_the_dashboard_ships_with_the_sidecar_label_and_queries_only_metrics_the_code_exports() -> None:
+    from tests.metric_names import exported_metric_names
+
+    (config_map,) = [d for d in render(PRODUCTION) if d["metadata"]["name"] == "dc-dayclose-dashboard"]
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    dashboard = json.loads(config_map["data"]["dayclose.json"])
+    assert dashboard == json.loads((CHART / "dashboards" / "dayclose.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+    assert len(exprs) >= 20
+    used = {m for e in exprs for m in re.findall(r"\bdayclose_[a-z_]+", e)}
+    assert used and used <= exported_metric_names(), used - exported_metric_names()
+    assert "dc-dayclose-dashboard" not in {d["metadata"]["name"] for d in render(None)}  # off by default
+
+
+def test_the_default_values_alone_fail_naming_every_required_one() -> None:
+    with pytest.raises(helm.HelmRenderError) as refused:
+        render(None, base=None)
+    message = str(refused.value)
+    for name in (
+        "config.KAFKA_BOOTSTRAP_SERVERS",
+        "config.BL_CLIENT_ID",
+        "secrets.DATABASE_URL",
+        "secrets.BL_CLIENT_SECRET",
+        "secrets.DAYCLOSE_KEY_ENCRYPTION_KEY",
+        "secrets.DAYCLOSE_API_TOKENS",
+    ):
+        assert name in message
+    only_config = {k: v for k, v in PRODUCTION.items() if k != "config"}
+    with pytest.raises(helm.HelmRenderError, match=r"required values missing: config.KAFKA_BOOTSTRAP_SERVERS, "
+                       r"config.BL_CLIENT_ID \("):  # fmt: skip
+        render(only_config, base=None)  # existingSecret: no secret is asked for
+
+
+def test_the_purge_runs_daily_in_stockholm_and_never_twice_at_once() -> None:
+    (cron,) = by_kind(render(None), "CronJob").values()
+    assert cron["spec"]["timeZone"] == "Europe/Stockholm" and cron["spec"]["concurrencyPolicy"] == "Forbid"
+    (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["purge", "--yes"]  # non-interactive: --yes, or it refuses
+    assert by_kind(render({"purge": {"enabled": False}}), "CronJob") == {}
+
+
+def test_the_api_drains_before_it_stops_and_spreads_over_nodes_and_zones() -> None:
+    api = by_kind(render(None), "Deployment")["dc-dayclose-api"]["spec"]["template"]["spec"]
+    (container,) = api["containers"]
+    assert container["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", "5"]
+    spread = api["topologySpreadConstraints"]
+    assert {c["topologyKey"] for c in spread} == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
+    assert all(c["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == "api" for c in spread)
+    with pytest.raises(helm.HelmRenderError, match="plus api.preStopSleepSeconds"):
+        render({"api": {"terminationGracePeriodSeconds": 33, "preStopSleepSeconds": 5}})
+    own = [{"maxSkew": 2, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/component": "api"}}}]  # fmt: skip
+    assert by_kind(render({"api": {"topologySpreadConstraints": own}}), "Deployment")["dc-dayclose-api"]["spec"][
+        "template"]["spec"]["topologySpreadConstraints"] == own  # fmt: skip
+
+
+def test_keda_gets_the_consumers_kafka_credentials_from_where_the_pods_read_them() -> None:
+    values = merged(PRODUCTION, {"consumer": {"keda": {"triggerAuthenticationName": ""}}})
+    docs = render(values)
+    (auth,) = by_kind(docs, "TriggerAuthentication").values()
+    assert auth["spec"]["env"] == [
+        {"parameter": "username", "name": "KAFKA_SASL_USERNAME", "containerName": "consumer"}
+    ]
+    assert auth["spec"]["secretTargetRef"] == [
+        {"parameter": "password", "name": "dayclose-secrets", "key": "KAFKA_SASL_PASSWORD"}
+    ]
+    (scaled,) = by_kind(docs, "ScaledObject").values()
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["authenticationRef"] == {"name": auth["metadata"]["name"]}
+    assert (trigger["metadata"]["sasl"], trigger["metadata"]["tls"]) == ("scram_sha512", "enable")
+    assert by_kind(render(PRODUCTION), "TriggerAuthentication") == {}  # one of your own is named instead
+    with pytest.raises(helm.HelmRenderError, match="supports PLAIN and SCRAM"):
+        render(merged(values, {"config": {"KAFKA_SASL_MECHANISM": "OAUTHBEARER"}}))
 
 
 # --- configuration is the settings object, 1:1 ------------------------------------------------------
@@ -206,6 +307,7 @@ def test_rendered_defaults_load_as_settings() -> None:
 
     docs = render({"config": {"KAFKA_BOOTSTRAP_SERVERS": "k:9092", "BL_CLIENT_ID": "c"}})
     env = dict(by_kind(docs, "ConfigMap")["dc-dayclose-config"]["data"])
+    assert env["DAYCLOSE_API_DOCS"] == "false"  # Swagger UI is off unless asked for
     env.update(DATABASE_URL="postgresql://x@y/z", BL_CLIENT_SECRET="s")  # noqa: S106 - test value
     settings = load_settings(env)
     assert settings.log_format == "json" and settings.http_port == 8080 and settings.export_workers == 4
@@ -213,7 +315,7 @@ def test_rendered_defaults_load_as_settings() -> None:
 
 
 def test_a_misspelt_setting_is_refused_by_the_values_schema() -> None:
-    report = helm.lint(CHART, {"config": {"KAFKA_BOOTSTRAP_SERVER": "k:9092"}}, strict=True)
+    report = helm.lint(CHART, merged(MINIMAL, {"config": {"KAFKA_BOOTSTRAP_SERVER": "k:9092"}}), strict=True)
     assert any("KAFKA_BOOTSTRAP_SERVER" in e for e in report["errors"])
 
 
@@ -229,13 +331,14 @@ def test_existing_secret_replaces_the_chart_secret_everywhere() -> None:
 
 
 def pod_specs(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [d["spec"]["template"]["spec"] for d in docs if d["kind"] in {"Deployment", "Job"}]
+    pods = [d["spec"]["template"]["spec"] for d in docs if d["kind"] in {"Deployment", "Job"}]
+    return pods + [d["spec"]["jobTemplate"]["spec"]["template"]["spec"] for d in docs if d["kind"] == "CronJob"]
 
 
 def test_every_pod_is_non_root_read_only_and_unprivileged(rendered: tuple[str, list[dict[str, Any]]]) -> None:
     _name, docs = rendered
     pods = pod_specs(docs)
-    assert len(pods) == 3
+    assert len(pods) == 4
     for pod in pods:
         assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
         assert pod["automountServiceAccountToken"] is False
@@ -302,12 +405,12 @@ def test_consumer_replicas_beyond_the_partition_count_are_refused(values: dict[s
 def test_pods_killed_before_their_own_shutdown_deadline_are_refused(values: dict[str, Any]) -> None:
     with pytest.raises(helm.HelmRenderError, match="must exceed config.DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS"):
         render(values)
-    longer = {"config": {"DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "10"}, "api": {"terminationGracePeriodSeconds": 15}}
+    longer = {"config": {"DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "10"}, "api": {"terminationGracePeriodSeconds": 16}}
     assert (
         by_kind(render(longer), "Deployment")["dc-dayclose-api"]["spec"]["template"]["spec"][
             "terminationGracePeriodSeconds"
         ]
-        == 15
+        == 16
     )
 
 
@@ -334,7 +437,7 @@ def test_a_template_syntax_error_fails_render_and_lint(broken_chart: Path) -> No
     path.write_text(path.read_text().replace("{{- end }}", "{{- end ", 1))
     with pytest.raises(helm.HelmError):
         render(None, broken_chart)
-    assert helm.lint(broken_chart, strict=True)["errors"]
+    assert helm.lint(broken_chart, MINIMAL, strict=True)["errors"]
 
 
 def test_a_manifest_broken_for_kubernetes_fails_validation(broken_chart: Path) -> None:
@@ -349,4 +452,4 @@ def test_a_manifest_broken_for_kubernetes_fails_validation(broken_chart: Path) -
 def test_invalid_yaml_output_fails_lint(broken_chart: Path) -> None:
     path = broken_chart / "templates" / "pdb.yaml"
     path.write_text(path.read_text().replace("  maxUnavailable:", "maxUnavailable:", 1))
-    assert helm.lint(broken_chart, strict=True)["errors"]
+    assert helm.lint(broken_chart, MINIMAL, strict=True)["errors"]

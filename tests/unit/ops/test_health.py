@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from dayclose import telemetry
 from dayclose.health import Beat, Checks, HealthServer, consumer_checks, database_check
-from service import metrics
 
 
 @dataclass
@@ -43,7 +43,7 @@ def serve() -> Iterator[Any]:
     servers: list[HealthServer] = []
 
     def start(checks: Checks) -> HealthServer:
-        server = HealthServer(checks, port=0, host="127.0.0.1").start()
+        server = HealthServer(checks, port=0, host="127.0.0.1", registry=telemetry.consumer_registry()).start()
         servers.append(server)
         return server
 
@@ -94,7 +94,7 @@ def test_readyz_is_503_while_the_database_does_not_answer(serve: Any) -> None:
 
 
 def test_metrics_are_served_in_the_prometheus_text_format(serve: Any) -> None:
-    metrics.export_finished("booked")
+    telemetry.export_finished("booked")
     server = serve(Checks())
     status, ctype, body = get(server, "/metrics")
     assert status == 200 and ctype.startswith("text/plain")
@@ -155,6 +155,6 @@ def test_api_helpers_give_readiness_and_a_scrape_body_for_any_framework() -> Non
     ok, report = checks.readiness()
     assert ok is False and report["database"]["problem"] == "OSError"
 
-    metrics.export_finished("booked")
-    body, content_type = metrics.exposition("text/plain")
+    telemetry.export_finished("booked")
+    body, content_type = telemetry.exposition("text/plain", telemetry.consumer_registry())
     assert content_type.startswith("text/plain") and b"dayclose_exports_total" in body

@@ -1,0 +1,47 @@
+"""``dayclose reexport``: correct a booked store-day: its reversal, then a new voucher (never an edit)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dayclose import exitcodes
+from dayclose.commands.common import Subparsers, connect, iso_date, settings
+
+HELP = """Correct a booked store-day: reverse its vouchers, then export the day anew through the current account plan
+(a booked voucher is never edited). The running service dates the reversal and the new voucher by BL's period
+rules and books them; follow with `dayclose exports list --org ORG --store STORE --from DATE --to DATE`. Who asked
+and why are kept with the correction. Exit 1 when the store-day has nothing booked to correct."""
+
+
+def register(sub: Subparsers) -> None:
+    rex = sub.add_parser(
+        "reexport", help="correct a booked store-day: reversal + new voucher, never an edit", description=HELP
+    )
+    rex.add_argument("--org", required=True, help="organization id")
+    rex.add_argument("--store", required=True, help="store id")
+    rex.add_argument("--date", required=True, type=iso_date, help="business date, YYYY-MM-DD")
+    rex.add_argument("--reason", required=True, help="why the day is corrected (kept with the correction)")
+    rex.add_argument("--user", required=True, help="who asks for the correction (kept with it)")
+    rex.set_defaults(func=reexport)
+
+
+def reexport(args: argparse.Namespace) -> int:
+    from storage.corrections import NothingToCorrect, request_reexport
+
+    with connect(settings()) as conn:
+        try:
+            requested = request_reexport(
+                conn, args.org, args.store, args.date, reason=args.reason, requested_by=args.user, via="CLI"
+            )
+        except NothingToCorrect as exc:
+            print(exc, file=sys.stderr)
+            return exitcodes.FAILED
+    reversals = requested.reversal_export_ids
+    print(
+        f"correction {requested.correction_id}: queued {len(reversals)} reversal(s): "
+        f"{', '.join(str(r) for r in reversals)}; the running service dates them by BL's period rules, books "
+        f"them, then exports the day anew. Follow with: dayclose exports list --org {args.org} --store "
+        f"{args.store} --from {args.date} --to {args.date}"
+    )
+    return exitcodes.OK
