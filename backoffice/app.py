@@ -74,7 +74,7 @@ def create_app(
     _add_operations_routes(app, checks)
     # Each add wraps the previous: a request meets the log line, then the body limit, then authorization,
     # and only then routing, body parsing and validation.
-    app.add_middleware(OrganizationAuthorization, verifier=lambda: ctx.verifier)
+    app.add_middleware(OrganizationAuthorization, verifier=lambda: ctx.verifier, routes=lambda: app.routes)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.middleware("http")(_log_request)
     return app
