@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dead.add_argument("--all", action="store_true", help="replay: every dead letter (narrowed by --error-code)")
     dead.add_argument("--error-code", help="only dead letters with this error code, e.g. SCHEMA_MISMATCH")
+    dead.add_argument("--org", help="only dead letters whose decoded original names this organization")
     dead.add_argument("--json", action="store_true", help="show: one JSON object per line")
     dead.set_defaults(func=ops.dead_letter_topic)
     dev = sub.add_parser("devstack", help="run one local service until SIGTERM")

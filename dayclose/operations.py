@@ -179,7 +179,9 @@ def dead_letter_topic(args: argparse.Namespace) -> int:
     letters = dead_letters.read(kafka, schema_registry(settings))
     try:
         everything = args.all or (args.action == "show" and not args.ids)
-        chosen = dead_letters.select(letters, args.ids, args.error_code, everything=everything)
+        chosen = dead_letters.select(
+            letters, args.ids, args.error_code, everything=everything, organization_id=args.org
+        )
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
