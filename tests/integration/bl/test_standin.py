@@ -48,7 +48,7 @@ def test_token_endpoint_refuses_bad_client_credentials(bl_standin):
 def test_company_guards(bl_standin, bl_company):
     inactive = bl_standin.register_company(activated=False)
 
-    assert _get(bl_standin, "/details", bl_company.user_key).json()["orgNumber"] == "5560001234"
+    assert _get(bl_standin, "/details", bl_company.user_key).json()["orgNumber"] == "5560000050"
     forbidden = _get(bl_standin, "/details", inactive.user_key)
     assert forbidden.status_code == 403 and "out of allowed scope" in forbidden.json()["message"]
     assert _get(bl_standin, "/details", str(uuid.uuid4())).status_code == 500

@@ -4,9 +4,12 @@ the same key, so "nothing else happened" is not a race (see test_bad_input.py)."
 
 from __future__ import annotations
 
+import io
+import unicodedata
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
@@ -86,3 +89,21 @@ def test_a_receipt_resent_with_other_content_is_dead_lettered_and_reported_not_d
     assert message["kind"] == "message" and message["code"].startswith(f"{pipeline.topics.sales}/")
     # The first version stands: the books hold what the day close reconciled, nothing of the correction.
     only_sentinel_booked(pipeline, bl_standin, bl_company, good, records)
+
+
+def test_a_store_name_with_bidi_zero_width_and_control_characters_reaches_bl_and_the_day_report_clean(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    """Issue #20 finding 4: such a name reached BL's journalEntryText unchanged (the SIE file turned it into "?", the
+    PDF into boxes). It passes the text policy at the edge and again where each text is written."""
+    name = "Kafé\u202e Väst\u200b\u200d\ufeff\x1b\x07\x85\u0091 \u2066Ö\u2069"
+    day = sampledata.store_day(ORG, "s1", DAY, 5, store_name=name, with_extras=False)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda _h: bool(bl_standin.documents(bl_company.user_key)), what="the day booked, its report")
+    (voucher,) = bl_standin.vouchers(bl_company.user_key)
+    assert voucher["journalEntryText"].startswith(f"Dagsavslut Kafé Väst Ö {DAY.isoformat()} Z 1 ref DC-")
+    assert not [c for c in voucher["journalEntryText"] if unicodedata.category(c)[0] == "C"]
+    (document,) = bl_standin.documents(bl_company.user_key)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(document["content"])).pages)
+    assert "Kafé Väst Ö (s1)" in text
+    assert not [c for c in text if unicodedata.category(c) in ("Cf", "Co", "Cs") or c in "\x1b\x07\x85\x91"]
