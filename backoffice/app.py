@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_plan
 from backoffice.context import Context
 from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
+from backoffice.limits import BodyReadTimeout, RateLimiter
 from backoffice.middleware import BodySizeLimit, OrganizationAuthorization
 from service.metrics import exposition
 
@@ -35,7 +36,10 @@ is checked before the body is read, so a missing or foreign token gets 401/403, 
 `/v1/bl/activation/…` is called by Björn Lundén itself.
 
 Every request body is limited to `DAYCLOSE_API_MAX_BODY_BYTES` (256 KiB by default): a larger one is refused
-with 413 `BODY_TOO_LARGE` while it streams, before it is parsed and before authentication."""
+with 413 `BODY_TOO_LARGE` while it streams, before it is parsed and before authentication. It must arrive within
+`DAYCLOSE_API_BODY_TIMEOUT_SECONDS` (10 s) of the request, else 408 `BODY_READ_TIMEOUT`. Each organization's
+requests are limited to `DAYCLOSE_API_RATE_LIMIT_PER_SECOND` (20 a second, bursts of 100) per API process: beyond,
+429 `RATE_LIMITED` with `Retry-After`."""
 
 
 class HealthChecks(Protocol):
@@ -51,6 +55,8 @@ def create_app(
     checks: HealthChecks,
     *,
     max_body_bytes: int,
+    body_timeout_s: float = 10.0,
+    rate_limit: RateLimiter | None = None,
     on_start: Callable[[], None] = lambda: None,
     on_stop: Callable[[], None] = lambda: None,
 ) -> FastAPI:
@@ -72,10 +78,13 @@ def create_app(
     for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_bl):
         app.include_router(module.router)
     _add_operations_routes(app, checks)
-    # Each add wraps the previous: a request meets the log line, then the body limit, then authorization,
-    # and only then routing, body parsing and validation.
-    app.add_middleware(OrganizationAuthorization, verifier=lambda: ctx.verifier, routes=lambda: app.routes)
+    # Each add wraps the previous: a request meets the log line, then the body's read deadline and size limit,
+    # then authorization and the organization's rate, and only then routing, body parsing and validation.
+    app.add_middleware(
+        OrganizationAuthorization, verifier=lambda: ctx.verifier, routes=lambda: app.routes, limiter=rate_limit
+    )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyReadTimeout, timeout_s=body_timeout_s)
     app.middleware("http")(_log_request)
     return app
 

@@ -25,6 +25,7 @@ from psycopg_pool import ConnectionPool
 from backoffice.app import create_app
 from backoffice.auth import TokenVerifier
 from backoffice.context import Context
+from backoffice.limits import RateLimiter
 from consumer.codec import ConfluentRegistry, SchemaRegistry
 from consumer.events import AvroEvents
 from consumer.loop import ConsumerLike, SalesLoop
@@ -74,7 +75,8 @@ def bl_exporter(settings: Settings) -> BLExporter:
 def units_of_work(
     settings: Settings, pool: ConnectionPool[Any], registry: SchemaRegistry | None
 ) -> Callable[[], PostgresUnitOfWork]:
-    return unit_of_work(pool, KeyVault(settings.kek), event_encoder(settings, registry))
+    window = timedelta(seconds=settings.conflict_notice_window_s)
+    return unit_of_work(pool, KeyVault(settings.kek), event_encoder(settings, registry), conflict_window=window)
 
 
 def consumer_config(settings: Settings) -> dict[str, Any]:
@@ -183,4 +185,12 @@ def build_api(
             opened.close()
 
     checks = api_checks(lambda: opened.connection(timeout=2.0))
-    return create_app(ctx, checks, max_body_bytes=settings.api_max_body_bytes, on_start=on_start, on_stop=on_stop)
+    return create_app(
+        ctx,
+        checks,
+        max_body_bytes=settings.api_max_body_bytes,
+        body_timeout_s=settings.api_body_timeout_s,
+        rate_limit=RateLimiter(settings.api_rate_limit_per_s, settings.api_rate_limit_burst),
+        on_start=on_start,
+        on_stop=on_stop,
+    )

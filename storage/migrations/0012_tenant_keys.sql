@@ -36,3 +36,16 @@ WHERE d.status = 'open' AND i.status = 'active' AND i.start_date IS NOT NULL AND
                   AND (j.business_date IS NULL OR j.business_date = d.business_date))
 ORDER BY d.business_date, d.organization_id, d.store_id
 ON CONFLICT (organization_id, source_id) DO NOTHING;
+
+-- A POS that re-sends a conflicting receipt (an id seen before with other content) 200 times gave 200 dead letters,
+-- 400 outbox rows and 200 banners. Each distinct conflicting version is dead-lettered and notified once per
+-- DAYCLOSE_CONFLICT_NOTICE_WINDOW_SECONDS (default a day); its copies meanwhile are only counted here. The version is
+-- the SHA-256 of the conflicting content (storage.codecs.content: what would be booked, not event ids or labels).
+CREATE TABLE conflict_notices (
+    organization_id text NOT NULL,
+    event_key       text NOT NULL,
+    version         text NOT NULL,
+    notified_at     timestamptz NOT NULL DEFAULT now(),
+    copies          bigint NOT NULL DEFAULT 1,
+    PRIMARY KEY (organization_id, event_key, version)
+);

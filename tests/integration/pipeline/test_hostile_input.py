@@ -8,6 +8,7 @@ import io
 import unicodedata
 from typing import Any
 
+import psycopg
 import pytest
 from pypdf import PdfReader
 
@@ -107,3 +108,38 @@ def test_a_store_name_with_bidi_zero_width_and_control_characters_reaches_bl_and
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(document["content"])).pages)
     assert "Kafé Väst Ö (s1)" in text
     assert not [c for c in text if unicodedata.category(c) in ("Cf", "Co", "Cs") or c in "\x1b\x07\x85\x91"]
+
+
+def test_a_flood_of_one_conflicting_version_is_one_dead_letter_and_one_notification(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    """Issue #20 finding 6: 200 identical re-sends of one conflicting receipt gave 200 dead letters, ~400 outbox rows
+    and 200 banners. Each distinct conflicting version is dead-lettered and notified once per window
+    (DAYCLOSE_CONFLICT_NOTICE_WINDOW_SECONDS); its copies are counted."""
+    day = sampledata.store_day(ORG, "s1", DAY, 8, with_extras=False)
+    records = [*day.events(), day.day_closed()]
+    pipeline.publish_sales(records)
+    pipeline.wait_for(lambda h: any(o["status"] == "SUCCEEDED" for o in h.outcomes), what="the day booked")
+    original = day.receipts[3]
+    paid = original["payload"][1]["payments"][0]
+    versions = [
+        _resent(original, payments=[{**paid, "amount_ore": paid["amount_ore"] + extra}], tip_ore=extra)
+        for extra in (1000, 2000)
+    ]
+    flood = [{**versions[n % 7 == 0], "event_id": f"copy-{n}"} for n in range(200)]  # 29 of the second version
+    pipeline.publish_sales(flood)
+    good = sentinel(pipeline)
+    arrived(pipeline, dead_letters=2, failures=2)
+    conflicts = [o for o in failed(pipeline) if o["failure"]["reason_code"] == "RECEIPT_CONFLICT"]
+    assert len(conflicts) == 2  # outcomes are read in order: all of them are in by the sentinel's
+    with psycopg.connect(pipeline.settings.database_url) as conn:
+        dead = conn.execute("SELECT count(*) FROM dead_letters WHERE error_code = 'RECEIPT_CONFLICT'").fetchone()
+        outbox = conn.execute("SELECT schema_name, count(*) FROM outbox GROUP BY 1 ORDER BY 1").fetchall()
+        copies = conn.execute("SELECT sum(copies), count(*) FROM conflict_notices").fetchone()
+    assert dead == (2,) and copies == (200, 2)
+    assert dict(outbox)["dead_letter"] == 2
+    assert sorted(d["original_value"] for d in pipeline.dead_letters) == sorted(
+        pipeline.sales_codec.encode(flood[n])
+        for n in (0, 1)  # the first copy of each version
+    )
+    only_sentinel_booked(pipeline, bl_standin, bl_company, good, records)
