@@ -23,6 +23,7 @@ from backoffice import routes_audit, routes_bl, routes_exports, routes_integrati
 from backoffice.api_docs import add_swagger_ui
 from backoffice.context import Context
 from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
+from backoffice.limits import BodyReadTimeout, RateLimiter
 from backoffice.metrics import RequestMetrics
 from backoffice.middleware import BodySizeLimit, OrganizationAuthorization
 
@@ -39,7 +40,10 @@ is checked before the body is read, so a missing or foreign token gets 401/403, 
 `/v1/bl/activation/…` is called by Björn Lundén itself.
 
 Every request body is limited to `DAYCLOSE_API_MAX_BODY_BYTES` (256 KiB by default): a larger one is refused
-with 413 `BODY_TOO_LARGE` while it streams, before it is parsed and before authentication."""
+with 413 `BODY_TOO_LARGE` while it streams, before it is parsed and before authentication. It must arrive within
+`DAYCLOSE_API_BODY_TIMEOUT_SECONDS` (10 s) of the request, else 408 `BODY_READ_TIMEOUT`. Each organization's
+requests are limited to `DAYCLOSE_API_RATE_LIMIT_PER_SECOND` (20 a second, bursts of 100) per API process: beyond,
+429 `RATE_LIMITED` with `Retry-After`."""
 
 
 class HealthChecks(Protocol):
@@ -55,6 +59,8 @@ def create_app(
     checks: HealthChecks,
     *,
     max_body_bytes: int,
+    body_timeout_s: float = 10.0,
+    rate_limit: RateLimiter | None = None,
     on_start: Callable[[], None] = lambda: None,
     on_stop: Callable[[], None] = lambda: None,
     metrics: CollectorRegistry | None = None,
@@ -84,10 +90,13 @@ def create_app(
     for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_bl):
         app.include_router(module.router)
     _add_operations_routes(app, checks, metrics if metrics is not None else CollectorRegistry())
-    # Each add wraps the previous: a request meets the log line, then the body limit, then authorization,
-    # and only then routing, body parsing and validation.
-    app.add_middleware(OrganizationAuthorization, verifier=lambda: ctx.verifier)
+    # Each add wraps the previous: a request meets the log line, then the body's read deadline and size limit,
+    # then authorization and the organization's rate, and only then routing, body parsing and validation.
+    app.add_middleware(
+        OrganizationAuthorization, verifier=lambda: ctx.verifier, routes=lambda: app.routes, limiter=rate_limit
+    )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyReadTimeout, timeout_s=body_timeout_s)
     app.middleware("http")(_log_request)
     # Outermost: counts every answer, 401 and 413 too, by the route template the request was aimed at.
     app.add_middleware(RequestMetrics, templates=lambda: [*app.openapi()["paths"], *_plain_paths(app)])

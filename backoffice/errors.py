@@ -84,19 +84,26 @@ async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the error statuses an operation can answer with. Every operation can
-    answer 413: the body limit (``DAYCLOSE_API_MAX_BODY_BYTES``) applies to every request, before anything else."""
+    """OpenAPI ``responses`` for the error statuses an operation can answer with. Every operation can answer 408
+    and 413: the body's read deadline and size limit apply to every request, before anything else; every
+    authenticated one (401) also 429: the rate per organization (:mod:`backoffice.limits`)."""
     text = {
         400: "The body is not parsable JSON.",
         401: "No valid bearer token (checked before the body is read or validated).",
         403: "The token is not for this organization (checked before the body is read or validated).",
         404: "Not found.",
+        408: "`BODY_READ_TIMEOUT`: the request body did not arrive within `DAYCLOSE_API_BODY_TIMEOUT_SECONDS` "
+        "(10 s by default) of the request; the connection is closed.",
         409: "Not allowed in the integration's current state (see `code`).",
         413: "`BODY_TOO_LARGE`: the request body is larger than the configured limit (`DAYCLOSE_API_MAX_BODY_BYTES`, "
         "256 KiB by default); refused before the body is parsed or the token checked, and the connection "
         "is closed.",
         422: "Invalid input, with per-field errors where they apply.",
+        429: "`RATE_LIMITED`: more requests for this organization than `DAYCLOSE_API_RATE_LIMIT_PER_SECOND` "
+        "(20 a second, bursts of `DAYCLOSE_API_RATE_LIMIT_BURST`, 100, by default) per API process; try again "
+        "after `Retry-After` seconds.",
         502: "Björn Lundén refused our own credentials (an operator problem, not the merchant's).",
         503: "Björn Lundén or Kafka is unavailable; try again (see Retry-After).",
     }
-    return {s: {"model": ErrorBody, "description": text[s]} for s in sorted({*statuses, 413})}
+    always = {408, 413, *({429} if 401 in statuses else ())}
+    return {s: {"model": ErrorBody, "description": text[s]} for s in sorted({*statuses, *always})}

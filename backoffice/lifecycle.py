@@ -19,7 +19,9 @@ from backoffice.errors import conflict
 from backoffice.models import Blocker, Company, Integration, KeyInfo
 from backoffice.plan_rules import missing_items
 from mapping.money import percent
+from mapping.orgnr import formatted_org_number
 from mapping.plan import AccountPlan
+from mapping.text import clean_text
 from service import model
 from service.model import DeactivatedBy, IntegrationStatus
 from storage.history import seen_items
@@ -45,6 +47,16 @@ def blockers(uow: PostgresUnitOfWork, org: str, state: model.Integration | None,
     found = []
     if state is None or state.key_hint is None:
         found.append(Blocker(code="KEY_MISSING", message="Enter and verify the public key from Björn Lundén."))
+    elif formatted_org_number(state.company_org_number) is None:
+        # BL's callbacks name the company by this number (they would never match), and SIE files carry it.
+        shown = clean_text(state.company_org_number or "", 20) or "none"
+        found.append(
+            Blocker(
+                code="COMPANY_ORG_NUMBER_INVALID",
+                message=f"Björn Lundén gives the company the organization number {shown!r}, which is not a valid "
+                "Swedish organization number: correct it in Björn Lundén, then verify the key again.",
+            )
+        )
     if state is None or state.start_date is None:
         found.append(Blocker(code="START_DATE_MISSING", message="Choose the date from which sales are exported."))
     plan = uow.integrations.plan(org)

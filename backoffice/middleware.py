@@ -7,16 +7,21 @@ token with a malformed body would get a validation error (422), before authentic
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import structlog
 from starlette.datastructures import Headers
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backoffice import metrics
-from backoffice.auth import TokenVerifier
+from backoffice.auth import AuthRefused, Refusal, TokenVerifier
 from backoffice.errors import ApiError, error_response
+from backoffice.limits import RateLimiter
 
+log = structlog.get_logger("dayclose.api")
 _ORGANIZATION_PATH = re.compile(r"^/v1/organizations/([^/]+)(?:/|$)")
 
 
@@ -90,25 +95,80 @@ class BodySizeLimit:
 class OrganizationAuthorization:
     """401/403 for ``/v1/organizations/{organization_id}/…`` unless the bearer token is scoped to that
     organization, before the body is read or validated. The routes' own dependency checks again (and
-    documents the scheme in the OpenAPI document); both call :meth:`TokenVerifier.authorize`."""
+    documents the scheme in the OpenAPI document); both call :meth:`TokenVerifier.authorize`.
 
-    def __init__(self, app: ASGIApp, verifier: Callable[[], TokenVerifier]) -> None:
+    Every refusal is one log line, ``api.unauthorized``, naming the reason (:class:`backoffice.auth.Refusal`)
+    and the route template the request was for (``routes``: the app's routes), never the token or the raw path.
+    Whatever the verifier raises on a caller's input, the answer is a 401, never a 500. With a ``limiter``, a valid
+    token's organization gets 429 ``RATE_LIMITED`` (with ``Retry-After``) beyond its rate (:mod:`backoffice.limits`)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        verifier: Callable[[], TokenVerifier],
+        routes: Callable[[], Sequence[BaseRoute]] = list,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self.app = app
         self.verifier = verifier
+        self.routes = routes
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = _ORGANIZATION_PATH.match(scope.get("path", "")) if scope["type"] == "http" else None
         if match is not None:
             headers = Headers(scope=scope)
             try:
-                self.verifier().authorize(headers.get("authorization"), match.group(1))
-            except ApiError as error:
+                organization = self.verifier().authorize(headers.get("authorization"), match.group(1))
+                self._within_rate(scope, organization)
+            except Exception as exc:  # noqa: BLE001 - an error of ours on a caller's input is still their 401
+                error = exc if isinstance(exc, ApiError) else AuthRefused(Refusal.MALFORMED, "malformed token")
+                if error.status != 429:
+                    self._log_refusal(scope, error, exc)
                 if _may_have_body(headers):
                     # Do not read an unauthenticated upload to the end just to keep the connection.
                     error.headers = {**(error.headers or {}), "Connection": "close"}
                 await error_response(error)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    def _within_rate(self, scope: Scope, organization: str) -> None:
+        wait = self.limiter.take(organization) if self.limiter is not None else 0.0
+        if wait > 0:
+            log.warning(
+                "api.rate_limited",
+                organization_id=organization,
+                route=route_template(self.routes(), scope),
+                retry_after_s=math.ceil(wait),
+            )
+            raise ApiError(
+                429,
+                "RATE_LIMITED",
+                "Too many requests for this organization; try again after Retry-After seconds.",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+
+    def _log_refusal(self, scope: Scope, error: ApiError, raised: Exception) -> None:
+        reason = error.reason if isinstance(error, AuthRefused) else error.body.code.lower()
+        log.warning(
+            "api.unauthorized",
+            status=error.status,
+            reason=str(reason),
+            route=route_template(self.routes(), scope),
+            method=scope.get("method"),
+            # An exception that is not a refusal is a gap in the verifier: its type (never its text, which could
+            # quote the token) tells the developer where.
+            **({"unexpected": type(raised).__name__} if not isinstance(raised, ApiError) else {}),
+        )
+
+
+def route_template(routes: Sequence[BaseRoute], scope: Scope) -> str:
+    """The template of the route ``scope`` is for (``/v1/organizations/{organization_id}/plan``), or ``?``."""
+    for route in routes:
+        matched, _ = route.matches(scope)
+        if matched is not Match.NONE:
+            return str(getattr(route, "path", "?"))
+    return "?"
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -50,7 +50,14 @@ class KeyInfo(BaseModel):
 
 
 class Blocker(BaseModel):
-    code: Literal["KEY_MISSING", "START_DATE_MISSING", "PLAN_MISSING", "PLAN_INVALID", "PLAN_INCOMPLETE"]
+    code: Literal[
+        "KEY_MISSING",
+        "COMPANY_ORG_NUMBER_INVALID",
+        "START_DATE_MISSING",
+        "PLAN_MISSING",
+        "PLAN_INVALID",
+        "PLAN_INCOMPLETE",
+    ]
     message: str
 
 

@@ -28,7 +28,7 @@ from backoffice.bl import api_error
 from backoffice.context import Context, context
 from backoffice.errors import ApiError, conflict, responses
 from backoffice.models import CallbackResult
-from backoffice.orgnr import canonical_org_number, same_organization
+from mapping.orgnr import canonical_org_number, same_organization
 from service.exporter import ExportError, MerchantActionRequired
 from service.messages import Detail, Outcome, OutcomeStatus, Trigger
 from service.model import DeactivatedBy, IntegrationStatus

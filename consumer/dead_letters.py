@@ -56,6 +56,13 @@ class DeadLetter:
         return str(self.record["dead_letter_id"])
 
     @property
+    def organization_id(self) -> str | None:
+        """The organization the decoded original names (what it would be booked under); None when it was not
+        decoded. Never the Kafka key: anyone who can write to a topic chooses that."""
+        org = self.original.get("organization_id") if self.original else None
+        return org if isinstance(org, str) else None
+
+    @property
     def source(self) -> str:
         r = self.record
         return f"{r['source_topic']}/{r['source_partition']}/{r['source_offset']}"
@@ -150,16 +157,27 @@ def _decode(partition: int, offset: int, record: dict[str, Any], originals: dict
 
 
 def select(
-    letters: Sequence[DeadLetter], ids: Iterable[str] = (), error_code: str | None = None, everything: bool = False
+    letters: Sequence[DeadLetter],
+    ids: Iterable[str] = (),
+    error_code: str | None = None,
+    everything: bool = False,
+    organization_id: str | None = None,
 ) -> list[DeadLetter]:
     """The letters named by id (or position ``partition:offset``), or all of them with ``everything``,
-    narrowed to ``error_code`` when given. Raises ``KeyError`` naming ids that match nothing."""
+    narrowed to ``error_code`` and to the organization their decoded original names when given (ids, positions and
+    everything else of one organization are those of another too: an operator replays one merchant's letters
+    without touching another's). Raises ``KeyError`` naming ids that match nothing."""
     wanted = set(ids)
     chosen = [d for d in letters if everything or d.id in wanted or f"{d.partition}:{d.offset}" in wanted]
     unknown = wanted - {d.id for d in chosen} - {f"{d.partition}:{d.offset}" for d in chosen}
     if unknown:
         raise KeyError(f"no dead letter with id or position {', '.join(sorted(unknown))}")
-    return [d for d in chosen if error_code is None or d.record["error_code"] == error_code]
+    return [
+        d
+        for d in chosen
+        if (error_code is None or d.record["error_code"] == error_code)
+        and (organization_id is None or d.organization_id == organization_id)
+    ]
 
 
 def replay(

@@ -4,6 +4,8 @@ event in the outbox. The loop (:mod:`consumer.loop`) stores the batch's offsets 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 import structlog
@@ -11,7 +13,7 @@ import structlog
 from consumer import poison
 from consumer.accumulator import Accumulator
 from consumer.poison import Poison, Source
-from service.messages import Command, DeadLetter, SalesEnvelope
+from service.messages import Command, Conflict, DeadLetter, SalesEnvelope
 from service.ports import Pending, StoreDay, UnitOfWork
 
 log = structlog.get_logger("dayclose.consumer")
@@ -25,6 +27,8 @@ class BatchResult:
     dead_letters: int = 0
     commands: int = 0
     conflicts: int = 0
+    #: Copies of a conflicting version already dead-lettered and notified within the window: counted, not again.
+    conflicts_coalesced: int = 0
     flushed_from_memory: int = 0
     flushed_from_rows: int = 0
 
@@ -57,7 +61,9 @@ def write_batch(uow: UnitOfWork, decoded: Decoded, totals: Accumulator | None = 
         result.jobs += uow.jobs.queue_for_command(cmd)
     result.commands = len(decoded.commands)
     source = {id(obj): msg for msg, obj in decoded.handled}
-    failed = [*decoded.poison, *(poison.conflict(source[id(c.envelope)], c) for c in ingested.conflicts)]
+    first = [c for c in ingested.conflicts if _first_notice(uow, c)]
+    result.conflicts_coalesced = len(ingested.conflicts) - len(first)
+    failed = [*decoded.poison, *(poison.conflict(source[id(c.envelope)], c) for c in first)]
     known = uow.integrations.known(poison.named_organizations(failed)) if failed else set()
     for p in failed:
         _dead_letter(uow, p, known)
@@ -66,6 +72,28 @@ def write_batch(uow: UnitOfWork, decoded: Decoded, totals: Accumulator | None = 
     if totals is not None:
         totals.committed(staged, closing)
     return result
+
+
+def conflict_version(conflict: Conflict) -> str:
+    """The conflicting version's identity: the SHA-256 of its content (what would be booked; not its event id)."""
+    text = json.dumps(conflict.received, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _first_notice(uow: UnitOfWork, conflict: Conflict) -> bool:
+    """Each distinct conflicting version of an organization's event is dead-lettered and notified once per window;
+    a POS re-sending the same one 200 times gives one dead letter and one banner, not 200 (its copies are counted)."""
+    env = conflict.envelope
+    if uow.dead_letters.first_conflict_notice(env.organization_id, env.event_key, conflict_version(conflict)):
+        return True
+    log.info(
+        "message.conflict_coalesced",
+        organization_id=env.organization_id,
+        store_id=env.store_id,
+        event_key=env.event_key,
+        version=conflict_version(conflict)[:16],
+    )
+    return False
 
 
 def _dead_letter(uow: UnitOfWork, p: Poison, known: set[str]) -> None:

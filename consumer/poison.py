@@ -13,19 +13,18 @@ what we book. So:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
 from consumer.conflicts import describe
+from mapping.text import MAX_IDENTIFIER_LENGTH, is_identifier
 from service.messages import Conflict, Detail, Outcome, OutcomeStatus, Trigger
 from service.reasons import ReasonCode
 
 #: Longest organization or store id an outcome repeats (the API's identifiers are at most 128 characters).
-MAX_IDENTIFIER = 128
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_IDENTIFIER = MAX_IDENTIFIER_LENGTH
 
 
 class Source(Protocol):
@@ -75,11 +74,10 @@ class Poison:
 
 
 def identifier(value: object) -> str | None:
-    """``value`` if it can name an organization or store: a non-blank string of at most
-    :data:`MAX_IDENTIFIER` characters without control characters (a NUL, a newline, …); None otherwise."""
-    if isinstance(value, str) and value.strip() and len(value) <= MAX_IDENTIFIER and not _CONTROL.search(value):
-        return value
-    return None
+    """``value`` if it can name an organization or store: an id as the edge accepts it
+    (:func:`mapping.text.is_identifier`: at most :data:`MAX_IDENTIFIER` characters, no control or invisible
+    characters, no line break); None otherwise."""
+    return value if isinstance(value, str) and is_identifier(value) else None
 
 
 def key_parts(key: bytes | None) -> tuple[str | None, str | None]:

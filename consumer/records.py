@@ -10,6 +10,7 @@ from typing import Any
 from mapping.errors import InvalidSalesDataError
 from mapping.reconcile import ControlTotals
 from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
+from mapping.text import MAX_IDENTIFIER_LENGTH, clean_text, is_identifier
 from service.messages import Command, DayClosed, ManualExportRequested, RetryFailedExports, SalesEnvelope, SalesItem
 
 
@@ -17,21 +18,40 @@ class InvalidEventError(ValueError):
     """A message that decoded but breaks the contract's rules (dead-lettered as INVALID_EVENT)."""
 
 
+#: A store name longer than this is cut (it is shown in voucher texts and day reports, never used as a key).
+MAX_STORE_NAME = 200
+
+
 def _text(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
+    """A display text (a store name), through the text policy: a name with an RTL override or a control character is
+    still a name; what the policy leaves must not be empty."""
+    cleaned = clean_text(value, MAX_STORE_NAME) if isinstance(value, str) else ""
+    if not cleaned:
         raise InvalidEventError(f"{what} must be a non-empty string")
-    return value
+    return cleaned
+
+
+def _id(value: Any, what: str) -> str:
+    """An id (organization, store, event, receipt, movement, gift card, command, payment method, product group,
+    printed receipt number): kept exactly as sent, refused when it is not one (:func:`mapping.text.is_identifier`)."""
+    if not is_identifier(value):
+        raise InvalidEventError(
+            f"{what} must be 1-{MAX_IDENTIFIER_LENGTH} characters without control, invisible or leading/trailing "
+            "whitespace characters"
+        )
+    text: str = value
+    return text
 
 
 def sales_envelope(record: dict[str, Any]) -> SalesEnvelope:
     """Avro ``SalesEvent`` dict → typed envelope. Raises :class:`InvalidEventError` on rule breaks."""
     try:
-        org = _text(record["organization_id"], "organization_id")
-        store = _text(record["store_id"], "store_id")
+        org = _id(record["organization_id"], "organization_id")
+        store = _id(record["store_id"], "store_id")
         day: date = record["business_date"]
         type_name, payload = record["payload"]
         item = _item(type_name.rsplit(".", 1)[-1], payload, store, day)
-        return SalesEnvelope(_text(record["event_id"], "event_id"), org, store, day, record["occurred_at"], item)
+        return SalesEnvelope(_id(record["event_id"], "event_id"), org, store, day, record["occurred_at"], item)
     except InvalidSalesDataError as exc:
         raise InvalidEventError(str(exc)) from exc
 
@@ -39,13 +59,13 @@ def sales_envelope(record: dict[str, Any]) -> SalesEnvelope:
 def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> SalesItem | DayClosed:
     if type_name == "Receipt":
         receipt = Receipt(
-            receipt_id=payload["receipt_id"],
+            receipt_id=_id(payload["receipt_id"], "receipt_id"),
             store_id=store,
             business_date=day,
             kind=payload["kind"].lower(),
             lines=tuple(
                 ReceiptLine(
-                    product_group=line["product_group"],
+                    product_group=_id(line["product_group"], "product_group"),
                     vat_rate=line["vat_rate_bp"],
                     gross_ore=line["gross_ore"],
                     vat_ore=line["vat_ore"],
@@ -53,10 +73,10 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
                 )
                 for line in payload["lines"]
             ),
-            payments=tuple(Payment(p["method"], p["amount_ore"]) for p in payload["payments"]),
+            payments=tuple(Payment(_id(p["method"], "payment method"), p["amount_ore"]) for p in payload["payments"]),
             tip_ore=payload["tip_ore"],
             rounding_ore=payload["rounding_ore"],
-            receipt_number=payload.get("receipt_number"),
+            receipt_number=_receipt_number(payload.get("receipt_number")),
         )
         if receipt.residual_ore != 0:
             raise InvalidEventError(
@@ -65,9 +85,10 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
             )
         return receipt
     if type_name == "CashMovement":
-        return CashMovement(payload["movement_id"], store, day, payload["kind"].lower(), payload["amount_ore"])
+        movement = _id(payload["movement_id"], "movement_id")
+        return CashMovement(movement, store, day, payload["kind"].lower(), payload["amount_ore"])
     if type_name == "GiftCardExpired":
-        return GiftCardExpiry(payload["gift_card_id"], store, day, payload["amount_ore"])
+        return GiftCardExpiry(_id(payload["gift_card_id"], "gift_card_id"), store, day, payload["amount_ore"])
     if type_name == "DayClosed":
         expected, counted = payload["expected_cash_ore"], payload["counted_cash_ore"]
         if (expected is None) != (counted is None):
@@ -77,7 +98,7 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
             receipt_count=payload["receipt_count"],
             grand_total_ore=payload["grand_total_ore"],
             vat=tuple((v["vat_rate_bp"], v["gross_ore"], v["vat_ore"]) for v in payload["vat_totals"]),
-            payments=tuple((p["method"], p["amount_ore"]) for p in payload["payment_totals"]),
+            payments=tuple((_id(p["method"], "payment method"), p["amount_ore"]) for p in payload["payment_totals"]),
         )
         return DayClosed(
             day_close=DayClose(
@@ -97,13 +118,17 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
     raise InvalidEventError("unknown payload type")
 
 
+def _receipt_number(value: Any) -> str | None:
+    return None if value is None else _id(value, "receipt_number")
+
+
 def command(record: dict[str, Any]) -> Command:
     type_name, payload = record["payload"]
     kind = RetryFailedExports if type_name.endswith(".RetryFailedExports") else ManualExportRequested
     return kind(
-        command_id=_text(record["command_id"], "command_id"),
-        organization_id=_text(record["organization_id"], "organization_id"),
-        store_id=payload.get("store_id"),
+        command_id=_id(record["command_id"], "command_id"),
+        organization_id=_id(record["organization_id"], "organization_id"),
+        store_id=None if payload.get("store_id") is None else _id(payload["store_id"], "store_id"),
         requested_at=record["requested_at"],
         requested_by=record.get("requested_by"),
     )

@@ -26,6 +26,7 @@ from psycopg_pool import ConnectionPool
 from backoffice.app import create_app
 from backoffice.auth import TokenVerifier
 from backoffice.context import Context
+from backoffice.limits import RateLimiter
 from consumer.codec import ConfluentRegistry, SchemaRegistry
 from consumer.events import AvroEvents
 from consumer.loop import ConsumerLike, SalesLoop
@@ -78,7 +79,8 @@ def bl_exporter(settings: Settings) -> BLExporter:
 def units_of_work(
     settings: Settings, pool: ConnectionPool[Any], registry: SchemaRegistry | None
 ) -> Callable[[], PostgresUnitOfWork]:
-    return unit_of_work(pool, KeyVault(settings.kek), event_encoder(settings, registry))
+    window = timedelta(seconds=settings.conflict_notice_window_s)
+    return unit_of_work(pool, KeyVault(settings.kek), event_encoder(settings, registry), conflict_window=window)
 
 
 def consumer_config(settings: Settings, stats_cb: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -210,6 +212,8 @@ def build_api(
         ctx,
         checks,
         max_body_bytes=settings.api_max_body_bytes,
+        body_timeout_s=settings.api_body_timeout_s,
+        rate_limit=RateLimiter(settings.api_rate_limit_per_s, settings.api_rate_limit_burst),
         on_start=on_start,
         on_stop=on_stop,
         metrics=telemetry.api_registry(),

@@ -130,6 +130,15 @@ class Settings:
     #: The API refuses larger request bodies with 413 while they stream (the largest real body, an account
     #: plan, is a few kB).
     api_max_body_bytes: int = 256 * 1024
+    #: A conflicting version of an event (its id seen before with other content) is dead-lettered and notified once
+    #: per this window; its copies meanwhile are counted, not notified again.
+    conflict_notice_window_s: float = 86_400.0
+    #: The whole request body must arrive within this many seconds of the request (else 408, connection closed).
+    api_body_timeout_s: float = 10.0
+    #: Requests per second (refill) and at once (burst) the API takes per organization a valid token is for, per
+    #: API process; more get 429 with Retry-After.
+    api_rate_limit_per_s: float = 20.0
+    api_rate_limit_burst: int = 100
     #: After SIGTERM the process exits within this many seconds, whatever state Kafka, PostgreSQL and BL
     #: are in; what is cut off is redone on restart (docs/runbook.md, "Stopping").
     shutdown_timeout_s: float = 30.0
@@ -177,6 +186,13 @@ def _positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0:
         raise ValueError("must be > 0")
+    return value
+
+
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value < 10**9:  # also refuses nan and inf
+        raise ValueError("must be >= 0 and finite")
     return value
 
 
@@ -291,6 +307,16 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] 
         retry_backoff_max_s=_parse(env, "DAYCLOSE_RETRY_BACKOFF_MAX_SECONDS", 900.0, _positive_float),
         sales_retention_days=_parse(env, "DAYCLOSE_SALES_RETENTION_DAYS", 400, _positive_int),
         api_max_body_bytes=_parse(env, "DAYCLOSE_API_MAX_BODY_BYTES", Settings.api_max_body_bytes, _positive_int),
+        api_body_timeout_s=_parse(
+            env, "DAYCLOSE_API_BODY_TIMEOUT_SECONDS", Settings.api_body_timeout_s, _positive_float
+        ),
+        api_rate_limit_per_s=_parse(
+            env, "DAYCLOSE_API_RATE_LIMIT_PER_SECOND", Settings.api_rate_limit_per_s, _positive_float
+        ),
+        api_rate_limit_burst=_parse(env, "DAYCLOSE_API_RATE_LIMIT_BURST", Settings.api_rate_limit_burst, _positive_int),
+        conflict_notice_window_s=_parse(
+            env, "DAYCLOSE_CONFLICT_NOTICE_WINDOW_SECONDS", Settings.conflict_notice_window_s, _non_negative_float
+        ),
         shutdown_timeout_s=_parse(env, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS", 30.0, _positive_float),
         startup_timeout_s=_parse(env, "DAYCLOSE_STARTUP_TIMEOUT_SECONDS", 30.0, _positive_float),
         api_docs=_parse(env, "DAYCLOSE_API_DOCS", False, _bool),

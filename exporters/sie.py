@@ -9,8 +9,11 @@ The file follows SIE 4B (SIE-gruppen, 2008) for type 4I ("import of vouchers"):
   importing system numbers it; then ``{``, one ``#TRANS konto {objekt} belopp "" "text"`` per
   row and ``}``. Rows of a voucher sum to zero;
 - dates ``YYYYMMDD``; amounts with a ``.`` and two decimals; cost centres as dimension 1
-  (``{"1" "S1"}``); texts quoted, ``"`` escaped as ``\\"``, control characters removed,
-  characters outside CP437 replaced, and cut to :data:`MAX_TEXT_LENGTH`;
+  (``{"1" "S1"}``); texts through the one text policy (:func:`mapping.text.clean_text`: control, bidi and
+  zero-width characters removed, one line, NFC), then quoted, ``"`` escaped as ``\\"``, characters outside CP437
+  transliterated or replaced by ``?``, and cut to :data:`MAX_TEXT_LENGTH`;
+- ``#ORGNR`` quoted, ``"NNNNNN-NNNN"``, and only for a valid Swedish organization number (Luhn): BL's company
+  details are not trusted to be one;
 - what the vouchers use is declared before them (the chart section): ``#KONTO`` for every account
   (its name from BL's chart as recorded at booking, else a neutral "Konto 3001"), and for cost
   centres ``#DIM 1 "Kostnadsställe"`` (SIE's reserved dimension 1) with one ``#OBJEKT 1 "S1" "name"``
@@ -25,6 +28,8 @@ from datetime import date
 from typing import Any
 
 from mapping.money import format_sek
+from mapping.orgnr import formatted_org_number
+from mapping.text import clean_text
 from mapping.voucher import Voucher, VoucherRow
 
 ENCODING = "cp437"
@@ -60,8 +65,9 @@ _TRANSLITERATE = str.maketrans(
 
 
 def sie_text(value: str, limit: int = MAX_TEXT_LENGTH) -> str:
-    """A text field as SIE allows it: printable CP437, no control characters, within ``limit``."""
-    cleaned = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in value.translate(_TRANSLITERATE))
+    """A text field as SIE allows it: the text policy (:func:`mapping.text.clean_text`), then printable CP437
+    (transliterated where a close character exists, else ``?``), within ``limit``."""
+    cleaned = clean_text(clean_text(value).translate(_TRANSLITERATE))
     representable = cleaned.encode(ENCODING, errors="replace").decode(ENCODING)
     return representable[:limit]
 
@@ -93,8 +99,9 @@ def write_sie4i(
         f"#GEN {sie_date(generated_on)}",
         "#SIETYP 4",
     ]
-    if org_number:
-        lines.append(f"#ORGNR {sie_text(org_number, 20).replace(' ', '')}")
+    valid = formatted_org_number(org_number)
+    if valid:  # optional in a 4I file; an invalid number is left out rather than written as given
+        lines.append(f'#ORGNR "{valid}"')
     lines.append(f"#FNAMN {quote(company_name, MAX_NAME_LENGTH)}")
     lines.extend(_declarations(vouchers, names or SieNames()))
     for voucher in vouchers:

@@ -1,14 +1,21 @@
-"""Voucher texts: name the store, business date and Z-report, and always carry the reference.
+"""The one text policy for everything we write elsewhere, and the voucher texts.
 
-BL's ``journalEntryText`` and SIE's ``vertext`` are kept within
-:data:`mapping.voucher.MAX_TEXT_LENGTH` characters. When the text is too long the store name
-is shortened; the reference is never cut, because the exporter finds a voucher after an
+:func:`clean_text` is what every text we did not write ourselves passes before it reaches BL (voucher texts), an
+SIE file or a day report PDF: it removes what a reader cannot see or that changes how the rest is shown, makes one
+line of it, normalises it and bounds its length. Each destination then applies its own rule on top
+(docs/architecture.md, "Texts we write elsewhere"): BL's texts here (:data:`mapping.voucher.MAX_TEXT_LENGTH`
+characters, the reference never cut), SIE's in :mod:`exporters.sie` (CP437, quoted), the PDF's in
+:mod:`exporters.dayreport` (WinAnsi, wrapped to the page). :func:`is_identifier` is the rule for ids at the edge.
+
+Voucher texts name the store, business date and Z-report, and always carry the reference. When the text is too
+long the store name is shortened; the reference is never cut, because the exporter finds a voucher after an
 ambiguous failure by searching for it.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 
@@ -16,11 +23,48 @@ from mapping.errors import VoucherTextError
 from mapping.voucher import MAX_TEXT_LENGTH
 
 _WHITESPACE = re.compile(r"\s+")
+#: Unicode general categories removed: control (Cc: C0, DEL, C1 — NUL, BEL, ESC …), format (Cf: bidi embeddings,
+#: overrides and isolates U+202A–U+202E and U+2066–U+2069, LRM, RLM, ALM, zero-width space, non-joiner and joiner,
+#: word joiner, BOM, soft hyphen …), surrogates (Cs), private use (Co) and unassigned (Cn) code points.
+REMOVED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+_NOT_IN_IDS = REMOVED_CATEGORIES | {"Zl", "Zp"}
+#: Longest id (organization, store, receipt, event, command, payment method, product group …) accepted at the edge.
+MAX_IDENTIFIER_LENGTH = 128
+
+
+def clean_text(value: str, limit: int | None = None) -> str:
+    """``value`` as one line of visible text: line and paragraph breaks, tabs and every other Unicode space become
+    one space, the characters of :data:`REMOVED_CATEGORIES` are removed, the rest is NFC-normalised (a letter and
+    its combining accent become one character, as BL, CP437 and WinAnsi need) and stripped, then cut to ``limit``
+    characters when given."""
+    kept = []
+    for ch in unicodedata.normalize("NFC", value):
+        if ch.isspace() or unicodedata.category(ch) in ("Zl", "Zp"):
+            kept.append(" ")
+        elif unicodedata.category(ch) not in REMOVED_CATEGORIES:
+            kept.append(ch)
+    # Again after the removal: a zero-width character between a letter and its accent kept them apart.
+    text = _WHITESPACE.sub(" ", unicodedata.normalize("NFC", "".join(kept))).strip()
+    return text if limit is None else text[:limit].rstrip()
+
+
+def is_identifier(value: object) -> bool:
+    """An id as the edge accepts it: a string of 1 to :data:`MAX_IDENTIFIER_LENGTH` characters, not blank, without
+    leading or trailing space, without line breaks, tabs or other spaces than U+0020, and without the characters
+    :func:`clean_text` removes (control, format: bidi and zero-width, …). Ids are kept exactly as sent (not
+    normalised): an id must mean the same to every reader, so one that does not is refused, never altered."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_IDENTIFIER_LENGTH
+        and value.strip() == value
+        and all(ch == " " or (not ch.isspace() and unicodedata.category(ch) not in _NOT_IN_IDS) for ch in value)
+    )
 
 
 def _clean(text: str) -> str:
-    """One line, single spaces: SIE and BL texts must not carry line breaks or tabs."""
-    return _WHITESPACE.sub(" ", text).strip()
+    """One line, single spaces, nothing invisible (:func:`clean_text`): SIE and BL texts must not carry line
+    breaks, tabs, control or bidi characters."""
+    return clean_text(text)
 
 
 def _fit(prefix: str, name: str, suffix: str) -> str:

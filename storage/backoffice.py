@@ -64,7 +64,8 @@ class PostgresManualExports:
             """SELECT r.request_id, r.requested_at FROM manual_export_requests r
                WHERE r.organization_id = %(org)s AND (r.store_id IS NULL OR r.store_id = %(store)s)
                  AND r.requested_at > now() - %(window)s
-                 AND (NOT EXISTS (SELECT 1 FROM processed_commands c WHERE c.command_id = r.request_id::text)
+                 AND (NOT EXISTS (SELECT 1 FROM processed_commands c WHERE c.organization_id = r.organization_id
+                                  AND c.command_id = r.request_id::text)
                       OR EXISTS (SELECT 1 FROM export_jobs j WHERE j.organization_id = %(org)s
                                  AND j.source_id LIKE r.request_id::text || ':%%'))
                ORDER BY r.requested_at DESC LIMIT 1""",
@@ -86,7 +87,8 @@ class PostgresManualExports:
     def get(self, org: str, request_id: uuid.UUID) -> dict[str, Any] | None:
         row = self.conn.execute(
             """SELECT r.store_id, r.requested_at,
-                      EXISTS (SELECT 1 FROM processed_commands c WHERE c.command_id = r.request_id::text),
+                      EXISTS (SELECT 1 FROM processed_commands c WHERE c.organization_id = r.organization_id
+                              AND c.command_id = r.request_id::text),
                       (SELECT count(*) FROM export_jobs j WHERE j.organization_id = r.organization_id
                        AND j.source_id LIKE r.request_id::text || ':%%')
                FROM manual_export_requests r WHERE r.organization_id = %s AND r.request_id = %s""",

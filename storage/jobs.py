@@ -74,11 +74,13 @@ class PostgresJobs:
         z_report_number: int | None = None,
         delay: timedelta | None = None,
     ) -> bool:
-        """Queue a job once per ``source_id`` (a redelivery queues nothing). True when it was new."""
+        """Queue a job once per ``source_id`` of the organization (a redelivery queues nothing; another organization's
+        job with the same source id is another job: its ids are its own). True when it was new."""
         row = self.conn.execute(
             """INSERT INTO export_jobs (organization_id, store_id, business_date, trigger, source_id, z_report_number,
                                         not_before)
-               VALUES (%s, %s, %s, %s, %s, %s, now() + %s) ON CONFLICT (source_id) DO NOTHING RETURNING id""",
+               VALUES (%s, %s, %s, %s, %s, %s, now() + %s) ON CONFLICT (organization_id, source_id) DO NOTHING
+               RETURNING id""",
             (org, store, day, trigger.value, source_id, z_report_number, delay or timedelta(0)),
         ).fetchone()
         if row is not None:
@@ -86,8 +88,8 @@ class PostgresJobs:
         return row is not None
 
     def queue_for_command(self, command: Command) -> int:
-        """Act on a BackOffice command once: queue one job per store that has something to export (manual) or
-        a failed export to retry. Returns the number of jobs queued."""
+        """Act on a BackOffice command once per (organization, command id): queue one job per store that has something
+        to export (manual) or a failed export to retry. Returns the number of jobs queued."""
         fresh = self.conn.execute(
             "INSERT INTO processed_commands (command_id, organization_id) VALUES (%s, %s) "
             "ON CONFLICT DO NOTHING RETURNING 1",

@@ -5,6 +5,7 @@ transaction of the state change they report, encoded for the wire, and published
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -16,6 +17,9 @@ CHANNEL = "dayclose_outbox"
 _RELAY_LOCK = 0x6463_6F62  # "dcob": one publishing relay at a time
 #: How long the scrape-time depth query may take before it gives up.
 DEPTH_TIMEOUT_MS = 2000
+#: A conflicting version of an event is dead-lettered and notified at most once this often
+#: (``DAYCLOSE_CONFLICT_NOTICE_WINDOW_SECONDS``).
+CONFLICT_NOTICE_WINDOW = timedelta(days=1)
 
 
 class PostgresOutbox:
@@ -82,8 +86,33 @@ class PostgresOutbox:
 
 
 class PostgresDeadLetters:
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], conflict_window: timedelta = CONFLICT_NOTICE_WINDOW) -> None:
         self.conn = conn
+        self.conflict_window = conflict_window
+
+    def first_conflict_notice(self, org: str, event_key: str, version: str) -> bool:
+        """True when this conflicting version of the organization's event was not dead-lettered and notified within
+        the window (then it is now); False for a copy within the window (counted only)."""
+        row = self.conn.execute(
+            "SELECT notified_at > now() - %s FROM conflict_notices "
+            "WHERE organization_id = %s AND event_key = %s AND version = %s FOR UPDATE",
+            (self.conflict_window, org, event_key, version),
+        ).fetchone()
+        if row is None:
+            inserted = self.conn.execute(
+                """INSERT INTO conflict_notices (organization_id, event_key, version) VALUES (%s, %s, %s)
+                   ON CONFLICT (organization_id, event_key, version) DO UPDATE SET copies = conflict_notices.copies + 1
+                   RETURNING xmax = 0""",
+                (org, event_key, version),
+            ).fetchone()
+            return bool(inserted and inserted[0])
+        self.conn.execute(
+            """UPDATE conflict_notices SET copies = copies + 1,
+                      notified_at = CASE WHEN %s THEN notified_at ELSE now() END
+               WHERE organization_id = %s AND event_key = %s AND version = %s""",
+            (bool(row[0]), org, event_key, version),
+        )
+        return not row[0]
 
     def record_once(self, topic: str, partition: int, offset: int, error_code: str) -> bool:
         row = self.conn.execute(

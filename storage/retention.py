@@ -22,7 +22,7 @@ sent again; the purge reports how many are set aside. (A day purged row by row b
 row is stored, and the next purge drops it, reported as discarded.) A sale of a store-day never booked is stored
 and exported as any late sale, if its organization is active and the day on or after its start date.
 
-Other data: day closes go with their sales; processed commands and dead-letter keys after the
+Other data: day closes go with their sales; processed commands, dead-letter keys and conflict notices after the
 retention; outbox rows a week after they were sent (never before); audit records only after their
 ``retain_until``: the end of the seventh calendar year after the one in which the voucher's fiscal
 year ended (Bokföringslagen 7 kap. 2 §).
@@ -246,6 +246,8 @@ def _purge_small_tables(conn: psycopg.Connection[Any], today: date, cutoff: date
         "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < %s", (today - timedelta(days=SENT_OUTBOX_DAYS),)
     ).rowcount
     dead = conn.execute("DELETE FROM dead_letters WHERE dead_lettered_at < %s", (cutoff,)).rowcount
+    # What a conflicting version's copies are coalesced on (a window of a day by default): long past use by then.
+    conn.execute("DELETE FROM conflict_notices WHERE notified_at < %s", (cutoff,))
     audits = conn.execute("DELETE FROM audit_vouchers WHERE retain_until < %s", (today,)).rowcount
     return closes, commands, sent, dead, audits
 

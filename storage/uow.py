@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -28,7 +29,7 @@ from storage.documents import PostgresDocuments
 from storage.exports import PostgresExports
 from storage.integrations import PostgresIntegrations
 from storage.jobs import PostgresJobs
-from storage.outbox import PostgresDeadLetters, PostgresOutbox
+from storage.outbox import CONFLICT_NOTICE_WINDOW, PostgresDeadLetters, PostgresOutbox
 from storage.sales import PostgresSales
 from storage.totals import PostgresTotals
 
@@ -49,12 +50,18 @@ def _first_line(exc: BaseException) -> str:
 
 class PostgresUnitOfWork:
     def __init__(
-        self, pool: ConnectionPool[Any], cipher: Cipher, encoder: EventEncoder, timeout: float | None = None
+        self,
+        pool: ConnectionPool[Any],
+        cipher: Cipher,
+        encoder: EventEncoder,
+        timeout: float | None = None,
+        conflict_window: timedelta = CONFLICT_NOTICE_WINDOW,
     ) -> None:
         self.pool = pool
         self.cipher = cipher
         self.encoder = encoder
         self.timeout = timeout
+        self.conflict_window = conflict_window
         self._scope: AbstractContextManager[psycopg.Connection[Any]] | None = None
 
     def __enter__(self) -> Self:
@@ -75,7 +82,7 @@ class PostgresUnitOfWork:
         self.audit = PostgresAudit(conn)
         self.corrections = PostgresCorrections(conn)
         self.documents = PostgresDocuments(conn)
-        self.dead_letters = PostgresDeadLetters(conn)
+        self.dead_letters = PostgresDeadLetters(conn, self.conflict_window)
         self.outbox = PostgresOutbox(conn, self.encoder)
         self.totals = PostgresTotals(conn)
         self.manual_exports = PostgresManualExports(conn)
@@ -110,11 +117,15 @@ class PostgresUnitOfWork:
 
 
 def unit_of_work(
-    pool: ConnectionPool[Any], cipher: Cipher, encoder: EventEncoder, timeout: float | None = None
+    pool: ConnectionPool[Any],
+    cipher: Cipher,
+    encoder: EventEncoder,
+    timeout: float | None = None,
+    conflict_window: timedelta = CONFLICT_NOTICE_WINDOW,
 ) -> Callable[[], PostgresUnitOfWork]:
     """A factory of units of work over ``pool``: what the handlers and the API are given."""
 
     def make() -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(pool, cipher, encoder, timeout)
+        return PostgresUnitOfWork(pool, cipher, encoder, timeout, conflict_window)
 
     return make

@@ -28,6 +28,7 @@ def register(sub: Subparsers) -> None:
     )
     dead.add_argument("--all", action="store_true", help="replay: every dead letter (narrowed by the filters)")
     dead.add_argument("--error-code", help="only dead letters with this error code, e.g. SCHEMA_MISMATCH")
+    dead.add_argument("--org", help="only dead letters whose decoded original names this organization")
     dead.add_argument("--since", type=iso_date, help="only those that failed on or after this date (UTC)")
     dead.add_argument("--limit", type=positive_int, help="show: only the newest N of those chosen")
     dead.add_argument("--json", action="store_true", help="show: one JSON object per line")
@@ -45,7 +46,9 @@ def dead_letter_topic(args: argparse.Namespace) -> int:
     letters = dead_letters.read(kafka, schema_registry(loaded), client_overrides=clients)
     try:
         everything = args.all or (args.action == "show" and not args.ids)
-        chosen = dead_letters.select(letters, args.ids, args.error_code, everything=everything)
+        chosen = dead_letters.select(
+            letters, args.ids, args.error_code, everything=everything, organization_id=args.org
+        )
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return exitcodes.FAILED

@@ -12,7 +12,8 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from decimal import Decimal
+from typing import Any, get_type_hints
 
 DROP_MODES = ("timeout", "reset")
 
@@ -65,14 +66,35 @@ class Faults:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault knobs: {sorted(unknown)}")
-        values = dict(data)
-        for name in ("paths", "methods"):
-            if name in values:
-                values[name] = tuple(values[name])
-        return cls(**values)
+        hints = get_type_hints(cls)
+        return cls(**{name: _knob(name, hints[name], value) for name, value in data.items()})
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _knob(name: str, hint: Any, value: Any) -> Any:
+    """One knob from the admin API's JSON as the type the knob has, or ``ValueError`` naming it (the admin API
+    answers 400). Numbers with a fraction arrive as ``Decimal`` (the stand-in reads BL's amounts exactly), which
+    ``random.uniform`` and ``time.sleep`` cannot take."""
+    wanted = str(hint)
+    if value is None and "None" in wanted:
+        return None
+    if "tuple" in wanted:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{name} must be a list of strings")
+        return tuple(value)
+    if hint is bool or hint is str:
+        if type(value) is not hint:
+            raise ValueError(f"{name} must be a {hint.__name__}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError(f"{name} must be a number")
+    if "int" in wanted:
+        if value != int(value):
+            raise ValueError(f"{name} must be a whole number")
+        return int(value)
+    return float(value)
 
 
 @dataclass

@@ -50,7 +50,7 @@ def bl_standin(bl_standin_server: BLStandIn) -> Iterator[BLStandIn]:
 
 @pytest.fixture
 def bl_company(bl_standin: BLStandIn) -> Company:
-    return bl_standin.register_company(name="Testkaféet AB", org_number="5560001234")
+    return bl_standin.register_company(name="Testkaféet AB", org_number="5560000050")
 
 
 @pytest.fixture

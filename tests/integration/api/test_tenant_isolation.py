@@ -39,7 +39,7 @@ def state_of(api: Api, org: str) -> list[tuple[Any, ...]]:
 
 
 def test_a_token_for_a_cannot_read_or_change_b(api: Api, bl_standin: BLStandIn) -> None:
-    set_up_active(api, bl_standin, B, "5560000002")
+    set_up_active(api, bl_standin, B, "5560000019")
     before = state_of(api, B)
     a_token = bearer(A)
     for method, path in operations(api):
@@ -67,7 +67,7 @@ def test_without_a_valid_token_every_operation_is_401(api: Api, headers: dict[st
 
 
 def test_what_a_sees_holds_nothing_of_b(api: Api, bl_standin: BLStandIn, pipeline: Any) -> None:
-    b, _ = set_up_active(api, bl_standin, B, "5560000002")
+    b, _ = set_up_active(api, bl_standin, B, "5560000019")
     day = store_day(B, "b-store", days_ago(1), 8, seed=9)
     for receipt in day.receipts:
         for payment in receipt["payload"][1]["payments"]:

@@ -19,7 +19,7 @@ def test_steps_and_their_errors(api: Api, bl_standin: BLStandIn) -> None:
         "KEY_MISSING",
     )
     assert m.post("/deactivation").json()["code"] == "NOT_ACTIVE"
-    company = bl_standin.register_company(name="Wizard AB", org_number="5560009999")
+    company = bl_standin.register_company(name="Wizard AB", org_number="5560000068")
     assert m.put("/key", {"public_key": company.user_key}).status_code == 200
 
     r = m.put("/start-date", {"start_date": str(days_ago(api.settings.sales_retention_days + 1))})
@@ -69,3 +69,26 @@ def test_reactivation_from_a_new_start_date(api: Api, bl_standin: BLStandIn) -> 
     r = m.post("/activation", {"start_date": str(days_ago(1))})
     assert r.status_code == 200 and r.json()["integration"]["start_date"] == str(days_ago(1))
     assert r.json()["integration"]["deactivated_by"] is None
+
+
+def test_a_company_whose_organization_number_bl_gives_is_not_valid_cannot_be_activated(
+    api: Api, bl_standin: BLStandIn
+) -> None:
+    """Issue #20 finding 5: BL's company org number was stored and written to SIE's #ORGNR unchecked; BL's callbacks
+    name the company by it, so an invalid one would never match. Checked (Luhn) before activation."""
+    m = api.merchant("org-orgnr")
+    forged = bl_standin.register_company(name="Forged AB", org_number='556000-0050 "\r\n#KONTO 1910 "x"')
+    assert m.put("/key", {"public_key": forged.user_key}).status_code == 200
+    assert m.put("/start-date", {"start_date": str(days_ago(2))}).status_code == 200
+    assert m.put("/account-plan", SAMPLE_PLAN).status_code == 200
+    state = m.get().json()
+    assert state["ready_to_activate"] is False
+    assert [b["code"] for b in state["blocking"]] == ["COMPANY_ORG_NUMBER_INVALID"]
+    assert "\r" not in state["blocking"][0]["message"] and "\n" not in state["blocking"][0]["message"]
+    r = m.post("/activation")
+    assert r.status_code == 409 and [b["code"] for b in r.json()["details"]["blocking"]] == [
+        "COMPANY_ORG_NUMBER_INVALID"
+    ]
+    fixed = bl_standin.register_company(name="Fixed AB", org_number="556000-0050")
+    assert m.put("/key", {"public_key": fixed.user_key}).status_code == 200
+    assert m.post("/activation").status_code == 200

@@ -19,7 +19,7 @@ def test_the_bl_exporter_implements_the_port(bl_exporter):
 
 
 def test_verify_returns_the_company_behind_the_key(bl_exporter, bl_company):
-    assert bl_exporter.verify(bl_company.user_key) == CompanyDetails("Testkaféet AB", "5560001234")
+    assert bl_exporter.verify(bl_company.user_key) == CompanyDetails("Testkaféet AB", "5560000050")
 
 
 def test_a_booked_voucher_reads_back_exactly(bl_exporter, bl_client, bl_standin, bl_company, make_voucher):

@@ -48,7 +48,7 @@ def test_token_endpoint_refuses_bad_client_credentials(bl_standin):
 def test_company_guards(bl_standin, bl_company):
     inactive = bl_standin.register_company(activated=False)
 
-    assert _get(bl_standin, "/details", bl_company.user_key).json()["orgNumber"] == "5560001234"
+    assert _get(bl_standin, "/details", bl_company.user_key).json()["orgNumber"] == "5560000050"
     forbidden = _get(bl_standin, "/details", inactive.user_key)
     assert forbidden.status_code == 403 and "out of allowed scope" in forbidden.json()["message"]
     assert _get(bl_standin, "/details", str(uuid.uuid4())).status_code == 500
@@ -111,6 +111,23 @@ def test_admin_http_endpoints_drive_the_stand_in(bl_standin):
     assert requests.delete(f"{admin}/faults", timeout=5).json()["throttle_next"] == 0
     assert requests.get(f"{admin}/stats", timeout=5).json()["requests"] >= 2
     assert requests.post(f"{admin}/faults", json={"no_such_knob": 1}, timeout=5).status_code == 400
+    bl_standin.requests.clear()
+
+
+def test_fractional_fault_knobs_from_the_admin_api_slow_requests_down_instead_of_failing_them(bl_standin):
+    """Issue #20 finding 8: the admin API reads JSON numbers with a fraction as Decimal (as BL's amounts), and a
+    fractional latency_jitter_s made every request fail in random.uniform."""
+    admin = bl_standin.url + "/_admin"
+    key = requests.post(f"{admin}/companies", json={"name": "Jitter AB"}, timeout=5).json()["user_key"]
+    token = _token(bl_standin)
+    knobs = {"latency_s": 0.01, "latency_jitter_s": 0.02, "error_rate": 0.0, "rate_limit_per_s": 0.5, "seed": 7}
+    faults = requests.post(f"{admin}/faults", json=knobs, timeout=5)
+    assert faults.status_code == 200, faults.text
+    assert {k: faults.json()[k] for k in knobs} == knobs
+    assert _get(bl_standin, "/details", key, token).status_code == 200
+    for bad in ({"latency_s": "1"}, {"errors_next": 1.5}, {"refuse_documents": 1}, {"paths": "journal"}):
+        assert requests.post(f"{admin}/faults", json=bad, timeout=5).status_code == 400, bad
+    requests.delete(f"{admin}/faults", timeout=5)
     bl_standin.requests.clear()
 
 

@@ -4,9 +4,13 @@ the same key, so "nothing else happened" is not a race (see test_bad_input.py)."
 
 from __future__ import annotations
 
+import io
+import unicodedata
 from typing import Any
 
+import psycopg
 import pytest
+from pypdf import PdfReader
 
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
@@ -85,4 +89,57 @@ def test_a_receipt_resent_with_other_content_is_dead_lettered_and_reported_not_d
     )
     assert message["kind"] == "message" and message["code"].startswith(f"{pipeline.topics.sales}/")
     # The first version stands: the books hold what the day close reconciled, nothing of the correction.
+    only_sentinel_booked(pipeline, bl_standin, bl_company, good, records)
+
+
+def test_a_store_name_with_bidi_zero_width_and_control_characters_reaches_bl_and_the_day_report_clean(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    """Issue #20 finding 4: such a name reached BL's journalEntryText unchanged (the SIE file turned it into "?", the
+    PDF into boxes). It passes the text policy at the edge and again where each text is written."""
+    name = "Kafé\u202e Väst\u200b\u200d\ufeff\x1b\x07\x85\u0091 \u2066Ö\u2069"
+    day = sampledata.store_day(ORG, "s1", DAY, 5, store_name=name, with_extras=False)
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda _h: bool(bl_standin.documents(bl_company.user_key)), what="the day booked, its report")
+    (voucher,) = bl_standin.vouchers(bl_company.user_key)
+    assert voucher["journalEntryText"].startswith(f"Dagsavslut Kafé Väst Ö {DAY.isoformat()} Z 1 ref DC-")
+    assert not [c for c in voucher["journalEntryText"] if unicodedata.category(c)[0] == "C"]
+    (document,) = bl_standin.documents(bl_company.user_key)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(document["content"])).pages)
+    assert "Kafé Väst Ö (s1)" in text
+    assert not [c for c in text if unicodedata.category(c) in ("Cf", "Co", "Cs") or c in "\x1b\x07\x85\x91"]
+
+
+def test_a_flood_of_one_conflicting_version_is_one_dead_letter_and_one_notification(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    """Issue #20 finding 6: 200 identical re-sends of one conflicting receipt gave 200 dead letters, ~400 outbox rows
+    and 200 banners. Each distinct conflicting version is dead-lettered and notified once per window
+    (DAYCLOSE_CONFLICT_NOTICE_WINDOW_SECONDS); its copies are counted."""
+    day = sampledata.store_day(ORG, "s1", DAY, 8, with_extras=False)
+    records = [*day.events(), day.day_closed()]
+    pipeline.publish_sales(records)
+    pipeline.wait_for(lambda h: any(o["status"] == "SUCCEEDED" for o in h.outcomes), what="the day booked")
+    original = day.receipts[3]
+    paid = original["payload"][1]["payments"][0]
+    versions = [
+        _resent(original, payments=[{**paid, "amount_ore": paid["amount_ore"] + extra}], tip_ore=extra)
+        for extra in (1000, 2000)
+    ]
+    flood = [{**versions[n % 7 == 0], "event_id": f"copy-{n}"} for n in range(200)]  # 29 of the second version
+    pipeline.publish_sales(flood)
+    good = sentinel(pipeline)
+    arrived(pipeline, dead_letters=2, failures=2)
+    conflicts = [o for o in failed(pipeline) if o["failure"]["reason_code"] == "RECEIPT_CONFLICT"]
+    assert len(conflicts) == 2  # outcomes are read in order: all of them are in by the sentinel's
+    with psycopg.connect(pipeline.settings.database_url) as conn:
+        dead = conn.execute("SELECT count(*) FROM dead_letters WHERE error_code = 'RECEIPT_CONFLICT'").fetchone()
+        outbox = conn.execute("SELECT schema_name, count(*) FROM outbox GROUP BY 1 ORDER BY 1").fetchall()
+        copies = conn.execute("SELECT sum(copies), count(*) FROM conflict_notices").fetchone()
+    assert dead == (2,) and copies == (200, 2)
+    assert dict(outbox)["dead_letter"] == 2
+    assert sorted(d["original_value"] for d in pipeline.dead_letters) == sorted(
+        pipeline.sales_codec.encode(flood[n])
+        for n in (0, 1)  # the first copy of each version
+    )
     only_sentinel_booked(pipeline, bl_standin, bl_company, good, records)

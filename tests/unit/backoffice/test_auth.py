@@ -97,6 +97,11 @@ def test_a_token_opens_its_own_organization_only() -> None:
         hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "org": 42}),
         hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "org": ""}),
         hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "exp": True}),
+        # Issue #20 finding 2: header fields and claims of another JSON type (was a TypeError: a 500)
+        hand_made({"alg": "HS256", "kid": ["x"]}, GOOD_CLAIMS),
+        hand_made({"alg": "HS256", "kid": {"x": 1}}, GOOD_CLAIMS),
+        hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "aud": {"x": 1}}),
+        hand_made({"alg": "HS256"}, {**GOOD_CLAIMS, "nbf": "soon"}),
     ],
     ids=lambda h: (h or "none")[:40],
 )

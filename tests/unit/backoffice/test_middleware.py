@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from fastapi import Body, FastAPI
+from structlog.testing import capture_logs
 
 from backoffice.auth import TokenVerifier
 from backoffice.middleware import BodySizeLimit, OrganizationAuthorization
-from tests.tokens import SERVICE_TOKEN, mint
+from tests.tokens import SECRET, SERVICE_TOKEN, mint
 
 LIMIT = 1000
 CHUNK = 300
@@ -64,7 +69,8 @@ def app() -> Any:
         return {"ok": True}
 
     verifier = TokenVerifier((KEY,))
-    return BodySizeLimit(OrganizationAuthorization(inner, verifier=lambda: verifier), max_bytes=LIMIT)
+    authorization = OrganizationAuthorization(inner, verifier=lambda: verifier, routes=lambda: inner.routes)
+    return BodySizeLimit(authorization, max_bytes=LIMIT)
 
 
 def call(client: Client, headers: dict[str, str], org: str = "org-a") -> None:
@@ -142,3 +148,62 @@ def test_an_oversized_body_is_refused_before_authentication() -> None:
     client = Client(padded(2 * LIMIT))
     call(client, {"content-length": str(2 * LIMIT)})
     assert client.status == 413
+
+
+def test_a_forged_token_is_a_logged_401_naming_the_reason_and_route_never_a_500() -> None:
+    """Issue #20 finding 2: ``"kid": ["x"]`` raised TypeError in the verifier, which the middleware (catching only
+    ApiError) let through as a 500 with a traceback per request."""
+    forged = signed_token({"alg": "HS256", "typ": "JWT", "kid": ["x"]})
+    client = Client([b"{}"])
+    with capture_logs() as logs:
+        call(client, {"authorization": f"Bearer {forged}", "content-type": "application/json", "content-length": "2"})
+    assert client.status == 401 and client.body["code"] == "UNAUTHORIZED"
+    (line,) = [entry for entry in logs if entry["event"] == "api.unauthorized"]
+    assert line["reason"] == "malformed" and line["status"] == 401
+    assert line["route"] == "/v1/organizations/{organization_id}/thing"
+    assert forged not in repr(logs) and forged.split(".")[0] not in repr(logs)
+
+
+def test_an_unexpected_error_in_the_verifier_is_still_a_401() -> None:
+    class Broken:
+        def authorize(self, authorization: str | None, organization_id: str) -> str:
+            raise TypeError(f"unhashable: {authorization}")
+
+    inner = FastAPI()
+    asgi = OrganizationAuthorization(inner, verifier=Broken)  # type: ignore[arg-type]
+    client = Client([b""])
+    with capture_logs() as logs:
+        asyncio.run(
+            asgi(
+                _scope("/v1/organizations/org-a/thing", {"authorization": "Bearer x.y.z"}), client.receive, client.send
+            )
+        )
+    assert client.status == 401
+    (line,) = [entry for entry in logs if entry["event"] == "api.unauthorized"]
+    assert (line["reason"], line["unexpected"], line["route"]) == ("malformed", "TypeError", "?")
+    assert "x.y.z" not in repr(logs)
+
+
+def signed_token(header: dict[str, Any], claims: dict[str, Any] | None = None) -> str:
+    body = claims or {"org": "org-a", "aud": "dayclose-api", "iat": int(time.time()), "exp": int(time.time()) + 60}
+    signing_input = ".".join(
+        base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode() for part in (header, body)
+    )
+    digest = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
+
+
+def _scope(path: str, headers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "method": "PUT",
+        "path": path,
+        "raw_path": b"",
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("t", 80),
+        "client": ("c", 1),
+        "root_path": "",
+    }

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from backoffice.orgnr import canonical_org_number, same_organization
+from mapping.orgnr import canonical_org_number, same_organization
 from service.secrets import canonical_key
 
 KEY = str(uuid.UUID(int=0x0123456789ABCDEF0123456789ABCDEF))

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sie4_strict_checker import SieError, parse
 
 from exporters.sie import SieNames, sie_text, write_sie4i
+from mapping.text import clean_text
 from mapping.voucher import Voucher, VoucherRow
 
 GEN = date(2026, 3, 16)
@@ -73,7 +74,7 @@ WORKED_EXAMPLES = [
 
 
 def write(vouchers, **kw):
-    return write_sie4i(vouchers, company_name="Testkaféet AB", generated_on=GEN, org_number="556000-1234", **kw)
+    return write_sie4i(vouchers, company_name="Testkaféet AB", generated_on=GEN, org_number="556000-0050", **kw)
 
 
 def rows_of(parsed):
@@ -103,7 +104,7 @@ def test_header_is_a_4i_import_file():
     assert parsed.header["#FORMAT"] == ["PC8"] and parsed.header["#SIETYP"] == ["4"]
     assert parsed.header["#GEN"] == ["20260316"]
     assert parsed.header["#FNAMN"] == ["Testkaféet AB"]
-    assert parsed.header["#ORGNR"] == ["556000-1234"]
+    assert parsed.header["#ORGNR"] == ["556000-0050"]
     assert parsed.header["#PROGRAM"] == ["dayclose", "0.1"]
 
 
@@ -134,7 +135,10 @@ def test_an_empty_export_is_still_a_valid_file():
     assert parse(write([])).vouchers == []
 
 
-_text = st.text(st.characters(codec="cp437", exclude_categories=("Cc",), exclude_characters="\\\xa0"), max_size=60)
+#: Texts as the text policy leaves them (mapping.text.clean_text: one line, single spaces, nothing invisible).
+_text = st.text(st.characters(codec="cp437", exclude_categories=("Cc",), exclude_characters="\\\xa0"), max_size=60).map(
+    clean_text
+)
 
 
 @st.composite
@@ -237,3 +241,24 @@ def test_checker_rejects_missing_or_misplaced_declarations(mutate, message):
     assert b"#OBJEKT" in good
     with pytest.raises(SieError, match=message):
         parse(mutate(good))
+
+
+# -- issue #20 finding 5: the text policy, #ORGNR quoted and validated ---------------------------------------------
+
+HOSTILE = "\u202e\u202a\u2066\u2069\u200e\u200f\u200b\u200d\ufeff\u00ad\x1b\x07\x00\x7f\x85\x9b"
+DAY = date(2026, 11, 29)
+
+
+def test_sie_orgnr_is_quoted_and_only_written_when_valid() -> None:
+    injected = '556000-0050 "\r\n#KONTO 1910 "Hacked"'
+    assert b"#ORGNR" not in write_sie4i(WORKED_EXAMPLES, company_name="X", generated_on=DAY, org_number=injected)
+    data = write_sie4i(WORKED_EXAMPLES, company_name="X", generated_on=DAY, org_number="5560000050")
+    assert b'#ORGNR "556000-0050"\r\n' in data
+    assert parse(data).header["#ORGNR"] == ["556000-0050"]
+    assert b"#ORGNR" not in write_sie4i(WORKED_EXAMPLES, company_name="X", generated_on=DAY, org_number="556000-0051")
+
+
+def test_sie_texts_pass_the_policy() -> None:
+    data = write_sie4i(WORKED_EXAMPLES, company_name=f"Kafé{HOSTILE} AB\r\n#VER", generated_on=DAY)
+    assert b'#FNAMN "Kaf\x82 AB #VER"\r\n' in data  # é in CP437, nothing else of the hostile characters
+    assert all(line.startswith(b"#") or line in (b"{", b"}", b"") for line in data.split(b"\r\n"))

@@ -227,7 +227,7 @@ def test_reversal_text_keeps_both_references_when_the_original_text_is_long() ->
 
 ALLOWED_IMPORTS = {
     "__future__", "collections", "collections.abc", "dataclasses", "datetime", "decimal", "enum",
-    "itertools", "re", "types", "typing", "mapping",
+    "itertools", "re", "types", "typing", "unicodedata", "mapping",
 }  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """Swedish organization numbers (organisationsnummer), as BL's activation callbacks and BL's company
-details carry them.
+details carry them (checked when a key is verified and before activation, matched on BL's callbacks, written to
+SIE's ``#ORGNR``).
 
 An organization number is ten digits, the last a Luhn (mod 10) check digit over the first nine. It is
 written ``NNNNNN-NNNN`` or without the hyphen. A sole trader's (enskild firma) number is the owner's
@@ -24,6 +25,12 @@ def canonical_org_number(text: str | None) -> str | None:
         return None
     digits = match.group(2) + match.group(3)
     return digits if _luhn_ok(digits) else None
+
+
+def formatted_org_number(text: str | None) -> str | None:
+    """A valid organization number as ``NNNNNN-NNNN`` (the form SIE's ``#ORGNR`` and BL show), or None."""
+    digits = canonical_org_number(text)
+    return f"{digits[:6]}-{digits[6:]}" if digits else None
 
 
 def same_organization(a: str | None, b: str | None) -> bool:

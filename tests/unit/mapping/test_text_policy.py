@@ -1,0 +1,99 @@
+"""Issue #20 findings 4 and 5: one text policy for everything we write elsewhere (BL, SIE, PDF), and ids checked at
+the edge. Store names reached BL's journalEntryText with an RTL override, zero-width characters, a BOM, ESC, BEL and
+C1 controls unchanged (the SIE side, and #ORGNR written unquoted from BL's company details: test_sie.py)."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from consumer import records
+from devstack import sampledata
+from mapping.text import MAX_IDENTIFIER_LENGTH, clean_text, day_voucher_text, is_identifier
+from service.messages import DayClosed
+
+HOSTILE = "\u202e\u202a\u2066\u2069\u200e\u200f\u061c\u200b\u200c\u200d\u2060\ufeff\u00ad\x1b\x07\x00\x7f\x85\x9b\ue000"
+DAY = date(2026, 11, 29)
+
+
+def test_a_hostile_store_name_reaches_the_voucher_text_clean() -> None:
+    text = day_voucher_text(f"Butik{HOSTILE} Väst\r\n\t#VER", DAY, 1, "DC-1")
+    assert text == "Dagsavslut Butik Väst #VER 2026-11-29 Z 1 ref DC-1"
+    assert not [ch for ch in text if unicodedata.category(ch).startswith("C")]
+
+
+@given(st.text())
+def test_the_policy_leaves_one_line_of_visible_nfc_text(value: str) -> None:
+    cleaned = clean_text(value, 100)
+    assert len(cleaned) <= 100 and cleaned == cleaned.strip() and "  " not in cleaned
+    assert not [ch for ch in cleaned if unicodedata.category(ch)[0] in "CZ" and ch != " "]
+    assert unicodedata.is_normalized("NFC", cleaned) or len(cleaned) == 100  # a cut may split a sequence
+    assert clean_text(cleaned) == cleaned
+
+
+def test_letters_and_accents_are_kept_and_composed() -> None:
+    assert clean_text("Kafe\u0301 Ängen  \u00a0 & Co\u2028") == "Kafé Ängen & Co"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", " s1", "s1 ", "s\u200b1", "s\u202e1", "s\x001", "s\n1", "s\t1", "x" * (MAX_IDENTIFIER_LENGTH + 1), 7, None],
+)
+def test_what_is_not_an_id(value: object) -> None:
+    assert not is_identifier(value)
+
+
+@pytest.mark.parametrize("value", ["s1", "org-ä/1", "Kafé 2", "x" * MAX_IDENTIFIER_LENGTH, "Kafe\u0301"])
+def test_what_is_an_id(value: str) -> None:
+    assert is_identifier(value)
+
+
+def _day() -> sampledata.StoreDay:
+    return sampledata.store_day("org-a", "s1", DAY, 0, with_extras=False)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("organization_id", "org\u202ea"),
+        ("store_id", "s1\u200b"),
+        ("event_id", "e\x1b"),
+        ("store_id", "s" * 129),
+    ],
+)
+def test_an_envelope_id_with_invisible_characters_is_an_invalid_event(field: str, value: str) -> None:
+    record = {**_day().day_closed(), field: value}
+    with pytest.raises(records.InvalidEventError, match=field):
+        records.sales_envelope(record)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("receipt_id", "r\u200d1"), ("receipt_number", "1\x07"), ("method", "card\u202e"), ("product_group", "x\ufeff")],
+)
+def test_a_receipt_id_with_invisible_characters_is_an_invalid_event(field: str, value: str) -> None:
+    payload = sampledata.receipt_payload("r1", [("x", 2500, 10000)], "card")
+    payload["receipt_number"] = "1"
+    if field == "method":
+        payload["payments"][0]["method"] = value
+    elif field == "product_group":
+        payload["lines"][0]["product_group"] = value
+    else:
+        payload[field] = value
+    with pytest.raises(records.InvalidEventError):
+        records.sales_envelope(_day().envelope(sampledata.RECEIPT, payload))
+
+
+def test_a_hostile_store_name_is_cleaned_at_the_edge_not_refused() -> None:
+    record = _day().day_closed()
+    record["payload"][1]["store_name"] = f"  Butik{HOSTILE}\nVäst  " + "x" * 300
+    item = records.sales_envelope(record).item
+    assert isinstance(item, DayClosed)
+    assert item.store_name == ("Butik Väst " + "x" * 300)[:200]
+    record["payload"][1]["store_name"] = HOSTILE
+    with pytest.raises(records.InvalidEventError, match="store_name"):
+        records.sales_envelope(record)
