@@ -155,6 +155,7 @@ class ChaosRun:
                 "BL_MAX_RETRIES": "2",
                 "BL_AMBIGUOUS_QUIET_SECONDS": "0.5",
                 "BL_MAX_REQUESTS_PER_SECOND": "200",
+                "BL_MAX_REQUESTS_PER_SECOND_PER_COMPANY": "200",
                 "DAYCLOSE_LOG_LEVEL": "info",
             },
         )
