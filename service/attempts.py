@@ -70,7 +70,7 @@ def attempt(
         return prepared
     voucher, receipt_count = prepared
     try:  # before the lease, so a refused pre-flight leaves no post attempt on record
-        deps.exporter.preflight(voucher, user_key)
+        deps.exporter.preflight(voucher, user_key, plan)
     except _EXPORT_FAILURES as exc:
         return _failed(deps, export, trigger, failure_of(exc, export), bound, exc.message)
     with deps.uow() as uow:

@@ -25,6 +25,7 @@ from datetime import date
 from typing import Protocol, runtime_checkable
 
 from mapping.periods import FiscalYear
+from mapping.plan import AccountPlan
 from mapping.voucher import Voucher
 from service.reasons import ReasonCode
 
@@ -143,8 +144,9 @@ class Exporter(Protocol):
         """Check a merchant's key and return whose books it opens."""
         ...
 
-    def preflight(self, voucher: Voucher, user_key: str) -> None:
-        """Raise :class:`MerchantActionRequired` if the voucher cannot be booked as things stand."""
+    def preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> None:
+        """Raise :class:`MerchantActionRequired` if the voucher cannot be booked as things stand. With the
+        merchant's ``plan``, what the check learns of the chart covers the company's next vouchers too."""
         ...
 
     def export(

@@ -30,10 +30,11 @@ from exporters.bl.client import BLClient
 from exporters.bl.config import BLConfig
 from exporters.bl.documents import DocumentAttacher
 from exporters.bl.errors import BLHttpError, RetryableFailure, to_export_error
-from exporters.bl.facts import CompanyFacts
+from exporters.bl.facts import CompanyFacts, fiscal_years
 from exporters.bl.payload import journal_entry
 from exporters.bl.transport import BLTransport
 from mapping.periods import FiscalYear
+from mapping.plan import AccountPlan
 from mapping.voucher import Voucher
 from service.exporter import (
     AttachedDocument,
@@ -110,8 +111,8 @@ class BLExporter:
             raise self._port_error(exc, user_key) from None
         return CompanyDetails(name=str(details.get("name") or ""), org_number=str(details.get("orgNumber") or ""))
 
-    def preflight(self, voucher: Voucher, user_key: str) -> None:
-        self._preflight(voucher, user_key)
+    def preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> None:
+        self._preflight(voucher, user_key, plan)
 
     def export(
         self, voucher: Voucher, user_key: str, attachment: Attachment | None = None, *, maybe_posted: bool = True
@@ -178,17 +179,17 @@ class BLExporter:
 
     def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
         try:
-            raw = self.client.financial_years(user_key) if fresh else self.facts.financial_years(user_key)
+            return (
+                fiscal_years(self.client.financial_years(user_key)) if fresh else self.facts.financial_years(user_key)
+            )
         except (BLHttpError, RetryableFailure) as exc:
             raise self._port_error(exc, user_key) from None
-        return [_fiscal_year(fy) for fy in raw if fy.get("fromDate") and fy.get("toDate")]
 
     def fiscal_year_for(self, user_key: str, day: date) -> FiscalYear | None:
         try:
-            found = self.facts.financial_year(user_key, day)
+            return self.facts.financial_year(user_key, day)
         except (BLHttpError, RetryableFailure) as exc:
             raise self._port_error(exc, user_key) from None
-        return _fiscal_year(found) if found and found.get("fromDate") and found.get("toDate") else None
 
     def chart_names(self, user_key: str, accounts: Collection[str], cost_centres: Collection[str] = ()) -> ChartNames:
         try:
@@ -236,9 +237,9 @@ class BLExporter:
             )
         return _booked(matches[0], voucher, already_existed=True)
 
-    def _preflight(self, voucher: Voucher, user_key: str) -> str:
+    def _preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> str:
         try:
-            return preflight.check(self.facts, voucher, user_key)
+            return preflight.check(self.facts, voucher, user_key, plan)
         except MerchantActionRequired:
             self.facts.forget(user_key)
             raise
@@ -260,16 +261,6 @@ class BLExporter:
 def reference_pattern(reference: str) -> re.Pattern[str]:
     """Matches the reference as a whole token, so ``R-1`` never matches inside ``R-10``."""
     return re.compile(r"(?<![\w-])" + re.escape(reference) + r"(?![\w-])")
-
-
-def _fiscal_year(fy: dict[str, Any]) -> FiscalYear:
-    return FiscalYear(
-        id=str(fy.get("id") or ""),
-        from_date=date.fromisoformat(str(fy["fromDate"])),
-        to_date=date.fromisoformat(str(fy["toDate"])),
-        open=fy.get("open") is not False,
-        first_open_period=str(fy.get("firstOpenPeriod") or ""),
-    )
 
 
 def _booked(

@@ -11,9 +11,9 @@ use. Fetched once per company and day, and shared by every worker of the process
   failure (the stores of one merchant close together). A fetch that began before the company was forgotten is
   shared with those already waiting, but kept for nobody.
 - **Small.** Fiscal years are kept whole (a few per company). Of the chart, only the accounts and cost centres asked
-  about are kept (name, closed, VAT code), not the company's whole chart: asking about another one fetches the chart
-  again, which a plan's accounts do once. At most ``max_companies`` companies, the least recently used dropped
-  first.
+  about are kept (name, closed, VAT code), with those the caller expects to ask about next (its plan's: ``also``),
+  not the company's whole chart (up to a thousand accounts): asking about another one fetches the chart again. At
+  most ``max_companies`` companies, the least recently used dropped first.
 - **Keyed by the company (User-Key)**: the facts are the BL company's, the same for every organization booking into
   it; no organization's data is in them.
 """
@@ -30,6 +30,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from exporters.bl.client import BLClient
+from mapping.periods import FiscalYear
 
 ACCOUNTS, COST_CENTRES, YEARS = "accounts", "cost centres", "fiscal years"
 
@@ -75,31 +76,27 @@ class CompanyFacts:
         self._companies: OrderedDict[str, _Company] = OrderedDict()
         self._flights: dict[tuple[str, str], _Flight] = {}
 
-    def financial_years(self, user_key: str) -> list[dict[str, Any]]:
+    def financial_years(self, user_key: str) -> list[FiscalYear]:
         hit = self._kept(user_key, YEARS)
         if hit is not None:
-            years: list[dict[str, Any]] = hit
+            years: list[FiscalYear] = hit
             return years
-        flight = self._fetch(user_key, YEARS, lambda: self._client.financial_years(user_key))
+        flight = self._fetch(user_key, YEARS, lambda: fiscal_years(self._client.financial_years(user_key)))
         self._keep(user_key, YEARS, flight, lambda _: flight.value)
-        fetched: list[dict[str, Any]] = flight.value
+        fetched: list[FiscalYear] = flight.value
         return fetched
 
-    def financial_year(self, user_key: str, day: date) -> dict[str, Any] | None:
+    def financial_year(self, user_key: str, day: date) -> FiscalYear | None:
         """The fiscal year covering ``day``, from the company's list of years (one fetch serves every date)."""
-        iso = day.isoformat()
-        for year in self.financial_years(user_key):
-            if str(year.get("fromDate") or "9999") <= iso <= str(year.get("toDate") or ""):
-                return year
-        return None
+        return next((year for year in self.financial_years(user_key) if year.covers(day)), None)
 
-    def accounts(self, user_key: str, wanted: Collection[str]) -> dict[str, ChartFact]:
-        """The ``wanted`` accounts that exist in the company's chart."""
-        return self._chart(user_key, ACCOUNTS, wanted, lambda: self._client.accounts(user_key))
+    def accounts(self, user_key: str, wanted: Collection[str], also: Collection[str] = ()) -> dict[str, ChartFact]:
+        """The ``wanted`` accounts that exist in the company's chart (keeping ``also`` from a fetch, if one is made)."""
+        return self._chart(user_key, ACCOUNTS, wanted, also, lambda: self._client.accounts(user_key))
 
-    def cost_centres(self, user_key: str, wanted: Collection[str]) -> dict[str, ChartFact]:
-        """The ``wanted`` cost centres that exist in the company's BL."""
-        return self._chart(user_key, COST_CENTRES, wanted, lambda: self._client.cost_centres(user_key))
+    def cost_centres(self, user_key: str, wanted: Collection[str], also: Collection[str] = ()) -> dict[str, ChartFact]:
+        """The ``wanted`` cost centres that exist in the company's BL (keeping ``also`` from a fetch, if made)."""
+        return self._chart(user_key, COST_CENTRES, wanted, also, lambda: self._client.cost_centres(user_key))
 
     def forget(self, user_key: str) -> None:
         """Ask BL again next time (the merchant will fix something); fetches in progress are kept for nobody."""
@@ -115,7 +112,12 @@ class CompanyFacts:
     # -- the cache -------------------------------------------------------------------------
 
     def _chart(
-        self, user_key: str, kind: str, wanted: Collection[str], fetch: Callable[[], list[dict[str, Any]]]
+        self,
+        user_key: str,
+        kind: str,
+        wanted: Collection[str],
+        also: Collection[str],
+        fetch: Callable[[], list[dict[str, Any]]],
     ) -> dict[str, ChartFact]:
         ids = set(wanted)
         hit = self._kept(user_key, kind)
@@ -125,7 +127,7 @@ class CompanyFacts:
         whole: dict[str, ChartFact] = flight.value
 
         def merged(kept: Mapping[str, ChartFact] | None) -> dict[str, ChartFact]:
-            return {i: whole[i] for i in ids | set(kept or ()) if i in whole}
+            return {i: whole[i] for i in ids.union(also, kept or ()) if i in whole}
 
         self._keep(user_key, kind, flight, merged)
         return {i: whole[i] for i in ids if i in whole}
@@ -179,6 +181,21 @@ class CompanyFacts:
                 self._companies.popitem(last=False)
         self._companies.move_to_end(user_key)
         return company
+
+
+def fiscal_years(raw: Iterable[dict[str, Any]]) -> list[FiscalYear]:
+    """BL's ``FinancialYear`` list as fiscal years (a year without its dates says nothing, and is left out)."""
+    return [
+        FiscalYear(
+            id=str(fy.get("id") or ""),
+            from_date=date.fromisoformat(str(fy["fromDate"])),
+            to_date=date.fromisoformat(str(fy["toDate"])),
+            open=fy.get("open") is not False,
+            first_open_period=str(fy.get("firstOpenPeriod") or ""),
+        )
+        for fy in raw
+        if fy.get("fromDate") and fy.get("toDate")
+    ]
 
 
 def _facts(items: Iterable[dict[str, Any]]) -> dict[str, ChartFact]:

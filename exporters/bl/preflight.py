@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from exporters.bl.facts import ChartFact, CompanyFacts
+from mapping.plan import AccountPlan
 from mapping.voucher import Voucher
 from service.exporter import MerchantActionRequired
 from service.reasons import ReasonCode
@@ -23,8 +24,9 @@ def period_of(day: date) -> str:
     return f"{day.year:04d}{day.month:02d}"
 
 
-def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
-    """Raise :class:`MerchantActionRequired` naming every problem; return the fiscal year's id."""
+def check(facts: CompanyFacts, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> str:
+    """Raise :class:`MerchantActionRequired` naming every problem; return the fiscal year's id. With the merchant's
+    ``plan``, a fetch of the chart keeps every account (and cost centre) it maps, for the company's next vouchers."""
     problems: list[MerchantActionRequired] = []
     fy = facts.financial_year(user_key, voucher.entry_date)
     fy_id = ""
@@ -34,8 +36,8 @@ def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
             MerchantActionRequired(ReasonCode.FISCAL_YEAR_MISSING, f"no fiscal year in BL covers {day}", {"date": day})
         )
     else:
-        fy_id = str(fy.get("id") or "")
-        if fy.get("open") is False:
+        fy_id = fy.id
+        if not fy.open:
             problems.append(
                 MerchantActionRequired(
                     ReasonCode.FISCAL_YEAR_CLOSED,
@@ -43,7 +45,7 @@ def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
                     {"financial_year": fy_id},
                 )
             )
-        first_open = str(fy.get("firstOpenPeriod") or "")
+        first_open = fy.first_open_period
         if first_open and period_of(voucher.entry_date) < first_open:
             problems.append(
                 MerchantActionRequired(
@@ -52,8 +54,8 @@ def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
                     {"date": day, "first_open_period": first_open},
                 )
             )
-    problems.extend(_account_problems(facts, voucher, user_key))
-    problems.extend(_cost_centre_problems(facts, voucher, user_key))
+    problems.extend(_account_problems(facts, voucher, user_key, plan))
+    problems.extend(_cost_centre_problems(facts, voucher, user_key, plan))
     if problems:
         first = problems[0]
         if len(problems) > 1:
@@ -62,9 +64,11 @@ def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
     return fy_id
 
 
-def _account_problems(facts: CompanyFacts, voucher: Voucher, user_key: str) -> list[MerchantActionRequired]:
+def _account_problems(
+    facts: CompanyFacts, voucher: Voucher, user_key: str, plan: AccountPlan | None
+) -> list[MerchantActionRequired]:
     used = sorted({row.account for row in voucher.rows})
-    accounts = facts.accounts(user_key, used)
+    accounts = facts.accounts(user_key, used, plan.mapped_accounts() if plan else ())
     missing = [a for a in used if a not in accounts]
     closed = [a for a in used if a in accounts and accounts[a].closed]
     problems = _vat_code_problems(accounts, voucher)
@@ -104,11 +108,13 @@ def _vat_code_problems(accounts: dict[str, ChartFact], voucher: Voucher) -> list
     ]
 
 
-def _cost_centre_problems(facts: CompanyFacts, voucher: Voucher, user_key: str) -> list[MerchantActionRequired]:
+def _cost_centre_problems(
+    facts: CompanyFacts, voucher: Voucher, user_key: str, plan: AccountPlan | None
+) -> list[MerchantActionRequired]:
     used = sorted({row.cost_centre for row in voucher.rows if row.cost_centre})
     if not used:
         return []
-    centres = facts.cost_centres(user_key, used)
+    centres = facts.cost_centres(user_key, used, plan.store_cost_centres.values() if plan else ())
     bad = [c for c in used if c not in centres or centres[c].closed]
     if not bad:
         return []

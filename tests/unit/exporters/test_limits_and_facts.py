@@ -219,6 +219,17 @@ def test_only_the_accounts_asked_about_are_kept_and_a_new_one_fetches_the_chart_
     assert sorted(kept) == ["1910", "3001", "3002"]  # not the 203 accounts of the chart
 
 
+def test_a_fetch_keeps_the_plans_accounts_so_the_companys_other_vouchers_ask_nothing() -> None:
+    bl, t = FakeBL(), FakeTime()
+    f = facts(bl, t)
+    f.accounts("k", ["1910"], also=["1910", "3001", "3002", "9999"])  # a store's voucher, its merchant's plan
+    assert f.accounts("k", ["3001", "3002"]) == {  # another store's voucher, on other accounts of the plan
+        "3001": ChartFact("Försäljning 25 %", False, "1"),
+        "3002": ChartFact("Försäljning 12 %", True, "2"),
+    }
+    assert bl.fetches[("k", "accounts")] == 1
+
+
 def test_concurrent_askers_about_one_company_wait_for_one_fetch_and_other_companies_do_not_wait() -> None:
     bl, t = FakeBL(), FakeTime()
     f = facts(bl, t)

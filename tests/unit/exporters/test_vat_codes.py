@@ -10,6 +10,7 @@ import pytest
 
 from exporters.bl import preflight
 from exporters.bl.facts import ChartFact
+from mapping.periods import FiscalYear
 from mapping.reversal import reverse
 from mapping.voucher import Voucher, VoucherRow
 from service.exporter import MerchantActionRequired
@@ -38,13 +39,13 @@ class _Facts:
     def __init__(self, accounts: dict[str, dict[str, Any]]) -> None:
         self._accounts = {k: ChartFact(k, False, str(v.get("vatCode") or "")) for k, v in accounts.items()}
 
-    def financial_year(self, user_key: str, day: date) -> dict[str, Any]:
-        return {"id": "202601", "open": True, "firstOpenPeriod": "202601"}
+    def financial_year(self, user_key: str, day: date) -> FiscalYear:
+        return FiscalYear("202601", date(2026, 1, 1), date(2026, 12, 31), True, "202601")
 
-    def accounts(self, user_key: str, wanted: Collection[str]) -> dict[str, ChartFact]:
+    def accounts(self, user_key: str, wanted: Collection[str], also: Collection[str] = ()) -> dict[str, ChartFact]:
         return {k: v for k, v in self._accounts.items() if k in wanted}
 
-    def cost_centres(self, user_key: str, wanted: Collection[str]) -> dict[str, ChartFact]:
+    def cost_centres(self, user_key: str, wanted: Collection[str], also: Collection[str] = ()) -> dict[str, ChartFact]:
         return {}
 
 

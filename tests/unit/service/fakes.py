@@ -569,7 +569,7 @@ class FakeExporter:
     def verify(self, user_key: str) -> CompanyDetails:
         return CompanyDetails("AB", "5560000000")
 
-    def preflight(self, voucher: Voucher, user_key: str) -> None:
+    def preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> None:
         if self.preflight_failures:
             raise self.preflight_failures.pop(0)
 
