@@ -40,6 +40,10 @@ BL_TOTAL_LIMIT = 10.0
 BL_COMPANY_LIMIT = 10.0
 #: How long a midnight may take to book in the per-company case (next-morning books with room to spare).
 BOOKING_WINDOW_S = 1800
+#: The largest merchant (one BL company) of the per-company case, and what each of its booked days costs at least
+#: (a post and an attach; its pre-flight's fetches are spread over its many stores).
+LARGEST_MERCHANT_STORES = 1_000
+FLOOR_REQUESTS_PER_DAY = 2
 GB = 1e9
 
 
@@ -124,6 +128,11 @@ def model(measured: dict[str, float]) -> list[tuple[str, list[str]]]:
         put(
             f"… pods to book it in {BOOKING_WINDOW_S // 60} min",
             f"{math.ceil(stores / (exports_per_s * BOOKING_WINDOW_S))}",
+        )
+        largest = min(stores, LARGEST_MERCHANT_STORES)
+        put(
+            f"… the largest merchant ({LARGEST_MERCHANT_STORES:,} stores, one company) books in, whatever the pods",
+            _duration(largest * FLOOR_REQUESTS_PER_DAY / BL_COMPANY_LIMIT),
         )
     return list(rows.items())
 

@@ -90,6 +90,9 @@ def test_the_capacity_model_from_given_inputs() -> None:
     # ceil(100,000 / (10 × 1,800)) = 6 pods for 30 minutes.
     per_company = [k for k in rows if k.startswith("if BL limits each company")]
     assert [rows[k][2] for k in per_company] == ["2.8 h"] and rows["… pods to book it in 30 min"] == ["1", "1", "6"]
+    # ... but one company's 1,000 stores × 2 requests at its 10/s take 200 s, however many pods book them.
+    largest = "… the largest merchant (1,000 stores, one company) books in, whatever the pods"
+    assert rows[largest] == ["3.3 min", "3.3 min", "3.3 min"]
 
 
 def test_the_capacity_model_names_the_measurements_a_partial_run_lacks() -> None:
