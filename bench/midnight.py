@@ -39,6 +39,7 @@ def burst(stack: Stack, sizes: Sizes) -> list[Figure]:
     name = f"burst, {n:,} stores of 1 merchant"
     return [
         Figure(f"{name}: BL request rate ÷ client limit", r["rate_share"], "×", 0.95, True, r),
+        *_booking_figures(name, r),
         Figure(f"{name}: failed exports", r["failed_outcomes"], "", 0, False, {}),
         Figure(f"{name}: store-days not booked exactly once", r["not_booked_once"], "", 0, False, {}),
     ]
@@ -51,9 +52,33 @@ def midnight(stack: Stack, sizes: Sizes) -> list[Figure]:
     name = f"midnight, {n:,} stores of {-(-n // per_org):,} merchants"
     return [
         Figure(f"{name}: BL request rate ÷ client limit", r["rate_share"], "×", 0.95, True, r),
+        *_booking_figures(name, r),
         Figure(f"{name}: peak RSS of dayclose run", r["peak_rss_mb"], "MB", 300, False, {}),
         Figure(f"{name}: failed exports", r["failed_outcomes"], "", 0, False, {}),
         Figure(f"{name}: store-days not booked exactly once", r["not_booked_once"], "", 0, False, {}),
+    ]
+
+
+#: Issue #27: BL requests per booked day (a post and an attach, plus the pre-flight's fetches per company), and
+#: the time to book at the client's limit that many requests allow (270 s for 10,000 stores at 80/s).
+REQUESTS_PER_DAY_TARGET = 2.1
+SECONDS_PER_STORE_AT_1_PER_S = 2.16
+
+
+def _booking_figures(name: str, r: dict[str, Any]) -> list[Figure]:
+    by_path = {"requests_by_path": r["requests_by_path"], "bl_requests": r["bl_requests"], "stores": r["stores"]}
+    return [
+        Figure(
+            f"{name}: BL requests per booked day", r["requests_per_export"], "", REQUESTS_PER_DAY_TARGET, False, by_path
+        ),
+        Figure(
+            f"{name}: time to book at the client limit ({r['client_limit_per_s']:g}/s)",
+            r["seconds"],
+            "s",
+            round(r["stores"] * SECONDS_PER_STORE_AT_1_PER_S / r["client_limit_per_s"], 1),
+            False,
+            {},
+        ),
     ]
 
 
@@ -164,7 +189,7 @@ def _summary(
         "server_limit_per_s": limit * 1.25,
         "bl_latency_s": BL_LATENCY_S,
         "workers": WORKERS,
-        "requests_by_path": dict(Counter(f"{r.method} {re.sub(r'/[0-9-]+$', '/…', r.path)}" for r in reqs)),
+        "requests_by_path": dict(Counter(f"{r.method} {ENDPOINT.sub('/…', r.path)}" for r in reqs)),
         "peak_1s": stack.bl.requests.peak_rate(),
         "http_429": sum(1 for r in reqs if r.status == 429),
         "failed_outcomes": len(failed),
@@ -175,6 +200,8 @@ def _summary(
     }
 
 
+#: A path's ids and dates (every segment that starts with a digit) as "…": requests counted by endpoint.
+ENDPOINT = re.compile(r"/[0-9][0-9-]*(?=/|$)")
 STORE_IN_TEXT = re.compile(r"\b([bm]\d{5})\b")
 
 

@@ -53,7 +53,17 @@ class Stack:
     def empty_database(self) -> str:
         return create_database(self.postgres.url, f"bench_{uuid.uuid4().hex[:10]}")
 
-    def settings(self, topics: Topics, database_url: str, *, workers: int = 4, bl_rate: float = 8.0) -> Settings:
+    def settings(
+        self,
+        topics: Topics,
+        database_url: str,
+        *,
+        workers: int = 4,
+        bl_rate: float = 8.0,
+        bl_company_rate: float | None = None,
+    ) -> Settings:
+        """Settings of a ``dayclose run`` against the rig. ``bl_rate`` is the client's limit; ``bl_company_rate`` the
+        per-company one (default: the same, so only the client's binds, as when BL limits our client id)."""
         s = make_settings(
             database_url,
             self.kafka.bootstrap_servers,
@@ -68,6 +78,7 @@ class Stack:
             client_id=self.bl.client_id,
             client_secret=Secret(self.bl.client_secret),
             max_requests_per_second=bl_rate,
+            max_requests_per_second_per_company=bl_company_rate or bl_rate,
             timeout_s=10.0,
         )
         kafka = replace(s.kafka, auto_commit_interval_ms=COMMIT_INTERVAL_MS)

@@ -235,6 +235,13 @@ def _bl(env: Mapping[str, str]) -> BLConfig:
         max_requests_per_second=_parse(
             env, "BL_MAX_REQUESTS_PER_SECOND", default.max_requests_per_second, _positive_float
         ),
+        max_requests_per_second_per_company=_parse(
+            env,
+            "BL_MAX_REQUESTS_PER_SECOND_PER_COMPANY",
+            default.max_requests_per_second_per_company,
+            _positive_float,
+        ),
+        preflight_ttl_s=_parse(env, "BL_PREFLIGHT_TTL_SECONDS", default.preflight_ttl_s, _positive_float),
         max_retries=_parse(env, "BL_MAX_RETRIES", default.max_retries, _positive_int),
         ambiguous_quiet_s=_parse(env, "BL_AMBIGUOUS_QUIET_SECONDS", default.ambiguous_quiet_s, _positive_float),
     )

@@ -34,6 +34,7 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
         {
             "BL_TIMEOUT_SECONDS": str(bl.timeout_s),
             "BL_MAX_REQUESTS_PER_SECOND": str(bl.max_requests_per_second),
+            "BL_MAX_REQUESTS_PER_SECOND_PER_COMPANY": str(bl.max_requests_per_second_per_company),
             "BL_MAX_RETRIES": str(bl.max_retries),
             "BL_AMBIGUOUS_QUIET_SECONDS": str(bl.ambiguous_quiet_s),
             "DAYCLOSE_LOG_LEVEL": settings.log_level.lower(),

@@ -144,6 +144,19 @@ class AccountPlan:
     def cost_centre_for(self, store_id: str) -> str | None:
         return self.store_cost_centres.get(store_id)
 
+    def mapped_accounts(self) -> frozenset[str]:
+        """Every account the plan maps: the accounts any of its vouchers can book on."""
+        sales = (a for rates in self.product_groups.values() if isinstance(rates, Mapping) for a in rates.values())
+        return frozenset(
+            (
+                *self.payment_methods.values(),
+                *self.vat_rates.values(),
+                *sales,
+                *self.sales_default_by_rate.values(),
+                *self.events.values(),
+            )
+        )
+
     # --- checks ------------------------------------------------------------------------------------
 
     def problems(self) -> tuple[PlanProblem, ...]:

@@ -4,12 +4,17 @@
 2. the voucher is built from what it claimed, its totals (pure, :mod:`mapping`) — or the one stored before an
    earlier post, which may be in BL already;
 3. a correction's date is decided and stored (:mod:`service.corrections`);
-4. **lease**: the exact voucher is stored and leased to this worker before BL hears of it;
-5. BL books it — the exporter first looks the export's reference up, so an export that crashed after
-   posting is found, not posted again;
-6. **booked**: the result, the audit record, a correction's completion and the SUCCEEDED outcome commit
-   together (outbox); or **failed**: the failure and (per :func:`service.lifecycle.failure_of`) its outcome;
-7. the day report is attached (:mod:`service.documents`).
+4. the pre-flight: BL's fiscal year, accounts and cost centres allow the voucher (nothing is posted yet: a
+   refusal here is recorded as ``failed`` below with no post attempted);
+5. **lease**: the exact voucher is stored and leased to this worker before BL hears of it, and the post is
+   recorded as attempted (``post_attempted_at``, kept once set) in the same commit;
+6. BL books it. When the lease found no earlier post attempt, no voucher of this export can be in BL and it
+   is posted at once (one request); otherwise the exporter looks the reference up first, so an export that
+   crashed or lost its answer after posting is found, not posted again;
+7. **booked**: the result (with BL's entity id of the voucher), the audit record, a correction's completion
+   and the SUCCEEDED outcome commit together (outbox); or **failed**: the failure and (per
+   :func:`service.lifecycle.failure_of`) its outcome;
+8. the day report is attached (:mod:`service.documents`).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from service.exporter import (
 )
 from service.lifecycle import Failure, Result, dating_failure, failure_of, outcome_trigger
 from service.messages import BookedSummary, Outcome, OutcomeStatus, Trigger
-from service.model import ActiveIntegration, Export
+from service.model import ActiveIntegration, Export, Lease
 from service.vouchers import voucher_for
 
 log = structlog.get_logger("dayclose.export")
@@ -64,15 +69,19 @@ def attempt(
     if isinstance(prepared, Result):
         return prepared
     voucher, receipt_count = prepared
+    try:  # before the lease, so a refused pre-flight leaves no post attempt on record
+        deps.exporter.preflight(voucher, user_key, plan)
+    except _EXPORT_FAILURES as exc:
+        return _failed(deps, export, trigger, failure_of(exc, export), bound, exc.message)
     with deps.uow() as uow:
-        leased = uow.exports.take_lease(export, deps.lease_owner(), deps.policy.lease, voucher, receipt_count)
+        lease = uow.exports.take_lease(export, deps.lease_owner(), deps.policy.lease, voucher, receipt_count)
         uow.commit()
-    if not leased:
+    if lease is Lease.HELD_ELSEWHERE:
         bound.warning("export.leased_elsewhere")  # another worker is posting it: try again later
         return Result.TRANSIENT
     started = time.monotonic()
     try:
-        booked = deps.exporter.export(voucher, user_key)
+        booked = deps.exporter.export(voucher, user_key, maybe_posted=lease is Lease.POSTED_BEFORE)
     except _EXPORT_FAILURES as exc:
         return _failed(deps, export, trigger, failure_of(exc, export), bound, exc.message)
     _booked(deps, export, trigger, booked, voucher, receipt_count, user_key)

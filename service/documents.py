@@ -1,9 +1,12 @@
 """The second durable step of an export: attach its day report to the booked voucher in BL.
 
 Booking and its audit record commit first (the export's document becomes ``pending`` in the same
-transaction). Then the report is rendered from what is stored (deterministic bytes) and attached;
-the exporter looks for a document already attached under the same name before uploading, so a crash
-or a lost answer between posting and attaching ends with exactly one document on the voucher:
+transaction, with BL's entity id of the voucher). Then the report is rendered from what is stored
+(deterministic bytes), the attach is recorded as attempted (``document_attach_attempted_at``, its own
+commit, kept once set) and the report is attached. The first attempt goes straight to the voucher (one
+request: nothing of ours can be on it yet); every later one — after a crash, a lost answer or BL being
+down — has the exporter read the voucher back and look for a document already attached under the same
+name before uploading, so any of them ends with exactly one document on the voucher:
 
 * attached → ``document_status = 'attached'`` with BL's document id;
 * refused by BL (4xx) → ``failed``, with a FAILED outcome ``DOCUMENT_ATTACH_FAILED`` (severity
@@ -37,7 +40,9 @@ def booking_facts(exporter: Exporter, user_key: str, voucher: Voucher) -> tuple[
     just asked (cached: no extra request before the outcome). Best effort: the record falls back to
     account numbers and the safe retention for an unknown fiscal year."""
     try:
-        names = exporter.chart_names(user_key, cost_centres=any(r.cost_centre for r in voucher.rows))
+        names = exporter.chart_names(
+            user_key, {r.account for r in voucher.rows}, {r.cost_centre for r in voucher.rows if r.cost_centre}
+        )
     except ExportError:
         names = ChartNames()
     try:
@@ -65,11 +70,15 @@ def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str) -> bool:
         reference=source.reference,
     )
     stored = source.voucher.get("account_names") or {}
-    known = all(account in stored for account, _, _ in source.voucher["rows"])
-    attachment = deps.reports.render(source, ChartNames() if known else _names(deps.exporter, user_key))
-    where = VoucherLocation(source.series, source.number, source.entry_date, source.reference)
+    accounts = {account for account, _, _ in source.voucher["rows"]}
+    known = accounts <= stored.keys()
+    attachment = deps.reports.render(source, ChartNames() if known else _names(deps.exporter, user_key, accounts))
+    with deps.uow() as uow:
+        target = uow.documents.begin_attach(export_id)
+        uow.commit()
+    where = VoucherLocation(source.series, source.number, source.entry_date, source.reference, target.entity_id)
     try:
-        attached = deps.exporter.attach_document(user_key, where, attachment)
+        attached = deps.exporter.attach_document(user_key, where, attachment, maybe_attached=not target.direct)
     except ExportError as exc:
         if attach_step(exc) is AttachStep.DEFERRED:
             bound.warning("document.attach_deferred", reason_code=str(exc.reason_code), error=exc.message)
@@ -89,9 +98,9 @@ def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str) -> bool:
     return True
 
 
-def _names(exporter: Exporter, user_key: str) -> ChartNames:
+def _names(exporter: Exporter, user_key: str, accounts: set[str]) -> ChartNames:
     try:
-        return exporter.chart_names(user_key, cost_centres=False)
+        return exporter.chart_names(user_key, accounts)
     except ExportError:
         return ChartNames()
 

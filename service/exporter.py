@@ -19,11 +19,13 @@ Errors are sorted by what the caller does next, not by where they came from:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, runtime_checkable
 
 from mapping.periods import FiscalYear
+from mapping.plan import AccountPlan
 from mapping.voucher import Voucher
 from service.reasons import ReasonCode
 
@@ -75,7 +77,8 @@ class BookedVoucher:
 
     ``already_existed`` is True when the voucher was found by its reference instead of being
     created by a POST this call saw succeed (a re-export after a crash, or a lookup after an
-    ambiguous failure). Either way it is booked exactly once.
+    ambiguous failure). Either way it is booked exactly once. ``entity_id`` is BL's id of the
+    voucher as an entity (what a document is attached to), when BL's answer gave it.
     """
 
     series: str
@@ -84,6 +87,7 @@ class BookedVoucher:
     reference: str
     already_existed: bool
     document_id: int | None = None
+    entity_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +108,14 @@ class Attachment:
 @dataclass(frozen=True, slots=True)
 class VoucherLocation:
     """Where a booked voucher is in BL: series, number and date identify it within its fiscal year;
-    ``reference`` is our export's, which the names of our documents on it carry."""
+    ``reference`` is our export's, which the names of our documents on it carry; ``entity_id`` is BL's
+    id of the voucher as an entity, when we kept it from the booking."""
 
     series: str
     number: int
     entry_date: date
     reference: str
+    entity_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +144,19 @@ class Exporter(Protocol):
         """Check a merchant's key and return whose books it opens."""
         ...
 
-    def preflight(self, voucher: Voucher, user_key: str) -> None:
-        """Raise :class:`MerchantActionRequired` if the voucher cannot be booked as things stand."""
+    def preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> None:
+        """Raise :class:`MerchantActionRequired` if the voucher cannot be booked as things stand. With the
+        merchant's ``plan``, what the check learns of the chart covers the company's next vouchers too."""
         ...
 
-    def export(self, voucher: Voucher, user_key: str, attachment: Attachment | None = None) -> BookedVoucher:
-        """Book the voucher unless a voucher with its reference already exists; return where it is."""
+    def export(
+        self, voucher: Voucher, user_key: str, attachment: Attachment | None = None, *, maybe_posted: bool = True
+    ) -> BookedVoucher:
+        """Book the voucher unless a voucher with its reference already exists; return where it is.
+
+        ``maybe_posted=False`` is the caller's durable proof that no earlier post of this voucher's reference
+        can have reached BL (:mod:`service.attempts`): the first post then goes without the look-up; every
+        retry after it looks up first, as every post does by default."""
         ...
 
     def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
@@ -154,14 +167,18 @@ class Exporter(Protocol):
         """The fiscal year covering ``day`` (from the pre-flight's cache when it just asked)."""
         ...
 
-    def chart_names(self, user_key: str, *, cost_centres: bool = True) -> ChartNames:
-        """Names of the company's accounts (and cost centres) for reports and SIE declarations."""
+    def chart_names(self, user_key: str, accounts: Collection[str], cost_centres: Collection[str] = ()) -> ChartNames:
+        """Names of these accounts and cost centres in the company's chart, for reports and the audit record."""
         ...
 
-    def attach_document(self, user_key: str, voucher: VoucherLocation, attachment: Attachment) -> AttachedDocument:
+    def attach_document(
+        self, user_key: str, voucher: VoucherLocation, attachment: Attachment, *, maybe_attached: bool = True
+    ) -> AttachedDocument:
         """Attach ``attachment`` to the booked voucher exactly once: a document already attached
-        under the same name is found, not uploaded again. Raises :class:`DocumentRefused` when BL
-        refuses the document, :class:`TransientExportError` when it cannot tell right now."""
+        under the same name is found, not uploaded again. ``maybe_attached=False`` (with the voucher's
+        ``entity_id``) is the caller's durable proof that no earlier attach request for it was made: it
+        is attached without reading the voucher back. Raises :class:`DocumentRefused` when BL refuses
+        the document, :class:`TransientExportError` when it cannot tell right now."""
         ...
 
 

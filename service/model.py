@@ -27,6 +27,18 @@ class ExportStatus(StrEnum):
     FAILED = "failed"
 
 
+class Lease(StrEnum):
+    """What taking an export's lease found (:meth:`service.ports.Exports.take_lease`). The lease records, in the same
+    commit, that a post of the export is about to be attempted."""
+
+    #: Leased, and no earlier post attempt is recorded: no voucher of this export can be in BL.
+    FIRST_POST = "first_post"
+    #: Leased after an earlier post attempt (which may have reached BL): look the reference up before posting.
+    POSTED_BEFORE = "posted_before"
+    #: Another worker holds the lease: not posted by this one.
+    HELD_ELSEWHERE = "held_elsewhere"
+
+
 class DayCloseStatus(StrEnum):
     OPEN = "open"
     MISMATCH = "mismatch"  # does not add up to its Z-report (reported once)
@@ -88,6 +100,22 @@ class Export:
     totals: DayTotals | None = None
     #: The whole store-day's totals when it was just claimed (what its day close reconciles against).
     day: DayTotals | None = None
+
+
+@dataclass(frozen=True)
+class AttachTarget:
+    """Where a booked export's day report goes, and whether an attach of it was attempted before
+    (:meth:`service.ports.Documents.begin_attach`, which records this attempt in the same commit)."""
+
+    #: BL's entity id of the voucher, kept from its booking (None for a voucher booked before it was kept).
+    entity_id: int | None
+    #: An earlier attach request may have reached BL: read the voucher back and look for ours first.
+    attempted_before: bool
+
+    @property
+    def direct(self) -> bool:
+        """Nothing of ours can be on the voucher and we know where it is: attach without reading it back."""
+        return self.entity_id is not None and not self.attempted_before
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,14 @@ from mapping.voucher import Voucher
 from service.exporter import Attachment, BookedVoucher, ChartNames
 from service.messages import Command, Conflict, DeadLetter, Detail, Outcome, SalesEnvelope, Trigger
 from service.model import (
+    AttachTarget,
     Correction,
     DayCloseStatus,
     Export,
     ExportStatus,
     Integration,
     Job,
+    Lease,
     ReportSource,
     StoredDayClose,
 )
@@ -196,11 +198,15 @@ class Exports(Protocol):
 
     def stored_voucher(self, export: Export) -> Voucher: ...
 
-    def take_lease(
-        self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int
-    ) -> bool: ...
+    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> Lease:
+        """Store the exact voucher about to be posted, lease the export to ``owner`` and record that a post is
+        attempted; say whether an earlier attempt was recorded (read under the row's lock), or that another
+        worker holds the lease (nothing written)."""
+        ...
 
-    def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None: ...
+    def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:
+        """The export booked, with BL's series, number and (when known) entity id of the voucher."""
+        ...
 
     def mark_failed(
         self, export: Export, status: ExportStatus, reason_code: str, details: Sequence[Detail]
@@ -304,6 +310,11 @@ class Documents(Protocol):
     def pending(self, org: str, store: str) -> list[uuid.UUID]: ...
 
     def source(self, export_id: uuid.UUID) -> ReportSource: ...
+
+    def begin_attach(self, export_id: uuid.UUID) -> AttachTarget:
+        """Record that an attach request for the export's day report is about to be sent; return where it goes and
+        whether one was recorded before (read under the row's lock)."""
+        ...
 
     def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None: ...
 

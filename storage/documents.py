@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 
 from mapping.sales import Receipt
 from service.messages import Detail, Trigger
-from service.model import ReportSource
+from service.model import AttachTarget, ReportSource
 from storage import claims
 from storage.audit import receipts_of
 from storage.codecs import control_from_json
@@ -29,6 +29,23 @@ class PostgresDocuments:
             (org, store),
         ).fetchall()
         return [r[0] for r in rows]
+
+    def begin_attach(self, export_id: uuid.UUID) -> AttachTarget:
+        """Record that an attach request is about to be sent (``document_attach_attempted_at``, kept once set);
+        whether one was recorded before is read under the row's lock, from what is committed now."""
+        row = self.conn.execute(
+            "SELECT bl_entity_id, document_attach_attempted_at IS NOT NULL FROM exports WHERE export_id = %s "
+            "FOR UPDATE",
+            (export_id,),
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"no export {export_id}")
+        self.conn.execute(
+            "UPDATE exports SET document_attach_attempted_at = coalesce(document_attach_attempted_at, now()) "
+            "WHERE export_id = %s",
+            (export_id,),
+        )
+        return AttachTarget(row[0], bool(row[1]))
 
     def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None:
         self.conn.execute(

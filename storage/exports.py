@@ -16,7 +16,7 @@ from mapping.totals import DayTotals
 from mapping.voucher import Voucher
 from service.exporter import BookedVoucher
 from service.messages import Detail, Trigger
-from service.model import Export, ExportStatus, StoredDayClose
+from service.model import Export, ExportStatus, Lease, StoredDayClose
 from storage import claims
 from storage.claims import UNEXPORTED
 from storage.codecs import voucher_from_json, voucher_to_json
@@ -134,18 +134,26 @@ class PostgresExports:
             raise LookupError(f"export {export.export_id} has no stored voucher: {row!r}")
         return voucher_from_json(row[0])
 
-    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> bool:
-        """Before anything is sent to BL: record the exact voucher about to be posted and lease the export to
-        ``owner``. False when another worker holds an unexpired lease (its job connection may have died
-        while it is still posting). A retry of a 'posting' export re-posts this stored voucher, never one
-        rebuilt from a plan that changed meanwhile (another series or rows would defeat the look-up).
+    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> Lease:
+        """Before anything is sent to BL: record the exact voucher about to be posted, lease the export to ``owner``
+        and record that a post is attempted (``post_attempted_at``, kept once set). HELD_ELSEWHERE when another
+        worker holds an unexpired lease (its job connection may have died while it is still posting). A retry of a
+        'posting' export re-posts this stored voucher, never one rebuilt from a plan that changed meanwhile
+        (another series or rows would defeat the look-up).
+
+        Whether an earlier post was attempted is read under the row's lock, from what is committed now: a worker
+        holding a stale copy of the export can never take it for a first post.
 
         ``owner`` is ``<process instance>:<thread>``; a lease whose process has no connection left in
         ``pg_stat_activity`` (application_name ``dayclose-<instance>``) is void: a crashed process's
         exports are taken over at once, while a live process that only lost one connection keeps them."""
         self.conn.execute("SELECT pg_stat_clear_snapshot()")  # see who is connected now, not at transaction start
+        before = self.conn.execute(
+            "SELECT post_attempted_at IS NOT NULL FROM exports WHERE export_id = %s FOR UPDATE", (export.export_id,)
+        ).fetchone()
         row = self.conn.execute(
-            """UPDATE exports SET voucher = %s, lease_owner = %s, lease_until = now() + %s, updated_at = now()
+            """UPDATE exports SET voucher = %s, lease_owner = %s, lease_until = now() + %s, updated_at = now(),
+                      post_attempted_at = coalesce(post_attempted_at, now())
                WHERE export_id = %s
                  AND (lease_until IS NULL OR lease_until < now() OR lease_owner = %s
                       OR NOT EXISTS (SELECT 1 FROM pg_stat_activity
@@ -153,19 +161,23 @@ class PostgresExports:
                RETURNING 1""",
             (Jsonb(voucher_to_json(voucher, receipt_count)), owner, lease, export.export_id, owner, LEASE_PREFIX),
         ).fetchone()
-        return row is not None
+        if row is None or before is None:
+            return Lease.HELD_ELSEWHERE
+        return Lease.POSTED_BEFORE if before[0] else Lease.FIRST_POST
 
     def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:
         self.conn.execute(
             """UPDATE exports SET status = 'booked', voucher_series = %s, voucher_number = %s, voucher = %s,
                    total_debit_ore = %s, reason_code = NULL, reason_details = NULL, attempts = attempts + 1,
-                   lease_owner = NULL, lease_until = NULL, booked_at = now(), updated_at = now()
+                   lease_owner = NULL, lease_until = NULL, booked_at = now(), updated_at = now(),
+                   bl_entity_id = coalesce(%s, bl_entity_id)
                WHERE export_id = %s""",
             (
                 booked.series,
                 booked.number,
                 Jsonb(voucher_to_json(voucher, receipt_count)),
                 voucher.total_debit_ore,
+                booked.entity_id,
                 export.export_id,
             ),
         )

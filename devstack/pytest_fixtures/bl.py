@@ -63,6 +63,7 @@ def bl_config(bl_standin: BLStandIn) -> BLConfig:
         timeout_s=1.0,
         connect_timeout_s=1.0,
         max_requests_per_second=500.0,
+        max_requests_per_second_per_company=500.0,
         max_retries=3,
         backoff_initial_s=0.005,
         backoff_max_s=0.05,

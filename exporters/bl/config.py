@@ -27,8 +27,13 @@ class BLConfig:
     token_url: str = PRODUCTION_TOKEN_URL
     timeout_s: float = 20.0
     connect_timeout_s: float = 5.0
-    #: Shared by every thread using one client: public BL clients stay under 10 req/s.
+    #: The client's token bucket, shared by every thread of the process (one per pod): public BL clients stay
+    #: under 10 req/s in total. If BL limits our client id, this is the limit that holds (÷ pods).
     max_requests_per_second: float = 8.0
+    #: A token bucket per BL company (User-Key), beside the client's: if BL limits each company instead, this
+    #: keeps each under its limit (÷ the pods one company's stores may be spread over) while the client's may be
+    #: raised. The default, like the client's, binds only once the client's is raised above it.
+    max_requests_per_second_per_company: float = 8.0
     rate_limit_burst: int = 1
     max_retries: int = 5
     backoff_initial_s: float = 0.5
@@ -40,8 +45,11 @@ class BLConfig:
     ambiguous_quiet_s: float = 20.0
     #: Renew the token this long before BL says it expires.
     token_renew_margin_s: float = 60.0
-    #: How long fiscal years, accounts and cost centres fetched for pre-flight stay fresh.
-    preflight_ttl_s: float = 60.0
+    #: How long fiscal years, accounts and cost centres fetched for the pre-flight are kept (once per company and
+    #: day: BL still refuses what a kept answer lets through, and a merchant-fixable refusal forgets them).
+    preflight_ttl_s: float = 86_400.0
+    #: At most this many companies' pre-flight facts are kept (least recently used out first; a few kB each).
+    preflight_max_companies: int = 20_000
     pool_size: int = 16
     user_agent: str = "dayclose-bl-exporter/0.1"
 
@@ -55,8 +63,12 @@ class BLConfig:
             problems.append("client_secret is empty")
         if self.timeout_s <= 0 or self.connect_timeout_s <= 0:
             problems.append("timeouts must be positive")
-        if self.max_requests_per_second <= 0 or self.rate_limit_burst < 1:
-            problems.append("rate limit must be positive with burst >= 1")
+        if self.max_requests_per_second <= 0 or self.max_requests_per_second_per_company <= 0:
+            problems.append("rate limits must be positive")
+        if self.rate_limit_burst < 1:
+            problems.append("rate limit burst must be >= 1")
+        if self.preflight_ttl_s < 0 or self.preflight_max_companies < 1:
+            problems.append("the pre-flight cache needs a TTL >= 0 and room for a company")
         if self.max_retries < 0:
             problems.append("max_retries must be >= 0")
         if problems:
@@ -70,5 +82,6 @@ class BLConfig:
         """One-line summary safe to log at start-up."""
         return (
             f"BL at {self.base_url} as client {self.client_id} (secret {mask_secret(self.client_secret.reveal())}), "
-            f"{self.max_requests_per_second:g} req/s, {self.max_retries} retries, timeout {self.timeout_s:g}s"
+            f"{self.max_requests_per_second:g} req/s ({self.max_requests_per_second_per_company:g} per company), "
+            f"{self.max_retries} retries, timeout {self.timeout_s:g}s"
         )

@@ -1,17 +1,25 @@
 """Attach the day report to a booked voucher in BL, exactly once.
 
 Attaching is a second step after booking (the report names the voucher's BL number, known only once
-it is booked). BL has no idempotency key for documents either, so every attempt looks first:
+it is booked). ``POST /document/attachto/JOURNAL/{entityId}`` creates the document and attaches it in
+one call, so no unattached document is left behind in the merchant's archive; the voucher's
+``entityId`` comes with BL's answer to the post (``JournalEntryResponseDto``) or the look-up that found
+it, and is kept with the export.
+
+BL has no idempotency key for documents either. When the caller proves from its durable state that no
+attach request for this voucher was made before (``maybe_attached=False``: :mod:`service.documents`
+records each attempt before it is made) and knows the ``entityId``, the attach is the only request.
+Otherwise — and before every retry inside a call — the attempt looks first:
 
 1. ``GET /journal/entry/{series}/{number}/{date}``: the voucher's ``entityId`` and ``documentIds``;
 2. if it has documents, ``GET /document``: is one of them ours (its name carries the export's
    reference)? Found → done, nothing is uploaded;
-3. else ``POST /document/attachto/JOURNAL/{entityId}``: create and attach in one call, so no
-   unattached document is left behind in the merchant's archive.
+3. else ``POST /document/attachto/JOURNAL/{entityId}``.
 
-A lost answer to step 3 (timeout, reset, 5xx) may or may not have attached the document: the retry
+A lost answer to the attach (timeout, reset, 5xx) may or may not have attached the document: the retry
 starts again at step 1 after the same quiet period as an ambiguous voucher post. A crash anywhere
-leaves the export's document ``pending`` in our database, and the next attempt does the same.
+leaves the export's document ``pending`` in our database, and the next attempt, on record as not the
+first, does the same.
 """
 
 from __future__ import annotations
@@ -50,15 +58,24 @@ class DocumentAttacher:
         self.config = config
         self._sleep = sleep
 
-    def attach(self, user_key: str, voucher: VoucherLocation, attachment: Attachment) -> AttachedDocument:
+    def attach(
+        self, user_key: str, voucher: VoucherLocation, attachment: Attachment, *, maybe_attached: bool = True
+    ) -> AttachedDocument:
+        tries = 0
+
         def attempt() -> AttachedDocument:
-            entry = self.client.get_journal_entry(user_key, voucher.series, voucher.number, voucher.entry_date)
-            found = self._already_attached(user_key, entry, voucher.reference)
-            if found is not None:
-                return found
+            nonlocal tries
+            tries += 1
+            entity_id = voucher.entity_id
+            if entity_id is None or maybe_attached or tries > 1:  # every retry reads back: ours may be on it
+                entry = self.client.get_journal_entry(user_key, voucher.series, voucher.number, voucher.entry_date)
+                found = self._already_attached(user_key, entry, voucher.reference)
+                if found is not None:
+                    return found
+                entity_id = int(entry["entityId"])
             try:
                 dto = self.client.attach_new_document(
-                    user_key, ENTITY_TYPE, int(entry["entityId"]), attachment.filename, attachment.content
+                    user_key, ENTITY_TYPE, entity_id, attachment.filename, attachment.content
                 )
             except RetryableFailure as failure:
                 raise _AttachFailed(failure) from None
@@ -90,6 +107,7 @@ class DocumentAttacher:
             number=voucher.number,
             document_id=attached.document_id,
             already_attached=attached.already_attached,
+            read_back=maybe_attached or voucher.entity_id is None or tries > 1,
             user_key=mask_secret(user_key),
         )
         return attached

@@ -1,19 +1,22 @@
 """The BL adapter of the :class:`~service.exporter.Exporter` port: book each voucher exactly once.
 
-BL has no idempotency key. Every voucher's text carries its unique reference, and every
-attempt to post starts by searching BL for that reference:
+BL has no idempotency key. Every voucher's text carries its unique reference, and an attempt to
+post starts by searching BL for that reference:
 
-- before the first post, so a crash after BL committed but before our database did is healed
-  by finding the voucher instead of booking it twice;
-- after an ambiguous failure (timeout or reset after sending, 5xx on the POST), because the
-  voucher may or may not exist. Found → booked; not found → post again.
+- before the first post of a call, unless the caller proves from its durable state that no earlier
+  post of this export can have reached BL (``maybe_posted=False``: :mod:`service.attempts` records
+  every post attempt before it is made). With that proof the first post is the call's only request;
+  without it, a crash after BL committed but before our database did is healed by finding the
+  voucher instead of booking it twice;
+- before every retry, after an ambiguous failure (timeout or reset after sending, 5xx on the POST)
+  or any other, because the voucher may or may not exist. Found → booked; not found → post again.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date
 from types import TracebackType
 from typing import Any
@@ -27,9 +30,11 @@ from exporters.bl.client import BLClient
 from exporters.bl.config import BLConfig
 from exporters.bl.documents import DocumentAttacher
 from exporters.bl.errors import BLHttpError, RetryableFailure, to_export_error
+from exporters.bl.facts import CompanyFacts, fiscal_years
 from exporters.bl.payload import journal_entry
 from exporters.bl.transport import BLTransport
 from mapping.periods import FiscalYear
+from mapping.plan import AccountPlan
 from mapping.voucher import Voucher
 from service.exporter import (
     AttachedDocument,
@@ -70,7 +75,7 @@ class BLExporter:
         self.config = config
         self.transport = BLTransport(config, session=session, sleep=sleep, clock=clock)
         self.client = BLClient(self.transport)
-        self.facts = preflight.CompanyFacts(self.client, config.preflight_ttl_s, clock)
+        self.facts = CompanyFacts(self.client, config.preflight_ttl_s, clock, config.preflight_max_companies)
         self.documents = DocumentAttacher(self.client, self.transport, config, sleep)
         self._sleep = sleep
 
@@ -106,17 +111,23 @@ class BLExporter:
             raise self._port_error(exc, user_key) from None
         return CompanyDetails(name=str(details.get("name") or ""), org_number=str(details.get("orgNumber") or ""))
 
-    def preflight(self, voucher: Voucher, user_key: str) -> None:
-        self._preflight(voucher, user_key)
+    def preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> None:
+        self._preflight(voucher, user_key, plan)
 
-    def export(self, voucher: Voucher, user_key: str, attachment: Attachment | None = None) -> BookedVoucher:
+    def export(
+        self, voucher: Voucher, user_key: str, attachment: Attachment | None = None, *, maybe_posted: bool = True
+    ) -> BookedVoucher:
         fy_id = self._preflight(voucher, user_key)
         document_ids: list[int] = []
+        tries = 0
 
         def attempt() -> BookedVoucher:
-            existing = self._find_booked(voucher, user_key)
-            if existing is not None:
-                return existing
+            nonlocal tries
+            tries += 1
+            if maybe_posted or tries > 1:  # every retry looks up: the post before it may have been booked
+                existing = self._find_booked(voucher, user_key)
+                if existing is not None:
+                    return existing
             if attachment is not None and not document_ids:
                 document_ids.append(
                     self.client.upload_document(
@@ -168,31 +179,32 @@ class BLExporter:
 
     def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
         try:
-            raw = self.client.financial_years(user_key) if fresh else self.facts.financial_years(user_key)
+            return (
+                fiscal_years(self.client.financial_years(user_key)) if fresh else self.facts.financial_years(user_key)
+            )
         except (BLHttpError, RetryableFailure) as exc:
             raise self._port_error(exc, user_key) from None
-        return [_fiscal_year(fy) for fy in raw if fy.get("fromDate") and fy.get("toDate")]
 
     def fiscal_year_for(self, user_key: str, day: date) -> FiscalYear | None:
         try:
-            found = self.facts.financial_year(user_key, day)
+            return self.facts.financial_year(user_key, day)
         except (BLHttpError, RetryableFailure) as exc:
             raise self._port_error(exc, user_key) from None
-        return _fiscal_year(found) if found and found.get("fromDate") and found.get("toDate") else None
 
-    def chart_names(self, user_key: str, *, cost_centres: bool = True) -> ChartNames:
+    def chart_names(self, user_key: str, accounts: Collection[str], cost_centres: Collection[str] = ()) -> ChartNames:
         try:
-            accounts = self.facts.accounts(user_key)
-            centres = self.facts.cost_centres(user_key) if cost_centres else {}
+            found = self.facts.accounts(user_key, accounts)
+            centres = self.facts.cost_centres(user_key, cost_centres) if cost_centres else {}
         except (BLHttpError, RetryableFailure) as exc:
             raise self._port_error(exc, user_key) from None
         return ChartNames(
-            {k: str(v.get("name") or "") for k, v in accounts.items() if v.get("name")},
-            {k: str(v.get("name") or "") for k, v in centres.items() if v.get("name")},
+            {k: v.name for k, v in found.items() if v.name}, {k: v.name for k, v in centres.items() if v.name}
         )
 
-    def attach_document(self, user_key: str, voucher: VoucherLocation, attachment: Attachment) -> AttachedDocument:
-        return self.documents.attach(user_key, voucher, attachment)
+    def attach_document(
+        self, user_key: str, voucher: VoucherLocation, attachment: Attachment, *, maybe_attached: bool = True
+    ) -> AttachedDocument:
+        return self.documents.attach(user_key, voucher, attachment, maybe_attached=maybe_attached)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -225,9 +237,9 @@ class BLExporter:
             )
         return _booked(matches[0], voucher, already_existed=True)
 
-    def _preflight(self, voucher: Voucher, user_key: str) -> str:
+    def _preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> str:
         try:
-            return preflight.check(self.facts, voucher, user_key)
+            return preflight.check(self.facts, voucher, user_key, plan)
         except MerchantActionRequired:
             self.facts.forget(user_key)
             raise
@@ -251,16 +263,6 @@ def reference_pattern(reference: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])" + re.escape(reference) + r"(?![\w-])")
 
 
-def _fiscal_year(fy: dict[str, Any]) -> FiscalYear:
-    return FiscalYear(
-        id=str(fy.get("id") or ""),
-        from_date=date.fromisoformat(str(fy["fromDate"])),
-        to_date=date.fromisoformat(str(fy["toDate"])),
-        open=fy.get("open") is not False,
-        first_open_period=str(fy.get("firstOpenPeriod") or ""),
-    )
-
-
 def _booked(
     entry: dict[str, Any], voucher: Voucher, already_existed: bool, document_ids: list[int] | None = None
 ) -> BookedVoucher:
@@ -272,4 +274,5 @@ def _booked(
         reference=voucher.reference,
         already_existed=already_existed,
         document_id=document_ids[0] if document_ids else None,
+        entity_id=int(entry["entityId"]) if entry.get("entityId") is not None else None,
     )

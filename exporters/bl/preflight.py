@@ -2,70 +2,21 @@
 
 BL answers most of these questions itself when we post, but asking first lets us name every
 problem at once (all missing accounts, not just the first) and keeps failed posts out of the
-merchant's audit log. What BL told us is cached per company for a short TTL, and forgotten as
-soon as a check fails, so a merchant's fix is seen on the next retry.
+merchant's audit log. What BL told us is kept per company (:mod:`exporters.bl.facts`: once per company
+and day, one fetch for concurrent workers), and forgotten as soon as a check fails, so a merchant's fix
+is seen on the next retry.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
 
-from exporters.bl.client import BLClient
+from exporters.bl.facts import ChartFact, CompanyFacts
+from mapping.plan import AccountPlan
 from mapping.voucher import Voucher
 from service.exporter import MerchantActionRequired
 from service.reasons import ReasonCode
 from service.vatcodes import vat_code_conflict
-
-T = TypeVar("T")
-
-
-class CompanyFacts:
-    """Fiscal years, accounts and cost centres per User-Key, cached for ``ttl_s`` seconds."""
-
-    def __init__(self, client: BLClient, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._client = client
-        self._ttl_s = ttl_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._cache: dict[tuple[str, str, str], tuple[float, Any]] = {}
-
-    def financial_year(self, user_key: str, day: date) -> dict[str, Any] | None:
-        return self._cached(user_key, "fy", day.isoformat(), lambda: self._client.financial_year_for(user_key, day))
-
-    def financial_years(self, user_key: str) -> list[dict[str, Any]]:
-        return self._cached(user_key, "fys", "", lambda: self._client.financial_years(user_key))
-
-    def accounts(self, user_key: str) -> dict[str, dict[str, Any]]:
-        return self._cached(user_key, "accounts", "", lambda: _by_id(self._client.accounts(user_key)))
-
-    def cost_centres(self, user_key: str) -> dict[str, dict[str, Any]]:
-        return self._cached(user_key, "costcenters", "", lambda: _by_id(self._client.cost_centres(user_key)))
-
-    def forget(self, user_key: str) -> None:
-        with self._lock:
-            for key in [k for k in self._cache if k[0] == user_key]:
-                del self._cache[key]
-
-    def _cached(self, user_key: str, kind: str, sub: str, fetch: Callable[[], T]) -> T:
-        key = (user_key, kind, sub)
-        now = self._clock()
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None and now - hit[0] < self._ttl_s:
-                cached: T = hit[1]
-                return cached
-        value = fetch()  # outside the lock: a slow BL must not serialise every company
-        with self._lock:
-            self._cache[key] = (now, value)
-        return value
-
-
-def _by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {str(item.get("id")): item for item in items}
 
 
 def period_of(day: date) -> str:
@@ -73,8 +24,9 @@ def period_of(day: date) -> str:
     return f"{day.year:04d}{day.month:02d}"
 
 
-def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
-    """Raise :class:`MerchantActionRequired` naming every problem; return the fiscal year's id."""
+def check(facts: CompanyFacts, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> str:
+    """Raise :class:`MerchantActionRequired` naming every problem; return the fiscal year's id. With the merchant's
+    ``plan``, a fetch of the chart keeps every account (and cost centre) it maps, for the company's next vouchers."""
     problems: list[MerchantActionRequired] = []
     fy = facts.financial_year(user_key, voucher.entry_date)
     fy_id = ""
@@ -84,8 +36,8 @@ def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
             MerchantActionRequired(ReasonCode.FISCAL_YEAR_MISSING, f"no fiscal year in BL covers {day}", {"date": day})
         )
     else:
-        fy_id = str(fy.get("id") or "")
-        if fy.get("open") is False:
+        fy_id = fy.id
+        if not fy.open:
             problems.append(
                 MerchantActionRequired(
                     ReasonCode.FISCAL_YEAR_CLOSED,
@@ -93,7 +45,7 @@ def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
                     {"financial_year": fy_id},
                 )
             )
-        first_open = str(fy.get("firstOpenPeriod") or "")
+        first_open = fy.first_open_period
         if first_open and period_of(voucher.entry_date) < first_open:
             problems.append(
                 MerchantActionRequired(
@@ -102,8 +54,8 @@ def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
                     {"date": day, "first_open_period": first_open},
                 )
             )
-    problems.extend(_account_problems(facts, voucher, user_key))
-    problems.extend(_cost_centre_problems(facts, voucher, user_key))
+    problems.extend(_account_problems(facts, voucher, user_key, plan))
+    problems.extend(_cost_centre_problems(facts, voucher, user_key, plan))
     if problems:
         first = problems[0]
         if len(problems) > 1:
@@ -112,11 +64,13 @@ def check(facts: CompanyFacts, voucher: Voucher, user_key: str) -> str:
     return fy_id
 
 
-def _account_problems(facts: CompanyFacts, voucher: Voucher, user_key: str) -> list[MerchantActionRequired]:
-    accounts = facts.accounts(user_key)
+def _account_problems(
+    facts: CompanyFacts, voucher: Voucher, user_key: str, plan: AccountPlan | None
+) -> list[MerchantActionRequired]:
     used = sorted({row.account for row in voucher.rows})
+    accounts = facts.accounts(user_key, used, plan.mapped_accounts() if plan else ())
     missing = [a for a in used if a not in accounts]
-    closed = [a for a in used if a in accounts and accounts[a].get("closed") is True]
+    closed = [a for a in used if a in accounts and accounts[a].closed]
     problems = _vat_code_problems(accounts, voucher)
     if missing:
         problems.append(
@@ -135,12 +89,12 @@ def _account_problems(facts: CompanyFacts, voucher: Voucher, user_key: str) -> l
     return problems
 
 
-def _vat_code_problems(accounts: dict[str, dict[str, Any]], voucher: Voucher) -> list[MerchantActionRequired]:
+def _vat_code_problems(accounts: dict[str, ChartFact], voucher: Voucher) -> list[MerchantActionRequired]:
     """A sales account whose VAT code in BL says another rate than the one the plan books on it."""
     conflicts = [
         (account, why)
         for account, rate in voucher.sales_rates
-        if account in accounts and (why := vat_code_conflict(account, rate, accounts[account].get("vatCode")))
+        if account in accounts and (why := vat_code_conflict(account, rate, accounts[account].vat_code))
     ]
     if not conflicts:
         return []
@@ -154,12 +108,14 @@ def _vat_code_problems(accounts: dict[str, dict[str, Any]], voucher: Voucher) ->
     ]
 
 
-def _cost_centre_problems(facts: CompanyFacts, voucher: Voucher, user_key: str) -> list[MerchantActionRequired]:
+def _cost_centre_problems(
+    facts: CompanyFacts, voucher: Voucher, user_key: str, plan: AccountPlan | None
+) -> list[MerchantActionRequired]:
     used = sorted({row.cost_centre for row in voucher.rows if row.cost_centre})
     if not used:
         return []
-    centres = facts.cost_centres(user_key)
-    bad = [c for c in used if c not in centres or centres[c].get("closed") is True]
+    centres = facts.cost_centres(user_key, used, plan.store_cost_centres.values() if plan else ())
+    bad = [c for c in used if c not in centres or centres[c].closed]
     if not bad:
         return []
     return [

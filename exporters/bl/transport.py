@@ -1,6 +1,7 @@
-"""One pooled HTTP session to BL: rate limit, bearer token, User-Key, timeouts, bounded retries.
+"""One pooled HTTP session to BL: rate limits, bearer token, User-Key, timeouts, bounded retries.
 
-Every request waits for the shared rate limiter, carries ``Authorization`` and ``User-Key``,
+Every request waits for its company's token bucket, then the client's (:mod:`exporters.bl.ratelimit`), carries
+``Authorization`` and ``User-Key``,
 and has a connect and a read timeout. A 401 triggers one token renewal and one resend.
 Transient failures (connection errors, 429, 5xx) are retried with jittered exponential
 backoff, honouring ``Retry-After``, when the caller says the request is safe to repeat;
@@ -33,7 +34,7 @@ from exporters.bl import metrics
 from exporters.bl.auth import TokenProvider
 from exporters.bl.config import BLConfig
 from exporters.bl.errors import BLHttpError, RetryableFailure
-from exporters.bl.ratelimit import TokenBucket
+from exporters.bl.ratelimit import KeyedTokenBucket, TokenBucket
 from service.exporter import OperatorError, mask_secret
 from service.reasons import ReasonCode
 
@@ -86,10 +87,15 @@ class BLTransport:
         limiter: TokenBucket | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        company_limiter: KeyedTokenBucket | None = None,
     ) -> None:
         self.config = config
         self.session = session or new_session(config)
         self.limiter = limiter or TokenBucket(config.max_requests_per_second, config.rate_limit_burst)
+        #: Keyed by User-Key alone: BL would count a company's requests whichever organization books into it.
+        self.company_limiter = company_limiter or KeyedTokenBucket(
+            config.max_requests_per_second_per_company, config.rate_limit_burst
+        )
         self.tokens = TokenProvider(config, self.session, self.limiter, clock)
         self._sleep = sleep
 
@@ -175,6 +181,8 @@ class BLTransport:
         if call.body_text is not None:
             headers["Content-Type"] = "application/json"
             data = call.body_text.encode("utf-8")
+        # The company's slot first: a request waiting for its company holds no slot of the client's.
+        self.company_limiter.acquire(call.user_key)
         self.limiter.acquire()
         try:
             return self.session.request(

@@ -155,6 +155,7 @@ class ChaosRun:
                 "BL_MAX_RETRIES": "2",
                 "BL_AMBIGUOUS_QUIET_SECONDS": "0.5",
                 "BL_MAX_REQUESTS_PER_SECOND": "200",
+                "BL_MAX_REQUESTS_PER_SECOND_PER_COMPANY": "200",
                 "DAYCLOSE_LOG_LEVEL": "info",
             },
         )
@@ -201,6 +202,7 @@ class ChaosRun:
                 and state["unbooked_exports"] == 0
                 and state["unsent_outbox"] == 0
                 and state["unclaimed_sales"] == 0
+                and state["pending_documents"] == 0
                 and booked == expected
             ):
                 break
@@ -240,7 +242,8 @@ class ChaosRun:
         self.service.start()
 
     def _fault_bl(self) -> None:
-        kind = self.rng.choice(["5xx", "429", "timeout_after_commit", "reset_after_commit", "latency", "clear"])
+        kinds = ["5xx", "429", "timeout_after_commit", "reset_after_commit", "attach_lost", "latency", "clear"]
+        kind = self.rng.choice(kinds)
         seed = self.rng.randrange(2**31)
         knobs: dict[str, Any] = {
             "5xx": {"error_rate": self.rng.uniform(0.1, 0.5), "error_status": self.rng.choice([500, 502, 503])},
@@ -251,6 +254,12 @@ class ChaosRun:
                 "drop_hold_s": 2.5,
             },
             "reset_after_commit": {"commit_then_drop": self.rng.randint(1, 3), "drop_mode": "reset"},
+            # BL attaches the day report and the answer is lost: the next attempt must find it, not attach again.
+            "attach_lost": {
+                "documents_commit_then_drop": self.rng.randint(1, 3),
+                "drop_mode": self.rng.choice(["timeout", "reset"]),
+                "drop_hold_s": 2.5,
+            },
             "latency": {"latency_s": self.rng.uniform(0.2, 0.8), "latency_jitter_s": 0.6},
             "clear": {},
         }[kind]
@@ -282,9 +291,11 @@ class ChaosRun:
                     "unbooked_exports": one("SELECT count(*) FROM exports WHERE status <> 'booked'"),
                     "unsent_outbox": one("SELECT count(*) FROM outbox WHERE sent_at IS NULL"),
                     "unclaimed_sales": one(UNCLAIMED_SALES),
+                    "pending_documents": one("SELECT count(*) FROM exports WHERE document_status = 'pending'"),
                 }
         except psycopg.OperationalError:
-            return {"open_jobs": -1, "unbooked_exports": -1, "unsent_outbox": -1, "unclaimed_sales": -1}
+            keys = ("open_jobs", "unbooked_exports", "unsent_outbox", "unclaimed_sales", "pending_documents")
+            return dict.fromkeys(keys, -1)
 
     def _check(self) -> None:
         vouchers = self.bl.vouchers(self.user_key)
@@ -321,12 +332,29 @@ class ChaosRun:
             _, store, day, *_ = exports[found[0]]
             per_day_booked[(store, day)].append(v)
         problems += [f"reference {r} booked {n} times" for r, n in refs.items() if n > 1]
+        problems += self._check_documents(vouchers)
         problems += self._check_store_days(vouchers, per_day_booked)
         problems += self._check_events(exports, outcomes, dead)
         r = self.report
         r.vouchers, r.outcomes = len(vouchers), len(outcomes)
         if problems:
             raise ChaosFailure(f"{len(problems)} invariant(s) broken:\n  " + "\n  ".join(problems[:30]))
+
+    def _check_documents(self, vouchers: list[dict[str, Any]]) -> list[str]:
+        """Every voucher carries exactly one document, its own day report (named with its reference), through
+        kills between posting and attaching and lost answers to the attach."""
+        names = {d["id"]: d["name"] for d in self.bl.documents(self.user_key)}
+        problems = []
+        for v in vouchers:
+            found = REFERENCE.findall(v["journalEntryText"] or "")
+            ours = [i for i in v["documentIds"] if found and found[0] in names.get(i, "")]
+            if len(v["documentIds"]) != 1 or len(ours) != 1:
+                problems.append(
+                    f"voucher {v['journalEntryId']} has documents {[names.get(i) for i in v['documentIds']]}"
+                )
+        if len(names) != len(vouchers):
+            problems.append(f"{len(names)} documents in BL for {len(vouchers)} vouchers")
+        return problems
 
     def _check_store_days(
         self, vouchers: list[dict[str, Any]], per_day_booked: dict[tuple[str, date], list[dict[str, Any]]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -139,6 +140,97 @@ def test_sigkill_mid_export_then_restart_books_the_day_exactly_once(
     assert export_statuses(harness) == ["booked"]
 
 
+def export_rows(h: Harness) -> list[tuple[str, bool, bool]]:
+    """(status, post attempted, attach attempted) of every export, oldest first."""
+    with psycopg.connect(h.settings.database_url) as conn:
+        return [
+            (r[0], r[1], r[2])
+            for r in conn.execute(
+                "SELECT status, post_attempted_at IS NOT NULL, document_attach_attempted_at IS NOT NULL "
+                "FROM exports ORDER BY created_at"
+            )
+        ]
+
+
+def bl_calls(bl: BLStandIn, since: int = 0) -> list[str]:
+    """BL's requests (token requests left out) as ``METHOD /path`` with ids and dates as ``…``, in order."""
+    base = "/bla-api/v1/sp"
+    return [
+        f"{r.method} {re.sub(r'/[0-9][0-9-]*(?=/|$)', '/…', r.path.removeprefix(base))}"
+        for r in bl.requests.all()[since:]
+        if r.path.startswith(base)
+    ]
+
+
+def restart_until_attached(h: Harness, log_path: Path) -> None:
+    second = start_service(h, log_path)
+    try:
+        wait_until(lambda: document_states(h) == [("booked", "attached")], 60, "the day booked and its report attached")
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0
+
+
+def test_sigkill_before_the_post_is_on_record_then_the_restart_posts_once_without_a_look_up(
+    harness: Harness, bl_standin: BLStandIn, bl_company: Company, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "service.log"
+    # The pre-flight's first fetch hangs: the export is claimed, its post not yet on record.
+    bl_standin.set_faults(latency_s=60.0, paths=("/financialyear",), methods=("GET",))
+    first = start_service(harness, log_path)
+    try:
+        day = sampledata.store_day(ORG, "s1", DAY, 10)
+        harness.publish_sales([*day.events(), day.day_closed()])
+        wait_until(lambda: bl_standin.requests.count("GET", "/financialyear") >= 1, 30, "the pre-flight in flight")
+        wait_until(lambda: export_rows(harness) == [("posting", False, False)], 30, "the export claimed")
+        first.kill()
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert export_rows(harness) == [("posting", False, False)]  # no post on record: none was sent
+    bl_standin.reset_faults()
+    seen = len(bl_standin.requests.all())
+
+    restart_until_attached(harness, log_path)
+
+    after = bl_calls(bl_standin, seen)
+    assert "GET /journal/entry/batch" not in after and after.count("POST /journal") == 1  # proof enough: no look-up
+    (voucher,) = bl_standin.vouchers(bl_company.user_key)
+    assert [d["id"] for d in bl_standin.documents(bl_company.user_key)] == voucher["documentIds"]
+    assert len(voucher["documentIds"]) == 1
+
+
+def test_sigkill_after_the_post_is_on_record_but_bl_never_took_it_then_the_restart_looks_up_and_books_once(
+    harness: Harness, bl_standin: BLStandIn, bl_company: Company, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "service.log"
+    # BL answers the post 503 without booking it: the post's outcome is unknown to us, so the process waits its
+    # quiet period before it would look up again, and dies in it.
+    bl_standin.set_faults(error_rate=1.0, paths=("/journal",), methods=("POST",))
+    first = start_service(harness, log_path)
+    try:
+        day = sampledata.store_day(ORG, "s1", DAY, 10)
+        harness.publish_sales([*day.events(), day.day_closed()])
+        wait_until(lambda: bl_standin.requests.count("POST", "/journal") >= 1, 30, "the post refused")
+        first.kill()
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert export_rows(harness) == [("posting", True, False)] and bl_standin.vouchers(bl_company.user_key) == []
+    bl_standin.reset_faults()
+    seen = len(bl_standin.requests.all())
+
+    restart_until_attached(harness, log_path)
+
+    after = bl_calls(bl_standin, seen)
+    assert after.index("GET /journal/entry/batch") < after.index("POST /journal")  # looked up before posting
+    assert after.count("POST /journal") == 1
+    (voucher,) = bl_standin.vouchers(bl_company.user_key)
+    assert len(voucher["documentIds"]) == 1 and len(bl_standin.documents(bl_company.user_key)) == 1
+
+
 def test_the_service_fails_fast_naming_a_missing_setting(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "KAFKA_", "BL_", "DAYCLOSE_"))}
     result = subprocess.run(
@@ -189,6 +281,9 @@ def test_sigkill_between_posting_and_attaching_ends_with_exactly_one_document(
     (voucher,) = bl_standin.vouchers(bl_company.user_key)
     documents = bl_standin.documents(bl_company.user_key)
     assert len(documents) == 1 and voucher["documentIds"] == [documents[0]["id"]]
+    assert export_rows(harness) == [("booked", True, True)]
+    # The attach was on record before it was sent: the restart read the voucher back before attaching anything.
+    assert bl_standin.requests.count("GET", "/journal/entry/D/") >= 1
     if bl_attached_before_the_kill:  # found by its name after the restart, not uploaded again
         assert [r for r in bl_standin.requests.all() if r.path.endswith("/document") and r.method == "GET"]
         assert bl_standin.requests.count("POST", "/document/attachto") == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -155,3 +156,33 @@ def test_a_receipt_after_the_day_close_gets_a_report_naming_the_voucher_it_compl
     closed_ref = closed["journalEntryText"].rsplit("ref ", 1)[-1]
     assert f"bokförts i D {closed['journalEntryId']} ({closed_ref})" in text
     assert "dagsavslutets verifikation" not in text and "000005 (1 kvitto)" in text
+
+
+def test_a_merchants_day_closes_cost_bl_a_post_and_an_attach_each_and_one_pre_flight(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    """Issue #27: three stores of one merchant close together. Nothing of theirs was sent to BL before, so no voucher
+    is looked up and none is read back; the pre-flight's fiscal years and accounts are fetched once for the merchant's
+    company. Every store-day still ends with one voucher and one document."""
+    days = [sampledata.store_day(ORG, f"s{n}", DAY, 5) for n in (1, 2, 3)]
+    bl_standin.requests.clear()
+    pipeline.publish_sales([event for day in days for event in [*day.events(), day.day_closed()]])
+    wait_documents(pipeline, ["attached"] * 3)
+
+    base = "/bla-api/v1/sp"
+    requests = Counter(
+        f"{r.method} {re.sub(r'/[0-9][0-9-]*(?=/|$)', '/…', r.path.removeprefix(base))}"
+        for r in bl_standin.requests.all()
+        if r.path.startswith(base)
+    )
+    assert requests == {
+        "GET /financialyear": 1,
+        "GET /account": 1,
+        "POST /journal": 3,
+        "POST /document/attachto/JOURNAL/…": 3,
+    }
+    vouchers = bl_standin.vouchers(bl_company.user_key)
+    assert len(vouchers) == 3 and all(len(documents_on(bl_standin, bl_company, v)) == 1 for v in vouchers)
+    with psycopg.connect(pipeline.settings.database_url) as conn:
+        kept = conn.execute("SELECT bl_entity_id FROM exports ORDER BY bl_entity_id").fetchall()
+    assert [k for (k,) in kept] == sorted(v["entityId"] for v in vouchers)

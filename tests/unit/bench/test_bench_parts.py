@@ -83,8 +83,16 @@ def test_the_capacity_model_from_given_inputs() -> None:
     assert rows["PostgreSQL partitions of `sales` by quarter of the business date: live / rows each"][0] == (
         "6 / 27 M rows"
     )
-    # 10k stores × 2.5 requests at 10/s = 2,500 s.
-    assert rows["booking a midnight at 10 req/s in total (if BL limits our client id)"][1] == "41.7 min"
+    # 10k stores × 2.5 requests at 10/s = 2,500 s, whatever the pods.
+    per_client = "if BL limits our client id (10 req/s in total): booking a midnight takes, with any number of pods"
+    assert rows[per_client][1] == "41.7 min"
+    # Each company held to 10/s, pods in parallel: 100k stores at 10 exports/s per pod = 10,000 s with one pod, and
+    # ceil(100,000 / (10 × 1,800)) = 6 pods for 30 minutes.
+    per_company = [k for k in rows if k.startswith("if BL limits each company")]
+    assert [rows[k][2] for k in per_company] == ["2.8 h"] and rows["… pods to book it in 30 min"] == ["1", "1", "6"]
+    # ... but one company's 1,000 stores × 2 requests at its 10/s take 200 s, however many pods book them.
+    largest = "… the largest merchant (1,000 stores, one company) books in, whatever the pods"
+    assert rows[largest] == ["3.3 min", "3.3 min", "3.3 min"]
 
 
 def test_the_capacity_model_names_the_measurements_a_partial_run_lacks() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
 import pytest
 
 from exporters.bl import preflight
+from exporters.bl.facts import ChartFact
+from mapping.periods import FiscalYear
 from mapping.reversal import reverse
 from mapping.voucher import Voucher, VoucherRow
 from service.exporter import MerchantActionRequired
@@ -34,15 +37,15 @@ def test_only_a_sales_account_whose_code_names_another_rate_conflicts() -> None:
 
 class _Facts:
     def __init__(self, accounts: dict[str, dict[str, Any]]) -> None:
-        self._accounts = accounts
+        self._accounts = {k: ChartFact(k, False, str(v.get("vatCode") or "")) for k, v in accounts.items()}
 
-    def financial_year(self, user_key: str, day: date) -> dict[str, Any]:
-        return {"id": "202601", "open": True, "firstOpenPeriod": "202601"}
+    def financial_year(self, user_key: str, day: date) -> FiscalYear:
+        return FiscalYear("202601", date(2026, 1, 1), date(2026, 12, 31), True, "202601")
 
-    def accounts(self, user_key: str) -> dict[str, dict[str, Any]]:
-        return self._accounts
+    def accounts(self, user_key: str, wanted: Collection[str], also: Collection[str] = ()) -> dict[str, ChartFact]:
+        return {k: v for k, v in self._accounts.items() if k in wanted}
 
-    def cost_centres(self, user_key: str) -> dict[str, dict[str, Any]]:
+    def cost_centres(self, user_key: str, wanted: Collection[str], also: Collection[str] = ()) -> dict[str, ChartFact]:
         return {}
 
 

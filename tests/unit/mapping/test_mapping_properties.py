@@ -176,6 +176,14 @@ def test_every_voucher_balances_exactly(batch: SalesBatch, the_plan: AccountPlan
 
 
 @settings(max_examples=200, deadline=None)
+@given(days(), plans)
+def test_a_voucher_books_only_accounts_its_plan_maps(batch: SalesBatch, the_plan: AccountPlan) -> None:
+    # What the BL pre-flight keeps of a company's chart after one fetch (issue #27): every voucher's accounts.
+    voucher = book(batch, the_plan)
+    assert voucher is None or {r.account for r in voucher.rows} <= the_plan.mapped_accounts()
+
+
+@settings(max_examples=200, deadline=None)
 @given(days(other_events=False), plans)
 def test_payment_accounts_carry_exactly_the_payments(batch: SalesBatch, the_plan: AccountPlan) -> None:
     voucher = book(batch, the_plan)

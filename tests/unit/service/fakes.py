@@ -32,6 +32,7 @@ from service.exporter import (
 )
 from service.messages import Command, DeadLetter, Detail, Outcome, SalesEnvelope, SalesItem, Trigger
 from service.model import (
+    AttachTarget,
     Correction,
     DayCloseStatus,
     DocumentStatus,
@@ -39,6 +40,7 @@ from service.model import (
     ExportStatus,
     Integration,
     Job,
+    Lease,
     ReportSource,
     StoredDayClose,
 )
@@ -61,6 +63,10 @@ class Row:
     document_id: int | None = None
     vat_adjustment: dict[int, int] = field(default_factory=dict)
     z_report_number: int | None = None
+    #: A post was attempted (recorded with the lease): every later attempt must look up before posting.
+    post_attempted: bool = False
+    #: An attach of the day report was attempted: every later attempt must read the voucher back first.
+    attach_attempted: bool = False
 
 
 @dataclass
@@ -314,13 +320,14 @@ class _Exports(_Repo):
             raise LookupError(export.export_id)
         return voucher
 
-    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> bool:
+    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> Lease:
         row = self.t.exports[export.export_id]
         if row.lease_owner not in (None, owner):
-            return False
+            return Lease.HELD_ELSEWHERE
+        before, row.post_attempted = row.post_attempted, True
         row.lease_owner, row.voucher, row.receipt_count = owner, voucher, receipt_count
         self.uow.wrote("exports.take_lease", "exports")
-        return True
+        return Lease.POSTED_BEFORE if before else Lease.FIRST_POST
 
     def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:
         row = self.t.exports[export.export_id]
@@ -476,6 +483,12 @@ class _Documents(_Repo):
             None,
         )
 
+    def begin_attach(self, export_id: uuid.UUID) -> AttachTarget:
+        row = self.t.exports[export_id]
+        before, row.attach_attempted = row.attach_attempted, True
+        self.uow.wrote("documents.begin_attach", "exports")
+        return AttachTarget(row.booked.entity_id if row.booked else None, before)
+
     def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None:
         row = self.t.exports[export_id]
         row.document, row.document_id = DocumentStatus.ATTACHED, document_id
@@ -522,28 +535,66 @@ class _Outbox(_Repo):
         return len(self.t.outbox), 0.0
 
 
+class Crash(BaseException):
+    """The process dies here (a SIGKILL): nothing after it runs, nothing it did not commit survives. A
+    BaseException, so no handler of ours catches it (run_next_job catches Exception)."""
+
+
 @dataclass
 class FakeExporter:
-    """BL as the test tells it to answer: ``failures`` are raised by ``export`` in turn, then it books."""
+    """BL as the test tells it to answer: ``failures`` are raised by ``export`` in turn, then it books.
+
+    Like BL, it keeps what was booked and attached, and it counts its requests the way the BL adapter would make
+    them: a look-up before a post unless the caller proved none was attempted (``maybe_posted=False``), and a
+    read-back before an attach unless the caller proved none was attempted and knew the voucher's entity id.
+    ``preflight_failures`` are raised by ``preflight`` in turn."""
 
     failures: list[ExportError] = field(default_factory=list)
     attach_failures: list[ExportError] = field(default_factory=list)
+    preflight_failures: list[ExportError] = field(default_factory=list)
     posted: list[Voucher] = field(default_factory=list)
     attached: list[str] = field(default_factory=list)
     on_export: Callable[[Voucher], None] = lambda _voucher: None
+    #: Every request in order: "look up", "post", "read back", "attach".
+    requests: list[str] = field(default_factory=list)
+    #: Where the process dies (:class:`Crash`), each once: "before post" (after the caller recorded it), "after post"
+    #: (BL booked it; the answer never arrives), "before attach", "after attach" (BL attached it).
+    crashes: set[str] = field(default_factory=set)
+
+    def _crash(self, point: str) -> None:
+        if point in self.crashes:
+            self.crashes.discard(point)
+            raise Crash(point)
 
     def verify(self, user_key: str) -> CompanyDetails:
         return CompanyDetails("AB", "5560000000")
 
-    def preflight(self, voucher: Voucher, user_key: str) -> None:
-        pass
+    def preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> None:
+        if self.preflight_failures:
+            raise self.preflight_failures.pop(0)
 
-    def export(self, voucher: Voucher, user_key: str, attachment: Attachment | None = None) -> BookedVoucher:
+    def export(
+        self, voucher: Voucher, user_key: str, attachment: Attachment | None = None, *, maybe_posted: bool = True
+    ) -> BookedVoucher:
         self.on_export(voucher)
+        if maybe_posted:
+            self.requests.append("look up")
+            found = [i for i, v in enumerate(self.posted) if v.reference == voucher.reference]
+            if found:
+                return self._booked(voucher, found[0] + 1, already_existed=True)
+        self._crash("before post")
+        self.requests.append("post")
         if self.failures:
             raise self.failures.pop(0)
         self.posted.append(voucher)
-        return BookedVoucher(voucher.series, len(self.posted), voucher.entry_date, voucher.reference, False)
+        self._crash("after post")
+        return self._booked(voucher, len(self.posted), already_existed=False)
+
+    @staticmethod
+    def _booked(voucher: Voucher, number: int, already_existed: bool) -> BookedVoucher:
+        return BookedVoucher(
+            voucher.series, number, voucher.entry_date, voucher.reference, already_existed, entity_id=50_000 + number
+        )
 
     def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
         return []
@@ -551,18 +602,34 @@ class FakeExporter:
     def fiscal_year_for(self, user_key: str, day: date) -> FiscalYear | None:
         return None
 
-    def chart_names(self, user_key: str, *, cost_centres: bool = True) -> ChartNames:
+    def chart_names(self, user_key: str, accounts: Collection[str], cost_centres: Collection[str] = ()) -> ChartNames:
         return ChartNames()
 
-    def attach_document(self, user_key: str, voucher: VoucherLocation, attachment: Attachment) -> AttachedDocument:
+    def attach_document(
+        self, user_key: str, voucher: VoucherLocation, attachment: Attachment, *, maybe_attached: bool = True
+    ) -> AttachedDocument:
+        if maybe_attached or voucher.entity_id is None:
+            self.requests.append("read back")
+            if attachment.filename in self.attached:
+                return AttachedDocument(self.attached.index(attachment.filename) + 1, attachment.filename, True)
+        self._crash("before attach")
+        self.requests.append("attach")
         if self.attach_failures:
             raise self.attach_failures.pop(0)
         self.attached.append(attachment.filename)
+        self._crash("after attach")
         return AttachedDocument(len(self.attached), attachment.filename, False)
 
 
+@dataclass
 class FakeReports:
+    #: The process dies (:class:`Crash`) while rendering this many reports: after booking, before any attach.
+    crashes: int = 0
+
     def render(self, source: ReportSource, names: ChartNames) -> Attachment:
+        if self.crashes:
+            self.crashes -= 1
+            raise Crash("rendering the day report")
         return Attachment(f"{source.reference}.pdf", b"%PDF-fake")
 
 

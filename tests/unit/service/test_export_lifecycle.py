@@ -93,11 +93,13 @@ def test_a_day_that_adds_up_is_booked_once_with_its_commits_in_order() -> None:
     assert store.commits == [
         ("day_closes.sequence_checked",),  # the Z number checked once (no finding: no event)
         ("exports.claim", "day_closes.exported"),  # the day's sales claimed under a new export id
-        ("exports.take_lease",),  # the exact voucher stored and leased before BL hears of it
+        ("exports.take_lease",),  # the exact voucher stored and leased, the post on record, before BL hears of it
         ("exports.mark_booked", "audit.record_booked", "outbox.SUCCEEDED"),  # result + audit + event together
+        ("documents.begin_attach",),  # the day report's attach on record before BL hears of it
         ("documents.mark_attached",),  # the day report, a durable second step
         ("jobs.finish",),  # the job's claim, held since the start, ends last
     ]
+    assert bl.requests == ["post", "attach"]  # no look-up, no read-back: nothing of this export was sent before
     row = only_export(store)
     assert row.export.status == ExportStatus.BOOKED and row.document == DocumentStatus.ATTACHED
     assert outcomes(store) == [("SUCCEEDED", None)] and len(bl.posted) == 1
