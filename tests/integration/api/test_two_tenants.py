@@ -194,6 +194,9 @@ def test_two_merchants_with_identical_ids_are_booked_reported_and_listed_indepen
     def cli_run(*argv: str) -> str:
         for name, value in settings_env(pipeline.settings, DAYCLOSE_SALES_RETENTION_DAYS="1").items():
             monkeypatch.setenv(name, value)
+        # The commands configure logging for a terminal, caching every logger they touch: in this process that would
+        # blind later tests' structlog.testing.capture_logs to those loggers.
+        monkeypatch.setattr("dayclose.logs.configure_logging", lambda *_a, **_k: None)
         code = cli.main(list(argv))
         out, err = capsys.readouterr()
         assert code == 0, err
