@@ -16,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_plan
+from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_lookup, routes_plan
+from backoffice.card.session import Sessions
 from backoffice.context import Context
 from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from backoffice.middleware import BodySizeLimit, OrganizationAuthorization
@@ -53,8 +54,10 @@ def create_app(
     max_body_bytes: int,
     on_start: Callable[[], None] = lambda: None,
     on_stop: Callable[[], None] = lambda: None,
+    card: Sessions | None = None,
 ) -> FastAPI:
-    """``on_start`` runs before the first request (open the pool, wait for the database), ``on_stop`` at the end."""
+    """``on_start`` runs before the first request (open the pool, wait for the database), ``on_stop`` at the end.
+    With ``card`` (its sessions), the reference BackOffice card is served under ``/card/`` too (docs/ui.md)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -69,9 +72,13 @@ def create_app(
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_bl):
+    for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_lookup, routes_bl):
         app.include_router(module.router)
     _add_operations_routes(app, checks)
+    if card is not None:
+        from backoffice.card.app import mount
+
+        mount(app, ctx, card)
     # Each add wraps the previous: a request meets the log line, then the body limit, then authorization,
     # and only then routing, body parsing and validation.
     app.add_middleware(OrganizationAuthorization, verifier=lambda: ctx.verifier)

@@ -9,7 +9,8 @@ from typing import Any
 
 from backoffice.auth import TokenVerifier
 from backoffice.context import Context
-from service.exporter import Chart, CompanyDetails
+from service.exporter import Attachment, Chart, ChartNames, CompanyDetails
+from service.model import ReportSource
 from service.secrets import Secret
 
 PATH = Path(__file__).with_name("openapi.json")
@@ -20,6 +21,11 @@ class _NoBL:
         raise NotImplementedError
 
     def chart(self, user_key: str) -> Chart:
+        raise NotImplementedError
+
+
+class _NoReports:
+    def render(self, source: ReportSource, names: ChartNames) -> Attachment:
         raise NotImplementedError
 
 
@@ -40,7 +46,11 @@ def document() -> dict[str, Any]:
     from backoffice.app import create_app
 
     ctx = Context(
-        uow=_no_uow, bl=_NoBL(), verifier=TokenVerifier((Secret("unused:" + "x" * 32),)), sales_retention_days=400
+        uow=_no_uow,
+        bl=_NoBL(),
+        verifier=TokenVerifier((Secret("unused:" + "x" * 32),)),
+        sales_retention_days=400,
+        reports=_NoReports(),
     )
     return create_app(ctx, _NoChecks(), max_body_bytes=256 * 1024).openapi()
 

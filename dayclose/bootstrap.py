@@ -24,6 +24,7 @@ from psycopg_pool import ConnectionPool
 
 from backoffice.app import create_app
 from backoffice.auth import TokenVerifier
+from backoffice.card.session import Sessions
 from backoffice.context import Context
 from consumer.codec import ConfluentRegistry, SchemaRegistry
 from consumer.events import AvroEvents
@@ -169,6 +170,7 @@ def build_api(
         bl=bl or BLExporterDirectory(exporter or bl_exporter(settings)),
         verifier=TokenVerifier(settings.api_tokens),
         sales_retention_days=settings.sales_retention_days,
+        reports=PdfDayReports(),
         today=today,
     )
     opened = pool
@@ -183,4 +185,11 @@ def build_api(
             opened.close()
 
     checks = api_checks(lambda: opened.connection(timeout=2.0))
-    return create_app(ctx, checks, max_body_bytes=settings.api_max_body_bytes, on_start=on_start, on_stop=on_stop)
+    return create_app(
+        ctx,
+        checks,
+        max_body_bytes=settings.api_max_body_bytes,
+        on_start=on_start,
+        on_stop=on_stop,
+        card=Sessions(settings.api_tokens) if settings.card_enabled else None,
+    )

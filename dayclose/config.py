@@ -99,6 +99,9 @@ class Settings:
     #: After SIGTERM the process exits within this many seconds, whatever state Kafka, PostgreSQL and BL
     #: are in; what is cut off is redone on restart (docs/runbook.md, "Stopping").
     shutdown_timeout_s: float = 30.0
+    #: ``dayclose api`` also serves the reference BackOffice card under ``/card/`` (docs/ui.md). Off unless asked
+    #: for: on in the local stack and the demo, off in the chart's production values.
+    card_enabled: bool = False
 
     @property
     def kek(self) -> Secret:
@@ -247,6 +250,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] 
         sales_retention_days=_parse(env, "DAYCLOSE_SALES_RETENTION_DAYS", 400, _positive_int),
         api_max_body_bytes=_parse(env, "DAYCLOSE_API_MAX_BODY_BYTES", Settings.api_max_body_bytes, _positive_int),
         shutdown_timeout_s=_parse(env, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS", 30.0, _positive_float),
+        card_enabled=_parse(env, "DAYCLOSE_CARD_ENABLED", False, _bool),
     )
     for name in needs:  # after the settings every process needs, which are named first
         _require(env, name)

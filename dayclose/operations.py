@@ -55,6 +55,7 @@ def purge_sales(_args: argparse.Namespace) -> int:
         sent_outbox_rows=result.sent_outbox_rows,
         dead_letter_keys=result.dead_letter_keys,
         audit_vouchers_past_retention=result.audit_vouchers,
+        notifications=result.notifications,
     )
     return 0
 

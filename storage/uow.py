@@ -28,6 +28,7 @@ from storage.documents import PostgresDocuments
 from storage.exports import PostgresExports
 from storage.integrations import PostgresIntegrations
 from storage.jobs import PostgresJobs
+from storage.notifications import PostgresNotifications
 from storage.outbox import PostgresDeadLetters, PostgresOutbox
 from storage.sales import PostgresSales
 from storage.totals import PostgresTotals
@@ -80,6 +81,7 @@ class PostgresUnitOfWork:
         self.totals = PostgresTotals(conn)
         self.manual_exports = PostgresManualExports(conn)
         self.registered_items = PostgresRegisteredItems(conn)
+        self.notifications = PostgresNotifications(conn)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
