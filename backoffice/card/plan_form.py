@@ -77,8 +77,11 @@ def rows(step: str, plan: Plan, registered: RegisteredItems, t: Callable[..., st
     index = 1 if lang == "en" else 0
 
     def row(name: str, label: str, current: str | None, suggestion: str | None, hint: str | None = None) -> Row:
+        """Pre-filled with the plan's account; else, for what still needs one or in a plan never saved, with the
+        suggestion (a field the merchant emptied on purpose stays empty)."""
         item = missing.get(name)
-        return Row(name, label, current or suggestion or "", hint or _hint(item, t), new=item is not None)
+        value = current or (suggestion if item is not None or plan.version == 0 else None) or ""
+        return Row(name, label, value, hint or _hint(item, t), new=item is not None)
 
     if step == "payment-methods":
         names = {i.code: i.name for i in registered.payment_methods}
@@ -173,6 +176,8 @@ def merged(step: str, plan: Plan, form: Mapping[str, str]) -> dict[str, Any]:
     """The whole plan as ``PUT …/account-plan`` takes it: the stored plan with this step's fields replaced by
     the posted ones (an empty field removes the mapping); every other field, known to the card or not, kept."""
     body = plan.model_dump(mode="json", include=set(PlanIn.model_fields))
+    # The series is asked for on the last step; until then the suggestion stands in (a plan needs one to be saved).
+    body["series"] = body.get("series") or bas.SERIES
     owned = SECTIONS[step]
     for section in owned:
         if section == "series":

@@ -139,14 +139,23 @@ def _step(step: str) -> str:
 
 
 def _plan_page(
-    page: Page, mode: str, step: str, status: int = 200, errors: dict[str, str] | None = None, **values: object
+    page: Page,
+    mode: str,
+    step: str,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    posted: dict[str, str] | None = None,
+    **values: object,
 ) -> Response:
+    """The step's form; after a refused save, with what the merchant entered next to the API's errors."""
     plan = page.api.plan()
     chart = page.api.accounts().items
     sections = plan_form.rows(step, plan, page.api.registered_items(), page.t, page.lang)
     names = {a.number: a.name for a in chart}
     for section in sections:
         for row in section.rows:
+            if posted is not None and row.name in posted:
+                row.value = posted[row.name].strip()
             row.account_name = names.get(row.value) if row.value else None
             row.error = (errors or {}).get(row.name)
     shown = {row.name for section in sections for row in section.rows}
@@ -198,10 +207,10 @@ def _save_step(post: Posted, mode: str, step: str) -> Response:
         saved = page.api.put_plan(plan_form.merged(step, page.api.plan(), post.form))
     except ApiError as error:
         errors = {e.field: _field_message(page.lang, e.code, e.message) for e in error.body.field_errors}
-        return _plan_page(page, mode, step, 422, errors or {"": error.body.message})
+        return _plan_page(page, mode, step, 422, errors or {"": error.body.message}, posted=post.form)
     missing = plan_form.step_missing(step, saved.plan)
     if missing:
-        return _plan_page(page, mode, step, 422, dict.fromkeys(missing, t("account_missing")))
+        return _plan_page(page, mode, step, 422, dict.fromkeys(missing, t("account_missing")), posted=post.form)
     if mode == "settings":
         return page.redirect("/", done="saved")
     position = plan_form.STEPS.index(step)

@@ -116,6 +116,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Fyll i startdatum från när din försäljningsdata ska exporteras till Björn Lundén för att bokföras",
         "The date from which your sales are exported to Björn Lundén to be booked",
     ),
+    "date_format": (
+        "Skriv datumet som ÅÅÅÅ-MM-DD, t.ex. 2026-11-01.",
+        "Write the date as YYYY-MM-DD, e.g. 2026-11-01.",
+    ),
+    "START_DATE_INVALID": ("Det är inget datum: skriv ÅÅÅÅ-MM-DD.", "That is not a date: write YYYY-MM-DD."),
     "START_DATE_IN_FUTURE": ("Startdatumet kan inte ligga i framtiden.", "The start date cannot be in the future."),
     "START_DATE_TOO_OLD": (
         "Startdatumet är äldre än den försäljning vi sparar.",
