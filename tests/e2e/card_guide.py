@@ -4,29 +4,74 @@ words: the walk both browser tests take, by mouse or by keyboard only."""
 from __future__ import annotations
 
 import io
+import time
 import uuid
-from typing import TYPE_CHECKING
-
+from dataclasses import dataclass
+from datetime import date, timedelta
 from urllib.parse import urljoin
 
 import httpx
+import psycopg
 from pypdf import PdfReader
 
-from devstack.bl_standin import Company
-from devstack.sampledata import StoreDay, store_day
+from backoffice.context import stockholm_today
+from devstack.bl_standin import BLStandIn, Company
+from devstack.card import signin_url
+from devstack.harness import Harness
+from devstack.sampledata import store_day
 from tests.e2e.card_browser import Walk, squash
 from tests.integration.pipeline.oracle import booked_totals, expected_totals
-from tests.tokens import bearer
-
-if TYPE_CHECKING:
-    from tests.e2e.test_card_browser import Stack
+from tests.tokens import SERVICE_TOKEN, bearer
 
 STORE = "s1"
 
 
-def walk_the_guide(walk: Walk, stack: Stack, org: str, company: Company, first: StoreDay) -> None:
-    from tests.e2e.test_card_browser import days_ago, wait_text
+def days_ago(n: int) -> date:
+    return stockholm_today() - timedelta(days=n)
 
+
+@dataclass
+class Stack:
+    api_url: str
+    harness: Harness
+    bl: BLStandIn
+
+    def signin(self, org: str) -> str:
+        return signin_url(self.api_url, org, SERVICE_TOKEN, user="anna.andersson")
+
+    def publish(self, *events: dict[str, object]) -> None:
+        self.harness.publish_sales(events)
+
+    def stored_sales(self, org: str) -> int:
+        with psycopg.connect(self.harness.settings.database_url) as conn:
+            row = conn.execute("SELECT count(*) FROM sales WHERE organization_id = %s", (org,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def booked(self, org: str, n: int, what: str, status: str = "SUCCEEDED", timeout: float = 60) -> None:
+        self.harness.wait_for(lambda h: len(h.outcomes_for(org, status)) >= n, timeout=timeout, what=what)
+
+
+def wait_text(walk: Walk, wanted: str, timeout: float = 30) -> None:
+    """Reload (the person presses F5) until the page says ``wanted``: the service works in the background."""
+    deadline = time.monotonic() + timeout
+    while wanted not in squash(walk.text()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{wanted!r} not on {walk.page.url}:\n{walk.text()}")
+        time.sleep(0.3)  # polling a deadline loop: the person waits a moment, then reloads
+        walk.reload()
+
+
+def walk_the_guide(walk: Walk, stack: Stack, org: str, company: Company) -> None:
+    """The whole guide, in its order (the first closed day was published before the walk begins)."""
+    activate(walk, stack, org, company)
+    account_plan(walk)
+    booked_days_and_the_banner(walk, stack, org, company)
+    manual_export(walk, stack, org, company)
+    history(walk, stack, org)
+    settings_language_and_deactivation(walk, stack, org)
+
+
+def activate(walk: Walk, stack: Stack, org: str, company: Company) -> None:
     # Steg 2: Aktivera & verifiera integrationen i BackOffice. (Steg 1 happened in BL: the company is activated.)
     walk.goto(stack.signin(org))
     walk.page.wait_for_url(f"**/card/{org}/")  # the sign-in page moves on by itself, with the session cookie
@@ -58,6 +103,8 @@ def walk_the_guide(walk: Walk, stack: Stack, org: str, company: Company, first: 
     walk.checkpoint("startdatum")
     walk.button("Nästa")
 
+
+def account_plan(walk: Walk) -> None:
     # Steg 3: Skapa en kontoplan: Betalningsmetoder, Moms-satser, Varugrupper, Övriga händelser.
     assert "Betalningsmetoder" in walk.text() and "Kassa" in walk.text()  # 1910, with its name from BL's chart
     walk.checkpoint("betalningsmetoder")
@@ -85,6 +132,8 @@ def walk_the_guide(walk: Walk, stack: Stack, org: str, company: Company, first: 
     walk.checkpoint("ovriga-handelser")
     walk.button("Nästa")
 
+
+def booked_days_and_the_banner(walk: Walk, stack: Stack, org: str, company: Company) -> None:
     # Integrationen är aktiverad: the closed day since the start date is exported.
     assert "Integrationen är aktiverad" in walk.text()
     walk.checkpoint("integrationen-ar-aktiverad")
@@ -127,13 +176,16 @@ def walk_the_guide(walk: Walk, stack: Stack, org: str, company: Company, first: 
     walk.checkpoint("notifikationer")
     walk.link("Integrationer")
 
+
+def manual_export(walk: Walk, stack: Stack, org: str, company: Company) -> None:
     # Manuell export → Bekräfta → the result; the day close then books only what is new.
     today = store_day(
         org, STORE, days_ago(0), 6, seed=4, store_name="Kafé Linnéa Centrum", z_report_number=4, with_extras=False
     )
     early, late = today.receipts[:3], today.receipts[3:]
+    before = stack.stored_sales(org)
     stack.publish(*early)
-    stack.harness.wait_stored(org, sum(len(list(d.events())) for d in (first, second, third)) + len(early))
+    stack.harness.wait_stored(org, before + len(early))  # the POS sent them before the merchant clicks
     walk.menu("Manuell export")
     assert "Bekräfta" in walk.text()
     walk.checkpoint("manuell-export")
@@ -150,6 +202,8 @@ def walk_the_guide(walk: Walk, stack: Stack, org: str, company: Company, first: 
     assert booked_totals(vouchers[4:5]) == expected_totals([*late, today.day_closed()])  # only the new sales
     walk.link("OK")
 
+
+def history(walk: Walk, stack: Stack, org: str) -> None:
     # Historik: vouchers with their day reports; a correction requested with a reason, reversed and re-booked.
     walk.menu("Historik")
     report = walk.page.get_by_role("link", name="Dagrapport för verifikation D 2")
@@ -169,6 +223,8 @@ def walk_the_guide(walk: Walk, stack: Stack, org: str, company: Company, first: 
     assert "Rättelse: ”Swish bokfördes på fel konto” (anna.andersson)" in squash(walk.text())
     walk.checkpoint("historik-rattelse")
 
+
+def settings_language_and_deactivation(walk: Walk, stack: Stack, org: str) -> None:
     # Inställningar: a payment method the POS registered is highlighted until it has an account.
     httpx.post(
         f"{stack.api_url}/v1/organizations/{org}/bjorn-lunden/registered-items",

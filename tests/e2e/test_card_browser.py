@@ -7,28 +7,23 @@ from __future__ import annotations
 
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from backoffice.context import stockholm_today
-from devstack.bl_standin import BLStandIn, Company
-from devstack.card import signin_url
+from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness, Topics, make_settings
 from devstack.kafka import KafkaCluster
 from devstack.processes import ServiceProcess, service_env
-from devstack.sampledata import StoreDay, store_day
+from devstack.sampledata import store_day
 from exporters.bl import BLExporter
 from service.lifecycle import ExportPolicy
-from tests.e2e.card_browser import Walk, chromium, squash
-from tests.e2e.card_guide import walk_the_guide
-from tests.integration.pipeline.oracle import booked_totals, expected_totals
-from tests.tokens import SERVICE_TOKEN, bearer
+from tests.e2e.card_browser import Walk, chromium
+from tests.e2e.card_guide import Stack, days_ago, walk_the_guide
+from tests.tokens import SERVICE_TOKEN
 
 pytestmark = pytest.mark.e2e
 STORE = "s1"
@@ -38,26 +33,6 @@ FAST_POLICY = ExportPolicy(
     transient_backoff_initial=timedelta(milliseconds=200),
     transient_backoff_max=timedelta(seconds=1),
 )
-
-
-def days_ago(n: int) -> date:
-    return stockholm_today() - timedelta(days=n)
-
-
-@dataclass
-class Stack:
-    api_url: str
-    harness: Harness
-    bl: BLStandIn
-
-    def signin(self, org: str) -> str:
-        return signin_url(self.api_url, org, SERVICE_TOKEN, user="anna.andersson")
-
-    def publish(self, *events: dict[str, object]) -> None:
-        self.harness.publish_sales(events)
-
-    def booked(self, org: str, n: int, what: str, status: str = "SUCCEEDED", timeout: float = 60) -> None:
-        self.harness.wait_for(lambda h: len(h.outcomes_for(org, status)) >= n, timeout=timeout, what=what)
 
 
 @pytest.fixture
@@ -102,16 +77,6 @@ def _wait_ready(url: str, api: ServiceProcess) -> None:
     raise AssertionError(f"dayclose api did not become ready:\n{api.log_tail()}")
 
 
-def wait_text(walk: Walk, wanted: str, timeout: float = 30) -> None:
-    """Reload (the person presses F5) until the page says ``wanted``: the service works in the background."""
-    deadline = time.monotonic() + timeout
-    while wanted not in squash(walk.text()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{wanted!r} not on {walk.page.url}:\n{walk.text()}")
-        time.sleep(0.3)  # polling a deadline loop: the person waits a moment, then reloads
-        walk.reload()
-
-
 @pytest.mark.parametrize("keyboard", [False, True], ids=["mouse", "keyboard"])
 def test_the_merchant_guide_walked_in_the_browser(stack: Stack, bl_standin: BLStandIn, keyboard: bool) -> None:
     org = f"org-card-{'keyboard' if keyboard else 'mouse'}"
@@ -121,7 +86,7 @@ def test_the_merchant_guide_walked_in_the_browser(stack: Stack, bl_standin: BLSt
     with chromium() as browser:
         walk = Walk(browser, "keyboard" if keyboard else "mouse", keyboard)
         try:
-            walk_the_guide(walk, stack, org, company, first)
+            walk_the_guide(walk, stack, org, company)
         finally:
             walk.close()
     assert walk.external_requests() == []
