@@ -21,7 +21,7 @@ from backoffice.card.session import COOKIE, LANG_COOKIE, Session, Sessions
 from backoffice.card.texts import LANGUAGES, has_text, translator
 from backoffice.context import Context
 from backoffice.errors import ApiError
-from backoffice.models import IDENTIFIER, StatusOut
+from backoffice.models import IDENTIFIER, Detail, StatusOut
 from service.reasons import reason
 
 PREFIX = "/card"
@@ -81,6 +81,7 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
         local_time=local_time,
         kronor=kronor,
         reason_title=lambda code: _reason_title(code, lang),
+        describe=lambda d: _detail(d, lang),
         **values,
     )
     return HTMLResponse(html, status_code=status)
@@ -92,6 +93,14 @@ def _reason_title(code: str | None, lang: str) -> str:
         return ""
     found = reason(code)
     return found.title_en if lang == "en" else found.title_sv
+
+
+def _detail(detail: Detail, lang: str) -> str:
+    """One detail of a failure: its own words when it has them, else what it is and which."""
+    if detail.message:
+        return detail.message
+    label = "detail_" + detail.kind
+    return f"{translator(lang)(label)} {detail.code}" if has_text(label) else f"{detail.kind} {detail.code}".strip()
 
 
 @dataclass

@@ -14,6 +14,7 @@ from backoffice.card.pages import CardError, CardRoute, Page, Posted, card_root,
 from backoffice.card.session import COOKIE, LANG_COOKIE
 from backoffice.card.texts import LANGUAGES
 from backoffice.errors import ApiError
+from backoffice.plan_rules import PLAN_REASONS
 
 router = APIRouter(prefix="/card", include_in_schema=False, route_class=CardRoute)
 Signed = Annotated[Page, Depends(signed_in)]
@@ -69,7 +70,13 @@ def current_problem(page: Signed) -> Response:
     """What the banner's *Visa* opens: what happened, what to do, which days."""
     banner = page.status.banner
     days = [d for d in page.api.missing_days().items if banner and d.reason_code == banner.reason_code]
-    return page.render("problem.html", problem=banner, days=days, failed=page.status.failed_exports)
+    return page.render(
+        "problem.html",
+        problem=banner,
+        days=days,
+        failed=page.status.failed_exports,
+        plan_problem=banner is not None and banner.reason_code in PLAN_REASONS,
+    )
 
 
 @router.post("/{org}/retry", response_class=HTMLResponse)

@@ -40,6 +40,8 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 def chromium() -> Iterator[Browser]:
     """Debian's chromium (never a downloaded one), headless, with a fresh profile (Playwright's temporary
     --user-data-dir)."""
+    if not Path(CHROMIUM).exists():
+        raise AssertionError(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run installs it when missing)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:

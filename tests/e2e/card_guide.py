@@ -219,8 +219,10 @@ def history(walk: Walk, stack: Stack, org: str) -> None:
     walk.button("Begär rättelse")
     assert "Rättelsen är begärd" in walk.text()
     stack.booked(org, 7, "the reversal and the new voucher")
-    wait_text(walk, "vänder D 2")
-    assert "Rättelse: ”Swish bokfördes på fel konto” (anna.andersson)" in squash(walk.text())
+    wait_text(walk, "D 7")  # reloads: the reversal D 6 and the day booked anew as D 7
+    page = squash(walk.text())
+    assert "vänder D 2" in page and "Skickas" not in page
+    assert page.count("Rättelse: ”Swish bokfördes på fel konto” (anna.andersson)") == 2  # the reversal and the new
     walk.checkpoint("historik-rattelse")
 
 
