@@ -14,7 +14,18 @@ from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
 
 from backoffice.card import plan_form
-from backoffice.card.pages import CardError, CardRoute, Page, Posted, card_root, card_state, posted, render, signed_in
+from backoffice.card.pages import (
+    CardError,
+    CardRoute,
+    Page,
+    Posted,
+    card_root,
+    card_state,
+    form_fields,
+    posted,
+    render,
+    signed_in,
+)
 from backoffice.card.session import COOKIE, LIFETIME_S
 from backoffice.errors import ApiError
 
@@ -28,6 +39,10 @@ def _sign_in(request: Request, token: str) -> Response:
     page that moves on by itself rather than a redirect: a SameSite=Strict cookie set during a navigation that
     began on another site (BackOffice's link) is not sent on that navigation's redirects."""
     ctx, sessions = card_state(request)
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        # Login CSRF: another site must not sign this browser in to an organization of its choosing (its own,
+        # where the merchant would then type their BL key). BackOffice serves the card from its own site.
+        raise CardError(403, "signin_cross_site")
     try:
         org = ctx.verifier.organization(f"Bearer {token}")
     except ApiError:
@@ -65,8 +80,6 @@ def signin_link(request: Request, token: Annotated[str, Query(max_length=4096)] 
 @router.post("/signin", response_class=HTMLResponse)
 async def signin_form(request: Request) -> Response:
     """BackOffice may post the token instead (``token`` form field), keeping it out of URLs and history."""
-    from backoffice.card.pages import form_fields
-
     form = await form_fields(request)
     return _sign_in(request, form.get("token", "")[:4096])
 
@@ -197,7 +210,7 @@ def settings_step(page: Signed, step: str) -> Response:
 
 @router.post("/{org}/settings/{step}", response_class=HTMLResponse)
 def save_settings_step(post: Form, step: str) -> Response:
-    return _save_step(post, "settings", step if step in plan_form.STEPS else _step(step))
+    return _save_step(post, "settings", _step(step))
 
 
 def _save_step(post: Posted, mode: str, step: str) -> Response:

@@ -281,6 +281,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Du är inte inloggad. Öppna kortet från BackOffice igen.",
         "You are not signed in. Open the card from BackOffice again.",
     ),
+    "signin_cross_site": (
+        "Kortet öppnas bara från BackOffice. Öppna Integrationer i BackOffice igen.",
+        "The card opens from BackOffice only. Open Integrations in BackOffice again.",
+    ),
     "forbidden": ("Du har inte behörighet till den här sidan.", "You may not open this page."),
     "csrf_failed": (
         "Formuläret kunde inte skickas: ladda om sidan och försök igen.",

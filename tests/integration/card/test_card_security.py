@@ -43,6 +43,18 @@ def test_sign_in_takes_a_valid_backoffice_token_and_sets_a_strict_httponly_cooki
     assert r.status_code == 200 and COOKIE in r.headers["set-cookie"]
 
 
+def test_another_site_cannot_sign_the_browser_in(card_client: Any) -> None:
+    """Login CSRF: a page elsewhere must not sign the merchant in to an organization of its choosing."""
+    client: TestClient = card_client()
+    cross = {"Sec-Fetch-Site": "cross-site"}
+    r = client.get("/card/signin", params={"token": mint(A)}, headers=cross)
+    assert r.status_code == 403 and "set-cookie" not in r.headers
+    r = client.post("/card/signin", data={"token": mint(A)}, headers=cross)
+    assert r.status_code == 403 and "set-cookie" not in r.headers
+    for site in ("none", "same-origin", "same-site"):  # typed or pasted, BackOffice's own pages
+        assert client.get("/card/signin", params={"token": mint(A)}, headers={"Sec-Fetch-Site": site}).is_success
+
+
 def test_the_session_cookie_is_no_api_token_and_a_forged_one_opens_nothing(card_client: Any) -> None:
     client: TestClient = card_client()
     sign_in(client, A)
