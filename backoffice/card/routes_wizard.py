@@ -23,7 +23,6 @@ from backoffice.card.pages import (
     card_state,
     form_fields,
     posted,
-    render,
     signed_in,
 )
 from backoffice.card.session import COOKIE, LIFETIME_S
@@ -35,9 +34,9 @@ Form = Annotated[Posted, Depends(posted)]
 
 
 def _sign_in(request: Request, token: str) -> Response:
-    """A BackOffice token (the API's, verified by the API's verifier) becomes a session cookie. The answer is a
-    page that moves on by itself rather than a redirect: a SameSite=Strict cookie set during a navigation that
-    began on another site (BackOffice's link) is not sent on that navigation's redirects."""
+    """A BackOffice token (the API's, verified by the API's verifier) becomes a session cookie, and the browser goes
+    on to the card. Only from BackOffice's own site, typed or pasted: that is also what lets the SameSite=Strict
+    cookie travel on the redirect (one set during a navigation another site began would not)."""
     ctx, sessions = card_state(request)
     if request.headers.get("sec-fetch-site") == "cross-site":
         # Login CSRF: another site must not sign this browser in to an organization of its choosing (its own,
@@ -48,8 +47,7 @@ def _sign_in(request: Request, token: str) -> Response:
     except ApiError:
         raise CardError(401, "signed_out") from None
     cookie, session = sessions.issue(org, _subject(token))
-    target = f"{card_root(request)}/{org}/"
-    response = render(request, "signin.html", target=target)
+    response = Response(status_code=303, headers={"location": f"{card_root(request)}/{org}/"})
     response.set_cookie(
         COOKIE,
         cookie,

@@ -275,8 +275,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "trigger_CORRECTION": ("Rättelse", "Correction"),
     "trigger_INTEGRATION": ("Integrationen", "Integration"),
     # sign-in and errors
-    "signing_in": ("Du loggas in…", "Signing you in…"),
-    "continue": ("Fortsätt", "Continue"),
     "signed_out": (
         "Du är inte inloggad. Öppna kortet från BackOffice igen.",
         "You are not signed in. Open the card from BackOffice again.",

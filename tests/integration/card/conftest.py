@@ -75,5 +75,5 @@ def card_client(
 
 def sign_in(client: TestClient, org: str, **claims: Any) -> Browser:
     response = client.get("/card/signin", params={"token": mint(org, **claims)})
-    assert response.status_code == 200, response.text
+    assert response.status_code == 200 and response.url.path == f"/card/{org}/", response.text
     return Browser(client, org)
