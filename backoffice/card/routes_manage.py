@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 
-from backoffice.card.pages import CardError, CardRoute, Page, Posted, card_root, posted, signed_in
+from backoffice.card.pages import CardError, CardRoute, Page, Posted, card_root, posted, render, signed_in
 from backoffice.card.session import COOKIE, LANG_COOKIE
 from backoffice.card.texts import LANGUAGES
 from backoffice.errors import ApiError
@@ -154,7 +154,7 @@ def switch_language(post: Form) -> Response:
 
 @router.post("/{org}/signout")
 def sign_out(post: Form) -> Response:
-    response = post.page.render("error.html", 200, message="signed_out", detail=None)
+    response = render(post.page.request, "error.html", 200, message="signed_out_done", detail=None)
     response.delete_cookie(
         COOKIE, path=card_root(post.page.request) + "/", secure=True, httponly=True, samesite="strict"
     )

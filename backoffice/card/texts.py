@@ -16,7 +16,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "integrations": ("Integrationer", "Integrations"),
     "notifications": ("Notifikationer", "Notifications"),
     "language_switch": ("English", "Svenska"),
-    "language_switch_label": ("Byt språk till engelska", "Switch the language to Swedish"),
     "sign_out": ("Logga ut", "Sign out"),
     "breadcrumb": ("Sökväg", "Breadcrumb"),
     "show": ("Visa", "Show"),
@@ -27,7 +26,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "save": ("Spara", "Save"),
     "refresh": ("Uppdatera", "Refresh"),
     "error_heading": ("Något gick fel", "Something went wrong"),
-    "fields_with_errors": ("Rätta fälten nedan:", "Correct the fields below:"),
     # the card
     "bl": ("Björn Lundén", "Björn Lundén"),
     "bl_card_intro": (
@@ -249,7 +247,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col_voucher": ("Verifikation", "Voucher"),
     "col_amount": ("Belopp", "Amount"),
     "col_report": ("Dagrapport", "Day report"),
-    "col_reason": ("Varför", "Why"),
     "col_actions": ("Åtgärd", "Action"),
     "day_report_pdf": ("Dagrapport (PDF)", "Day report (PDF)"),
     "day_report_for": ("Dagrapport för verifikation {series} {number}", "Day report of voucher {series} {number}"),
@@ -283,6 +280,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Kortet öppnas bara från BackOffice. Öppna Integrationer i BackOffice igen.",
         "The card opens from BackOffice only. Open Integrations in BackOffice again.",
     ),
+    "signed_out_done": ("Du är utloggad.", "You are signed out."),
     "forbidden": ("Du har inte behörighet till den här sidan.", "You may not open this page."),
     "csrf_failed": (
         "Formuläret kunde inte skickas: ladda om sidan och försök igen.",

@@ -152,6 +152,15 @@ def test_another_organizations_export_cannot_be_corrected_or_its_day_report_read
     assert client.get(f"/v1/organizations/{A}/bjorn-lunden/exports", headers=bearer(A)).json()["items"] == []
 
 
+def test_signing_out_ends_the_session(card_client: Any) -> None:
+    client: TestClient = card_client()
+    a = sign_in(client, A)
+    r = a.post("/signout", {})
+    assert r.status_code == 200 and "Du är utloggad." in r.text
+    assert 'dayclose_card=""' in r.headers["set-cookie"] and "Max-Age=0" in r.headers["set-cookie"]
+    assert client.get(f"/card/{A}/").status_code == 401
+
+
 def test_a_sign_in_for_b_opens_b_and_closes_a(card_client: Any) -> None:
     client: TestClient = card_client()
     sign_in(client, A)
