@@ -19,8 +19,9 @@ from prometheus_client.exposition import choose_encoder
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount, Route
 
-from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_plan
+from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_lookup, routes_plan
 from backoffice.api_docs import add_swagger_ui
+from backoffice.card.session import Sessions
 from backoffice.context import Context
 from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from backoffice.limits import BodyReadTimeout, RateLimiter
@@ -65,10 +66,12 @@ def create_app(
     on_stop: Callable[[], None] = lambda: None,
     metrics: CollectorRegistry | None = None,
     docs: bool = False,
+    card: Sessions | None = None,
 ) -> FastAPI:
     """``on_start`` runs before the first request (open the pool, wait for the database), ``on_stop`` at the end.
     ``metrics`` is what ``/metrics`` serves (the API process's registry, :func:`dayclose.telemetry.api_registry`);
-    ``docs`` adds Swagger UI at ``/docs``, served from our own assets (:mod:`backoffice.api_docs`)."""
+    ``docs`` adds Swagger UI at ``/docs``, served from our own assets (:mod:`backoffice.api_docs`). With ``card``
+    (its sessions), the reference BackOffice card is served under ``/card/`` too (docs/ui.md)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -87,9 +90,13 @@ def create_app(
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_bl):
+    for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_lookup, routes_bl):
         app.include_router(module.router)
     _add_operations_routes(app, checks, metrics if metrics is not None else CollectorRegistry())
+    if card is not None:
+        from backoffice.card.app import mount
+
+        mount(app, ctx, card)
     # Each add wraps the previous: a request meets the log line, then the body's read deadline and size limit,
     # then authorization and the organization's rate, and only then routing, body parsing and validation.
     app.add_middleware(

@@ -14,6 +14,7 @@ from backoffice.auth import TokenVerifier
 from backoffice.models import IDENTIFIER
 from service.deps import stockholm_today
 from service.exporter import BLDirectory
+from service.ports import DayReports
 from storage.uow import PostgresUnitOfWork
 
 
@@ -25,6 +26,8 @@ class Context:
     verifier: TokenVerifier
     #: How long sales are kept (``DAYCLOSE_SALES_RETENTION_DAYS``): the earliest start date.
     sales_retention_days: int
+    #: Renders a booked voucher's day report again, for ``GET …/exports/{id}/day-report``.
+    reports: DayReports
     today: Callable[[], date] = stockholm_today
 
 

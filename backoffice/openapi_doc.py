@@ -11,7 +11,8 @@ from fastapi import FastAPI
 
 from backoffice.auth import TokenVerifier
 from backoffice.context import Context
-from service.exporter import Chart, CompanyDetails
+from service.exporter import Attachment, Chart, ChartNames, CompanyDetails
+from service.model import ReportSource
 from service.secrets import Secret
 
 PATH = Path(__file__).with_name("openapi.json")
@@ -22,6 +23,11 @@ class _NoBL:
         raise NotImplementedError
 
     def chart(self, user_key: str) -> Chart:
+        raise NotImplementedError
+
+
+class _NoReports:
+    def render(self, source: ReportSource, names: ChartNames) -> Attachment:
         raise NotImplementedError
 
 
@@ -42,7 +48,11 @@ def app_without_io() -> FastAPI:
     from backoffice.app import create_app
 
     ctx = Context(
-        uow=_no_uow, bl=_NoBL(), verifier=TokenVerifier((Secret("unused:" + "x" * 32),)), sales_retention_days=400
+        uow=_no_uow,
+        bl=_NoBL(),
+        verifier=TokenVerifier((Secret("unused:" + "x" * 32),)),
+        sales_retention_days=400,
+        reports=_NoReports(),
     )
     return create_app(ctx, _NoChecks(), max_body_bytes=256 * 1024)
 

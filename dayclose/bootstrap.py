@@ -25,6 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from backoffice.app import create_app
 from backoffice.auth import TokenVerifier
+from backoffice.card.session import Sessions
 from backoffice.context import Context
 from backoffice.limits import RateLimiter
 from consumer.codec import ConfluentRegistry, SchemaRegistry
@@ -194,6 +195,7 @@ def build_api(
         bl=bl or BLExporterDirectory(exporter or bl_exporter(settings)),
         verifier=TokenVerifier(settings.api_tokens),
         sales_retention_days=settings.sales_retention_days,
+        reports=PdfDayReports(),
         today=today,
     )
     opened = pool
@@ -218,6 +220,7 @@ def build_api(
         on_stop=on_stop,
         metrics=telemetry.api_registry(),
         docs=settings.api_docs,
+        card=Sessions(settings.api_tokens) if settings.card_enabled else None,
     )
 
 

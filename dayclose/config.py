@@ -147,6 +147,9 @@ class Settings:
     startup_timeout_s: float = 30.0
     #: Swagger UI at ``/docs`` (served from our own assets, no CDN); off in production unless wanted.
     api_docs: bool = False
+    #: ``dayclose api`` also serves the reference BackOffice card under ``/card/`` (docs/ui.md). Off unless asked
+    #: for: on in the local stack and the demo, off in the chart's production values.
+    card_enabled: bool = False
 
     @property
     def kek(self) -> Secret:
@@ -327,6 +330,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] 
         shutdown_timeout_s=_parse(env, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS", 30.0, _positive_float),
         startup_timeout_s=_parse(env, "DAYCLOSE_STARTUP_TIMEOUT_SECONDS", 30.0, _positive_float),
         api_docs=_parse(env, "DAYCLOSE_API_DOCS", False, _bool),
+        card_enabled=_parse(env, "DAYCLOSE_CARD_ENABLED", False, _bool),
     )
     for name in needs:  # after the settings every process needs, which are named first
         _require(env, name)

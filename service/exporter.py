@@ -185,11 +185,13 @@ class Exporter(Protocol):
 @dataclass(frozen=True)
 class Chart:
     """The company's chart as the API checks a plan against it: account number → closed?, cost centre id →
-    closed?, account number → BL's VAT code ("" when none; see :mod:`service.vatcodes`)."""
+    closed?, account number → BL's VAT code ("" when none; see :mod:`service.vatcodes`), account number → its
+    name in BL (what the wizard shows next to a number)."""
 
     accounts: dict[str, bool]
     cost_centres: dict[str, bool]
     vat_codes: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
 
 class BLDirectory(Protocol):

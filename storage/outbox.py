@@ -12,6 +12,7 @@ import psycopg
 
 from service.messages import Command, DeadLetter, Outcome
 from service.ports import EventEncoder, OutboxMessage, OutboxRow
+from storage.notifications import PostgresNotifications
 
 CHANNEL = "dayclose_outbox"
 _RELAY_LOCK = 0x6463_6F62  # "dcob": one publishing relay at a time
@@ -28,7 +29,9 @@ class PostgresOutbox:
         self.encoder = encoder
 
     def outcome(self, event: Outcome) -> None:
+        """The outcome event, and the organization's notification of it (BackOffice's list), together."""
         self._enqueue(self.encoder.outcome(event))
+        PostgresNotifications(self.conn).record(event)
 
     def dead_letter(self, letter: DeadLetter) -> None:
         self._enqueue(self.encoder.dead_letter(letter))

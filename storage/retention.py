@@ -22,8 +22,8 @@ sent again; the purge reports how many are set aside. (A day purged row by row b
 row is stored, and the next purge drops it, reported as discarded.) A sale of a store-day never booked is stored
 and exported as any late sale, if its organization is active and the day on or after its start date.
 
-Other data: day closes go with their sales; processed commands, dead-letter keys and conflict notices after the
-retention; outbox rows a week after they were sent (never before); audit records only after their
+Other data: day closes go with their sales; processed commands, dead-letter keys, conflict notices and merchants'
+notifications after the retention; outbox rows a week after they were sent (never before); audit records only after their
 ``retain_until``: the end of the seventh calendar year after the one in which the voucher's fiscal
 year ended (Bokföringslagen 7 kap. 2 §).
 """
@@ -69,6 +69,8 @@ class PurgeResult:
     audit_receipts: int = 0
     #: Sales sent again for a store-day booked before its quarter was dropped, set aside (never booked).
     set_aside: int = 0
+    #: Merchants' notifications (migration 0017) older than the retention.
+    notifications: int = 0
 
 
 class _Changed(Exception):
@@ -104,6 +106,7 @@ def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> Pu
     with conn.transaction():
         small = _purge_small_tables(conn, today, cutoff)
         conn.execute("DELETE FROM sales_after_purge WHERE received_at < %s", (cutoff,))
+        notifications = conn.execute("DELETE FROM notifications WHERE created_at < %s", (cutoff,)).rowcount
         row = conn.execute("SELECT count(*) FROM sales_after_purge").fetchone()
     return PurgeResult(
         *small,
@@ -113,6 +116,7 @@ def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> Pu
         blockers=blockers,
         discarded=discarded,
         audit_receipts=receipts,
+        notifications=notifications,
     )
 
 

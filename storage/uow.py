@@ -29,6 +29,7 @@ from storage.documents import PostgresDocuments
 from storage.exports import PostgresExports
 from storage.integrations import PostgresIntegrations
 from storage.jobs import PostgresJobs
+from storage.notifications import PostgresNotifications
 from storage.outbox import CONFLICT_NOTICE_WINDOW, PostgresDeadLetters, PostgresOutbox
 from storage.sales import PostgresSales
 from storage.totals import PostgresTotals
@@ -87,6 +88,7 @@ class PostgresUnitOfWork:
         self.totals = PostgresTotals(conn)
         self.manual_exports = PostgresManualExports(conn)
         self.registered_items = PostgresRegisteredItems(conn)
+        self.notifications = PostgresNotifications(conn)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -63,7 +63,8 @@ def purge_sales(args: argparse.Namespace) -> int:
     print(
         f"deleted: {result.day_closes} day closes, {result.processed_commands} processed commands, "
         f"{result.sent_outbox_rows} sent outbox rows, {result.dead_letter_keys} dead-letter keys, "
-        f"{result.audit_vouchers} audit records past retention; {result.audit_receipts} receipt links copied"
+        f"{result.notifications} notifications, {result.audit_vouchers} audit records past retention; "
+        f"{result.audit_receipts} receipt links copied"
     )
     get_logger("dayclose.purge").info(
         "purge.done",

@@ -28,6 +28,7 @@ class BLExporterDirectory:
             _closed_by_id(accounts),
             _closed_by_id(centres),
             {str(a.get("id")): str(a.get("vatCode") or "") for a in accounts if a.get("id") is not None},
+            {str(a.get("id")): str(a.get("name") or "") for a in accounts if a.get("id") is not None},
         )
 
 

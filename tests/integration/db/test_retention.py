@@ -335,3 +335,15 @@ def test_purge_drops_sent_outbox_rows_after_a_week_but_never_unsent_ones(databas
         left = sorted(bytes(r[0]) for r in conn.execute("SELECT value FROM outbox"))
     assert result.sent_outbox_rows == 1
     assert left == [b"y", b"z"]
+
+
+def test_purge_drops_merchants_notifications_past_the_retention(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO notifications (organization_id, status, trigger, created_at) VALUES "
+            "('o', 'FAILED', 'DAY_CLOSE', now() - interval '91 days'), ('o', 'SUCCEEDED', 'DAY_CLOSE', now())"
+        )
+        result = purge(conn, date.today(), retention_days=90)
+        left = [r[0] for r in conn.execute("SELECT status FROM notifications")]
+    assert result.notifications == 1
+    assert left == ["SUCCEEDED"]
