@@ -22,10 +22,10 @@ sent again; the purge reports how many are set aside. (A day purged row by row b
 row is stored, and the next purge drops it, reported as discarded.) A sale of a store-day never booked is stored
 and exported as any late sale, if its organization is active and the day on or after its start date.
 
-Other data: day closes go with their sales; processed commands, dead-letter keys, conflict notices and merchants'
-notifications after the retention; outbox rows a week after they were sent (never before); audit records only after their
-``retain_until``: the end of the seventh calendar year after the one in which the voucher's fiscal
-year ended (Bokföringslagen 7 kap. 2 §).
+Other data: day closes go with their sales; processed commands, dead-letter keys, conflict notices and
+merchants' notifications after the retention; outbox rows a week after they were sent (never before); audit
+records only after their ``retain_until``: the end of the seventh calendar year after the one in which the
+voucher's fiscal year ended (Bokföringslagen 7 kap. 2 §).
 """
 
 from __future__ import annotations
