@@ -79,6 +79,7 @@ def urls(env: dict[str, str]) -> list[tuple[str, str]]:
     card of ``dayclose api``) is one more entry here."""
     return [
         ("BackOffice API", env["DEV_API_URL"]),
+        ("BackOffice card (the merchant's screens; sign-in link valid 1 h)", env["DEV_CARD_URL"]),
         ("API docs (Swagger UI)", env["DEV_API_URL"] + "/docs"),
         ("API metrics", env["DEV_API_URL"] + "/metrics"),
         ("consumer metrics", env["DEV_METRICS_URL"]),
@@ -154,6 +155,7 @@ def _start(running: _Running, directory: Path, ports: Ports, timeout_s: float) -
     """Database, topics, demo company and merchant, then both processes, ready; returns the environment."""
     from backoffice.signing_keys import api_signing_keys
     from dayclose.commands.token import mint_token
+    from devstack.card import signin_url
     from service.secrets import Secret
     from storage.migrate import migrate
 
@@ -178,7 +180,7 @@ def _start(running: _Running, directory: Path, ports: Ports, timeout_s: float) -
     }
     for name, port, extra in (
         ("run", ports.run, {"DAYCLOSE_RECONCILE_WAIT_SECONDS": "30"}),
-        ("api", ports.api, {"DAYCLOSE_API_DOCS": "true"}),
+        ("api", ports.api, {"DAYCLOSE_API_DOCS": "true", "DAYCLOSE_CARD_ENABLED": "true"}),
     ):
         child = {**env, **extra, "DAYCLOSE_HTTP_PORT": str(port), "DAYCLOSE_LOG_FORMAT": "json"}
         argv = (sys.executable, "-m", "dayclose", name)
@@ -191,6 +193,7 @@ def _start(running: _Running, directory: Path, ports: Ports, timeout_s: float) -
         "DEV_METRICS_URL": f"http://127.0.0.1:{ports.run}/metrics",
         "DEV_ORG": DEMO_ORG,
         "DEV_TOKEN": mint_token(api_signing_keys((Secret(api_key),))[0], DEMO_ORG, ttl_s=3600),
+        "DEV_CARD_URL": signin_url(f"http://127.0.0.1:{ports.api}", DEMO_ORG, Secret(api_key)),
         "BL_ADMIN_URL": bl.url + "/_admin",
         "BL_DEMO_USER_KEY": company.user_key,
     }

@@ -89,6 +89,7 @@ def test_the_run_it_locally_page_works_as_written(tmp_path: Path) -> None:
 
     up, published = output["make dev-up"], output["dayclose-dev publish-day"]
     assert "BackOffice API" in up and "export DEV_TOKEN=" in up
+    assert "BackOffice card" in up and re.search(r"export DEV_CARD_URL=\S*/card/signin\?token=", up), up
     assert re.search(r"demo-org/store-1 2026-11-24: booked as voucher D 1 \(\d+\.\d\d SEK", published), published
     vouchers_json, listing = output[_command(commands, "/vouchers")], output["dayclose exports list --org demo-org"]
     api_json = output[_command(commands, "Authorization: Bearer")]
