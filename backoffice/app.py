@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_plan
+from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_plan, routes_vat
 from backoffice.context import Context
 from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
 from backoffice.middleware import BodySizeLimit, OrganizationAuthorization
@@ -26,7 +26,8 @@ log = structlog.get_logger("dayclose.api")
 TITLE = "dayclose BackOffice API"
 VERSION = "1.0.0"
 DESCRIPTION = """The backend of BackOffice's Björn Lundén card: activation wizard (key, start date, account plan),
-activation and deactivation, manual export, export history, missing days and the banner.
+activation and deactivation, manual export, export history, missing days and the banner, corrections and the
+audit trail, the merchant's VAT reporting and the VAT-period report.
 
 Every `/v1/organizations/{organization_id}/…` operation needs `Authorization: Bearer <token>` where the token
 is a JWT (RFC 7519, HS256) scoped to that organization: claims `org`, `aud` = `dayclose-api`, `iat`, `exp`
@@ -69,7 +70,7 @@ def create_app(
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_bl):
+    for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_vat, routes_bl):
         app.include_router(module.router)
     _add_operations_routes(app, checks)
     # Each add wraps the previous: a request meets the log line, then the body limit, then authorization,

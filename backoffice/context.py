@@ -14,6 +14,7 @@ from backoffice.auth import TokenVerifier
 from backoffice.models import IDENTIFIER
 from service.deps import stockholm_today
 from service.exporter import BLDirectory
+from service.vat_report import Ledger
 from storage.uow import PostgresUnitOfWork
 
 
@@ -26,6 +27,8 @@ class Context:
     #: How long sales are kept (``DAYCLOSE_SALES_RETENTION_DAYS``): the earliest start date.
     sales_retention_days: int
     today: Callable[[], date] = stockholm_today
+    #: BL's journal, for the VAT report's comparison of balances (None: not compared).
+    ledger: Ledger | None = None
 
 
 def context(request: Request) -> Context:

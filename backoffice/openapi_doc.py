@@ -9,6 +9,7 @@ from typing import Any
 
 from backoffice.auth import TokenVerifier
 from backoffice.context import Context
+from mapping.periods import FiscalYear
 from service.exporter import Chart, CompanyDetails
 from service.secrets import Secret
 
@@ -20,6 +21,9 @@ class _NoBL:
         raise NotImplementedError
 
     def chart(self, user_key: str) -> Chart:
+        raise NotImplementedError
+
+    def fiscal_years(self, user_key: str) -> list[FiscalYear]:
         raise NotImplementedError
 
 

@@ -36,6 +36,7 @@ from dayclose.logs import librdkafka_logger
 from dayclose.process import BoundedCloseConsumer, Service, WorkerPool
 from exporters.bl.directory import BLExporterDirectory
 from exporters.bl.exporter import BLExporter
+from exporters.bl.ledger import BLLedger
 from exporters.reporting import PdfDayReports
 from service import metrics
 from service.deps import ExportDeps, stockholm_today
@@ -164,12 +165,14 @@ def build_api(
     if pool is None:
         pool = ConnectionPool(settings.database_url, min_size=1, max_size=8, open=False, name="dayclose-api")
     uow = units_of_work(settings, pool, schema_registry(settings))
+    exporter = exporter or bl_exporter(settings)
     ctx = Context(
         uow=uow,
-        bl=bl or BLExporterDirectory(exporter or bl_exporter(settings)),
+        bl=bl or BLExporterDirectory(exporter),
         verifier=TokenVerifier(settings.api_tokens),
         sales_retention_days=settings.sales_retention_days,
         today=today,
+        ledger=BLLedger(exporter),
     )
     opened = pool
 

@@ -5,6 +5,7 @@ dayclose api        the BackOffice HTTP API (activation wizard, manual export, h
 dayclose migrate    apply database migrations
 dayclose export-sie booked vouchers as an SIE 4I file, for accountants who want a file
 dayclose reexport   correct a booked store-day: its reversal, then a new voucher (never an edit)
+dayclose vat-report a VAT period's Z-reports against the books, the momsdeklaration's boxes, BL's balances
 dayclose audit      which voucher holds a receipt; which receipts a voucher holds (kept 7 years)
 dayclose purge      drop quarters of sales past their retention period (never a day that is not booked)
 dayclose dead-letters show|replay   list and decode dead letters; send chosen ones back to their topic
@@ -89,6 +90,7 @@ def _cmd_devstack(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from dayclose import operations as ops
+    from dayclose import vat_report_cli
 
     parser = argparse.ArgumentParser(
         prog="dayclose", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -111,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     sie.add_argument("--from", dest="since", required=True, help="first business date, YYYY-MM-DD")
     sie.add_argument("--to", dest="until", required=True, help="last business date, YYYY-MM-DD")
     sie.add_argument("--output", "-o", help="file to write (CP437; default dayclose-<org>-<from>-<to>.si)")
+    sie.add_argument("--unbooked", action="store_true", help="only the vouchers the integration did not book")
     sie.set_defaults(func=ops.export_sie)
     rex = sub.add_parser("reexport", help="correct a booked store-day: reversal + new voucher, never an edit")
     rex.add_argument("--org", required=True)
@@ -118,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     rex.add_argument("--date", required=True, help="business date, YYYY-MM-DD")
     rex.add_argument("--reason", required=True, help="why the day is corrected (kept with the correction)")
     rex.add_argument("--user", required=True, help="who asks for the correction (kept with it)")
+    rex.add_argument(
+        "--original-period", action="store_true", help="date it the original business date (default: today)"
+    )
+    rex.add_argument("--statement", help="with --original-period: why the work on that period is not finished")
     rex.set_defaults(func=ops.reexport)
     aud = sub.add_parser("audit", help="which voucher holds a receipt / which receipts a voucher holds")
     aud_sub = aud.add_subparsers(dest="what", required=True)
@@ -142,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     dead.add_argument("--error-code", help="only dead letters with this error code, e.g. SCHEMA_MISMATCH")
     dead.add_argument("--json", action="store_true", help="show: one JSON object per line")
     dead.set_defaults(func=ops.dead_letter_topic)
+    vat_report_cli.add_parser(sub)
     dev = sub.add_parser("devstack", help="run one local service until SIGTERM")
     dev.add_argument("service", choices=["postgres", "kafka", "bl"])
     dev.add_argument("rest", nargs=argparse.REMAINDER)

@@ -60,7 +60,8 @@ def purge_sales(_args: argparse.Namespace) -> int:
 
 
 def export_sie(args: argparse.Namespace) -> int:
-    """Write the organization's booked vouchers in a date range as an SIE 4I import file."""
+    """Write the organization's booked vouchers in a date range as an SIE 4I import file; with ``--unbooked``, the
+    vouchers the integration did not book instead (the header comment and the output say which)."""
     from datetime import date, datetime
     from pathlib import Path
     from zoneinfo import ZoneInfo
@@ -68,32 +69,49 @@ def export_sie(args: argparse.Namespace) -> int:
     import psycopg
 
     from dayclose.config import load_settings
-    from exporters.sie import SieNames, write_sie4i
-    from storage.audit import booked_vouchers
+    from exporters.sie import BOOKED_PROSA, UNBOOKED_PROSA, SieNames, write_sie4i
+    from storage.audit import booked_vouchers, unbooked_vouchers
     from storage.codecs import voucher_from_json
 
     settings = load_settings()
     since, until = date.fromisoformat(args.since), date.fromisoformat(args.until)
+    posting: list[str] = []
     with psycopg.connect(settings.database_url) as conn:
-        stored = booked_vouchers(conn, args.org, since, until)
+        if args.unbooked:
+            stored, posting = unbooked_vouchers(conn, args.org, since, until)
+        else:
+            stored = booked_vouchers(conn, args.org, since, until)
         row = conn.execute(
             "SELECT company_name, company_org_number FROM integrations WHERE organization_id = %s", (args.org,)
         ).fetchone()
     company, org_number = (row[0] or args.org, row[1]) if row else (args.org, None)
     vouchers = [voucher_from_json(v) for v in stored]
-    names = SieNames.from_stored(stored)
     data = write_sie4i(
         vouchers,
         company_name=company,
         org_number=org_number,
-        names=names,
+        names=SieNames.from_stored(stored),
         generated_on=datetime.now(ZoneInfo("Europe/Stockholm")).date(),
+        prosa=UNBOOKED_PROSA if args.unbooked else BOOKED_PROSA,
     )
     output = Path(args.output or f"dayclose-{args.org}-{since:%Y%m%d}-{until:%Y%m%d}.si")
     if not output.suffix:
         output = output.with_suffix(".si")  # SIE 4I import files are .si by convention
     output.write_bytes(data)
-    print(f"wrote {len(vouchers)} vouchers to {output}")
+    if args.unbooked:
+        print(
+            f"wrote {len(vouchers)} vouchers the integration did NOT book (Björn Lundén refused them) to {output}. "
+            "Importing them books them; the integration then finds each by the reference in its text and does "
+            "not post it again (as long as text, series and date are imported unchanged)."
+        )
+        if posting:
+            print(f"left out {len(posting)} still being posted (they may be in BL already): {', '.join(posting)}")
+    else:
+        print(
+            f"wrote {len(vouchers)} vouchers to {output}. They are ALREADY IN Björn Lundén, booked through the "
+            "integration: importing this file into the same company books them twice. For the vouchers the "
+            "integration did not book, use --unbooked."
+        )
     return 0
 
 
@@ -104,9 +122,14 @@ def reexport(args: argparse.Namespace) -> int:
     import psycopg
 
     from dayclose.config import load_settings
+    from mapping.periods import PeriodChoice
     from storage.corrections import NothingToCorrect, request_reexport
 
     settings = load_settings()
+    period = PeriodChoice.ORIGINAL if args.original_period else PeriodChoice.FOUND
+    if (period == PeriodChoice.ORIGINAL) != bool(args.statement):
+        print("--original-period and --statement go together (why the period's work is not finished)", file=sys.stderr)
+        return 2
     with psycopg.connect(settings.database_url) as conn:
         try:
             requested = request_reexport(
@@ -117,6 +140,8 @@ def reexport(args: argparse.Namespace) -> int:
                 reason=args.reason,
                 requested_by=args.user,
                 via="CLI",
+                period=period,
+                statement=args.statement,
             )
         except NothingToCorrect as exc:
             print(exc, file=sys.stderr)
@@ -124,8 +149,9 @@ def reexport(args: argparse.Namespace) -> int:
     reversals = requested.reversal_export_ids
     print(
         f"correction {requested.correction_id}: queued {len(reversals)} reversal(s): "
-        f"{', '.join(str(r) for r in reversals)}; the running service dates them by BL's period rules, books "
-        "them, then exports the day anew (watch the outcomes topic or `exports` for CORRECTION)"
+        f"{', '.join(str(r) for r in reversals)}; the running service dates them "
+        + ("the original business date (while BL takes it)" if args.original_period else "the day the error is found")
+        + ", books them, then exports the day anew (watch the outcomes topic or `exports` for CORRECTION)"
     )
     return 0
 

@@ -8,7 +8,9 @@
 5. BL books it — the exporter first looks the export's reference up, so an export that crashed after
    posting is found, not posted again;
 6. **booked**: the result, the audit record, a correction's completion and the SUCCEEDED outcome commit
-   together (outbox); or **failed**: the failure and (per :func:`service.lifecycle.failure_of`) its outcome;
+   together (outbox), with a WARNING when a correction's new voucher changes the VAT of a period whose
+   return is due or filed (:mod:`service.correction_vat`); or **failed**: the failure and (per
+   :func:`service.lifecycle.failure_of`) its outcome;
 7. the day report is attached (:mod:`service.documents`).
 """
 
@@ -24,6 +26,7 @@ from mapping.periods import NoOpenPeriodError
 from mapping.plan import AccountPlan
 from mapping.voucher import Voucher
 from service import documents, metrics
+from service.correction_vat import vat_warning
 from service.corrections import prepare
 from service.deps import ExportDeps
 from service.exporter import (
@@ -154,6 +157,9 @@ def _booked(
                 ),
             )
         )
+        warning = vat_warning(uow, export, years, deps.today())
+        if warning is not None:
+            uow.outbox.outcome(warning)
         uow.commit()
 
 

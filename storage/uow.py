@@ -31,6 +31,7 @@ from storage.jobs import PostgresJobs
 from storage.outbox import PostgresDeadLetters, PostgresOutbox
 from storage.sales import PostgresSales
 from storage.totals import PostgresTotals
+from storage.vat_reads import PostgresVatReads
 
 
 def translated(exc: BaseException) -> Exception | None:
@@ -75,6 +76,7 @@ class PostgresUnitOfWork:
         self.audit = PostgresAudit(conn)
         self.corrections = PostgresCorrections(conn)
         self.documents = PostgresDocuments(conn)
+        self.vat_reads = PostgresVatReads(conn)
         self.dead_letters = PostgresDeadLetters(conn)
         self.outbox = PostgresOutbox(conn, self.encoder)
         self.totals = PostgresTotals(conn)
