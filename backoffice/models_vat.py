@@ -56,8 +56,11 @@ class RateAmountsOut(Amounts):
 class VatRateOut(BaseModel):
     rate_bp: int
     z_report: Amounts = Field(description="What the period's Z-reports state at this rate.")
+    supplies: Amounts = Field(
+        description="The Z-reports less single-purpose gift card redemptions: what the return and the books hold."
+    )
     booked: Amounts = Field(description="What dayclose's vouchers dated in the period book at this rate.")
-    difference: Amounts = Field(description="Booked − Z-report; explained in `causes`.")
+    difference: Amounts = Field(description="Booked − supplies; explained in `causes`.")
 
 
 class VatBoxes(BaseModel):
@@ -93,7 +96,7 @@ class VatCauseOut(BaseModel):
     store_id: str
     business_date: date
     z_report_number: int | None
-    amounts: list[RateAmountsOut] = Field(description="Booked − Z-report per rate, for this cause.")
+    amounts: list[RateAmountsOut] = Field(description="Booked − supplies per rate, for this cause.")
     vouchers: list[str] = Field(description="References of the vouchers (or exports) involved.")
 
 
@@ -214,6 +217,7 @@ def _rate(line: RateLine) -> VatRateOut:
     return VatRateOut(
         rate_bp=line.rate,
         z_report=_amounts(line.z_report),
+        supplies=_amounts(line.supplies),
         booked=_amounts(line.booked),
         difference=_amounts(line.difference),
     )

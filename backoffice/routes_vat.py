@@ -52,10 +52,10 @@ def get_vat_report(
     org: Org,
     ctx: Ctx,
     period: Annotated[
-        str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="A month, e.g. 2026-11.")
+        str | None, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="A month, e.g. 2026-11.")
     ] = None,
-    quarter: Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$", description="A quarter, e.g. 2026Q4.")] = None,
-    year: Annotated[str | None, Query(pattern=r"^\d{4}$", description="A calendar year, e.g. 2026.")] = None,
+    quarter: Annotated[str | None, Query(pattern=r"^20[0-9]{2}Q[1-4]$", description="A quarter, e.g. 2026Q4.")] = None,
+    year: Annotated[str | None, Query(pattern=r"^20[0-9]{2}$", description="A calendar year, e.g. 2026.")] = None,
     compare_bl: Annotated[bool, Query(description="Compare with BL's own balances (asks BL).")] = True,
 ) -> VatReportOut:
     """The VAT-period report for exactly one of `period`, `quarter` or `year`: per VAT rate the gross, net and

@@ -119,8 +119,14 @@ _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
 
 
+#: The years a period may be in (a deadline two months after 2999 is still a date).
+YEARS = range(1900, 3000)
+
+
 def parse_period(text: str) -> VatPeriod:
-    """``2026-11`` (a month), ``2026Q4`` (a quarter) or ``2026`` (a calendar year)."""
+    """``2026-11`` (a month), ``2026Q4`` (a quarter) or ``2026`` (a calendar year), of a year in :data:`YEARS`."""
+    if not text[:4].isdigit() or int(text[:4]) not in YEARS:
+        raise ValueError(f"a VAT period is YYYY-MM, YYYYQN or YYYY with a year 1900–2999, got {text!r}")
     if found := _MONTH.match(text):
         return month(int(found[1]), int(found[2]))
     if found := _QUARTER.match(text):

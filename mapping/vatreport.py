@@ -1,22 +1,26 @@
 """The VAT-period report: a period's Z-reports per rate against what the books hold for it, the difference
 explained cause by cause, and the momsdeklaration's boxes. Pure: storage reads the facts, this adds them up.
 
-For each VAT rate, two sums over the period:
+For each VAT rate, three sums over the period:
 
 * **Z-reports**: every store-day of the period that has one, its latest Z-report (a day closed again is covered
   whole by its later Z-report);
+* **supplies**: the Z-reports less the single-purpose gift card redemptions of the same days (the Z-report counts
+  the lines such a card pays for, but their VAT was due when the card was sold): what the period's return holds,
+  and what the books should hold;
 * **booked**: every voucher dayclose booked whose entry date is in the period — day closes, partial (manual)
   exports, complements, reversals and new vouchers of corrections — which is what BL's accounts hold for the
   period from dayclose.
 
-Their difference is split into causes whose amounts add up to it exactly, per rate:
+Booked − supplies is split into causes whose amounts add up to it exactly, per rate (a cause of zero is left
+out):
 
 ================================  ======================================================================
-cause                             amount (booked − Z-report)
+cause                             amount (booked − supplies)
 ================================  ======================================================================
-``RECONCILIATION_MISMATCH``       a day whose Z-report does not match its sales: what is booked of it − its Z-report
+``RECONCILIATION_MISMATCH``       a day whose Z-report does not match its sales: what is booked of it − its supplies
 ``EXPORT_NOT_BOOKED``             a day with an export refused by BL or still being posted: likewise
-``DAY_NOT_BOOKED``                any other day whose booked amount is not its Z-report (waiting, inactive,
+``DAY_NOT_BOOKED``                any other day whose booked amount is not its supplies (waiting, inactive,
                                   before the start date): likewise
 ``NO_Z_REPORT``                   a day booked (a partial export) without a Z-report: what is booked of it
 ``CORRECTION_DATED_OUTSIDE``      vouchers of the period's days dated in another period (a correction
@@ -26,7 +30,7 @@ cause                             amount (booked − Z-report)
                                   (booked before running totals were kept, its sales since purged)
 ================================  ======================================================================
 
-Day by day, booked in the period − Z-report = (all booked for the day − Z-report) − booked for the day outside
+Day by day, booked in the period − supplies = (all booked for the day − supplies) − booked for the day outside
 the period; adding the vouchers dated in from other days gives the whole difference, so the causes always sum
 to it (a test checks the identity for generated periods).
 """
@@ -136,11 +140,12 @@ class Explained:
 class RateLine:
     rate: int
     z_report: RateAmounts
+    supplies: RateAmounts
     booked: RateAmounts
 
     @property
     def difference(self) -> RateAmounts:
-        return self.booked - self.z_report
+        return self.booked - self.supplies
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,7 @@ class VatReport:
     period: VatPeriod
     rates: tuple[RateLine, ...]
     #: Z-reports less single-purpose gift card redemptions: the supplies the boxes come from.
-    supplies: PerRate
+    supplied: PerRate
     redemptions: PerRate
     boxes: dict[str, int]
     vouchers: tuple[BookedVoucher, ...]
@@ -165,8 +170,10 @@ def build(period: VatPeriod, days: Sequence[ZDay], vouchers: Iterable[BookedVouc
     redemptions = total(d.redemptions for d in days)
     supplied = supplies(z_total, redemptions)
     rates = tuple(
-        RateLine(rate, z_total.get(rate, RateAmounts()), booked.get(rate, RateAmounts()))
-        for rate in sorted(set(z_total) | set(booked))
+        RateLine(
+            rate, z_total.get(rate, RateAmounts()), supplied.get(rate, RateAmounts()), booked.get(rate, RateAmounts())
+        )
+        for rate in sorted(set(z_total) | set(booked) | set(supplied))
     )
     return VatReport(
         period,
@@ -189,14 +196,14 @@ def _causes(period: VatPeriod, days: Sequence[ZDay], vouchers: Sequence[BookedVo
     for key in sorted(set(z_days) | {k for k in by_day if period.contains(k[1])}):
         found.extend(_day_causes(period, key, z_days.get(key), by_day.get(key, [])))
     for v in vouchers:
-        if period.contains(v.entry_date) and not period.contains(v.business_date):
+        if period.contains(v.entry_date) and not period.contains(v.business_date) and v.amounts:
             found.append(Explained(Cause.CORRECTION_DATED_INTO, v.store_id, v.business_date, v.amounts, (v.reference,)))
     return found
 
 
 def _day_causes(period: VatPeriod, key: StoreDay, z_day: ZDay | None, vouchers: list[BookedVoucher]) -> list[Explained]:
     store, day = key
-    z = z_report_per_rate(z_day.control) if z_day else {}
+    z = supplies(z_report_per_rate(z_day.control), z_day.redemptions) if z_day else {}
     z_number = z_day.z_report_number if z_day else None
     refs = tuple(v.reference for v in vouchers)
     found = []
@@ -206,8 +213,8 @@ def _day_causes(period: VatPeriod, key: StoreDay, z_day: ZDay | None, vouchers: 
     elif off:
         found.append(Explained(_why_not_booked(z_day), store, day, off, refs, z_number))
     outside = [v for v in vouchers if not period.contains(v.entry_date)]
-    if outside:
-        amounts = negated(total(v.amounts for v in outside))
+    amounts = negated(total(v.amounts for v in outside))
+    if amounts:
         found.append(
             Explained(
                 Cause.CORRECTION_DATED_OUTSIDE, store, day, amounts, tuple(v.reference for v in outside), z_number
@@ -225,7 +232,7 @@ def _why_not_booked(z_day: ZDay | None) -> Cause:
 
 
 def explained_total(report: VatReport) -> dict[int, RateAmounts]:
-    """The causes' amounts added up: equal to booked − Z-report per rate."""
+    """The causes' amounts added up: equal to booked − supplies per rate."""
     return total(c.amounts for c in report.causes)
 
 

@@ -110,7 +110,7 @@ def test_periods_parse_from_their_labels() -> None:
         assert parse_period(text).label == text
     assert parse_period("2026Q4") == quarter(2026, 4)
     assert (parse_period("2026-02").start, parse_period("2026-02").end) == (date(2026, 2, 1), date(2026, 2, 28))
-    for bad in ("2026-13", "2026Q5", "26", "2026-1", "november"):
+    for bad in ("2026-13", "2026Q5", "26", "2026-1", "november", "0000", "0000-01", "9999Q4"):
         with pytest.raises(ValueError, match="YYYY-MM"):
             parse_period(bad)
 

@@ -127,6 +127,20 @@ def test_every_cause_of_a_difference_is_named_and_they_add_up() -> None:
     ]
 
 
+def test_a_day_whose_single_purpose_card_paid_is_booked_in_full_with_no_difference() -> None:
+    """The Z-report counts the lines a single-purpose card pays for; the books (and the return) do not."""
+    z = ZDay("s1", DAY, 8, "exported", control((2500, 150_000, 30_000)), {2500: RateAmounts(100_000, 20_000)})
+    report = build(NOV, [z], [voucher("DC-0000000000000001", {2500: RateAmounts(50_000, 10_000)})])
+    (line,) = report.rates
+    assert (line.z_report, line.supplies, line.booked) == (
+        RateAmounts(150_000, 30_000),
+        RateAmounts(50_000, 10_000),
+        RateAmounts(50_000, 10_000),
+    )
+    assert not line.difference and report.causes == ()
+    assert report.boxes == {"05": 40_000, "10": 10_000, "11": 0, "12": 0}
+
+
 amounts = st.builds(RateAmounts, st.integers(-(10**7), 10**7), st.integers(-(10**6), 10**6))
 per_rate = st.dictionaries(st.sampled_from([2500, 1200, 600, 0]), amounts, max_size=3)
 days_in_nov = st.dates(date(2026, 10, 20), date(2026, 12, 10))
@@ -152,7 +166,7 @@ def test_the_causes_always_add_up_to_booked_minus_z_reports(
     report = build(NOV, list(days.values()), vouchers)
     assert explained_total(report) == total({r.rate: r.difference} for r in report.rates)
     z_total = total({r: RateAmounts(g, v)} for d in days.values() for r, g, v in d.control.vat)
-    assert report.supplies == difference(z_total, total(d.redemptions for d in days.values()))
+    assert report.supplied == difference(z_total, total(d.redemptions for d in days.values()))
 
 
 def test_voucher_kinds() -> None:
