@@ -33,7 +33,8 @@ _BOOKINGS = """
     FROM exports e
     LEFT JOIN exports o ON o.export_id = e.reverses
     LEFT JOIN audit_vouchers a ON a.export_id = e.export_id
-    WHERE e.export_id = ANY(%(ids)s) AND e.status = 'booked' AND e.voucher_series IS NOT NULL
+    WHERE e.organization_id = %(org)s AND e.export_id = ANY(%(ids)s) AND e.status = 'booked'
+      AND e.voucher_series IS NOT NULL
     ORDER BY 5, 3, 4"""
 
 
@@ -85,7 +86,7 @@ class PostgresVatReads:
         return self.bookings_of(org, [r[0] for r in rows])
 
     def bookings_of(self, org: str, export_ids: Collection[uuid.UUID]) -> list[StoredBooking]:
-        rows = self.conn.execute(_BOOKINGS, {"ids": list(export_ids)}).fetchall()
+        rows = self.conn.execute(_BOOKINGS, {"org": org, "ids": list(export_ids)}).fetchall()
         single_purpose: dict[str, int] | None = None
         found = []
         for row in rows:
