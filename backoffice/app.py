@@ -19,7 +19,15 @@ from prometheus_client.exposition import choose_encoder
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount, Route
 
-from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_lookup, routes_plan
+from backoffice import (
+    routes_audit,
+    routes_bl,
+    routes_exports,
+    routes_integration,
+    routes_lookup,
+    routes_plan,
+    routes_vat,
+)
 from backoffice.api_docs import add_swagger_ui
 from backoffice.card.session import Sessions
 from backoffice.context import Context
@@ -32,7 +40,8 @@ log = structlog.get_logger("dayclose.api")
 TITLE = "dayclose BackOffice API"
 VERSION = "1.0.0"
 DESCRIPTION = """The backend of BackOffice's Björn Lundén card: activation wizard (key, start date, account plan),
-activation and deactivation, manual export, export history, missing days and the banner.
+activation and deactivation, manual export, export history, missing days and the banner, corrections and the
+audit trail, the merchant's VAT reporting and the VAT-period report.
 
 Every `/v1/organizations/{organization_id}/…` operation needs `Authorization: Bearer <token>` where the token
 is a JWT (RFC 7519, HS256) scoped to that organization: claims `org`, `aud` = `dayclose-api`, `iat`, `exp`
@@ -90,7 +99,7 @@ def create_app(
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_lookup, routes_bl):
+    for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_lookup, routes_vat, routes_bl):
         app.include_router(module.router)
     _add_operations_routes(app, checks, metrics if metrics is not None else CollectorRegistry())
     if card is not None:

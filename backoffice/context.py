@@ -15,6 +15,7 @@ from backoffice.models import IDENTIFIER
 from service.deps import stockholm_today
 from service.exporter import BLDirectory
 from service.ports import DayReports
+from service.vat_report import Ledger
 from storage.uow import PostgresUnitOfWork
 
 
@@ -29,6 +30,8 @@ class Context:
     #: Renders a booked voucher's day report again, for ``GET …/exports/{id}/day-report``.
     reports: DayReports
     today: Callable[[], date] = stockholm_today
+    #: BL's journal, for the VAT report's comparison of balances (None: not compared).
+    ledger: Ledger | None = None
 
 
 def context(request: Request) -> Context:

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 _PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
@@ -277,8 +277,20 @@ class CorrectionInfo(BaseModel):
     requested_at: datetime
     entry_date: date | None = Field(description="The date of the reversal and the new voucher, once decided.")
     in_original_period: bool | None = Field(
-        description="True: dated the original business date; false: its period was locked or its fiscal year "
-        "closed, so dated the first open date."
+        description="True: dated in the original business date's month (BL's accounting period)."
+    )
+    found_on: date | None = Field(None, description="The day the correction was made: the day the error is found.")
+    requested_period: Literal["FOUND", "ORIGINAL"] | None = Field(
+        None, description="Where it was asked to be dated: where the error is found, or the original period."
+    )
+    period_statement: str | None = Field(
+        None, description="With ORIGINAL: the accountant's statement that the work on that period is not finished."
+    )
+    dating: Literal["ORIGINAL_DATE", "FOUND_DATE", "FIRST_OPEN_DATE", "BEFORE_ISSUE_22"] | None = Field(
+        None,
+        description="How the date was decided: the original date (asked for, BL's period open), the day the "
+        "correction was made, the first day after it BL takes (that period locked), or by the rule before "
+        "issue #22.",
     )
 
 
@@ -369,6 +381,27 @@ class CorrectionIn(_In):
     acting_user: Annotated[
         str, StringConstraints(min_length=1, max_length=100, pattern=_PRINTABLE, strip_whitespace=True)
     ] = Field(description="The BackOffice user asking for the correction.")
+    period: Literal["FOUND", "ORIGINAL"] = Field(
+        "FOUND",
+        description="FOUND (default): dated the day the correction is made, where the error is found (BFN's "
+        "comment to BFNAR 2013:2 p. 2.17–2.18), or the first day after it that BL takes. ORIGINAL: dated the "
+        "original business date, the accountant stating that the work on that period is not finished; allowed "
+        "only while BL takes vouchers on that date (409 ORIGINAL_PERIOD_CLOSED otherwise).",
+    )
+    original_period_statement: (
+        Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=_PRINTABLE, strip_whitespace=True)]
+        | None
+    ) = Field(
+        None,
+        description="Required with ORIGINAL, refused otherwise: why the work on the original period is not "
+        "finished (kept with the correction, with who asked).",
+    )
+
+    @model_validator(mode="after")
+    def _statement_with_original_only(self) -> CorrectionIn:
+        if (self.period == "ORIGINAL") != (self.original_period_statement is not None):
+            raise ValueError("original_period_statement is required with period ORIGINAL and refused otherwise")
+        return self
 
 
 class CorrectionOut(BaseModel):
@@ -377,6 +410,8 @@ class CorrectionOut(BaseModel):
     business_date: date
     reason: str
     requested_by: str
+    period: Literal["FOUND", "ORIGINAL"]
+    found_on: date = Field(description="The day the correction is made (Europe/Stockholm).")
     reversal_export_ids: list[uuid.UUID] = Field(
         description="One reversal per booked voucher of the store-day; the day is then booked anew."
     )

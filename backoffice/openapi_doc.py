@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from backoffice.auth import TokenVerifier
 from backoffice.context import Context
+from mapping.periods import FiscalYear
 from service.exporter import Attachment, Chart, ChartNames, CompanyDetails
 from service.model import ReportSource
 from service.secrets import Secret
@@ -23,6 +24,9 @@ class _NoBL:
         raise NotImplementedError
 
     def chart(self, user_key: str) -> Chart:
+        raise NotImplementedError
+
+    def fiscal_years(self, user_key: str) -> list[FiscalYear]:
         raise NotImplementedError
 
 

@@ -4,10 +4,12 @@ receipt; which receipts a voucher holds (kept seven years after the fiscal year,
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from backoffice.bl import api_error
 from backoffice.context import Context, context, organization
 from backoffice.errors import ApiError, conflict, responses
 from backoffice.models import (
@@ -18,6 +20,8 @@ from backoffice.models import (
     ReceiptVouchers,
     VoucherReceipts,
 )
+from mapping.periods import PeriodChoice
+from service.exporter import ExportError
 from service.model import IntegrationStatus
 from storage import audit
 from storage.corrections import NothingToCorrect
@@ -36,21 +40,38 @@ Ctx = Annotated[Context, Depends(context)]
 def post_correction(org: Org, ctx: Ctx, export_id: uuid.UUID, body: CorrectionIn) -> CorrectionOut:
     """Correct the booked store-day of this export: every booked voucher of that store and day is reversed,
     then the day is booked anew through the current account plan (a booked voucher is never edited).
-    The reversal and the new voucher are dated the original business date while its period is open in BL,
-    else the first open date, with texts naming the original. `reason` and `acting_user` are stored with
-    the correction and shown in the history. 404 no such export; 409 `NOT_ACTIVE`, `NOTHING_TO_CORRECT`
-    (not booked, already being corrected, or its sales purged)."""
+    The reversal and the new voucher are dated where the error is found: the day the correction is made, or
+    the first day after it that BL takes; with `period` ORIGINAL and the accountant's statement that the work
+    on that period is not finished, the original business date (while BL takes it). Texts name the original.
+    `reason`, `acting_user` and the statement are stored with the correction and shown in the history. When the
+    correction changes the VAT of a period whose return is due or filed, a WARNING outcome
+    `VAT_RETURN_CHANGED` follows its new voucher. 404 no such export; 409 `NOT_ACTIVE`, `NOTHING_TO_CORRECT`
+    (not booked, already being corrected, or its sales purged), `ORIGINAL_PERIOD_CLOSED`; 503 BL unavailable
+    (ORIGINAL only: BL is asked whether it still takes the date)."""
     with ctx.uow() as uow:
         state = uow.integrations.get(org)
-        if state is None or state.status != IntegrationStatus.ACTIVE:
-            raise conflict("NOT_ACTIVE", "Corrections are booked only while the integration is active.")
         found = uow.exports.store_day(org, export_id)
-        if found is None:
-            raise ApiError(404, "NOT_FOUND", "No such export.")
-        store, day = found
+    if state is None or state.status != IntegrationStatus.ACTIVE or state.user_key is None:
+        raise conflict("NOT_ACTIVE", "Corrections are booked only while the integration is active.")
+    if found is None:
+        raise ApiError(404, "NOT_FOUND", "No such export.")
+    store, day = found
+    period = PeriodChoice(body.period)
+    if period == PeriodChoice.ORIGINAL:
+        _check_original_period_open(ctx, state.user_key.reveal(), day)
+    today = ctx.today()
+    with ctx.uow() as uow:
         try:
             requested = uow.corrections.request(
-                org, store, day, reason=body.reason, requested_by=body.acting_user, via="API"
+                org,
+                store,
+                day,
+                reason=body.reason,
+                requested_by=body.acting_user,
+                via="API",
+                period=period,
+                statement=body.original_period_statement,
+                found_on=today,
             )
         except NothingToCorrect as exc:
             raise conflict("NOTHING_TO_CORRECT", str(exc)) from None
@@ -61,8 +82,25 @@ def post_correction(org: Org, ctx: Ctx, export_id: uuid.UUID, body: CorrectionIn
         business_date=day,
         reason=body.reason,
         requested_by=body.acting_user,
+        period=period.value,
+        found_on=today,
         reversal_export_ids=requested.reversal_export_ids,
     )
+
+
+def _check_original_period_open(ctx: Context, user_key: str, day: date) -> None:
+    """The original period may be asked for only while BL takes vouchers dated ``day`` (the export worker checks
+    again before posting, and dates the correction where it is found if BL has locked it meanwhile)."""
+    try:
+        years = ctx.bl.fiscal_years(user_key)
+    except ExportError as exc:
+        raise api_error(exc) from None
+    if not any(fy.accepts(day) for fy in years):
+        raise conflict(
+            "ORIGINAL_PERIOD_CLOSED",
+            f"Björn Lundén no longer takes vouchers dated {day} (its period is locked or its fiscal year closed): "
+            "ask for the correction where the error is found instead.",
+        )
 
 
 @router.get("/audit/receipts/{receipt_id}", response_model=ReceiptVouchers, responses=responses(401, 403, 404, 422))

@@ -42,6 +42,7 @@ from dayclose.preflight import wait_for_database
 from dayclose.process import BoundedCloseConsumer, Service, WorkerPool
 from exporters.bl.directory import BLExporterDirectory
 from exporters.bl.exporter import BLExporter
+from exporters.bl.ledger import BLLedger
 from exporters.reporting import PdfDayReports
 from service.deps import ExportDeps, stockholm_today
 from service.exporter import BLDirectory, Exporter
@@ -190,13 +191,15 @@ def build_api(
     if pool is None:
         pool = ConnectionPool(settings.database_url, min_size=1, max_size=8, open=False, name="dayclose-api")
     uow = units_of_work(settings, pool, schema_registry(settings))
+    exporter = exporter or bl_exporter(settings)
     ctx = Context(
         uow=uow,
-        bl=bl or BLExporterDirectory(exporter or bl_exporter(settings)),
+        bl=bl or BLExporterDirectory(exporter),
         verifier=TokenVerifier(settings.api_tokens),
         sales_retention_days=settings.sales_retention_days,
         reports=PdfDayReports(),
         today=today,
+        ledger=BLLedger(exporter),
     )
     opened = pool
 

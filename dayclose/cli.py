@@ -7,6 +7,7 @@
   dayclose reexport     correct a booked store-day: its reversal, then a new voucher (never an edit)
   dayclose audit        which voucher holds a receipt; which receipts a voucher holds (kept 7 years)
   dayclose export-sie   booked vouchers as an SIE 4I file, for accountants who want a file
+  dayclose vat-report   a VAT period's Z-reports against the books, the momsdeklaration's boxes, BL's balances
   dayclose purge        drop quarters of sales past their retention (never a day that is not booked)
   dayclose dead-letters list and decode dead letters; send chosen ones back to their topic
   dayclose token        mint a BackOffice API token for one organization
@@ -23,13 +24,13 @@ import sys
 from types import ModuleType
 
 from dayclose import exitcodes
-from dayclose.commands import audit, corrections, dead_letters, exports, purge, services, sie, token
+from dayclose.commands import audit, corrections, dead_letters, exports, purge, services, sie, token, vat_report
 from dayclose.config import ConfigError
 from dayclose.preflight import DependencyUnavailable
 
 #: Each module adds its commands (``register(subparsers)``), in the order ``--help`` lists them. A new command
 #: group is a module in :mod:`dayclose.commands` and one entry here.
-COMMANDS: tuple[ModuleType, ...] = (services, exports, corrections, audit, sie, purge, dead_letters, token)
+COMMANDS: tuple[ModuleType, ...] = (services, exports, corrections, audit, sie, vat_report, purge, dead_letters, token)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,10 +6,12 @@ runs ``dayclose run`` as its own process, and then:
 
 1. publishes a realistic store day and closes it → prints the voucher as BL has it and the outcome;
 2. on the next day: a manual export mid-day, then the day close, which books only the remainder;
-3. for every voucher, prints where its day report (PDF) was attached in BL.
+3. for every voucher, prints where its day report (PDF) was attached in BL;
+4. the VAT-period report for November: the momsdeklaration's boxes from the Z-reports against an independent
+   computation from the receipts, and BL's 26xx/30xx balances against dayclose's vouchers.
 
-Exits 0 only if every voucher balanced, matched an independent computation of the sales, and every
-store-day was booked exactly once.
+Exits 0 only if every voucher balanced, matched an independent computation of the sales, every store-day
+was booked exactly once, and the VAT report's boxes equal the receipts' to the öre.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from dayclose.config import Settings
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness, Topics, make_settings
@@ -31,6 +34,8 @@ from devstack.kafka import kafka_from_env
 from devstack.oracle import assert_balanced, booked_totals, expected_totals, vat_per_rate
 from devstack.postgres import create_database, postgres_from_env
 from devstack.processes import ServiceProcess, service_env
+from devstack.vat_check import vat_report_problems
+from mapping.vatperiods import month
 from storage.migrate import migrate
 
 ORG = "demo-org"
@@ -105,6 +110,12 @@ def _print_vat_check(books: list[dict[str, Any]], records: list[dict[str, Any]])
     if totals.get(shortage, 0) <= 0 or totals.get(overage, 0) >= 0:
         problems.append("the shortage and the overage are not each on their own account with their own sign")
     return problems
+
+
+def _print_vat_report(settings: Settings, records: list[dict[str, Any]]) -> list[str]:
+    """The VAT-period report of both days (November) against the receipts, box by box (issue #22)."""
+    _say("")
+    return vat_report_problems(settings, ORG, month(2026, 11), records, _say)
 
 
 def _print_outcome(outcome: dict[str, Any]) -> None:
@@ -207,6 +218,7 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
             outcomes = h.outcomes_for(ORG)
             records = [*day1.events(), close1, *events2, close2]
             failures += _print_vat_check(books, records)
+            failures += _print_vat_report(settings, records)
             failures += _check(books, outcomes, [*day1.events(), close1], [*events2, close2])
             documents = bl.documents(company.user_key)
             if sorted(len(d["vouchers"]) for d in documents) != [1] * len(books):
@@ -232,7 +244,10 @@ def run(quick: bool = False) -> int:  # noqa: PLR0915 - the demo is one linear s
     if failures:
         _say("\nDEMO FAILED:\n  " + "\n  ".join(failures))
         return 1
-    _say("\nOK: every voucher balanced, matched the sales to the öre, and every store-day was booked exactly once.")
+    _say(
+        "\nOK: every voucher balanced, matched the sales to the öre, every store-day was booked exactly once, "
+        "and the VAT report's boxes equal the receipts' to the öre."
+    )
     return 0
 
 

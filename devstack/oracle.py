@@ -147,3 +147,31 @@ def vat_per_rate(
         net = -sum(booked.get(a, 0) for a in accounts)
         checks.append(RateCheck(rate, tuple(sorted(accounts)), net, -booked.get(vat_account, 0), lines[rate]))
     return checks
+
+
+#: The momsdeklaration's output VAT box of each rate (SKV 4700: ruta 10, 11, 12).
+VAT_BOXES = {2500: "10", 1200: "11", 600: "12"}
+
+
+def vat_boxes(records: Iterable[dict[str, Any]], plan: dict[str, Any] = SAMPLE_PLAN) -> dict[str, int]:
+    """Boxes 05, 10, 11 and 12 straight from the receipts (öre): per line at 25, 12 or 6 %, its net into 05 and
+    its VAT into its rate's box, returns negative; a single-purpose gift card's payment takes its part back (that
+    part was taxed when the card was sold), the VAT in it rounded half up."""
+    boxes = {"05": 0, "10": 0, "11": 0, "12": 0}
+    single = plan.get("single_purpose_methods", {})
+    for rec in records:
+        name, p = rec["payload"]
+        if name != RECEIPT:
+            continue
+        sign = 1 if p["kind"] == "SALE" else -1
+        for line in p["lines"]:
+            if line["vat_rate_bp"] in VAT_BOXES:
+                boxes["05"] += sign * (line["gross_ore"] - line["vat_ore"])
+                boxes[VAT_BOXES[line["vat_rate_bp"]]] += sign * line["vat_ore"]
+        for pay in p["payments"]:
+            rate = single.get(pay["method"])
+            if rate in VAT_BOXES:
+                vat = _vat_in(pay["amount_ore"], rate)
+                boxes["05"] -= sign * (pay["amount_ore"] - vat)
+                boxes[VAT_BOXES[rate]] -= sign * vat
+    return boxes

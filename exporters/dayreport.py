@@ -27,6 +27,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from exporters.dating_note import dating_note
 from mapping.reconcile import ControlTotals
 from mapping.text import clean_text
 
@@ -54,6 +55,12 @@ class CorrectionNote:
     requested_at: datetime
     originals: tuple[str, ...]
     in_original_period: bool
+    #: How the date was decided (:class:`mapping.periods.Dating`; "" for corrections recorded before it was kept).
+    dating: str = ""
+    #: The day the correction was made, where the error is found.
+    found_on: date | None = None
+    #: The accountant's statement that the original period's work is not finished (the original period asked).
+    statement: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,11 +183,7 @@ def _header(pdf: _Writer, r: DayReport) -> None:
             f"Rättelse av {', '.join(c.originals)}. Orsak: {c.reason}. Begärd av {c.requested_by} "
             f"{c.requested_at.strftime('%Y-%m-%d %H:%M')} (UTC)."
         )
-        if not c.in_original_period:
-            pdf.note(
-                "Ursprungsperioden är låst eller räkenskapsåret stängt i Björn Lundén: rättelsen är "
-                "daterad den första öppna dagen."
-            )
+        pdf.note(dating_note(c.dating, c.found_on, c.statement, c.in_original_period))
     for extra in r.extra_lines:
         pdf.note(extra)
 

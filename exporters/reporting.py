@@ -34,7 +34,14 @@ def day_report(source: ReportSource, names: ChartNames) -> DayReport:
             f"{o['series']} {o['number']} ({o['reference']}, {o['business_date']})" for o in c["originals"]
         )
         correction = CorrectionNote(
-            c["reason"], c["requested_by"], _timestamp(c["requested_at"]), originals, c["in_original_period"]
+            c["reason"],
+            c["requested_by"],
+            _timestamp(c["requested_at"]),
+            originals,
+            c["in_original_period"],
+            c.get("dating") or "",
+            c.get("found_on"),
+            c.get("statement"),
         )
     return DayReport(
         kind=_kind(source),

@@ -3,8 +3,10 @@
 The file follows SIE 4B (SIE-gruppen, 2008) for type 4I ("import of vouchers"):
 
 - encoded in code page 437 (``#FORMAT PC8``), lines ending CR LF, ``#FLAGGA 0`` first;
-- identification (``#PROGRAM``, ``#FORMAT``, ``#GEN``, ``#SIETYP 4``, ``#ORGNR``, ``#FNAMN``)
-  before any voucher;
+- identification (``#PROGRAM``, ``#FORMAT``, ``#GEN``, ``#SIETYP 4``, ``#PROSA``, ``#ORGNR``, ``#FNAMN``)
+  before any voucher; ``#PROSA`` (SIE's free comment on the file's content) says whether the vouchers are
+  already in Björn Lundén (:data:`BOOKED_PROSA`: importing them into the same company books them twice) or
+  were not booked through the integration (:data:`UNBOOKED_PROSA`);
 - one ``#VER serie "" verdatum "vertext"`` per voucher: the voucher number is left empty so the
   importing system numbers it; then ``{``, one ``#TRANS konto {objekt} belopp "" "text"`` per
   row and ``}``. Rows of a voucher sum to zero;
@@ -40,6 +42,10 @@ MAX_NAME_LENGTH = 100
 COST_CENTRE_DIMENSION = "1"
 COST_CENTRE_DIMENSION_NAME = "Kostnadsställe"
 EXTENSION = ".si"
+#: The header comment of a file of vouchers already booked in BL through the integration.
+BOOKED_PROSA = "Redan bokförda i Björn Lundén via integrationen: importera inte filen i samma företag"
+#: The header comment of a file of vouchers the integration did not book (BL refused them).
+UNBOOKED_PROSA = "Ej bokförda via integrationen; importerade hittar integrationen dem på referensen"
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,9 @@ def write_sie4i(
     program: str = "dayclose",
     program_version: str = "0.1",
     names: SieNames | None = None,
+    prosa: str | None = None,
 ) -> bytes:
-    """The SIE 4I file for ``vouchers``, as bytes in CP437."""
+    """The SIE 4I file for ``vouchers``, as bytes in CP437; ``prosa`` is the file's comment (``#PROSA``)."""
     vouchers = list(vouchers)
     lines = [
         "#FLAGGA 0",
@@ -99,6 +106,8 @@ def write_sie4i(
         f"#GEN {sie_date(generated_on)}",
         "#SIETYP 4",
     ]
+    if prosa:
+        lines.append(f"#PROSA {quote(prosa)}")
     valid = formatted_org_number(org_number)
     if valid:  # optional in a 4I file; an invalid number is left out rather than written as given
         lines.append(f'#ORGNR "{valid}"')

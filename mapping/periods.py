@@ -1,21 +1,27 @@
 """Which date a correction gets, and how long a booked voucher's audit record is kept. Pure: the BL
 facts (fiscal years, locked periods) come in as values.
 
-Dating a correction (BFNAR 2013:2 on corrections; a booked voucher is never edited)
-----------------------------------------------------------------------------------
-The reversal and the new voucher are dated together:
+Dating a correction (a booked voucher is never edited: it is reversed and booked anew)
+-------------------------------------------------------------------------------------
+A correction belongs to the period in which the error is found: "Rättelser ska göras i den
+redovisningsperiod då felet upptäcks" (BFN's comment to BFNAR 2013:2 p. 2.17–2.18, as Skatteverket's
+rättslig vägledning on rättelser quotes it); an error found before the work on its own period is finished
+is corrected in that period. Whether that work is finished is the accountant's statement, not a fact BL
+holds (many merchants never lock a period in BL), so the reversal and the new voucher are dated together:
 
-* **the original business date** while its period is open in BL: the fiscal year that covers it
-  exists and is open, and the date's period (``YYYYMM``) is not before the year's
-  ``firstOpenPeriod``. The corrected day then sits where it belongs;
-* otherwise **the first open date**: the first day of the first open period of the earliest open
-  fiscal year that ends on or after the original date, and never before the original date (a
-  correction cannot precede what it corrects). That is where the books can still take it, as close
-  to the original as BL allows; the voucher texts then name the original they correct.
+* by default (:attr:`PeriodChoice.FOUND`) **the day the correction is made** (``found_on``, recorded with
+  the request), or, when BL does not take vouchers on that day (its period locked, its fiscal year closed
+  or missing), **the first day after it that BL takes**: the first day of the first open period of the
+  earliest open fiscal year that ends on or after it. Never a day before it: the fallback moves forward,
+  never back into a finished period;
+* when the request asks for the original period (:attr:`PeriodChoice.ORIGINAL`, the accountant's statement
+  that the work on it is not finished, recorded with who and why), **the original business date**, allowed
+  only while BL takes vouchers on it (its fiscal year open, its period not locked). Otherwise the default
+  applies and ``original_refused`` says so.
 
-``not_before`` is the latest entry date among the vouchers being reversed. For a first correction it
-is the business date; for a correction of a correction that was itself moved to a later open period,
-it keeps the new reversal from being dated before the voucher it reverses.
+A correction is never dated before ``not_before``, the latest entry date among the vouchers it reverses (the
+business date for a first correction; a later date for a correction of a correction dated where it was
+found), so a reversal never precedes what it reverses.
 
 Keeping the audit record (Bokföringslagen 7 kap. 2 §)
 -----------------------------------------------------
@@ -30,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 #: Years after the end of the calendar year in which the fiscal year ended (7 kap. 2 § BFL).
 RETENTION_YEARS = 7
@@ -60,15 +67,31 @@ class FiscalYear:
         return self.open and self.covers(day) and day >= self.first_open_day()
 
 
+class PeriodChoice(StrEnum):
+    """Where a correction is asked to be dated."""
+
+    FOUND = "FOUND"  # the period in which the error is found (the default)
+    ORIGINAL = "ORIGINAL"  # the original period: its work is not finished (the accountant's statement)
+
+
+class Dating(StrEnum):
+    """How a correction's date was decided."""
+
+    ORIGINAL_DATE = "ORIGINAL_DATE"  # the original business date, as asked
+    FOUND_DATE = "FOUND_DATE"  # the day the correction was made
+    FIRST_OPEN_DATE = "FIRST_OPEN_DATE"  # the first day after it that BL takes
+
+
 @dataclass(frozen=True, slots=True)
 class CorrectionDate:
     entry_date: date
-    #: True when the correction is dated the original business date (its period is open).
-    in_original_period: bool
+    dating: Dating
+    #: The original period was asked for, but BL no longer takes vouchers on the original date.
+    original_refused: bool = False
 
 
 class NoOpenPeriodError(ValueError):
-    """No open fiscal year takes a correction on or after the original date."""
+    """No open fiscal year takes a correction on or after the day it must not precede."""
 
     reason = "FISCAL_YEAR_CLOSED"
 
@@ -77,16 +100,38 @@ def period_of(day: date) -> str:
     return f"{day.year:04d}{day.month:02d}"
 
 
-def correction_date(business_date: date, years: Sequence[FiscalYear], not_before: date | None = None) -> CorrectionDate:
+def same_period(day: date, other: date) -> bool:
+    """True when both days are in the same accounting period (month) of BL."""
+    return period_of(day) == period_of(other)
+
+
+def correction_date(
+    business_date: date,
+    found_on: date,
+    years: Sequence[FiscalYear],
+    *,
+    not_before: date | None = None,
+    choice: PeriodChoice = PeriodChoice.FOUND,
+) -> CorrectionDate:
     """The date for a correction's reversal and new voucher (see the module docstring)."""
-    earliest = max(business_date, not_before or business_date)
-    if earliest == business_date and any(fy.accepts(business_date) for fy in years):
-        return CorrectionDate(business_date, True)
+    floor = max(business_date, not_before or business_date)
+    refused = False
+    if choice == PeriodChoice.ORIGINAL:
+        if floor == business_date and _accepted(business_date, years):
+            return CorrectionDate(business_date, Dating.ORIGINAL_DATE)
+        refused = True
+    earliest = max(found_on, floor)
+    if _accepted(earliest, years):
+        return CorrectionDate(earliest, Dating.FOUND_DATE, refused)
     candidates = [max(fy.first_open_day(), earliest) for fy in years if fy.open and fy.to_date >= earliest]
-    usable = sorted(d for d in candidates if any(fy.accepts(d) for fy in years))
+    usable = sorted(d for d in candidates if _accepted(d, years))
     if not usable:
         raise NoOpenPeriodError(f"no open fiscal year in BL takes a correction on or after {earliest.isoformat()}")
-    return CorrectionDate(usable[0], usable[0] == business_date)
+    return CorrectionDate(usable[0], Dating.FIRST_OPEN_DATE, refused)
+
+
+def _accepted(day: date, years: Sequence[FiscalYear]) -> bool:
+    return any(fy.accepts(day) for fy in years)
 
 
 def fiscal_year_end(entry_date: date, years: Sequence[FiscalYear]) -> date | None:

@@ -12,8 +12,9 @@
    is posted at once (one request); otherwise the exporter looks the reference up first, so an export that
    crashed or lost its answer after posting is found, not posted again;
 7. **booked**: the result (with BL's entity id of the voucher), the audit record, a correction's completion
-   and the SUCCEEDED outcome commit together (outbox); or **failed**: the failure and (per
-   :func:`service.lifecycle.failure_of`) its outcome;
+   and the SUCCEEDED outcome commit together (outbox), with a WARNING when a correction's new voucher changes
+   the VAT of a period whose return is due or filed (:mod:`service.correction_vat`); or **failed**: the failure
+   and (per :func:`service.lifecycle.failure_of`) its outcome;
 8. the day report is attached (:mod:`service.documents`).
 """
 
@@ -29,6 +30,7 @@ from mapping.periods import NoOpenPeriodError
 from mapping.plan import AccountPlan
 from mapping.voucher import Voucher
 from service import documents
+from service.correction_vat import vat_warning
 from service.corrections import prepare
 from service.deps import ExportDeps
 from service.exporter import (
@@ -163,6 +165,9 @@ def _booked(
                 ),
             )
         )
+        warning = vat_warning(uow, export, years, deps.today())
+        if warning is not None:
+            uow.outbox.outcome(warning)
         uow.commit()
 
 

@@ -1,10 +1,11 @@
-"""Dating a correction by BL's period rules, in the export worker (which can ask BL).
+"""Dating a correction in the period where the error is found, in the export worker (which can ask BL).
 
 Before the first reversal of a correction is posted, BL's fiscal years are read (fresh, not from a
-cache) and :func:`mapping.periods.correction_date` decides the date; it is stored with the correction
-and every reversal of it is re-dated, so a retry after a crash posts exactly what was decided (the
-look-up before posting searches by reference *and* date). The new voucher that books the day anew
-carries the same date, and a text naming the vouchers it replaces.
+cache) and :func:`mapping.periods.correction_date` decides the date from the day the correction was made
+(or the original date, when the request asks for the original period and BL still takes it); it is stored
+with the correction and every reversal of it is re-dated, so a retry after a crash posts exactly what was
+decided (the look-up before posting searches by reference *and* date). The new voucher that books the day
+anew carries the same date, and a text naming the vouchers it replaces.
 """
 
 from __future__ import annotations
@@ -43,9 +44,13 @@ def _reversal(deps: ExportDeps, export: Export, voucher: Voucher, user_key: str)
         if correction.entry_date is not None and not uow.corrections.may_date(correction):
             return replace(voucher, entry_date=correction.entry_date)  # a reversal of it may be in BL: keep it
     decided = correction_date(
-        correction.business_date, deps.exporter.fiscal_years(user_key, fresh=True), correction.not_before
+        correction.business_date,
+        correction.found_on,
+        deps.exporter.fiscal_years(user_key, fresh=True),
+        not_before=correction.not_before,
+        choice=correction.requested_period,
     )
     with deps.uow() as uow:
-        uow.corrections.set_entry_date(correction, decided.entry_date, decided.in_original_period)
+        uow.corrections.set_entry_date(correction, decided)
         uow.commit()
     return replace(voucher, entry_date=decided.entry_date)

@@ -195,11 +195,14 @@ class Chart:
 
 
 class BLDirectory(Protocol):
-    """What the API asks BL: whose books a key opens, and the company's chart (to validate a plan)."""
+    """What the API asks BL: whose books a key opens, the company's chart (to validate a plan), and its fiscal
+    years with their locked periods (whether a correction may still be dated in its original period)."""
 
     def verify(self, user_key: str) -> CompanyDetails: ...
 
     def chart(self, user_key: str) -> Chart: ...
+
+    def fiscal_years(self, user_key: str) -> list[FiscalYear]: ...
 
 
 def mask_secret(value: str | None) -> str:

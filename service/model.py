@@ -11,9 +11,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from mapping.periods import PeriodChoice
 from mapping.reconcile import ControlTotals
 from mapping.sales import DayClose, Receipt
 from mapping.totals import DayTotals
+from mapping.vatperiods import DEFAULT_REPORTING, VatReporting
 from service.messages import Trigger
 from service.secrets import Secret
 
@@ -143,6 +145,8 @@ class Integration:
     deactivated_at: datetime | None = None
     deactivated_by: DeactivatedBy | None = None
     plan_version: int | None = None
+    #: How often the merchant files the VAT return (the assumed default while unset: ``is_set`` False).
+    vat_reporting: VatReporting = DEFAULT_REPORTING
 
     @property
     def is_active(self) -> bool:
@@ -169,11 +173,39 @@ class Correction:
     originals: list[dict[str, Any]]
     entry_date: date | None
     new_export_id: uuid.UUID | None
+    #: The day the correction was made: the day the error is found (Europe/Stockholm).
+    found_on: date
+    #: Where it is asked to be dated: where the error is found, or the original period (with a statement).
+    requested_period: PeriodChoice = PeriodChoice.FOUND
 
     @property
     def not_before(self) -> date:
         """The latest entry date among the vouchers reversed: a reversal never precedes what it reverses."""
         return max([self.business_date, *(date.fromisoformat(o["entry_date"]) for o in self.originals)])
+
+
+@dataclass(frozen=True)
+class StoredBooking:
+    """A booked voucher as the VAT report reads it: where it is in BL, what it is, and what its export claimed
+    (``totals``; for a reversal, the reversed export's; None when that cannot be read any more) with the
+    Z_REPORT VAT rounding it booked."""
+
+    export_id: uuid.UUID
+    reference: str
+    series: str
+    number: int
+    entry_date: date
+    store_id: str
+    business_date: date
+    trigger: str
+    z_report_number: int | None
+    reverses: bool
+    #: The new voucher of a correction.
+    corrects: bool
+    #: An earlier voucher of the same store-day was booked before it (not counting reversals).
+    earlier_booked: bool
+    totals: DayTotals | None
+    vat_adjustment: dict[int, int]
 
 
 @dataclass(frozen=True)

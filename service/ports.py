@@ -22,9 +22,11 @@ from datetime import date, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from mapping.periods import FiscalYear
+from mapping.ledger import LedgerVoucher
+from mapping.periods import CorrectionDate, FiscalYear
 from mapping.plan import AccountPlan
 from mapping.totals import Buckets, DayTotals
+from mapping.vatreport import ZDay
 from mapping.voucher import Voucher
 from service.exporter import Attachment, BookedVoucher, ChartNames
 from service.messages import Command, Conflict, DeadLetter, Detail, Outcome, SalesEnvelope, Trigger
@@ -38,6 +40,7 @@ from service.model import (
     Job,
     Lease,
     ReportSource,
+    StoredBooking,
     StoredDayClose,
 )
 from service.secrets import Secret
@@ -297,13 +300,33 @@ class Corrections(Protocol):
 
     def may_date(self, correction: Correction) -> bool: ...
 
-    def set_entry_date(self, correction: Correction, entry_date: date, in_period: bool) -> None: ...
+    def set_entry_date(self, correction: Correction, decided: CorrectionDate) -> None: ...
 
     def of_new_export(self, export: Export) -> Correction | None:
         """The correction this export books anew, linking it first when it is the day's next one."""
         ...
 
     def complete(self, reversal: Export) -> None: ...
+
+    def booked_anew_by(self, export: Export) -> Correction | None:
+        """The correction whose new voucher ``export`` is (linked before it was posted), if any."""
+        ...
+
+
+class VatReads(Protocol):
+    """What the VAT-period report and a correction's VAT check read (:mod:`storage.vat_reads`)."""
+
+    def z_days(self, org: str, start: date, end: date) -> list[ZDay]: ...
+
+    def bookings(self, org: str, start: date, end: date) -> list[StoredBooking]:
+        """Every booked voucher of the range's days, and every one dated in the range."""
+        ...
+
+    def bookings_of(self, org: str, export_ids: Collection[uuid.UUID]) -> list[StoredBooking]: ...
+
+    def posted(self, org: str, start: date, end: date) -> list[tuple[str, LedgerVoucher]]:
+        """(reference, voucher as posted) of every voucher dated in the range."""
+        ...
 
 
 class Documents(Protocol):
@@ -386,6 +409,9 @@ class UnitOfWork(Protocol):
 
     @property
     def documents(self) -> Documents: ...
+
+    @property
+    def vat_reads(self) -> VatReads: ...
 
     @property
     def dead_letters(self) -> DeadLetters: ...

@@ -55,6 +55,7 @@ class ReasonCode(StrEnum):
     Z_REPORT_GAP = "Z_REPORT_GAP"
     Z_REPORT_REPEATED = "Z_REPORT_REPEATED"
     DOCUMENT_ATTACH_FAILED = "DOCUMENT_ATTACH_FAILED"
+    VAT_RETURN_CHANGED = "VAT_RETURN_CHANGED"
     NOTHING_TO_BOOK = "NOTHING_TO_BOOK"
     REVERSED = "REVERSED"
     # ingest: the outcome's reason, and the dead letter's error_code

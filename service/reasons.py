@@ -218,6 +218,22 @@ REASONS: Mapping[ReasonCode, Reason] = {
         "The voucher is booked, but Björn Lundén did not accept the day report (PDF) as its underlying document. We "
         "have been alerted; we keep the report and it can be attached by hand.",
     ),
+    _C.VAT_RETURN_CHANGED: Reason(
+        _W,
+        _WARN,
+        True,
+        False,
+        "Rättelsen ändrar momsen för en period som ska deklareras eller redan är deklarerad",
+        "En rättelse har ändrat den utgående momsen för en redovisningsperiod vars momsdeklaration ska lämnas eller "
+        "redan har lämnats. Bokföringen är rättad. Lämna en rättad momsdeklaration (en ny, fullständig deklaration) "
+        "för perioden med ändringen per momssats i detaljerna, och ta inte med samma ändring i en senare periods "
+        "deklaration.",
+        "The correction changes the VAT of a period whose return is due or filed",
+        "A correction has changed the output VAT of a reporting period whose VAT return (momsdeklaration) is due or "
+        "already filed. The books are corrected. File a corrected VAT return (a new, complete return) for that "
+        "period with the change per VAT rate in the details, and do not include the same change in a later "
+        "period's return.",
+    ),
     _C.NOTHING_TO_BOOK: _state(
         "Inget att bokföra: försäljningen tar ut sig själv på varje konto",
         "Nothing to book: the sales net to zero on every account",

@@ -187,3 +187,20 @@ def booked_vouchers(conn: psycopg.Connection[Any], org: str, since: date, until:
         (org, since, until),
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def unbooked_vouchers(
+    conn: psycopg.Connection[Any], org: str, since: date, until: date
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The vouchers the integration did not book: those BL refused (``failed``, the voucher stored before it was
+    posted), of business dates in the range; and the references of exports still being posted (they may be in
+    BL: never offered for import)."""
+    rows = conn.execute(
+        """SELECT status, reference, voucher FROM exports
+           WHERE organization_id = %s AND business_date BETWEEN %s AND %s AND status <> 'booked'
+           ORDER BY business_date, store_id, created_at""",
+        (org, since, until),
+    ).fetchall()
+    refused = [v for status, _, v in rows if status == "failed" and v is not None]
+    posting = [ref for status, ref, _ in rows if status == "posting"]
+    return refused, posting

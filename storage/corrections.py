@@ -3,9 +3,11 @@ the original), and only once that reversal is booked are the day's sales release
 through the current account plan. Both steps are exports with durable identities, so a crash or a
 timeout anywhere in between is retried without booking anything twice.
 
-Who asked, when and why is stored with the correction (Bokföringslagen 5 kap. 5 §). The date of the
-reversal and of the new voucher is decided once, by the export worker from BL's fiscal years, before
-the first reversal is posted (:mod:`mapping.periods`, :mod:`service.corrections`), and stored here.
+Who asked, when and why is stored with the correction (Bokföringslagen 5 kap. 5 §), with the day it was
+made (the day the error is found) and, when the request asks for the original period, the accountant's
+statement that the work on it is not finished. The date of the reversal and of the new voucher is decided
+once, by the export worker from BL's fiscal years, before the first reversal is posted
+(:mod:`mapping.periods`, :mod:`service.corrections`), and stored here.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from mapping.periods import CorrectionDate, PeriodChoice, same_period
 from mapping.reversal import reverse
 from service.messages import Trigger
 from service.model import Correction, Export
@@ -44,9 +47,15 @@ def request_reexport(
     reason: str,
     requested_by: str,
     via: str = "CLI",
+    period: PeriodChoice = PeriodChoice.FOUND,
+    statement: str | None = None,
+    found_on: date | None = None,
 ) -> Requested:
     """Queue the reversal of every booked, not yet reversed voucher of the store-day under one correction.
-    The re-export follows by itself once each reversal is booked."""
+    The re-export follows by itself once each reversal is booked. ``found_on`` (default: today in Stockholm, by
+    the database's clock) is the day the correction is made; ``period`` ORIGINAL needs ``statement``."""
+    if period == PeriodChoice.ORIGINAL and not (statement or "").strip():
+        raise ValueError("a correction in the original period needs the statement that its work is not finished")
     originals = conn.execute(
         """SELECT e.export_id, e.voucher, e.reference, e.voucher_series, e.voucher_number, e.event_count,
                   EXISTS (SELECT 1 FROM unnest(e.sales_ids) r
@@ -82,8 +91,22 @@ def request_reexport(
     ]
     conn.execute(
         """INSERT INTO corrections (correction_id, organization_id, store_id, business_date, reason, requested_by,
-                                    requested_via, originals) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-        (correction_id, org, store, day, reason, requested_by, via, Jsonb(listed)),
+                                    requested_via, originals, requested_period, period_statement, found_on)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                   coalesce(%s, (now() AT TIME ZONE 'Europe/Stockholm')::date))""",
+        (
+            correction_id,
+            org,
+            store,
+            day,
+            reason,
+            requested_by,
+            via,
+            Jsonb(listed),
+            period.value,
+            statement if period == PeriodChoice.ORIGINAL else None,
+            found_on,
+        ),
     )
     created = []
     for (original_id, stored, _, series, number, _, _), _info in zip(originals, listed, strict=True):
@@ -152,10 +175,11 @@ def complete_correction(conn: psycopg.Connection[Any], reversal: Export) -> None
 
 
 def _correction(row: Any) -> Correction:
-    return Correction(row[0], row[1], list(row[2]), row[3], row[4])
+    return Correction(row[0], row[1], list(row[2]), row[3], row[4], row[5], PeriodChoice(row[6]))
 
 
-_SELECT = "SELECT c.correction_id, c.business_date, c.originals, c.entry_date, c.new_export_id FROM corrections c"
+_SELECT = """SELECT c.correction_id, c.business_date, c.originals, c.entry_date, c.new_export_id, c.found_on,
+                    c.requested_period FROM corrections c"""
 
 
 def correction_of_reversal(conn: psycopg.Connection[Any], export: Export) -> Correction | None:
@@ -179,17 +203,25 @@ def may_date(conn: psycopg.Connection[Any], correction: Correction) -> bool:
     return bool(row and row[0])
 
 
-def set_entry_date(conn: psycopg.Connection[Any], correction: Correction, entry_date: date, in_period: bool) -> None:
-    """Store the decided date and re-date every reversal of the correction not yet sent to BL."""
+def set_entry_date(conn: psycopg.Connection[Any], correction: Correction, decided: CorrectionDate) -> None:
+    """Store the decided date (and how it was decided) and re-date every reversal of the correction not yet sent
+    to BL."""
+    entry_date = decided.entry_date
     conn.execute(
-        "UPDATE corrections SET entry_date = %s, in_original_period = %s WHERE correction_id = %s",
-        (entry_date, in_period, correction.correction_id),
+        "UPDATE corrections SET entry_date = %s, in_original_period = %s, dating = %s WHERE correction_id = %s",
+        (entry_date, same_period(entry_date, correction.business_date), decided.dating.value, correction.correction_id),
     )
     conn.execute(
         """UPDATE exports SET voucher = jsonb_set(voucher, '{entry_date}', to_jsonb(%s::text)), updated_at = now()
            WHERE correction_id = %s AND trigger = 'CORRECTION' AND status <> 'booked'""",
         (entry_date.isoformat(), correction.correction_id),
     )
+
+
+def correction_booked_anew_by(conn: psycopg.Connection[Any], export: Export) -> Correction | None:
+    """The correction whose new voucher this export is (read only: linked before it was posted)."""
+    row = conn.execute(_SELECT + " WHERE c.new_export_id = %s", (export.export_id,)).fetchone()
+    return _correction(row) if row else None
 
 
 def correction_of_new_export(conn: psycopg.Connection[Any], export: Export) -> Correction | None:
@@ -219,8 +251,31 @@ class PostgresCorrections:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def request(self, org: str, store: str, day: date, *, reason: str, requested_by: str, via: str) -> Requested:
-        return request_reexport(self.conn, org, store, day, reason=reason, requested_by=requested_by, via=via)
+    def request(
+        self,
+        org: str,
+        store: str,
+        day: date,
+        *,
+        reason: str,
+        requested_by: str,
+        via: str,
+        period: PeriodChoice = PeriodChoice.FOUND,
+        statement: str | None = None,
+        found_on: date | None = None,
+    ) -> Requested:
+        return request_reexport(
+            self.conn,
+            org,
+            store,
+            day,
+            reason=reason,
+            requested_by=requested_by,
+            via=via,
+            period=period,
+            statement=statement,
+            found_on=found_on,
+        )
 
     def complete(self, reversal: Export) -> None:
         complete_correction(self.conn, reversal)
@@ -231,8 +286,11 @@ class PostgresCorrections:
     def may_date(self, correction: Correction) -> bool:
         return may_date(self.conn, correction)
 
-    def set_entry_date(self, correction: Correction, entry_date: date, in_period: bool) -> None:
-        set_entry_date(self.conn, correction, entry_date, in_period)
+    def set_entry_date(self, correction: Correction, decided: CorrectionDate) -> None:
+        set_entry_date(self.conn, correction, decided)
 
     def of_new_export(self, export: Export) -> Correction | None:
         return correction_of_new_export(self.conn, export)
+
+    def booked_anew_by(self, export: Export) -> Correction | None:
+        return correction_booked_anew_by(self.conn, export)

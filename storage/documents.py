@@ -67,7 +67,8 @@ class PostgresDocuments:
             """SELECT e.organization_id, e.store_id, coalesce(st.name, e.store_id), coalesce(i.company_name, ''),
                       e.business_date, e.trigger, e.reference, a.series, a.number, a.entry_date, a.voucher,
                       a.z_report_number, a.control_totals, r.voucher_series || ' ' || r.voucher_number || ' (' ||
-                      r.reference || ')', c.reason, c.requested_by, c.requested_at, c.originals, c.in_original_period
+                      r.reference || ')', c.reason, c.requested_by, c.requested_at, c.originals, c.in_original_period,
+                      c.dating, c.found_on, c.period_statement
                FROM exports e
                JOIN audit_vouchers a ON a.export_id = e.export_id
                LEFT JOIN stores st ON st.organization_id = e.organization_id AND st.store_id = e.store_id
@@ -99,6 +100,9 @@ class PostgresDocuments:
             at,
             originals,
             in_period,
+            dating,
+            found_on,
+            statement,
         ) = row
         receipts: list[Receipt] = []
         if trigger != Trigger.CORRECTION:  # a reversal books no receipts of its own
@@ -117,6 +121,9 @@ class PostgresDocuments:
                 "requested_at": at,
                 "originals": originals,
                 "in_original_period": bool(in_period),
+                "dating": dating,
+                "found_on": found_on,
+                "statement": statement,
             }
         return ReportSource(
             export_id,

@@ -132,7 +132,9 @@ def list_exports(
                   CASE WHEN c.correction_id IS NOT NULL THEN jsonb_build_object(
                       'correction_id', c.correction_id, 'reason', c.reason, 'requested_by', c.requested_by,
                       'requested_via', c.requested_via, 'requested_at', c.requested_at, 'entry_date', c.entry_date,
-                      'in_original_period', c.in_original_period) END,
+                      'in_original_period', c.in_original_period, 'found_on', c.found_on,
+                      'requested_period', c.requested_period, 'period_statement', c.period_statement,
+                      'dating', c.dating) END,
                   count(*) OVER ()
            FROM exports e
            LEFT JOIN stores st ON st.organization_id = e.organization_id AND st.store_id = e.store_id

@@ -14,6 +14,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from mapping.plan import AccountPlan
+from mapping.vatperiods import DEFAULT_REPORTING, VatFrequency, VatReporting
 from service.model import DeactivatedBy, Integration, IntegrationStatus
 from service.ports import Cipher
 from service.secrets import Secret, canonical_key, mask
@@ -48,14 +49,16 @@ class PostgresIntegrations:
         """The integration (``lock``: FOR UPDATE, to serialise state changes of one organization)."""
         row = self.conn.execute(
             "SELECT i.status, i.start_date, i.bl_key_encrypted, i.bl_key_hint, i.company_name, i.company_org_number, "
-            "i.key_verified_at, i.activated_at, i.deactivated_at, i.deactivated_by, p.version "
+            "i.key_verified_at, i.activated_at, i.deactivated_at, i.deactivated_by, p.version, i.vat_frequency, "
+            "i.vat_above_40_msek "
             "FROM integrations i LEFT JOIN account_plans p ON p.organization_id = i.organization_id "
             "WHERE i.organization_id = %s" + (" FOR UPDATE OF i" if lock else ""),
             (org,),
         ).fetchone()
         if row is None:
             return None
-        status, start, encrypted, hint, company, orgnr, verified, activated, deactivated, by, version = row
+        status, start, encrypted, hint, company, orgnr, verified, activated, deactivated, by, version = row[:11]
+        frequency, above_40 = row[11:]
         return Integration(
             org,
             IntegrationStatus(status),
@@ -69,6 +72,7 @@ class PostgresIntegrations:
             deactivated_at=deactivated,
             deactivated_by=DeactivatedBy(by) if by else None,
             plan_version=version,
+            vat_reporting=VatReporting(VatFrequency(frequency), above_40) if frequency else DEFAULT_REPORTING,
         )
 
     def known(self, orgs: Collection[str]) -> set[str]:
@@ -141,6 +145,15 @@ class PostgresIntegrations:
         self.conn.execute(
             "UPDATE integrations SET bl_key_digest = %s, key_verified_at = now() WHERE organization_id = %s",
             (key_digest(canonical.reveal()), org),
+        )
+
+    def set_vat_reporting(self, org: str, reporting: VatReporting) -> None:
+        """How often the merchant files the VAT return (an integration is created in setup when there is none)."""
+        self.save(org)
+        self.conn.execute(
+            "UPDATE integrations SET vat_frequency = %s, vat_above_40_msek = %s, updated_at = now() "
+            "WHERE organization_id = %s",
+            (reporting.frequency.value, reporting.above_40_msek, org),
         )
 
     def set_status(self, org: str, status: IntegrationStatus, by: DeactivatedBy | None = None) -> None:

@@ -33,6 +33,7 @@ from storage.notifications import PostgresNotifications
 from storage.outbox import CONFLICT_NOTICE_WINDOW, PostgresDeadLetters, PostgresOutbox
 from storage.sales import PostgresSales
 from storage.totals import PostgresTotals
+from storage.vat_reads import PostgresVatReads
 
 
 def translated(exc: BaseException) -> Exception | None:
@@ -83,6 +84,7 @@ class PostgresUnitOfWork:
         self.audit = PostgresAudit(conn)
         self.corrections = PostgresCorrections(conn)
         self.documents = PostgresDocuments(conn)
+        self.vat_reads = PostgresVatReads(conn)
         self.dead_letters = PostgresDeadLetters(conn, self.conflict_window)
         self.outbox = PostgresOutbox(conn, self.encoder)
         self.totals = PostgresTotals(conn)

@@ -7,12 +7,12 @@ import random
 import re
 import uuid
 from collections.abc import Callable
-from datetime import date
 from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import parse_qs
 
 from devstack.bl_standin.api_error import ApiFailure, bad
+from devstack.bl_standin.journal import journal_batch, parse_date
 from devstack.bl_standin.openapi import OpenApiDocument
 from devstack.bl_standin.registry import Registry
 from devstack.bl_standin.state import Company
@@ -154,7 +154,7 @@ class BLApi:
             return json_response(200, [fy.to_json(company.entity_id, None) for fy in company.financial_years])
 
     def financial_year_by_date(self, company: Company, request: Request, args: dict[str, str]) -> Response:
-        day = _parse_date(args["date"])
+        day = parse_date(args["date"])
         fy = company.financial_year_for(day)
         if fy is None:
             raise ApiFailure(404, "FINANCIAL_YEAR_NOT_FOUND", f"No financial year for {day}")
@@ -195,40 +195,10 @@ class BLApi:
             return json_response(200, company.entry_json(entry))
 
     def search_journal(self, company: Company, request: Request, _: dict[str, str]) -> Response:
-        q = request.query
-        start = _parse_date(q["startdate"]) if q.get("startdate") else date.min
-        end = _parse_date(q["enddate"]) if q.get("enddate") else date.max
-        series = q.get("journalid") or q.get("series")
-        needle = (q.get("search") or "").lower()
-        rows, page = _positive_int(q.get("rows"), 10), _positive_int(q.get("page"), 1)
-        with company.lock:
-            hits = [
-                e
-                for e in company.entries
-                if start <= e.entry_date <= end
-                and (not series or e.journal_id == series)
-                and (not needle or needle in e.text.lower() or needle == str(e.number))
-            ]
-            data = [company.entry_json(e) for e in hits[(page - 1) * rows : page * rows]]
-        return json_response(
-            200,
-            {
-                "startDate": None if start == date.min else start.isoformat(),
-                "endDate": None if end == date.max else end.isoformat(),
-                "offset": (page - 1) * rows,
-                "pageRequested": page,
-                "rowsRequested": rows,
-                "rowsReturned": len(data),
-                "sortKey": "entryid",
-                "sortOrder": "asc",
-                "totalPages": max(1, -(-len(hits) // rows)),
-                "totalRows": len(hits),
-                "data": data,
-            },
-        )
+        return json_response(200, journal_batch(company, request.query))
 
     def get_journal_entry(self, company: Company, request: Request, args: dict[str, str]) -> Response:
-        day = _parse_date(args["date"])
+        day = parse_date(args["date"])
         fy = company.financial_year_for(day)
         with company.lock:
             for entry in company.entries:
@@ -274,20 +244,6 @@ class BLApi:
     def list_documents(self, company: Company, request: Request, _: dict[str, str]) -> Response:
         with company.lock:
             return json_response(200, [company.document_json(doc_id) for doc_id in sorted(company.documents)])
-
-
-def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise bad("DATE_FORMAT_ERROR", f"Invalid date {value!r}") from None
-
-
-def _positive_int(value: str | None, default: int) -> int:
-    try:
-        return max(1, int(float(value))) if value else default
-    except ValueError:
-        raise bad("INVALID_PARAMETER", f"Not a number: {value!r}") from None
 
 
 def _account_type(account: str) -> str:

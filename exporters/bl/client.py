@@ -15,6 +15,12 @@ from exporters.bl.transport import BLTransport
 _NOT_FOUND_IDS = frozenset({"FINANCIAL_YEAR_NOT_FOUND", "FINANCIAL_YEARS_NOT_FOUND", "DATE_OUTSIDE_FINANCIAL_YEAR"})
 SEARCH_PAGE_ROWS = 100
 MAX_SEARCH_PAGES = 50
+#: A period's journal is listed whole for the VAT report: at most this many pages of SEARCH_PAGE_ROWS.
+MAX_JOURNAL_PAGES = 500
+
+
+class TooManyEntries(ValueError):
+    """The period holds more journal entries than one listing reads (MAX_JOURNAL_PAGES pages)."""
 
 
 class BLClient:
@@ -81,6 +87,29 @@ class BLClient:
             if page >= int(batch.get("totalPages") or 1):
                 break
         return found
+
+    def journal_entries(self, user_key: str, start: date, end: date) -> list[dict[str, Any]]:
+        """Every journal entry dated between ``start`` and ``end`` (``GET /journal/entry/batch``, all pages).
+        Raises :class:`TooManyEntries` beyond MAX_JOURNAL_PAGES pages rather than return part of the period."""
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            params: dict[str, str | int] = {
+                "startdate": start.isoformat(),
+                "enddate": end.isoformat(),
+                "rows": SEARCH_PAGE_ROWS,
+                "sortkey": "entrydate",
+                "sortorder": "asc",
+                "page": page,
+            }
+            batch = self._get("/journal/entry/batch", user_key, "list journal entries", params=params) or {}
+            found.extend(batch.get("data") or [])
+            pages = int(batch.get("totalPages") or 1)
+            if pages > MAX_JOURNAL_PAGES:
+                raise TooManyEntries(f"BL holds {pages} pages of journal entries for the period")
+            if page >= pages:
+                return found
+            page += 1
 
     def get_journal_entry(self, user_key: str, series: str, number: int, day: date) -> dict[str, Any]:
         entry: dict[str, Any] = self._get(

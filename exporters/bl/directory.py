@@ -1,5 +1,6 @@
 """The API's port to BL (:class:`service.exporter.BLDirectory`) over the exporter's own BL client (token, rate
-limit and retries shared): whose books a key opens, and the company's chart of accounts and cost centres."""
+limit and retries shared): whose books a key opens, the company's chart of accounts and cost centres, and its
+fiscal years."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from exporters.bl.errors import BLHttpError, RetryableFailure, to_export_error
 from exporters.bl.exporter import BLExporter
+from mapping.periods import FiscalYear
 from service.exporter import Chart, CompanyDetails
 
 
@@ -30,6 +32,9 @@ class BLExporterDirectory:
             {str(a.get("id")): str(a.get("vatCode") or "") for a in accounts if a.get("id") is not None},
             {str(a.get("id")): str(a.get("name") or "") for a in accounts if a.get("id") is not None},
         )
+
+    def fiscal_years(self, user_key: str) -> list[FiscalYear]:
+        return self.exporter.fiscal_years(user_key, fresh=True)
 
 
 def _closed_by_id(items: list[dict[str, Any]]) -> dict[str, bool]:

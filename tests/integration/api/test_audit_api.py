@@ -57,10 +57,19 @@ def test_a_correction_from_backoffice_records_who_and_why_and_the_audit_queries_
     items = wait(all_booked, "reversal and new voucher booked")
     corrected = [x for x in items if x["correction"]]
     assert len(corrected) == 2  # the reversal and the new voucher
+    today = days_ago(0)
+    assert correction["period"] == "FOUND" and correction["found_on"] == today.isoformat()
     for x in corrected:
         c = x["correction"]
         assert (c["reason"], c["requested_by"], c["requested_via"]) == ("fel momssats", "anna", "API")
-        assert c["entry_date"] == day.isoformat() and c["in_original_period"] is True
+        # dated the day it is made, where the error is found
+        assert (c["entry_date"], c["found_on"], c["requested_period"], c["dating"]) == (
+            today.isoformat(),
+            today.isoformat(),
+            "FOUND",
+            "FOUND_DATE",
+        )
+        assert c["in_original_period"] is (today.month == day.month)
     assert {x["trigger"] for x in corrected} == {"CORRECTION", "DAY_CLOSE"}
 
     receipt_id = store_day.receipts[3]["payload"][1]["receipt_id"]
@@ -81,3 +90,41 @@ def test_a_correction_from_backoffice_records_who_and_why_and_the_audit_queries_
     assert m.get("/audit/receipts/no-such-receipt").status_code == 404
     assert m.get("/audit/vouchers/D/99999").status_code == 404
     assert key not in str(body)
+
+
+def test_the_original_period_is_asked_for_with_a_statement_and_only_while_bl_takes_it(
+    api: Api, bl_standin: BLStandIn, pipeline: Harness
+) -> None:
+    m, key = set_up_active(api, bl_standin, ORG)
+    day = days_ago(1)
+    store_day = sampledata.store_day(ORG, "s1", day, 5)
+    pipeline.publish_sales([*store_day.events(), store_day.day_closed()])
+    (booked,) = wait(lambda: m.get("/exports", params={"status": "booked"}).json()["items"], "the day booked")
+    path = f"/exports/{booked['export_id']}/corrections"
+    body = {"reason": "fel konto", "acting_user": "revisor@byra", "period": "ORIGINAL"}
+    assert m.post(path, body).status_code == 422  # no statement
+    assert m.post(path, {**body, "period": "FOUND", "original_period_statement": "x"}).status_code == 422
+    company = bl_standin.company(key)
+    with company.lock:
+        company.lock_through(day)
+    statement = {**body, "original_period_statement": "perioden är inte avstämd"}
+    closed = m.post(path, statement)
+    assert closed.status_code == 409 and closed.json()["code"] == "ORIGINAL_PERIOD_CLOSED"
+    with company.lock:
+        company.financial_year_for(day).first_open_period = ""  # type: ignore[union-attr]
+    r = m.post(path, statement)
+    assert r.status_code == 202, r.text
+    assert r.json()["period"] == "ORIGINAL"
+
+    def both_booked():  # type: ignore[no-untyped-def]
+        xs = [x for x in m.get("/exports").json()["items"] if x["correction"] and x["status"] == "booked"]
+        return xs if len(xs) == 2 else None
+
+    for x in wait(both_booked, "reversal and new voucher booked"):
+        c = x["correction"]
+        assert (c["entry_date"], c["requested_period"], c["period_statement"], c["dating"]) == (
+            day.isoformat(),
+            "ORIGINAL",
+            "perioden är inte avstämd",
+            "ORIGINAL_DATE",
+        )

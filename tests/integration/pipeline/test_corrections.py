@@ -1,4 +1,6 @@
-"""Correcting a booked day: reversal first, then the day anew through the corrected plan; never an edit."""
+"""Correcting a booked day: reversal first, then the day anew through the corrected plan; never an edit. Dated
+where the error is found (the day the correction is made), or the original period when the accountant says its
+work is not finished and BL still takes it."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -18,6 +21,7 @@ from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
 from devstack.harness import Harness
 from devstack.oracle import assert_balanced, booked_totals, expected_totals
+from service.deps import stockholm_today
 from tests.integration.pipeline.conftest import ORG
 
 pytestmark = pytest.mark.integration
@@ -26,7 +30,13 @@ WRONG = {**sampledata.SAMPLE_PLAN, "product_groups": {**sampledata.SAMPLE_PLAN["
 
 
 def reexport(
-    h: Harness, store: str, day: date, reason: str = "fel konto för merch", user: str = "anna@cafe"
+    h: Harness,
+    store: str,
+    day: date,
+    reason: str = "fel konto för merch",
+    user: str = "anna@cafe",
+    *,
+    statement: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -51,6 +61,7 @@ def reexport(
             reason,
             "--user",
             user,
+            *(["--original-period", "--statement", statement] if statement else []),
         ],
         env=env,
         capture_output=True,
@@ -58,6 +69,13 @@ def reexport(
         timeout=60,
         check=False,
     )
+
+
+def found_days(run: Callable[[], None]) -> set[date]:
+    """The day a correction made while ``run`` runs is found on (Stockholm): one day, or two across midnight."""
+    before = stockholm_today()
+    run()
+    return {before, stockholm_today()}
 
 
 def corrections(h: Harness) -> list[tuple[Any, ...]]:
@@ -89,9 +107,13 @@ def test_a_wrongly_mapped_day_is_reversed_then_booked_anew(
     h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == originals, what="the day booked (wrongly)")
 
     h.save_plan(ORG, sampledata.SAMPLE_PLAN)
-    result = reexport(h, "s1", DAY)
-    assert result.returncode == 0, result.stderr
-    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 2 * originals + 1, what="reversal(s) + new")
+
+    def correct() -> None:
+        result = reexport(h, "s1", DAY)
+        assert result.returncode == 0, result.stderr
+        h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 2 * originals + 1, what="reversal(s) + new")
+
+    found = found_days(correct)
 
     books = bl_standin.vouchers(bl_company.user_key)
     assert len(books) == 2 * originals + 1
@@ -104,15 +126,18 @@ def test_a_wrongly_mapped_day_is_reversed_then_booked_anew(
     assert booked_totals(books) == expected_totals([*events, day.day_closed()])  # the books are now right
     triggers = [o["trigger"] for o in h.outcomes_for(ORG, "SUCCEEDED")][originals:]
     assert triggers == ["CORRECTION"] * originals + ["DAY_CLOSE"]
-    # The period is open: everything is dated the original business date, and the texts name the original.
-    assert {v["journalEntryDate"] for v in books} == {DAY.isoformat()}
+    # November is open in BL, yet the correction is dated the day it is made, where the error is found (BFN's
+    # comment to BFNAR 2013:2 p. 2.17–2.18); the originals keep their date and the texts name them.
+    assert {v["journalEntryDate"] for v in books[:originals]} == {DAY.isoformat()}
+    (entry,) = {date.fromisoformat(v["journalEntryDate"]) for v in books[originals:]}
+    assert entry in found
     for original, reversal in zip(books[:originals], reversals, strict=True):
         assert f"(D {original['journalEntryId']}, {DAY.isoformat()})" in reversal["journalEntryText"]
     new = books[-1]
     assert new["journalEntryText"].startswith("Rättelse av ")
     for original in books[:originals]:
         assert f"D {original['journalEntryId']}" in new["journalEntryText"]
-    assert corrections(h) == [("fel konto för merch", "anna@cafe", "CLI", DAY, True, True)]
+    assert corrections(h) == [("fel konto för merch", "anna@cafe", "CLI", entry, False, True)]
 
     again = reexport(h, "s1", date(2026, 11, 20))
     assert again.returncode == 1 and "no booked voucher" in again.stderr
@@ -144,20 +169,32 @@ def test_a_reversal_bl_refuses_blocks_the_new_voucher_until_it_is_booked(
     assert booked_totals(books) == expected_totals([*day.events(), day.day_closed()])
 
 
-@pytest.mark.parametrize(("closed", "first_open"), [(False, date(2026, 12, 1)), (True, date(2027, 1, 1))])
-def test_a_day_in_a_locked_period_or_closed_year_is_corrected_on_the_first_open_date(
-    make_pipeline, bl_standin: BLStandIn, bl_company: Company, closed: bool, first_open: date
+def next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+@pytest.mark.parametrize("locked", ["original month", "found month", "found year closed"])
+def test_a_correction_is_dated_where_found_or_the_first_day_after_that_bl_takes(
+    make_pipeline, bl_standin: BLStandIn, bl_company: Company, locked: str
 ) -> None:
     h = make_pipeline(plan=WRONG)
     day = sampledata.store_day(ORG, "s1", DAY, 20)
     h.publish_sales([*day.events(), day.day_closed()])
     h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
     h.wait_for(lambda x: len(bl_standin.documents(bl_company.user_key)) == 1, what="its day report")
+    today = stockholm_today()
     with bl_company.lock:
-        if closed:
-            bl_company.close_financial_year(DAY)
+        if locked == "original month":
+            bl_company.lock_through(DAY)  # November locked: today is open, so today it is
+        elif locked == "found month":
+            bl_company.lock_through(today)  # this month locked too: the first day of the next
         else:
-            bl_company.lock_through(DAY)  # November locked: the first open period is 202612
+            bl_company.close_financial_year(today)  # this fiscal year closed: the first open day of the next
+    expected = {
+        "original month": today,
+        "found month": next_month(today),
+        "found year closed": date(today.year + 1, 1, 1),
+    }[locked]
     h.save_plan(ORG, sampledata.SAMPLE_PLAN)
 
     assert reexport(h, "s1", DAY, reason="moms fel på merch", user="revisor@byra").returncode == 0
@@ -166,7 +203,9 @@ def test_a_day_in_a_locked_period_or_closed_year_is_corrected_on_the_first_open_
 
     original, reversal, new = bl_standin.vouchers(bl_company.user_key)
     assert_balanced([original, reversal, new])
-    assert (reversal["journalEntryDate"], new["journalEntryDate"]) == (first_open.isoformat(),) * 2
+    if stockholm_today() != today:  # midnight passed during the test: the found day moved with it
+        return
+    assert (reversal["journalEntryDate"], new["journalEntryDate"]) == (expected.isoformat(),) * 2
     assert original["journalEntryDate"] == DAY.isoformat()  # never edited
     named = f"{reference(original)} (D {original['journalEntryId']}, {DAY.isoformat()})"
     assert named in reversal["journalEntryText"]
@@ -176,7 +215,7 @@ def test_a_day_in_a_locked_period_or_closed_year_is_corrected_on_the_first_open_
     )
     assert booked_totals([original, reversal]) == {}
     assert booked_totals(bl_standin.vouchers(bl_company.user_key)) == expected_totals([*day.events(), day.day_closed()])
-    assert corrections(h) == [("moms fel på merch", "revisor@byra", "CLI", first_open, False, True)]
+    assert corrections(h) == [("moms fel på merch", "revisor@byra", "CLI", expected, False, True)]
     assert [o["trigger"] for o in h.outcomes_for(ORG, "SUCCEEDED")] == ["DAY_CLOSE", "CORRECTION", "DAY_CLOSE"]
 
     (doc,) = [
@@ -186,7 +225,91 @@ def test_a_day_in_a_locked_period_or_closed_year_is_corrected_on_the_first_open_
     ]
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(doc["content"])).pages).replace("\n", " ")
     assert "Orsak: moms fel på merch. Begärd av revisor@byra" in text
-    assert "daterad den första öppna dagen" in text
+    if locked == "original month":
+        assert f"Daterad {today.isoformat()}, den dag rättelsen gjordes" in text
+    else:
+        assert f"Felet upptäcktes {today.isoformat()}; den perioden är låst" in text
+
+
+def test_issue_22_an_error_of_march_found_now_with_january_to_april_locked_is_dated_now_not_in_may(
+    make_pipeline, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    """Finding 1 of issue #22: the old rule dated this correction 2026-05-01, in a month long closed (and VAT
+    reported) because it was the first one BL had not locked. It belongs to the period where it is found."""
+    march = date(2026, 3, 10)
+    h = make_pipeline(plan=WRONG)
+    day = sampledata.store_day(ORG, "s1", march, 10)
+    h.publish_sales([*day.events(), day.day_closed()])
+    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the March day booked")
+    with bl_company.lock:
+        bl_company.lock_through(date(2026, 4, 30))  # January–April locked, May onwards open
+    h.save_plan(ORG, sampledata.SAMPLE_PLAN)
+
+    def correct() -> None:
+        assert reexport(h, "s1", march, reason="merch på fel konto", user="revisor@byra").returncode == 0
+        h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 3, what="reversal + new voucher")
+
+    found = found_days(correct)
+    _, reversal, new = bl_standin.vouchers(bl_company.user_key)
+    assert reversal["journalEntryDate"] == new["journalEntryDate"] != "2026-05-01"
+    assert date.fromisoformat(new["journalEntryDate"]) in found
+
+
+def test_the_original_period_when_the_accountant_says_its_work_is_not_finished(
+    make_pipeline, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    h = make_pipeline(plan=WRONG)
+    day = sampledata.store_day(ORG, "s1", DAY, 10)
+    h.publish_sales([*day.events(), day.day_closed()])
+    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    h.save_plan(ORG, sampledata.SAMPLE_PLAN)
+    statement = "november stäms av först i december"
+    assert reexport(h, "s1", DAY, user="revisor@byra", statement=statement).returncode == 0
+    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 3, what="reversal + new voucher")
+    assert {v["journalEntryDate"] for v in bl_standin.vouchers(bl_company.user_key)} == {DAY.isoformat()}
+    with psycopg.connect(h.settings.database_url) as conn:
+        row = conn.execute(
+            "SELECT requested_by, requested_period, period_statement, dating, in_original_period FROM corrections"
+        ).fetchone()
+    assert row == ("revisor@byra", "ORIGINAL", statement, "ORIGINAL_DATE", True)
+
+
+def test_the_original_period_is_never_asked_for_without_the_statement(pipeline: Harness) -> None:
+    env = {**os.environ, "DATABASE_URL": pipeline.settings.database_url, "KAFKA_BOOTSTRAP_SERVERS": "unused:9092"}
+    env |= {"BL_CLIENT_ID": "x", "BL_CLIENT_SECRET": "x"}
+    args = ["--org", ORG, "--store", "s1", "--date", DAY.isoformat(), "--reason", "r", "--user", "u"]
+    refused = subprocess.run(
+        [sys.executable, "-m", "dayclose", "reexport", *args, "--original-period"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2 and "--statement" in refused.stderr
+
+
+def test_the_original_period_asked_for_but_locked_by_then_is_dated_where_found_and_says_so(
+    make_pipeline, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    h = make_pipeline(plan=WRONG)
+    day = sampledata.store_day(ORG, "s1", DAY, 10)
+    h.publish_sales([*day.events(), day.day_closed()])
+    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    with bl_company.lock:
+        bl_company.lock_through(DAY)  # locked after the accountant asked, before the worker dated it
+    h.save_plan(ORG, sampledata.SAMPLE_PLAN)
+
+    def correct() -> None:
+        assert reexport(h, "s1", DAY, user="revisor@byra", statement="inte avstämd").returncode == 0
+        h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 3, what="reversal + new voucher")
+
+    found = found_days(correct)
+    _, reversal, new = bl_standin.vouchers(bl_company.user_key)
+    assert date.fromisoformat(new["journalEntryDate"]) in found
+    with psycopg.connect(h.settings.database_url) as conn:
+        row = conn.execute("SELECT requested_period, dating FROM corrections").fetchone()
+    assert row == ("ORIGINAL", "FOUND_DATE")
 
 
 def test_a_correction_of_a_correction_reverses_the_new_voucher(
@@ -198,12 +321,15 @@ def test_a_correction_of_a_correction_reverses_the_new_voucher(
     h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
     with bl_company.lock:
         bl_company.lock_through(DAY)
-    assert reexport(h, "s1", DAY, reason="first try", user="a").returncode == 0
-    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 3, what="the first correction")
-    h.save_plan(ORG, sampledata.SAMPLE_PLAN)
 
-    assert reexport(h, "s1", DAY, reason="second try", user="b").returncode == 0
-    h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 5, what="the correction of the correction")
+    def correct_twice() -> None:
+        assert reexport(h, "s1", DAY, reason="first try", user="a").returncode == 0
+        h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 3, what="the first correction")
+        h.save_plan(ORG, sampledata.SAMPLE_PLAN)
+        assert reexport(h, "s1", DAY, reason="second try", user="b").returncode == 0
+        h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 5, what="the correction of the correction")
+
+    found = found_days(correct_twice)
 
     books = bl_standin.vouchers(bl_company.user_key)
     assert len(books) == 5
@@ -211,11 +337,12 @@ def test_a_correction_of_a_correction_reverses_the_new_voucher(
     first_new, second_reversal = books[2], books[3]
     assert f"(D {first_new['journalEntryId']}, {DAY.isoformat()})" in second_reversal["journalEntryText"]
     assert booked_totals([first_new, second_reversal]) == {}
-    assert {v["journalEntryDate"] for v in books[1:]} == {"2026-12-01"}
+    dates = [date.fromisoformat(v["journalEntryDate"]) for v in books[1:]]
+    assert set(dates) <= found and dates == sorted(dates)  # never a reversal before what it reverses
     assert booked_totals(books) == expected_totals([*day.events(), day.day_closed()])
     assert [(c[0], c[1], c[3], c[4], c[5]) for c in corrections(h)] == [
-        ("first try", "a", date(2026, 12, 1), False, True),
-        ("second try", "b", date(2026, 12, 1), False, True),
+        ("first try", "a", dates[0], False, True),
+        ("second try", "b", dates[-1], False, True),
     ]
 
 

@@ -123,14 +123,32 @@ def test_a_correction_names_the_original_who_and_why() -> None:
         datetime(2026, 11, 30, 9, 15),
         ("D 12 (DC-0123456789abcdef, 2026-11-25)",),
         in_original_period=False,
+        dating="FOUND_DATE",
+        found_on=date(2026, 11, 30),
     )
     r = report(
-        kind=CORRECTION, correction=note, number=3, entry_date=date(2026, 12, 1), reference="DC-aaaaaaaaaaaaaaaa"
+        kind=CORRECTION, correction=note, number=3, entry_date=date(2026, 11, 30), reference="DC-aaaaaaaaaaaaaaaa"
     )
     text = text_of(render(r)).replace("\n", " ")
     assert "Rättelse av D 12 (DC-0123456789abcdef, 2026-11-25). Orsak: fel momssats på merch." in text
-    assert "Begärd av anna@cafe 2026-11-30 09:15" in text and "första öppna dagen" in text
+    assert "Begärd av anna@cafe 2026-11-30 09:15" in text
+    assert "Daterad 2026-11-30, den dag rättelsen gjordes: i den period felet upptäcktes." in text
     assert r.filename == "Rattelse_s1_2026-11-25_DC-aaaaaaaaaaaaaaaa.pdf"
+
+
+def test_a_correction_in_the_original_period_carries_the_accountants_statement() -> None:
+    note = CorrectionNote(
+        "fel konto",
+        "revisor@byra",
+        datetime(2026, 11, 26, 8, 0),
+        ("D 12 (DC-0123456789abcdef, 2026-11-25)",),
+        in_original_period=True,
+        dating="ORIGINAL_DATE",
+        found_on=date(2026, 11, 26),
+        statement="november stäms av först i december",
+    )
+    text = text_of(render(report(kind=CORRECTION, correction=note))).replace("\n", " ")
+    assert "Daterad i ursprungsperioden: arbetet med perioden är inte avslutat (november stäms av först i" in text
 
 
 def test_a_long_day_runs_onto_more_pages() -> None:

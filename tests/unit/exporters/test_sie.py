@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sie4_strict_checker import SieError, parse
 
-from exporters.sie import SieNames, sie_text, write_sie4i
+from exporters.sie import BOOKED_PROSA, UNBOOKED_PROSA, SieNames, sie_text, write_sie4i
 from mapping.text import clean_text
 from mapping.voucher import Voucher, VoucherRow
 
@@ -106,6 +106,14 @@ def test_header_is_a_4i_import_file():
     assert parsed.header["#FNAMN"] == ["Testkaféet AB"]
     assert parsed.header["#ORGNR"] == ["556000-0050"]
     assert parsed.header["#PROGRAM"] == ["dayclose", "0.1"]
+    assert "#PROSA" not in parsed.header
+
+
+def test_the_header_comment_says_whether_the_vouchers_are_in_bl_already():
+    for prosa in (BOOKED_PROSA, UNBOOKED_PROSA):
+        data = write(WORKED_EXAMPLES[:1], prosa=prosa)
+        assert parse(data).header["#PROSA"] == [prosa]  # å, ä, ö and é are in CP437: nothing replaced
+        assert data.split(b"\r\n")[5].startswith(b"#PROSA ")  # in the identification, after #SIETYP
 
 
 def test_file_is_cp437_with_exact_amounts():

@@ -17,9 +17,11 @@ from datetime import date, timedelta
 from types import TracebackType
 from typing import Any
 
-from mapping.periods import FiscalYear
+from mapping.ledger import LedgerVoucher
+from mapping.periods import CorrectionDate, FiscalYear
 from mapping.plan import AccountPlan
 from mapping.totals import DayTotals
+from mapping.vatreport import ZDay
 from mapping.voucher import Voucher
 from service.exporter import (
     AttachedDocument,
@@ -42,6 +44,7 @@ from service.model import (
     Job,
     Lease,
     ReportSource,
+    StoredBooking,
     StoredDayClose,
 )
 from service.ports import Flushed, Ingested, OutboxRow, Pending, SinglePurposeOf, StoreDay
@@ -117,6 +120,7 @@ class FakeUnitOfWork:
         self.dead_letters = _DeadLetters(self)
         self.outbox = _Outbox(self)
         self.totals = _Totals(self)
+        self.vat_reads = _VatReads(self)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -411,6 +415,22 @@ class _Totals(_Repo):
         raise NotImplementedError
 
 
+class _VatReads(_Repo):
+    """Read only by the VAT report and by a correction's new voucher, neither of which these tests book."""
+
+    def z_days(self, org: str, start: date, end: date) -> list[ZDay]:
+        raise NotImplementedError
+
+    def bookings(self, org: str, start: date, end: date) -> list[StoredBooking]:
+        raise NotImplementedError
+
+    def bookings_of(self, org: str, export_ids: Collection[uuid.UUID]) -> list[StoredBooking]:
+        raise NotImplementedError
+
+    def posted(self, org: str, start: date, end: date) -> list[tuple[str, LedgerVoucher]]:
+        raise NotImplementedError
+
+
 class _Audit(_Repo):
     def record_booked(
         self,
@@ -433,7 +453,7 @@ class _Corrections(_Repo):
     def may_date(self, correction: Correction) -> bool:
         return True
 
-    def set_entry_date(self, correction: Correction, entry_date: date, in_period: bool) -> None:
+    def set_entry_date(self, correction: Correction, decided: CorrectionDate) -> None:
         raise NotImplementedError
 
     def of_new_export(self, export: Export) -> Correction | None:
@@ -441,6 +461,9 @@ class _Corrections(_Repo):
 
     def complete(self, reversal: Export) -> None:
         self.uow.wrote("corrections.complete")
+
+    def booked_anew_by(self, export: Export) -> Correction | None:
+        return None
 
 
 class _Documents(_Repo):
