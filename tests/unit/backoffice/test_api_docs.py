@@ -10,12 +10,13 @@ from backoffice.api_docs import STATIC
 from backoffice.app import create_app
 from backoffice.auth import TokenVerifier
 from backoffice.context import Context
-from backoffice.openapi_doc import _no_uow, _NoBL, _NoChecks
+from backoffice.openapi_doc import _no_uow, _NoBL, _NoChecks, _NoReports
 from service.secrets import Secret
 
 
 def app(docs: bool) -> TestClient:
-    ctx = Context(uow=_no_uow, bl=_NoBL(), verifier=TokenVerifier((Secret("k:" + "x" * 32),)), sales_retention_days=400)
+    verifier = TokenVerifier((Secret("k:" + "x" * 32),))
+    ctx = Context(uow=_no_uow, bl=_NoBL(), verifier=verifier, sales_retention_days=400, reports=_NoReports())
     return TestClient(create_app(ctx, _NoChecks(), max_body_bytes=1024, docs=docs))
 
 
