@@ -93,7 +93,7 @@ def activate(walk: Walk, stack: Stack, org: str, company: Company) -> None:
     walk.checkpoint("nyckel-okand")
     walk.fill(key_field, company.user_key)
     walk.button("Verifiera")
-    assert "Nyckeln är verifierad: Kafé Linnéa AB (5567891234)." in walk.text()
+    assert "Nyckeln är verifierad: Kafé Linnéa AB (5567891238)." in walk.text()
     walk.checkpoint("nyckel-verifierad")
     walk.link("Nästa")
     walk.fill(

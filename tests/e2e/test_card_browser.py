@@ -80,7 +80,7 @@ def _wait_ready(url: str, api: ServiceProcess) -> None:
 @pytest.mark.parametrize("keyboard", [False, True], ids=["mouse", "keyboard"])
 def test_the_merchant_guide_walked_in_the_browser(stack: Stack, bl_standin: BLStandIn, keyboard: bool) -> None:
     org = f"org-card-{'keyboard' if keyboard else 'mouse'}"
-    company = bl_standin.register_company(name="Kafé Linnéa AB", org_number="5567891234")
+    company = bl_standin.register_company(name="Kafé Linnéa AB", org_number="5567891238")
     first = store_day(org, STORE, days_ago(3), 12, seed=1, store_name="Kafé Linnéa Centrum", z_report_number=1)
     stack.publish(*first.events(), first.day_closed())
     with chromium() as browser:

@@ -46,7 +46,7 @@ def test_every_outcome_becomes_a_notification_of_its_organization_only(
     api: Api, pipeline: Harness, bl_standin: BLStandIn
 ) -> None:
     m, _ = set_up_active(api, bl_standin, ORG)
-    other, _ = set_up_active(api, bl_standin, OTHER, "5560000002")
+    other, _ = set_up_active(api, bl_standin, OTHER, "5560000019")
     good = store_day(ORG, "s1", days_ago(2), 4, seed=1)
     bad = store_day(ORG, "s1", days_ago(1), 4, seed=2, z_report_number=2)
     pay_with(bad, "klarna")
@@ -73,7 +73,7 @@ def test_a_booked_vouchers_day_report_is_served_to_its_organization_only(
     api: Api, pipeline: Harness, bl_standin: BLStandIn
 ) -> None:
     m, _ = set_up_active(api, bl_standin, ORG)
-    other, _ = set_up_active(api, bl_standin, OTHER, "5560000002")
+    other, _ = set_up_active(api, bl_standin, OTHER, "5560000019")
     day = store_day(ORG, "s1", days_ago(2), 4, seed=1)
     pipeline.publish_sales([*day.events(), day.day_closed()])
     pipeline.wait_for(lambda h: bool(h.outcomes_for(ORG, "SUCCEEDED")), what="the day booked")
