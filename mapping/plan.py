@@ -65,7 +65,7 @@ class VatPolicy(StrEnum):
     """Which VAT the day-close voucher books per rate (see :mod:`mapping.vatpolicy`)."""
 
     EXACT = "EXACT"  # Σ line VAT; the Z-report must agree to the öre
-    Z_REPORT = "Z_REPORT"  # the Z-report's VAT, when within 1 öre per receipt of Σ line VAT
+    Z_REPORT = "Z_REPORT"  # the Z-report's VAT, when within ½ öre per line of Σ line VAT
 
 
 K = TypeVar("K")

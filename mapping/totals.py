@@ -26,7 +26,7 @@ kind            key, rate         a             b             n                 
 
 Counts are kept besides sums because the rules ask *whether* something occurred, not only how much:
 a product group sold and returned the same day nets to zero yet still needs an account, and the
-Z-report's VAT tolerance is one öre per receipt with a line at the rate. Receipt counts ride on the
+VAT policy's rounding tolerance counts the lines at each rate. Receipt counts ride on the
 line and payment buckets (``m``) instead of buckets of their own, so a receipt touches about three
 buckets, not five: the ingest updates these rows for every event.
 

@@ -71,11 +71,20 @@ def receipts_per_rate(totals: DayTotals) -> dict[int, int]:
     return dict(counts)
 
 
+def lines_per_rate(totals: DayTotals) -> dict[int, int]:
+    """How many lines (of sales and returns) each VAT rate has."""
+    counts: defaultdict[int, int] = defaultdict(int)
+    for _, rate, (_, _, n, _) in totals.of_kind(LINE):
+        counts[rate] += n
+    return dict(counts)
+
+
 def vat_tolerance(policy: str, totals: DayTotals) -> dict[int, int] | None:
-    """None (exact) under EXACT; 1 öre per receipt with a line at the rate under Z_REPORT, 0 % excepted."""
+    """None (exact) under EXACT; under Z_REPORT ½ öre per line at the rate (each line's VAT was rounded to whole
+    öre, by at most ½ öre), in whole öre: a difference of d öre is rounding when 2·|d| ≤ lines. 0 % excepted."""
     if policy != VatPolicy.Z_REPORT:
         return None
-    return {rate: n for rate, n in receipts_per_rate(totals).items() if rate != 0}
+    return {rate: n // 2 for rate, n in lines_per_rate(totals).items() if rate != 0}
 
 
 def cash_drawer(close: DayClose, totals: DayTotals) -> CashDrawer:

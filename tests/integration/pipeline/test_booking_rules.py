@@ -104,7 +104,7 @@ Z_REPORT_PLAN = {**sampledata.SAMPLE_PLAN, "vat_policy": "Z_REPORT"}
 
 def _rounding_day(z: int) -> tuple[sampledata.StoreDay, dict[str, Any]]:
     """Six card receipts of two 1.03 lines at 25 %: each line holds 0.21 VAT (Σ 2.52); the POS rounds per
-    receipt, 0.41 each, so its Z-report says 2.46 — 6 öre apart, within 1 öre per receipt."""
+    receipt, 0.41 each, so its Z-report says 2.46 — 6 öre apart, within ½ öre per line (12 lines)."""
     day = sampledata.store_day(ORG, "s1", DAY, 0, with_extras=False, z_report_number=z)
     for n in range(6):
         day.receipts.append(

@@ -324,11 +324,15 @@ def receipts_per_rate(receipts: Iterable[Receipt]) -> dict[int, int]:
 
 
 def vat_tolerance(policy: str, receipts: Iterable[Receipt]) -> dict[int, int] | None:
-    """Öre of VAT difference per rate the policy accepts: None (exact) under EXACT, 1 öre per receipt
-    with a line at the rate under Z_REPORT. A 0 % rate carries no VAT, so it gets no tolerance."""
+    """Öre of VAT difference per rate the policy accepts: None (exact) under EXACT, ½ öre per line at the
+    rate under Z_REPORT (whole öre: lines // 2). A 0 % rate carries no VAT, so it gets no tolerance."""
     if policy != VatPolicy.Z_REPORT:
         return None
-    return {rate: n for rate, n in receipts_per_rate(receipts).items() if rate != 0}
+    lines: defaultdict[int, int] = defaultdict(int)
+    for receipt in receipts:
+        for line in receipt.lines:
+            lines[line.vat_rate] += 1
+    return {rate: n // 2 for rate, n in lines.items() if rate != 0}
 
 
 def line_vat_per_rate(receipts: Iterable[Receipt]) -> dict[int, int]:

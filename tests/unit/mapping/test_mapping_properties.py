@@ -330,3 +330,31 @@ def test_every_missing_mapping_is_named_at_once(batch: SalesBatch, data: st.Data
             assert set(exc.missing) == expected
         else:
             raise AssertionError("an unmapped batch was booked")
+
+
+@given(
+    st.lists(
+        st.lists(st.tuples(st.sampled_from([2500, 1200, 600]), st.integers(1, 2_000_000)), min_size=1, max_size=8),
+        min_size=1,
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_a_pos_rounding_vat_per_receipt_or_per_day_is_within_half_an_ore_per_line(
+    receipt_lines: list[list[tuple[int, int]]], per_day: bool
+) -> None:
+    """The Z_REPORT tolerance (issue #21, finding 7) holds every legal rounding: Σ of VAT rounded per line (half up)
+    and the same VAT rounded once per receipt, or once for the day, differ by at most ½ öre per line at the rate."""
+    from mapping.totals_closing import day_totals, vat_tolerance
+
+    day = [
+        Receipt(f"r{i}", STORE, DAY, "sale", tuple(line("goods", r, g) for r, g in ls), ())
+        for i, ls in enumerate(receipt_lines)
+    ]
+    allowed = vat_tolerance("Z_REPORT", day_totals(day))
+    assert allowed is not None
+    for rate in {r for ls in receipt_lines for r, _ in ls}:
+        per_line = sum(vat_included(g, rate) for ls in receipt_lines for r, g in ls if r == rate)
+        grosses = [sum(g for r, g in ls if r == rate) for ls in receipt_lines]
+        once = vat_included(sum(grosses), rate) if per_day else sum(vat_included(g, rate) for g in grosses)
+        assert abs(once - per_line) <= allowed[rate]
