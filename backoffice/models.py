@@ -156,8 +156,8 @@ class PlanIn(_In):
         "EXACT",
         description=(
             "EXACT: the day's VAT is Σ line VAT and the Z-report must agree to the öre. Z_REPORT: book the Z-report's "
-            "VAT per rate when it is within ½ öre per line at that rate of Σ line VAT (rounding moves between that rate's sales "
-            "and VAT accounts only)."
+            "VAT per rate when it is within ½ öre per line at that rate of Σ line VAT (rounding moves between that "
+            "rate's sales and VAT accounts only)."
         ),
     )
     store_cost_centres: dict[Identifier, Account] = Field(default_factory=dict, max_length=2000)

@@ -35,6 +35,8 @@ class ReportRow:
     account_name: str
     amount_ore: int
     cost_centre: str | None = None
+    #: What the row books (the kind of event: :mod:`mapping.rows`); None on rows booked before rows had texts.
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

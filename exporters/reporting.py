@@ -24,8 +24,8 @@ def day_report(source: ReportSource, names: ChartNames) -> DayReport:
     # The names the voucher was posted with come first; today's chart fills in what is missing.
     stored_names = {**names.accounts, **source.voucher.get("account_names", {})}
     rows = tuple(
-        ReportRow(account, stored_names.get(account, ""), amount, centre)
-        for account, amount, centre in source.voucher["rows"]
+        ReportRow(row[0], stored_names.get(row[0], ""), row[1], row[2], row[3] if len(row) > 3 else None)
+        for row in source.voucher["rows"]
     )
     correction = None
     if source.correction is not None:

@@ -7,8 +7,9 @@ day waits as a ``RECONCILIATION_MISMATCH``. Under ``Z_REPORT``:
 
 * per rate, |Z-report VAT − Σ line VAT| ≤ ½ öre × the number of lines at that rate is rounding
   (:func:`vat_tolerance`): each line's VAT was rounded to whole öre by at most ½ öre, and a POS that
-  rounds per receipt or per day rounds the same amounts once instead; beyond it, a mismatch as before. Gross per rate, payments and
-  the grand total must still agree exactly, so only the net/VAT split of a rate moves;
+  rounds per receipt or per day rounds the same amounts once instead; beyond it, a mismatch as before.
+  Gross per rate, payments and the grand total must still agree exactly, so only the net/VAT split of a
+  rate moves;
 * the day-close voucher books the Z-report's VAT: the difference moves between that rate's VAT
   account and that rate's sales accounts, never to any other account (:func:`adjustment_rows`).
   It is computed against the whole day (receipts of earlier manual exports included), because

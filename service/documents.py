@@ -65,7 +65,7 @@ def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str) -> bool:
         reference=source.reference,
     )
     stored = source.voucher.get("account_names") or {}
-    known = all(account in stored for account, _, _ in source.voucher["rows"])
+    known = all(row[0] in stored for row in source.voucher["rows"])
     attachment = deps.reports.render(source, ChartNames() if known else _names(deps.exporter, user_key))
     where = VoucherLocation(source.series, source.number, source.entry_date, source.reference)
     try:
@@ -117,7 +117,7 @@ def _refused(deps: ExportDeps, source: ReportSource, name: str, exc: ExportError
                     source.series,
                     source.number,
                     source.entry_date,
-                    sum(a for _, a, _ in rows if a > 0),
+                    sum(row[1] for row in rows if row[1] > 0),
                     int(source.voucher.get("receipt_count") or 0),
                 ),
             )

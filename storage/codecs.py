@@ -130,7 +130,7 @@ def voucher_to_json(voucher: Voucher, receipt_count: int | None = None) -> dict[
         "entry_date": voucher.entry_date.isoformat(),
         "text": voucher.text,
         "reference": voucher.reference,
-        "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
+        "rows": [[r.account, r.amount_ore, r.cost_centre, r.text] for r in voucher.rows],
         "sales_rates": [[account, rate] for account, rate in voucher.sales_rates],
     }
 
@@ -141,7 +141,8 @@ def voucher_from_json(data: dict[str, Any]) -> Voucher:
         entry_date=date.fromisoformat(data["entry_date"]),
         text=data["text"],
         reference=data["reference"],
-        rows=tuple(VoucherRow(account, amount, cost_centre) for account, amount, cost_centre in data["rows"]),
+        # Rows stored before they had texts (issue #21) are [account, amount, cost centre].
+        rows=tuple(VoucherRow(*row) for row in data["rows"]),
         sales_rates=tuple((account, int(rate)) for account, rate in data.get("sales_rates") or ()),
     )
 

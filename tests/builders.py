@@ -212,3 +212,8 @@ def plan(
 def rows_of(voucher: Voucher) -> list[tuple[str, str, str | None]]:
     """A voucher's rows as (account, signed SEK text, cost centre), for hand-written expectations."""
     return [(r.account, format_sek(r.amount_ore), r.cost_centre) for r in voucher.rows]
+
+
+def entries_of(voucher: Voucher) -> list[tuple[str, str, str | None]]:
+    """A voucher's rows as (account, signed SEK text, row text): one row per account and kind of event."""
+    return [(r.account, format_sek(r.amount_ore), r.text) for r in voucher.rows]

@@ -153,7 +153,11 @@ def test_under_exact_the_same_day_is_held_as_a_mismatch(
 
 
 def _rows(voucher: dict[str, Any]) -> dict[str, str]:
-    return {row["accountId"]: f"{Decimal(str(row['amount'])):.2f}" for row in voucher["ledgerEntries"]}
+    """Net per account (a voucher has one row per account and kind of event)."""
+    summed: dict[str, Decimal] = {}
+    for row in voucher["ledgerEntries"]:
+        summed[row["accountId"]] = summed.get(row["accountId"], Decimal(0)) + Decimal(str(row["amount"]))
+    return {account: f"{amount:.2f}" for account, amount in summed.items() if amount}
 
 
 def test_a_day_reopened_and_closed_again_books_only_the_vat_rounding_not_booked_yet(

@@ -24,6 +24,7 @@ from tests.builders import (
     batch,
     cash_movement,
     day_close,
+    entries_of,
     gift_card_expiry,
     line,
     pay,
@@ -34,7 +35,7 @@ from tests.builders import (
 )
 
 
-def book(*items, close=None, the_plan=None, adjustment=()):  # type: ignore[no-untyped-def]
+def book(*items, close=None, the_plan=None, adjustment=(), texts=False):  # type: ignore[no-untyped-def]
     voucher = build_voucher(
         batch(*items, close=close),
         the_plan or plan(),
@@ -42,7 +43,7 @@ def book(*items, close=None, the_plan=None, adjustment=()):  # type: ignore[no-u
         reference="DC-0001",
         vat_adjustment=adjustment,
     )
-    return rows_of(voucher)
+    return entries_of(voucher) if texts else rows_of(voucher)
 
 
 # --- sales per (product group, VAT rate) --------------------------------------------------------------------
@@ -75,6 +76,42 @@ def test_a_cafe_day_with_the_same_product_group_at_6_and_12_percent() -> None:
     ]
 
 
+# --- one row per account and kind of event --------------------------------------------------------------------
+
+
+def test_each_kind_of_event_has_its_own_row_so_every_account_reconciles_against_its_statement() -> None:
+    """Issue #21, finding 4. Swish takings 10 096.55 (goods at 25 %); 1 000.00 put into the till from the bank and
+    500.00 taken from the till to the bank (both against 1930); a gift card sold for 1 000.00 by card, one redeemed
+    for a 300.00 meal at 12 %, and a 250.00 balance expired. Netted per account, 1930 showed one row of 9 596.55
+    that matches no bank statement line, and 2421 one row of −450.00 that matches nothing in the gift-card ledger.
+    One row per (account, kind of event), each with its text; the voucher still balances as a whole."""
+    rows = book(
+        receipt(line(gross="10096.55"), method="swish"),
+        receipt(line("gift_card", 0, gross="1000.00"), method="card"),
+        receipt(line("restaurant", 1200, gross="300.00"), method="gift_card"),
+        cash_movement("deposit", "1000.00"),
+        cash_movement("withdrawal", "500.00"),
+        gift_card_expiry("250.00"),
+        texts=True,
+    )
+    assert rows == [
+        ("1580", "1000.00", "Kortbetalningar"),
+        ("1910", "1000.00", "Insättning i kassan"),
+        ("1910", "-500.00", "Uttag ur kassan"),
+        ("1930", "10096.55", "Swishbetalningar"),  # = the Swish settlement on the bank statement
+        ("1930", "-1000.00", "Insättning i kassan"),  # = the bank withdrawal that filled the till
+        ("1930", "500.00", "Uttag ur kassan"),  # = the cash deposited at the bank
+        ("2421", "300.00", "Presentkort inlösta"),  # = the gift-card ledger's redemptions …
+        ("2421", "-1000.00", "Presentkort sålda"),  # … its cards sold …
+        ("2421", "250.00", "Presentkort förfallna"),  # … and its expiries
+        ("2611", "-2019.31", "Utgående moms 25 %"),
+        ("2621", "-32.14", "Utgående moms 12 %"),  # 300.00 × 12/112
+        ("3001", "-8077.24", "Försäljning 25 % moms"),
+        ("3002", "-267.86", "Försäljning 12 % moms"),
+        ("3990", "-250.00", "Presentkort förfallna"),
+    ]
+
+
 # --- cash differences ---------------------------------------------------------------------------------------
 
 
@@ -86,7 +123,8 @@ def test_a_shortage_day_debits_a_cost_account() -> None:
         close=day_close(counted="1085.00", expected="1100.00", z=17),
     )
     assert rows == [
-        ("1910", "85.00", None),  # 100.00 sold in cash − 15.00 missing from the till
+        ("1910", "100.00", None),  # 100.00 sold in cash …
+        ("1910", "-15.00", None),  # … and 15.00 missing from the till: two kinds of event, two rows
         ("2611", "-20.00", None),
         ("3001", "-80.00", None),
         ("6990", "15.00", None),  # kassabrist: Övriga externa kostnader
@@ -100,7 +138,8 @@ def test_an_overage_day_credits_an_income_account() -> None:
         close=day_close(counted="1103.50", expected="1100.00", z=18),
     )
     assert rows == [
-        ("1910", "103.50", None),
+        ("1910", "100.00", None),
+        ("1910", "3.50", None),
         ("2611", "-20.00", None),
         ("3001", "-80.00", None),
         ("3999", "-3.50", None),  # kassaöverskott: Övriga rörelseintäkter
@@ -185,11 +224,13 @@ def test_pos_vat_rounded_per_receipt_under_z_report_books_the_z_reports_vat() ->
     assert differences(control, totals_of(receipts), vat_tolerance("Z_REPORT", receipts)) == ()
     delta = target_adjustment("Z_REPORT", control, receipts)
     assert delta == {2500: -2}
-    rows = book(*receipts, adjustment=adjustment_rows(delta, receipts, plan()))
+    rows = book(*receipts, adjustment=adjustment_rows(delta, receipts, plan()), texts=True)
     assert rows == [
-        ("1580", "4.12", None),
-        ("2611", "-0.82", None),  # the Z-report's VAT
-        ("3001", "-3.30", None),  # 3.28 of line net + the 0.02 of rounding
+        ("1580", "4.12", "Kortbetalningar"),
+        ("2611", "-0.84", "Utgående moms 25 %"),  # Σ line VAT …
+        ("2611", "0.02", "Momsavrundning enligt Z-rapport"),  # … less the rounding: 0.82, the Z-report's VAT
+        ("3001", "-3.28", "Försäljning 25 % moms"),
+        ("3001", "-0.02", "Momsavrundning enligt Z-rapport"),  # 3.30 in all
     ]
 
 
@@ -212,13 +253,13 @@ def test_one_receipt_of_four_lines_rounded_per_receipt_is_rounding_not_a_mismatc
     control = ControlTotals(receipt_count=1, grand_total_ore=412, vat=((2500, 412, 82),), payments=(("card", 412),))
     assert vat_tolerance("Z_REPORT", receipts) == {2500: 2}  # ½ öre × 4 lines
     assert differences(control, totals_of(receipts), vat_tolerance("Z_REPORT", receipts)) == ()
-    rows = book(
-        *receipts, adjustment=adjustment_rows(target_adjustment("Z_REPORT", control, receipts), receipts, plan())
-    )
-    assert rows == [
+    adjustment = adjustment_rows(target_adjustment("Z_REPORT", control, receipts), receipts, plan())
+    assert book(*receipts, adjustment=adjustment) == [
         ("1580", "4.12", None),
-        ("2611", "-0.82", None),  # the Z-report's VAT
-        ("3001", "-3.30", None),  # 3.28 of line net + the 0.02 of rounding
+        ("2611", "-0.84", None),
+        ("2611", "0.02", None),  # 2611 holds 0.82, the Z-report's VAT
+        ("3001", "-3.28", None),
+        ("3001", "-0.02", None),  # 3001 holds 3.30: 3.28 of line net + the 0.02 of rounding
     ]
     # Three öre would be more than 4 lines can round by.
     beyond = ControlTotals(1, 412, ((2500, 412, 81),), (("card", 412),))
@@ -275,10 +316,14 @@ def test_a_single_purpose_gift_card_books_vat_when_sold_and_not_again_when_redee
         ("2421", "-800.00", None),  # the liability, net of the VAT already due
         ("2611", "-200.00", None),  # VAT at issue
     ]
-    redeemed = book(receipt(line("massage", 2500, gross="1000.00", vat="200.00"), method="massage_card"), the_plan=spa)
+    redeemed = book(
+        receipt(line("massage", 2500, gross="1000.00", vat="200.00"), method="massage_card"), the_plan=spa, texts=True
+    )
     assert redeemed == [
-        ("2421", "800.00", None),  # the liability is settled
-        ("3001", "-800.00", None),  # the massage is income; its VAT was booked when the card was sold
+        ("2421", "800.00", "Enfunktionspresentkort inlösta (massage_card), exkl. moms"),  # the liability is settled
+        ("2611", "200.00", "Moms 25 % i inlösta enfunktionspresentkort"),  # the VAT paid when the card was sold …
+        ("2611", "-200.00", "Utgående moms 25 %"),  # … is the massage's VAT: 2611 nets to 0, nothing is due twice
+        ("3001", "-800.00", "Försäljning 25 % moms"),  # the massage is income
     ]
     # A 1 200.00 massage paid with the card and 200.00 by card: only the part not paid by the card carries VAT.
     topped_up = book(
@@ -291,7 +336,8 @@ def test_a_single_purpose_gift_card_books_vat_when_sold_and_not_again_when_redee
     assert topped_up == [
         ("1580", "200.00", None),
         ("2421", "800.00", None),
-        ("2611", "-40.00", None),  # 25 % of the 160.00 paid for in money
+        ("2611", "200.00", None),
+        ("2611", "-240.00", None),  # 2611 nets to 40.00: 25 % of the 160.00 paid for in money
         ("3001", "-960.00", None),
     ]
 

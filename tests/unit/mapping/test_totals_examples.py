@@ -78,7 +78,12 @@ def test_single_purpose_cards_are_summed_for_the_plan_they_were_summed_for() -> 
     day = DayTotals.of(STORE, DAY, [sale], spa_plan.single_purpose_methods)
     assert ("redemption", "spa", 2500, 12500, 2500, 1, 0) in day.rows()
     voucher = build_voucher_from_totals(day, spa_plan, store_name="Spa", reference="DC-1")
-    assert rows_of(voucher) == [("2420", "100.00", None), ("3001", "-100.00", None)]
+    assert rows_of(voucher) == [
+        ("2420", "100.00", None),
+        ("2611", "25.00", None),  # the card's VAT, booked when it was sold …
+        ("2611", "-25.00", None),  # … is the massage's: nothing due twice
+        ("3001", "-100.00", None),
+    ]
     wrong = receipt(line("massage", 1200, "112.00"), method="spa", receipt_id="r-2")
     with pytest.raises(SinglePurposeRedemptionError, match="r-2"):
         build_voucher_from_totals(

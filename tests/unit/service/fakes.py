@@ -451,7 +451,7 @@ class _Documents(_Repo):
             raise LookupError(export_id)
         stored = {
             "text": voucher.text,
-            "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
+            "rows": [[r.account, r.amount_ore, r.cost_centre, r.text] for r in voucher.rows],
             "receipt_count": row.receipt_count,
         }
         return ReportSource(
