@@ -9,7 +9,7 @@ from typing import Any
 
 from mapping.errors import InvalidSalesDataError
 from mapping.reconcile import ControlTotals
-from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
+from mapping.sales import GIFT_CARD_METHOD, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
 from service.messages import Command, DayClosed, ManualExportRequested, RetryFailedExports, SalesEnvelope, SalesItem
 
 
@@ -67,7 +67,14 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
     if type_name == "CashMovement":
         return CashMovement(payload["movement_id"], store, day, payload["kind"].lower(), payload["amount_ore"])
     if type_name == "GiftCardExpired":
-        return GiftCardExpiry(payload["gift_card_id"], store, day, payload["amount_ore"])
+        return GiftCardExpiry(
+            payload["gift_card_id"],
+            store,
+            day,
+            payload["amount_ore"],
+            method=payload.get("payment_method") or GIFT_CARD_METHOD,
+            vat_rate=payload.get("vat_rate_bp"),
+        )
     if type_name == "DayClosed":
         expected, counted = payload["expected_cash_ore"], payload["counted_cash_ore"]
         if (expected is None) != (counted is None):

@@ -5,7 +5,8 @@ accountant's per-rate VAT check (each rate's VAT = the rate × the net on that r
 The rules, restated from docs/booking-rules.md: payments debit their method's account; a line credits the
 sales account of its (product group, VAT rate) with gross − VAT and that rate's VAT account with its VAT; a
 single-purpose gift card's redemption debits its liability with the payment less the VAT it holds (rounded
-half up) and debits that VAT back; tips credit the tip liability, tip payouts debit it; a cash shortage
+half up) and debits that VAT back, and its expiry moves the balance less that VAT from the liability to the
+rate's default sales account; tips credit the tip liability, tip payouts debit it; a cash shortage
 debits CASH_SHORTAGE, an overage credits CASH_OVERAGE (a v1 plan's CASH_DIFFERENCE takes both). The
 Z_REPORT VAT policy's rounding is not modelled: the sample plan books EXACT.
 """
@@ -72,8 +73,11 @@ def expected_totals(records: Iterable[dict[str, Any]], plan: dict[str, Any] = SA
             out[cash] += into_till
             out[events[counter_account[p["kind"]]]] -= into_till
         elif name == GIFT_CARD_EXPIRED:
-            out[plan["payment_methods"]["gift_card"]] += p["amount_ore"]
-            out[events["EXPIRED_GIFT_CARD"]] -= p["amount_ore"]
+            # A single-purpose card's VAT was booked when it was sold: only the balance net of it leaves.
+            rate = p.get("vat_rate_bp")
+            net = p["amount_ore"] - (_vat_in(p["amount_ore"], rate) if rate else 0)
+            out[plan["payment_methods"][p.get("payment_method") or "gift_card"]] += net
+            out[plan["sales_default_by_rate"][str(rate)] if rate else events["EXPIRED_GIFT_CARD"]] -= net
         elif name == DAY_CLOSED:
             diff = (p["counted_cash_ore"] or 0) - (p["expected_cash_ore"] or 0)
             out[cash] += diff

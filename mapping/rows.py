@@ -83,6 +83,12 @@ FLOAT_CHANGE = RowKind(10, "Växelkassa ändrad")
 TIP_PAYOUT = RowKind(11, "Dricks utbetald kontant")
 EXPIRED = RowKind(12, "Presentkort förfallna")
 EXPIRED_SINGLE_PURPOSE = RowKind(13, "Enfunktionspresentkort förfallna, exkl. moms")
+
+
+def expired_single_purpose_sales(rate: int) -> RowKind:
+    return RowKind(13, f"Förfallna enfunktionspresentkort, moms {percent(rate)} % redovisad vid försäljning")
+
+
 SHORTAGE = RowKind(14, "Kassabrist")
 OVERAGE = RowKind(15, "Kassaöverskott")
 VAT_ROUNDING = RowKind(16, "Momsavrundning enligt Z-rapport")

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from mapping.errors import InvalidSalesDataError
-from mapping.money import MoneyError, ore
+from mapping.money import MoneyError, ore, vat_included
 
 SALE = "sale"
 RETURN = "return"
@@ -219,19 +219,35 @@ class CashMovement:
 
 @dataclass(frozen=True, slots=True)
 class GiftCardExpiry:
-    """Unused value on multi-purpose gift cards that expired: leaves the liability, becomes revenue."""
+    """Unused value on a gift card that expired: leaves the card's liability, becomes revenue.
+
+    ``method`` is the card's type: the payment method that redeems it (its account is the liability).
+    ``vat_rate`` is None for a multi-purpose card (flerfunktionsvoucher: no VAT at issue, the whole balance
+    becomes revenue); for a single-purpose card (enfunktionsvoucher) it is the rate the card was sold at, whose
+    VAT was booked then: only the balance net of that VAT leaves the liability.
+    """
 
     expiry_id: str
     store_id: str
     business_date: date
     amount_ore: int
+    method: str = GIFT_CARD_METHOD
+    vat_rate: int | None = None
 
     def __post_init__(self) -> None:
         _code(self.expiry_id, "expiry_id")
         _code(self.store_id, "store_id")
+        _code(self.method, f"gift card expiry {self.expiry_id} payment method")
         _business_date(self.business_date, f"gift card expiry {self.expiry_id}")
         if _amount(self.amount_ore, "gift card expiry amount_ore") <= 0:
             raise InvalidSalesDataError(f"gift card expiry {self.expiry_id}: amount must be positive")
+        if self.vat_rate is not None and not 0 <= _amount(self.vat_rate, "vat_rate") <= MAX_VAT_RATE_BP:
+            raise InvalidSalesDataError(f"gift card expiry {self.expiry_id}: vat_rate must be 0..10000 basis points")
+
+    @property
+    def vat_ore(self) -> int:
+        """The VAT the balance holds, booked when a single-purpose card was sold (0 for a multi-purpose card)."""
+        return vat_included(self.amount_ore, self.vat_rate) if self.vat_rate else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,8 @@ kind            key, rate         a             b             n                 
 ``tip``         "", 0             Σ s·tip       0             receipts with a tip
 ``rounding``    "", 0             Σ s·rounding  0             receipts rounded
 ``movement``    kind, 0           Σ amount      0             movements
-``expiry``      "", 0             Σ amount      0             expiries
+``expiry``      method, rate      Σ amount      Σ VAT held    expiries            (method "" = gift_card; rate
+                                                                                  0 = multi-purpose)
 ``redemption``  method, its rate  Σ s·P         Σ s·v         payments            (single-purpose methods only)
 ``sp_excess``   receipt id, 0     excess        0             1                   (only receipts that fail)
 ``imbalance``   receipt id, 0     residual      0             1                   (only receipts that fail)
@@ -51,7 +52,7 @@ from datetime import date
 from typing import Any
 
 from mapping.money import ore, vat_included
-from mapping.sales import CASH_MOVEMENT_KINDS, CashMovement, GiftCardExpiry, Receipt, SalesBatch
+from mapping.sales import CASH_MOVEMENT_KINDS, GIFT_CARD_METHOD, CashMovement, GiftCardExpiry, Receipt, SalesBatch
 
 LINE = "line"
 PAYMENT = "payment"
@@ -150,7 +151,8 @@ def add_item(buckets: Buckets, item: SalesItem, single_purpose: Mapping[str, int
     elif isinstance(item, CashMovement):
         _add(buckets, (MOVEMENT, item.kind, 0), item.amount_ore, 0, 1)
     else:
-        _add(buckets, (EXPIRY, "", 0), item.amount_ore, 0, 1)
+        method = "" if item.method == GIFT_CARD_METHOD else item.method
+        _add(buckets, (EXPIRY, method, item.vat_rate or 0), item.amount_ore, item.vat_ore, 1)
 
 
 def item_rows(item: SalesItem, single_purpose: Mapping[str, int] = {}) -> list[BucketRow]:  # noqa: B006

@@ -60,6 +60,8 @@ from mapping.voucher import Voucher, VoucherRow
 RESULT_ACCOUNT_CLASSES = frozenset("345678")
 INCOME_CLASS = "3"
 LIABILITY_CLASS = "2"
+#: The "product group" of a missing default sales account (an expired single-purpose card books its revenue there).
+DEFAULT_SALES = "*"
 
 
 class StaleTotalsError(ValueError):
@@ -106,9 +108,12 @@ def required_items(totals: DayTotals, close: DayClose | None) -> set[MissingItem
     for kind, _, _ in totals.of_kind(MOVEMENT):
         needed.add(MissingItem("payment_method", CASH_METHOD))
         needed.add(MissingItem("event", MOVEMENT_EVENT[kind].value))
-    if totals.get(EXPIRY)[2]:
-        needed.add(MissingItem("payment_method", GIFT_CARD_METHOD))
-        needed.add(MissingItem("event", Event.EXPIRED_GIFT_CARD.value))
+    for method, rate, _ in totals.of_kind(EXPIRY):
+        needed.add(MissingItem("payment_method", method or GIFT_CARD_METHOD))
+        if rate:  # a single-purpose card's revenue: the rate's default sales account
+            needed.add(MissingItem("product_group", product_group_code(DEFAULT_SALES, rate)))
+        else:
+            needed.add(MissingItem("event", Event.EXPIRED_GIFT_CARD.value))
     if close is not None and close.cash_difference_ore:
         needed.add(MissingItem("payment_method", CASH_METHOD))
         short = close.cash_difference_ore < 0
@@ -195,9 +200,17 @@ def entries(
         kind = MOVEMENT_ROWS[movement]
         out[(methods[CASH_METHOD], kind)] += effect
         out[(_account(plan, MOVEMENT_EVENT[movement]), kind)] -= effect
-    if expired := totals.get(EXPIRY)[0]:
-        out[(methods[GIFT_CARD_METHOD], rows.EXPIRED)] += expired
-        out[(_account(plan, Event.EXPIRED_GIFT_CARD), rows.EXPIRED)] -= expired
+    for method, rate, (expired, held_vat, _, _) in totals.of_kind(EXPIRY):
+        liability = methods[method or GIFT_CARD_METHOD]
+        if rate:
+            # A single-purpose card's VAT was output VAT when it was sold: only the balance net of it is owed. It
+            # becomes revenue of a supply taxed at that rate, on the rate's sales account (no VAT now), as a
+            # redemption's goods would: each rate's VAT stays the rate × the net on its accounts.
+            out[(liability, rows.EXPIRED_SINGLE_PURPOSE)] += expired - held_vat
+            out[(plan.sales_default_by_rate[rate], rows.expired_single_purpose_sales(rate))] -= expired - held_vat
+        else:  # a multi-purpose card: no supply took place, the whole balance becomes revenue without VAT
+            out[(liability, rows.EXPIRED)] += expired
+            out[(_account(plan, Event.EXPIRED_GIFT_CARD), rows.EXPIRED)] -= expired
     if close is not None and close.cash_difference_ore:
         difference = close.cash_difference_ore
         event, kind = (Event.CASH_SHORTAGE, rows.SHORTAGE) if difference < 0 else (Event.CASH_OVERAGE, rows.OVERAGE)
@@ -252,11 +265,17 @@ def voucher_rows(
 
 
 def sales_rates(totals: DayTotals, plan: AccountPlan) -> tuple[tuple[str, int], ...]:
-    """(income account, VAT rate) of every (group, rate) sold: what pre-flight checks against BL's VAT codes."""
+    """(income account, VAT rate) of every (group, rate) sold and of every single-purpose card expired: what
+    pre-flight checks against BL's VAT codes."""
     pairs = {
         (account, rate)
         for group, rate, _ in totals.of_kind(LINE)
         if (account := plan.sales_account(group, rate)) and account[0] == INCOME_CLASS
+    }
+    pairs |= {
+        (account, rate)
+        for _, rate, _ in totals.of_kind(EXPIRY)
+        if rate and (account := plan.sales_default_by_rate.get(rate)) and account[0] == INCOME_CLASS
     }
     return tuple(sorted(pairs))
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from mapping.plan import PLAN_FORMAT, AccountPlan, VatPolicy
 from mapping.reconcile import ControlTotals
-from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
+from mapping.sales import GIFT_CARD_METHOD, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
 from mapping.voucher import Voucher, VoucherRow
 from service.messages import DayClosed, SalesEnvelope, SalesItem
 
@@ -30,7 +30,13 @@ def item_to_json(item: SalesItem) -> dict[str, Any]:
         }
     if isinstance(item, CashMovement):
         return {"movement_id": item.movement_id, "kind": item.kind, "amount_ore": item.amount_ore}
-    return {"expiry_id": item.expiry_id, "amount_ore": item.amount_ore}
+    stored: dict[str, Any] = {"expiry_id": item.expiry_id, "amount_ore": item.amount_ore}
+    # Written only when not the default, so an expiry stored before they existed has the same content (issue #21).
+    if item.method != GIFT_CARD_METHOD:
+        stored["method"] = item.method
+    if item.vat_rate is not None:
+        stored["vat_rate"] = item.vat_rate
+    return stored
 
 
 def _stored(cls: type[T], *values: Any) -> T:
@@ -60,7 +66,14 @@ def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any]) ->
     if kind == "cash_movement":
         return CashMovement(data["movement_id"], store_id, day, data["kind"], data["amount_ore"])
     if kind == "gift_card_expired":
-        return GiftCardExpiry(data["expiry_id"], store_id, day, data["amount_ore"])
+        return GiftCardExpiry(
+            data["expiry_id"],
+            store_id,
+            day,
+            data["amount_ore"],
+            method=data.get("method", GIFT_CARD_METHOD),
+            vat_rate=data.get("vat_rate"),
+        )
     raise ValueError(f"unknown stored kind {kind!r}")
 
 

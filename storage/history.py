@@ -45,7 +45,8 @@ SELECT 'rounding', '', max(business_date) FROM s WHERE kind = 'receipt' AND (pay
 UNION ALL
 SELECT 'movement', payload->>'kind', max(business_date) FROM s WHERE kind = 'cash_movement' GROUP BY 2
 UNION ALL
-SELECT 'expiry', '', max(business_date) FROM s WHERE kind = 'gift_card_expired' HAVING count(*) > 0
+SELECT 'expiry', coalesce(payload->>'method', 'gift_card'), max(business_date) FROM s WHERE kind = 'gift_card_expired'
+GROUP BY 2
 UNION ALL
 SELECT 'cash_difference',
        CASE WHEN (payload->>'counted_cash_ore')::bigint < (payload->>'expected_cash_ore')::bigint
@@ -77,7 +78,7 @@ def seen_items(conn: psycopg.Connection[Any], org: str, since: date) -> SeenItem
             add("payment_method", CASH_METHOD, day)
             add("event", MOVEMENT_EVENT[code].value, day)
         elif what == "expiry":
-            add("payment_method", GIFT_CARD_METHOD, day)
+            add("payment_method", code or GIFT_CARD_METHOD, day)
             add("event", Event.EXPIRED_GIFT_CARD.value, day)
         elif what == "cash_difference":
             add("payment_method", CASH_METHOD, day)

@@ -98,8 +98,11 @@ def cash_movement(kind: str, value: Amount, *, store: str = STORE, day: date = D
     return CashMovement(f"m{next(_ids)}", store, day, kind, amount(value))
 
 
-def gift_card_expiry(value: Amount, *, store: str = STORE, day: date = DAY) -> GiftCardExpiry:
-    return GiftCardExpiry(f"g{next(_ids)}", store, day, amount(value))
+def gift_card_expiry(
+    value: Amount, *, store: str = STORE, day: date = DAY, method: str = "gift_card", rate: int | None = None
+) -> GiftCardExpiry:
+    """An expired balance: a multi-purpose card (``rate`` None) or a single-purpose card sold at ``rate``."""
+    return GiftCardExpiry(f"g{next(_ids)}", store, day, amount(value), method=method, vat_rate=rate)
 
 
 def day_close(
@@ -184,6 +187,7 @@ def plan(
         "payment_methods": dict(payment_methods or STANDARD_PAYMENT_METHODS),
         "vat_rates": dict(vat_rates or STANDARD_VAT_RATES),
         "events": dict(events or STANDARD_EVENTS),
+        "sales_defaults": dict(sales_defaults or {}),
     }
     for section, key in without:
         if section != "product_groups":
@@ -199,7 +203,7 @@ def plan(
         payment_methods={str(k): v for k, v in sections["payment_methods"].items()},
         vat_rates={int(k): v for k, v in sections["vat_rates"].items()},
         product_groups=groups,
-        sales_default_by_rate=dict(sales_defaults or {}),
+        sales_default_by_rate={int(k): v for k, v in sections["sales_defaults"].items()},
         events={str(k): v for k, v in sections["events"].items()},
         store_cost_centres=dict(cost_centres or {}),
         cost_centre_on_balance_accounts=cost_centre_on_balance_accounts,

@@ -8,13 +8,14 @@ one of tests.builders unless a test says otherwise: cash 1910, card 1580, gift c
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from mapping import build_voucher
 from mapping.drawer import drawer_differences
-from mapping.errors import SinglePurposeRedemptionError
+from mapping.errors import SinglePurposeRedemptionError, UnmappedItemsError
 from mapping.reconcile import ControlTotals, differences, totals_of
 from mapping.sales import DayClose
 from mapping.vatpolicy import adjustment_rows, target_adjustment, vat_tolerance
@@ -340,6 +341,48 @@ def test_a_single_purpose_gift_card_books_vat_when_sold_and_not_again_when_redee
         ("2611", "-240.00", None),  # 2611 nets to 40.00: 25 % of the 160.00 paid for in money
         ("3001", "-960.00", None),
     ]
+
+
+def test_an_expired_single_purpose_card_leaves_its_liability_net_of_the_vat_paid_at_issue() -> None:
+    """Issue #21, finding 6. The 1 000.00 massage card (25 %) above: sold (2421 C 800.00, 2611 C 200.00), 400.00
+    of it redeemed for a massage (2421 D 320.00), then the 600.00 left expires. Its VAT, 600.00 × 25/125 = 120.00,
+    was output VAT when the card was sold, so the liability holds 480.00 of it: 2421 D 480.00. That is revenue of a
+    supply taxed at 25 %, so it goes to the rate's sales account as a redemption's massage would (3001 C 480.00),
+    with no VAT now: 3001's net × 25 % stays 2611's VAT. Debiting 600.00 (as a multi-purpose card's balance) left
+    2421 120.00 short. The expiry event names the card's type (its payment method, whose account is the
+    liability) and the rate it was sold at."""
+    spa = plan(
+        product_groups={"massage_card": {2500: "2421"}, "massage": {2500: "3001"}},
+        payment_methods={"card": "1580", "cash": "1910", "massage_card": "2421"},
+        single_purpose_groups=("massage_card",),
+        single_purpose_methods={"massage_card": 2500},
+        sales_defaults={2500: "3001"},
+    )
+    expired = book(gift_card_expiry("600.00", method="massage_card", rate=2500), the_plan=spa, texts=True)
+    assert expired == [
+        ("2421", "480.00", "Enfunktionspresentkort förfallna, exkl. moms"),
+        ("3001", "-480.00", "Förfallna enfunktionspresentkort, moms 25 % redovisad vid försäljning"),
+    ]
+    # The card's whole life on 2421 and 2611: sold, 400.00 redeemed, the rest expired.
+    life = [
+        build_voucher(batch(item), spa, store_name="Spa", reference=f"DC-{n}")
+        for n, item in enumerate(
+            [
+                receipt(line("massage_card", 2500, gross="1000.00"), method="cash"),
+                receipt(line("massage", 2500, gross="400.00"), method="massage_card"),
+                gift_card_expiry("600.00", method="massage_card", rate=2500),
+            ]
+        )
+    ]
+    on = {a: sum(r.amount_ore for v in life for r in v.rows if r.account == a) for a in ("2421", "2611", "3001")}
+    # The liability is gone; the VAT due is the 200.00 of the sale; 3001 holds 800.00, and 800.00 × 25 % = 200.00.
+    assert on == {"2421": 0, "2611": -20_000, "3001": -80_000}
+    # Without a default sales account at 25 % the day names what is missing.
+    with pytest.raises(UnmappedItemsError, match="a default sales account at 25 % VAT"):
+        book(
+            gift_card_expiry("600.00", method="massage_card", rate=2500),
+            the_plan=replace(spa, sales_default_by_rate={}),
+        )
 
 
 def test_a_single_purpose_card_cannot_pay_for_goods_of_another_rate() -> None:

@@ -50,9 +50,11 @@ from tests.unit.mapping.receipts_reference import vat_tolerance as vat_tolerance
 from tests.unit.mapping.test_mapping_properties import (
     DAY,
     EVENTS,
+    EXPIRED_CARD_TYPES,
     GROUPS,
     METHODS,
     PAIRS,
+    SALES_DEFAULTS,
     SINGLE_PURPOSE,
     STORE,
     VAT,
@@ -113,7 +115,8 @@ def days(draw: st.DrawFn, *, odd: bool = True) -> SalesBatch:
     kinds = draw(st.lists(st.sampled_from(["deposit", "withdrawal", "float_change", "tip_payout"]), max_size=4))
     movements = tuple(_movement(draw, i, kind) for i, kind in enumerate(kinds))
     expiries = tuple(
-        GiftCardExpiry(f"g{i}", STORE, DAY, draw(st.integers(1, 100_000))) for i in range(draw(st.integers(0, 2)))
+        GiftCardExpiry(f"g{i}", STORE, DAY, draw(st.integers(1, 100_000)), *draw(EXPIRED_CARD_TYPES))
+        for i in range(draw(st.integers(0, 2)))
     )
     return SalesBatch(STORE, DAY, found, movements, expiries, draw(day_closes()))
 
@@ -124,6 +127,7 @@ def make_plan(
     policy: str = "EXACT",
     single_purpose: dict[str, int] | None = None,
     without: tuple[tuple[str, str | int], ...] = (),
+    defaults: bool = False,
 ) -> AccountPlan:
     return plan(
         payment_methods=METHODS,
@@ -136,6 +140,7 @@ def make_plan(
         single_purpose_methods=SINGLE_PURPOSE if single_purpose is None else single_purpose,
         vat_policy=policy,
         without=without,
+        sales_defaults=SALES_DEFAULTS if defaults else None,
     )
 
 
@@ -153,6 +158,8 @@ plans = st.builds(
     st.sampled_from(["EXACT", "Z_REPORT"]),
     st.sampled_from([None, None, {"spa": 2500}, {"spa": 1200}, {"spa": 0}, {"spa": 2500, "invoice": 600}]),
     st.one_of(st.just(()), st.just(()), st.lists(st.sampled_from(DROPPABLE), max_size=2, unique=True).map(tuple)),
+    # Without default sales accounts a dropped (group, rate) is missing; with them, expired single-purpose cards book.
+    st.booleans(),
 )
 
 
