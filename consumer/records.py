@@ -29,14 +29,16 @@ def sales_envelope(record: dict[str, Any]) -> SalesEnvelope:
         org = _text(record["organization_id"], "organization_id")
         store = _text(record["store_id"], "store_id")
         day: date = record["business_date"]
+        register = record.get("register_id")
+        register = "" if register is None else _text(register, "register_id")
         type_name, payload = record["payload"]
-        item = _item(type_name.rsplit(".", 1)[-1], payload, store, day)
+        item = _item(type_name.rsplit(".", 1)[-1], payload, store, day, register)
         return SalesEnvelope(_text(record["event_id"], "event_id"), org, store, day, record["occurred_at"], item)
     except InvalidSalesDataError as exc:
         raise InvalidEventError(str(exc)) from exc
 
 
-def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> SalesItem | DayClosed:
+def _item(type_name: str, payload: dict[str, Any], store: str, day: date, register: str) -> SalesItem | DayClosed:
     if type_name == "Receipt":
         receipt = Receipt(
             receipt_id=payload["receipt_id"],
@@ -57,6 +59,7 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
             tip_ore=payload["tip_ore"],
             rounding_ore=payload["rounding_ore"],
             receipt_number=payload.get("receipt_number"),
+            register_id=register,
         )
         if receipt.residual_ore != 0:
             raise InvalidEventError(
@@ -65,7 +68,9 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
             )
         return receipt
     if type_name == "CashMovement":
-        return CashMovement(payload["movement_id"], store, day, payload["kind"].lower(), payload["amount_ore"])
+        return CashMovement(
+            payload["movement_id"], store, day, payload["kind"].lower(), payload["amount_ore"], register_id=register
+        )
     if type_name == "GiftCardExpired":
         return GiftCardExpiry(
             payload["gift_card_id"],
@@ -74,6 +79,7 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
             payload["amount_ore"],
             method=payload.get("payment_method") or GIFT_CARD_METHOD,
             vat_rate=payload.get("vat_rate_bp"),
+            register_id=register,
         )
     if type_name == "DayClosed":
         expected, counted = payload["expected_cash_ore"], payload["counted_cash_ore"]
@@ -96,6 +102,8 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
                 opening_float_ore=opening_float or 0,
                 cash_reported=expected is not None,
                 gift_card_expired_total_ore=payload.get("gift_card_expired_total_ore"),
+                register_id=register,
+                opening_float_reported=opening_float is not None,
             ),
             store_name=_text(payload["store_name"], "store_name"),
             control=control,

@@ -61,6 +61,8 @@ class StoreDay:
     receipts: list[dict[str, Any]] = field(default_factory=list)
     others: list[dict[str, Any]] = field(default_factory=list)
     opening_float_ore: int = OPENING_FLOAT_ORE
+    #: The register (till) the day's events are of; None: the store's one register (the field left null).
+    register_id: str | None = None
 
     @property
     def key(self) -> bytes:
@@ -75,6 +77,7 @@ class StoreDay:
             "business_date": self.business_date,
             "occurred_at": occurred,
             "payload": (type_name, payload),
+            "register_id": self.register_id,
         }
 
     def events(self) -> Iterator[dict[str, Any]]:

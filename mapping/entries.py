@@ -67,7 +67,8 @@ def _payments(out: Entries, totals: DayTotals, plan: AccountPlan) -> None:
     for method, _, (amount, _, _, _) in totals.of_kind(PAYMENT):
         rate = plan.single_purpose_methods.get(method)
         if rate is None:
-            out[(methods[method], rows.payment(method))] += amount
+            account = (plan.cash_account(totals.register_id) if method == CASH_METHOD else None) or methods[method]
+            out[(account, rows.payment(method))] += amount
             continue
         vat = totals.get(REDEMPTION, method, rate)[1] if rate else 0
         out[(methods[method], rows.single_purpose_redeemed(method))] += amount - vat
@@ -87,8 +88,9 @@ def _lines(out: Entries, totals: DayTotals, plan: AccountPlan) -> None:
 
 
 def _cash(out: Entries, totals: DayTotals, plan: AccountPlan, close: DayClose | None) -> None:
-    """Cash movements against their counter accounts, and the Z-report's cash difference."""
-    cash = plan.payment_methods.get(CASH_METHOD, "")  # mapped whenever it is used (missing_for runs first)
+    """Cash movements against their counter accounts, and the Z-report's cash difference, on the register's cash
+    account."""
+    cash = plan.cash_account(totals.register_id) or ""  # mapped whenever it is used (missing_for runs first)
     for movement, _, (amount, _, _, _) in totals.of_kind(MOVEMENT):
         effect = -amount if movement in CASH_OUT_KINDS else amount
         kind = MOVEMENT_ROWS[movement]

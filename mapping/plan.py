@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from mapping.errors import InvalidPlanError, MissingItem, PlanProblem, split_product_group_code
 from mapping.sales import (
+    CASH_METHOD,
     DEPOSIT,
     FLOAT_CHANGE,
     MAX_VAT_RATE_BP,
@@ -104,6 +105,9 @@ class AccountPlan:
     single_purpose_groups: frozenset[str] = frozenset()
     single_purpose_methods: Mapping[str, int] = field(default_factory=dict)
     vat_policy: str = VatPolicy.EXACT.value
+    #: Optional cash account per register (sub-accounts of 1910 such as 1911, 1912): its cash takings, movements
+    #: and cash differences; a register without one uses the cash payment method's account.
+    register_cash_accounts: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Copied and read-only, so a plan cannot change under a running aggregation.
@@ -114,6 +118,7 @@ class AccountPlan:
             "events",
             "store_cost_centres",
             "single_purpose_methods",
+            "register_cash_accounts",
         ):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         object.__setattr__(
@@ -140,6 +145,10 @@ class AccountPlan:
         if account is None and event in (Event.CASH_SHORTAGE, Event.CASH_OVERAGE):
             return self.events.get(Event.CASH_DIFFERENCE.value)
         return account
+
+    def cash_account(self, register_id: str) -> str | None:
+        """The account a register's cash is booked on: its own, else the cash payment method's."""
+        return self.register_cash_accounts.get(register_id) or self.payment_methods.get(CASH_METHOD)
 
     def cost_centre_for(self, store_id: str) -> str | None:
         return self.store_cost_centres.get(store_id)

@@ -19,6 +19,12 @@ when it is booked (payments become credits, sales and VAT become debits). So:
 
 A receipt balances when ``Σ payments = Σ line gross + tip + rounding``.
 
+Registers
+---------
+A store may have several registers (tills, kassaregister). Each numbers its own Z-reports and holds its own
+cash, so every item carries the ``register_id`` it happened at; ``""`` is the store's one register (a POS
+that sends no register id). What a Z-report closes, and what one voucher books, is a register's day.
+
 Tips
 ----
 A card tip is the amount the customer paid *above* the receipt's lines: the card payment
@@ -79,6 +85,17 @@ def _code(value: object, what: str) -> str:
     if type(value) is not str or not value or value.isspace():
         raise InvalidSalesDataError(f"{what} must be a non-empty string, got {value!r}")
     return value
+
+
+def _register(value: object, what: str) -> str:
+    """A register id: "" (the store's one register) or a code."""
+    if type(value) is not str or (value and value.isspace()):
+        raise InvalidSalesDataError(f"{what} register_id must be a string, got {value!r}")
+    return value
+
+
+def _place(store: str, register: str) -> str:
+    return f"store {store} register {register}" if register else f"store {store}"
 
 
 def _business_date(value: object, what: str) -> date:
@@ -150,9 +167,12 @@ class Receipt:
     #: The number printed on the receipt (the POS's sequence), for the audit trail; None in rows
     #: stored before it was carried.
     receipt_number: str | None = None
+    #: The register it was rung up at ("": the store's one register).
+    register_id: str = ""
 
     def __post_init__(self) -> None:
         _code(self.receipt_id, "receipt_id")
+        _register(self.register_id, "receipt")
         _code(self.store_id, "store_id")
         _business_date(self.business_date, f"receipt {self.receipt_id}")
         if self.kind not in RECEIPT_KINDS:
@@ -200,9 +220,11 @@ class CashMovement:
     business_date: date
     kind: str
     amount_ore: int
+    register_id: str = ""
 
     def __post_init__(self) -> None:
         _code(self.movement_id, "movement_id")
+        _register(self.register_id, "movement")
         _code(self.store_id, "store_id")
         _business_date(self.business_date, f"cash movement {self.movement_id}")
         if self.kind not in CASH_MOVEMENT_KINDS:
@@ -233,9 +255,11 @@ class GiftCardExpiry:
     amount_ore: int
     method: str = GIFT_CARD_METHOD
     vat_rate: int | None = None
+    register_id: str = ""
 
     def __post_init__(self) -> None:
         _code(self.expiry_id, "expiry_id")
+        _register(self.register_id, "expiry")
         _code(self.store_id, "store_id")
         _code(self.method, f"gift card expiry {self.expiry_id} payment method")
         _business_date(self.business_date, f"gift card expiry {self.expiry_id}")
@@ -269,9 +293,14 @@ class DayClose:
     opening_float_ore: int = 0
     cash_reported: bool = True
     gift_card_expired_total_ore: int | None = None
+    #: The register this Z-report closes ("": the store's one register).
+    register_id: str = ""
+    #: False when the Z-report gave no opening float (then 0, and the till's cash chain cannot be checked).
+    opening_float_reported: bool = True
 
     def __post_init__(self) -> None:
         _code(self.store_id, "store_id")
+        _register(self.register_id, "day close")
         _business_date(self.business_date, "day close")
         if _amount(self.z_report_number, "z_report_number") < 0:
             raise InvalidSalesDataError("z_report_number must not be negative")
@@ -306,30 +335,30 @@ class SalesBatch:
     cash_movements: tuple[CashMovement, ...] = ()
     gift_card_expiries: tuple[GiftCardExpiry, ...] = ()
     day_close: DayClose | None = None
+    register_id: str = ""
 
     def __post_init__(self) -> None:
         _code(self.store_id, "store_id")
         _business_date(self.business_date, "batch")
-        items: list[tuple[str, str, str, date]] = [
-            ("receipt", r.receipt_id, r.store_id, r.business_date) for r in self.receipts
+        items: list[tuple[str, str, str, date, str]] = [
+            ("receipt", r.receipt_id, r.store_id, r.business_date, r.register_id) for r in self.receipts
         ]
-        items += [("cash movement", m.movement_id, m.store_id, m.business_date) for m in self.cash_movements]
-        items += [("gift card expiry", e.expiry_id, e.store_id, e.business_date) for e in self.gift_card_expiries]
-        if self.day_close is not None:
-            items.append(
-                (
-                    "day close",
-                    str(self.day_close.z_report_number),
-                    self.day_close.store_id,
-                    self.day_close.business_date,
-                )
-            )
+        items += [
+            ("cash movement", m.movement_id, m.store_id, m.business_date, m.register_id) for m in self.cash_movements
+        ]
+        items += [
+            ("gift card expiry", e.expiry_id, e.store_id, e.business_date, e.register_id)
+            for e in self.gift_card_expiries
+        ]
+        if (c := self.day_close) is not None:
+            items.append(("day close", str(c.z_report_number), c.store_id, c.business_date, c.register_id))
         problems = [
-            f"{what} {item_id} belongs to store {store} on {day}, not {self.store_id} on {self.business_date}"
-            for what, item_id, store, day in items
-            if store != self.store_id or day != self.business_date
+            f"{what} {item_id} belongs to {_place(store, register)} on {day}, not "
+            f"{_place(self.store_id, self.register_id)} on {self.business_date}"
+            for what, item_id, store, day, register in items
+            if (store, day, register) != (self.store_id, self.business_date, self.register_id)
         ]
-        counts = Counter((what, item_id) for what, item_id, _, _ in items)
+        counts = Counter((what, item_id) for what, item_id, _, _, _ in items)
         problems += [f"{what} {item_id} appears {n} times" for (what, item_id), n in counts.items() if n > 1]
         if problems:
             raise InvalidSalesDataError(tuple(problems))

@@ -67,12 +67,12 @@ class StaleTotalsError(ValueError):
 
 
 def check_day_close(totals: DayTotals, close: DayClose | None) -> None:
-    """The day close must be of the totals' store-day (as :class:`mapping.sales.SalesBatch` checks)."""
-    if close is not None and (close.store_id, close.business_date) != (totals.store_id, totals.business_date):
+    """The day close must be of the totals' register-day (as :class:`mapping.sales.SalesBatch` checks)."""
+    if close is not None and (close.store_id, close.business_date, close.register_id) != totals.day:
         raise InvalidSalesDataError(
             (
-                f"day close {close.z_report_number} belongs to store {close.store_id} on "
-                f"{close.business_date}, not {totals.store_id} on {totals.business_date}",
+                f"day close {close.z_report_number} belongs to "
+                f"{(close.store_id, close.business_date, close.register_id)}, not {totals.day}",
             )
         )
 
@@ -182,13 +182,15 @@ def build_voucher_from_totals(
     entry_date: date | None = None,
     vat_adjustment: Sequence[tuple[str, int]] = (),
     z_report_number: int | None = None,
+    complements_z: int | None = None,
 ) -> Voucher:
     """Book ``totals`` through ``plan`` as one voucher: what :func:`mapping.aggregate.build_voucher` books
     for the same items, with the same checks in the same order and the same errors.
 
     ``day_close`` is the Z-report this export books (its cash difference), None for a partial export.
     ``z_report_number`` names a Z-report in the text when there is no ``day_close`` (the receipts path
-    takes it from a receipt that carries one; stored receipts never do). Raises
+    takes it from a receipt that carries one; stored receipts never do). ``complements_z``: sales booked without a
+    Z-report of their own after the day's Z-report of that number was booked (the text says so). Raises
     :class:`StaleTotalsError` when the totals were summed for other single-purpose methods than the plan's.
     """
     if sum(amount for _, amount in vat_adjustment) != 0:
@@ -210,7 +212,7 @@ def build_voucher_from_totals(
     return Voucher(
         series=plan.series,
         entry_date=entry_date or totals.business_date,
-        text=day_voucher_text(store_name, totals.business_date, z, reference),
+        text=day_voucher_text(store_name, totals.business_date, z, reference, totals.register_id, complements_z),
         reference=reference,
         rows=rows,
         sales_rates=sales_rates(totals, plan),

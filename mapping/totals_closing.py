@@ -34,7 +34,8 @@ def day_totals(items: Iterable[SalesItem]) -> DayTotals:
     listed = list(items)
     if not listed:
         return DayTotals.empty("", date.min)
-    return DayTotals.of(listed[0].store_id, listed[0].business_date, listed)
+    first = listed[0]
+    return DayTotals.of(first.store_id, first.business_date, listed, register_id=first.register_id)
 
 
 def receipt_count(totals: DayTotals) -> int:

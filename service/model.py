@@ -69,6 +69,8 @@ class Job:
     attempts: int
     age_seconds: float
     z_report_number: int | None = None
+    #: The register whose day this job closes (None: a job for the store or its days, every register).
+    register_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,12 @@ class Export:
     reason_code: str | None
     #: What this export books, when it was just claimed (so it is not read a second time).
     totals: DayTotals | None = None
-    #: The whole store-day's totals when it was just claimed (what its day close reconciles against).
+    #: The whole register-day's totals when it was just claimed (what its day close reconciles against).
     day: DayTotals | None = None
+    #: The register whose day it books ("": the store's one register).
+    register_id: str = ""
+    #: Late sales booked without a Z-report of their own: the booked Z-report of the day they complement.
+    complements_z: int | None = None
 
 
 @dataclass(frozen=True)

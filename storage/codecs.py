@@ -48,7 +48,8 @@ def _stored(cls: type[T], *values: Any) -> T:
     return obj
 
 
-def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any]) -> SalesItem:
+def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any], register_id: str = "") -> SalesItem:
+    """A stored sales row's item (its store, date and register are the row's columns)."""
     if kind == "receipt":
         return _stored(
             Receipt,
@@ -62,9 +63,10 @@ def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any]) ->
             data["rounding_ore"],
             None,
             data.get("receipt_number"),
+            register_id,
         )
     if kind == "cash_movement":
-        return CashMovement(data["movement_id"], store_id, day, data["kind"], data["amount_ore"])
+        return CashMovement(data["movement_id"], store_id, day, data["kind"], data["amount_ore"], register_id)
     if kind == "gift_card_expired":
         return GiftCardExpiry(
             data["expiry_id"],
@@ -73,6 +75,7 @@ def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any]) ->
             data["amount_ore"],
             method=data.get("method", GIFT_CARD_METHOD),
             vat_rate=data.get("vat_rate"),
+            register_id=register_id,
         )
     raise ValueError(f"unknown stored kind {kind!r}")
 
@@ -89,22 +92,29 @@ def control_to_json(closed: DayClosed) -> dict[str, Any]:
         "expected_cash_ore": closed.day_close.expected_cash_ore,
         "cash_reported": closed.day_close.cash_reported,
         "opening_float_ore": closed.day_close.opening_float_ore,
+        "opening_float_reported": closed.day_close.opening_float_reported,
         "gift_card_expired_total_ore": closed.day_close.gift_card_expired_total_ore,
     }
 
 
-def day_close_from_json(store_id: str, day: date, z_report_number: int, data: dict[str, Any]) -> DayClose:
+def day_close_from_json(
+    store_id: str, day: date, z_report_number: int, data: dict[str, Any], register_id: str = ""
+) -> DayClose:
     """The stored Z-report's figures. Day closes stored before the drawer was reconciled carry no
-    ``cash_reported``: their cash count (0 when the POS sent none) is booked but not reconciled."""
+    ``cash_reported``: their cash count (0 when the POS sent none) is booked but not reconciled. Those stored
+    before the cash chain (issue #21) say whether the opening float was given only by a non-zero one."""
+    opening = data.get("opening_float_ore") or 0
     return DayClose(
         store_id,
         day,
         z_report_number,
         data["counted_cash_ore"],
         data["expected_cash_ore"],
-        opening_float_ore=data.get("opening_float_ore") or 0,
+        opening_float_ore=opening,
         cash_reported=bool(data.get("cash_reported", False)),
         gift_card_expired_total_ore=data.get("gift_card_expired_total_ore"),
+        register_id=register_id,
+        opening_float_reported=bool(data.get("opening_float_reported", opening != 0)),
     )
 
 
@@ -127,11 +137,13 @@ def content(env: SalesEnvelope) -> dict[str, Any]:
     if isinstance(env.item, DayClosed):
         data = control_to_json(env.item)
         data.pop("store_name", None)
+        data.pop("opening_float_reported", None)  # a null float and a 0 one book the same
     else:
         data = {k: v for k, v in item_to_json(env.item).items() if k not in LABELS}
-    normalized: dict[str, Any] = json.loads(
-        json.dumps({"store_id": env.store_id, "business_date": env.business_date.isoformat(), **data})
-    )
+    where: dict[str, Any] = {"store_id": env.store_id, "business_date": env.business_date.isoformat()}
+    if env.register_id:  # the register is content: it decides whose Z-report and whose cash the event is
+        where["register_id"] = env.register_id
+    normalized: dict[str, Any] = json.loads(json.dumps({**where, **data}))
     return normalized  # as stored and read back: lists, not tuples
 
 

@@ -133,11 +133,12 @@ def _day_close_before(
     row = conn.execute(
         """SELECT voucher_series || ' ' || voucher_number || ' (' || reference || ')' FROM exports
            WHERE organization_id = %s AND store_id = %s AND business_date = %s AND export_id <> %s
+             AND register_id = (SELECT register_id FROM exports WHERE export_id = %s)
              AND status = 'booked' AND voucher_series IS NOT NULL AND z_report_number IS NOT NULL
              AND coalesce(reason_code, '') <> 'REVERSED'
              AND booked_at < (SELECT coalesce(booked_at, now()) FROM exports WHERE export_id = %s)
            ORDER BY booked_at DESC LIMIT 1""",
-        (org, store, day, export_id, export_id),
+        (org, store, day, export_id, export_id, export_id),
     ).fetchone()
     return row[0] if row else None
 
@@ -147,10 +148,11 @@ def _complements(conn: psycopg.Connection[Any], export_id: uuid.UUID, org: str, 
     rows = conn.execute(
         """SELECT voucher_series || ' ' || voucher_number || ' (' || reference || ')' FROM exports
            WHERE organization_id = %s AND store_id = %s AND business_date = %s AND export_id <> %s
+             AND register_id = (SELECT register_id FROM exports WHERE export_id = %s)
              AND status = 'booked' AND voucher_series IS NOT NULL AND z_report_number IS NULL
              AND trigger <> 'CORRECTION' AND coalesce(reason_code, '') <> 'REVERSED'
              AND booked_at < (SELECT coalesce(booked_at, now()) FROM exports WHERE export_id = %s)
            ORDER BY booked_at""",
-        (org, store, day, export_id, export_id),
+        (org, store, day, export_id, export_id, export_id),
     ).fetchall()
     return [r[0] for r in rows]

@@ -26,6 +26,7 @@ WITH s AS (
     WHERE s.organization_id = %(org)s AND s.business_date < %(since)s
       AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.organization_id = s.organization_id
                       AND e.store_id = s.store_id AND e.business_date = s.business_date
+                      AND e.register_id = s.register_id
                       AND e.status = 'booked' AND e.trigger <> 'CORRECTION'
                       AND coalesce(e.reason_code, '') <> 'REVERSED' AND e.sales_ids @> s.id))
 SELECT 'payment_method', p->>0, max(business_date) FROM s, jsonb_array_elements(s.payload->'payments') p
@@ -177,7 +178,7 @@ def unbooked_days(conn: psycopg.Connection[Any], org: str, since: date, until: d
     rows = conn.execute(
         f"""WITH days AS (
                SELECT store_id, business_date, max(z_report_number) AS z, bool_or(status = 'mismatch') AS mismatch,
-                      bool_and(status = 'exported') AS exported
+                      bool_and(status IN ('exported', 'superseded')) AS exported
                FROM day_closes WHERE organization_id = %(org)s AND business_date BETWEEN %(since)s AND %(until)s
                GROUP BY 1, 2
                UNION ALL
@@ -193,12 +194,16 @@ def unbooked_days(conn: psycopg.Connection[Any], org: str, since: date, until: d
                                  AND d.store_id = k.store_id AND d.business_date = k.business_date))
            SELECT * FROM (
              SELECT d.store_id, st.name, d.business_date, d.z, d.mismatch, d.exported,
-                    -- sales no export holds: above the latest watermark, and those of reversed exports released
-                    (SELECT count(*) FROM sales s WHERE s.organization_id = %(org)s AND s.store_id = d.store_id
-                     AND s.business_date = d.business_date
-                     AND s.id > (SELECT coalesce(max(w.watermark), 0) FROM exports w
-                                 WHERE w.organization_id = %(org)s AND w.store_id = d.store_id
-                                   AND w.business_date = d.business_date))
+                    -- sales no export holds: above their register's latest watermark, and those of reversed
+                    -- exports released
+                    (SELECT coalesce(sum(c.n), 0) FROM registers g CROSS JOIN LATERAL (
+                        SELECT count(*) AS n FROM sales s WHERE s.organization_id = %(org)s
+                        AND s.store_id = d.store_id AND s.business_date = d.business_date
+                        AND s.register_id = g.register_id
+                        AND s.id > (SELECT coalesce(max(w.watermark), 0) FROM exports w
+                                    WHERE w.organization_id = %(org)s AND w.store_id = d.store_id
+                                      AND w.business_date = d.business_date AND w.register_id = g.register_id)) c
+                     WHERE g.organization_id = %(org)s AND g.store_id = d.store_id)
                     + (SELECT coalesce(sum(r.event_count), 0) FROM exports r
                        WHERE r.organization_id = %(org)s AND r.store_id = d.store_id
                          AND r.business_date = d.business_date AND r.reason_code = 'REVERSED'

@@ -79,7 +79,9 @@ def test_a_gap_in_z_numbers_is_a_warning_once_and_the_days_are_booked(
     pipeline.wait_for(lambda h: len(outcomes(h, "SUCCEEDED")) == 5, what="every day booked")
     pipeline.poll_outcomes(timeout=0.5)
 
-    (warning,) = outcomes(pipeline, "WARNING")
+    # (The sample days open with the same float whatever the day before counted: their cash chain breaks, which is
+    # warned about on its own, CASH_CHAIN_BREAK.)
+    (warning,) = [o for o in outcomes(pipeline, "WARNING") if o["failure"]["reason_code"].startswith("Z_REPORT")]
     failure = warning["failure"]
     assert (warning["trigger"], warning["business_date"], failure["reason_code"]) == (
         "DAY_CLOSE",
