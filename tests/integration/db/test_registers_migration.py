@@ -73,8 +73,8 @@ def test_store_days_of_before_become_the_one_registers_days_and_keep_booking(emp
         assert claimed is not None and claimed.totals == DayTotals.of(STORE, DAY, later)
         named = conn.execute(
             "SELECT s.id FROM exports e, unnest(e.sales_ids) r, sales s WHERE e.export_id = %s "
-            "AND s.organization_id = e.organization_id AND s.store_id = e.store_id AND s.business_date = e.business_date "
-            "AND s.register_id = e.register_id AND s.id <@ r ORDER BY 1",
+            "AND s.organization_id = e.organization_id AND s.store_id = e.store_id "
+            "AND s.business_date = e.business_date AND s.register_id = e.register_id AND s.id <@ r ORDER BY 1",
             (claimed.export_id,),
         ).fetchall()
         assert [r[0] for r in named] == later_ids
