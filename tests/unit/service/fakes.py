@@ -31,7 +31,7 @@ from service.exporter import (
     ExportError,
     VoucherLocation,
 )
-from service.messages import Command, DeadLetter, Detail, Outcome, SalesEnvelope, SalesItem, Trigger
+from service.messages import Command, DayClosed, DeadLetter, Detail, Outcome, SalesEnvelope, SalesItem, Trigger
 from service.model import (
     Correction,
     DayCloseStatus,
@@ -43,7 +43,7 @@ from service.model import (
     ReportSource,
     StoredDayClose,
 )
-from service.ports import ChainEnd, Flushed, Ingested, OutboxRow, Pending, RegisterDay, SinglePurposeOf
+from service.ports import ChainEnd, Flushed, Ingested, OutboxRow, Pending, RegisterDay, SinglePurposeOf, Written
 
 Day = tuple[str, str, date, str]  # organization, store, business date, register
 CloseKey = tuple[str, str, date, int, str]  # organization, store, business date, Z number, register
@@ -90,6 +90,9 @@ class Tables:
     audit: list[uuid.UUID] = field(default_factory=list)
     outbox: list[Outcome] = field(default_factory=list)
     dead_letters: set[tuple[str, int, int]] = field(default_factory=set)
+    #: Event keys stored (each once), and the last sales row id handed out.
+    seen: set[str] = field(default_factory=set)
+    last_sale: int = 0
 
 
 @dataclass
@@ -474,7 +477,34 @@ class _DayCloses(_Repo):
 
 class _Sales(_Repo):
     def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
-        raise NotImplementedError
+        """As PostgreSQL stores a batch: each id once (a repeat is ignored; this fake does not compare contents), the
+        items before the day closes, and per register-day what it got and whether a Z-report of it was stored
+        before this batch's own day closes (late sales)."""
+        t, result = self.t, Ingested()
+        got: dict[Day, list[int]] = {}
+        for env in envelopes:
+            if isinstance(env.item, DayClosed) or env.event_key in t.seen:
+                continue
+            t.seen.add(env.event_key)
+            day = (env.organization_id, env.store_id, env.business_date, env.register_id)
+            t.unexported.setdefault(day, []).append(env.item)
+            t.last_sale += 1
+            got.setdefault(day, []).append(t.last_sale)
+        for day, ids in sorted(got.items()):
+            closed = any(k[:3] == day[:3] and k[4] == day[3] for k in t.day_closes)
+            result.written.append(Written(*day[:3], len(ids), ids[0], ids[-1], closed, day[3]))
+            result.new += len(ids)
+        for env in envelopes:
+            if isinstance(env.item, DayClosed) and env.event_key not in t.seen:
+                t.seen.add(env.event_key)
+                dc = env.item.day_close
+                key = (env.organization_id, env.store_id, env.business_date, dc.z_report_number, dc.register_id)
+                t.day_closes[key] = StoredDayClose(dc, env.item.store_name, env.item.control, DayCloseStatus.OPEN)
+                self.uow.jobs.queue(env.organization_id, env.store_id, env.business_date, Trigger.DAY_CLOSE,
+                                    env.event_key, dc.z_report_number, register=dc.register_id)  # fmt: skip
+                result.new += 1
+        self.uow.wrote("sales.ingest", "seen", "unexported", "last_sale", "day_closes")
+        return result
 
 
 class _Totals(_Repo):
