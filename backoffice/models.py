@@ -162,6 +162,14 @@ class PlanIn(_In):
     )
     store_cost_centres: dict[Identifier, Account] = Field(default_factory=dict, max_length=2000)
     cost_centre_on_balance_accounts: bool = False
+    register_cash_accounts: dict[Identifier, Account] = Field(
+        default_factory=dict,
+        max_length=2000,
+        description=(
+            "Register (till) id → its own cash account (class 1, e.g. 1911, 1912 under 1910): its cash takings, cash "
+            "movements and cash differences are booked there. A register without one uses the cash method's account."
+        ),
+    )
 
 
 class MissingItem(BaseModel):

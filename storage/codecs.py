@@ -190,6 +190,7 @@ def plan_to_json(plan: AccountPlan) -> dict[str, Any]:
         "vat_policy": plan.vat_policy,
         "store_cost_centres": dict(plan.store_cost_centres),
         "cost_centre_on_balance_accounts": plan.cost_centre_on_balance_accounts,
+        "register_cash_accounts": dict(plan.register_cash_accounts),
     }
 
 
@@ -225,4 +226,5 @@ def plan_from_json(organization_id: str, data: dict[str, Any]) -> AccountPlan:
         single_purpose_groups=frozenset(data.get("single_purpose_groups", ())),
         single_purpose_methods={m: int(rate) for m, rate in data.get("single_purpose_methods", {}).items()},
         vat_policy=data.get("vat_policy", VatPolicy.EXACT.value),
+        register_cash_accounts=data.get("register_cash_accounts", {}),
     )

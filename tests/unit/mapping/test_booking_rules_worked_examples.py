@@ -22,6 +22,7 @@ from mapping.vatpolicy import adjustment_rows, target_adjustment, vat_tolerance
 from mapping.zsequence import GAP, REPEATED, z_sequence_findings
 from tests.builders import (
     DAY,
+    amount,
     batch,
     cash_movement,
     day_close,
@@ -273,6 +274,38 @@ def test_the_rounding_is_split_over_the_rates_sales_accounts_by_largest_remainde
     receipts = [receipt(line("coffee", 1200, gross="100.00")), receipt(line("lunch", 1200, gross="200.00"))]
     # 3 öre more VAT at 12 %: 2621 credited 0.03; 3002 (net 89.29) and 3050 (net 178.57) debited 0.01 and 0.02.
     assert adjustment_rows({1200: 3}, receipts, cafe) == (("2621", -3), ("3002", 1), ("3050", 2))
+
+
+# --- the till's cash chain (issue #21, finding 1) --------------------------------------------------------------
+
+
+def test_the_tills_cash_chain_from_one_close_to_the_next_day_and_its_break() -> None:
+    """Day 1 (Z 7, 2026-11-24) counts 19 097.00 in the till; day 2 (Z 8) opens with the 2 000.00 float. Unless
+    17 097.00 left the till on record, 1910 holds 17 097.00 the till does not have, while each day's own drawer
+    reconciles. The POS recorded the bank deposit as a withdrawal after the close: the chain holds. Without it,
+    the break is a warning naming both figures, the amount and the two Z numbers (nothing is booked for it)."""
+    from mapping.cashchain import CashChainLink
+
+    def link(moved: str) -> CashChainLink:
+        return CashChainLink("", 7, date(2026, 11, 24), amount("19097.00"), amount("2000.00"), amount(moved), 8,
+                             date(2026, 11, 25), amount("2000.00"))  # fmt: skip
+
+    recorded = link("-17097.00")  # the withdrawal to the bank, recorded after Z 7's count
+    assert (recorded.expected_opening_ore, recorded.missing_ore, recorded.holds) == (200_000, 0, True)
+    broken = link("0.00")
+    assert (broken.expected_opening_ore, broken.missing_ore) == (1_909_700, 1_709_700)
+    assert broken.describe() == (
+        "Z-report 8 of 2026-11-25 opened with 2000.00; Z-report 7 of 2026-11-24 counted 19097.00, 0.00 moved on record "
+        "since: expected 19097.00, 17097.00 missing"
+    )
+    assert broken.describe_sv() == (
+        "Ingående kassa 2 000,00 kr; Z-rapport 7 (2026-11-24) räknade 19 097,00 kr, därefter in/ut ur kassan 0,00 kr: "
+        "väntat 19 097,00 kr. AVVIKELSE: 17 097,00 kr saknas utan bokföring (ej bokförd, varning skickad)."
+    )
+    # A day reopened and closed again (Z 9 the same day) opened once: its opening float is Z 8's.
+    reopened = CashChainLink("", 8, date(2026, 11, 25), amount("5300.00"), amount("2000.00"), 0, 9,
+                             date(2026, 11, 25), amount("2000.00"))  # fmt: skip
+    assert reopened.holds
 
 
 # --- Z-report numbers ---------------------------------------------------------------------------------------
