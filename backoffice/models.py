@@ -162,6 +162,15 @@ class PlanIn(_In):
     )
     store_cost_centres: dict[Identifier, Account] = Field(default_factory=dict, max_length=2000)
     cost_centre_on_balance_accounts: bool = False
+    invoice_sales: Literal["OWN_VOUCHER", "BOOKED_ELSEWHERE"] = Field(
+        "OWN_VOUCHER",
+        description=(
+            "Sales paid by invoice (receipts that name their customer and invoice): OWN_VOUCHER books each as a "
+            "voucher of its own, with the customer and invoice number in its text (the default: nothing booked before "
+            "stops being booked); BOOKED_ELSEWHERE leaves them to the POS's or BL's invoicing, which books the "
+            "invoice. Either way they are kept out of the day's joint voucher and still count in the Z-report's totals."
+        ),
+    )
     register_cash_accounts: dict[Identifier, Account] = Field(
         default_factory=dict,
         max_length=2000,

@@ -9,7 +9,16 @@ from typing import Any
 
 from mapping.errors import InvalidSalesDataError
 from mapping.reconcile import ControlTotals
-from mapping.sales import GIFT_CARD_METHOD, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
+from mapping.sales import (
+    GIFT_CARD_METHOD,
+    CashMovement,
+    DayClose,
+    GiftCardExpiry,
+    Invoice,
+    Payment,
+    Receipt,
+    ReceiptLine,
+)
 from service.messages import Command, DayClosed, ManualExportRequested, RetryFailedExports, SalesEnvelope, SalesItem
 
 
@@ -60,6 +69,7 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date, regist
             rounding_ore=payload["rounding_ore"],
             receipt_number=payload.get("receipt_number"),
             register_id=register,
+            invoice=_invoice(payload.get("invoice")),
         )
         if receipt.residual_ore != 0:
             raise InvalidEventError(
@@ -110,6 +120,12 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date, regist
             closed_at=payload["closed_at"],
         )
     raise InvalidEventError("unknown payload type")
+
+
+def _invoice(data: dict[str, Any] | None) -> Invoice | None:
+    if data is None:
+        return None
+    return Invoice(data["invoice_number"], data.get("customer_id"), data.get("customer_name"))
 
 
 def command(record: dict[str, Any]) -> Command:

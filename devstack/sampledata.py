@@ -138,8 +138,10 @@ def receipt_payload(
     kind: str = "SALE",
     tip_ore: int = 0,
     discount_ore: int = 0,
+    invoice: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A receipt paid with one method. ``lines`` are (product group, VAT bp, gross öre after discount)."""
+    """A receipt paid with one method. ``lines`` are (product group, VAT bp, gross öre after discount); ``invoice``
+    (invoice number, customer name) makes it a sale paid by invoice."""
     wire_lines = [
         {
             "product_group": g,
@@ -162,6 +164,9 @@ def receipt_payload(
         "payments": [{"method": method, "amount_ore": paid}],
         "tip_ore": tip_ore,
         "rounding_ore": paid - total,
+        "invoice": None
+        if invoice is None
+        else {"invoice_number": invoice[0], "customer_id": None, "customer_name": invoice[1]},
     }
 
 

@@ -69,6 +69,16 @@ class VatPolicy(StrEnum):
     Z_REPORT = "Z_REPORT"  # the Z-report's VAT, when within ½ öre per line of Σ line VAT
 
 
+class InvoiceSales(StrEnum):
+    """Who books a sale paid by invoice (a receipt that names its customer and invoice)."""
+
+    #: We do, as a voucher of its own per invoice (customer and invoice number in its text): the default, so no sale
+    #: that was booked before invoices were told apart stops being booked.
+    OWN_VOUCHER = "OWN_VOUCHER"
+    #: The POS's invoicing (or BL's) books the invoice: kept out of our vouchers (still in the Z-report's totals).
+    BOOKED_ELSEWHERE = "BOOKED_ELSEWHERE"
+
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -108,6 +118,8 @@ class AccountPlan:
     #: Optional cash account per register (sub-accounts of 1910 such as 1911, 1912): its cash takings, movements
     #: and cash differences; a register without one uses the cash payment method's account.
     register_cash_accounts: Mapping[str, str] = field(default_factory=dict)
+    #: Who books a sale paid by invoice (:class:`InvoiceSales`).
+    invoice_sales: str = InvoiceSales.OWN_VOUCHER.value
 
     def __post_init__(self) -> None:
         # Copied and read-only, so a plan cannot change under a running aggregation.

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from mapping.errors import PlanProblem
 from mapping.money import percent
-from mapping.plan import Event, VatPolicy, is_account, is_series, is_valid_rate
+from mapping.plan import Event, InvoiceSales, VatPolicy, is_account, is_series, is_valid_rate
 from mapping.sales import CASH_METHOD, GIFT_CARD_METHOD
 
 if TYPE_CHECKING:
@@ -53,6 +53,10 @@ def plan_problems(plan: AccountPlan) -> tuple[PlanProblem, ...]:
     found += _coded("events", plan.events)
     found += list(_event_problems(plan.events))
     found += list(_single_purpose_problems(plan))
+    if plan.invoice_sales not in InvoiceSales.__members__:
+        found.append(
+            PlanProblem("invoice_sales", f"must be one of {', '.join(InvoiceSales)}, got {plan.invoice_sales!r}")
+        )
     if plan.vat_policy not in VatPolicy.__members__:
         found.append(PlanProblem("vat_policy", f"must be one of {', '.join(VatPolicy)}, got {plan.vat_policy!r}"))
     for register, account in _sorted(plan.register_cash_accounts):

@@ -152,6 +152,24 @@ class Payment:
 
 
 @dataclass(frozen=True, slots=True)
+class Invoice:
+    """A sale paid by invoice: the customer is known, so the invoice is the sale's verifikation (BFNAR 2013:2
+    p. 6.4–6.6), booked as a voucher of its own rather than a share of the day's joint one."""
+
+    number: str
+    customer_id: str | None = None
+    customer_name: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.number, "invoice number")
+
+    @property
+    def customer(self) -> str:
+        """The customer as a text names it: name, else id."""
+        return self.customer_name or self.customer_id or ""
+
+
+@dataclass(frozen=True, slots=True)
 class Receipt:
     """A sale or a return. Amounts as printed; ``kind`` gives the direction (see module doc)."""
 
@@ -169,6 +187,8 @@ class Receipt:
     receipt_number: str | None = None
     #: The register it was rung up at ("": the store's one register).
     register_id: str = ""
+    #: A sale paid by invoice (its customer and invoice number): booked as its own voucher.
+    invoice: Invoice | None = None
 
     def __post_init__(self) -> None:
         _code(self.receipt_id, "receipt_id")

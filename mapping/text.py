@@ -59,6 +59,12 @@ def day_voucher_text(
     return _fit(f"{what} ", _clean(store_name), f"{till} {business_date.isoformat()}{z_part} ref {reference}")
 
 
+def invoice_voucher_text(number: str, customer: str, business_date: date, reference: str) -> str:
+    """E.g. "Faktura 10234 Kund AB 2026-04-01 ref DC-7f3a...": the invoice is the verifikation of the sale."""
+    _check_reference(reference)
+    return _fit(f"Faktura {_clean(number)} ", _clean(customer), f" {business_date.isoformat()} ref {reference}")
+
+
 def reversal_text(
     original_text: str,
     original_reference: str,

@@ -23,6 +23,8 @@ kind            key, rate         a             b             n                 
 ``redemption``  method, its rate  Σ s·P         Σ s·v         payments            (single-purpose methods only)
 ``sp_excess``   receipt id, 0     excess        0             1                   (only receipts that fail)
 ``imbalance``   receipt id, 0     residual      0             1                   (only receipts that fail)
+``invoice``     receipt id, 0     s·paid        0             1                   (only receipts paid by
+                                                                                  invoice: their own voucher)
 ==============  ================  ============  ============  ==================  ===========================
 
 Counts are kept besides sums because the rules ask *whether* something occurred, not only how much:
@@ -64,7 +66,8 @@ EXPIRY = "expiry"
 REDEMPTION = "redemption"
 SP_EXCESS = "sp_excess"
 IMBALANCE = "imbalance"
-KINDS = (LINE, PAYMENT, RECEIPT, TIP, ROUNDING, MOVEMENT, EXPIRY, REDEMPTION, SP_EXCESS, IMBALANCE)
+INVOICE = "invoice"
+KINDS = (LINE, PAYMENT, RECEIPT, TIP, ROUNDING, MOVEMENT, EXPIRY, REDEMPTION, SP_EXCESS, IMBALANCE, INVOICE)
 #: The stored JSON form's version.
 FORMAT = 1
 
@@ -122,6 +125,8 @@ def _receipt_buckets(buckets: Buckets, receipt: Receipt, single_purpose: Mapping
     residual = paid - (gross + receipt.tip_ore + receipt.rounding_ore)
     if residual:
         _add(buckets, (IMBALANCE, receipt.receipt_id, 0), residual, 0, 1)
+    if receipt.invoice is not None:  # an export that books it leaves it to a voucher of its own
+        _add(buckets, (INVOICE, receipt.receipt_id, 0), s * paid, 0, 1)
 
 
 def _redemptions(buckets: Buckets, receipt: Receipt, single_purpose: Mapping[str, int]) -> None:

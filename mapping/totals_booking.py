@@ -35,8 +35,9 @@ from mapping.sales import (
     CASH_METHOD,
     GIFT_CARD_METHOD,
     DayClose,
+    Invoice,
 )
-from mapping.text import day_voucher_text
+from mapping.text import day_voucher_text, invoice_voucher_text
 from mapping.totals import (
     EXPIRY,
     IMBALANCE,
@@ -183,6 +184,7 @@ def build_voucher_from_totals(
     vat_adjustment: Sequence[tuple[str, int]] = (),
     z_report_number: int | None = None,
     complements_z: int | None = None,
+    invoice: Invoice | None = None,
 ) -> Voucher:
     """Book ``totals`` through ``plan`` as one voucher: what :func:`mapping.aggregate.build_voucher` books
     for the same items, with the same checks in the same order and the same errors.
@@ -190,7 +192,8 @@ def build_voucher_from_totals(
     ``day_close`` is the Z-report this export books (its cash difference), None for a partial export.
     ``z_report_number`` names a Z-report in the text when there is no ``day_close`` (the receipts path
     takes it from a receipt that carries one; stored receipts never do). ``complements_z``: sales booked without a
-    Z-report of their own after the day's Z-report of that number was booked (the text says so). Raises
+    Z-report of their own after the day's Z-report of that number was booked (the text says so). ``invoice``: the
+    totals are one sale paid by invoice, its own voucher (the text names the invoice and the customer). Raises
     :class:`StaleTotalsError` when the totals were summed for other single-purpose methods than the plan's.
     """
     if sum(amount for _, amount in vat_adjustment) != 0:
@@ -212,7 +215,11 @@ def build_voucher_from_totals(
     return Voucher(
         series=plan.series,
         entry_date=entry_date or totals.business_date,
-        text=day_voucher_text(store_name, totals.business_date, z, reference, totals.register_id, complements_z),
+        text=(
+            invoice_voucher_text(invoice.number, invoice.customer, totals.business_date, reference)
+            if invoice is not None
+            else day_voucher_text(store_name, totals.business_date, z, reference, totals.register_id, complements_z)
+        ),
         reference=reference,
         rows=rows,
         sales_rates=sales_rates(totals, plan),

@@ -138,7 +138,7 @@ def _export_unexported_days(
             uow.commit()
         if export and attempt(deps, export, integration, plan) is Result.TRANSIENT:
             return deps.policy.backoff(job.attempts)
-    return None
+    return _attempt_invoices(deps, job, integration, plan) if days else None
 
 
 def _export_day(
@@ -176,6 +176,18 @@ def _export_day(
         check_cash_chain(deps, org, reconciling)
     if export is not None and attempt(deps, export, integration, plan) is Result.TRANSIENT:
         return deps.policy.backoff(job.attempts)
+    return _attempt_invoices(deps, job, integration, plan)
+
+
+def _attempt_invoices(
+    deps: ExportDeps, job: Job, integration: ActiveIntegration, plan: AccountPlan | None
+) -> timedelta | None:
+    """The invoice sales a claim made exports of their own (storage/invoices.py), not attempted yet."""
+    with deps.uow() as uow:
+        fresh = uow.exports.fresh_invoices(job.organization_id, job.store_id)
+    for export in fresh:
+        if attempt(deps, export, integration, plan) is Result.TRANSIENT:
+            return deps.policy.backoff(job.attempts)
     return None
 
 

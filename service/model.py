@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from mapping.reconcile import ControlTotals
-from mapping.sales import DayClose, Receipt
+from mapping.sales import DayClose, Invoice, Receipt
 from mapping.totals import DayTotals
 from service.messages import Trigger
 from service.secrets import Secret
@@ -94,6 +94,8 @@ class Export:
     register_id: str = ""
     #: Late sales booked without a Z-report of their own: the booked Z-report of the day they complement.
     complements_z: int | None = None
+    #: One sale paid by invoice, booked as its own voucher (storage/invoices.py).
+    invoice: Invoice | None = None
 
 
 @dataclass(frozen=True)

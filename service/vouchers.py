@@ -71,4 +71,5 @@ def _build(
         reference=export.reference,
         vat_adjustment=adjustment,
         complements_z=export.complements_z,
+        invoice=export.invoice,
     )

@@ -35,6 +35,7 @@ from mapping.totals_booking import stale_for
 from mapping.totals_closing import item_count
 from service.messages import Trigger
 from service.model import Export, ExportStatus
+from storage import invoices
 from storage import totals as running
 from storage.codecs import item_from_json
 
@@ -97,6 +98,11 @@ def claim(
     released = [e for e in earlier if e.reversed and not e.released]
     names = [_range(since, upto), *(e.sales_ids for e in released)]
     claimed = _claimed(conn, day, cumulative, earlier, names, single_purpose)
+    # Sales paid by invoice become exports of their own (storage/invoices.py); this export books the rest.
+    parts = invoices.split(conn, day, claimed, single_purpose)
+    for part in parts:
+        claimed = claimed - part.totals
+    invoices.insert(conn, day, parts, trigger, cumulative, upto)
     if claimed.is_empty and not include_day_close:
         return None
     export_id = uuid.uuid4()
@@ -106,7 +112,7 @@ def claim(
                                  z_report_number, complements_z, status, event_count, totals, through, watermark,
                                  sales_ids)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'posting', %s, %s, %s, %s,
-                    {" + ".join(["%s::int8multirange"] * len(names))})""",  # noqa: S608 - placeholders only
+                    ({" + ".join(["%s::int8multirange"] * len(names))}) - %s::int8multirange)""",  # noqa: S608
         (
             export_id,
             reference,
@@ -122,6 +128,7 @@ def claim(
             Jsonb(cumulative.to_json()),
             upto,
             *names,
+            invoices.excluded(parts),
         ),
     )
     if released:

@@ -8,9 +8,18 @@ import json
 from datetime import date
 from typing import Any, TypeVar
 
-from mapping.plan import PLAN_FORMAT, AccountPlan, VatPolicy
+from mapping.plan import PLAN_FORMAT, AccountPlan, InvoiceSales, VatPolicy
 from mapping.reconcile import ControlTotals
-from mapping.sales import GIFT_CARD_METHOD, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
+from mapping.sales import (
+    GIFT_CARD_METHOD,
+    CashMovement,
+    DayClose,
+    GiftCardExpiry,
+    Invoice,
+    Payment,
+    Receipt,
+    ReceiptLine,
+)
 from mapping.voucher import Voucher, VoucherRow
 from service.messages import DayClosed, SalesEnvelope, SalesItem
 
@@ -27,6 +36,8 @@ def item_to_json(item: SalesItem) -> dict[str, Any]:
             "tip_ore": item.tip_ore,
             "rounding_ore": item.rounding_ore,
             "receipt_number": item.receipt_number,
+            # Only for an invoice sale, so a receipt stored before invoices existed has the same content (issue #21).
+            **({"invoice": invoice_to_json(item.invoice)} if item.invoice else {}),
         }
     if isinstance(item, CashMovement):
         return {"movement_id": item.movement_id, "kind": item.kind, "amount_ore": item.amount_ore}
@@ -37,6 +48,14 @@ def item_to_json(item: SalesItem) -> dict[str, Any]:
     if item.vat_rate is not None:
         stored["vat_rate"] = item.vat_rate
     return stored
+
+
+def invoice_to_json(invoice: Invoice) -> dict[str, Any]:
+    return {"number": invoice.number, "customer_id": invoice.customer_id, "customer_name": invoice.customer_name}
+
+
+def invoice_from_json(data: dict[str, Any] | None) -> Invoice | None:
+    return None if data is None else Invoice(data["number"], data.get("customer_id"), data.get("customer_name"))
 
 
 def _stored(cls: type[T], *values: Any) -> T:
@@ -64,6 +83,7 @@ def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any], re
             None,
             data.get("receipt_number"),
             register_id,
+            invoice_from_json(data.get("invoice")),
         )
     if kind == "cash_movement":
         return CashMovement(data["movement_id"], store_id, day, data["kind"], data["amount_ore"], register_id)
@@ -191,6 +211,7 @@ def plan_to_json(plan: AccountPlan) -> dict[str, Any]:
         "store_cost_centres": dict(plan.store_cost_centres),
         "cost_centre_on_balance_accounts": plan.cost_centre_on_balance_accounts,
         "register_cash_accounts": dict(plan.register_cash_accounts),
+        "invoice_sales": plan.invoice_sales,
     }
 
 
@@ -227,4 +248,5 @@ def plan_from_json(organization_id: str, data: dict[str, Any]) -> AccountPlan:
         single_purpose_methods={m: int(rate) for m, rate in data.get("single_purpose_methods", {}).items()},
         vat_policy=data.get("vat_policy", VatPolicy.EXACT.value),
         register_cash_accounts=data.get("register_cash_accounts", {}),
+        invoice_sales=data.get("invoice_sales", InvoiceSales.OWN_VOUCHER.value),
     )

@@ -19,14 +19,14 @@ from service.messages import Detail, Trigger
 from service.model import Export, ExportStatus, StoredDayClose
 from storage import claims
 from storage.claims import UNEXPORTED_REGISTER
-from storage.codecs import voucher_from_json, voucher_to_json
+from storage.codecs import invoice_from_json, voucher_from_json, voucher_to_json
 from storage.day_closes import PostgresDayCloses
 
 #: application_name prefix of every service connection: ``dayclose-<process instance>``.
 LEASE_PREFIX = "dayclose-"
 _COLUMNS = (
     "export_id, reference, organization_id, store_id, business_date, trigger, status, attempts, reason_code, "
-    "register_id"
+    "register_id, complements_z, invoice"
 )
 
 
@@ -42,6 +42,8 @@ def _export(row: Sequence[Any]) -> Export:
         row[7],
         row[8],
         register_id=row[9],
+        complements_z=row[10],
+        invoice=invoice_from_json(row[11]),
     )
 
 
@@ -58,6 +60,15 @@ class PostgresExports:
         rows = self.conn.execute(
             f"SELECT {_COLUMNS} FROM exports WHERE organization_id = %s AND store_id = %s "  # noqa: S608 - constant
             "AND status <> 'booked' ORDER BY business_date, created_at",
+            (org, store),
+        ).fetchall()
+        return [_export(r) for r in rows]
+
+    def fresh_invoices(self, org: str, store: str) -> list[Export]:
+        """The store's invoice-sale exports a claim just made, not attempted yet, oldest first."""
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM exports WHERE organization_id = %s AND store_id = %s "  # noqa: S608 - constant
+            "AND status = 'posting' AND attempts = 0 AND invoice IS NOT NULL ORDER BY business_date, created_at",
             (org, store),
         ).fetchall()
         return [_export(r) for r in rows]
@@ -215,13 +226,13 @@ class PostgresExports:
             (status.value, reason_code, Jsonb([d.as_json() for d in details]), export.export_id),
         )
 
-    def release_empty(self, export: Export) -> None:
-        """An export that turned out to have nothing to book: mark it booked-with-nothing so its (zero-sum)
-        sales stay exported. Kept as a row for the audit trail."""
+    def release_empty(self, export: Export, reason_code: str = "NOTHING_TO_BOOK") -> None:
+        """An export that books nothing (its sales net to zero, or an invoice the invoicing books): mark it
+        booked-with-nothing, with why, so its sales stay exported. Kept as a row for the audit trail."""
         self.conn.execute(
-            "UPDATE exports SET status = 'booked', reason_code = 'NOTHING_TO_BOOK', booked_at = now(), "
+            "UPDATE exports SET status = 'booked', reason_code = %s, booked_at = now(), "
             "updated_at = now() WHERE export_id = %s",
-            (export.export_id,),
+            (reason_code, export.export_id),
         )
 
     def vat_adjustment(self, export: Export) -> dict[int, int]:

@@ -189,7 +189,7 @@ def _export_blockers(conn: psycopg.Connection[Any], lo: date, hi: date) -> list[
            FROM exports e WHERE business_date >= %s AND business_date < %s
              AND (status <> 'booked'
                   OR (trigger <> 'CORRECTION' AND NOT isempty(sales_ids)
-                      AND coalesce(reason_code, '') <> 'NOTHING_TO_BOOK'
+                      AND coalesce(reason_code, '') NOT IN ('NOTHING_TO_BOOK', 'BOOKED_ELSEWHERE')
                       AND NOT EXISTS (SELECT 1 FROM audit_vouchers a WHERE a.export_id = e.export_id)))
            ORDER BY 1, 2, 3""",
         (lo, hi),

@@ -40,6 +40,8 @@ ALTER TABLE day_closes ADD COLUMN cash_chain jsonb;
 -- (after the grace period, or by a manual export) name the booked Z-report of the day they complement.
 ALTER TABLE exports ADD COLUMN register_id text NOT NULL DEFAULT '';
 ALTER TABLE exports ADD COLUMN complements_z bigint;
+-- A sale paid by invoice is an export of its own: {number, customer_id, customer_name, receipt_id} (storage/invoices.py).
+ALTER TABLE exports ADD COLUMN invoice jsonb;
 ALTER TABLE audit_vouchers ADD COLUMN register_id text NOT NULL DEFAULT '';
 
 -- A day-close job closes its register's day (NULL: a job for the store or its days, as before). A parked job

@@ -214,3 +214,51 @@ def test_a_break_in_the_tills_cash_chain_is_a_warning_naming_both_figures_and_a_
             "SELECT z_report_number, cash_chain->>'holds' FROM day_closes WHERE cash_chain IS NOT NULL ORDER BY 1"
         ).fetchall()
     assert chain == [(2, "false"), (3, "true")]
+
+
+def _invoice_day() -> tuple[sampledata.StoreDay, dict[str, Any]]:
+    """Eight receipts and catering for Bygg AB paid by invoice 10234 (1 250.00 at 12 %); the Z-report counts all."""
+    day = sampledata.store_day(ORG, "s1", DAY, 8, with_extras=False, store_name="Kafé Ängen")
+    catering = sampledata.receipt_payload(
+        "s1-inv-1", [("lunch", 1200, 125_000)], "invoice", invoice=("10234", "Bygg AB")
+    )
+    day.receipts.append(day.envelope(sampledata.RECEIPT, catering))
+    return day, day.day_closed()
+
+
+@pytest.mark.parametrize("invoice_sales", ["OWN_VOUCHER", "BOOKED_ELSEWHERE"])
+def test_a_sale_paid_by_invoice_is_its_own_voucher_or_left_to_the_invoicing_never_in_the_days_voucher(
+    make_pipeline: Callable[..., Harness], bl_standin: BLStandIn, bl_company: Company, invoice_sales: str
+) -> None:
+    """Finding 8: the invoice, not the day's joint voucher, is an invoice sale's verifikation. The day (all nine
+    receipts) reconciles against its Z-report; the joint voucher books the eight; the invoice is a voucher of its
+    own naming the invoice and the customer (the default), or, when the plan says the invoicing books invoices,
+    none of ours. On main it was a share of the day's voucher."""
+    plan = {**sampledata.SAMPLE_PLAN, "invoice_sales": invoice_sales}
+    pipeline = make_pipeline(plan=plan)
+    day, close = _invoice_day()
+    pipeline.publish_sales([*day.events(), close])
+    vouchers = 2 if invoice_sales == "OWN_VOUCHER" else 1
+    pipeline.wait_for(lambda h: len(outcomes(h, "SUCCEEDED")) == vouchers, what="the day and its invoice booked")
+    pipeline.poll_outcomes(timeout=1.0)
+
+    books = bl_standin.vouchers(bl_company.user_key)
+    assert_balanced(books)
+    texts = [v["journalEntryText"].split(" ref ")[0] for v in books]
+    joint = next(v for v in books if v["journalEntryText"].startswith("Dagsavslut"))
+    assert "1510" not in {r["accountId"] for r in joint["ledgerEntries"]}  # the invoice is not in the joint voucher
+    if invoice_sales == "OWN_VOUCHER":
+        assert sorted(texts) == ["Dagsavslut Kafé Ängen 2026-11-25 Z 1", "Faktura 10234 Bygg AB 2026-11-25"]
+        invoice = next(v for v in books if v["journalEntryText"].startswith("Faktura"))
+        assert rows(invoice) == [
+            ("1510", "1250.00", "Fakturabetalningar"),
+            ("2621", "-133.93", "Utgående moms 12 %"),
+            ("3002", "-1116.07", "Försäljning 12 % moms"),
+        ]
+    else:
+        assert texts == ["Dagsavslut Kafé Ängen 2026-11-25 Z 1"]
+        with psycopg.connect(pipeline.settings.database_url) as conn:
+            row = conn.execute("SELECT status, reason_code, invoice->>'number' FROM exports WHERE invoice IS NOT NULL")
+            assert row.fetchall() == [("booked", "BOOKED_ELSEWHERE", "10234")]
+    assert booked_totals(books) == expected_totals([*day.events(), close], plan)
+    assert outcomes(pipeline, "FAILED") == []

@@ -114,6 +114,31 @@ def test_each_kind_of_event_has_its_own_row_so_every_account_reconciles_against_
     ]
 
 
+# --- a sale paid by invoice (issue #21, finding 8) ---------------------------------------------------------------
+
+
+def test_a_sale_paid_by_invoice_is_a_voucher_of_its_own_naming_the_invoice_and_the_customer() -> None:
+    """Catering for Bygg AB, 1 250.00 at 12 % (VAT 133.93), paid by invoice 10234. The customer is known: the invoice
+    is the sale's verifikation (BFNAR 2013:2 p. 6.4–6.6), so it is booked as a voucher of its own, with the invoice
+    and the customer in its text, and the day's joint voucher books the rest of the day. (That split happens when
+    the day is claimed: the receipt carries an ``invoice`` bucket naming it; see storage/invoices.py.)"""
+    from mapping.sales import Invoice
+    from mapping.totals import DayTotals
+    from mapping.totals_booking import build_voucher_from_totals
+
+    invoice = Invoice("10234", "c-77", "Bygg AB")
+    sale = replace(receipt(line("restaurant", 1200, gross="1250.00"), method="invoice"), invoice=invoice)
+    totals = DayTotals.of("store-1", DAY, [sale])
+    assert totals.of_kind("invoice") == [(sale.receipt_id, 0, (125_000, 0, 1, 0))]
+    voucher = build_voucher_from_totals(totals, plan(), store_name="Kafé", reference="DC-0001", invoice=invoice)
+    assert voucher.text == "Faktura 10234 Bygg AB 2026-04-01 ref DC-0001"
+    assert entries_of(voucher) == [
+        ("1510", "1250.00", "Fakturabetalningar"),  # kundfordran on Bygg AB
+        ("2621", "-133.93", "Utgående moms 12 %"),  # 1 250.00 × 12/112
+        ("3002", "-1116.07", "Försäljning 12 % moms"),
+    ]
+
+
 # --- cash differences ---------------------------------------------------------------------------------------
 
 

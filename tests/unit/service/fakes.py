@@ -254,6 +254,13 @@ class _Exports(_Repo):
             if (r.export.organization_id, r.export.store_id) == (org, store) and r.export.status != ExportStatus.BOOKED
         ]
 
+    def fresh_invoices(self, org: str, store: str) -> list[Export]:
+        return [
+            e
+            for e in self.open(org, store)
+            if e.invoice is not None and e.attempts == 0 and e.status == ExportStatus.POSTING
+        ]
+
     def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[tuple[date, str]]:
         return sorted(
             (d, r)
@@ -376,9 +383,9 @@ class _Exports(_Repo):
         row.reason_details, row.lease_owner = tuple(details), None
         self.uow.wrote("exports.mark_failed", "exports")
 
-    def release_empty(self, export: Export) -> None:
+    def release_empty(self, export: Export, reason_code: str = "NOTHING_TO_BOOK") -> None:
         row = self.t.exports[export.export_id]
-        row.export = replace(row.export, status=ExportStatus.BOOKED, reason_code="NOTHING_TO_BOOK")
+        row.export = replace(row.export, status=ExportStatus.BOOKED, reason_code=reason_code)
         self.uow.wrote("exports.release_empty", "exports")
 
     def vat_adjustment(self, export: Export) -> dict[int, int]:
