@@ -54,7 +54,7 @@ def payment(method: str) -> RowKind:
 
 
 def single_purpose_redeemed(method: str) -> RowKind:
-    return RowKind(1, f"Enfunktionspresentkort inlösta ({method}), exkl. moms")
+    return RowKind(1, f"Enfunktionspresentkort inlösta ({method})")
 
 
 def single_purpose_redeemed_vat(rate: int) -> RowKind:
@@ -82,11 +82,11 @@ WITHDRAWAL = RowKind(9, "Uttag ur kassan")
 FLOAT_CHANGE = RowKind(10, "Växelkassa ändrad")
 TIP_PAYOUT = RowKind(11, "Dricks utbetald kontant")
 EXPIRED = RowKind(12, "Presentkort förfallna")
-EXPIRED_SINGLE_PURPOSE = RowKind(13, "Enfunktionspresentkort förfallna, exkl. moms")
+EXPIRED_SINGLE_PURPOSE = RowKind(13, "Enfunktionspresentkort förfallna")
 
 
 def expired_single_purpose_sales(rate: int) -> RowKind:
-    return RowKind(13, f"Förfallna enfunktionspresentkort, moms {percent(rate)} % redovisad vid försäljning")
+    return RowKind(13, f"Förfallna enfunktionspresentkort, {percent(rate)} %")
 
 
 SHORTAGE = RowKind(14, "Kassabrist")

@@ -25,6 +25,8 @@ kind            key, rate         a             b             n                 
 ``imbalance``   receipt id, 0     residual      0             1                   (only receipts that fail)
 ``invoice``     receipt id, 0     s·paid        0             1                   (only receipts paid by
                                                                                   invoice: their own voucher)
+``refund``      method, 0         Σ amount      0             payments            (only returns: what went back
+                                                                                  per method, for the day report)
 ==============  ================  ============  ============  ==================  ===========================
 
 Counts are kept besides sums because the rules ask *whether* something occurred, not only how much:
@@ -67,7 +69,8 @@ REDEMPTION = "redemption"
 SP_EXCESS = "sp_excess"
 IMBALANCE = "imbalance"
 INVOICE = "invoice"
-KINDS = (LINE, PAYMENT, RECEIPT, TIP, ROUNDING, MOVEMENT, EXPIRY, REDEMPTION, SP_EXCESS, IMBALANCE, INVOICE)
+REFUND = "refund"
+KINDS = (LINE, PAYMENT, RECEIPT, TIP, ROUNDING, MOVEMENT, EXPIRY, REDEMPTION, SP_EXCESS, IMBALANCE, INVOICE, REFUND)
 #: The stored JSON form's version.
 FORMAT = 1
 
@@ -112,6 +115,8 @@ def _receipt_buckets(buckets: Buckets, receipt: Receipt, single_purpose: Mapping
         bucket[0] += s * payment.amount_ore
         bucket[2] += 1
         paid += payment.amount_ore
+        if s < 0:  # what a return paid back, per method: the day report's cash takings and returns apart
+            _add(buckets, (REFUND, payment.method, 0), payment.amount_ore, 0, 1)
     if receipt.payments:
         buckets[(PAYMENT, receipt.payments[0].method, 0)][3] += 1
     else:

@@ -6,13 +6,13 @@ the schema (``storage/migrations``); nothing in the service layer compares bare 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from mapping.reconcile import ControlTotals
-from mapping.sales import DayClose, Invoice, Receipt
+from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Invoice, Receipt
 from mapping.totals import DayTotals
 from service.messages import Trigger
 from service.secrets import Secret
@@ -180,3 +180,19 @@ class ReportSource:
     reverses: str | None
     correction: dict[str, Any] | None
     late_after: str | None = None
+    #: Issue #21: what the report needs to support every row (exporters/dayreport_books.py).
+    org_number: str | None = None
+    register_id: str = ""
+    #: When the voucher was booked (the report's compiled date, Bokföringslagen 5 kap. 7 §).
+    booked_on: date | None = None
+    #: The cash movements and gift card expiries this export books (its receipts are ``receipts``).
+    others: list[CashMovement | GiftCardExpiry] = field(default_factory=list)
+    #: For a day-close export: the Z-report as reconciled, the whole register-day's totals then, the cash difference
+    #: earlier Z-reports of the day booked, their numbers, and the cash chain's line.
+    day_close: DayClose | None = None
+    day: DayTotals | None = None
+    cash_booked_before: int = 0
+    superseded: list[int] = field(default_factory=list)
+    cash_chain: str | None = None
+    complements_z: int | None = None
+    invoice: Invoice | None = None
