@@ -158,9 +158,7 @@ def test_two_registers_number_their_z_reports_and_count_their_cash_each(
         assert cash == {f"191{till}"}, voucher["journalEntryText"]
     booked = booked_totals(books)
     assert (booked["1911"], booked["1912"]) == (0, -100)  # banked every day; register 2 short 1.00 on day 2
-    oracle = expected_totals(records, REGISTER_PLAN)  # knows no registers: their cash on 1910
-    assert booked["1911"] + booked["1912"] == oracle.get("1910", 0)
-    assert {k: v for k, v in booked.items() if k[:3] != "191"} == {k: v for k, v in oracle.items() if k[:3] != "191"}
+    assert booked == expected_totals(records, REGISTER_PLAN)
 
 
 def test_a_break_in_the_tills_cash_chain_is_a_warning_naming_both_figures_and_a_recorded_withdrawal_closes_it(
