@@ -102,7 +102,8 @@ def gift_card_expiry(
     value: Amount, *, store: str = STORE, day: date = DAY, method: str = "gift_card", rate: int | None = None
 ) -> GiftCardExpiry:
     """An expired balance: a multi-purpose card (``rate`` None) or a single-purpose card sold at ``rate``."""
-    return GiftCardExpiry(f"g{next(_ids)}", store, day, amount(value), method=method, vat_rate=rate)
+    card = {} if (method, rate) == ("gift_card", None) else {"method": method, "vat_rate": rate}  # (issue #21)
+    return GiftCardExpiry(f"g{next(_ids)}", store, day, amount(value), **card)  # type: ignore[arg-type]
 
 
 def day_close(
