@@ -169,7 +169,7 @@ def _export_day(
             uow.commit()
         return None
     reconciling = close if step is DayCloseStep.RECONCILE else None
-    export, diffs = _claim(deps, job, day, reconciling, close, plan)
+    export, diffs = _claim(deps, job, day, reconciling, latest or close, plan)
     if reconciling is not None and diffs:
         return _after_mismatch(deps, job, reconciling, diffs)
     if reconciling is not None:
@@ -200,7 +200,7 @@ def _claim(
     plan: AccountPlan | None,
 ) -> tuple[Export | None, tuple[Difference, ...]]:
     """Claim the register-day; reconciling a Z-report, commit only if the day adds up to it (else the differences).
-    Without one, a claim of a day whose Z-report ``close`` is booked is a complement of it."""
+    Without one, a claim of a day whose latest Z-report ``close`` is booked is a complement of it."""
     vat_policy = plan.vat_policy if plan is not None else VatPolicy.EXACT.value
     diffs: tuple[Difference, ...] = ()
     with deps.uow() as uow:
