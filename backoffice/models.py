@@ -163,12 +163,29 @@ class PlanIn(_In):
         "EXACT",
         description=(
             "EXACT: the day's VAT is Σ line VAT and the Z-report must agree to the öre. Z_REPORT: book the Z-report's "
-            "VAT per rate when it is within 1 öre per receipt of Σ line VAT (rounding moves between that rate's sales "
-            "and VAT accounts only)."
+            "VAT per rate when it is within ½ öre per line at that rate of Σ line VAT (rounding moves between that "
+            "rate's sales and VAT accounts only)."
         ),
     )
     store_cost_centres: dict[Identifier, Account] = Field(default_factory=dict, max_length=2000)
     cost_centre_on_balance_accounts: bool = False
+    invoice_sales: Literal["OWN_VOUCHER", "BOOKED_ELSEWHERE"] = Field(
+        "OWN_VOUCHER",
+        description=(
+            "Sales paid by invoice (receipts that name their customer and invoice): OWN_VOUCHER books each as a "
+            "voucher of its own, with the customer and invoice number in its text (the default: nothing booked before "
+            "stops being booked); BOOKED_ELSEWHERE leaves them to the POS's or BL's invoicing, which books the "
+            "invoice. Either way they are kept out of the day's joint voucher and still count in the Z-report's totals."
+        ),
+    )
+    register_cash_accounts: dict[Identifier, Account] = Field(
+        default_factory=dict,
+        max_length=2000,
+        description=(
+            "Register (till) id → its own cash account (class 1, e.g. 1911, 1912 under 1910): its cash takings, cash "
+            "movements and cash differences are booked there. A register without one uses the cash method's account."
+        ),
+    )
 
 
 class MissingItem(BaseModel):

@@ -77,6 +77,7 @@ class VatVoucherOut(BaseModel):
     entry_date: date
     store_id: str
     business_date: date
+    register_id: str = Field(description="The till whose Z-report the voucher books; empty for a store's only one.")
     kind: Literal["DAY_CLOSE", "PARTIAL", "COMPLEMENT", "REVERSAL", "CORRECTION"]
     amounts: list[RateAmountsOut]
     amounts_known: bool
@@ -95,6 +96,7 @@ class VatCauseOut(BaseModel):
     explanation: str
     store_id: str
     business_date: date
+    register_id: str = Field(description="The till of the Z-report; empty for a store's only one.")
     z_report_number: int | None
     amounts: list[RateAmountsOut] = Field(description="Booked − supplies per rate, for this cause.")
     vouchers: list[str] = Field(description="References of the vouchers (or exports) involved.")
@@ -175,6 +177,7 @@ class VatReportOut(BaseModel):
                     number=v.number,
                     entry_date=v.entry_date,
                     store_id=v.store_id,
+                    register_id=v.register_id,
                     business_date=v.business_date,
                     kind=v.kind.value,
                     amounts=per_rate(v.amounts),
@@ -187,6 +190,7 @@ class VatReportOut(BaseModel):
                     cause=c.cause.value,
                     explanation=CAUSE_TEXT[c.cause],
                     store_id=c.store_id,
+                    register_id=c.register_id,
                     business_date=c.business_date,
                     z_report_number=c.z_report_number,
                     amounts=per_rate(c.amounts),

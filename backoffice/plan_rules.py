@@ -58,6 +58,8 @@ def to_plan(organization_id: str, body: PlanIn) -> AccountPlan:
         single_purpose_groups=frozenset(body.single_purpose_groups),
         single_purpose_methods=body.single_purpose_methods,
         vat_policy=body.vat_policy,
+        register_cash_accounts=body.register_cash_accounts,
+        invoice_sales=body.invoice_sales,
     )
 
 

@@ -46,6 +46,7 @@ def _plan_out(uow: PostgresUnitOfWork, ctx: Context, org: str) -> Plan:
             format_version=2,
             series="",
             vat_policy="EXACT",
+            invoice_sales="OWN_VOUCHER",
             version=0,
             complete=False,
             missing=missing,

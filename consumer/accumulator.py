@@ -1,20 +1,20 @@
 """The consumer's share of the running totals: the buckets (:mod:`mapping.totals`) of the rows it inserted, summed in
-memory per store-day and flushed to ``day_totals`` later, so that a day-close claim reads a few dozen buckets
-instead of the day's rows.
+memory per register-day (a store's register on a business date) and flushed to ``day_totals`` later, so that a
+day-close claim reads a few dozen buckets instead of the day's rows.
 
-Why in memory and not in the ingest statement: at real traffic each event is the only one of its store-day in its
+Why in memory and not in the ingest statement: at real traffic each event is the only one of its register-day in its
 batch, so updating the totals with the rows costs more than inserting the rows (issue #16, design note §0: +44-60
 µs and +4-7 WAL records per event, against 3-13 µs for summing here and flushing later).
 
-Exactness never depends on this memory. A flush adds a store-day's sums only when a count of its stored rows since
+Exactness never depends on this memory. A flush adds a register-day's sums only when a count of its stored rows since
 the last flush equals the rows summed here (:func:`storage.totals.flush`); otherwise it sums those rows. So a
 crash that loses this memory, a rebalance that hands the store to another consumer, a batch whose duplicates
 could not be told from its new rows, all cost a read of the rows once, never a wrong total. A claim folds any tail
 that was never flushed.
 
-Flushes: in the transaction that stores a store-day's day close (so its export claims in constant time) or that
+Flushes: in the transaction that stores a register-day's day close (so its export claims in constant time) or that
 brings its pending rows to ``FLUSH_ROWS``; every ``FLUSH_EVERY_S`` for everything pending; when more than
-``MAX_PENDING_DAYS`` store-days are pending; when partitions are revoked. What was flushed is forgotten only after
+``MAX_PENDING_DAYS`` register-days are pending; when partitions are revoked. What was flushed is forgotten only after
 its transaction commits.
 """
 
@@ -32,10 +32,10 @@ from service.ports import (
     Flushed,
     Integrations,
     Pending,
+    RegisterDay,
     SinglePurposeOf,
     StorageRefused,
     StorageUnavailable,
-    StoreDay,
     UnitOfWork,
     Written,
 )
@@ -44,12 +44,12 @@ log = structlog.get_logger("dayclose.consumer")
 
 #: Everything pending is flushed this often: bounds what a day close's flush or a claim after a crash must read.
 FLUSH_EVERY_S = 300.0
-#: A store-day with this many rows pending is flushed with the batch that reaches it: what the day close's flush
+#: A register-day with this many rows pending is flushed with the batch that reaches it: what the day close's flush
 #: must count (and a claim after a crash must read) stays bounded however big the day.
 FLUSH_ROWS = 1_000
-#: More pending store-days than this flush at once (memory: ~2-4 KB each).
+#: More pending register-days than this flush at once (memory: ~2-4 KB each).
 MAX_PENDING_DAYS = 20_000
-#: A flush transaction takes at most this many store-days (their locks, their buckets).
+#: A flush transaction takes at most this many register-days (their locks, their buckets).
 FLUSH_CHUNK = 2_000
 #: An organization's single-purpose gift card methods are read again after this long (a plan change meanwhile
 #: makes the totals summed with the old ones stale, which a claim detects and sums again: never wrong).
@@ -61,7 +61,7 @@ def _zeros() -> list[int]:
 
 
 def combined(a: Pending | None, b: Pending | None) -> Pending | None:
-    """Two pending sums of one store-day as one."""
+    """Two pending sums of one register-day as one."""
     if a is None or b is None:
         return a or b
     both = Pending(defaultdict(_zeros), 0, a.first_id, a.last_id, a.exact)
@@ -81,13 +81,13 @@ def _add_into(held: Pending, p: Pending) -> None:
     held.exact = held.exact and p.exact
 
 
-def store_day(env: SalesEnvelope) -> StoreDay:
-    return (env.organization_id, env.store_id, env.business_date)
+def register_day(env: SalesEnvelope) -> RegisterDay:
+    return (env.organization_id, env.store_id, env.business_date, env.register_id)
 
 
-def closing_days(sales: Iterable[SalesEnvelope]) -> set[StoreDay]:
-    """The store-days whose day close is among ``sales``."""
-    return {store_day(env) for env in sales if isinstance(env.item, DayClosed)}
+def closing_days(sales: Iterable[SalesEnvelope]) -> set[RegisterDay]:
+    """The register-days whose day close is among ``sales``."""
+    return {register_day(env) for env in sales if isinstance(env.item, DayClosed)}
 
 
 def _plus(a: Flushed, b: Flushed) -> Flushed:
@@ -99,17 +99,17 @@ def _plus(a: Flushed, b: Flushed) -> Flushed:
 class Accumulator:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.pending: dict[StoreDay, Pending] = {}
+        self.pending: dict[RegisterDay, Pending] = {}
         self._plans: dict[str, tuple[Mapping[str, int], float]] = {}
         self.last_flush = clock()
 
-    def due_with(self, sales: Iterable[SalesEnvelope]) -> set[StoreDay]:
-        """The store-days to flush with this batch: those it closes, and those it brings to ``FLUSH_ROWS``."""
-        counts: defaultdict[StoreDay, int] = defaultdict(int)
+    def due_with(self, sales: Iterable[SalesEnvelope]) -> set[RegisterDay]:
+        """The register-days to flush with this batch: those it closes, and those it brings to ``FLUSH_ROWS``."""
+        counts: defaultdict[RegisterDay, int] = defaultdict(int)
         due = closing_days(sales)
         for env in sales:
             if not isinstance(env.item, DayClosed):
-                counts[store_day(env)] += 1
+                counts[register_day(env)] += 1
         for day, n in counts.items():
             p = self.pending.get(day)
             if n + (p.rows if p is not None else 0) >= FLUSH_ROWS:
@@ -130,23 +130,23 @@ class Accumulator:
     @staticmethod
     def stage(
         sales: Sequence[SalesEnvelope], written: Sequence[Written], single_purpose_of: SinglePurposeOf
-    ) -> dict[StoreDay, Pending]:
-        """The sums of the rows one batch inserted, per store-day. The store reports how many rows each store-day
-        got, not which: when that is every event of the store-day in the batch (the usual case), they are all new;
+    ) -> dict[RegisterDay, Pending]:
+        """The sums of the rows one batch inserted, per register-day. The store reports how many rows each register-day
+        got, not which: when that is every event of the register-day in the batch (the usual case), they are all new;
         otherwise (a redelivery mixed with new events) the sums are marked not ``exact`` and a flush reads the rows.
         """
         seen: set[tuple[str, str]] = set()
-        events: defaultdict[StoreDay, list[SalesItem]] = defaultdict(list)
+        events: defaultdict[RegisterDay, list[SalesItem]] = defaultdict(list)
         for env in sales:
             key = (env.organization_id, env.event_key)
             if key in seen:
                 continue  # a repeat within the batch: the store keeps the first
             seen.add(key)
             if not isinstance(env.item, DayClosed):
-                events[store_day(env)].append(env.item)
-        staged: dict[StoreDay, Pending] = {}
+                events[register_day(env)].append(env.item)
+        staged: dict[RegisterDay, Pending] = {}
         for w in written:
-            day = (w.organization_id, w.store_id, w.business_date)
+            day = w.day
             batch = events.get(day, [])
             buckets: Buckets = defaultdict(_zeros)
             single_purpose = single_purpose_of(w.organization_id)
@@ -155,15 +155,17 @@ class Accumulator:
             staged[day] = Pending(buckets, len(batch), w.first_id, w.last_id, exact=w.count == len(batch))
         return staged
 
-    def flush_in(self, uow: UnitOfWork, days: Collection[StoreDay], staged: Mapping[StoreDay, Pending]) -> Flushed:
-        """Flush these store-days (what is pending plus what this batch staged) in the caller's transaction; call
+    def flush_in(
+        self, uow: UnitOfWork, days: Collection[RegisterDay], staged: Mapping[RegisterDay, Pending]
+    ) -> Flushed:
+        """Flush these register-days (what is pending plus what this batch staged) in the caller's transaction; call
         :meth:`committed` after it commits."""
         due = {d: p for d in days if (p := combined(self.pending.get(d), staged.get(d))) is not None}
         if not due:
             return Flushed(0, 0, 0, 0)
         return uow.totals.flush(due, self._known_plans)
 
-    def committed(self, staged: Mapping[StoreDay, Pending], flushed: Collection[StoreDay]) -> None:
+    def committed(self, staged: Mapping[RegisterDay, Pending], flushed: Collection[RegisterDay]) -> None:
         """The batch's transaction committed: forget what it flushed, keep what it staged."""
         for day in flushed:
             self.pending.pop(day, None)
@@ -184,7 +186,7 @@ class Accumulator:
         )
 
     def flush_all(self, uow_factory: Callable[[], UnitOfWork]) -> Flushed:
-        """Flush every pending store-day, in transactions of ``FLUSH_CHUNK``. A database that is down keeps them
+        """Flush every pending register-day, in transactions of ``FLUSH_CHUNK``. A database that is down keeps them
         pending (the next flush or a claim reads the rows); beyond the memory bound they are dropped, which is
         always safe."""
         self.last_flush = self.clock()

@@ -13,8 +13,9 @@ import structlog
 from consumer import poison
 from consumer.accumulator import Accumulator
 from consumer.poison import Poison, Source
+from service import late_sales
 from service.messages import Command, Conflict, DeadLetter, SalesEnvelope
-from service.ports import Pending, StoreDay, UnitOfWork
+from service.ports import Pending, RegisterDay, UnitOfWork
 
 log = structlog.get_logger("dayclose.consumer")
 
@@ -49,12 +50,14 @@ def write_batch(uow: UnitOfWork, decoded: Decoded, totals: Accumulator | None = 
     result = BatchResult()
     closing = totals.due_with(decoded.sales) if totals is not None else set()
     ingested = uow.sales.ingest(decoded.sales, closing=closing)
-    staged: dict[StoreDay, Pending] = {}
+    staged: dict[RegisterDay, Pending] = {}
     if totals is not None and decoded.sales:
         single_purpose = totals.single_purpose(uow.integrations, {e.organization_id for e in decoded.sales})
         staged = totals.stage(decoded.sales, ingested.written, single_purpose)
         flushed = totals.flush_in(uow, closing, staged)
         result.flushed_from_memory, result.flushed_from_rows = flushed.from_memory, flushed.folded
+    # Sales of a register-day closed already: the service decides what they wait for (one voucher per Z-report).
+    result.jobs += late_sales.queue_checks(uow, ingested.written)
     result.new_events, result.conflicts = ingested.new, len(ingested.conflicts)
     result.duplicates = len(decoded.sales) - result.new_events - result.conflicts
     for cmd in decoded.commands:

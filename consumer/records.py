@@ -9,7 +9,16 @@ from typing import Any
 
 from mapping.errors import InvalidSalesDataError
 from mapping.reconcile import ControlTotals
-from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
+from mapping.sales import (
+    GIFT_CARD_METHOD,
+    CashMovement,
+    DayClose,
+    GiftCardExpiry,
+    Invoice,
+    Payment,
+    Receipt,
+    ReceiptLine,
+)
 from mapping.text import MAX_IDENTIFIER_LENGTH, clean_text, is_identifier
 from service.messages import Command, DayClosed, ManualExportRequested, RetryFailedExports, SalesEnvelope, SalesItem
 
@@ -49,14 +58,16 @@ def sales_envelope(record: dict[str, Any]) -> SalesEnvelope:
         org = _id(record["organization_id"], "organization_id")
         store = _id(record["store_id"], "store_id")
         day: date = record["business_date"]
+        register = record.get("register_id")
+        register = "" if register is None else _id(register, "register_id")
         type_name, payload = record["payload"]
-        item = _item(type_name.rsplit(".", 1)[-1], payload, store, day)
+        item = _item(type_name.rsplit(".", 1)[-1], payload, store, day, register)
         return SalesEnvelope(_id(record["event_id"], "event_id"), org, store, day, record["occurred_at"], item)
     except InvalidSalesDataError as exc:
         raise InvalidEventError(str(exc)) from exc
 
 
-def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> SalesItem | DayClosed:
+def _item(type_name: str, payload: dict[str, Any], store: str, day: date, register: str) -> SalesItem | DayClosed:
     if type_name == "Receipt":
         receipt = Receipt(
             receipt_id=_id(payload["receipt_id"], "receipt_id"),
@@ -77,6 +88,8 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
             tip_ore=payload["tip_ore"],
             rounding_ore=payload["rounding_ore"],
             receipt_number=_receipt_number(payload.get("receipt_number")),
+            register_id=register,
+            invoice=_invoice(payload.get("invoice")),
         )
         if receipt.residual_ore != 0:
             raise InvalidEventError(
@@ -86,9 +99,18 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
         return receipt
     if type_name == "CashMovement":
         movement = _id(payload["movement_id"], "movement_id")
-        return CashMovement(movement, store, day, payload["kind"].lower(), payload["amount_ore"])
+        return CashMovement(movement, store, day, payload["kind"].lower(), payload["amount_ore"], register_id=register)
     if type_name == "GiftCardExpired":
-        return GiftCardExpiry(_id(payload["gift_card_id"], "gift_card_id"), store, day, payload["amount_ore"])
+        method = payload.get("payment_method")
+        return GiftCardExpiry(
+            _id(payload["gift_card_id"], "gift_card_id"),
+            store,
+            day,
+            payload["amount_ore"],
+            method=GIFT_CARD_METHOD if method is None else _id(method, "payment_method"),
+            vat_rate=payload.get("vat_rate_bp"),
+            register_id=register,
+        )
     if type_name == "DayClosed":
         expected, counted = payload["expected_cash_ore"], payload["counted_cash_ore"]
         if (expected is None) != (counted is None):
@@ -110,6 +132,8 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
                 opening_float_ore=opening_float or 0,
                 cash_reported=expected is not None,
                 gift_card_expired_total_ore=payload.get("gift_card_expired_total_ore"),
+                register_id=register,
+                opening_float_reported=opening_float is not None,
             ),
             store_name=_text(payload["store_name"], "store_name"),
             control=control,
@@ -120,6 +144,18 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date) -> Sal
 
 def _receipt_number(value: Any) -> str | None:
     return None if value is None else _id(value, "receipt_number")
+
+
+def _invoice(data: dict[str, Any] | None) -> Invoice | None:
+    """The invoice a receipt was paid by: its number is an id, the customer's name a display text."""
+    if data is None:
+        return None
+    customer, name = data.get("customer_id"), data.get("customer_name")
+    return Invoice(
+        _id(data["invoice_number"], "invoice_number"),
+        None if customer is None else _id(customer, "customer_id"),
+        None if name is None else clean_text(name, MAX_STORE_NAME) or None,
+    )
 
 
 def command(record: dict[str, Any]) -> Command:

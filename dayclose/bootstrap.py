@@ -61,6 +61,7 @@ def export_policy(settings: Settings) -> ExportPolicy:
         reconcile_retry=timedelta(seconds=min(5.0, settings.reconcile_wait_s / 10)),
         transient_backoff_initial=timedelta(seconds=settings.retry_backoff_s),
         transient_backoff_max=timedelta(seconds=settings.retry_backoff_max_s),
+        late_sales_grace=timedelta(seconds=settings.late_sales_grace_s),
     )
 
 

@@ -122,6 +122,9 @@ class Settings:
     migrate_on_start: bool = False
     #: How long a day close waits for late events before reporting RECONCILIATION_MISMATCH.
     reconcile_wait_s: float = 600.0
+    #: How long after the end of its business day sales of a closed register-day wait for the register's next
+    #: Z-report before they are booked without one (service/late_sales.py).
+    late_sales_grace_s: float = 43_200.0
     #: First delay after a transient BL failure; doubles per attempt up to retry_backoff_max_s.
     retry_backoff_s: float = 5.0
     retry_backoff_max_s: float = 900.0
@@ -313,6 +316,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] 
         export_workers=_parse(env, "DAYCLOSE_EXPORT_WORKERS", 4, _positive_int),
         migrate_on_start=_parse(env, "DAYCLOSE_MIGRATE_ON_START", False, _bool),
         reconcile_wait_s=_parse(env, "DAYCLOSE_RECONCILE_WAIT_SECONDS", 600.0, _positive_float),
+        late_sales_grace_s=_parse(env, "DAYCLOSE_LATE_SALES_GRACE_SECONDS", 43_200.0, _non_negative_float),
         retry_backoff_s=_parse(env, "DAYCLOSE_RETRY_BACKOFF_SECONDS", 5.0, _positive_float),
         retry_backoff_max_s=_parse(env, "DAYCLOSE_RETRY_BACKOFF_MAX_SECONDS", 900.0, _positive_float),
         sales_retention_days=_parse(env, "DAYCLOSE_SALES_RETENTION_DAYS", 400, _positive_int),

@@ -5,8 +5,11 @@ accountant's per-rate VAT check (each rate's VAT = the rate × the net on that r
 The rules, restated from docs/booking-rules.md: payments debit their method's account; a line credits the
 sales account of its (product group, VAT rate) with gross − VAT and that rate's VAT account with its VAT; a
 single-purpose gift card's redemption debits its liability with the payment less the VAT it holds (rounded
-half up) and debits that VAT back; tips credit the tip liability, tip payouts debit it; a cash shortage
-debits CASH_SHORTAGE, an overage credits CASH_OVERAGE (a v1 plan's CASH_DIFFERENCE takes both). The
+half up) and debits that VAT back, and its expiry moves the balance less that VAT from the liability to the
+rate's default sales account; tips credit the tip liability, tip payouts debit it; a cash shortage
+debits CASH_SHORTAGE, an overage credits CASH_OVERAGE (a v1 plan's CASH_DIFFERENCE takes both), the latest Z-report
+of a register's day being the one that counts; a register's cash is on its own account if it has one; a sale paid by
+invoice is booked like any other sale (as its own voucher) unless the plan leaves invoices to the invoicing. The
 Z_REPORT VAT policy's rounding is not modelled: the sample plan books EXACT.
 """
 
@@ -35,8 +38,14 @@ def _vat_in(amount: int, rate: int) -> int:
     return int((Decimal(amount) * rate / (10000 + rate)).to_integral_value(rounding=ROUND_HALF_UP))
 
 
-def _receipt(out: Counter[str], p: dict[str, Any], plan: dict[str, Any]) -> None:
-    methods, rates, events = plan["payment_methods"], plan["vat_rates"], plan["events"]
+def _cash(plan: dict[str, Any], rec: dict[str, Any]) -> str:
+    """The cash account of the event's register: its own, else the cash method's."""
+    own = plan.get("register_cash_accounts", {}).get(rec.get("register_id") or "")
+    return str(own or plan["payment_methods"]["cash"])
+
+
+def _receipt(out: Counter[str], p: dict[str, Any], plan: dict[str, Any], cash: str) -> None:
+    methods, rates, events = {**plan["payment_methods"], "cash": cash}, plan["vat_rates"], plan["events"]
     single = plan.get("single_purpose_methods", {})
     sign = 1 if p["kind"] == "SALE" else -1
     for pay in p["payments"]:
@@ -54,31 +63,45 @@ def _receipt(out: Counter[str], p: dict[str, Any], plan: dict[str, Any]) -> None
 
 
 def expected_totals(records: Iterable[dict[str, Any]], plan: dict[str, Any] = SAMPLE_PLAN) -> Counter[str]:
-    """Net öre per account (debit +, credit −) that the records must book."""
+    """Net öre per account (debit +, credit −) that the records must book. A register's cash is on its own account
+    when the plan gives it one; a day closed more than once books the cash difference of its latest Z-report (each
+    is cumulative for the register's day)."""
     out: Counter[str] = Counter()
-    cash, events = plan["payment_methods"]["cash"], plan["events"]
+    events = plan["events"]
+    latest: dict[tuple[str, str, Any], tuple[int, dict[str, Any]]] = {}
     counter_account = {
         "DEPOSIT": "CASH_DEPOSIT",
         "WITHDRAWAL": "CASH_WITHDRAWAL",
         "FLOAT_CHANGE": "FLOAT_CHANGE",
         "TIP_PAYOUT": "TIPS",
     }
+    elsewhere = plan.get("invoice_sales") == "BOOKED_ELSEWHERE"
     for rec in records:
         name, p = rec["payload"]
+        cash = _cash(plan, rec)
         if name == RECEIPT:
-            _receipt(out, p, plan)
+            if not (elsewhere and p.get("invoice")):  # an invoice the invoicing books is not ours to book
+                _receipt(out, p, plan, cash)
         elif name == CASH_MOVEMENT:
             into_till = -p["amount_ore"] if p["kind"] in ("WITHDRAWAL", "TIP_PAYOUT") else p["amount_ore"]
             out[cash] += into_till
             out[events[counter_account[p["kind"]]]] -= into_till
         elif name == GIFT_CARD_EXPIRED:
-            out[plan["payment_methods"]["gift_card"]] += p["amount_ore"]
-            out[events["EXPIRED_GIFT_CARD"]] -= p["amount_ore"]
+            # A single-purpose card's VAT was booked when it was sold: only the balance net of it leaves.
+            rate = p.get("vat_rate_bp")
+            net = p["amount_ore"] - (_vat_in(p["amount_ore"], rate) if rate else 0)
+            out[plan["payment_methods"][p.get("payment_method") or "gift_card"]] += net
+            out[plan["sales_default_by_rate"][str(rate)] if rate else events["EXPIRED_GIFT_CARD"]] -= net
         elif name == DAY_CLOSED:
-            diff = (p["counted_cash_ore"] or 0) - (p["expected_cash_ore"] or 0)
-            out[cash] += diff
-            if diff:
-                out[_event(plan, "CASH_SHORTAGE" if diff < 0 else "CASH_OVERAGE")] -= diff
+            day = (rec["store_id"], rec.get("register_id") or "", rec["business_date"])
+            if day not in latest or p["z_report_number"] > latest[day][0]:
+                latest[day] = (p["z_report_number"], rec)
+    for _, rec in latest.values():
+        p = rec["payload"][1]
+        diff = (p["counted_cash_ore"] or 0) - (p["expected_cash_ore"] or 0)
+        out[_cash(plan, rec)] += diff
+        if diff:
+            out[_event(plan, "CASH_SHORTAGE" if diff < 0 else "CASH_OVERAGE")] -= diff
     return Counter({k: v for k, v in out.items() if v})
 
 

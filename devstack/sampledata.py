@@ -61,6 +61,8 @@ class StoreDay:
     receipts: list[dict[str, Any]] = field(default_factory=list)
     others: list[dict[str, Any]] = field(default_factory=list)
     opening_float_ore: int = OPENING_FLOAT_ORE
+    #: The register (till) the day's events are of; None: the store's one register (the field left null).
+    register_id: str | None = None
 
     @property
     def key(self) -> bytes:
@@ -75,6 +77,7 @@ class StoreDay:
             "business_date": self.business_date,
             "occurred_at": occurred,
             "payload": (type_name, payload),
+            "register_id": self.register_id,
         }
 
     def events(self) -> Iterator[dict[str, Any]]:
@@ -135,8 +138,10 @@ def receipt_payload(
     kind: str = "SALE",
     tip_ore: int = 0,
     discount_ore: int = 0,
+    invoice: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A receipt paid with one method. ``lines`` are (product group, VAT bp, gross öre after discount)."""
+    """A receipt paid with one method. ``lines`` are (product group, VAT bp, gross öre after discount); ``invoice``
+    (invoice number, customer name) makes it a sale paid by invoice."""
     wire_lines = [
         {
             "product_group": g,
@@ -159,6 +164,9 @@ def receipt_payload(
         "payments": [{"method": method, "amount_ore": paid}],
         "tip_ore": tip_ore,
         "rounding_ore": paid - total,
+        "invoice": None
+        if invoice is None
+        else {"invoice_number": invoice[0], "customer_id": None, "customer_name": invoice[1]},
     }
 
 
@@ -172,14 +180,20 @@ def store_day(
     store_name: str | None = None,
     z_report_number: int = 1,
     with_extras: bool = True,
+    register_id: str | None = None,
 ) -> StoreDay:
     """A day of ``receipts`` receipts: mixed VAT rates and methods (coffee and pastry both at 6 % to go and
     12 % eaten in), card tips, cash rounding, a discount, a return, a gift card sold; plus (``with_extras``) a
     cash deposit, a withdrawal, card tips paid out of the till and an expired gift card."""
     rng = random.Random(f"{seed}/{organization_id}/{store_id}/{business_date}")
-    day = StoreDay(organization_id, store_id, store_name or f"Butik {store_id}", business_date, z_report_number)
+    # Ids are unique per organization: a register's events carry it (the store's one register: as they always were).
+    till = f"{store_id}-{register_id}-" if register_id else f"{store_id}-"
+    day = StoreDay(
+        organization_id, store_id, store_name or f"Butik {store_id}", business_date, z_report_number,
+        register_id=register_id,
+    )  # fmt: skip
     for n in range(receipts):
-        rid = f"{store_id}-{business_date:%Y%m%d}-{n:06d}"
+        rid = f"{till}{business_date:%Y%m%d}-{n:06d}"
         lines = []
         for _ in range(rng.randint(1, 4)):
             group, rate, price = rng.choice(CATALOGUE[:-1])
@@ -206,7 +220,7 @@ def store_day(
             day.envelope(
                 CASH_MOVEMENT,
                 {
-                    "movement_id": f"{store_id}-{business_date}-dep",
+                    "movement_id": f"{till}{business_date}-dep",
                     "kind": "DEPOSIT",
                     "amount_ore": 100000,
                     "note": None,
@@ -217,7 +231,7 @@ def store_day(
             day.envelope(
                 CASH_MOVEMENT,
                 {
-                    "movement_id": f"{store_id}-{business_date}-wd",
+                    "movement_id": f"{till}{business_date}-wd",
                     "kind": "WITHDRAWAL",
                     "amount_ore": 50000,
                     "note": None,
@@ -228,7 +242,7 @@ def store_day(
             day.envelope(
                 CASH_MOVEMENT,
                 {
-                    "movement_id": f"{store_id}-{business_date}-tips",
+                    "movement_id": f"{till}{business_date}-tips",
                     "kind": "TIP_PAYOUT",
                     "amount_ore": 15000,
                     "note": None,
@@ -236,7 +250,7 @@ def store_day(
             )
         )
         day.others.append(
-            day.envelope(GIFT_CARD_EXPIRED, {"gift_card_id": f"{store_id}-{business_date}-gc", "amount_ore": 25000})
+            day.envelope(GIFT_CARD_EXPIRED, {"gift_card_id": f"{till}{business_date}-gc", "amount_ore": 25000})
         )
     return day
 

@@ -1,10 +1,14 @@
 """The day report: the underlying document attached to each voucher in BL (a PDF).
 
 For a cash register the Z-dagrapport is the day's underlying document (FAR Balans 2018 nr 7); the
-voucher in BL must lead to it (Bokföringslagen 5 kap. 6–7 §§). The report states which store and
-day, which Z-report and receipts the voucher books, the Z-report's control totals, the totals per
-VAT rate and payment method of the receipts in this voucher, and the voucher's rows with account
-names, so an auditor can trace the voucher back without asking us.
+voucher in BL must lead to it (Bokföringslagen 5 kap. 6–7 §§). This report is *our* summary of the
+register's day, reconciled against the till's Z-report(s), which it names: the company and its
+organisation number, the store and register, the day, which Z-report and receipts the voucher books,
+the Z-report's control totals, the totals per VAT rate and payment method (by name), and the
+underlag of every row (:mod:`exporters.dayreport_books`: payments tied to the gross sales, every term
+of the cash drawer, the cash chain, each cash movement and expired gift card), and the voucher's rows
+with account names and texts, so an auditor can trace the voucher back without asking us. It carries
+the date it was compiled (Bokföringslagen 5 kap. 7 §): when the voucher was booked.
 
 Pure: :func:`render` takes a :class:`DayReport` and returns PDF bytes. The output is deterministic
 (ReportLab's invariant mode, creation date taken from the data), so the same export renders the
@@ -27,7 +31,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from exporters.dating_note import dating_note
+from exporters.dayreport_books import Books, draw
 from mapping.reconcile import ControlTotals
 from mapping.text import clean_text
 
@@ -44,6 +48,8 @@ class ReportRow:
     account_name: str
     amount_ore: int
     cost_centre: str | None = None
+    #: What the row books (the kind of event: :mod:`mapping.rows`); None on rows booked before rows had texts.
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,16 @@ class DayReport:
     #: A partial export of sales that came after the day was closed and booked: that voucher, "D 12 (DC-…)".
     late_after: str | None = None
     extra_lines: tuple[str, ...] = field(default=())
+    #: The company's organisation number (from BL), the register, the date the report was compiled (the voucher's
+    #: booking; the entry date when not known), the Z-reports of the day it replaces, and the rows' underlag.
+    org_number: str | None = None
+    register_id: str = ""
+    compiled_on: date | None = None
+    superseded: tuple[int, ...] = ()
+    books: Books | None = None
+    #: Late sales booked without a Z-report of their own: the Z-report they follow; a sale paid by invoice.
+    complements_z: int | None = None
+    invoice: str | None = None
 
     @property
     def voucher_label(self) -> str:
@@ -118,124 +134,32 @@ def receipt_range(numbers: Sequence[str]) -> str:
     """ "1–240 (240 kvitton)", or the list itself when short."""
     if not numbers:
         return "inga kvitton"
-    ordered = sorted(numbers, key=_natural)
+    ordered = sorted(numbers, key=natural_key)
     count = f"{len(ordered)} kvitto" if len(ordered) == 1 else f"{len(ordered)} kvitton"
     if len(ordered) <= 3:
         return f"{', '.join(ordered)} ({count})"
     return f"{ordered[0]}–{ordered[-1]} ({count})"
 
 
-def _natural(value: str) -> tuple[int, int, str]:
+def natural_key(value: str) -> tuple[int, int, str]:
     return (0, int(value), "") if value.isdigit() else (1, 0, value)
 
 
 def render(report: DayReport) -> bytes:
-    """The report as a PDF (A4, deterministic bytes)."""
+    """The report as a PDF (A4, deterministic bytes): its sections (:mod:`exporters.dayreport_sections`) drawn
+    with the primitives below."""
+    from exporters.dayreport_sections import header, receipts, rows, totals  # they build on this module's types
+
     out = io.BytesIO()
     pdf = _Writer(out, report)
-    _header(pdf, report)
-    _receipts(pdf, report)
-    _totals(pdf, report)
-    _rows(pdf, report)
+    header(pdf, report)
+    receipts(pdf, report)
+    totals(pdf, report)
+    if report.books is not None:
+        draw(pdf, report.books, kronor)
+    rows(pdf, report)
     pdf.finish()
     return out.getvalue()
-
-
-def _header(pdf: _Writer, r: DayReport) -> None:
-    title = {
-        PARTIAL: "Delexport – underlag till verifikation",
-        DAY_CLOSE: "Dagsrapport (Z-rapport) – underlag till verifikation",
-        REVERSAL: "Återföring – underlag till verifikation",
-        CORRECTION: "Rättelse – underlag till verifikation",
-    }[r.kind]
-    pdf.line(f"{title} {r.voucher_label}", size=14, bold=True, gap=20)
-    facts = [
-        ("Företag", r.company_name),
-        ("Butik", f"{r.store_name} ({r.store_id})"),
-        ("Affärsdag", r.business_date.isoformat()),
-        ("Z-rapport", f"nr {r.z_report_number}" if r.z_report_number is not None else "– (ingen dagsavslut ännu)"),
-        ("Verifikation i Björn Lundén", f"serie {r.series} nr {r.number}, daterad {r.entry_date.isoformat()}"),
-        ("Vår referens", r.reference),
-        ("Verifikationstext", r.voucher_text),
-    ]
-    for label, value in facts:
-        pdf.pair(label, value)
-    if r.kind == PARTIAL and r.late_after:
-        pdf.note(
-            f"Efterhandsförsäljning: kvitton som kom efter att dagen stängts och bokförts i {r.late_after}. "
-            "Denna verifikation kompletterar den."
-        )
-    elif r.kind == PARTIAL:
-        pdf.note(
-            "Delexport: bokför dagens försäljning hittills. Den kompletteras av dagsavslutets "
-            "verifikation, som bokför resten av dagen och hänvisar hit."
-        )
-    if r.complements:
-        pdf.note(
-            f"Kompletterar tidigare delexport: {', '.join(r.complements)}. Tillsammans bokför de hela "
-            "dagen enligt Z-rapporten."
-        )
-    if r.reverses:
-        pdf.note(f"Återför verifikation {r.reverses} i sin helhet (varje belopp med omvänt tecken).")
-    if r.correction is not None:
-        c = r.correction
-        pdf.note(
-            f"Rättelse av {', '.join(c.originals)}. Orsak: {c.reason}. Begärd av {c.requested_by} "
-            f"{c.requested_at.strftime('%Y-%m-%d %H:%M')} (UTC)."
-        )
-        pdf.note(dating_note(c.dating, c.found_on, c.statement, c.in_original_period))
-    for extra in r.extra_lines:
-        pdf.note(extra)
-
-
-def _receipts(pdf: _Writer, r: DayReport) -> None:
-    if r.kind in (REVERSAL,):
-        return
-    pdf.heading("Kvitton i denna verifikation")
-    numbers = r.receipt_numbers
-    pdf.pair("Kvitton", receipt_range(numbers))
-    if numbers:
-        ordered = sorted(numbers, key=_natural)
-        pdf.pair("Första / sista kvittonummer", f"{ordered[0]} / {ordered[-1]}")
-        if r.kind == PARTIAL and len(ordered) <= LIST_RECEIPTS_UP_TO:
-            pdf.pair("Kvittonummer", ", ".join(ordered))
-
-
-def _totals(pdf: _Writer, r: DayReport) -> None:
-    if r.control is not None:
-        pdf.heading("Z-rapportens kontrollsummor (hela dagen)")
-        _control(pdf, r.control)
-    if r.totals is not None and r.kind != REVERSAL:
-        pdf.heading("Summor för kvittona i denna verifikation")
-        _control(pdf, r.totals)
-
-
-def _control(pdf: _Writer, c: ControlTotals) -> None:
-    pdf.pair("Antal kvitton", str(c.receipt_count))
-    pdf.pair("Totalt (brutto)", kronor(c.grand_total_ore) + " kr")
-    pdf.table(
-        ["Momssats", "Brutto", "Moms", "Netto"],
-        [[percent(rate), kronor(g), kronor(v), kronor(g - v)] for rate, g, v in c.vat],
-        widths=[120, 120, 120, 120],
-    )
-    pdf.table(["Betalsätt", "Belopp"], [[m, kronor(a)] for m, a in c.payments], widths=[240, 120])
-
-
-def _rows(pdf: _Writer, r: DayReport) -> None:
-    pdf.heading(f"Verifikation {r.voucher_label} som bokförd")
-    body = [
-        [
-            row.account,
-            row.account_name or "",
-            row.cost_centre or "",
-            kronor(row.amount_ore) if row.amount_ore > 0 else "",
-            kronor(-row.amount_ore) if row.amount_ore < 0 else "",
-        ]
-        for row in r.rows
-    ]
-    debit = sum(row.amount_ore for row in r.rows if row.amount_ore > 0)
-    body.append(["", "Summa", "", kronor(debit), kronor(debit)])
-    pdf.table(["Konto", "Benämning", "KST", "Debet", "Kredit"], body, widths=[50, 230, 50, 90, 90])
 
 
 class _Writer:
@@ -248,8 +172,8 @@ class _Writer:
 
     def __init__(self, out: io.BytesIO, report: DayReport) -> None:
         self.canvas = Canvas(out, pagesize=A4, invariant=1, pageCompression=1)
-        stamp = report.entry_date
-        # Deterministic: the creation date is the voucher's date, not the wall clock.
+        stamp = report.compiled_on or report.entry_date
+        # Deterministic: the creation date is the day the report was compiled (stored), not the wall clock.
         self.canvas.setDateFormatter(lambda *_: f"D:{stamp:%Y%m%d}000000+00'00'")
         self.canvas.setTitle(f"{report.filename}")
         self.canvas.setAuthor("dayclose")

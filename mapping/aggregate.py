@@ -32,8 +32,10 @@ contains off the receipt's VAT of that rate, because redeeming it is not a secon
 VAT comes from the receipt lines, summed per rate; net sales = gross − VAT, so nothing is
 recomputed or rounded here except v, in :func:`mapping.money.vat_included`.
 
-Rows are summed per (account, cost centre); rows that net to zero are dropped; the order is
-by account, then cost centre. Receipts that do not add up are a data error, never plugged.
+Rows are one per (account, kind of event, cost centre), each with its kind's text (:mod:`mapping.rows`): an
+account reconciles against its own statement only when, say, Swish takings and cash taken to the bank are not
+netted into one row. Rows that net to zero are dropped; the order is by account, then kind. Receipts that do
+not add up are a data error, never plugged.
 
 One definition: a batch is summed into a store-day's totals (:mod:`mapping.totals`) and booked from them
 (:mod:`mapping.totals_booking`), the path a day close takes from its stored running totals; so a voucher

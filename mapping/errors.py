@@ -50,6 +50,8 @@ class MissingItem(NamedTuple):
         """The item in words, e.g. "product group 'coffee' at 6 % VAT"."""
         if self.kind == "product_group":
             group, rate = split_product_group_code(self.code)
+            if group == "*" and rate is not None:  # the rate's default sales account (expired single-purpose cards)
+                return f"a default sales account at {percent(rate)} % VAT"
             return f"product group {group!r}" + (f" at {percent(rate)} % VAT" if rate is not None else "")
         if self.kind == "vat_rate":
             return f"VAT rate {percent(int(self.code))} %" if self.code.isdigit() else f"VAT rate {self.code!r}"

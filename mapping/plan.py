@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from mapping.errors import InvalidPlanError, MissingItem, PlanProblem, split_product_group_code
 from mapping.sales import (
+    CASH_METHOD,
     DEPOSIT,
     FLOAT_CHANGE,
     MAX_VAT_RATE_BP,
@@ -65,7 +66,17 @@ class VatPolicy(StrEnum):
     """Which VAT the day-close voucher books per rate (see :mod:`mapping.vatpolicy`)."""
 
     EXACT = "EXACT"  # Σ line VAT; the Z-report must agree to the öre
-    Z_REPORT = "Z_REPORT"  # the Z-report's VAT, when within 1 öre per receipt of Σ line VAT
+    Z_REPORT = "Z_REPORT"  # the Z-report's VAT, when within ½ öre per line of Σ line VAT
+
+
+class InvoiceSales(StrEnum):
+    """Who books a sale paid by invoice (a receipt that names its customer and invoice)."""
+
+    #: We do, as a voucher of its own per invoice (customer and invoice number in its text): the default, so no sale
+    #: that was booked before invoices were told apart stops being booked.
+    OWN_VOUCHER = "OWN_VOUCHER"
+    #: The POS's invoicing (or BL's) books the invoice: kept out of our vouchers (still in the Z-report's totals).
+    BOOKED_ELSEWHERE = "BOOKED_ELSEWHERE"
 
 
 K = TypeVar("K")
@@ -104,6 +115,11 @@ class AccountPlan:
     single_purpose_groups: frozenset[str] = frozenset()
     single_purpose_methods: Mapping[str, int] = field(default_factory=dict)
     vat_policy: str = VatPolicy.EXACT.value
+    #: Optional cash account per register (sub-accounts of 1910 such as 1911, 1912): its cash takings, movements
+    #: and cash differences; a register without one uses the cash payment method's account.
+    register_cash_accounts: Mapping[str, str] = field(default_factory=dict)
+    #: Who books a sale paid by invoice (:class:`InvoiceSales`).
+    invoice_sales: str = InvoiceSales.OWN_VOUCHER.value
 
     def __post_init__(self) -> None:
         # Copied and read-only, so a plan cannot change under a running aggregation.
@@ -114,6 +130,7 @@ class AccountPlan:
             "events",
             "store_cost_centres",
             "single_purpose_methods",
+            "register_cash_accounts",
         ):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         object.__setattr__(
@@ -140,6 +157,10 @@ class AccountPlan:
         if account is None and event in (Event.CASH_SHORTAGE, Event.CASH_OVERAGE):
             return self.events.get(Event.CASH_DIFFERENCE.value)
         return account
+
+    def cash_account(self, register_id: str) -> str | None:
+        """The account a register's cash is booked on: its own, else the cash payment method's."""
+        return self.register_cash_accounts.get(register_id) or self.payment_methods.get(CASH_METHOD)
 
     def cost_centre_for(self, store_id: str) -> str | None:
         return self.store_cost_centres.get(store_id)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from mapping.errors import PlanProblem
 from mapping.money import percent
-from mapping.plan import Event, VatPolicy, is_account, is_series, is_valid_rate
+from mapping.plan import Event, InvoiceSales, VatPolicy, is_account, is_series, is_valid_rate
 from mapping.sales import CASH_METHOD, GIFT_CARD_METHOD
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 INCOME = "3"
 LIABILITY = "2"
+ASSET = "1"
 COSTS = "45678"
 
 
@@ -52,8 +53,17 @@ def plan_problems(plan: AccountPlan) -> tuple[PlanProblem, ...]:
     found += _coded("events", plan.events)
     found += list(_event_problems(plan.events))
     found += list(_single_purpose_problems(plan))
+    if plan.invoice_sales not in InvoiceSales.__members__:
+        found.append(
+            PlanProblem("invoice_sales", f"must be one of {', '.join(InvoiceSales)}, got {plan.invoice_sales!r}")
+        )
     if plan.vat_policy not in VatPolicy.__members__:
         found.append(PlanProblem("vat_policy", f"must be one of {', '.join(VatPolicy)}, got {plan.vat_policy!r}"))
+    for register, account in _sorted(plan.register_cash_accounts):
+        field_name = f"register_cash_accounts.{register}"
+        found += _code_problem(field_name, register) + _account_problem(field_name, account)
+        if is_account(account) and str(account)[0] != ASSET:
+            found.append(PlanProblem(field_name, f"a register's cash is an asset (class 1, e.g. 1911), got {account}"))
     for store, centre in _sorted(plan.store_cost_centres):
         if not isinstance(centre, str) or not centre.strip() or centre != centre.strip():
             found.append(PlanProblem(f"store_cost_centres.{store}", "cost centre must be a non-empty code"))

@@ -19,6 +19,12 @@ when it is booked (payments become credits, sales and VAT become debits). So:
 
 A receipt balances when ``Σ payments = Σ line gross + tip + rounding``.
 
+Registers
+---------
+A store may have several registers (tills, kassaregister). Each numbers its own Z-reports and holds its own
+cash, so every item carries the ``register_id`` it happened at; ``""`` is the store's one register (a POS
+that sends no register id). What a Z-report closes, and what one voucher books, is a register's day.
+
 Tips
 ----
 A card tip is the amount the customer paid *above* the receipt's lines: the card payment
@@ -33,7 +39,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from mapping.errors import InvalidSalesDataError
-from mapping.money import MoneyError, ore
+from mapping.money import MoneyError, ore, vat_included
 
 SALE = "sale"
 RETURN = "return"
@@ -79,6 +85,17 @@ def _code(value: object, what: str) -> str:
     if type(value) is not str or not value or value.isspace():
         raise InvalidSalesDataError(f"{what} must be a non-empty string, got {value!r}")
     return value
+
+
+def _register(value: object, what: str) -> str:
+    """A register id: "" (the store's one register) or a code."""
+    if type(value) is not str or (value and value.isspace()):
+        raise InvalidSalesDataError(f"{what} register_id must be a string, got {value!r}")
+    return value
+
+
+def _place(store: str, register: str) -> str:
+    return f"store {store} register {register}" if register else f"store {store}"
 
 
 def _business_date(value: object, what: str) -> date:
@@ -135,6 +152,24 @@ class Payment:
 
 
 @dataclass(frozen=True, slots=True)
+class Invoice:
+    """A sale paid by invoice: the customer is known, so the invoice is the sale's verifikation (BFNAR 2013:2
+    p. 6.4–6.6), booked as a voucher of its own rather than a share of the day's joint one."""
+
+    number: str
+    customer_id: str | None = None
+    customer_name: str | None = None
+
+    def __post_init__(self) -> None:
+        _code(self.number, "invoice number")
+
+    @property
+    def customer(self) -> str:
+        """The customer as a text names it: name, else id."""
+        return self.customer_name or self.customer_id or ""
+
+
+@dataclass(frozen=True, slots=True)
 class Receipt:
     """A sale or a return. Amounts as printed; ``kind`` gives the direction (see module doc)."""
 
@@ -150,9 +185,14 @@ class Receipt:
     #: The number printed on the receipt (the POS's sequence), for the audit trail; None in rows
     #: stored before it was carried.
     receipt_number: str | None = None
+    #: The register it was rung up at ("": the store's one register).
+    register_id: str = ""
+    #: A sale paid by invoice (its customer and invoice number): booked as its own voucher.
+    invoice: Invoice | None = None
 
     def __post_init__(self) -> None:
         _code(self.receipt_id, "receipt_id")
+        _register(self.register_id, "receipt")
         _code(self.store_id, "store_id")
         _business_date(self.business_date, f"receipt {self.receipt_id}")
         if self.kind not in RECEIPT_KINDS:
@@ -200,9 +240,11 @@ class CashMovement:
     business_date: date
     kind: str
     amount_ore: int
+    register_id: str = ""
 
     def __post_init__(self) -> None:
         _code(self.movement_id, "movement_id")
+        _register(self.register_id, "movement")
         _code(self.store_id, "store_id")
         _business_date(self.business_date, f"cash movement {self.movement_id}")
         if self.kind not in CASH_MOVEMENT_KINDS:
@@ -219,19 +261,37 @@ class CashMovement:
 
 @dataclass(frozen=True, slots=True)
 class GiftCardExpiry:
-    """Unused value on multi-purpose gift cards that expired: leaves the liability, becomes revenue."""
+    """Unused value on a gift card that expired: leaves the card's liability, becomes revenue.
+
+    ``method`` is the card's type: the payment method that redeems it (its account is the liability).
+    ``vat_rate`` is None for a multi-purpose card (flerfunktionsvoucher: no VAT at issue, the whole balance
+    becomes revenue); for a single-purpose card (enfunktionsvoucher) it is the rate the card was sold at, whose
+    VAT was booked then: only the balance net of that VAT leaves the liability.
+    """
 
     expiry_id: str
     store_id: str
     business_date: date
     amount_ore: int
+    method: str = GIFT_CARD_METHOD
+    vat_rate: int | None = None
+    register_id: str = ""
 
     def __post_init__(self) -> None:
         _code(self.expiry_id, "expiry_id")
+        _register(self.register_id, "expiry")
         _code(self.store_id, "store_id")
+        _code(self.method, f"gift card expiry {self.expiry_id} payment method")
         _business_date(self.business_date, f"gift card expiry {self.expiry_id}")
         if _amount(self.amount_ore, "gift card expiry amount_ore") <= 0:
             raise InvalidSalesDataError(f"gift card expiry {self.expiry_id}: amount must be positive")
+        if self.vat_rate is not None and not 0 <= _amount(self.vat_rate, "vat_rate") <= MAX_VAT_RATE_BP:
+            raise InvalidSalesDataError(f"gift card expiry {self.expiry_id}: vat_rate must be 0..10000 basis points")
+
+    @property
+    def vat_ore(self) -> int:
+        """The VAT the balance holds, booked when a single-purpose card was sold (0 for a multi-purpose card)."""
+        return vat_included(self.amount_ore, self.vat_rate) if self.vat_rate else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,9 +313,14 @@ class DayClose:
     opening_float_ore: int = 0
     cash_reported: bool = True
     gift_card_expired_total_ore: int | None = None
+    #: The register this Z-report closes ("": the store's one register).
+    register_id: str = ""
+    #: False when the Z-report gave no opening float (then 0, and the till's cash chain cannot be checked).
+    opening_float_reported: bool = True
 
     def __post_init__(self) -> None:
         _code(self.store_id, "store_id")
+        _register(self.register_id, "day close")
         _business_date(self.business_date, "day close")
         if _amount(self.z_report_number, "z_report_number") < 0:
             raise InvalidSalesDataError("z_report_number must not be negative")
@@ -290,30 +355,30 @@ class SalesBatch:
     cash_movements: tuple[CashMovement, ...] = ()
     gift_card_expiries: tuple[GiftCardExpiry, ...] = ()
     day_close: DayClose | None = None
+    register_id: str = ""
 
     def __post_init__(self) -> None:
         _code(self.store_id, "store_id")
         _business_date(self.business_date, "batch")
-        items: list[tuple[str, str, str, date]] = [
-            ("receipt", r.receipt_id, r.store_id, r.business_date) for r in self.receipts
+        items: list[tuple[str, str, str, date, str]] = [
+            ("receipt", r.receipt_id, r.store_id, r.business_date, r.register_id) for r in self.receipts
         ]
-        items += [("cash movement", m.movement_id, m.store_id, m.business_date) for m in self.cash_movements]
-        items += [("gift card expiry", e.expiry_id, e.store_id, e.business_date) for e in self.gift_card_expiries]
-        if self.day_close is not None:
-            items.append(
-                (
-                    "day close",
-                    str(self.day_close.z_report_number),
-                    self.day_close.store_id,
-                    self.day_close.business_date,
-                )
-            )
+        items += [
+            ("cash movement", m.movement_id, m.store_id, m.business_date, m.register_id) for m in self.cash_movements
+        ]
+        items += [
+            ("gift card expiry", e.expiry_id, e.store_id, e.business_date, e.register_id)
+            for e in self.gift_card_expiries
+        ]
+        if (c := self.day_close) is not None:
+            items.append(("day close", str(c.z_report_number), c.store_id, c.business_date, c.register_id))
         problems = [
-            f"{what} {item_id} belongs to store {store} on {day}, not {self.store_id} on {self.business_date}"
-            for what, item_id, store, day in items
-            if store != self.store_id or day != self.business_date
+            f"{what} {item_id} belongs to {_place(store, register)} on {day}, not "
+            f"{_place(self.store_id, self.register_id)} on {self.business_date}"
+            for what, item_id, store, day, register in items
+            if (store, day, register) != (self.store_id, self.business_date, self.register_id)
         ]
-        counts = Counter((what, item_id) for what, item_id, _, _ in items)
+        counts = Counter((what, item_id) for what, item_id, _, _, _ in items)
         problems += [f"{what} {item_id} appears {n} times" for (what, item_id), n in counts.items() if n > 1]
         if problems:
             raise InvalidSalesDataError(tuple(problems))

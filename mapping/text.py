@@ -75,15 +75,38 @@ def _fit(prefix: str, name: str, suffix: str) -> str:
     return (prefix + name[:room].rstrip() + suffix).strip()
 
 
-def day_voucher_text(store_name: str, business_date: date, z_report_number: int | None, reference: str) -> str:
-    """E.g. "Dagsavslut Butik Centrum 2026-04-01 Z 1234 ref DC-7f3a...".
+def day_voucher_text(
+    store_name: str,
+    business_date: date,
+    z_report_number: int | None,
+    reference: str,
+    register_id: str = "",
+    complements_z: int | None = None,
+) -> str:
+    """E.g. "Dagsavslut Butik Centrum kassa 2 2026-04-01 Z 1234 ref DC-7f3a..." ("kassa …" for a store with
+    several registers).
 
-    A batch without a Z-report (a manual export before the day close) says "Delexport".
+    A batch without a Z-report says "Delexport" (a manual export before the day close) or, when it books sales
+    that came after the day's Z-report ``complements_z`` was booked (no new Z-report came), "Komplettering …
+    efter Z n".
     """
     _check_reference(reference)
-    what = "Dagsavslut" if z_report_number is not None else "Delexport"
-    z_part = f" Z {z_report_number}" if z_report_number is not None else ""
-    return _fit(f"{what} ", _clean(store_name), f" {business_date.isoformat()}{z_part} ref {reference}")
+    what = "Dagsavslut" if z_report_number is not None else "Komplettering" if complements_z else "Delexport"
+    z_part = (
+        f" Z {z_report_number}"
+        if z_report_number is not None
+        else f" efter Z {complements_z}"
+        if complements_z is not None
+        else ""
+    )
+    till = f" kassa {_clean(register_id)}" if register_id else ""
+    return _fit(f"{what} ", _clean(store_name), f"{till} {business_date.isoformat()}{z_part} ref {reference}")
+
+
+def invoice_voucher_text(number: str, customer: str, business_date: date, reference: str) -> str:
+    """E.g. "Faktura 10234 Kund AB 2026-04-01 ref DC-7f3a...": the invoice is the verifikation of the sale."""
+    _check_reference(reference)
+    return _fit(f"Faktura {_clean(number)} ", _clean(customer), f" {business_date.isoformat()} ref {reference}")
 
 
 def reversal_text(

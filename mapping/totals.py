@@ -18,15 +18,20 @@ kind            key, rate         a             b             n                 
 ``tip``         "", 0             Σ s·tip       0             receipts with a tip
 ``rounding``    "", 0             Σ s·rounding  0             receipts rounded
 ``movement``    kind, 0           Σ amount      0             movements
-``expiry``      "", 0             Σ amount      0             expiries
+``expiry``      method, rate      Σ amount      Σ VAT held    expiries            (method "" = gift_card; rate
+                                                                                  0 = multi-purpose)
 ``redemption``  method, its rate  Σ s·P         Σ s·v         payments            (single-purpose methods only)
 ``sp_excess``   receipt id, 0     excess        0             1                   (only receipts that fail)
 ``imbalance``   receipt id, 0     residual      0             1                   (only receipts that fail)
+``invoice``     receipt id, 0     s·paid        0             1                   (only receipts paid by
+                                                                                  invoice: their own voucher)
+``refund``      method, 0         Σ amount      0             payments            (only returns: what went back
+                                                                                  per method, for the day report)
 ==============  ================  ============  ============  ==================  ===========================
 
 Counts are kept besides sums because the rules ask *whether* something occurred, not only how much:
 a product group sold and returned the same day nets to zero yet still needs an account, and the
-Z-report's VAT tolerance is one öre per receipt with a line at the rate. Receipt counts ride on the
+VAT policy's rounding tolerance counts the lines at each rate. Receipt counts ride on the
 line and payment buckets (``m``) instead of buckets of their own, so a receipt touches about three
 buckets, not five: the ingest updates these rows for every event.
 
@@ -51,7 +56,7 @@ from datetime import date
 from typing import Any
 
 from mapping.money import ore, vat_included
-from mapping.sales import CASH_MOVEMENT_KINDS, CashMovement, GiftCardExpiry, Receipt, SalesBatch
+from mapping.sales import CASH_MOVEMENT_KINDS, GIFT_CARD_METHOD, CashMovement, GiftCardExpiry, Receipt, SalesBatch
 
 LINE = "line"
 PAYMENT = "payment"
@@ -63,7 +68,9 @@ EXPIRY = "expiry"
 REDEMPTION = "redemption"
 SP_EXCESS = "sp_excess"
 IMBALANCE = "imbalance"
-KINDS = (LINE, PAYMENT, RECEIPT, TIP, ROUNDING, MOVEMENT, EXPIRY, REDEMPTION, SP_EXCESS, IMBALANCE)
+INVOICE = "invoice"
+REFUND = "refund"
+KINDS = (LINE, PAYMENT, RECEIPT, TIP, ROUNDING, MOVEMENT, EXPIRY, REDEMPTION, SP_EXCESS, IMBALANCE, INVOICE, REFUND)
 #: The stored JSON form's version.
 FORMAT = 1
 
@@ -108,6 +115,8 @@ def _receipt_buckets(buckets: Buckets, receipt: Receipt, single_purpose: Mapping
         bucket[0] += s * payment.amount_ore
         bucket[2] += 1
         paid += payment.amount_ore
+        if s < 0:  # what a return paid back, per method: the day report's cash takings and returns apart
+            _add(buckets, (REFUND, payment.method, 0), payment.amount_ore, 0, 1)
     if receipt.payments:
         buckets[(PAYMENT, receipt.payments[0].method, 0)][3] += 1
     else:
@@ -121,6 +130,8 @@ def _receipt_buckets(buckets: Buckets, receipt: Receipt, single_purpose: Mapping
     residual = paid - (gross + receipt.tip_ore + receipt.rounding_ore)
     if residual:
         _add(buckets, (IMBALANCE, receipt.receipt_id, 0), residual, 0, 1)
+    if receipt.invoice is not None:  # an export that books it leaves it to a voucher of its own
+        _add(buckets, (INVOICE, receipt.receipt_id, 0), s * paid, 0, 1)
 
 
 def _redemptions(buckets: Buckets, receipt: Receipt, single_purpose: Mapping[str, int]) -> None:
@@ -150,7 +161,8 @@ def add_item(buckets: Buckets, item: SalesItem, single_purpose: Mapping[str, int
     elif isinstance(item, CashMovement):
         _add(buckets, (MOVEMENT, item.kind, 0), item.amount_ore, 0, 1)
     else:
-        _add(buckets, (EXPIRY, "", 0), item.amount_ore, 0, 1)
+        method = "" if item.method == GIFT_CARD_METHOD else item.method
+        _add(buckets, (EXPIRY, method, item.vat_rate or 0), item.amount_ore, item.vat_ore, 1)
 
 
 def item_rows(item: SalesItem, single_purpose: Mapping[str, int] = {}) -> list[BucketRow]:  # noqa: B006
@@ -162,7 +174,8 @@ def item_rows(item: SalesItem, single_purpose: Mapping[str, int] = {}) -> list[B
 
 @dataclass(frozen=True)
 class DayTotals:
-    """One store-day's totals (or the part of it one export books). Immutable; equal days are equal.
+    """One register-day's totals (or the part of it one export books): a store's register on a business date
+    (``register_id`` "" is the store's one register). Immutable; equal days are equal.
 
     ``buckets`` is sorted by key with no all-zero bucket; build it with :meth:`of`, :meth:`from_rows`,
     :meth:`from_json` or the operators, not by hand.
@@ -171,6 +184,7 @@ class DayTotals:
     store_id: str
     business_date: date
     buckets: tuple[tuple[BucketKey, Amounts], ...] = ()
+    register_id: str = ""
     _index: Mapping[BucketKey, Amounts] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -185,14 +199,20 @@ class DayTotals:
     # --- construction ------------------------------------------------------------------------------
 
     @classmethod
-    def empty(cls, store_id: str, business_date: date) -> DayTotals:
-        return cls(store_id, business_date)
+    def empty(cls, store_id: str, business_date: date, register_id: str = "") -> DayTotals:
+        return cls(store_id, business_date, (), register_id)
 
     @classmethod
     def of(
-        cls, store_id: str, business_date: date, items: Iterable[SalesItem], single_purpose: Mapping[str, int] = {}
-    ) -> DayTotals:  # noqa: B006
-        """The totals of ``items``, all of this store-day, each once (checked as :class:`SalesBatch` does).
+        cls,
+        store_id: str,
+        business_date: date,
+        items: Iterable[SalesItem],
+        single_purpose: Mapping[str, int] = {},  # noqa: B006 - read only
+        *,
+        register_id: str = "",
+    ) -> DayTotals:
+        """The totals of ``items``, all of this register-day, each once (checked as :class:`SalesBatch` does).
 
         ``single_purpose`` maps each single-purpose gift card method to its VAT rate, as the plan does.
         """
@@ -203,11 +223,12 @@ class DayTotals:
             tuple(i for i in listed if isinstance(i, Receipt)),
             tuple(i for i in listed if isinstance(i, CashMovement)),
             tuple(i for i in listed if isinstance(i, GiftCardExpiry)),
+            register_id=register_id,
         )
         buckets: Buckets = defaultdict(_zeros)
         for item in listed:
             add_item(buckets, item, single_purpose)
-        return cls._of_buckets(store_id, business_date, buckets)
+        return cls._of_buckets(store_id, business_date, buckets, register_id)
 
     @classmethod
     def of_batch(cls, batch: SalesBatch, single_purpose: Mapping[str, int] = {}) -> DayTotals:  # noqa: B006
@@ -217,20 +238,23 @@ class DayTotals:
             batch.business_date,
             [*batch.receipts, *batch.cash_movements, *batch.gift_card_expiries],
             single_purpose,
+            register_id=batch.register_id,
         )
 
     @classmethod
-    def from_rows(cls, store_id: str, business_date: date, rows: Iterable[BucketRow]) -> DayTotals:
+    def from_rows(
+        cls, store_id: str, business_date: date, rows: Iterable[BucketRow], register_id: str = ""
+    ) -> DayTotals:
         """From bucket rows (as stored, or read back); rows with the same key are summed."""
         buckets: Buckets = defaultdict(_zeros)
         for kind, key, rate, a, b, n, m in rows:
             _add(buckets, (kind, key, rate), a, b, n, m)
-        return cls._of_buckets(store_id, business_date, buckets)
+        return cls._of_buckets(store_id, business_date, buckets, register_id)
 
     @classmethod
-    def _of_buckets(cls, store_id: str, business_date: date, buckets: Buckets) -> DayTotals:
+    def _of_buckets(cls, store_id: str, business_date: date, buckets: Buckets, register_id: str) -> DayTotals:
         kept = sorted((key, (v[0], v[1], v[2], v[3])) for key, v in buckets.items() if any(v))
-        return cls(store_id, business_date, tuple(kept))
+        return cls(store_id, business_date, tuple(kept), register_id)
 
     # --- arithmetic --------------------------------------------------------------------------------
 
@@ -243,17 +267,19 @@ class DayTotals:
         return self._combine(other, -1)
 
     def _combine(self, other: DayTotals, sign: int) -> DayTotals:
-        if (other.store_id, other.business_date) != (self.store_id, self.business_date):
-            raise ValueError(
-                f"totals of {other.store_id} on {other.business_date} do not combine with "
-                f"{self.store_id} on {self.business_date}"
-            )
+        if other.day != self.day:
+            raise ValueError(f"totals of {other.day} do not combine with {self.day}")
         buckets: Buckets = defaultdict(_zeros)
         for key, values in self.buckets:
             _add(buckets, key, *values)
         for key, (a, b, n, m) in other.buckets:
             _add(buckets, key, sign * a, sign * b, sign * n, sign * m)
-        return self._of_buckets(self.store_id, self.business_date, buckets)
+        return self._of_buckets(self.store_id, self.business_date, buckets, self.register_id)
+
+    @property
+    def day(self) -> tuple[str, date, str]:
+        """(store, business date, register): the register-day these totals are of."""
+        return (self.store_id, self.business_date, self.register_id)
 
     @property
     def is_empty(self) -> bool:
@@ -275,19 +301,24 @@ class DayTotals:
 
     def to_json(self) -> dict[str, Any]:
         """A stable JSON form (sorted, integers only) for a jsonb column; :meth:`from_json` reads it back exactly."""
-        return {
+        stored = {
             "format": FORMAT,
             "store_id": self.store_id,
             "business_date": self.business_date.isoformat(),
             "buckets": [list(row) for row in self.rows()],
         }
+        if self.register_id:  # totals stored before registers (issue #21) are of the store's one register
+            stored["register_id"] = self.register_id
+        return stored
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DayTotals:
         if data.get("format") != FORMAT:
             raise ValueError(f"unknown totals format {data.get('format')!r}")
         rows = [_row(raw) for raw in data["buckets"]]
-        totals = cls.from_rows(str(data["store_id"]), date.fromisoformat(data["business_date"]), rows)
+        totals = cls.from_rows(
+            str(data["store_id"]), date.fromisoformat(data["business_date"]), rows, str(data.get("register_id", ""))
+        )
         if totals.rows() != tuple(rows):
             raise ValueError("stored totals are not in their canonical form (sorted, no repeats, no zeros)")
         return totals

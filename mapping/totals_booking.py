@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from mapping.entries import DEFAULT_SALES, INCOME_CLASS, RESULT_ACCOUNT_CLASSES, account_totals, voucher_rows
 from mapping.errors import (
     InvalidSalesDataError,
     MissingItem,
@@ -30,8 +31,13 @@ from mapping.errors import (
     product_group_code,
 )
 from mapping.plan import MOVEMENT_EVENT, AccountPlan, Event, sort_missing
-from mapping.sales import CASH_METHOD, CASH_OUT_KINDS, GIFT_CARD_METHOD, DayClose
-from mapping.text import day_voucher_text
+from mapping.sales import (
+    CASH_METHOD,
+    GIFT_CARD_METHOD,
+    DayClose,
+    Invoice,
+)
+from mapping.text import day_voucher_text, invoice_voucher_text
 from mapping.totals import (
     EXPIRY,
     IMBALANCE,
@@ -44,11 +50,9 @@ from mapping.totals import (
     TIP,
     DayTotals,
 )
-from mapping.voucher import Voucher, VoucherRow
+from mapping.voucher import Voucher
 
-#: Accounts in classes 3–8 are result (income statement) accounts; 1–2 are the balance sheet.
-RESULT_ACCOUNT_CLASSES = frozenset("345678")
-INCOME_CLASS = "3"
+__all__ = ["INCOME_CLASS", "RESULT_ACCOUNT_CLASSES", "account_totals", "build_voucher_from_totals", "voucher_rows"]
 
 
 class StaleTotalsError(ValueError):
@@ -64,12 +68,12 @@ class StaleTotalsError(ValueError):
 
 
 def check_day_close(totals: DayTotals, close: DayClose | None) -> None:
-    """The day close must be of the totals' store-day (as :class:`mapping.sales.SalesBatch` checks)."""
-    if close is not None and (close.store_id, close.business_date) != (totals.store_id, totals.business_date):
+    """The day close must be of the totals' register-day (as :class:`mapping.sales.SalesBatch` checks)."""
+    if close is not None and (close.store_id, close.business_date, close.register_id) != totals.day:
         raise InvalidSalesDataError(
             (
-                f"day close {close.z_report_number} belongs to store {close.store_id} on "
-                f"{close.business_date}, not {totals.store_id} on {totals.business_date}",
+                f"day close {close.z_report_number} belongs to "
+                f"{(close.store_id, close.business_date, close.register_id)}, not {totals.day}",
             )
         )
 
@@ -95,9 +99,12 @@ def required_items(totals: DayTotals, close: DayClose | None) -> set[MissingItem
     for kind, _, _ in totals.of_kind(MOVEMENT):
         needed.add(MissingItem("payment_method", CASH_METHOD))
         needed.add(MissingItem("event", MOVEMENT_EVENT[kind].value))
-    if totals.get(EXPIRY)[2]:
-        needed.add(MissingItem("payment_method", GIFT_CARD_METHOD))
-        needed.add(MissingItem("event", Event.EXPIRED_GIFT_CARD.value))
+    for method, rate, _ in totals.of_kind(EXPIRY):
+        needed.add(MissingItem("payment_method", method or GIFT_CARD_METHOD))
+        if rate:  # a single-purpose card's revenue: the rate's default sales account
+            needed.add(MissingItem("product_group", product_group_code(DEFAULT_SALES, rate)))
+        else:
+            needed.add(MissingItem("event", Event.EXPIRED_GIFT_CARD.value))
     if close is not None and close.cash_difference_ore:
         needed.add(MissingItem("payment_method", CASH_METHOD))
         short = close.cash_difference_ore < 0
@@ -150,70 +157,18 @@ def check_single_purpose(totals: DayTotals) -> None:
         raise SinglePurposeRedemptionError(off)
 
 
-def account_totals(
-    totals: DayTotals, plan: AccountPlan, close: DayClose | None, vat_adjustment: Sequence[tuple[str, int]] = ()
-) -> dict[str, int]:
-    """Signed öre per account, before cost centres. Assumes the checks have passed."""
-    out: defaultdict[str, int] = defaultdict(int)
-    methods = plan.payment_methods
-    for method, _, (amount, _, _, _) in totals.of_kind(PAYMENT):
-        rate = plan.single_purpose_methods.get(method)
-        vat = totals.get(REDEMPTION, method, rate)[1] if rate else 0
-        out[methods[method]] += amount - vat
-        if vat:
-            out[plan.vat_rates[rate]] += vat  # type: ignore[index]  # rate is set when vat is
-    for group, rate, (gross, vat, _, _) in totals.of_kind(LINE):
-        out[plan.sales_account(group, rate) or ""] -= gross - vat
-        if vat:
-            out[plan.vat_rates[rate]] -= vat
-    for kind, event in ((TIP, Event.TIPS), (ROUNDING, Event.ROUNDING)):
-        if amount := totals.get(kind)[0]:
-            out[_account(plan, event)] -= amount
-    for kind, _, (amount, _, _, _) in totals.of_kind(MOVEMENT):
-        effect = -amount if kind in CASH_OUT_KINDS else amount
-        out[methods[CASH_METHOD]] += effect
-        out[_account(plan, MOVEMENT_EVENT[kind])] -= effect
-    if expired := totals.get(EXPIRY)[0]:
-        out[methods[GIFT_CARD_METHOD]] += expired
-        out[_account(plan, Event.EXPIRED_GIFT_CARD)] -= expired
-    if close is not None and close.cash_difference_ore:
-        difference = close.cash_difference_ore
-        out[methods[CASH_METHOD]] += difference
-        out[_account(plan, Event.CASH_SHORTAGE if difference < 0 else Event.CASH_OVERAGE)] -= difference
-    for account, amount in vat_adjustment:
-        out[account] += amount
-    return dict(out)
-
-
-def _account(plan: AccountPlan, event: Event) -> str:
-    account = plan.event_account(event)
-    if account is None:  # pragma: no cover - missing_for runs first
-        raise UnmappedItemsError(())
-    return account
-
-
-def voucher_rows(
-    totals: DayTotals, plan: AccountPlan, close: DayClose | None, vat_adjustment: Sequence[tuple[str, int]] = ()
-) -> tuple[VoucherRow, ...]:
-    """The voucher's rows: grouped per (account, cost centre), zeros dropped, sorted."""
-    centre = plan.cost_centre_for(totals.store_id)
-    grouped: defaultdict[tuple[str, str | None], int] = defaultdict(int)
-    for account, amount in account_totals(totals, plan, close, vat_adjustment).items():
-        on_result = account[0] in RESULT_ACCOUNT_CLASSES
-        grouped[(account, centre if on_result or plan.cost_centre_on_balance_accounts else None)] += amount
-    return tuple(
-        VoucherRow(account=account, amount_ore=amount, cost_centre=cc)
-        for (account, cc), amount in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
-        if amount != 0
-    )
-
-
 def sales_rates(totals: DayTotals, plan: AccountPlan) -> tuple[tuple[str, int], ...]:
-    """(income account, VAT rate) of every (group, rate) sold: what pre-flight checks against BL's VAT codes."""
+    """(income account, VAT rate) of every (group, rate) sold and of every single-purpose card expired: what
+    pre-flight checks against BL's VAT codes."""
     pairs = {
         (account, rate)
         for group, rate, _ in totals.of_kind(LINE)
         if (account := plan.sales_account(group, rate)) and account[0] == INCOME_CLASS
+    }
+    pairs |= {
+        (account, rate)
+        for _, rate, _ in totals.of_kind(EXPIRY)
+        if rate and (account := plan.sales_default_by_rate.get(rate)) and account[0] == INCOME_CLASS
     }
     return tuple(sorted(pairs))
 
@@ -228,13 +183,17 @@ def build_voucher_from_totals(
     entry_date: date | None = None,
     vat_adjustment: Sequence[tuple[str, int]] = (),
     z_report_number: int | None = None,
+    complements_z: int | None = None,
+    invoice: Invoice | None = None,
 ) -> Voucher:
     """Book ``totals`` through ``plan`` as one voucher: what :func:`mapping.aggregate.build_voucher` books
     for the same items, with the same checks in the same order and the same errors.
 
     ``day_close`` is the Z-report this export books (its cash difference), None for a partial export.
     ``z_report_number`` names a Z-report in the text when there is no ``day_close`` (the receipts path
-    takes it from a receipt that carries one; stored receipts never do). Raises
+    takes it from a receipt that carries one; stored receipts never do). ``complements_z``: sales booked without a
+    Z-report of their own after the day's Z-report of that number was booked (the text says so). ``invoice``: the
+    totals are one sale paid by invoice, its own voucher (the text names the invoice and the customer). Raises
     :class:`StaleTotalsError` when the totals were summed for other single-purpose methods than the plan's.
     """
     if sum(amount for _, amount in vat_adjustment) != 0:
@@ -256,7 +215,11 @@ def build_voucher_from_totals(
     return Voucher(
         series=plan.series,
         entry_date=entry_date or totals.business_date,
-        text=day_voucher_text(store_name, totals.business_date, z, reference),
+        text=(
+            invoice_voucher_text(invoice.number, invoice.customer, totals.business_date, reference)
+            if invoice is not None
+            else day_voucher_text(store_name, totals.business_date, z, reference, totals.register_id, complements_z)
+        ),
         reference=reference,
         rows=rows,
         sales_rates=sales_rates(totals, plan),

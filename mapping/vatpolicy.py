@@ -5,9 +5,11 @@ the price, the VAT is computed on it). So Σ line VAT can differ from the Z-repo
 öre at each rate. Under ``EXACT`` (the default) the Z-report must agree to the öre, otherwise the
 day waits as a ``RECONCILIATION_MISMATCH``. Under ``Z_REPORT``:
 
-* per rate, |Z-report VAT − Σ line VAT| ≤ 1 öre × the number of receipts with a line at that rate
-  is rounding (:func:`vat_tolerance`); beyond it, a mismatch as before. Gross per rate, payments and
-  the grand total must still agree exactly, so only the net/VAT split of a rate moves;
+* per rate, |Z-report VAT − Σ line VAT| ≤ ½ öre × the number of lines at that rate is rounding
+  (:func:`vat_tolerance`): each line's VAT was rounded to whole öre by at most ½ öre, and a POS that
+  rounds per receipt or per day rounds the same amounts once instead; beyond it, a mismatch as before.
+  Gross per rate, payments and the grand total must still agree exactly, so only the net/VAT split of a
+  rate moves;
 * the day-close voucher books the Z-report's VAT: the difference moves between that rate's VAT
   account and that rate's sales accounts, never to any other account (:func:`adjustment_rows`).
   It is computed against the whole day (receipts of earlier manual exports included), because
@@ -15,7 +17,7 @@ day waits as a ``RECONCILIATION_MISMATCH``. Under ``Z_REPORT``:
 
 Worked example (two receipts of two 1.03 lines at 25 %): each line holds 0.206 → 0.21 VAT, so
 Σ line VAT = 0.84 and net = 3.28; a POS rounding per receipt prints 2.06 × 0.2 = 0.412 → 0.41 per
-receipt, 0.82 for the day. The difference, 0.02, is within 2 receipts × 1 öre: the day-close voucher
+receipt, 0.82 for the day. The difference, 0.02, is within 4 lines × ½ öre: the day-close voucher
 debits 2611 (VAT) 0.02 and credits 3001 (sales) 0.02, so 2611 holds 0.82 and 3001 3.30, as the
 Z-report says.
 
@@ -40,8 +42,8 @@ def receipts_per_rate(receipts: Iterable[Receipt]) -> dict[int, int]:
 
 
 def vat_tolerance(policy: str, receipts: Iterable[Receipt]) -> dict[int, int] | None:
-    """Öre of VAT difference per rate the policy accepts: None (exact) under EXACT, 1 öre per receipt
-    with a line at the rate under Z_REPORT. A 0 % rate carries no VAT, so it gets no tolerance."""
+    """Öre of VAT difference per rate the policy accepts: None (exact) under EXACT, ½ öre per line at the
+    rate under Z_REPORT (in whole öre: lines // 2). A 0 % rate carries no VAT, so it gets no tolerance."""
     return of_totals.vat_tolerance(policy, day_totals(receipts))
 
 

@@ -56,7 +56,8 @@ from mapping.vatamounts import (
 )
 from mapping.vatperiods import VatPeriod
 
-StoreDay = tuple[str, date]
+#: (store, business date, register): Z-reports run per register ("" for a store's only one).
+StoreDay = tuple[str, date, str]
 
 
 class VoucherKind(StrEnum):
@@ -96,7 +97,7 @@ CAUSE_TEXT = {
 
 @dataclass(frozen=True)
 class ZDay:
-    """A store-day of the period with a Z-report: its latest one, its status, and the single-purpose gift card
+    """A register-day of the period with a Z-report: its latest one, its status, and the single-purpose gift card
     redemptions of the day (which the boxes leave out). ``unbooked`` are references of the day's exports that
     BL refused or that are still being posted."""
 
@@ -107,6 +108,7 @@ class ZDay:
     control: ControlTotals
     redemptions: PerRate = field(default_factory=dict)
     unbooked: tuple[str, ...] = ()
+    register_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class BookedVoucher:
     kind: VoucherKind
     amounts: PerRate
     amounts_known: bool = True
+    register_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ class Explained:
     amounts: PerRate
     vouchers: tuple[str, ...] = ()
     z_report_number: int | None = None
+    register_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -190,34 +194,49 @@ def build(period: VatPeriod, days: Sequence[ZDay], vouchers: Iterable[BookedVouc
 def _causes(period: VatPeriod, days: Sequence[ZDay], vouchers: Sequence[BookedVoucher]) -> list[Explained]:
     by_day: defaultdict[StoreDay, list[BookedVoucher]] = defaultdict(list)
     for v in vouchers:
-        by_day[(v.store_id, v.business_date)].append(v)
-    z_days = {(d.store_id, d.business_date): d for d in days}
+        by_day[(v.store_id, v.business_date, v.register_id)].append(v)
+    z_days = {(d.store_id, d.business_date, d.register_id): d for d in days}
     found: list[Explained] = []
     for key in sorted(set(z_days) | {k for k in by_day if period.contains(k[1])}):
         found.extend(_day_causes(period, key, z_days.get(key), by_day.get(key, [])))
     for v in vouchers:
         if period.contains(v.entry_date) and not period.contains(v.business_date) and v.amounts:
-            found.append(Explained(Cause.CORRECTION_DATED_INTO, v.store_id, v.business_date, v.amounts, (v.reference,)))
+            found.append(
+                Explained(
+                    Cause.CORRECTION_DATED_INTO,
+                    v.store_id,
+                    v.business_date,
+                    v.amounts,
+                    (v.reference,),
+                    register_id=v.register_id,
+                )
+            )
     return found
 
 
 def _day_causes(period: VatPeriod, key: StoreDay, z_day: ZDay | None, vouchers: list[BookedVoucher]) -> list[Explained]:
-    store, day = key
+    store, day, register = key
     z = supplies(z_report_per_rate(z_day.control), z_day.redemptions) if z_day else {}
     z_number = z_day.z_report_number if z_day else None
     refs = tuple(v.reference for v in vouchers)
     found = []
     off = difference(total(v.amounts for v in vouchers), z)
     if any(not v.amounts_known for v in vouchers):
-        found.append(Explained(Cause.AMOUNTS_UNKNOWN, store, day, off, refs, z_number))
+        found.append(Explained(Cause.AMOUNTS_UNKNOWN, store, day, off, refs, z_number, register))
     elif off:
-        found.append(Explained(_why_not_booked(z_day), store, day, off, refs, z_number))
+        found.append(Explained(_why_not_booked(z_day), store, day, off, refs, z_number, register))
     outside = [v for v in vouchers if not period.contains(v.entry_date)]
     amounts = negated(total(v.amounts for v in outside))
     if amounts:
         found.append(
             Explained(
-                Cause.CORRECTION_DATED_OUTSIDE, store, day, amounts, tuple(v.reference for v in outside), z_number
+                Cause.CORRECTION_DATED_OUTSIDE,
+                store,
+                day,
+                amounts,
+                tuple(v.reference for v in outside),
+                z_number,
+                register,
             )
         )
     return found

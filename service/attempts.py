@@ -27,7 +27,7 @@ import structlog
 
 from mapping.errors import MappingError, NothingToBookError
 from mapping.periods import NoOpenPeriodError
-from mapping.plan import AccountPlan
+from mapping.plan import AccountPlan, InvoiceSales
 from mapping.voucher import Voucher
 from service import documents
 from service.correction_vat import vat_warning
@@ -44,6 +44,7 @@ from service.exporter import (
 from service.lifecycle import Failure, Result, dating_failure, failure_of, outcome_trigger
 from service.messages import BookedSummary, Outcome, OutcomeStatus, Trigger
 from service.model import ActiveIntegration, Export, Lease
+from service.reasons import ReasonCode
 from service.vouchers import voucher_for
 
 log = structlog.get_logger("dayclose.export")
@@ -110,6 +111,14 @@ def _prepare(
     bound: Any,
 ) -> tuple[Voucher, int] | Result:
     """The voucher to post (and its receipt count), or the attempt's result when there is none to post."""
+    if export.invoice is not None and plan is not None and plan.invoice_sales == InvoiceSales.BOOKED_ELSEWHERE:
+        # The POS's (or BL's) invoicing books the invoice: our books leave it out (a setting of the plan).
+        with deps.uow() as uow:
+            uow.exports.release_empty(export, ReasonCode.BOOKED_ELSEWHERE)
+            uow.commit()
+        bound.info("export.booked_elsewhere", invoice=export.invoice.number)
+        deps.observe("nothing_to_book", None)
+        return Result.BOOKED
     try:
         voucher, receipt_count = voucher_for(deps.uow, export, plan)
     except NothingToBookError:

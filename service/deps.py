@@ -6,7 +6,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from service.exporter import Exporter
@@ -38,6 +38,8 @@ class ExportDeps:
     reports: DayReports
     policy: ExportPolicy = field(default_factory=ExportPolicy)
     today: Callable[[], date] = stockholm_today
+    #: The wall clock (aware): when late sales stop waiting for a Z-report (service/late_sales.py).
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
     #: This process's id; its connections carry it (``application_name``), so a lease of a dead process is void.
     instance: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     observe: ExportObserver = unobserved

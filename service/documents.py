@@ -70,7 +70,7 @@ def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str) -> bool:
         reference=source.reference,
     )
     stored = source.voucher.get("account_names") or {}
-    accounts = {account for account, _, _ in source.voucher["rows"]}
+    accounts = {row[0] for row in source.voucher["rows"]}  # rows of 3 (before #21) or 4 (with their text)
     known = accounts <= stored.keys()
     attachment = deps.reports.render(source, ChartNames() if known else _names(deps.exporter, user_key, accounts))
     with deps.uow() as uow:
@@ -126,7 +126,7 @@ def _refused(deps: ExportDeps, source: ReportSource, name: str, exc: ExportError
                     source.series,
                     source.number,
                     source.entry_date,
-                    sum(a for _, a, _ in rows if a > 0),
+                    sum(row[1] for row in rows if row[1] > 0),
                     int(source.voucher.get("receipt_count") or 0),
                 ),
             )

@@ -10,32 +10,33 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import structlog
 
 from mapping.plan import AccountPlan, VatPolicy
 from mapping.reconcile import Difference
 from mapping.totals_closing import closing_differences, vat_adjustment_to_book
-from mapping.zsequence import z_sequence_findings
 from service import documents
 from service.attempts import attempt
+from service.day_checks import check_cash_chain, check_z_sequence
 from service.deps import ExportDeps
-from service.lifecycle import (
-    DayCloseStep,
-    MismatchStep,
-    Result,
-    after_mismatch,
-    day_close_step,
-    export_trigger,
-    mismatch_details,
-)
-from service.messages import Detail, Outcome, OutcomeStatus, Trigger
+from service.late_sales import DayCloseStep, day_close_step, grace_over_at
+from service.lifecycle import MismatchStep, Result, after_mismatch, export_trigger, mismatch_details
+from service.messages import Outcome, OutcomeStatus, Trigger
 from service.model import ActiveIntegration, DayCloseStatus, Export, Job, StoredDayClose
 from service.ports import StorageUnavailable, UnitOfWork
 from service.reasons import ReasonCode
 
 log = structlog.get_logger("dayclose.export")
+
+
+@dataclass(frozen=True)
+class Park:
+    """Run the job again at ``until``, without holding up the store's other jobs (late sales waiting)."""
+
+    until: datetime
 
 
 def run_next_job(deps: ExportDeps) -> bool:
@@ -51,32 +52,36 @@ def run_next_job(deps: ExportDeps) -> bool:
             job_id=job.id,
             trigger=str(job.trigger),
             business_date=str(job.business_date),
+            register_id=job.register_id,
         )
         started = time.monotonic()
         try:
-            delay = run_job(deps, job)
+            next_run = run_job(deps, job)
         except StorageUnavailable:
             raise  # the database is gone: the claim rolls back and the worker's loop waits
         except Exception:  # noqa: BLE001 - see below
             # A bug or an unexpected answer: keep the job (nothing is skipped) but back off, so one
             # store cannot turn into a hot error loop.
             bound.exception("job.crashed")
-            delay = deps.policy.backoff(job.attempts)
-        if delay is None:
+            next_run = deps.policy.backoff(job.attempts)
+        if next_run is None:
             claim.jobs.finish(job)
+        elif isinstance(next_run, Park):
+            claim.jobs.park(job, next_run.until)
         else:
-            claim.jobs.reschedule(job, delay)
+            claim.jobs.reschedule(job, next_run)
         claim.commit()
     bound.info(
         "job.done",
-        rescheduled_in_s=delay.total_seconds() if delay else None,
+        rescheduled_in_s=next_run.total_seconds() if isinstance(next_run, timedelta) else None,
+        parked_until=next_run.until.isoformat() if isinstance(next_run, Park) else None,
         took_ms=round((time.monotonic() - started) * 1000, 1),
     )
     return True
 
 
-def run_job(deps: ExportDeps, job: Job) -> timedelta | None:
-    """Returns None when the job is done, or the delay after which to run it again."""
+def run_job(deps: ExportDeps, job: Job) -> timedelta | Park | None:
+    """Returns None when the job is done, the delay after which to run it again, or when to run it again parked."""
     with deps.uow() as uow:
         found = uow.integrations.get(job.organization_id)
         plan = uow.integrations.plan(job.organization_id)
@@ -111,67 +116,112 @@ def _finish_open_work(deps: ExportDeps, job: Job, integration: ActiveIntegration
 def _export_unexported_days(
     deps: ExportDeps, job: Job, integration: ActiveIntegration, plan: AccountPlan | None
 ) -> timedelta | None:
-    """A manual export: every unexported store-day since the start date, one voucher each."""
+    """A manual export: every unexported register-day since the start date, one voucher each (a complement of the
+    register-day's booked Z-report when it has one: the merchant asked for it now)."""
+    org, store = job.organization_id, job.store_id
     with deps.uow() as uow:
-        days = uow.exports.unexported_dates(job.organization_id, job.store_id, integration.start_date, deps.today())
-    for day in days:
+        days = uow.exports.unexported_dates(org, store, integration.start_date, deps.today())
+    for day, register in days:
         with deps.uow() as uow:
+            latest = uow.day_closes.get(org, store, day, register=register)
             export = uow.exports.claim(
-                job.organization_id,
-                job.store_id,
+                org,
+                store,
                 day,
                 Trigger.MANUAL,
                 None,
                 include_day_close=False,
                 single_purpose=_single_purpose(plan),
+                register=register,
+                complements_z=latest.day_close.z_report_number if latest is not None else None,
             )
             uow.commit()
         if export and attempt(deps, export, integration, plan) is Result.TRANSIENT:
             return deps.policy.backoff(job.attempts)
-    return None
+    return _attempt_invoices(deps, job, integration, plan) if days else None
 
 
 def _export_day(
     deps: ExportDeps, job: Job, day: date, integration: ActiveIntegration, plan: AccountPlan | None
+) -> timedelta | Park | None:
+    """Claim what the register-day holds that no export books yet; with a day close waiting, only if the whole
+    day's totals add up to the Z-report's control totals. Claim, check and the day close's status change are one
+    unit of work: a day that does not add up claims nothing. What a job of a day whose Z-reports are booked does
+    with late sales is :func:`service.late_sales.day_close_step`'s."""
+    org, store, register = job.organization_id, job.store_id, job.register_id or ""
+    grace_over = grace_over_at(day, deps.policy.late_sales_grace)
+    with deps.uow() as uow:
+        close = uow.day_closes.get(org, store, day, job.z_report_number, register=register)
+        latest = uow.day_closes.get(org, store, day, register=register) if close is not None else None
+        unexported = uow.exports.has_unexported(org, store, day, register=register)
+    if close is not None:
+        check_z_sequence(deps, org, close)
+    step = day_close_step(close, latest, unexported=unexported, now=deps.now(), grace_over=grace_over)
+    if step is DayCloseStep.LEAVE:
+        return None
+    if step is DayCloseStep.WAIT:
+        log.info("export.late_sales_wait", organization_id=org, store_id=store, register_id=register,
+                 business_date=str(day), until=grace_over.isoformat())  # fmt: skip
+        return Park(grace_over)
+    if close is not None and step is DayCloseStep.SUPERSEDE:
+        with deps.uow() as uow:
+            uow.day_closes.set_status(org, close, DayCloseStatus.SUPERSEDED)
+            uow.commit()
+        return None
+    reconciling = close if step is DayCloseStep.RECONCILE else None
+    export, diffs = _claim(deps, job, day, reconciling, latest or close, plan)
+    if reconciling is not None and diffs:
+        return _after_mismatch(deps, job, reconciling, diffs)
+    if reconciling is not None:
+        check_cash_chain(deps, org, reconciling)
+    if export is not None and attempt(deps, export, integration, plan) is Result.TRANSIENT:
+        return deps.policy.backoff(job.attempts)
+    return _attempt_invoices(deps, job, integration, plan)
+
+
+def _attempt_invoices(
+    deps: ExportDeps, job: Job, integration: ActiveIntegration, plan: AccountPlan | None
 ) -> timedelta | None:
-    """Claim what the store-day holds that no export books yet; with an open day close, only if the whole
-    day's totals add up to the Z-report's control totals. Claim, check and the day close's status change are
-    one unit of work: a day that does not add up claims nothing."""
-    org, store = job.organization_id, job.store_id
-    _check_z_sequence(deps, job, day)
+    """The invoice sales a claim made exports of their own (storage/invoices.py), not attempted yet."""
+    with deps.uow() as uow:
+        fresh = uow.exports.fresh_invoices(job.organization_id, job.store_id)
+    for export in fresh:
+        if attempt(deps, export, integration, plan) is Result.TRANSIENT:
+            return deps.policy.backoff(job.attempts)
+    return None
+
+
+def _claim(
+    deps: ExportDeps,
+    job: Job,
+    day: date,
+    reconciling: StoredDayClose | None,
+    close: StoredDayClose | None,
+    plan: AccountPlan | None,
+) -> tuple[Export | None, tuple[Difference, ...]]:
+    """Claim the register-day; reconciling a Z-report, commit only if the day adds up to it (else the differences).
+    Without one, a claim of a day whose latest Z-report ``close`` is booked is a complement of it."""
     vat_policy = plan.vat_policy if plan is not None else VatPolicy.EXACT.value
     diffs: tuple[Difference, ...] = ()
     with deps.uow() as uow:
-        close = uow.day_closes.get(org, store, day, job.z_report_number)
-        later = close is not None and close.status.awaits_export and uow.day_closes.later_exists(org, close)
-        step = day_close_step(close, later)
-        if close is not None and step is DayCloseStep.SUPERSEDE:
-            uow.day_closes.set_status(org, close, DayCloseStatus.SUPERSEDED)
-            uow.commit()
-            return None
-        reconciling = close if step is DayCloseStep.RECONCILE else None
         export = uow.exports.claim(
-            org,
-            store,
+            job.organization_id,
+            job.store_id,
             day,
             export_trigger(job),
             reconciling.day_close.z_report_number if reconciling else None,
             include_day_close=reconciling is not None,
             single_purpose=_single_purpose(plan),
+            register=job.register_id or "",
+            complements_z=close.day_close.z_report_number if close is not None and reconciling is None else None,
         )
         if reconciling is not None:
-            diffs = _reconcile(uow, org, reconciling, export, vat_policy)
+            diffs = _reconcile(uow, job.organization_id, reconciling, export, vat_policy)
         if diffs:
             uow.rollback()  # nothing is claimed while the day does not add up
         else:
             uow.commit()
-    if reconciling is not None and diffs:
-        return _after_mismatch(deps, job, reconciling, diffs)
-    if export is None:
-        return None
-    if attempt(deps, export, integration, plan) is Result.TRANSIENT:
-        return deps.policy.backoff(job.attempts)
-    return None
+    return export, diffs
 
 
 def _single_purpose(plan: AccountPlan | None) -> Mapping[str, int]:
@@ -190,7 +240,9 @@ def _reconcile(
     diffs = closing_differences(dc, close.control, vat_policy, export.day)
     if diffs:
         return diffs
-    booked = uow.exports.booked_vat_adjustments(org, dc.store_id, dc.business_date, besides=export.export_id)
+    booked = uow.exports.booked_vat_adjustments(
+        org, dc.store_id, dc.business_date, besides=export.export_id, register=dc.register_id
+    )
     adjustment = vat_adjustment_to_book(vat_policy, close.control, export.day, booked)
     if adjustment:
         uow.exports.set_vat_adjustment(export, adjustment)
@@ -224,36 +276,7 @@ def _after_mismatch(
             "export.reconciliation_mismatch",
             organization_id=job.organization_id,
             store_id=job.store_id,
+            register_id=close.day_close.register_id,
             differences=[d.describe() for d in diffs],
         )
     return None
-
-
-def _check_z_sequence(deps: ExportDeps, job: Job, day: date) -> None:
-    """Once per day close: warn about a gap or a repeat in the store's Z-report numbers (never a blocker)."""
-    org, store = job.organization_id, job.store_id
-    with deps.uow() as uow:
-        close = uow.day_closes.get(org, store, day, job.z_report_number)
-        if close is None or not uow.day_closes.claim_sequence_check(org, close):
-            return
-        z = close.day_close.z_report_number
-        for finding in z_sequence_findings(day, z, uow.day_closes.z_reports(org, store, day)):
-            uow.outbox.outcome(
-                Outcome(
-                    organization_id=org,
-                    trigger=Trigger.DAY_CLOSE,
-                    status=OutcomeStatus.WARNING,
-                    store_id=store,
-                    business_date=day,
-                    reason_code=finding.reason,
-                    details=[Detail("z_report", str(z), finding.message)],
-                )
-            )
-            log.warning(
-                "export.z_report_sequence",
-                organization_id=org,
-                store_id=store,
-                reason=finding.reason,
-                detail=finding.message,
-            )
-        uow.commit()

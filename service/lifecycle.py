@@ -22,11 +22,12 @@ changes, not on every retry. ``failed`` exports are retried at the start of the 
 after a plan fix, a retry request or reactivation); ``posting`` ones are retried after the backoff, and
 every retry looks the voucher up in BL before posting, so nothing is booked twice.
 
-A day close claims the day's sales only when they add up to its Z-report; until then the job waits
+A day close claims its register-day's sales only when they add up to its Z-report; until then the job waits
 (:meth:`ExportPolicy.reconcile_wait`), then reports RECONCILIATION_MISMATCH once and stops: late sales
 queue a new job that checks again. A day closed twice is booked by its latest Z-report (the earlier one is
-superseded). Every outcome text comes from :mod:`service.reasons`; the table's ``next`` agrees with this
-one (``tests/unit/service/test_lifecycle.py``).
+superseded); sales that come after a day's Z-reports are booked wait for the next one or the grace period
+(:mod:`service.late_sales`, its decision table). Every outcome text comes from :mod:`service.reasons`; the
+table's ``next`` agrees with this one (``tests/unit/service/test_lifecycle.py``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class ExportPolicy:
     transient_backoff_max: timedelta = timedelta(minutes=15)
     #: How long one worker owns an export it is posting (longer than BL's worst case with retries).
     lease: timedelta = timedelta(minutes=10)
+    #: How long after the end of its business day sales of a closed register-day wait for its next Z-report before
+    #: they are booked without one (service/late_sales.py): a reopened day is closed again within the night, an
+    #: offline till is back by the next morning.
+    late_sales_grace: timedelta = timedelta(hours=12)
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential in the job's attempts, capped."""
@@ -72,18 +77,6 @@ def export_trigger(job: Job) -> Trigger:
 def outcome_trigger(export: Export) -> Trigger:
     """Any later attempt is reported as a RETRY, except a correction's reversal, which stays CORRECTION."""
     return Trigger.RETRY if export.attempts > 0 and export.trigger != Trigger.CORRECTION else export.trigger
-
-
-class DayCloseStep(enum.Enum):
-    BOOK = "book"  # no day close waiting: export what is unexported, without reconciling
-    RECONCILE = "reconcile"  # claim only if the day adds up to the Z-report
-    SUPERSEDE = "supersede"  # reopened and closed again: the later Z-report's job books the day
-
-
-def day_close_step(close: StoredDayClose | None, later_exists: bool) -> DayCloseStep:
-    if close is None or not close.status.awaits_export:
-        return DayCloseStep.BOOK
-    return DayCloseStep.SUPERSEDE if later_exists else DayCloseStep.RECONCILE
 
 
 class MismatchStep(enum.Enum):

@@ -40,6 +40,12 @@ class SalesEnvelope:
         return _KIND[type(self.item)]
 
     @property
+    def register_id(self) -> str:
+        """The register the event happened at ("": the store's one register)."""
+        item = self.item
+        return item.day_close.register_id if isinstance(item, DayClosed) else item.register_id
+
+    @property
     def event_key(self) -> str:
         """Idempotency key of the item within its organization (receipt id, movement id, ...)."""
         item = self.item
@@ -49,7 +55,9 @@ class SalesEnvelope:
             return f"cash:{item.movement_id}"
         if isinstance(item, GiftCardExpiry):
             return f"giftcard:{item.expiry_id}"
-        return f"dayclose:{self.store_id}:{self.business_date}:{item.day_close.z_report_number}"
+        # Z numbers run per register: two registers' Z 7 of one day are two Z-reports.
+        till = f"{item.day_close.register_id}:" if item.day_close.register_id else ""
+        return f"dayclose:{self.store_id}:{till}{self.business_date}:{item.day_close.z_report_number}"
 
 
 _KIND: dict[type, str] = {

@@ -6,14 +6,14 @@ the schema (``storage/migrations``); nothing in the service layer compares bare 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from mapping.periods import PeriodChoice
 from mapping.reconcile import ControlTotals
-from mapping.sales import DayClose, Receipt
+from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Invoice, Receipt
 from mapping.totals import DayTotals
 from mapping.vatperiods import DEFAULT_REPORTING, VatReporting
 from service.messages import Trigger
@@ -83,6 +83,8 @@ class Job:
     attempts: int
     age_seconds: float
     z_report_number: int | None = None
+    #: The register whose day this job closes (None: a job for the store or its days, every register).
+    register_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,14 @@ class Export:
     reason_code: str | None
     #: What this export books, when it was just claimed (so it is not read a second time).
     totals: DayTotals | None = None
-    #: The whole store-day's totals when it was just claimed (what its day close reconciles against).
+    #: The whole register-day's totals when it was just claimed (what its day close reconciles against).
     day: DayTotals | None = None
+    #: The register whose day it books ("": the store's one register).
+    register_id: str = ""
+    #: Late sales booked without a Z-report of their own: the booked Z-report of the day they complement.
+    complements_z: int | None = None
+    #: One sale paid by invoice, booked as its own voucher (storage/invoices.py).
+    invoice: Invoice | None = None
 
 
 @dataclass(frozen=True)
@@ -202,10 +210,12 @@ class StoredBooking:
     reverses: bool
     #: The new voucher of a correction.
     corrects: bool
-    #: An earlier voucher of the same store-day was booked before it (not counting reversals).
+    #: An earlier voucher of the same register-day was booked before it (not counting reversals).
     earlier_booked: bool
     totals: DayTotals | None
     vat_adjustment: dict[int, int]
+    #: The register whose Z-report the voucher books ("" for a store's only one).
+    register_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -232,3 +242,19 @@ class ReportSource:
     reverses: str | None
     correction: dict[str, Any] | None
     late_after: str | None = None
+    #: Issue #21: what the report needs to support every row (exporters/dayreport_books.py).
+    org_number: str | None = None
+    register_id: str = ""
+    #: When the voucher was booked (the report's compiled date, Bokföringslagen 5 kap. 7 §).
+    booked_on: date | None = None
+    #: The cash movements and gift card expiries this export books (its receipts are ``receipts``).
+    others: list[CashMovement | GiftCardExpiry] = field(default_factory=list)
+    #: For a day-close export: the Z-report as reconciled, the whole register-day's totals then, the cash difference
+    #: earlier Z-reports of the day booked, their numbers, and the cash chain's line.
+    day_close: DayClose | None = None
+    day: DayTotals | None = None
+    cash_booked_before: int = 0
+    superseded: list[int] = field(default_factory=list)
+    cash_chain: str | None = None
+    complements_z: int | None = None
+    invoice: Invoice | None = None

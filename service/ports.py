@@ -18,10 +18,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from mapping.cashchain import CashChainLink
 from mapping.ledger import LedgerVoucher
 from mapping.periods import CorrectionDate, FiscalYear
 from mapping.plan import AccountPlan
@@ -90,8 +91,8 @@ class EventEncoder(Protocol):
 
 @dataclass(frozen=True)
 class Written:
-    """The new rows one batch wrote for one store-day: how many, their id range, and whether the day was closed
-    already (late sales)."""
+    """The new rows one batch wrote for one register-day: how many, their id range, and whether the register's day
+    was closed already (a Z-report of it is stored: late sales)."""
 
     organization_id: str
     store_id: str
@@ -100,6 +101,11 @@ class Written:
     first_id: int
     last_id: int
     closed: bool
+    register_id: str = ""
+
+    @property
+    def day(self) -> RegisterDay:
+        return (self.organization_id, self.store_id, self.business_date, self.register_id)
 
 
 @dataclass
@@ -143,7 +149,13 @@ class Jobs(Protocol):
         source_id: str,
         z_report_number: int | None = None,
         delay: timedelta | None = None,
+        *,
+        register: str | None = None,
     ) -> bool: ...
+
+    def park(self, job: Job, until: datetime) -> None:
+        """Run the job again at ``until`` without holding up the store's other jobs meanwhile."""
+        ...
 
     def queue_for_command(self, command: Command) -> int: ...
 
@@ -161,7 +173,13 @@ class Exports(Protocol):
         """(store, reason code, reason details) of every refused export of the organization."""
         ...
 
-    def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[date]: ...
+    def fresh_invoices(self, org: str, store: str) -> list[Export]:
+        """The store's invoice-sale exports (storage/invoices.py) not attempted yet, oldest first."""
+        ...
+
+    def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[tuple[date, str]]:
+        """(business date, register) of the store's register-days in the range with sales no export holds."""
+        ...
 
     def claim(
         self,
@@ -173,10 +191,17 @@ class Exports(Protocol):
         *,
         include_day_close: bool,
         single_purpose: Mapping[str, int] = {},  # noqa: B006 - read only
+        register: str = "",
+        complements_z: int | None = None,
     ) -> Export | None:
-        """A new export of what the store-day holds that no standing export books (its ``totals``, with the whole
-        day's in ``day``); None when there is nothing to claim. Redemptions of ``single_purpose`` methods are
-        summed at their rates."""
+        """A new export of what the register-day holds that no standing export books (its ``totals``, with the
+        whole day's in ``day``); None when there is nothing to claim. Redemptions of ``single_purpose`` methods
+        are summed at their rates. ``complements_z``: without a Z-report of its own, the booked Z-report of the
+        day it complements (late sales: the voucher says so)."""
+        ...
+
+    def has_unexported(self, org: str, store: str, day: date, *, register: str = "") -> bool:
+        """Whether the register-day holds sales no export books."""
         ...
 
     def totals(self, export: Export, single_purpose: Mapping[str, int]) -> DayTotals:
@@ -215,19 +240,35 @@ class Exports(Protocol):
         self, export: Export, status: ExportStatus, reason_code: str, details: Sequence[Detail]
     ) -> None: ...
 
-    def release_empty(self, export: Export) -> None: ...
+    def release_empty(self, export: Export, reason_code: str = "NOTHING_TO_BOOK") -> None:
+        """Mark an export that books nothing booked, with why (its sales net to zero, or BOOKED_ELSEWHERE)."""
+        ...
 
     def vat_adjustment(self, export: Export) -> dict[int, int]: ...
 
     def set_vat_adjustment(self, export: Export, by_rate: dict[int, int]) -> None: ...
 
     def booked_vat_adjustments(
-        self, org: str, store: str, day: date, *, besides: uuid.UUID | None
+        self, org: str, store: str, day: date, *, besides: uuid.UUID | None, register: str = ""
     ) -> dict[int, int]: ...
 
 
+@dataclass(frozen=True)
+class ChainEnd:
+    """A Z-report at one end of a link of the till's cash chain: whether the link into it was checked, and the
+    watermark of the export that booked it (None: not booked yet, so what moved after its close is not known)."""
+
+    close: StoredDayClose
+    chain_checked: bool
+    watermark: int | None
+
+
 class DayCloses(Protocol):
-    def get(self, org: str, store: str, day: date, z_report_number: int | None = None) -> StoredDayClose | None: ...
+    def get(
+        self, org: str, store: str, day: date, z_report_number: int | None = None, *, register: str = ""
+    ) -> StoredDayClose | None:
+        """The register-day's Z-report with this number, or its latest."""
+        ...
 
     def later_exists(self, org: str, close: StoredDayClose) -> bool: ...
 
@@ -239,18 +280,35 @@ class DayCloses(Protocol):
 
     def claim_sequence_check(self, org: str, close: StoredDayClose) -> bool: ...
 
-    def z_reports(self, org: str, store: str, around: date) -> list[tuple[date, int]]: ...
+    def chain(self, org: str, close: StoredDayClose) -> tuple[ChainEnd | None, ChainEnd, ChainEnd | None]:
+        """``close`` and the register's Z-reports just before and just after it (by business date, then number)."""
+        ...
 
+    def moved_between(self, org: str, earlier: ChainEnd, later: StoredDayClose) -> int:
+        """The cash effect of the register's movements recorded after ``earlier``'s close, before ``later``'s day."""
+        ...
 
-class Sales(Protocol):
-    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[StoreDay] = ()) -> Ingested:
-        """Store the batch. ``closing``: store-days whose running totals this transaction will flush (their day
-        close is in the batch), locked exclusively from the start so the flush never waits on another writer."""
+    def record_chain(self, org: str, close: StoredDayClose, link: CashChainLink | None) -> bool:
+        """Mark the cash chain link into ``close`` checked, with its result; False when it was checked before."""
+        ...
+
+    def z_reports(self, org: str, store: str, around: date, *, register: str = "") -> list[tuple[date, int]]:
+        """(business date, Z number) of the register's Z-reports within a year either side of ``around``."""
         ...
 
 
-#: A store-day: (organization, store, business date).
+class Sales(Protocol):
+    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
+        """Store the batch. ``closing``: register-days whose running totals this transaction will flush (their day
+        close is in the batch); their store-days are locked exclusively from the start so the flush never waits on
+        another writer."""
+        ...
+
+
+#: A store-day: (organization, store, business date); what the advisory locks of sales are taken on.
 StoreDay = tuple[str, str, date]
+#: A register-day: (organization, store, business date, register): what a Z-report closes and one voucher books.
+RegisterDay = tuple[str, str, date, str]
 #: The single-purpose gift card methods (method → VAT rate) an organization's plan has now.
 SinglePurposeOf = Callable[[str], Mapping[str, int]]
 
@@ -277,9 +335,9 @@ class Flushed:
 
 
 class Totals(Protocol):
-    def flush(self, pending: Mapping[StoreDay, Pending], single_purpose_of: SinglePurposeOf) -> Flushed:
-        """Add the pending sums of these store-days to their running totals, each only when a count proves they are
-        exactly the rows stored since the last flush; otherwise sum those rows instead."""
+    def flush(self, pending: Mapping[RegisterDay, Pending], single_purpose_of: SinglePurposeOf) -> Flushed:
+        """Add the pending sums of these register-days to their running totals, each only when a count proves they
+        are exactly the rows stored since the last flush; otherwise sum those rows instead."""
         ...
 
 

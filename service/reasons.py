@@ -206,6 +206,20 @@ REASONS: Mapping[ReasonCode, Reason] = {
         "Z-report number used before",
         "Today's Z-report has the number of another day's. Check the POS's day closes; the day is booked anyway.",
     ),
+    _C.CASH_CHAIN_BREAK: Reason(
+        _W,
+        _WARN,
+        True,
+        False,
+        "Kassan stämmer inte mot förra dagsavslutet",
+        "Kassans ingående växelkassa är inte vad förra Z-rapporten räknade, minus det som tagits ut ur kassan "
+        "enligt kassan. Pengar har lämnat (eller kommit till) kassan utan att registreras: registrera uttaget "
+        "(t.ex. insättning på banken) i kassan eller utred skillnaden. Inget bokförs för skillnaden.",
+        "Till does not match the previous day close",
+        "The till's opening float is not what the previous Z-report counted, less what left the till on record. "
+        "Cash left (or came into) the till unrecorded: record the withdrawal (e.g. the bank deposit) in the POS or "
+        "look into the difference. Nothing is booked for it.",
+    ),
     _C.DOCUMENT_ATTACH_FAILED: Reason(
         _W,
         _WARN,
@@ -237,6 +251,10 @@ REASONS: Mapping[ReasonCode, Reason] = {
     _C.NOTHING_TO_BOOK: _state(
         "Inget att bokföra: försäljningen tar ut sig själv på varje konto",
         "Nothing to book: the sales net to zero on every account",
+    ),
+    _C.BOOKED_ELSEWHERE: _state(
+        "Fakturaförsäljningen bokförs av faktureringen, inte av dagsavslutet (inställning i kontoplanen)",
+        "The invoice sale is booked by the invoicing, not by the day close (a setting of the account plan)",
     ),
     _C.REVERSED: _state(
         "Verifikationen är återförd genom en rättelse; dagen bokförs på nytt",

@@ -80,6 +80,7 @@ def booked_voucher(stored: StoredBooking) -> BookedVoucher:
         kind_of(stored.trigger, stored.z_report_number, stored.corrects, stored.earlier_booked, stored.reverses),
         negated(amounts) if stored.reverses else amounts,
         known,
+        stored.register_id,
     )
 
 

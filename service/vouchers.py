@@ -70,4 +70,6 @@ def _build(
         store_name=name,
         reference=export.reference,
         vat_adjustment=adjustment,
+        complements_z=export.complements_z,
+        invoice=export.invoice,
     )

@@ -29,8 +29,8 @@ from storage.codecs import voucher_to_json
 #: The sales rows an export ``e`` names (``sales s``): one index range scan per range of its ``sales_ids``.
 NAMED_ROWS = """CROSS JOIN LATERAL unnest(e.sales_ids) AS named(ids)
     CROSS JOIN LATERAL (SELECT * FROM sales x WHERE x.organization_id = e.organization_id AND x.store_id = e.store_id
-                        AND x.business_date = e.business_date AND x.id >= lower(named.ids)
-                        AND x.id < upper(named.ids)) s"""
+                        AND x.business_date = e.business_date AND x.register_id = e.register_id
+                        AND x.id >= lower(named.ids) AND x.id < upper(named.ids)) s"""
 
 
 def audit_voucher_json(voucher: Voucher, receipt_count: int, names: ChartNames) -> dict[str, Any]:
@@ -66,14 +66,17 @@ class PostgresAudit:
             """INSERT INTO audit_vouchers (export_id, organization_id, store_id, business_date, trigger, reference,
                                            series, number, entry_date, financial_year_id, voucher, z_report_number,
                                            control_totals, receipt_count, reverses, correction_id, fiscal_year_end,
-                                           retain_until)
+                                           retain_until, register_id)
                SELECT e.export_id, e.organization_id, e.store_id, e.business_date, e.trigger, e.reference,
                       %s, %s, %s, %s, %s, e.z_report_number,
-                      d.payload - 'store_name' - 'counted_cash_ore' - 'expected_cash_ore', %s,
-                      e.reverses, e.correction_id, %s, %s
+                      -- the Z-report as reconciled, its counted and expected cash (the cash difference's basis)
+                      -- included (issue #21)
+                      d.payload - 'store_name', %s,
+                      e.reverses, e.correction_id, %s, %s, e.register_id
                FROM exports e
                LEFT JOIN day_closes d ON d.organization_id = e.organization_id AND d.store_id = e.store_id
-                    AND d.business_date = e.business_date AND d.z_report_number = e.z_report_number
+                    AND d.register_id = e.register_id AND d.business_date = e.business_date
+                    AND d.z_report_number = e.z_report_number
                WHERE e.export_id = %s
                ON CONFLICT (export_id) DO NOTHING""",
             (
@@ -138,7 +141,8 @@ def vouchers_holding_receipt(
         f"""SELECT h.receipt_number, {_COLUMNS} FROM (
                 SELECT s.payload->>'receipt_number' AS receipt_number, e.export_id
                 FROM sales s JOIN exports e ON e.organization_id = s.organization_id AND e.store_id = s.store_id
-                                           AND e.business_date = s.business_date AND e.sales_ids @> s.id
+                                           AND e.business_date = s.business_date AND e.register_id = s.register_id
+                                           AND e.sales_ids @> s.id
                 WHERE s.organization_id = %(org)s AND s.event_key = 'receipt:' || %(receipt)s
                 UNION
                 SELECT r.receipt_number, r.export_id FROM audit_receipts r

@@ -8,9 +8,18 @@ import json
 from datetime import date
 from typing import Any, TypeVar
 
-from mapping.plan import PLAN_FORMAT, AccountPlan, VatPolicy
+from mapping.plan import PLAN_FORMAT, AccountPlan, InvoiceSales, VatPolicy
 from mapping.reconcile import ControlTotals
-from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
+from mapping.sales import (
+    GIFT_CARD_METHOD,
+    CashMovement,
+    DayClose,
+    GiftCardExpiry,
+    Invoice,
+    Payment,
+    Receipt,
+    ReceiptLine,
+)
 from mapping.voucher import Voucher, VoucherRow
 from service.messages import DayClosed, SalesEnvelope, SalesItem
 
@@ -27,10 +36,26 @@ def item_to_json(item: SalesItem) -> dict[str, Any]:
             "tip_ore": item.tip_ore,
             "rounding_ore": item.rounding_ore,
             "receipt_number": item.receipt_number,
+            # Only for an invoice sale, so a receipt stored before invoices existed has the same content (issue #21).
+            **({"invoice": invoice_to_json(item.invoice)} if item.invoice else {}),
         }
     if isinstance(item, CashMovement):
         return {"movement_id": item.movement_id, "kind": item.kind, "amount_ore": item.amount_ore}
-    return {"expiry_id": item.expiry_id, "amount_ore": item.amount_ore}
+    stored: dict[str, Any] = {"expiry_id": item.expiry_id, "amount_ore": item.amount_ore}
+    # Written only when not the default, so an expiry stored before they existed has the same content (issue #21).
+    if item.method != GIFT_CARD_METHOD:
+        stored["method"] = item.method
+    if item.vat_rate is not None:
+        stored["vat_rate"] = item.vat_rate
+    return stored
+
+
+def invoice_to_json(invoice: Invoice) -> dict[str, Any]:
+    return {"number": invoice.number, "customer_id": invoice.customer_id, "customer_name": invoice.customer_name}
+
+
+def invoice_from_json(data: dict[str, Any] | None) -> Invoice | None:
+    return None if data is None else Invoice(data["number"], data.get("customer_id"), data.get("customer_name"))
 
 
 def _stored(cls: type[T], *values: Any) -> T:
@@ -42,7 +67,8 @@ def _stored(cls: type[T], *values: Any) -> T:
     return obj
 
 
-def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any]) -> SalesItem:
+def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any], register_id: str = "") -> SalesItem:
+    """A stored sales row's item (its store, date and register are the row's columns)."""
     if kind == "receipt":
         return _stored(
             Receipt,
@@ -56,11 +82,21 @@ def item_from_json(kind: str, store_id: str, day: date, data: dict[str, Any]) ->
             data["rounding_ore"],
             None,
             data.get("receipt_number"),
+            register_id,
+            invoice_from_json(data.get("invoice")),
         )
     if kind == "cash_movement":
-        return CashMovement(data["movement_id"], store_id, day, data["kind"], data["amount_ore"])
+        return CashMovement(data["movement_id"], store_id, day, data["kind"], data["amount_ore"], register_id)
     if kind == "gift_card_expired":
-        return GiftCardExpiry(data["expiry_id"], store_id, day, data["amount_ore"])
+        return GiftCardExpiry(
+            data["expiry_id"],
+            store_id,
+            day,
+            data["amount_ore"],
+            method=data.get("method", GIFT_CARD_METHOD),
+            vat_rate=data.get("vat_rate"),
+            register_id=register_id,
+        )
     raise ValueError(f"unknown stored kind {kind!r}")
 
 
@@ -76,22 +112,29 @@ def control_to_json(closed: DayClosed) -> dict[str, Any]:
         "expected_cash_ore": closed.day_close.expected_cash_ore,
         "cash_reported": closed.day_close.cash_reported,
         "opening_float_ore": closed.day_close.opening_float_ore,
+        "opening_float_reported": closed.day_close.opening_float_reported,
         "gift_card_expired_total_ore": closed.day_close.gift_card_expired_total_ore,
     }
 
 
-def day_close_from_json(store_id: str, day: date, z_report_number: int, data: dict[str, Any]) -> DayClose:
+def day_close_from_json(
+    store_id: str, day: date, z_report_number: int, data: dict[str, Any], register_id: str = ""
+) -> DayClose:
     """The stored Z-report's figures. Day closes stored before the drawer was reconciled carry no
-    ``cash_reported``: their cash count (0 when the POS sent none) is booked but not reconciled."""
+    ``cash_reported``: their cash count (0 when the POS sent none) is booked but not reconciled. Those stored
+    before the cash chain (issue #21) say whether the opening float was given only by a non-zero one."""
+    opening = data.get("opening_float_ore") or 0
     return DayClose(
         store_id,
         day,
         z_report_number,
         data["counted_cash_ore"],
         data["expected_cash_ore"],
-        opening_float_ore=data.get("opening_float_ore") or 0,
+        opening_float_ore=opening,
         cash_reported=bool(data.get("cash_reported", False)),
         gift_card_expired_total_ore=data.get("gift_card_expired_total_ore"),
+        register_id=register_id,
+        opening_float_reported=bool(data.get("opening_float_reported", opening != 0)),
     )
 
 
@@ -114,11 +157,13 @@ def content(env: SalesEnvelope) -> dict[str, Any]:
     if isinstance(env.item, DayClosed):
         data = control_to_json(env.item)
         data.pop("store_name", None)
+        data.pop("opening_float_reported", None)  # a null float and a 0 one book the same
     else:
         data = {k: v for k, v in item_to_json(env.item).items() if k not in LABELS}
-    normalized: dict[str, Any] = json.loads(
-        json.dumps({"store_id": env.store_id, "business_date": env.business_date.isoformat(), **data})
-    )
+    where: dict[str, Any] = {"store_id": env.store_id, "business_date": env.business_date.isoformat()}
+    if env.register_id:  # the register is content: it decides whose Z-report and whose cash the event is
+        where["register_id"] = env.register_id
+    normalized: dict[str, Any] = json.loads(json.dumps({**where, **data}))
     return normalized  # as stored and read back: lists, not tuples
 
 
@@ -130,7 +175,7 @@ def voucher_to_json(voucher: Voucher, receipt_count: int | None = None) -> dict[
         "entry_date": voucher.entry_date.isoformat(),
         "text": voucher.text,
         "reference": voucher.reference,
-        "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
+        "rows": [[r.account, r.amount_ore, r.cost_centre, r.text] for r in voucher.rows],
         "sales_rates": [[account, rate] for account, rate in voucher.sales_rates],
     }
 
@@ -141,7 +186,8 @@ def voucher_from_json(data: dict[str, Any]) -> Voucher:
         entry_date=date.fromisoformat(data["entry_date"]),
         text=data["text"],
         reference=data["reference"],
-        rows=tuple(VoucherRow(account, amount, cost_centre) for account, amount, cost_centre in data["rows"]),
+        # Rows stored before they had texts (issue #21) are [account, amount, cost centre].
+        rows=tuple(VoucherRow(*row) for row in data["rows"]),
         sales_rates=tuple((account, int(rate)) for account, rate in data.get("sales_rates") or ()),
     )
 
@@ -164,6 +210,8 @@ def plan_to_json(plan: AccountPlan) -> dict[str, Any]:
         "vat_policy": plan.vat_policy,
         "store_cost_centres": dict(plan.store_cost_centres),
         "cost_centre_on_balance_accounts": plan.cost_centre_on_balance_accounts,
+        "register_cash_accounts": dict(plan.register_cash_accounts),
+        "invoice_sales": plan.invoice_sales,
     }
 
 
@@ -199,4 +247,6 @@ def plan_from_json(organization_id: str, data: dict[str, Any]) -> AccountPlan:
         single_purpose_groups=frozenset(data.get("single_purpose_groups", ())),
         single_purpose_methods={m: int(rate) for m, rate in data.get("single_purpose_methods", {}).items()},
         vat_policy=data.get("vat_policy", VatPolicy.EXACT.value),
+        register_cash_accounts=data.get("register_cash_accounts", {}),
+        invoice_sales=data.get("invoice_sales", InvoiceSales.OWN_VOUCHER.value),
     )

@@ -61,6 +61,7 @@ def request_reexport(
                   EXISTS (SELECT 1 FROM unnest(e.sales_ids) r
                           JOIN LATERAL (SELECT 1 FROM sales s WHERE s.organization_id = e.organization_id
                                         AND s.store_id = e.store_id AND s.business_date = e.business_date
+                                        AND s.register_id = e.register_id
                                         AND s.id >= lower(r) AND s.id < upper(r) LIMIT 1) s ON true)
            FROM exports e
            WHERE e.organization_id = %s AND e.store_id = %s AND e.business_date = %s
@@ -119,8 +120,8 @@ def request_reexport(
             conn.execute(
                 """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
                                         status, event_count, voucher, reverses, correction_id,
-                                        sales_ids)
-                   SELECT %s, %s, %s, %s, %s, 'CORRECTION', 'posting', 0, %s, %s, %s, o.sales_ids
+                                        sales_ids, register_id)
+                   SELECT %s, %s, %s, %s, %s, 'CORRECTION', 'posting', 0, %s, %s, %s, o.sales_ids, o.register_id
                    FROM exports o WHERE o.export_id = %s""",
                 (
                     export_id,
@@ -157,8 +158,9 @@ def complete_correction(conn: psycopg.Connection[Any], reversal: Export) -> None
         (str(reversal.export_id), reversal.reference, original),
     )
     conn.execute(
-        """UPDATE day_closes SET status = 'open' WHERE (organization_id, store_id, business_date, z_report_number) IN
-               (SELECT organization_id, store_id, business_date, z_report_number FROM exports
+        """UPDATE day_closes SET status = 'open'
+           WHERE (organization_id, store_id, register_id, business_date, z_report_number) IN
+               (SELECT organization_id, store_id, register_id, business_date, z_report_number FROM exports
                 WHERE export_id = %s AND z_report_number IS NOT NULL)""",
         (original,),
     )
@@ -168,6 +170,7 @@ def complete_correction(conn: psycopg.Connection[Any], reversal: Export) -> None
         reversal.business_date,
         Trigger.DAY_CLOSE,
         f"reexport:{reversal.export_id}",
+        register=reversal.register_id,
     )
 
 

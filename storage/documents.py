@@ -10,12 +10,13 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from mapping.sales import Receipt
+from mapping.sales import CashMovement, GiftCardExpiry, Receipt
 from service.messages import Detail, Trigger
 from service.model import AttachTarget, ReportSource
 from storage import claims
 from storage.audit import receipts_of
-from storage.codecs import control_from_json
+from storage.codecs import control_from_json, invoice_from_json
+from storage.day_closes import PostgresDayCloses
 
 
 class PostgresDocuments:
@@ -68,7 +69,9 @@ class PostgresDocuments:
                       e.business_date, e.trigger, e.reference, a.series, a.number, a.entry_date, a.voucher,
                       a.z_report_number, a.control_totals, r.voucher_series || ' ' || r.voucher_number || ' (' ||
                       r.reference || ')', c.reason, c.requested_by, c.requested_at, c.originals, c.in_original_period,
-                      c.dating, c.found_on, c.period_statement
+                      c.dating, c.found_on, c.period_statement,
+                      i.company_org_number, e.register_id, (e.booked_at AT TIME ZONE 'Europe/Stockholm')::date,
+                      e.complements_z, e.invoice
                FROM exports e
                JOIN audit_vouchers a ON a.export_id = e.export_id
                LEFT JOIN stores st ON st.organization_id = e.organization_id AND st.store_id = e.store_id
@@ -103,12 +106,20 @@ class PostgresDocuments:
             dating,
             found_on,
             statement,
+            org_number,
+            register,
+            booked_on,
+            complements_z,
+            invoice,
         ) = row
         receipts: list[Receipt] = []
+        others: list[CashMovement | GiftCardExpiry] = []
         if trigger != Trigger.CORRECTION:  # a reversal books no receipts of its own
-            for item in claims.items_of(self.conn, export_id, "receipt"):
+            for item in claims.items_of(self.conn, export_id):
                 if isinstance(item, Receipt):
                     receipts.append(item)
+                else:
+                    others.append(item)
         # A reversal's numbers are its original's; any export's once its sales are purged come from audit_receipts.
         numbers = [r.receipt_number or "?" for r in receipts] or [
             n or "?" for _, n in receipts_of(self.conn, export_id)
@@ -146,7 +157,42 @@ class PostgresDocuments:
             reverses,
             correction,
             _day_close_before(self.conn, export_id, org, store, day) if z is None else None,
+            org_number,
+            register,
+            booked_on,
+            others,
+            complements_z=complements_z,
+            invoice=invoice_from_json(invoice),
+            **(_closing(self.conn, export_id, org, store, register, day, z) if z is not None else {}),
         )
+
+
+def _closing(
+    conn: psycopg.Connection[Any], export_id: uuid.UUID, org: str, store: str, register: str, day: date, z: int
+) -> dict[str, Any]:
+    """What a day-close report shows of its register's day: the Z-report as reconciled, the day's totals when the
+    export claimed, the cash difference earlier Z-reports booked, their numbers, the cash chain's line."""
+    closes = PostgresDayCloses(conn)
+    close = closes.get(org, store, day, z, register=register)
+    if close is None:
+        return {}
+    earlier = conn.execute(
+        """SELECT z_report_number FROM day_closes WHERE organization_id = %s AND store_id = %s AND register_id = %s
+             AND business_date = %s AND z_report_number < %s ORDER BY 1""",
+        (org, store, register, day, z),
+    ).fetchall()
+    chain = conn.execute(
+        """SELECT cash_chain->>'text_sv' FROM day_closes WHERE organization_id = %s AND store_id = %s
+             AND register_id = %s AND business_date = %s AND z_report_number = %s""",
+        (org, store, register, day, z),
+    ).fetchone()
+    return {
+        "day_close": close.day_close,
+        "day": claims.day_snapshot(conn, export_id),
+        "cash_booked_before": closes.booked_cash_difference(org, close),
+        "superseded": [int(r[0]) for r in earlier],
+        "cash_chain": chain[0] if chain else None,
+    }
 
 
 def _day_close_before(
@@ -157,11 +203,12 @@ def _day_close_before(
     row = conn.execute(
         """SELECT voucher_series || ' ' || voucher_number || ' (' || reference || ')' FROM exports
            WHERE organization_id = %s AND store_id = %s AND business_date = %s AND export_id <> %s
+             AND register_id = (SELECT register_id FROM exports WHERE export_id = %s)
              AND status = 'booked' AND voucher_series IS NOT NULL AND z_report_number IS NOT NULL
              AND coalesce(reason_code, '') <> 'REVERSED'
              AND booked_at < (SELECT coalesce(booked_at, now()) FROM exports WHERE export_id = %s)
            ORDER BY booked_at DESC LIMIT 1""",
-        (org, store, day, export_id, export_id),
+        (org, store, day, export_id, export_id, export_id),
     ).fetchone()
     return row[0] if row else None
 
@@ -171,10 +218,11 @@ def _complements(conn: psycopg.Connection[Any], export_id: uuid.UUID, org: str, 
     rows = conn.execute(
         """SELECT voucher_series || ' ' || voucher_number || ' (' || reference || ')' FROM exports
            WHERE organization_id = %s AND store_id = %s AND business_date = %s AND export_id <> %s
+             AND register_id = (SELECT register_id FROM exports WHERE export_id = %s)
              AND status = 'booked' AND voucher_series IS NOT NULL AND z_report_number IS NULL
              AND trigger <> 'CORRECTION' AND coalesce(reason_code, '') <> 'REVERSED'
              AND booked_at < (SELECT coalesce(booked_at, now()) FROM exports WHERE export_id = %s)
            ORDER BY booked_at""",
-        (org, store, day, export_id, export_id),
+        (org, store, day, export_id, export_id, export_id),
     ).fetchall()
     return [r[0] for r in rows]

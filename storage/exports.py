@@ -18,17 +18,37 @@ from service.exporter import BookedVoucher
 from service.messages import Detail, Trigger
 from service.model import Export, ExportStatus, Lease, StoredDayClose
 from storage import claims
-from storage.claims import UNEXPORTED
-from storage.codecs import voucher_from_json, voucher_to_json
+from storage.claims import UNEXPORTED_REGISTER
+from storage.codecs import invoice_from_json, voucher_from_json, voucher_to_json
 from storage.day_closes import PostgresDayCloses
 
 #: application_name prefix of every service connection: ``dayclose-<process instance>``.
 LEASE_PREFIX = "dayclose-"
-_COLUMNS = "export_id, reference, organization_id, store_id, business_date, trigger, status, attempts, reason_code"
+_COLUMNS = (
+    "export_id, reference, organization_id, store_id, business_date, trigger, status, attempts, reason_code, "
+    "register_id, complements_z, invoice"
+)
 
 
 def _export(row: Sequence[Any]) -> Export:
-    return Export(row[0], row[1], row[2], row[3], row[4], Trigger(row[5]), ExportStatus(row[6]), row[7], row[8])
+    return Export(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        Trigger(row[5]),
+        ExportStatus(row[6]),
+        row[7],
+        row[8],
+        register_id=row[9],
+        complements_z=row[10],
+        invoice=invoice_from_json(row[11]),
+    )
+
+
+def _day(export: Export) -> claims.RegisterDay:
+    return (export.organization_id, export.store_id, export.business_date, export.register_id)
 
 
 class PostgresExports:
@@ -44,18 +64,29 @@ class PostgresExports:
         ).fetchall()
         return [_export(r) for r in rows]
 
-    def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[date]:
-        """The store's days between ``since`` and ``until`` with sales no export holds (one probe per day)."""
+    def fresh_invoices(self, org: str, store: str) -> list[Export]:
+        """The store's invoice-sale exports a claim just made, not attempted yet, oldest first."""
         rows = self.conn.execute(
-            f"""SELECT d.business_date FROM (
+            f"SELECT {_COLUMNS} FROM exports WHERE organization_id = %s AND store_id = %s "  # noqa: S608 - constant
+            "AND status = 'posting' AND attempts = 0 AND invoice IS NOT NULL ORDER BY business_date, created_at",
+            (org, store),
+        ).fetchall()
+        return [_export(r) for r in rows]
+
+    def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[tuple[date, str]]:
+        """The store's register-days between ``since`` and ``until`` with sales no export holds (one probe per day
+        and register the store has used)."""
+        rows = self.conn.execute(
+            f"""SELECT d.business_date, g.register_id FROM (
                    SELECT %s::text AS organization_id, %s::text AS store_id, g::date AS business_date
                    FROM generate_series(greatest(%s::date, (SELECT min(business_date) FROM sales
                                                             WHERE organization_id = %s AND store_id = %s)),
                                         %s::date, interval '1 day') g) d
-               WHERE {UNEXPORTED.format(d="d")} ORDER BY 1""",  # noqa: S608 - constant
+               JOIN registers g ON g.organization_id = d.organization_id AND g.store_id = d.store_id
+               WHERE {UNEXPORTED_REGISTER.format(d="d", r="g.register_id")} ORDER BY 1, 2""",  # noqa: S608 - constant
             (org, store, since, org, store, until),
         ).fetchall()
-        return [r[0] for r in rows]
+        return [(r[0], r[1]) for r in rows]
 
     def claim(
         self,
@@ -67,19 +98,32 @@ class PostgresExports:
         *,
         include_day_close: bool,
         single_purpose: Mapping[str, int] = {},  # noqa: B006 - read only
+        register: str = "",
+        complements_z: int | None = None,
     ) -> Export | None:
-        """Claim what the store-day holds that no standing export books, by watermark (:mod:`storage.claims`).
+        """Claim what the register-day holds that no standing export books, by watermark (:mod:`storage.claims`).
         Returns None when there is nothing to claim (and no day close to book). The claim commits before
         anything is sent to BL, so the export's identity survives a crash between posting and recording the
         result."""
         return claims.claim(
             self.conn,
-            (org, store, day),
+            (org, store, day, register),
             trigger,
             z_report_number,
             include_day_close=include_day_close,
             single_purpose=single_purpose,
+            complements_z=complements_z,
         )
+
+    def has_unexported(self, org: str, store: str, day: date, *, register: str = "") -> bool:
+        """Whether the register-day holds sales no export books (one index probe)."""
+        row = self.conn.execute(
+            f"""SELECT {UNEXPORTED_REGISTER.format(d="d", r="d.register_id")}
+                FROM (SELECT %s::text AS organization_id, %s::text AS store_id, %s::date AS business_date,
+                             %s::text AS register_id) d""",  # noqa: S608 - constant
+            (org, store, day, register),
+        ).fetchone()
+        return bool(row and row[0])
 
     def totals(self, export: Export, single_purpose: Mapping[str, int]) -> DayTotals:
         """What the export books, as claimed."""
@@ -88,14 +132,15 @@ class PostgresExports:
         ).fetchone()
         if row is None:
             raise LookupError(f"no export {export.export_id}")
-        day = (export.organization_id, export.store_id, export.business_date)
-        return claims.export_totals(self.conn, day, export.export_id, row[0], row[1], single_purpose)
+        return claims.export_totals(self.conn, _day(export), export.export_id, row[0], row[1], single_purpose)
 
     def resum(self, export: Export, single_purpose: Mapping[str, int]) -> DayTotals:
         """What the export books, summed again from its rows for these single-purpose methods (the plan's changed
         since it claimed), and stored."""
         items = claims.items_of(self.conn, export.export_id)
-        totals = DayTotals.of(export.store_id, export.business_date, items, single_purpose)
+        totals = DayTotals.of(
+            export.store_id, export.business_date, items, single_purpose, register_id=export.register_id
+        )
         self.conn.execute(
             "UPDATE exports SET totals = %s WHERE export_id = %s", (Jsonb(totals.to_json()), export.export_id)
         )
@@ -111,7 +156,9 @@ class PostgresExports:
         ).fetchone()
         if row is None or row[0] is None:
             return None
-        return PostgresDayCloses(self.conn).get(export.organization_id, export.store_id, export.business_date, row[0])
+        return PostgresDayCloses(self.conn).get(
+            export.organization_id, export.store_id, export.business_date, row[0], register=export.register_id
+        )
 
     def store_name(self, org: str, store: str) -> str:
         row = self.conn.execute(
@@ -191,13 +238,13 @@ class PostgresExports:
             (status.value, reason_code, Jsonb([d.as_json() for d in details]), export.export_id),
         )
 
-    def release_empty(self, export: Export) -> None:
-        """An export that turned out to have nothing to book: mark it booked-with-nothing so its (zero-sum)
-        sales stay exported. Kept as a row for the audit trail."""
+    def release_empty(self, export: Export, reason_code: str = "NOTHING_TO_BOOK") -> None:
+        """An export that books nothing (its sales net to zero, or an invoice the invoicing books): mark it
+        booked-with-nothing, with why, so its sales stay exported. Kept as a row for the audit trail."""
         self.conn.execute(
-            "UPDATE exports SET status = 'booked', reason_code = 'NOTHING_TO_BOOK', booked_at = now(), "
+            "UPDATE exports SET status = 'booked', reason_code = %s, booked_at = now(), "
             "updated_at = now() WHERE export_id = %s",
-            (export.export_id,),
+            (reason_code, export.export_id),
         )
 
     def vat_adjustment(self, export: Export) -> dict[int, int]:
@@ -213,16 +260,18 @@ class PostgresExports:
             (Jsonb({str(rate): amount for rate, amount in by_rate.items()}), export.export_id),
         )
 
-    def booked_vat_adjustments(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> dict[int, int]:
-        """VAT rounding the store-day's other exports book (earlier Z-reports of a day closed twice), per rate.
+    def booked_vat_adjustments(
+        self, org: str, store: str, day: date, *, besides: uuid.UUID | None, register: str = ""
+    ) -> dict[int, int]:
+        """VAT rounding the register-day's other exports book (earlier Z-reports of a day closed twice), per rate.
         A reversed export's rounding was reversed with it."""
         rows = self.conn.execute(
             """SELECT r.key::int, sum(r.value::bigint) FROM exports e, jsonb_each_text(e.vat_adjustment) AS r
-               WHERE e.organization_id = %s AND e.store_id = %s AND e.business_date = %s
+               WHERE e.organization_id = %s AND e.store_id = %s AND e.business_date = %s AND e.register_id = %s
                  AND e.vat_adjustment IS NOT NULL AND e.trigger <> 'CORRECTION'
                  AND coalesce(e.reason_code, '') <> 'REVERSED' AND e.export_id IS DISTINCT FROM %s
                GROUP BY 1""",
-            (org, store, day, besides),
+            (org, store, day, register, besides),
         ).fetchall()
         return {int(rate): int(total) for rate, total in rows if total}
 

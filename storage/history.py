@@ -26,6 +26,7 @@ WITH s AS (
     WHERE s.organization_id = %(org)s AND s.business_date < %(since)s
       AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.organization_id = s.organization_id
                       AND e.store_id = s.store_id AND e.business_date = s.business_date
+                      AND e.register_id = s.register_id
                       AND e.status = 'booked' AND e.trigger <> 'CORRECTION'
                       AND coalesce(e.reason_code, '') <> 'REVERSED' AND e.sales_ids @> s.id))
 SELECT 'payment_method', p->>0, max(business_date) FROM s, jsonb_array_elements(s.payload->'payments') p
@@ -45,7 +46,8 @@ SELECT 'rounding', '', max(business_date) FROM s WHERE kind = 'receipt' AND (pay
 UNION ALL
 SELECT 'movement', payload->>'kind', max(business_date) FROM s WHERE kind = 'cash_movement' GROUP BY 2
 UNION ALL
-SELECT 'expiry', '', max(business_date) FROM s WHERE kind = 'gift_card_expired' HAVING count(*) > 0
+SELECT 'expiry', coalesce(payload->>'method', 'gift_card'), max(business_date) FROM s WHERE kind = 'gift_card_expired'
+GROUP BY 2
 UNION ALL
 SELECT 'cash_difference',
        CASE WHEN (payload->>'counted_cash_ore')::bigint < (payload->>'expected_cash_ore')::bigint
@@ -77,7 +79,7 @@ def seen_items(conn: psycopg.Connection[Any], org: str, since: date) -> SeenItem
             add("payment_method", CASH_METHOD, day)
             add("event", MOVEMENT_EVENT[code].value, day)
         elif what == "expiry":
-            add("payment_method", GIFT_CARD_METHOD, day)
+            add("payment_method", code or GIFT_CARD_METHOD, day)
             add("event", Event.EXPIRED_GIFT_CARD.value, day)
         elif what == "cash_difference":
             add("payment_method", CASH_METHOD, day)
@@ -178,7 +180,7 @@ def unbooked_days(conn: psycopg.Connection[Any], org: str, since: date, until: d
     rows = conn.execute(
         f"""WITH days AS (
                SELECT store_id, business_date, max(z_report_number) AS z, bool_or(status = 'mismatch') AS mismatch,
-                      bool_and(status = 'exported') AS exported
+                      bool_and(status IN ('exported', 'superseded')) AS exported
                FROM day_closes WHERE organization_id = %(org)s AND business_date BETWEEN %(since)s AND %(until)s
                GROUP BY 1, 2
                UNION ALL
@@ -194,12 +196,16 @@ def unbooked_days(conn: psycopg.Connection[Any], org: str, since: date, until: d
                                  AND d.store_id = k.store_id AND d.business_date = k.business_date))
            SELECT * FROM (
              SELECT d.store_id, st.name, d.business_date, d.z, d.mismatch, d.exported,
-                    -- sales no export holds: above the latest watermark, and those of reversed exports released
-                    (SELECT count(*) FROM sales s WHERE s.organization_id = %(org)s AND s.store_id = d.store_id
-                     AND s.business_date = d.business_date
-                     AND s.id > (SELECT coalesce(max(w.watermark), 0) FROM exports w
-                                 WHERE w.organization_id = %(org)s AND w.store_id = d.store_id
-                                   AND w.business_date = d.business_date))
+                    -- sales no export holds: above their register's latest watermark, and those of reversed
+                    -- exports released
+                    (SELECT coalesce(sum(c.n), 0) FROM registers g CROSS JOIN LATERAL (
+                        SELECT count(*) AS n FROM sales s WHERE s.organization_id = %(org)s
+                        AND s.store_id = d.store_id AND s.business_date = d.business_date
+                        AND s.register_id = g.register_id
+                        AND s.id > (SELECT coalesce(max(w.watermark), 0) FROM exports w
+                                    WHERE w.organization_id = %(org)s AND w.store_id = d.store_id
+                                      AND w.business_date = d.business_date AND w.register_id = g.register_id)) c
+                     WHERE g.organization_id = %(org)s AND g.store_id = d.store_id)
                     + (SELECT coalesce(sum(r.event_count), 0) FROM exports r
                        WHERE r.organization_id = %(org)s AND r.store_id = d.store_id
                          AND r.business_date = d.business_date AND r.reason_code = 'REVERSED'

@@ -1,20 +1,22 @@
 """Export jobs in PostgreSQL: queued by day closes, commands, late sales, corrections and the API.
 
 Jobs are claimed with ``FOR UPDATE SKIP LOCKED`` and only the oldest job of each store is claimable, so each
-store's exports run one at a time and in order while different stores run in parallel.
+store's exports run one at a time and in order while different stores run in parallel. A *parked* job (late sales
+waiting for their register's next Z-report or the grace period, :mod:`service.late_sales`) waits for its time
+without holding up the store's other jobs; the store's advisory lock still runs one job of a store at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
 
 from service.messages import Command, ManualExportRequested, Trigger
 from service.model import Job
-from storage.claims import UNEXPORTED
+from storage.claims import UNEXPORTED_REGISTER
 
 JOBS_CHANNEL = "dayclose_jobs"
 #: A manual export starts this long after its request is read (see :meth:`PostgresJobs.queue_for_command`).
@@ -38,19 +40,19 @@ class PostgresJobs:
         runs: the row lock is the claim, and a crash releases it)."""
         row = self.conn.execute(
             """SELECT j.id, j.organization_id, j.store_id, j.business_date, j.trigger, j.attempts,
-                      extract(epoch FROM now() - j.created_at), j.z_report_number
+                      extract(epoch FROM now() - j.created_at), j.z_report_number, j.register_id
                FROM export_jobs j
                WHERE j.not_before <= now()
                  AND NOT EXISTS (SELECT 1 FROM export_jobs k
                                  WHERE k.organization_id = j.organization_id AND k.store_id = j.store_id
-                                   AND k.id < j.id)
+                                   AND k.id < j.id AND NOT (k.parked AND k.not_before > now()))
                ORDER BY j.id
                FOR UPDATE SKIP LOCKED
                LIMIT 1"""
         ).fetchone()
         if row is None:
             return None
-        return Job(row[0], row[1], row[2], row[3], Trigger(row[4]), row[5], float(row[6]), row[7])
+        return Job(row[0], row[1], row[2], row[3], Trigger(row[4]), row[5], float(row[6]), row[7], row[8])
 
     def lock_store(self, org: str, store: str) -> None:
         """Belt and braces: a transaction-scoped advisory lock per store on top of head-of-line claiming."""
@@ -61,8 +63,13 @@ class PostgresJobs:
 
     def reschedule(self, job: Job, delay: timedelta) -> None:
         self.conn.execute(
-            "UPDATE export_jobs SET not_before = now() + %s, attempts = attempts + 1 WHERE id = %s", (delay, job.id)
+            "UPDATE export_jobs SET not_before = now() + %s, attempts = attempts + 1, parked = false WHERE id = %s",
+            (delay, job.id),
         )
+
+    def park(self, job: Job, until: datetime) -> None:
+        """Run the job again at ``until``, not holding up the store's other jobs meanwhile."""
+        self.conn.execute("UPDATE export_jobs SET not_before = %s, parked = true WHERE id = %s", (until, job.id))
 
     def queue(
         self,
@@ -73,15 +80,17 @@ class PostgresJobs:
         source_id: str,
         z_report_number: int | None = None,
         delay: timedelta | None = None,
+        *,
+        register: str | None = None,
     ) -> bool:
         """Queue a job once per ``source_id`` of the organization (a redelivery queues nothing; another organization's
         job with the same source id is another job: its ids are its own). True when it was new."""
         row = self.conn.execute(
             """INSERT INTO export_jobs (organization_id, store_id, business_date, trigger, source_id, z_report_number,
-                                        not_before)
-               VALUES (%s, %s, %s, %s, %s, %s, now() + %s) ON CONFLICT (organization_id, source_id) DO NOTHING
+                                        not_before, register_id)
+               VALUES (%s, %s, %s, %s, %s, %s, now() + %s, %s) ON CONFLICT (organization_id, source_id) DO NOTHING
                RETURNING id""",
-            (org, store, day, trigger.value, source_id, z_report_number, delay or timedelta(0)),
+            (org, store, day, trigger.value, source_id, z_report_number, delay or timedelta(0), register),
         ).fetchone()
         if row is not None:
             self.conn.execute(f"NOTIFY {JOBS_CHANNEL}")  # delivered at commit: wakes the export workers
@@ -125,10 +134,13 @@ class PostgresJobs:
         integration was inactive or before it was set up, or with sales that came after an export).
         Their open exports are retried first by the same jobs. Returns the number of jobs queued."""
         rows = self.conn.execute(
-            f"""SELECT DISTINCT d.store_id, d.business_date FROM day_closes d
+            f"""SELECT DISTINCT d.store_id, d.business_date, d.register_id FROM day_closes d
                WHERE d.organization_id = %(org)s AND d.business_date >= %(since)s
-                 AND (d.status <> 'exported' OR {UNEXPORTED.format(d="d")})
-               ORDER BY 2, 1""",  # noqa: S608 - constant
+                 AND (d.status <> 'exported' OR {UNEXPORTED_REGISTER.format(d="d", r="d.register_id")})
+               ORDER BY 2, 1, 3""",  # noqa: S608 - constant
             {"org": org, "since": since},
         ).fetchall()
-        return sum(self.queue(org, store, day, Trigger.RETRY, f"{source}:{org}:{store}:{day}") for store, day in rows)
+        return sum(
+            self.queue(org, store, day, Trigger.RETRY, f"{source}:{org}:{store}:{register}:{day}", register=register)
+            for store, day, register in rows
+        )

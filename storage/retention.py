@@ -158,7 +158,8 @@ def _drop_quarter(
                SELECT e.export_id, s.organization_id, s.payload->>'receipt_id', s.payload->>'receipt_number'
                FROM {} s
                JOIN exports e ON e.organization_id = s.organization_id AND e.store_id = s.store_id
-                             AND e.business_date = s.business_date AND e.sales_ids @> s.id
+                             AND e.business_date = s.business_date AND e.register_id = s.register_id
+                             AND e.sales_ids @> s.id
                JOIN audit_vouchers a ON a.export_id = e.export_id
                WHERE s.kind = 'receipt'
                ON CONFLICT DO NOTHING"""
@@ -192,7 +193,7 @@ def _export_blockers(conn: psycopg.Connection[Any], lo: date, hi: date) -> list[
            FROM exports e WHERE business_date >= %s AND business_date < %s
              AND (status <> 'booked'
                   OR (trigger <> 'CORRECTION' AND NOT isempty(sales_ids)
-                      AND coalesce(reason_code, '') <> 'NOTHING_TO_BOOK'
+                      AND coalesce(reason_code, '') NOT IN ('NOTHING_TO_BOOK', 'BOOKED_ELSEWHERE')
                       AND NOT EXISTS (SELECT 1 FROM audit_vouchers a WHERE a.export_id = e.export_id)))
            ORDER BY 1, 2, 3""",
         (lo, hi),
@@ -206,7 +207,7 @@ PURGED_DAY = """EXISTS (SELECT 1 FROM exports p WHERE p.organization_id = {d}.or
                         AND NOT isempty(p.sales_ids)
                         AND NOT EXISTS (SELECT 1 FROM sales x WHERE x.organization_id = p.organization_id
                                         AND x.store_id = p.store_id AND x.business_date = p.business_date
-                                        AND x.id <@ p.sales_ids))"""
+                                        AND x.register_id = p.register_id AND x.id <@ p.sales_ids))"""
 
 
 def _unexported(conn: psycopg.Connection[Any], lo: date, hi: date) -> tuple[list[StoreDay], list[StoreDay]]:

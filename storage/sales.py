@@ -12,7 +12,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from service.messages import Conflict, DayClosed, SalesEnvelope, Trigger
-from service.ports import Ingested, StoreDay, Written
+from service.ports import Ingested, RegisterDay, StoreDay, Written
 from storage import partitions
 from storage.claims import UNEXPORTED
 from storage.codecs import LABELS, content, control_to_json, item_to_json
@@ -23,7 +23,7 @@ class PostgresSales:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[StoreDay] = ()) -> Ingested:
+    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
         return ingest_sales(self.conn, envelopes, closing=closing)
 
     def unbooked_before(self, org: str, day: date) -> tuple[int, date | None, date | None]:
@@ -39,25 +39,25 @@ class PostgresSales:
 
 
 def ingest_sales(
-    conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope], *, closing: Collection[StoreDay] = ()
+    conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()
 ) -> Ingested:
-    """Store receipts, cash movements, gift card expiries and day closes; queue the export jobs they
-    trigger. An id seen again with the same content is a duplicate (redelivery, a POS re-send) and ignored;
-    with other content it is a :class:`Conflict`, returned for the caller to dead-letter. The store-days of
-    ``closing`` are locked exclusively (their totals are flushed in this transaction), the others shared."""
+    """Store receipts, cash movements, gift card expiries and day closes; queue the export jobs of the day closes.
+    An id seen again with the same content is a duplicate (redelivery, a POS re-send) and ignored; with other
+    content it is a :class:`Conflict`, returned for the caller to dead-letter. The store-days of ``closing`` are
+    locked exclusively (their totals are flushed in this transaction), the others shared. What the batch wrote per
+    register-day says whether that day was closed already (``Written.closed``: computed before this batch's own day
+    closes are stored, so receipts that precede their day close in the stream are on time); what late sales do is
+    the service's decision (:mod:`service.late_sales`)."""
     firsts, repeats = _first_of_each(envelopes)
     result = Ingested()
     items = [env for env in firsts if not isinstance(env.item, DayClosed)]
     closes = [env for env in firsts if isinstance(env.item, DayClosed)]
-    _lock_days(conn, {(e.organization_id, e.store_id, e.business_date) for e in items}, set(closing))
+    _lock_days(conn, {(e.organization_id, e.store_id, e.business_date) for e in items}, {d[:3] for d in closing})
     if items:
         partitions.ensure(conn, {env.business_date for env in items})
         written = _insert_items(conn, items, result.conflicts)
         result.new = sum(w.count for w in written)
         result.written = written
-        # Before this batch's own day closes are stored: receipts that precede their day close in the
-        # stream are on time, not late.
-        _queue_late_sales(conn, [w for w in written if w.closed])
     if closes:
         _name_stores(conn, closes)
     for env in closes:
@@ -114,37 +114,43 @@ def _name_stores(conn: psycopg.Connection[Any], closes: Sequence[SalesEnvelope])
 #: stored before and differs (the stored version: a conflict).
 _INSERT = """
 WITH input AS MATERIALIZED (
-    SELECT * FROM unnest(%b::text[], %b::text[], %b::date[], %b::text[], %b::text[], %b::text[])
-        AS t(organization_id, store_id, business_date, kind, event_key, p)),
+    SELECT * FROM unnest(%b::text[], %b::text[], %b::date[], %b::text[], %b::text[], %b::text[], %b::text[])
+        AS t(organization_id, store_id, business_date, kind, event_key, p, register_id)),
 ins AS (
-    INSERT INTO sales (organization_id, store_id, business_date, kind, event_key, payload)
-    SELECT i.organization_id, i.store_id, i.business_date, i.kind, i.event_key, i.p::jsonb FROM input i
+    INSERT INTO sales (organization_id, store_id, business_date, kind, event_key, payload, register_id)
+    SELECT i.organization_id, i.store_id, i.business_date, i.kind, i.event_key, i.p::jsonb, i.register_id
+    FROM input i
     -- Stored under any business date: an id is stored once. A LATERAL probe with LIMIT is one index probe per
     -- partition; NOT EXISTS would be planned as an anti-join over every partition's rows.
     LEFT JOIN LATERAL (SELECT true AS found FROM sales x WHERE x.organization_id = i.organization_id
                        AND x.event_key = i.event_key LIMIT 1) seen ON true
     WHERE seen.found IS NULL
     ON CONFLICT (organization_id, event_key, business_date) DO NOTHING  -- a twin written meanwhile
-    RETURNING id, organization_id, store_id, business_date, event_key),
+    RETURNING id, organization_id, store_id, business_date, register_id, event_key),
 st AS (
     INSERT INTO stores (organization_id, store_id) SELECT DISTINCT organization_id, store_id FROM input
+    ON CONFLICT DO NOTHING),
+rg AS (
+    INSERT INTO registers (organization_id, store_id, register_id)
+    SELECT DISTINCT organization_id, store_id, register_id FROM input
     ON CONFLICT DO NOTHING),
 again AS MATERIALIZED (
     SELECT * FROM input i
     WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.organization_id = i.organization_id
                                           AND ins.event_key = i.event_key))
-SELECT n.organization_id, n.store_id, n.business_date, n.new, n.first_id, n.last_id,
-       EXISTS (SELECT 1 FROM day_closes c WHERE c.organization_id = n.organization_id
-               AND c.store_id = n.store_id AND c.business_date = n.business_date), NULL::text, NULL::jsonb
-FROM (SELECT organization_id, store_id, business_date, count(*) AS new, min(id) AS first_id, max(id) AS last_id
-      FROM ins GROUP BY 1, 2, 3) n
+SELECT n.organization_id, n.store_id, n.business_date, n.register_id, n.new, n.first_id, n.last_id,
+       EXISTS (SELECT 1 FROM day_closes c WHERE c.organization_id = n.organization_id AND c.store_id = n.store_id
+               AND c.register_id = n.register_id AND c.business_date = n.business_date), NULL::text, NULL::jsonb
+FROM (SELECT organization_id, store_id, business_date, register_id, count(*) AS new, min(id) AS first_id,
+             max(id) AS last_id
+      FROM ins GROUP BY 1, 2, 3, 4) n
 UNION ALL
-SELECT a.organization_id, x.store_id, x.business_date, NULL, NULL, NULL, NULL, a.event_key, x.payload
-FROM again a CROSS JOIN LATERAL (SELECT store_id, business_date, payload FROM sales x
+SELECT a.organization_id, x.store_id, x.business_date, x.register_id, NULL, NULL, NULL, NULL, a.event_key, x.payload
+FROM again a CROSS JOIN LATERAL (SELECT store_id, business_date, register_id, payload FROM sales x
                                  WHERE x.organization_id = a.organization_id AND x.event_key = a.event_key
                                  LIMIT 1) x
-WHERE (x.store_id, x.business_date, x.payload - %s::text[])
-      IS DISTINCT FROM (a.store_id, a.business_date, a.p::jsonb - %s::text[])"""
+WHERE (x.store_id, x.business_date, x.register_id, x.payload - %s::text[])
+      IS DISTINCT FROM (a.store_id, a.business_date, a.register_id, a.p::jsonb - %s::text[])"""
 
 #: The store-days' advisory locks, in a fixed order, before any id is drawn: shared for the rows (a claim takes
 #: its store-day's lock exclusively and then reads the sequence, so every row below that watermark is committed),
@@ -181,22 +187,29 @@ def _insert_items(
             [e.kind for e in items],
             [e.event_key for e in items],
             [json.dumps(item_to_json(e.item), separators=(",", ":")) for e in items],  # type: ignore[arg-type]
+            [e.register_id for e in items],
             list(LABELS),
             list(LABELS),
         ),
     ).fetchall()
     written: list[Written] = []
     by_key = {(e.organization_id, e.event_key): e for e in items}
-    for org, store, day, count, first_id, last_id, closed, conflicting_key, stored in rows:
+    for org, store, day, register, count, first_id, last_id, closed, conflicting_key, stored in rows:
         if conflicting_key is None:
-            written.append(Written(org, store, day, count, first_id, last_id, closed))
+            written.append(Written(org, store, day, count, first_id, last_id, closed, register))
         else:
             labels_dropped = {k: v for k, v in stored.items() if k not in LABELS}
             env = by_key[(org, conflicting_key)]
-            conflicts.append(
-                Conflict(env, {"store_id": store, "business_date": day.isoformat(), **labels_dropped}, content(env))
-            )
+            conflicts.append(Conflict(env, {**_where(store, day, register), **labels_dropped}, content(env)))
     return written
+
+
+def _where(store: str, day: date, register: str) -> dict[str, Any]:
+    """The stored version's place, as :func:`storage.codecs.content` writes it."""
+    where: dict[str, Any] = {"store_id": store, "business_date": day.isoformat()}
+    if register:
+        where["register_id"] = register
+    return where
 
 
 def _insert_day_close(conn: psycopg.Connection[Any], env: SalesEnvelope, conflicts: list[Conflict]) -> int:
@@ -204,14 +217,17 @@ def _insert_day_close(conn: psycopg.Connection[Any], env: SalesEnvelope, conflic
     the stored totals, read by the same statement, tell a re-send from a conflict."""
     if not isinstance(env.item, DayClosed):
         raise TypeError(f"not a day close: {env.kind}")
-    key = (env.organization_id, env.store_id, env.business_date, env.item.day_close.z_report_number)
+    register = env.item.day_close.register_id
+    key = (env.organization_id, env.store_id, register, env.business_date, env.item.day_close.z_report_number)
     inserted, stored = conn.execute(
         """WITH ins AS (
-               INSERT INTO day_closes (organization_id, store_id, business_date, z_report_number, payload, closed_at)
-               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1)
+               INSERT INTO day_closes (organization_id, store_id, register_id, business_date, z_report_number, payload,
+                                       closed_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1)
            SELECT EXISTS (SELECT 1 FROM ins),
                   (SELECT payload FROM day_closes
-                   WHERE organization_id = %s AND store_id = %s AND business_date = %s AND z_report_number = %s)""",
+                   WHERE organization_id = %s AND store_id = %s AND register_id = %s AND business_date = %s
+                     AND z_report_number = %s)""",
         (*key, Jsonb(control_to_json(env.item)), env.item.closed_at, *key),
     ).fetchone() or (False, None)
     if inserted:
@@ -222,27 +238,14 @@ def _insert_day_close(conn: psycopg.Connection[Any], env: SalesEnvelope, conflic
             Trigger.DAY_CLOSE,
             env.event_key,
             env.item.day_close.z_report_number,
+            register=register,
         )
         return 1
     if stored is not None:
-        stands = {"store_id": env.store_id, "business_date": env.business_date.isoformat(), **stored}
+        stands = {**_where(env.store_id, env.business_date, register), **stored}
         stands.pop("store_name", None)
+        stands.pop("opening_float_reported", None)
         received = content(env)
         if stands != received:
             conflicts.append(Conflict(env, stands, received))
     return 0
-
-
-def _queue_late_sales(conn: psycopg.Connection[Any], late: Sequence[Written]) -> None:
-    """Sales that arrive for a day already closed are exported too (nothing is lost): queue a retry job for that
-    store-day, keyed on the last new row's id so a redelivery (which adds no row) queues nothing."""
-    jobs = PostgresJobs(conn)
-    for w in sorted(late, key=lambda w: (w.organization_id, w.store_id, w.business_date)):
-        day = w.business_date
-        jobs.queue(
-            w.organization_id,
-            w.store_id,
-            day,
-            Trigger.RETRY,
-            f"late:{w.organization_id}:{w.store_id}:{day}:{w.last_id}",
-        )

@@ -27,9 +27,9 @@ _BOOKINGS = """
            e.z_report_number, e.reverses IS NOT NULL,
            EXISTS (SELECT 1 FROM corrections c WHERE c.new_export_id = e.export_id),
            EXISTS (SELECT 1 FROM exports x WHERE x.organization_id = e.organization_id AND x.store_id = e.store_id
-                   AND x.business_date = e.business_date AND x.status = 'booked' AND x.voucher_series IS NOT NULL
-                   AND x.trigger <> 'CORRECTION' AND x.created_at < e.created_at),
-           coalesce(o.totals, e.totals), coalesce(o.vat_adjustment, e.vat_adjustment), e.sales_ids
+                   AND x.business_date = e.business_date AND x.register_id = e.register_id AND x.status = 'booked'
+                   AND x.voucher_series IS NOT NULL AND x.trigger <> 'CORRECTION' AND x.created_at < e.created_at),
+           coalesce(o.totals, e.totals), coalesce(o.vat_adjustment, e.vat_adjustment), e.sales_ids, e.register_id
     FROM exports e
     LEFT JOIN exports o ON o.export_id = e.reverses
     LEFT JOIN audit_vouchers a ON a.export_id = e.export_id
@@ -43,34 +43,43 @@ class PostgresVatReads:
         self.conn = conn
 
     def z_days(self, org: str, start: date, end: date) -> list[ZDay]:
-        """Each store-day of the range with a Z-report: its latest one (it covers the whole day), the exports of
-        the day BL has not booked, and the day's single-purpose gift card redemptions per rate."""
+        """Each register-day of the range with a Z-report: its latest one (it covers the register's whole day), the
+        exports of the register-day BL has not booked, and its single-purpose gift card redemptions per rate."""
         closes = self.conn.execute(
-            """SELECT DISTINCT ON (store_id, business_date) store_id, business_date, z_report_number, payload, status
+            """SELECT DISTINCT ON (store_id, business_date, register_id) store_id, business_date, register_id,
+                      z_report_number, payload, status
                FROM day_closes WHERE organization_id = %s AND business_date BETWEEN %s AND %s
-               ORDER BY store_id, business_date, z_report_number DESC""",
+               ORDER BY store_id, business_date, register_id, z_report_number DESC""",
             (org, start, end),
         ).fetchall()
-        unbooked: defaultdict[tuple[str, date], list[str]] = defaultdict(list)
-        for store, day, reference in self.conn.execute(
-            """SELECT store_id, business_date, reference FROM exports WHERE organization_id = %s
+        unbooked: defaultdict[tuple[str, date, str], list[str]] = defaultdict(list)
+        for store, day, register, reference in self.conn.execute(
+            """SELECT store_id, business_date, register_id, reference FROM exports WHERE organization_id = %s
                AND business_date BETWEEN %s AND %s AND status <> 'booked' ORDER BY created_at""",
             (org, start, end),
         ).fetchall():
-            unbooked[(store, day)].append(reference)
-        redeemed: defaultdict[tuple[str, date], dict[int, RateAmounts]] = defaultdict(dict)
-        for store, day, rate, paid, vat in self.conn.execute(
-            """SELECT store_id, business_date, rate, sum(a), sum(b) FROM day_totals WHERE organization_id = %s
-               AND business_date BETWEEN %s AND %s AND kind = 'redemption' GROUP BY 1, 2, 3""",
+            unbooked[(store, day, register)].append(reference)
+        redeemed: defaultdict[tuple[str, date, str], dict[int, RateAmounts]] = defaultdict(dict)
+        for store, day, register, rate, paid, vat in self.conn.execute(
+            """SELECT store_id, business_date, register_id, rate, sum(a), sum(b) FROM day_totals
+               WHERE organization_id = %s AND business_date BETWEEN %s AND %s AND kind = 'redemption'
+               GROUP BY 1, 2, 3, 4""",
             (org, start, end),
         ).fetchall():
             if paid or vat:
-                redeemed[(store, day)][int(rate)] = RateAmounts(int(paid), int(vat))
+                redeemed[(store, day, register)][int(rate)] = RateAmounts(int(paid), int(vat))
         return [
             ZDay(
-                store, day, z, status, control_from_json(payload), redeemed[(store, day)], tuple(unbooked[(store, day)])
+                store,
+                day,
+                z,
+                status,
+                control_from_json(payload),
+                redeemed[(store, day, register)],
+                tuple(unbooked[(store, day, register)]),
+                register,
             )
-            for store, day, z, payload, status in closes
+            for store, day, register, z, payload, status in closes
         ]
 
     def bookings(self, org: str, start: date, end: date) -> list[StoredBooking]:
@@ -90,8 +99,8 @@ class PostgresVatReads:
         single_purpose: dict[str, int] | None = None
         found = []
         for row in rows:
-            totals, adjustment, sales_ids = row[12], row[13], row[14]
-            day = (org, row[5], row[6])
+            totals, adjustment, sales_ids, register = row[12], row[13], row[14], row[15]
+            day = (org, row[5], row[6], register)
             if totals is not None:
                 claimed: DayTotals | None = DayTotals.from_json(totals)
             else:  # claimed before running totals were kept: summed from its rows while they exist
@@ -118,6 +127,7 @@ class PostgresVatReads:
                     earlier,
                     claimed,
                     {int(r): int(v) for r, v in (adjustment or {}).items()},
+                    register,
                 )
             )
         return found

@@ -98,8 +98,12 @@ def cash_movement(kind: str, value: Amount, *, store: str = STORE, day: date = D
     return CashMovement(f"m{next(_ids)}", store, day, kind, amount(value))
 
 
-def gift_card_expiry(value: Amount, *, store: str = STORE, day: date = DAY) -> GiftCardExpiry:
-    return GiftCardExpiry(f"g{next(_ids)}", store, day, amount(value))
+def gift_card_expiry(
+    value: Amount, *, store: str = STORE, day: date = DAY, method: str = "gift_card", rate: int | None = None
+) -> GiftCardExpiry:
+    """An expired balance: a multi-purpose card (``rate`` None) or a single-purpose card sold at ``rate``."""
+    card = {} if (method, rate) == ("gift_card", None) else {"method": method, "vat_rate": rate}  # (issue #21)
+    return GiftCardExpiry(f"g{next(_ids)}", store, day, amount(value), **card)  # type: ignore[arg-type]
 
 
 def day_close(
@@ -184,6 +188,7 @@ def plan(
         "payment_methods": dict(payment_methods or STANDARD_PAYMENT_METHODS),
         "vat_rates": dict(vat_rates or STANDARD_VAT_RATES),
         "events": dict(events or STANDARD_EVENTS),
+        "sales_defaults": dict(sales_defaults or {}),
     }
     for section, key in without:
         if section != "product_groups":
@@ -199,7 +204,7 @@ def plan(
         payment_methods={str(k): v for k, v in sections["payment_methods"].items()},
         vat_rates={int(k): v for k, v in sections["vat_rates"].items()},
         product_groups=groups,
-        sales_default_by_rate=dict(sales_defaults or {}),
+        sales_default_by_rate={int(k): v for k, v in sections["sales_defaults"].items()},
         events={str(k): v for k, v in sections["events"].items()},
         store_cost_centres=dict(cost_centres or {}),
         cost_centre_on_balance_accounts=cost_centre_on_balance_accounts,
@@ -212,3 +217,8 @@ def plan(
 def rows_of(voucher: Voucher) -> list[tuple[str, str, str | None]]:
     """A voucher's rows as (account, signed SEK text, cost centre), for hand-written expectations."""
     return [(r.account, format_sek(r.amount_ore), r.cost_centre) for r in voucher.rows]
+
+
+def entries_of(voucher: Voucher) -> list[tuple[str, str, str | None]]:
+    """A voucher's rows as (account, signed SEK text, row text): one row per account and kind of event."""
+    return [(r.account, format_sek(r.amount_ore), r.text) for r in voucher.rows]

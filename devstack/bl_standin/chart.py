@@ -19,6 +19,8 @@ BAS_ACCOUNTS: dict[str, str] = {
     "1610": "Kortfristiga fordringar hos anställda",
     "1686": "Fordringar för kontokort och kuponger",
     "1910": "Kassa",
+    "1911": "Huvudkassa",
+    "1912": "Kassa 2",
     "1920": "PlusGiro",
     "1930": "Företagskonto",
     "1940": "Övriga bankkonton",

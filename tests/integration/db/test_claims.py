@@ -27,7 +27,7 @@ from tests.builders import cash_movement, line, pay, receipt
 
 pytestmark = pytest.mark.integration
 ORG, STORE, DAY = "org-claims", "s1", date(2026, 11, 25)
-KEY = (ORG, STORE, DAY)
+KEY = (ORG, STORE, DAY, "")
 
 
 def envelope(item: SalesItem) -> SalesEnvelope:

@@ -34,7 +34,7 @@ from storage.uow import PostgresUnitOfWork, unit_of_work
 
 pytestmark = pytest.mark.integration
 ORG, STORE, DAY = "org-running", "s1", date(2026, 11, 26)
-KEY = (ORG, STORE, DAY)
+KEY = (ORG, STORE, DAY, "")
 
 
 @pytest.fixture

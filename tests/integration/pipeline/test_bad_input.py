@@ -141,7 +141,8 @@ def test_an_event_of_an_unknown_newer_schema_is_dead_lettered(
     import json
 
     newer = json.loads(schemas.raw(schemas.SALES_EVENT))
-    newer["fields"][-1]["type"].append(
+    payload = next(f for f in newer["fields"] if f["name"] == "payload")
+    payload["type"].append(
         {"type": "record", "name": "LoyaltyPointsEarned", "fields": [{"name": "points", "type": "long"}]}
     )
     record = sampledata.store_day(ORG, "s1", DAY, 1).envelope("dayclose.pos.v1.LoyaltyPointsEarned", {"points": 5})

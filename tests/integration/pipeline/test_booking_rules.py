@@ -79,7 +79,9 @@ def test_a_gap_in_z_numbers_is_a_warning_once_and_the_days_are_booked(
     pipeline.wait_for(lambda h: len(outcomes(h, "SUCCEEDED")) == 5, what="every day booked")
     pipeline.poll_outcomes(timeout=0.5)
 
-    (warning,) = outcomes(pipeline, "WARNING")
+    # (The sample days open with the same float whatever the day before counted: their cash chain breaks, which is
+    # warned about on its own, CASH_CHAIN_BREAK.)
+    (warning,) = [o for o in outcomes(pipeline, "WARNING") if o["failure"]["reason_code"].startswith("Z_REPORT")]
     failure = warning["failure"]
     assert (warning["trigger"], warning["business_date"], failure["reason_code"]) == (
         "DAY_CLOSE",
@@ -104,7 +106,7 @@ Z_REPORT_PLAN = {**sampledata.SAMPLE_PLAN, "vat_policy": "Z_REPORT"}
 
 def _rounding_day(z: int) -> tuple[sampledata.StoreDay, dict[str, Any]]:
     """Six card receipts of two 1.03 lines at 25 %: each line holds 0.21 VAT (Σ 2.52); the POS rounds per
-    receipt, 0.41 each, so its Z-report says 2.46 — 6 öre apart, within 1 öre per receipt."""
+    receipt, 0.41 each, so its Z-report says 2.46 — 6 öre apart, within ½ öre per line (12 lines)."""
     day = sampledata.store_day(ORG, "s1", DAY, 0, with_extras=False, z_report_number=z)
     for n in range(6):
         day.receipts.append(
@@ -153,7 +155,11 @@ def test_under_exact_the_same_day_is_held_as_a_mismatch(
 
 
 def _rows(voucher: dict[str, Any]) -> dict[str, str]:
-    return {row["accountId"]: f"{Decimal(str(row['amount'])):.2f}" for row in voucher["ledgerEntries"]}
+    """Net per account (a voucher has one row per account and kind of event)."""
+    summed: dict[str, Decimal] = {}
+    for row in voucher["ledgerEntries"]:
+        summed[row["accountId"]] = summed.get(row["accountId"], Decimal(0)) + Decimal(str(row["amount"]))
+    return {account: f"{amount:.2f}" for account, amount in summed.items() if amount}
 
 
 def test_a_day_reopened_and_closed_again_books_only_the_vat_rounding_not_booked_yet(

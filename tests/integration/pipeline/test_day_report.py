@@ -154,7 +154,7 @@ def test_a_receipt_after_the_day_close_gets_a_report_naming_the_voucher_it_compl
     (doc,) = documents_on(bl_standin, bl_company, late)
     text = pdf_text(doc["content"]).replace("\n", " ")
     closed_ref = closed["journalEntryText"].rsplit("ref ", 1)[-1]
-    assert f"bokförts i D {closed['journalEntryId']} ({closed_ref})" in text
+    assert "Komplettering" in text and f"dagsavslutet i D {closed['journalEntryId']} ({closed_ref})" in text
     assert "dagsavslutets verifikation" not in text and "000005 (1 kvitto)" in text
 
 
@@ -186,3 +186,66 @@ def test_a_merchants_day_closes_cost_bl_a_post_and_an_attach_each_and_one_pre_fl
     with psycopg.connect(pipeline.settings.database_url) as conn:
         kept = conn.execute("SELECT bl_entity_id FROM exports ORDER BY bl_entity_id").fetchall()
     assert [k for (k,) in kept] == sorted(v["entityId"] for v in vouchers)
+
+
+def kr(amount_ore: int) -> str:
+    sign = "-" if amount_ore < 0 else ""
+    return f"{sign}{abs(amount_ore) // 100:,}".replace(",", " ") + f",{abs(amount_ore) % 100:02d} kr"
+
+
+def test_the_day_report_is_underlag_for_every_row_and_the_audit_record_keeps_the_cash_count(
+    pipeline: Harness, bl_standin: BLStandIn, bl_company: Company
+) -> None:
+    """Issue #21, finding 5. A day with a return, cash in and out, tips paid out and an expired gift card, closed
+    5.00 short. Every row of the voucher has its underlag on the PDF: the drawer's terms (the 6990 5,00), the
+    movements (the 1930 rows), the expired card (the 3990 row), payments by name tied to the gross sales. The PDF is
+    our summary naming the Z-report it reconciles, with the company's organisation number and the date it was
+    compiled. The seven-year audit record keeps counted and expected cash."""
+    with psycopg.connect(pipeline.settings.database_url) as conn:  # as the API stores it from BL's /details
+        conn.execute("UPDATE integrations SET company_name = 'Testkaféet AB', company_org_number = '556000-1234'")
+    day = sampledata.store_day(ORG, "s1", DAY, 120, store_name="Kafé Ängen")
+    refund = sampledata.receipt_payload("s1-back-1", [("merch", 2500, 24_900)], "cash", kind="RETURN")
+    day.receipts.append(day.envelope(sampledata.RECEIPT, refund))  # 249.00 paid back in cash
+    close = day.day_closed(counted_cash_delta_ore=-500)
+    pipeline.publish_sales([*day.events(), close])
+    pipeline.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 1, what="the day booked")
+    wait_documents(pipeline, ["attached"])
+    (voucher,) = bl_standin.vouchers(bl_company.user_key)
+    (document,) = documents_on(bl_standin, bl_company, voucher)
+    text = pdf_text(document["content"])
+
+    # The drawer, computed here from the events (returns apart from takings), as the PDF must show it.
+    receipts = [e["payload"][1] for e in day.receipts]
+    cash = [(r["kind"], p["amount_ore"]) for r in receipts for p in r["payments"] if p["method"] == "cash"]
+    takings, returns = sum(a for k, a in cash if k == "SALE"), sum(a for k, a in cash if k == "RETURN")
+    z = close["payload"][1]
+    for line in (
+        f"Ingående växelkassa\n{kr(200_000)}",
+        f"+ Kontant försäljning\n{kr(takings)}",
+        f"− Kontant återbetalt vid returer\n{kr(returns)}",
+        f"+ Insättningar i kassan\n{kr(100_000)}",
+        f"− Uttag ur kassan\n{kr(50_000)}",
+        f"− Dricks utbetald kontant\n{kr(15_000)}",
+        f"= Förväntat i kassan\n{kr(z['expected_cash_ore'])}",
+        f"Räknat i kassan\n{kr(z['counted_cash_ore'])}",
+        f"Kassabrist (räknat − förväntat)\n{kr(-500)}",
+        "s1-2026-11-25-gc",  # the expired gift card (the 3990 row)
+        "s1-2026-11-25-dep",  # the deposit and the withdrawal (the 1930 rows)
+        "s1-2026-11-25-wd",
+        "Testkaféet AB (556000-1234)",
+        "Sammanställning av dagsavslut",
+        "Avstämd mot Z-rapport\nnr 1",
+        "Kort",
+        f"= Betalningar\n{kr(z['grand_total_ore'])}",
+    ):
+        assert line in text, line
+    assert returns > 0 and "card" not in text.split("Verifikation D")[0]  # methods by name
+    with psycopg.connect(pipeline.settings.database_url) as conn:
+        row = conn.execute(
+            "SELECT control_totals, (booked_at AT TIME ZONE 'Europe/Stockholm')::date FROM audit_vouchers "
+            "JOIN exports USING (export_id)"
+        ).fetchone()
+    assert row is not None
+    kept, booked_on = row
+    assert (kept["counted_cash_ore"], kept["expected_cash_ore"]) == (z["counted_cash_ore"], z["expected_cash_ore"])
+    assert f"Upprättad\n{booked_on.isoformat()}" in text  # compiled when booked, not the entry date

@@ -37,7 +37,7 @@ def totals(p: Pending, store: str = "s1") -> DayTotals:
 def test_a_batch_whose_events_are_all_new_is_staged_with_its_exact_sums() -> None:
     events, close = day()
     staged = Accumulator.stage([*events, close], [written("s1", len(events), 11)], lambda _org: {})
-    p = staged[("org", "s1", DAY)]
+    p = staged[("org", "s1", DAY, "")]
     assert (p.rows, p.first_id, p.last_id) == (len(events), 11, 10 + len(events))
     items = [e.item for e in events if not isinstance(e.item, DayClosed)]
     assert totals(p) == DayTotals.of("s1", DAY, items)
@@ -46,28 +46,28 @@ def test_a_batch_whose_events_are_all_new_is_staged_with_its_exact_sums() -> Non
 def test_a_batch_with_fewer_new_rows_than_events_cannot_tell_which_and_says_so() -> None:
     events, _ = day()
     staged = Accumulator.stage(events, [written("s1", len(events) - 2)], lambda _org: {})
-    assert not staged[("org", "s1", DAY)].exact
+    assert not staged[("org", "s1", DAY, "")].exact
 
 
 def test_a_repeat_within_the_batch_is_not_summed_twice() -> None:
     events, _ = day()
     staged = Accumulator.stage([*events, events[0]], [written("s1", len(events))], lambda _org: {})
-    assert staged[("org", "s1", DAY)].rows == len(events)
+    assert staged[("org", "s1", DAY, "")].rows == len(events)
 
 
 def test_a_store_day_with_no_new_rows_stages_nothing_and_day_closes_are_found() -> None:
     events, close = day()
     other, other_close = day("s2")
     staged = Accumulator.stage([*events, *other, close], [written("s2", len(other))], lambda _org: {})
-    assert set(staged) == {("org", "s2", DAY)}
-    assert closing_days([*events, close, *other]) == {("org", "s1", DAY)}
-    assert closing_days([other_close]) == {("org", "s2", DAY)}
+    assert set(staged) == {("org", "s2", DAY, "")}
+    assert closing_days([*events, close, *other]) == {("org", "s1", DAY, "")}
+    assert closing_days([other_close]) == {("org", "s2", DAY, "")}
 
 
 def test_sums_combine_and_an_unknown_count_stays_unknown() -> None:
     events, _ = day()
-    a = Accumulator.stage(events[:4], [written("s1", 4, 1)], lambda _org: {})[("org", "s1", DAY)]
-    b = Accumulator.stage(events[4:], [written("s1", len(events) - 4, 9)], lambda _org: {})[("org", "s1", DAY)]
+    a = Accumulator.stage(events[:4], [written("s1", 4, 1)], lambda _org: {})[("org", "s1", DAY, "")]
+    b = Accumulator.stage(events[4:], [written("s1", len(events) - 4, 9)], lambda _org: {})[("org", "s1", DAY, "")]
     both = combined(a, b)
     assert both is not None and (both.rows, both.first_id, both.last_id) == (len(events), 1, 8 + len(events) - 4)
     assert totals(both) == totals(a) + totals(b)
@@ -83,23 +83,23 @@ def test_committed_keeps_what_was_staged_and_forgets_what_was_flushed() -> None:
     staged = Accumulator.stage(
         [*events, *other], [written("s1", len(events)), written("s2", len(other), 100)], lambda _org: {}
     )
-    acc.committed(staged, flushed={("org", "s2", DAY)})
-    assert set(acc.pending) == {("org", "s1", DAY)}
+    acc.committed(staged, flushed={("org", "s2", DAY, "")})
+    assert set(acc.pending) == {("org", "s1", DAY, "")}
     acc.committed(staged, flushed=set())
-    assert acc.pending[("org", "s1", DAY)].rows == 2 * len(events)
+    assert acc.pending[("org", "s1", DAY, "")].rows == 2 * len(events)
 
 
 def test_everything_pending_is_due_after_the_interval_or_beyond_the_memory_bound() -> None:
     now = [0.0]
     acc = Accumulator(clock=lambda: now[0])
     assert not acc.due()  # nothing pending
-    acc.pending[("org", "s1", DAY)] = _empty()
+    acc.pending[("org", "s1", DAY, "")] = _empty()
     assert not acc.due()
     now[0] = FLUSH_EVERY_S
     assert acc.due()
     now[0] = 0.0
     for i in range(MAX_PENDING_DAYS + 1):
-        acc.pending[("org", f"s{i}", DAY)] = _empty()
+        acc.pending[("org", f"s{i}", DAY, "")] = _empty()
     assert acc.due()
 
 
@@ -115,6 +115,6 @@ def test_a_batch_flushes_the_days_it_closes_and_those_it_brings_to_the_row_bound
     other, _ = day("s2", receipts=3)
     acc = Accumulator()
     assert acc.due_with([*events[:6], *other]) == set()
-    acc.pending[("org", "s1", DAY)] = Pending(defaultdict(lambda: [0, 0, 0, 0]), 5, 1, 5)
-    assert acc.due_with([*events[:6], *other]) == {("org", "s1", DAY)}
-    assert acc.due_with([*other[:1], close]) == {("org", "s1", DAY)}
+    acc.pending[("org", "s1", DAY, "")] = Pending(defaultdict(lambda: [0, 0, 0, 0]), 5, 1, 5)
+    assert acc.due_with([*events[:6], *other]) == {("org", "s1", DAY, "")}
+    assert acc.due_with([*other[:1], close]) == {("org", "s1", DAY, "")}

@@ -98,3 +98,19 @@ def _decoded_sales(record: dict) -> dict:
 
     codec = AvroCodec("sales_event", "t")
     return codec.decode(codec.encode(record))
+
+
+def test_an_expired_single_purpose_card_names_its_type_and_rate_on_the_wire_and_in_storage() -> None:
+    """Issue #21, finding 6: the expiry carries the card's type (the method that redeems it) and the rate it was
+    sold at; one without them (an older POS) is a multi-purpose card, with the stored form it always had."""
+    day = sampledata.store_day("o", "s", date(2026, 4, 1), 0, with_extras=False)
+    payload = {"gift_card_id": "g1", "amount_ore": 60_000, "payment_method": "massage_card", "vat_rate_bp": 2500}
+    expiry = records.sales_envelope(_decoded_sales(day.envelope(sampledata.GIFT_CARD_EXPIRED, payload))).item
+    assert isinstance(expiry, GiftCardExpiry)
+    assert (expiry.method, expiry.vat_rate, expiry.vat_ore) == ("massage_card", 2500, 12_000)
+    assert codecs.item_from_json("gift_card_expired", "s", day.business_date, codecs.item_to_json(expiry)) == expiry
+    plain = records.sales_envelope(
+        _decoded_sales(day.envelope(sampledata.GIFT_CARD_EXPIRED, {"gift_card_id": "g2", "amount_ore": 100}))
+    ).item
+    assert isinstance(plain, GiftCardExpiry) and (plain.method, plain.vat_rate, plain.vat_ore) == ("gift_card", None, 0)
+    assert codecs.item_to_json(plain) == {"expiry_id": "g2", "amount_ore": 100}

@@ -18,6 +18,7 @@ from exporters.dayreport import (
     receipt_range,
     render,
 )
+from exporters.dayreport_books import Books, Drawer
 from mapping.reconcile import ControlTotals
 
 CONTROL = ControlTotals(
@@ -62,7 +63,7 @@ def text_of(data: bytes) -> str:
 def test_the_report_carries_the_z_report_receipts_totals_and_rows_with_names() -> None:
     text = text_of(render(report()))
     for expected in (
-        "Dagsrapport (Z-rapport)",
+        "Sammanställning av dagsavslut",
         "Kafé Ängen (s1)",
         "2026-11-25",
         "nr 7",
@@ -75,7 +76,7 @@ def test_the_report_carries_the_z_report_receipts_totals_and_rows_with_names() -
         "25 %",
         "11 345,50",
         "2 269,10",
-        "card",
+        "Kort",  # payment methods by their names
         "10 000,00",
         "2 345,50",
         "Fordringar för kontokort och kuponger",
@@ -162,3 +163,79 @@ def test_a_long_day_runs_onto_more_pages() -> None:
 def test_amounts_and_ranges_read_as_swedish() -> None:
     assert kronor(123_456_789) == "1 234 567,89" and kronor(-5) == "-0,05"
     assert receipt_range(["7"]) == "7 (1 kvitto)" and receipt_range([]) == "inga kvitton"
+
+
+BOOKS = Books(
+    payments=(("Kontant", 200_000), ("Kort", 1_009_655), ("Swish", 25_000)),
+    gross_sales=1_232_155,
+    tips=2_000,
+    rounding=500,
+    movements=(
+        ("Insättning i kassan", "s1-dep", 100_000),
+        ("Uttag ur kassan", "s1-wd", -50_000),
+        ("Dricks utbetald kontant", "s1-tips", -15_000),
+    ),  # fmt: skip
+    expired=(("s1-gc", "flerfunktion (Presentkort)", 25_000, 0),),
+    drawer=Drawer(
+        opening_float=200_000,
+        cash_takings=210_000,
+        cash_returns=10_000,
+        deposits=100_000,
+        withdrawals=50_000,
+        float_changes=0,
+        tip_payouts=15_000,
+        expected=435_000,
+        counted=434_500,
+    ),  # fmt: skip
+    cash_chain="Ingående kassa 2 000,00 kr; Z-rapport 6 (2026-11-24) räknade 19 097,00 kr, därefter in/ut ur kassan "
+    "-17 097,00 kr: väntat 2 000,00 kr. Kassakedjan stämmer.",
+)
+
+
+def test_the_report_is_underlag_for_every_row_of_its_voucher() -> None:
+    """Issue #21, finding 5: it says what it is (our summary, reconciled against the Z-report it names), who (with
+    the organisation number), when it was compiled (when the voucher was booked, not its entry date), the payment
+    methods by name and how they tie to the gross sales, every term of the drawer (the 6990 5,00 row), the cash
+    chain, each cash movement (the 1930 rows) and each expired gift card (the 3990 row), and each row's text."""
+    r = report(
+        org_number="556000-1234",
+        register_id="1",
+        compiled_on=date(2026, 11, 26),
+        superseded=(6,),
+        books=BOOKS,
+        rows=(*ROWS[:2], ReportRow("6990", "Övriga externa kostnader", 500, None, "Kassabrist")),
+    )
+    text = text_of(render(r))
+    for expected in (
+        "Sammanställning av dagsavslut – underlag till verifikation D 12",
+        "Demo Café AB (556000-1234)",
+        "Kassa\n1",
+        "Avstämd mot Z-rapport\nnr 7, kumulativ för dagen (ersätter nr 6",
+        "Upprättad\n2026-11-26",
+        "avstämd mot kassans",
+        # payments tied to the gross sales
+        "Kontant\n2 000,00",
+        "Swish\n250,00",
+        "Bruttoförsäljning (varor inkl. moms)\n12 321,55 kr",
+        "+ Dricks (skuld till personalen)\n20,00 kr",
+        "+ Öresavrundning\n5,00 kr",
+        "= Betalningar\n12 346,55 kr",
+        # every term of the drawer
+        "Ingående växelkassa\n2 000,00 kr",
+        "+ Kontant försäljning\n2 100,00 kr",
+        "− Kontant återbetalt vid returer\n100,00 kr",
+        "+ Insättningar i kassan\n1 000,00 kr",
+        "− Uttag ur kassan\n500,00 kr",
+        "± Växelkassa ändrad\n0,00 kr",
+        "− Dricks utbetald kontant\n150,00 kr",
+        "= Förväntat i kassan\n4 350,00 kr",
+        "Räknat i kassan\n4 345,00 kr",
+        "Kassabrist (räknat − förväntat)\n-5,00 kr",
+        "Kassakedjan stämmer",
+        "s1-wd",
+        "s1-gc",
+        "flerfunktion (Presentkort)",
+        "Kassabrist",  # the row's text
+    ):
+        assert expected.replace("\\n", "\n") in text, expected
+    assert b"D:20261126000000" in render(r)  # compiled when booked, deterministic

@@ -27,7 +27,6 @@ from mapping.sales import (
     CASH_METHOD,
     DEPOSIT,
     FLOAT_CHANGE,
-    GIFT_CARD_METHOD,
     TIP_PAYOUT,
     WITHDRAWAL,
     CashMovement,
@@ -63,9 +62,12 @@ def required_items(batch: SalesBatch) -> set[MissingItem]:
     for movement in batch.cash_movements:
         needed.add(MissingItem("payment_method", CASH_METHOD))
         needed.add(MissingItem("event", MOVEMENT_EVENT[movement.kind].value))
-    if batch.gift_card_expiries:
-        needed.add(MissingItem("payment_method", GIFT_CARD_METHOD))
-        needed.add(MissingItem("event", Event.EXPIRED_GIFT_CARD.value))
+    for expiry in batch.gift_card_expiries:
+        needed.add(MissingItem("payment_method", expiry.method))
+        if expiry.vat_rate:
+            needed.add(MissingItem("product_group", f"*@{expiry.vat_rate}"))
+        else:
+            needed.add(MissingItem("event", Event.EXPIRED_GIFT_CARD.value))
     if batch.day_close is not None and batch.day_close.cash_difference_ore:
         needed.add(MissingItem("payment_method", CASH_METHOD))
         short = batch.day_close.cash_difference_ore < 0
@@ -158,8 +160,14 @@ def account_totals(
         totals[methods[CASH_METHOD]] += movement.cash_effect_ore
         totals[_account(plan, MOVEMENT_EVENT[movement.kind])] -= movement.cash_effect_ore
     for expiry in batch.gift_card_expiries:
-        totals[methods[GIFT_CARD_METHOD]] += expiry.amount_ore
-        totals[_account(plan, Event.EXPIRED_GIFT_CARD)] -= expiry.amount_ore
+        # Issue #21: a single-purpose card's VAT was booked at its sale; only the balance net of it is owed.
+        # Its revenue is a sale taxed at that rate: the rate's default sales account.
+        net = expiry.amount_ore - (vat_included(expiry.amount_ore, expiry.vat_rate) if expiry.vat_rate else 0)
+        totals[methods[expiry.method]] += net
+        if expiry.vat_rate:
+            totals[plan.sales_default_by_rate[expiry.vat_rate]] -= net
+        else:
+            totals[_account(plan, Event.EXPIRED_GIFT_CARD)] -= net
     if batch.day_close is not None and batch.day_close.cash_difference_ore:
         difference = batch.day_close.cash_difference_ore
         totals[methods[CASH_METHOD]] += difference
@@ -192,6 +200,11 @@ def sales_rates(batch: SalesBatch, plan: AccountPlan) -> tuple[tuple[str, int], 
         for receipt in batch.receipts
         for line in receipt.lines
         if (account := plan.sales_account(line.product_group, line.vat_rate)) and account[0] == INCOME_CLASS
+    }
+    pairs |= {  # an expired single-purpose card's revenue, on its rate's default sales account (issue #21)
+        (account, e.vat_rate)
+        for e in batch.gift_card_expiries
+        if e.vat_rate and (account := plan.sales_default_by_rate.get(e.vat_rate)) and account[0] == INCOME_CLASS
     }
     return tuple(sorted(pairs))
 
@@ -324,11 +337,15 @@ def receipts_per_rate(receipts: Iterable[Receipt]) -> dict[int, int]:
 
 
 def vat_tolerance(policy: str, receipts: Iterable[Receipt]) -> dict[int, int] | None:
-    """Öre of VAT difference per rate the policy accepts: None (exact) under EXACT, 1 öre per receipt
-    with a line at the rate under Z_REPORT. A 0 % rate carries no VAT, so it gets no tolerance."""
+    """Öre of VAT difference per rate the policy accepts: None (exact) under EXACT, ½ öre per line at the
+    rate under Z_REPORT (whole öre: lines // 2). A 0 % rate carries no VAT, so it gets no tolerance."""
     if policy != VatPolicy.Z_REPORT:
         return None
-    return {rate: n for rate, n in receipts_per_rate(receipts).items() if rate != 0}
+    lines: defaultdict[int, int] = defaultdict(int)
+    for receipt in receipts:
+        for line in receipt.lines:
+            lines[line.vat_rate] += 1
+    return {rate: n // 2 for rate, n in lines.items() if rate != 0}
 
 
 def line_vat_per_rate(receipts: Iterable[Receipt]) -> dict[int, int]:

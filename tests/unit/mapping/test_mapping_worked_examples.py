@@ -177,7 +177,9 @@ def test_cash_deposit_and_withdrawal() -> None:
         the_plan=plan(events=events),
     )
     assert rows == [
-        ("1910", "-1800.00", None),
+        ("1910", "500.00", None),  # the deposit …
+        ("1910", "-2000.00", None),  # … the withdrawal and the float change, each on its own row of 1910
+        ("1910", "-300.00", None),
         ("1930", "-500.00", None),
         ("1940", "2000.00", None),
         ("1950", "300.00", None),
@@ -191,7 +193,8 @@ def test_cash_shortage_at_day_close() -> None:
         close=day_close(counted="1090.00", expected="1100.00", z=17),
     )
     assert rows == [
-        ("1910", "90.00", None),
+        ("1910", "100.00", None),
+        ("1910", "-10.00", None),
         ("2611", "-20.00", None),
         ("3001", "-80.00", None),
         ("6990", "10.00", None),

@@ -41,9 +41,11 @@ def test_a_receipt_becomes_one_row_per_group_and_rate_and_per_method() -> None:
         ("line", "pastry", 600, 2),
         ("payment", "card", 0, 2),
         ("payment", "cash", 0, 2),
+        ("refund", "card", 0, 1),  # what the return paid back, per method (the day report's returns)
+        ("refund", "cash", 0, 1),
         ("rounding", "", 0, 2),
     ]
-    assert all(a == b == 0 for _, _, _, a, b, _, _ in day.rows())
+    assert all(a == b == 0 for kind, _, _, a, b, _, _ in day.rows() if kind != "refund")  # a sale and its return net
     assert control_totals(day).receipt_count == 2
 
 
@@ -78,7 +80,12 @@ def test_single_purpose_cards_are_summed_for_the_plan_they_were_summed_for() -> 
     day = DayTotals.of(STORE, DAY, [sale], spa_plan.single_purpose_methods)
     assert ("redemption", "spa", 2500, 12500, 2500, 1, 0) in day.rows()
     voucher = build_voucher_from_totals(day, spa_plan, store_name="Spa", reference="DC-1")
-    assert rows_of(voucher) == [("2420", "100.00", None), ("3001", "-100.00", None)]
+    assert rows_of(voucher) == [
+        ("2420", "100.00", None),
+        ("2611", "25.00", None),  # the card's VAT, booked when it was sold …
+        ("2611", "-25.00", None),  # … is the massage's: nothing due twice
+        ("3001", "-100.00", None),
+    ]
     wrong = receipt(line("massage", 1200, "112.00"), method="spa", receipt_id="r-2")
     with pytest.raises(SinglePurposeRedemptionError, match="r-2"):
         build_voucher_from_totals(

@@ -13,10 +13,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
+from mapping.cashchain import CashChainLink
 from mapping.ledger import LedgerVoucher
 from mapping.periods import CorrectionDate, FiscalYear
 from mapping.plan import AccountPlan
@@ -32,7 +33,7 @@ from service.exporter import (
     ExportError,
     VoucherLocation,
 )
-from service.messages import Command, DeadLetter, Detail, Outcome, SalesEnvelope, SalesItem, Trigger
+from service.messages import Command, DayClosed, DeadLetter, Detail, Outcome, SalesEnvelope, SalesItem, Trigger
 from service.model import (
     AttachTarget,
     Correction,
@@ -47,9 +48,10 @@ from service.model import (
     StoredBooking,
     StoredDayClose,
 )
-from service.ports import Flushed, Ingested, OutboxRow, Pending, SinglePurposeOf, StoreDay
+from service.ports import ChainEnd, Flushed, Ingested, OutboxRow, Pending, RegisterDay, SinglePurposeOf, Written
 
-Day = tuple[str, str, date]  # organization, store, business date
+Day = tuple[str, str, date, str]  # organization, store, business date, register
+CloseKey = tuple[str, str, date, int, str]  # organization, store, business date, Z number, register
 
 
 @dataclass
@@ -78,16 +80,28 @@ class Tables:
     plans: dict[str, AccountPlan] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
     job_delays: dict[int, timedelta] = field(default_factory=dict)
-    #: Sales not claimed by any export yet, per store-day.
+    #: Parked jobs (late sales waiting) and when they run again; the clock that says whether they are due.
+    parked: dict[int, datetime] = field(default_factory=dict)
+    #: The source id of each queued job (a source queues one job while it exists), and the last job id handed out.
+    sources: dict[int, str] = field(default_factory=dict)
+    last_job: int = 0
+    now: datetime = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
+    #: Sales not claimed by any export yet, per register-day.
     unexported: dict[Day, list[SalesItem]] = field(default_factory=dict)
     #: Sales claimed, per export.
     claimed: dict[uuid.UUID, list[SalesItem]] = field(default_factory=dict)
     exports: dict[uuid.UUID, Row] = field(default_factory=dict)
-    day_closes: dict[tuple[str, str, date, int], StoredDayClose] = field(default_factory=dict)
-    checked: set[tuple[str, str, date, int]] = field(default_factory=set)
+    day_closes: dict[CloseKey, StoredDayClose] = field(default_factory=dict)
+    checked: set[CloseKey] = field(default_factory=set)
+    chain_checked: dict[CloseKey, CashChainLink | None] = field(default_factory=dict)
+    #: The watermark-free fake's stand-in: export ids per Z-report they booked.
+    booked_z: dict[CloseKey, uuid.UUID] = field(default_factory=dict)
     audit: list[uuid.UUID] = field(default_factory=list)
     outbox: list[Outcome] = field(default_factory=list)
     dead_letters: set[tuple[str, int, int]] = field(default_factory=set)
+    #: Event keys stored (each once), and the last sales row id handed out.
+    seen: set[str] = field(default_factory=set)
+    last_sale: int = 0
 
 
 @dataclass
@@ -181,13 +195,19 @@ class _Integrations(_Repo):
 
 
 class _Jobs(_Repo):
+    def _waiting(self, job: Job) -> bool:
+        return job.id in self.t.job_delays or (job.id in self.t.parked and self.t.parked[job.id] > self.t.now)
+
     def claim_next(self) -> Job | None:
-        due = [j for j in self.t.jobs if j.id not in self.t.job_delays]
+        due = [j for j in self.t.jobs if not self._waiting(j)]
         heads = [
             j
             for j in due
             if not any(
-                k.id < j.id and (k.organization_id, k.store_id) == (j.organization_id, j.store_id) for k in self.t.jobs
+                k.id < j.id
+                and (k.organization_id, k.store_id) == (j.organization_id, j.store_id)
+                and not (k.id in self.t.parked and self._waiting(k))  # a parked job holds up nobody
+                for k in self.t.jobs
             )
         ]
         return min(heads, key=lambda j: j.id) if heads else None
@@ -197,9 +217,16 @@ class _Jobs(_Repo):
 
     def finish(self, job: Job) -> None:
         self.t.jobs = [j for j in self.t.jobs if j.id != job.id]
-        self.uow.wrote("jobs.finish", "jobs")
+        self.t.sources.pop(job.id, None)
+        self.t.parked.pop(job.id, None)
+        self.uow.wrote("jobs.finish", "jobs", "sources", "parked")
+
+    def park(self, job: Job, until: datetime) -> None:
+        self.t.parked[job.id] = until
+        self.uow.wrote("jobs.park", "jobs", "parked")
 
     def reschedule(self, job: Job, delay: timedelta) -> None:
+        self.t.parked.pop(job.id, None)
         self.t.job_delays[job.id] = delay
         self.t.jobs = [replace(j, attempts=j.attempts + 1) if j.id == job.id else j for j in self.t.jobs]
         self.uow.wrote("jobs.reschedule", "jobs", "job_delays")
@@ -213,10 +240,16 @@ class _Jobs(_Repo):
         source_id: str,
         z_report_number: int | None = None,
         delay: timedelta | None = None,
+        *,
+        register: str | None = None,
     ) -> bool:
-        next_id = max((j.id for j in self.t.jobs), default=0) + 1
-        self.t.jobs.append(Job(next_id, org, store, day, trigger, 0, 0.0, z_report_number))
-        self.uow.wrote("jobs.queue", "jobs")
+        if source_id in self.t.sources.values():
+            return False
+        next_id = max((j.id for j in self.t.jobs), default=self.t.last_job) + 1
+        self.t.last_job = next_id
+        self.t.sources[next_id] = source_id
+        self.t.jobs.append(Job(next_id, org, store, day, trigger, 0, 0.0, z_report_number, register))
+        self.uow.wrote("jobs.queue", "jobs", "sources", "last_job")
         return True
 
     def queue_for_command(self, command: Command) -> int:
@@ -231,12 +264,22 @@ class _Exports(_Repo):
             if (r.export.organization_id, r.export.store_id) == (org, store) and r.export.status != ExportStatus.BOOKED
         ]
 
-    def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[date]:
+    def fresh_invoices(self, org: str, store: str) -> list[Export]:
+        return [
+            e
+            for e in self.open(org, store)
+            if e.invoice is not None and e.attempts == 0 and e.status == ExportStatus.POSTING
+        ]
+
+    def unexported_dates(self, org: str, store: str, since: date, until: date) -> list[tuple[date, str]]:
         return sorted(
-            d
-            for (o, s, d), items in self.t.unexported.items()
+            (d, r)
+            for (o, s, d, r), items in self.t.unexported.items()
             if (o, s) == (org, store) and items and since <= d <= until
         )
+
+    def has_unexported(self, org: str, store: str, day: date, *, register: str = "") -> bool:
+        return bool(self.t.unexported.get((org, store, day, register)))
 
     def claim(
         self,
@@ -248,13 +291,17 @@ class _Exports(_Repo):
         *,
         include_day_close: bool,
         single_purpose: Mapping[str, int] = {},  # noqa: B006 - read only
+        register: str = "",
+        complements_z: int | None = None,
     ) -> Export | None:
-        items = self.t.unexported.pop((org, store, day), [])
+        key = (org, store, day, register)
+        items = self.t.unexported.pop(key, [])
         if not items and not include_day_close:
             return None
         export_id = uuid.uuid4()
-        claimed = DayTotals.of(store, day, items, single_purpose)
-        whole = DayTotals.of(store, day, [*self._day_items(org, store, day), *items], single_purpose)
+        claimed = DayTotals.of(store, day, items, single_purpose, register_id=register)
+        whole = DayTotals.of(store, day, [*self._day_items(key), *items], single_purpose, register_id=register)
+        complements = None if include_day_close else complements_z
         export = Export(
             export_id,
             "DC-" + export_id.hex[:16],
@@ -267,30 +314,33 @@ class _Exports(_Repo):
             None,
             claimed,
             whole,
+            register,
+            complements,
         )
         self.t.claimed[export_id] = list(items)
         self.t.exports[export_id] = Row(
             replace(export, totals=None, day=None), z_report_number=z_report_number if include_day_close else None
         )
-        self.uow.wrote("exports.claim", "unexported", "claimed", "exports")
+        if include_day_close and z_report_number is not None:
+            self.t.booked_z[(org, store, day, z_report_number, register)] = export_id
+        self.uow.wrote("exports.claim", "unexported", "claimed", "exports", "booked_z")
         return export
 
-    def _day_items(self, org: str, store: str, day: date) -> list[SalesItem]:
+    def _day_items(self, day: Day) -> list[SalesItem]:
         return [
             item
             for export_id, items in self.t.claimed.items()
-            if (
-                self.t.exports[export_id].export.organization_id,
-                self.t.exports[export_id].export.store_id,
-                self.t.exports[export_id].export.business_date,
-            )
-            == (org, store, day)
+            if _day_of(self.t.exports[export_id].export) == day
             for item in items
         ]
 
     def totals(self, export: Export, single_purpose: Mapping[str, int]) -> DayTotals:
         return DayTotals.of(
-            export.store_id, export.business_date, self.t.claimed.get(export.export_id, []), single_purpose
+            export.store_id,
+            export.business_date,
+            self.t.claimed.get(export.export_id, []),
+            single_purpose,
+            register_id=export.register_id,
         )
 
     def resum(self, export: Export, single_purpose: Mapping[str, int]) -> DayTotals:
@@ -298,16 +348,15 @@ class _Exports(_Repo):
 
     def day_snapshot(self, export: Export) -> DayTotals | None:
         return DayTotals.of(
-            export.store_id,
-            export.business_date,
-            self._day_items(export.organization_id, export.store_id, export.business_date),
+            export.store_id, export.business_date, self._day_items(_day_of(export)), register_id=export.register_id
         )
 
     def day_close(self, export: Export) -> StoredDayClose | None:
         z = self.t.exports[export.export_id].z_report_number
         if z is None:
             return None
-        return self.t.day_closes.get((export.organization_id, export.store_id, export.business_date, z))
+        return self.t.day_closes.get((export.organization_id, export.store_id, export.business_date, z,
+                                      export.register_id))  # fmt: skip
 
     def store_name(self, org: str, store: str) -> str:
         return store
@@ -345,9 +394,9 @@ class _Exports(_Repo):
         row.reason_details, row.lease_owner = tuple(details), None
         self.uow.wrote("exports.mark_failed", "exports")
 
-    def release_empty(self, export: Export) -> None:
+    def release_empty(self, export: Export, reason_code: str = "NOTHING_TO_BOOK") -> None:
         row = self.t.exports[export.export_id]
-        row.export = replace(row.export, status=ExportStatus.BOOKED, reason_code="NOTHING_TO_BOOK")
+        row.export = replace(row.export, status=ExportStatus.BOOKED, reason_code=reason_code)
         self.uow.wrote("exports.release_empty", "exports")
 
     def vat_adjustment(self, export: Export) -> dict[int, int]:
@@ -357,26 +406,34 @@ class _Exports(_Repo):
         self.t.exports[export.export_id].vat_adjustment = dict(by_rate)
         self.uow.wrote("exports.set_vat_adjustment", "exports")
 
-    def booked_vat_adjustments(self, org: str, store: str, day: date, *, besides: uuid.UUID | None) -> dict[int, int]:
+    def booked_vat_adjustments(
+        self, org: str, store: str, day: date, *, besides: uuid.UUID | None, register: str = ""
+    ) -> dict[int, int]:
         return {}
 
 
+def _day_of(export: Export) -> Day:
+    return (export.organization_id, export.store_id, export.business_date, export.register_id)
+
+
 class _DayCloses(_Repo):
-    def get(self, org: str, store: str, day: date, z_report_number: int | None = None) -> StoredDayClose | None:
+    def get(
+        self, org: str, store: str, day: date, z_report_number: int | None = None, *, register: str = ""
+    ) -> StoredDayClose | None:
         found = sorted(
             (z, c)
-            for (o, s, d, z), c in self.t.day_closes.items()
-            if (o, s, d) == (org, store, day) and z_report_number in (None, z)
+            for (o, s, d, z, r), c in self.t.day_closes.items()
+            if (o, s, d, r) == (org, store, day, register) and z_report_number in (None, z)
         )
         return found[-1][1] if found else None
 
-    def _key(self, org: str, close: StoredDayClose) -> tuple[str, str, date, int]:
+    def _key(self, org: str, close: StoredDayClose) -> CloseKey:
         dc = close.day_close
-        return org, dc.store_id, dc.business_date, dc.z_report_number
+        return org, dc.store_id, dc.business_date, dc.z_report_number, dc.register_id
 
     def later_exists(self, org: str, close: StoredDayClose) -> bool:
-        o, s, d, z = self._key(org, close)
-        return any((o2, s2, d2) == (o, s, d) and z2 > z for o2, s2, d2, z2 in self.t.day_closes)
+        o, s, d, z, r = self._key(org, close)
+        return any(k[:3] == (o, s, d) and k[4] == r and k[3] > z for k in self.t.day_closes)
 
     def set_status(self, org: str, close: StoredDayClose, status: DayCloseStatus) -> None:
         key = self._key(org, close)
@@ -384,14 +441,19 @@ class _DayCloses(_Repo):
         self.uow.wrote(f"day_closes.{status.value}", "day_closes")
 
     def supersede_earlier(self, org: str, close: StoredDayClose) -> None:
-        o, s, d, z = self._key(org, close)
+        o, s, d, z, r = self._key(org, close)
         for key, c in list(self.t.day_closes.items()):
-            if key[:3] == (o, s, d) and key[3] < z and c.status.awaits_export:
+            if key[:3] == (o, s, d) and key[4] == r and key[3] < z and c.status.awaits_export:
                 self.t.day_closes[key] = replace(c, status=DayCloseStatus.SUPERSEDED)
                 self.uow.wrote("day_closes.superseded", "day_closes")
 
     def booked_cash_difference(self, org: str, close: StoredDayClose) -> int:
-        return 0
+        o, s, d, z, r = self._key(org, close)
+        return sum(
+            c.day_close.cash_difference_ore
+            for key, c in self.t.day_closes.items()
+            if key[:3] == (o, s, d) and key[4] == r and key[3] < z and c.status == DayCloseStatus.EXPORTED
+        )
 
     def claim_sequence_check(self, org: str, close: StoredDayClose) -> bool:
         key = self._key(org, close)
@@ -401,17 +463,70 @@ class _DayCloses(_Repo):
         self.uow.wrote("day_closes.sequence_checked", "checked")
         return True
 
-    def z_reports(self, org: str, store: str, around: date) -> list[tuple[date, int]]:
-        return [(d, z) for o, s, d, z in self.t.day_closes if (o, s) == (org, store)]
+    def z_reports(self, org: str, store: str, around: date, *, register: str = "") -> list[tuple[date, int]]:
+        return [(d, z) for o, s, d, z, r in self.t.day_closes if (o, s, r) == (org, store, register)]
+
+    def chain(self, org: str, close: StoredDayClose) -> tuple[ChainEnd | None, ChainEnd, ChainEnd | None]:
+        o, s, d, z, r = self._key(org, close)
+        mine = sorted((k[2], k[3], k) for k in self.t.day_closes if (k[0], k[1], k[4]) == (o, s, r))
+        at = [k for _, _, k in mine].index((o, s, d, z, r))
+
+        def end(i: int) -> ChainEnd | None:
+            if not 0 <= i < len(mine):
+                return None
+            key = mine[i][2]
+            return ChainEnd(self.t.day_closes[key], key in self.t.chain_checked, 0 if key in self.t.booked_z else None)
+
+        here = end(at)
+        assert here is not None
+        return end(at - 1), here, end(at + 1)
+
+    def moved_between(self, org: str, earlier: ChainEnd, later: StoredDayClose) -> int:
+        return 0  # the fake has no watermarks: cash chain figures are checked against PostgreSQL
+
+    def record_chain(self, org: str, close: StoredDayClose, link: CashChainLink | None) -> bool:
+        key = self._key(org, close)
+        if key in self.t.chain_checked:
+            return False
+        self.t.chain_checked[key] = link
+        self.uow.wrote("day_closes.chain_checked", "chain_checked")
+        return True
 
 
 class _Sales(_Repo):
-    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[StoreDay] = ()) -> Ingested:
-        raise NotImplementedError
+    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
+        """As PostgreSQL stores a batch: each id once (a repeat is ignored; this fake does not compare contents), the
+        items before the day closes, and per register-day what it got and whether a Z-report of it was stored
+        before this batch's own day closes (late sales)."""
+        t, result = self.t, Ingested()
+        got: dict[Day, list[int]] = {}
+        for env in envelopes:
+            if isinstance(env.item, DayClosed) or env.event_key in t.seen:
+                continue
+            t.seen.add(env.event_key)
+            day = (env.organization_id, env.store_id, env.business_date, env.register_id)
+            t.unexported.setdefault(day, []).append(env.item)
+            t.last_sale += 1
+            got.setdefault(day, []).append(t.last_sale)
+        for day, ids in sorted(got.items()):
+            closed = any(k[:3] == day[:3] and k[4] == day[3] for k in t.day_closes)
+            result.written.append(Written(*day[:3], len(ids), ids[0], ids[-1], closed, day[3]))
+            result.new += len(ids)
+        for env in envelopes:
+            if isinstance(env.item, DayClosed) and env.event_key not in t.seen:
+                t.seen.add(env.event_key)
+                dc = env.item.day_close
+                key = (env.organization_id, env.store_id, env.business_date, dc.z_report_number, dc.register_id)
+                t.day_closes[key] = StoredDayClose(dc, env.item.store_name, env.item.control, DayCloseStatus.OPEN)
+                self.uow.jobs.queue(env.organization_id, env.store_id, env.business_date, Trigger.DAY_CLOSE,
+                                    env.event_key, dc.z_report_number, register=dc.register_id)  # fmt: skip
+                result.new += 1
+        self.uow.wrote("sales.ingest", "seen", "unexported", "last_sale", "day_closes")
+        return result
 
 
 class _Totals(_Repo):
-    def flush(self, pending: Mapping[StoreDay, Pending], single_purpose_of: SinglePurposeOf) -> Flushed:
+    def flush(self, pending: Mapping[RegisterDay, Pending], single_purpose_of: SinglePurposeOf) -> Flushed:
         raise NotImplementedError
 
 
@@ -481,7 +596,7 @@ class _Documents(_Repo):
             raise LookupError(export_id)
         stored = {
             "text": voucher.text,
-            "rows": [[r.account, r.amount_ore, r.cost_centre] for r in voucher.rows],
+            "rows": [[r.account, r.amount_ore, r.cost_centre, r.text] for r in voucher.rows],
             "receipt_count": row.receipt_count,
         }
         return ReportSource(

@@ -55,7 +55,7 @@ def a_day(
     t = store.tables
     t.integrations[ORG] = Integration(ORG, IntegrationStatus(status), start, Secret("a-key"))
     t.plans[ORG] = plan_from_json(ORG, plan or sampledata.SAMPLE_PLAN)
-    t.unexported[(ORG, STORE, DAY)] = [sales_envelope(r).item for r in day.events()]  # type: ignore[misc]
+    t.unexported[(ORG, STORE, DAY, "")] = [sales_envelope(r).item for r in day.events()]  # type: ignore[misc]
     close_day(store, day, z, lie_receipt_count)
     return store
 
@@ -64,7 +64,7 @@ def close_day(store: Store, day: sampledata.StoreDay, z: int, lie_receipt_count:
     closed = sales_envelope(day.day_closed(lie_receipt_count=lie_receipt_count)).item
     assert isinstance(closed, DayClosed)
     dc = replace(closed.day_close, z_report_number=z)
-    store.tables.day_closes[(ORG, STORE, DAY, z)] = StoredDayClose(
+    store.tables.day_closes[(ORG, STORE, DAY, z, "")] = StoredDayClose(
         dc, closed.store_name, closed.control, DayCloseStatus.OPEN
     )
     job_id = max((j.id for j in store.tables.jobs), default=0) + 1
@@ -72,7 +72,9 @@ def close_day(store: Store, day: sampledata.StoreDay, z: int, lie_receipt_count:
 
 
 def deps(store: Store, exporter: FakeExporter) -> ExportDeps:
-    return ExportDeps(store.uow, exporter, FakeReports(), POLICY, today=lambda: DAY, instance="test")
+    return ExportDeps(
+        store.uow, exporter, FakeReports(), POLICY, today=lambda: DAY, instance="test", now=lambda: store.tables.now
+    )
 
 
 def run_again(store: Store, d: ExportDeps, *, age_s: float = 0.0) -> bool:
@@ -103,7 +105,7 @@ def test_a_day_that_adds_up_is_booked_once_with_its_commits_in_order() -> None:
     row = only_export(store)
     assert row.export.status == ExportStatus.BOOKED and row.document == DocumentStatus.ATTACHED
     assert outcomes(store) == [("SUCCEEDED", None)] and len(bl.posted) == 1
-    assert store.tables.day_closes[(ORG, STORE, DAY, 1)].status == DayCloseStatus.EXPORTED
+    assert store.tables.day_closes[(ORG, STORE, DAY, 1, "")].status == DayCloseStatus.EXPORTED
     assert store.tables.jobs == [] and run_next_job(deps(store, bl)) is False
 
 
@@ -180,7 +182,7 @@ def test_a_day_that_does_not_add_up_waits_then_is_reported_once_and_claims_nothi
     assert store.tables.job_delays == {1: POLICY.reconcile_retry} and outcomes(store) == []
     run_again(store, d, age_s=POLICY.reconcile_wait.total_seconds() + 1)
     assert outcomes(store) == [("FAILED", "RECONCILIATION_MISMATCH")]
-    assert store.tables.day_closes[(ORG, STORE, DAY, 1)].status == DayCloseStatus.MISMATCH
+    assert store.tables.day_closes[(ORG, STORE, DAY, 1, "")].status == DayCloseStatus.MISMATCH
     assert store.tables.jobs == [] and bl.posted == []
     store.tables.jobs.append(Job(5, ORG, STORE, DAY, Trigger.RETRY, 0, 10_000.0, 1))  # late sales' job
     run_next_job(d)
@@ -191,7 +193,7 @@ def test_a_day_closed_twice_is_booked_by_its_later_z_report() -> None:
     store, bl = a_day(z=1), FakeExporter()
     close_day(store, sampledata.store_day(ORG, STORE, DAY, 4, with_extras=False), z=2)
     run_next_job(deps(store, bl))  # Z1's job: superseded, claims nothing
-    assert store.tables.day_closes[(ORG, STORE, DAY, 1)].status == DayCloseStatus.SUPERSEDED
+    assert store.tables.day_closes[(ORG, STORE, DAY, 1, "")].status == DayCloseStatus.SUPERSEDED
     assert store.tables.exports == {}
     run_next_job(deps(store, bl))  # Z2's job books the day
     assert outcomes(store)[-1] == ("SUCCEEDED", None) and len(bl.posted) == 1
@@ -258,7 +260,7 @@ def test_a_manual_export_books_each_unexported_day_as_its_own_voucher() -> None:
     store.tables.jobs, store.tables.day_closes = [], {}
     other = DAY - timedelta(days=1)
     earlier = sampledata.store_day(ORG, STORE, other, 3, with_extras=False)
-    store.tables.unexported[(ORG, STORE, other)] = [sales_envelope(r).item for r in earlier.events()]  # type: ignore[misc]
+    store.tables.unexported[(ORG, STORE, other, "")] = [sales_envelope(r).item for r in earlier.events()]  # type: ignore[misc]
     store.tables.jobs.append(Job(1, ORG, STORE, None, Trigger.MANUAL, 0, 0.0))
     run_next_job(deps(store, bl))
     assert [v.entry_date for v in bl.posted] == [other, DAY]
