@@ -240,11 +240,15 @@ class _Writer:
         self.canvas.save()
 
 
+_PDF_SUBSTITUTES = str.maketrans({"•": "·", "\u2212": "-"})
+
+
 def pdf_text(value: str) -> str:
     """The PDF's rule of the text policy: :func:`mapping.text.clean_text`, at most :data:`MAX_FIELD_CHARS` characters
     (then "…"), and what the standard fonts' WinAnsi encoding cannot show as "?" (it would print as a box). The bullet
-    becomes a middle dot: ReportLab writes it as code 127, which PDF readers do not turn back into text."""
-    text = clean_text(value).replace("•", "·")
+    becomes a middle dot: ReportLab writes it as code 127, which PDF readers do not turn back into text; the minus sign
+    (U+2212, not in WinAnsi) a hyphen-minus, so "− Uttag" stays a subtraction rather than a "?"."""
+    text = clean_text(value).translate(_PDF_SUBSTITUTES)
     if len(text) > MAX_FIELD_CHARS:
         text = text[: MAX_FIELD_CHARS - 1] + "…"
     return text.encode("cp1252", errors="replace").decode("cp1252")

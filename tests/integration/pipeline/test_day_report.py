@@ -222,13 +222,13 @@ def test_the_day_report_is_underlag_for_every_row_and_the_audit_record_keeps_the
     for line in (
         f"Ingående växelkassa\n{kr(200_000)}",
         f"+ Kontant försäljning\n{kr(takings)}",
-        f"− Kontant återbetalt vid returer\n{kr(returns)}",
+        f"- Kontant återbetalt vid returer\n{kr(returns)}",
         f"+ Insättningar i kassan\n{kr(100_000)}",
-        f"− Uttag ur kassan\n{kr(50_000)}",
-        f"− Dricks utbetald kontant\n{kr(15_000)}",
+        f"- Uttag ur kassan\n{kr(50_000)}",
+        f"- Dricks utbetald kontant\n{kr(15_000)}",
         f"= Förväntat i kassan\n{kr(z['expected_cash_ore'])}",
         f"Räknat i kassan\n{kr(z['counted_cash_ore'])}",
-        f"Kassabrist (räknat − förväntat)\n{kr(-500)}",
+        f"Kassabrist (räknat - förväntat)\n{kr(-500)}",
         "s1-2026-11-25-gc",  # the expired gift card (the 3990 row)
         "s1-2026-11-25-dep",  # the deposit and the withdrawal (the 1930 rows)
         "s1-2026-11-25-wd",

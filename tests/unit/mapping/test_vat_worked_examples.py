@@ -87,8 +87,15 @@ def test_a_correction_changing_octobers_vat_warns_while_its_return_is_due() -> N
         batch(massage(october), day=october), SINGLE, store_name="Spa", reference="DC-0052", entry_date=FOUND
     )
     assert rows_of(reversal) == [("2421", "-1000.00", None), ("2611", "200.00", None), ("3001", "800.00", None)]
-    assert rows_of(new) == [("2421", "800.00", None), ("3001", "-800.00", None)]
-    assert on_page("2421", "1 000.00", "2421", "800.00")
+    # Two 2611 rows, one per kind of event (issue #21: never netted), which cancel out.
+    assert rows_of(new) == [
+        ("2421", "800.00", None),
+        ("2611", "200.00", None),
+        ("2611", "-200.00", None),
+        ("3001", "-800.00", None),
+    ]
+    assert on_page("2421", "1 000.00", "2421", "800.00") and on_page("2611", "200.00", "2611", "200.00")
+    assert on_page("3001", "800.00", "2611 (output VAT 25 %)", "200.00")
 
     before = booked_per_rate(DayTotals.of(STORE, october, [massage(october)]), {})
     after = booked_per_rate(DayTotals.of(STORE, october, [massage(october)], {"massage_card": 2500}), {})
