@@ -120,8 +120,9 @@ def request_reexport(
             conn.execute(
                 """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
                                         status, event_count, voucher, reverses, correction_id,
-                                        sales_ids, register_id)
-                   SELECT %s, %s, %s, %s, %s, 'CORRECTION', 'posting', 0, %s, %s, %s, o.sales_ids, o.register_id
+                                        sales_ids, register_id, created_at)
+                   SELECT %s, %s, %s, %s, %s, 'CORRECTION', 'posting', 0, %s, %s, %s, o.sales_ids, o.register_id,
+                          clock_timestamp()  -- not now(): the reversals are posted in the originals' order
                    FROM exports o WHERE o.export_id = %s""",
                 (
                     export_id,

@@ -102,12 +102,20 @@ def _print_record(r: dict[str, Any]) -> None:
     if rows:
         names = r.get("account_names") or {}
         print("  rows:")
+        # A row is (account, öre, cost centre) and, since issue #21, its text (what kind of event it books).
         table = [
-            (account, names.get(account, ""), kronor(a) if a > 0 else "", kronor(-a) if a < 0 else "", cc or "")
-            for account, a, cc in rows
+            (
+                account,
+                names.get(account, ""),
+                kronor(a) if a > 0 else "",
+                kronor(-a) if a < 0 else "",
+                cc or "",
+                text[0] if text and text[0] else "",
+            )
+            for account, a, cc, *text in rows
         ]
         print_table(
-            ["    account", "name", "debit SEK>", "credit SEK>", "cost centre"],
+            ["    account", "name", "debit SEK>", "credit SEK>", "cost centre", "text"],
             [(f"    {t[0]}", *t[1:]) for t in table],
         )
     for receipt in r.get("receipts", []):

@@ -57,7 +57,8 @@ def test_every_outcome_becomes_a_notification_of_its_organization_only(
     )
     r = m.get("/notifications")
     assert r.status_code == 200, r.text
-    failed, booked = r.json()["items"]  # newest first
+    # newest first; the sample days' till floats do not chain (a CASH_CHAIN_BREAK warning): not what this is about
+    failed, booked = [n for n in r.json()["items"] if n["status"] != "WARNING"]
     assert failed["status"] == "FAILED" and failed["reason_code"] == "UNMAPPED_ITEMS"
     assert failed["title_sv"] == "Konton saknas i kontoplanen" and failed["severity"] == "ERROR"
     assert failed["business_date"] == str(days_ago(1)) and failed["store_id"] == "s1"
