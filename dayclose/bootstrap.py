@@ -74,7 +74,9 @@ def bl_exporter(settings: Settings) -> BLExporter:
 def units_of_work(
     settings: Settings, pool: ConnectionPool[Any], registry: SchemaRegistry | None
 ) -> Callable[[], PostgresUnitOfWork]:
-    return unit_of_work(pool, KeyVault(settings.kek), event_encoder(settings, registry))
+    return unit_of_work(
+        pool, KeyVault(settings.kek), event_encoder(settings, registry), settings.database_limits.pool_timeout_s
+    )
 
 
 def consumer_config(settings: Settings) -> dict[str, Any]:
@@ -109,6 +111,7 @@ def build_service(
         migrate(settings.database_url)
     registry = registry or schema_registry(settings)
     instance = uuid.uuid4().hex[:16]
+    limits = settings.database_limits.connect_kwargs(settings.database_url)
     # Every connection of this process carries its instance id, so other processes can tell from
     # pg_stat_activity whether this one is alive (an export lease of a dead process is void).
     pool: ConnectionPool[Any] = ConnectionPool(
@@ -117,7 +120,8 @@ def build_service(
         max_size=2 * settings.export_workers + 4,
         open=True,
         name="dayclose",
-        kwargs={"application_name": f"{LEASE_PREFIX}{instance}"},
+        kwargs={**limits, "application_name": f"{LEASE_PREFIX}{instance}"},
+        timeout=settings.database_limits.pool_timeout_s,
     )
     pool.wait(timeout=30)  # fail fast at start-up when the database is unreachable
     uow = units_of_work(settings, pool, registry)
@@ -128,7 +132,9 @@ def build_service(
     consumer: ConsumerLike = BoundedCloseConsumer(consumer_config(settings))
     loop = SalesLoop(consumer, uow, settings.kafka.sales_topic, settings.kafka.commands_topic, registry)
     relay = OutboxRelay(
-        uow, functools.partial(listen_for_outbox, settings.database_url), settings.kafka.producer_config()
+        uow,
+        functools.partial(listen_for_outbox, settings.database_url, connect_kwargs=limits),
+        settings.kafka.producer_config(),
     )
     service = Service(
         settings,
@@ -137,7 +143,7 @@ def build_service(
         workers,
         relay,
         threading.Event(),
-        functools.partial(listen_for_jobs, settings.database_url),
+        functools.partial(listen_for_jobs, settings.database_url, connect_kwargs=limits),
     )
     service.outbox_depth = functools.partial(outbox_depth, uow)
     return service
@@ -162,7 +168,15 @@ def build_api(
     command the API sends goes through the outbox, published by the consumer process's relay."""
     owns_pool = pool is None
     if pool is None:
-        pool = ConnectionPool(settings.database_url, min_size=1, max_size=8, open=False, name="dayclose-api")
+        pool = ConnectionPool(
+            settings.database_url,
+            min_size=1,
+            max_size=8,
+            open=False,
+            name="dayclose-api",
+            kwargs=settings.database_limits.connect_kwargs(settings.database_url),
+            timeout=settings.database_limits.pool_timeout_s,
+        )
     uow = units_of_work(settings, pool, schema_registry(settings))
     ctx = Context(
         uow=uow,
