@@ -1,7 +1,8 @@
 """One pooled HTTP session to BL: rate limit, bearer token, User-Key, timeouts, bounded retries.
 
 Every request waits for the shared rate limiter, carries ``Authorization`` and ``User-Key``,
-and has a connect and a read timeout. A 401 triggers one token renewal and one resend.
+and has a connect timeout and a deadline for the whole response, headers and body: a body that trickles in a
+byte at a time never outlives it. A 401 triggers one token renewal and one resend.
 Transient failures (connection errors, 429, 5xx) are retried with jittered exponential
 backoff, honouring ``Retry-After``, when the caller says the request is safe to repeat;
 otherwise they are raised for the caller to resolve (see the exporter's ambiguous-post rule).
@@ -33,6 +34,7 @@ from exporters.bl.auth import TokenProvider
 from exporters.bl.config import BLConfig
 from exporters.bl.errors import BLHttpError, RetryableFailure
 from exporters.bl.ratelimit import TokenBucket
+from exporters.bl.reading import read_body
 from service import metrics
 from service.exporter import OperatorError, mask_secret
 from service.reasons import ReasonCode
@@ -176,8 +178,9 @@ class BLTransport:
             headers["Content-Type"] = "application/json"
             data = call.body_text.encode("utf-8")
         self.limiter.acquire()
+        deadline = time.monotonic() + self.config.connect_timeout_s + self.config.timeout_s
         try:
-            return self.session.request(
+            response = self.session.request(
                 method,
                 self.config.base_url.rstrip("/") + path,
                 params=call.params,
@@ -185,7 +188,10 @@ class BLTransport:
                 files=call.files,
                 headers=headers,
                 timeout=self.config.timeouts,
+                stream=True,
             )
+            read_body(response, deadline)
+            return response
         except requests.ConnectTimeout:
             raise RetryableFailure(f"{method} {path}: connect timeout") from None
         except requests.ReadTimeout:
@@ -206,7 +212,11 @@ def _json_or_none(response: requests.Response) -> Any:
     try:
         return json.loads(response.content, parse_float=Decimal)
     except ValueError:
-        raise RetryableFailure(f"unreadable JSON from BL (HTTP {response.status_code})") from None
+        # A success whose body we cannot read (a gateway's page, an answer cut short) still means BL processed it.
+        maybe_committed = response.request is not None and response.request.method != "GET"
+        raise RetryableFailure(
+            f"unreadable JSON from BL (HTTP {response.status_code})", maybe_committed=maybe_committed
+        ) from None
 
 
 def _api_error(response: requests.Response, user_key: str) -> dict[str, Any]:
