@@ -18,9 +18,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backoffice import routes_audit, routes_bl, routes_exports, routes_integration, routes_plan
 from backoffice.context import Context
-from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
+from backoffice.errors import (
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    storage_unavailable_handler,
+    validation_error_handler,
+)
 from backoffice.middleware import BodySizeLimit, OrganizationAuthorization
 from service.metrics import exposition
+from service.ports import StorageUnavailable
 
 log = structlog.get_logger("dayclose.api")
 TITLE = "dayclose BackOffice API"
@@ -69,6 +76,7 @@ def create_app(
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(StorageUnavailable, storage_unavailable_handler)
     for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_bl):
         app.include_router(module.router)
     _add_operations_routes(app, checks)
