@@ -32,7 +32,7 @@ from consumer.relay import OutboxRelay
 from dayclose.config import Settings
 from dayclose.health import api_checks
 from dayclose.keys import KeyVault
-from dayclose.logs import librdkafka_logger
+from dayclose.logs import kafka_error_logger, librdkafka_logger
 from dayclose.process import BoundedCloseConsumer, Service, WorkerPool
 from exporters.bl.directory import BLExporterDirectory
 from exporters.bl.exporter import BLExporter
@@ -95,6 +95,7 @@ def consumer_config(settings: Settings) -> dict[str, Any]:
         # lone day close for the default 500 ms; 100 ms costs a few idle fetches a second, nothing more.
         "fetch.wait.max.ms": 100,
         "logger": librdkafka_logger(),
+        "error_cb": kafka_error_logger("consumer"),
         "statistics.interval.ms": 15_000,  # feeds dayclose_consumer_lag per partition
         "stats_cb": metrics.kafka_stats,
     }
@@ -134,7 +135,11 @@ def build_service(
     relay = OutboxRelay(
         uow,
         functools.partial(listen_for_outbox, settings.database_url, connect_kwargs=limits),
-        settings.kafka.producer_config(),
+        {
+            **settings.kafka.producer_config(),
+            "logger": librdkafka_logger(),
+            "error_cb": kafka_error_logger("relay"),
+        },
     )
     service = Service(
         settings,

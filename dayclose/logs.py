@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -93,6 +93,24 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
     # Third-party chatter stays at warning unless we are debugging.
     for noisy in ("urllib3", "kafka", "librdkafka"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def kafka_error_logger(client: str) -> Callable[[Any], None]:
+    """A confluent-kafka ``error_cb`` logging each client-level error (a broker that stopped answering, a request
+    timed out, every broker down) as ``kafka.client_error``: librdkafka retries them itself, so without this a Kafka
+    outage leaves no line in our log (#24)."""
+    log = structlog.get_logger("dayclose.kafka")
+
+    def on_error(error: Any) -> None:
+        log.warning(
+            "kafka.client_error",
+            client=client,
+            code=error.name() if hasattr(error, "name") else str(error),
+            reason=error.str() if hasattr(error, "str") else str(error),
+            fatal=bool(error.fatal()) if hasattr(error, "fatal") else False,
+        )
+
+    return on_error
 
 
 def librdkafka_logger() -> logging.Logger:
