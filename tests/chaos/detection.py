@@ -20,7 +20,7 @@ from typing import Any
 from tests.chaos.nemesis import Fault
 
 PG_EVENTS = {"batch.db_unavailable", "worker.error", "relay.error", "listener.reconnecting", "job.crashed"}
-KAFKA_EVENTS = {"relay.delivery_failed", "kafka.message_error", "kafka.store_offsets_failed"}
+KAFKA_EVENTS = {"kafka.client_error", "relay.delivery_failed", "kafka.message_error", "kafka.store_offsets_failed"}
 BL_EVENTS = {"bl.retry", "bl.post_retry", "export.transient_failure"}
 WORKING = {"batch.ingested", "export.booked"}
 
@@ -62,9 +62,8 @@ def _signals(kind: str, line: Line) -> bool:
     return False
 
 
-def _first(lines: list[Line], after: float, until: float, match: Any) -> float | None:
-    start = bisect_right([line.at for line in lines], after)
-    for line in lines[start:]:
+def _first(lines: list[Line], times: list[float], after: float, until: float, match: Any) -> float | None:
+    for line in lines[bisect_right(times, after) :]:
         if line.at > until:
             return None
         if match(line):
@@ -83,16 +82,17 @@ def timings(faults: list[Fault], lines: list[Line]) -> list[Timing]:
     """A fault's detection is timed only when ``dayclose run`` lived through it until then: a SIGKILL meanwhile
     restarts the process into the fault, and what it logs then times the restart, not the detection."""
     kills = sorted(f.started for f in faults if f.kind == "kill_run")
+    times = [line.at for line in lines]
     out = []
     for fault in faults:
         until = (fault.healed or fault.started) + 60
         detected = None
         if fault.kind != "kill_run":
-            seen = _first(lines, fault.started, until, lambda line, k=fault.kind: _signals(k, line))
-            killed = any(fault.started <= k <= (seen or until) for k in kills)
+            seen = _first(lines, times, fault.started, until, lambda line, k=fault.kind: _signals(k, line))
+            killed = bisect_right(kills, seen or until) > bisect_right(kills, fault.started)
             detected = None if seen is None or killed else seen - fault.started
         since = fault.started if fault.kind == "kill_run" else (fault.healed or fault.started)
-        working = _first(lines, since, since + 600, lambda line: line.event in WORKING)
+        working = _first(lines, times, since, since + 600, lambda line: line.event in WORKING)
         out.append(Timing(fault.kind, detected, None if working is None else working - since))
     return out
 
@@ -126,3 +126,23 @@ def table(faults: list[Fault], lines: list[Line], outcome: str) -> list[dict[str
             }
         )
     return rows
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The table of docs/reliability.md from :func:`table`'s rows."""
+
+    def seconds(pair: Any) -> str:
+        return "–" if not pair else f"{pair[0]:.1f} / {pair[1]:.1f}"
+
+    out = [
+        "| Fault | Count | Timed (no kill meanwhile) | Detected after, p50 / p99 (s) "
+        "| Working again after, p50 / p99 (s) | Outcome |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        missed = f" ({r['missed_target']} missed their target)" if r["missed_target"] else ""
+        out.append(
+            f"| `{r['fault']}` | {r['count']}{missed} | {r['noticed']} | {seconds(r['detected_p50_p99_s'])} "
+            f"| {seconds(r['working_again_p50_p99_s'])} | {r['outcome']} |"
+        )
+    return "\n".join(out) + "\n"

@@ -57,6 +57,9 @@ class NemesisSpec:
     api_kill_share: float = 0.5  # API calls whose process is SIGKILLed while it handles them
     during_publishing: float = 1.0  # share of kills and faults at steps of the workload; the rest after it
     alive_s: tuple[float, float] = (1.0, 9.0)  # how long after its start dayclose run is killed (it boots in ~3 s)
+    #: Share of kills that wait for the timed faults under way to heal: the rest restart the service into the fault,
+    #: and a fault with no kill meanwhile times its detection cleanly.
+    kills_wait_for_heal: float = 0.7
 
 
 @dataclass
@@ -124,6 +127,9 @@ class Nemesis:
     def _kill(self, note: Callable[[str], None]) -> None:
         run = self.stack.run
         assert run is not None
+        if self.rng.random() < self.spec.kills_wait_for_heal:
+            for busy in list(self._busy.values()):
+                busy.wait(60)
         time.sleep(max(0.0, self.rng.uniform(*self.spec.alive_s) - (time.monotonic() - run.started_at)))
         if not run.alive:
             return  # it ended by itself: the driver's supervision finds out why (a crash fails the run)
@@ -139,7 +145,7 @@ class Nemesis:
         ns = self.stack.ns
         assert ns is not None
         self._wait_free(link)
-        duration = self.rng.uniform(3.0, 10.0)
+        duration = self.rng.uniform(5.0, 12.0)
         (ns.hard if mode == "hard" else ns.silent)(link)
         fault = Fault(f"net_{mode}:{link}", time.time(), note=f"{duration:.1f}s")
         self.faults.append(fault)
@@ -166,7 +172,7 @@ class Nemesis:
         tmpfs = self.stack.tmpfs
         assert tmpfs is not None
         self._wait_free("pg")
-        duration = self.rng.uniform(3.0, 10.0)
+        duration = self.rng.uniform(5.0, 12.0)
         taken = tmpfs.fill()
         fault = Fault("disk_full:pg", time.time(), note=f"{taken // 2**20} MB taken, {duration:.1f}s")
         self.faults.append(fault)

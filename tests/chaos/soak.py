@@ -356,6 +356,7 @@ class SoakRun:
         }
         text = json.dumps(data, indent=1, default=str)
         (self.workdir / "soak-report.json").write_text(text)
+        (self.workdir / "soak-table.md").write_text(detection.markdown(r.table))
         if os.environ.get("SOAK_REPORT"):
             Path(os.environ["SOAK_REPORT"]).write_text(text)
 
