@@ -155,6 +155,7 @@ class Nemesis:
     def _pg_crash(self, phase: str, note: Callable[[str], None]) -> None:
         self._wait_free("pg")
         if phase == "booking":  # widen the window: BL answers slowly while a voucher is at it
+            self._wait_free("bl")
             self.stack.bl.set_faults(latency_s=self.rng.uniform(0.5, 1.2), methods=("POST",), paths=("/journal",))
         hit = self._wait_for(PG_PHASES[phase], timeout=15.0)
         killed = self.stack.postgres.crash()
