@@ -168,6 +168,7 @@ class Nemesis:
         time.sleep(down)
         self.stack.postgres.resume()  # crash recovery on the same data directory and port
         fault.healed = time.time()
+        self._later("pg", 5.0, lambda: None)  # give the service time to notice before a kill restarts it
 
     def _disk_full(self, note: Callable[[str], None]) -> None:
         tmpfs = self.stack.tmpfs
@@ -195,6 +196,7 @@ class Nemesis:
         self.stack.postgres.restart()
         fault.healed = time.time()
         note("PostgreSQL restarted (fast shutdown)")
+        self._later("pg", 5.0, lambda: None)  # give the service time to notice before a kill restarts it
 
     def _broker_down(self, note: Callable[[str], None]) -> None:
         self._wait_free("kafka")
