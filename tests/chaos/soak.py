@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -20,7 +18,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 from confluent_kafka import KafkaError, Message, Producer
 
@@ -30,9 +27,10 @@ from tests.chaos import detection
 from tests.chaos import world as wl
 from tests.chaos.books import StoreDay, expected_books, net, read_vouchers
 from tests.chaos.checker import History, Verdict, check
-from tests.chaos.nemesis import Fault, Nemesis, NemesisSpec
+from tests.chaos.merchants import BackOffice
+from tests.chaos.nemesis import Nemesis, NemesisSpec
 from tests.chaos.stack import Stack
-from tests.tokens import SERVICE_TOKEN, bearer
+from tests.tokens import SERVICE_TOKEN
 
 ALLOWED_FAILURES = {
     "BL_UNAVAILABLE",  # BL faults: retried
@@ -106,7 +104,6 @@ class SoakRun:
             workdir, faults_on_links=root, disk_mb=512 if diskfault.unavailable_reason() is None else None
         )
         self.nemesis = Nemesis(seed, nemesis, self.stack)
-        self.rng = random.Random(f"driver/{seed}")
         self.poison_offsets: set[tuple[str, int, int]] = set()
         self.companies: dict[str, str] = {}
 
@@ -149,6 +146,7 @@ class SoakRun:
             self.companies[m.org] = company.user_key
             self.harness.activate(m.org, company.user_key, m.plan, date(2026, 1, 1))
         self.producer = Producer({**self.stack.settings.kafka.client_config(), "enable.idempotence": True})
+        self.backoffice = BackOffice(self.stack, self.world, self.seed, self.nemesis, self.report.note, self._supervise)
         assert self.stack.run is not None and self.stack.api is not None
         self.stack.run.start()
         self.stack.api.start()
@@ -185,7 +183,7 @@ class SoakRun:
                 offsets.append((msg.topic() or "", msg.partition() or 0, msg.offset() or 0))
 
         if step.kind == "api" and step.api is not None:
-            self._api(step.api)
+            self.backoffice.call(step.api)
             return
         if step.kind == "command" and step.command is not None:
             key, value = step.command["organization_id"].encode(), self.harness.command_codec.encode(step.command)
@@ -201,60 +199,6 @@ class SoakRun:
         if self.producer.flush(60):
             raise SoakFailure("the workload could not be published (Kafka, seen from the test, is down)")
         self.poison_offsets |= set(offsets)
-
-    def _api(self, call: wl.ApiCall) -> None:
-        """One BackOffice call, repeated until it is answered (as a merchant clicks again); with the seed's share,
-        ``dayclose api`` is SIGKILLed while it handles the first try."""
-        kill = self.rng.random() < self.nemesis.spec.api_kill_share
-        for attempt in range(40):
-            self._supervise()
-            answer = self._api_killed(call) if kill and attempt == 0 else self._api_call(call)
-            if answer is not None and answer < 500:
-                self.report.note(f"API {call.kind} {call.org}: {answer}")
-                return
-            time.sleep(min(5.0, 0.25 * (attempt + 1)))
-        raise SoakFailure(f"API {call} not answered in 40 tries")
-
-    def _api_killed(self, call: wl.ApiCall) -> int | None:
-        api = self.stack.api
-        assert api is not None
-        answer: list[int | None] = []
-        sender = threading.Thread(target=lambda: answer.append(self._api_call(call)), daemon=True)
-        sender.start()
-        time.sleep(self.rng.uniform(0.0, 0.08))
-        if api.alive:
-            api.kill()
-            self.nemesis.faults.append(Fault("kill_api", time.time(), time.time(), note=call.kind))
-            self.report.note(f"SIGKILL dayclose api during {call.kind} {call.org}")
-        sender.join(30)
-        api.start()
-        self.stack.wait_api_ready()
-        return answer[0] if answer else None
-
-    def _api_call(self, call: wl.ApiCall) -> int | None:
-        base = f"{self.stack.api_url}/v1/organizations/{call.org}/bjorn-lunden"
-        headers = bearer(call.org)
-        merchant = next(m for m in self.world.merchants if m.org == call.org)
-        try:
-            if call.kind == "plan_fix":
-                return httpx.put(
-                    f"{base}/account-plan", json=merchant.final_plan, headers=headers, timeout=30
-                ).status_code
-            if call.kind == "manual_export":
-                return httpx.post(f"{base}/manual-exports", json={}, headers=headers, timeout=30).status_code
-            page = httpx.get(f"{base}/exports", params={"status": "booked", "limit": 200}, headers=headers, timeout=30)
-            if page.status_code != 200:
-                return page.status_code
-            booked = sorted(e["export_id"] for e in page.json()["items"] if e["voucher_number"] is not None)
-            if not booked:
-                return 204  # nothing booked yet to correct
-            chosen = random.Random(f"{self.seed}/{call}").choice(booked)
-            body = {"reason": "soak: a correction under faults", "acting_user": "soak"}
-            return httpx.post(
-                f"{base}/exports/{chosen}/corrections", json=body, headers=headers, timeout=30
-            ).status_code
-        except httpx.HTTPError:
-            return None
 
     # --- supervision, healing, settling --------------------------------------------------------------------
 
@@ -359,7 +303,3 @@ class SoakRun:
         (self.workdir / "soak-table.md").write_text(detection.markdown(r.table))
         if os.environ.get("SOAK_REPORT"):
             Path(os.environ["SOAK_REPORT"]).write_text(text)
-
-
-def _status(response: httpx.Response) -> int:
-    return response.status_code
