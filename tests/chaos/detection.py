@@ -54,7 +54,7 @@ def read_log(path: Path) -> list[Line]:
 def _signals(kind: str, line: Line) -> bool:
     target = kind.rsplit(":", maxsplit=1)[-1] if ":" in kind else kind
     if kind.startswith(("pg_", "disk_full")) or target == "pg":
-        return line.event in PG_EVENTS
+        return line.event in PG_EVENTS or (line.logger == "psycopg.pool" and line.event.startswith("error connecting"))
     if kind == "broker_down" or target == "kafka":
         return line.logger == "librdkafka" or line.event in KAFKA_EVENTS
     if kind.startswith("bl") or target == "bl":

@@ -145,6 +145,7 @@ class Nemesis:
         ns = self.stack.ns
         assert ns is not None
         self._wait_free(link)
+        self._wait_working()
         duration = self.rng.uniform(5.0, 12.0)
         (ns.hard if mode == "hard" else ns.silent)(link)
         fault = Fault(f"net_{mode}:{link}", time.time(), note=f"{duration:.1f}s")
@@ -174,6 +175,7 @@ class Nemesis:
         tmpfs = self.stack.tmpfs
         assert tmpfs is not None
         self._wait_free("pg")
+        self._wait_working()
         duration = self.rng.uniform(5.0, 12.0)
         taken = tmpfs.fill()
         fault = Fault("disk_full:pg", time.time(), note=f"{taken // 2**20} MB taken, {duration:.1f}s")
@@ -266,6 +268,14 @@ class Nemesis:
         timer.daemon = True
         timer.start()
         self._timers.append(timer)
+
+    def _wait_working(self, timeout: float = 30.0) -> None:
+        """Until ``dayclose run`` has started (a fault that strikes it while it boots times the boot, not the
+        fault's detection). A process that does not start within ``timeout`` is the driver's to judge."""
+        run = self.stack.run
+        deadline = time.monotonic() + timeout
+        while run is not None and "service.started" not in run.log_since_start() and time.monotonic() < deadline:
+            time.sleep(0.1)  # polling the log of a process that is starting, under a deadline
 
     def _wait_free(self, resource: str) -> None:
         busy = self._busy.get(resource)

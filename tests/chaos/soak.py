@@ -38,6 +38,7 @@ ALLOWED_FAILURES = {
     "UNMAPPED_ITEMS",  # a payment method the plan lacks, until the merchant maps it
     "POISON_MESSAGE",
     "RECEIPT_CONFLICT",
+    "INVALID_EVENT",  # the receipt PostgreSQL refuses
     "RECONCILIATION_MISMATCH",  # late receipts later than the wait (faults can delay them): booked when they come
 }
 #: What the driver reads to know the service has nothing left to do (never part of the verdict).
@@ -192,7 +193,7 @@ class SoakRun:
             self.producer.produce(topics.sales, key=step.raw[0], value=step.raw[1], on_delivery=delivered)
         for rec in step.records:
             key = f"{rec['organization_id']}/{rec['store_id']}".encode()
-            callback = delivered if step.kind == "conflict" else None
+            callback = delivered if step.kind in ("conflict", "refused") else None
             self.producer.produce(
                 topics.sales, key=key, value=self.harness.sales_codec.encode(rec), on_delivery=callback
             )

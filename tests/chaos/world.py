@@ -4,7 +4,8 @@ Each store's events keep their order (one partition key per store, as the POS pu
 random. Besides plain days: receipts published after their day close but counted in it (late on the wire), days
 reopened and closed again (a second, cumulative Z-report), manual exports (a Kafka command, or the API), corrections
 of booked days and a plan fix (a payment method the plan lacks blocks its days until the merchant maps it) through
-the API, poison messages and conflicting re-sends of a receipt. The week ends on Sunday 2026-10-25, when Stockholm
+the API, poison messages, conflicting re-sends of a receipt, and a receipt PostgreSQL refuses (its batch is then
+written a message at a time: the path of the loop's isolation bug). The week ends on Sunday 2026-10-25, when Stockholm
 turns its clocks back (02:00-03:00 happens twice); some stores also sell on 2026-03-29, when 02:00-03:00 never
 happens: receipts stamped in those hours, a sale after midnight on the business day before, day closes just before
 and just after midnight.
@@ -40,7 +41,7 @@ class ApiCall:
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # sales | command | poison | conflict | api
+    kind: str  # sales | command | poison | conflict | refused | api
     records: tuple[dict[str, Any], ...] = ()
     command: dict[str, Any] | None = None
     raw: tuple[bytes, bytes] | None = None
@@ -62,6 +63,7 @@ class Spec:
     corrections: int = 2
     poison: int = 2
     conflicts: int = 2
+    refused: int = 1  # receipts PostgreSQL refuses (a NUL in a text field that decoding lets through)
 
 
 @dataclass
@@ -223,6 +225,14 @@ def _add_global_steps(rng: random.Random, w: World, spec: Spec) -> None:
         at = next(i for i, s in enumerate(w.steps) if any(r is original for r in s.records))
         w.steps.insert(rng.randint(at + 1, len(w.steps)), Step("conflict", records=(resend,)))
         w.conflicts.append(resend)
+    for i in range(spec.refused):  # an extra receipt, in no Z-report: dead-lettered, never booked
+        original = rng.choice(receipts)
+        name, payload = original["payload"]
+        bad = {**payload, "receipt_id": f"{payload['receipt_id']}-nul{i}", "receipt_number": "12\x0034"}
+        refused = {**original, "event_id": f"{original['event_id']}-nul{i}", "payload": (name, bad)}
+        at = next(i for i, s in enumerate(w.steps) if any(r is original for r in s.records))
+        w.steps.insert(at + 1, Step("refused", records=(refused,)))
+        w.conflicts.append(refused)
     for merchant in (m for m in w.merchants if m.needs_fix):
         w.steps.insert(int(len(w.steps) * rng.uniform(0.5, 0.8)), Step("api", api=ApiCall("plan_fix", merchant.org)))
     for _ in range(spec.api_manual_exports):

@@ -109,3 +109,45 @@ def test_an_answer_slower_than_the_timeout_after_bl_booked_is_found_not_posted_a
     assert booked.already_existed is True
     assert len(bl_standin.vouchers(bl_company.user_key)) == 1
     assert bl_standin.requests.count("POST", "/journal") == 1
+
+
+def test_a_chunked_gzipped_answer_is_read_whole_and_its_connection_reused() -> None:
+    """What a real gateway may send (the stand-in sends Content-Length): chunks, gzip; read whole by the deadline."""
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import requests
+
+    from exporters.bl.reading import read_body
+
+    body = gzip.compress(b'{"data": [' + b",".join(b"%d" % i for i in range(20000)) + b"]}")
+    connections: set[int] = set()
+
+    class Chunked(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            connections.add(self.client_address[1])
+            self.send_response(200)
+            for name, value in (("Transfer-Encoding", "chunked"), ("Content-Encoding", "gzip")):
+                self.send_header(name, value)
+            self.end_headers()
+            for i in range(0, len(body), 7000):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(body[i : i + 7000]), body[i : i + 7000]))
+            self.wfile.write(b"0\r\n\r\n")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Chunked)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with requests.Session() as session:
+            for _ in range(2):
+                response = session.get(f"http://127.0.0.1:{server.server_address[1]}/", stream=True, timeout=(1, 2))
+                read_body(response, time.monotonic() + 5)
+                assert response.json()["data"][-1] == 19999
+    finally:
+        server.shutdown()
+    assert len(connections) == 1, "the connection was not given back to the pool"
