@@ -270,11 +270,14 @@ class Nemesis:
         self._timers.append(timer)
 
     def _wait_working(self, timeout: float = 30.0) -> None:
-        """Until ``dayclose run`` has started (a fault that strikes it while it boots times the boot, not the
-        fault's detection). A process that does not start within ``timeout`` is the driver's to judge."""
+        """Until ``dayclose run`` has started and holds partitions (a fault that strikes it while it boots, or while
+        its consumer still joins the group with nothing to fetch, times the boot, not the fault's detection). A
+        process that does not get there within ``timeout`` is the driver's to judge."""
         run = self.stack.run
         deadline = time.monotonic() + timeout
-        while run is not None and "service.started" not in run.log_since_start() and time.monotonic() < deadline:
+        while run is not None and "kafka.partitions_assigned" not in run.log_since_start():
+            if time.monotonic() > deadline:
+                return
             time.sleep(0.1)  # polling the log of a process that is starting, under a deadline
 
     def _wait_free(self, resource: str) -> None:

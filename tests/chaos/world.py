@@ -58,7 +58,7 @@ class Spec:
     reopen_share: float = 0.08
     late_share: float = 0.08
     manual_share: float = 0.04  # per store-day: a manual export (command) mid-day
-    fix_share: float = 0.2  # merchants whose plan lacks a payment method their stores start taking
+    fix_share: float = 0.2  # merchants (at least one) whose plan lacks a payment method their stores start taking
     api_manual_exports: int = 2
     corrections: int = 2
     poison: int = 2
@@ -93,11 +93,12 @@ def build(seed: int, spec: Spec) -> World:
     rng = random.Random(f"world/{seed}")
     w = World()
     queues: list[list[Step]] = []
+    fixing = set(rng.sample(range(spec.merchants), max(1, round(spec.merchants * spec.fix_share))))
     for m in range(spec.merchants):
         org = f"org-soak-{m:02d}"
         plan = {k: (dict(v) if isinstance(v, dict) else v) for k, v in sampledata.SAMPLE_PLAN.items()}
         final = {**plan, "payment_methods": {**plan["payment_methods"], NEW_METHOD: NEW_METHOD_ACCOUNT}}
-        fix = rng.random() < spec.fix_share
+        fix = m in fixing
         merchant = Merchant(org, {}, plan if fix else final, final)
         w.merchants.append(merchant)
         for s in range(spec.stores):
