@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := tools/node/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo dev-up dev-down test lint bench chaos clean
+.PHONY: demo dev-up dev-down test lint bench chaos soak clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -44,6 +44,11 @@ bench: $(STAMP)
 
 chaos: $(STAMP)
 	$(PY) -m pytest tests/chaos -m chaos $(CHAOS_ARGS)
+
+## soak: the long soak (docs/reliability.md): SOAK_KILLS (1000) SIGKILLs and every fault class, an independent
+## checker; SOAK_SEED=n replays a seed
+soak: $(STAMP)
+	$(PY) -m pytest tests/chaos/test_soak.py -m soak -s $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/node/node_modules

@@ -31,10 +31,17 @@ from backoffice import (
 from backoffice.api_docs import add_swagger_ui
 from backoffice.card.session import Sessions
 from backoffice.context import Context
-from backoffice.errors import ApiError, api_error_handler, http_error_handler, validation_error_handler
+from backoffice.errors import (
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    storage_unavailable_handler,
+    validation_error_handler,
+)
 from backoffice.limits import BodyReadTimeout, RateLimiter
 from backoffice.metrics import RequestMetrics
 from backoffice.middleware import BodySizeLimit, OrganizationAuthorization
+from service.ports import StorageUnavailable
 
 log = structlog.get_logger("dayclose.api")
 TITLE = "dayclose BackOffice API"
@@ -99,6 +106,7 @@ def create_app(
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(StorageUnavailable, storage_unavailable_handler)
     for module in (routes_integration, routes_plan, routes_exports, routes_audit, routes_lookup, routes_vat, routes_bl):
         app.include_router(module.router)
     _add_operations_routes(app, checks, metrics if metrics is not None else CollectorRegistry())

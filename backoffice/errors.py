@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.ports import StorageUnavailable
+
 
 class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the field, e.g. `payment_methods.swish` or `start_date`.")
@@ -83,10 +85,24 @@ async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     return _response(exc.status_code, ErrorBody(code=code, message=str(exc.detail)), getattr(exc, "headers", None))
 
 
+#: Seconds a client waits before trying again after a 503 for a lost database (a restart or failover takes a few).
+DATABASE_RETRY_AFTER_S = 5
+
+
+async def storage_unavailable_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL lost in the middle of a request (a restart, a crash, a partition): a 503 in the API's shape, with
+    Retry-After, so BackOffice asks the merchant to try again. Nothing was committed: the unit of work rolled back."""
+    if not isinstance(exc, StorageUnavailable):  # registered for StorageUnavailable only
+        raise TypeError(f"not StorageUnavailable: {type(exc).__name__}")
+    body = ErrorBody(code="DATABASE_UNAVAILABLE", message="The database is unavailable for a moment; try again.")
+    return _response(503, body, {"Retry-After": str(DATABASE_RETRY_AFTER_S)})
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the error statuses an operation can answer with. Every operation can answer 408
-    and 413: the body's read deadline and size limit apply to every request, before anything else; every
-    authenticated one (401) also 429: the rate per organization (:mod:`backoffice.limits`)."""
+    and 413: the body's read deadline and size limit apply to every request, before anything else; 503: the database
+    can go away under any of them; and every authenticated one (401) also 429: the rate per organization
+    (:mod:`backoffice.limits`)."""
     text = {
         400: "The body is not parsable JSON.",
         401: "No valid bearer token (checked before the body is read or validated).",
@@ -103,7 +119,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         "(20 a second, bursts of `DAYCLOSE_API_RATE_LIMIT_BURST`, 100, by default) per API process; try again "
         "after `Retry-After` seconds.",
         502: "Björn Lundén refused our own credentials (an operator problem, not the merchant's).",
-        503: "Björn Lundén or Kafka is unavailable; try again (see Retry-After).",
+        503: "Björn Lundén or our database is unavailable (`DATABASE_UNAVAILABLE`): try again (see Retry-After).",
     }
-    always = {408, 413, *({429} if 401 in statuses else ())}
+    always = {408, 413, 503, *({429} if 401 in statuses else ())}
     return {s: {"model": ErrorBody, "description": text[s]} for s in sorted({*statuses, *always})}

@@ -37,7 +37,7 @@ from dayclose import telemetry
 from dayclose.config import Settings
 from dayclose.health import api_checks
 from dayclose.keys import KeyVault
-from dayclose.logs import librdkafka_logger
+from dayclose.logs import kafka_error_logger, librdkafka_logger
 from dayclose.preflight import wait_for_database
 from dayclose.process import BoundedCloseConsumer, Service, WorkerPool
 from exporters.bl.directory import BLExporterDirectory
@@ -83,7 +83,13 @@ def units_of_work(
     settings: Settings, pool: ConnectionPool[Any], registry: SchemaRegistry | None
 ) -> Callable[[], PostgresUnitOfWork]:
     window = timedelta(seconds=settings.conflict_notice_window_s)
-    return unit_of_work(pool, KeyVault(settings.kek), event_encoder(settings, registry), conflict_window=window)
+    return unit_of_work(
+        pool,
+        KeyVault(settings.kek),
+        event_encoder(settings, registry),
+        settings.database_limits.pool_timeout_s,
+        conflict_window=window,
+    )
 
 
 def consumer_config(settings: Settings, stats_cb: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -103,6 +109,7 @@ def consumer_config(settings: Settings, stats_cb: Callable[[str], None] | None =
         # lone day close for the default 500 ms; 100 ms costs a few idle fetches a second, nothing more.
         "fetch.wait.max.ms": 100,
         "logger": librdkafka_logger(),
+        "error_cb": kafka_error_logger("consumer"),
     }
     if stats_cb is not None:
         config.update({"statistics.interval.ms": 15_000, "stats_cb": stats_cb})  # dayclose_consumer_lag
@@ -125,6 +132,7 @@ def build_service(
         migrate(settings.database_url)
     registry = registry or schema_registry(settings)
     instance = uuid.uuid4().hex[:16]
+    limits = settings.database_limits.connect_kwargs(settings.database_url)
     # Every connection of this process carries its instance id, so other processes can tell from
     # pg_stat_activity whether this one is alive (an export lease of a dead process is void).
     pool: ConnectionPool[Any] = ConnectionPool(
@@ -133,7 +141,8 @@ def build_service(
         max_size=2 * settings.export_workers + 4,
         open=True,
         name="dayclose",
-        kwargs={"application_name": f"{LEASE_PREFIX}{instance}"},
+        kwargs={**limits, "application_name": f"{LEASE_PREFIX}{instance}"},
+        timeout=settings.database_limits.pool_timeout_s,
     )
     pool.wait(timeout=settings.startup_timeout_s)  # fail fast at start-up when the database is unreachable
     uow = units_of_work(settings, pool, registry)
@@ -149,7 +158,11 @@ def build_service(
     lag = ConsumerLagCollector()
     consumer: ConsumerLike = BoundedCloseConsumer(consumer_config(settings, stats_cb=lag.update))
     loop = SalesLoop(consumer, uow, settings.kafka.sales_topic, settings.kafka.commands_topic, registry)
-    relay = OutboxRelay(uow, functools.partial(listen_for_outbox, settings.database_url), producer_config(settings))
+    relay = OutboxRelay(
+        uow,
+        functools.partial(listen_for_outbox, settings.database_url, connect_kwargs=limits),
+        {**producer_config(settings), "error_cb": kafka_error_logger("relay")},
+    )
     service = Service(
         settings,
         pool,
@@ -157,7 +170,7 @@ def build_service(
         workers,
         relay,
         threading.Event(),
-        functools.partial(listen_for_jobs, settings.database_url),
+        functools.partial(listen_for_jobs, settings.database_url, connect_kwargs=limits),
     )
     service.outbox_depth = functools.partial(outbox_depth, uow)
     service.backlog = functools.partial(backlog, uow)
@@ -190,7 +203,15 @@ def build_api(
     command the API sends goes through the outbox, published by the consumer process's relay."""
     owns_pool = pool is None
     if pool is None:
-        pool = ConnectionPool(settings.database_url, min_size=1, max_size=8, open=False, name="dayclose-api")
+        pool = ConnectionPool(
+            settings.database_url,
+            min_size=1,
+            max_size=8,
+            open=False,
+            name="dayclose-api",
+            kwargs=settings.database_limits.connect_kwargs(settings.database_url),
+            timeout=settings.database_limits.pool_timeout_s,
+        )
     uow = units_of_work(settings, pool, schema_registry(settings))
     exporter = exporter or bl_exporter(settings)
     ctx = Context(

@@ -23,6 +23,7 @@ from backoffice.signing_keys import ApiSigningKey, api_signing_keys
 from dayclose.keys import KeyVault, KeyVaultError
 from exporters.bl.config import BLConfig
 from service.secrets import Secret
+from storage.connections import ConnectionLimits
 
 T = TypeVar("T")
 KEY_ENCRYPTION_KEY = "DAYCLOSE_KEY_ENCRYPTION_KEY"
@@ -86,10 +87,18 @@ class KafkaSettings:
     #: the strongest codec every Kafka client reads without an extra library (lz4, snappy and zstd need
     #: one in kafka-python, KafkaJS and others).
     compression: str = "gzip"
+    #: A request to a broker unanswered this long fails and its connection is dropped (librdkafka's
+    #: ``socket.timeout.ms``, whose default is 60 s): how long a broker that went silent goes unnoticed. TCP
+    #: keepalives are on as well.
+    socket_timeout_ms: int = 30_000
 
     def client_config(self) -> dict[str, str]:
         """librdkafka settings shared by every client (producer, consumer) of the service."""
-        conf = {"bootstrap.servers": self.bootstrap_servers}
+        conf = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "socket.timeout.ms": str(self.socket_timeout_ms),
+            "socket.keepalive.enable": "true",
+        }
         if self.security_protocol:
             conf["security.protocol"] = self.security_protocol
         if self.sasl_mechanism:
@@ -153,6 +162,9 @@ class Settings:
     #: ``dayclose api`` also serves the reference BackOffice card under ``/card/`` (docs/ui.md). Off unless asked
     #: for: on in the local stack and the demo, off in the chart's production values.
     card_enabled: bool = False
+    #: How long a PostgreSQL connection may go silent before it fails (``DAYCLOSE_DB_*``; the defaults and what
+    #: each bounds: :class:`storage.connections.ConnectionLimits`).
+    database_limits: ConnectionLimits = ConnectionLimits()
 
     @property
     def kek(self) -> Secret:
@@ -250,6 +262,25 @@ def _bl(env: Mapping[str, str]) -> BLConfig:
         preflight_ttl_s=_parse(env, "BL_PREFLIGHT_TTL_SECONDS", default.preflight_ttl_s, _positive_float),
         max_retries=_parse(env, "BL_MAX_RETRIES", default.max_retries, _positive_int),
         ambiguous_quiet_s=_parse(env, "BL_AMBIGUOUS_QUIET_SECONDS", default.ambiguous_quiet_s, _positive_float),
+        connect_timeout_s=_parse(env, "BL_CONNECT_TIMEOUT_SECONDS", default.connect_timeout_s, _positive_float),
+    )
+
+
+def _database_limits(env: Mapping[str, str]) -> ConnectionLimits:
+    """The PostgreSQL connection limits; what the environment leaves out keeps :class:`ConnectionLimits`'s default."""
+    d = ConnectionLimits()
+    return ConnectionLimits(
+        connect_timeout_s=_parse(env, "DAYCLOSE_DB_CONNECT_TIMEOUT_SECONDS", d.connect_timeout_s, _positive_int),
+        keepalives_idle_s=_parse(env, "DAYCLOSE_DB_KEEPALIVES_IDLE_SECONDS", d.keepalives_idle_s, _positive_int),
+        keepalives_interval_s=_parse(
+            env, "DAYCLOSE_DB_KEEPALIVES_INTERVAL_SECONDS", d.keepalives_interval_s, _positive_int
+        ),
+        keepalives_count=_parse(env, "DAYCLOSE_DB_KEEPALIVES_COUNT", d.keepalives_count, _positive_int),
+        tcp_user_timeout_s=_parse(env, "DAYCLOSE_DB_TCP_USER_TIMEOUT_SECONDS", d.tcp_user_timeout_s, _positive_float),
+        statement_timeout_s=_parse(
+            env, "DAYCLOSE_DB_STATEMENT_TIMEOUT_SECONDS", d.statement_timeout_s, _positive_float
+        ),
+        pool_timeout_s=_parse(env, "DAYCLOSE_DB_POOL_TIMEOUT_SECONDS", d.pool_timeout_s, _positive_float),
     )
 
 
@@ -303,6 +334,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] 
             KafkaSettings.compression,
             _choice("none", "gzip", "snappy", "lz4", "zstd"),
         ),
+        socket_timeout_ms=_parse(env, "KAFKA_SOCKET_TIMEOUT_MS", KafkaSettings.socket_timeout_ms, _positive_int),
     )
     settings = Settings(
         database_url=_require(env, "DATABASE_URL"),
@@ -335,6 +367,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] 
         startup_timeout_s=_parse(env, "DAYCLOSE_STARTUP_TIMEOUT_SECONDS", 30.0, _positive_float),
         api_docs=_parse(env, "DAYCLOSE_API_DOCS", False, _bool),
         card_enabled=_parse(env, "DAYCLOSE_CARD_ENABLED", False, _bool),
+        database_limits=_database_limits(env),
     )
     for name in needs:  # after the settings every process needs, which are named first
         _require(env, name)

@@ -164,6 +164,31 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
     kafka.addFilter(RateLimit())
 
 
+def kafka_error_logger(client: str, limit: RateLimit | None = None) -> Callable[[Any], None]:
+    """A confluent-kafka ``error_cb`` logging each client-level error (a broker that stopped answering, a request
+    timed out, every broker down) as ``kafka.client_error``: librdkafka retries them itself, so without this a Kafka
+    outage leaves no line in our log (#24). Rate-limited per error code like librdkafka's own lines (#25): an
+    unreachable cluster reports the same error for every broker, every few seconds."""
+    log = structlog.get_logger("dayclose.kafka")
+    limit = limit if limit is not None else RateLimit()
+
+    def on_error(error: Any) -> None:
+        code = error.name() if hasattr(error, "name") else str(error)
+        key = logging.LogRecord(LIBRDKAFKA_LOGGER, logging.WARNING, "", 0, "%s [%s] %s", (code, client, ""), None)
+        if not limit.filter(key):
+            return
+        log.warning(
+            "kafka.client_error",
+            client=client,
+            code=code,
+            reason=error.str() if hasattr(error, "str") else str(error),
+            fatal=bool(error.fatal()) if hasattr(error, "fatal") else False,
+            suppressed=getattr(key, "suppressed", 0),
+        )
+
+    return on_error
+
+
 def librdkafka_logger() -> logging.Logger:
     """The stdlib logger to pass as confluent-kafka's ``logger`` config so librdkafka logs via structlog."""
     return logging.getLogger(LIBRDKAFKA_LOGGER)

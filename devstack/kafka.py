@@ -95,6 +95,7 @@ _SIGNATURES: list[tuple[str, Any, list[Any]]] = [
         [_c_void_p, ctypes.c_int16, ctypes.c_size_t, ctypes.POINTER(ctypes.c_int)],
     ),
     ("rd_kafka_mock_clear_request_errors", None, [_c_void_p, ctypes.c_int16]),
+    ("rd_kafka_mock_broker_set_host_port", None, [_c_void_p, ctypes.c_int32, _c_char_p, ctypes.c_int]),
 ]
 
 
@@ -175,6 +176,19 @@ class MockKafkaCluster:
 
     def broker_up(self, broker_id: int) -> None:
         _check(_lib().rd_kafka_mock_broker_set_up(self._cluster(), broker_id), f"broker {broker_id} up")
+
+    def listeners(self) -> dict[int, tuple[str, int]]:
+        """Where each broker (id 1..N) listens: the bootstrap list, in broker order."""
+        found = {}
+        for broker_id, address in enumerate(self._bootstrap.split(","), start=1):
+            host, _, port = address.rpartition(":")
+            found[broker_id] = (host, int(port))
+        return found
+
+    def advertise(self, broker_id: int, host: str, port: int) -> None:
+        """Have the broker tell clients (in metadata) to reach it at ``host:port`` instead of where it listens: for a
+        relay in front of it (:class:`devstack.netfault.Relay`). Clients learn it with their next metadata."""
+        _lib().rd_kafka_mock_broker_set_host_port(self._cluster(), broker_id, host.encode(), port)
 
     def push_request_errors(self, api_key: int, errors: Iterable[int]) -> None:
         """The next ``len(errors)`` requests of type ``api_key`` fail with these error codes, in order."""

@@ -77,9 +77,23 @@ class _RunAs:
 class LocalPostgres:
     """A private PostgreSQL cluster in a temp dir. ``start()`` takes about a second; ``stop()`` removes it."""
 
-    def __init__(self, *, durable: bool = False, base_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        durable: bool = False,
+        base_dir: str | None = None,
+        listen: tuple[str, ...] = ("127.0.0.1",),
+        settings: dict[str, str] | None = None,
+        clients: tuple[str, ...] = (),
+    ) -> None:
+        """``listen``: the addresses it accepts connections on (a fault test adds a link's, devstack.netfault), and
+        ``clients`` the networks (CIDR) it trusts besides loopback;
+        ``settings``: more server settings (``-c name=value``), over the defaults."""
         self.bin_dir = find_bin_dir()
         self.durable = durable
+        self.listen = listen
+        self.settings = dict(settings or {})
+        self.clients = clients
         self.port = 0
         self._base_dir = base_dir
         self._tmp: str | None = None
@@ -131,12 +145,18 @@ class LocalPostgres:
             self._run(*initdb)
         except subprocess.CalledProcessError as exc:
             raise PostgresUnavailable(f"initdb failed: {exc.stderr.strip()}") from exc
+        if self.clients:
+            with (self.data_dir / "pg_hba.conf").open("a") as hba:
+                hba.writelines(f"host all all {network} trust\n" for network in self.clients)
         opts = [
-            f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={sock_dir}",
+            f"-c listen_addresses={','.join(self.listen)} -c unix_socket_directories={sock_dir}",
             "-c max_connections=200 -c shared_buffers=64MB",
         ]
         if not self.durable:
             opts.append("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        # Last, so they win. A test that SIGKILLs the server (crash()) needs synchronous_commit=on: otherwise a
+        # commit's WAL may still be in shared memory, and lost with it (fsync=off only bets on the OS surviving).
+        opts += [f"-c {k}={v}" for k, v in self.settings.items()]
         for attempt in range(5):  # the port can be taken between picking it and binding it
             self.port = free_port()
             self._options = f"-p {self.port} " + " ".join(opts)
@@ -176,6 +196,38 @@ class LocalPostgres:
     def resume(self) -> None:
         self._pg_ctl_start()
 
+    def crash(self) -> int:
+        """SIGKILL the server and every backend at once, as a machine losing the process would: no shutdown
+        checkpoint, transactions in flight lost; ``resume()`` then runs crash recovery on the same data directory
+        and port. Returns how many processes were killed."""
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            postmaster = int(pid_file.read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return 0
+        family = [postmaster, *_children(postmaster)]
+        for pid in family:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        # Until the postmaster's pid is gone (reaped, not just a zombie: its lock file names it) a new server
+        # refuses to start. Init reaps it, here within a second or so; bounded by the deadline.
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{pid}").exists() for pid in family):
+            if time.monotonic() > deadline:
+                raise PostgresUnavailable(f"postgres processes not reaped 30 s after SIGKILL: {family}")
+            time.sleep(0.05)
+        return len(family)
+
+    def is_up(self) -> bool:
+        """Whether the server answers (pg_ctl status)."""
+        try:
+            self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "status")
+        except subprocess.CalledProcessError:
+            return False
+        return True
+
     def stop(self) -> None:
         if self._tmp is None:
             return
@@ -191,6 +243,19 @@ class LocalPostgres:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _children(parent: int) -> list[int]:
+    """Direct children of ``parent`` (a postmaster's backends and auxiliary processes), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
 
 
 class ExternalPostgres:

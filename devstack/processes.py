@@ -55,12 +55,17 @@ class ServiceProcess:
         self._log: IO[bytes] | None = None
         self.starts = 0
         self.kills = 0
+        #: When the latest start happened (``time.monotonic()``) and where its log begins (byte offset).
+        self.started_at = 0.0
+        self.log_offset = 0
 
     def start(self) -> ServiceProcess:
         if self.alive:
             raise RuntimeError("service process already running")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
+        self.log_offset = self._log.tell()
+        self.started_at = time.monotonic()
         # The child sees only a clean environment plus ours: an inherited DATABASE_URL or
         # KAFKA_BOOTSTRAP_SERVERS of the developer's shell must never leak in.
         base = {k: v for k, v in os.environ.items() if not k.startswith(("DAYCLOSE_", "BL_", "KAFKA_"))}
@@ -124,6 +129,15 @@ class ServiceProcess:
         while self.alive and time.monotonic() < deadline:
             time.sleep(0.05)
         return not self.alive
+
+    def log_since_start(self) -> str:
+        """What the latest start of the process has logged so far."""
+        try:
+            with self.log_path.open("rb") as f:
+                f.seek(self.log_offset)
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     def log_tail(self, lines: int = 40) -> str:
         try:

@@ -4,7 +4,8 @@ rows), from any process, so the export workers and the outbox relay act within m
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import psycopg
 import structlog
@@ -16,15 +17,22 @@ log = structlog.get_logger("dayclose.notify")
 
 
 def listen(
-    database_url: str, channel: str, on_notify: Callable[[], None], stop: threading.Event, name: str
+    database_url: str,
+    channel: str,
+    on_notify: Callable[[], None],
+    stop: threading.Event,
+    name: str,
+    connect_kwargs: Mapping[str, Any] | None = None,
 ) -> threading.Thread:
     """A thread that calls ``on_notify`` on every ``NOTIFY channel`` (PostgreSQL sends it at commit), once after
-    (re)connecting to catch up on what was committed meanwhile, until ``stop``."""
+    (re)connecting to catch up on what was committed meanwhile, until ``stop``. ``connect_kwargs`` bound how long a
+    silent server goes unnoticed (:mod:`storage.connections`): a listener waits on a connection that sends nothing,
+    and only keepalives tell it the server is gone."""
 
     def run() -> None:
         while not stop.is_set():
             try:
-                with psycopg.connect(database_url, autocommit=True) as conn:
+                with psycopg.connect(database_url, autocommit=True, **(connect_kwargs or {})) as conn:
                     conn.execute(f"LISTEN {channel}")
                     on_notify()
                     while not stop.is_set():
@@ -39,11 +47,21 @@ def listen(
     return thread
 
 
-def listen_for_jobs(database_url: str, on_notify: Callable[[], None], stop: threading.Event) -> threading.Thread:
+def listen_for_jobs(
+    database_url: str,
+    on_notify: Callable[[], None],
+    stop: threading.Event,
+    connect_kwargs: Mapping[str, Any] | None = None,
+) -> threading.Thread:
     """Calls ``on_notify`` whenever export jobs are queued (in any process)."""
-    return listen(database_url, JOBS_CHANNEL, on_notify, stop, "jobs-listener")
+    return listen(database_url, JOBS_CHANNEL, on_notify, stop, "jobs-listener", connect_kwargs)
 
 
-def listen_for_outbox(database_url: str, on_notify: Callable[[], None], stop: threading.Event) -> threading.Thread:
+def listen_for_outbox(
+    database_url: str,
+    on_notify: Callable[[], None],
+    stop: threading.Event,
+    connect_kwargs: Mapping[str, Any] | None = None,
+) -> threading.Thread:
     """Calls ``on_notify`` whenever outbox rows are committed (in any process)."""
-    return listen(database_url, OUTBOX_CHANNEL, on_notify, stop, "outbox-listener")
+    return listen(database_url, OUTBOX_CHANNEL, on_notify, stop, "outbox-listener", connect_kwargs)

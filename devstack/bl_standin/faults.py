@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from typing import Any, get_type_hints
 
-DROP_MODES = ("timeout", "reset")
+DROP_MODES = ("timeout", "reset", "late")
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,24 @@ class Faults:
     #: The next N document uploads/attachments are refused (HTTP 400), or all of them while set.
     refuse_documents_next: int = 0
     refuse_documents: bool = False
-    #: How a lost response looks: "timeout" (held open for ``drop_hold_s``, then reset) or "reset".
+    #: How a lost response looks: "timeout" (held open for ``drop_hold_s``, then reset), "reset", or "late" (held
+    #: ``drop_hold_s``, then sent whole: slower than a client's timeout, after BL committed).
     drop_mode: str = "timeout"
     drop_hold_s: float = 3.0
+    # -- BL misbehaving quietly (#24): answers that look like answers ---------------------------------------
+    #: The next N matching requests are processed (committed), then answered 200 with a body that never finishes:
+    #: half of it, then a byte every ``stall_interval_s`` until ``drop_hold_s`` has passed, then a reset.
+    stall_body_next: int = 0
+    stall_interval_s: float = 0.5
+    #: The next N matching requests are processed, then answered with their JSON cut in half (a complete HTTP
+    #: message: Content-Length is the cut body's).
+    truncate_json_next: int = 0
+    #: The next N matching requests get a gateway's HTML 502 page; processed first (the backend committed, the
+    #: gateway lost the answer) when ``gateway_after_commit``.
+    gateway_html_next: int = 0
+    gateway_after_commit: bool = False
+    #: The next N matching requests are refused 401 before they are processed (our token refused mid-day).
+    unauthorized_next: int = 0
     #: Probability / next-N count of a connection reset before the request is processed.
     reset_rate: float = 0.0
     resets_next: int = 0
@@ -107,6 +122,9 @@ class Decision:
     retry_after_s: int | None = None
     drop_after_commit: bool = False
     refuse_document: bool = False
+    #: How a processed request is answered quietly wrong: "stall", "truncate" or "gateway" (None: as it should).
+    garble: str | None = None
+    unauthorized: bool = False
 
 
 class FaultInjector:
@@ -125,6 +143,10 @@ class FaultInjector:
                 "resets_next": faults.resets_next,
                 "documents_commit_then_drop": faults.documents_commit_then_drop,
                 "refuse_documents_next": faults.refuse_documents_next,
+                "stall_body_next": faults.stall_body_next,
+                "truncate_json_next": faults.truncate_json_next,
+                "gateway_html_next": faults.gateway_html_next,
+                "unauthorized_next": faults.unauthorized_next,
             }
             self._window: deque[float] = deque()
 
@@ -145,6 +167,10 @@ class FaultInjector:
                 decision.status, decision.retry_after_s = 429, f.retry_after_s
             elif self._take("errors_next") or (f.error_rate and self._random.random() < f.error_rate):
                 decision.status = f.error_status
+            elif self._take("unauthorized_next"):
+                decision.unauthorized = True
+            elif not f.gateway_after_commit and self._take("gateway_html_next"):
+                decision.status, decision.garble = 502, "gateway"
             elif method == "POST" and path.endswith("/journal") and self._take("commit_then_drop"):
                 decision.drop_after_commit = True
             elif method == "POST" and "/document" in path:
@@ -152,7 +178,19 @@ class FaultInjector:
                     decision.refuse_document = True
                 elif self._take("documents_commit_then_drop"):
                     decision.drop_after_commit = True
+            untouched = not (decision.reset or decision.unauthorized or decision.drop_after_commit)
+            if untouched and decision.status is None and not decision.refuse_document:
+                decision.garble = self._garble_after_commit(f)
             return decision
+
+    def _garble_after_commit(self, f: Faults) -> str | None:
+        if self._take("stall_body_next"):
+            return "stall"
+        if self._take("truncate_json_next"):
+            return "truncate"
+        if f.gateway_after_commit and self._take("gateway_html_next"):
+            return "gateway"
+        return None
 
     @staticmethod
     def _applies(f: Faults, method: str, path: str) -> bool:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import socket
-import struct
-import sys
 import threading
 import time
-from dataclasses import dataclass, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from devstack.bl_standin import admin, chart
 from devstack.bl_standin.api import BLApi, query_dict, token_endpoint
 from devstack.bl_standin.api_error import ApiFailure
-from devstack.bl_standin.faults import FaultInjector, Faults, RecordedRequest, RequestLog
+from devstack.bl_standin.faults import Decision, FaultInjector, Faults, RecordedRequest, RequestLog
+from devstack.bl_standin.garble import Drop, Stall, garbled, gateway_page, token_refused
+from devstack.bl_standin.httpserver import Server
 from devstack.bl_standin.openapi import DOCUMENT, OpenApiDocument
 from devstack.bl_standin.registry import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Registry
 from devstack.bl_standin.state import Company
@@ -26,13 +23,6 @@ BASE_PATH = "/bla-api/v1/sp"
 TOKEN_PATH = "/auth/oauth/v2/token"  # noqa: S105 - a path, not a password
 #: A GUID, like every BL User-Key (the API refuses anything else as KEY_MALFORMED); fixed, so it can be typed.
 DEMO_USER_KEY = "de300000-c0de-4000-8000-000000000001"
-
-
-@dataclass
-class Drop:
-    """Lose the response: reset the connection, after holding it open ``hold_s`` seconds."""
-
-    hold_s: float
 
 
 class BLStandIn:
@@ -55,7 +45,7 @@ class BLStandIn:
         self.injector = FaultInjector()
         self.requests = RequestLog()
         self._address = (host, port)
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -65,7 +55,7 @@ class BLStandIn:
         if self._server is not None:
             return self
         self._stopping.clear()
-        self._server = _Server(self._address, self)
+        self._server = Server(self._address, self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="bl-standin", daemon=True
         )
@@ -202,7 +192,9 @@ class BLStandIn:
 
     # -- one request --------------------------------------------------------------------
 
-    def serve(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Response | Drop:
+    def serve(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Response | Drop | Stall:
         request = Request(method, path, query_dict(query), headers, body)
         if path.startswith("/_admin"):
             return admin.handle(self, request)
@@ -214,27 +206,43 @@ class BLStandIn:
             self._stopping.wait(decision.delay_s)
         if decision.reset:
             return Drop(0.0)
+        response = self._fault_answer(decision) or self._answer(request)
+        record.status = response.status
+        f = self.faults
+        if decision.drop_after_commit and response.status == 200:
+            if f.drop_mode == "late":
+                return Drop(f.drop_hold_s, late=response)
+            return Drop(f.drop_hold_s if f.drop_mode == "timeout" else 0.0)
+        if decision.garble and decision.status is None:
+            return garbled(decision.garble, response, f.drop_hold_s, f.stall_interval_s)
+        return response
+
+    @staticmethod
+    def _fault_answer(decision: Decision) -> Response | None:
+        """The answer a fault gives instead of processing the request, if any."""
         if decision.status == 429:
             extra = {} if decision.retry_after_s is None else {"Retry-After": str(decision.retry_after_s)}
-            response = json_response(429, ApiFailure(429, None, "Too many requests").body(), extra)
-        elif decision.refuse_document:
+            return json_response(429, ApiFailure(429, None, "Too many requests").body(), extra)
+        if decision.unauthorized:
+            return token_refused()
+        if decision.garble == "gateway" and decision.status:  # before processing; after: garbled()
+            return gateway_page()
+        if decision.refuse_document:
             # The stand-in's stand-in for whatever makes BL refuse a file (type, size, quota).
-            response = json_response(400, ApiFailure(400, "FILE_NOT_ALLOWED", "The document was not accepted").body())
-        elif decision.status:
-            response = json_response(
+            return json_response(400, ApiFailure(400, "FILE_NOT_ALLOWED", "The document was not accepted").body())
+        if decision.status:
+            return json_response(
                 decision.status,
                 ApiFailure(decision.status, "INTERNAL_SERVER_ERROR", "Service temporarily unavailable").body(),
             )
-        elif path == TOKEN_PATH:
-            response = token_endpoint(self.registry, request)
-        elif path.startswith(BASE_PATH + "/"):
-            response = self.api.handle(replace(request, path=path[len(BASE_PATH) :]))
-        else:
-            response = json_response(404, {"error": f"nothing at {path}"})
-        record.status = response.status
-        if decision.drop_after_commit and response.status == 200:
-            return Drop(self.faults.drop_hold_s if self.faults.drop_mode == "timeout" else 0.0)
-        return response
+        return None
+
+    def _answer(self, request: Request) -> Response:
+        if request.path == TOKEN_PATH:
+            return token_endpoint(self.registry, request)
+        if request.path.startswith(BASE_PATH + "/"):
+            return self.api.handle(replace(request, path=request.path[len(BASE_PATH) :]))
+        return json_response(404, {"error": f"nothing at {request.path}"})
 
     def hold(self, seconds: float) -> None:
         self._stopping.wait(seconds)
@@ -242,71 +250,3 @@ class BLStandIn:
 
 def _now() -> float:
     return time.monotonic()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
-
-    def __init__(self, address: tuple[str, int], standin: BLStandIn) -> None:
-        self.standin = standin
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return  # a client that hung up (its timeout, or its process ended): normal for a test server
-        super().handle_error(request, client_address)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_all_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 30  # idle keep-alive connections are closed after this
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-    def do_GET(self) -> None:
-        split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        outcome = self.server.standin.serve(self.command, split.path, split.query, headers, body)
-        if isinstance(outcome, Drop):
-            if outcome.hold_s:
-                self.server.standin.hold(outcome.hold_s)
-            # SO_LINGER 0: closing sends a TCP RST, as a dying load balancer would.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
-            return
-        self.send_response(outcome.status)
-        self.send_header("Content-Type", outcome.content_type)
-        self.send_header("Content-Length", str(len(outcome.body)))
-        for name, value in outcome.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(outcome.body)
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET

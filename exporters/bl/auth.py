@@ -16,6 +16,7 @@ import requests
 from exporters.bl.config import BLConfig
 from exporters.bl.errors import RetryableFailure
 from exporters.bl.ratelimit import TokenBucket
+from exporters.bl.reading import read_body
 from service.exporter import OperatorError
 from service.reasons import ReasonCode
 
@@ -62,6 +63,7 @@ class TokenProvider:
         cfg = self._config
         self._limiter.acquire()
         started = self._clock()
+        deadline = time.monotonic() + cfg.connect_timeout_s + cfg.timeout_s
         try:
             response = self._session.post(
                 cfg.token_url,
@@ -72,7 +74,9 @@ class TokenProvider:
                 },
                 headers={"Accept": "application/json"},
                 timeout=cfg.timeouts,
+                stream=True,
             )
+            read_body(response, deadline)
         except requests.RequestException as exc:
             raise RetryableFailure(f"token request failed: {type(exc).__name__}") from None
         self.fetch_count += 1

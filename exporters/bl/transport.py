@@ -1,8 +1,8 @@
 """One pooled HTTP session to BL: rate limits, bearer token, User-Key, timeouts, bounded retries.
 
 Every request waits for its company's token bucket, then the client's (:mod:`exporters.bl.ratelimit`), carries
-``Authorization`` and ``User-Key``,
-and has a connect and a read timeout. A 401 triggers one token renewal and one resend.
+``Authorization`` and ``User-Key``, and has a connect timeout and a deadline for the whole response, headers and
+body: a body that trickles in a byte at a time never outlives it. A 401 triggers one token renewal and one resend.
 Transient failures (connection errors, 429, 5xx) are retried with jittered exponential
 backoff, honouring ``Retry-After``, when the caller says the request is safe to repeat;
 otherwise they are raised for the caller to resolve (see the exporter's ambiguous-post rule).
@@ -35,6 +35,7 @@ from exporters.bl.auth import TokenProvider
 from exporters.bl.config import BLConfig
 from exporters.bl.errors import BLHttpError, RetryableFailure
 from exporters.bl.ratelimit import KeyedTokenBucket, TokenBucket
+from exporters.bl.reading import read_body
 from service.exporter import OperatorError, mask_secret
 from service.reasons import ReasonCode
 
@@ -184,8 +185,9 @@ class BLTransport:
         # The company's slot first: a request waiting for its company holds no slot of the client's.
         self.company_limiter.acquire(call.user_key)
         self.limiter.acquire()
+        deadline = time.monotonic() + self.config.connect_timeout_s + self.config.timeout_s
         try:
-            return self.session.request(
+            response = self.session.request(
                 method,
                 self.config.base_url.rstrip("/") + path,
                 params=call.params,
@@ -193,7 +195,10 @@ class BLTransport:
                 files=call.files,
                 headers=headers,
                 timeout=self.config.timeouts,
+                stream=True,
             )
+            read_body(response, deadline)
+            return response
         except requests.ConnectTimeout:
             raise RetryableFailure(f"{method} {path}: connect timeout") from None
         except requests.ReadTimeout:
@@ -214,7 +219,11 @@ def _json_or_none(response: requests.Response) -> Any:
     try:
         return json.loads(response.content, parse_float=Decimal)
     except ValueError:
-        raise RetryableFailure(f"unreadable JSON from BL (HTTP {response.status_code})") from None
+        # A success whose body we cannot read (a gateway's page, an answer cut short) still means BL processed it.
+        maybe_committed = response.request is not None and response.request.method != "GET"
+        raise RetryableFailure(
+            f"unreadable JSON from BL (HTTP {response.status_code})", maybe_committed=maybe_committed
+        ) from None
 
 
 def _api_error(response: requests.Response, user_key: str) -> dict[str, Any]:

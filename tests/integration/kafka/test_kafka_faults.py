@@ -101,3 +101,34 @@ def test_closed_cluster_refuses_calls() -> None:
     cluster.close()  # idempotent
     with pytest.raises(MockKafkaError, match="closed"):
         cluster.create_topic("after-close", 1)
+
+
+def test_brokers_gone_quiet_leave_a_line_in_our_log(mock_cluster: MockKafkaCluster) -> None:
+    """#24: librdkafka retries a broker that stopped answering by itself; the error_cb the service installs writes
+    `kafka.client_error`, so an outage is visible in the log (the soak times detection from it)."""
+    import time
+
+    from structlog.testing import capture_logs
+
+    from dayclose.logs import kafka_error_logger
+
+    with capture_logs() as logs:
+        producer = Producer(
+            {
+                "bootstrap.servers": mock_cluster.bootstrap_servers,
+                "socket.timeout.ms": 1000,
+                "error_cb": kafka_error_logger("relay"),
+            }
+        )
+        producer.list_topics(timeout=10)
+        for broker in (1, 2, 3):
+            mock_cluster.broker_down(broker)
+        try:
+            deadline = time.monotonic() + 30
+            while not logs and time.monotonic() < deadline:
+                producer.poll(0.2)  # error callbacks are served by poll
+        finally:
+            for broker in (1, 2, 3):
+                mock_cluster.broker_up(broker)
+    assert logs and logs[0]["event"] == "kafka.client_error" and logs[0]["client"] == "relay"
+    assert logs[0]["code"] in {"_TRANSPORT", "_ALL_BROKERS_DOWN", "_TIMED_OUT"}
