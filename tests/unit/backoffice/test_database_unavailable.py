@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from backoffice.app import create_app
 from backoffice.auth import TokenVerifier
 from backoffice.context import Context
+from backoffice.openapi_doc import _NoReports
 from dayclose.health import Checks
 from service.ports import StorageUnavailable
 from tests.tokens import SERVICE_TOKEN, bearer
@@ -25,7 +26,8 @@ def lost_database() -> Any:
     [("GET", "/exports"), ("POST", "/manual-exports"), ("GET", "/status"), ("PUT", "/start-date")],
 )
 def test_a_lost_database_is_a_503_to_try_again(method: str, path: str) -> None:
-    ctx = Context(uow=lost_database, bl=None, verifier=TokenVerifier((SERVICE_TOKEN,)), sales_retention_days=400)  # type: ignore[arg-type]
+    verifier = TokenVerifier((SERVICE_TOKEN,))
+    ctx = Context(uow=lost_database, bl=None, verifier=verifier, sales_retention_days=400, reports=_NoReports())  # type: ignore[arg-type]
     client = TestClient(create_app(ctx, Checks(), max_body_bytes=10_000), raise_server_exceptions=False)
     body = {"start_date": "2026-01-01"} if method == "PUT" else {}
     url = f"/v1/organizations/org-1/bjorn-lunden{path}"

@@ -4,13 +4,16 @@ here waits on a real clock."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import requests
+import urllib3
 
 from exporters.bl import BLConfig
 from exporters.bl.errors import RetryableFailure
@@ -75,17 +78,12 @@ class RecordingLimiter:
 
 class OkSession:
     def request(self, *args: Any, **kwargs: Any) -> Any:
-        class Response:
-            status_code = 200
-            content = b"{}"
-            headers: dict[str, str] = {}
-
-            class elapsed:  # noqa: N801 - requests' attribute
-                @staticmethod
-                def total_seconds() -> float:
-                    return 0.0
-
-        return Response()
+        """A real ``requests.Response`` over a 200 with ``{}``: the transport reads the body itself (#24)."""
+        response = requests.Response()
+        response.status_code = 200
+        response.raw = urllib3.HTTPResponse(body=io.BytesIO(b"{}"), preload_content=False, status=200)
+        response.elapsed = timedelta(0)
+        return response
 
     def close(self) -> None:
         pass
