@@ -281,20 +281,25 @@ class SalesLoop:
     def _write_until_done(
         self, decoded: Decoded, stop: threading.Event | None, first_error: Exception | None = None
     ) -> BatchResult | None:
+        """Write the batch; one PostgreSQL refuses is written again a message at a time. The database going away
+        during either pauses the partitions and retries (isolating again: every write is idempotent), never exits."""
         delay = 0.5
         paused: list[TopicPartition] = []
+        isolating = False
         try:
             while True:
                 try:
                     if first_error is not None:
                         error, first_error = first_error, None
                         raise error
-                    return self._write(decoded)
+                    return self._write_isolating_bad_messages(decoded) if isolating else self._write(decoded)
                 except StorageRefused as exc:
+                    if isolating:
+                        raise  # refused outside any message (its dead letter): a bug, not bad input
                     # Something in the batch PostgreSQL will not store (e.g. a NUL in a text field that
                     # got past decoding): find the culprit(s) instead of failing the batch forever.
                     log.warning("batch.data_error", error=str(exc))
-                    return self._write_isolating_bad_messages(decoded)
+                    isolating = True
                 except StorageUnavailable as exc:
                     log.warning("batch.db_unavailable", error=str(exc), retry_in_s=delay)
                     if not paused:

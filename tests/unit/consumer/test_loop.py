@@ -180,6 +180,41 @@ def test_a_message_the_database_refuses_is_dead_lettered_alone() -> None:
     assert poison.code == "INVALID_EVENT" and poison.msg is msgs[1]
 
 
+def test_the_database_going_away_while_a_refused_batch_is_isolated_pauses_instead_of_exiting() -> None:
+    """#24: a StorageUnavailable raised while the batch PostgreSQL refused is written one message at a time used to
+    escape the loop (the process exited). It pauses the partitions, waits, and isolates the batch again."""
+    from consumer import records
+    from tests.unit.consumer.samples import sales_records
+
+    consumer = StubConsumer()
+    good, bad = (records.sales_envelope(r) for r in sales_records()[:2])
+    lost_once: list[bool] = []
+    written: list[Any] = []
+    loop = SalesLoop(consumer, uow=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
+
+    def fake_write(decoded: Any) -> BatchResult:
+        if len(decoded.sales) > 1 or any(e is bad for e in decoded.sales):
+            raise StorageRefused("invalid byte sequence")
+        if decoded.sales and not lost_once:  # the first message written alone: PostgreSQL goes away
+            lost_once.append(True)
+            raise StorageUnavailable("server closed the connection unexpectedly")
+        written.append(decoded)
+        return BatchResult(new_events=len(decoded.sales), dead_letters=len(decoded.poison))
+
+    loop._write = fake_write  # type: ignore[method-assign]
+    msgs = [StubMessage("sales", 0, 1), StubMessage("sales", 0, 2)]
+    decoded = loop.decode([])
+    decoded.sales += [good, bad]
+    decoded.handled += [(msgs[0], good), (msgs[1], bad)]
+    result = loop._write_until_done(decoded, None)
+    assert result is not None and (result.new_events, result.dead_letters) == (1, 1)
+    assert [d.sales for d in written if d.sales] == [[good]]
+    (poison,) = [p for d in written for p in d.poison]
+    assert poison.msg is msgs[1]
+    kinds = [c[0] for c in consumer.calls]
+    assert kinds.index("pause") < kinds.index("poll") < kinds.index("resume")
+
+
 def run_over(consumer: StubConsumer, write: Any, done: Any = lambda: True) -> tuple[SalesLoop, threading.Event]:
     """The loop's :meth:`run` over the stub's pending messages (one batch each), stopped once they are used up
     and ``done()``."""
