@@ -87,6 +87,12 @@ class KafkaSettings:
     #: one in kafka-python, KafkaJS and others).
     compression: str = "gzip"
 
+    @property
+    def commands_group_id(self) -> str:
+        """The commands topic's consumer group, apart from the sales topic's (``group_id``) so that each topic's
+        partitions are balanced across the processes on their own (:mod:`dayclose.loops`)."""
+        return f"{self.group_id}.commands"
+
     def client_config(self) -> dict[str, str]:
         """librdkafka settings shared by every client (producer, consumer) of the service."""
         conf = {"bootstrap.servers": self.bootstrap_servers}
