@@ -58,6 +58,9 @@ class ExportPolicy:
     transient_backoff_max: timedelta = timedelta(minutes=15)
     #: How long one worker owns an export it is posting (longer than BL's worst case with retries).
     lease: timedelta = timedelta(minutes=10)
+    #: How long one worker owns a job without renewing it; it renews before each export the job attempts, so this
+    #: bounds one export's attempt (BL's worst case with retries), not a manual export of many days.
+    job_lease: timedelta = timedelta(minutes=10)
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential in the job's attempts, capped."""

@@ -1,7 +1,8 @@
 """Export jobs in PostgreSQL: queued by day closes, commands, late sales, corrections and the API.
 
-Jobs are claimed with ``FOR UPDATE SKIP LOCKED`` and only the oldest job of each store is claimable, so each
-store's exports run one at a time and in order while different stores run in parallel.
+A job is claimed by a lease (owner, expiry) committed before it runs (migration 0019), and only the oldest job of
+each store is claimable, so each store's exports run one at a time and in order while different stores run in
+parallel; no transaction stays open while a job calls BL.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import psycopg
 from service.messages import Command, ManualExportRequested, Trigger
 from service.model import Job
 from storage.claims import UNEXPORTED
+from storage.exports import LEASE_PREFIX
 
 JOBS_CHANNEL = "dayclose_jobs"
 #: A manual export starts this long after its request is read (see :meth:`PostgresJobs.queue_for_command`).
@@ -33,35 +35,53 @@ class PostgresJobs:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def claim_next(self) -> Job | None:
-        """Lock the next due job whose store has no older job (the unit of work stays open while the job
-        runs: the row lock is the claim, and a crash releases it)."""
+    def lease_next(self, owner: str, lease: timedelta) -> Job | None:
+        """Lease the next due job to ``owner`` for ``lease`` and return it; the caller commits, and the lease, not a
+        lock held open, is the claim. Only a store's oldest job is claimable, and not while another worker's lease on
+        it holds: a store's jobs run one at a time and in order. A lease is void once it lapsed or when its process has
+        no connection left (``pg_stat_activity``, as an export's lease: :meth:`PostgresExports.take_lease`); the
+        owner's own lease comes first (a worker whose database went away mid-job takes its job back)."""
+        self.conn.execute("SELECT pg_stat_clear_snapshot()")  # see who is connected now
         row = self.conn.execute(
-            """SELECT j.id, j.organization_id, j.store_id, j.business_date, j.trigger, j.attempts,
-                      extract(epoch FROM now() - j.created_at), j.z_report_number
-               FROM export_jobs j
-               WHERE j.not_before <= now()
-                 AND NOT EXISTS (SELECT 1 FROM export_jobs k
-                                 WHERE k.organization_id = j.organization_id AND k.store_id = j.store_id
-                                   AND k.id < j.id)
-               ORDER BY j.id
-               FOR UPDATE SKIP LOCKED
-               LIMIT 1"""
+            """UPDATE export_jobs j SET lease_owner = %(owner)s, lease_until = now() + %(lease)s
+               FROM (SELECT c.id FROM export_jobs c
+                     WHERE c.not_before <= now()
+                       AND (c.lease_until IS NULL OR c.lease_until < now() OR c.lease_owner = %(owner)s
+                            OR NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                                           WHERE application_name = %(prefix)s || split_part(c.lease_owner, ':', 1)))
+                       AND NOT EXISTS (SELECT 1 FROM export_jobs k
+                                       WHERE k.organization_id = c.organization_id AND k.store_id = c.store_id
+                                         AND k.id < c.id)
+                     ORDER BY c.lease_owner IS NOT DISTINCT FROM %(owner)s DESC, c.id
+                     FOR UPDATE SKIP LOCKED
+                     LIMIT 1) due
+               WHERE j.id = due.id
+               RETURNING j.id, j.organization_id, j.store_id, j.business_date, j.trigger, j.attempts,
+                         extract(epoch FROM now() - j.created_at), j.z_report_number""",
+            {"owner": owner, "lease": lease, "prefix": LEASE_PREFIX},
         ).fetchone()
         if row is None:
             return None
         return Job(row[0], row[1], row[2], row[3], Trigger(row[4]), row[5], float(row[6]), row[7])
 
-    def lock_store(self, org: str, store: str) -> None:
-        """Belt and braces: a transaction-scoped advisory lock per store on top of head-of-line claiming."""
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (org, store))
+    def renew(self, job: Job, owner: str, lease: timedelta) -> bool:
+        """The lease runs ``lease`` from now again; False when ``owner`` no longer holds it."""
+        row = self.conn.execute(
+            "UPDATE export_jobs SET lease_until = now() + %s WHERE id = %s AND lease_owner = %s RETURNING 1",
+            (lease, job.id, owner),
+        ).fetchone()
+        return row is not None
 
     def finish(self, job: Job) -> None:
         self.conn.execute("DELETE FROM export_jobs WHERE id = %s", (job.id,))
 
     def reschedule(self, job: Job, delay: timedelta) -> None:
+        """Run it again after ``delay``; the lease ends."""
         self.conn.execute(
-            "UPDATE export_jobs SET not_before = now() + %s, attempts = attempts + 1 WHERE id = %s", (delay, job.id)
+            """UPDATE export_jobs SET not_before = now() + %s, attempts = attempts + 1, lease_owner = NULL,
+                      lease_until = NULL
+               WHERE id = %s""",
+            (delay, job.id),
         )
 
     def queue(
