@@ -153,6 +153,9 @@ class Settings:
     startup_timeout_s: float = 30.0
     #: Swagger UI at ``/docs`` (served from our own assets, no CDN); off in production unless wanted.
     api_docs: bool = False
+    #: ``dayclose run`` as this many consumer processes, supervised by the one started (:mod:`dayclose.supervisor`):
+    #: one Python process ingests on one core at a time, so a pod with more cores runs more processes.
+    consumer_processes: int = 1
 
     @property
     def kek(self) -> Secret:
@@ -333,6 +336,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] 
         shutdown_timeout_s=_parse(env, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS", 30.0, _positive_float),
         startup_timeout_s=_parse(env, "DAYCLOSE_STARTUP_TIMEOUT_SECONDS", 30.0, _positive_float),
         api_docs=_parse(env, "DAYCLOSE_API_DOCS", False, _bool),
+        consumer_processes=_parse(env, "DAYCLOSE_CONSUMER_PROCESSES", 1, _positive_int),
     )
     for name in needs:  # after the settings every process needs, which are named first
         _require(env, name)

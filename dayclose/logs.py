@@ -16,7 +16,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -128,11 +128,15 @@ def _kafka_fields(_logger: Any, _method: str, event_dict: MutableMapping[str, An
     return event_dict
 
 
-def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None) -> None:
-    """Configure structlog and the stdlib root logger once for the whole process."""
+def configure_logging(
+    level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None, fields: Mapping[str, Any] | None = None
+) -> None:
+    """Configure structlog and the stdlib root logger once for the whole process; ``fields`` go on every line of it,
+    whichever thread logs (e.g. which of a pod's consumer processes it is)."""
     stream = sys.stderr if stream is None else stream
     use_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
     shared: list[Any] = [
+        _with_fields(dict(fields or {})),
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -162,6 +166,15 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
     kafka = logging.getLogger(LIBRDKAFKA_LOGGER)
     kafka.filters[:] = [f for f in kafka.filters if not isinstance(f, RateLimit)]
     kafka.addFilter(RateLimit())
+
+
+def _with_fields(fields: dict[str, Any]) -> Any:
+    def add(_logger: Any, _method: str, event_dict: Any) -> Any:
+        for key, value in fields.items():
+            event_dict.setdefault(key, value)
+        return event_dict
+
+    return add
 
 
 def librdkafka_logger() -> logging.Logger:
