@@ -149,8 +149,8 @@ class IngestLoop:
         try:
             while True:
                 try:
-                    if self._hold is not None and not self._hold.until(flight.future.done, stop, self._beat):
-                        return None
+                    if self._hold is not None:
+                        self._hold.until(flight.future.done, self._beat)
                     return flight.future.result()
                 except StorageUnavailable as exc:
                     if not retry:

@@ -41,13 +41,11 @@ class Hold:
                 return False
         return True
 
-    def until(self, done: Callable[[], bool], stop: threading.Event | None, beat: Callable[[], None]) -> bool:
-        """Poll the paused consumer until ``done()`` (True) or ``stop`` (False)."""
+    def until(self, done: Callable[[], bool], beat: Callable[[], None]) -> None:
+        """Poll the paused consumer until ``done()``: a write in progress is waited for, stopping or not (as without
+        a hold; the database's own timeouts bound it)."""
         while not done():
-            if stop is not None and stop.is_set():
-                return False
             self.poll(POLL_S, beat)
-        return True
 
     def poll(self, timeout: float, beat: Callable[[], None]) -> None:
         beat()

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
-from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,8 @@ from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
 from devstack.harness import Harness, Topics
 from devstack.kafka import KafkaCluster
-from devstack.processes import ServiceProcess, service_env
+from devstack.processes import ServiceProcess, partitions_held, service_env
+from devstack.processes import split_between as split
 from tests.e2e.test_shutdown import EXIT_WAIT_S, FAST_RESTART, ORG, harness_on, vouchers_by_day, wait_until
 from tests.integration.pipeline.oracle import booked_totals, expected_totals
 
@@ -36,35 +35,14 @@ FIRST_DAY = date(2026, 11, 2)
 #: process got every command partition and no sales partition.
 SALES_PARTITIONS = 16
 STORES = 6
-_PARTITION = re.compile(r"^(?P<topic>.+)\[(?P<partition>\d+)\]$")
 
 
 def held(log: Path, topic: str) -> dict[Any, set[int]]:
-    """The partitions of ``topic`` each process holds at the end of ``log``: assigned less revoked or lost, per the
-    lines' ``consumer_process`` field (absent for a lone `dayclose run`)."""
-    holding: dict[Any, set[int]] = defaultdict(set)
-    for line in log.read_text(errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        event = entry.get("event", "")
-        if event not in ("kafka.partitions_assigned", "kafka.partitions_revoked", "kafka.partitions_lost"):
-            continue
-        mine = holding[entry.get("consumer_process")]
-        for name in entry.get("partitions", []):
-            match = _PARTITION.match(name)
-            if match is None or match["topic"] != topic:
-                continue
-            (mine.add if event == "kafka.partitions_assigned" else mine.discard)(int(match["partition"]))
-    return dict(holding)
+    return partitions_held(log, topic)
 
 
 def split_between(holdings: list[dict[Any, set[int]]], processes: int) -> bool:
-    """Every sales partition held by exactly one of ``processes`` processes, each holding some."""
-    sets = [s for h in holdings for s in h.values()]
-    every = [p for s in sets for p in s]
-    return len(sets) == processes and all(sets) and sorted(every) == list(range(SALES_PARTITIONS))
+    return split(holdings, processes, SALES_PARTITIONS)
 
 
 def store_days() -> list[sampledata.StoreDay]:

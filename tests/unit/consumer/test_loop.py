@@ -389,7 +389,8 @@ class ThreadRecordingTotals:
 def test_a_revocation_hands_the_totals_flush_to_the_writer_thread_and_does_no_database_work_itself() -> None:
     """Issue #23: the revocation flushed the running totals inside librdkafka's callback (up to ~30 s a step)."""
     totals = ThreadRecordingTotals()
-    loop = new_loop(StubConsumer(), Writer(None, totals, name="writer-sales"))  # type: ignore[arg-type]
+    writer = Writer(None, totals, name="writer-sales")  # type: ignore[arg-type]
+    loop = new_loop(StubConsumer(), writer, revoke_wait_s=25)
     in_a_thread(lambda: loop.on_revoke(None, [TopicPartition("sales", 0)]))
     assert totals.flushed.is_set()  # waited for, within the bound
     assert totals.threads == {"writer-sales"}
