@@ -113,8 +113,12 @@ class Writer:
             self._flush_if_due()
 
     def _flush_if_due(self) -> None:
-        if self._totals is not None and self._totals.due():
+        if self._totals is None or not self._totals.due():
+            return
+        try:
             self._flush_all()
+        except Exception:  # noqa: BLE001 - the writer outlives a failed flush: the sums stay pending or a claim reads rows
+            log.exception("totals.flush_crashed")
 
     def _flush_all(self) -> Flushed | None:
         if self._totals is None or not self._totals.pending:

@@ -143,3 +143,22 @@ def test_a_slow_bl_under_a_short_idle_in_transaction_timeout_books_the_day_once_
         assert conn.execute("SELECT count(*) FROM export_jobs").fetchone() == (0,)
         assert conn.execute("SELECT status, document_status FROM exports").fetchall() == [("booked", "attached")]
     assert len(bl_standin.vouchers(bl_company.user_key)) == 1
+
+
+def test_an_operator_sees_which_worker_runs_a_store_s_job(database_url: str, jobs: PostgresJobs) -> None:
+    """`dayclose exports show` lists the store's queued jobs: one being run names its worker and its lease."""
+    from storage.operations import export_detail
+
+    jobs.queue("o", "s1", DAY, Trigger.DAY_CLOSE, "a")
+    with process(database_url, "p1") as p1:
+        assert lease(p1, "p1:export-worker-0") == "a"
+        p1.execute(
+            """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger, status,
+                                   event_count)
+               VALUES (gen_random_uuid(), 'DC-0001', 'o', 's1', %s, 'DAY_CLOSE', 'posting', 3)""",
+            (DAY,),
+        )
+        detail = export_detail(p1, "DC-0001")
+    assert detail is not None
+    (job,) = detail["jobs"]
+    assert job["leased_to"] == "p1:export-worker-0" and job["lease_until"] is not None
