@@ -134,10 +134,16 @@ def start_children(settings: Settings, argv: Sequence[str]) -> list[Child]:
 
 
 def supervise(settings: Settings, argv: Sequence[str] = (sys.executable, "-m", "dayclose", "run")) -> int:
-    """Run the pod's consumer processes until a stop signal or until one of them ends; returns the exit status."""
+    """Run the pod's consumer processes until SIGTERM/SIGINT or until one of them ends; returns the exit status."""
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
+    return run_children(settings, argv, stopping)
+
+
+def run_children(settings: Settings, argv: Sequence[str], stopping: threading.Event) -> int:
+    """Start the children, serve the pod's health and metrics, and stop them all when ``stopping`` is set or one of
+    them ends on its own."""
     children = start_children(settings, argv)
     checks = Checks(
         alive={c.name: c.check("/healthz") for c in children}, ready={c.name: c.check("/readyz") for c in children}

@@ -5,16 +5,23 @@ tests/e2e/test_scale_out.py.)"""
 from __future__ import annotations
 
 import io
+import signal
+import subprocess
+import sys
+import threading
+import time
 from contextlib import redirect_stdout
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, generate_latest
+from structlog.testing import capture_logs
 
 from dayclose.config import KafkaSettings, Settings
 from dayclose.health import Checks
-from dayclose.supervisor import Child, ChildrenMetrics, Slot, child_settings
+from dayclose.supervisor import Child, ChildrenMetrics, Slot, child_settings, run_children
 from exporters.bl.config import BLConfig
 
 SETTINGS = Settings(
@@ -91,3 +98,100 @@ def test_a_process_slot_reaches_the_child_through_the_command_line() -> None:
     with pytest.raises(SystemExit), redirect_stdout(io.StringIO()) as shown:
         build_parser().parse_args(["run", "--help"])
     assert "--process" not in shown.getvalue()  # the supervisor's business, not the operator's
+
+
+#: A child standing in for `dayclose run --process i/n`: SIGTERM ends it with the status given by its index (0, 1, …),
+#: unless told to ignore it, or to fail at start (as a start-up failure exits 69 or 78). Once its handler is in place
+#: it creates a file named by its index in the directory it is given.
+CHILD = """
+import pathlib, signal, sys, time
+index = int(sys.argv[-1].split("/")[0])
+mode, ready = sys.argv[1], pathlib.Path(sys.argv[2])
+if mode == "fail" and index == 1:
+    sys.exit(78)
+if mode == "deaf":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+else:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(index))
+(ready / str(index)).touch()
+time.sleep(120)
+"""
+
+
+def stop_once_ready(ready: Path, processes: int) -> threading.Event:
+    """The pod's SIGTERM, once every child has its handler in place."""
+    stopping = threading.Event()
+
+    def watch() -> None:
+        while len(list(ready.iterdir())) < processes:
+            time.sleep(0.02)  # polling a directory
+        stopping.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    return stopping
+
+
+def pod(processes: int, deadline_s: float = 10.0) -> Settings:
+    return replace(SETTINGS, http_port=0, consumer_processes=processes, shutdown_timeout_s=deadline_s)
+
+
+def test_a_child_that_ends_on_its_own_ends_the_pod_with_its_status(tmp_path: Path) -> None:
+    """A start-up failure (78: settings) or a crash of one process stops the others and restarts the pod."""
+
+    with capture_logs() as logs:
+        status = run_children(pod(2), [sys.executable, "-c", CHILD, "fail", str(tmp_path)], threading.Event())
+    assert status == 78
+    (ended,) = [e for e in logs if e["event"] == "supervisor.process_ended"]
+    assert (ended["process"], ended["exit_code"]) == (1, 78)
+    (stopped,) = [e for e in logs if e["event"] == "supervisor.stopped"]
+    assert stopped["exit_codes"] == [0, 78]  # the other one was stopped, by SIGTERM
+
+
+def test_stopping_passes_the_signal_to_every_child_and_exits_with_the_worst_status(tmp_path: Path) -> None:
+    stopping = stop_once_ready(tmp_path, 2)
+    assert run_children(pod(2), [sys.executable, "-c", CHILD, "polite", str(tmp_path)], stopping) == 1  # child 1's
+
+
+def test_a_child_that_ignores_the_signal_is_killed_at_the_deadline(tmp_path: Path) -> None:
+    stopping = stop_once_ready(tmp_path, 2)
+    with capture_logs() as logs:
+        assert run_children(pod(2, deadline_s=1.0), [sys.executable, "-c", CHILD, "deaf", str(tmp_path)], stopping) == 1
+    assert sorted(e["process"] for e in logs if e["event"] == "supervisor.process_killed") == [0, 1]
+
+
+def test_the_children_die_with_their_supervisor(tmp_path: Path) -> None:
+    """PR_SET_PDEATHSIG: a supervisor killed (SIGKILL, OOM) leaves no consumer process behind."""
+
+    supervisor = subprocess.Popen(  # noqa: S603 - our own test command
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from dayclose.supervisor import start_children\n"
+            "from tests.unit.ops.test_supervisor import CHILD, pod\n"
+            f"children = start_children(pod(2), [sys.executable, '-c', CHILD, 'polite', {str(tmp_path)!r}])\n"
+            "print(*[c.process.pid for c in children], flush=True)\n"
+            "time.sleep(120)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert supervisor.stdout is not None
+    pids = [int(p) for p in supervisor.stdout.readline().split()]
+    supervisor.send_signal(signal.SIGKILL)
+    supervisor.wait(30)
+    deadline = time.monotonic() + 30
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in pids if _running(pid)]
+        time.sleep(0.05)  # polling the process table
+    assert alive == []
+
+
+def _running(pid: int) -> bool:
+
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except OSError:
+        return False
