@@ -101,11 +101,7 @@ def model(measured: dict[str, float]) -> list[tuple[str, list[str]]]:
         replay_s = events_day / (pods * measured["events_per_s_per_process"])
         put("replay a whole day with those pods", _duration(replay_s))
         if "two_processes_ratio" in measured:
-            ratio = measured["two_processes_ratio"]
-            put(
-                f"… with DAYCLOSE_CONSUMER_PROCESSES=2 in each (2 cores a pod; measured {ratio:.2f} × one process)",
-                _duration(replay_s / ratio),
-            )
+            put(*_with_two_processes(replay_s, measured["two_processes_ratio"]))
         put("stored per day (rows incl. indexes + store-day rows)", f"{gb_day:,.2f} GB")
         put("WAL per day (backup, replication)", f"{events_day * measured['wal_bytes_per_event'] / GB:,.2f} GB")
         put(f"stored over {RETENTION_DAYS} days (DAYCLOSE_SALES_RETENTION_DAYS)", f"{gb_day * RETENTION_DAYS:,.0f} GB")
@@ -144,6 +140,12 @@ def model(measured: dict[str, float]) -> list[tuple[str, list[str]]]:
             _duration(largest * FLOOR_REQUESTS_PER_DAY / BL_COMPANY_LIMIT),
         )
     return list(rows.items())
+
+
+def _with_two_processes(replay_s: float, ratio: float) -> tuple[str, str]:
+    """The replay with two consumer processes in each pod, by the measured ratio of two to one."""
+    what = f"… with DAYCLOSE_CONSUMER_PROCESSES=2 in each (2 cores a pod; measured {ratio:.2f} × one process)"
+    return what, _duration(replay_s / ratio)
 
 
 def _duration(seconds: float) -> str:
