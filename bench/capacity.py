@@ -3,9 +3,10 @@
     python -m bench.capacity [bench/results/latest.json]
 
 Measured inputs (from one ``make bench`` run: its ``ingest``, ``costs`` and ``midnight`` measurements):
-bytes per stored sales row including indexes, WAL bytes per event, events/s of one ``dayclose run`` process,
-µs per event of each ingest step, BL requests per export, bytes per booked store-day, and the export
-rate one process sustained. Assumptions are the constants below; change them here, not in the doc.
+bytes per stored sales row including indexes, WAL bytes per event, events/s of one ``dayclose run`` process and
+what a second process in the pod adds (``DAYCLOSE_CONSUMER_PROCESSES=2``), µs per event of each ingest step, BL
+requests per export, bytes per booked store-day, and the export rate one process sustained. Assumptions are the
+constants below; change them here, not in the doc.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ def inputs(doc: dict[str, Any]) -> dict[str, float]:
     if missing or ingest is None or costs is None or night is None:
         raise MissingInputs(f"the results lack {', '.join(missing)}: run make bench (or --only {' '.join(missing)})")
     i, c, m = ingest["detail"], costs["detail"], night["detail"]
-    return {
+    two = next((f for f in doc["figures"] if f["name"].startswith("ingest ratio: two dayclose run processes")), None)
+    scale = {"two_processes_ratio": two["value"]} if two is not None else {}  # measured since issue #27
+    return scale | {
         "bytes_per_row": i["bytes_per_row"],
         "wal_bytes_per_event": i["wal_bytes_per_event"],
         "events_per_s_per_process": i["ingest_rate"],
@@ -94,9 +97,11 @@ def model(measured: dict[str, float]) -> list[tuple[str, list[str]]]:
         put("sales events per day", f"{events_day:,}")
         put("events/s at peak (busiest hour)", f"{peak:,.0f}")
         put("consumer pods at peak (one process each; add one for availability)", f"{pods}")
-        put("sales-topic partitions (≥ 2 × pods, ≥ 16)", f"{kafka_partitions}")
+        put("sales-topic partitions (≥ 2 × consumer processes, ≥ 16)", f"{kafka_partitions}")
         replay_s = events_day / (pods * measured["events_per_s_per_process"])
         put("replay a whole day with those pods", _duration(replay_s))
+        if "two_processes_ratio" in measured:
+            put(*_with_two_processes(replay_s, measured["two_processes_ratio"]))
         put("stored per day (rows incl. indexes + store-day rows)", f"{gb_day:,.2f} GB")
         put("WAL per day (backup, replication)", f"{events_day * measured['wal_bytes_per_event'] / GB:,.2f} GB")
         put(f"stored over {RETENTION_DAYS} days (DAYCLOSE_SALES_RETENTION_DAYS)", f"{gb_day * RETENTION_DAYS:,.0f} GB")
@@ -135,6 +140,12 @@ def model(measured: dict[str, float]) -> list[tuple[str, list[str]]]:
             _duration(largest * FLOOR_REQUESTS_PER_DAY / BL_COMPANY_LIMIT),
         )
     return list(rows.items())
+
+
+def _with_two_processes(replay_s: float, ratio: float) -> tuple[str, str]:
+    """The replay with two consumer processes in each pod, by the measured ratio of two to one."""
+    what = f"… with DAYCLOSE_CONSUMER_PROCESSES=2 in each (2 cores a pod; measured {ratio:.2f} × one process)"
+    return what, _duration(replay_s / ratio)
 
 
 def _duration(seconds: float) -> str:

@@ -22,6 +22,7 @@ from bench import workload
 from bench.measures import DAY, Sizes, partitions_for, table_sizes
 from bench.progress import Progress
 from bench.report import Figure
+from bench.scale_out import scale_out
 from bench.stack import ORG, OffsetProbe, Stack, fast_producer, produce_all
 from bench.watch import until_committed
 from consumer.codec import AvroCodec
@@ -225,6 +226,7 @@ def ingest(stack: Stack, sizes: Sizes) -> list[Figure]:
             True,
             {"peer": round(peer["ingest_rate"]), "baseline": round(base_rate)},
         ),
+        *scale_out(stack, messages, partitions),
     ]
 
 

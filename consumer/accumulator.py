@@ -16,6 +16,9 @@ Flushes: in the transaction that stores a register-day's day close (so its expor
 brings its pending rows to ``FLUSH_ROWS``; every ``FLUSH_EVERY_S`` for everything pending; when more than
 ``MAX_PENDING_DAYS`` register-days are pending; when partitions are revoked. What was flushed is forgotten only after
 its transaction commits.
+
+One thread owns an accumulator: the writer thread of the sales loop (:mod:`consumer.writer`). Every flush, the
+periodic one and the one a revocation asks for, is work on that thread; so it needs no lock.
 """
 
 from __future__ import annotations

@@ -145,8 +145,8 @@ class ConsumerLagCollector(Collector):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._lag: dict[tuple[str, str], int | None] = {}
-        self._seen = False
+        #: Per consumer (librdkafka's client ``name``): a process has one per consumer group (sales, commands).
+        self._lag: dict[str, dict[tuple[str, str], int | None]] = {}
 
     def update(self, stats_json: str) -> None:
         try:
@@ -160,15 +160,15 @@ class ConsumerLagCollector(Collector):
                     continue  # the internal unassigned partition, or one we do not fetch
                 lag[(topic, partition)] = partition_lag(pdata)
         with self._lock:
-            self._lag = lag
-            self._seen = True
+            self._lag[str(stats.get("name", ""))] = lag
 
     def describe(self) -> Iterable[GaugeMetricFamily]:
         return []
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self._lock:
-            lag, seen = dict(self._lag), self._seen
+            seen = bool(self._lag)
+            lag = {tp: value for per_consumer in self._lag.values() for tp, value in per_consumer.items()}
         if not seen:
             return
         family = GaugeMetricFamily(
@@ -181,5 +181,5 @@ class ConsumerLagCollector(Collector):
                 family.add_metric([topic, partition], value)
         yield family
         yield GaugeMetricFamily(
-            "dayclose_consumer_assigned_partitions", "Partitions this consumer is fetching.", value=len(lag)
+            "dayclose_consumer_assigned_partitions", "Partitions this process's consumers are fetching.", value=len(lag)
         )

@@ -5,7 +5,7 @@ exporter, policy or pool where they need one.
 
     settings ─▶ KeyVault (cipher) ─┐
                 AvroEvents (encoder)┴─▶ units of work over one pool ─▶ export handlers (service.jobs) ─▶ BL
-                                                            ├─▶ SalesLoop (consumer.loop) ◀─ Kafka
+                                                            ├─▶ Kafka loops (consumer.loop), sales and commands ◀─ Kafka
                                                             ├─▶ OutboxRelay (consumer.relay) ─▶ Kafka
                                                             └─▶ BackOffice API (backoffice.app)
 """
@@ -28,16 +28,21 @@ from backoffice.auth import TokenVerifier
 from backoffice.card.session import Sessions
 from backoffice.context import Context
 from backoffice.limits import RateLimiter
+from consumer.accumulator import Accumulator
 from consumer.codec import ConfluentRegistry, SchemaRegistry
+from consumer.decode import Decoder
 from consumer.events import AvroEvents
-from consumer.loop import ConsumerLike, SalesLoop
+from consumer.kafka_types import ConsumerLike
+from consumer.loop import IngestLoop
 from consumer.metrics import ConsumerLagCollector
 from consumer.relay import OutboxRelay
+from consumer.writer import Writer
 from dayclose import telemetry
 from dayclose.config import Settings
 from dayclose.health import api_checks
 from dayclose.keys import KeyVault
 from dayclose.logs import kafka_error_logger, librdkafka_logger
+from dayclose.loops import KafkaLoops
 from dayclose.preflight import wait_for_database
 from dayclose.process import BoundedCloseConsumer, Service, WorkerPool
 from exporters.bl.directory import BLExporterDirectory
@@ -92,11 +97,14 @@ def units_of_work(
     )
 
 
-def consumer_config(settings: Settings, stats_cb: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """The Kafka loop's consumer; ``stats_cb`` receives librdkafka's statistics (consumer lag, every 15 s)."""
+def consumer_config(
+    settings: Settings, stats_cb: Callable[[str], None] | None = None, *, group_id: str | None = None
+) -> dict[str, Any]:
+    """A Kafka loop's consumer, in ``group_id`` (default: the sales group); ``stats_cb`` receives librdkafka's
+    statistics (consumer lag, every 15 s)."""
     config = {
         **settings.kafka.client_config(),
-        "group.id": settings.kafka.group_id,
+        "group.id": group_id or settings.kafka.group_id,
         "enable.auto.commit": True,
         "enable.auto.offset.store": False,  # offsets are stored only after the DB commit
         "auto.commit.interval.ms": settings.kafka.auto_commit_interval_ms,
@@ -156,8 +164,7 @@ def build_service(
     )
     workers = WorkerPool(functools.partial(run_next_job, deps), settings.export_workers)
     lag = ConsumerLagCollector()
-    consumer: ConsumerLike = BoundedCloseConsumer(consumer_config(settings, stats_cb=lag.update))
-    loop = SalesLoop(consumer, uow, settings.kafka.sales_topic, settings.kafka.commands_topic, registry)
+    loop = kafka_loops(settings, uow, registry, lag)
     relay = OutboxRelay(
         uow,
         functools.partial(listen_for_outbox, settings.database_url, connect_kwargs=limits),
@@ -176,6 +183,27 @@ def build_service(
     service.backlog = functools.partial(backlog, uow)
     service.lag = lag
     return service
+
+
+def kafka_loops(
+    settings: Settings,
+    uow: Callable[[], PostgresUnitOfWork],
+    registry: SchemaRegistry | None,
+    lag: ConsumerLagCollector,
+) -> KafkaLoops:
+    """Sales and commands, each in its own consumer group (why: :mod:`dayclose.loops`), each loop with its own
+    writer thread; only the sales writer keeps running totals."""
+    kafka = settings.kafka
+    decoder = Decoder(kafka.sales_topic, kafka.commands_topic, registry)
+    loops = []
+    for topic, group, totals in (
+        (kafka.sales_topic, kafka.group_id, Accumulator()),
+        (kafka.commands_topic, kafka.commands_group_id, None),
+    ):
+        consumer: ConsumerLike = BoundedCloseConsumer(consumer_config(settings, lag.update, group_id=group))
+        writer = Writer(uow, totals, name=f"writer-{'sales' if totals else 'commands'}")
+        loops.append(IngestLoop(consumer, writer, decoder, [topic]))
+    return KafkaLoops(loops)
 
 
 def outbox_depth(uow: Callable[[], PostgresUnitOfWork]) -> tuple[int, float]:

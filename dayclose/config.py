@@ -92,6 +92,12 @@ class KafkaSettings:
     #: keepalives are on as well.
     socket_timeout_ms: int = 30_000
 
+    @property
+    def commands_group_id(self) -> str:
+        """The commands topic's consumer group, apart from the sales topic's (``group_id``) so that each topic's
+        partitions are balanced across the processes on their own (:mod:`dayclose.loops`)."""
+        return f"{self.group_id}.commands"
+
     def client_config(self) -> dict[str, str]:
         """librdkafka settings shared by every client (producer, consumer) of the service."""
         conf = {
@@ -165,6 +171,9 @@ class Settings:
     #: How long a PostgreSQL connection may go silent before it fails (``DAYCLOSE_DB_*``; the defaults and what
     #: each bounds: :class:`storage.connections.ConnectionLimits`).
     database_limits: ConnectionLimits = ConnectionLimits()
+    #: ``dayclose run`` as this many consumer processes, supervised by the one started (:mod:`dayclose.supervisor`):
+    #: one Python process ingests on one core at a time, so a pod with more cores runs more processes.
+    consumer_processes: int = 1
 
     @property
     def kek(self) -> Secret:
@@ -368,6 +377,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs: Iterable[str] 
         api_docs=_parse(env, "DAYCLOSE_API_DOCS", False, _bool),
         card_enabled=_parse(env, "DAYCLOSE_CARD_ENABLED", False, _bool),
         database_limits=_database_limits(env),
+        consumer_processes=_parse(env, "DAYCLOSE_CONSUMER_PROCESSES", 1, _positive_int),
     )
     for name in needs:  # after the settings every process needs, which are named first
         _require(env, name)

@@ -51,6 +51,8 @@ class Checks:
 
     beats: list[Beat] = field(default_factory=list)
     ready: dict[str, Callable[[], str | None]] = field(default_factory=dict)
+    #: Liveness checks besides the beats (the supervisor's: each consumer process is alive); None when fine.
+    alive: dict[str, Callable[[], str | None]] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
 
     def liveness(self) -> tuple[bool, dict[str, Any]]:
@@ -62,19 +64,24 @@ class Checks:
             stale = age > beat.stale_after_s
             ok = ok and not stale
             report[beat.name] = {"beat_age_s": round(age, 1), "ok": not stale}
-        return ok, report
+        checked_ok, checked = _run_checks(self.alive)
+        return ok and checked_ok, report | checked
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
-        report: dict[str, Any] = {}
-        ok = True
-        for name, check in self.ready.items():
-            try:
-                problem = check()
-            except Exception as exc:  # noqa: BLE001 - any failure of a check means not ready
-                problem = f"{type(exc).__name__}"
-            ok = ok and problem is None
-            report[name] = {"ok": problem is None, **({"problem": problem} if problem else {})}
-        return ok, report
+        return _run_checks(self.ready)
+
+
+def _run_checks(checks: Mapping[str, Callable[[], str | None]]) -> tuple[bool, dict[str, Any]]:
+    report: dict[str, Any] = {}
+    ok = True
+    for name, check in checks.items():
+        try:
+            problem = check()
+        except Exception as exc:  # noqa: BLE001 - any failure of a check means not ready
+            problem = f"{type(exc).__name__}"
+        ok = ok and problem is None
+        report[name] = {"ok": problem is None, **({"problem": problem} if problem else {})}
+    return ok, report
 
 
 def database_check(connect: Callable[[], AbstractContextManager[Any]]) -> Callable[[], str | None]:

@@ -16,7 +16,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -128,11 +128,15 @@ def _kafka_fields(_logger: Any, _method: str, event_dict: MutableMapping[str, An
     return event_dict
 
 
-def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None) -> None:
-    """Configure structlog and the stdlib root logger once for the whole process."""
+def configure_logging(
+    level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None, fields: Mapping[str, Any] | None = None
+) -> None:
+    """Configure structlog and the stdlib root logger once for the whole process; ``fields`` go on every line of it,
+    whichever thread logs (e.g. which of a pod's consumer processes it is)."""
     stream = sys.stderr if stream is None else stream
     use_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
     shared: list[Any] = [
+        _with_fields(dict(fields or {})),
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -140,8 +144,12 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", stream: TextIO | N
         structlog.processors.format_exc_info,
     ]
     renderer: Any = structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
+    # In place, as structlog's own capture_logs does: a logger already used (cache_logger_on_first_use) keeps a
+    # reference to this list, and must see the chain configured now, not the one of an earlier call.
+    processors = structlog.get_config()["processors"]
+    processors[:] = [*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
@@ -187,6 +195,15 @@ def kafka_error_logger(client: str, limit: RateLimit | None = None) -> Callable[
         )
 
     return on_error
+
+
+def _with_fields(fields: dict[str, Any]) -> Any:
+    def add(_logger: Any, _method: str, event_dict: Any) -> Any:
+        for key, value in fields.items():
+            event_dict.setdefault(key, value)
+        return event_dict
+
+    return add
 
 
 def librdkafka_logger() -> logging.Logger:

@@ -1,7 +1,7 @@
 """The consumer process at run time: the Kafka loop, the export workers and the outbox relay, and their bounded
 shutdown. :mod:`dayclose.bootstrap` builds it; ``dayclose run`` (:mod:`dayclose.run`) runs it.
 
-    Kafka (sales, commands) ─▶ SalesLoop ─▶ PostgreSQL (sales, jobs, outbox) ─▶ export workers ─▶ BL
+    Kafka (sales, commands) ─▶ KafkaLoops ─▶ PostgreSQL (sales, jobs, outbox) ─▶ export workers ─▶ BL
                                               └──▶ OutboxRelay ─▶ Kafka (outcomes, dead letters, commands)
 
 SIGTERM/SIGINT stop the loop (offsets of written batches are committed on close), let workers
@@ -87,11 +87,18 @@ class WorkerPool:
                     self._wake.wait(timeout=0.5)
 
 
-class _Loop(Protocol):
-    consumer: Any
-    last_beat: float
+class _Loops(Protocol):
+    """The process's Kafka loops (:class:`dayclose.loops.KafkaLoops`)."""
+
+    @property
+    def consumers(self) -> list[Any]: ...
+
+    @property
+    def last_beat(self) -> float: ...
 
     def run(self, stop: threading.Event) -> None: ...
+
+    def join(self, timeout: float) -> bool: ...
 
 
 class _Relay(Protocol):
@@ -112,7 +119,7 @@ class _Pool(Protocol):
 class Service:
     settings: Settings
     pool: _Pool
-    loop: _Loop
+    loop: _Loops
     workers: WorkerPool
     relay: _Relay
     stop_event: threading.Event
@@ -127,9 +134,10 @@ class Service:
     lag: Collector | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.loop.consumer, BoundedCloseConsumer):
-            # Half the deadline at most: the export in hand and the outbox matter more than the commit.
-            self.loop.consumer.close_timeout = lambda: self._deadline().remaining(reserve=self._budget(0.5))
+        for consumer in self.loop.consumers:
+            if isinstance(consumer, BoundedCloseConsumer):
+                # Half the deadline at most: the export in hand and the outbox matter more than the commit.
+                consumer.close_timeout = lambda: self._deadline().remaining(reserve=self._budget(0.5))
 
     def run(self) -> bool:
         """Run until :meth:`stop`. True when the shutdown finished every step within the deadline."""
@@ -163,8 +171,9 @@ class Service:
         """Each step gets what is left of the deadline, less a reserve for the steps after it."""
         self.stop_event.set()
         deadline = self._deadline()
-        consumer = self.loop.consumer
-        steps = {"kafka-consumer-close": getattr(consumer, "closed_in_time", True)}
+        loops_ended = self.loop.join(deadline.remaining(reserve=self._budget(0.5)))
+        closed = all(getattr(consumer, "closed_in_time", True) for consumer in self.loop.consumers)
+        steps = {"kafka-consumer-close": loops_ended and closed}
         steps["export-workers"] = self.workers.stop(deadline.remaining(reserve=self._budget(0.3)))
         steps["outbox-relay"] = self.relay.stop(deadline.remaining(reserve=self._budget(0.15)))
         steps["database-pool"] = bounded(

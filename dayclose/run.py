@@ -1,5 +1,6 @@
 """``dayclose run``: the consumer process, built by :mod:`dayclose.bootstrap`, with its health server and its
-bounded shutdown on SIGTERM/SIGINT."""
+bounded shutdown on SIGTERM/SIGINT; with ``DAYCLOSE_CONSUMER_PROCESSES`` above 1, the supervisor of that many
+(:mod:`dayclose.supervisor`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dayclose.health import HealthServer, consumer_checks
 from dayclose.logs import configure_logging
 from dayclose.preflight import check_kafka, wait_for_database
 from dayclose.shutdown import EXIT_CUT_SHORT, Watchdog, exit_now
+from dayclose.supervisor import Slot, child_settings, supervise
 from dayclose.telemetry import consumer_registry
 
 #: How long a thread may hold the GIL while another waits for it (CPython's default: 5 ms). The ingest's writer
@@ -21,15 +23,26 @@ from dayclose.telemetry import consumer_registry
 GIL_SWITCH_INTERVAL_S = 0.0005
 
 
-def main() -> int:
+def main(process: str | None = None) -> int:
+    """``dayclose run``; ``process`` (``i/n``) when started by the supervisor of a pod's ``n`` consumer processes."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     settings = load_settings(needs=(KEY_ENCRYPTION_KEY,))
-    configure_logging(settings.log_level, settings.log_format)
+    if process is None and settings.consumer_processes > 1:
+        configure_logging(settings.log_level, settings.log_format, fields={"consumer_process": "supervisor"})
+        return supervise(settings)
+    host = "0.0.0.0"  # noqa: S104 - probed by the kubelet
+    if process is not None:
+        slot = Slot.parse(process)
+        settings = child_settings(settings, slot)
+        host = "127.0.0.1"  # asked by its supervisor only
+        configure_logging(settings.log_level, settings.log_format, fields={"consumer_process": slot.index})
+    else:
+        configure_logging(settings.log_level, settings.log_format)
     wait_for_database(settings.database_url, settings.startup_timeout_s)
     check_kafka(settings, settings.startup_timeout_s)
     service = build_service(settings)
     registry = consumer_registry(service.lag, service.outbox_depth, service.backlog)
-    health = HealthServer(consumer_checks(service), settings.http_port, registry=registry).start()
+    health = HealthServer(consumer_checks(service), settings.http_port, host, registry=registry).start()
     watchdog = Watchdog(settings.shutdown_timeout_s, "dayclose run")
 
     def on_signal(*_: object) -> None:

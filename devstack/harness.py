@@ -248,6 +248,8 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         "KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
         "DAYCLOSE_KAFKA_GROUP_ID": settings.kafka.group_id,
         "KAFKA_AUTO_COMMIT_INTERVAL_MS": str(settings.kafka.auto_commit_interval_ms),
+        "KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka.session_timeout_ms),
+        "KAFKA_HEARTBEAT_INTERVAL_MS": str(settings.kafka.heartbeat_interval_ms),
         "DAYCLOSE_SALES_TOPIC": settings.kafka.sales_topic,
         "DAYCLOSE_COMMANDS_TOPIC": settings.kafka.commands_topic,
         "DAYCLOSE_OUTCOMES_TOPIC": settings.kafka.outcomes_topic,
@@ -258,6 +260,7 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         "BL_CLIENT_SECRET": settings.bl.client_secret.reveal(),
         "DAYCLOSE_KEY_ENCRYPTION_KEY": settings.key_encryption_key.reveal() if settings.key_encryption_key else "",
         "DAYCLOSE_EXPORT_WORKERS": str(settings.export_workers),
+        "DAYCLOSE_CONSUMER_PROCESSES": str(settings.consumer_processes),
         "DAYCLOSE_HTTP_PORT": str(free_port()),
         "DAYCLOSE_LOG_FORMAT": "json",
     }

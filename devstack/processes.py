@@ -9,7 +9,9 @@ into those environment variables, so tests build settings once and hand them to 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,6 +23,38 @@ from typing import IO
 from dayclose.config import Settings
 
 RUN_SERVICE = (sys.executable, "-m", "dayclose", "run")
+_PARTITION = re.compile(r"^(?P<topic>.+)\[(?P<partition>\d+)\]$")
+_REBALANCE_EVENTS = ("kafka.partitions_assigned", "kafka.partitions_revoked", "kafka.partitions_lost")
+
+
+def partitions_held(log_path: Path, topic: str) -> dict[object, set[int]]:
+    """The partitions of ``topic`` each consumer process holds at the end of a `dayclose run` JSON log (INFO):
+    assigned less revoked or lost, per the lines' ``consumer_process`` (None for a lone process)."""
+    holding: dict[object, set[int]] = {}
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return holding
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict) or entry.get("event") not in _REBALANCE_EVENTS:
+            continue
+        mine = holding.setdefault(entry.get("consumer_process"), set())
+        for name in entry.get("partitions", []):
+            match = _PARTITION.match(name)
+            if match is not None and match["topic"] == topic:
+                (mine.add if entry["event"] == "kafka.partitions_assigned" else mine.discard)(int(match["partition"]))
+    return holding
+
+
+def split_between(holdings: Sequence[Mapping[object, set[int]]], processes: int, partitions: int) -> bool:
+    """Every one of ``partitions`` held by exactly one of ``processes`` consumer processes, each holding some."""
+    sets = [s for held in holdings for s in held.values()]
+    every = sorted(p for s in sets for p in s)
+    return len(sets) == processes and all(sets) and every == list(range(partitions))
 
 
 def service_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -1,9 +1,11 @@
 """Export jobs: turn queued jobs into booked vouchers, exactly once in effect.
 
-A job is a row locked for as long as it runs: :func:`run_next_job` keeps the claim's unit of work open
-while the job's own steps commit in theirs, so a crash rolls the lock back and another worker takes the job
-over. Only a store's oldest job is claimable, so a store's exports stay in order while stores run in
-parallel. What commits when, step by step, is in docs/architecture.md.
+A job is claimed by a **lease** (owner, expiry) committed before it runs, and its result (done, rescheduled, or parked
+while late sales wait) is committed after: no transaction is open while the job's steps call BL, each step
+committing in its own unit of work. The worker renews the lease before each export the job attempts. A lease whose
+process died is void at once (its connections are gone), so another worker takes the job over; one that lapsed, too.
+Only a store's oldest job is claimable, and not while leased (parked jobs aside), so a store's exports stay in order
+while stores run in parallel. What commits when, step by step, is in docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -40,37 +42,40 @@ class Park:
 
 
 def run_next_job(deps: ExportDeps) -> bool:
-    """Claim and run one due job. Returns False when no job was due."""
-    with deps.uow() as claim:
-        job = claim.jobs.claim_next()
-        if job is None:
-            return False
-        claim.jobs.lock_store(job.organization_id, job.store_id)
-        bound = log.bind(
-            organization_id=job.organization_id,
-            store_id=job.store_id,
-            job_id=job.id,
-            trigger=str(job.trigger),
-            business_date=str(job.business_date),
-            register_id=job.register_id,
-        )
-        started = time.monotonic()
-        try:
-            next_run = run_job(deps, job)
-        except StorageUnavailable:
-            raise  # the database is gone: the claim rolls back and the worker's loop waits
-        except Exception:  # noqa: BLE001 - see below
-            # A bug or an unexpected answer: keep the job (nothing is skipped) but back off, so one
-            # store cannot turn into a hot error loop.
-            bound.exception("job.crashed")
-            next_run = deps.policy.backoff(job.attempts)
+    """Lease and run one due job. Returns False when no job was due."""
+    with deps.uow() as uow:
+        job = uow.jobs.lease_next(deps.lease_owner(), deps.policy.job_lease)
+        uow.commit()
+    if job is None:
+        return False
+    bound = log.bind(
+        organization_id=job.organization_id,
+        store_id=job.store_id,
+        job_id=job.id,
+        trigger=str(job.trigger),
+        business_date=str(job.business_date),
+        register_id=job.register_id,
+    )
+    started = time.monotonic()
+    try:
+        next_run = run_job(deps, job)
+    except StorageUnavailable:
+        # The database is gone: the lease stays. This worker takes its job back first when the database returns;
+        # were this process to die meanwhile, its lease is void and another worker takes the job over.
+        raise
+    except Exception:  # noqa: BLE001 - see below
+        # A bug or an unexpected answer: keep the job (nothing is skipped) but back off, so one
+        # store cannot turn into a hot error loop.
+        bound.exception("job.crashed")
+        next_run = deps.policy.backoff(job.attempts)
+    with deps.uow() as uow:
         if next_run is None:
-            claim.jobs.finish(job)
+            uow.jobs.finish(job)
         elif isinstance(next_run, Park):
-            claim.jobs.park(job, next_run.until)
+            uow.jobs.park(job, next_run.until)
         else:
-            claim.jobs.reschedule(job, next_run)
-        claim.commit()
+            uow.jobs.reschedule(job, next_run)
+        uow.commit()
     bound.info(
         "job.done",
         rescheduled_in_s=next_run.total_seconds() if isinstance(next_run, timedelta) else None,
@@ -78,6 +83,18 @@ def run_next_job(deps: ExportDeps) -> bool:
         took_ms=round((time.monotonic() - started) * 1000, 1),
     )
     return True
+
+
+def _attempt(
+    deps: ExportDeps, job: Job, export: Export, integration: ActiveIntegration, plan: AccountPlan | None
+) -> Result:
+    """One export of the job, its lease renewed first (a manual export of many days never outlives it)."""
+    with deps.uow() as uow:
+        held = uow.jobs.renew(job, deps.lease_owner(), deps.policy.job_lease)
+        uow.commit()
+    if not held:  # lapsed and taken over: harmless (the export's own lease and its claim keep it to one booking)
+        log.warning("job.lease_lost", job_id=job.id, organization_id=job.organization_id, store_id=job.store_id)
+    return attempt(deps, export, integration, plan)
 
 
 def run_job(deps: ExportDeps, job: Job) -> timedelta | Park | None:
@@ -108,7 +125,7 @@ def _finish_open_work(deps: ExportDeps, job: Job, integration: ActiveIntegration
     with deps.uow() as uow:
         open_exports = uow.exports.open(job.organization_id, job.store_id)
     for export in open_exports:
-        if attempt(deps, export, integration, plan) is Result.TRANSIENT:
+        if _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
             return False
     return documents.attach_pending(deps, job.organization_id, job.store_id, integration.user_key.reveal())
 
@@ -136,7 +153,7 @@ def _export_unexported_days(
                 complements_z=latest.day_close.z_report_number if latest is not None else None,
             )
             uow.commit()
-        if export and attempt(deps, export, integration, plan) is Result.TRANSIENT:
+        if export and _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
             return deps.policy.backoff(job.attempts)
     return _attempt_invoices(deps, job, integration, plan) if days else None
 
@@ -174,7 +191,7 @@ def _export_day(
         return _after_mismatch(deps, job, reconciling, diffs)
     if reconciling is not None:
         check_cash_chain(deps, org, reconciling)
-    if export is not None and attempt(deps, export, integration, plan) is Result.TRANSIENT:
+    if export is not None and _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
         return deps.policy.backoff(job.attempts)
     return _attempt_invoices(deps, job, integration, plan)
 
@@ -186,7 +203,7 @@ def _attempt_invoices(
     with deps.uow() as uow:
         fresh = uow.exports.fresh_invoices(job.organization_id, job.store_id)
     for export in fresh:
-        if attempt(deps, export, integration, plan) is Result.TRANSIENT:
+        if _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
             return deps.policy.backoff(job.attempts)
     return None
 

@@ -63,6 +63,9 @@ class ExportPolicy:
     #: they are booked without one (service/late_sales.py): a reopened day is closed again within the night, an
     #: offline till is back by the next morning.
     late_sales_grace: timedelta = timedelta(hours=12)
+    #: How long one worker owns a job without renewing it; it renews before each export the job attempts, so this
+    #: bounds one export's attempt (BL's worst case with retries), not a manual export of many days.
+    job_lease: timedelta = timedelta(minutes=10)
 
     def backoff(self, attempts: int) -> timedelta:
         """Exponential in the job's attempts, capped."""

@@ -130,15 +130,20 @@ class Integrations(Protocol):
 
 
 class Jobs(Protocol):
-    def claim_next(self) -> Job | None:
-        """Lock the next due job whose store has no older job; the lock is the claim, held until commit."""
+    def lease_next(self, owner: str, lease: timedelta) -> Job | None:
+        """Lease the next due job whose store has no older job to ``owner`` (the lease is the claim, once committed);
+        a lease lapses after ``lease`` and is void when its process is gone."""
         ...
 
-    def lock_store(self, org: str, store: str) -> None: ...
+    def renew(self, job: Job, owner: str, lease: timedelta) -> bool:
+        """The lease runs ``lease`` from now again; False when ``owner`` no longer holds it."""
+        ...
 
     def finish(self, job: Job) -> None: ...
 
-    def reschedule(self, job: Job, delay: timedelta) -> None: ...
+    def reschedule(self, job: Job, delay: timedelta) -> None:
+        """Run it again after ``delay``; the lease ends."""
+        ...
 
     def queue(
         self,

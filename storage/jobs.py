@@ -1,9 +1,10 @@
 """Export jobs in PostgreSQL: queued by day closes, commands, late sales, corrections and the API.
 
-Jobs are claimed with ``FOR UPDATE SKIP LOCKED`` and only the oldest job of each store is claimable, so each
-store's exports run one at a time and in order while different stores run in parallel. A *parked* job (late sales
-waiting for their register's next Z-report or the grace period, :mod:`service.late_sales`) waits for its time
-without holding up the store's other jobs; the store's advisory lock still runs one job of a store at a time.
+A job is claimed by a lease (owner, expiry) committed before it runs (migration 0019): no transaction stays open
+while a job calls BL. Only the oldest job of each store is claimable, and not while another job of the store holds a
+live lease, so each store's exports run one at a time and in order while different stores run in parallel. A
+*parked* job (late sales waiting for their register's next Z-report or the grace period, :mod:`service.late_sales`)
+waits for its time without holding up the store's other jobs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import psycopg
 from service.messages import Command, ManualExportRequested, Trigger
 from service.model import Job
 from storage.claims import UNEXPORTED_REGISTER
+from storage.exports import LEASE_PREFIX
 
 JOBS_CHANNEL = "dayclose_jobs"
 #: A manual export starts this long after its request is read (see :meth:`PostgresJobs.queue_for_command`).
@@ -31,45 +33,93 @@ _EVERY_STORE = """SELECT store_id FROM stores
                   UNION """
 
 
+#: Another job of ``{c}``'s store holds a live lease (another worker runs it): ``{c}`` waits. A lease is live until it
+#: lapses, and while its process has a connection (a process that died holds none).
+_STORE_BUSY = """EXISTS (SELECT 1 FROM export_jobs l
+                        WHERE l.organization_id = {c}.organization_id AND l.store_id = {c}.store_id AND l.id <> {c}.id
+                          AND l.lease_owner IS NOT NULL AND l.lease_owner <> %(owner)s AND l.lease_until >= now()
+                          AND EXISTS (SELECT 1 FROM pg_stat_activity
+                                      WHERE application_name = %(prefix)s || split_part(l.lease_owner, ':', 1)))"""
+
+
 class PostgresJobs:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def claim_next(self) -> Job | None:
-        """Lock the next due job whose store has no older job (the unit of work stays open while the job
-        runs: the row lock is the claim, and a crash releases it)."""
+    def lease_next(self, owner: str, lease: timedelta) -> Job | None:
+        """Lease the next due job to ``owner`` for ``lease`` and return it; the caller commits, and the lease, not a
+        lock held open, is the claim. Only a store's oldest job is claimable (parked jobs not yet due aside), and not
+        while another job of the store holds a live lease: a store's jobs run one at a time and in order. A lease is
+        void once it lapsed or when its process has no connection left (``pg_stat_activity``, as an export's lease:
+        :meth:`PostgresExports.take_lease`); the owner's own lease comes first (a worker whose database went away
+        mid-job takes its job back)."""
+        params = {"owner": owner, "lease": lease, "prefix": LEASE_PREFIX}
+        self.conn.execute("SELECT pg_stat_clear_snapshot()")  # see who is connected now
         row = self.conn.execute(
-            """SELECT j.id, j.organization_id, j.store_id, j.business_date, j.trigger, j.attempts,
-                      extract(epoch FROM now() - j.created_at), j.z_report_number, j.register_id
-               FROM export_jobs j
-               WHERE j.not_before <= now()
-                 AND NOT EXISTS (SELECT 1 FROM export_jobs k
-                                 WHERE k.organization_id = j.organization_id AND k.store_id = j.store_id
-                                   AND k.id < j.id AND NOT (k.parked AND k.not_before > now()))
-               ORDER BY j.id
-               FOR UPDATE SKIP LOCKED
-               LIMIT 1"""
+            f"""SELECT c.id, c.organization_id, c.store_id FROM export_jobs c
+                WHERE c.not_before <= now()
+                  AND (c.lease_until IS NULL OR c.lease_until < now() OR c.lease_owner = %(owner)s
+                       OR NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                                      WHERE application_name = %(prefix)s || split_part(c.lease_owner, ':', 1)))
+                  AND NOT EXISTS (SELECT 1 FROM export_jobs k
+                                  WHERE k.organization_id = c.organization_id AND k.store_id = c.store_id
+                                    AND k.id < c.id AND NOT (k.parked AND k.not_before > now()))
+                  AND NOT {_STORE_BUSY.format(c="c")}
+                ORDER BY c.lease_owner IS NOT DISTINCT FROM %(owner)s DESC, c.id
+                FOR UPDATE SKIP LOCKED
+                LIMIT 1""",  # noqa: S608 - constant
+            params,
         ).fetchone()
         if row is None:
             return None
+        job_id, org, store = row
+        # A parked job that came due while a newer job of its store was being leased by another worker: both saw the
+        # other as not running. Under the store's lock, with a fresh snapshot, one of them sees the other's lease.
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (org, store))
+        self.conn.execute("SELECT pg_stat_clear_snapshot()")
+        busy = self.conn.execute(
+            f"SELECT {_STORE_BUSY.format(c='c')} FROM export_jobs c WHERE c.id = %(id)s",  # noqa: S608 - constant
+            {**params, "id": job_id},
+        ).fetchone()
+        if busy is None or busy[0]:
+            return None
+        row = self.conn.execute(
+            """UPDATE export_jobs j SET lease_owner = %(owner)s, lease_until = now() + %(lease)s
+               WHERE j.id = %(id)s
+               RETURNING j.id, j.organization_id, j.store_id, j.business_date, j.trigger, j.attempts,
+                         extract(epoch FROM now() - j.created_at), j.z_report_number, j.register_id""",
+            {**params, "id": job_id},
+        ).fetchone()
+        if row is None:  # pragma: no cover - the row is locked by the SELECT … FOR UPDATE above
+            return None
         return Job(row[0], row[1], row[2], row[3], Trigger(row[4]), row[5], float(row[6]), row[7], row[8])
 
-    def lock_store(self, org: str, store: str) -> None:
-        """Belt and braces: a transaction-scoped advisory lock per store on top of head-of-line claiming."""
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (org, store))
+    def renew(self, job: Job, owner: str, lease: timedelta) -> bool:
+        """The lease runs ``lease`` from now again; False when ``owner`` no longer holds it."""
+        row = self.conn.execute(
+            "UPDATE export_jobs SET lease_until = now() + %s WHERE id = %s AND lease_owner = %s RETURNING 1",
+            (lease, job.id, owner),
+        ).fetchone()
+        return row is not None
 
     def finish(self, job: Job) -> None:
         self.conn.execute("DELETE FROM export_jobs WHERE id = %s", (job.id,))
 
     def reschedule(self, job: Job, delay: timedelta) -> None:
         self.conn.execute(
-            "UPDATE export_jobs SET not_before = now() + %s, attempts = attempts + 1, parked = false WHERE id = %s",
+            """UPDATE export_jobs SET not_before = now() + %s, attempts = attempts + 1, parked = false,
+                      lease_owner = NULL, lease_until = NULL
+               WHERE id = %s""",
             (delay, job.id),
         )
 
     def park(self, job: Job, until: datetime) -> None:
-        """Run the job again at ``until``, not holding up the store's other jobs meanwhile."""
-        self.conn.execute("UPDATE export_jobs SET not_before = %s, parked = true WHERE id = %s", (until, job.id))
+        """Run the job again at ``until``, not holding up the store's other jobs meanwhile; the lease ends."""
+        self.conn.execute(
+            """UPDATE export_jobs SET not_before = %s, parked = true, lease_owner = NULL, lease_until = NULL
+               WHERE id = %s""",
+            (until, job.id),
+        )
 
     def queue(
         self,

@@ -97,11 +97,12 @@ def export_detail(conn: psycopg.Connection[Any], key: str) -> dict[str, Any] | N
         "store_name",
     ]
     detail = dict(zip(names, row, strict=True))
+    job_columns = ("trigger", "business_date", "not_before", "attempts", "queued_at", "leased_to", "lease_until")
     detail["jobs"] = [
-        {"trigger": trigger, "business_date": day, "not_before": not_before, "attempts": attempts, "queued_at": at}
-        for trigger, day, not_before, attempts, at in conn.execute(
-            """SELECT trigger, business_date, not_before, attempts, created_at FROM export_jobs
-               WHERE organization_id = %s AND store_id = %s ORDER BY id""",
+        dict(zip(job_columns, job, strict=True))
+        for job in conn.execute(
+            """SELECT trigger, business_date, not_before, attempts, created_at, lease_owner, lease_until
+               FROM export_jobs WHERE organization_id = %s AND store_id = %s ORDER BY id""",
             (detail["organization_id"], detail["store_id"]),
         ).fetchall()
     ]

@@ -147,11 +147,14 @@ def _print_detail(d: dict[str, Any]) -> None:
     if d["lease_owner"]:
         lines.append(("lease", f"held by {d['lease_owner']} until {text(d['lease_until'])}"))
     for job in d["jobs"]:
+        running = ""
+        if job["leased_to"]:  # a worker runs it now
+            running = f", running on {job['leased_to']} (lease until {text(job['lease_until'])})"
         lines.append(
             (
                 "queued job",
                 f"{job['trigger']} queued {text(job['queued_at'])}, runs from {text(job['not_before'])}, "
-                f"{job['attempts']} earlier attempt(s)",
+                f"{job['attempts']} earlier attempt(s){running}",
             )  # fmt: skip
         )
     if d["status"] != "booked" and not d["jobs"]:

@@ -13,7 +13,8 @@ export workers (book each closed store-day into BL) and the outbox relay (publis
 Serves /healthz, /readyz and /metrics on DAYCLOSE_HTTP_PORT. Runs until SIGTERM/SIGINT, then stops within
 DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS (exit 0, or 1 when a step had to be cut off; what was cut off is redone on
 restart). Needs DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS, BL_CLIENT_ID, BL_CLIENT_SECRET and
-DAYCLOSE_KEY_ENCRYPTION_KEY; waits up to DAYCLOSE_STARTUP_TIMEOUT_SECONDS for PostgreSQL and Kafka."""
+DAYCLOSE_KEY_ENCRYPTION_KEY; waits up to DAYCLOSE_STARTUP_TIMEOUT_SECONDS for PostgreSQL and Kafka. With
+DAYCLOSE_CONSUMER_PROCESSES above 1 it runs that many such processes and supervises them."""
 API_HELP = """Run the BackOffice HTTP API on DAYCLOSE_HTTP_PORT (also /healthz, /readyz, /metrics; Swagger UI at /docs
 when DAYCLOSE_API_DOCS=true). Needs what `run` needs (except Kafka: its commands go through the outbox) and
 DAYCLOSE_API_TOKENS. Stops within DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS after SIGTERM."""
@@ -29,12 +30,14 @@ def register(sub: Subparsers) -> None:
     ):
         parser = sub.add_parser(name, help=summary, description=text)
         parser.set_defaults(func=func)
+        if name == "run":  # set by the supervisor of a pod's consumer processes (DAYCLOSE_CONSUMER_PROCESSES)
+            parser.add_argument("--process", help=argparse.SUPPRESS)
 
 
-def run(_args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from dayclose.run import main as run_service
 
-    return run_service()
+    return run_service(args.process)
 
 
 def migrate(_args: argparse.Namespace) -> int:

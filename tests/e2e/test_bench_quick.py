@@ -22,6 +22,9 @@ FIGURES = (
     "ingest: raw baseline",
     "ingest ratio: dayclose ÷ naive COPY peer",
     "ingest ratio: dayclose ÷ raw baseline",
+    "ingest, group settled first: dayclose run, one process",
+    "ingest, group settled first: dayclose run, two processes",
+    "ingest ratio: two dayclose run processes ÷ one",
     "burst, ",
     "midnight, ",
     "memory: peak RSS",
@@ -58,6 +61,7 @@ def test_bench_quick_mode_prints_and_writes_every_figure(tmp_path: Path) -> None
     # Ingest: every ratio is its own figure, named for what it divides, with the targets.
     assert _named(figures, "ingest ratio: dayclose ÷ naive COPY peer")[0]["target"] == 1.5
     assert _named(figures, "ingest ratio: dayclose ÷ raw baseline")[0]["target"] == 0.5
+    assert _named(figures, "ingest ratio: two dayclose run processes ÷ one")[0]["target"] == 1.3
     for who in ("dayclose run", "naive COPY peer"):
         detail = _named(figures, f"ingest: {who}")[0]["detail"]
         assert detail["wal_bytes_per_event"] > 0 and detail["bytes_per_row"] > 0

@@ -100,13 +100,21 @@ checksum/secret: {{ include (print $.Template.BasePath "/secret.yaml") . | sha25
 {{- end }}
 
 {{/* Replicas beyond the sales topic's partition count never get a partition: refuse them. */}}
+{{- define "dayclose.consumerProcesses" -}}
+{{- int (default "1" (toString (default "" .Values.config.DAYCLOSE_CONSUMER_PROCESSES))) }}
+{{- end }}
+
 {{- define "dayclose.checkConsumerReplicas" -}}
 {{- $partitions := int .Values.kafka.salesTopicPartitions }}
-{{- if gt (int .Values.consumer.replicas) $partitions }}
-{{- fail (printf "consumer.replicas (%d) > kafka.salesTopicPartitions (%d): the extra consumers would sit idle" (int .Values.consumer.replicas) $partitions) }}
+{{- $processes := int (include "dayclose.consumerProcesses" .) }}
+{{- if lt $processes 1 }}
+{{- fail (printf "config.DAYCLOSE_CONSUMER_PROCESSES (%d) must be at least 1" $processes) }}
 {{- end }}
-{{- if and .Values.consumer.keda.enabled (gt (int .Values.consumer.keda.maxReplicas) $partitions) }}
-{{- fail (printf "consumer.keda.maxReplicas (%d) > kafka.salesTopicPartitions (%d): the extra consumers would sit idle" (int .Values.consumer.keda.maxReplicas) $partitions) }}
+{{- if gt (mul (int .Values.consumer.replicas) $processes) $partitions }}
+{{- fail (printf "consumer.replicas (%d) x config.DAYCLOSE_CONSUMER_PROCESSES (%d) > kafka.salesTopicPartitions (%d): the extra consumers would sit idle" (int .Values.consumer.replicas) $processes $partitions) }}
+{{- end }}
+{{- if and .Values.consumer.keda.enabled (gt (mul (int .Values.consumer.keda.maxReplicas) $processes) $partitions) }}
+{{- fail (printf "consumer.keda.maxReplicas (%d) x config.DAYCLOSE_CONSUMER_PROCESSES (%d) > kafka.salesTopicPartitions (%d): the extra consumers would sit idle" (int .Values.consumer.keda.maxReplicas) $processes $partitions) }}
 {{- end }}
 {{- end }}
 

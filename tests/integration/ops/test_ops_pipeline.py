@@ -130,7 +130,7 @@ def test_health_of_a_running_service_and_its_outbox_read_at_scrape(pipeline: Har
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=10) as scrape:  # noqa: S310
             check_metrics(scrape.read())  # a real scrape of a running consumer, as Prometheus reads it
 
-        service.loop.last_beat -= 3600  # as if the loop had been stuck for an hour
+        service.loop.loops[0].last_beat -= 3600  # as if the sales loop had been stuck for an hour
         status, report = get(server.port, "/healthz")
         assert status == 503 and report["checks"]["loop"]["ok"] is False
     finally:

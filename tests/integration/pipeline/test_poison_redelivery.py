@@ -10,8 +10,11 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
+from consumer.accumulator import Accumulator
+from consumer.decode import Decoder
 from consumer.events import AvroEvents
-from consumer.loop import SalesLoop
+from consumer.loop import IngestLoop
+from consumer.writer import Writer
 from dayclose.keys import KeyVault
 from service.secrets import Secret
 from storage.uow import unit_of_work
@@ -55,7 +58,7 @@ def test_a_redelivered_poison_message_is_dead_lettered_once(database_url: str) -
         uow = unit_of_work(
             pool, KeyVault(Secret(KeyVault.generate_key())), AvroEvents("outcomes", "dead-letters", "commands")
         )
-        loop = SalesLoop(_Consumer(), uow, "sales", "commands")  # type: ignore[arg-type]
+        loop = IngestLoop(_Consumer(), Writer(uow, Accumulator()), Decoder("sales", "commands"), ["sales"])  # type: ignore[arg-type]
         poison = _Message(41, b"\x00 not avro")
         loop.handle([poison])
         loop.handle([poison])  # redelivered: the offset commit was lost with the process
@@ -87,7 +90,7 @@ def test_a_redelivered_conflicting_receipt_is_dead_lettered_once(database_url: s
         uow = unit_of_work(
             pool, KeyVault(Secret(KeyVault.generate_key())), AvroEvents("outcomes", "dead-letters", "commands")
         )
-        loop = SalesLoop(_Consumer(), uow, "sales", "commands")  # type: ignore[arg-type]
+        loop = IngestLoop(_Consumer(), Writer(uow, Accumulator()), Decoder("sales", "commands"), ["sales"])  # type: ignore[arg-type]
         loop.handle([_Message(1, codec.encode(original))])
         identical = loop.handle([_Message(2, codec.encode(other))])  # a label changed, not what is booked
         conflict = _Message(3, codec.encode(other_amounts))

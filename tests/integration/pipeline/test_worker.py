@@ -82,7 +82,11 @@ def test_an_unexpected_error_keeps_the_job_and_backs_off_instead_of_looping(
     assert exporter.calls == 1
 
 
-def test_only_the_oldest_job_of_a_store_is_claimable(database_url: str, pool: ConnectionPool) -> None:
+def test_only_the_oldest_job_of_a_store_is_claimable_even_while_its_lease_is_being_taken(
+    database_url: str, pool: ConnectionPool
+) -> None:
+    """Two workers lease at the same moment (neither has committed): the second skips the row being leased and does
+    not take the store's next job either. (The lease's rules once committed: test_job_lease.py.)"""
     from service.messages import Trigger
 
     with psycopg.connect(database_url) as conn:
@@ -90,11 +94,12 @@ def test_only_the_oldest_job_of_a_store_is_claimable(database_url: str, pool: Co
         jobs.queue("o", "s1", DAY, Trigger.DAY_CLOSE, "a")
         jobs.queue("o", "s1", None, Trigger.MANUAL, "b")
         jobs.queue("o", "s2", DAY, Trigger.DAY_CLOSE, "c")
+    lease = timedelta(minutes=10)
     with psycopg.connect(database_url) as first, psycopg.connect(database_url) as second:
         with first.transaction(), second.transaction():
-            job_a = PostgresJobs(first).claim_next()
-            job_c = PostgresJobs(second).claim_next()  # s1's next job waits behind the one in hand
+            job_a = PostgresJobs(first).lease_next("p1:w0", lease)
+            job_c = PostgresJobs(second).lease_next("p2:w0", lease)  # s1's next job waits behind the one in hand
             assert job_a is not None and job_c is not None
             assert (job_a.store_id, job_c.store_id) == ("s1", "s2")
             with psycopg.connect(database_url) as third, third.transaction():
-                assert PostgresJobs(third).claim_next() is None
+                assert PostgresJobs(third).lease_next("p3:w0", lease) is None

@@ -74,7 +74,7 @@ def test_the_capacity_model_from_given_inputs() -> None:
     # 100k stores: 30 M events, 15 % in one hour = 1,250/s; a pod may use 500/s of its 1,000/s -> 3 pods.
     assert rows["events/s at peak (busiest hour)"][2] == "1,250"
     assert rows["consumer pods at peak (one process each; add one for availability)"] == ["1", "1", "3"]
-    assert rows["sales-topic partitions (≥ 2 × pods, ≥ 16)"] == ["16", "16", "16"]
+    assert rows["sales-topic partitions (≥ 2 × consumer processes, ≥ 16)"] == ["16", "16", "16"]
     # 1k stores: 300,000 rows × 1,000 B + 1,000 store-days × 5,000 B = 0.305 GB a day.
     assert rows["stored per day (rows incl. indexes + store-day rows)"][0] == "0.30 GB"
     # Quarters are dropped whole: a row lives up to 400 + 92 days; 0.305 GB × 492 = 150 GB; 6 live quarters of
@@ -93,6 +93,15 @@ def test_the_capacity_model_from_given_inputs() -> None:
     # ... but one company's 1,000 stores × 2 requests at its 10/s take 200 s, however many pods book them.
     largest = "… the largest merchant (1,000 stores, one company) books in, whatever the pods"
     assert rows[largest] == ["3.3 min", "3.3 min", "3.3 min"]
+
+
+def test_the_capacity_model_replays_a_day_faster_with_two_processes_a_pod_by_the_measured_ratio() -> None:
+    rows = dict(capacity.model({**MEASURED, "two_processes_ratio": 1.25}))
+    # 100k stores: 30 M events at 3 pods × 1,000/s = 10,000 s; at 1.25 × that, 8,000 s.
+    assert rows["replay a whole day with those pods"][2] == "2.8 h"
+    two = "… with DAYCLOSE_CONSUMER_PROCESSES=2 in each (2 cores a pod; measured 1.25 × one process)"
+    assert rows[two][2] == "2.2 h"
+    assert not any("CONSUMER_PROCESSES" in k for k in dict(capacity.model(MEASURED)))  # not measured: no row
 
 
 def test_the_capacity_model_names_the_measurements_a_partial_run_lacks() -> None:

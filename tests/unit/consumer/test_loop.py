@@ -1,17 +1,24 @@
-"""The Kafka loop against a stub consumer (confluent_kafka.Message cannot be built from Python):
-offsets move only after the database commit, and a lost database pauses instead of skipping."""
+"""The Kafka loop against a stub consumer (confluent_kafka.Message cannot be built from Python): offsets move only after
+the database commit, a lost database pauses instead of skipping, and each thread keeps to its own state (the poll
+thread: Kafka and the batch's offsets; the writer thread: the database and the running totals)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import TopicPartition
 
 import schemas
-from consumer.loop import BatchResult, SalesLoop
-from service.ports import StorageRefused, StorageUnavailable
+from consumer.codec import AvroCodec
+from consumer.decode import Decoder
+from consumer.ingest import BatchResult, Decoded
+from consumer.loop import InFlight, IngestLoop
+from consumer.writer import Batch, Writer
+from service.ports import Flushed, StorageRefused, StorageUnavailable
 
 
 @dataclass
@@ -46,9 +53,11 @@ class StubConsumer:
     assigned: list[TopicPartition] = field(default_factory=lambda: [TopicPartition("sales", 0)])
     calls: list[tuple[str, Any]] = field(default_factory=list)
     pending: list[Any] = field(default_factory=list)
+    during_poll: list[Callable[[], None]] = field(default_factory=list)
 
-    def subscribe(self, topics: list[str], **_: Any) -> None:
+    def subscribe(self, topics: list[str], **listener: Any) -> None:
         self.calls.append(("subscribe", topics))
+        self.listener = listener
 
     def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Any]:
         return []
@@ -67,6 +76,8 @@ class StubConsumer:
 
     def poll(self, timeout: float = -1) -> Any:
         self.calls.append(("poll", None))
+        if self.during_poll:
+            self.during_poll.pop(0)()  # what librdkafka runs inside poll(): a rebalance callback
         return self.pending.pop(0) if self.pending else None
 
     def seek(self, partition: TopicPartition) -> None:
@@ -76,17 +87,33 @@ class StubConsumer:
         self.calls.append(("close", None))
 
 
-def make_loop(consumer: StubConsumer, writes: list[Any]) -> SalesLoop:
-    loop = SalesLoop(consumer, uow=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
+def new_loop(consumer: StubConsumer, writer: Writer | None = None, **options: Any) -> IngestLoop:
+    writer = writer or Writer(None)  # type: ignore[arg-type]
+    return IngestLoop(consumer, writer, Decoder("sales", "commands"), ["sales"], **options)  # type: ignore[arg-type]
 
-    def fake_write(_decoded: Any) -> BatchResult:
+
+def make_loop(consumer: StubConsumer, writes: list[Any], **options: Any) -> IngestLoop:
+    """A loop whose writer's transactions have these outcomes, in order (a BatchResult, or an error raised)."""
+    loop = new_loop(consumer, **options)
+
+    def fake_store(_decoded: Any) -> BatchResult:
         outcome = writes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
-    loop._write = fake_write  # type: ignore[method-assign]
+    loop.writer.store = fake_store  # type: ignore[method-assign]
     return loop
+
+
+def key(record: dict[str, Any]) -> str:
+    from consumer import records
+
+    return records.sales_envelope(record).event_key
+
+
+def encoded(record: dict[str, Any]) -> bytes:
+    return AvroCodec(schemas.SALES_EVENT, "sales").encode(record)
 
 
 def test_offsets_are_stored_after_the_write_one_past_the_highest_per_partition() -> None:
@@ -121,7 +148,7 @@ def test_stopping_while_the_database_is_down_stores_no_offsets() -> None:
 def test_undecodable_messages_become_poison_addressed_to_no_organization() -> None:
     """Finding 4: the Kafka key is unverified; an undecodable value names nobody (see consumer/poison.py)."""
     loop = make_loop(StubConsumer(), [])
-    decoded = loop.decode([StubMessage("sales", 0, 1, _value=b"\x00junk", _key=b"org-7/s3")])
+    decoded = loop.decoder.decode([StubMessage("sales", 0, 1, _value=b"\x00junk", _key=b"org-7/s3")])
     assert decoded.sales == [] and len(decoded.poison) == 1
     (p,) = decoded.poison
     assert p.code == "UNDECODABLE" and (p.organization_id, p.store_id) == (None, None)
@@ -137,7 +164,7 @@ def test_a_decoded_but_invalid_event_is_addressed_to_its_payloads_organization_a
     bad = {**record, "organization_id": "org-payload", "payload": (name, {**payload, "tip_ore": 99})}
     value = AvroCodec(schemas.SALES_EVENT, "sales").encode(bad)
     loop = make_loop(StubConsumer(), [])
-    (p,) = loop.decode([StubMessage("sales", 0, 1, _value=value, _key=b"org-key/s9")]).poison
+    (p,) = loop.decoder.decode([StubMessage("sales", 0, 1, _value=value, _key=b"org-key/s9")]).poison
     assert p.code == p.reason_code == "INVALID_EVENT"
     assert (p.organization_id, p.store_id, p.business_date) == ("org-payload", "s1", record["business_date"])
 
@@ -153,47 +180,41 @@ def test_a_partition_assigned_while_the_database_is_down_is_rewound_and_paused_n
 
 
 def test_a_message_the_database_refuses_is_dead_lettered_alone() -> None:
-    from consumer import records
     from tests.unit.consumer.samples import sales_records
 
     consumer = StubConsumer()
-    good, bad = (records.sales_envelope(r) for r in sales_records()[:2])
-    refused = StorageRefused("invalid byte sequence")
+    good, bad = sales_records()[:2]
     written: list[Any] = []
+    loop = new_loop(consumer)
 
-    loop = SalesLoop(consumer, uow=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
-
-    def fake_write(decoded: Any) -> BatchResult:
-        if len(decoded.sales) > 1 or any(e is bad for e in decoded.sales):
-            raise refused
+    def fake_store(decoded: Any) -> BatchResult:
+        if len(decoded.sales) > 1 or any(e.event_key == key(bad) for e in decoded.sales):
+            raise StorageRefused("invalid byte sequence")
         written.append(decoded)
         return BatchResult(new_events=len(decoded.sales), dead_letters=len(decoded.poison))
 
-    loop._write = fake_write  # type: ignore[method-assign]
-    msgs = [StubMessage("sales", 0, 1), StubMessage("sales", 0, 2)]
-    decoded = loop.decode([])
-    decoded.sales += [good, bad]
-    decoded.handled += [(msgs[0], good), (msgs[1], bad)]
-    result = loop._write_until_done(decoded, None)
+    loop.writer.store = fake_store  # type: ignore[method-assign]
+    msgs = [StubMessage("sales", 0, 1, encoded(good)), StubMessage("sales", 0, 2, encoded(bad))]
+    result = loop.handle(msgs)
     assert result is not None and result.new_events == 1 and result.dead_letters == 1
     (poison,) = [p for d in written for p in d.poison]
     assert poison.code == "INVALID_EVENT" and poison.msg is msgs[1]
+    assert consumer.calls[-1] == ("store_offsets", [("sales", 0, 3)])
 
 
 def test_the_database_going_away_while_a_refused_batch_is_isolated_pauses_instead_of_exiting() -> None:
     """#24: a StorageUnavailable raised while the batch PostgreSQL refused is written one message at a time used to
     escape the loop (the process exited). It pauses the partitions, waits, and isolates the batch again."""
-    from consumer import records
     from tests.unit.consumer.samples import sales_records
 
     consumer = StubConsumer()
-    good, bad = (records.sales_envelope(r) for r in sales_records()[:2])
+    good, bad = sales_records()[:2]
     lost_once: list[bool] = []
     written: list[Any] = []
-    loop = SalesLoop(consumer, uow=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
+    loop = new_loop(consumer)
 
-    def fake_write(decoded: Any) -> BatchResult:
-        if len(decoded.sales) > 1 or any(e is bad for e in decoded.sales):
+    def fake_store(decoded: Any) -> BatchResult:
+        if len(decoded.sales) > 1 or any(e.event_key == key(bad) for e in decoded.sales):
             raise StorageRefused("invalid byte sequence")
         if decoded.sales and not lost_once:  # the first message written alone: PostgreSQL goes away
             lost_once.append(True)
@@ -201,26 +222,23 @@ def test_the_database_going_away_while_a_refused_batch_is_isolated_pauses_instea
         written.append(decoded)
         return BatchResult(new_events=len(decoded.sales), dead_letters=len(decoded.poison))
 
-    loop._write = fake_write  # type: ignore[method-assign]
-    msgs = [StubMessage("sales", 0, 1), StubMessage("sales", 0, 2)]
-    decoded = loop.decode([])
-    decoded.sales += [good, bad]
-    decoded.handled += [(msgs[0], good), (msgs[1], bad)]
-    result = loop._write_until_done(decoded, None)
+    loop.writer.store = fake_store  # type: ignore[method-assign]
+    msgs = [StubMessage("sales", 0, 1, encoded(good)), StubMessage("sales", 0, 2, encoded(bad))]
+    result = loop.handle(msgs)
     assert result is not None and (result.new_events, result.dead_letters) == (1, 1)
-    assert [d.sales for d in written if d.sales] == [[good]]
+    assert [[e.event_key for e in d.sales] for d in written if d.sales] == [[key(good)]]
     (poison,) = [p for d in written for p in d.poison]
     assert poison.msg is msgs[1]
     kinds = [c[0] for c in consumer.calls]
     assert kinds.index("pause") < kinds.index("poll") < kinds.index("resume")
 
 
-def run_over(consumer: StubConsumer, write: Any, done: Any = lambda: True) -> tuple[SalesLoop, threading.Event]:
+def run_over(consumer: StubConsumer, write: Any, done: Any = lambda: True) -> tuple[IngestLoop, threading.Event]:
     """The loop's :meth:`run` over the stub's pending messages (one batch each), stopped once they are used up
     and ``done()``."""
     stop = threading.Event()
-    loop = SalesLoop(consumer, uow=None, sales_topic="sales", commands_topic="commands")  # type: ignore[arg-type]
-    loop._write = write  # type: ignore[method-assign]
+    loop = new_loop(consumer)
+    loop.writer.store = write  # type: ignore[method-assign]
     poll = consumer.poll
 
     def poll_then_stop(timeout: float = -1) -> Any:
@@ -245,7 +263,7 @@ def test_the_next_batch_is_decoded_while_one_is_written_and_offsets_follow_the_c
         return BatchResult()
 
     loop, stop = run_over(consumer, write)
-    decode = loop.decode
+    decode = loop.decoder.decode
 
     def decode_and_tell(batch: Any) -> Any:
         out = decode(batch)
@@ -253,7 +271,7 @@ def test_the_next_batch_is_decoded_while_one_is_written_and_offsets_follow_the_c
             second_decoded.set()
         return out
 
-    loop.decode = decode_and_tell  # type: ignore[method-assign]
+    loop.decoder.decode = decode_and_tell  # type: ignore[method-assign]
     loop.run(stop)
     assert overlapped == [True]
     done = [c for c in consumer.calls if c[0] in ("committed", "store_offsets")]
@@ -292,33 +310,153 @@ def test_stopping_while_a_failed_write_waits_stores_nothing_for_it() -> None:
     assert consumer.calls[-1] == ("close", None)
 
 
+def in_flight(loop: IngestLoop, msg: StubMessage, future: Future[BatchResult]) -> None:
+    loop._in_flight = InFlight(Batch([msg], Decoded(), 0.0), future)
+
+
 def test_a_revocation_while_the_write_failed_leaves_the_batch_to_be_written_before_anything_after_it() -> None:
     """A cooperative rebalance revokes some partitions; the batch in flight may hold messages of others this process
     keeps: it must not be dropped (a later batch's offsets would pass it)."""
-    from concurrent.futures import Future
-
-    from consumer.loop import InFlight
-
     consumer = StubConsumer()
     loop = make_loop(consumer, [BatchResult(new_events=1)])
     failed: Future[BatchResult] = Future()
     failed.set_exception(StorageUnavailable("connection refused"))
-    loop._in_flight = InFlight([StubMessage("sales", 1, 4)], loop.decode([]), 0.0, failed)
-    loop._on_revoke(None, [TopicPartition("sales", 0)])
+    in_flight(loop, StubMessage("sales", 1, 4), failed)
+    loop.on_revoke(None, [TopicPartition("sales", 0)])
     assert loop._in_flight is not None and not any(c[0] == "store_offsets" for c in consumer.calls)
     assert loop._finish_in_flight(None)  # the loop's next turn writes it again
     assert consumer.calls[-1] == ("store_offsets", [("sales", 1, 5)])
 
 
 def test_a_revocation_stores_the_offsets_of_the_batch_written_meanwhile() -> None:
-    from concurrent.futures import Future
-
-    from consumer.loop import InFlight
-
     consumer = StubConsumer()
     loop = make_loop(consumer, [])
     done: Future[BatchResult] = Future()
     done.set_result(BatchResult(new_events=1))
-    loop._in_flight = InFlight([StubMessage("sales", 0, 7)], loop.decode([]), 0.0, done)
-    loop._on_revoke(None, [TopicPartition("sales", 0)])
+    in_flight(loop, StubMessage("sales", 0, 7), done)
+    loop.on_revoke(None, [TopicPartition("sales", 0)])
     assert loop._in_flight is None and consumer.calls == [("store_offsets", [("sales", 0, 8)])]
+
+
+def in_a_thread(call: Callable[[], None]) -> threading.Thread:
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(timeout=30)  # generous: the bound under test is 0.05 s; an unbounded wait never returns
+    return thread
+
+
+def test_a_revocation_waits_a_bounded_time_for_a_write_that_hangs_and_the_loop_finishes_it_after() -> None:
+    """Issue #23: the revocation used to wait for the batch in flight without a bound, inside librdkafka's callback
+    (stalling the whole group's rebalance while PostgreSQL hung)."""
+    consumer = StubConsumer()
+    release = threading.Event()
+    loop = new_loop(consumer, revoke_wait_s=0.05)
+    loop.writer.store = lambda _d: BatchResult(new_events=int(release.wait(timeout=60)))  # type: ignore[method-assign]
+    batch = Batch([StubMessage("sales", 0, 7)], Decoded(), 0.0)
+    loop._in_flight = InFlight(batch, loop.writer.write(batch))
+    callback = in_a_thread(lambda: loop.on_revoke(None, [TopicPartition("sales", 0)]))
+    assert not callback.is_alive()
+    assert loop._in_flight is not None and not any(c[0] == "store_offsets" for c in consumer.calls)
+    release.set()
+    assert loop._finish_in_flight(None)
+    assert consumer.calls[-1] == ("store_offsets", [("sales", 0, 8)])
+    loop.writer.stop(30)
+
+
+@dataclass
+class ThreadRecordingTotals:
+    """Running totals that record which thread touches them (the writer's alone may)."""
+
+    block: threading.Event | None = None
+    threads: set[str] = field(default_factory=set)
+    flushed: threading.Event = field(default_factory=threading.Event)
+    pending: dict[Any, Any] = field(default_factory=lambda: {("org", "s1", None): object()})
+    is_due: bool = False
+
+    def due(self) -> bool:
+        self.threads.add(threading.current_thread().name)
+        return self.is_due
+
+    def flush_all(self, _uow: Any) -> Flushed:
+        self.threads.add(threading.current_thread().name)
+        if self.block is not None:
+            self.block.wait(timeout=60)
+        self.is_due = False
+        self.flushed.set()
+        return Flushed(1, 1, 0, 0)
+
+
+def test_a_revocation_hands_the_totals_flush_to_the_writer_thread_and_does_no_database_work_itself() -> None:
+    """Issue #23: the revocation flushed the running totals inside librdkafka's callback (up to ~30 s a step)."""
+    totals = ThreadRecordingTotals()
+    writer = Writer(None, totals, name="writer-sales")  # type: ignore[arg-type]
+    loop = new_loop(StubConsumer(), writer, revoke_wait_s=25)
+    in_a_thread(lambda: loop.on_revoke(None, [TopicPartition("sales", 0)]))
+    assert totals.flushed.is_set()  # waited for, within the bound
+    assert totals.threads == {"writer-sales"}
+    loop.writer.stop(30)
+
+
+def test_a_flush_that_hangs_does_not_hold_the_revocation() -> None:
+    release = threading.Event()
+    totals = ThreadRecordingTotals(block=release)
+    loop = new_loop(StubConsumer(), Writer(None, totals), revoke_wait_s=0.05)  # type: ignore[arg-type]
+    callback = in_a_thread(lambda: loop.on_revoke(None, [TopicPartition("sales", 0)]))
+    assert not callback.is_alive() and not totals.flushed.is_set()
+    release.set()  # it carries on, on the writer thread
+    assert totals.flushed.wait(timeout=30)
+    loop.writer.stop(30)
+
+
+def test_the_running_totals_are_touched_by_the_writer_thread_alone() -> None:
+    """Issue #23: the accumulator has no lock, and the poll thread read ``due()`` while the writer mutated it. The
+    periodic flush is now the writer's own work, looked at after each batch and when idle."""
+    totals = ThreadRecordingTotals(is_due=True)
+    consumer = StubConsumer(pending=[StubMessage("sales", 0, 1), StubMessage("sales", 0, 2)])
+    stop = threading.Event()
+    loop = new_loop(consumer, Writer(None, totals, name="writer-sales"))  # type: ignore[arg-type]
+    loop.writer.store = lambda _d: BatchResult()  # type: ignore[method-assign]
+    poll = consumer.poll
+
+    def poll_until_flushed(timeout: float = -1) -> Any:
+        msg = poll(timeout)
+        if msg is None and totals.flushed.is_set():
+            stop.set()
+        return msg
+
+    consumer.poll = poll_until_flushed  # type: ignore[method-assign]
+    loop.run(stop)
+    assert totals.flushed.is_set() and totals.threads == {"writer-sales"}
+
+
+def test_lost_partitions_are_neither_waited_for_nor_stored() -> None:
+    """on_lost: the group went on without this process; its offsets can no longer be committed."""
+    consumer = StubConsumer()
+    release = threading.Event()
+    loop = new_loop(consumer)
+    loop.writer.store = lambda _d: BatchResult(new_events=int(release.wait(timeout=60)))  # type: ignore[method-assign]
+    batch = Batch([StubMessage("sales", 0, 7)], Decoded(), 0.0)
+    loop._in_flight = InFlight(batch, loop.writer.write(batch))
+    callback = in_a_thread(lambda: loop.on_lost(None, [TopicPartition("sales", 0)]))
+    assert not callback.is_alive() and not any(c[0] == "store_offsets" for c in consumer.calls)
+    release.set()
+    loop.writer.stop(30)
+
+
+def test_the_loop_subscribes_with_the_whole_rebalance_listener() -> None:
+    consumer = StubConsumer()
+    stop = threading.Event()
+    stop.set()
+    loop = new_loop(consumer)
+    loop.run(stop)
+    assert set(consumer.listener) == {"on_assign", "on_revoke", "on_lost"}
+    assert consumer.listener["on_lost"] == loop.on_lost
+
+
+def test_partitions_revoked_while_the_database_is_down_are_not_resumed() -> None:
+    consumer = StubConsumer(assigned=[TopicPartition("sales", 0), TopicPartition("sales", 1)])
+    loop = make_loop(consumer, [StorageUnavailable("connection refused"), BatchResult()])
+    consumer.during_poll.append(lambda: loop.on_revoke(None, [TopicPartition("sales", 0)]))
+    loop.handle([StubMessage("sales", 1, 9)])
+    assert ("pause", [0, 1]) in consumer.calls
+    assert consumer.calls[-2:] == [("resume", [1]), ("store_offsets", [("sales", 1, 10)])]

@@ -84,6 +84,23 @@ def test_the_shutdown_deadline_defaults_to_30_s_and_must_be_positive() -> None:
         load_settings({**BASE, "DAYCLOSE_SHUTDOWN_TIMEOUT_SECONDS": "0"})
 
 
+def test_one_consumer_process_per_pod_unless_told_and_never_none() -> None:
+    assert load_settings(BASE).consumer_processes == 1
+    assert load_settings({**BASE, "DAYCLOSE_CONSUMER_PROCESSES": "3"}).consumer_processes == 3
+    with pytest.raises(ConfigError, match="DAYCLOSE_CONSUMER_PROCESSES"):
+        load_settings({**BASE, "DAYCLOSE_CONSUMER_PROCESSES": "0"})
+
+
+def test_sales_and_commands_are_consumed_in_groups_of_their_own() -> None:
+    """Issue #27: in one group, cooperative-sticky balances the total partition count, not each topic's."""
+    from dayclose.bootstrap import consumer_config
+
+    settings = load_settings({**BASE, "DAYCLOSE_KAFKA_GROUP_ID": "shop"})
+    assert consumer_config(settings)["group.id"] == "shop"
+    commands = consumer_config(settings, group_id=settings.kafka.commands_group_id)
+    assert commands["group.id"] == "shop.commands"
+
+
 def test_the_key_encryption_key_is_checked_once_here_and_required_by_the_processes_that_need_it() -> None:
     from dayclose.config import KEY_ENCRYPTION_KEY
 

@@ -97,3 +97,21 @@ def test_every_kafka_client_of_the_service_logs_through_structlog() -> None:
     )
     assert producer_config(settings)["logger"] is librdkafka_logger()
     assert consumer_config(settings)["logger"] is librdkafka_logger()
+
+
+def test_a_pod_s_consumer_process_names_itself_on_every_line_whichever_thread_logs() -> None:
+    """DAYCLOSE_CONSUMER_PROCESSES: the processes share the pod's log; each line says which one wrote it."""
+    import threading
+
+    stream = io.StringIO()
+    configure_logging("INFO", "json", stream=stream, fields={"consumer_process": 2})
+    try:
+        thread = threading.Thread(target=lambda: structlog.get_logger("t").info("from.a.thread"))
+        thread.start()
+        thread.join()
+        logging.getLogger("dayclose.librdkafka").warning("a foreign line")
+        structlog.get_logger("t").info("own", consumer_process="kept")  # a line's own field wins
+    finally:
+        logging.getLogger().handlers.clear()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+    assert [line["consumer_process"] for line in lines] == [2, 2, "kept"]

@@ -387,11 +387,28 @@ def test_keda_owns_the_consumer_replica_count_when_enabled() -> None:
     [
         {"consumer": {"replicas": 13}},
         {"consumer": {"keda": {"enabled": True, "maxReplicas": 13}}},
+        {"consumer": {"replicas": 5}, "config": {"DAYCLOSE_CONSUMER_PROCESSES": "3"}},  # 15 processes, 12 partitions
+        {"consumer": {"keda": {"enabled": True, "maxReplicas": 7}}, "config": {"DAYCLOSE_CONSUMER_PROCESSES": "2"}},
     ],
 )
-def test_consumer_replicas_beyond_the_partition_count_are_refused(values: dict[str, Any]) -> None:
+def test_consumer_processes_beyond_the_partition_count_are_refused(values: dict[str, Any]) -> None:
     with pytest.raises(helm.HelmRenderError, match="would sit idle"):
         render(values)
+
+
+def test_keda_scales_on_the_sales_group_s_lag_per_consumer_process() -> None:
+    """A pod of N consumer processes drains N times as fast: its lag threshold is N times one process's. The trigger
+    watches the sales topic's group; commands have a group of their own, never a reason to scale."""
+    values = merged(
+        PRODUCTION, {"config": {"DAYCLOSE_CONSUMER_PROCESSES": "2"}, "consumer": {"keda": {"maxReplicas": 6}}}
+    )
+    docs = render(values)
+    (trigger,) = by_kind(docs, "ScaledObject")["dc-dayclose-consumer"]["spec"]["triggers"]
+    config = by_kind(docs, "ConfigMap")["dc-dayclose-config"]["data"]
+    assert config["DAYCLOSE_CONSUMER_PROCESSES"] == "2"
+    assert trigger["metadata"]["consumerGroup"] == config["DAYCLOSE_KAFKA_GROUP_ID"]
+    assert trigger["metadata"]["topic"] == config["DAYCLOSE_SALES_TOPIC"]
+    assert trigger["metadata"]["lagThreshold"] == "1000"  # 500 per process
 
 
 @pytest.mark.parametrize(

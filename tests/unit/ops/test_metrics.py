@@ -246,6 +246,27 @@ def test_consumer_lag_per_partition_comes_from_the_latest_librdkafka_statistics(
     assert registry.get_sample_value("dayclose_consumer_assigned_partitions") == 1
 
 
+def test_the_sales_and_the_commands_consumers_statistics_are_both_counted() -> None:
+    """A process has a consumer per group (sales, commands), each reporting its own statistics: one's report must not
+    wipe out the other's partitions."""
+    lag = metrics.ConsumerLagCollector()
+    registry = CollectorRegistry()
+    registry.register(lag)
+    sales = {
+        "name": "rdkafka#consumer-1",
+        "topics": {"sales": {"partitions": {"0": {"fetch_state": "active", "consumer_lag": 7}}}},
+    }
+    commands = {
+        "name": "rdkafka#consumer-2",
+        "topics": {"commands": {"partitions": {"0": {"fetch_state": "active", "consumer_lag": 1}}}},
+    }
+    lag.update(json.dumps(sales))
+    lag.update(json.dumps(commands))
+    assert registry.get_sample_value("dayclose_consumer_lag", {"topic": "sales", "partition": "0"}) == 7
+    assert registry.get_sample_value("dayclose_consumer_lag", {"topic": "commands", "partition": "0"}) == 1
+    assert registry.get_sample_value("dayclose_consumer_assigned_partitions") == 2
+
+
 #: librdkafka 2.16's statistics for a consumer assigned all 6 partitions of a topic, read from the mock cluster:
 #: partitions 0 and 1 consumed and committed, 2 consumed (one message) but not committed yet, 3-5 empty and
 #: never committed. librdkafka reports ``consumer_lag`` -1 wherever the group has no committed offset.

@@ -63,10 +63,14 @@ class _Part:
 
 @dataclass
 class _Loop:
-    consumer: Any = None
+    consumers: list[Any] = field(default_factory=list)
+    last_beat: float = 0.0
 
     def run(self, stop: threading.Event) -> None:
         stop.wait()
+
+    def join(self, timeout: float) -> bool:
+        return True
 
 
 @dataclass

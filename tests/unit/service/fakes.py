@@ -4,8 +4,7 @@ against PostgreSQL and BL, so the decision table is tested without either.
 
 Every write a repository makes is named; ``commit`` appends the names of the writes it made durable to
 ``Store.commits``, so a test can state the sequence of commits of an export (docs/architecture.md). A unit of
-work reads a snapshot taken when it began and commits the tables it wrote: the job's claim stays open while
-the job's own steps commit theirs, as with PostgreSQL (they touch different tables).
+work reads a snapshot taken when it began and commits the tables it wrote, as with PostgreSQL.
 """
 
 from __future__ import annotations
@@ -86,6 +85,8 @@ class Tables:
     sources: dict[int, str] = field(default_factory=dict)
     last_job: int = 0
     now: datetime = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
+    #: Job id → the worker holding its lease.
+    job_leases: dict[int, str] = field(default_factory=dict)
     #: Sales not claimed by any export yet, per register-day.
     unexported: dict[Day, list[SalesItem]] = field(default_factory=dict)
     #: Sales claimed, per export.
@@ -198,38 +199,51 @@ class _Jobs(_Repo):
     def _waiting(self, job: Job) -> bool:
         return job.id in self.t.job_delays or (job.id in self.t.parked and self.t.parked[job.id] > self.t.now)
 
-    def claim_next(self) -> Job | None:
+    def lease_next(self, owner: str, lease: timedelta) -> Job | None:
         due = [j for j in self.t.jobs if not self._waiting(j)]
+        busy = {
+            (k.organization_id, k.store_id) for k in self.t.jobs if self.t.job_leases.get(k.id, owner) != owner
+        }  # another worker runs a job of that store
         heads = [
             j
             for j in due
-            if not any(
+            if (j.organization_id, j.store_id) not in busy
+            and not any(
                 k.id < j.id
                 and (k.organization_id, k.store_id) == (j.organization_id, j.store_id)
                 and not (k.id in self.t.parked and self._waiting(k))  # a parked job holds up nobody
                 for k in self.t.jobs
             )
         ]
-        return min(heads, key=lambda j: j.id) if heads else None
+        if not heads:
+            return None
+        job = min(heads, key=lambda j: j.id)
+        self.t.job_leases[job.id] = owner
+        self.uow.wrote("jobs.lease", "job_leases")
+        return job
 
-    def lock_store(self, org: str, store: str) -> None:
-        pass
+    def renew(self, job: Job, owner: str, lease: timedelta) -> bool:
+        self.uow.wrote("jobs.renew", "job_leases")
+        return self.t.job_leases.get(job.id) == owner
 
     def finish(self, job: Job) -> None:
         self.t.jobs = [j for j in self.t.jobs if j.id != job.id]
         self.t.sources.pop(job.id, None)
         self.t.parked.pop(job.id, None)
-        self.uow.wrote("jobs.finish", "jobs", "sources", "parked")
+        self.t.job_leases.pop(job.id, None)
+        self.uow.wrote("jobs.finish", "jobs", "sources", "parked", "job_leases")
 
     def park(self, job: Job, until: datetime) -> None:
         self.t.parked[job.id] = until
-        self.uow.wrote("jobs.park", "jobs", "parked")
+        self.t.job_leases.pop(job.id, None)
+        self.uow.wrote("jobs.park", "jobs", "parked", "job_leases")
 
     def reschedule(self, job: Job, delay: timedelta) -> None:
         self.t.parked.pop(job.id, None)
         self.t.job_delays[job.id] = delay
+        self.t.job_leases.pop(job.id, None)
         self.t.jobs = [replace(j, attempts=j.attempts + 1) if j.id == job.id else j for j in self.t.jobs]
-        self.uow.wrote("jobs.reschedule", "jobs", "job_delays")
+        self.uow.wrote("jobs.reschedule", "jobs", "job_delays", "job_leases")
 
     def queue(
         self,

@@ -93,13 +93,15 @@ def test_a_day_that_adds_up_is_booked_once_with_its_commits_in_order() -> None:
     store, bl = a_day(), FakeExporter()
     assert run_next_job(deps(store, bl)) is True
     assert store.commits == [
+        ("jobs.lease",),  # the job leased to this worker, committed before anything runs (no transaction held)
         ("day_closes.sequence_checked",),  # the Z number checked once (no finding: no event)
         ("exports.claim", "day_closes.exported"),  # the day's sales claimed under a new export id
+        ("jobs.renew",),  # the job's lease runs on, before the export is attempted
         ("exports.take_lease",),  # the exact voucher stored and leased, the post on record, before BL hears of it
         ("exports.mark_booked", "audit.record_booked", "outbox.SUCCEEDED"),  # result + audit + event together
         ("documents.begin_attach",),  # the day report's attach on record before BL hears of it
         ("documents.mark_attached",),  # the day report, a durable second step
-        ("jobs.finish",),  # the job's claim, held since the start, ends last
+        ("jobs.finish",),  # the job done: its lease ends with it
     ]
     assert bl.requests == ["post", "attach"]  # no look-up, no read-back: nothing of this export was sent before
     row = only_export(store)
@@ -204,13 +206,13 @@ def test_an_inactive_integration_drops_the_job_and_keeps_the_sales(status: str) 
     store, bl = a_day(status=status), FakeExporter()
     run_next_job(deps(store, bl))
     assert store.tables.jobs == [] and store.tables.exports == {} and store.tables.unexported
-    assert store.commits == [("jobs.finish",)]
+    assert store.commits == [("jobs.lease",), ("jobs.finish",)]
 
 
 def test_a_day_before_the_start_date_is_not_exported() -> None:
     store = a_day(start=DAY + timedelta(days=1))
     run_next_job(deps(store, FakeExporter()))
-    assert store.tables.exports == {} and store.commits == [("jobs.finish",)]
+    assert store.tables.exports == {} and store.commits == [("jobs.lease",), ("jobs.finish",)]
 
 
 def test_an_export_leased_by_another_worker_is_not_posted() -> None:

@@ -32,6 +32,9 @@ def killed(store: Store, d: ExportDeps) -> None:
     for row in store.tables.exports.values():
         if row.lease_owner and row.lease_owner.startswith(f"{d.instance}:"):
             row.lease_owner = None
+    for job_id, owner in list(store.tables.job_leases.items()):
+        if owner.startswith(f"{d.instance}:"):
+            del store.tables.job_leases[job_id]
 
 
 def restarted(store: Store, bl: FakeExporter) -> ExportDeps:
