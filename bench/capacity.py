@@ -138,7 +138,8 @@ def model(measured: dict[str, float]) -> list[tuple[str, list[str]]]:
         exports_per_s = measured["exports_per_s_per_process"]
         put(
             f"if BL limits each company ({BL_COMPANY_LIMIT:.0f} req/s each): booking a midnight with one pod, at the "
-            f"{exports_per_s:.0f} exports/s a process sustained (a floor: the benchmark's client limit capped it)",
+            f"{exports_per_s:.0f} exports/s a process sustained (a floor: the benchmark's client limit or the "
+            "process's CPU capped it)",
             _duration(stores / exports_per_s),
         )
         put(
