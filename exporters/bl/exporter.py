@@ -65,11 +65,8 @@ class _PostFailed(Exception):
 
 
 class BLExporter:
-    """Björn Lundén over HTTP. Thread-safe; one instance per process shares session, token and rate limit.
-
-    ``facts_store`` keeps the pre-flight's facts for every process (:mod:`exporters.bl.facts`): the calls that name
-    the organization (``org=``, as the export handlers do) share them through it; without it, or without an
-    organization, they are kept in this process only."""
+    """Björn Lundén over HTTP. Thread-safe; one instance per process shares session, token and rate limit. Calls
+    naming the organization (``org=``) share the pre-flight's facts with every process through ``facts_store``."""
 
     def __init__(
         self,
@@ -201,11 +198,9 @@ class BLExporter:
     def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
         company = Company.of(user_key)
         try:
-            return (
-                fiscal_years(self.client.financial_years(user_key))
-                if fresh
-                else self.facts.financial_years(company).value
-            )
+            if fresh:
+                return fiscal_years(self.client.financial_years(user_key))
+            return self.facts.financial_years(company).value
         except (BLHttpError, RetryableFailure) as exc:
             raise self._port_error(exc, company) from None
 

@@ -185,7 +185,7 @@ class CompanyFacts:
     def _lead(
         self, company: Company, kind: str, usable: Callable[[Any], bool], keep: Collection[str], fresh: bool
     ) -> _Answer:
-        since = self._since(company, kind)
+        since, began = self._since(company, kind), self._clock()  # kept facts age from when their fetch began
         store = self._store_of(company)
         whole: list[Any] = []
 
@@ -214,7 +214,6 @@ class CompanyFacts:
                 return _Answer(value, got.fresh, got.fresh and kind == FISCAL_YEARS)
         if not whole:
             whole.append(self._from_bl(company, kind))
-        began = self._clock()
         before = self._remembered(company, kind) if kind != FISCAL_YEARS else None
         keepable = self._keepable(kind, whole[0], [*keep, *(before or {})])
         self._remember(company, kind, _Kept(keepable, began, None), since)
