@@ -16,6 +16,7 @@ from backoffice.plan_rules import chart_errors
 from service.exporter import ExportError
 from service.model import DeactivatedBy, IntegrationStatus
 from service.secrets import Secret, canonical_key
+from storage.company_facts import forget_organization
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["integration"])
 Org = Annotated[str, Depends(organization)]
@@ -65,6 +66,7 @@ def put_key(org: Org, ctx: Ctx, body: KeyIn) -> Integration:
                 "This key opens another company's books; deactivate the integration before switching companies.",
             )
         uow.integrations.store_verified_key(org, Secret(key), company.name, company.org_number)
+        forget_organization(uow.conn, org)  # what the pre-flight kept of the company is asked of BL again
         uow.commit()
         return lifecycle.view(uow, org, ctx.today())
 

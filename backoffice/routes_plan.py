@@ -25,6 +25,7 @@ from service import model
 from service.exporter import ExportError
 from service.model import IntegrationStatus
 from storage.codecs import plan_to_json
+from storage.company_facts import forget_organization
 from storage.history import seen_items
 from storage.uow import PostgresUnitOfWork
 
@@ -100,6 +101,9 @@ def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
     with ctx.uow() as uow:
         state = uow.integrations.get(org, lock=True)
         uow.integrations.save_plan(plan)
+        # What the pre-flight kept of the company (accounts, their VAT codes, fiscal years) is asked of BL again by
+        # the next export, in every process: the merchant may have changed their chart to go with the plan.
+        forget_organization(uow.conn, org)
         queued = _retry_fixed(uow, org, plan, state)
         uow.commit()
         return PlanSaved(plan=_plan_out(uow, ctx, org), retries_queued=queued)

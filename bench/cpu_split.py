@@ -27,7 +27,7 @@ from devstack.processes import ServiceProcess
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_s(stat: Path) -> float:
+def cpu_seconds(stat: Path) -> float:
     try:
         fields = stat.read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -37,7 +37,7 @@ def _cpu_s(stat: Path) -> float:
 
 def _threads(pid: int) -> dict[int, float]:
     tasks = Path(f"/proc/{pid}/task")
-    return {int(t.name): _cpu_s(t / "stat") for t in tasks.iterdir()} if tasks.exists() else {}
+    return {int(t.name): cpu_seconds(t / "stat") for t in tasks.iterdir()} if tasks.exists() else {}
 
 
 def _postgres_s() -> float:
@@ -46,7 +46,7 @@ def _postgres_s() -> float:
         if proc.name.isdigit():
             try:
                 if (proc / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    total += _cpu_s(proc / "stat")
+                    total += cpu_seconds(proc / "stat")
             except OSError:
                 continue
     return total
@@ -60,13 +60,13 @@ def _machine() -> tuple[float, float]:
 def measure(stack: Stack, name: str, start: ServiceProcess, group: str, topic: str, partitions: int, n: int) -> str:
     proc = start
     pid = proc.process.pid if proc.process else 0
-    before_pg, before_bench, (before_all, before_idle) = _postgres_s(), _cpu_s(Path("/proc/self/stat")), _machine()
+    before_pg, before_bench, (before_all, before_idle) = _postgres_s(), cpu_seconds(Path("/proc/self/stat")), _machine()
     started = time.time()
     with OffsetProbe(stack.kafka.bootstrap_servers, group, topic, partitions) as probe:
         until_committed(probe, n, proc, name, timeout=600)
     wall = time.time() - started
     threads = _threads(pid)
-    pg, bench_s, (after_all, after_idle) = _postgres_s(), _cpu_s(Path("/proc/self/stat")), _machine()
+    pg, bench_s, (after_all, after_idle) = _postgres_s(), cpu_seconds(Path("/proc/self/stat")), _machine()
     proc.stop()
     main = threads.pop(pid, 0.0)
     busiest = max(threads.values(), default=0.0)

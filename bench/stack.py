@@ -91,7 +91,13 @@ class Stack:
         return h
 
     def service(self, settings: Settings, name: str) -> ServiceProcess:
-        proc = ServiceProcess(service_env(settings), self.workdir / f"{name}.log").start()
+        # The consumer's session timeout too: a restarted member gets its partitions once the old session is over.
+        env = service_env(
+            settings,
+            KAFKA_SESSION_TIMEOUT_MS=str(settings.kafka.session_timeout_ms),
+            KAFKA_HEARTBEAT_INTERVAL_MS=str(settings.kafka.heartbeat_interval_ms),
+        )
+        proc = ServiceProcess(env, self.workdir / f"{name}.log").start()
         self.services.append(proc)
         return proc
 

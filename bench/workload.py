@@ -65,9 +65,17 @@ def _as_store(record: dict[str, Any], org: str, sid: str, i: int) -> dict[str, A
     }
 
 
-def day_close(org: str, sid: str, day: date, receipt_messages: list[Message]) -> Message:
-    """The day-closed message whose control totals match ``receipt_messages`` (decoded back)."""
+def day_close(
+    org: str, sid: str, day: date, receipt_messages: list[Message], previous: Message | None = None
+) -> Message:
+    """The day-closed message whose control totals match ``receipt_messages`` (decoded back). After the store's
+    ``previous`` day close, the next Z-report number and an opening float of what that one counted (the cash
+    chain holds: no warning outcome)."""
     enc = codec()
-    sd = sampledata.StoreDay(org, sid, f"Butik {sid}", day, 1)
+    z, opening = 1, sampledata.OPENING_FLOAT_ORE
+    if previous is not None:
+        before = enc.decode(previous[1])["payload"][1]
+        z, opening = before["z_report_number"] + 1, before["counted_cash_ore"]
+    sd = sampledata.StoreDay(org, sid, f"Butik {sid}", day, z, opening_float_ore=opening)
     sd.receipts = [enc.decode(v) for _, v in receipt_messages]
     return f"{org}/{sid}".encode(), enc.encode(sd.day_closed())

@@ -49,11 +49,13 @@ from exporters.bl.directory import BLExporterDirectory
 from exporters.bl.exporter import BLExporter
 from exporters.bl.ledger import BLLedger
 from exporters.reporting import PdfDayReports
+from service.company_facts import CompanyFactsStore
 from service.deps import ExportDeps, stockholm_today
 from service.exporter import BLDirectory, Exporter
 from service.jobs import run_next_job
 from service.lifecycle import ExportPolicy
 from storage.backlog import Backlog, read_backlog
+from storage.company_facts import PostgresCompanyFacts
 from storage.exports import LEASE_PREFIX
 from storage.migrate import migrate
 from storage.notify import listen_for_jobs, listen_for_outbox
@@ -80,8 +82,10 @@ def event_encoder(settings: Settings, registry: SchemaRegistry | None) -> AvroEv
     return AvroEvents(kafka.outcomes_topic, kafka.dead_letter_topic, kafka.commands_topic, registry)
 
 
-def bl_exporter(settings: Settings) -> BLExporter:
-    return BLExporter(settings.bl)
+def bl_exporter(settings: Settings, facts: CompanyFactsStore | None = None) -> BLExporter:
+    """The BL adapter; with ``facts``, the pre-flight's facts per company are shared by every process
+    (:mod:`exporters.bl.facts`), else kept in this process."""
+    return BLExporter(settings.bl, facts_store=facts)
 
 
 def units_of_work(
@@ -156,7 +160,7 @@ def build_service(
     uow = units_of_work(settings, pool, registry)
     deps = ExportDeps(
         uow,
-        exporter or bl_exporter(settings),
+        exporter or bl_exporter(settings, PostgresCompanyFacts(pool)),
         PdfDayReports(),
         policy or export_policy(settings),
         instance=instance,

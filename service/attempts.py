@@ -73,7 +73,7 @@ def attempt(
         return prepared
     voucher, receipt_count = prepared
     try:  # before the lease, so a refused pre-flight leaves no post attempt on record
-        deps.exporter.preflight(voucher, user_key, plan)
+        deps.exporter.preflight(voucher, user_key, plan, org=export.organization_id)
     except _EXPORT_FAILURES as exc:
         return _failed(deps, export, trigger, failure_of(exc, export), bound, exc.message)
     with deps.uow() as uow:
@@ -84,7 +84,9 @@ def attempt(
         return Result.TRANSIENT
     started = time.monotonic()
     try:
-        booked = deps.exporter.export(voucher, user_key, maybe_posted=lease is Lease.POSTED_BEFORE)
+        booked = deps.exporter.export(
+            voucher, user_key, maybe_posted=lease is Lease.POSTED_BEFORE, org=export.organization_id
+        )
     except _EXPORT_FAILURES as exc:
         return _failed(deps, export, trigger, failure_of(exc, export), bound, exc.message)
     _booked(deps, export, trigger, booked, voucher, receipt_count, user_key)
@@ -150,7 +152,7 @@ def _booked(
     user_key: str,
 ) -> None:
     """The result, its audit record, a correction's completion and the outcome, in one transaction."""
-    names, years = documents.booking_facts(deps.exporter, user_key, voucher)
+    names, years = documents.booking_facts(deps.exporter, user_key, voucher, export.organization_id)
     with deps.uow() as uow:
         uow.exports.mark_booked(export, booked, voucher, receipt_count)
         uow.audit.record_booked(export, booked, voucher, receipt_count, names, years)

@@ -35,18 +35,21 @@ log = structlog.get_logger("dayclose.documents")
 _EXPORT_TRIGGERS = (Trigger.DAY_CLOSE, Trigger.MANUAL, Trigger.RETRY, Trigger.CORRECTION)
 
 
-def booking_facts(exporter: Exporter, user_key: str, voucher: Voucher) -> tuple[ChartNames, list[FiscalYear]]:
+def booking_facts(exporter: Exporter, user_key: str, voucher: Voucher, org: str) -> tuple[ChartNames, list[FiscalYear]]:
     """BL's account names and the voucher's fiscal year for the audit record, from what the pre-flight
-    just asked (cached: no extra request before the outcome). Best effort: the record falls back to
+    just asked (kept: no extra request before the outcome). Best effort: the record falls back to
     account numbers and the safe retention for an unknown fiscal year."""
     try:
         names = exporter.chart_names(
-            user_key, {r.account for r in voucher.rows}, {r.cost_centre for r in voucher.rows if r.cost_centre}
+            user_key,
+            {r.account for r in voucher.rows},
+            {r.cost_centre for r in voucher.rows if r.cost_centre},
+            org=org,
         )
     except ExportError:
         names = ChartNames()
     try:
-        year = exporter.fiscal_year_for(user_key, voucher.entry_date)
+        year = exporter.fiscal_year_for(user_key, voucher.entry_date, org=org)
     except ExportError:
         year = None
     return names, [year] if year else []
@@ -72,7 +75,8 @@ def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str) -> bool:
     stored = source.voucher.get("account_names") or {}
     accounts = {row[0] for row in source.voucher["rows"]}  # rows of 3 (before #21) or 4 (with their text)
     known = accounts <= stored.keys()
-    attachment = deps.reports.render(source, ChartNames() if known else _names(deps.exporter, user_key, accounts))
+    names = ChartNames() if known else _names(deps.exporter, user_key, accounts, source.organization_id)
+    attachment = deps.reports.render(source, names)
     with deps.uow() as uow:
         target = uow.documents.begin_attach(export_id)
         uow.commit()
@@ -98,9 +102,9 @@ def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str) -> bool:
     return True
 
 
-def _names(exporter: Exporter, user_key: str, accounts: set[str]) -> ChartNames:
+def _names(exporter: Exporter, user_key: str, accounts: set[str], org: str) -> ChartNames:
     try:
-        return exporter.chart_names(user_key, accounts)
+        return exporter.chart_names(user_key, accounts, org=org)
     except ExportError:
         return ChartNames()
 

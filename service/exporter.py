@@ -144,13 +144,23 @@ class Exporter(Protocol):
         """Check a merchant's key and return whose books it opens."""
         ...
 
-    def preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> None:
+    def preflight(
+        self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None, *, org: str | None = None
+    ) -> None:
         """Raise :class:`MerchantActionRequired` if the voucher cannot be booked as things stand. With the
-        merchant's ``plan``, what the check learns of the chart covers the company's next vouchers too."""
+        merchant's ``plan``, what the check learns of the chart covers the company's next vouchers too. ``org``
+        (the organization booking) lets what is learnt be kept for every process (:mod:`service.company_facts`);
+        every method taking it does the same."""
         ...
 
     def export(
-        self, voucher: Voucher, user_key: str, attachment: Attachment | None = None, *, maybe_posted: bool = True
+        self,
+        voucher: Voucher,
+        user_key: str,
+        attachment: Attachment | None = None,
+        *,
+        maybe_posted: bool = True,
+        org: str | None = None,
     ) -> BookedVoucher:
         """Book the voucher unless a voucher with its reference already exists; return where it is.
 
@@ -163,11 +173,13 @@ class Exporter(Protocol):
         """The company's fiscal years with their open/locked state (``fresh``: not from a cache)."""
         ...
 
-    def fiscal_year_for(self, user_key: str, day: date) -> FiscalYear | None:
-        """The fiscal year covering ``day`` (from the pre-flight's cache when it just asked)."""
+    def fiscal_year_for(self, user_key: str, day: date, *, org: str | None = None) -> FiscalYear | None:
+        """The fiscal year covering ``day`` (from what the pre-flight keeps when it just asked)."""
         ...
 
-    def chart_names(self, user_key: str, accounts: Collection[str], cost_centres: Collection[str] = ()) -> ChartNames:
+    def chart_names(
+        self, user_key: str, accounts: Collection[str], cost_centres: Collection[str] = (), *, org: str | None = None
+    ) -> ChartNames:
         """Names of these accounts and cost centres in the company's chart, for reports and the audit record."""
         ...
 

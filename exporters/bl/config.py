@@ -45,10 +45,14 @@ class BLConfig:
     ambiguous_quiet_s: float = 20.0
     #: Renew the token this long before BL says it expires.
     token_renew_margin_s: float = 60.0
-    #: How long fiscal years, accounts and cost centres fetched for the pre-flight are kept (once per company and
-    #: day: BL still refuses what a kept answer lets through, and a merchant-fixable refusal forgets them).
-    preflight_ttl_s: float = 86_400.0
-    #: At most this many companies' pre-flight facts are kept (least recently used out first; a few kB each).
+    #: How long the accounts and cost centres fetched for the pre-flight stay valid (each company's for between 0.8 ×
+    #: and 1 × this, so companies do not all ask on one night). A week: longer than a day so that a company's next
+    #: midnight finds them (a day would expire just as it starts), short enough to bound what BL does not check — a
+    #: VAT code changed in BL without the plan being saved. Fiscal years are kept until outgrown or refused
+    #: (exporters/bl/kept.py).
+    preflight_ttl_s: float = 604_800.0
+    #: At most this many companies' pre-flight facts are kept in a process's memory (least recently used out first;
+    #: a few kB each). All of them are kept in PostgreSQL.
     preflight_max_companies: int = 20_000
     pool_size: int = 16
     user_agent: str = "dayclose-bl-exporter/0.1"

@@ -30,12 +30,14 @@ from exporters.bl.client import BLClient
 from exporters.bl.config import BLConfig
 from exporters.bl.documents import DocumentAttacher
 from exporters.bl.errors import BLHttpError, RetryableFailure, to_export_error
-from exporters.bl.facts import CompanyFacts, fiscal_years
+from exporters.bl.facts import CompanyFacts
+from exporters.bl.kept import Company, fiscal_years
 from exporters.bl.payload import journal_entry
 from exporters.bl.transport import BLTransport
 from mapping.periods import FiscalYear
 from mapping.plan import AccountPlan
 from mapping.voucher import Voucher
+from service.company_facts import CompanyFactsStore
 from service.exporter import (
     AttachedDocument,
     Attachment,
@@ -63,7 +65,8 @@ class _PostFailed(Exception):
 
 
 class BLExporter:
-    """Björn Lundén over HTTP. Thread-safe; one instance per process shares session, token and rate limit."""
+    """Björn Lundén over HTTP. Thread-safe; one instance per process shares session, token and rate limit. Calls
+    naming the organization (``org=``) share the pre-flight's facts with every process through ``facts_store``."""
 
     def __init__(
         self,
@@ -71,11 +74,15 @@ class BLExporter:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        facts_store: CompanyFactsStore | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.transport = BLTransport(config, session=session, sleep=sleep, clock=clock)
         self.client = BLClient(self.transport)
-        self.facts = CompanyFacts(self.client, config.preflight_ttl_s, clock, config.preflight_max_companies)
+        self.facts = CompanyFacts(
+            self.client, config.preflight_ttl_s, wall_clock, config.preflight_max_companies, facts_store
+        )
         self.documents = DocumentAttacher(self.client, self.transport, config, sleep)
         self._sleep = sleep
 
@@ -106,18 +113,29 @@ class BLExporter:
                     "key not recognised by BL: check the public key you copied",
                     {"status": exc.status, "user_key": mask_secret(user_key)},
                 ) from None
-            raise self._port_error(exc, user_key) from None
+            raise self._port_error(exc, Company.of(user_key)) from None
         except RetryableFailure as exc:
-            raise self._port_error(exc, user_key) from None
+            raise self._port_error(exc, Company.of(user_key)) from None
         return CompanyDetails(name=str(details.get("name") or ""), org_number=str(details.get("orgNumber") or ""))
 
-    def preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> None:
-        self._preflight(voucher, user_key, plan)
+    def preflight(
+        self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None, *, org: str | None = None
+    ) -> None:
+        company = Company.of(user_key, org)
+        self.facts.confirm(company)  # what another process forgot is not used here
+        self._preflight(voucher, company, plan)
 
     def export(
-        self, voucher: Voucher, user_key: str, attachment: Attachment | None = None, *, maybe_posted: bool = True
+        self,
+        voucher: Voucher,
+        user_key: str,
+        attachment: Attachment | None = None,
+        *,
+        maybe_posted: bool = True,
+        org: str | None = None,
     ) -> BookedVoucher:
-        fy_id = self._preflight(voucher, user_key)
+        company = Company.of(user_key, org)
+        fy_id = self._preflight(voucher, company)
         document_ids: list[int] = []
         tries = 0
 
@@ -164,9 +182,9 @@ class BLExporter:
         try:
             booked = retrying(attempt)
         except _PostFailed as exc:
-            raise self._port_error(exc.failure, user_key, voucher) from None
+            raise self._port_error(exc.failure, company, voucher) from None
         except (BLHttpError, RetryableFailure) as exc:
-            raise self._port_error(exc, user_key, voucher) from None
+            raise self._port_error(exc, company, voucher) from None
         log.info(
             "bl.voucher_booked",
             reference=voucher.reference,
@@ -178,25 +196,30 @@ class BLExporter:
         return booked
 
     def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
+        company = Company.of(user_key)
         try:
-            return (
-                fiscal_years(self.client.financial_years(user_key)) if fresh else self.facts.financial_years(user_key)
-            )
+            if fresh:
+                return fiscal_years(self.client.financial_years(user_key))
+            return self.facts.financial_years(company).value
         except (BLHttpError, RetryableFailure) as exc:
-            raise self._port_error(exc, user_key) from None
+            raise self._port_error(exc, company) from None
 
-    def fiscal_year_for(self, user_key: str, day: date) -> FiscalYear | None:
+    def fiscal_year_for(self, user_key: str, day: date, *, org: str | None = None) -> FiscalYear | None:
+        company = Company.of(user_key, org)
         try:
-            return self.facts.financial_year(user_key, day)
+            return self.facts.financial_year(company, day).value
         except (BLHttpError, RetryableFailure) as exc:
-            raise self._port_error(exc, user_key) from None
+            raise self._port_error(exc, company) from None
 
-    def chart_names(self, user_key: str, accounts: Collection[str], cost_centres: Collection[str] = ()) -> ChartNames:
+    def chart_names(
+        self, user_key: str, accounts: Collection[str], cost_centres: Collection[str] = (), *, org: str | None = None
+    ) -> ChartNames:
+        company = Company.of(user_key, org)
         try:
-            found = self.facts.accounts(user_key, accounts)
-            centres = self.facts.cost_centres(user_key, cost_centres) if cost_centres else {}
+            found = self.facts.accounts(company, accounts).value
+            centres = self.facts.cost_centres(company, cost_centres).value if cost_centres else {}
         except (BLHttpError, RetryableFailure) as exc:
-            raise self._port_error(exc, user_key) from None
+            raise self._port_error(exc, company) from None
         return ChartNames(
             {k: v.name for k, v in found.items() if v.name}, {k: v.name for k, v in centres.items() if v.name}
         )
@@ -213,7 +236,7 @@ class BLExporter:
         try:
             return self._find_booked(voucher, user_key)
         except (BLHttpError, RetryableFailure) as exc:
-            raise self._port_error(exc, user_key, voucher) from None
+            raise self._port_error(exc, Company.of(user_key), voucher) from None
 
     def _find_booked(self, voucher: Voucher, user_key: str) -> BookedVoucher | None:
         entries = self.client.search_journal(
@@ -237,24 +260,22 @@ class BLExporter:
             )
         return _booked(matches[0], voucher, already_existed=True)
 
-    def _preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> str:
+    def _preflight(self, voucher: Voucher, company: Company, plan: AccountPlan | None = None) -> str:
         try:
-            return preflight.check(self.facts, voucher, user_key, plan)
-        except MerchantActionRequired:
-            self.facts.forget(user_key)
-            raise
+            return preflight.check(self.facts, voucher, company, plan)  # a refusal forgets what it concerns
         except (BLHttpError, RetryableFailure) as exc:
-            raise self._port_error(exc, user_key, voucher) from None
+            raise self._port_error(exc, company, voucher) from None
 
     def _port_error(
-        self, exc: BLHttpError | RetryableFailure, user_key: str, voucher: Voucher | None = None
+        self, exc: BLHttpError | RetryableFailure, company: Company, voucher: Voucher | None = None
     ) -> ExportError:
-        details: dict[str, object] = {"user_key": mask_secret(user_key)}
+        details: dict[str, object] = {"user_key": mask_secret(company.user_key)}
         if voucher is not None:
             details["reference"] = voucher.reference
         error = to_export_error(exc, details)
         if isinstance(error, MerchantActionRequired):
-            self.facts.forget(user_key)  # the merchant will fix something: look again next time
+            # The merchant will fix something: what the refusal concerns is asked of BL again, in every process.
+            self.facts.forget(company, preflight.concerning([error.reason_code]))
         return error
 
 

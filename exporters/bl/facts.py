@@ -1,63 +1,80 @@
 """What the pre-flight knows of each BL company: its fiscal years, and the accounts and cost centres its vouchers
-use. Fetched once per company and day, and shared by every worker of the process.
+use. Fetched once per company for every pod and kept across restarts, so a night's booking asks BL only for what
+it books (issue #27: two requests per booked day).
 
-- **Once per company and day.** An answer is kept for ``ttl_s`` (a day by default). BL remains the judge of every
-  voucher (it refuses a post into a closed year or a locked period, or onto a missing or closed account), so a kept
-  answer can only let through a voucher that BL then refuses; every merchant-fixable refusal forgets the company
-  (:meth:`CompanyFacts.forget`), so the attempt after the merchant's fix asks BL again. What a kept answer can miss
-  for up to a day is what BL does not check: an account's VAT code changed to contradict the plan, a new name of an
-  account in the day report.
-- **Single flight.** Workers asking about the same company at once wait for one fetch and share its answer, or its
-  failure (the stores of one merchant close together). A fetch that began before the company was forgotten is
-  shared with those already waiting, but kept for nobody.
-- **Small.** Fiscal years are kept whole (a few per company). Of the chart, only the accounts and cost centres asked
-  about are kept (name, closed, VAT code), with those the caller expects to ask about next (its plan's: ``also``),
-  not the company's whole chart (up to a thousand accounts): asking about another one fetches the chart again. At
-  most ``max_companies`` companies, the least recently used dropped first.
-- **Keyed by the company (User-Key)**: the facts are the BL company's, the same for every organization booking into
-  it; no organization's data is in them.
+- **Kept in PostgreSQL, read through memory.** The store (:class:`service.company_facts.CompanyFactsStore`, given
+  by :mod:`dayclose.bootstrap`) holds the facts per (organization, company); this process keeps what it read in
+  memory, and every pre-flight first asks the store which facts are current (:meth:`CompanyFacts.confirm`: one
+  small read), so a forget in another process — a refusal there, a plan saved in the API — is seen by the next
+  pre-flight here. How long each kind stays valid: :mod:`exporters.bl.kept`.
+- **One fetch for everyone.** Threads asking about one company wait for one fetch (:mod:`exporters.bl.flights`);
+  processes wait for one another on the store's lock.
+- **A refusal is made on fresh facts only.** What is kept can only let through a voucher that BL then refuses (BL
+  refuses a post into a closed year or a locked period or onto a missing or closed account) — except an account's
+  VAT code, which BL does not check (the TTL bounds it). A check that fails on kept facts asks BL again
+  (``fresh=True``) before it refuses (:mod:`exporters.bl.preflight`), and every merchant-fixable refusal forgets
+  what it concerns (:meth:`CompanyFacts.forget`), so the attempt after the merchant's fix, in any process, asks BL.
+- **Small.** Of the chart only the accounts and cost centres asked about are kept, with those the caller expects to
+  ask about next (its plan's: ``also``); asking about another one fetches the chart again. In memory, at most
+  ``max_companies`` companies, the least recently used dropped first.
+- **Without an organization or a store** (the API's exporter, tests) the facts are kept in this process only.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
+import structlog
+
 from exporters.bl.client import BLClient
+from exporters.bl.flights import Flights
+from exporters.bl.kept import (
+    ChartFact,
+    Company,
+    Known,
+    chart_facts,
+    decode,
+    encode,
+    fiscal_years,
+    kept_subset,
+    valid_for,
+)
 from mapping.periods import FiscalYear
+from service.company_facts import ACCOUNTS, COST_CENTRES, FISCAL_YEARS, KINDS, CompanyFactsStore, StoredFacts
+from service.ports import StorageUnavailable
 
-ACCOUNTS, COST_CENTRES, YEARS = "accounts", "cost centres", "fiscal years"
+log = structlog.get_logger(__name__)
 
 
-class ChartFact(NamedTuple):
-    """An account or a cost centre as the pre-flight, the audit record and the day report need it."""
-
-    name: str
-    closed: bool
-    vat_code: str = ""
+@dataclass
+class _Kept:
+    value: Any
+    fetched_at: float  # wall clock, seconds
+    version: datetime | None  # the store's fetched_at, None when kept in memory only
 
 
 @dataclass
 class _Company:
-    #: kind → (when the fetch began, what is kept). Chart kinds keep only the ids asked about.
-    kept: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    kept: dict[str, _Kept] = field(default_factory=dict)
+    #: Bumped by every forget of a kind: what a look that began before it finds is kept for nobody.
+    epoch: dict[str, int] = field(default_factory=dict)
 
 
-class _Flight:
-    """One fetch in progress, for every thread asking the same question meanwhile."""
+class _Since(NamedTuple):
+    company: _Company
+    epoch: int
 
-    def __init__(self, company: _Company, started: float) -> None:
-        self.company = company
-        self.started = started
-        self.done = threading.Event()
-        self.value: Any = None
-        self.error: BaseException | None = None
+
+class _Answer(NamedTuple):
+    value: Any
+    fresh: bool
+    whole: bool  # everything BL holds of the kind (a fetch's answer), not what was kept of it
 
 
 class CompanyFacts:
@@ -65,147 +82,201 @@ class CompanyFacts:
         self,
         client: BLClient,
         ttl_s: float,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         max_companies: int = 20_000,
+        store: CompanyFactsStore | None = None,
     ) -> None:
         self._client = client
         self._ttl_s = ttl_s
         self._clock = clock
         self._max = max_companies
+        self._store = store
         self._lock = threading.Lock()
-        self._companies: OrderedDict[str, _Company] = OrderedDict()
-        self._flights: dict[tuple[str, str], _Flight] = {}
+        self._companies: OrderedDict[tuple[str, str], _Company] = OrderedDict()
+        self._flights: Flights[tuple[tuple[str, str], str], _Answer] = Flights()
 
-    def financial_years(self, user_key: str) -> list[FiscalYear]:
-        hit = self._kept(user_key, YEARS)
-        if hit is not None:
-            years: list[FiscalYear] = hit
-            return years
-        flight = self._fetch(user_key, YEARS, lambda: fiscal_years(self._client.financial_years(user_key)))
-        self._keep(user_key, YEARS, flight, lambda _: flight.value)
-        fetched: list[FiscalYear] = flight.value
-        return fetched
+    def financial_years(self, company: Company, *, fresh: bool = False) -> Known[list[FiscalYear]]:
+        return self._ask(company, FISCAL_YEARS, lambda _: True, (), fresh)
 
-    def financial_year(self, user_key: str, day: date) -> FiscalYear | None:
-        """The fiscal year covering ``day``, from the company's list of years (one fetch serves every date)."""
-        return next((year for year in self.financial_years(user_key) if year.covers(day)), None)
+    def financial_year(self, company: Company, day: date, *, fresh: bool = False) -> Known[FiscalYear | None]:
+        """The fiscal year covering ``day``, from the company's years (a date outside the kept years asks BL)."""
+        known = self._ask(company, FISCAL_YEARS, lambda years: any(y.covers(day) for y in years), (), fresh)
+        return Known(next((y for y in known.value if y.covers(day)), None), known.fresh)
 
-    def accounts(self, user_key: str, wanted: Collection[str], also: Collection[str] = ()) -> dict[str, ChartFact]:
+    def accounts(
+        self, company: Company, wanted: Collection[str], also: Collection[str] = (), *, fresh: bool = False
+    ) -> Known[dict[str, ChartFact]]:
         """The ``wanted`` accounts that exist in the company's chart (keeping ``also`` from a fetch, if one is made)."""
-        return self._chart(user_key, ACCOUNTS, wanted, also, lambda: self._client.accounts(user_key))
+        return self._chart(company, ACCOUNTS, wanted, also, fresh)
 
-    def cost_centres(self, user_key: str, wanted: Collection[str], also: Collection[str] = ()) -> dict[str, ChartFact]:
+    def cost_centres(
+        self, company: Company, wanted: Collection[str], also: Collection[str] = (), *, fresh: bool = False
+    ) -> Known[dict[str, ChartFact]]:
         """The ``wanted`` cost centres that exist in the company's BL (keeping ``also`` from a fetch, if made)."""
-        return self._chart(user_key, COST_CENTRES, wanted, also, lambda: self._client.cost_centres(user_key))
+        return self._chart(company, COST_CENTRES, wanted, also, fresh)
 
-    def forget(self, user_key: str) -> None:
-        """Ask BL again next time (the merchant will fix something); fetches in progress are kept for nobody."""
+    def confirm(self, company: Company) -> None:
+        """Drop what this process keeps of the company that the store no longer holds as it was (forgotten or
+        fetched again by another process). When the store cannot say, nothing kept here is trusted."""
+        store = self._store_of(company)
+        if store is None or company.org is None:
+            return
+        try:
+            current = store.versions(company.org, company.digest)
+        except StorageUnavailable as exc:
+            log.warning("bl.facts_store_unavailable", step="confirm", error=str(exc))
+            current = {}
         with self._lock:
-            self._companies.pop(user_key, None)
-            for kind in (ACCOUNTS, COST_CENTRES, YEARS):
-                self._flights.pop((user_key, kind), None)
+            kept = self._companies.get(company.name)
+            if kept is None:
+                return
+            for kind, was in list(kept.kept.items()):
+                if was.version is None or current.get(kind) != was.version:
+                    del kept.kept[kind]
+
+    def forget(self, company: Company, kinds: Collection[str] = KINDS) -> None:
+        """Ask BL again next time, in every process (the merchant will fix something); fetches in progress are kept
+        for nobody."""
+        with self._lock:
+            kept = self._companies.get(company.name)
+            for kind in kinds:
+                if kept is not None:
+                    kept.kept.pop(kind, None)
+                    kept.epoch[kind] = kept.epoch.get(kind, 0) + 1
+        self._flights.detach(lambda key: key[0] == company.name and key[1] in kinds)
+        store = self._store_of(company)
+        if store is not None and company.org is not None:
+            try:
+                store.forget(company.org, company.digest, kinds)
+            except StorageUnavailable as exc:  # the other processes' next pre-flight may use what they keep
+                log.warning("bl.facts_store_unavailable", step="forget", error=str(exc))
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._companies)
 
-    # -- the cache -------------------------------------------------------------------------
+    # -- asking ----------------------------------------------------------------------------------------------------
 
     def _chart(
-        self,
-        user_key: str,
-        kind: str,
-        wanted: Collection[str],
-        also: Collection[str],
-        fetch: Callable[[], list[dict[str, Any]]],
-    ) -> dict[str, ChartFact]:
+        self, company: Company, kind: str, wanted: Collection[str], also: Collection[str], fresh: bool
+    ) -> Known[dict[str, ChartFact]]:
         ids = set(wanted)
-        hit = self._kept(user_key, kind)
-        if hit is not None and ids <= hit.keys():
-            return {i: hit[i] for i in ids}
-        flight = self._fetch(user_key, kind, lambda: _facts(fetch()))
-        whole: dict[str, ChartFact] = flight.value
+        known = self._ask(company, kind, lambda chart: ids <= chart.keys(), ids.union(also), fresh)
+        return Known(kept_subset(known.value, ids), known.fresh)
 
-        def merged(kept: Mapping[str, ChartFact] | None) -> dict[str, ChartFact]:
-            return {i: whole[i] for i in ids.union(also, kept or ()) if i in whole}
+    def _ask(
+        self, company: Company, kind: str, usable: Callable[[Any], bool], keep: Collection[str], fresh: bool
+    ) -> Known[Any]:
+        """What is known of ``kind`` that ``usable`` accepts: kept (here, then in the store), unless ``fresh``;
+        else from one fetch for every thread and process asking meanwhile."""
+        if not fresh:
+            for look in (self._remembered, self._stored):
+                value = look(company, kind)
+                if value is not None and usable(value):
+                    return Known(value, False)
+        while True:
+            answer, led = self._flights.run(
+                (company.name, kind), lambda: self._lead(company, kind, usable, keep, fresh)
+            )
+            if led or ((answer.fresh or not fresh) and (answer.whole or usable(answer.value))):
+                return Known(answer.value, answer.fresh)
+            # another thread's answer does not answer this question (other accounts, or kept, not fresh): ask again
 
-        self._keep(user_key, kind, flight, merged)
-        return {i: whole[i] for i in ids if i in whole}
+    def _lead(
+        self, company: Company, kind: str, usable: Callable[[Any], bool], keep: Collection[str], fresh: bool
+    ) -> _Answer:
+        since, began = self._since(company, kind), self._clock()  # kept facts age from when their fetch began
+        store = self._store_of(company)
+        whole: list[Any] = []
 
-    def _kept(self, user_key: str, kind: str) -> Any:
-        with self._lock:
-            company = self._companies.get(user_key)
-            if company is None or kind not in company.kept:
-                return None
-            self._companies.move_to_end(user_key)
-            started, value = company.kept[kind]
-            return value if self._clock() - started < self._ttl_s else None
+        def fetch(kept: StoredFacts | None) -> Any:
+            whole.append(self._from_bl(company, kind))
+            before = decode(kind, kept.facts) if kept is not None and kind != FISCAL_YEARS else {}
+            return encode(kind, self._keepable(kind, whole[0], [*keep, *before]))
 
-    def _fetch(self, user_key: str, kind: str, fetch: Callable[[], Any]) -> _Flight:
-        """The answer of the fetch in progress for (company, kind), or of a new one this thread makes."""
-        with self._lock:
-            flight = self._flights.get((user_key, kind))
-            leader = flight is None
-            if flight is None:
-                flight = self._flights[(user_key, kind)] = _Flight(self._company(user_key), self._clock())
-        if leader:
+        def acceptable(kept: StoredFacts, fetched_meanwhile: bool) -> bool:
+            valid = fetched_meanwhile or (not fresh and self._valid(company, kind, kept.fetched_at.timestamp()))
+            return valid and usable(decode(kind, kept.facts))
+
+        if store is not None and company.org is not None:
             try:
-                flight.value = fetch()  # outside the lock: a slow BL must not hold up other companies
-            except BaseException as exc:  # noqa: BLE001 - shared with the waiters, then raised below
-                flight.error = exc
-            finally:
-                with self._lock:
-                    if self._flights.get((user_key, kind)) is flight:
-                        del self._flights[(user_key, kind)]
-                flight.done.set()
-        else:
-            flight.done.wait()  # the leader's fetch is bounded by the client's timeouts and retries
-        if flight.error is not None:
-            raise flight.error
-        return flight
+                got = store.fetch_once(company.org, company.digest, kind, acceptable, fetch)
+            except StorageUnavailable as exc:
+                log.warning("bl.facts_store_unavailable", step="fetch", error=str(exc))
+            else:
+                value = decode(kind, got.stored.facts)
+                if got.kept:
+                    self._remember(
+                        company, kind, _Kept(value, got.stored.fetched_at.timestamp(), got.stored.fetched_at), since
+                    )
+                if whole:
+                    return _Answer(whole[0], True, True)
+                return _Answer(value, got.fresh, got.fresh and kind == FISCAL_YEARS)
+        if not whole:
+            whole.append(self._from_bl(company, kind))
+        before = self._remembered(company, kind) if kind != FISCAL_YEARS else None
+        keepable = self._keepable(kind, whole[0], [*keep, *(before or {})])
+        self._remember(company, kind, _Kept(keepable, began, None), since)
+        return _Answer(whole[0], True, True)
 
-    def _keep(self, user_key: str, kind: str, flight: _Flight, value: Callable[[Any], Any]) -> None:
-        """Keep what ``flight`` found, unless the company was forgotten (or dropped) since it began."""
+    def _from_bl(self, company: Company, kind: str) -> Any:
+        if kind == FISCAL_YEARS:
+            return fiscal_years(self._client.financial_years(company.user_key))
+        if kind == ACCOUNTS:
+            return chart_facts(self._client.accounts(company.user_key))
+        return chart_facts(self._client.cost_centres(company.user_key))
+
+    @staticmethod
+    def _keepable(kind: str, whole: Any, keep: Collection[str]) -> Any:
+        return whole if kind == FISCAL_YEARS else kept_subset(whole, keep)
+
+    # -- keeping ---------------------------------------------------------------------------------------------------
+
+    def _store_of(self, company: Company) -> CompanyFactsStore | None:
+        return self._store if company.org is not None else None
+
+    def _valid(self, company: Company, kind: str, fetched_at: float) -> bool:
+        life = valid_for(kind, self._ttl_s, company.digest)
+        return life is None or self._clock() - fetched_at < life
+
+    def _remembered(self, company: Company, kind: str) -> Any:
         with self._lock:
-            company = self._companies.get(user_key)
-            if company is not flight.company:
-                return
-            before = company.kept.get(kind)
-            company.kept[kind] = (flight.started, value(before[1] if before else None))
+            kept = self._companies.get(company.name)
+            was = kept.kept.get(kind) if kept else None
+            if was is None:
+                return None
+            self._companies.move_to_end(company.name)
+        return was.value if self._valid(company, kind, was.fetched_at) else None
 
-    def _company(self, user_key: str) -> _Company:
-        company = self._companies.get(user_key)
-        if company is None:
-            company = self._companies[user_key] = _Company()
-            while len(self._companies) > self._max:
-                self._companies.popitem(last=False)
-        self._companies.move_to_end(user_key)
-        return company
+    def _stored(self, company: Company, kind: str) -> Any:
+        store = self._store_of(company)
+        if store is None or company.org is None:
+            return None
+        since = self._since(company, kind)
+        try:
+            stored = store.read(company.org, company.digest, kind)
+        except StorageUnavailable as exc:
+            log.warning("bl.facts_store_unavailable", step="read", error=str(exc))
+            return None
+        if stored is None or not self._valid(company, kind, stored.fetched_at.timestamp()):
+            return None
+        value = decode(kind, stored.facts)
+        self._remember(company, kind, _Kept(value, stored.fetched_at.timestamp(), stored.fetched_at), since)
+        return value
 
+    def _since(self, company: Company, kind: str) -> _Since:
+        """Where a look begins: kept only if no forget of the kind came after it."""
+        with self._lock:
+            kept = self._companies.get(company.name)
+            if kept is None:
+                kept = self._companies[company.name] = _Company()
+                while len(self._companies) > self._max:
+                    self._companies.popitem(last=False)
+            self._companies.move_to_end(company.name)
+            return _Since(kept, kept.epoch.get(kind, 0))
 
-def fiscal_years(raw: Iterable[dict[str, Any]]) -> list[FiscalYear]:
-    """BL's ``FinancialYear`` list as fiscal years (a year without its dates says nothing, and is left out)."""
-    return [
-        FiscalYear(
-            id=str(fy.get("id") or ""),
-            from_date=date.fromisoformat(str(fy["fromDate"])),
-            to_date=date.fromisoformat(str(fy["toDate"])),
-            open=fy.get("open") is not False,
-            first_open_period=str(fy.get("firstOpenPeriod") or ""),
-        )
-        for fy in raw
-        if fy.get("fromDate") and fy.get("toDate")
-    ]
-
-
-def _facts(items: Iterable[dict[str, Any]]) -> dict[str, ChartFact]:
-    """BL's accounts or cost centres by id, as the few interned fields the checks and reports read."""
-    return {
-        sys.intern(str(item.get("id"))): ChartFact(
-            sys.intern(str(item.get("name") or "")),
-            item.get("closed") is True,
-            sys.intern(str(item.get("vatCode") or "")),
-        )
-        for item in items
-        if item.get("id") is not None
-    }
+    def _remember(self, company: Company, kind: str, kept: _Kept, since: _Since) -> None:
+        with self._lock:
+            current = self._companies.get(company.name)
+            if current is since.company and current.epoch.get(kind, 0) == since.epoch:
+                current.kept[kind] = kept

@@ -36,10 +36,18 @@ class BrokenExporter:
     def verify(self, user_key: str) -> None:
         raise NotImplementedError
 
-    def preflight(self, voucher: object, user_key: str, plan: object = None) -> None:
+    def preflight(self, voucher: object, user_key: str, plan: object = None, *, org: object = None) -> None:
         pass
 
-    def export(self, voucher: object, user_key: str, attachment: object = None, *, maybe_posted: bool = True) -> None:
+    def export(
+        self,
+        voucher: object,
+        user_key: str,
+        attachment: object = None,
+        *,
+        maybe_posted: bool = True,
+        org: object = None,
+    ) -> None:
         self.calls += 1
         raise RuntimeError("an answer nobody expected")
 

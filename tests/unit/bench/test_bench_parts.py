@@ -114,3 +114,24 @@ def test_the_capacity_model_names_the_measurements_a_partial_run_lacks() -> None
                 ]
             }
         )
+
+
+def test_the_capacity_model_takes_the_steady_state_midnight_and_shows_the_first_one_beside_it() -> None:
+    def figure(name: str, **detail: object) -> dict[str, object]:
+        return {"name": name, "detail": detail}
+
+    night = {"exports_per_s": 40.0, "store_day_bytes": 4000.0}
+    doc = {
+        "figures": [
+            figure("ingest: dayclose run, stored", bytes_per_row=700, wal_bytes_per_event=900, ingest_rate=9000),
+            figure("cost: Avro decode", us_per_event={"decode": 20, "typed": 15, "db_write": 40}),
+            figure("midnight, 10,000 stores, first night: rate", night="cold", requests_per_export=2.5, **night),
+            figure("midnight, 10,000 stores, steady state: rate", night="steady", requests_per_export=2.0, **night),
+        ]
+    }
+    measured = capacity.inputs(doc)
+    assert (measured["requests_per_export"], measured["requests_per_export_first_night"]) == (2.0, 2.5)
+    rows = dict(capacity.model(measured))
+    assert rows["BL requests at midnight (2.00 per booked day)"] == ["2,000", "20,000", "200,000"]
+    assert rows["… at a first-ever midnight, nothing known of any company (2.50 per booked day)"][1] == "25,000"
+    assert rows["… a first-ever midnight"][1] == "41.7 min"  # 25,000 requests at 10/s

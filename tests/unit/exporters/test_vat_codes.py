@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from exporters.bl import preflight
-from exporters.bl.facts import ChartFact
+from exporters.bl.kept import ChartFact, Company, Known
 from mapping.periods import FiscalYear
 from mapping.reversal import reverse
 from mapping.voucher import Voucher, VoucherRow
@@ -36,17 +36,22 @@ def test_only_a_sales_account_whose_code_names_another_rate_conflicts() -> None:
 
 
 class _Facts:
+    """BL's answers, as if just fetched (fresh: the check refuses on them without asking again)."""
+
     def __init__(self, accounts: dict[str, dict[str, Any]]) -> None:
         self._accounts = {k: ChartFact(k, False, str(v.get("vatCode") or "")) for k, v in accounts.items()}
+        self.forgotten: list[tuple[str, ...]] = []
 
-    def financial_year(self, user_key: str, day: date) -> FiscalYear:
-        return FiscalYear("202601", date(2026, 1, 1), date(2026, 12, 31), True, "202601")
+    def financial_year(self, company: Company, day: date, *, fresh: bool = False) -> Known[FiscalYear]:
+        return Known(FiscalYear("202601", date(2026, 1, 1), date(2026, 12, 31), True, "202601"), True)
 
-    def accounts(self, user_key: str, wanted: Collection[str], also: Collection[str] = ()) -> dict[str, ChartFact]:
-        return {k: v for k, v in self._accounts.items() if k in wanted}
+    def accounts(
+        self, company: Company, wanted: Collection[str], also: Collection[str] = (), *, fresh: bool = False
+    ) -> Known[dict[str, ChartFact]]:
+        return Known({k: v for k, v in self._accounts.items() if k in wanted}, True)
 
-    def cost_centres(self, user_key: str, wanted: Collection[str], also: Collection[str] = ()) -> dict[str, ChartFact]:
-        return {}
+    def forget(self, company: Company, kinds: Collection[str]) -> None:
+        self.forgotten.append(tuple(kinds))
 
 
 def test_pre_flight_names_every_sales_account_whose_vat_code_contradicts_its_rate_but_never_blocks_a_reversal() -> None:
@@ -62,9 +67,10 @@ def test_pre_flight_names_every_sales_account_whose_vat_code_contradicts_its_rat
         {"1686": {"vatCode": "0"}, "2621": {"vatCode": "0"}, "3002": {"vatCode": "2"}, "3003": {"vatCode": "3"}}
     )
     with pytest.raises(MerchantActionRequired) as caught:
-        preflight.check(facts, voucher, "key")  # type: ignore[arg-type]
+        preflight.check(facts, voucher, Company.of("key"))  # type: ignore[arg-type]
     assert caught.value.reason_code == ReasonCode.ACCOUNT_VAT_CODE_MISMATCH
     assert caught.value.details["accounts"] == ["3002"]
+    assert facts.forgotten == [("accounts",)]  # the retry after the merchant's fix asks BL for the accounts
     reversal = reverse(voucher, reference="RV-1")
     assert reversal.sales_rates == ()
-    assert preflight.check(facts, reversal, "key") == "202601"  # type: ignore[arg-type]
+    assert preflight.check(facts, reversal, Company.of("key")) == "202601"  # type: ignore[arg-type]

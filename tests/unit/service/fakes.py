@@ -721,12 +721,20 @@ class FakeExporter:
     def verify(self, user_key: str) -> CompanyDetails:
         return CompanyDetails("AB", "5560000000")
 
-    def preflight(self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None) -> None:
+    def preflight(
+        self, voucher: Voucher, user_key: str, plan: AccountPlan | None = None, *, org: str | None = None
+    ) -> None:
         if self.preflight_failures:
             raise self.preflight_failures.pop(0)
 
     def export(
-        self, voucher: Voucher, user_key: str, attachment: Attachment | None = None, *, maybe_posted: bool = True
+        self,
+        voucher: Voucher,
+        user_key: str,
+        attachment: Attachment | None = None,
+        *,
+        maybe_posted: bool = True,
+        org: str | None = None,
     ) -> BookedVoucher:
         self.on_export(voucher)
         if maybe_posted:
@@ -751,10 +759,12 @@ class FakeExporter:
     def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
         return []
 
-    def fiscal_year_for(self, user_key: str, day: date) -> FiscalYear | None:
+    def fiscal_year_for(self, user_key: str, day: date, *, org: str | None = None) -> FiscalYear | None:
         return None
 
-    def chart_names(self, user_key: str, accounts: Collection[str], cost_centres: Collection[str] = ()) -> ChartNames:
+    def chart_names(
+        self, user_key: str, accounts: Collection[str], cost_centres: Collection[str] = (), *, org: str | None = None
+    ) -> ChartNames:
         return ChartNames()
 
     def attach_document(
