@@ -123,8 +123,12 @@ def imbalance(voucher: dict[str, Any]) -> Decimal:
 
 # --- which store-day a voucher books, from its text (docs/booking-rules.md: "Voucher text") ---------------------
 
+#: The day's voucher texts (the merchant guide's, as BL shows them): "Dagsavslut <store>[ kassa <till>] <date> Z <n>",
+#: "Delexport <store> <date>" (a manual export before the close), "Komplettering <store> <date> efter Z <n>" (sales
+#: that came after Z n was booked, no new Z-report within the grace period); each ending "ref <reference>".
 _DAY = re.compile(
-    r"^(?P<kind>Dagsavslut|Delexport) (?P<store>.+) (?P<date>\d{4}-\d{2}-\d{2})(?: Z (?P<z>\d+))? ref (?P<ref>\S+)$"
+    r"^(?P<kind>Dagsavslut|Delexport|Komplettering) (?P<store>.+?)(?: kassa (?P<till>\S+))? "
+    r"(?P<date>\d{4}-\d{2}-\d{2})(?: Z (?P<z>\d+)| efter Z (?P<after>\d+))? ref (?P<ref>\S+)$"
 )
 _REVERSAL = re.compile(r"^Återföring av (?P<orig>\S+) .*?ref (?P<ref>[^\s:]+)")
 _CORRECTION = re.compile(r"^Rättelse av (?P<series>\w+) (?P<number>\d+)\b.*? ref (?P<ref>[^\s:]+)")
@@ -139,7 +143,7 @@ class Booked:
     number: int
     year: int
     reference: str
-    kind: str  # Dagsavslut | Delexport | Återföring | Rättelse
+    kind: str  # Dagsavslut | Delexport | Komplettering | Återföring | Rättelse
     store_day: StoreDay | None
     z: int | None
     reverses: str | None  # a reversal's original reference

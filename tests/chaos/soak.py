@@ -232,8 +232,8 @@ class SoakRun:
                 return
             if time.monotonic() > deadline:
                 raise SoakFailure(
-                    f"not settled in {self.settle_timeout_s:.0f}s: {pending}; store-days not (yet) as sold: "
-                    f"{sorted(wrong)[:10]}"
+                    f"not settled in {self.settle_timeout_s:.0f}s: {pending}; store-days not (yet) as sold "
+                    f"(BL − expected, öre per account): {self._off_by(books, sorted(wrong)[:10])}"
                 )
             time.sleep(1.0)  # the service works meanwhile; checked against a deadline
 
@@ -244,8 +244,17 @@ class SoakRun:
         except psycopg.OperationalError:
             return {"database unreachable": 1}
 
-    def _days_off(self, books: dict[StoreDay, Counter[str]]) -> list[StoreDay]:
-        """Store-days whose vouchers in BL do not (yet) add up to what they must book."""
+    def _off_by(self, books: dict[StoreDay, Counter[str]], days: list[StoreDay]) -> dict[StoreDay, dict[str, int]]:
+        """What BL holds less what the store-day must book, per account: what an investigation starts from."""
+        got = self._booked_per_day()
+        out = {}
+        for day in days:
+            diff = net(got.get(day, []))
+            diff.subtract(books[day])
+            out[day] = {account: amount for account, amount in sorted(diff.items()) if amount}
+        return out
+
+    def _booked_per_day(self) -> dict[StoreDay, list[dict[str, Any]]]:
         got: dict[StoreDay, list[dict[str, Any]]] = {}
         for m in self.world.merchants:
             vouchers = self.stack.bl.vouchers(self.companies[m.org])
@@ -253,6 +262,11 @@ class SoakRun:
             for b in read:
                 if b.store_day:
                     got.setdefault(b.store_day, []).append(b.voucher)
+        return got
+
+    def _days_off(self, books: dict[StoreDay, Counter[str]]) -> list[StoreDay]:
+        """Store-days whose vouchers in BL do not (yet) add up to what they must book."""
+        got = self._booked_per_day()
         return [k for k in books if net(got.get(k, [])) != books[k]]
 
     # --- the verdict ----------------------------------------------------------------------------------------

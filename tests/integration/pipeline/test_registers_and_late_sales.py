@@ -42,6 +42,14 @@ def idle(h: Harness) -> bool:
     return row is not None and row[0] == 0
 
 
+def z_status(h: Harness, z: int) -> str | None:
+    with psycopg.connect(h.settings.database_url) as conn:
+        row = conn.execute(
+            "SELECT status FROM day_closes WHERE organization_id = %s AND z_report_number = %s", (ORG, z)
+        ).fetchone()
+    return str(row[0]) if row else None
+
+
 def rows(voucher: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [(r["accountId"], f"{Decimal(str(r['amount'])):.2f}", r.get("text") or "") for r in voucher["ledgerEntries"]]
 
@@ -261,3 +269,28 @@ def test_a_sale_paid_by_invoice_is_its_own_voucher_or_left_to_the_invoicing_neve
             assert row.fetchall() == [("booked", "BOOKED_ELSEWHERE", "10234")]
     assert booked_totals(books) == expected_totals([*day.events(), close], plan)
     assert outcomes(pipeline, "FAILED") == []
+
+
+@pytest.mark.parametrize("delta_ore", [0, -300, 500])
+def test_a_reopened_day_whose_late_sales_were_booked_as_a_complement_before_its_second_z_report_adds_up(
+    make_pipeline: Callable[..., Harness], bl_standin: BLStandIn, bl_company: Company, delta_ore: int
+) -> None:
+    """The order the soak found (seed 24): the grace period is over, so the reopened day's late sales are booked as a
+    complement of Z 1 before Z 2 arrives; Z 2 then books only what is left (its cash difference). BL's books for
+    the day must equal what was sold, to the öre, per account."""
+    pipeline = make_pipeline(policy=OVER)
+    day = sampledata.store_day(ORG, "s1", DAY, 6, with_extras=True, store_name="Kafé Ängen")
+    pipeline.publish_sales([*day.events(), day.day_closed()])
+    pipeline.wait_for(lambda h: len(outcomes(h, "SUCCEEDED")) == 1, what="Z 1 booked")
+    late = [late_sale(day, 1, "cash"), late_sale(day, 2, "card")]
+    day.receipts += late
+    pipeline.publish_sales(late)
+    pipeline.wait_for(lambda h: len(outcomes(h, "SUCCEEDED")) == 2, what="the complement booked")
+    day.z_report_number = 2
+    z2 = {**day.day_closed(counted_cash_delta_ore=delta_ore), "event_id": "dayclose-s1-z2"}
+    pipeline.publish_sales([z2])
+    pipeline.wait_for(lambda h: z_status(h, 2) not in (None, "open") and idle(h), what="Z 2 handled")
+    pipeline.poll_outcomes(timeout=1.0)
+    books = bl_standin.vouchers(bl_company.user_key)
+    assert_balanced(books)
+    assert booked_totals(books) == expected_totals([*day.events(), z2])

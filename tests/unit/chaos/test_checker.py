@@ -175,6 +175,21 @@ def test_late_receipts_on_a_voucher_of_their_own_pass_unless_one_voucher_per_z_r
     )
 
 
+def test_a_complement_after_a_booked_z_report_books_its_store_day() -> None:
+    """Late sales booked after Z 7 (the grace period over, no new Z-report yet), then Z 8 books the rest: the
+    complement's text names the store-day like the others do (the soak's seed 24 once read it as no store-day's)."""
+    late = coffee("r2")
+    first = voucher(1, f"Dagsavslut Butik 1 {DAY} Z 7 ref DC-a", DAY_BOOKED)
+    sale = {"1686": 4400, "3003": -3679, "2631": -221, "2829": -500}
+    extra = voucher(2, f"Komplettering Butik 1 {DAY} efter Z 7 ref DC-b", sale)
+    outcomes = [succeeded("e1", 1), succeeded("e2", 2)]
+    records = [coffee(), close(7, 200_000, 199_700), late]
+    assert judged([first, extra], outcomes, records=records) == []
+    assert any(
+        "not one voucher per Z-report" in p for p in judged([first, extra], outcomes, records=records, strict=True)
+    )
+
+
 def test_dead_letters_once_each_and_never_a_booked_sale() -> None:
     booked = voucher(1, f"Dagsavslut Butik 1 {DAY} Z 7 ref DC-a", DAY_BOOKED)
     poison = {("sales", 0, 5)}
