@@ -136,7 +136,7 @@ def _receipt_buckets(buckets: Buckets, receipt: Receipt, single_purpose: Mapping
 
 def _redemptions(buckets: Buckets, receipt: Receipt, single_purpose: Mapping[str, int]) -> None:
     """Single-purpose cards: P and v per payment, and the receipt's excess as
-    :func:`mapping.aggregate.check_single_purpose` computes it (printed amounts, per rate, against the goods
+    :func:`mapping.totals_booking.check_single_purpose` checks it (printed amounts, per rate, against the goods
     at that rate)."""
     s = receipt.sign
     paid_by_card_rate: defaultdict[int, int] = defaultdict(int)

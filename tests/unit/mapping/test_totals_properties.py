@@ -22,7 +22,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from mapping import MappingError
+from mapping.errors import MappingError
 from mapping.plan import AccountPlan
 from mapping.reconcile import ControlTotals
 from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine, SalesBatch
