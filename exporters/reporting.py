@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from exporters.dayreport import (
+from exporters.dayreport import render
+from exporters.dayreport_books import Books, Drawer
+from exporters.dayreport_model import (
     CORRECTION,
     DAY_CLOSE,
     PARTIAL,
@@ -15,9 +17,7 @@ from exporters.dayreport import (
     DayReport,
     ReportRow,
     percent,
-    render,
 )
-from exporters.dayreport_books import Books, Drawer
 from mapping.entries import MOVEMENT_ROWS
 from mapping.rows import method_name
 from mapping.sales import CASH_METHOD, CashMovement, GiftCardExpiry
