@@ -15,8 +15,8 @@ from mapping.errors import product_group_code, split_product_group_code
 from mapping.money import percent
 from mapping.plan import CURRENT_EVENTS, AccountPlan, Event
 from mapping.plan_checks import plan_problems
+from mapping.vatcodes import vat_code_conflict
 from service.exporter import Chart
-from service.vatcodes import vat_code_conflict
 from storage.history import SeenItems
 
 #: Every plan maps these, whether or not a sale has used them yet: the standard Swedish VAT rates
