@@ -231,17 +231,6 @@ class DayTotals:
         return cls._of_buckets(store_id, business_date, buckets, register_id)
 
     @classmethod
-    def of_batch(cls, batch: SalesBatch, single_purpose: Mapping[str, int] = {}) -> DayTotals:  # noqa: B006
-        """The totals of a batch's receipts, cash movements and expiries (its day close is not a sale)."""
-        return cls.of(
-            batch.store_id,
-            batch.business_date,
-            [*batch.receipts, *batch.cash_movements, *batch.gift_card_expiries],
-            single_purpose,
-            register_id=batch.register_id,
-        )
-
-    @classmethod
     def from_rows(
         cls, store_id: str, business_date: date, rows: Iterable[BucketRow], register_id: str = ""
     ) -> DayTotals:

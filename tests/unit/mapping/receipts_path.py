@@ -4,9 +4,9 @@ them into a store-day's :class:`~mapping.totals.DayTotals`, then call :mod:`mapp
 property tests state their days as receipts, so this is their way in. Not an independent computation: that is
 ``receipts_reference.py``, which the property tests compare these with.
 
-Moved here from mapping/aggregate.py and vatpolicy.py, with the receipts forms of ``AccountPlan.missing_for``,
-``mapping.reconcile.totals_of`` and ``mapping.drawer.drawer_differences``: only tests used them (git history has
-them under those paths up to commit 26b505f)."""
+Moved here from mapping/aggregate.py and vatpolicy.py, with ``DayTotals.of_batch`` and the receipts forms of
+``AccountPlan.missing_for``, ``mapping.reconcile.totals_of`` and ``mapping.drawer.drawer_differences``: only tests
+used them (git history has them under those paths up to commit 26b505f)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,19 @@ from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Receipt, Sales
 from mapping.totals import DayTotals
 from mapping.totals_closing import day_totals
 from mapping.voucher import Voucher
+
+
+def totals_of_batch(batch: SalesBatch, single_purpose: Mapping[str, int]) -> DayTotals:
+    """The totals of a batch's receipts, cash movements and expiries (its day close is not a sale); was
+    ``DayTotals.of_batch``."""
+    return DayTotals.of(
+        batch.store_id,
+        batch.business_date,
+        [*batch.receipts, *batch.cash_movements, *batch.gift_card_expiries],
+        single_purpose,
+        register_id=batch.register_id,
+    )
+
 
 # --- the voucher (was mapping/aggregate.py) --------------------------------------------------------------------
 
@@ -39,7 +52,7 @@ def build_voucher(
     receipts are named in the batch's order."""
     try:
         return totals_booking.build_voucher_from_totals(
-            DayTotals.of_batch(batch, plan.single_purpose_methods),
+            totals_of_batch(batch, plan.single_purpose_methods),
             plan,
             batch.day_close,
             store_name=store_name,
@@ -58,14 +71,14 @@ def account_totals(
     batch: SalesBatch, plan: AccountPlan, vat_adjustment: Sequence[tuple[str, int]] = ()
 ) -> dict[str, int]:
     """Signed öre per account, before cost centres. Assumes the checks of :func:`build_voucher` have passed."""
-    totals = DayTotals.of_batch(batch, plan.single_purpose_methods)
+    totals = totals_of_batch(batch, plan.single_purpose_methods)
     return totals_booking.account_totals(totals, plan, batch.day_close, vat_adjustment)
 
 
 def missing_for(plan: AccountPlan, batch: SalesBatch) -> tuple[MissingItem, ...]:
     """Everything ``batch`` needs that ``plan`` does not map, sorted by kind then code (was
     ``AccountPlan.missing_for``)."""
-    totals = DayTotals.of_batch(batch, plan.single_purpose_methods)
+    totals = totals_of_batch(batch, plan.single_purpose_methods)
     return totals_booking.missing_for(totals, plan, batch.day_close)
 
 
