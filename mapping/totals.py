@@ -56,7 +56,14 @@ from datetime import date
 from typing import Any
 
 from mapping.money import ore, vat_included
-from mapping.sales import CASH_MOVEMENT_KINDS, GIFT_CARD_METHOD, CashMovement, GiftCardExpiry, Receipt, SalesBatch
+from mapping.sales import (
+    CASH_MOVEMENT_KINDS,
+    GIFT_CARD_METHOD,
+    CashMovement,
+    GiftCardExpiry,
+    Receipt,
+    check_register_day,
+)
 
 LINE = "line"
 PAYMENT = "payment"
@@ -212,18 +219,20 @@ class DayTotals:
         *,
         register_id: str = "",
     ) -> DayTotals:
-        """The totals of ``items``, all of this register-day, each once (checked as :class:`SalesBatch` does).
+        """The totals of ``items``, all of this register-day, each once (:func:`mapping.sales.check_register_day`).
 
         ``single_purpose`` maps each single-purpose gift card method to its VAT rate, as the plan does.
         """
         listed = list(items)
-        SalesBatch(
+        check_register_day(
             store_id,
             business_date,
-            tuple(i for i in listed if isinstance(i, Receipt)),
-            tuple(i for i in listed if isinstance(i, CashMovement)),
-            tuple(i for i in listed if isinstance(i, GiftCardExpiry)),
-            register_id=register_id,
+            register_id,
+            [
+                *(i for i in listed if isinstance(i, Receipt)),
+                *(i for i in listed if isinstance(i, CashMovement)),
+                *(i for i in listed if isinstance(i, GiftCardExpiry)),
+            ],
         )
         buckets: Buckets = defaultdict(_zeros)
         for item in listed:

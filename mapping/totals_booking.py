@@ -103,7 +103,7 @@ class StaleTotalsError(ValueError):
 
 
 def check_day_close(totals: DayTotals, close: DayClose | None) -> None:
-    """The day close must be of the totals' register-day (as :class:`mapping.sales.SalesBatch` checks)."""
+    """The day close must be of the totals' register-day (as :func:`mapping.sales.check_register_day` checks items)."""
     if close is not None and (close.store_id, close.business_date, close.register_id) != totals.day:
         raise InvalidSalesDataError(
             (

@@ -4,23 +4,55 @@ them into a store-day's :class:`~mapping.totals.DayTotals`, then call :mod:`mapp
 property tests state their days as receipts, so this is their way in. Not an independent computation: that is
 ``receipts_reference.py``, which the property tests compare these with.
 
-Moved here from mapping/aggregate.py and vatpolicy.py, with ``DayTotals.of_batch`` and the receipts forms of
-``AccountPlan.missing_for``, ``mapping.reconcile.totals_of`` and ``mapping.drawer.drawer_differences``: only tests
-used them (git history has them under those paths up to commit 26b505f)."""
+Moved here from mapping/aggregate.py and vatpolicy.py, with ``SalesBatch``, ``DayTotals.of_batch`` and the receipts
+forms of ``AccountPlan.missing_for``, ``mapping.reconcile.totals_of`` and ``mapping.drawer.drawer_differences``: only
+tests used them (git history has them under those paths up to commit 26b505f)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from mapping import totals_booking, totals_closing
 from mapping.errors import MissingItem, ReceiptImbalanceError, SinglePurposeRedemptionError
 from mapping.plan import AccountPlan
 from mapping.reconcile import ControlTotals, Difference
-from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Receipt, SalesBatch
+from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Receipt, check_register_day
 from mapping.totals import DayTotals
 from mapping.totals_closing import day_totals
 from mapping.voucher import Voucher
+
+
+@dataclass(frozen=True, slots=True)
+class SalesBatch:
+    """What the receipts path books: one store, one business date, possibly only part of the day.
+
+    A manual export mid-day has no ``day_close``; the day close later exports only what is new since, plus the
+    ``day_close`` itself. Every item must belong to this store and date, and ids are unique within the batch
+    (:func:`mapping.sales.check_register_day`, as the product checks the items it sums). Was
+    ``mapping.sales.SalesBatch``; the product books stored totals, never a batch.
+    """
+
+    store_id: str
+    business_date: date
+    receipts: tuple[Receipt, ...] = ()
+    cash_movements: tuple[CashMovement, ...] = ()
+    gift_card_expiries: tuple[GiftCardExpiry, ...] = ()
+    day_close: DayClose | None = None
+    register_id: str = ""
+
+    def __post_init__(self) -> None:
+        close = () if self.day_close is None else (self.day_close,)
+        items = [*self.receipts, *self.cash_movements, *self.gift_card_expiries, *close]
+        check_register_day(self.store_id, self.business_date, self.register_id, items)
+
+    @property
+    def z_report_number(self) -> int | None:
+        """The Z-report number: from the day close, else from any receipt that carries one."""
+        if self.day_close is not None:
+            return self.day_close.z_report_number
+        return next((r.z_report_number for r in self.receipts if r.z_report_number is not None), None)
 
 
 def totals_of_batch(batch: SalesBatch, single_purpose: Mapping[str, int]) -> DayTotals:

@@ -35,10 +35,10 @@ from mapping.sales import (
     GiftCardExpiry,
     Payment,
     Receipt,
-    SalesBatch,
 )
 from mapping.text import day_voucher_text
 from mapping.voucher import Voucher, VoucherRow
+from tests.unit.mapping.receipts_path import SalesBatch
 
 RESULT_ACCOUNT_CLASSES = frozenset("345678")
 INCOME_CLASS = "3"

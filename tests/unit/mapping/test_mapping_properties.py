@@ -18,10 +18,10 @@ from mapping.errors import NothingToBookError, UnmappedItemsError
 from mapping.money import vat_included
 from mapping.plan import AccountPlan
 from mapping.reversal import reverse
-from mapping.sales import CASH_MOVEMENT_KINDS, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, SalesBatch
+from mapping.sales import CASH_MOVEMENT_KINDS, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt
 from mapping.voucher import Voucher
 from tests.builders import line, plan
-from tests.unit.mapping.receipts_path import account_totals, build_voucher, missing_for
+from tests.unit.mapping.receipts_path import SalesBatch, account_totals, build_voucher, missing_for
 
 STORE = "store-1"
 DAY = date(2026, 4, 1)

@@ -19,11 +19,11 @@ from mapping.errors import (
 from mapping.plan import AccountPlan
 from mapping.plan_checks import plan_problems
 from mapping.reversal import reverse
-from mapping.sales import CashMovement, GiftCardExpiry, Payment, Receipt, ReceiptLine, SalesBatch
+from mapping.sales import CashMovement, GiftCardExpiry, Payment, Receipt, ReceiptLine
 from mapping.text import day_voucher_text
 from mapping.voucher import MAX_TEXT_LENGTH, UnbalancedVoucherError, Voucher, VoucherRow
 from tests.builders import DAY, batch, day_close, line, pay, plan, receipt, rows_of
-from tests.unit.mapping.receipts_path import build_voucher, missing_for
+from tests.unit.mapping.receipts_path import SalesBatch, build_voucher, missing_for
 
 MAPPING_DIR = Path(__file__).resolve().parents[3] / "mapping"
 
