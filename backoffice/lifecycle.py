@@ -21,6 +21,7 @@ from backoffice.plan_rules import missing_items
 from mapping.money import percent
 from mapping.orgnr import formatted_org_number
 from mapping.plan import AccountPlan
+from mapping.plan_checks import plan_problems
 from mapping.text import clean_text
 from service import model
 from service.model import DeactivatedBy, IntegrationStatus
@@ -63,7 +64,7 @@ def blockers(uow: PostgresUnitOfWork, org: str, state: model.Integration | None,
     if plan is None:
         found.append(Blocker(code="PLAN_MISSING", message="Map the accounts of the account plan."))
         return found
-    if plan.problems():
+    if plan_problems(plan):
         found.append(Blocker(code="PLAN_INVALID", message="The account plan has invalid fields."))
     missing = current_missing(uow, org, plan, state, today)
     if missing:

@@ -14,8 +14,9 @@ from mapping.errors import MissingItem as Needed
 from mapping.errors import product_group_code, split_product_group_code
 from mapping.money import percent
 from mapping.plan import CURRENT_EVENTS, AccountPlan, Event
+from mapping.plan_checks import plan_problems
+from mapping.vatcodes import vat_code_conflict
 from service.exporter import Chart
-from service.vatcodes import vat_code_conflict
 from storage.history import SeenItems
 
 #: Every plan maps these, whether or not a sale has used them yet: the standard Swedish VAT rates
@@ -65,7 +66,7 @@ def to_plan(organization_id: str, body: PlanIn) -> AccountPlan:
 
 def plan_errors(plan: AccountPlan) -> list[FieldError]:
     """The plan's own rules per field; a saved plan maps a shortage and an overage, not one CASH_DIFFERENCE."""
-    errors = [FieldError(field=p.field, code="INVALID_VALUE", message=p.message) for p in plan.problems()]
+    errors = [FieldError(field=p.field, code="INVALID_VALUE", message=p.message) for p in plan_problems(plan)]
     if Event.CASH_DIFFERENCE.value in plan.events:
         errors.append(
             FieldError(

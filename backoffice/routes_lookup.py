@@ -14,9 +14,9 @@ from backoffice.context import Context, context, organization
 from backoffice.errors import ApiError, conflict, responses
 from backoffice.models import Detail
 from backoffice.models_lookup import ChartAccount, ChartAccounts, Notification, Notifications, NotificationVoucher
+from mapping.vatcodes import rate_of_vat_code
 from service.exporter import ChartNames, ExportError
 from service.reasons import reason
-from service.vatcodes import rate_of_vat_code
 from storage.notifications import StoredNotification
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["look-ups"])

@@ -21,6 +21,7 @@ from backoffice.plan_rules import (
     to_plan,
 )
 from mapping.plan import AccountPlan
+from mapping.plan_checks import plan_problems
 from service import model
 from service.exporter import ExportError
 from service.model import IntegrationStatus
@@ -54,7 +55,7 @@ def _plan_out(uow: PostgresUnitOfWork, ctx: Context, org: str) -> Plan:
             product_group_rates=rows,
         )
     data = {k: v for k, v in plan_to_json(plan).items() if k != "version"}  # "version" is the format: 2
-    complete = not missing and not plan.problems()
+    complete = not missing and not plan_problems(plan)
     return Plan(
         **data,
         version=state.plan_version if state and state.plan_version else 0,

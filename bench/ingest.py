@@ -11,23 +11,20 @@ stored offsets every 100 ms in benchmarks, the peer synchronously after each dat
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
-import psycopg
 from confluent_kafka import Consumer
 
 import schemas
 from bench import workload
-from bench.measures import DAY, Sizes, partitions_for, table_sizes
+from bench.measures import DAY, Sizes, partitions_for
 from bench.progress import Progress
 from bench.report import Figure
 from bench.scale_out import scale_out
-from bench.stack import ORG, OffsetProbe, Stack, fast_producer, produce_all
-from bench.watch import until_committed
+from bench.stack import ORG, Stack, fast_producer, produce_all
+from bench.watch import timed_run
 from consumer.codec import AvroCodec
 from devstack.harness import Topics
-from devstack.processes import ServiceProcess
 
 
 def baseline_rate(stack: Stack, topic: str, n: int) -> tuple[float, float]:
@@ -65,55 +62,6 @@ def publish(stack: Stack, messages: list[workload.Message]) -> tuple[Topics, int
     topics = Topics.fresh(stack.kafka.create_topic, partitions)
     produce_all(fast_producer(stack.kafka.bootstrap_servers), topics.sales, messages, label="publish")
     return topics, partitions
-
-
-def timed_run(
-    stack: Stack,
-    *,
-    name: str,
-    database_url: str,
-    table: str,
-    group_id: str,
-    topic: str,
-    partitions: int,
-    n: int,
-    start: Callable[[], ServiceProcess],
-    milestones: tuple[int, ...] = (),
-    with_wal: bool = True,
-) -> dict[str, Any]:
-    """Start a consumer process, time it to 'every event stored and its offset committed', then read the
-    storage and WAL it cost. Raises unless exactly ``n`` rows were stored (every event once)."""
-    stack.checkpoint()
-    wal_start = stack.wal_lsn()
-    spawned = time.time()
-    proc = start()
-    with OffsetProbe(stack.kafka.bootstrap_servers, group_id, topic, partitions) as probe:
-        watched = until_committed(probe, n, proc, name, timeout=max(600, n / 500), milestones=milestones)
-    proc.stop()
-    wal = stack.wal_between(wal_start, stack.wal_lsn()) if with_wal else {}
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute(
-            f"SELECT extract(epoch FROM min(received_at)), extract(epoch FROM max(received_at)), count(*), "  # noqa: S608
-            f"{table_sizes(table)} FROM {table}"
-        ).fetchone()
-    if row is None:
-        raise RuntimeError("the query returned no row")
-    first, last, rows, total_bytes, heap_bytes, index_bytes = float(row[0]), float(row[1]), *map(int, row[2:])
-    if rows != n:
-        raise RuntimeError(f"{name}: {rows} rows stored for {n} distinct events")
-    took = watched.done_at - first
-    return {
-        "events": n,
-        "ingest_rate": n / took,
-        "ingest_s": took,
-        "rows_span_s": last - first,
-        "startup_s": first - spawned,
-        "peak_rss_mb": watched.peak_rss_bytes / 10**6,
-        "rss_at": {str(k): v for k, v in watched.rss_at.items()},
-        "bytes_per_row": total_bytes / n,
-        "heap_bytes_per_row": heap_bytes / n,
-        "index_bytes_per_row": index_bytes / n,
-    } | {f"wal_{k}_per_event": v / n for k, v in wal.items()}
 
 
 def product_run(

@@ -17,6 +17,7 @@ from dataclasses import replace
 from bench import workload
 from bench.report import Figure
 from bench.stack import Stack, fast_producer, produce_all
+from bench.watch import timed_run
 from devstack.harness import Topics
 from devstack.processes import ServiceProcess, partitions_held, split_between
 
@@ -51,8 +52,6 @@ def scale_out(stack: Stack, messages: list[workload.Message], partitions: int) -
 
 def _settled_rate(stack: Stack, messages: list[workload.Message], partitions: int, processes: int) -> float:
     """Events/s of one pod of ``processes`` consumer processes, the events published once its group settled."""
-    from bench.ingest import timed_run
-
     topics = Topics.fresh(stack.kafka.create_topic, partitions)
     db = stack.database()
     settings = replace(stack.settings(topics, db), consumer_processes=processes, log_level="INFO")

@@ -1,13 +1,15 @@
 """The day report's sections, top to bottom: header (who, what, which Z-report, which voucher, compiled when), the
 receipts, the control totals, and the voucher's rows (the underlag of each row is :mod:`exporters.dayreport_books`).
-Drawn with the primitives of :mod:`exporters.dayreport`."""
+Drawn with the primitives of :mod:`exporters.dayreport` (any :class:`_Writer`), from the data of
+:mod:`exporters.dayreport_model`."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from exporters.dating_note import dating_note
-from exporters.dayreport import (
+from exporters.dayreport_books import Sheet
+from exporters.dayreport_model import (
     CORRECTION,
     DAY_CLOSE,
     LIST_RECEIPTS_UP_TO,
@@ -19,7 +21,6 @@ from exporters.dayreport import (
     percent,
     receipt_range,
 )
-from exporters.dayreport_books import Sheet
 from mapping.reconcile import ControlTotals
 from mapping.rows import method_name
 

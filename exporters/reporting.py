@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from exporters.dayreport import (
+from exporters.dayreport import render
+from exporters.dayreport_books import Books, Drawer
+from exporters.dayreport_model import (
     CORRECTION,
     DAY_CLOSE,
     PARTIAL,
@@ -15,15 +17,12 @@ from exporters.dayreport import (
     DayReport,
     ReportRow,
     percent,
-    render,
 )
-from exporters.dayreport_books import Books, Drawer
 from mapping.entries import MOVEMENT_ROWS
-from mapping.reconcile import totals_of
 from mapping.rows import method_name
 from mapping.sales import CASH_METHOD, CashMovement, GiftCardExpiry
 from mapping.totals import REFUND
-from mapping.totals_closing import cash_drawer
+from mapping.totals_closing import cash_drawer, control_totals, day_totals
 from service.exporter import Attachment, ChartNames
 from service.messages import Trigger
 from service.model import ReportSource
@@ -74,7 +73,7 @@ def day_report(source: ReportSource, names: ChartNames) -> DayReport:
         z_report_number=source.z_report_number,
         receipt_numbers=tuple(source.receipt_numbers),
         control=source.control,
-        totals=totals_of(source.receipts) if source.receipts else None,
+        totals=control_totals(day_totals(source.receipts)) if source.receipts else None,
         complements=tuple(source.complements),
         reverses=source.reverses,
         correction=correction,

@@ -14,21 +14,16 @@ figure, and the day waits, like any other control total that does not agree.
 Tip payouts leave the till (cash goes to staff), so they are subtracted. A Z-report without a cash
 count (no ``expected_cash_ore``) skips the drawer; one without ``gift_card_expired_total_ore`` skips
 the expired gift cards' check.
+
+The terms are summed from the day's totals and compared with the Z-report in :mod:`mapping.totals_closing`
+(:func:`~mapping.totals_closing.cash_drawer`, :func:`~mapping.totals_closing.drawer_differences`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mapping.money import format_sek
-from mapping.reconcile import Difference
-from mapping.sales import (
-    CashMovement,
-    DayClose,
-    GiftCardExpiry,
-    Receipt,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,24 +55,3 @@ class CashDrawer:
             f"{format_sek(self.withdrawals_ore)} + float changes {format_sek(self.float_changes_ore)} − tip "
             f"payouts {format_sek(self.tip_payouts_ore)}"
         )
-
-
-def cash_drawer(close: DayClose, receipts: Iterable[Receipt], movements: Iterable[CashMovement]) -> CashDrawer:
-    """The day's cash figures from its events (every receipt and cash movement of the whole day)."""
-    # Imported here: the totals path builds on this module's CashDrawer; it holds the one definition of the sums.
-    from mapping.totals_closing import cash_drawer, day_totals
-
-    return cash_drawer(close, day_totals([*receipts, *movements]))
-
-
-def drawer_differences(
-    close: DayClose,
-    receipts: Iterable[Receipt],
-    movements: Iterable[CashMovement],
-    expiries: Iterable[GiftCardExpiry],
-) -> tuple[Difference, ...]:
-    """Where the Z-report's cash and expired gift cards disagree with the whole day's events; empty if they agree."""
-    from mapping.totals_closing import day_totals
-    from mapping.totals_closing import drawer_differences as of_totals
-
-    return of_totals(close, day_totals([*receipts, *movements, *expiries]))

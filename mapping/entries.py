@@ -1,6 +1,6 @@
 """What each voucher row books: a store-day's totals through the account plan, as signed öre per (account, kind of
-event) (:mod:`mapping.rows`). The booking table is in :mod:`mapping.aggregate`'s docstring and docs/booking-rules.md;
-:mod:`mapping.totals_booking` runs the checks first, then comes here for the rows.
+event) (:mod:`mapping.rows`). The booking table is in :mod:`mapping.totals_booking`'s docstring and
+docs/booking-rules.md; :mod:`mapping.totals_booking` runs the checks first, then comes here for the rows.
 """
 
 from __future__ import annotations

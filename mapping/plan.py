@@ -8,8 +8,9 @@ booked for that rate. Resolution: the group's own account at that rate (an overr
 rate's default sales account, else the pair is missing.
 
 A plan may be stored half-filled while the merchant works through BackOffice, so building one
-never raises; :meth:`AccountPlan.problems` lists per-field problems for the form, and
-:meth:`AccountPlan.missing_for` lists what a given batch needs that the plan lacks.
+never raises; :func:`mapping.plan_checks.plan_problems` lists per-field problems for the form, and
+:func:`mapping.totals_booking.missing_for` lists what a given day needs that the plan lacks. Both build on
+this module, which imports neither.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeVar
 
-from mapping.errors import InvalidPlanError, MissingItem, PlanProblem, split_product_group_code
+from mapping.errors import MissingItem, split_product_group_code
 from mapping.sales import (
     CASH_METHOD,
     DEPOSIT,
@@ -28,7 +29,6 @@ from mapping.sales import (
     MAX_VAT_RATE_BP,
     TIP_PAYOUT,
     WITHDRAWAL,
-    SalesBatch,
 )
 from mapping.voucher import ACCOUNT_PATTERN, SERIES_PATTERN
 
@@ -63,7 +63,7 @@ MOVEMENT_EVENT = {
 
 
 class VatPolicy(StrEnum):
-    """Which VAT the day-close voucher books per rate (see :mod:`mapping.vatpolicy`)."""
+    """Which VAT the day-close voucher books per rate (the rules: :mod:`mapping.totals_closing`)."""
 
     EXACT = "EXACT"  # Σ line VAT; the Z-report must agree to the öre
     Z_REPORT = "Z_REPORT"  # the Z-report's VAT, when within ½ öre per line of Σ line VAT
@@ -177,29 +177,6 @@ class AccountPlan:
                 *self.events.values(),
             )
         )
-
-    # --- checks ------------------------------------------------------------------------------------
-
-    def problems(self) -> tuple[PlanProblem, ...]:
-        """Every problem with the plan itself, one per field, in a stable order."""
-        # Imported here: the checks module needs Event and VatPolicy from this one.
-        from mapping.plan_checks import plan_problems
-
-        return plan_problems(self)
-
-    def ensure_valid(self) -> None:
-        """Raise :class:`InvalidPlanError` listing every problem, if there are any."""
-        problems = self.problems()
-        if problems:
-            raise InvalidPlanError(problems)
-
-    def missing_for(self, batch: SalesBatch) -> tuple[MissingItem, ...]:
-        """Everything ``batch`` needs that this plan does not map, sorted by kind then code."""
-        # Imported here: the totals path builds on this module. It holds the one list of what a day needs.
-        from mapping.totals import DayTotals
-        from mapping.totals_booking import missing_for
-
-        return missing_for(DayTotals.of_batch(batch, self.single_purpose_methods), self, batch.day_close)
 
     def maps(self, item: MissingItem) -> bool:
         """Whether the plan has an account for ``item`` (a cash shortage/overage counts a v1 CASH_DIFFERENCE)."""

@@ -15,15 +15,12 @@ Besides well-formed codes and account numbers, the rules an auditor checks in a 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from mapping.errors import PlanProblem
+from mapping.errors import InvalidPlanError, PlanProblem
 from mapping.money import percent
-from mapping.plan import Event, InvoiceSales, VatPolicy, is_account, is_series, is_valid_rate
+from mapping.plan import AccountPlan, Event, InvoiceSales, VatPolicy, is_account, is_series, is_valid_rate
 from mapping.sales import CASH_METHOD, GIFT_CARD_METHOD
-
-if TYPE_CHECKING:
-    from mapping.plan import AccountPlan
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -31,6 +28,13 @@ INCOME = "3"
 LIABILITY = "2"
 ASSET = "1"
 COSTS = "45678"
+
+
+def ensure_valid(plan: AccountPlan) -> None:
+    """Raise :class:`InvalidPlanError` listing every problem, if there are any."""
+    problems = plan_problems(plan)
+    if problems:
+        raise InvalidPlanError(problems)
 
 
 def plan_problems(plan: AccountPlan) -> tuple[PlanProblem, ...]:

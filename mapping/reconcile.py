@@ -1,16 +1,16 @@
 """Reconcile a store-day's receipts against the Z-report's control totals before booking it.
 
 A difference means events are missing (or extra): the pipeline waits a bounded time for late
-events, then reports RECONCILIATION_MISMATCH naming each difference. Nothing is plugged.
+events, then reports RECONCILIATION_MISMATCH naming each difference. Nothing is plugged. What the day's
+events add up to is summed from its totals (:func:`mapping.totals_closing.control_totals`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mapping.money import format_sek, percent
-from mapping.sales import Receipt
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,20 +43,12 @@ class Difference:
         return f"{text} ({self.explanation})" if self.explanation else text
 
 
-def totals_of(receipts: Iterable[Receipt]) -> ControlTotals:
-    """The control totals the given receipts (of one store-day) add up to (returns subtract)."""
-    # Imported here: the totals path builds on this module's values; it holds the one definition of the sums.
-    from mapping.totals_closing import control_totals, day_totals
-
-    return control_totals(day_totals(receipts))
-
-
 def differences(
     expected: ControlTotals, actual: ControlTotals, vat_tolerance: Mapping[int, int] | None = None
 ) -> tuple[Difference, ...]:
     """Every control total where the receipts disagree with the Z-report; empty when they agree.
 
-    ``vat_tolerance`` (öre per rate, see :mod:`mapping.vatpolicy`) lets VAT per rate differ by that
+    ``vat_tolerance`` (öre per rate, see :mod:`mapping.totals_closing`) lets VAT per rate differ by that
     much: legal rounding of a POS that computes VAT per receipt or per day. Gross per rate, payments,
     the grand total and the receipt count must always agree exactly.
     """

@@ -35,6 +35,7 @@ staff (credited to the TIPS liability account), never income.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -340,52 +341,35 @@ class DayClose:
         return self.counted_cash_ore - self.expected_cash_ore
 
 
-@dataclass(frozen=True, slots=True)
-class SalesBatch:
-    """What one export books: one store, one business date, possibly only part of the day.
+def check_register_day(
+    store_id: str,
+    business_date: date,
+    register_id: str,
+    items: Iterable[Receipt | CashMovement | GiftCardExpiry | DayClose],
+) -> None:
+    """Every item belongs to this store, business date and register, and each appears once (twice would be booked
+    twice): what one voucher books. Raises :class:`InvalidSalesDataError` listing every problem, in the items' order."""
+    _code(store_id, "store_id")
+    _business_date(business_date, "batch")
+    found = [_identity(item) for item in items]
+    problems = [
+        f"{what} {item_id} belongs to {_place(store, register)} on {day}, not "
+        f"{_place(store_id, register_id)} on {business_date}"
+        for what, item_id, store, day, register in found
+        if (store, day, register) != (store_id, business_date, register_id)
+    ]
+    counts = Counter((what, item_id) for what, item_id, _, _, _ in found)
+    problems += [f"{what} {item_id} appears {n} times" for (what, item_id), n in counts.items() if n > 1]
+    if problems:
+        raise InvalidSalesDataError(tuple(problems))
 
-    A manual export mid-day has no ``day_close``; the day close later exports only what is new
-    since, plus the ``day_close`` itself. Every item must belong to this store and date, and
-    ids are unique within the batch (duplicates would be booked twice).
-    """
 
-    store_id: str
-    business_date: date
-    receipts: tuple[Receipt, ...] = ()
-    cash_movements: tuple[CashMovement, ...] = ()
-    gift_card_expiries: tuple[GiftCardExpiry, ...] = ()
-    day_close: DayClose | None = None
-    register_id: str = ""
-
-    def __post_init__(self) -> None:
-        _code(self.store_id, "store_id")
-        _business_date(self.business_date, "batch")
-        items: list[tuple[str, str, str, date, str]] = [
-            ("receipt", r.receipt_id, r.store_id, r.business_date, r.register_id) for r in self.receipts
-        ]
-        items += [
-            ("cash movement", m.movement_id, m.store_id, m.business_date, m.register_id) for m in self.cash_movements
-        ]
-        items += [
-            ("gift card expiry", e.expiry_id, e.store_id, e.business_date, e.register_id)
-            for e in self.gift_card_expiries
-        ]
-        if (c := self.day_close) is not None:
-            items.append(("day close", str(c.z_report_number), c.store_id, c.business_date, c.register_id))
-        problems = [
-            f"{what} {item_id} belongs to {_place(store, register)} on {day}, not "
-            f"{_place(self.store_id, self.register_id)} on {self.business_date}"
-            for what, item_id, store, day, register in items
-            if (store, day, register) != (self.store_id, self.business_date, self.register_id)
-        ]
-        counts = Counter((what, item_id) for what, item_id, _, _, _ in items)
-        problems += [f"{what} {item_id} appears {n} times" for (what, item_id), n in counts.items() if n > 1]
-        if problems:
-            raise InvalidSalesDataError(tuple(problems))
-
-    @property
-    def z_report_number(self) -> int | None:
-        """The Z-report number: from the day close, else from any receipt that carries one."""
-        if self.day_close is not None:
-            return self.day_close.z_report_number
-        return next((r.z_report_number for r in self.receipts if r.z_report_number is not None), None)
+def _identity(item: Receipt | CashMovement | GiftCardExpiry | DayClose) -> tuple[str, str, str, date, str]:
+    """What an item is, its id, and the register-day it belongs to."""
+    if isinstance(item, Receipt):
+        return ("receipt", item.receipt_id, item.store_id, item.business_date, item.register_id)
+    if isinstance(item, CashMovement):
+        return ("cash movement", item.movement_id, item.store_id, item.business_date, item.register_id)
+    if isinstance(item, GiftCardExpiry):
+        return ("gift card expiry", item.expiry_id, item.store_id, item.business_date, item.register_id)
+    return ("day close", str(item.z_report_number), item.store_id, item.business_date, item.register_id)

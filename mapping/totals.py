@@ -56,7 +56,14 @@ from datetime import date
 from typing import Any
 
 from mapping.money import ore, vat_included
-from mapping.sales import CASH_MOVEMENT_KINDS, GIFT_CARD_METHOD, CashMovement, GiftCardExpiry, Receipt, SalesBatch
+from mapping.sales import (
+    CASH_MOVEMENT_KINDS,
+    GIFT_CARD_METHOD,
+    CashMovement,
+    GiftCardExpiry,
+    Receipt,
+    check_register_day,
+)
 
 LINE = "line"
 PAYMENT = "payment"
@@ -136,7 +143,7 @@ def _receipt_buckets(buckets: Buckets, receipt: Receipt, single_purpose: Mapping
 
 def _redemptions(buckets: Buckets, receipt: Receipt, single_purpose: Mapping[str, int]) -> None:
     """Single-purpose cards: P and v per payment, and the receipt's excess as
-    :func:`mapping.aggregate.check_single_purpose` computes it (printed amounts, per rate, against the goods
+    :func:`mapping.totals_booking.check_single_purpose` checks it (printed amounts, per rate, against the goods
     at that rate)."""
     s = receipt.sign
     paid_by_card_rate: defaultdict[int, int] = defaultdict(int)
@@ -212,34 +219,25 @@ class DayTotals:
         *,
         register_id: str = "",
     ) -> DayTotals:
-        """The totals of ``items``, all of this register-day, each once (checked as :class:`SalesBatch` does).
+        """The totals of ``items``, all of this register-day, each once (:func:`mapping.sales.check_register_day`).
 
         ``single_purpose`` maps each single-purpose gift card method to its VAT rate, as the plan does.
         """
         listed = list(items)
-        SalesBatch(
+        check_register_day(
             store_id,
             business_date,
-            tuple(i for i in listed if isinstance(i, Receipt)),
-            tuple(i for i in listed if isinstance(i, CashMovement)),
-            tuple(i for i in listed if isinstance(i, GiftCardExpiry)),
-            register_id=register_id,
+            register_id,
+            [
+                *(i for i in listed if isinstance(i, Receipt)),
+                *(i for i in listed if isinstance(i, CashMovement)),
+                *(i for i in listed if isinstance(i, GiftCardExpiry)),
+            ],
         )
         buckets: Buckets = defaultdict(_zeros)
         for item in listed:
             add_item(buckets, item, single_purpose)
         return cls._of_buckets(store_id, business_date, buckets, register_id)
-
-    @classmethod
-    def of_batch(cls, batch: SalesBatch, single_purpose: Mapping[str, int] = {}) -> DayTotals:  # noqa: B006
-        """The totals of a batch's receipts, cash movements and expiries (its day close is not a sale)."""
-        return cls.of(
-            batch.store_id,
-            batch.business_date,
-            [*batch.receipts, *batch.cash_movements, *batch.gift_card_expiries],
-            single_purpose,
-            register_id=batch.register_id,
-        )
 
     @classmethod
     def from_rows(

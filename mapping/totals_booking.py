@@ -1,16 +1,50 @@
-"""A store-day's totals + the account plan → the voucher :func:`mapping.aggregate.build_voucher` books.
+"""A store-day's totals + the account plan → one balanced voucher: the one definition of the booking rules.
 
-The same rules as :mod:`mapping.aggregate` (its docstring has the booking table), applied to the
-buckets of :mod:`mapping.totals` instead of to receipts: a payment bucket debits its method's account
-(less the VAT single-purpose cards hold), a (group, rate) bucket credits its sales account net and its
-rate's VAT account, and so on. Because every bucket keeps counts besides sums, the checks give the
-errors the receipts would give: every unmapped item at once (a group sold and returned the same day
-still needs its account), the receipts whose single-purpose cards pay for too much, the receipts
-that do not add up. The property tests in ``tests/unit/mapping/test_totals_properties.py`` show the
-two paths give equal vouchers and equal errors for any generated day, split anywhere.
+Booking rules (signs as BL wants them: debit +, credit −), per receipt with ``s`` = +1 for a
+sale and −1 for a return, so returns mirror sales exactly (docs/booking-rules.md gives the
+source of each rule):
 
-This is the one definition of the booking rules: :func:`mapping.aggregate.build_voucher` and
-:meth:`mapping.plan.AccountPlan.missing_for` sum their receipts into totals and come here.
+==============================  ======================================  ===================================
+What                            Debit (+)                               Credit (−)
+==============================  ======================================  ===================================
+payment                         payment-method account  s·amount
+single-purpose redemption       card liability s·(P − v); VAT of the
+ (P at the card's rate r)       card's rate s·v, v = VAT in P at r
+line (group g, rate r)                                                  sales account of (g, r) s·(gross − VAT)
+                                                                        VAT account of r s·VAT
+card tip                                                                TIPS (liability) s·tip
+öre rounding                                                            ROUNDING s·rounding
+cash deposit / withdrawal       cash ↔ CASH_DEPOSIT / CASH_WITHDRAWAL (cash debited when cash comes in)
+float change                    cash ↔ FLOAT_CHANGE
+tip payout                      TIPS (the liability is settled)         cash
+expired gift card               gift card liability (method gift_card)  EXPIRED_GIFT_CARD income
+cash shortage (kassabrist)      CASH_SHORTAGE (a cost)                  cash
+cash overage (kassaöverskott)   cash                                    CASH_OVERAGE (income)
+Z_REPORT VAT rounding           sales of rate r ↔ VAT of rate r (see :mod:`mapping.totals_closing`)
+==============================  ======================================  ===================================
+
+"Cash" is the account mapped for payment method ``"cash"``. A multi-purpose gift card sold is an
+ordinary line in a 0 % product group mapped to the liability (e.g. 2421); its redemption is the
+payment method ``"gift_card"`` debiting the same liability, and the goods bought carry their VAT.
+A single-purpose card (enfunktionsvoucher) is sold in a group flagged single-purpose, at its VAT
+rate, so its VAT is booked at issue on the normal line rule; its redemption method takes the VAT it
+contains off the receipt's VAT of that rate, because redeeming it is not a second taxable sale.
+VAT comes from the receipt lines, summed per rate; net sales = gross − VAT, so nothing is
+recomputed or rounded here except v, in :func:`mapping.money.vat_included` (when summed, :mod:`mapping.totals`).
+
+Rows are one per (account, kind of event, cost centre), each with its kind's text (:mod:`mapping.rows`): an
+account reconciles against its own statement only when, say, Swish takings and cash taken to the bank are not
+netted into one row. Rows that net to zero are dropped; the order is by account, then kind. Receipts that do
+not add up are a data error, never plugged.
+
+The rules apply to the buckets of :mod:`mapping.totals`, which a day close keeps as stored running totals: a
+payment bucket debits its method's account (less the VAT single-purpose cards hold), a (group, rate) bucket
+credits its sales account net and its rate's VAT account, and so on (the rows: :mod:`mapping.entries`). Because
+every bucket keeps counts besides sums, the checks give the errors the receipts would give: every unmapped item
+at once (a group sold and returned the same day still needs its account), the receipts whose single-purpose
+cards pay for too much, the receipts that do not add up. The property tests in
+``tests/unit/mapping/test_totals_properties.py`` show that a voucher booked here equals the one an independent
+computation from the receipts books, for any generated day, split anywhere.
 """
 
 from __future__ import annotations
@@ -31,6 +65,7 @@ from mapping.errors import (
     product_group_code,
 )
 from mapping.plan import MOVEMENT_EVENT, AccountPlan, Event, sort_missing
+from mapping.plan_checks import ensure_valid
 from mapping.sales import (
     CASH_METHOD,
     GIFT_CARD_METHOD,
@@ -68,7 +103,7 @@ class StaleTotalsError(ValueError):
 
 
 def check_day_close(totals: DayTotals, close: DayClose | None) -> None:
-    """The day close must be of the totals' register-day (as :class:`mapping.sales.SalesBatch` checks)."""
+    """The day close must be of the totals' register-day (as :func:`mapping.sales.check_register_day` checks items)."""
     if close is not None and (close.store_id, close.business_date, close.register_id) != totals.day:
         raise InvalidSalesDataError(
             (
@@ -86,7 +121,7 @@ def check_receipts(totals: DayTotals) -> None:
 
 
 def required_items(totals: DayTotals, close: DayClose | None) -> set[MissingItem]:
-    """What the day books on, as :func:`mapping.plan.required_items` lists it for a batch."""
+    """What the day books on, as (kind, code): every method, non-zero VAT rate, (group, rate) and event."""
     needed = {MissingItem("payment_method", method) for method, _, _ in totals.of_kind(PAYMENT)}
     for group, rate, _ in totals.of_kind(LINE):
         needed.add(MissingItem("product_group", product_group_code(group, rate)))
@@ -114,7 +149,7 @@ def required_items(totals: DayTotals, close: DayClose | None) -> set[MissingItem
 
 def missing_for(totals: DayTotals, plan: AccountPlan, close: DayClose | None) -> tuple[MissingItem, ...]:
     """Everything the day needs that ``plan`` does not map (a single-purpose card books on its rate's VAT
-    account even on a receipt of 0 % lines), sorted as :meth:`AccountPlan.missing_for` sorts it."""
+    account even on a receipt of 0 % lines), sorted by kind then code (:func:`mapping.plan.sort_missing`)."""
     needed = required_items(totals, close)
     needed |= {
         MissingItem("vat_rate", str(plan.single_purpose_methods[method]))
@@ -151,7 +186,7 @@ def stale_for(totals: DayTotals, single_purpose: Mapping[str, int]) -> tuple[str
 
 def check_single_purpose(totals: DayTotals) -> None:
     """Raise :class:`SinglePurposeRedemptionError` for every receipt whose single-purpose cards of a rate
-    pay more than its lines at that rate (receipts in id order; the receipts path lists them in day order)."""
+    pay more than its lines at that rate (receipts in id order)."""
     off = tuple(ReceiptResidual(key, a) for key, _, (a, _, _, _) in totals.of_kind(SP_EXCESS))
     if off:
         raise SinglePurposeRedemptionError(off)
@@ -186,21 +221,28 @@ def build_voucher_from_totals(
     complements_z: int | None = None,
     invoice: Invoice | None = None,
 ) -> Voucher:
-    """Book ``totals`` through ``plan`` as one voucher: what :func:`mapping.aggregate.build_voucher` books
-    for the same items, with the same checks in the same order and the same errors.
+    """Book ``totals`` through ``plan`` as one voucher dated the business date (unless ``entry_date``).
+
+    Checks, in order, each listing every problem it finds: the day close is the totals' register-day, the
+    receipts add up (:class:`ReceiptImbalanceError`; malformed data cannot even be built), the plan
+    (:class:`InvalidPlanError`), the mapping (:class:`UnmappedItemsError`), the totals' single-purpose methods
+    (:class:`StaleTotalsError`), then single-purpose redemptions (:class:`SinglePurposeRedemptionError`). A day
+    that nets to zero everywhere raises :class:`NothingToBookError`. The result balances by construction;
+    :class:`Voucher` refuses to exist otherwise. ``vat_adjustment`` are the rows that move a rate's VAT rounding
+    between its sales and VAT accounts under the Z_REPORT policy (:func:`mapping.totals_closing.adjustment_rows`);
+    they sum to zero.
 
     ``day_close`` is the Z-report this export books (its cash difference), None for a partial export.
-    ``z_report_number`` names a Z-report in the text when there is no ``day_close`` (the receipts path
-    takes it from a receipt that carries one; stored receipts never do). ``complements_z``: sales booked without a
-    Z-report of their own after the day's Z-report of that number was booked (the text says so). ``invoice``: the
-    totals are one sale paid by invoice, its own voucher (the text names the invoice and the customer). Raises
-    :class:`StaleTotalsError` when the totals were summed for other single-purpose methods than the plan's.
+    ``z_report_number`` names a Z-report in the text when there is no ``day_close`` (a batch of receipts takes it
+    from a receipt that carries one; stored receipts never do). ``complements_z``: sales booked without a Z-report
+    of their own after the day's Z-report of that number was booked (the text says so). ``invoice``: the totals
+    are one sale paid by invoice, its own voucher (the text names the invoice and the customer).
     """
     if sum(amount for _, amount in vat_adjustment) != 0:
         raise ValueError(f"a VAT adjustment must sum to zero: {vat_adjustment!r}")
     check_day_close(totals, day_close)
     check_receipts(totals)
-    plan.ensure_valid()
+    ensure_valid(plan)
     missing = missing_for(totals, plan, day_close)
     if missing:
         raise UnmappedItemsError(missing)

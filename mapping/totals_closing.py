@@ -1,16 +1,36 @@
-"""What a day close decides before booking, from the day's totals instead of its items.
+"""What a day close decides before booking, from the whole day's :class:`mapping.totals.DayTotals`.
 
-The same rules as :mod:`mapping.closing`, :mod:`mapping.reconcile`, :mod:`mapping.drawer` and
-:mod:`mapping.vatpolicy` (their docstrings give the rules and worked examples), for the whole day's
-:class:`mapping.totals.DayTotals`:
+* :func:`control_totals`: the Z-report's figures as the day's events add up, compared by
+  :func:`mapping.reconcile.differences`;
+* :func:`closing_differences`: control totals within the VAT policy's tolerance, the cash drawer
+  (:mod:`mapping.drawer` gives the rule) and expired gift cards; any difference holds the day;
+* :func:`vat_adjustment_to_book` and :func:`adjustment_rows`: the Z_REPORT policy's VAT rounding this
+  day-close voucher books: what the whole day needs, less what earlier vouchers of the day (an earlier
+  Z-report) already booked.
 
-* :func:`control_totals`: the Z-report's figures as the day's events add up (``totals_of``);
-* :func:`closing_differences`: control totals within the VAT policy's tolerance, the cash drawer and
-  expired gift cards;
-* :func:`vat_adjustment_to_book` and :func:`adjustment_rows`: the Z_REPORT policy's VAT rounding.
+The VAT policy (:class:`mapping.plan.VatPolicy`): which VAT per rate a day books, the receipts' line VAT
+(EXACT) or the Z-report's (Z_REPORT).
 
-This is the one definition of those rules: the modules above take a day's items, sum them with
-:func:`day_totals` and come here.
+A POS may round VAT per line, per receipt or per day; all are legal (Skatteverket: the VAT base is
+the price, the VAT is computed on it). So Σ line VAT can differ from the Z-report's VAT by a few
+öre at each rate. Under ``EXACT`` (the default) the Z-report must agree to the öre, otherwise the
+day waits as a ``RECONCILIATION_MISMATCH``. Under ``Z_REPORT``:
+
+* per rate, |Z-report VAT − Σ line VAT| ≤ ½ öre × the number of lines at that rate is rounding
+  (:func:`vat_tolerance`): each line's VAT was rounded to whole öre by at most ½ öre, and a POS that
+  rounds per receipt or per day rounds the same amounts once instead; beyond it, a mismatch as before.
+  Gross per rate, payments and the grand total must still agree exactly, so only the net/VAT split of a
+  rate moves;
+* the day-close voucher books the Z-report's VAT: the difference moves between that rate's VAT
+  account and that rate's sales accounts, never to any other account (:func:`adjustment_rows`).
+  It is computed against the whole day (receipts of earlier manual exports included), because
+  those earlier vouchers booked line VAT.
+
+Worked example (two receipts of two 1.03 lines at 25 %): each line holds 0.206 → 0.21 VAT, so
+Σ line VAT = 0.84 and net = 3.28; a POS rounding per receipt prints 2.06 × 0.2 = 0.412 → 0.41 per
+receipt, 0.82 for the day. The difference, 0.02, is within 4 lines × ½ öre: the day-close voucher
+debits 2611 (VAT) 0.02 and credits 3001 (sales) 0.02, so 2611 holds 0.82 and 3001 3.30, as the
+Z-report says.
 """
 
 from __future__ import annotations
@@ -56,7 +76,7 @@ def expired_total(totals: DayTotals) -> int:
 
 
 def control_totals(totals: DayTotals) -> ControlTotals:
-    """The control totals the day's receipts add up to (returns subtract), as :func:`mapping.reconcile.totals_of`."""
+    """The control totals the day's receipts add up to (returns subtract)."""
     vat: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
     for _, rate, (gross, line_vat, _, _) in totals.of_kind(LINE):
         vat[rate][0] += gross
@@ -171,8 +191,10 @@ def net_per_sales_account(day: DayTotals, plan: AccountPlan, rate: int) -> dict[
 
 
 def adjustment_rows(delta_by_rate: Mapping[int, int], day: DayTotals, plan: AccountPlan) -> tuple[tuple[str, int], ...]:
-    """As :func:`mapping.vatpolicy.adjustment_rows`: each rate's VAT difference moved between its VAT account
-    and its sales accounts, split over them by the whole day's net (largest remainder)."""
+    """Signed öre per account (debit +) that move each rate's VAT difference between its VAT account and its sales
+    accounts. The sales side is split over the rate's sales accounts in proportion to the net each holds for the
+    whole day, by largest remainder (ties to the lowest account number), so the rows always sum to zero and never
+    touch another rate's accounts."""
     rows: defaultdict[str, int] = defaultdict(int)
     missing = [
         MissingItem("vat_rate", str(rate))

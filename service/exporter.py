@@ -197,7 +197,7 @@ class Exporter(Protocol):
 @dataclass(frozen=True)
 class Chart:
     """The company's chart as the API checks a plan against it: account number → closed?, cost centre id →
-    closed?, account number → BL's VAT code ("" when none; see :mod:`service.vatcodes`), account number → its
+    closed?, account number → BL's VAT code ("" when none; see :mod:`mapping.vatcodes`), account number → its
     name in BL (what the wizard shows next to a number)."""
 
     accounts: dict[str, bool]

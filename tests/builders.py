@@ -21,9 +21,9 @@ from mapping.sales import (
     Payment,
     Receipt,
     ReceiptLine,
-    SalesBatch,
 )
 from mapping.voucher import Voucher
+from tests.unit.mapping.receipts_path import SalesBatch
 
 DAY = date(2026, 4, 1)
 STORE = "store-1"

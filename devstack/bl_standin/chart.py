@@ -5,7 +5,7 @@ kassadifferens: a cash shortage goes to a cost account (6990 here) and an overag
 (3999 here), as many Swedish charts do. 1580 is kept under its pre-2026 BAS name because companies set up
 before 2026 still have it (BAS 2026 moved card receivables to 1686).
 
-Each account carries BL's one-character ``vatCode`` (see exporters/bl/vatcodes.py for what is known of
+Each account carries BL's one-character ``vatCode`` (see mapping/vatcodes.py for what is known of
 it): the sales accounts of the three VAT rates carry 1, 2 and 3, every other account 0 (no VAT code).
 """
 

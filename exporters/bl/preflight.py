@@ -22,11 +22,11 @@ from exporters.bl.facts import CompanyFacts
 from exporters.bl.kept import ChartFact, Company, Known
 from mapping.periods import FiscalYear
 from mapping.plan import AccountPlan
+from mapping.vatcodes import vat_code_conflict
 from mapping.voucher import Voucher
 from service.company_facts import ACCOUNTS, COST_CENTRES, FISCAL_YEARS, KINDS
 from service.exporter import MerchantActionRequired
 from service.reasons import ReasonCode
-from service.vatcodes import vat_code_conflict
 
 #: Which kept facts a merchant-fixable refusal (ours or BL's) is about; any other refusal forgets them all.
 _CONCERNS: dict[ReasonCode, tuple[str, ...]] = {

@@ -3,9 +3,10 @@
     mapping, schemas  ←  service  ←  storage, consumer, exporters, backoffice  ←  dayclose  ←  devstack, bench
 
 The adapters do not import each other, except the API, which reads and writes through storage's unit of work.
-For the layers every import counts, including those inside functions: a lazy upward import is still an upward
-import. For cycles, the imports that run when a module is imported (not those inside functions or under
-``TYPE_CHECKING``). Read with :mod:`ast`, so nothing is imported to check it."""
+Every import counts, including those inside functions: a lazy upward import is still an upward import, and a lazy
+import that closes a circle is still a circle, only one hidden from the reader. For cycles the imports under
+``TYPE_CHECKING`` do not count (they never run; an annotation may name a type of a module that imports this one).
+Read with :mod:`ast`, so nothing is imported to check it."""
 
 from __future__ import annotations
 
@@ -51,10 +52,11 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def imports(path: Path, known: set[str], *, at_import_time: bool = False) -> Iterator[tuple[str, int]]:
-    """(module of ours imported, line) for every import in the file, or only those run at import time."""
+def imports(path: Path, known: set[str], *, run: bool = False) -> Iterator[tuple[str, int]]:
+    """(module of ours imported, line) for every import in the file, or only those that can run (not under
+    ``TYPE_CHECKING``), at import time or inside a function."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in _import_time(tree.body) if at_import_time else ast.walk(tree):
+    for node in _run(tree) if run else ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield from _ours(alias.name, known, node.lineno)
@@ -64,16 +66,21 @@ def imports(path: Path, known: set[str], *, at_import_time: bool = False) -> Ite
                 yield from _ours(submodule if submodule in known else node.module, known, node.lineno)
 
 
-def _import_time(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    for node in body:
-        if isinstance(node, ast.If) and not (isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"):
-            yield from _import_time([*node.body, *node.orelse])
-        elif isinstance(node, ast.Try):
-            yield from _import_time(
-                [*node.body, *node.orelse, *node.finalbody, *(s for h in node.handlers for s in h.body)]
-            )
-        else:
-            yield node
+def _run(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node but those under ``if TYPE_CHECKING:`` (its ``else`` runs)."""
+    if isinstance(node, ast.If) and _is_type_checking(node.test):
+        children: list[ast.AST] = list(node.orelse)
+    else:
+        yield node
+        children = list(ast.iter_child_nodes(node))
+    for child in children:
+        yield from _run(child)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _ours(name: str, known: set[str], line: int) -> Iterator[tuple[str, int]]:
@@ -84,11 +91,11 @@ def _ours(name: str, known: set[str], line: int) -> Iterator[tuple[str, int]]:
 
 
 def graph() -> dict[str, set[str]]:
+    """Who imports whom, every import that can run counted (inside functions too)."""
     found = modules()
     known = set(found)
     return {
-        name: {target for target, _ in imports(path, known, at_import_time=True) if target != name}
-        for name, path in found.items()
+        name: {target for target, _ in imports(path, known, run=True) if target != name} for name, path in found.items()
     }
 
 
@@ -112,8 +119,13 @@ def test_every_import_goes_down_the_layers() -> None:
 
 
 def test_no_module_imports_itself_round_a_cycle() -> None:
-    edges = graph()
-    cycles: list[list[str]] = []
+    found = cycles(graph())
+    assert found == [], "\n".join(" → ".join(cycle) for cycle in found)
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle (a, b, …, a) for every edge back to a module on the current path of a depth-first walk."""
+    found: list[list[str]] = []
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     path: list[str] = []
 
@@ -122,7 +134,7 @@ def test_no_module_imports_itself_round_a_cycle() -> None:
         path.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append([*path[path.index(nxt) :], nxt])
+                found.append([*path[path.index(nxt) :], nxt])
             elif nxt not in state:
                 visit(nxt)
         path.pop()
@@ -131,7 +143,7 @@ def test_no_module_imports_itself_round_a_cycle() -> None:
     for node in sorted(edges):
         if node not in state:
             visit(node)
-    assert cycles == []
+    return found
 
 
 @pytest.mark.parametrize(("importer", "imported"), [("consumer.loop", "storage.uow"), ("service.jobs", "storage")])
@@ -141,3 +153,16 @@ def test_the_check_catches_an_upward_or_sideways_import(importer: str, imported:
     bad.write_text(f"def f():\n    import {imported}\n", encoding="utf-8")
     ((target, _),) = imports(bad, set(modules()))
     assert not allowed(importer, target)
+
+
+def test_an_import_inside_a_function_that_closes_a_circle_is_a_cycle(tmp_path: Path) -> None:
+    """The cycle check is not vacuous: a lazy import back counts; one under ``TYPE_CHECKING`` does not."""
+    (tmp_path / "a.py").write_text("import b\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("def f():\n    import a\n", encoding="utf-8")
+    (tmp_path / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\n", encoding="utf-8"
+    )
+    known = {"a", "b", "c"}
+    edges = {n: {t for t, _ in imports(tmp_path / f"{n}.py", known, run=True)} for n in sorted(known)}
+    assert edges == {"a": {"b"}, "b": {"a"}, "c": set()}
+    assert cycles(edges) == [["a", "b", "a"]]

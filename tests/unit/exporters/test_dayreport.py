@@ -7,7 +7,9 @@ from datetime import date, datetime
 
 from pypdf import PdfReader
 
-from exporters.dayreport import (
+from exporters.dayreport import render
+from exporters.dayreport_books import Books, Drawer
+from exporters.dayreport_model import (
     CORRECTION,
     DAY_CLOSE,
     PARTIAL,
@@ -16,9 +18,7 @@ from exporters.dayreport import (
     ReportRow,
     kronor,
     receipt_range,
-    render,
 )
-from exporters.dayreport_books import Books, Drawer
 from mapping.reconcile import ControlTotals
 
 CONTROL = ControlTotals(

@@ -20,7 +20,8 @@ from pdfminer.layout import LTChar, LTPage
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 
-from exporters.dayreport import CORRECTION, PARTIAL, CorrectionNote, ReportRow, render
+from exporters.dayreport import render
+from exporters.dayreport_model import CORRECTION, PARTIAL, CorrectionNote, ReportRow
 from mapping.reconcile import ControlTotals
 from tests.unit.exporters.test_dayreport import report
 

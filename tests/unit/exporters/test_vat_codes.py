@@ -1,4 +1,4 @@
-"""BL's account VAT codes: what each says about a rate (exporters/bl/vatcodes.py), and pre-flight's use of them."""
+"""BL's account VAT codes: what each says about a rate (mapping/vatcodes.py), and pre-flight's use of them."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from exporters.bl import preflight
 from exporters.bl.kept import ChartFact, Company, Known
 from mapping.periods import FiscalYear
 from mapping.reversal import reverse
+from mapping.vatcodes import rate_of_vat_code, vat_code_conflict
 from mapping.voucher import Voucher, VoucherRow
 from service.exporter import MerchantActionRequired
 from service.reasons import ReasonCode
-from service.vatcodes import rate_of_vat_code, vat_code_conflict
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from mapping.errors import (
 )
 from mapping.money import allocate, vat_included
 from mapping.plan import MOVEMENT_EVENT, AccountPlan, Event, VatPolicy, sort_missing
+from mapping.plan_checks import ensure_valid
 from mapping.reconcile import ControlTotals, Difference, differences
 from mapping.sales import (
     CASH_METHOD,
@@ -34,10 +35,10 @@ from mapping.sales import (
     GiftCardExpiry,
     Payment,
     Receipt,
-    SalesBatch,
 )
 from mapping.text import day_voucher_text
 from mapping.voucher import Voucher, VoucherRow
+from tests.unit.mapping.receipts_path import SalesBatch
 
 RESULT_ACCOUNT_CLASSES = frozenset("345678")
 INCOME_CLASS = "3"
@@ -233,7 +234,7 @@ def build_voucher(
     if sum(amount for _, amount in vat_adjustment) != 0:
         raise ValueError(f"a VAT adjustment must sum to zero: {vat_adjustment!r}")
     check_receipts(batch)
-    plan.ensure_valid()
+    ensure_valid(plan)
     check_mapped(batch, plan)
     check_single_purpose(batch, plan)
     rows = voucher_rows(batch, plan, vat_adjustment)

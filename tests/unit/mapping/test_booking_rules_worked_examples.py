@@ -13,12 +13,10 @@ from datetime import date
 
 import pytest
 
-from mapping import build_voucher
-from mapping.drawer import drawer_differences
 from mapping.errors import SinglePurposeRedemptionError, UnmappedItemsError
-from mapping.reconcile import ControlTotals, differences, totals_of
+from mapping.plan_checks import plan_problems
+from mapping.reconcile import ControlTotals, differences
 from mapping.sales import DayClose
-from mapping.vatpolicy import adjustment_rows, target_adjustment, vat_tolerance
 from mapping.zsequence import GAP, REPEATED, z_sequence_findings
 from tests.builders import (
     DAY,
@@ -34,6 +32,14 @@ from tests.builders import (
     receipt,
     returned,
     rows_of,
+)
+from tests.unit.mapping.receipts_path import (
+    adjustment_rows,
+    build_voucher,
+    drawer_differences,
+    target_adjustment,
+    totals_of,
+    vat_tolerance,
 )
 
 
@@ -186,7 +192,9 @@ def test_a_migrated_plan_keeps_booking_both_directions_on_its_old_account_until_
 
 
 def test_a_new_plan_refuses_one_account_for_both_signs_and_a_shortage_on_income() -> None:
-    problems = {p.field: p.message for p in plan(events={"CASH_SHORTAGE": "3590", "CASH_OVERAGE": "3590"}).problems()}
+    problems = {
+        p.field: p.message for p in plan_problems(plan(events={"CASH_SHORTAGE": "3590", "CASH_OVERAGE": "3590"}))
+    }
     assert "cost" in problems["events.CASH_SHORTAGE"]
     assert "never one account with both signs" in problems["events.CASH_OVERAGE"]
 

@@ -14,13 +14,14 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapping import NothingToBookError, UnmappedItemsError, build_voucher, reverse
-from mapping.aggregate import account_totals
+from mapping.errors import NothingToBookError, UnmappedItemsError
 from mapping.money import vat_included
 from mapping.plan import AccountPlan
-from mapping.sales import CASH_MOVEMENT_KINDS, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, SalesBatch
+from mapping.reversal import reverse
+from mapping.sales import CASH_MOVEMENT_KINDS, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt
 from mapping.voucher import Voucher
 from tests.builders import line, plan
+from tests.unit.mapping.receipts_path import SalesBatch, account_totals, build_voucher, missing_for
 
 STORE = "store-1"
 DAY = date(2026, 4, 1)
@@ -330,7 +331,7 @@ def test_every_missing_mapping_is_named_at_once(batch: SalesBatch, data: st.Data
     the_plan = plan(payment_methods=METHODS, vat_rates=VAT, product_groups=GROUPS, events=EVENTS,
                     single_purpose_groups=("spa",), single_purpose_methods=SINGLE_PURPOSE,
                     sales_defaults=SALES_DEFAULTS, without=tuple(dropped))  # fmt: skip
-    needed = set(the_plan.missing_for(batch))
+    needed = set(missing_for(the_plan, batch))
     kinds = {"payment_methods": "payment_method", "vat_rates": "vat_rate", "product_groups": "product_group",
              "events": "event", "sales_defaults": "product_group"}  # fmt: skip
     used = plan(
@@ -342,8 +343,8 @@ def test_every_missing_mapping_is_named_at_once(batch: SalesBatch, data: st.Data
         single_purpose_methods=SINGLE_PURPOSE,
         sales_defaults=SALES_DEFAULTS,
     )
-    assert used.missing_for(batch) == ()
-    everything_needed = set(AccountPlan(organization_id="o", series="A").missing_for(batch))
+    assert missing_for(used, batch) == ()
+    everything_needed = set(missing_for(AccountPlan(organization_id="o", series="A"), batch))
     # A dropped default sales account is missing as the rate's default ("*@<rate>"), for expired single-purpose cards.
     # A dropped (group, rate) falls back to the rate's default sales account: missing only when that is dropped too.
     defaults_dropped = {str(code) for section, code in dropped if section == "sales_defaults"}

@@ -13,8 +13,7 @@ from datetime import date
 
 import pytest
 
-from mapping import UnmappedItemsError, build_voucher
-from mapping.errors import MissingItem, NothingToBookError
+from mapping.errors import MissingItem, NothingToBookError, UnmappedItemsError
 from tests.builders import (
     DAY,
     batch,
@@ -28,6 +27,7 @@ from tests.builders import (
     returned,
     rows_of,
 )
+from tests.unit.mapping.receipts_path import build_voucher
 
 
 def book(*items, close=None, the_plan=None, store="store-1", day=DAY):  # type: ignore[no-untyped-def]

@@ -22,10 +22,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from mapping import MappingError
+from mapping.errors import MappingError
 from mapping.plan import AccountPlan
 from mapping.reconcile import ControlTotals
-from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine, SalesBatch
+from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
 from mapping.totals import DayTotals, item_rows
 from mapping.totals_booking import StaleTotalsError, build_voucher_from_totals
 from mapping.totals_closing import adjustment_rows as adjustment_rows_of_totals
@@ -36,6 +36,7 @@ from mapping.totals_closing import drawer_differences as drawer_differences_of_t
 from mapping.totals_closing import vat_adjustment_to_book as vat_adjustment_of_totals
 from mapping.voucher import Voucher, VoucherRow
 from tests.builders import line, plan
+from tests.unit.mapping.receipts_path import SalesBatch
 from tests.unit.mapping.receipts_reference import (
     adjustment_rows,
     build_voucher,

@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from mapping import build_voucher
 from mapping.periods import CorrectionDate, Dating, FiscalYear, PeriodChoice, correction_date
-from mapping.reconcile import totals_of
 from mapping.reversal import reverse
 from mapping.totals import DayTotals
 from mapping.vatamounts import RateAmounts, booked_per_rate, negated, redemptions_per_rate
@@ -24,6 +22,7 @@ from mapping.vatperiods import (
 )
 from mapping.vatreport import BookedVoucher, Cause, VoucherKind, ZDay, build
 from tests.builders import STORE, batch, line, pay, plan, receipt, rows_of
+from tests.unit.mapping.receipts_path import build_voucher, totals_of
 
 PAGE = (Path(__file__).parents[3] / "docs" / "booking-rules.md").read_text(encoding="utf-8")
 MARCH, FOUND = date(2026, 3, 10), date(2026, 11, 20)

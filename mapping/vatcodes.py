@@ -15,6 +15,9 @@ So codes "1", "2" and "3" are taken to mean the company's VAT rates 1–3 (25, 1
 empty code "no VAT code": such an account says nothing about a rate and passes every check. An unknown
 code passes too: a wrong guess must not block a merchant's books. (SIE's ``#MOMSKOD`` is an unrelated,
 non-standard extension that names VAT return boxes.)
+
+Pure, so here: the pre-flight before a post (:mod:`exporters.bl.preflight`) and the account plan's form
+(:mod:`backoffice.plan_rules`, the account look-up) read the same table, and neither adapter may import the other.
 """
 
 from __future__ import annotations
