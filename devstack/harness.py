@@ -144,6 +144,9 @@ class Harness:
             self._outcome_reader.close()
         if self._producer is not None:
             self._producer.flush(10)
+            # Dropping the last reference destroys the client now (librdkafka's handle), not when the garbage
+            # collector gets to it: a producer outliving the cluster it talks to prints a disconnect per broker.
+            self._producer = None
 
     # --- publishing ------------------------------------------------------------------------------
 
