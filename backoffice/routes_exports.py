@@ -20,7 +20,7 @@ from backoffice.models import (
     MissingDays,
     StatusOut,
 )
-from service import retries
+from service import bus, commands
 from service.messages import ManualExportRequested
 from service.model import IntegrationStatus
 from storage import history
@@ -85,8 +85,8 @@ def get_manual_export(org: Org, ctx: Ctx, request_id: uuid.UUID) -> ManualExport
 def retry_failed_exports(org: Org, ctx: Ctx) -> dict[str, int]:
     """Retry every failed export now (after fixing something in BL, e.g. opening a fiscal year)."""
     try:
-        queued = retries.retry_failed_exports(ctx.uow, org)
-    except retries.IntegrationNotActive:
+        queued = bus.handle_in(ctx.uow, commands.retry_now(org))
+    except commands.IntegrationNotActive:
         raise conflict("NOT_ACTIVE", "Exports are retried only while the integration is active.") from None
     return {"retries_queued": queued.jobs}
 

@@ -13,7 +13,8 @@ import structlog
 from consumer import poison
 from consumer.accumulator import Accumulator
 from consumer.poison import Poison, Source
-from service import late_sales
+from service import bus, late_sales
+from service.commands import IntegrationNotActive
 from service.messages import Command, Conflict, DeadLetter, SalesEnvelope
 from service.ports import Pending, RegisterDay, UnitOfWork
 
@@ -61,7 +62,7 @@ def write_batch(uow: UnitOfWork, decoded: Decoded, totals: Accumulator | None = 
     result.new_events, result.conflicts = ingested.new, len(ingested.conflicts)
     result.duplicates = len(decoded.sales) - result.new_events - result.conflicts
     for cmd in decoded.commands:
-        result.jobs += uow.jobs.queue_for_command(cmd)
+        result.jobs += _command(uow, cmd)
     result.commands = len(decoded.commands)
     source = {id(obj): msg for msg, obj in decoded.handled}
     first = [c for c in ingested.conflicts if _first_notice(uow, c)]
@@ -75,6 +76,16 @@ def write_batch(uow: UnitOfWork, decoded: Decoded, totals: Accumulator | None = 
     if totals is not None:
         totals.committed(staged, closing)
     return result
+
+
+def _command(uow: UnitOfWork, command: Command) -> int:
+    """The command's jobs, decided by its handler (:mod:`service.commands`) and committed with the batch."""
+    try:
+        return bus.handle(uow, command).jobs
+    except IntegrationNotActive:
+        # Recorded as acted on: its jobs would be dropped, and an activation retries every open export anyway.
+        log.info("command.integration_inactive", organization_id=command.organization_id, command_id=command.command_id)
+        return 0
 
 
 def conflict_version(conflict: Conflict) -> str:

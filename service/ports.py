@@ -162,7 +162,9 @@ class Jobs(Protocol):
         """Run the job again at ``until`` without holding up the store's other jobs meanwhile."""
         ...
 
-    def queue_for_command(self, command: Command) -> int: ...
+    def record_command(self, org: str, command_id: str) -> bool:
+        """Record a BackOffice command as acted on; False when it was before (:mod:`service.commands`)."""
+        ...
 
     def queue_retries(self, org: str, stores: Iterable[str], source: str) -> int:
         """One RETRY job per store, once per ``source``; returns the jobs queued."""
@@ -176,6 +178,14 @@ class Exports(Protocol):
 
     def failed(self, org: str) -> list[tuple[str, str | None, Any]]:
         """(store, reason code, reason details) of every refused export of the organization."""
+        ...
+
+    def stores_with_open(self, org: str) -> list[str]:
+        """Stores with an export not booked (refused, or left posting)."""
+        ...
+
+    def known_stores(self, org: str) -> list[str]:
+        """Every store of the organization that has sent an event."""
         ...
 
     def fresh_invoices(self, org: str, store: str) -> list[Export]:

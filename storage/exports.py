@@ -294,6 +294,11 @@ class PostgresExports:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def known_stores(self, org: str) -> list[str]:
+        """Every store of the organization that has sent an event (a row in ``stores``)."""
+        rows = self.conn.execute("SELECT store_id FROM stores WHERE organization_id = %s ORDER BY 1", (org,)).fetchall()
+        return [r[0] for r in rows]
+
     def store_day(self, org: str, export_id: uuid.UUID) -> tuple[str, date] | None:
         row = self.conn.execute(
             "SELECT store_id, business_date FROM exports WHERE organization_id = %s AND export_id = %s",

@@ -1,4 +1,5 @@
-"""Export jobs in PostgreSQL: queued by day closes, commands, late sales, corrections and the API.
+"""Export jobs in PostgreSQL: queued by day closes, commands (:mod:`service.commands`), late sales, corrections
+and the API.
 
 A job is claimed by a lease (owner, expiry) committed before it runs (migration 0019): no transaction stays open
 while a job calls BL. Only the oldest job of each store is claimable, and not while another job of the store holds a
@@ -15,24 +16,12 @@ from typing import Any
 
 import psycopg
 
-from service.messages import Command, ManualExportRequested, Trigger
+from service.messages import Trigger
 from service.model import Job
 from storage.claims import UNEXPORTED_REGISTER
 from storage.exports import LEASE_PREFIX
 
 JOBS_CHANNEL = "dayclose_jobs"
-#: A manual export starts this long after its request is read (see :meth:`PostgresJobs.queue_for_command`).
-MANUAL_GRACE = timedelta(seconds=1)
-
-
-#: A manual export's stores: every store of the organization (or the one named), besides those with open exports.
-_EVERY_STORE = """SELECT store_id FROM stores
-                  WHERE organization_id = %(org)s AND (%(store)s::text IS NULL OR store_id = %(store)s)
-                  UNION
-                  SELECT %(store)s::text WHERE %(store)s::text IS NOT NULL
-                  UNION """
-
-
 #: Another job of ``{c}``'s store holds a live lease (another worker runs it): ``{c}`` waits. A lease is live until it
 #: lapses, and while its process has a connection (a process that died holds none).
 _STORE_BUSY = """EXISTS (SELECT 1 FROM export_jobs l
@@ -146,34 +135,14 @@ class PostgresJobs:
             self.conn.execute(f"NOTIFY {JOBS_CHANNEL}")  # delivered at commit: wakes the export workers
         return row is not None
 
-    def queue_for_command(self, command: Command) -> int:
-        """Act on a BackOffice command once per (organization, command id): queue one job per store that has something
-        to export (manual) or a failed export to retry. Returns the number of jobs queued."""
-        fresh = self.conn.execute(
+    def record_command(self, org: str, command_id: str) -> bool:
+        """Record a BackOffice command as acted on, once per (organization, command id); False when it was before."""
+        row = self.conn.execute(
             "INSERT INTO processed_commands (command_id, organization_id) VALUES (%s, %s) "
             "ON CONFLICT DO NOTHING RETURNING 1",
-            (command.command_id, command.organization_id),
+            (command_id, org),
         ).fetchone()
-        if not fresh:
-            return 0
-        # Stores with an export not yet booked: both commands retry those first.
-        query = """SELECT DISTINCT store_id FROM exports
-                   WHERE organization_id = %(org)s AND status <> 'booked'
-                     AND (%(store)s::text IS NULL OR store_id = %(store)s)"""
-        delay, trigger = None, Trigger.RETRY
-        if isinstance(command, ManualExportRequested):
-            # Every store we know (or the one named), not only those with unexported rows right now: the
-            # sales topic may lag the commands topic by a moment. The jobs also start after a short grace
-            # so sales the POS sent just before the click are in (docs/events.md).
-            delay, trigger = MANUAL_GRACE, Trigger.MANUAL
-            query = _EVERY_STORE + query  # noqa: S608 - constants only
-        stores = self.conn.execute(
-            query + " ORDER BY 1", {"org": command.organization_id, "store": command.store_id}
-        ).fetchall()
-        return sum(
-            self.queue(command.organization_id, store, None, trigger, f"{command.command_id}:{store}", delay=delay)
-            for (store,) in stores
-        )
+        return row is not None
 
     def queue_retries(self, org: str, stores: Iterable[str], source: str) -> int:
         """One RETRY job per store: a store's job retries every open export of that store, oldest first."""

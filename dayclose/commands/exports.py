@@ -175,7 +175,8 @@ def _print_detail(d: dict[str, Any]) -> None:
 def retry_exports(args: argparse.Namespace) -> int:
     from dayclose.bootstrap import cli_units_of_work
     from dayclose.config import KEY_ENCRYPTION_KEY
-    from service.retries import IntegrationNotActive, retry_failed_exports
+    from service import bus
+    from service.commands import IntegrationNotActive, retry_now
     from storage.operations import export_detail
 
     loaded = settings(needs=(KEY_ENCRYPTION_KEY,))
@@ -195,7 +196,7 @@ def retry_exports(args: argparse.Namespace) -> int:
         return exitcodes.USAGE
     with cli_units_of_work(loaded) as uow:
         try:
-            queued = retry_failed_exports(uow, org, store)
+            queued = bus.handle_in(uow, retry_now(org, store))
         except IntegrationNotActive:
             print(f"the integration of {org!r} is not active: exports are retried only while it is", file=sys.stderr)
             return exitcodes.FAILED

@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 
 from mapping.reconcile import ControlTotals
 from mapping.sales import DayClose
-from service.messages import DayClosed, ManualExportRequested, SalesEnvelope, Trigger
+from service.messages import DayClosed, SalesEnvelope, Trigger
 from storage.jobs import PostgresJobs
 from storage.migrate import load_migrations, migrate
 from storage.sales import ingest_sales
@@ -104,9 +104,8 @@ def test_keys_carry_the_organization_and_the_days_the_old_key_dropped_get_their_
         assert not jobs_of.queue("org-b", "s1", DAY, Trigger.DAY_CLOSE, _source("s1", DAY, 1), 1)
         # ... and another organization's identical source id is its own job.
         assert jobs_of.queue("org-c", "s9", DAY, Trigger.DAY_CLOSE, _source("s9", DAY, 1), 1)
-        again = ManualExportRequested("cmd-1", "org-a", "s9", AT, None)
-        assert jobs_of.queue_for_command(again) == 0  # taken before the upgrade: not again
-        assert jobs_of.queue_for_command(ManualExportRequested("cmd-1", "org-b", "s1", AT, None)) == 1
+        assert not jobs_of.record_command("org-a", "cmd-1")  # taken before the upgrade: not again
+        assert jobs_of.record_command("org-b", "cmd-1")  # another organization's command with the same id
         conn.execute("INSERT INTO manual_export_requests (request_id, organization_id) VALUES (%s, 'org-b')",
                      (request_id,))  # fmt: skip
         keys = conn.execute(

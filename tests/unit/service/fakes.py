@@ -266,9 +266,6 @@ class _Jobs(_Repo):
         self.uow.wrote("jobs.queue", "jobs", "sources", "last_job")
         return True
 
-    def queue_for_command(self, command: Command) -> int:
-        raise NotImplementedError
-
 
 class _Exports(_Repo):
     def open(self, org: str, store: str) -> list[Export]:

@@ -1,0 +1,37 @@
+"""The one way in for BackOffice's commands: a map from command type to its handler, as cosmicpython's message bus.
+
+The adapters translate their input into a command and call :func:`handle`: the Kafka ingest inside the batch's
+unit of work (the command commits with the batch, before its offset is stored), the API and the CLI with
+:func:`handle_in`, which opens a unit of work of its own and commits it when the handler returns. A handler is a
+plain function ``handler(uow, command) -> result`` in :mod:`service` that never commits itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from service import commands
+from service.commands import JobsQueued
+from service.messages import Command, ManualExportRequested, RetryFailedExports
+from service.ports import UnitOfWork
+
+#: Command type → its handler.
+HANDLERS: Mapping[type[Any], Callable[[UnitOfWork, Any], JobsQueued]] = {
+    ManualExportRequested: commands.request_manual_export,
+    RetryFailedExports: commands.retry_failed,
+}
+
+
+def handle(uow: UnitOfWork, command: Command) -> JobsQueued:
+    """Run ``command``'s handler in the caller's unit of work (the caller commits)."""
+    return HANDLERS[type(command)](uow, command)
+
+
+def handle_in(units: Callable[[], UnitOfWork], command: Command) -> JobsQueued:
+    """Run ``command``'s handler in a unit of work of its own, committed when the handler returns (rolled back when
+    it raises)."""
+    with units() as uow:
+        result = handle(uow, command)
+        uow.commit()
+    return result

@@ -1,0 +1,125 @@
+"""BackOffice's commands: export now (manual) and retry the failed exports. Each decides which stores get a job;
+the repositories only store and load. Both are acted on once per (organization, command id): a redelivered command,
+or the same request read twice, queues nothing new.
+
+Reached through :mod:`service.bus` by the Kafka ingest (:mod:`consumer.ingest`, in the batch's transaction) and by
+the API and the CLI's retry (a command of their own, in a unit of work of their own). The caller commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from service.messages import ManualExportRequested, RetryFailedExports, Trigger
+from service.model import Integration, IntegrationStatus
+
+#: A manual export starts this long after its request is read: sales the POS sent just before the click are in
+#: (the sales topic may lag the commands topic by a moment; docs/events.md).
+MANUAL_GRACE = timedelta(seconds=1)
+
+
+class IntegrationNotActive(Exception):
+    """Exports are retried only while the organization's integration is active."""
+
+
+@dataclass(frozen=True)
+class JobsQueued:
+    #: The stores the command covers (sorted).
+    stores: list[str]
+    #: Jobs queued now (none for a command acted on before).
+    jobs: int
+
+
+class CommandIntegrations(Protocol):
+    def get(self, org: str, *, lock: bool = False) -> Integration | None: ...
+
+
+class CommandJobs(Protocol):
+    def record_command(self, org: str, command_id: str) -> bool:
+        """Record the command as acted on; False when it was before."""
+        ...
+
+    def queue(
+        self,
+        org: str,
+        store: str,
+        day: date | None,
+        trigger: Trigger,
+        source_id: str,
+        z_report_number: int | None = None,
+        delay: timedelta | None = None,
+        *,
+        register: str | None = None,
+    ) -> bool: ...
+
+
+class CommandExports(Protocol):
+    def failed(self, org: str) -> list[tuple[str, str | None, Any]]: ...
+
+    def stores_with_open(self, org: str) -> list[str]: ...
+
+    def known_stores(self, org: str) -> list[str]: ...
+
+
+class CommandWork(Protocol):
+    """What the command handlers use of a unit of work (:class:`service.ports.UnitOfWork` has all of it)."""
+
+    @property
+    def integrations(self) -> CommandIntegrations: ...
+
+    @property
+    def jobs(self) -> CommandJobs: ...
+
+    @property
+    def exports(self) -> CommandExports: ...
+
+
+def retry_now(org: str, store: str | None = None, by: str | None = None) -> RetryFailedExports:
+    """The command of a retry asked for through the API or the CLI (a fresh id: each request is acted on)."""
+    return RetryFailedExports(f"retry-{uuid.uuid4().hex[:12]}", org, store, datetime.now(UTC), by)
+
+
+def request_manual_export(uow: CommandWork, command: ManualExportRequested) -> JobsQueued:
+    """One MANUAL job per store after :data:`MANUAL_GRACE`: the store named, or every store the organization has
+    sold in and every store with an export not booked yet (each job retries its store's open exports first). Every
+    store, not only those with unexported sales right now: the sales topic may lag the commands topic."""
+    org = command.organization_id
+    if command.store_id is not None:
+        stores = [command.store_id]
+    else:
+        stores = sorted({*uow.exports.known_stores(org), *uow.exports.stores_with_open(org)})
+    return _queue_once(uow, command.command_id, org, stores, Trigger.MANUAL, MANUAL_GRACE)
+
+
+def retry_failed(uow: CommandWork, command: RetryFailedExports) -> JobsQueued:
+    """One RETRY job per store with a failed export (the store named only, when one is): a store's job retries
+    every open export of that store, oldest first, looking each voucher up in BL before it posts. Raises
+    :class:`IntegrationNotActive` (after recording the command: it is not acted on later) while the integration is
+    not active; its jobs would be dropped, and an activation retries every open export anyway."""
+    org = command.organization_id
+    if not uow.jobs.record_command(org, command.command_id):
+        return JobsQueued([], 0)
+    integration = uow.integrations.get(org)
+    if integration is None or integration.status != IntegrationStatus.ACTIVE:
+        raise IntegrationNotActive(org)
+    stores = sorted({s for s, _, _ in uow.exports.failed(org) if command.store_id in (None, s)})
+    return JobsQueued(stores, _queue(uow, command.command_id, org, stores, Trigger.RETRY, None))
+
+
+def _queue_once(
+    uow: CommandWork, command_id: str, org: str, stores: Collection[str], trigger: Trigger, delay: timedelta | None
+) -> JobsQueued:
+    if not uow.jobs.record_command(org, command_id):
+        return JobsQueued([], 0)
+    return JobsQueued(sorted(stores), _queue(uow, command_id, org, stores, trigger, delay))
+
+
+def _queue(
+    uow: CommandWork, command_id: str, org: str, stores: Collection[str], trigger: Trigger, delay: timedelta | None
+) -> int:
+    """A job per store, once per (organization, ``command id:store``)."""
+    return sum(uow.jobs.queue(org, store, None, trigger, f"{command_id}:{store}", delay=delay) for store in stores)

@@ -1,0 +1,181 @@
+"""BackOffice's commands through the bus: which stores get which job, once per (organization, command id), with
+small fakes of the three ports the handlers use (no database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import pytest
+
+from service import bus
+from service.commands import MANUAL_GRACE, IntegrationNotActive, JobsQueued, retry_now
+from service.messages import ManualExportRequested, RetryFailedExports, Trigger
+from service.model import Integration, IntegrationStatus
+
+AT = datetime(2026, 11, 29, 22, 0, tzinfo=UTC)
+
+
+@dataclass
+class Queued:
+    org: str
+    store: str
+    trigger: Trigger
+    source_id: str
+    delay: timedelta | None
+
+
+@dataclass
+class FakeIntegrations:
+    by_org: dict[str, Integration] = field(default_factory=dict)
+
+    def get(self, org: str, *, lock: bool = False) -> Integration | None:
+        return self.by_org.get(org)
+
+
+@dataclass
+class FakeJobs:
+    queued: list[Queued] = field(default_factory=list)
+    commands: set[tuple[str, str]] = field(default_factory=set)
+
+    def record_command(self, org: str, command_id: str) -> bool:
+        fresh = (org, command_id) not in self.commands
+        self.commands.add((org, command_id))
+        return fresh
+
+    def queue(
+        self,
+        org: str,
+        store: str,
+        day: date | None,
+        trigger: Trigger,
+        source_id: str,
+        z_report_number: int | None = None,
+        delay: timedelta | None = None,
+        *,
+        register: str | None = None,
+    ) -> bool:
+        if any((q.org, q.source_id) == (org, source_id) for q in self.queued):
+            return False
+        self.queued.append(Queued(org, store, trigger, source_id, delay))
+        return True
+
+
+@dataclass
+class FakeExports:
+    #: (organization, store, status) of each export.
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    stores: dict[str, list[str]] = field(default_factory=dict)
+
+    def failed(self, org: str) -> list[tuple[str, str | None, Any]]:
+        return [(s, "ACCOUNT_MISSING_IN_BL", None) for o, s, status in self.rows if o == org and status == "failed"]
+
+    def stores_with_open(self, org: str) -> list[str]:
+        return sorted({s for o, s, status in self.rows if o == org and status != "booked"})
+
+    def known_stores(self, org: str) -> list[str]:
+        return self.stores.get(org, [])
+
+
+@dataclass
+class FakeWork:
+    integrations: FakeIntegrations = field(default_factory=FakeIntegrations)
+    jobs: FakeJobs = field(default_factory=FakeJobs)
+    exports: FakeExports = field(default_factory=FakeExports)
+    commits: int = 0
+
+    def __enter__(self) -> FakeWork:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        pass
+
+    def commit(self) -> None:
+        self.commits += 1
+
+
+def active(org: str, status: IntegrationStatus = IntegrationStatus.ACTIVE) -> FakeIntegrations:
+    return FakeIntegrations({org: Integration(org, status, None, None)})
+
+
+def manual(command_id: str, org: str = "org-a", store: str | None = None) -> ManualExportRequested:
+    return ManualExportRequested(command_id, org, store, AT, "anna")
+
+
+def retry(command_id: str, org: str = "org-a", store: str | None = None) -> RetryFailedExports:
+    return RetryFailedExports(command_id, org, store, AT, None)
+
+
+def test_a_manual_export_queues_every_known_store_and_every_store_with_an_open_export_after_the_grace() -> None:
+    work = FakeWork(
+        exports=FakeExports(
+            rows=[("org-a", "s3", "failed"), ("org-a", "s4", "posting"), ("org-a", "s5", "booked")],
+            stores={"org-a": ["s2", "s1"], "org-b": ["s9"]},
+        )
+    )
+    assert bus.handle(work, manual("cmd-1")) == JobsQueued(["s1", "s2", "s3", "s4"], 4)
+    assert [(q.org, q.store, q.trigger, q.source_id, q.delay) for q in work.jobs.queued] == [
+        ("org-a", s, Trigger.MANUAL, f"cmd-1:{s}", MANUAL_GRACE) for s in ("s1", "s2", "s3", "s4")
+    ]
+    assert MANUAL_GRACE == timedelta(seconds=1)
+
+
+def test_a_manual_export_of_one_store_queues_that_store_even_before_its_first_sale_arrives() -> None:
+    work = FakeWork(exports=FakeExports(rows=[("org-a", "s3", "failed")], stores={"org-a": ["s1"]}))
+    assert bus.handle(work, manual("cmd-1", store="s7")) == JobsQueued(["s7"], 1)
+    assert [q.source_id for q in work.jobs.queued] == ["cmd-1:s7"]
+
+
+def test_a_command_is_acted_on_once_per_organization_and_command_id() -> None:
+    work = FakeWork(exports=FakeExports(stores={"org-a": ["s1"], "org-b": ["s1"]}))
+    assert bus.handle(work, manual("cmd-1")).jobs == 1
+    # A redelivery queues nothing, even with a store added since ...
+    work.exports.stores["org-a"].append("s2")
+    assert bus.handle(work, manual("cmd-1")) == JobsQueued([], 0)
+    # ... while another organization's command with the same id is its own.
+    assert bus.handle(work, manual("cmd-1", org="org-b")).jobs == 1
+    assert [(q.org, q.store) for q in work.jobs.queued] == [("org-a", "s1"), ("org-b", "s1")]
+
+
+def test_a_retry_queues_one_retry_job_per_store_with_a_failed_export_now() -> None:
+    rows = [("org-a", "s1", "failed"), ("org-a", "s1", "failed"), ("org-a", "s2", "booked"), ("org-b", "s3", "failed")]
+    work = FakeWork(integrations=active("org-a"), exports=FakeExports(rows=rows, stores={"org-a": ["s1", "s2"]}))
+    assert bus.handle(work, retry("r-1")) == JobsQueued(["s1"], 1)
+    assert [(q.store, q.trigger, q.source_id, q.delay) for q in work.jobs.queued] == [
+        ("s1", Trigger.RETRY, "r-1:s1", None)
+    ]
+    assert bus.handle(work, retry("r-1")) == JobsQueued([], 0)
+
+
+def test_a_retry_of_one_store_leaves_the_other_stores_failed_exports_alone() -> None:
+    rows = [("org-a", "s1", "failed"), ("org-a", "s2", "failed")]
+    work = FakeWork(integrations=active("org-a"), exports=FakeExports(rows=rows))
+    assert bus.handle(work, retry("r-1", store="s2")) == JobsQueued(["s2"], 1)
+    assert bus.handle(work, retry("r-2", store="s9")) == JobsQueued([], 0)
+
+
+@pytest.mark.parametrize("status", [None, IntegrationStatus.SETUP, IntegrationStatus.INACTIVE])
+def test_a_retry_is_refused_while_the_integration_is_not_active(status: IntegrationStatus | None) -> None:
+    integrations = active("org-a", status) if status is not None else FakeIntegrations()
+    work = FakeWork(integrations=integrations, exports=FakeExports(rows=[("org-a", "s1", "failed")]))
+    with pytest.raises(IntegrationNotActive):
+        bus.handle(work, retry("r-1"))
+    assert work.jobs.queued == []
+
+
+def test_handle_in_commits_what_the_handler_did_and_nothing_when_it_raises() -> None:
+    work = FakeWork(integrations=active("org-a"), exports=FakeExports(rows=[("org-a", "s1", "failed")]))
+    assert bus.handle_in(lambda: work, retry_now("org-a")).jobs == 1
+    assert work.commits == 1
+    work.integrations = active("org-a", IntegrationStatus.INACTIVE)
+    with pytest.raises(IntegrationNotActive):
+        bus.handle_in(lambda: work, retry_now("org-a"))
+    assert work.commits == 1
+
+
+def test_every_command_has_its_handler() -> None:
+    assert set(bus.HANDLERS) == {ManualExportRequested, RetryFailedExports}
+    assert retry_now("org-a", "s1", "anna").command_id.startswith("retry-")
+    assert retry_now("org-a").command_id != retry_now("org-a").command_id
