@@ -1,12 +1,11 @@
 """Account plan rules the wizard needs, pure: per-field errors (the plan's own and against the company's
-chart in BL), what still needs an account (product groups per VAT rate), the "Varugrupper" rows, and which
-failed exports a new plan fixes."""
+chart in BL), what still needs an account (product groups per VAT rate), and the "Varugrupper" rows (which failed
+exports a new plan fixes: :mod:`service.plan_fixes`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any
 
 from backoffice.errors import FieldError
 from backoffice.models import MissingItem, PlanIn, ProductGroupRate, ReviewItem
@@ -16,6 +15,7 @@ from mapping.money import percent
 from mapping.plan import CURRENT_EVENTS, AccountPlan, Event
 from mapping.plan_checks import plan_problems
 from mapping.vatcodes import vat_code_conflict
+from service import plan_fixes
 from service.exporter import Chart
 from storage.history import SeenItems
 
@@ -26,19 +26,8 @@ STANDARD_ITEMS: tuple[tuple[str, str], ...] = (
     *(("vat_rate", str(rate)) for rate in (2500, 1200, 600)),
     *(("event", e.value) for e in CURRENT_EVENTS),
 )
-#: Reasons a plan change can cure; other failures (a closed year in BL…) wait for their own fix.
-PLAN_REASONS = frozenset(
-    {
-        "UNMAPPED_ITEMS",
-        "INVALID_PLAN",
-        "ACCOUNT_MISSING_IN_BL",
-        "ACCOUNT_CLOSED",
-        "COST_CENTRE_MISSING",
-        "SERIES_MISSING",
-        "ACCOUNT_VAT_CODE_MISMATCH",
-        "SINGLE_PURPOSE_REDEMPTION_INVALID",
-    }
-)
+#: Reasons a plan change can cure (the card's banner asks whether the problem is the plan's).
+PLAN_REASONS = plan_fixes.PLAN_REASONS
 _ORDER = {"payment_method": 0, "vat_rate": 1, "product_group": 2, "event": 3}
 
 
@@ -234,18 +223,3 @@ def review_items(review: Iterable[str]) -> list[ReviewItem]:
             )
         items.append(ReviewItem(field=field, message=message))
     return items
-
-
-def fixed_stores(plan: AccountPlan, failed: Iterable[tuple[str, str | None, Any]]) -> set[str]:
-    """Stores with a failed export this plan may now book: a plan-related failure whose listed unmapped
-    items (if any) are all mapped now. The chart was checked before saving, so account failures are fixed."""
-    stores = set()
-    for store, reason, details in failed:
-        if reason not in PLAN_REASONS:
-            continue
-        if reason == "UNMAPPED_ITEMS" and isinstance(details, list):
-            listed = [(d.get("kind"), d.get("code")) for d in details if isinstance(d, dict)]
-            if not all(maps(plan, str(kind), str(code)) for kind, code in listed):
-                continue
-        stores.add(store)
-    return stores

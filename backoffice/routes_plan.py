@@ -14,17 +14,15 @@ from backoffice.errors import ApiError, conflict, responses
 from backoffice.models import MissingItems, Plan, PlanIn, PlanSaved, RegisteredItem, RegisteredItems
 from backoffice.plan_rules import (
     chart_errors,
-    fixed_stores,
     plan_errors,
     product_group_rates,
     review_items,
     to_plan,
 )
-from mapping.plan import AccountPlan
 from mapping.plan_checks import plan_problems
-from service import model
+from service import bus
+from service.commands import RetryPlanFixes
 from service.exporter import ExportError
-from service.model import IntegrationStatus
 from storage.codecs import plan_to_json
 from storage.company_facts import forget_organization
 from storage.history import seen_items
@@ -100,24 +98,15 @@ def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
             422, "INVALID_PLAN", "Some accounts or cost centres do not exist or are closed in BL.", field_errors=errors
         )
     with ctx.uow() as uow:
-        state = uow.integrations.get(org, lock=True)
+        uow.integrations.get(org, lock=True)  # one plan save of the organization at a time
         uow.integrations.save_plan(plan)
         # What the pre-flight kept of the company (accounts, their VAT codes, fiscal years) is asked of BL again by
         # the next export, in every process: the merchant may have changed their chart to go with the plan.
         forget_organization(uow.conn, org)
-        queued = _retry_fixed(uow, org, plan, state)
+        # Failed exports the plan fixes are retried in its own transaction (no dual write); woken by its NOTIFY.
+        queued = bus.handle(uow, RetryPlanFixes(plan)).jobs
         uow.commit()
         return PlanSaved(plan=_plan_out(uow, ctx, org), retries_queued=queued)
-
-
-def _retry_fixed(uow: PostgresUnitOfWork, org: str, plan: AccountPlan, state: model.Integration | None) -> int:
-    """Queued in the plan's own transaction rather than published as a RetryFailedExports command: a saved
-    fix always comes with its retry (no dual write), and the workers are woken by the same NOTIFY."""
-    if state is None or state.status != IntegrationStatus.ACTIVE:
-        return 0
-    stores = fixed_stores(plan, uow.exports.failed(org))
-    version = (state.plan_version or 0) + 1
-    return uow.jobs.queue_retries(org, stores, f"plan:{org}:v{version}")
 
 
 @router.get("/account-plan/missing-items", response_model=MissingItems, responses=responses(401, 403, 422))

@@ -12,23 +12,27 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from service import commands
-from service.commands import JobsQueued
+from service.commands import JobsQueued, RetryPlanFixes
 from service.messages import Command, ManualExportRequested, RetryFailedExports
 from service.ports import UnitOfWork
+
+#: What the bus takes: BackOffice's commands from Kafka, the API and the CLI, and the API's own.
+Message = Command | RetryPlanFixes
 
 #: Command type → its handler.
 HANDLERS: Mapping[type[Any], Callable[[UnitOfWork, Any], JobsQueued]] = {
     ManualExportRequested: commands.request_manual_export,
     RetryFailedExports: commands.retry_failed,
+    RetryPlanFixes: commands.retry_plan_fixes,
 }
 
 
-def handle(uow: UnitOfWork, command: Command) -> JobsQueued:
+def handle(uow: UnitOfWork, command: Message) -> JobsQueued:
     """Run ``command``'s handler in the caller's unit of work (the caller commits)."""
     return HANDLERS[type(command)](uow, command)
 
 
-def handle_in(units: Callable[[], UnitOfWork], command: Command) -> JobsQueued:
+def handle_in(units: Callable[[], UnitOfWork], command: Message) -> JobsQueued:
     """Run ``command``'s handler in a unit of work of its own, committed when the handler returns (rolled back when
     it raises)."""
     with units() as uow:

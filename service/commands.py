@@ -1,6 +1,7 @@
-"""BackOffice's commands: export now (manual) and retry the failed exports. Each decides which stores get a job;
-the repositories only store and load. Both are acted on once per (organization, command id): a redelivered command,
-or the same request read twice, queues nothing new.
+"""BackOffice's commands: export now (manual), retry the failed exports, and retry what a saved account plan fixes.
+Each decides which stores get a job; the repositories only store and load. Each is acted on once: a command once
+per (organization, command id), so a redelivered command or the same request read twice queues nothing new; a
+plan's retries once per plan version.
 
 Reached through :mod:`service.bus` by the Kafka ingest (:mod:`consumer.ingest`, in the batch's transaction) and by
 the API and the CLI's retry (a command of their own, in a unit of work of their own). The caller commits.
@@ -14,8 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from mapping.plan import AccountPlan
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
 from service.model import Integration, IntegrationStatus
+from service.plan_fixes import fixed_stores
 
 #: A manual export starts this long after its request is read: sales the POS sent just before the click are in
 #: (the sales topic may lag the commands topic by a moment; docs/events.md).
@@ -32,6 +35,14 @@ class JobsQueued:
     stores: list[str]
     #: Jobs queued now (none for a command acted on before).
     jobs: int
+
+
+@dataclass(frozen=True)
+class RetryPlanFixes:
+    """Retry the failed exports ``plan`` cures, in the transaction that saved it (a saved fix always comes with its
+    retry; no dual write): sent by the API after it saved the plan."""
+
+    plan: AccountPlan
 
 
 class CommandIntegrations(Protocol):
@@ -110,6 +121,19 @@ def retry_failed(uow: CommandWork, command: RetryFailedExports) -> JobsQueued:
     return JobsQueued(stores, _queue(uow, command.command_id, org, stores, Trigger.RETRY, None))
 
 
+def retry_plan_fixes(uow: CommandWork, command: RetryPlanFixes) -> JobsQueued:
+    """One RETRY job per store with a failed export the plan cures (:func:`service.plan_fixes.fixed_stores`), once
+    per plan version; none while the integration is not active (an activation retries every open export)."""
+    org = command.plan.organization_id
+    integration = uow.integrations.get(org)
+    if integration is None or integration.status != IntegrationStatus.ACTIVE:
+        return JobsQueued([], 0)
+    stores = sorted(fixed_stores(command.plan, uow.exports.failed(org)))
+    # The version just saved (read in the saving transaction).
+    source = f"plan:{org}:v{integration.plan_version or 0}"
+    return JobsQueued(stores, _queue(uow, source, org, stores, Trigger.RETRY, None))
+
+
 def _queue_once(
     uow: CommandWork, command_id: str, org: str, stores: Collection[str], trigger: Trigger, delay: timedelta | None
 ) -> JobsQueued:
@@ -119,7 +143,7 @@ def _queue_once(
 
 
 def _queue(
-    uow: CommandWork, command_id: str, org: str, stores: Collection[str], trigger: Trigger, delay: timedelta | None
+    uow: CommandWork, source: str, org: str, stores: Collection[str], trigger: Trigger, delay: timedelta | None
 ) -> int:
-    """A job per store, once per (organization, ``command id:store``)."""
-    return sum(uow.jobs.queue(org, store, None, trigger, f"{command_id}:{store}", delay=delay) for store in stores)
+    """A job per store, once per (organization, ``source:store``)."""
+    return sum(uow.jobs.queue(org, store, None, trigger, f"{source}:{store}", delay=delay) for store in stores)

@@ -6,7 +6,6 @@ from backoffice.models import PlanIn
 from backoffice.plan_rules import (
     STANDARD_ITEMS,
     chart_errors,
-    fixed_stores,
     missing_items,
     plan_errors,
     product_group_rates,
@@ -16,6 +15,7 @@ from backoffice.plan_rules import (
 from devstack.bl_standin.chart import BAS_ACCOUNTS, VAT_CODES
 from devstack.sampledata import SAMPLE_PLAN
 from service.exporter import Chart
+from service.plan_fixes import fixed_stores
 
 PLAN = to_plan("org", PlanIn(**SAMPLE_PLAN))
 CHART = Chart({a: False for a in BAS_ACCOUNTS}, {"S1": False}, {a: VAT_CODES.get(a, "0") for a in BAS_ACCOUNTS})

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from mapping.plan import AccountPlan
 from service import bus
-from service.commands import MANUAL_GRACE, IntegrationNotActive, JobsQueued, retry_now
+from service.commands import MANUAL_GRACE, IntegrationNotActive, JobsQueued, RetryPlanFixes, retry_now
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
 from service.model import Integration, IntegrationStatus
 
@@ -68,9 +69,12 @@ class FakeExports:
     #: (organization, store, status) of each export.
     rows: list[tuple[str, str, str]] = field(default_factory=list)
     stores: dict[str, list[str]] = field(default_factory=dict)
+    #: Why each store's failed exports were refused (default: an account missing in BL).
+    reasons: dict[str, tuple[str, Any]] = field(default_factory=dict)
 
     def failed(self, org: str) -> list[tuple[str, str | None, Any]]:
-        return [(s, "ACCOUNT_MISSING_IN_BL", None) for o, s, status in self.rows if o == org and status == "failed"]
+        default = ("ACCOUNT_MISSING_IN_BL", None)
+        return [(s, *self.reasons.get(s, default)) for o, s, status in self.rows if o == org and status == "failed"]
 
     def stores_with_open(self, org: str) -> list[str]:
         return sorted({s for o, s, status in self.rows if o == org and status != "booked"})
@@ -96,8 +100,10 @@ class FakeWork:
         self.commits += 1
 
 
-def active(org: str, status: IntegrationStatus = IntegrationStatus.ACTIVE) -> FakeIntegrations:
-    return FakeIntegrations({org: Integration(org, status, None, None)})
+def active(
+    org: str, status: IntegrationStatus = IntegrationStatus.ACTIVE, plan_version: int | None = None
+) -> FakeIntegrations:
+    return FakeIntegrations({org: Integration(org, status, None, None, plan_version=plan_version)})
 
 
 def manual(command_id: str, org: str = "org-a", store: str | None = None) -> ManualExportRequested:
@@ -175,7 +181,26 @@ def test_handle_in_commits_what_the_handler_did_and_nothing_when_it_raises() -> 
     assert work.commits == 1
 
 
+def test_a_saved_plan_retries_the_stores_whose_failures_it_cures_once_per_plan_version() -> None:
+    plan = AccountPlan(organization_id="org-a", series="A", payment_methods={"card": "1686"})
+    rows = [("org-a", s, "failed") for s in ("s1", "s2", "s3", "s4")]
+    reasons = {
+        "s1": ("UNMAPPED_ITEMS", [{"kind": "payment_method", "code": "card"}]),  # mapped now
+        "s2": ("UNMAPPED_ITEMS", [{"kind": "payment_method", "code": "not-in-the-plan"}]),  # still not
+        "s3": ("FISCAL_YEAR_CLOSED", []),  # not the plan's to cure
+    }  # s4: an account missing in BL, which the saved plan no longer uses (checked against the chart)
+    work = FakeWork(integrations=active("org-a", plan_version=3), exports=FakeExports(rows=rows, reasons=reasons))
+    assert bus.handle(work, RetryPlanFixes(plan)) == JobsQueued(["s1", "s4"], 2)
+    assert [(q.store, q.trigger, q.source_id) for q in work.jobs.queued] == [
+        ("s1", Trigger.RETRY, "plan:org-a:v3:s1"),
+        ("s4", Trigger.RETRY, "plan:org-a:v3:s4"),
+    ]
+    assert bus.handle(work, RetryPlanFixes(plan)).jobs == 0  # the same version again: nothing new
+    work.integrations = active("org-a", IntegrationStatus.INACTIVE, plan_version=4)
+    assert bus.handle(work, RetryPlanFixes(plan)) == JobsQueued([], 0)  # inactive: the activation retries
+
+
 def test_every_command_has_its_handler() -> None:
-    assert set(bus.HANDLERS) == {ManualExportRequested, RetryFailedExports}
+    assert set(bus.HANDLERS) == {ManualExportRequested, RetryFailedExports, RetryPlanFixes}
     assert retry_now("org-a", "s1", "anna").command_id.startswith("retry-")
     assert retry_now("org-a").command_id != retry_now("org-a").command_id
