@@ -11,7 +11,6 @@ service resumes exactly where it stopped.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,7 +22,8 @@ from mapping.orgnr import formatted_org_number
 from mapping.plan import AccountPlan
 from mapping.plan_checks import plan_problems
 from mapping.text import clean_text
-from service import model
+from service import bus, model
+from service.commands import ResumeExports
 from service.model import DeactivatedBy, IntegrationStatus
 from storage.history import seen_items
 from storage.uow import PostgresUnitOfWork
@@ -136,10 +136,7 @@ def activate(uow: PostgresUnitOfWork, org: str, today: date, start_date: date | 
             details={"blocking": [b.model_dump() for b in found]},
         )
     uow.integrations.set_status(org, IntegrationStatus.ACTIVE)
-    source = f"activation-{uuid.uuid4().hex[:12]}"
-    # Jobs that ran while inactive were dropped; an export left failed or posting needs its own retry.
-    uow.jobs.queue_retries(org, uow.exports.stores_with_open(org), source)
-    return uow.jobs.queue_unbooked_closed_days(org, since, source)
+    return bus.handle(uow, ResumeExports(org, since)).days
 
 
 def deactivate(uow: PostgresUnitOfWork, org: str, by: DeactivatedBy) -> None:

@@ -9,30 +9,39 @@ plain function ``handler(uow, command) -> result`` in :mod:`service` that never 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, overload
 
 from service import commands
-from service.commands import JobsQueued, RetryPlanFixes
+from service.commands import JobsQueued, Resumed, ResumeExports, RetryPlanFixes
 from service.messages import Command, ManualExportRequested, RetryFailedExports
 from service.ports import UnitOfWork
 
 #: What the bus takes: BackOffice's commands from Kafka, the API and the CLI, and the API's own.
-Message = Command | RetryPlanFixes
+Message = Command | RetryPlanFixes | ResumeExports
 
 #: Command type → its handler.
-HANDLERS: Mapping[type[Any], Callable[[UnitOfWork, Any], JobsQueued]] = {
+HANDLERS: Mapping[type[Any], Callable[[UnitOfWork, Any], JobsQueued | Resumed]] = {
     ManualExportRequested: commands.request_manual_export,
     RetryFailedExports: commands.retry_failed,
     RetryPlanFixes: commands.retry_plan_fixes,
+    ResumeExports: commands.resume_exports,
 }
 
 
-def handle(uow: UnitOfWork, command: Message) -> JobsQueued:
+@overload
+def handle(uow: UnitOfWork, command: ResumeExports) -> Resumed: ...
+
+
+@overload
+def handle(uow: UnitOfWork, command: Command | RetryPlanFixes) -> JobsQueued: ...
+
+
+def handle(uow: UnitOfWork, command: Message) -> JobsQueued | Resumed:
     """Run ``command``'s handler in the caller's unit of work (the caller commits)."""
     return HANDLERS[type(command)](uow, command)
 
 
-def handle_in(units: Callable[[], UnitOfWork], command: Message) -> JobsQueued:
+def handle_in(units: Callable[[], UnitOfWork], command: Command) -> JobsQueued:
     """Run ``command``'s handler in a unit of work of its own, committed when the handler returns (rolled back when
     it raises)."""
     with units() as uow:

@@ -1,7 +1,7 @@
-"""BackOffice's commands: export now (manual), retry the failed exports, and retry what a saved account plan fixes.
-Each decides which stores get a job; the repositories only store and load. Each is acted on once: a command once
-per (organization, command id), so a redelivered command or the same request read twice queues nothing new; a
-plan's retries once per plan version.
+"""BackOffice's commands: export now (manual), retry the failed exports, retry what a saved account plan fixes, and
+resume after an activation. Each decides which stores and days get a job; the repositories only store and load.
+Each is acted on once: a command once per (organization, command id), so a redelivered command or the same request
+read twice queues nothing new; a plan's retries once per plan version; an activation's once per activation.
 
 Reached through :mod:`service.bus` by the Kafka ingest (:mod:`consumer.ingest`, in the batch's transaction) and by
 the API and the CLI's retry (a command of their own, in a unit of work of their own). The caller commits.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -45,6 +45,30 @@ class RetryPlanFixes:
     plan: AccountPlan
 
 
+def _activation() -> str:
+    return f"activation-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True)
+class ResumeExports:
+    """Queue what an organization's integration left undone while it was not active, in the activating transaction:
+    sent by the API when it activates."""
+
+    organization_id: str
+    #: The start date: days closed before it are not the service's to book.
+    since: date
+    #: The activation's identity, the jobs' source ids (one activation queues each job once).
+    source: str = field(default_factory=_activation)
+
+
+@dataclass(frozen=True)
+class Resumed:
+    #: Stores with an export left failed or posting, retried.
+    retries: int
+    #: Closed register-days not fully booked, queued for export.
+    days: int
+
+
 class CommandIntegrations(Protocol):
     def get(self, org: str, *, lock: bool = False) -> Integration | None: ...
 
@@ -76,6 +100,10 @@ class CommandExports(Protocol):
     def known_stores(self, org: str) -> list[str]: ...
 
 
+class CommandDayCloses(Protocol):
+    def unbooked_since(self, org: str, since: date) -> list[tuple[str, date, str]]: ...
+
+
 class CommandWork(Protocol):
     """What the command handlers use of a unit of work (:class:`service.ports.UnitOfWork` has all of it)."""
 
@@ -87,6 +115,9 @@ class CommandWork(Protocol):
 
     @property
     def exports(self) -> CommandExports: ...
+
+    @property
+    def day_closes(self) -> CommandDayCloses: ...
 
 
 def retry_now(org: str, store: str | None = None, by: str | None = None) -> RetryFailedExports:
@@ -132,6 +163,20 @@ def retry_plan_fixes(uow: CommandWork, command: RetryPlanFixes) -> JobsQueued:
     # The version just saved (read in the saving transaction).
     source = f"plan:{org}:v{integration.plan_version or 0}"
     return JobsQueued(stores, _queue(uow, source, org, stores, Trigger.RETRY, None))
+
+
+def resume_exports(uow: CommandWork, command: ResumeExports) -> Resumed:
+    """A RETRY job per store with an export not booked (jobs that came while inactive were dropped, so an export left
+    failed or posting needs its own retry), and one per closed register-day since the start date not fully booked
+    (closed before the set-up or while inactive, or with sales that came after its export): the service resumes
+    exactly where it stopped. The retries of a store's open exports run first, in the same jobs' order."""
+    org, source = command.organization_id, command.source
+    retries = _queue(uow, source, org, uow.exports.stores_with_open(org), Trigger.RETRY, None)
+    days = sum(
+        uow.jobs.queue(org, store, day, Trigger.RETRY, f"{source}:{org}:{store}:{register}:{day}", register=register)
+        for store, day, register in uow.day_closes.unbooked_since(org, command.since)
+    )
+    return Resumed(retries, days)
 
 
 def _queue_once(

@@ -16,7 +16,7 @@ database will not store), never as a driver's exception.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -166,10 +166,6 @@ class Jobs(Protocol):
         """Record a BackOffice command as acted on; False when it was before (:mod:`service.commands`)."""
         ...
 
-    def queue_retries(self, org: str, stores: Iterable[str], source: str) -> int:
-        """One RETRY job per store, once per ``source``; returns the jobs queued."""
-        ...
-
 
 class Exports(Protocol):
     def open(self, org: str, store: str) -> list[Export]:
@@ -305,6 +301,10 @@ class DayCloses(Protocol):
 
     def record_chain(self, org: str, close: StoredDayClose, link: CashChainLink | None) -> bool:
         """Mark the cash chain link into ``close`` checked, with its result; False when it was checked before."""
+        ...
+
+    def unbooked_since(self, org: str, since: date) -> list[tuple[str, date, str]]:
+        """(store, business date, register) of every register-day closed since ``since`` not fully booked."""
         ...
 
     def z_reports(self, org: str, store: str, around: date, *, register: str = "") -> list[tuple[date, int]]:

@@ -13,6 +13,7 @@ from mapping.cashchain import CashChainLink
 from mapping.sales import CashMovement
 from service.model import DayCloseStatus, StoredDayClose
 from service.ports import ChainEnd
+from storage.claims import UNEXPORTED_REGISTER
 from storage.codecs import control_from_json, day_close_from_json, item_from_json
 
 #: The day close ``close`` names: organization, store, register, business date, Z number.
@@ -85,6 +86,18 @@ class PostgresDayCloses:
             f"UPDATE day_closes SET status = %s WHERE {_KEY}",  # noqa: S608 - constant
             (status.value, *_key(org, close)),
         )
+
+    def unbooked_since(self, org: str, since: date) -> list[tuple[str, date, str]]:
+        """(store, business date, register) of every register-day closed since ``since`` that is not fully booked (not
+        exported, or with sales no export holds), oldest first."""
+        rows = self.conn.execute(
+            f"""SELECT DISTINCT d.store_id, d.business_date, d.register_id FROM day_closes d
+               WHERE d.organization_id = %(org)s AND d.business_date >= %(since)s
+                 AND (d.status <> 'exported' OR {UNEXPORTED_REGISTER.format(d="d", r="d.register_id")})
+               ORDER BY 2, 1, 3""",  # noqa: S608 - constant
+            {"org": org, "since": since},
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def z_reports(self, org: str, store: str, around: date, *, register: str = "") -> list[tuple[date, int]]:
         """(business date, Z number) of the register's day closes within a year either side of ``around``."""

@@ -10,7 +10,6 @@ waits for its time without holding up the store's other jobs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,6 @@ import psycopg
 
 from service.messages import Trigger
 from service.model import Job
-from storage.claims import UNEXPORTED_REGISTER
 from storage.exports import LEASE_PREFIX
 
 JOBS_CHANNEL = "dayclose_jobs"
@@ -143,23 +141,3 @@ class PostgresJobs:
             (command_id, org),
         ).fetchone()
         return row is not None
-
-    def queue_retries(self, org: str, stores: Iterable[str], source: str) -> int:
-        """One RETRY job per store: a store's job retries every open export of that store, oldest first."""
-        return sum(self.queue(org, store, None, Trigger.RETRY, f"{source}:{store}") for store in sorted(set(stores)))
-
-    def queue_unbooked_closed_days(self, org: str, since: date, source: str) -> int:
-        """Queue an export of every closed day since ``since`` that is not fully booked (closed while the
-        integration was inactive or before it was set up, or with sales that came after an export).
-        Their open exports are retried first by the same jobs. Returns the number of jobs queued."""
-        rows = self.conn.execute(
-            f"""SELECT DISTINCT d.store_id, d.business_date, d.register_id FROM day_closes d
-               WHERE d.organization_id = %(org)s AND d.business_date >= %(since)s
-                 AND (d.status <> 'exported' OR {UNEXPORTED_REGISTER.format(d="d", r="d.register_id")})
-               ORDER BY 2, 1, 3""",  # noqa: S608 - constant
-            {"org": org, "since": since},
-        ).fetchall()
-        return sum(
-            self.queue(org, store, day, Trigger.RETRY, f"{source}:{org}:{store}:{register}:{day}", register=register)
-            for store, day, register in rows
-        )

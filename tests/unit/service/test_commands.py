@@ -12,7 +12,15 @@ import pytest
 
 from mapping.plan import AccountPlan
 from service import bus
-from service.commands import MANUAL_GRACE, IntegrationNotActive, JobsQueued, RetryPlanFixes, retry_now
+from service.commands import (
+    MANUAL_GRACE,
+    IntegrationNotActive,
+    JobsQueued,
+    Resumed,
+    ResumeExports,
+    RetryPlanFixes,
+    retry_now,
+)
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
 from service.model import Integration, IntegrationStatus
 
@@ -84,10 +92,20 @@ class FakeExports:
 
 
 @dataclass
+class FakeDayCloses:
+    #: (store, business date, register) of the register-days closed and not fully booked, per organization.
+    unbooked: dict[str, list[tuple[str, date, str]]] = field(default_factory=dict)
+
+    def unbooked_since(self, org: str, since: date) -> list[tuple[str, date, str]]:
+        return sorted((d for d in self.unbooked.get(org, []) if d[1] >= since), key=lambda d: (d[1], d[0], d[2]))
+
+
+@dataclass
 class FakeWork:
     integrations: FakeIntegrations = field(default_factory=FakeIntegrations)
     jobs: FakeJobs = field(default_factory=FakeJobs)
     exports: FakeExports = field(default_factory=FakeExports)
+    day_closes: FakeDayCloses = field(default_factory=FakeDayCloses)
     commits: int = 0
 
     def __enter__(self) -> FakeWork:
@@ -200,7 +218,23 @@ def test_a_saved_plan_retries_the_stores_whose_failures_it_cures_once_per_plan_v
     assert bus.handle(work, RetryPlanFixes(plan)) == JobsQueued([], 0)  # inactive: the activation retries
 
 
+def test_an_activation_retries_every_open_export_and_queues_every_unbooked_closed_day_since_the_start() -> None:
+    start = date(2026, 11, 1)
+    unbooked = [("s2", date(2026, 11, 3), "k1"), ("s1", date(2026, 11, 3), "k2"), ("s1", date(2026, 10, 31), "k1")]
+    rows = [("org-a", "s3", "failed"), ("org-a", "s4", "posting"), ("org-a", "s5", "booked"), ("org-b", "s6", "failed")]
+    work = FakeWork(exports=FakeExports(rows=rows), day_closes=FakeDayCloses({"org-a": unbooked}))
+    assert bus.handle(work, ResumeExports("org-a", start, source="activation-1")) == Resumed(retries=2, days=2)
+    assert [(q.store, q.trigger, q.source_id) for q in work.jobs.queued] == [
+        ("s3", Trigger.RETRY, "activation-1:s3"),
+        ("s4", Trigger.RETRY, "activation-1:s4"),
+        ("s1", Trigger.RETRY, "activation-1:org-a:s1:k2:2026-11-03"),
+        ("s2", Trigger.RETRY, "activation-1:org-a:s2:k1:2026-11-03"),
+    ]
+    assert bus.handle(work, ResumeExports("org-a", start, source="activation-1")) == Resumed(0, 0)
+    assert ResumeExports("org-a", start).source != ResumeExports("org-a", start).source  # each activation its own
+
+
 def test_every_command_has_its_handler() -> None:
-    assert set(bus.HANDLERS) == {ManualExportRequested, RetryFailedExports, RetryPlanFixes}
+    assert set(bus.HANDLERS) == {ManualExportRequested, RetryFailedExports, RetryPlanFixes, ResumeExports}
     assert retry_now("org-a", "s1", "anna").command_id.startswith("retry-")
     assert retry_now("org-a").command_id != retry_now("org-a").command_id
