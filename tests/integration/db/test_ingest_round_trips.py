@@ -58,10 +58,12 @@ def traced(make: Any, envelopes: list[SalesEnvelope], acc: Accumulator) -> tuple
 
 def jobs(make: Any) -> list[tuple[Any, ...]]:
     """(store, trigger, source id, Z number, register) of every queued job, in the order they were queued."""
+    uow: PostgresUnitOfWork
     with make() as uow:
-        return uow.conn.execute(
+        rows: list[tuple[Any, ...]] = uow.conn.execute(
             "SELECT store_id, trigger, source_id, z_report_number, register_id FROM export_jobs ORDER BY id"
         ).fetchall()
+    return rows
 
 
 def day(store: str, receipts: int, z: int = 1, seed: int = 1) -> sampledata.StoreDay:
