@@ -1,4 +1,5 @@
-"""One consumed batch in one unit of work: new sales (idempotent), export jobs for commands, and for poison
+"""One consumed batch in one unit of work: its sales and its commands, each a command to the service's bus
+(:mod:`service.sales` decides the sales' export jobs, :mod:`service.commands` the commands'), and for poison
 messages and conflicting re-sends (an id seen before with other content) a dead-letter record plus a failure
 event in the outbox. The loop (:mod:`consumer.loop`) stores the batch's offsets only after this commits."""
 
@@ -13,10 +14,11 @@ import structlog
 from consumer import poison
 from consumer.accumulator import Accumulator
 from consumer.poison import Poison, Source
-from service import bus, late_sales
+from service import bus
 from service.commands import IntegrationNotActive
 from service.messages import Command, Conflict, DeadLetter, SalesEnvelope
 from service.ports import Pending, RegisterDay, UnitOfWork
+from service.sales import RecordSales
 
 log = structlog.get_logger("dayclose.consumer")
 
@@ -50,15 +52,16 @@ def write_batch(uow: UnitOfWork, decoded: Decoded, totals: Accumulator | None = 
     without reading the day's rows)."""
     result = BatchResult()
     closing = totals.due_with(decoded.sales) if totals is not None else set()
-    ingested = uow.sales.ingest(decoded.sales, closing=closing)
+    # The sales and the jobs they ask for (day closes, late sales): the service's decisions (service/sales.py).
+    recorded = bus.handle(uow, RecordSales(decoded.sales, closing))
+    ingested = recorded.ingested
     staged: dict[RegisterDay, Pending] = {}
     if totals is not None and decoded.sales:
         single_purpose = totals.single_purpose(uow.integrations, {e.organization_id for e in decoded.sales})
         staged = totals.stage(decoded.sales, ingested.written, single_purpose)
         flushed = totals.flush_in(uow, closing, staged)
         result.flushed_from_memory, result.flushed_from_rows = flushed.from_memory, flushed.folded
-    # Sales of a register-day closed already: the service decides what they wait for (one voucher per Z-report).
-    result.jobs += late_sales.queue_checks(uow, ingested.written)
+    result.jobs += recorded.late_checks  # as before: a day close's own job is not counted here
     result.new_events, result.conflicts = ingested.new, len(ingested.conflicts)
     result.duplicates = len(decoded.sales) - result.new_events - result.conflicts
     for cmd in decoded.commands:

@@ -10,8 +10,9 @@ which Z-report it follows.
 
 Two steps, both in this module's terms:
 
-* at ingest (:func:`queue_checks`, in the batch's unit of work): every register-day that got new rows while a
-  Z-report of it was stored gets a check job (keyed on the batch's last new row, so a redelivery queues none);
+* at ingest (:func:`checks`, queued by :func:`service.sales.record_sales` in the batch's unit of work): every
+  register-day that got new rows while a Z-report of it was stored gets a check job (keyed on the batch's last new
+  row, so a redelivery queues none);
 * when a job of a register-day runs (:func:`service.jobs.run_job`), :func:`day_close_step` decides: reconcile
   against a Z-report that waits, supersede an earlier one, book what has no Z-report, or **wait**: a register-day
   whose Z-reports are all booked and whose grace period is not over parks its job until then
@@ -31,9 +32,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from service.messages import Trigger
 from service.model import StoredDayClose
-from service.ports import UnitOfWork, Written
+from service.ports import Written
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -63,16 +63,6 @@ def checks(written: Sequence[Written]) -> list[Check]:
         for w in sorted(written, key=lambda w: w.day)
         if w.closed
     ]
-
-
-def queue_checks(uow: UnitOfWork, written: Sequence[Written]) -> int:
-    """Queue the check jobs of a batch's late rows in the batch's unit of work (the caller commits). Returns how
-    many were queued."""
-    return sum(
-        uow.jobs.queue(c.organization_id, c.store_id, c.business_date, Trigger.DAY_CLOSE, c.source_id,
-                       register=c.register_id)
-        for c in checks(written)
-    )  # fmt: skip
 
 
 def grace_over_at(business_date: date, grace: timedelta) -> datetime:

@@ -108,11 +108,28 @@ class Written:
         return (self.organization_id, self.store_id, self.business_date, self.register_id)
 
 
+@dataclass(frozen=True)
+class NewDayClose:
+    """A day close a batch stored (its Z-report was not stored before): what its export job names."""
+
+    organization_id: str
+    store_id: str
+    business_date: date
+    register_id: str
+    z_report_number: int
+    #: The day close's event id (``dayclose:<store>:<date>:<Z>``): its job's source id.
+    event_key: str
+
+
 @dataclass
 class Ingested:
+    """What storing a batch did: how many events were new, the conflicting re-sends, the new rows per register-day,
+    the day closes stored now. Storage only reports; the jobs are :func:`service.sales.record_sales`'s decision."""
+
     new: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
     written: list[Written] = field(default_factory=list)
+    closed: list[NewDayClose] = field(default_factory=list)
 
 
 class Integrations(Protocol):
@@ -314,9 +331,10 @@ class DayCloses(Protocol):
 
 class Sales(Protocol):
     def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
-        """Store the batch. ``closing``: register-days whose running totals this transaction will flush (their day
-        close is in the batch); their store-days are locked exclusively from the start so the flush never waits on
-        another writer."""
+        """Store the batch and report what was new (it queues no job: :mod:`service.sales` decides them).
+        ``closing``: register-days whose running totals this transaction will flush (their day close is in the
+        batch); their store-days are locked exclusively from the start so the flush never waits on another
+        writer."""
         ...
 
 

@@ -11,12 +11,11 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from service.messages import Conflict, DayClosed, SalesEnvelope, Trigger
-from service.ports import Ingested, RegisterDay, StoreDay, Written
+from service.messages import Conflict, DayClosed, SalesEnvelope
+from service.ports import Ingested, NewDayClose, RegisterDay, StoreDay, Written
 from storage import partitions
 from storage.claims import UNEXPORTED
 from storage.codecs import LABELS, content, control_to_json, item_to_json
-from storage.jobs import PostgresJobs
 
 
 class PostgresSales:
@@ -41,13 +40,14 @@ class PostgresSales:
 def ingest_sales(
     conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()
 ) -> Ingested:
-    """Store receipts, cash movements, gift card expiries and day closes; queue the export jobs of the day closes.
-    An id seen again with the same content is a duplicate (redelivery, a POS re-send) and ignored; with other
-    content it is a :class:`Conflict`, returned for the caller to dead-letter. The store-days of ``closing`` are
-    locked exclusively (their totals are flushed in this transaction), the others shared. What the batch wrote per
-    register-day says whether that day was closed already (``Written.closed``: computed before this batch's own day
-    closes are stored, so receipts that precede their day close in the stream are on time); what late sales do is
-    the service's decision (:mod:`service.late_sales`)."""
+    """Store receipts, cash movements, gift card expiries and day closes, and report what was new: the rows per
+    register-day, the day closes stored now (``Ingested.closed``); which jobs they ask for is the service's decision
+    (:func:`service.sales.record_sales`), and nothing here queues one. An id seen again with the same content is a
+    duplicate (redelivery, a POS re-send) and ignored; with other content it is a :class:`Conflict`, returned for
+    the caller to dead-letter. The store-days of ``closing`` are locked exclusively (their totals are flushed in this
+    transaction), the others shared. What the batch wrote per register-day says whether that day was closed already
+    (``Written.closed``: computed before this batch's own day closes are stored, so receipts that precede their day
+    close in the stream are on time); what late sales do is the service's decision (:mod:`service.late_sales`)."""
     firsts, repeats = _first_of_each(envelopes)
     result = Ingested()
     items = [env for env in firsts if not isinstance(env.item, DayClosed)]
@@ -61,7 +61,9 @@ def ingest_sales(
     if closes:
         _name_stores(conn, closes)
     for env in closes:
-        result.new += _insert_day_close(conn, env, result.conflicts)
+        if (close := _insert_day_close(conn, env, result.conflicts)) is not None:
+            result.closed.append(close)
+            result.new += 1
     _repeats_in_batch(repeats, result.conflicts)
     return result
 
@@ -212,9 +214,11 @@ def _where(store: str, day: date, register: str) -> dict[str, Any]:
     return where
 
 
-def _insert_day_close(conn: psycopg.Connection[Any], env: SalesEnvelope, conflicts: list[Conflict]) -> int:
-    """1 when the day close is new (and its export job queued), 0 when its Z-report was stored before: then
-    the stored totals, read by the same statement, tell a re-send from a conflict."""
+def _insert_day_close(
+    conn: psycopg.Connection[Any], env: SalesEnvelope, conflicts: list[Conflict]
+) -> NewDayClose | None:
+    """The day close when it is new, None when its Z-report was stored before: then the stored totals, read by the
+    same statement, tell a re-send from a conflict."""
     if not isinstance(env.item, DayClosed):
         raise TypeError(f"not a day close: {env.kind}")
     register = env.item.day_close.register_id
@@ -231,16 +235,8 @@ def _insert_day_close(conn: psycopg.Connection[Any], env: SalesEnvelope, conflic
         (*key, Jsonb(control_to_json(env.item)), env.item.closed_at, *key),
     ).fetchone() or (False, None)
     if inserted:
-        PostgresJobs(conn).queue(
-            env.organization_id,
-            env.store_id,
-            env.business_date,
-            Trigger.DAY_CLOSE,
-            env.event_key,
-            env.item.day_close.z_report_number,
-            register=register,
-        )
-        return 1
+        z = env.item.day_close.z_report_number
+        return NewDayClose(env.organization_id, env.store_id, env.business_date, register, z, env.event_key)
     if stored is not None:
         stands = {**_where(env.store_id, env.business_date, register), **stored}
         stands.pop("store_name", None)
@@ -248,4 +244,4 @@ def _insert_day_close(conn: psycopg.Connection[Any], env: SalesEnvelope, conflic
         received = content(env)
         if stands != received:
             conflicts.append(Conflict(env, stands, received))
-    return 0
+    return None

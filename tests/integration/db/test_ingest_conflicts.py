@@ -15,7 +15,7 @@ from consumer.records import sales_envelope
 from devstack import sampledata
 from service.ports import Ingested
 from storage.codecs import content
-from storage.sales import ingest_sales
+from tests.recording import record
 
 pytestmark = pytest.mark.integration
 ORG = "org-conflicts"
@@ -29,8 +29,9 @@ def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
 
 
 def ingest(conn: psycopg.Connection[Any], *records: dict[str, Any]) -> Ingested:
+    """The batch stored and its jobs queued, as the Kafka ingest does (storage, then service/sales.py)."""
     with conn.transaction():
-        return ingest_sales(conn, [sales_envelope(r) for r in records])
+        return record(conn, [sales_envelope(r) for r in records]).ingested
 
 
 def changed(record: dict[str, Any], event_id: str = "", **fields: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from mapping.sales import DayClose
 from service.messages import DayClosed, SalesEnvelope, Trigger
 from storage.jobs import PostgresJobs
 from storage.migrate import load_migrations, migrate
-from storage.sales import ingest_sales
+from tests.recording import record
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 11, 29)
@@ -127,9 +127,9 @@ def test_the_same_store_date_and_z_in_two_organizations_queue_two_jobs(database_
     close = DayClosed(DayClose("s1", DAY, 1, 0, 0), "Butik", ControlTotals(0, 0, (), ()), AT)
     with psycopg.connect(database_url) as conn:
         for org in ("org-a", "org-b"):
-            ingested = ingest_sales(conn, [SalesEnvelope("evt-1", org, "s1", DAY, AT, close)])
+            ingested = record(conn, [SalesEnvelope("evt-1", org, "s1", DAY, AT, close)]).ingested
             assert ingested.new == 1 and not ingested.conflicts
-        again = ingest_sales(conn, [SalesEnvelope("evt-1", "org-b", "s1", DAY, AT, close)])  # a redelivery
+        again = record(conn, [SalesEnvelope("evt-1", "org-b", "s1", DAY, AT, close)]).ingested  # a redelivery
         jobs = conn.execute(
             "SELECT organization_id, store_id, business_date, trigger, z_report_number FROM export_jobs ORDER BY 1"
         ).fetchall()

@@ -28,9 +28,9 @@ from storage.codecs import plan_from_json
 from storage.exports import LEASE_PREFIX
 from storage.integrations import PostgresIntegrations
 from storage.jobs import PostgresJobs
-from storage.sales import ingest_sales
 from storage.uow import unit_of_work
 from tests.integration.pipeline.conftest import FAST_POLICY
+from tests.recording import record
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 11, 25)
@@ -113,7 +113,7 @@ def test_a_slow_bl_under_a_short_idle_in_transaction_timeout_books_the_day_once_
         integrations.save("o", user_key=Secret(bl_company.user_key), status=IntegrationStatus.ACTIVE, start_date=DAY)
         integrations.save_plan(plan_from_json("o", sampledata.SAMPLE_PLAN))
         day = sampledata.store_day("o", "s1", DAY, 3)
-        ingest_sales(conn, [sales_envelope(r) for r in [*day.events(), day.day_closed()]])
+        record(conn, [sales_envelope(r) for r in [*day.events(), day.day_closed()]])
     bl_standin.set_faults(latency_s=1.2)
     instance = "slowbl"
     pool: ConnectionPool[Any] = ConnectionPool(

@@ -22,8 +22,8 @@ from service.secrets import Secret
 from storage.codecs import plan_from_json
 from storage.integrations import PostgresIntegrations
 from storage.jobs import PostgresJobs
-from storage.sales import ingest_sales
 from storage.uow import unit_of_work
+from tests.recording import record
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 11, 25)
@@ -65,7 +65,7 @@ def seed(database_url: str, vault: KeyVault, stores: list[str]) -> None:
         integrations.save_plan(plan_from_json("o", sampledata.SAMPLE_PLAN))
         for store in stores:
             day = sampledata.store_day("o", store, DAY, 3)
-            ingest_sales(conn, [sales_envelope(r) for r in [*day.events(), day.day_closed()]])
+            record(conn, [sales_envelope(r) for r in [*day.events(), day.day_closed()]])
 
 
 def test_an_unexpected_error_keeps_the_job_and_backs_off_instead_of_looping(

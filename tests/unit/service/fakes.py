@@ -47,7 +47,17 @@ from service.model import (
     StoredBooking,
     StoredDayClose,
 )
-from service.ports import ChainEnd, Flushed, Ingested, OutboxRow, Pending, RegisterDay, SinglePurposeOf, Written
+from service.ports import (
+    ChainEnd,
+    Flushed,
+    Ingested,
+    NewDayClose,
+    OutboxRow,
+    Pending,
+    RegisterDay,
+    SinglePurposeOf,
+    Written,
+)
 
 Day = tuple[str, str, date, str]  # organization, store, business date, register
 CloseKey = tuple[str, str, date, int, str]  # organization, store, business date, Z number, register
@@ -508,7 +518,8 @@ class _Sales(_Repo):
     def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
         """As PostgreSQL stores a batch: each id once (a repeat is ignored; this fake does not compare contents), the
         items before the day closes, and per register-day what it got and whether a Z-report of it was stored
-        before this batch's own day closes (late sales)."""
+        before this batch's own day closes (late sales), and the day closes stored now (their jobs are the
+        handler's: service/sales.py)."""
         t, result = self.t, Ingested()
         got: dict[Day, list[int]] = {}
         for env in envelopes:
@@ -529,8 +540,7 @@ class _Sales(_Repo):
                 dc = env.item.day_close
                 key = (env.organization_id, env.store_id, env.business_date, dc.z_report_number, dc.register_id)
                 t.day_closes[key] = StoredDayClose(dc, env.item.store_name, env.item.control, DayCloseStatus.OPEN)
-                self.uow.jobs.queue(env.organization_id, env.store_id, env.business_date, Trigger.DAY_CLOSE,
-                                    env.event_key, dc.z_report_number, register=dc.register_id)  # fmt: skip
+                result.closed.append(NewDayClose(*key[:3], dc.register_id, dc.z_report_number, env.event_key))
                 result.new += 1
         self.uow.wrote("sales.ingest", "seen", "unexported", "last_sale", "day_closes")
         return result
