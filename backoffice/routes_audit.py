@@ -21,10 +21,11 @@ from backoffice.models import (
     VoucherReceipts,
 )
 from mapping.periods import PeriodChoice
+from service import bus
+from service.correction_requests import CorrectDay, NothingToCorrect
 from service.exporter import ExportError
 from service.model import IntegrationStatus
 from storage import audit
-from storage.corrections import NothingToCorrect
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["audit"])
 Org = Annotated[str, Depends(organization)]
@@ -62,7 +63,7 @@ def post_correction(org: Org, ctx: Ctx, export_id: uuid.UUID, body: CorrectionIn
     today = ctx.today()
     with ctx.uow() as uow:
         try:
-            requested = uow.corrections.request(
+            command = CorrectDay(
                 org,
                 store,
                 day,
@@ -73,6 +74,7 @@ def post_correction(org: Org, ctx: Ctx, export_id: uuid.UUID, body: CorrectionIn
                 statement=body.original_period_statement,
                 found_on=today,
             )
+            requested = bus.handle(uow, command)
         except NothingToCorrect as exc:
             raise conflict("NOTHING_TO_CORRECT", str(exc)) from None
         uow.commit()

@@ -29,7 +29,7 @@ from mapping.errors import MappingError, NothingToBookError
 from mapping.periods import NoOpenPeriodError
 from mapping.plan import AccountPlan, InvoiceSales
 from mapping.voucher import Voucher
-from service import documents
+from service import correction_requests, documents
 from service.correction_vat import vat_warning
 from service.corrections import prepare
 from service.deps import ExportDeps
@@ -157,7 +157,7 @@ def _booked(
         uow.exports.mark_booked(export, booked, voucher, receipt_count)
         uow.audit.record_booked(export, booked, voucher, receipt_count, names, years)
         if export.trigger == Trigger.CORRECTION:
-            uow.corrections.complete(export)
+            correction_requests.complete(uow, export)  # and the day queued anew
         uow.outbox.outcome(
             Outcome(
                 organization_id=export.organization_id,

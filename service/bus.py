@@ -1,10 +1,12 @@
-"""The one way in for BackOffice's commands: a map from command type to its handler, as cosmicpython's message bus.
+"""The one way in for the use cases that are commands: a map from command type to its handler, as cosmicpython's
+message bus.
 
 The adapters translate their input into a command and call :func:`handle`: the Kafka ingest inside the batch's
 unit of work (BackOffice's commands and the batch's sales, :class:`service.sales.RecordSales`, commit with the batch,
-before its offsets are stored), the API and the CLI with
-:func:`handle_in`, which opens a unit of work of its own and commits it when the handler returns. A handler is a
-plain function ``handler(uow, command) -> result`` in :mod:`service` that never commits itself.
+before its offsets are stored); the API and the CLI's retry with :func:`handle_in`, which opens a unit of work of
+its own and commits it when the handler returns; a correction (:class:`service.correction_requests.CorrectDay`) in
+the API's unit of work, or over the CLI's one connection (:class:`storage.uow.OnConnection`). A handler is a plain
+function ``handler(uow, command) -> result`` in :mod:`service` over the narrow ports it uses, and never commits.
 """
 
 from __future__ import annotations
@@ -12,24 +14,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, overload
 
-from service import commands, sales
+from service import commands, correction_requests, sales
 from service.commands import JobsQueued, Resumed, ResumeExports, RetryPlanFixes
+from service.correction_requests import CorrectDay, CorrectionWork, Requested
 from service.messages import Command, ManualExportRequested, RetryFailedExports
 from service.ports import UnitOfWork
-from service.sales import RecordSales, SalesRecorded
+from service.sales import RecordSales, SalesRecorded, SalesWork
 
-#: What the bus takes: BackOffice's commands from Kafka, the API and the CLI, the API's own, and the sales batches the
-#: Kafka ingest records.
-Message = Command | RetryPlanFixes | ResumeExports | RecordSales
-Result = JobsQueued | Resumed | SalesRecorded
+#: What the bus takes: BackOffice's commands from Kafka, the API and the CLI, the API's own, the sales batches the
+#: Kafka ingest records, and the corrections asked for through the API and the CLI.
+Message = Command | RetryPlanFixes | ResumeExports | RecordSales | CorrectDay
+Result = JobsQueued | Resumed | SalesRecorded | Requested
 
-#: Command type → its handler.
-HANDLERS: Mapping[type[Any], Callable[[UnitOfWork, Any], Result]] = {
+#: Command type → its handler. A handler takes the unit of work through the narrow ports it uses (a
+#: :class:`~service.ports.UnitOfWork` has them all).
+HANDLERS: Mapping[type[Any], Callable[[Any, Any], Result]] = {
     ManualExportRequested: commands.request_manual_export,
     RetryFailedExports: commands.retry_failed,
     RetryPlanFixes: commands.retry_plan_fixes,
     ResumeExports: commands.resume_exports,
     RecordSales: sales.record_sales,
+    CorrectDay: correction_requests.correct_day,
 }
 
 
@@ -38,14 +43,18 @@ def handle(uow: UnitOfWork, command: ResumeExports) -> Resumed: ...
 
 
 @overload
-def handle(uow: UnitOfWork, command: RecordSales) -> SalesRecorded: ...
+def handle(uow: SalesWork, command: RecordSales) -> SalesRecorded: ...
+
+
+@overload
+def handle(uow: CorrectionWork, command: CorrectDay) -> Requested: ...
 
 
 @overload
 def handle(uow: UnitOfWork, command: Command | RetryPlanFixes) -> JobsQueued: ...
 
 
-def handle(uow: UnitOfWork, command: Message) -> Result:
+def handle(uow: UnitOfWork | SalesWork | CorrectionWork, command: Message) -> Result:
     """Run ``command``'s handler in the caller's unit of work (the caller commits)."""
     return HANDLERS[type(command)](uow, command)
 

@@ -184,6 +184,26 @@ class Jobs(Protocol):
         ...
 
 
+class JobQueue(Protocol):
+    """Queueing a job, all a use case that only queues needs of :class:`Jobs` (:mod:`service.sales`,
+    :mod:`service.correction_requests`)."""
+
+    def queue(
+        self,
+        org: str,
+        store: str,
+        day: date | None,
+        trigger: Trigger,
+        source_id: str,
+        z_report_number: int | None = None,
+        delay: timedelta | None = None,
+        *,
+        register: str | None = None,
+    ) -> bool:
+        """Queue a job once per (organization, ``source_id``); True when it was new."""
+        ...
+
+
 class Exports(Protocol):
     def open(self, org: str, store: str) -> list[Export]:
         """The store's exports not yet booked, oldest first."""
@@ -397,7 +417,10 @@ class Corrections(Protocol):
         """The correction this export books anew, linking it first when it is the day's next one."""
         ...
 
-    def complete(self, reversal: Export) -> None: ...
+    def complete(self, reversal: Export) -> bool:
+        """The reversal booked: its original marked reversed; False when it reverses nothing
+        (:func:`service.correction_requests.complete` queues the day anew)."""
+        ...
 
     def booked_anew_by(self, export: Export) -> Correction | None:
         """The correction whose new voucher ``export`` is (linked before it was posted), if any."""

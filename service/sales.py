@@ -19,12 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Protocol
 
 from service.late_sales import checks
 from service.messages import SalesEnvelope, Trigger
-from service.ports import Ingested, RegisterDay
+from service.ports import Ingested, JobQueue, RegisterDay
 
 
 @dataclass(frozen=True)
@@ -50,23 +49,6 @@ class SalesRecorded:
 class SalesStore(Protocol):
     def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
         """Store the batch (each id once); report what was new and what conflicts. Queues nothing."""
-        ...
-
-
-class JobQueue(Protocol):
-    def queue(
-        self,
-        org: str,
-        store: str,
-        day: date | None,
-        trigger: Trigger,
-        source_id: str,
-        z_report_number: int | None = None,
-        delay: timedelta | None = None,
-        *,
-        register: str | None = None,
-    ) -> bool:
-        """Queue a job once per (organization, ``source_id``); True when it was new."""
         ...
 
 

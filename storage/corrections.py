@@ -1,7 +1,7 @@
-"""Corrections: a booked day is never edited. It is reversed (an exact reversal voucher referencing
+"""Corrections in PostgreSQL: a booked day is never edited. It is reversed (an exact reversal voucher referencing
 the original), and only once that reversal is booked are the day's sales released and exported anew
-through the current account plan. Both steps are exports with durable identities, so a crash or a
-timeout anywhere in between is retried without booking anything twice.
+through the current account plan. What is reversed, the reversal vouchers and the jobs are decided by
+:mod:`service.correction_requests`; this module loads the originals (locked) and stores what it decided.
 
 Who asked, when and why is stored with the correction (Bokföringslagen 5 kap. 5 §), with the day it was
 made (the day the error is found) and, when the request asks for the original period, the accountant's
@@ -12,8 +12,6 @@ once, by the export worker from BL's fiscal years, before the first reversal is 
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -21,74 +19,46 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from mapping.periods import CorrectionDate, PeriodChoice, same_period
-from mapping.reversal import reverse
-from service.messages import Trigger
+from service.correction_requests import BookedOriginal, NewCorrection, NewReversal
 from service.model import Correction, Export
 from storage.codecs import voucher_from_json, voucher_to_json
-from storage.jobs import PostgresJobs
+
+#: The store-day's booked vouchers not reversed (nor being reversed), oldest first, locked: whether any row of
+#: the sales each booked is still stored (retention purges them) is read in the same statement.
+_ORIGINALS = """SELECT e.export_id, e.voucher, e.reference, e.voucher_series, e.voucher_number, e.event_count,
+       EXISTS (SELECT 1 FROM unnest(e.sales_ids) r
+               JOIN LATERAL (SELECT 1 FROM sales s WHERE s.organization_id = e.organization_id
+                             AND s.store_id = e.store_id AND s.business_date = e.business_date
+                             AND s.register_id = e.register_id
+                             AND s.id >= lower(r) AND s.id < upper(r) LIMIT 1) s ON true)
+FROM exports e
+WHERE e.organization_id = %s AND e.store_id = %s AND e.business_date = %s
+  AND e.status = 'booked' AND e.voucher IS NOT NULL AND e.trigger <> 'CORRECTION'
+  AND coalesce(e.reason_code, '') <> 'REVERSED'
+  AND NOT EXISTS (SELECT 1 FROM exports r WHERE r.reverses = e.export_id)
+ORDER BY e.booked_at
+FOR UPDATE"""
 
 
-class NothingToCorrect(LookupError):
-    pass
+def booked_originals(conn: psycopg.Connection[Any], org: str, store: str, day: date) -> list[BookedOriginal]:
+    rows = conn.execute(_ORIGINALS, (org, store, day)).fetchall()
+    return [BookedOriginal(r[0], voucher_from_json(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
 
-@dataclass(frozen=True)
-class Requested:
-    correction_id: uuid.UUID
-    reversal_export_ids: list[uuid.UUID]
-
-
-def request_reexport(
-    conn: psycopg.Connection[Any],
-    org: str,
-    store: str,
-    day: date,
-    *,
-    reason: str,
-    requested_by: str,
-    via: str = "CLI",
-    period: PeriodChoice = PeriodChoice.FOUND,
-    statement: str | None = None,
-    found_on: date | None = None,
-) -> Requested:
-    """Queue the reversal of every booked, not yet reversed voucher of the store-day under one correction.
-    The re-export follows by itself once each reversal is booked. ``found_on`` (default: today in Stockholm, by
-    the database's clock) is the day the correction is made; ``period`` ORIGINAL needs ``statement``."""
-    if period == PeriodChoice.ORIGINAL and not (statement or "").strip():
-        raise ValueError("a correction in the original period needs the statement that its work is not finished")
-    originals = conn.execute(
-        """SELECT e.export_id, e.voucher, e.reference, e.voucher_series, e.voucher_number, e.event_count,
-                  EXISTS (SELECT 1 FROM unnest(e.sales_ids) r
-                          JOIN LATERAL (SELECT 1 FROM sales s WHERE s.organization_id = e.organization_id
-                                        AND s.store_id = e.store_id AND s.business_date = e.business_date
-                                        AND s.register_id = e.register_id
-                                        AND s.id >= lower(r) AND s.id < upper(r) LIMIT 1) s ON true)
-           FROM exports e
-           WHERE e.organization_id = %s AND e.store_id = %s AND e.business_date = %s
-             AND e.status = 'booked' AND e.voucher IS NOT NULL AND e.trigger <> 'CORRECTION'
-             AND coalesce(e.reason_code, '') <> 'REVERSED'
-             AND NOT EXISTS (SELECT 1 FROM exports r WHERE r.reverses = e.export_id)
-           ORDER BY e.booked_at
-           FOR UPDATE""",
-        (org, store, day),
-    ).fetchall()
-    if not originals:
-        raise NothingToCorrect(f"no booked voucher to correct for store {store} on {day}")
-    purged = [r[2] for r in originals if r[5] and not r[6]]
-    if purged:
-        # Reversing would leave the day unbooked: the sales to book it anew are gone (retention).
-        raise NothingToCorrect(f"the sales of {', '.join(purged)} were purged; correct it by hand in BL")
-    correction_id = uuid.uuid4()
+def record_correction(conn: psycopg.Connection[Any], correction: NewCorrection) -> None:
+    """The correction with who asked, when and why, and the vouchers it replaces (``originals``)."""
+    asked = correction.request
+    day = asked.business_date
     listed = [
         {
-            "export_id": str(r[0]),
-            "reference": r[2],
-            "series": r[3],
-            "number": r[4],
-            "entry_date": r[1]["entry_date"],
+            "export_id": str(o.export_id),
+            "reference": o.reference,
+            "series": o.series,
+            "number": o.number,
+            "entry_date": o.voucher.entry_date.isoformat(),
             "business_date": day.isoformat(),
         }
-        for r in originals
+        for o in correction.originals
     ]
     conn.execute(
         """INSERT INTO corrections (correction_id, organization_id, store_id, business_date, reason, requested_by,
@@ -96,61 +66,58 @@ def request_reexport(
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
                    coalesce(%s, (now() AT TIME ZONE 'Europe/Stockholm')::date))""",
         (
-            correction_id,
-            org,
-            store,
+            correction.correction_id,
+            asked.organization_id,
+            asked.store_id,
             day,
-            reason,
-            requested_by,
-            via,
+            asked.reason,
+            asked.requested_by,
+            asked.via,
             Jsonb(listed),
-            period.value,
-            statement if period == PeriodChoice.ORIGINAL else None,
-            found_on,
+            asked.period.value,
+            asked.statement if asked.period == PeriodChoice.ORIGINAL else None,
+            asked.found_on,
         ),
     )
-    created = []
-    for (original_id, stored, _, series, number, _, _), _info in zip(originals, listed, strict=True):
-        export_id = uuid.uuid4()
-        reference = "RV-" + export_id.hex[:16]
-        reversal = reverse(
-            voucher_from_json(stored), reference=reference, original_voucher=f"{series} {number}", business_date=day
+
+
+def add_reversal(conn: psycopg.Connection[Any], correction: NewCorrection, reversal: NewReversal) -> bool:
+    """The reversal export, with its original's sales and register; False when another correction of the same
+    voucher committed meanwhile (``exports_one_reversal``: the transaction is aborted)."""
+    asked = correction.request
+    try:
+        conn.execute(
+            """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
+                                    status, event_count, voucher, reverses, correction_id,
+                                    sales_ids, register_id, created_at)
+               SELECT %s, %s, %s, %s, %s, 'CORRECTION', 'posting', 0, %s, %s, %s, o.sales_ids, o.register_id,
+                      clock_timestamp()  -- not now(): the reversals are posted in the originals' order
+               FROM exports o WHERE o.export_id = %s""",
+            (
+                reversal.export_id,
+                reversal.reference,
+                asked.organization_id,
+                asked.store_id,
+                asked.business_date,
+                Jsonb(voucher_to_json(reversal.voucher)),
+                reversal.original_id,
+                reversal.correction_id,
+                reversal.original_id,
+            ),
         )
-        try:
-            conn.execute(
-                """INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, trigger,
-                                        status, event_count, voucher, reverses, correction_id,
-                                        sales_ids, register_id, created_at)
-                   SELECT %s, %s, %s, %s, %s, 'CORRECTION', 'posting', 0, %s, %s, %s, o.sales_ids, o.register_id,
-                          clock_timestamp()  -- not now(): the reversals are posted in the originals' order
-                   FROM exports o WHERE o.export_id = %s""",
-                (
-                    export_id,
-                    reference,
-                    org,
-                    store,
-                    day,
-                    Jsonb(voucher_to_json(reversal)),
-                    original_id,
-                    correction_id,
-                    original_id,
-                ),
-            )
-        except psycopg.errors.UniqueViolation:
-            # Another correction of the same voucher committed meanwhile (exports_one_reversal).
-            raise NothingToCorrect(f"a correction of store {store} on {day} is already queued") from None
-        PostgresJobs(conn).queue(org, store, day, Trigger.CORRECTION, f"correction:{export_id}")
-        created.append(export_id)
-    return Requested(correction_id, created)
+    except psycopg.errors.UniqueViolation:
+        return False
+    return True
 
 
-def complete_correction(conn: psycopg.Connection[Any], reversal: Export) -> None:
+def complete_correction(conn: psycopg.Connection[Any], reversal: Export) -> bool:
     """The reversal is booked: mark the original reversed, which releases its sales (the day's next claim
-    books them again, :mod:`storage.claims`), and queue the day's export anew (call in the transaction that
-    records the reversal as booked)."""
+    books them again, :mod:`storage.claims`), and its day close open (call in the transaction that records the
+    reversal as booked). False when ``reversal`` reverses nothing. The day's export anew is the service's job
+    (:func:`service.correction_requests.complete`)."""
     row = conn.execute("SELECT reverses FROM exports WHERE export_id = %s", (reversal.export_id,)).fetchone()
     if row is None or row[0] is None:
-        return
+        return False
     original = row[0]
     conn.execute(
         """UPDATE exports SET reason_code = 'REVERSED', updated_at = now(),
@@ -165,14 +132,7 @@ def complete_correction(conn: psycopg.Connection[Any], reversal: Export) -> None
                 WHERE export_id = %s AND z_report_number IS NOT NULL)""",
         (original,),
     )
-    PostgresJobs(conn).queue(
-        reversal.organization_id,
-        reversal.store_id,
-        reversal.business_date,
-        Trigger.DAY_CLOSE,
-        f"reexport:{reversal.export_id}",
-        register=reversal.register_id,
-    )
+    return True
 
 
 # --- dating, by the export worker (service.corrections) --------------------------------------------
@@ -255,34 +215,17 @@ class PostgresCorrections:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def request(
-        self,
-        org: str,
-        store: str,
-        day: date,
-        *,
-        reason: str,
-        requested_by: str,
-        via: str,
-        period: PeriodChoice = PeriodChoice.FOUND,
-        statement: str | None = None,
-        found_on: date | None = None,
-    ) -> Requested:
-        return request_reexport(
-            self.conn,
-            org,
-            store,
-            day,
-            reason=reason,
-            requested_by=requested_by,
-            via=via,
-            period=period,
-            statement=statement,
-            found_on=found_on,
-        )
+    def booked_originals(self, org: str, store: str, day: date) -> list[BookedOriginal]:
+        return booked_originals(self.conn, org, store, day)
 
-    def complete(self, reversal: Export) -> None:
-        complete_correction(self.conn, reversal)
+    def record(self, correction: NewCorrection) -> None:
+        record_correction(self.conn, correction)
+
+    def add_reversal(self, correction: NewCorrection, reversal: NewReversal) -> bool:
+        return add_reversal(self.conn, correction, reversal)
+
+    def complete(self, reversal: Export) -> bool:
+        return complete_correction(self.conn, reversal)
 
     def of_reversal(self, export: Export) -> Correction | None:
         return correction_of_reversal(self.conn, export)

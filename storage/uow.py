@@ -120,6 +120,18 @@ class PostgresUnitOfWork:
         self.conn.rollback()
 
 
+class OnConnection:
+    """The repositories that need neither a cipher nor an event encoder, over one plain connection whose transaction
+    is the caller's: for an operator's command that calls a service handler through its narrow ports
+    (``dayclose reexport``: corrections and jobs), and for tests that seed a database (sales and jobs)."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+        self.sales = PostgresSales(conn)
+        self.jobs = PostgresJobs(conn)
+        self.corrections = PostgresCorrections(conn)
+
+
 def unit_of_work(
     pool: ConnectionPool[Any],
     cipher: Cipher,

@@ -34,7 +34,9 @@ def register(sub: Subparsers) -> None:
 
 def reexport(args: argparse.Namespace) -> int:
     from mapping.periods import PeriodChoice
-    from storage.corrections import NothingToCorrect, request_reexport
+    from service import bus
+    from service.correction_requests import CorrectDay, NothingToCorrect
+    from storage.uow import OnConnection
 
     period = PeriodChoice.ORIGINAL if args.original_period else PeriodChoice.FOUND
     if (period == PeriodChoice.ORIGINAL) != bool(args.statement):
@@ -42,8 +44,7 @@ def reexport(args: argparse.Namespace) -> int:
         return exitcodes.USAGE
     with connect(settings()) as conn:
         try:
-            requested = request_reexport(
-                conn,
+            command = CorrectDay(
                 args.org,
                 args.store,
                 args.date,
@@ -53,6 +54,7 @@ def reexport(args: argparse.Namespace) -> int:
                 period=period,
                 statement=args.statement,
             )
+            requested = bus.handle(OnConnection(conn), command)
         except NothingToCorrect as exc:
             print(exc, file=sys.stderr)
             return exitcodes.FAILED

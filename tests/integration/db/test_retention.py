@@ -13,13 +13,15 @@ import psycopg
 import pytest
 
 from mapping.reconcile import ControlTotals
+from service import bus, correction_requests
+from service.correction_requests import CorrectDay, NothingToCorrect
 from service.messages import DayClosed, SalesEnvelope, SalesItem, Trigger
 from service.model import Export, ExportStatus
 from storage import audit
-from storage.corrections import NothingToCorrect, complete_correction, request_reexport
 from storage.exports import PostgresExports
 from storage.retention import purge
 from storage.sales import ingest_sales
+from storage.uow import OnConnection
 from tests.builders import day_close, line, receipt
 
 pytestmark = pytest.mark.integration
@@ -155,7 +157,7 @@ def test_a_quarter_with_a_blocker_is_kept_whole_reported_and_dropped_once_resolv
         elif blocker == "reversal not booked":
             book(conn, export.export_id, 2)
             with conn.transaction():
-                request_reexport(conn, ORG, STORE, OLD, reason="fel konto", requested_by="anna")
+                bus.handle(OnConnection(conn), CorrectDay(ORG, STORE, OLD, reason="fel konto", requested_by="anna"))
 
         result = purge(conn, TODAY, RETENTION)
 
@@ -175,7 +177,7 @@ def test_a_quarter_with_a_blocker_is_kept_whole_reported_and_dropped_once_resolv
             (reversal,) = conn.execute("SELECT export_id FROM exports WHERE reverses = %s", (export.export_id,))
             book(conn, reversal[0], 3)
             with conn.transaction():
-                complete_correction(conn, reversal_of(reversal[0]))
+                correction_requests.complete(OnConnection(conn), reversal_of(reversal[0]))
             book(conn, claim(conn).export_id, 4)
         else:
             book(conn, export.export_id, 2)
@@ -226,11 +228,13 @@ def test_the_receipt_link_follows_a_correction_before_and_after_the_purge(databa
         original = claim(conn)
         book(conn, original.export_id, 10)
         with conn.transaction():
-            requested = request_reexport(conn, ORG, STORE, OLD, reason="fel konto", requested_by="anna")
+            requested = bus.handle(
+                OnConnection(conn), CorrectDay(ORG, STORE, OLD, reason="fel konto", requested_by="anna")
+            )
         (reversal_id,) = requested.reversal_export_ids
         book(conn, reversal_id, 11)
         with conn.transaction():
-            complete_correction(conn, reversal_of(reversal_id))
+            correction_requests.complete(OnConnection(conn), reversal_of(reversal_id))
         reexport = claim(conn)
         book(conn, reexport.export_id, 12)
         expected = [("MANUAL", None), ("CORRECTION", str(original.export_id)), ("MANUAL", None)]
@@ -250,7 +254,7 @@ def test_the_receipt_link_follows_a_correction_before_and_after_the_purge(databa
         assert result.quarters_dropped == [OLD_Q] and result.audit_receipts == 12
         assert answers() == before
         with pytest.raises(NothingToCorrect, match="purged"), conn.transaction():
-            request_reexport(conn, ORG, STORE, OLD, reason="igen", requested_by="bo")
+            bus.handle(OnConnection(conn), CorrectDay(ORG, STORE, OLD, reason="igen", requested_by="bo"))
 
 
 def test_a_sale_sent_again_for_a_purged_day_is_set_aside_never_booked_twice(database_url: str) -> None:

@@ -595,8 +595,10 @@ class _Corrections(_Repo):
     def of_new_export(self, export: Export) -> Correction | None:
         return None
 
-    def complete(self, reversal: Export) -> None:
+    def complete(self, reversal: Export) -> bool:
+        """Records the write; reports no original reversed (this fake keeps none), so no day is queued anew."""
         self.uow.wrote("corrections.complete")
+        return False
 
     def booked_anew_by(self, export: Export) -> Correction | None:
         return None
