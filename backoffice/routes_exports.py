@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
@@ -21,8 +22,7 @@ from backoffice.models import (
     StatusOut,
 )
 from service import bus, commands
-from service.messages import ManualExportRequested
-from service.model import IntegrationStatus
+from service.manual_exports import RequestManualExport
 from storage import history
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["exports"])
@@ -54,21 +54,15 @@ def post_manual_export(
     its request id. A click while an earlier request covering the same stores is still in progress returns
     that request (`coalesced: true`) instead of sending again; the consumer exports each sale once
     regardless. 409 `NOT_ACTIVE`."""
-    store = body.store_id if body else None
+    command = RequestManualExport(org, body.store_id if body else None, requested_by)
     with ctx.uow() as uow:
-        integration = uow.integrations.get(org)
-        if integration is None or integration.status != IntegrationStatus.ACTIVE:
-            raise conflict("NOT_ACTIVE", "Manual export needs an active integration.")
-        uow.manual_exports.lock(org)
-        pending = uow.manual_exports.pending(org, store)
-        current = uow.manual_exports.get(org, pending[0]) if pending is not None else None
-        if current is not None:
-            return ManualExport(**current, coalesced=True)
-        request_id = uuid.uuid4()
-        at = uow.manual_exports.record(request_id, org, store, requested_by)
-        uow.outbox.command(ManualExportRequested(str(request_id), org, store, at, requested_by))
-        uow.commit()
-    return ManualExport(request_id=request_id, store_id=store, requested_at=at, state="requested", coalesced=False)
+        try:
+            asked = bus.handle(uow, command)  # coalescing decided in service/manual_exports.py
+        except commands.IntegrationNotActive:
+            raise conflict("NOT_ACTIVE", "Manual export needs an active integration.") from None
+        if not asked.coalesced:
+            uow.commit()
+    return ManualExport(**asdict(asked))
 
 
 @router.get("/manual-exports/{request_id}", response_model=ManualExport, responses=responses(401, 403, 404, 422))

@@ -22,6 +22,7 @@ from service.commands import (
     retry_now,
 )
 from service.correction_requests import CorrectDay
+from service.manual_exports import RequestManualExport
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
 from service.model import Integration, IntegrationStatus
 from service.sales import RecordSales
@@ -237,7 +238,15 @@ def test_an_activation_retries_every_open_export_and_queues_every_unbooked_close
 
 
 def test_every_command_has_its_handler() -> None:
-    messages = {ManualExportRequested, RetryFailedExports, RetryPlanFixes, ResumeExports, RecordSales, CorrectDay}
+    messages = {
+        ManualExportRequested,
+        RetryFailedExports,
+        RetryPlanFixes,
+        ResumeExports,
+        RecordSales,
+        CorrectDay,
+        RequestManualExport,
+    }
     assert set(bus.HANDLERS) == set(get_args(bus.Message)) == messages
     assert retry_now("org-a", "s1", "anna").command_id.startswith("retry-")
     assert retry_now("org-a").command_id != retry_now("org-a").command_id
