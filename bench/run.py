@@ -38,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = measures.QUICK if args.quick else measures.FULL
     if args.processes is not None:
         sizes = dataclasses.replace(sizes, midnight_processes=args.processes)
-    print(f"burst and midnight booked by a pod of {sizes.midnight_processes} consumer process(es)", flush=True)
     names = args.only or list(MEASURES)
+    if {"burst", "midnight"} & set(names):
+        print(f"burst and midnight booked by a pod of {sizes.midnight_processes} consumer process(es)", flush=True)
     figures: list[Figure] = []
     timings: dict[str, float] = {}
     started = time.monotonic()
