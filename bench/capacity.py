@@ -6,8 +6,8 @@ Measured inputs (from one ``make bench`` run: its ``ingest``, ``costs`` and ``mi
 bytes per stored sales row including indexes, WAL bytes per event, events/s of one ``dayclose run`` process and
 what a second process in the pod adds (``DAYCLOSE_CONSUMER_PROCESSES=2``), µs per event of each ingest step, BL
 requests per export (the steady-state midnight's, with the first-ever midnight's beside it), bytes per booked
-store-day, and the export rate one process sustained (steady state). Assumptions are the constants below; change
-them here, not in the doc.
+store-day, and the export rate the midnight's pod sustained (steady state; its consumer processes named).
+Assumptions are the constants below; change them here, not in the doc.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ def inputs(doc: dict[str, Any]) -> dict[str, float]:
         "db_write_us": c["us_per_event"]["db_write"],
         "requests_per_export": m["requests_per_export"],
         "requests_per_export_first_night": cold["detail"]["requests_per_export"],
-        "exports_per_s_per_process": m["exports_per_s"],
+        "exports_per_s_per_pod": m["exports_per_s"],
+        "midnight_processes": m.get("processes", 1),  # the pod's consumer processes (issue #27: 2 since)
         "store_day_bytes": m.get("store_day_bytes", cold["detail"].get("store_day_bytes", 0.0)),
     }
 
@@ -140,11 +141,11 @@ def model(measured: dict[str, float]) -> list[tuple[str, list[str]]]:
             _duration(requests / BL_TOTAL_LIMIT),
         )
         put("… a first-ever midnight", _duration(first / BL_TOTAL_LIMIT))
-        exports_per_s = measured["exports_per_s_per_process"]
+        exports_per_s, processes = measured["exports_per_s_per_pod"], int(measured.get("midnight_processes", 1))
         put(
             f"if BL limits each company ({BL_COMPANY_LIMIT:.0f} req/s each): booking a midnight with one pod, at the "
-            f"{exports_per_s:.0f} exports/s a process sustained (a floor: the benchmark's client limit or the "
-            "process's CPU capped it)",
+            f"{exports_per_s:.0f} exports/s a pod of {processes} consumer process{'es' if processes > 1 else ''} "
+            "sustained (a floor: the benchmark's client limit or the node's CPU capped it)",
             _duration(stores / exports_per_s),
         )
         put(

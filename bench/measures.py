@@ -45,6 +45,10 @@ class Sizes:
     midnight_stores_per_org: int
     midnight_client_limit: float
     cost_events: int
+    #: DAYCLOSE_CONSUMER_PROCESSES of the pod booking the burst and the midnight (2: one per core of this node, as
+    #: production would run it); ``midnight_compare`` books one more steady night with one process, to compare.
+    midnight_processes: int = 2
+    midnight_compare: bool = True
 
 
 FULL = Sizes(

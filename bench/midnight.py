@@ -12,8 +12,13 @@ Each night, every store's (small) day is ingested first; then every day-closed e
 the benchmark reads outcome events until every store has one. Figures per night: BL requests ÷ their time span
 against the client's limit (the stand-in's request log), BL requests per booked day (by endpoint in the
 detail), the time to book, FAILED outcomes, and from the stand-in's books that every store-day so far has
-exactly one voucher (the store is found in the voucher text, the date is the voucher's); and the peak RSS of
-``dayclose run`` (``VmHWM``) over both.
+exactly one voucher (the store is found in the voucher text, the date is the voucher's); the CPU per booked day
+summed over the pod's processes; and the peak RSS (``VmHWM``) of each of its processes and their sum.
+
+The pod runs as production would on this 2-core node: ``DAYCLOSE_CONSUMER_PROCESSES`` consumer processes
+(``Sizes.midnight_processes``; ``python -m bench --processes N``), each taking 1/n of the BL budgets and export
+workers (:mod:`dayclose.supervisor`). With more than one, the midnight books a third night with one process — the
+alternative, measured in the same run (``Sizes.midnight_compare``).
 """
 
 from __future__ import annotations
@@ -23,14 +28,14 @@ import time
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from bench import workload
-from bench.cpu_split import cpu_seconds
 from bench.measures import DAY, OutcomeReader, Sizes, partitions_for
+from bench.midnight_figures import figures
+from bench.pod import Pod, machine_busy_seconds, rig_cpu_seconds
 from bench.progress import Progress
 from bench.report import Figure
 from bench.stack import ORG, START, OffsetProbe, Stack, fast_producer, produce_all
@@ -45,73 +50,43 @@ WORKERS = 16
 
 
 def burst(stack: Stack, sizes: Sizes) -> list[Figure]:
-    n = sizes.burst_stores
-    nights = _midnights(stack, [(ORG, workload.store_id(s, "b")) for s in range(n)], sizes.burst_client_limit, "burst")
-    return _figures(f"burst, {n:,} stores of 1 merchant", nights, with_rss=False)
+    n, processes = sizes.burst_stores, sizes.midnight_processes
+    stores = [(ORG, workload.store_id(s, "b")) for s in range(n)]
+    nights = _midnights(stack, stores, sizes.burst_client_limit, "burst", nights_of(processes, compare=False))
+    return figures(f"burst, {n:,} stores of 1 merchant", nights, with_rss=False)
 
 
 def midnight(stack: Stack, sizes: Sizes) -> list[Figure]:
-    n, per_org = sizes.midnight_stores, sizes.midnight_stores_per_org
+    n, per_org, processes = sizes.midnight_stores, sizes.midnight_stores_per_org, sizes.midnight_processes
     stores = [(f"org-m{s // per_org:05d}", workload.store_id(s, "m")) for s in range(n)]
-    nights = _midnights(stack, stores, sizes.midnight_client_limit, "midnight")
-    return _figures(f"midnight, {n:,} stores of {-(-n // per_org):,} merchants", nights, with_rss=True)
+    nights = nights_of(processes, compare=sizes.midnight_compare)
+    measured = _midnights(stack, stores, sizes.midnight_client_limit, "midnight", nights)
+    return figures(f"midnight, {n:,} stores of {-(-n // per_org):,} merchants", measured, with_rss=True)
 
 
-#: Issue #27: BL requests per booked day (a post and an attach, plus the pre-flight's fetches per company), and
-#: the time to book at the client's limit that many requests allow (270 s for 10,000 stores at 80/s). The targets
-#: apply to the steady state: every midnight after a company's first.
-REQUESTS_PER_DAY_TARGET = 2.1
-SECONDS_PER_STORE_AT_1_PER_S = 2.16
-#: Two nights in one run, each in a new ``dayclose run`` process (as after a deploy): the first ever, when nothing
-#: is known of any company, and the next, when what the first learnt is known (in PostgreSQL, not in the process).
-NIGHTS = (("cold", "first night, nothing known"), ("steady", "steady state, the night before known"))
+#: Nights in one run, each in a new ``dayclose run`` pod (as after a deploy): the first ever, when nothing is known
+#: of any company, and the next, when what the first learnt is known (in PostgreSQL, not in the process); with a pod
+#: of several consumer processes, a third night (steady too) with one, to compare. (key, words, processes).
+Night = tuple[str, str, int]
 
 
-def _figures(name: str, nights: list[dict[str, Any]], *, with_rss: bool) -> list[Figure]:
-    figures = []
-    for (night, words), r in zip(NIGHTS, nights, strict=True):
-        label = f"{name}, {words}"
-        steady = night == "steady"
-        figures += [
-            Figure(f"{label}: BL request rate ÷ client limit", r["rate_share"], "×", 0.95, True, r),
-            *_booking_figures(label, r, steady),
-            Figure(f"{label}: CPU of dayclose run per booked day", r["cpu_ms_per_export"], "ms", None, False, {}),
-            Figure(f"{label}: failed exports", r["failed_outcomes"], "", 0, False, {}),
-            Figure(f"{label}: store-days not booked exactly once", r["not_booked_once"], "", 0, False, {}),
-        ]
-    if with_rss:
-        peak = max(r["peak_rss_mb"] for r in nights)
-        figures.append(Figure(f"{name}: peak RSS of dayclose run", peak, "MB", 300, False, {}))
-    return figures
-
-
-def _booking_figures(name: str, r: dict[str, Any], steady: bool) -> list[Figure]:
-    """Requests per booked day and the time to book; a target for the steady state, a reference for the first."""
-    by_path = {"requests_by_path": r["requests_by_path"], "bl_requests": r["bl_requests"], "stores": r["stores"]}
-    at_limit = round(r["stores"] * SECONDS_PER_STORE_AT_1_PER_S / r["client_limit_per_s"], 1)
-    return [
-        Figure(
-            f"{name}: BL requests per booked day",
-            r["requests_per_export"],
-            "",
-            REQUESTS_PER_DAY_TARGET if steady else None,
-            False,
-            by_path,
-        ),
-        Figure(
-            f"{name}: time to book at the client limit ({r['client_limit_per_s']:g}/s)",
-            r["seconds"],
-            "s",
-            at_limit if steady else None,
-            False,
-            {},
-        ),
+def nights_of(processes: int, *, compare: bool) -> list[Night]:
+    """The nights a size books with a pod of ``processes`` consumer processes (``compare``: and one with one)."""
+    pod = f"{processes} processes" if processes > 1 else "1 process"
+    nights = [
+        ("cold", f"first night, nothing known, {pod}", processes),
+        ("steady", f"steady state, the night before known, {pod}", processes),
     ]
+    if compare and processes > 1:
+        nights.append(("steady-one-process", "steady state, the night before known, 1 process", 1))
+    return nights
 
 
-def _midnights(stack: Stack, stores: list[tuple[str, str]], limit: float, label: str) -> list[dict[str, Any]]:
-    """Both nights of :data:`NIGHTS` on one database, one set of merchants and BL companies, one set of topics."""
-    days = [DAY + timedelta(days=i) for i in range(len(NIGHTS))]
+def _midnights(
+    stack: Stack, stores: list[tuple[str, str]], limit: float, label: str, nights_run: list[Night]
+) -> list[dict[str, Any]]:
+    """Every night of ``nights_run`` on one database, one set of merchants and BL companies, one set of topics."""
+    days = [DAY + timedelta(days=i) for i in range(len(nights_run))]
     work: list[tuple[list[workload.Message], list[workload.Message]]] = []
     for day in days:
         work.append(_day(stores, day, work[-1][1] if work else None))
@@ -127,10 +102,11 @@ def _midnights(stack: Stack, stores: list[tuple[str, str]], limit: float, label:
     producer = fast_producer(stack.kafka.bootstrap_servers)
     nights, consumed = [], 0
     try:
-        for (night, _), day, (messages, closes) in zip(NIGHTS, days, work, strict=True):
+        for (night, words, processes), day, (messages, closes) in zip(nights_run, days, work, strict=True):
             clients = (reader, probe, producer)
-            summary = _night(stack, settings, clients, stores, keys, day, (messages, closes), consumed, limit, label)
-            nights.append(summary | {"night": night, "business_date": day.isoformat()})
+            pod = replace(settings, consumer_processes=processes)
+            summary = _night(stack, pod, clients, stores, keys, day, (messages, closes), consumed, limit, label)
+            nights.append(summary | {"night": night, "words": words, "business_date": day.isoformat()})
             consumed += len(messages) + len(closes)
         nights[-1] |= _bytes_per_store_day(db, len(stores) * len(nights))
     finally:
@@ -182,12 +158,15 @@ def _night(
         produce_all(producer, settings.kafka.sales_topic, messages, label=f"{label} receipts")
         target = consumed + len(messages)
         until_committed(probe, target, proc, f"{label} ingest", timeout=max(300, len(messages) / 100))
+        pod = Pod.of(proc.pid, settings.consumer_processes)
         stack.bl.set_faults(latency_s=BL_LATENCY_S, rate_limit_per_s=limit * 1.25, retry_after_s=1)
         stack.bl.requests.clear()
-        started, cpu_before = time.time(), cpu_seconds(Path(f"/proc/{proc.pid}/stat"))
+        cpu_before, machine_before = pod.cpu_seconds(), machine_busy_seconds()
+        rig_before = rig_cpu_seconds(pod, stack.postgres.data_dir)
+        started = time.time()
         produce_all(producer, settings.kafka.sales_topic, closes)
         published_s = time.time() - started
-        last, peak = started, 0
+        last = started
         with Progress(f"{label} exports", n, "exp") as bar:
             while len(outcomes) < n:
                 got = reader.next(timeout=max(120.0, 4 * n / limit))
@@ -196,16 +175,30 @@ def _night(
                 last, _, outcome = got
                 outcomes.append(outcome)
                 bar.update(len(outcomes))
-                peak = max(peak, proc.peak_rss_bytes() or 0) if len(outcomes) % 100 == 0 else peak
-        peak = max(peak, proc.peak_rss_bytes() or 0)
-        cpu_s = cpu_seconds(Path(f"/proc/{proc.pid}/stat")) - cpu_before
+        cpu = {pid: s - cpu_before[pid] for pid, s in pod.cpu_seconds().items()}
+        machine_s = machine_busy_seconds() - machine_before
+        rig = {k: v - rig_before[k] for k, v in rig_cpu_seconds(pod, stack.postgres.data_dir).items()}
+        peaks = pod.peak_rss_bytes()
+        pod.check()  # the same processes throughout: none ended, none missing from the sums
     finally:
         stack.bl.reset_faults()
         proc.stop()
-    summary = _summary(stack, stores, keys, outcomes, day, limit, started, last, published_s, peak)
-    # What one export costs the process (user + system CPU): with the requests per export at the floor, this, not
-    # BL's limit, may bound how fast one process books a midnight (a process runs one thread at a time).
-    return summary | {"cpu_s": round(cpu_s, 2), "cpu_ms_per_export": round(1000 * cpu_s / n, 2)}
+    summary = _summary(stack, stores, keys, outcomes, day, limit, started, last, published_s)
+    # What one export costs the pod (user + system CPU of every process): with the requests per export at the floor,
+    # this, not BL's limit, may bound how fast a pod books a midnight (a process runs one thread at a time).
+    cpu_s = sum(cpu.values())
+    return summary | {
+        "processes": settings.consumer_processes,
+        "cpu_s": round(cpu_s, 2),
+        "cpu_s_by_process": [round(cpu[pid], 2) for pid in pod.pids],
+        "cpu_ms_per_export": round(1000 * cpu_s / n, 2),
+        # Every process of the machine: on this rig the node's two cores also run PostgreSQL, the BL stand-in and
+        # the mock broker, so this, over the cores, bounds the exports per second whatever the pod's processes.
+        "machine_cpu_ms_per_export": round(1000 * machine_s / n, 2),
+        "rig_cpu_ms_per_export": {k: round(1000 * v / n, 2) for k, v in rig.items()},
+        "peak_rss_mb_by_process": [round(peaks[pid] / 10**6, 1) for pid in pod.pids],
+        "peak_rss_mb_pod": round(sum(peaks.values()) / 10**6, 1),
+    }
 
 
 def _bytes_per_store_day(db: str, stores: int) -> dict[str, float]:
@@ -243,7 +236,6 @@ def _summary(
     started: float,
     last: float,
     published_s: float,
-    peak: int,
 ) -> dict[str, Any]:
     n = len(stores)
     reqs = stack.bl.requests.all()
@@ -278,7 +270,6 @@ def _summary(
         "failed_reasons": dict(Counter((o["failure"] or {}).get("reason_code") for o in failed)),
         "not_booked_once": not_once,
         "vouchers": sum(v for k, v in booked.items() if k[2] == day.isoformat()),
-        "peak_rss_mb": round(peak / 10**6, 1),
     }
 
 

@@ -1,8 +1,10 @@
-"""Command line: ``python -m bench [--quick] [--only costs ingest latency burst midnight memory] [--out FILE]``."""
+"""Command line: ``python -m bench [--quick] [--only costs ingest latency burst midnight memory] [--processes N]
+[--out FILE]``."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -27,9 +29,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: proves the benchmarks run (CI)")
     parser.add_argument("--only", nargs="+", choices=sorted(MEASURES), help="run only these measurements")
     parser.add_argument("--out", type=Path, help="JSON output (default bench/results/latest.json)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        help="DAYCLOSE_CONSUMER_PROCESSES of the pod booking burst and midnight (default 2; 1: no comparison night)",
+    )
     args = parser.parse_args(argv)
     sizes = measures.QUICK if args.quick else measures.FULL
+    if args.processes is not None:
+        sizes = dataclasses.replace(sizes, midnight_processes=args.processes)
     names = args.only or list(MEASURES)
+    if {"burst", "midnight"} & set(names):
+        print(f"burst and midnight booked by a pod of {sizes.midnight_processes} consumer process(es)", flush=True)
     figures: list[Figure] = []
     timings: dict[str, float] = {}
     started = time.monotonic()

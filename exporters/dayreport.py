@@ -161,9 +161,12 @@ def _wrap(text: str, width: float, font: str = "Helvetica", size: float = 9) -> 
         measured: float = stringWidth(candidate, font, size)
         return measured <= width
 
+    words = text.split()
+    if fits(whole := " ".join(words)):  # most texts: one measurement, not one per word (widths only add up)
+        return [whole]
     lines: list[str] = []
     current = ""
-    for word in text.split():
+    for word in words:
         candidate = f"{current} {word}" if current else word
         if fits(candidate):
             current = candidate

@@ -23,6 +23,11 @@ from mapping.errors import VoucherTextError
 from mapping.voucher import MAX_TEXT_LENGTH
 
 _WHITESPACE = re.compile(r"\s+")
+#: Text :func:`clean_text` has nothing to remove or normalise in, but runs of spaces: printable Latin-1 (Swedish
+#: letters and punctuation; € and WinAnsi's other signs go the long way) without the no-break space (a space) and the
+#: soft hyphen (removed). It is NFC already (no combining marks), so the one rule left is the spaces' (issue #27: the
+#: day report cleans every cell it draws).
+_PLAIN = re.compile(r"[\x20-\x7e\xa1-\xac\xae-\xff]*")
 #: Unicode general categories removed: control (Cc: C0, DEL, C1 — NUL, BEL, ESC …), format (Cf: bidi embeddings,
 #: overrides and isolates U+202A–U+202E and U+2066–U+2069, LRM, RLM, ALM, zero-width space, non-joiner and joiner,
 #: word joiner, BOM, soft hyphen …), surrogates (Cs), private use (Co) and unassigned (Cn) code points.
@@ -37,6 +42,12 @@ def clean_text(value: str, limit: int | None = None) -> str:
     one space, the characters of :data:`REMOVED_CATEGORIES` are removed, the rest is NFC-normalised (a letter and
     its combining accent become one character, as BL, CP437 and WinAnsi need) and stripped, then cut to ``limit``
     characters when given."""
+    text = _WHITESPACE.sub(" ", value).strip() if _PLAIN.fullmatch(value) else _cleaned(value)
+    return text if limit is None else text[:limit].rstrip()
+
+
+def _cleaned(value: str) -> str:
+    """:func:`clean_text` of any text, before the cut: character by character."""
     kept = []
     for ch in unicodedata.normalize("NFC", value):
         if ch.isspace() or unicodedata.category(ch) in ("Zl", "Zp"):
@@ -44,8 +55,7 @@ def clean_text(value: str, limit: int | None = None) -> str:
         elif unicodedata.category(ch) not in REMOVED_CATEGORIES:
             kept.append(ch)
     # Again after the removal: a zero-width character between a letter and its accent kept them apart.
-    text = _WHITESPACE.sub(" ", unicodedata.normalize("NFC", "".join(kept))).strip()
-    return text if limit is None else text[:limit].rstrip()
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", "".join(kept))).strip()
 
 
 def is_identifier(value: object) -> bool:

@@ -29,6 +29,20 @@ _STORE_BUSY = """EXISTS (SELECT 1 FROM export_jobs l
                                       WHERE application_name = %(prefix)s || split_part(l.lease_owner, ':', 1)))"""
 
 
+#: Jobs ``owner`` may lease now: due, not leased by a live other process, the oldest of their store (parked jobs not
+#: yet due aside), and their store not busy.
+_CLAIMABLE = f"""SELECT c.id, c.organization_id, c.store_id FROM export_jobs c
+    WHERE c.not_before <= now()
+      AND (c.lease_until IS NULL OR c.lease_until < now() OR c.lease_owner = %(owner)s
+           OR NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                          WHERE application_name = %(prefix)s || split_part(c.lease_owner, ':', 1)))
+      AND NOT EXISTS (SELECT 1 FROM export_jobs k
+                      WHERE k.organization_id = c.organization_id AND k.store_id = c.store_id
+                        AND k.id < c.id AND NOT (k.parked AND k.not_before > now()))
+      AND NOT {_STORE_BUSY.format(c="c")}"""  # noqa: S608 - constant
+_FIRST = " ORDER BY c.id FOR UPDATE SKIP LOCKED LIMIT 1"
+
+
 class PostgresJobs:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
@@ -42,21 +56,12 @@ class PostgresJobs:
         mid-job takes its job back)."""
         params = {"owner": owner, "lease": lease, "prefix": LEASE_PREFIX}
         self.conn.execute("SELECT pg_stat_clear_snapshot()")  # see who is connected now
-        row = self.conn.execute(
-            f"""SELECT c.id, c.organization_id, c.store_id FROM export_jobs c
-                WHERE c.not_before <= now()
-                  AND (c.lease_until IS NULL OR c.lease_until < now() OR c.lease_owner = %(owner)s
-                       OR NOT EXISTS (SELECT 1 FROM pg_stat_activity
-                                      WHERE application_name = %(prefix)s || split_part(c.lease_owner, ':', 1)))
-                  AND NOT EXISTS (SELECT 1 FROM export_jobs k
-                                  WHERE k.organization_id = c.organization_id AND k.store_id = c.store_id
-                                    AND k.id < c.id AND NOT (k.parked AND k.not_before > now()))
-                  AND NOT {_STORE_BUSY.format(c="c")}
-                ORDER BY c.lease_owner IS NOT DISTINCT FROM %(owner)s DESC, c.id
-                FOR UPDATE SKIP LOCKED
-                LIMIT 1""",  # noqa: S608 - constant
-            params,
-        ).fetchone()
+        # The owner's own lease first, then the oldest claimable job: two statements, each in id order with LIMIT 1,
+        # so that a lease reads the queue from its head instead of sorting every queued job (issue #27: 23 ms a lease
+        # with 10,000 queued, against ~4 here).
+        row = self.conn.execute(_CLAIMABLE + " AND c.lease_owner = %(owner)s" + _FIRST, params).fetchone()
+        if row is None:
+            row = self.conn.execute(_CLAIMABLE + _FIRST, params).fetchone()
         if row is None:
             return None
         job_id, org, store = row

@@ -63,7 +63,7 @@ MEASURED = {
     "typed_us": 15.0,
     "db_write_us": 40.0,
     "requests_per_export": 2.5,
-    "exports_per_s_per_process": 10.0,
+    "exports_per_s_per_pod": 10.0,
     "store_day_bytes": 5000.0,
 }
 

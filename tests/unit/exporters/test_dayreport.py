@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import random
+import subprocess
+import sys
 from datetime import date, datetime
+from pathlib import Path
 
 from pypdf import PdfReader
 
@@ -239,3 +244,47 @@ def test_the_report_is_underlag_for_every_row_of_its_voucher() -> None:
     ):
         assert expected.replace("\\n", "\n") in text, expected
     assert b"D:20261126000000" in render(r)  # compiled when booked, deterministic
+
+
+def sample_digest() -> str:
+    """SHA-256 of the reports of :data:`SAMPLE_NAMES` (with and without the underlag of the books): what
+    :func:`test_reportlabs_accelerator_changes_no_byte_of_the_report` compares across processes."""
+    digest = hashlib.sha256()
+    for i, name in enumerate(SAMPLE_NAMES):
+        digest.update(render(report(store_name=name, company_name=name[::-1], books=BOOKS if i % 2 else None)))
+    return digest.hexdigest()
+
+
+#: Store and company names over Latin-1, Latin Extended and WinAnsi's signs, with breaks and invisible characters;
+#: long enough to wrap (fixed seed: the same names in every process).
+_RANDOM = random.Random(27)
+_ALPHABET = [chr(c) for c in range(32, 0x250)] + list("€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ\u2212\u200b\n\t")
+SAMPLE_NAMES = ["".join(_RANDOM.choice(_ALPHABET) for _ in range(_RANDOM.randint(1, 300))) for _ in range(60)]
+
+
+def test_the_report_is_drawn_with_reportlabs_c_accelerator() -> None:
+    """Issue #27: the day report's PDF was half of an export's CPU in `dayclose run`, a quarter of that in ReportLab's
+    pure-Python fallbacks (float formatting, glyph widths, encoding, escaping); rl-accel is ReportLab's own C version
+    of them. Installed (a dependency), ReportLab uses it."""
+    from reportlab.lib import rl_accel
+
+    assert {"fp_str", "unicode2T1", "instanceStringWidthT1", "escapePDF", "asciiBase85Encode"} <= set(rl_accel._c_funcs)
+
+
+def test_reportlabs_accelerator_changes_no_byte_of_the_report() -> None:
+    """The same reports rendered without the accelerator (a process where it cannot be imported) are the same bytes:
+    a report rendered before and after the dependency, or by pods with and without it, is the same document."""
+    without = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['_rl_accel'] = None\n"
+            "from reportlab.lib import rl_accel; assert not rl_accel._c_funcs\n"
+            "from tests.unit.exporters.test_dayreport import sample_digest; print(sample_digest())",
+        ],
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert without.stdout.strip() == sample_digest()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from consumer import records
 from devstack import sampledata
-from mapping.text import MAX_IDENTIFIER_LENGTH, clean_text, day_voucher_text, is_identifier
+from mapping.text import _PLAIN, MAX_IDENTIFIER_LENGTH, _cleaned, clean_text, day_voucher_text, is_identifier
 from service.messages import DayClosed
 
 HOSTILE = "\u202e\u202a\u2066\u2069\u200e\u200f\u061c\u200b\u200c\u200d\u2060\ufeff\u00ad\x1b\x07\x00\x7f\x85\x9b\ue000"
@@ -33,6 +33,27 @@ def test_the_policy_leaves_one_line_of_visible_nfc_text(value: str) -> None:
     assert not [ch for ch in cleaned if unicodedata.category(ch)[0] in "CZ" and ch != " "]
     assert unicodedata.is_normalized("NFC", cleaned) or len(cleaned) == 100  # a cut may split a sequence
     assert clean_text(cleaned) == cleaned
+
+
+LATIN_1 = "".join(chr(c) for c in range(0x100))
+
+
+@given(st.text(alphabet=st.sampled_from(LATIN_1 + "\u0301\u200b\u2028€")))
+def test_plain_latin_1_text_takes_the_short_way_to_the_same_result(value: str) -> None:
+    """Issue #27: the day report cleans every cell it draws, and the character-by-character rule was a twentieth of an
+    export's CPU; text with nothing to remove or compose (printable Latin-1 but the no-break space and the soft
+    hyphen) skips it. Whatever the text, the result is the rule's."""
+    assert clean_text(value) == _cleaned(value)
+    assert clean_text(value, 7) == _cleaned(value)[:7].rstrip()
+
+
+def test_the_short_way_is_taken_only_by_characters_the_rule_leaves_alone() -> None:
+    for ch in LATIN_1:
+        if _PLAIN.fullmatch(ch):
+            assert unicodedata.category(ch)[0] not in "CZ" or ch == " ", repr(ch)
+            assert clean_text(f"a{ch}b") == _cleaned(f"a{ch}b") == f"a{ch}b".replace("  ", " ")
+    assert not _PLAIN.fullmatch("\xa0") and not _PLAIN.fullmatch("\xad") and not _PLAIN.fullmatch("\t")
+    assert clean_text("Kafé  Ängen ") == "Kafé Ängen" and clean_text("a\xa0b\xadc") == "a bc"
 
 
 def test_letters_and_accents_are_kept_and_composed() -> None:
