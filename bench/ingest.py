@@ -1,4 +1,4 @@
-"""Ingest, three ways over the same pre-published topic: the raw consume + decode baseline, the naive COPY
+"""Ingest, three ways over the same pre-published topic: the raw consume + decode baseline, the lean COPY
 peer (:mod:`bench.peer`) and ``dayclose run``. Also the memory run (``dayclose run`` over a million events).
 
 Product and peer are timed the same way: each runs as its own process against a fresh database on the
