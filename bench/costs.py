@@ -4,17 +4,16 @@ the capacity model in docs/performance.md. Also ``python -m bench --only costs``
 Steps (µs per event, median of three passes over the same receipts):
   decode       AvroCodec.decode (what the raw baseline pays)
   typed        consumer.records.sales_envelope: typed, validated receipt objects
-  row_json     the stored row's JSON (item_to_json + json.dumps), part of db_write
+  row_json     the stored row's JSON (storage.codecs.item_row_json, msgspec), part of db_write
   buckets      the running totals' buckets of each event, summed in memory (consumer/accumulator.py)
   db_write     storage.sales.ingest_sales per batch of 500 in its own durable transaction (client + server)
-  peer_row     the naive peer's row: event key and json.dumps of the decoded payload
-  peer_write   the naive peer's COPY + INSERT … ON CONFLICT per batch of 500, durable (rows built before)
+  peer_row     the lean peer's row: event key and its compact stored form (dayclose's row shape)
+  peer_write   the lean peer's COPY + INSERT … ON CONFLICT per batch of 500, durable (rows built before)
 and per event of db_write: WAL bytes and records; per stored row: bytes including indexes.
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections import defaultdict
@@ -32,7 +31,7 @@ from consumer.codec import AvroCodec
 from consumer.records import sales_envelope
 from mapping.totals import Buckets, add_item
 from service.messages import DayClosed, SalesEnvelope, SalesItem
-from storage.codecs import item_to_json
+from storage.codecs import item_row_json
 from storage.sales import ingest_sales
 
 BATCH = 500
@@ -63,7 +62,7 @@ def costs(stack: Stack, sizes: Sizes) -> list[Figure]:
     us = {
         "decode": _per_event_us(lambda: [codec.decode(v) for v in values], n),
         "typed": _per_event_us(lambda: [sales_envelope(r) for r in records], n),
-        "row_json": _per_event_us(lambda: [json.dumps(item_to_json(i), separators=(",", ":")) for i in items], n),
+        "row_json": _per_event_us(lambda: [item_row_json(i) for i in items], n),
         "buckets": _per_event_us(lambda: _buckets(items), n),
     }
     ours = _db_cost(stack, n, lambda conn: _each(_ingest_in_tx, conn, _batches(envelopes)), "sales", migrated=True)
@@ -94,7 +93,7 @@ def costs(stack: Stack, sizes: Sizes) -> list[Figure]:
             {"row_json_us": round(us["row_json"], 1)},
         ),
         Figure(
-            "cost: database write, naive COPY peer (excl. row JSON)",
+            "cost: database write, lean COPY peer (excl. row JSON)",
             us["peer_write"],
             "µs/ev",
             None,

@@ -1,6 +1,6 @@
 """Where ingest's CPU goes: CPU µs per event of the consumer process (its main thread, its busiest other thread,
 the rest), of PostgreSQL (every server process) and of the benchmark process (the mock broker), for
-``dayclose run`` and the naive COPY peer over the same 200,000 published receipts.
+``dayclose run`` and the lean COPY peer over the same 200,000 published receipts.
 
     python -m bench.cpu_split [--receipts 200000]
 

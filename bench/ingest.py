@@ -1,11 +1,11 @@
-"""Ingest, three ways over the same pre-published topic: the raw consume + decode baseline, the naive COPY
+"""Ingest, three ways over the same pre-published topic: the raw consume + decode baseline, the lean COPY
 peer (:mod:`bench.peer`) and ``dayclose run``. Also the memory run (``dayclose run`` over a million events).
 
 Product and peer are timed the same way: each runs as its own process against a fresh database on the
 same durable server (fsync and synchronous commit on), after a CHECKPOINT; the clock runs from the start
 of the first transaction that stored a row (``min(received_at)``, read once at the end) until the broker
 shows the group's committed offsets covering every message (probed every 50 ms; the service commits
-stored offsets every 100 ms in benchmarks, the peer synchronously after each database commit).
+stored offsets every 100 ms in benchmarks, and so does the lean peer).
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def ingest(stack: Stack, sizes: Sizes) -> list[Figure]:
             common | _rounded(ours),
         ),
         Figure(
-            "ingest: naive COPY peer, stored durably + offsets committed",
+            "ingest: lean COPY peer, stored durably + offsets committed",
             peer["ingest_rate"],
             "ev/s",
             None,
@@ -151,10 +151,10 @@ def ingest(stack: Stack, sizes: Sizes) -> list[Figure]:
             common | {"seconds": round(base_s, 3)},
         ),
         Figure(
-            "ingest ratio: dayclose ÷ naive COPY peer",
+            "ingest ratio: dayclose ÷ lean COPY peer",
             ours["ingest_rate"] / peer["ingest_rate"],
             "×",
-            1.5,
+            0.9,  # issue #27: against the lean peer (the product validates and keeps running totals on top)
             True,
             {"dayclose": round(ours["ingest_rate"]), "peer": round(peer["ingest_rate"])},
         ),
@@ -167,7 +167,7 @@ def ingest(stack: Stack, sizes: Sizes) -> list[Figure]:
             {"dayclose": round(ours["ingest_rate"]), "baseline": round(base_rate)},
         ),
         Figure(
-            "ingest ratio: naive COPY peer ÷ raw baseline",
+            "ingest ratio: lean COPY peer ÷ raw baseline",
             peer["ingest_rate"] / base_rate,
             "×",
             None,

@@ -102,7 +102,7 @@ class Stack:
         return proc
 
     def peer(self, database_url: str, topic: str, group_id: str, name: str) -> ServiceProcess:
-        """The naive COPY peer (:mod:`bench.peer`) as its own process, like ``dayclose run``."""
+        """The lean COPY peer (:mod:`bench.peer`) as its own process, like ``dayclose run``."""
         argv = [
             sys.executable,
             "-m",
@@ -115,6 +115,8 @@ class Stack:
             group_id,
             "--database-url",
             database_url,
+            "--commit-interval-ms",
+            str(COMMIT_INTERVAL_MS),
         ]
         proc = ServiceProcess({"PYTHONPATH": str(REPO)}, self.workdir / f"{name}.log", argv).start()
         self.services.append(proc)

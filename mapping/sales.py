@@ -1,5 +1,9 @@
 """What a POS day contains, as flat frozen values (str, int, date, tuple only).
 
+The receipt, its lines, payments and invoice (nearly every event ingested) are msgspec Structs: built in C, their
+rules in ``__post_init__`` (run by every construction), the common case decided by one fast check that accepts exactly
+what the reasoned checks accept (tests/unit/consumer/test_typed_receipt.py). The rarer items are frozen dataclasses.
+
 The Avro contracts are decoded into exactly these classes in one place; nothing here knows
 about the wire. Every amount is integer öre (see :mod:`mapping.money`).
 
@@ -38,6 +42,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeGuard
+
+import msgspec
 
 from mapping.errors import InvalidSalesDataError
 from mapping.money import MoneyError, ore, vat_included
@@ -82,8 +89,12 @@ def _amount(value: object, what: str) -> int:
     return amount
 
 
+def _is_code(value: object) -> TypeGuard[str]:
+    return type(value) is str and bool(value) and not value.isspace()
+
+
 def _code(value: object, what: str) -> str:
-    if type(value) is not str or not value or value.isspace():
+    if not _is_code(value):
         raise InvalidSalesDataError(f"{what} must be a non-empty string, got {value!r}")
     return value
 
@@ -105,8 +116,7 @@ def _business_date(value: object, what: str) -> date:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class ReceiptLine:
+class ReceiptLine(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """One sold item (or group of items) after discount.
 
     ``vat_rate`` is in basis points (2500 = 25 %), taken from the line, never from the product
@@ -121,6 +131,23 @@ class ReceiptLine:
     discount_ore: int = 0
 
     def __post_init__(self) -> None:
+        # The common line (int amounts, 0 <= VAT <= gross, a rate above 0) passes in one expression; anything else
+        # takes the checks below, which give the reason. Both accept exactly the same lines.
+        rate, gross, vat, discount = self.vat_rate, self.gross_ore, self.vat_ore, self.discount_ore
+        if (
+            type(rate) is int
+            and type(gross) is int
+            and type(vat) is int
+            and type(discount) is int
+            and 0 < rate <= MAX_VAT_RATE_BP
+            and 0 <= vat <= gross <= MAX_AMOUNT_ORE
+            and 0 <= discount <= MAX_AMOUNT_ORE
+            and _is_code(self.product_group)
+        ):
+            return
+        self._check()
+
+    def _check(self) -> None:
         _code(self.product_group, "product_group")
         rate = _amount(self.vat_rate, "vat_rate")
         if not 0 <= rate <= MAX_VAT_RATE_BP:
@@ -140,8 +167,7 @@ class ReceiptLine:
         return self.gross_ore - self.vat_ore
 
 
-@dataclass(frozen=True, slots=True)
-class Payment:
+class Payment(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """One tender on a receipt: a method code ("cash", "card", "swish", "gift_card", ...) and amount."""
 
     method: str
@@ -152,8 +178,7 @@ class Payment:
         _amount(self.amount_ore, "payment amount_ore")
 
 
-@dataclass(frozen=True, slots=True)
-class Invoice:
+class Invoice(msgspec.Struct, frozen=True, gc=False):
     """A sale paid by invoice: the customer is known, so the invoice is the sale's verifikation (BFNAR 2013:2
     p. 6.4–6.6), booked as a voucher of its own rather than a share of the day's joint one."""
 
@@ -170,8 +195,7 @@ class Invoice:
         return self.customer_name or self.customer_id or ""
 
 
-@dataclass(frozen=True, slots=True)
-class Receipt:
+class Receipt(msgspec.Struct, frozen=True, gc=False):
     """A sale or a return. Amounts as printed; ``kind`` gives the direction (see module doc)."""
 
     receipt_id: str
@@ -192,6 +216,25 @@ class Receipt:
     invoice: Invoice | None = None
 
     def __post_init__(self) -> None:
+        # The common receipt (ids given, a known kind, an int tip, no rounding) passes in one expression; anything
+        # else takes the checks below, which give the reason. Both accept exactly the same receipts.
+        tip, register = self.tip_ore, self.register_id
+        if (
+            self.rounding_ore == 0
+            and type(self.rounding_ore) is int
+            and type(tip) is int
+            and 0 <= tip <= MAX_AMOUNT_ORE
+            and self.kind in RECEIPT_KINDS
+            and _is_code(self.receipt_id)
+            and _is_code(self.store_id)
+            and type(register) is str
+            and (not register or not register.isspace())
+            and isinstance(self.business_date, date)
+        ):
+            return
+        self._check()
+
+    def _check(self) -> None:
         _code(self.receipt_id, "receipt_id")
         _register(self.register_id, "receipt")
         _code(self.store_id, "store_id")

@@ -35,6 +35,8 @@ REMOVED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 _NOT_IN_IDS = REMOVED_CATEGORIES | {"Zl", "Zp"}
 #: Longest id (organization, store, receipt, event, command, payment method, product group …) accepted at the edge.
 MAX_IDENTIFIER_LENGTH = 128
+#: A printable-ASCII id without leading or trailing space, 1 to MAX_IDENTIFIER_LENGTH characters (see is_identifier).
+_ASCII_ID = re.compile(rf"[!-~](?:[ -~]{{0,{MAX_IDENTIFIER_LENGTH - 2}}}[!-~])?")
 
 
 def clean_text(value: str, limit: int | None = None) -> str:
@@ -63,6 +65,10 @@ def is_identifier(value: object) -> bool:
     leading or trailing space, without line breaks, tabs or other spaces than U+0020, and without the characters
     :func:`clean_text` removes (control, format: bidi and zero-width, …). Ids are kept exactly as sent (not
     normalised): an id must mean the same to every reader, so one that does not is refused, never altered."""
+    # Nearly every id is printable ASCII: one match in C decides those (ASCII's only space is U+0020 and no printable
+    # ASCII character is in _NOT_IN_IDS); any other string takes the character-by-character rule below.
+    if isinstance(value, str) and _ASCII_ID.fullmatch(value):
+        return True
     return (
         isinstance(value, str)
         and 0 < len(value) <= MAX_IDENTIFIER_LENGTH

@@ -3,7 +3,6 @@ id seen again with other content is a conflict, reported rather than dropped."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
@@ -15,7 +14,7 @@ from service.messages import Conflict, DayClosed, SalesEnvelope
 from service.ports import Ingested, NewDayClose, RegisterDay, StoreDay, Written
 from storage import partitions
 from storage.claims import UNEXPORTED
-from storage.codecs import LABELS, content, control_to_json, item_to_json
+from storage.codecs import LABELS, content, control_to_json, item_row_json
 
 
 class PostgresSales:
@@ -188,7 +187,7 @@ def _insert_items(
             days,
             [e.kind for e in items],
             [e.event_key for e in items],
-            [json.dumps(item_to_json(e.item), separators=(",", ":")) for e in items],  # type: ignore[arg-type]
+            [item_row_json(e.item) for e in items],  # type: ignore[arg-type]
             [e.register_id for e in items],
             list(LABELS),
             list(LABELS),

@@ -7,10 +7,11 @@ Amounts: a ``str`` is SEK ("125.00"), an ``int`` is öre. Importable from any te
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from itertools import count
+
+from msgspec.structs import replace as replace_struct
 
 from mapping.money import format_sek, ore, parse_sek, round_half_up_ore
 from mapping.plan import AccountPlan
@@ -91,7 +92,7 @@ def receipt(
 
 def returned(sale: Receipt, receipt_id: str | None = None) -> Receipt:
     """The return of ``sale``: same amounts as printed, kind "return"."""
-    return replace(sale, kind="return", receipt_id=receipt_id or f"r{next(_ids)}")
+    return replace_struct(sale, kind="return", receipt_id=receipt_id or f"r{next(_ids)}")
 
 
 def cash_movement(kind: str, value: Amount, *, store: str = STORE, day: date = DAY) -> CashMovement:

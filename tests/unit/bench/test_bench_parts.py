@@ -4,6 +4,7 @@ a pipe, and the capacity model's arithmetic."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 
 import pytest
@@ -14,11 +15,13 @@ from bench.progress import Progress
 from consumer.codec import AvroCodec
 from consumer.records import sales_envelope
 from devstack import sampledata
+from service.messages import DayClosed
+from storage.codecs import item_row_json
 
 DAY = date(2026, 11, 25)
 
 
-def test_the_peer_keys_every_kind_of_event_as_dayclose_does() -> None:
+def test_the_peer_keys_every_kind_of_event_as_dayclose_does_and_stores_its_row_shape() -> None:
     codec = AvroCodec(schemas.SALES_EVENT, "t")
     day = sampledata.store_day("org-1", "s1", DAY, 5, with_extras=True)
     records = [*day.events(), day.day_closed()]
@@ -26,14 +29,17 @@ def test_the_peer_keys_every_kind_of_event_as_dayclose_does() -> None:
     for record in records:
         decoded = codec.decode(codec.encode(record))  # as both read it off the wire
         ours = sales_envelope(decoded)
-        org, key, store, business_date, kind, _payload = peer.row(decoded)
-        assert (org, key, store, business_date, kind) == (
+        org, key, store, business_date, kind, payload, register = peer.row(decoded)
+        assert (org, key, store, business_date, kind, register) == (
             ours.organization_id,
             ours.event_key,
             ours.store_id,
             ours.business_date,
             ours.kind,
+            ours.register_id,
         )
+        if not isinstance(ours.item, DayClosed):  # the lean peer's payload is the value dayclose stores (issue #27)
+            assert json.loads(payload) == json.loads(item_row_json(ours.item))
         kinds.add(kind)
     assert kinds == {"receipt", "cash_movement", "gift_card_expired", "day_closed"}
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from msgspec.structs import replace as replace_struct
 
 from mapping.errors import SinglePurposeRedemptionError, UnmappedItemsError
 from mapping.plan_checks import plan_problems
@@ -133,7 +134,7 @@ def test_a_sale_paid_by_invoice_is_a_voucher_of_its_own_naming_the_invoice_and_t
     from mapping.totals_booking import build_voucher_from_totals
 
     invoice = Invoice("10234", "c-77", "Bygg AB")
-    sale = replace(receipt(line("restaurant", 1200, gross="1250.00"), method="invoice"), invoice=invoice)
+    sale = replace_struct(receipt(line("restaurant", 1200, gross="1250.00"), method="invoice"), invoice=invoice)
     totals = DayTotals.of("store-1", DAY, [sale])
     assert totals.of_kind("invoice") == [(sale.receipt_id, 0, (125_000, 0, 1, 0))]
     voucher = build_voucher_from_totals(totals, plan(), store_name="Kafé", reference="DC-0001", invoice=invoice)

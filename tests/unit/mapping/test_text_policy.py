@@ -73,6 +73,26 @@ def test_what_is_an_id(value: str) -> None:
     assert is_identifier(value)
 
 
+def _character_rule(value: str) -> bool:
+    """The rule is_identifier states, character by character (the ASCII shortcut must agree with it)."""
+    return (
+        0 < len(value) <= MAX_IDENTIFIER_LENGTH
+        and value.strip() == value
+        and all(ch == " " or (not ch.isspace() and unicodedata.category(ch)[0] != "C") for ch in value)
+        and not any(unicodedata.category(ch) in ("Zl", "Zp") for ch in value)
+    )
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=MAX_IDENTIFIER_LENGTH + 2) | st.text())
+def test_the_ascii_shortcut_accepts_exactly_what_the_character_rule_does(value: str) -> None:
+    assert is_identifier(value) == _character_rule(value)
+
+
+@pytest.mark.parametrize("value", ["x" * MAX_IDENTIFIER_LENGTH, "a b", "a" + " " * 126 + "b", "~!"])
+def test_ascii_ids_at_the_edges_of_the_shortcut(value: str) -> None:
+    assert is_identifier(value) and _character_rule(value)
+
+
 def _day() -> sampledata.StoreDay:
     return sampledata.store_day("org-a", "s1", DAY, 0, with_extras=False)
 

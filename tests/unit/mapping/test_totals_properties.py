@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace as replace_struct
 
 from mapping.errors import MappingError
 from mapping.plan import AccountPlan
@@ -432,7 +433,7 @@ def test_a_day_returned_in_full_nets_to_zero_yet_needs_every_mapping_it_used(bat
     """Every receipt returned the same day: every sum is zero, but the day still used its groups, rates, methods,
     tips and rounding, so a plan lacking any one of them is told so, from the totals as from the receipts."""
     returns = tuple(
-        replace(r, receipt_id=f"{r.receipt_id}-back", kind="return" if r.kind == "sale" else "sale")
+        replace_struct(r, receipt_id=f"{r.receipt_id}-back", kind="return" if r.kind == "sale" else "sale")
         for r in batch.receipts
     )
     both = SalesBatch(STORE, DAY, batch.receipts + returns)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
@@ -69,7 +70,7 @@ def envelope(kind_of: object) -> SalesEnvelope:
 def test_an_ingested_batch_counts_events_per_type_batch_size_duplicates_and_dead_letters() -> None:
     from mapping.sales import Receipt
 
-    receipt = Receipt.__new__(Receipt)
+    receipt = Receipt("r1", "s1", date(2026, 1, 1), "sale", (), ())
     command = ManualExportRequested.__new__(ManualExportRequested)
     decoded = _Decoded(sales=[envelope(receipt)] * 3, commands=[command], poison=[_Poison("SCHEMA_MISMATCH")])
     receipts = Delta("dayclose_events_consumed_total", type="receipt")
