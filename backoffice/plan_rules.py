@@ -5,30 +5,24 @@ exports a new plan fixes: :mod:`service.plan_fixes`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from datetime import date
 
 from backoffice.errors import FieldError
 from backoffice.models import MissingItem, PlanIn, ProductGroupRate, ReviewItem
-from mapping.errors import MissingItem as Needed
-from mapping.errors import product_group_code, split_product_group_code
+from mapping.errors import split_product_group_code
 from mapping.money import percent
-from mapping.plan import CURRENT_EVENTS, AccountPlan, Event
+from mapping.plan import AccountPlan, Event
 from mapping.plan_checks import plan_problems
 from mapping.vatcodes import vat_code_conflict
-from service import plan_fixes
+from service import plan_fixes, plan_items
 from service.exporter import Chart
 from storage.history import SeenItems
 
-#: Every plan maps these, whether or not a sale has used them yet: the standard Swedish VAT rates
-#: (0 % books no VAT) and every other event. The POS's payment methods and product groups (per VAT rate)
-#: come from its sales and registrations.
-STANDARD_ITEMS: tuple[tuple[str, str], ...] = (
-    *(("vat_rate", str(rate)) for rate in (2500, 1200, 600)),
-    *(("event", e.value) for e in CURRENT_EVENTS),
-)
+#: Every plan maps these (the rule is :mod:`service.plan_items`).
+STANDARD_ITEMS = plan_items.STANDARD_ITEMS
 #: Reasons a plan change can cure (the card's banner asks whether the problem is the plan's).
 PLAN_REASONS = plan_fixes.PLAN_REASONS
-_ORDER = {"payment_method": 0, "vat_rate": 1, "product_group": 2, "event": 3}
 
 
 def to_plan(organization_id: str, body: PlanIn) -> AccountPlan:
@@ -130,39 +124,18 @@ def chart_errors(plan: AccountPlan, chart: Chart) -> list[FieldError]:
 
 
 def maps(plan: AccountPlan, kind: str, code: str) -> bool:
-    return kind in _ORDER and plan.maps(Needed(kind, code))  # type: ignore[arg-type]
+    return plan_items.maps(plan, kind, code)
 
 
 def missing_items(
     plan: AccountPlan | None, seen: SeenItems, registered: Iterable[tuple[str, str, list[int] | None]]
 ) -> list[MissingItem]:
-    """What still needs an account: used by sales, registered by the POS, or standard, and not mapped. A
-    product group is needed per VAT rate; one the POS registered without rates needs an account of its own
-    unless the plan has default sales accounts."""
-    found: dict[tuple[str, str], MissingItem] = {}
-    for (kind, code), day in seen.items():
-        found[(kind, code)] = _item(kind, code, "sales", day)
-    for kind, code, rates in registered:
-        codes = [product_group_code(code, r) for r in rates] if kind == "product_group" and rates else [code]
-        for each in codes:
-            found.setdefault((kind, each), _item(kind, each, "registered", None))
-    for kind, code in STANDARD_ITEMS:
-        found.setdefault((kind, code), _item(kind, code, "standard", None))
-    missing = [item for key, item in found.items() if plan is None or not maps(plan, *key)]
-    return sorted(
-        missing,
-        key=lambda m: (
-            _ORDER[m.kind],
-            int(m.code) if m.kind == "vat_rate" else 0,
-            m.code,
-            m.vat_rate if m.vat_rate is not None else -1,
-        ),
-    )
+    """What still needs an account (:func:`service.plan_items.missing_items`), as the API shows it."""
+    return to_missing(plan_items.missing_items(plan, seen, registered))
 
 
-def _item(kind: str, code: str, source: str, day: date | None) -> MissingItem:
-    group, rate = split_product_group_code(code) if kind == "product_group" else (code, None)
-    return MissingItem(kind=kind, code=group, vat_rate=rate, source=source, last_seen=day)  # type: ignore[arg-type]
+def to_missing(items: Iterable[plan_items.Missing]) -> list[MissingItem]:
+    return [MissingItem(**asdict(m)) for m in items]
 
 
 def product_group_rates(

@@ -23,14 +23,15 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, Path
 
-from backoffice import lifecycle, metrics
+from backoffice import metrics
 from backoffice.bl import api_error
 from backoffice.context import Context, context
 from backoffice.errors import ApiError, conflict, responses
 from backoffice.models import CallbackResult
 from mapping.orgnr import canonical_org_number, same_organization
+from service import bus
 from service.exporter import ExportError, MerchantActionRequired
-from service.messages import Detail, Outcome, OutcomeStatus, Trigger
+from service.integration_lifecycle import Activate, Deactivate, LifecycleRefused
 from service.model import DeactivatedBy, IntegrationStatus
 from service.reasons import ReasonCode
 from storage.integrations import KeyHolder
@@ -102,25 +103,10 @@ def _off(ctx: Context, key: str, org_nr: str) -> CallbackResult:
     result = "unchanged"
     for org in sorted(org for org, is_activated in activated.items() if not is_activated):
         with ctx.uow() as uow:
-            state = uow.integrations.get(org, lock=True)
-            if state is None or state.status != IntegrationStatus.ACTIVE:
-                continue
-            lifecycle.deactivate(uow, org, DeactivatedBy.BL)
-            uow.outbox.outcome(
-                Outcome(
-                    organization_id=org,
-                    trigger=Trigger.INTEGRATION,
-                    status=OutcomeStatus.FAILED,
-                    reason_code=ReasonCode.KEY_NOT_ACTIVATED,
-                    details=[
-                        Detail(
-                            "integration",
-                            "DEACTIVATED_IN_BL",
-                            "The Open 2 integration was deactivated in Björn Lundén; exports are paused.",
-                        )
-                    ],
-                )
-            )
+            try:
+                bus.handle(uow, Deactivate(org, DeactivatedBy.BL))
+            except LifecycleRefused:
+                continue  # not active (any more): nothing to pause
             uow.commit()
             log.info("bl_callback.deactivated", organization_id=org)
             result = "deactivated"
@@ -141,8 +127,8 @@ def _on(ctx: Context, key: str, org_nr: str) -> CallbackResult:
             if state is None or state.status != IntegrationStatus.INACTIVE or state.deactivated_by != DeactivatedBy.BL:
                 continue  # the merchant's own deactivation stands; set-up continues in the wizard
             try:
-                lifecycle.activate(uow, org, ctx.today())
-            except ApiError:
+                bus.handle(uow, Activate(org, ctx.today()))
+            except LifecycleRefused:
                 continue  # no longer ready (e.g. a new payment method): the banner tells the merchant
             uow.commit()
             log.info("bl_callback.reactivated", organization_id=org)

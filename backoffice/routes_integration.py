@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -13,7 +14,9 @@ from backoffice.context import Context, context, organization
 from backoffice.errors import ApiError, FieldError, conflict, responses
 from backoffice.models import ActivationIn, Integration, KeyIn, StartDateIn, StartDateOut, StateChange, Warning
 from backoffice.plan_rules import chart_errors
+from service import bus
 from service.exporter import ExportError
+from service.integration_lifecycle import Activate, Deactivate, LifecycleRefused, SetStartDate
 from service.model import DeactivatedBy, IntegrationStatus
 from service.secrets import Secret, canonical_key
 from storage.company_facts import forget_organization
@@ -101,13 +104,10 @@ def put_start_date(org: Org, ctx: Ctx, body: StartDateIn) -> StartDateOut:
     exported. While active: 409 `INTEGRATION_ACTIVE` (reactivate with a new start date instead)."""
     check_start_date(ctx, body.start_date)
     with ctx.uow() as uow:
-        state = uow.integrations.get(org, lock=True)
-        if state and state.status == IntegrationStatus.ACTIVE:
-            raise conflict(
-                "INTEGRATION_ACTIVE", "Deactivate the integration, then reactivate it with a new start date."
-            )
-        uow.integrations.save(org, start_date=body.start_date)
-        days, first, last = uow.sales.unbooked_before(org, body.start_date)
+        try:
+            days, first, last = astuple(bus.handle(uow, SetStartDate(org, body.start_date)))
+        except LifecycleRefused as exc:
+            raise lifecycle.refused(exc) from None
         uow.commit()
     warnings = []
     if days:
@@ -144,7 +144,10 @@ def post_activation(org: Org, ctx: Ctx, body: Annotated[ActivationIn | None, Bod
                 "NOT_READY", "Accounts in the plan do not exist or are closed in Björn Lundén.", field_errors=problems
             )
     with ctx.uow() as uow:
-        queued = lifecycle.activate(uow, org, ctx.today(), start)
+        try:
+            queued = bus.handle(uow, Activate(org, ctx.today(), start)).days
+        except LifecycleRefused as exc:
+            raise lifecycle.refused(exc) from None
         uow.commit()
     with ctx.uow() as uow:
         return StateChange(integration=lifecycle.view(uow, org, ctx.today()), exports_queued=queued)
@@ -155,6 +158,9 @@ def post_deactivation(org: Org, ctx: Ctx) -> StateChange:
     """active → inactive: nothing more is exported. Sales keep being stored (retention permitting) and are
     exported on reactivation. 409 `NOT_ACTIVE` otherwise."""
     with ctx.uow() as uow:
-        lifecycle.deactivate(uow, org, DeactivatedBy.MERCHANT)
+        try:
+            bus.handle(uow, Deactivate(org, DeactivatedBy.MERCHANT))
+        except LifecycleRefused as exc:
+            raise lifecycle.refused(exc) from None
         uow.commit()
         return StateChange(integration=lifecycle.view(uow, org, ctx.today()), exports_queued=0)

@@ -5,7 +5,9 @@ The adapters translate their input into a command and call :func:`handle`: the K
 unit of work (BackOffice's commands and the batch's sales, :class:`service.sales.RecordSales`, commit with the batch,
 before its offsets are stored); the API and the CLI's retry with :func:`handle_in`, which opens a unit of work of
 its own and commits it when the handler returns; the API's export button
-(:class:`service.manual_exports.RequestManualExport`) and a correction
+(:class:`service.manual_exports.RequestManualExport`), the integration's lifecycle
+(:mod:`service.integration_lifecycle`: activate, deactivate, set the start date; also from BL's callbacks) and a
+correction
 (:class:`service.correction_requests.CorrectDay`) in the API's unit of work, a correction also over the CLI's one
 connection (:class:`storage.uow.OnConnection`). A handler is a plain function ``handler(uow, command) -> result``
 in :mod:`service` over the narrow ports it uses, and never commits.
@@ -16,9 +18,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, overload
 
-from service import commands, correction_requests, manual_exports, sales
+from service import commands, correction_requests, integration_lifecycle, manual_exports, sales
 from service.commands import JobsQueued, Resumed, ResumeExports, RetryPlanFixes
 from service.correction_requests import CorrectDay, CorrectionWork, Requested
+from service.integration_lifecycle import (
+    Activate,
+    Activated,
+    Deactivate,
+    Deactivated,
+    LifecycleWork,
+    SetStartDate,
+    StartDateSet,
+)
 from service.manual_exports import ManualExportAsked, ManualExportWork, RequestManualExport
 from service.messages import Command, ManualExportRequested, RetryFailedExports
 from service.ports import UnitOfWork
@@ -26,8 +37,18 @@ from service.sales import RecordSales, SalesRecorded, SalesWork
 
 #: What the bus takes: BackOffice's commands from Kafka, the API and the CLI, the API's own, the sales batches the
 #: Kafka ingest records, the corrections asked for through the API and the CLI, and the API's export button.
-Message = Command | RetryPlanFixes | ResumeExports | RecordSales | CorrectDay | RequestManualExport
-Result = JobsQueued | Resumed | SalesRecorded | Requested | ManualExportAsked
+Message = (
+    Command
+    | RetryPlanFixes
+    | ResumeExports
+    | RecordSales
+    | CorrectDay
+    | RequestManualExport
+    | Activate
+    | Deactivate
+    | SetStartDate
+)
+Result = JobsQueued | Resumed | SalesRecorded | Requested | ManualExportAsked | Activated | Deactivated | StartDateSet
 
 #: Command type → its handler. A handler takes the unit of work through the narrow ports it uses (a
 #: :class:`~service.ports.UnitOfWork` has them all).
@@ -39,6 +60,9 @@ HANDLERS: Mapping[type[Any], Callable[[Any, Any], Result]] = {
     RecordSales: sales.record_sales,
     CorrectDay: correction_requests.correct_day,
     RequestManualExport: manual_exports.ask_for_export,
+    Activate: integration_lifecycle.activate,
+    Deactivate: integration_lifecycle.deactivate,
+    SetStartDate: integration_lifecycle.set_start_date,
 }
 
 
@@ -59,10 +83,22 @@ def handle(uow: ManualExportWork, command: RequestManualExport) -> ManualExportA
 
 
 @overload
+def handle(uow: LifecycleWork, command: Activate) -> Activated: ...
+
+
+@overload
+def handle(uow: LifecycleWork, command: Deactivate) -> Deactivated: ...
+
+
+@overload
+def handle(uow: LifecycleWork, command: SetStartDate) -> StartDateSet: ...
+
+
+@overload
 def handle(uow: UnitOfWork, command: Command | RetryPlanFixes) -> JobsQueued: ...
 
 
-def handle(uow: UnitOfWork | SalesWork | CorrectionWork | ManualExportWork, command: Message) -> Result:
+def handle(uow: UnitOfWork | SalesWork | CorrectionWork | ManualExportWork | LifecycleWork, command: Message) -> Result:
     """Run ``command``'s handler in the caller's unit of work (the caller commits)."""
     return HANDLERS[type(command)](uow, command)
 

@@ -10,10 +10,12 @@ import psycopg
 
 from mapping.plan import MOVEMENT_EVENT, Event
 from mapping.sales import CASH_METHOD, GIFT_CARD_METHOD
+from service import plan_items
+from storage.backoffice import PostgresRegisteredItems
 from storage.claims import UNEXPORTED
 
 #: (kind, code) → the last business date a sale used it.
-SeenItems = dict[tuple[str, str], date]
+SeenItems = plan_items.SeenItems
 
 _SEEN_SQL = """
 WITH s AS (
@@ -85,6 +87,19 @@ def seen_items(conn: psycopg.Connection[Any], org: str, since: date) -> SeenItem
             add("payment_method", CASH_METHOD, day)
             add("event", (Event.CASH_SHORTAGE if code == "short" else Event.CASH_OVERAGE).value, day)
     return seen
+
+
+class PostgresPlanItems:
+    """What still needing an account is decided on (the port :class:`service.plan_items.PlanItemReads`)."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def registered(self, org: str) -> list[plan_items.Registered]:
+        return [(kind, code, rates) for kind, code, _, rates in PostgresRegisteredItems(self.conn).all(org)]
+
+    def seen(self, org: str, since: date) -> SeenItems:
+        return seen_items(self.conn, org, since)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from storage.corrections import PostgresCorrections
 from storage.day_closes import PostgresDayCloses
 from storage.documents import PostgresDocuments
 from storage.exports import PostgresExports
+from storage.history import PostgresPlanItems
 from storage.integrations import PostgresIntegrations
 from storage.jobs import PostgresJobs
 from storage.notifications import PostgresNotifications
@@ -90,6 +91,7 @@ class PostgresUnitOfWork:
         self.totals = PostgresTotals(conn)
         self.manual_exports = PostgresManualExports(conn)
         self.registered_items = PostgresRegisteredItems(conn)
+        self.plan_items = PostgresPlanItems(conn)
         self.notifications = PostgresNotifications(conn)
         return self
 

@@ -22,6 +22,7 @@ from service.commands import (
     retry_now,
 )
 from service.correction_requests import CorrectDay
+from service.integration_lifecycle import Activate, Deactivate, SetStartDate
 from service.manual_exports import RequestManualExport
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
 from service.model import Integration, IntegrationStatus
@@ -246,6 +247,9 @@ def test_every_command_has_its_handler() -> None:
         RecordSales,
         CorrectDay,
         RequestManualExport,
+        Activate,
+        Deactivate,
+        SetStartDate,
     }
     assert set(bus.HANDLERS) == set(get_args(bus.Message)) == messages
     assert retry_now("org-a", "s1", "anna").command_id.startswith("retry-")

@@ -1,0 +1,235 @@
+"""The integration's state machine, shared by the wizard's endpoints and BL's activation callbacks:
+
+    setup ──activate──▶ active ◀──activate── inactive
+                          └──────deactivate─────▶┘
+
+Activating needs a verified key, a start date and a complete, valid plan (:func:`blockers`). Every activation queues
+the closed days since the start date that are not booked yet (days closed before set-up or while inactive) and a
+retry of every export left failed or posting (the consumer drops jobs while inactive:
+:func:`service.commands.resume_exports`), so the service resumes exactly where it stopped. A start date is set
+before the first activation (later, with the reactivation) and reports the stored sales before it that will not be
+exported. BL's deactivation tells the merchant with a ``KEY_NOT_ACTIVATED`` outcome in the same transaction.
+
+Reached through :mod:`service.bus` (:class:`Activate`, :class:`Deactivate`, :class:`SetStartDate`) by the API and
+BL's callbacks in their unit of work; the caller commits. A refusal is :class:`LifecycleRefused` (nothing written).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from mapping.money import percent
+from mapping.orgnr import formatted_org_number
+from mapping.plan import AccountPlan
+from mapping.plan_checks import plan_problems
+from mapping.text import clean_text
+from service import commands
+from service.commands import CommandWork, ResumeExports
+from service.messages import Detail, Outcome, OutcomeStatus, Trigger
+from service.model import DeactivatedBy, Integration, IntegrationStatus
+from service.plan_items import PlanItemReads, current_missing
+from service.reasons import ReasonCode
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """What keeps an integration from being activated: ``code`` one of KEY_MISSING, COMPANY_ORG_NUMBER_INVALID,
+    START_DATE_MISSING, PLAN_MISSING, PLAN_INVALID, PLAN_INCOMPLETE."""
+
+    code: str
+    message: str
+
+
+class LifecycleRefused(Exception):
+    """The state machine refuses the step (``code``: ALREADY_ACTIVE, START_DATE_ON_FIRST_ACTIVATION, NOT_READY with
+    its ``blocking``, NOT_ACTIVE, INTEGRATION_ACTIVE); nothing was written."""
+
+    def __init__(self, code: str, message: str, blocking: tuple[Blocker, ...] = ()) -> None:
+        super().__init__(message)
+        self.code, self.message, self.blocking = code, message, blocking
+
+
+@dataclass(frozen=True)
+class Activate:
+    organization_id: str
+    #: Today in Stockholm (what still needs an account looks back from it).
+    today: date
+    #: A new start date, on a reactivation only.
+    start_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Activated:
+    #: Register-days queued for export.
+    days: int
+
+
+@dataclass(frozen=True)
+class Deactivate:
+    organization_id: str
+    by: DeactivatedBy
+
+
+@dataclass(frozen=True)
+class Deactivated:
+    by: DeactivatedBy
+
+
+@dataclass(frozen=True)
+class SetStartDate:
+    organization_id: str
+    start_date: date
+
+
+@dataclass(frozen=True)
+class StartDateSet:
+    #: Store-days with stored sales before the start date that no export claimed (they will not be exported).
+    days: int
+    first: date | None
+    last: date | None
+
+
+class LifecycleIntegrations(Protocol):
+    def get(self, org: str, *, lock: bool = False) -> Integration | None: ...
+
+    def plan(self, org: str) -> AccountPlan | None: ...
+
+    def save(self, org: str, *, start_date: date | None = None) -> None:
+        """Create or update the integration; only the given fields change."""
+        ...
+
+    def set_status(self, org: str, status: IntegrationStatus, by: DeactivatedBy | None = None) -> None: ...
+
+
+class UnbookedSales(Protocol):
+    def unbooked_before(self, org: str, day: date) -> tuple[int, date | None, date | None]:
+        """(days, first, last) of stored sales before ``day`` that no export claimed."""
+        ...
+
+
+class OutcomeOutbox(Protocol):
+    def outcome(self, outcome: Outcome) -> None: ...
+
+
+class ReadinessWork(Protocol):
+    """What deciding whether an integration can be activated reads."""
+
+    @property
+    def integrations(self) -> LifecycleIntegrations: ...
+
+    @property
+    def plan_items(self) -> PlanItemReads: ...
+
+
+class LifecycleWork(CommandWork, ReadinessWork, Protocol):
+    """What the lifecycle's handlers use of the API's unit of work (activation resumes exports: the commands'
+    ports)."""
+
+    @property
+    def integrations(self) -> LifecycleIntegrations: ...
+
+    @property
+    def sales(self) -> UnbookedSales: ...
+
+    @property
+    def outbox(self) -> OutcomeOutbox: ...
+
+
+def blockers(uow: ReadinessWork, org: str, state: Integration | None, today: date) -> list[Blocker]:
+    """What keeps ``org``'s integration from being activated, in the order the wizard shows it (none: ready)."""
+    found = [*_key_blockers(state)]
+    if state is None or state.start_date is None:
+        found.append(Blocker("START_DATE_MISSING", "Choose the date from which sales are exported."))
+    plan = uow.integrations.plan(org)
+    if plan is None:
+        found.append(Blocker("PLAN_MISSING", "Map the accounts of the account plan."))
+        return found
+    if plan_problems(plan):
+        found.append(Blocker("PLAN_INVALID", "The account plan has invalid fields."))
+    missing = current_missing(uow.plan_items, org, plan, state, today)
+    if missing:
+        listed = ", ".join(
+            f"{m.kind} {m.code}" + (f" at {percent(m.vat_rate)} %" if m.vat_rate is not None else "")
+            for m in missing[:10]
+        ) + (" …" if len(missing) > 10 else "")
+        found.append(Blocker("PLAN_INCOMPLETE", f"{len(missing)} item(s) still need an account: {listed}"))
+    return found
+
+
+def _key_blockers(state: Integration | None) -> list[Blocker]:
+    if state is None or state.key_hint is None:
+        return [Blocker("KEY_MISSING", "Enter and verify the public key from Björn Lundén.")]
+    if formatted_org_number(state.company_org_number) is None:
+        # BL's callbacks name the company by this number (they would never match), and SIE files carry it.
+        shown = clean_text(state.company_org_number or "", 20) or "none"
+        return [
+            Blocker(
+                "COMPANY_ORG_NUMBER_INVALID",
+                f"Björn Lundén gives the company the organization number {shown!r}, which is not a valid "
+                "Swedish organization number: correct it in Björn Lundén, then verify the key again.",
+            )
+        ]
+    return []
+
+
+def activate(uow: LifecycleWork, command: Activate) -> Activated:
+    """setup/inactive → active, and what was left undone queued (:func:`service.commands.resume_exports`)."""
+    org = command.organization_id
+    state = uow.integrations.get(org, lock=True)
+    if state is not None and state.status == IntegrationStatus.ACTIVE:
+        raise LifecycleRefused("ALREADY_ACTIVE", "The integration is already active.")
+    if command.start_date is not None:
+        if state is None or state.status != IntegrationStatus.INACTIVE:
+            raise LifecycleRefused(
+                "START_DATE_ON_FIRST_ACTIVATION",
+                "Set the start date with PUT …/start-date before the first activation.",
+            )
+        uow.integrations.save(org, start_date=command.start_date)
+        state = uow.integrations.get(org, lock=True)
+    found = blockers(uow, org, state, command.today)
+    since = state.start_date if state is not None else None
+    if found or since is None:  # no start date is a blocker: found is never empty then
+        raise LifecycleRefused("NOT_READY", "The integration cannot be activated yet.", tuple(found))
+    uow.integrations.set_status(org, IntegrationStatus.ACTIVE)
+    return Activated(commands.resume_exports(uow, ResumeExports(org, since)).days)
+
+
+def deactivate(uow: LifecycleWork, command: Deactivate) -> Deactivated:
+    """active → inactive; deactivated by BL, the merchant reads why in a ``KEY_NOT_ACTIVATED`` outcome."""
+    org = command.organization_id
+    state = uow.integrations.get(org, lock=True)
+    if state is None or state.status != IntegrationStatus.ACTIVE:
+        status = state.status.value if state else "setup"
+        raise LifecycleRefused("NOT_ACTIVE", f"Only an active integration can be deactivated (it is {status}).")
+    uow.integrations.set_status(org, IntegrationStatus.INACTIVE, command.by)
+    if command.by == DeactivatedBy.BL:
+        uow.outbox.outcome(
+            Outcome(
+                organization_id=org,
+                trigger=Trigger.INTEGRATION,
+                status=OutcomeStatus.FAILED,
+                reason_code=ReasonCode.KEY_NOT_ACTIVATED,
+                details=[_DEACTIVATED_IN_BL],
+            )
+        )
+    return Deactivated(command.by)
+
+
+_DEACTIVATED_IN_BL = Detail(
+    "integration", "DEACTIVATED_IN_BL", "The Open 2 integration was deactivated in Björn Lundén; exports are paused."
+)
+
+
+def set_start_date(uow: LifecycleWork, command: SetStartDate) -> StartDateSet:
+    """The start date stored (not while active: reactivate with a new one instead), and the stored sales before it
+    that no export claimed."""
+    org = command.organization_id
+    state = uow.integrations.get(org, lock=True)
+    if state and state.status == IntegrationStatus.ACTIVE:
+        raise LifecycleRefused(
+            "INTEGRATION_ACTIVE", "Deactivate the integration, then reactivate it with a new start date."
+        )
+    uow.integrations.save(org, start_date=command.start_date)
+    return StartDateSet(*uow.sales.unbooked_before(org, command.start_date))
