@@ -25,7 +25,6 @@ from service.commands import RetryPlanFixes
 from service.exporter import ExportError
 from storage.codecs import plan_to_json
 from storage.company_facts import forget_organization
-from storage.history import seen_items
 from storage.uow import PostgresUnitOfWork
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["account plan"])
@@ -37,8 +36,8 @@ def _plan_out(uow: PostgresUnitOfWork, ctx: Context, org: str) -> Plan:
     plan = uow.integrations.plan(org)
     state = uow.integrations.get(org)
     missing = lifecycle.current_missing(uow, org, plan, state, ctx.today())
-    seen = seen_items(uow.conn, org, lifecycle.lookback(state, ctx.today()))
-    registered = [(kind, code, rates) for kind, code, _, rates in uow.registered_items.all(org)]
+    seen = uow.plan_items.seen(org, lifecycle.lookback(state, ctx.today()))
+    registered = uow.plan_items.registered(org)
     review = uow.integrations.plan_review(org)
     rows = product_group_rates(plan, seen, registered, review)
     if plan is None:
