@@ -16,10 +16,9 @@ from backoffice.models import ActivationIn, Integration, KeyIn, StartDateIn, Sta
 from backoffice.plan_rules import chart_errors
 from service import bus
 from service.exporter import ExportError
-from service.integration_lifecycle import Activate, Deactivate, LifecycleRefused, SetStartDate
+from service.integration_lifecycle import Activate, Deactivate, LifecycleRefused, SetStartDate, StoreVerifiedKey
 from service.model import DeactivatedBy, IntegrationStatus
 from service.secrets import Secret, canonical_key
-from storage.company_facts import forget_organization
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["integration"])
 Org = Annotated[str, Depends(organization)]
@@ -58,18 +57,10 @@ def put_key(org: Org, ctx: Ctx, body: KeyIn) -> Integration:
             error.body.field_errors = [FieldError(field="public_key", code=error.body.code, message=error.body.message)]
         raise error from None
     with ctx.uow() as uow:
-        state = uow.integrations.get(org, lock=True)
-        if (
-            state
-            and state.status == IntegrationStatus.ACTIVE
-            and state.company_org_number not in (None, company.org_number)
-        ):
-            raise conflict(
-                "KEY_COMPANY_CHANGED",
-                "This key opens another company's books; deactivate the integration before switching companies.",
-            )
-        uow.integrations.store_verified_key(org, Secret(key), company.name, company.org_number)
-        forget_organization(uow.conn, org)  # what the pre-flight kept of the company is asked of BL again
+        try:
+            bus.handle(uow, StoreVerifiedKey(org, Secret(key), company.name, company.org_number))
+        except LifecycleRefused as exc:
+            raise lifecycle.refused(exc) from None
         uow.commit()
         return lifecycle.view(uow, org, ctx.today())
 

@@ -24,7 +24,6 @@ from service import bus
 from service.commands import RetryPlanFixes
 from service.exporter import ExportError
 from storage.codecs import plan_to_json
-from storage.company_facts import forget_organization
 from storage.uow import PostgresUnitOfWork
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["account plan"])
@@ -101,7 +100,7 @@ def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
         uow.integrations.save_plan(plan)
         # What the pre-flight kept of the company (accounts, their VAT codes, fiscal years) is asked of BL again by
         # the next export, in every process: the merchant may have changed their chart to go with the plan.
-        forget_organization(uow.conn, org)
+        uow.kept_facts.forget_organization(org)
         # Failed exports the plan fixes are retried in its own transaction (no dual write); woken by its NOTIFY.
         queued = bus.handle(uow, RetryPlanFixes(plan)).jobs
         uow.commit()

@@ -6,9 +6,9 @@ unit of work (BackOffice's commands and the batch's sales, :class:`service.sales
 before its offsets are stored); the API and the CLI's retry with :func:`handle_in`, which opens a unit of work of
 its own and commits it when the handler returns; the API's export button
 (:class:`service.manual_exports.RequestManualExport`), the integration's lifecycle
-(:mod:`service.integration_lifecycle`: activate, deactivate, set the start date; also from BL's callbacks) and a
-correction
-(:class:`service.correction_requests.CorrectDay`) in the API's unit of work, a correction also over the CLI's one
+(:mod:`service.integration_lifecycle`: store a verified key, set the start date, activate, deactivate; also from
+BL's callbacks) and a correction (:class:`service.correction_requests.CorrectDay`) in the API's unit of work, a
+correction also over the CLI's one
 connection (:class:`storage.uow.OnConnection`). A handler is a plain function ``handler(uow, command) -> result``
 in :mod:`service` over the narrow ports it uses, and never commits.
 """
@@ -26,9 +26,11 @@ from service.integration_lifecycle import (
     Activated,
     Deactivate,
     Deactivated,
+    KeyStored,
     LifecycleWork,
     SetStartDate,
     StartDateSet,
+    StoreVerifiedKey,
 )
 from service.manual_exports import ManualExportAsked, ManualExportWork, RequestManualExport
 from service.messages import Command, ManualExportRequested, RetryFailedExports
@@ -47,8 +49,19 @@ Message = (
     | Activate
     | Deactivate
     | SetStartDate
+    | StoreVerifiedKey
 )
-Result = JobsQueued | Resumed | SalesRecorded | Requested | ManualExportAsked | Activated | Deactivated | StartDateSet
+Result = (
+    JobsQueued
+    | Resumed
+    | SalesRecorded
+    | Requested
+    | ManualExportAsked
+    | Activated
+    | Deactivated
+    | StartDateSet
+    | KeyStored
+)
 
 #: Command type → its handler. A handler takes the unit of work through the narrow ports it uses (a
 #: :class:`~service.ports.UnitOfWork` has them all).
@@ -63,6 +76,7 @@ HANDLERS: Mapping[type[Any], Callable[[Any, Any], Result]] = {
     Activate: integration_lifecycle.activate,
     Deactivate: integration_lifecycle.deactivate,
     SetStartDate: integration_lifecycle.set_start_date,
+    StoreVerifiedKey: integration_lifecycle.store_verified_key,
 }
 
 
@@ -92,6 +106,10 @@ def handle(uow: LifecycleWork, command: Deactivate) -> Deactivated: ...
 
 @overload
 def handle(uow: LifecycleWork, command: SetStartDate) -> StartDateSet: ...
+
+
+@overload
+def handle(uow: LifecycleWork, command: StoreVerifiedKey) -> KeyStored: ...
 
 
 @overload

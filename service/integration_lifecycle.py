@@ -8,9 +8,11 @@ the closed days since the start date that are not booked yet (days closed before
 retry of every export left failed or posting (the consumer drops jobs while inactive:
 :func:`service.commands.resume_exports`), so the service resumes exactly where it stopped. A start date is set
 before the first activation (later, with the reactivation) and reports the stored sales before it that will not be
-exported. BL's deactivation tells the merchant with a ``KEY_NOT_ACTIVATED`` outcome in the same transaction.
+exported. A key is stored once BL has verified it (the API asks BL first); a new key forgets what the pre-flight
+kept of the company. BL's deactivation tells the merchant with a ``KEY_NOT_ACTIVATED`` outcome in the same transaction.
 
-Reached through :mod:`service.bus` (:class:`Activate`, :class:`Deactivate`, :class:`SetStartDate`) by the API and
+Reached through :mod:`service.bus` (:class:`StoreVerifiedKey`, :class:`SetStartDate`, :class:`Activate`,
+:class:`Deactivate`) by the API and
 BL's callbacks in their unit of work; the caller commits. A refusal is :class:`LifecycleRefused` (nothing written).
 """
 
@@ -31,6 +33,7 @@ from service.messages import Detail, Outcome, OutcomeStatus, Trigger
 from service.model import DeactivatedBy, Integration, IntegrationStatus
 from service.plan_items import PlanItemReads, current_missing
 from service.reasons import ReasonCode
+from service.secrets import Secret
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class Blocker:
 
 class LifecycleRefused(Exception):
     """The state machine refuses the step (``code``: ALREADY_ACTIVE, START_DATE_ON_FIRST_ACTIVATION, NOT_READY with
-    its ``blocking``, NOT_ACTIVE, INTEGRATION_ACTIVE); nothing was written."""
+    its ``blocking``, NOT_ACTIVE, INTEGRATION_ACTIVE, KEY_COMPANY_CHANGED); nothing was written."""
 
     def __init__(self, code: str, message: str, blocking: tuple[Blocker, ...] = ()) -> None:
         super().__init__(message)
@@ -78,6 +81,22 @@ class Deactivated:
 
 
 @dataclass(frozen=True)
+class StoreVerifiedKey:
+    """A key BL has just verified (``GET /details``), with the company it opens."""
+
+    organization_id: str
+    #: In :func:`service.secrets.canonical_key`'s form.
+    key: Secret
+    company_name: str
+    company_org_number: str
+
+
+@dataclass(frozen=True)
+class KeyStored:
+    company_org_number: str
+
+
+@dataclass(frozen=True)
 class SetStartDate:
     organization_id: str
     start_date: date
@@ -101,6 +120,14 @@ class LifecycleIntegrations(Protocol):
         ...
 
     def set_status(self, org: str, status: IntegrationStatus, by: DeactivatedBy | None = None) -> None: ...
+
+    def store_verified_key(self, org: str, user_key: Secret, company_name: str, org_number: str) -> None: ...
+
+
+class KeptFacts(Protocol):
+    def forget_organization(self, org: str) -> None:
+        """Forget what the pre-flight kept of the organization's companies (its next pre-flight asks BL)."""
+        ...
 
 
 class UnbookedSales(Protocol):
@@ -135,6 +162,9 @@ class LifecycleWork(CommandWork, ReadinessWork, Protocol):
 
     @property
     def outbox(self) -> OutcomeOutbox: ...
+
+    @property
+    def kept_facts(self) -> KeptFacts: ...
 
 
 def blockers(uow: ReadinessWork, org: str, state: Integration | None, today: date) -> list[Blocker]:
@@ -220,6 +250,21 @@ def deactivate(uow: LifecycleWork, command: Deactivate) -> Deactivated:
 _DEACTIVATED_IN_BL = Detail(
     "integration", "DEACTIVATED_IN_BL", "The Open 2 integration was deactivated in Björn Lundén; exports are paused."
 )
+
+
+def store_verified_key(uow: LifecycleWork, command: StoreVerifiedKey) -> KeyStored:
+    """The verified key stored (encrypted) with its company, and what the pre-flight kept of the organization's
+    company forgotten. An active integration's new key must open the same company (deactivate to switch)."""
+    org, number = command.organization_id, command.company_org_number
+    state = uow.integrations.get(org, lock=True)
+    if state and state.status == IntegrationStatus.ACTIVE and state.company_org_number not in (None, number):
+        raise LifecycleRefused(
+            "KEY_COMPANY_CHANGED",
+            "This key opens another company's books; deactivate the integration before switching companies.",
+        )
+    uow.integrations.store_verified_key(org, command.key, command.company_name, number)
+    uow.kept_facts.forget_organization(org)
+    return KeyStored(number)
 
 
 def set_start_date(uow: LifecycleWork, command: SetStartDate) -> StartDateSet:

@@ -117,16 +117,6 @@ class PostgresCompanyFacts:
             raise error from exc
 
 
-def forget_organization(conn: psycopg.Connection[Any], org: str) -> None:
-    """Forget every company's facts of ``org`` in the caller's transaction (its plan was saved, its key changed):
-    its next pre-flight asks BL, in every process."""
-    conn.execute(
-        "UPDATE bl_company_facts SET facts = NULL, fetched_at = NULL, forgotten_at = clock_timestamp() "
-        "WHERE organization_id = %s",
-        (org,),
-    )
-
-
 @contextmanager
 def _locked(conn: psycopg.Connection[Any], name: str) -> Iterator[datetime | None]:
     """Hold the advisory lock named ``name`` for the block, outside any transaction; yields when this session began

@@ -30,6 +30,7 @@ from storage.exports import PostgresExports
 from storage.history import PostgresPlanItems
 from storage.integrations import PostgresIntegrations
 from storage.jobs import PostgresJobs
+from storage.kept_facts import PostgresOrganizationFacts
 from storage.notifications import PostgresNotifications
 from storage.outbox import CONFLICT_NOTICE_WINDOW, PostgresDeadLetters, PostgresOutbox
 from storage.sales import PostgresSales
@@ -92,6 +93,7 @@ class PostgresUnitOfWork:
         self.manual_exports = PostgresManualExports(conn)
         self.registered_items = PostgresRegisteredItems(conn)
         self.plan_items = PostgresPlanItems(conn)
+        self.kept_facts = PostgresOrganizationFacts(conn)
         self.notifications = PostgresNotifications(conn)
         return self
 

@@ -20,7 +20,8 @@ from psycopg_pool import ConnectionPool
 
 from service.company_facts import ACCOUNTS, FISCAL_YEARS, Fetched, StoredFacts, company_digest
 from storage import company_facts
-from storage.company_facts import PostgresCompanyFacts, forget_organization
+from storage.company_facts import PostgresCompanyFacts
+from storage.kept_facts import forget_organization
 
 pytestmark = pytest.mark.integration
 

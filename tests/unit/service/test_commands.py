@@ -22,7 +22,7 @@ from service.commands import (
     retry_now,
 )
 from service.correction_requests import CorrectDay
-from service.integration_lifecycle import Activate, Deactivate, SetStartDate
+from service.integration_lifecycle import Activate, Deactivate, SetStartDate, StoreVerifiedKey
 from service.manual_exports import RequestManualExport
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
 from service.model import Integration, IntegrationStatus
@@ -250,6 +250,7 @@ def test_every_command_has_its_handler() -> None:
         Activate,
         Deactivate,
         SetStartDate,
+        StoreVerifiedKey,
     }
     assert set(bus.HANDLERS) == set(get_args(bus.Message)) == messages
     assert retry_now("org-a", "s1", "anna").command_id.startswith("retry-")

@@ -22,12 +22,14 @@ from service.integration_lifecycle import (
     LifecycleRefused,
     SetStartDate,
     StartDateSet,
+    StoreVerifiedKey,
     blockers,
 )
 from service.messages import Outcome, OutcomeStatus, Trigger
 from service.model import DeactivatedBy, Integration, IntegrationStatus
 from service.plan_items import Registered, SeenItems
 from service.reasons import ReasonCode
+from service.secrets import Secret
 
 TODAY = date(2026, 11, 30)
 START = date(2026, 11, 1)
@@ -51,6 +53,9 @@ class FakeIntegrations:
         self.writes.append(f"start {start_date}")
         current = self.by_org.get(org) or Integration(org, IntegrationStatus.SETUP, None, None)
         self.by_org[org] = replace(current, start_date=start_date or current.start_date)
+
+    def store_verified_key(self, org: str, user_key: Secret, company_name: str, org_number: str) -> None:
+        self.writes.append(f"key {company_name} {org_number}")
 
     def set_status(self, org: str, status: IntegrationStatus, by: DeactivatedBy | None = None) -> None:
         self.writes.append(f"{status.value} {by.value if by else ''}".strip())
@@ -88,6 +93,14 @@ class FakeOutbox:
 
     def outcome(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
+
+
+@dataclass
+class FakeKeptFacts:
+    forgotten: list[str] = field(default_factory=list)
+
+    def forget_organization(self, org: str) -> None:
+        self.forgotten.append(org)
 
 
 @dataclass
@@ -135,6 +148,7 @@ class FakeWork:
     jobs: FakeJobs = field(default_factory=FakeJobs)
     exports: FakeExports = field(default_factory=FakeExports)
     day_closes: FakeDayCloses = field(default_factory=FakeDayCloses)
+    kept_facts: FakeKeptFacts = field(default_factory=FakeKeptFacts)
 
 
 def ready(status: IntegrationStatus = IntegrationStatus.SETUP, **changes: object) -> FakeWork:
@@ -229,3 +243,21 @@ def test_a_start_date_is_stored_and_reports_the_unbooked_sales_before_it_but_not
     with pytest.raises(LifecycleRefused) as refused:
         bus.handle(active, SetStartDate("org-a", START))
     assert refused.value.code == "INTEGRATION_ACTIVE" and active.integrations.writes == []
+
+
+def test_a_verified_key_is_stored_and_forgets_the_kept_facts_but_an_active_one_keeps_its_company() -> None:
+    key = Secret("00000000-0000-0000-0000-000000000001")
+    fresh = FakeWork()
+    bus.handle(fresh, StoreVerifiedKey("org-a", key, "Kafé AB", "556677-8899"))
+    assert fresh.integrations.writes == ["key Kafé AB 556677-8899"] and fresh.kept_facts.forgotten == ["org-a"]
+    same = ready(IntegrationStatus.ACTIVE)
+    bus.handle(same, StoreVerifiedKey("org-a", key, "Kafé AB", "556677-8899"))
+    assert same.integrations.writes == ["key Kafé AB 556677-8899"]
+    other = ready(IntegrationStatus.ACTIVE)
+    with pytest.raises(LifecycleRefused) as refused:
+        bus.handle(other, StoreVerifiedKey("org-a", key, "Annat AB", "556036-0793"))
+    assert refused.value.code == "KEY_COMPANY_CHANGED"
+    assert other.integrations.writes == [] and other.kept_facts.forgotten == []
+    inactive = ready(IntegrationStatus.INACTIVE)
+    bus.handle(inactive, StoreVerifiedKey("org-a", key, "Annat AB", "556036-0793"))  # switching companies
+    assert inactive.integrations.writes == ["key Annat AB 556036-0793"]
