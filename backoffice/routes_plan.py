@@ -21,8 +21,8 @@ from backoffice.plan_rules import (
 )
 from mapping.plan_checks import plan_problems
 from service import bus
-from service.commands import RetryPlanFixes
 from service.exporter import ExportError
+from service.plan_saves import SavePlan
 from storage.codecs import plan_to_json
 from storage.uow import PostgresUnitOfWork
 
@@ -96,13 +96,7 @@ def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
             422, "INVALID_PLAN", "Some accounts or cost centres do not exist or are closed in BL.", field_errors=errors
         )
     with ctx.uow() as uow:
-        uow.integrations.get(org, lock=True)  # one plan save of the organization at a time
-        uow.integrations.save_plan(plan)
-        # What the pre-flight kept of the company (accounts, their VAT codes, fiscal years) is asked of BL again by
-        # the next export, in every process: the merchant may have changed their chart to go with the plan.
-        uow.kept_facts.forget_organization(org)
-        # Failed exports the plan fixes are retried in its own transaction (no dual write); woken by its NOTIFY.
-        queued = bus.handle(uow, RetryPlanFixes(plan)).jobs
+        queued = bus.handle(uow, SavePlan(plan)).retries
         uow.commit()
         return PlanSaved(plan=_plan_out(uow, ctx, org), retries_queued=queued)
 

@@ -7,8 +7,8 @@ before its offsets are stored); the API and the CLI's retry with :func:`handle_i
 its own and commits it when the handler returns; the API's export button
 (:class:`service.manual_exports.RequestManualExport`), the integration's lifecycle
 (:mod:`service.integration_lifecycle`: store a verified key, set the start date, activate, deactivate; also from
-BL's callbacks) and a correction (:class:`service.correction_requests.CorrectDay`) in the API's unit of work, a
-correction also over the CLI's one
+BL's callbacks), a plan save (:class:`service.plan_saves.SavePlan`) and a correction
+(:class:`service.correction_requests.CorrectDay`) in the API's unit of work, a correction also over the CLI's one
 connection (:class:`storage.uow.OnConnection`). A handler is a plain function ``handler(uow, command) -> result``
 in :mod:`service` over the narrow ports it uses, and never commits.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, overload
 
-from service import commands, correction_requests, integration_lifecycle, manual_exports, sales
+from service import commands, correction_requests, integration_lifecycle, manual_exports, plan_saves, sales
 from service.commands import JobsQueued, Resumed, ResumeExports, RetryPlanFixes
 from service.correction_requests import CorrectDay, CorrectionWork, Requested
 from service.integration_lifecycle import (
@@ -34,6 +34,7 @@ from service.integration_lifecycle import (
 )
 from service.manual_exports import ManualExportAsked, ManualExportWork, RequestManualExport
 from service.messages import Command, ManualExportRequested, RetryFailedExports
+from service.plan_saves import PlanStored, PlanWork, SavePlan
 from service.ports import UnitOfWork
 from service.sales import RecordSales, SalesRecorded, SalesWork
 
@@ -50,6 +51,7 @@ Message = (
     | Deactivate
     | SetStartDate
     | StoreVerifiedKey
+    | SavePlan
 )
 Result = (
     JobsQueued
@@ -61,6 +63,7 @@ Result = (
     | Deactivated
     | StartDateSet
     | KeyStored
+    | PlanStored
 )
 
 #: Command type → its handler. A handler takes the unit of work through the narrow ports it uses (a
@@ -77,6 +80,7 @@ HANDLERS: Mapping[type[Any], Callable[[Any, Any], Result]] = {
     Deactivate: integration_lifecycle.deactivate,
     SetStartDate: integration_lifecycle.set_start_date,
     StoreVerifiedKey: integration_lifecycle.store_verified_key,
+    SavePlan: plan_saves.save_plan,
 }
 
 
@@ -113,10 +117,16 @@ def handle(uow: LifecycleWork, command: StoreVerifiedKey) -> KeyStored: ...
 
 
 @overload
+def handle(uow: PlanWork, command: SavePlan) -> PlanStored: ...
+
+
+@overload
 def handle(uow: UnitOfWork, command: Command | RetryPlanFixes) -> JobsQueued: ...
 
 
-def handle(uow: UnitOfWork | SalesWork | CorrectionWork | ManualExportWork | LifecycleWork, command: Message) -> Result:
+def handle(
+    uow: UnitOfWork | SalesWork | CorrectionWork | ManualExportWork | LifecycleWork | PlanWork, command: Message
+) -> Result:
     """Run ``command``'s handler in the caller's unit of work (the caller commits)."""
     return HANDLERS[type(command)](uow, command)
 

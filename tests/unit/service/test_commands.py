@@ -26,6 +26,7 @@ from service.integration_lifecycle import Activate, Deactivate, SetStartDate, St
 from service.manual_exports import RequestManualExport
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
 from service.model import Integration, IntegrationStatus
+from service.plan_saves import SavePlan
 from service.sales import RecordSales
 
 AT = datetime(2026, 11, 29, 22, 0, tzinfo=UTC)
@@ -251,6 +252,7 @@ def test_every_command_has_its_handler() -> None:
         Deactivate,
         SetStartDate,
         StoreVerifiedKey,
+        SavePlan,
     }
     assert set(bus.HANDLERS) == set(get_args(bus.Message)) == messages
     assert retry_now("org-a", "s1", "anna").command_id.startswith("retry-")
