@@ -12,8 +12,9 @@ bearer token (BL has none of ours), so nothing in the request is trusted to chan
    other BL failure leaves the state as it is: logged (without the key), counted
    (``dayclose_bl_callbacks_total{result="unconfirmed"}``), and answered 409/502/503.
 
-OFF deactivates here (``deactivated_by = BL``) and tells the merchant through an outcome event (reason
-KEY_NOT_ACTIVATED, the banner's text); ON after such a deactivation reactivates and queues what was missed.
+OFF deactivates (``deactivated_by = BL``) and tells the merchant through an outcome event (reason
+KEY_NOT_ACTIVATED, the banner's text); ON after such a deactivation reactivates and queues what was missed. Both
+are decided in :mod:`service.integration_lifecycle`, reached through :mod:`service.bus`.
 """
 
 from __future__ import annotations
