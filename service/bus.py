@@ -9,7 +9,8 @@ its own and commits it when the handler returns; the API's export button
 (:mod:`service.integration_lifecycle`: store a verified key, set the start date, activate, deactivate; also from
 BL's callbacks), a plan save (:class:`service.plan_saves.SavePlan`) and a correction
 (:class:`service.correction_requests.CorrectDay`) in the API's unit of work, a correction also over the CLI's one
-connection (:class:`storage.uow.OnConnection`). A handler is a plain function ``handler(uow, command) -> result``
+connection (:class:`storage.uow.OnConnection`), and the retention purge (:class:`service.retention.PurgeSales`)
+over the CLI's autocommit connection. A handler is a plain function ``handler(uow, command) -> result``
 in :mod:`service` over the narrow ports it uses, and never commits.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, overload
 
-from service import commands, correction_requests, integration_lifecycle, manual_exports, plan_saves, sales
+from service import commands, correction_requests, integration_lifecycle, manual_exports, plan_saves, retention, sales
 from service.commands import JobsQueued, Resumed, ResumeExports, RetryPlanFixes
 from service.correction_requests import CorrectDay, CorrectionWork, Requested
 from service.integration_lifecycle import (
@@ -36,6 +37,7 @@ from service.manual_exports import ManualExportAsked, ManualExportWork, RequestM
 from service.messages import Command, ManualExportRequested, RetryFailedExports
 from service.plan_saves import PlanStored, PlanWork, SavePlan
 from service.ports import UnitOfWork
+from service.retention import PurgeResult, PurgeSales, PurgeWork
 from service.sales import RecordSales, SalesRecorded, SalesWork
 
 #: What the bus takes: BackOffice's commands from Kafka, the API and the CLI, the API's own, the sales batches the
@@ -52,6 +54,7 @@ Message = (
     | SetStartDate
     | StoreVerifiedKey
     | SavePlan
+    | PurgeSales
 )
 Result = (
     JobsQueued
@@ -64,6 +67,7 @@ Result = (
     | StartDateSet
     | KeyStored
     | PlanStored
+    | PurgeResult
 )
 
 #: Command type → its handler. A handler takes the unit of work through the narrow ports it uses (a
@@ -81,6 +85,7 @@ HANDLERS: Mapping[type[Any], Callable[[Any, Any], Result]] = {
     SetStartDate: integration_lifecycle.set_start_date,
     StoreVerifiedKey: integration_lifecycle.store_verified_key,
     SavePlan: plan_saves.save_plan,
+    PurgeSales: retention.purge_sales,
 }
 
 
@@ -121,11 +126,16 @@ def handle(uow: PlanWork, command: SavePlan) -> PlanStored: ...
 
 
 @overload
+def handle(uow: PurgeWork, command: PurgeSales) -> PurgeResult: ...
+
+
+@overload
 def handle(uow: UnitOfWork, command: Command | RetryPlanFixes) -> JobsQueued: ...
 
 
 def handle(
-    uow: UnitOfWork | SalesWork | CorrectionWork | ManualExportWork | LifecycleWork | PlanWork, command: Message
+    uow: UnitOfWork | SalesWork | CorrectionWork | ManualExportWork | LifecycleWork | PlanWork | PurgeWork,
+    command: Message,
 ) -> Result:
     """Run ``command``'s handler in the caller's unit of work (the caller commits)."""
     return HANDLERS[type(command)](uow, command)

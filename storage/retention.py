@@ -1,4 +1,7 @@
-"""How long sales are kept, and the purge that enforces it.
+"""The retention purge's storage: the quarters of sales, each held, checked and dropped, and the other tables' old
+rows deleted. What may go, when, and what keeps a quarter is decided in :mod:`service.retention`
+(:class:`~service.retention.PurgeSales` through :mod:`service.bus`); this module loads and stores, and answers
+``dayclose purge --dry-run`` (:func:`plan`).
 
 Every ingested sale is kept for ``DAYCLOSE_SALES_RETENTION_DAYS`` (default 400) after its business
 date, whether or not its organization is active: a merchant who activates with a start date in the
@@ -31,93 +34,84 @@ voucher's fiscal year ended (Bokföringslagen 7 kap. 2 §).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
+from service.retention import OldRows, PurgeResult, Quarter, QuarterBusy, StoreDay
 from storage.claims import UNEXPORTED
 
-SENT_OUTBOX_DAYS = 7
+__all__ = ["PostgresRetention", "PurgeResult", "QuarterPlan", "StoreDay", "plan"]
+
 #: The partitioned tables, each with one partition per quarter (migration 0010).
 PARTITIONED = ("sales", "day_totals", "day_folds")
 
 
-@dataclass(frozen=True)
-class StoreDay:
-    organization_id: str
-    store_id: str
-    business_date: date
-    reason: str
+class PostgresRetention:
+    """The purge's two ports (:class:`service.retention.SalesQuarters`, :class:`service.retention.RetainedRows`)
+    over one connection: on an autocommit one each quarter is a transaction of its own (in an open transaction, all
+    of it commits together, holding every lock it took until then)."""
 
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
 
-@dataclass(frozen=True)
-class PurgeResult:
-    day_closes: int
-    processed_commands: int
-    sent_outbox_rows: int = 0
-    dead_letter_keys: int = 0
-    audit_vouchers: int = 0
-    #: Quarters (first day) whose partitions were dropped, and those past the retention kept for a blocker.
-    quarters_dropped: list[date] = field(default_factory=list)
-    quarters_kept: list[date] = field(default_factory=list)
-    blockers: list[StoreDay] = field(default_factory=list)
-    #: Sales that arrived for an already purged (booked) store-day, dropped with their quarter.
-    discarded: list[StoreDay] = field(default_factory=list)
-    audit_receipts: int = 0
-    #: Sales sent again for a store-day booked before its quarter was dropped, set aside (never booked).
-    set_aside: int = 0
-    #: Merchants' notifications (migration 0017) older than the retention.
-    notifications: int = 0
+    def quarters(self) -> list[Quarter]:
+        return [Quarter(lo, hi, suffix) for lo, hi, suffix in _quarters(self.conn)]
 
-
-class _Changed(Exception):
-    """The quarter changed while it was being dropped: roll back, try again next run."""
-
-
-def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> PurgeResult:
-    """Drop the quarters past the retention that nothing blocks, then the small tables' old rows. On an autocommit
-    connection each quarter is a transaction of its own (in an open transaction, all of it commits together,
-    holding every lock it took until then)."""
-    cutoff = today - timedelta(days=retention_days)
-    dropped: list[date] = []
-    kept: list[date] = []
-    blockers: list[StoreDay] = []
-    discarded: list[StoreDay] = []
-    receipts = 0
-    for lo, hi, suffix in _quarters(conn):
-        if hi > cutoff:  # its last day (hi - 1) is still inside the retention
-            continue
+    @contextmanager
+    def hold(self, quarter: Quarter) -> Iterator[_Held]:
         try:
-            with conn.transaction():
-                found, late, copied = _drop_quarter(conn, lo, hi, suffix)
-        except (_Changed, psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
-            # A writer got there first (or held sales too long): nothing was dropped; next run tries again.
-            found, late, copied = [StoreDay("", "", lo, "busy or changed during the purge")], [], 0
-        if found:
-            kept.append(lo)
-            blockers.extend(found)
-        else:
-            dropped.append(lo)
-            discarded.extend(late)
-            receipts += copied
-    with conn.transaction():
-        small = _purge_small_tables(conn, today, cutoff)
-        conn.execute("DELETE FROM sales_after_purge WHERE received_at < %s", (cutoff,))
-        notifications = conn.execute("DELETE FROM notifications WHERE created_at < %s", (cutoff,)).rowcount
-        row = conn.execute("SELECT count(*) FROM sales_after_purge").fetchone()
-    return PurgeResult(
-        *small,
-        set_aside=int(row[0]) if row else 0,
-        quarters_dropped=dropped,
-        quarters_kept=kept,
-        blockers=blockers,
-        discarded=discarded,
-        audit_receipts=receipts,
-        notifications=notifications,
-    )
+            with self.conn.transaction():
+                # Locked against writes first, so no row arrives between the checks and the drop.
+                self.conn.execute(
+                    sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.Identifier("sales_" + quarter.suffix))
+                )
+                yield _Held(self.conn, quarter)
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as e:
+            # A writer got there first (or held sales too long): nothing was dropped.
+            raise QuarterBusy(str(quarter.first_day)) from e
+
+    def delete_old(self, *, kept_since: date, sent_since: date, audit_before: date) -> OldRows:
+        conn = self.conn
+        with conn.transaction():
+            closes = conn.execute(
+                """DELETE FROM day_closes d WHERE d.business_date < %s
+                   AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.organization_id = d.organization_id
+                                   AND s.store_id = d.store_id AND s.business_date = d.business_date)""",
+                (kept_since,),
+            ).rowcount
+            commands = conn.execute("DELETE FROM processed_commands WHERE processed_at < %s", (kept_since,)).rowcount
+            # Unsent ones (including rows set aside after refusals) are never deleted here.
+            sent = conn.execute("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < %s", (sent_since,)).rowcount
+            dead = conn.execute("DELETE FROM dead_letters WHERE dead_lettered_at < %s", (kept_since,)).rowcount
+            # What a conflicting version's copies are coalesced on (a window of a day by default): long past use.
+            conn.execute("DELETE FROM conflict_notices WHERE notified_at < %s", (kept_since,))
+            audits = conn.execute("DELETE FROM audit_vouchers WHERE retain_until < %s", (audit_before,)).rowcount
+            conn.execute("DELETE FROM sales_after_purge WHERE received_at < %s", (kept_since,))
+            notifications = conn.execute("DELETE FROM notifications WHERE created_at < %s", (kept_since,)).rowcount
+            row = conn.execute("SELECT count(*) FROM sales_after_purge").fetchone()
+        return OldRows(closes, commands, sent, dead, audits, notifications, int(row[0]) if row else 0)
+
+
+class _Held:
+    """One quarter whose sales partition this transaction holds in SHARE mode."""
+
+    def __init__(self, conn: psycopg.Connection[Any], quarter: Quarter) -> None:
+        self.conn, self.quarter = conn, quarter
+
+    def export_blockers(self) -> list[StoreDay]:
+        return _export_blockers(self.conn, self.quarter.first_day, self.quarter.end)
+
+    def unexported(self) -> tuple[list[StoreDay], list[StoreDay]]:
+        return _unexported(self.conn, self.quarter.first_day, self.quarter.end)
+
+    def drop(self) -> int:
+        return _drop_quarter(self.conn, self.quarter.first_day, self.quarter.end, self.quarter.suffix)
 
 
 _BOUND = re.compile(r"FROM \('(\d{4}-\d{2}-\d{2})'\) TO \('(\d{4}-\d{2}-\d{2})'\)")
@@ -137,18 +131,11 @@ def _quarters(conn: psycopg.Connection[Any]) -> list[tuple[date, date, str]]:
     return sorted(found)
 
 
-def _drop_quarter(
-    conn: psycopg.Connection[Any], lo: date, hi: date, suffix: str
-) -> tuple[list[StoreDay], list[StoreDay], int]:
-    """(blockers, discarded late sales, receipts copied to audit_receipts); the quarter is dropped when there is
-    no blocker. Its sales partition is locked against writes first, so no row arrives between the check and
-    the drop; exports are checked again once ``sales`` itself is locked (by the detach)."""
+def _drop_quarter(conn: psycopg.Connection[Any], lo: date, hi: date, suffix: str) -> int:
+    """Copy the quarter's receipt links to ``audit_receipts`` and drop its partitions (the caller holds its sales
+    partition and found no blocker); the links copied. Exports are checked again once ``sales`` itself is locked (by
+    the detach): :class:`QuarterBusy` when they changed."""
     part = sql.Identifier("sales_" + suffix)
-    conn.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(part))
-    exports = _export_blockers(conn, lo, hi)
-    unexported, late = _unexported(conn, lo, hi)
-    if exports or unexported:
-        return exports + unexported, [], 0
     audited = _audited(conn, lo, hi)
     # The detach locks sales exclusively: bounded, so the ingest never queues long behind it.
     conn.execute("SET LOCAL lock_timeout = '2s'")
@@ -173,7 +160,7 @@ def _drop_quarter(
         )
     # Holding sales exclusively now: a claim or correction of the quarter committed before is visible.
     if _export_blockers(conn, lo, hi) or _audited(conn, lo, hi) != audited:
-        raise _Changed
+        raise QuarterBusy(str(lo))
     for parent in PARTITIONED:
         conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(f"{parent}_{suffix}")))
     # Should a sale of it come again, the quarter's partition comes back with a trigger setting aside the rows
@@ -183,7 +170,7 @@ def _drop_quarter(
            ON CONFLICT (quarter) DO UPDATE SET purged_at = now()""",
         (lo,),
     )
-    return [], late, copied
+    return copied
 
 
 def _export_blockers(conn: psycopg.Connection[Any], lo: date, hi: date) -> list[StoreDay]:
@@ -235,26 +222,6 @@ def _audited(conn: psycopg.Connection[Any], lo: date, hi: date) -> int:
         (lo, hi),
     ).fetchone()
     return int(row[0]) if row else 0
-
-
-def _purge_small_tables(conn: psycopg.Connection[Any], today: date, cutoff: date) -> tuple[int, int, int, int, int]:
-    closes = conn.execute(
-        """DELETE FROM day_closes d WHERE d.business_date < %s
-           AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.organization_id = d.organization_id
-                           AND s.store_id = d.store_id AND s.business_date = d.business_date)""",
-        (cutoff,),
-    ).rowcount
-    commands = conn.execute("DELETE FROM processed_commands WHERE processed_at < %s", (cutoff,)).rowcount
-    # Sent outbox rows are already on Kafka: a week is plenty for looking back at what was sent.
-    # Unsent ones (including rows set aside after refusals) are never deleted here.
-    sent = conn.execute(
-        "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < %s", (today - timedelta(days=SENT_OUTBOX_DAYS),)
-    ).rowcount
-    dead = conn.execute("DELETE FROM dead_letters WHERE dead_lettered_at < %s", (cutoff,)).rowcount
-    # What a conflicting version's copies are coalesced on (a window of a day by default): long past use by then.
-    conn.execute("DELETE FROM conflict_notices WHERE notified_at < %s", (cutoff,))
-    audits = conn.execute("DELETE FROM audit_vouchers WHERE retain_until < %s", (today,)).rowcount
-    return closes, commands, sent, dead, audits
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from storage.jobs import PostgresJobs
 from storage.kept_facts import PostgresOrganizationFacts
 from storage.notifications import PostgresNotifications
 from storage.outbox import CONFLICT_NOTICE_WINDOW, PostgresDeadLetters, PostgresOutbox
+from storage.retention import PostgresRetention
 from storage.sales import PostgresSales
 from storage.totals import PostgresTotals
 from storage.vat_reads import PostgresVatReads
@@ -127,13 +128,15 @@ class PostgresUnitOfWork:
 class OnConnection:
     """The repositories that need neither a cipher nor an event encoder, over one plain connection whose transaction
     is the caller's: for an operator's command that calls a service handler through its narrow ports
-    (``dayclose reexport``: corrections and jobs), and for tests that seed a database (sales and jobs)."""
+    (``dayclose reexport``: corrections and jobs; ``dayclose purge``: the retention), and for tests that seed a
+    database (sales and jobs)."""
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
         self.sales = PostgresSales(conn)
         self.jobs = PostgresJobs(conn)
         self.corrections = PostgresCorrections(conn)
+        self.sales_quarters = self.retained_rows = PostgresRetention(conn)
 
 
 def unit_of_work(

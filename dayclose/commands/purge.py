@@ -32,7 +32,10 @@ def register(sub: Subparsers) -> None:
 
 def purge_sales(args: argparse.Namespace) -> int:
     from dayclose.logs import configure_logging, get_logger
-    from storage.retention import plan, purge
+    from service import bus
+    from service.retention import PurgeSales
+    from storage.retention import plan
+    from storage.uow import OnConnection
 
     loaded = settings()
     today = datetime.now(ZoneInfo("Europe/Stockholm")).date()
@@ -51,7 +54,7 @@ def purge_sales(args: argparse.Namespace) -> int:
             return exitcodes.FAILED
         configure_logging(loaded.log_level, loaded.log_format)
         # Autocommit: each quarter is dropped in a transaction of its own, so its locks end with it.
-        result = purge(conn, today, retention)
+        result = bus.handle(OnConnection(conn), PurgeSales(today, retention))
     for q in result.quarters_dropped:
         print(f"dropped quarter {_name(q)}")
     for b in result.blockers:

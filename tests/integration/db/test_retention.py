@@ -1,6 +1,7 @@
-"""Retention by quarters (storage/retention.py) against a real PostgreSQL: a quarter past the retention is dropped
-whole (never a mass DELETE) once nothing in it blocks it, after its receipts are copied to audit_receipts; the
-receipt → voucher link answers the same before and after (storage/audit.py), corrections included."""
+"""Retention by quarters (service/retention.py over storage/retention.py, through the bus as `dayclose purge`) against
+a real PostgreSQL: a quarter past the retention is dropped whole (never a mass DELETE) once nothing in it blocks it,
+after its receipts are copied to audit_receipts; the receipt → voucher link answers the same before and after
+(storage/audit.py), corrections included."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from service import bus, correction_requests
 from service.correction_requests import CorrectDay, NothingToCorrect
 from service.messages import DayClosed, SalesEnvelope, SalesItem, Trigger
 from service.model import Export, ExportStatus
+from service.retention import PurgeResult, PurgeSales
 from storage import audit
 from storage.exports import PostgresExports
-from storage.retention import purge
 from storage.sales import ingest_sales
 from storage.uow import OnConnection
 from tests.builders import day_close, line, receipt
@@ -30,6 +31,11 @@ RETENTION = 90  # cutoff 2026-08-28: 2025's quarters are past it, 2026 Q3 (to 30
 ORG, STORE = "org-ret", "s1"
 OLD, OLD_Q = date(2025, 2, 10), date(2025, 1, 1)
 RECENT = date(2026, 11, 1)
+
+
+def purge(conn: psycopg.Connection[Any], today: date, retention_days: int) -> PurgeResult:
+    """What ``dayclose purge --yes`` does: the command through the bus over the one autocommit connection."""
+    return bus.handle(OnConnection(conn), PurgeSales(today, retention_days))
 
 
 def ingest(conn: psycopg.Connection[Any], items: Sequence[SalesItem | DayClosed], org: str = ORG) -> int:

@@ -27,6 +27,7 @@ from service.manual_exports import RequestManualExport
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
 from service.model import Integration, IntegrationStatus
 from service.plan_saves import SavePlan
+from service.retention import PurgeSales
 from service.sales import RecordSales
 
 AT = datetime(2026, 11, 29, 22, 0, tzinfo=UTC)
@@ -253,6 +254,7 @@ def test_every_command_has_its_handler() -> None:
         SetStartDate,
         StoreVerifiedKey,
         SavePlan,
+        PurgeSales,
     }
     assert set(bus.HANDLERS) == set(get_args(bus.Message)) == messages
     assert retry_now("org-a", "s1", "anna").command_id.startswith("retry-")
