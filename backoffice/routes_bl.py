@@ -33,7 +33,7 @@ from mapping.orgnr import canonical_org_number, same_organization
 from service import bus
 from service.exporter import ExportError, MerchantActionRequired
 from service.integration_lifecycle import Activate, Deactivate, LifecycleRefused
-from service.model import DeactivatedBy, IntegrationStatus
+from service.model import DeactivatedBy
 from service.reasons import ReasonCode
 from storage.integrations import KeyHolder
 
@@ -124,13 +124,12 @@ def _on(ctx: Context, key: str, org_nr: str) -> CallbackResult:
     result = "unchanged"
     for org in sorted(org for org, is_activated in activated.items() if is_activated):
         with ctx.uow() as uow:
-            state = uow.integrations.get(org, lock=True)
-            if state is None or state.status != IntegrationStatus.INACTIVE or state.deactivated_by != DeactivatedBy.BL:
-                continue  # the merchant's own deactivation stands; set-up continues in the wizard
             try:
-                bus.handle(uow, Activate(org, ctx.today()))
+                bus.handle(uow, Activate(org, ctx.today(), only_after=DeactivatedBy.BL))
             except LifecycleRefused:
-                continue  # no longer ready (e.g. a new payment method): the banner tells the merchant
+                # Not deactivated by BL (the merchant's own deactivation stands; set-up continues in the wizard), or
+                # no longer ready (e.g. a new payment method): the banner tells the merchant.
+                continue
             uow.commit()
             log.info("bl_callback.reactivated", organization_id=org)
             result = "reactivated"

@@ -47,7 +47,8 @@ class Blocker:
 
 class LifecycleRefused(Exception):
     """The state machine refuses the step (``code``: ALREADY_ACTIVE, START_DATE_ON_FIRST_ACTIVATION, NOT_READY with
-    its ``blocking``, NOT_ACTIVE, INTEGRATION_ACTIVE, KEY_COMPANY_CHANGED); nothing was written."""
+    its ``blocking``, NOT_DEACTIVATED_BY, NOT_ACTIVE, INTEGRATION_ACTIVE, KEY_COMPANY_CHANGED); nothing was
+    written."""
 
     def __init__(self, code: str, message: str, blocking: tuple[Blocker, ...] = ()) -> None:
         super().__init__(message)
@@ -61,6 +62,9 @@ class Activate:
     today: date
     #: A new start date, on a reactivation only.
     start_date: date | None = None
+    #: Only a reactivation after this one's deactivation (BL's callback: the merchant's own deactivation stands, and
+    #: set-up continues in the wizard); anything else is refused ``NOT_DEACTIVATED_BY``.
+    only_after: DeactivatedBy | None = None
 
 
 @dataclass(frozen=True)
@@ -205,9 +209,15 @@ def _key_blockers(state: Integration | None) -> list[Blocker]:
 
 
 def activate(uow: LifecycleWork, command: Activate) -> Activated:
-    """setup/inactive → active, and what was left undone queued (:func:`service.commands.resume_exports`)."""
+    """setup/inactive → active, and what was left undone queued (:func:`service.commands.resume_exports`); with
+    ``only_after``, only an integration that deactivation left inactive."""
     org = command.organization_id
     state = uow.integrations.get(org, lock=True)
+    wanted = command.only_after
+    if wanted is not None and (
+        state is None or state.status != IntegrationStatus.INACTIVE or state.deactivated_by != wanted
+    ):
+        raise LifecycleRefused("NOT_DEACTIVATED_BY", f"Only an integration {wanted.value} deactivated is reactivated.")
     if state is not None and state.status == IntegrationStatus.ACTIVE:
         raise LifecycleRefused("ALREADY_ACTIVE", "The integration is already active.")
     if command.start_date is not None:

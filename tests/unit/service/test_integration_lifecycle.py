@@ -210,6 +210,22 @@ def test_a_reactivation_with_a_new_start_date_resumes_from_it() -> None:
     assert work.integrations.writes == ["start 2026-11-10", "active"]
 
 
+def test_bls_callback_reactivates_only_what_bls_own_deactivation_left_inactive() -> None:
+    by_bl = ready(IntegrationStatus.INACTIVE, deactivated_by=DeactivatedBy.BL)
+    assert bus.handle(by_bl, Activate("org-a", TODAY, only_after=DeactivatedBy.BL)) == Activated(days=0)
+    assert by_bl.integrations.writes == ["active"]
+    for work in (
+        ready(IntegrationStatus.INACTIVE, deactivated_by=DeactivatedBy.MERCHANT),  # the merchant's stands
+        ready(),  # set-up continues in the wizard
+        ready(IntegrationStatus.ACTIVE),
+    ):
+        with pytest.raises(LifecycleRefused) as refused:
+            bus.handle(work, Activate("org-a", TODAY, only_after=DeactivatedBy.BL))
+        assert refused.value.code == "NOT_DEACTIVATED_BY" and work.integrations.writes == []
+    merchant = ready(IntegrationStatus.INACTIVE, deactivated_by=DeactivatedBy.MERCHANT)
+    assert bus.handle(merchant, Activate("org-a", TODAY)) == Activated(days=0)  # the wizard's own button may
+
+
 def test_the_merchants_deactivation_writes_no_outcome_and_bls_tells_the_merchant_why() -> None:
     merchant = ready(IntegrationStatus.ACTIVE)
     assert bus.handle(merchant, Deactivate("org-a", DeactivatedBy.MERCHANT)) == Deactivated(DeactivatedBy.MERCHANT)
