@@ -19,6 +19,7 @@ from mapping.plan import AccountPlan
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
 from service.model import Integration, IntegrationStatus
 from service.plan_fixes import fixed_stores
+from service.ports.exports import JobQueue
 
 #: A manual export starts this long after its request is read: sales the POS sent just before the click are in
 #: (the sales topic may lag the commands topic by a moment; docs/events.md).
@@ -73,23 +74,10 @@ class CommandIntegrations(Protocol):
     def get(self, org: str, *, lock: bool = False) -> Integration | None: ...
 
 
-class CommandJobs(Protocol):
+class CommandJobs(JobQueue, Protocol):
     def record_command(self, org: str, command_id: str) -> bool:
         """Record the command as acted on; False when it was before."""
         ...
-
-    def queue(
-        self,
-        org: str,
-        store: str,
-        day: date | None,
-        trigger: Trigger,
-        source_id: str,
-        z_report_number: int | None = None,
-        delay: timedelta | None = None,
-        *,
-        register: str | None = None,
-    ) -> bool: ...
 
 
 class CommandExports(Protocol):

@@ -39,44 +39,6 @@ class Integrations(Protocol):
         ...
 
 
-class Jobs(Protocol):
-    def lease_next(self, owner: str, lease: timedelta) -> Job | None:
-        """Lease the next due job whose store has no older job to ``owner`` (the lease is the claim, once committed);
-        a lease lapses after ``lease`` and is void when its process is gone."""
-        ...
-
-    def renew(self, job: Job, owner: str, lease: timedelta) -> bool:
-        """The lease runs ``lease`` from now again; False when ``owner`` no longer holds it."""
-        ...
-
-    def finish(self, job: Job) -> None: ...
-
-    def reschedule(self, job: Job, delay: timedelta) -> None:
-        """Run it again after ``delay``; the lease ends."""
-        ...
-
-    def queue(
-        self,
-        org: str,
-        store: str,
-        day: date | None,
-        trigger: Trigger,
-        source_id: str,
-        z_report_number: int | None = None,
-        delay: timedelta | None = None,
-        *,
-        register: str | None = None,
-    ) -> bool: ...
-
-    def park(self, job: Job, until: datetime) -> None:
-        """Run the job again at ``until`` without holding up the store's other jobs meanwhile."""
-        ...
-
-    def record_command(self, org: str, command_id: str) -> bool:
-        """Record a BackOffice command as acted on; False when it was before (:mod:`service.commands`)."""
-        ...
-
-
 class JobQueue(Protocol):
     """Queueing a job, all a use case that only queues needs of :class:`Jobs` (:mod:`service.sales`,
     :mod:`service.correction_requests`)."""
@@ -94,6 +56,31 @@ class JobQueue(Protocol):
         register: str | None = None,
     ) -> bool:
         """Queue a job once per (organization, ``source_id``); True when it was new."""
+        ...
+
+
+class Jobs(JobQueue, Protocol):
+    def lease_next(self, owner: str, lease: timedelta) -> Job | None:
+        """Lease the next due job whose store has no older job to ``owner`` (the lease is the claim, once committed);
+        a lease lapses after ``lease`` and is void when its process is gone."""
+        ...
+
+    def renew(self, job: Job, owner: str, lease: timedelta) -> bool:
+        """The lease runs ``lease`` from now again; False when ``owner`` no longer holds it."""
+        ...
+
+    def finish(self, job: Job) -> None: ...
+
+    def reschedule(self, job: Job, delay: timedelta) -> None:
+        """Run it again after ``delay``; the lease ends."""
+        ...
+
+    def park(self, job: Job, until: datetime) -> None:
+        """Run the job again at ``until`` without holding up the store's other jobs meanwhile."""
+        ...
+
+    def record_command(self, org: str, command_id: str) -> bool:
+        """Record a BackOffice command as acted on; False when it was before (:mod:`service.commands`)."""
         ...
 
 
