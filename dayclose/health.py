@@ -24,6 +24,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from dayclose.config import ConfigError
 from dayclose.logs import get_logger
 from dayclose.process import Service
 from dayclose.telemetry import exposition
@@ -172,7 +173,13 @@ class HealthServer:
         registry: CollectorRegistry | None = None,
     ) -> None:
         registry = registry if registry is not None else CollectorRegistry()
-        self._server = ThreadingHTTPServer((host, port), _handler(checks, registry))
+        try:
+            self._server = ThreadingHTTPServer((host, port), _handler(checks, registry))
+        except OSError as exc:  # one line naming the setting, not a traceback (the pod's children: port + 1 + i)
+            raise ConfigError(
+                f"DAYCLOSE_HTTP_PORT: cannot serve health and metrics on {host}:{port}: {exc.strerror or exc}"
+                " (with DAYCLOSE_CONSUMER_PROCESSES=n the ports after it are used too, one per process)"
+            ) from None
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="health-http", daemon=True)
 

@@ -37,7 +37,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-from dayclose.config import Settings
+from dayclose.config import ConfigError, Settings
 from dayclose.health import Checks, HealthServer
 from dayclose.shutdown import Deadline
 
@@ -150,7 +150,11 @@ def run_children(settings: Settings, argv: Sequence[str], stopping: threading.Ev
     )
     registry = CollectorRegistry()
     registry.register(ChildrenMetrics(children))
-    health = HealthServer(checks, settings.http_port, registry=registry).start()
+    try:
+        health = HealthServer(checks, settings.http_port, registry=registry).start()
+    except ConfigError:  # its port is taken: stop the children it started, then say so (exit 78)
+        stop_children(children, Deadline(settings.shutdown_timeout_s))
+        raise
     log.info("supervisor.started", processes=len(children), pids=[c.process.pid for c in children])
     ended = _first_to_end(children, stopping)
     if ended is not None:

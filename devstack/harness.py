@@ -264,7 +264,7 @@ def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
         "DAYCLOSE_KEY_ENCRYPTION_KEY": settings.key_encryption_key.reveal() if settings.key_encryption_key else "",
         "DAYCLOSE_EXPORT_WORKERS": str(settings.export_workers),
         "DAYCLOSE_CONSUMER_PROCESSES": str(settings.consumer_processes),
-        "DAYCLOSE_HTTP_PORT": str(free_port()),
+        "DAYCLOSE_HTTP_PORT": str(free_port(span=1 + settings.consumer_processes)),
         "DAYCLOSE_LOG_FORMAT": "json",
     }
     env.update(extra)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from dayclose import telemetry
+from dayclose.config import ConfigError
 from dayclose.health import Beat, Checks, HealthServer, consumer_checks, database_check
 
 
@@ -158,3 +159,16 @@ def test_api_helpers_give_readiness_and_a_scrape_body_for_any_framework() -> Non
     telemetry.export_finished("booked")
     body, content_type = telemetry.exposition("text/plain", telemetry.consumer_registry())
     assert content_type.startswith("text/plain") and b"dayclose_exports_total" in body
+
+
+def test_a_port_in_use_is_a_setting_to_fix_named_in_one_line_not_a_traceback() -> None:
+    """A pod's consumer process whose port (DAYCLOSE_HTTP_PORT + 1 + i) is taken exits 78 with the setting named
+    (found when a benchmark's child met a port taken by another process)."""
+    taken = HealthServer(Checks(alive={}, ready={}), 0, "127.0.0.1").start()
+    try:
+        with pytest.raises(ConfigError) as refused:
+            HealthServer(Checks(alive={}, ready={}), taken.port, "127.0.0.1")
+    finally:
+        taken.stop()
+    (problem,) = refused.value.problems
+    assert problem.startswith("DAYCLOSE_HTTP_PORT: ") and f"127.0.0.1:{taken.port}" in problem

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +20,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from structlog.testing import capture_logs
 
-from dayclose.config import KafkaSettings, Settings
+from dayclose.config import ConfigError, KafkaSettings, Settings
 from dayclose.health import Checks
 from dayclose.supervisor import Child, ChildrenMetrics, Slot, child_settings, run_children
 from exporters.bl.config import BLConfig
@@ -195,3 +196,14 @@ def _running(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
     except OSError:
         return False
+
+
+def test_a_supervisor_whose_port_is_taken_stops_the_children_it_started_and_names_the_setting(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))  # noqa: S104 - the supervisor serves every interface
+        taken.listen()
+        settings = replace(pod(2), http_port=taken.getsockname()[1])
+        with capture_logs() as logs, pytest.raises(ConfigError, match="DAYCLOSE_HTTP_PORT"):
+            run_children(settings, [sys.executable, "-c", CHILD, "polite", str(tmp_path)], threading.Event())
+    (stopped,) = [e for e in logs if e["event"] == "supervisor.stopped"]
+    assert len(stopped["exit_codes"]) == 2  # both children were stopped and waited for: none left running
