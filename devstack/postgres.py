@@ -13,9 +13,9 @@ import argparse
 import glob
 import os
 import pwd
+import random
 import shutil
 import signal
-import random
 import socket
 import subprocess
 import sys
