@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from mapping.money import format_sek
-from mapping.sales import CashMovement, GiftCardExpiry, Receipt
+from mapping.register_day import CashMovement, GiftCardExpiry
+from mapping.sales import Receipt
 from service.messages import DayClosed, Detail, SalesEnvelope
 
 #: A Z-report's fields as the POS contract (schemas/sales_event.avsc) names them; the rest already match it.

@@ -1,5 +1,6 @@
 """Avro records → typed messages: the one place where decoded wire dicts become :mod:`service.messages`.
-Everything past this module works with :mod:`mapping.sales` types and the service's messages.
+Everything past this module works with :mod:`mapping.sales` and :mod:`mapping.register_day` types and the
+service's messages.
 """
 
 from __future__ import annotations
@@ -9,16 +10,8 @@ from typing import Any
 
 from mapping.errors import InvalidSalesDataError
 from mapping.reconcile import ControlTotals
-from mapping.sales import (
-    GIFT_CARD_METHOD,
-    CashMovement,
-    DayClose,
-    GiftCardExpiry,
-    Invoice,
-    Payment,
-    Receipt,
-    ReceiptLine,
-)
+from mapping.register_day import CashMovement, DayClose, GiftCardExpiry
+from mapping.sales import GIFT_CARD_METHOD, Invoice, Payment, Receipt, ReceiptLine
 from mapping.text import MAX_IDENTIFIER_LENGTH, clean_text, is_identifier
 from service.messages import Command, DayClosed, ManualExportRequested, RetryFailedExports, SalesEnvelope, SalesItem
 

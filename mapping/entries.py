@@ -11,16 +11,8 @@ from collections.abc import Sequence
 from mapping import rows
 from mapping.errors import UnmappedItemsError
 from mapping.plan import MOVEMENT_EVENT, AccountPlan, Event
-from mapping.sales import (
-    CASH_METHOD,
-    CASH_OUT_KINDS,
-    DEPOSIT,
-    FLOAT_CHANGE,
-    GIFT_CARD_METHOD,
-    TIP_PAYOUT,
-    WITHDRAWAL,
-    DayClose,
-)
+from mapping.register_day import DayClose
+from mapping.sales import CASH_METHOD, CASH_OUT_KINDS, DEPOSIT, FLOAT_CHANGE, GIFT_CARD_METHOD, TIP_PAYOUT, WITHDRAWAL
 from mapping.totals import EXPIRY, LINE, MOVEMENT, PAYMENT, REDEMPTION, ROUNDING, TIP, DayTotals
 from mapping.voucher import VoucherRow
 

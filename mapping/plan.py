@@ -22,14 +22,8 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from mapping.errors import MissingItem, split_product_group_code
-from mapping.sales import (
-    CASH_METHOD,
-    DEPOSIT,
-    FLOAT_CHANGE,
-    MAX_VAT_RATE_BP,
-    TIP_PAYOUT,
-    WITHDRAWAL,
-)
+from mapping.fields import MAX_VAT_RATE_BP
+from mapping.sales import CASH_METHOD, DEPOSIT, FLOAT_CHANGE, TIP_PAYOUT, WITHDRAWAL
 from mapping.voucher import ACCOUNT_PATTERN, SERIES_PATTERN
 
 #: The stored plan's format (``"version"`` in its JSON): 2 = sales accounts per (product group, VAT rate).

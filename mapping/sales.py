@@ -1,4 +1,6 @@
-"""What a POS day contains, as flat frozen values (str, int, date, tuple only).
+"""What a POS day contains, as flat frozen values (str, int, date, tuple only): here the receipt and the kinds and
+payment methods every item uses; the rest of a register's day (cash movements, expired gift cards, the Z-report) in
+:mod:`mapping.register_day`; the checks every field passes in :mod:`mapping.fields`.
 
 The receipt, its lines, payments and invoice (nearly every event ingested) are msgspec Structs: built in C, their
 rules in ``__post_init__`` (run by every construction), the common case decided by one fast check that accepts exactly
@@ -38,16 +40,17 @@ staff (credited to the TIPS liability account), never income.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
-from typing import TypeGuard
 
 import msgspec
 
 from mapping.errors import InvalidSalesDataError
-from mapping.money import MoneyError, ore, vat_included
+from mapping.fields import MAX_AMOUNT_ORE, MAX_VAT_RATE_BP
+from mapping.fields import amount as _amount
+from mapping.fields import business_date as _business_date
+from mapping.fields import code as _code
+from mapping.fields import is_code as _is_code
+from mapping.fields import register as _register
 
 SALE = "sale"
 RETURN = "return"
@@ -69,51 +72,6 @@ GIFT_CARD_METHOD = "gift_card"
 
 #: Rounding to whole kronor never moves a total by more than 50 öre.
 MAX_ROUNDING_ORE = 50
-#: No single line, payment, tip or cash movement on a POS is anywhere near 100 million kronor: a larger
-#: amount is a data error (a unit mix-up, a corrupted event), refused before it can reach the books.
-MAX_AMOUNT_ORE = 100_000_000_00
-MAX_VAT_RATE_BP = 10_000
-
-
-def _amount(value: object, what: str) -> int:
-    # Runs a dozen times per receipt on the ingest path: the common case is one type check and one
-    # range check; anything else goes through ore() for its error.
-    if type(value) is int and -MAX_AMOUNT_ORE <= value <= MAX_AMOUNT_ORE:
-        return value
-    try:
-        amount = ore(value)
-    except MoneyError as exc:
-        raise InvalidSalesDataError(f"{what}: {exc}") from exc
-    if abs(amount) > MAX_AMOUNT_ORE:
-        raise InvalidSalesDataError(f"{what}: {amount} öre is beyond any plausible POS amount")
-    return amount
-
-
-def _is_code(value: object) -> TypeGuard[str]:
-    return type(value) is str and bool(value) and not value.isspace()
-
-
-def _code(value: object, what: str) -> str:
-    if not _is_code(value):
-        raise InvalidSalesDataError(f"{what} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _register(value: object, what: str) -> str:
-    """A register id: "" (the store's one register) or a code."""
-    if type(value) is not str or (value and value.isspace()):
-        raise InvalidSalesDataError(f"{what} register_id must be a string, got {value!r}")
-    return value
-
-
-def _place(store: str, register: str) -> str:
-    return f"store {store} register {register}" if register else f"store {store}"
-
-
-def _business_date(value: object, what: str) -> date:
-    if not isinstance(value, date):
-        raise InvalidSalesDataError(f"{what} business_date must be a date, got {value!r}")
-    return value
 
 
 class ReceiptLine(msgspec.Struct, frozen=True, gc=False, array_like=True):
@@ -268,151 +226,3 @@ class Receipt(msgspec.Struct, frozen=True, gc=False):
     def residual_ore(self) -> int:
         """Payments − (lines + tip + rounding). Zero for every receipt that adds up."""
         return self.paid_ore - (self.gross_ore + self.tip_ore + self.rounding_ore)
-
-
-@dataclass(frozen=True, slots=True)
-class CashMovement:
-    """Cash put into or taken out of the register outside a sale.
-
-    ``deposit``, ``withdrawal`` and ``tip_payout`` carry a positive amount; ``float_change`` is
-    signed (positive = the change float in the drawer grew). A tip payout is card tips handed to
-    staff in cash: it settles the tip liability and takes cash out of the till.
-    """
-
-    movement_id: str
-    store_id: str
-    business_date: date
-    kind: str
-    amount_ore: int
-    register_id: str = ""
-
-    def __post_init__(self) -> None:
-        _code(self.movement_id, "movement_id")
-        _register(self.register_id, "movement")
-        _code(self.store_id, "store_id")
-        _business_date(self.business_date, f"cash movement {self.movement_id}")
-        if self.kind not in CASH_MOVEMENT_KINDS:
-            raise InvalidSalesDataError(f"cash movement {self.movement_id}: unknown kind {self.kind!r}")
-        amount = _amount(self.amount_ore, "cash movement amount_ore")
-        if self.kind != FLOAT_CHANGE and amount <= 0:
-            raise InvalidSalesDataError(f"cash movement {self.movement_id}: {self.kind} must be positive")
-
-    @property
-    def cash_effect_ore(self) -> int:
-        """How much this movement changes the cash in the register (+ in, − out)."""
-        return -self.amount_ore if self.kind in CASH_OUT_KINDS else self.amount_ore
-
-
-@dataclass(frozen=True, slots=True)
-class GiftCardExpiry:
-    """Unused value on a gift card that expired: leaves the card's liability, becomes revenue.
-
-    ``method`` is the card's type: the payment method that redeems it (its account is the liability).
-    ``vat_rate`` is None for a multi-purpose card (flerfunktionsvoucher: no VAT at issue, the whole balance
-    becomes revenue); for a single-purpose card (enfunktionsvoucher) it is the rate the card was sold at, whose
-    VAT was booked then: only the balance net of that VAT leaves the liability.
-    """
-
-    expiry_id: str
-    store_id: str
-    business_date: date
-    amount_ore: int
-    method: str = GIFT_CARD_METHOD
-    vat_rate: int | None = None
-    register_id: str = ""
-
-    def __post_init__(self) -> None:
-        _code(self.expiry_id, "expiry_id")
-        _register(self.register_id, "expiry")
-        _code(self.store_id, "store_id")
-        _code(self.method, f"gift card expiry {self.expiry_id} payment method")
-        _business_date(self.business_date, f"gift card expiry {self.expiry_id}")
-        if _amount(self.amount_ore, "gift card expiry amount_ore") <= 0:
-            raise InvalidSalesDataError(f"gift card expiry {self.expiry_id}: amount must be positive")
-        if self.vat_rate is not None and not 0 <= _amount(self.vat_rate, "vat_rate") <= MAX_VAT_RATE_BP:
-            raise InvalidSalesDataError(f"gift card expiry {self.expiry_id}: vat_rate must be 0..10000 basis points")
-
-    @property
-    def vat_ore(self) -> int:
-        """The VAT the balance holds, booked when a single-purpose card was sold (0 for a multi-purpose card)."""
-        return vat_included(self.amount_ore, self.vat_rate) if self.vat_rate else 0
-
-
-@dataclass(frozen=True, slots=True)
-class DayClose:
-    """The Z-report: closes the business day. Counted − expected cash is the cash difference.
-
-    ``cash_reported`` is False when the Z-report carries no cash count (then both amounts are 0 and
-    the cash drawer is not reconciled). ``expected_cash_ore`` is what the till should hold at close:
-    ``opening_float_ore`` + cash payments − cash refunds + deposits − withdrawals ± float changes −
-    tip payouts, for the whole business day. ``gift_card_expired_total_ore`` is the Z-report's total
-    of expired gift card balances for the day, or None when it does not report one.
-    """
-
-    store_id: str
-    business_date: date
-    z_report_number: int
-    counted_cash_ore: int
-    expected_cash_ore: int
-    opening_float_ore: int = 0
-    cash_reported: bool = True
-    gift_card_expired_total_ore: int | None = None
-    #: The register this Z-report closes ("": the store's one register).
-    register_id: str = ""
-    #: False when the Z-report gave no opening float (then 0, and the till's cash chain cannot be checked).
-    opening_float_reported: bool = True
-
-    def __post_init__(self) -> None:
-        _code(self.store_id, "store_id")
-        _register(self.register_id, "day close")
-        _business_date(self.business_date, "day close")
-        if _amount(self.z_report_number, "z_report_number") < 0:
-            raise InvalidSalesDataError("z_report_number must not be negative")
-        _amount(self.counted_cash_ore, "counted_cash_ore")
-        _amount(self.expected_cash_ore, "expected_cash_ore")
-        if _amount(self.opening_float_ore, "opening_float_ore") < 0:
-            raise InvalidSalesDataError("opening_float_ore must not be negative")
-        if (
-            self.gift_card_expired_total_ore is not None
-            and _amount(self.gift_card_expired_total_ore, "gift_card_expired_total_ore") < 0
-        ):
-            raise InvalidSalesDataError("gift_card_expired_total_ore must not be negative")
-
-    @property
-    def cash_difference_ore(self) -> int:
-        """Positive when the drawer held more cash than expected (kassaöverskott)."""
-        return self.counted_cash_ore - self.expected_cash_ore
-
-
-def check_register_day(
-    store_id: str,
-    business_date: date,
-    register_id: str,
-    items: Iterable[Receipt | CashMovement | GiftCardExpiry | DayClose],
-) -> None:
-    """Every item belongs to this store, business date and register, and each appears once (twice would be booked
-    twice): what one voucher books. Raises :class:`InvalidSalesDataError` listing every problem, in the items' order."""
-    _code(store_id, "store_id")
-    _business_date(business_date, "batch")
-    found = [_identity(item) for item in items]
-    problems = [
-        f"{what} {item_id} belongs to {_place(store, register)} on {day}, not "
-        f"{_place(store_id, register_id)} on {business_date}"
-        for what, item_id, store, day, register in found
-        if (store, day, register) != (store_id, business_date, register_id)
-    ]
-    counts = Counter((what, item_id) for what, item_id, _, _, _ in found)
-    problems += [f"{what} {item_id} appears {n} times" for (what, item_id), n in counts.items() if n > 1]
-    if problems:
-        raise InvalidSalesDataError(tuple(problems))
-
-
-def _identity(item: Receipt | CashMovement | GiftCardExpiry | DayClose) -> tuple[str, str, str, date, str]:
-    """What an item is, its id, and the register-day it belongs to."""
-    if isinstance(item, Receipt):
-        return ("receipt", item.receipt_id, item.store_id, item.business_date, item.register_id)
-    if isinstance(item, CashMovement):
-        return ("cash movement", item.movement_id, item.store_id, item.business_date, item.register_id)
-    if isinstance(item, GiftCardExpiry):
-        return ("gift card expiry", item.expiry_id, item.store_id, item.business_date, item.register_id)
-    return ("day close", str(item.z_report_number), item.store_id, item.business_date, item.register_id)

@@ -56,14 +56,8 @@ from datetime import date
 from typing import Any
 
 from mapping.money import ore, vat_included
-from mapping.sales import (
-    CASH_MOVEMENT_KINDS,
-    GIFT_CARD_METHOD,
-    CashMovement,
-    GiftCardExpiry,
-    Receipt,
-    check_register_day,
-)
+from mapping.register_day import CashMovement, GiftCardExpiry, check_register_day
+from mapping.sales import CASH_MOVEMENT_KINDS, GIFT_CARD_METHOD, Receipt
 
 LINE = "line"
 PAYMENT = "payment"
@@ -219,7 +213,8 @@ class DayTotals:
         *,
         register_id: str = "",
     ) -> DayTotals:
-        """The totals of ``items``, all of this register-day, each once (:func:`mapping.sales.check_register_day`).
+        """The totals of ``items``, all of this register-day, each once
+        (:func:`mapping.register_day.check_register_day`).
 
         ``single_purpose`` maps each single-purpose gift card method to its VAT rate, as the plan does.
         """

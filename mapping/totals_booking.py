@@ -66,12 +66,8 @@ from mapping.errors import (
 )
 from mapping.plan import MOVEMENT_EVENT, AccountPlan, Event, sort_missing
 from mapping.plan_checks import ensure_valid
-from mapping.sales import (
-    CASH_METHOD,
-    GIFT_CARD_METHOD,
-    DayClose,
-    Invoice,
-)
+from mapping.register_day import DayClose
+from mapping.sales import CASH_METHOD, GIFT_CARD_METHOD, Invoice
 from mapping.text import day_voucher_text, invoice_voucher_text
 from mapping.totals import (
     EXPIRY,
@@ -103,7 +99,8 @@ class StaleTotalsError(ValueError):
 
 
 def check_day_close(totals: DayTotals, close: DayClose | None) -> None:
-    """The day close must be of the totals' register-day (as :func:`mapping.sales.check_register_day` checks items)."""
+    """The day close must be of the totals' register-day (as :func:`mapping.register_day.check_register_day` checks
+    items)."""
     if close is not None and (close.store_id, close.business_date, close.register_id) != totals.day:
         raise InvalidSalesDataError(
             (

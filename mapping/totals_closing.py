@@ -44,7 +44,8 @@ from mapping.errors import MissingItem, UnmappedItemsError, product_group_code
 from mapping.money import allocate
 from mapping.plan import AccountPlan, VatPolicy, sort_missing
 from mapping.reconcile import ControlTotals, Difference, differences
-from mapping.sales import CASH_METHOD, DEPOSIT, FLOAT_CHANGE, TIP_PAYOUT, WITHDRAWAL, DayClose
+from mapping.register_day import DayClose
+from mapping.sales import CASH_METHOD, DEPOSIT, FLOAT_CHANGE, TIP_PAYOUT, WITHDRAWAL
 from mapping.totals import EXPIRY, LINE, MOVEMENT, PAYMENT, RECEIPT, DayTotals, SalesItem
 
 

@@ -1,7 +1,7 @@
 """The typed messages both sides need: what the Kafka edge decodes (sales, day closes, commands) and what
-the service emits (outcomes, dead letters, commands). Frozen dataclasses over :mod:`mapping.sales` types;
-the wire forms live at the edge (:mod:`consumer.records`, :mod:`consumer.events`), the stored forms in
-:mod:`storage.codecs`.
+the service emits (outcomes, dead letters, commands). Frozen dataclasses over :mod:`mapping.sales` (and
+:mod:`mapping.register_day`) types; the wire forms live at the edge (:mod:`consumer.records`,
+:mod:`consumer.events`), the stored forms in :mod:`storage.codecs`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from mapping.reconcile import ControlTotals
-from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Receipt
+from mapping.register_day import CashMovement, DayClose, GiftCardExpiry
+from mapping.sales import Receipt
 
 SalesItem = Receipt | CashMovement | GiftCardExpiry
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from mapping.periods import PeriodChoice
 from mapping.reconcile import ControlTotals
-from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Invoice, Receipt
+from mapping.register_day import CashMovement, DayClose, GiftCardExpiry
+from mapping.sales import Invoice, Receipt
 from mapping.totals import DayTotals
 from mapping.vatperiods import DEFAULT_REPORTING, VatReporting
 from service.messages import Trigger

@@ -14,16 +14,8 @@ from msgspec.structs import force_setattr
 
 from mapping.plan import PLAN_FORMAT, AccountPlan, InvoiceSales, VatPolicy
 from mapping.reconcile import ControlTotals
-from mapping.sales import (
-    GIFT_CARD_METHOD,
-    CashMovement,
-    DayClose,
-    GiftCardExpiry,
-    Invoice,
-    Payment,
-    Receipt,
-    ReceiptLine,
-)
+from mapping.register_day import CashMovement, DayClose, GiftCardExpiry
+from mapping.sales import GIFT_CARD_METHOD, Invoice, Payment, Receipt, ReceiptLine
 from mapping.voucher import Voucher, VoucherRow
 from service.messages import DayClosed, SalesEnvelope, SalesItem
 

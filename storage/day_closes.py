@@ -10,7 +10,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from mapping.cashchain import CashChainLink
-from mapping.sales import CashMovement
+from mapping.register_day import CashMovement
 from service.model import DayCloseStatus, StoredDayClose
 from service.ports import ChainEnd
 from storage.claims import UNEXPORTED_REGISTER

@@ -10,7 +10,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from mapping.sales import CashMovement, GiftCardExpiry, Receipt
+from mapping.register_day import CashMovement, GiftCardExpiry
+from mapping.sales import Receipt
 from service.messages import Detail, Trigger
 from service.model import AttachTarget, ReportSource
 from storage import claims

@@ -15,14 +15,8 @@ from msgspec.structs import replace as replace_struct
 
 from mapping.money import format_sek, ore, parse_sek, round_half_up_ore
 from mapping.plan import AccountPlan
-from mapping.sales import (
-    CashMovement,
-    DayClose,
-    GiftCardExpiry,
-    Payment,
-    Receipt,
-    ReceiptLine,
-)
+from mapping.register_day import CashMovement, DayClose, GiftCardExpiry
+from mapping.sales import Payment, Receipt, ReceiptLine
 from mapping.voucher import Voucher
 from tests.unit.mapping.receipts_path import SalesBatch
 

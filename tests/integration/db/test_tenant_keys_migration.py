@@ -13,7 +13,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from mapping.reconcile import ControlTotals
-from mapping.sales import DayClose
+from mapping.register_day import DayClose
 from service.messages import DayClosed, SalesEnvelope, Trigger
 from storage.jobs import PostgresJobs
 from storage.migrate import load_migrations, migrate

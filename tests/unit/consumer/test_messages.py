@@ -6,7 +6,8 @@ import pytest
 
 from consumer import records
 from devstack import sampledata
-from mapping.sales import CashMovement, GiftCardExpiry, Receipt
+from mapping.register_day import CashMovement, GiftCardExpiry
+from mapping.sales import Receipt
 from service.messages import DayClosed, ManualExportRequested, RetryFailedExports
 from storage import codecs
 from tests.unit.consumer.samples import sales_records

@@ -15,7 +15,9 @@ from msgspec.structs import force_setattr
 
 from consumer import records
 from mapping.errors import InvalidSalesDataError
-from mapping.sales import MAX_AMOUNT_ORE, CashMovement, GiftCardExpiry, Invoice, Payment, Receipt, ReceiptLine
+from mapping.fields import MAX_AMOUNT_ORE
+from mapping.register_day import CashMovement, GiftCardExpiry
+from mapping.sales import Invoice, Payment, Receipt, ReceiptLine
 from service.messages import DayClosed
 from storage import codecs
 from tests.unit.consumer.samples import sales_records

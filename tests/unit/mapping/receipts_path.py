@@ -18,7 +18,8 @@ from mapping import totals_booking, totals_closing
 from mapping.errors import MissingItem, ReceiptImbalanceError, SinglePurposeRedemptionError
 from mapping.plan import AccountPlan
 from mapping.reconcile import ControlTotals, Difference
-from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Receipt, check_register_day
+from mapping.register_day import CashMovement, DayClose, GiftCardExpiry, check_register_day
+from mapping.sales import Receipt
 from mapping.totals import DayTotals
 from mapping.totals_closing import day_totals
 from mapping.voucher import Voucher
@@ -30,7 +31,7 @@ class SalesBatch:
 
     A manual export mid-day has no ``day_close``; the day close later exports only what is new since, plus the
     ``day_close`` itself. Every item must belong to this store and date, and ids are unique within the batch
-    (:func:`mapping.sales.check_register_day`, as the product checks the items it sums). Was
+    (:func:`mapping.register_day.check_register_day`, as the product checks the items it sums). Was
     ``mapping.sales.SalesBatch``; the product books stored totals, never a batch.
     """
 

@@ -24,18 +24,8 @@ from mapping.money import allocate, vat_included
 from mapping.plan import MOVEMENT_EVENT, AccountPlan, Event, VatPolicy, sort_missing
 from mapping.plan_checks import ensure_valid
 from mapping.reconcile import ControlTotals, Difference, differences
-from mapping.sales import (
-    CASH_METHOD,
-    DEPOSIT,
-    FLOAT_CHANGE,
-    TIP_PAYOUT,
-    WITHDRAWAL,
-    CashMovement,
-    DayClose,
-    GiftCardExpiry,
-    Payment,
-    Receipt,
-)
+from mapping.register_day import CashMovement, DayClose, GiftCardExpiry
+from mapping.sales import CASH_METHOD, DEPOSIT, FLOAT_CHANGE, TIP_PAYOUT, WITHDRAWAL, Payment, Receipt
 from mapping.text import day_voucher_text
 from mapping.voucher import Voucher, VoucherRow
 from tests.unit.mapping.receipts_path import SalesBatch

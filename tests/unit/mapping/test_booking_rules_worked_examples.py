@@ -17,7 +17,7 @@ from msgspec.structs import replace as replace_struct
 from mapping.errors import SinglePurposeRedemptionError, UnmappedItemsError
 from mapping.plan_checks import plan_problems
 from mapping.reconcile import ControlTotals, differences
-from mapping.sales import DayClose
+from mapping.register_day import DayClose
 from mapping.zsequence import GAP, REPEATED, z_sequence_findings
 from tests.builders import (
     DAY,

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from mapping.errors import NothingToBookError, UnmappedItemsError
 from mapping.money import vat_included
 from mapping.plan import AccountPlan
+from mapping.register_day import CashMovement, DayClose, GiftCardExpiry
 from mapping.reversal import reverse
-from mapping.sales import CASH_MOVEMENT_KINDS, CashMovement, DayClose, GiftCardExpiry, Payment, Receipt
+from mapping.sales import CASH_MOVEMENT_KINDS, Payment, Receipt
 from mapping.voucher import Voucher
 from tests.builders import line, plan
 from tests.unit.mapping.receipts_path import SalesBatch, account_totals, build_voucher, missing_for

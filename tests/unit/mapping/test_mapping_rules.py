@@ -18,8 +18,9 @@ from mapping.errors import (
 )
 from mapping.plan import AccountPlan
 from mapping.plan_checks import plan_problems
+from mapping.register_day import CashMovement, GiftCardExpiry
 from mapping.reversal import reverse
-from mapping.sales import CashMovement, GiftCardExpiry, Payment, Receipt, ReceiptLine
+from mapping.sales import Payment, Receipt, ReceiptLine
 from mapping.text import day_voucher_text
 from mapping.voucher import MAX_TEXT_LENGTH, UnbalancedVoucherError, Voucher, VoucherRow
 from tests.builders import DAY, batch, day_close, line, pay, plan, receipt, rows_of
@@ -280,7 +281,7 @@ def test_no_float_arithmetic_in_mapping(path: Path) -> None:
 )
 def test_amounts_beyond_any_plausible_pos_amount_are_refused(build) -> None:
     from mapping.errors import InvalidSalesDataError
-    from mapping.sales import MAX_AMOUNT_ORE
+    from mapping.fields import MAX_AMOUNT_ORE
 
     build(MAX_AMOUNT_ORE)  # the limit itself is accepted
     with pytest.raises(InvalidSalesDataError, match="beyond any plausible"):

@@ -26,7 +26,8 @@ from msgspec.structs import replace as replace_struct
 from mapping.errors import MappingError
 from mapping.plan import AccountPlan
 from mapping.reconcile import ControlTotals
-from mapping.sales import CashMovement, DayClose, GiftCardExpiry, Payment, Receipt, ReceiptLine
+from mapping.register_day import CashMovement, DayClose, GiftCardExpiry
+from mapping.sales import Payment, Receipt, ReceiptLine
 from mapping.totals import DayTotals, item_rows
 from mapping.totals_booking import StaleTotalsError, build_voucher_from_totals
 from mapping.totals_closing import adjustment_rows as adjustment_rows_of_totals
