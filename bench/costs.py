@@ -29,7 +29,7 @@ from bench.report import Figure
 from bench.stack import ORG, Stack
 from consumer.codec import AvroCodec
 from consumer.records import sales_envelope
-from mapping.totals import Buckets, add_item
+from mapping.buckets import Buckets, add_item
 from service.messages import DayClosed, SalesEnvelope, SalesItem
 from storage.codecs import item_row_json
 from storage.sales import ingest_sales

@@ -29,7 +29,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 import structlog
 
-from mapping.totals import Buckets, SalesItem, add_item
+from mapping.buckets import Buckets, SalesItem, add_item
 from service.messages import DayClosed, SalesEnvelope
 from service.ports import (
     Flushed,

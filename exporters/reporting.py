@@ -18,11 +18,11 @@ from exporters.dayreport_model import (
     ReportRow,
     percent,
 )
+from mapping.buckets import REFUND
 from mapping.entries import MOVEMENT_ROWS
 from mapping.register_day import CashMovement, GiftCardExpiry
 from mapping.rows import method_name
 from mapping.sales import CASH_METHOD
-from mapping.totals import REFUND
 from mapping.totals_closing import cash_drawer, control_totals, day_totals
 from service.exporter import Attachment, ChartNames
 from service.messages import Trigger

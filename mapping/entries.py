@@ -9,11 +9,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from mapping import rows
+from mapping.buckets import EXPIRY, LINE, MOVEMENT, PAYMENT, REDEMPTION, ROUNDING, TIP
 from mapping.errors import UnmappedItemsError
 from mapping.plan import MOVEMENT_EVENT, AccountPlan, Event
 from mapping.register_day import DayClose
 from mapping.sales import CASH_METHOD, CASH_OUT_KINDS, DEPOSIT, FLOAT_CHANGE, GIFT_CARD_METHOD, TIP_PAYOUT, WITHDRAWAL
-from mapping.totals import EXPIRY, LINE, MOVEMENT, PAYMENT, REDEMPTION, ROUNDING, TIP, DayTotals
+from mapping.totals import DayTotals
 from mapping.voucher import VoucherRow
 
 #: Accounts in classes 3–8 are result (income statement) accounts; 1–2 are the balance sheet.

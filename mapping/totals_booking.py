@@ -53,6 +53,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+from mapping.buckets import EXPIRY, IMBALANCE, LINE, MOVEMENT, PAYMENT, REDEMPTION, ROUNDING, SP_EXCESS, TIP
 from mapping.entries import DEFAULT_SALES, INCOME_CLASS, RESULT_ACCOUNT_CLASSES, account_totals, voucher_rows
 from mapping.errors import (
     InvalidSalesDataError,
@@ -69,18 +70,7 @@ from mapping.plan_checks import ensure_valid
 from mapping.register_day import DayClose
 from mapping.sales import CASH_METHOD, GIFT_CARD_METHOD, Invoice
 from mapping.text import day_voucher_text, invoice_voucher_text
-from mapping.totals import (
-    EXPIRY,
-    IMBALANCE,
-    LINE,
-    MOVEMENT,
-    PAYMENT,
-    REDEMPTION,
-    ROUNDING,
-    SP_EXCESS,
-    TIP,
-    DayTotals,
-)
+from mapping.totals import DayTotals
 from mapping.voucher import Voucher
 
 __all__ = ["INCOME_CLASS", "RESULT_ACCOUNT_CLASSES", "account_totals", "build_voucher_from_totals", "voucher_rows"]

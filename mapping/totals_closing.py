@@ -39,6 +39,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+from mapping.buckets import EXPIRY, LINE, MOVEMENT, PAYMENT, RECEIPT, SalesItem
 from mapping.drawer import CashDrawer
 from mapping.errors import MissingItem, UnmappedItemsError, product_group_code
 from mapping.money import allocate
@@ -46,7 +47,7 @@ from mapping.plan import AccountPlan, VatPolicy, sort_missing
 from mapping.reconcile import ControlTotals, Difference, differences
 from mapping.register_day import DayClose
 from mapping.sales import CASH_METHOD, DEPOSIT, FLOAT_CHANGE, TIP_PAYOUT, WITHDRAWAL
-from mapping.totals import EXPIRY, LINE, MOVEMENT, PAYMENT, RECEIPT, DayTotals, SalesItem
+from mapping.totals import DayTotals
 
 
 def day_totals(items: Iterable[SalesItem]) -> DayTotals:

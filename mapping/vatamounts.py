@@ -27,8 +27,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from mapping.buckets import LINE, REDEMPTION
 from mapping.reconcile import ControlTotals
-from mapping.totals import LINE, REDEMPTION, DayTotals
+from mapping.totals import DayTotals
 
 #: VAT rate (basis points) → the box of its output VAT.
 VAT_BOX = {2500: "10", 1200: "11", 600: "12"}

@@ -30,7 +30,8 @@ from psycopg.types.json import Jsonb
 from psycopg.types.multirange import Multirange
 from psycopg.types.range import Range
 
-from mapping.totals import DayTotals, SalesItem
+from mapping.buckets import SalesItem
+from mapping.totals import DayTotals
 from mapping.totals_booking import stale_for
 from mapping.totals_closing import item_count
 from service.messages import Trigger

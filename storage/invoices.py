@@ -20,8 +20,9 @@ from psycopg.types.json import Jsonb
 from psycopg.types.multirange import Multirange
 from psycopg.types.range import Range
 
+from mapping.buckets import INVOICE
 from mapping.sales import Receipt
-from mapping.totals import INVOICE, DayTotals
+from mapping.totals import DayTotals
 from mapping.totals_closing import item_count
 from service.messages import Trigger
 from service.model import Export, ExportStatus

@@ -23,7 +23,8 @@ from typing import Any
 
 import psycopg
 
-from mapping.totals import DayTotals, SalesItem
+from mapping.buckets import SalesItem
+from mapping.totals import DayTotals
 from service.ports import Flushed, Pending, RegisterDay, SinglePurposeOf, StoreDay
 from storage.codecs import item_from_json
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from mapping.totals import Buckets
+from mapping.buckets import Buckets
 from service.messages import Conflict, SalesEnvelope
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from mapping.buckets import item_rows
 from mapping.errors import SinglePurposeRedemptionError
-from mapping.totals import DayTotals, item_rows
+from mapping.totals import DayTotals
 from mapping.totals_booking import StaleTotalsError, build_voucher_from_totals
 from mapping.totals_closing import control_totals
 from tests.builders import DAY, STORE, cash_movement, line, pay, plan, receipt, returned, rows_of

@@ -23,12 +23,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from msgspec.structs import replace as replace_struct
 
+from mapping.buckets import item_rows
 from mapping.errors import MappingError
 from mapping.plan import AccountPlan
 from mapping.reconcile import ControlTotals
 from mapping.register_day import CashMovement, DayClose, GiftCardExpiry
 from mapping.sales import Payment, Receipt, ReceiptLine
-from mapping.totals import DayTotals, item_rows
+from mapping.totals import DayTotals
 from mapping.totals_booking import StaleTotalsError, build_voucher_from_totals
 from mapping.totals_closing import adjustment_rows as adjustment_rows_of_totals
 from mapping.totals_closing import cash_drawer as cash_drawer_of_totals
