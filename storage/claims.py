@@ -13,7 +13,7 @@ In one transaction (the caller's unit of work):
    ``(its latest watermark, W]`` plus the rows of reversed exports it books again (``released_by`` then points at
    it). A store's registers have their own watermarks: each register-day's exports name only its rows.
 
-Single-purpose gift card redemptions are summed for a mapping of methods to rates (:mod:`mapping.totals`): when
+Single-purpose gift card redemptions are summed for a mapping of methods to rates (:mod:`mapping.buckets`): when
 the plan's mapping differs from the one the totals were summed for, the register-day is summed again from its rows
 (``refold``), and a claim whose difference does not hold up is summed from the rows it names.
 """
@@ -107,39 +107,9 @@ def claim(
     if claimed.is_empty and not include_day_close:
         return None
     export_id = uuid.uuid4()
-    reference = "DC-" + export_id.hex[:16]
-    conn.execute(
-        f"""INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, register_id, trigger,
-                                 z_report_number, complements_z, status, event_count, totals, through, watermark,
-                                 sales_ids)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'posting', %s, %s, %s, %s,
-                    ({" + ".join(["%s::int8multirange"] * len(names))}) - %s::int8multirange)""",  # noqa: S608
-        (
-            export_id,
-            reference,
-            org,
-            store,
-            business_date,
-            register,
-            trigger.value,
-            z_report_number if include_day_close else None,
-            None if include_day_close else complements_z,
-            item_count(claimed),
-            Jsonb(claimed.to_json()),
-            Jsonb(cumulative.to_json()),
-            upto,
-            *names,
-            invoices.excluded(parts),
-        ),
-    )
-    if released:
-        conn.execute(
-            "UPDATE exports SET released_by = %s WHERE export_id = ANY(%s)",
-            (export_id, [e.export_id for e in released]),
-        )
-    return Export(
+    export = Export(
         export_id,
-        reference,
+        "DC-" + export_id.hex[:16],
         org,
         store,
         business_date,
@@ -152,6 +122,63 @@ def claim(
         register,
         None if include_day_close else complements_z,
     )
+    _store(
+        conn,
+        export,
+        claimed,
+        cumulative,
+        z_report_number=z_report_number if include_day_close else None,
+        upto=upto,
+        names=names,
+        excluded=invoices.excluded(parts),
+        released=released,
+    )
+    return export
+
+
+def _store(
+    conn: psycopg.Connection[Any],
+    export: Export,
+    booked: DayTotals,
+    cumulative: DayTotals,
+    *,
+    z_report_number: int | None,
+    upto: int,
+    names: Sequence[Any],
+    excluded: Multirange[int],
+    released: Sequence[Earlier],
+) -> None:
+    """The claimed export's row (``booked``: what it books): the rows it names are the union of ``names`` less the
+    invoices' own (``excluded``); the reversed exports whose rows it books again (``released``) point at it."""
+    conn.execute(
+        f"""INSERT INTO exports (export_id, reference, organization_id, store_id, business_date, register_id, trigger,
+                                 z_report_number, complements_z, status, event_count, totals, through, watermark,
+                                 sales_ids)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'posting', %s, %s, %s, %s,
+                    ({" + ".join(["%s::int8multirange"] * len(names))}) - %s::int8multirange)""",  # noqa: S608
+        (
+            export.export_id,
+            export.reference,
+            export.organization_id,
+            export.store_id,
+            export.business_date,
+            export.register_id,
+            export.trigger.value,
+            z_report_number,
+            export.complements_z,
+            item_count(booked),
+            Jsonb(booked.to_json()),
+            Jsonb(cumulative.to_json()),
+            upto,
+            *names,
+            excluded,
+        ),
+    )
+    if released:
+        conn.execute(
+            "UPDATE exports SET released_by = %s WHERE export_id = ANY(%s)",
+            (export.export_id, [e.export_id for e in released]),
+        )
 
 
 def _earlier(conn: psycopg.Connection[Any], day: RegisterDay) -> list[Earlier]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -18,6 +18,55 @@ from storage import claims
 from storage.audit import receipts_of
 from storage.codecs import control_from_json, invoice_from_json
 from storage.day_closes import PostgresDayCloses
+
+#: What a day report is made of, in one round trip: the export, its audit record, the store's and company's names,
+#: the voucher it reverses and the correction that asked for it (read as :class:`_Source`).
+_SOURCE = """SELECT e.organization_id, e.store_id, coalesce(st.name, e.store_id), coalesce(i.company_name, ''),
+              e.business_date, e.trigger, e.reference, a.series, a.number, a.entry_date, a.voucher,
+              a.z_report_number, a.control_totals, r.voucher_series || ' ' || r.voucher_number || ' (' ||
+              r.reference || ')', c.reason, c.requested_by, c.requested_at, c.originals, c.in_original_period,
+              c.dating, c.found_on, c.period_statement,
+              i.company_org_number, e.register_id, (e.booked_at AT TIME ZONE 'Europe/Stockholm')::date,
+              e.complements_z, e.invoice
+       FROM exports e
+       JOIN audit_vouchers a ON a.export_id = e.export_id
+       LEFT JOIN stores st ON st.organization_id = e.organization_id AND st.store_id = e.store_id
+       LEFT JOIN integrations i ON i.organization_id = e.organization_id
+       LEFT JOIN exports r ON r.export_id = e.reverses
+       LEFT JOIN corrections c ON c.correction_id = e.correction_id
+       WHERE e.export_id = %s"""
+
+
+class _Source(NamedTuple):
+    """A row of :data:`_SOURCE`, its columns named."""
+
+    org: Any
+    store: Any
+    store_name: Any
+    company: Any
+    day: Any
+    trigger: Any
+    reference: Any
+    series: Any
+    number: Any
+    entry_date: Any
+    voucher: Any
+    z: Any
+    control: Any
+    reverses: Any
+    reason: Any
+    by: Any
+    at: Any
+    originals: Any
+    in_period: Any
+    dating: Any
+    found_on: Any
+    statement: Any
+    org_number: Any
+    register: Any
+    booked_on: Any
+    complements_z: Any
+    invoice: Any
 
 
 class PostgresDocuments:
@@ -65,107 +114,76 @@ class PostgresDocuments:
         )
 
     def source(self, export_id: uuid.UUID) -> ReportSource:
-        row = self.conn.execute(
-            """SELECT e.organization_id, e.store_id, coalesce(st.name, e.store_id), coalesce(i.company_name, ''),
-                      e.business_date, e.trigger, e.reference, a.series, a.number, a.entry_date, a.voucher,
-                      a.z_report_number, a.control_totals, r.voucher_series || ' ' || r.voucher_number || ' (' ||
-                      r.reference || ')', c.reason, c.requested_by, c.requested_at, c.originals, c.in_original_period,
-                      c.dating, c.found_on, c.period_statement,
-                      i.company_org_number, e.register_id, (e.booked_at AT TIME ZONE 'Europe/Stockholm')::date,
-                      e.complements_z, e.invoice
-               FROM exports e
-               JOIN audit_vouchers a ON a.export_id = e.export_id
-               LEFT JOIN stores st ON st.organization_id = e.organization_id AND st.store_id = e.store_id
-               LEFT JOIN integrations i ON i.organization_id = e.organization_id
-               LEFT JOIN exports r ON r.export_id = e.reverses
-               LEFT JOIN corrections c ON c.correction_id = e.correction_id
-               WHERE e.export_id = %s""",
-            (export_id,),
-        ).fetchone()
+        row = self.conn.execute(_SOURCE, (export_id,)).fetchone()
         if row is None:
             raise LookupError(f"export {export_id} has no audit record")
-        (
-            org,
-            store,
-            store_name,
-            company,
-            day,
-            trigger,
-            reference,
-            series,
-            number,
-            entry_date,
-            voucher,
-            z,
-            control,
-            reverses,
-            reason,
-            by,
-            at,
-            originals,
-            in_period,
-            dating,
-            found_on,
-            statement,
-            org_number,
-            register,
-            booked_on,
-            complements_z,
-            invoice,
-        ) = row
-        receipts: list[Receipt] = []
-        others: list[CashMovement | GiftCardExpiry] = []
-        if trigger != Trigger.CORRECTION:  # a reversal books no receipts of its own
-            for item in claims.items_of(self.conn, export_id):
-                if isinstance(item, Receipt):
-                    receipts.append(item)
-                else:
-                    others.append(item)
+        r = _Source(*row)
+        receipts, others = _items(self.conn, export_id, r.trigger)
         # A reversal's numbers are its original's; any export's once its sales are purged come from audit_receipts.
-        numbers = [r.receipt_number or "?" for r in receipts] or [
+        numbers = [x.receipt_number or "?" for x in receipts] or [
             n or "?" for _, n in receipts_of(self.conn, export_id)
         ]
-        correction = None
-        if reason is not None:
-            correction = {
-                "reason": reason,
-                "requested_by": by,
-                "requested_at": at,
-                "originals": originals,
-                "in_original_period": bool(in_period),
-                "dating": dating,
-                "found_on": found_on,
-                "statement": statement,
-            }
+        org, store, day, z, register = r.org, r.store, r.day, r.z, r.register
         return ReportSource(
             export_id,
             org,
             store,
-            store_name,
-            company,
+            r.store_name,
+            r.company,
             day,
-            Trigger(trigger),
-            reference,
-            series,
-            number,
-            entry_date,
-            voucher,
+            Trigger(r.trigger),
+            r.reference,
+            r.series,
+            r.number,
+            r.entry_date,
+            r.voucher,
             z,
-            control_from_json(control) if control else None,
+            control_from_json(r.control) if r.control else None,
             receipts,
             numbers,
             _complements(self.conn, export_id, org, store, day) if z is not None else [],
-            reverses,
-            correction,
+            r.reverses,
+            _correction(r),
             _day_close_before(self.conn, export_id, org, store, day) if z is None else None,
-            org_number,
+            r.org_number,
             register,
-            booked_on,
+            r.booked_on,
             others,
-            complements_z=complements_z,
-            invoice=invoice_from_json(invoice),
+            complements_z=r.complements_z,
+            invoice=invoice_from_json(r.invoice),
             **(_closing(self.conn, export_id, org, store, register, day, z) if z is not None else {}),
         )
+
+
+def _items(
+    conn: psycopg.Connection[Any], export_id: uuid.UUID, trigger: str
+) -> tuple[list[Receipt], list[CashMovement | GiftCardExpiry]]:
+    """The export's receipts and its other items (none for a reversal: it books no receipts of its own)."""
+    receipts: list[Receipt] = []
+    others: list[CashMovement | GiftCardExpiry] = []
+    if trigger != Trigger.CORRECTION:
+        for item in claims.items_of(conn, export_id):
+            if isinstance(item, Receipt):
+                receipts.append(item)
+            else:
+                others.append(item)
+    return receipts, others
+
+
+def _correction(r: _Source) -> dict[str, Any] | None:
+    """What the report says of the correction that asked for a reversal (None for any other export)."""
+    if r.reason is None:
+        return None
+    return {
+        "reason": r.reason,
+        "requested_by": r.by,
+        "requested_at": r.at,
+        "originals": r.originals,
+        "in_original_period": bool(r.in_period),
+        "dating": r.dating,
+        "found_on": r.found_on,
+        "statement": r.statement,
+    }
 
 
 def _closing(
