@@ -105,34 +105,39 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date, regist
             register_id=register,
         )
     if type_name == "DayClosed":
-        expected, counted = payload["expected_cash_ore"], payload["counted_cash_ore"]
-        if (expected is None) != (counted is None):
-            raise InvalidEventError("day close: expected and counted cash come together or not at all")
-        opening_float = payload.get("opening_float_ore")
-        control = ControlTotals(
-            receipt_count=payload["receipt_count"],
-            grand_total_ore=payload["grand_total_ore"],
-            vat=tuple((v["vat_rate_bp"], v["gross_ore"], v["vat_ore"]) for v in payload["vat_totals"]),
-            payments=tuple((_id(p["method"], "payment method"), p["amount_ore"]) for p in payload["payment_totals"]),
-        )
-        return DayClosed(
-            day_close=DayClose(
-                store,
-                day,
-                payload["z_report_number"],
-                counted or 0,
-                expected or 0,
-                opening_float_ore=opening_float or 0,
-                cash_reported=expected is not None,
-                gift_card_expired_total_ore=payload.get("gift_card_expired_total_ore"),
-                register_id=register,
-                opening_float_reported=opening_float is not None,
-            ),
-            store_name=_text(payload["store_name"], "store_name"),
-            control=control,
-            closed_at=payload["closed_at"],
-        )
+        return _day_closed(payload, store, day, register)
     raise InvalidEventError("unknown payload type")
+
+
+def _day_closed(payload: dict[str, Any], store: str, day: date, register: str) -> DayClosed:
+    """The Z-report: its cash count (both amounts or neither), control totals and the store's name."""
+    expected, counted = payload["expected_cash_ore"], payload["counted_cash_ore"]
+    if (expected is None) != (counted is None):
+        raise InvalidEventError("day close: expected and counted cash come together or not at all")
+    opening_float = payload.get("opening_float_ore")
+    control = ControlTotals(
+        receipt_count=payload["receipt_count"],
+        grand_total_ore=payload["grand_total_ore"],
+        vat=tuple((v["vat_rate_bp"], v["gross_ore"], v["vat_ore"]) for v in payload["vat_totals"]),
+        payments=tuple((_id(p["method"], "payment method"), p["amount_ore"]) for p in payload["payment_totals"]),
+    )
+    return DayClosed(
+        day_close=DayClose(
+            store,
+            day,
+            payload["z_report_number"],
+            counted or 0,
+            expected or 0,
+            opening_float_ore=opening_float or 0,
+            cash_reported=expected is not None,
+            gift_card_expired_total_ore=payload.get("gift_card_expired_total_ore"),
+            register_id=register,
+            opening_float_reported=opening_float is not None,
+        ),
+        store_name=_text(payload["store_name"], "store_name"),
+        control=control,
+        closed_at=payload["closed_at"],
+    )
 
 
 def _receipt_number(value: Any) -> str | None:
