@@ -11,14 +11,15 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from consumer import metrics
-from service.ports import UnitOfWork
+from service.ports import OutboxRow, UnitOfWork
 
 log = structlog.get_logger("dayclose.relay")
 #: Starts a thread that calls its first argument whenever outbox rows are committed, until the event is set
@@ -30,6 +31,31 @@ MAX_ATTEMPTS = 5
 _PERMANENT = frozenset(
     {KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.INVALID_RECORD, KafkaError.INVALID_MSG, KafkaError.INVALID_MSG_SIZE}
 )
+
+
+@dataclass
+class _Outcome:
+    """What one pass's rows came to: delivered, refused for good (with Kafka's error), failed for now (and the
+    fatal errors among those, which replace the producer). Filled in by the delivery callbacks, which run inside
+    the relay's own ``flush``, on its thread."""
+
+    delivered: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+    failed: int = 0
+    fatal: list[KafkaError] = field(default_factory=list)
+
+    def on_delivery(self, row_id: int, err: KafkaError | None, _msg: Message) -> None:
+        if err is None:
+            self.delivered.append(row_id)
+        elif err.code() in _PERMANENT:
+            self.refused[row_id] = str(err)
+        else:
+            self.transient(err)
+
+    def transient(self, err: KafkaError) -> None:
+        self.failed += 1
+        if err.fatal():
+            self.fatal.append(err)
 
 
 class OutboxRelay:
@@ -84,59 +110,27 @@ class OutboxRelay:
             rows = uow.outbox.unsent(self.batch_size, MAX_ATTEMPTS)
             if not rows:
                 return 0
-            delivered: list[int] = []
-            refused: dict[int, str] = {}
-            failed = 0
-            fatal: list[KafkaError] = []
-
-            def on_delivery(row_id: int, err: KafkaError | None, _msg: Message) -> None:
-                nonlocal failed
-                if err is None:
-                    delivered.append(row_id)
-                elif err.code() in _PERMANENT:
-                    refused[row_id] = str(err)
-                else:
-                    failed += 1
-                    if err.fatal():
-                        fatal.append(err)
-
-            for row in rows:
-                try:
-                    self.producer.produce(
-                        row.topic,
-                        key=row.key,
-                        value=row.value,
-                        on_delivery=functools.partial(on_delivery, row.id),
-                    )
-                except BufferError:
-                    break  # local queue full: send what is queued, the rest goes next pass
-                except KafkaException as exc:
-                    err = exc.args[0] if exc.args else None
-                    if isinstance(err, KafkaError) and err.code() not in _PERMANENT:
-                        failed += 1
-                        if err.fatal():
-                            fatal.append(err)
-                        break
-                    refused[row.id] = str(err or exc)
+            outcome = _Outcome()
+            self._produce(rows, outcome)
             remaining = self._flush(30.0)
-            if refused or remaining or failed:
+            if outcome.refused or remaining or outcome.failed:
                 log.warning(
                     "relay.delivery_failed",
-                    refused=len(refused),
+                    refused=len(outcome.refused),
                     undelivered=remaining,
-                    failed=failed,
-                    error=next(iter(refused.values()), None),
+                    failed=outcome.failed,
+                    error=next(iter(outcome.refused.values()), None),
                 )
-            if fatal:
-                log.error("relay.producer_fatal", error=str(fatal[0]))
+            if outcome.fatal:
+                log.error("relay.producer_fatal", error=str(outcome.fatal[0]))
                 self.producer = Producer(self._producer_config)
-            uow.outbox.count_refusals(refused)
-            if delivered:
-                uow.outbox.mark_sent(delivered)
+            uow.outbox.count_refusals(outcome.refused)
+            if outcome.delivered:
+                uow.outbox.mark_sent(outcome.delivered)
             uow.commit()
-            self.sent_total += len(delivered)
-            metrics.relay_published(len(delivered), len(refused) + remaining + failed)
-            return len(delivered)
+            self.sent_total += len(outcome.delivered)
+            metrics.relay_published(len(outcome.delivered), len(outcome.refused) + remaining + outcome.failed)
+            return len(outcome.delivered)
 
     def _flush(self, timeout: float) -> int:
         """Wait for deliveries like ``producer.flush(timeout)``, but give up as soon as the relay is told
@@ -146,6 +140,25 @@ class OutboxRelay:
             remaining: int = self.producer.flush(min(0.5, max(0.0, deadline - time.monotonic())))
             if not remaining or self._stop.is_set() or time.monotonic() >= deadline:
                 return remaining
+
+    def _produce(self, rows: Sequence[OutboxRow], outcome: _Outcome) -> None:
+        """Queue ``rows`` on the producer until its local queue is full or it fails; ``outcome`` hears of each."""
+        for row in rows:
+            try:
+                self.producer.produce(
+                    row.topic,
+                    key=row.key,
+                    value=row.value,
+                    on_delivery=functools.partial(outcome.on_delivery, row.id),
+                )
+            except BufferError:
+                break  # local queue full: send what is queued, the rest goes next pass
+            except KafkaException as exc:
+                err = exc.args[0] if exc.args else None
+                if isinstance(err, KafkaError) and err.code() not in _PERMANENT:
+                    outcome.transient(err)
+                    break
+                outcome.refused[row.id] = str(err or exc)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
