@@ -16,7 +16,7 @@ import psycopg
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.progress import Progress
-from dayclose.config import Settings
+from dayclose.settings import Settings
 from devstack.bl_standin import BLStandIn, Company
 from devstack.harness import Harness, Topics, make_settings
 from devstack.kafka import MockKafkaCluster

@@ -25,7 +25,7 @@ from consumer.codec import AvroCodec, DecodeError, SchemaRegistry
 
 
 class KafkaSettings(Protocol):
-    """What these helpers need of the settings (:class:`dayclose.config.KafkaSettings`)."""
+    """What these helpers need of the settings (:class:`dayclose.settings.KafkaSettings`)."""
 
     @property
     def sales_topic(self) -> str: ...

@@ -38,13 +38,13 @@ from consumer.metrics import ConsumerLagCollector
 from consumer.relay import OutboxRelay
 from consumer.writer import Writer
 from dayclose import telemetry
-from dayclose.config import Settings
 from dayclose.health import api_checks
 from dayclose.keys import KeyVault
 from dayclose.logs import kafka_error_logger, librdkafka_logger
 from dayclose.loops import KafkaLoops
 from dayclose.preflight import wait_for_database
 from dayclose.process import BoundedCloseConsumer, Service, WorkerPool
+from dayclose.settings import Settings
 from exporters.bl.directory import BLExporterDirectory
 from exporters.bl.exporter import BLExporter
 from exporters.bl.ledger import BLLedger

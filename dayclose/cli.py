@@ -25,8 +25,8 @@ from types import ModuleType
 
 from dayclose import exitcodes
 from dayclose.commands import audit, corrections, dead_letters, exports, purge, services, sie, token, vat_report
-from dayclose.config import ConfigError
 from dayclose.preflight import DependencyUnavailable
+from dayclose.settings import ConfigError
 
 #: Each module adds its commands (``register(subparsers)``), in the order ``--help`` lists them. A new command
 #: group is a module in :mod:`dayclose.commands` and one entry here.

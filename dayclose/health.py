@@ -24,9 +24,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from dayclose.config import ConfigError
 from dayclose.logs import get_logger
 from dayclose.process import Service
+from dayclose.settings import ConfigError
 from dayclose.telemetry import exposition
 
 log = get_logger("dayclose.health")

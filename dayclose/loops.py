@@ -1,5 +1,5 @@
 """The process's Kafka loops, one per consumer group: sales in ``DAYCLOSE_KAFKA_GROUP_ID``, commands in its own group
-(:attr:`dayclose.config.KafkaSettings.commands_group_id`).
+(:attr:`dayclose.settings.KafkaSettings.commands_group_id`).
 
 Why two groups: librdkafka's cooperative-sticky assignor balances the *total* partition count of a group across its
 members, not each topic's. With sales and commands in one group, a second process could be given every command

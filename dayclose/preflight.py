@@ -2,7 +2,7 @@
 
 ``dayclose run`` and ``dayclose api`` (and the operators' commands) call these before they build anything: an
 unreachable PostgreSQL or Kafka, or a topic that does not exist, stops the process with
-:class:`DependencyUnavailable` (exit 69, EX_UNAVAILABLE) or :class:`dayclose.config.ConfigError` (exit 78) and a
+:class:`DependencyUnavailable` (exit 69, EX_UNAVAILABLE) or :class:`dayclose.settings.ConfigError` (exit 78) and a
 sentence, instead of minutes of retries and a driver's traceback. Nothing here prints a password: a database is
 named by host, port and database name only.
 """
@@ -17,8 +17,8 @@ import psycopg
 from confluent_kafka import KafkaException, Producer
 from psycopg.conninfo import conninfo_to_dict
 
-from dayclose.config import ConfigError, Settings
 from dayclose.logs import get_logger, librdkafka_logger
+from dayclose.settings import ConfigError, Settings
 
 log = get_logger("dayclose.startup")
 

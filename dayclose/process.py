@@ -24,7 +24,7 @@ import structlog
 from confluent_kafka import Consumer
 from prometheus_client.registry import Collector
 
-from dayclose.config import Settings
+from dayclose.settings import Settings
 from dayclose.shutdown import Deadline, bounded
 from storage.backlog import Backlog
 

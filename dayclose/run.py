@@ -9,10 +9,11 @@ import signal
 import sys
 
 from dayclose.bootstrap import build_service
-from dayclose.config import KEY_ENCRYPTION_KEY, load_settings
+from dayclose.config import load_settings
 from dayclose.health import HealthServer, consumer_checks
 from dayclose.logs import configure_logging
 from dayclose.preflight import check_kafka, wait_for_database
+from dayclose.settings import KEY_ENCRYPTION_KEY
 from dayclose.shutdown import EXIT_CUT_SHORT, Watchdog, exit_now
 from dayclose.supervisor import Slot, child_settings, supervise
 from dayclose.telemetry import consumer_registry

@@ -37,8 +37,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-from dayclose.config import ConfigError, Settings
 from dayclose.health import Checks, HealthServer
+from dayclose.settings import ConfigError, Settings
 from dayclose.shutdown import Deadline
 
 log = structlog.get_logger("dayclose.supervisor")

@@ -19,9 +19,9 @@ from confluent_kafka import Consumer, Producer
 import schemas
 from consumer.codec import AvroCodec
 from dayclose.bootstrap import build_service
-from dayclose.config import KafkaSettings, Settings
 from dayclose.keys import KeyVault
 from dayclose.process import Service
+from dayclose.settings import KafkaSettings, Settings
 from exporters.bl.config import BLConfig
 from service.exporter import Exporter
 from service.lifecycle import ExportPolicy

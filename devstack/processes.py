@@ -3,7 +3,7 @@
 ``ServiceProcess`` starts ``python -m dayclose run`` (or another entry point) with the environment
 a deployment would give it, and can stop it politely (SIGTERM), kill it (SIGKILL) and report its
 peak resident memory (``VmHWM`` from ``/proc``, which the kernel keeps as a high-water mark).
-``service_env`` turns a :class:`dayclose.config.Settings` (e.g. from ``harness.make_settings``)
+``service_env`` turns a :class:`dayclose.settings.Settings` (e.g. from ``harness.make_settings``)
 into those environment variables, so tests build settings once and hand them to a child.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from dayclose.config import Settings
+from dayclose.settings import Settings
 
 RUN_SERVICE = (sys.executable, "-m", "dayclose", "run")
 _PARTITION = re.compile(r"^(?P<topic>.+)\[(?P<partition>\d+)\]$")

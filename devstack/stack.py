@@ -23,8 +23,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dayclose.config import KafkaSettings
 from dayclose.keys import KeyVault
+from dayclose.settings import KafkaSettings
 from devstack.bl_standin import BLStandIn
 from devstack.kafka import MockKafkaCluster
 from devstack.postgres import LocalPostgres, create_database, free_port

@@ -11,7 +11,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from dayclose.bootstrap import bl_exporter, units_of_work
-from dayclose.config import Settings
+from dayclose.settings import Settings
 from devstack.oracle import vat_boxes
 from exporters.bl.exporter import BLExporter
 from exporters.bl.ledger import BLLedger

@@ -14,8 +14,9 @@ from typing import Any, TextIO
 
 import psycopg
 
-from dayclose.config import Settings, load_settings
+from dayclose.config import load_settings
 from dayclose.preflight import DependencyUnavailable, database_target
+from dayclose.settings import Settings
 
 #: How long an operator's command waits for PostgreSQL before it gives up naming DATABASE_URL.
 CONNECT_TIMEOUT_S = 10

@@ -174,7 +174,7 @@ def _print_detail(d: dict[str, Any]) -> None:
 
 def retry_exports(args: argparse.Namespace) -> int:
     from dayclose.bootstrap import cli_units_of_work
-    from dayclose.config import KEY_ENCRYPTION_KEY
+    from dayclose.settings import KEY_ENCRYPTION_KEY
     from service import bus
     from service.commands import IntegrationNotActive, retry_now
     from storage.operations import export_detail

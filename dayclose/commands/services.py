@@ -58,9 +58,10 @@ def api(_args: argparse.Namespace) -> int:
     import uvicorn
 
     from dayclose.bootstrap import build_api
-    from dayclose.config import API_TOKENS, KEY_ENCRYPTION_KEY, load_settings
+    from dayclose.config import load_settings
     from dayclose.logs import configure_logging
     from dayclose.preflight import wait_for_database
+    from dayclose.settings import API_TOKENS, KEY_ENCRYPTION_KEY
     from dayclose.shutdown import Watchdog
 
     settings = load_settings(needs=(KEY_ENCRYPTION_KEY, API_TOKENS))  # no request could be authorized without

@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
     from backoffice.models_vat import VatReportOut
     from dayclose.bootstrap import bl_exporter, units_of_work
-    from dayclose.config import KEY_ENCRYPTION_KEY, load_settings
+    from dayclose.config import load_settings
+    from dayclose.settings import KEY_ENCRYPTION_KEY
     from exporters.bl.ledger import BLLedger
     from mapping.vatperiods import parse_period
     from service.deps import stockholm_today

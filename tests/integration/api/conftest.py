@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from consumer.relay import OutboxRelay
 from dayclose.bootstrap import build_api, units_of_work
-from dayclose.config import Settings
+from dayclose.settings import Settings
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness, Topics, make_settings
 from devstack.kafka import KafkaCluster

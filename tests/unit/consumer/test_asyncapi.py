@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import schemas
-from dayclose.config import KafkaSettings
+from dayclose.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCUMENT = ROOT / "schemas" / "asyncapi.yaml"

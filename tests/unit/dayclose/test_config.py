@@ -1,6 +1,7 @@
 import pytest
 
-from dayclose.config import ConfigError, load_settings
+from dayclose.config import load_settings
+from dayclose.settings import ConfigError
 
 BASE = {
     "DATABASE_URL": "postgresql://localhost/dayclose",
@@ -102,7 +103,7 @@ def test_sales_and_commands_are_consumed_in_groups_of_their_own() -> None:
 
 
 def test_the_key_encryption_key_is_checked_once_here_and_required_by_the_processes_that_need_it() -> None:
-    from dayclose.config import KEY_ENCRYPTION_KEY
+    from dayclose.settings import KEY_ENCRYPTION_KEY
 
     with pytest.raises(ConfigError, match=KEY_ENCRYPTION_KEY) as info:
         load_settings({**BASE, KEY_ENCRYPTION_KEY: "not-a-fernet-key"})

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from dayclose.bootstrap import consumer_config
-from dayclose.config import ConfigError, load_settings
+from dayclose.config import load_settings
+from dayclose.settings import ConfigError
 from storage.connections import ConnectionLimits
 
 BASE = {

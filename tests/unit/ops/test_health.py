@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from dayclose import telemetry
-from dayclose.config import ConfigError
 from dayclose.health import Beat, Checks, HealthServer, consumer_checks, database_check
+from dayclose.settings import ConfigError
 
 
 @dataclass

@@ -12,8 +12,8 @@ from typing import Any
 
 from structlog.testing import capture_logs
 
-from dayclose.config import KafkaSettings, Settings
 from dayclose.process import Service
+from dayclose.settings import KafkaSettings, Settings
 from dayclose.shutdown import EXIT_CUT_SHORT, Deadline, bounded
 from exporters.bl.config import BLConfig
 

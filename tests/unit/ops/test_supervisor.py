@@ -20,8 +20,8 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from structlog.testing import capture_logs
 
-from dayclose.config import ConfigError, KafkaSettings, Settings
 from dayclose.health import Checks
+from dayclose.settings import ConfigError, KafkaSettings, Settings
 from dayclose.supervisor import Child, ChildrenMetrics, Slot, child_settings, run_children
 from exporters.bl.config import BLConfig
 
