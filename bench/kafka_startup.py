@@ -12,7 +12,8 @@ import time
 
 from confluent_kafka import Producer
 
-from devstack.kafka import MockKafkaCluster, start_kafka_process
+from devstack.kafka import MockKafkaCluster
+from devstack.kafka_process import start_kafka_process
 
 TOPIC = "bench-startup"
 

@@ -156,6 +156,11 @@ def run(quick: bool = False) -> int:
             bl.stop()
             kafka.close()
             pg.stop()
+    return _verdict(failures)
+
+
+def _verdict(failures: list[str]) -> int:
+    """What the demo found, said; its exit code."""
     if failures:
         _say("\nDEMO FAILED:\n  " + "\n  ".join(failures))
         return 1

@@ -244,7 +244,7 @@ class Harness:
 
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment that makes ``dayclose run`` in another process use these settings."""
-    from devstack.postgres import free_port
+    from devstack.ports import free_port
 
     env = {
         "DATABASE_URL": settings.database_url,

@@ -216,43 +216,48 @@ def store_day(
             )
         )
     if with_extras:
-        day.others.append(
-            day.envelope(
-                CASH_MOVEMENT,
-                {
-                    "movement_id": f"{till}{business_date}-dep",
-                    "kind": "DEPOSIT",
-                    "amount_ore": 100000,
-                    "note": None,
-                },
-            )
-        )
-        day.others.append(
-            day.envelope(
-                CASH_MOVEMENT,
-                {
-                    "movement_id": f"{till}{business_date}-wd",
-                    "kind": "WITHDRAWAL",
-                    "amount_ore": 50000,
-                    "note": None,
-                },
-            )
-        )
-        day.others.append(
-            day.envelope(
-                CASH_MOVEMENT,
-                {
-                    "movement_id": f"{till}{business_date}-tips",
-                    "kind": "TIP_PAYOUT",
-                    "amount_ore": 15000,
-                    "note": None,
-                },
-            )
-        )
-        day.others.append(
-            day.envelope(GIFT_CARD_EXPIRED, {"gift_card_id": f"{till}{business_date}-gc", "amount_ore": 25000})
-        )
+        _extras(day, till, business_date)
     return day
+
+
+def _extras(day: StoreDay, till: str, business_date: date) -> None:
+    """A cash deposit, a withdrawal, card tips paid out of the till and an expired gift card."""
+    day.others.append(
+        day.envelope(
+            CASH_MOVEMENT,
+            {
+                "movement_id": f"{till}{business_date}-dep",
+                "kind": "DEPOSIT",
+                "amount_ore": 100000,
+                "note": None,
+            },
+        )
+    )
+    day.others.append(
+        day.envelope(
+            CASH_MOVEMENT,
+            {
+                "movement_id": f"{till}{business_date}-wd",
+                "kind": "WITHDRAWAL",
+                "amount_ore": 50000,
+                "note": None,
+            },
+        )
+    )
+    day.others.append(
+        day.envelope(
+            CASH_MOVEMENT,
+            {
+                "movement_id": f"{till}{business_date}-tips",
+                "kind": "TIP_PAYOUT",
+                "amount_ore": 15000,
+                "note": None,
+            },
+        )
+    )
+    day.others.append(
+        day.envelope(GIFT_CARD_EXPIRED, {"gift_card_id": f"{till}{business_date}-gc", "amount_ore": 25000})
+    )
 
 
 def manual_export(

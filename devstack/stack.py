@@ -27,7 +27,8 @@ from dayclose.keys import KeyVault
 from dayclose.settings import KafkaSettings
 from devstack.bl_standin import BLStandIn
 from devstack.kafka import MockKafkaCluster
-from devstack.postgres import LocalPostgres, create_database, free_port
+from devstack.ports import free_port
+from devstack.postgres import LocalPostgres, create_database
 from devstack.processes import ServiceProcess
 from devstack.publish import DEMO_ORG
 from devstack.sampledata import SAMPLE_PLAN

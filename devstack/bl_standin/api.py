@@ -12,6 +12,7 @@ from email.policy import HTTP
 from urllib.parse import parse_qs
 
 from devstack.bl_standin.api_error import ApiFailure, bad
+from devstack.bl_standin.booking import book
 from devstack.bl_standin.journal import journal_batch, parse_date
 from devstack.bl_standin.openapi import OpenApiDocument
 from devstack.bl_standin.registry import Registry
@@ -190,7 +191,7 @@ class BLApi:
             )
 
     def post_journal(self, company: Company, request: Request, _: dict[str, str]) -> Response:
-        entry = company.book(request.json())
+        entry = book(company, request.json())
         with company.lock:
             return json_response(200, company.entry_json(entry))
 

@@ -23,7 +23,8 @@ from devstack import diskfault, netfault
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Topics, make_settings
 from devstack.kafka import MockKafkaCluster
-from devstack.postgres import LocalPostgres, create_database, free_port, with_dbname
+from devstack.ports import free_port
+from devstack.postgres import LocalPostgres, create_database, with_dbname
 from devstack.processes import ServiceProcess, service_env
 from storage.migrate import migrate
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from devstack.kafka import KafkaProcess, consumer_config, start_kafka_process
+from devstack.kafka import consumer_config
+from devstack.kafka_process import KafkaProcess, start_kafka_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

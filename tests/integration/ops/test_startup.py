@@ -14,7 +14,7 @@ import pytest
 from dayclose import exitcodes
 from dayclose.keys import KeyVault
 from devstack.kafka import KafkaCluster
-from devstack.postgres import free_port
+from devstack.ports import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -13,6 +13,7 @@ import pytest
 
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
+from devstack.bl_standin.booking import book
 from devstack.harness import Harness
 from devstack.oracle import booked_totals
 from exporters.sie import BOOKED_PROSA, UNBOOKED_PROSA
@@ -106,13 +107,14 @@ def test_vouchers_bl_refused_export_alone_and_once_imported_the_integration_find
 
     with bl_company.lock:  # the accountant unlocks November and imports the file into BL
         bl_company.financial_year_for(date(2026, 11, 24)).first_open_period = ""  # type: ignore[union-attr]
-        bl_company.book(
+        book(
+            bl_company,
             {
                 "journalId": voucher.series,
                 "journalEntryDate": voucher.day.isoformat(),
                 "journalEntryText": voucher.text,
                 "ledgerEntries": [{"accountId": t.account, "amount": t.amount} for t in voucher.trans],
-            }
+            },
         )
     pipeline.publish_command(sampledata.manual_export(ORG, retry=True))
     pipeline.wait_for(lambda h: len(h.outcomes_for(ORG, "SUCCEEDED")) == 2, what="the refused day found in BL")

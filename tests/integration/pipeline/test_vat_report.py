@@ -15,6 +15,7 @@ import pytest
 
 from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
+from devstack.bl_standin.booking import book
 from devstack.harness import Harness
 from devstack.oracle import vat_boxes
 from devstack.vat_check import report, vat_report_problems
@@ -110,7 +111,8 @@ def test_every_difference_is_named_and_bl_vouchers_not_dayclose_s_are_listed(
     assert reexport(h, "s1", date(2026, 11, 25)).returncode == 0  # dated today, in December
     h.wait_for(lambda x: len(x.outcomes_for(ORG, "SUCCEEDED")) == 4, what="the correction")
     with bl_company.lock:  # the merchant's own invoice, booked in BL by hand
-        bl_company.book(
+        book(
+            bl_company,
             {
                 "journalId": "B",
                 "journalEntryDate": "2026-11-20",
@@ -120,7 +122,7 @@ def test_every_difference_is_named_and_bl_vouchers_not_dayclose_s_are_listed(
                     {"accountId": "2611", "amount": Decimal("-125.00")},
                     {"accountId": "3001", "amount": Decimal("-500.00")},
                 ],
-            }
+            },
         )
 
     november = report(h.settings, ORG, NOV, h.exporter)

@@ -137,7 +137,7 @@ def test_token_needs_only_the_signing_keys_and_names_them_when_missing(
 
 
 def test_an_unreachable_database_is_named_with_its_setting_and_exits_69(capsys: pytest.CaptureFixture[str]) -> None:
-    from devstack.postgres import free_port
+    from devstack.ports import free_port
 
     env = clean_env(
         DATABASE_URL=f"postgresql://someone:hunter2@127.0.0.1:{free_port()}/books",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 
-from devstack.postgres import _ephemeral_low, free_port
+from devstack.ports import _ephemeral_low, free_port
 
 
 def test_a_span_of_ports_is_free_and_below_the_ephemeral_range() -> None:
