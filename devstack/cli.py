@@ -29,7 +29,7 @@ from devstack.stack import Ports, Stack, describe
 
 EX_UNAVAILABLE = 69
 DEFAULT_DIR = ".dayclose-dev"
-SERVICES = {"postgres": "devstack.postgres", "kafka": "devstack.kafka_process", "bl": "devstack.bl_standin"}
+SERVICES = {"postgres": "devstack.postgres_process", "kafka": "devstack.kafka_process", "bl": "devstack.bl_standin"}
 
 
 def _directory(args: argparse.Namespace) -> Path:

@@ -2,21 +2,18 @@
 
 ``initdb``/``pg_ctl`` refuse to run as root, so when we are root they run as the ``postgres``
 system user (created by Debian's package). When ``DATABASE_URL`` is set, :func:`postgres_from_env`
-hands that database out instead and starts nothing.
-
-    python -m devstack.postgres            # start one, print its URL, live until SIGTERM
+hands that database out instead and starts nothing. :mod:`devstack.postgres_process` runs one as a process of its
+own.
 """
 
 from __future__ import annotations
 
-import argparse
 import glob
 import os
 import pwd
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -284,28 +281,3 @@ def create_database(server_url: str, name: str, template: str | None = None) -> 
 def drop_database(server_url: str, name: str) -> None:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run a throw-away PostgreSQL until SIGTERM.")
-    parser.add_argument("--url-file", help="write the server URL to this file")
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    server = LocalPostgres().start()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    try:
-        if args.url_file:
-            tmp = args.url_file + ".tmp"
-            Path(tmp).write_text(server.url)
-            os.replace(tmp, args.url_file)
-        print(f"postgres ready in {time.monotonic() - started:.2f}s: {server.url}", flush=True)
-        stop.wait()
-    finally:
-        server.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
