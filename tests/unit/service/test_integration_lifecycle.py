@@ -30,6 +30,7 @@ from service.model import DeactivatedBy, Integration, IntegrationStatus
 from service.plan_items import Registered, SeenItems
 from service.reasons import ReasonCode
 from service.secrets import Secret
+from tests.unit.service.fakes import FakeCommandJobs
 
 TODAY = date(2026, 11, 30)
 START = date(2026, 11, 1)
@@ -104,21 +105,6 @@ class FakeKeptFacts:
 
 
 @dataclass
-class FakeJobs:
-    #: (store, business date, source id) of each job queued.
-    queued: list[tuple[str, date | None, str]] = field(default_factory=list)
-
-    def record_command(self, org: str, command_id: str) -> bool:
-        return True
-
-    def queue(
-        self, org: str, store: str, day: date | None, trigger: Trigger, source_id: str, *a: object, **k: object
-    ) -> bool:
-        self.queued.append((store, day, source_id))
-        return True
-
-
-@dataclass
 class FakeExports:
     open_stores: list[str] = field(default_factory=list)
 
@@ -145,10 +131,15 @@ class FakeWork:
     plan_items: FakePlanItems = field(default_factory=FakePlanItems)
     sales: FakeSales = field(default_factory=FakeSales)
     outbox: FakeOutbox = field(default_factory=FakeOutbox)
-    jobs: FakeJobs = field(default_factory=FakeJobs)
+    jobs: FakeCommandJobs = field(default_factory=FakeCommandJobs)
     exports: FakeExports = field(default_factory=FakeExports)
     day_closes: FakeDayCloses = field(default_factory=FakeDayCloses)
     kept_facts: FakeKeptFacts = field(default_factory=FakeKeptFacts)
+
+
+def queued(work: FakeWork) -> list[tuple[str, date | None, str]]:
+    """(store, business date, source id) of each job queued."""
+    return [(q.store, q.day, q.source_id) for q in work.jobs.queued]
 
 
 def ready(status: IntegrationStatus = IntegrationStatus.SETUP, **changes: object) -> FakeWork:
@@ -164,7 +155,7 @@ def test_a_ready_integration_activates_and_queues_its_open_exports_and_unbooked_
     work.day_closes.unbooked = [("s1", date(2026, 11, 3), ""), ("s1", date(2026, 10, 31), "")]
     assert bus.handle(work, Activate("org-a", TODAY)) == Activated(days=1)
     assert work.integrations.writes == ["active"]
-    assert [(store, day) for store, day, _ in work.jobs.queued] == [("s3", None), ("s1", date(2026, 11, 3))]
+    assert [(store, day) for store, day, _ in queued(work)] == [("s3", None), ("s1", date(2026, 11, 3))]
     assert work.day_closes.since == [START]
 
 
@@ -190,7 +181,7 @@ def test_an_item_sales_use_that_the_plan_does_not_map_blocks_with_its_name_and_l
     with pytest.raises(LifecycleRefused) as refused:
         bus.handle(work, Activate("org-a", TODAY))
     assert (refused.value.code, [b.code for b in refused.value.blocking]) == ("NOT_READY", ["PLAN_INCOMPLETE"])
-    assert work.integrations.writes == [] and work.jobs.queued == []
+    assert work.integrations.writes == [] and queued(work) == []
 
 
 def test_an_active_integration_is_not_activated_again_and_a_first_activation_takes_no_start_date() -> None:
