@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date
 
 from backoffice.errors import ApiError, conflict
-from backoffice.models import Blocker, Company, Integration, KeyInfo, MissingItem
+from backoffice.models_integration import Blocker, Company, Integration, KeyInfo
+from backoffice.models_plan import MissingItem
 from backoffice.plan_rules import to_missing
 from mapping.plan import AccountPlan
 from service import model, plan_items

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import date
 
 from backoffice.errors import FieldError
-from backoffice.models import MissingItem, PlanIn, ProductGroupRate, ReviewItem
+from backoffice.models_plan import MissingItem, PlanIn, ProductGroupRate, ReviewItem
 from mapping.errors import split_product_group_code
 from mapping.money import percent
 from mapping.plan import AccountPlan, Event

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from backoffice.bl import api_error
 from backoffice.context import Context, context, organization
 from backoffice.errors import ApiError, conflict, responses
-from backoffice.models import (
+from backoffice.models_audit import (
     AuditReceipt,
     AuditVoucher,
     CorrectionIn,

@@ -28,7 +28,7 @@ from backoffice import metrics
 from backoffice.bl import api_error
 from backoffice.context import Context, context
 from backoffice.errors import ApiError, conflict, responses
-from backoffice.models import CallbackResult
+from backoffice.models_exports import CallbackResult
 from mapping.orgnr import canonical_org_number, same_organization
 from service import bus
 from service.exporter import ExportError, MerchantActionRequired

@@ -12,7 +12,15 @@ from backoffice import lifecycle
 from backoffice.bl import api_error
 from backoffice.context import Context, context, organization
 from backoffice.errors import ApiError, FieldError, conflict, responses
-from backoffice.models import ActivationIn, Integration, KeyIn, StartDateIn, StartDateOut, StateChange, Warning
+from backoffice.models_integration import (
+    ActivationIn,
+    Integration,
+    KeyIn,
+    StartDateIn,
+    StartDateOut,
+    StateChange,
+    Warning,
+)
 from backoffice.plan_rules import chart_errors
 from service import bus
 from service.exporter import ExportError

@@ -11,7 +11,7 @@ from backoffice import lifecycle
 from backoffice.bl import api_error
 from backoffice.context import Context, context, organization
 from backoffice.errors import ApiError, conflict, responses
-from backoffice.models import MissingItems, Plan, PlanIn, PlanSaved, RegisteredItem, RegisteredItems
+from backoffice.models_plan import MissingItems, Plan, PlanIn, PlanSaved, RegisteredItem, RegisteredItems
 from backoffice.plan_rules import (
     chart_errors,
     plan_errors,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from backoffice.models import PlanIn
+from backoffice.models_plan import PlanIn
 from backoffice.plan_rules import (
     STANDARD_ITEMS,
     chart_errors,

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from backoffice.models import PlanIn
+from backoffice.models_plan import PlanIn
 from backoffice.plan_rules import to_plan
 from devstack.sampledata import SAMPLE_PLAN
 from mapping.plan import AccountPlan
