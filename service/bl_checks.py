@@ -55,7 +55,7 @@ class LifecycleUnit(LifecycleWork, Protocol):
 @dataclass(frozen=True)
 class VerifyKey:
     organization_id: str
-    #: As the merchant typed it (any letter case, braces, spaces around).
+    #: As the merchant typed it (any letter case, spaces around).
     public_key: str
 
 
