@@ -13,11 +13,11 @@ connection (:class:`storage.uow.OnConnection`), and the retention purge (:class:
 over the CLI's autocommit connection. A handler is a plain function ``handler(uow, command) -> result``
 in :mod:`service` over the narrow ports it uses, and never commits.
 
-The API's set-up steps that ask BL before they write (verify a key, the wizard's activation, a plan save checked
-against the company's chart) go through :func:`handle_asking`: ``handler(bl, units, command)`` is given the BL ports
-it asks (:mod:`service.ports.bl`, the API's directory wired in :func:`dayclose.bootstrap.build_api`) and a factory of
-units of work, asks BL with no transaction open and commits what it writes (:mod:`service.bl_checks`,
-:func:`service.plan_saves.check_and_save_plan`).
+The API's steps that ask BL before they write (verify a key, the wizard's activation, a plan save checked against the
+company's chart, a correction dated in its original period) go through :func:`handle_asking`: ``handler(bl, units,
+command)`` is given the BL ports it asks (:mod:`service.ports.bl`, the API's directory wired in
+:func:`dayclose.bootstrap.build_api`) and a factory of units of work, asks BL with no transaction open and commits what
+it writes (:mod:`service.bl_checks`, :func:`service.plan_saves.check_and_save_plan`, :mod:`service.correction_checks`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any, overload
 from service import (
     bl_checks,
     commands,
+    correction_checks,
     correction_requests,
     integration_lifecycle,
     manual_exports,
@@ -37,6 +38,7 @@ from service import (
 )
 from service.bl_checks import CheckAndActivate, LifecycleUnit, VerifyKey
 from service.commands import JobsQueued, Resumed, ResumeExports, RetryPlanFixes
+from service.correction_checks import CheckAndCorrect, CorrectionAsked, CorrectionUnit
 from service.correction_requests import CorrectDay, CorrectionWork, Requested
 from service.integration_lifecycle import (
     Activate,
@@ -53,7 +55,7 @@ from service.manual_exports import ManualExportAsked, ManualExportWork, RequestM
 from service.messages import Command, ManualExportRequested, RetryFailedExports
 from service.plan_saves import CheckAndSavePlan, PlanStored, PlanUnit, PlanWork, SavePlan
 from service.ports import UnitOfWork
-from service.ports.bl import ChartReader, CompanyBooks, KeyVerifier
+from service.ports.bl import ChartReader, CompanyBooks, FiscalYearReader, KeyVerifier
 from service.retention import PurgeResult, PurgeSales, PurgeWork
 from service.sales import RecordSales, SalesRecorded, SalesWork
 
@@ -85,6 +87,7 @@ Result = (
     | KeyStored
     | PlanStored
     | PurgeResult
+    | CorrectionAsked
 )
 
 #: Command type → its handler. A handler takes the unit of work through the narrow ports it uses (a
@@ -105,14 +108,15 @@ HANDLERS: Mapping[type[Any], Callable[[Any, Any], Result]] = {
     PurgeSales: retention.purge_sales,
 }
 
-#: What :func:`handle_asking` takes: the API's set-up steps that ask BL before they write.
-AskingMessage = VerifyKey | CheckAndActivate | CheckAndSavePlan
+#: What :func:`handle_asking` takes: the API's steps that ask BL before they write.
+AskingMessage = VerifyKey | CheckAndActivate | CheckAndSavePlan | CheckAndCorrect
 
 #: Command type → its handler ``handler(bl, units, command)``: it asks BL with no transaction open and commits.
 ASKING_BL: Mapping[type[Any], Callable[[Any, Any, Any], Result]] = {
     VerifyKey: bl_checks.verify_key,
     CheckAndActivate: bl_checks.check_and_activate,
     CheckAndSavePlan: plan_saves.check_and_save_plan,
+    CheckAndCorrect: correction_checks.check_and_correct,
 }
 
 
@@ -189,9 +193,15 @@ def handle_asking(bl: CompanyBooks, units: Callable[[], LifecycleUnit], command:
 def handle_asking(bl: ChartReader, units: Callable[[], PlanUnit], command: CheckAndSavePlan) -> PlanStored: ...
 
 
+@overload
 def handle_asking(
-    bl: KeyVerifier | CompanyBooks | ChartReader,
-    units: Callable[[], LifecycleUnit] | Callable[[], PlanUnit],
+    bl: FiscalYearReader, units: Callable[[], CorrectionUnit], command: CheckAndCorrect
+) -> CorrectionAsked: ...
+
+
+def handle_asking(
+    bl: KeyVerifier | CompanyBooks | ChartReader | FiscalYearReader,
+    units: Callable[[], LifecycleUnit] | Callable[[], PlanUnit] | Callable[[], CorrectionUnit],
     command: AskingMessage,
 ) -> Result:
     """Run ``command``'s handler with the BL ports it asks and units of work of its own, committed by the handler

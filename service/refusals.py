@@ -3,8 +3,9 @@ per-field errors). Nothing was written when one of these is raised.
 
 - :class:`InputRefused`: what was asked breaks a rule (a start date out of range, a malformed key, a plan field);
   asking again the same way gets the same answer.
-- :class:`LifecycleRefused`: the integration's state does not allow the step now (already active, not ready, no
-  key yet); ``blocking`` says what keeps it from being activated, ``problems`` which fields of the plan BL refuses.
+- :class:`LifecycleRefused`: the integration's state (or its books' in BL) does not allow the step now (already active,
+  not ready, no key yet, the original period locked); ``blocking`` says what keeps it from being activated, ``problems``
+  which fields of the plan BL refuses.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class InputRefused(Exception):
 class LifecycleRefused(Exception):
     """The state machine refuses the step (``code``: ALREADY_ACTIVE, START_DATE_ON_FIRST_ACTIVATION, NOT_READY with
     its ``blocking`` or, when BL's chart refuses the plan's accounts, its ``problems``, NOT_DEACTIVATED_BY,
-    NOT_ACTIVE, INTEGRATION_ACTIVE, KEY_COMPANY_CHANGED, KEY_MISSING); nothing was written."""
+    NOT_ACTIVE, INTEGRATION_ACTIVE, KEY_COMPANY_CHANGED, KEY_MISSING, ORIGINAL_PERIOD_CLOSED); nothing was
+    written."""
 
     def __init__(
         self,

@@ -1,12 +1,14 @@
-"""What the API's handlers ask BL, each question a port of its own so a handler names only what it asks and a test
-fakes only that: whose books a key opens (:class:`KeyVerifier`), the company's chart (:class:`ChartReader`).
-Implemented by :class:`exporters.bl.directory.BLExporterDirectory` (the API's :class:`service.exporter.BLDirectory`,
-built in :func:`dayclose.bootstrap.build_api`). A failure is an :class:`service.exporter.ExportError`."""
+"""What the API's handlers ask BL, each question a port of its own so a handler names only what it asks and a test fakes
+only that: whose books a key opens (:class:`KeyVerifier`), the company's chart (:class:`ChartReader`), its fiscal years
+(:class:`FiscalYearReader`). Implemented by :class:`exporters.bl.directory.BLExporterDirectory` (the API's
+:class:`service.exporter.BLDirectory`, built in :func:`dayclose.bootstrap.build_api`). A failure is an
+:class:`service.exporter.ExportError`."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from mapping.periods import FiscalYear
 from service.exporter import Chart, CompanyDetails
 
 
@@ -24,3 +26,9 @@ class ChartReader(Protocol):
 
 class CompanyBooks(KeyVerifier, ChartReader, Protocol):
     """Both: the wizard's activation asks whether the key still opens the books, then the chart."""
+
+
+class FiscalYearReader(Protocol):
+    def fiscal_years(self, user_key: str) -> list[FiscalYear]:
+        """The company's fiscal years with their locked periods (which dates BL still takes vouchers on)."""
+        ...

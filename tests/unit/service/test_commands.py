@@ -22,6 +22,7 @@ from service.commands import (
     RetryPlanFixes,
     retry_now,
 )
+from service.correction_checks import CheckAndCorrect
 from service.correction_requests import CorrectDay
 from service.integration_lifecycle import Activate, Deactivate, SetStartDate, StoreVerifiedKey
 from service.manual_exports import RequestManualExport
@@ -258,7 +259,7 @@ def test_every_command_has_its_handler() -> None:
         PurgeSales,
     }
     assert set(bus.HANDLERS) == set(get_args(bus.Message)) == messages
-    asking = {VerifyKey, CheckAndActivate, CheckAndSavePlan}
+    asking = {VerifyKey, CheckAndActivate, CheckAndSavePlan, CheckAndCorrect}
     assert set(bus.ASKING_BL) == set(get_args(bus.AskingMessage)) == asking
     assert not asking & messages  # one way in per command
     assert retry_now("org-a", "s1", "anna").command_id.startswith("retry-")
