@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from backoffice.bl import api_error
 from backoffice.context import Context, context, organization
 from backoffice.errors import ApiError, conflict, responses
 from backoffice.models_audit import (
@@ -19,13 +18,11 @@ from backoffice.models_audit import (
     ReceiptVouchers,
     VoucherReceipts,
 )
-from backoffice.refusals import refused
+from backoffice.refusals import answered
 from mapping.periods import PeriodChoice
 from service import bus
 from service.correction_checks import CheckAndCorrect, ExportNotFound
 from service.correction_requests import NothingToCorrect
-from service.exporter import ExportError
-from service.refusals import LifecycleRefused
 from storage import audit
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["audit"])
@@ -62,13 +59,10 @@ def post_correction(org: Org, ctx: Ctx, export_id: uuid.UUID, body: CorrectionIn
         found_on=today,
     )
     try:
-        asked = bus.handle_asking(ctx.bl, ctx.uow, command)
-    except LifecycleRefused as exc:
-        raise refused(exc) from None
+        with answered():
+            asked = bus.handle_asking(ctx.bl, ctx.uow, command)
     except ExportNotFound:
         raise ApiError(404, "NOT_FOUND", "No such export.") from None
-    except ExportError as exc:
-        raise api_error(exc) from None
     except NothingToCorrect as exc:
         raise conflict("NOTHING_TO_CORRECT", str(exc)) from None
     return CorrectionOut(

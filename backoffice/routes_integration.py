@@ -10,9 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends
 
 from backoffice import lifecycle
-from backoffice.bl import api_error
 from backoffice.context import Context, context, organization
-from backoffice.errors import FieldError, responses
+from backoffice.errors import responses
 from backoffice.models_integration import (
     ActivationIn,
     Integration,
@@ -22,13 +21,11 @@ from backoffice.models_integration import (
     StateChange,
     Warning,
 )
-from backoffice.refusals import invalid, refused
+from backoffice.refusals import answered
 from service import bus
 from service.bl_checks import CheckAndActivate, VerifyKey
-from service.exporter import ExportError
 from service.integration_lifecycle import Deactivate, SetStartDate
 from service.model import DeactivatedBy
-from service.refusals import InputRefused, LifecycleRefused
 from service.start_dates import StartDateWindow
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["integration"])
@@ -51,17 +48,8 @@ def put_key(org: Org, ctx: Ctx, body: KeyIn) -> Integration:
     activated in BL), `KEY_UNKNOWN` (BL does not know the key) — all 422 on field `public_key`;
     `BL_UNAVAILABLE` (503); `KEY_COMPANY_CHANGED` (409: an active integration's key must open the same company).
     """
-    try:
+    with answered(bl_field="public_key"):
         bus.handle_asking(ctx.bl, ctx.uow, VerifyKey(org, body.public_key))
-    except InputRefused as exc:
-        raise invalid(exc) from None
-    except ExportError as exc:
-        error = api_error(exc)
-        if error.status == 422:
-            error.body.field_errors = [FieldError(field="public_key", code=error.body.code, message=error.body.message)]
-        raise error from None
-    except LifecycleRefused as exc:
-        raise refused(exc) from None
     with ctx.uow() as uow:
         return lifecycle.view(uow, org, ctx.today())
 
@@ -75,13 +63,8 @@ def put_start_date(org: Org, ctx: Ctx, body: StartDateIn) -> StartDateOut:
     """Sales from this business date on are exported. Not after today (Europe/Stockholm) and not before
     the sales retention period. Warns (`SALES_BEFORE_START_DATE`) when stored sales before it will not be
     exported. While active: 409 `INTEGRATION_ACTIVE` (reactivate with a new start date instead)."""
-    with ctx.uow() as uow:
-        try:
-            days, first, last = astuple(bus.handle(uow, SetStartDate(org, body.start_date, _window(ctx))))
-        except InputRefused as exc:
-            raise invalid(exc) from None
-        except LifecycleRefused as exc:
-            raise refused(exc) from None
+    with ctx.uow() as uow, answered():
+        days, first, last = astuple(bus.handle(uow, SetStartDate(org, body.start_date, _window(ctx))))
         uow.commit()
     warnings = []
     if days:
@@ -101,16 +84,9 @@ def post_activation(org: Org, ctx: Ctx, body: Annotated[ActivationIn | None, Bod
     """setup → active, or inactive → active (optionally from a new `start_date`). Needs a verified key, a start
     date and a complete plan whose accounts exist and are open in BL (409 `NOT_READY` lists what is missing;
     409 `ALREADY_ACTIVE`). Closed days since the start date that are not booked are queued for export."""
-    try:
-        activated = bus.handle_asking(
-            ctx.bl, ctx.uow, CheckAndActivate(org, _window(ctx), body.start_date if body else None)
-        )
-    except InputRefused as exc:
-        raise invalid(exc) from None
-    except ExportError as exc:
-        raise api_error(exc) from None
-    except LifecycleRefused as exc:
-        raise refused(exc) from None
+    command = CheckAndActivate(org, _window(ctx), body.start_date if body else None)
+    with answered():
+        activated = bus.handle_asking(ctx.bl, ctx.uow, command)
     with ctx.uow() as uow:
         return StateChange(integration=lifecycle.view(uow, org, ctx.today()), exports_queued=activated.days)
 
@@ -120,9 +96,7 @@ def post_deactivation(org: Org, ctx: Ctx) -> StateChange:
     """active → inactive: nothing more is exported. Sales keep being stored (retention permitting) and are
     exported on reactivation. 409 `NOT_ACTIVE` otherwise."""
     with ctx.uow() as uow:
-        try:
+        with answered():
             bus.handle(uow, Deactivate(org, DeactivatedBy.MERCHANT))
-        except LifecycleRefused as exc:
-            raise refused(exc) from None
         uow.commit()
         return StateChange(integration=lifecycle.view(uow, org, ctx.today()), exports_queued=0)

@@ -8,17 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from backoffice import lifecycle
-from backoffice.bl import api_error
 from backoffice.context import Context, context, organization
 from backoffice.errors import responses
 from backoffice.models_plan import MissingItems, Plan, PlanIn, PlanSaved, RegisteredItem, RegisteredItems
 from backoffice.plan_rules import product_group_rates, review_items, to_plan
-from backoffice.refusals import invalid, refused
+from backoffice.refusals import answered
 from mapping.plan_checks import plan_problems
 from service import bus
-from service.exporter import ExportError
 from service.plan_saves import CheckAndSavePlan
-from service.refusals import InputRefused, LifecycleRefused
 from storage.codecs import plan_to_json
 from storage.uow import PostgresUnitOfWork
 
@@ -74,14 +71,8 @@ def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
     any field fails. An incomplete plan may be saved; saving clears the migration's `needs_review` list.
     While active, failed exports the change fixes are queued for retry at once (same transaction).
     409 `KEY_MISSING` before a key is verified (the chart is needed)."""
-    try:
+    with answered():
         queued = bus.handle_asking(ctx.bl, ctx.uow, CheckAndSavePlan(to_plan(org, body))).retries
-    except InputRefused as exc:
-        raise invalid(exc) from None
-    except LifecycleRefused as exc:
-        raise refused(exc) from None
-    except ExportError as exc:
-        raise api_error(exc) from None
     with ctx.uow() as uow:
         return PlanSaved(plan=_plan_out(uow, ctx, org), retries_queued=queued)
 
