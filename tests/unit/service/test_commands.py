@@ -12,6 +12,7 @@ import pytest
 
 from mapping.plan import AccountPlan
 from service import bus
+from service.bl_checks import CheckAndActivate, VerifyKey
 from service.commands import (
     MANUAL_GRACE,
     IntegrationNotActive,
@@ -21,12 +22,13 @@ from service.commands import (
     RetryPlanFixes,
     retry_now,
 )
+from service.correction_checks import CheckAndCorrect
 from service.correction_requests import CorrectDay
 from service.integration_lifecycle import Activate, Deactivate, SetStartDate, StoreVerifiedKey
 from service.manual_exports import RequestManualExport
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
 from service.model import Integration, IntegrationStatus
-from service.plan_saves import SavePlan
+from service.plan_saves import CheckAndSavePlan, SavePlan
 from service.retention import PurgeSales
 from service.sales import RecordSales
 from tests.unit.service.fakes import FakeCommandJobs
@@ -221,5 +223,8 @@ def test_every_command_has_its_handler() -> None:
         PurgeSales,
     }
     assert set(bus.HANDLERS) == set(get_args(bus.Message)) == messages
+    asking = {VerifyKey, CheckAndActivate, CheckAndSavePlan, CheckAndCorrect}
+    assert set(bus.ASKING_BL) == set(get_args(bus.AskingMessage)) == asking
+    assert not asking & messages  # one way in per command
     assert retry_now("org-a", "s1", "anna").command_id.startswith("retry-")
     assert retry_now("org-a").command_id != retry_now("org-a").command_id

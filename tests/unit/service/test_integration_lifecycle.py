@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from backoffice.models import PlanIn
+from backoffice.models_plan import PlanIn
 from backoffice.plan_rules import to_plan
 from devstack.sampledata import SAMPLE_PLAN
 from mapping.plan import AccountPlan
@@ -29,12 +29,15 @@ from service.messages import Outcome, OutcomeStatus, Trigger
 from service.model import DeactivatedBy, Integration, IntegrationStatus
 from service.plan_items import Registered, SeenItems
 from service.reasons import ReasonCode
+from service.refusals import FieldProblem, InputRefused
 from service.secrets import Secret
+from service.start_dates import StartDateWindow
 from tests.unit.service.fakes import FakeCommandJobs
 
 TODAY = date(2026, 11, 30)
 START = date(2026, 11, 1)
 PLAN = to_plan("org-a", PlanIn(**SAMPLE_PLAN))
+WINDOW = StartDateWindow(TODAY, kept_days=90)
 
 
 @dataclass
@@ -244,12 +247,34 @@ def test_only_an_active_integration_is_deactivated(status: IntegrationStatus) ->
 def test_a_start_date_is_stored_and_reports_the_unbooked_sales_before_it_but_not_while_active() -> None:
     work = ready(start_date=None)
     work.sales.unbooked = (2, date(2026, 10, 1), date(2026, 10, 2))
-    assert bus.handle(work, SetStartDate("org-a", START)) == StartDateSet(2, date(2026, 10, 1), date(2026, 10, 2))
+    assert bus.handle(work, SetStartDate("org-a", START, WINDOW)) == StartDateSet(
+        2, date(2026, 10, 1), date(2026, 10, 2)
+    )
     assert work.integrations.writes == [f"start {START}"] and work.sales.asked == [START]
     active = ready(IntegrationStatus.ACTIVE)
     with pytest.raises(LifecycleRefused) as refused:
-        bus.handle(active, SetStartDate("org-a", START))
+        bus.handle(active, SetStartDate("org-a", START, WINDOW))
     assert refused.value.code == "INTEGRATION_ACTIVE" and active.integrations.writes == []
+
+
+@pytest.mark.parametrize(
+    ("day", "code", "field_message"),
+    [
+        (TODAY + timedelta(days=1), "START_DATE_IN_FUTURE", "must be 2026-11-30 or earlier"),
+        (TODAY - timedelta(days=91), "START_DATE_TOO_OLD", "must be 2026-09-01 or later"),
+    ],
+)
+def test_a_start_date_outside_its_window_is_refused_on_its_field_before_anything_is_read(
+    day: date, code: str, field_message: str
+) -> None:
+    work = ready(start_date=None)
+    with pytest.raises(InputRefused) as refused:
+        bus.handle(work, SetStartDate("org-a", day, WINDOW))
+    assert refused.value.code == code
+    assert refused.value.problems == (FieldProblem("start_date", code, field_message),)
+    assert work.integrations.writes == [] and work.sales.asked == []
+    for edge in (TODAY, TODAY - timedelta(days=90)):  # both ends are in the window
+        assert bus.handle(ready(start_date=None), SetStartDate("org-a", edge, WINDOW)).days == 0
 
 
 def test_a_verified_key_is_stored_and_forgets_the_kept_facts_but_an_active_one_keeps_its_company() -> None:
