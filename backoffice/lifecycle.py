@@ -1,4 +1,5 @@
-"""The integration's state as the wizard shows it, and the lifecycle's refusals as the API answers them.
+"""The integration's state as the wizard shows it (the lifecycle's refusals as the API answers them:
+:mod:`backoffice.refusals`).
 
 The state machine (activate, deactivate, the start date) and what blocks activation are decided in
 :mod:`service.integration_lifecycle`, reached through :mod:`service.bus` by the routes (``routes_integration.py``)
@@ -9,20 +10,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from backoffice.errors import ApiError, conflict
-from backoffice.models import Blocker, Company, Integration, KeyInfo, MissingItem
+from backoffice.models_integration import Company, Integration, KeyInfo
+from backoffice.models_plan import MissingItem
 from backoffice.plan_rules import to_missing
+from backoffice.refusals import blocker
 from mapping.plan import AccountPlan
 from service import model, plan_items
-from service.integration_lifecycle import LifecycleRefused, blockers
+from service.integration_lifecycle import blockers
 from service.model import IntegrationStatus
 from storage.uow import PostgresUnitOfWork
-
-
-def refused(exc: LifecycleRefused) -> ApiError:
-    """The API's 409 for a step the state machine refuses (NOT_READY lists what blocks)."""
-    details = {"blocking": [_blocker(b).model_dump() for b in exc.blocking]} if exc.code == "NOT_READY" else None
-    return conflict(exc.code, exc.message, details=details)
 
 
 def lookback(state: model.Integration | None, today: date) -> date:
@@ -35,13 +31,9 @@ def current_missing(
     return to_missing(plan_items.current_missing(uow.plan_items, org, plan, state, today))
 
 
-def _blocker(found: object) -> Blocker:
-    return Blocker.model_validate(found, from_attributes=True)
-
-
 def view(uow: PostgresUnitOfWork, org: str, today: date) -> Integration:
     state = uow.integrations.get(org)
-    blocking = [_blocker(b) for b in blockers(uow, org, state, today)]
+    blocking = [blocker(b) for b in blockers(uow, org, state, today)]
     if state is None:
         return Integration(
             organization_id=org,

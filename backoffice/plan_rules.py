@@ -1,22 +1,18 @@
-"""Account plan rules the wizard needs, pure: per-field errors (the plan's own and against the company's
-chart in BL), what still needs an account (product groups per VAT rate), and the "Varugrupper" rows (which failed
-exports a new plan fixes: :mod:`service.plan_fixes`)."""
+"""The account plan as the wizard shows it, pure: the request's plan, what still needs an account (product groups per
+VAT rate), the "Varugrupper" rows and the migration's review list. Which plan is accepted is
+:mod:`service.plan_acceptance`; which failed exports a new plan fixes, :mod:`service.plan_fixes`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
 
-from backoffice.errors import FieldError
-from backoffice.models import MissingItem, PlanIn, ProductGroupRate, ReviewItem
+from backoffice.models_plan import MissingItem, PlanIn, ProductGroupRate, ReviewItem
 from mapping.errors import split_product_group_code
 from mapping.money import percent
 from mapping.plan import AccountPlan, Event
-from mapping.plan_checks import plan_problems
-from mapping.vatcodes import vat_code_conflict
 from service import plan_fixes, plan_items
-from service.exporter import Chart
 from storage.history import SeenItems
 
 #: Every plan maps these (the rule is :mod:`service.plan_items`).
@@ -45,82 +41,6 @@ def to_plan(organization_id: str, body: PlanIn) -> AccountPlan:
         register_cash_accounts=body.register_cash_accounts,
         invoice_sales=body.invoice_sales,
     )
-
-
-def plan_errors(plan: AccountPlan) -> list[FieldError]:
-    """The plan's own rules per field; a saved plan maps a shortage and an overage, not one CASH_DIFFERENCE."""
-    errors = [FieldError(field=p.field, code="INVALID_VALUE", message=p.message) for p in plan_problems(plan)]
-    if Event.CASH_DIFFERENCE.value in plan.events:
-        errors.append(
-            FieldError(
-                field=f"events.{Event.CASH_DIFFERENCE.value}",
-                code="INVALID_VALUE",
-                message="one account for both a shortage and an overage is no longer accepted: map CASH_SHORTAGE "
-                "(kassabrist, a cost account, e.g. 6990) and CASH_OVERAGE (kassaöverskott, an income account, "
-                "e.g. 3999) instead",
-            )
-        )
-    return errors
-
-
-def _account_fields(plan: AccountPlan) -> Iterator[tuple[str, str]]:
-    for section, entries in (
-        ("payment_methods", plan.payment_methods),
-        ("vat_rates", plan.vat_rates),
-        ("sales_default_by_rate", plan.sales_default_by_rate),
-        ("events", plan.events),
-    ):
-        for code, account in sorted(entries.items(), key=lambda kv: str(kv[0])):
-            yield f"{section}.{code}", account
-    for group, rates in sorted(plan.product_groups.items()):
-        for rate, account in sorted(rates.items()):
-            yield f"product_groups.{group}.{rate}", account
-
-
-def _sales_fields(plan: AccountPlan) -> Iterator[tuple[str, str, int]]:
-    """(field, account, rate) of every sales account, the ones a VAT code in BL can contradict."""
-    for rate, account in sorted(plan.sales_default_by_rate.items()):
-        yield f"sales_default_by_rate.{rate}", account, rate
-    for group, rates in sorted(plan.product_groups.items()):
-        if group in plan.single_purpose_groups:
-            continue  # a liability, not a sales account: its VAT is booked on the line rule
-        for rate, account in sorted(rates.items()):
-            yield f"product_groups.{group}.{rate}", account, rate
-
-
-def chart_errors(plan: AccountPlan, chart: Chart) -> list[FieldError]:
-    """Every account that does not exist or is closed in BL, every sales account whose VAT code in BL says
-    another rate than the one it is mapped at, every store's cost centre that does not exist or is closed."""
-    errors = []
-    for field, account in _account_fields(plan):
-        if account not in chart.accounts:
-            errors.append(
-                FieldError(
-                    field=field,
-                    code="ACCOUNT_MISSING_IN_BL",
-                    message=f"account {account} does not exist in Björn Lundén",
-                )
-            )
-        elif chart.accounts[account]:
-            errors.append(
-                FieldError(
-                    field=field, code="ACCOUNT_CLOSED", message=f"account {account} is closed (spärrat) in Björn Lundén"
-                )
-            )
-    for field, account, rate in _sales_fields(plan):
-        why = vat_code_conflict(account, rate, chart.vat_codes.get(account)) if account in chart.accounts else None
-        if why:
-            errors.append(FieldError(field=field, code="ACCOUNT_VAT_CODE_MISMATCH", message=why))
-    for store, centre in sorted(plan.store_cost_centres.items()):
-        if chart.cost_centres.get(centre, True):
-            errors.append(
-                FieldError(
-                    field=f"store_cost_centres.{store}",
-                    code="COST_CENTRE_MISSING",
-                    message=f"cost centre {centre} does not exist or is closed in Björn Lundén",
-                )
-            )
-    return errors
 
 
 def maps(plan: AccountPlan, kind: str, code: str) -> bool:

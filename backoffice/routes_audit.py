@@ -4,15 +4,13 @@ receipt; which receipts a voucher holds (kept seven years after the fiscal year,
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from backoffice.bl import api_error
 from backoffice.context import Context, context, organization
 from backoffice.errors import ApiError, conflict, responses
-from backoffice.models import (
+from backoffice.models_audit import (
     AuditReceipt,
     AuditVoucher,
     CorrectionIn,
@@ -20,11 +18,11 @@ from backoffice.models import (
     ReceiptVouchers,
     VoucherReceipts,
 )
+from backoffice.refusals import answered
 from mapping.periods import PeriodChoice
 from service import bus
-from service.correction_requests import CorrectDay, NothingToCorrect
-from service.exporter import ExportError
-from service.model import IntegrationStatus
+from service.correction_checks import CheckAndCorrect, ExportNotFound
+from service.correction_requests import NothingToCorrect
 from storage import audit
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["audit"])
@@ -49,60 +47,34 @@ def post_correction(org: Org, ctx: Ctx, export_id: uuid.UUID, body: CorrectionIn
     `VAT_RETURN_CHANGED` follows its new voucher. 404 no such export; 409 `NOT_ACTIVE`, `NOTHING_TO_CORRECT`
     (not booked, already being corrected, or its sales purged), `ORIGINAL_PERIOD_CLOSED`; 503 BL unavailable
     (ORIGINAL only: BL is asked whether it still takes the date)."""
-    with ctx.uow() as uow:
-        state = uow.integrations.get(org)
-        found = uow.exports.store_day(org, export_id)
-    if state is None or state.status != IntegrationStatus.ACTIVE or state.user_key is None:
-        raise conflict("NOT_ACTIVE", "Corrections are booked only while the integration is active.")
-    if found is None:
-        raise ApiError(404, "NOT_FOUND", "No such export.")
-    store, day = found
-    period = PeriodChoice(body.period)
-    if period == PeriodChoice.ORIGINAL:
-        _check_original_period_open(ctx, state.user_key.reveal(), day)
-    today = ctx.today()
-    with ctx.uow() as uow:
-        try:
-            command = CorrectDay(
-                org,
-                store,
-                day,
-                reason=body.reason,
-                requested_by=body.acting_user,
-                via="API",
-                period=period,
-                statement=body.original_period_statement,
-                found_on=today,
-            )
-            requested = bus.handle(uow, command)
-        except NothingToCorrect as exc:
-            raise conflict("NOTHING_TO_CORRECT", str(exc)) from None
-        uow.commit()
+    period, today = PeriodChoice(body.period), ctx.today()
+    command = CheckAndCorrect(
+        org,
+        export_id,
+        reason=body.reason,
+        requested_by=body.acting_user,
+        via="API",
+        period=period,
+        statement=body.original_period_statement,
+        found_on=today,
+    )
+    try:
+        with answered():
+            asked = bus.handle_asking(ctx.bl, ctx.uow, command)
+    except ExportNotFound:
+        raise ApiError(404, "NOT_FOUND", "No such export.") from None
+    except NothingToCorrect as exc:
+        raise conflict("NOTHING_TO_CORRECT", str(exc)) from None
     return CorrectionOut(
-        correction_id=requested.correction_id,
-        store_id=store,
-        business_date=day,
+        correction_id=asked.requested.correction_id,
+        store_id=asked.store_id,
+        business_date=asked.business_date,
         reason=body.reason,
         requested_by=body.acting_user,
         period=period.value,
         found_on=today,
-        reversal_export_ids=requested.reversal_export_ids,
+        reversal_export_ids=asked.requested.reversal_export_ids,
     )
-
-
-def _check_original_period_open(ctx: Context, user_key: str, day: date) -> None:
-    """The original period may be asked for only while BL takes vouchers dated ``day`` (the export worker checks
-    again before posting, and dates the correction where it is found if BL has locked it meanwhile)."""
-    try:
-        years = ctx.bl.fiscal_years(user_key)
-    except ExportError as exc:
-        raise api_error(exc) from None
-    if not any(fy.accepts(day) for fy in years):
-        raise conflict(
-            "ORIGINAL_PERIOD_CLOSED",
-            f"Björn Lundén no longer takes vouchers dated {day} (its period is locked or its fiscal year closed): "
-            "ask for the correction where the error is found instead.",
-        )
 
 
 @router.get("/audit/receipts/{receipt_id}", response_model=ReceiptVouchers, responses=responses(401, 403, 404, 422))

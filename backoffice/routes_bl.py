@@ -7,10 +7,10 @@ bearer token (BL has none of ours), so nothing in the request is trusted to chan
    the organization number, which must be a valid Swedish one on both sides (ours is the number BL gave for
    the company when the key was verified). An unknown key or a mismatching number gets the same 404.
 2. BL is asked (``GET /details``) with the key as **we stored it** — never the string from the path — and
-   only BL's definite answer changes anything: "not activated" (KEY_NOT_ACTIVATED, BL's 403 "out of allowed
-   scope") for OFF, a company for ON. BL not knowing the stored key (KEY_UNKNOWN, BL's unstable 500) or any
-   other BL failure leaves the state as it is: logged (without the key), counted
-   (``dayclose_bl_callbacks_total{result="unconfirmed"}``), and answered 409/502/503.
+   only BL's definite answer changes anything (what an answer means: :func:`service.bl_checks.activated_in_bl`):
+   "not activated" (KEY_NOT_ACTIVATED, BL's 403 "out of allowed scope") for OFF, a company for ON. BL not knowing
+   the stored key (KEY_UNKNOWN, BL's unstable 500) or any other BL failure leaves the state as it is: logged
+   (without the key), counted (``dayclose_bl_callbacks_total{result="unconfirmed"}``), and answered 409/502/503.
 
 OFF deactivates (``deactivated_by = BL``) and tells the merchant through an outcome event (reason
 KEY_NOT_ACTIVATED, the banner's text); ON after such a deactivation reactivates and queues what was missed. Both
@@ -28,13 +28,13 @@ from backoffice import metrics
 from backoffice.bl import api_error
 from backoffice.context import Context, context
 from backoffice.errors import ApiError, conflict, responses
-from backoffice.models import CallbackResult
+from backoffice.models_exports import CallbackResult
 from mapping.orgnr import canonical_org_number, same_organization
 from service import bus
-from service.exporter import ExportError, MerchantActionRequired
-from service.integration_lifecycle import Activate, Deactivate, LifecycleRefused
+from service.bl_checks import Unconfirmed, activated_in_bl
+from service.integration_lifecycle import Activate, Deactivate
 from service.model import DeactivatedBy
-from service.reasons import ReasonCode
+from service.refusals import LifecycleRefused
 from storage.integrations import KeyHolder
 
 log = structlog.get_logger("dayclose.api.bl_callbacks")
@@ -76,23 +76,18 @@ def _activated_in_bl(ctx: Context, direction: str, holders: list[KeyHolder]) -> 
 
 def _ask_bl(ctx: Context, direction: str, holder: KeyHolder) -> bool:
     try:
-        ctx.bl.verify(holder.stored_key.reveal())
-    except ExportError as exc:
-        if isinstance(exc, MerchantActionRequired) and exc.reason_code == ReasonCode.KEY_NOT_ACTIVATED:
-            return False
-        # KEY_UNKNOWN (BL does not know the key we stored: a spurious 500 as often as not), BL down, our
-        # credentials refused: none of these says the merchant deactivated anything.
+        return activated_in_bl(ctx.bl, holder.stored_key)
+    except Unconfirmed as exc:
         metrics.bl_callback(direction, "unconfirmed")
         log.warning(
             "bl_callback.unconfirmed",
             direction=direction,
             organization_id=holder.organization_id,
-            reason_code=str(exc.reason_code),
+            reason_code=str(exc.cause.reason_code),
         )
-        if isinstance(exc, MerchantActionRequired):
+        if exc.answered:
             raise conflict("BL_UNCONFIRMED", "Björn Lundén did not confirm the change; nothing changed.") from None
-        raise api_error(exc) from None  # 503: BL retries, or the merchant's next visit sorts it out
-    return True
+        raise api_error(exc.cause) from None  # 503: BL retries, or the merchant's next visit sorts it out
 
 
 def _off(ctx: Context, key: str, org_nr: str) -> CallbackResult:

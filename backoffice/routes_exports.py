@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query
 from backoffice import status as rules
 from backoffice.context import Context, context, organization
 from backoffice.errors import ApiError, conflict, responses
-from backoffice.models import (
+from backoffice.models_exports import (
     Export,
     ExportPage,
     ManualExport,

@@ -1,24 +1,32 @@
-"""The activation wizard's steps 1–2 and the state machine: key, start date, activate, deactivate."""
+"""The activation wizard's steps 1–2 and the state machine: key, start date, activate, deactivate. Each route
+translates the request into a command for :mod:`service.bus` and its result or refusal into the answer; the rules are
+:mod:`service.bl_checks`, :mod:`service.start_dates` and :mod:`service.integration_lifecycle`."""
 
 from __future__ import annotations
 
 from dataclasses import astuple
-from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends
 
 from backoffice import lifecycle
-from backoffice.bl import api_error
 from backoffice.context import Context, context, organization
-from backoffice.errors import ApiError, FieldError, conflict, responses
-from backoffice.models import ActivationIn, Integration, KeyIn, StartDateIn, StartDateOut, StateChange, Warning
-from backoffice.plan_rules import chart_errors
+from backoffice.errors import responses
+from backoffice.models_integration import (
+    ActivationIn,
+    Integration,
+    KeyIn,
+    StartDateIn,
+    StartDateOut,
+    StateChange,
+    Warning,
+)
+from backoffice.refusals import answered
 from service import bus
-from service.exporter import ExportError
-from service.integration_lifecycle import Activate, Deactivate, LifecycleRefused, SetStartDate, StoreVerifiedKey
-from service.model import DeactivatedBy, IntegrationStatus
-from service.secrets import Secret, canonical_key
+from service.bl_checks import CheckAndActivate, VerifyKey
+from service.integration_lifecycle import Deactivate, SetStartDate
+from service.model import DeactivatedBy
+from service.start_dates import StartDateWindow
 
 router = APIRouter(prefix="/v1/organizations/{organization_id}/bjorn-lunden", tags=["integration"])
 Org = Annotated[str, Depends(organization)]
@@ -40,52 +48,14 @@ def put_key(org: Org, ctx: Ctx, body: KeyIn) -> Integration:
     activated in BL), `KEY_UNKNOWN` (BL does not know the key) — all 422 on field `public_key`;
     `BL_UNAVAILABLE` (503); `KEY_COMPANY_CHANGED` (409: an active integration's key must open the same company).
     """
-    try:
-        key = canonical_key(body.public_key)  # verified, stored and looked up in this one form
-    except ValueError:
-        raise ApiError(
-            422,
-            "KEY_MALFORMED",
-            "A public key looks like 8-4-4-4-12 hexadecimal characters.",
-            field_errors=[FieldError(field="public_key", code="KEY_MALFORMED", message="not a GUID")],
-        ) from None
-    try:
-        company = ctx.bl.verify(key)
-    except ExportError as exc:
-        error = api_error(exc)
-        if error.status == 422:
-            error.body.field_errors = [FieldError(field="public_key", code=error.body.code, message=error.body.message)]
-        raise error from None
+    with answered(bl_field="public_key"):
+        bus.handle_asking(ctx.bl, ctx.uow, VerifyKey(org, body.public_key))
     with ctx.uow() as uow:
-        try:
-            bus.handle(uow, StoreVerifiedKey(org, Secret(key), company.name, company.org_number))
-        except LifecycleRefused as exc:
-            raise lifecycle.refused(exc) from None
-        uow.commit()
         return lifecycle.view(uow, org, ctx.today())
 
 
-def check_start_date(ctx: Context, day: date) -> None:
-    today = ctx.today()
-    earliest = today - timedelta(days=ctx.sales_retention_days)
-    if day > today:
-        raise ApiError(
-            422,
-            "START_DATE_IN_FUTURE",
-            f"The start date cannot be after today ({today}).",
-            field_errors=[
-                FieldError(field="start_date", code="START_DATE_IN_FUTURE", message=f"must be {today} or earlier")
-            ],
-        )
-    if day < earliest:
-        raise ApiError(
-            422,
-            "START_DATE_TOO_OLD",
-            f"Sales are kept {ctx.sales_retention_days} days; the earliest start date is {earliest}.",
-            field_errors=[
-                FieldError(field="start_date", code="START_DATE_TOO_OLD", message=f"must be {earliest} or later")
-            ],
-        )
+def _window(ctx: Context) -> StartDateWindow:
+    return StartDateWindow(ctx.today(), ctx.sales_retention_days)
 
 
 @router.put("/start-date", response_model=StartDateOut, responses=responses(400, 401, 403, 409, 422))
@@ -93,12 +63,8 @@ def put_start_date(org: Org, ctx: Ctx, body: StartDateIn) -> StartDateOut:
     """Sales from this business date on are exported. Not after today (Europe/Stockholm) and not before
     the sales retention period. Warns (`SALES_BEFORE_START_DATE`) when stored sales before it will not be
     exported. While active: 409 `INTEGRATION_ACTIVE` (reactivate with a new start date instead)."""
-    check_start_date(ctx, body.start_date)
-    with ctx.uow() as uow:
-        try:
-            days, first, last = astuple(bus.handle(uow, SetStartDate(org, body.start_date)))
-        except LifecycleRefused as exc:
-            raise lifecycle.refused(exc) from None
+    with ctx.uow() as uow, answered():
+        days, first, last = astuple(bus.handle(uow, SetStartDate(org, body.start_date, _window(ctx))))
         uow.commit()
     warnings = []
     if days:
@@ -118,30 +84,11 @@ def post_activation(org: Org, ctx: Ctx, body: Annotated[ActivationIn | None, Bod
     """setup → active, or inactive → active (optionally from a new `start_date`). Needs a verified key, a start
     date and a complete plan whose accounts exist and are open in BL (409 `NOT_READY` lists what is missing;
     409 `ALREADY_ACTIVE`). Closed days since the start date that are not booked are queued for export."""
-    start = body.start_date if body else None
-    if start is not None:
-        check_start_date(ctx, start)
+    command = CheckAndActivate(org, _window(ctx), body.start_date if body else None)
+    with answered():
+        activated = bus.handle_asking(ctx.bl, ctx.uow, command)
     with ctx.uow() as uow:
-        integration = uow.integrations.get(org)
-        plan = uow.integrations.plan(org)
-    if integration is not None and integration.user_key is not None and integration.status != IntegrationStatus.ACTIVE:
-        try:
-            ctx.bl.verify(integration.user_key.reveal())
-            problems = chart_errors(plan, ctx.bl.chart(integration.user_key.reveal())) if plan else []
-        except ExportError as exc:
-            raise api_error(exc) from None
-        if problems:
-            raise conflict(
-                "NOT_READY", "Accounts in the plan do not exist or are closed in Björn Lundén.", field_errors=problems
-            )
-    with ctx.uow() as uow:
-        try:
-            queued = bus.handle(uow, Activate(org, ctx.today(), start)).days
-        except LifecycleRefused as exc:
-            raise lifecycle.refused(exc) from None
-        uow.commit()
-    with ctx.uow() as uow:
-        return StateChange(integration=lifecycle.view(uow, org, ctx.today()), exports_queued=queued)
+        return StateChange(integration=lifecycle.view(uow, org, ctx.today()), exports_queued=activated.days)
 
 
 @router.post("/deactivation", response_model=StateChange, responses=responses(401, 403, 409, 422))
@@ -149,9 +96,7 @@ def post_deactivation(org: Org, ctx: Ctx) -> StateChange:
     """active → inactive: nothing more is exported. Sales keep being stored (retention permitting) and are
     exported on reactivation. 409 `NOT_ACTIVE` otherwise."""
     with ctx.uow() as uow:
-        try:
+        with answered():
             bus.handle(uow, Deactivate(org, DeactivatedBy.MERCHANT))
-        except LifecycleRefused as exc:
-            raise lifecycle.refused(exc) from None
         uow.commit()
         return StateChange(integration=lifecycle.view(uow, org, ctx.today()), exports_queued=0)

@@ -8,21 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from backoffice import lifecycle
-from backoffice.bl import api_error
 from backoffice.context import Context, context, organization
-from backoffice.errors import ApiError, conflict, responses
-from backoffice.models import MissingItems, Plan, PlanIn, PlanSaved, RegisteredItem, RegisteredItems
-from backoffice.plan_rules import (
-    chart_errors,
-    plan_errors,
-    product_group_rates,
-    review_items,
-    to_plan,
-)
+from backoffice.errors import responses
+from backoffice.models_plan import MissingItems, Plan, PlanIn, PlanSaved, RegisteredItem, RegisteredItems
+from backoffice.plan_rules import product_group_rates, review_items, to_plan
+from backoffice.refusals import answered
 from mapping.plan_checks import plan_problems
 from service import bus
-from service.exporter import ExportError
-from service.plan_saves import SavePlan
+from service.plan_saves import CheckAndSavePlan
 from storage.codecs import plan_to_json
 from storage.uow import PostgresUnitOfWork
 
@@ -78,26 +71,9 @@ def put_account_plan(org: Org, ctx: Ctx, body: PlanIn) -> PlanSaved:
     any field fails. An incomplete plan may be saved; saving clears the migration's `needs_review` list.
     While active, failed exports the change fixes are queued for retry at once (same transaction).
     409 `KEY_MISSING` before a key is verified (the chart is needed)."""
-    plan = to_plan(org, body)
-    errors = plan_errors(plan)
-    if errors:
-        raise ApiError(422, "INVALID_PLAN", "The account plan has invalid fields.", field_errors=errors)
+    with answered():
+        queued = bus.handle_asking(ctx.bl, ctx.uow, CheckAndSavePlan(to_plan(org, body))).retries
     with ctx.uow() as uow:
-        integration = uow.integrations.get(org)
-    if integration is None or integration.user_key is None:
-        raise conflict("KEY_MISSING", "Verify the public key first: the plan is checked against the chart in BL.")
-    try:
-        chart = ctx.bl.chart(integration.user_key.reveal())
-    except ExportError as exc:
-        raise api_error(exc) from None
-    errors = chart_errors(plan, chart)
-    if errors:
-        raise ApiError(
-            422, "INVALID_PLAN", "Some accounts or cost centres do not exist or are closed in BL.", field_errors=errors
-        )
-    with ctx.uow() as uow:
-        queued = bus.handle(uow, SavePlan(plan)).retries
-        uow.commit()
         return PlanSaved(plan=_plan_out(uow, ctx, org), retries_queued=queued)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from backoffice.models import Banner, Detail, MissingDay
+from backoffice.models import Detail
+from backoffice.models_exports import Banner, MissingDay
 from service.model import DeactivatedBy, Integration, IntegrationStatus
 from service.reasons import ReasonCode, reason
 from storage.history import DayState

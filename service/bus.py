@@ -12,6 +12,12 @@ BL's callbacks), a plan save (:class:`service.plan_saves.SavePlan`) and a correc
 connection (:class:`storage.uow.OnConnection`), and the retention purge (:class:`service.retention.PurgeSales`)
 over the CLI's autocommit connection. A handler is a plain function ``handler(uow, command) -> result``
 in :mod:`service` over the narrow ports it uses, and never commits.
+
+The API's steps that ask BL before they write (verify a key, the wizard's activation, a plan save checked against the
+company's chart, a correction dated in its original period) go through :func:`handle_asking`: ``handler(bl, units,
+command)`` is given the BL ports it asks (:mod:`service.ports.bl`, the API's directory wired in
+:func:`dayclose.bootstrap.build_api`) and a factory of units of work, asks BL with no transaction open and commits what
+it writes (:mod:`service.bl_checks`, :func:`service.plan_saves.check_and_save_plan`, :mod:`service.correction_checks`).
 """
 
 from __future__ import annotations
@@ -19,8 +25,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, overload
 
-from service import commands, correction_requests, integration_lifecycle, manual_exports, plan_saves, retention, sales
+from service import (
+    bl_checks,
+    commands,
+    correction_checks,
+    correction_requests,
+    integration_lifecycle,
+    manual_exports,
+    plan_saves,
+    retention,
+    sales,
+)
+from service.bl_checks import CheckAndActivate, LifecycleUnit, VerifyKey
 from service.commands import JobsQueued, Resumed, ResumeExports, RetryPlanFixes
+from service.correction_checks import CheckAndCorrect, CorrectionAsked, CorrectionUnit
 from service.correction_requests import CorrectDay, CorrectionWork, Requested
 from service.integration_lifecycle import (
     Activate,
@@ -35,8 +53,9 @@ from service.integration_lifecycle import (
 )
 from service.manual_exports import ManualExportAsked, ManualExportWork, RequestManualExport
 from service.messages import Command, ManualExportRequested, RetryFailedExports
-from service.plan_saves import PlanStored, PlanWork, SavePlan
+from service.plan_saves import CheckAndSavePlan, PlanStored, PlanUnit, PlanWork, SavePlan
 from service.ports import UnitOfWork
+from service.ports.bl import ChartReader, CompanyBooks, FiscalYearReader, KeyVerifier
 from service.retention import PurgeResult, PurgeSales, PurgeWork
 from service.sales import RecordSales, SalesRecorded, SalesWork
 
@@ -68,6 +87,7 @@ Result = (
     | KeyStored
     | PlanStored
     | PurgeResult
+    | CorrectionAsked
 )
 
 #: Command type → its handler. A handler takes the unit of work through the narrow ports it uses (a
@@ -86,6 +106,17 @@ HANDLERS: Mapping[type[Any], Callable[[Any, Any], Result]] = {
     StoreVerifiedKey: integration_lifecycle.store_verified_key,
     SavePlan: plan_saves.save_plan,
     PurgeSales: retention.purge_sales,
+}
+
+#: What :func:`handle_asking` takes: the API's steps that ask BL before they write.
+AskingMessage = VerifyKey | CheckAndActivate | CheckAndSavePlan | CheckAndCorrect
+
+#: Command type → its handler ``handler(bl, units, command)``: it asks BL with no transaction open and commits.
+ASKING_BL: Mapping[type[Any], Callable[[Any, Any, Any], Result]] = {
+    VerifyKey: bl_checks.verify_key,
+    CheckAndActivate: bl_checks.check_and_activate,
+    CheckAndSavePlan: plan_saves.check_and_save_plan,
+    CheckAndCorrect: correction_checks.check_and_correct,
 }
 
 
@@ -148,3 +179,31 @@ def handle_in(units: Callable[[], UnitOfWork], command: Command) -> JobsQueued:
         result = handle(uow, command)
         uow.commit()
     return result
+
+
+@overload
+def handle_asking(bl: KeyVerifier, units: Callable[[], LifecycleUnit], command: VerifyKey) -> KeyStored: ...
+
+
+@overload
+def handle_asking(bl: CompanyBooks, units: Callable[[], LifecycleUnit], command: CheckAndActivate) -> Activated: ...
+
+
+@overload
+def handle_asking(bl: ChartReader, units: Callable[[], PlanUnit], command: CheckAndSavePlan) -> PlanStored: ...
+
+
+@overload
+def handle_asking(
+    bl: FiscalYearReader, units: Callable[[], CorrectionUnit], command: CheckAndCorrect
+) -> CorrectionAsked: ...
+
+
+def handle_asking(
+    bl: KeyVerifier | CompanyBooks | ChartReader | FiscalYearReader,
+    units: Callable[[], LifecycleUnit] | Callable[[], PlanUnit] | Callable[[], CorrectionUnit],
+    command: AskingMessage,
+) -> Result:
+    """Run ``command``'s handler with the BL ports it asks and units of work of its own, committed by the handler
+    (BL's failure is an :class:`~service.exporter.ExportError`; nothing is written then)."""
+    return ASKING_BL[type(command)](bl, units, command)

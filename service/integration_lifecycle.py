@@ -8,12 +8,15 @@ the closed days since the start date that are not booked yet (days closed before
 retry of every export left failed or posting (the consumer drops jobs while inactive:
 :func:`service.commands.resume_exports`), so the service resumes exactly where it stopped. A start date is set
 before the first activation (later, with the reactivation) and reports the stored sales before it that will not be
-exported. A key is stored once BL has verified it (the API asks BL first); a new key forgets what the pre-flight
-kept of the company. BL's deactivation tells the merchant with a ``KEY_NOT_ACTIVATED`` outcome in the same transaction.
+exported. A key is stored once BL has verified it (:func:`service.bl_checks.verify_key` asks first); a new key
+forgets what the pre-flight kept of the company. BL's deactivation tells the merchant with a ``KEY_NOT_ACTIVATED``
+outcome in the same transaction.
 
 Reached through :mod:`service.bus` (:class:`StoreVerifiedKey`, :class:`SetStartDate`, :class:`Activate`,
 :class:`Deactivate`) by the API and
-BL's callbacks in their unit of work; the caller commits. A refusal is :class:`LifecycleRefused` (nothing written).
+BL's callbacks in their unit of work; the caller commits. A refusal is :class:`~service.refusals.LifecycleRefused` or,
+for a start date out of its window, :class:`~service.refusals.InputRefused` (nothing written). The wizard's steps that
+ask BL first (verify a key, activate) are :mod:`service.bl_checks`.
 """
 
 from __future__ import annotations
@@ -33,26 +36,9 @@ from service.messages import Detail, Outcome, OutcomeStatus, Trigger
 from service.model import DeactivatedBy, Integration, IntegrationStatus
 from service.plan_items import PlanItemReads, current_missing
 from service.reasons import ReasonCode
+from service.refusals import Blocker, LifecycleRefused
 from service.secrets import Secret
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """What keeps an integration from being activated: ``code`` one of KEY_MISSING, COMPANY_ORG_NUMBER_INVALID,
-    START_DATE_MISSING, PLAN_MISSING, PLAN_INVALID, PLAN_INCOMPLETE."""
-
-    code: str
-    message: str
-
-
-class LifecycleRefused(Exception):
-    """The state machine refuses the step (``code``: ALREADY_ACTIVE, START_DATE_ON_FIRST_ACTIVATION, NOT_READY with
-    its ``blocking``, NOT_DEACTIVATED_BY, NOT_ACTIVE, INTEGRATION_ACTIVE, KEY_COMPANY_CHANGED); nothing was
-    written."""
-
-    def __init__(self, code: str, message: str, blocking: tuple[Blocker, ...] = ()) -> None:
-        super().__init__(message)
-        self.code, self.message, self.blocking = code, message, blocking
+from service.start_dates import StartDateWindow
 
 
 @dataclass(frozen=True)
@@ -104,6 +90,8 @@ class KeyStored:
 class SetStartDate:
     organization_id: str
     start_date: date
+    #: The dates it may be (:class:`service.start_dates.StartDateWindow`).
+    window: StartDateWindow
 
 
 @dataclass(frozen=True)
@@ -278,8 +266,9 @@ def store_verified_key(uow: LifecycleWork, command: StoreVerifiedKey) -> KeyStor
 
 
 def set_start_date(uow: LifecycleWork, command: SetStartDate) -> StartDateSet:
-    """The start date stored (not while active: reactivate with a new one instead), and the stored sales before it
-    that no export claimed."""
+    """The start date stored (in its window, :class:`~service.refusals.InputRefused` otherwise; not while active:
+    reactivate with a new one instead), and the stored sales before it that no export claimed."""
+    command.window.check(command.start_date)
     org = command.organization_id
     state = uow.integrations.get(org, lock=True)
     if state and state.status == IntegrationStatus.ACTIVE:

@@ -16,24 +16,11 @@ from pydantic import BaseModel, ValidationError
 from backoffice import routes_audit, routes_exports, routes_integration, routes_lookup, routes_plan
 from backoffice.context import Context
 from backoffice.errors import ApiError, FieldError
-from backoffice.models import (
-    CorrectionIn,
-    CorrectionOut,
-    ExportPage,
-    Integration,
-    KeyIn,
-    ManualExport,
-    MissingDays,
-    Plan,
-    PlanIn,
-    PlanSaved,
-    RegisteredItems,
-    StartDateIn,
-    StartDateOut,
-    StateChange,
-    StatusOut,
-)
+from backoffice.models_audit import CorrectionIn, CorrectionOut
+from backoffice.models_exports import ExportPage, ManualExport, MissingDays, StatusOut
+from backoffice.models_integration import Integration, KeyIn, StartDateIn, StartDateOut, StateChange
 from backoffice.models_lookup import ChartAccounts, Notifications
+from backoffice.models_plan import Plan, PlanIn, PlanSaved, RegisteredItems
 
 M = TypeVar("M", bound=BaseModel)
 

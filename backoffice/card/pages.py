@@ -21,7 +21,8 @@ from backoffice.card.session import COOKIE, LANG_COOKIE, Session, Sessions
 from backoffice.card.texts import LANGUAGES, has_text, translator
 from backoffice.context import Context
 from backoffice.errors import ApiError
-from backoffice.models import IDENTIFIER, Detail, StatusOut
+from backoffice.models import IDENTIFIER, Detail
+from backoffice.models_exports import StatusOut
 from service.reasons import reason
 
 PREFIX = "/card"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backoffice.card import suggestions as bas
-from backoffice.models import MissingItem, Plan, PlanIn, RegisteredItems
+from backoffice.models_plan import MissingItem, Plan, PlanIn, RegisteredItems
 
 STEPS = ("payment-methods", "vat-rates", "product-groups", "events")
 KINDS = {

@@ -19,12 +19,9 @@ def _slot(tat: float, now: float, interval: float, tolerance: float) -> tuple[fl
     return start + interval, max(0.0, start - tolerance - now)
 
 
-class TokenBucket:
-    """Blocks callers so that at most ``burst + rate * t`` acquisitions happen in any span ``t``.
-
-    Each caller reserves its slot under the lock and sleeps outside it, so waiting threads
-    queue fairly in reservation order without holding the lock while asleep.
-    """
+class _Gcra:
+    """What both buckets are built from: at most ``burst + rate * t`` acquisitions in any span ``t``, a clock and a
+    sleep (injected by tests), and the one lock their callers reserve under; ``_start`` sets up the arrival times."""
 
     def __init__(
         self,
@@ -40,12 +37,26 @@ class TokenBucket:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        # GCRA: the theoretical arrival time of the next request.
-        self._tat = clock()
+        self._start()
+
+    def _start(self) -> None:
+        raise NotImplementedError
 
     @property
     def rate_per_s(self) -> float:
         return 1.0 / self._interval
+
+
+class TokenBucket(_Gcra):
+    """Blocks callers so that at most ``burst + rate * t`` acquisitions happen in any span ``t``.
+
+    Each caller reserves its slot under the lock and sleeps outside it, so waiting threads
+    queue fairly in reservation order without holding the lock while asleep.
+    """
+
+    def _start(self) -> None:
+        # GCRA: the theoretical arrival time of the next request.
+        self._tat = self._clock()
 
     def reserve(self) -> float:
         """Reserve the next slot; return how long the caller must wait before using it."""
@@ -59,7 +70,7 @@ class TokenBucket:
             self._sleep(wait)
 
 
-class KeyedTokenBucket:
+class KeyedTokenBucket(_Gcra):
     """One :class:`TokenBucket` per key (a BL company's User-Key), in one lock and one float per key.
 
     A key whose bucket has refilled is no different from a key never seen, so it is dropped when the map grows:
@@ -69,26 +80,9 @@ class KeyedTokenBucket:
     #: Drop refilled keys once the map holds this many (then twice the keys kept, at least this).
     PRUNE_AT = 1024
 
-    def __init__(
-        self,
-        rate_per_s: float,
-        burst: int = 1,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if rate_per_s <= 0 or burst < 1:
-            raise ValueError("rate must be positive and burst at least 1")
-        self._interval = 1.0 / rate_per_s
-        self._tolerance = (burst - 1) * self._interval
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
+    def _start(self) -> None:
         self._tat: dict[str, float] = {}
         self._prune_at = self.PRUNE_AT
-
-    @property
-    def rate_per_s(self) -> float:
-        return 1.0 / self._interval
 
     def __len__(self) -> int:
         with self._lock:

@@ -8,8 +8,8 @@ Handlers open a unit of work per durable step::
         uow.commit()
 
 Nothing is durable until ``commit``; leaving the block without it rolls back. The PostgreSQL adapters are in
-:mod:`storage`; tests use the in-memory fakes of ``tests/unit/service/fakes.py``. Storage failures reach the
-service as :class:`StorageUnavailable` (retry later, never skip) or :class:`StorageRefused` (a value the
+:mod:`storage`; tests use the in-memory fakes of ``tests/unit/service/fakes/`` (one per port). Storage failures reach
+the service as :class:`StorageUnavailable` (retry later, never skip) or :class:`StorageRefused` (a value the
 database will not store), never as a driver's exception.
 
 By concern: :mod:`~service.ports.edges` (the storage errors, the cipher, the event encoder, the day-report renderer),

@@ -14,7 +14,7 @@ from backoffice.auth import TokenVerifier
 from backoffice.card import plan_form
 from backoffice.card.session import LIFETIME_S, Sessions
 from backoffice.card.texts import _TEXTS, translator
-from backoffice.models import MissingItem, Plan, ProductGroupRate
+from backoffice.models_plan import MissingItem, Plan, ProductGroupRate
 from devstack.card import signin_url
 from service.secrets import Secret
 from tests.tokens import SERVICE_TOKEN
@@ -131,7 +131,7 @@ def test_rows_offer_bas_suggestions_for_what_is_missing_and_say_where_it_was_see
         ],
     )
     t = translator("sv")
-    from backoffice.models import RegisteredItems
+    from backoffice.models_plan import RegisteredItems
 
     defaults, groups = plan_form.rows("product-groups", stored, RegisteredItems(), t, "sv")
     assert [(r.name, r.value) for r in defaults.rows] == [

@@ -2,12 +2,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from backoffice.models import PlanIn
+from backoffice.models_plan import PlanIn
 from backoffice.plan_rules import (
     STANDARD_ITEMS,
-    chart_errors,
     missing_items,
-    plan_errors,
     product_group_rates,
     review_items,
     to_plan,
@@ -19,45 +17,6 @@ from service.plan_fixes import fixed_stores
 
 PLAN = to_plan("org", PlanIn(**SAMPLE_PLAN))
 CHART = Chart({a: False for a in BAS_ACCOUNTS}, {"S1": False}, {a: VAT_CODES.get(a, "0") for a in BAS_ACCOUNTS})
-
-
-def test_the_chart_check_names_each_field() -> None:
-    accounts = dict(CHART.accounts, **{"2829": True})
-    plan = to_plan("org", PlanIn(**{**SAMPLE_PLAN, "store_cost_centres": {"s1": "S1", "s2": "S9"}}))
-    errors = {(e.field, e.code) for e in chart_errors(plan, Chart(accounts, {"S1": False}, CHART.vat_codes))}
-    assert errors == {("events.TIPS", "ACCOUNT_CLOSED"), ("store_cost_centres.s2", "COST_CENTRE_MISSING")}
-
-
-def test_a_sales_account_whose_vat_code_says_another_rate_is_refused_per_field() -> None:
-    plan = to_plan(
-        "org",
-        PlanIn(
-            **{
-                **SAMPLE_PLAN,
-                "product_groups": {
-                    "coffee": {"600": "3002", "1200": "3002"},
-                    "gift_card": {"0": "2421"},
-                    "juice": {"600": "3690"},
-                },
-            }
-        ),
-    )
-    errors = [(e.field, e.code, e.message) for e in chart_errors(plan, CHART)]
-    assert errors == [
-        (
-            "product_groups.coffee.600",
-            "ACCOUNT_VAT_CODE_MISMATCH",
-            "account 3002 has VAT code 2 (12 %) in Björn Lundén but takes sales at 6 % VAT",
-        )
-    ]
-    # An account without a VAT code (3690 carries "0") and one with an empty code pass.
-    assert chart_errors(plan, Chart(CHART.accounts, {}, {**CHART.vat_codes, "3002": ""})) == []
-
-
-def test_a_plan_that_keeps_one_cash_difference_account_is_refused_on_save() -> None:
-    events = {k: v for k, v in SAMPLE_PLAN["events"].items() if not k.startswith("CASH_")}
-    plan = to_plan("org", PlanIn(**{**SAMPLE_PLAN, "events": {**events, "CASH_DIFFERENCE": "3590"}}))
-    assert [(e.field, e.code) for e in plan_errors(plan)] == [("events.CASH_DIFFERENCE", "INVALID_VALUE")]
 
 
 def test_missing_items_are_product_groups_per_vat_rate_from_sales_registrations_and_the_standard_set() -> None:

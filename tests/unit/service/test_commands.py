@@ -12,6 +12,7 @@ import pytest
 
 from mapping.plan import AccountPlan
 from service import bus
+from service.bl_checks import CheckAndActivate, VerifyKey
 from service.commands import (
     MANUAL_GRACE,
     IntegrationNotActive,
@@ -21,25 +22,18 @@ from service.commands import (
     RetryPlanFixes,
     retry_now,
 )
+from service.correction_checks import CheckAndCorrect
 from service.correction_requests import CorrectDay
 from service.integration_lifecycle import Activate, Deactivate, SetStartDate, StoreVerifiedKey
 from service.manual_exports import RequestManualExport
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
 from service.model import Integration, IntegrationStatus
-from service.plan_saves import SavePlan
+from service.plan_saves import CheckAndSavePlan, SavePlan
 from service.retention import PurgeSales
 from service.sales import RecordSales
+from tests.unit.service.fakes import FakeCommandJobs
 
 AT = datetime(2026, 11, 29, 22, 0, tzinfo=UTC)
-
-
-@dataclass
-class Queued:
-    org: str
-    store: str
-    trigger: Trigger
-    source_id: str
-    delay: timedelta | None
 
 
 @dataclass
@@ -48,34 +42,6 @@ class FakeIntegrations:
 
     def get(self, org: str, *, lock: bool = False) -> Integration | None:
         return self.by_org.get(org)
-
-
-@dataclass
-class FakeJobs:
-    queued: list[Queued] = field(default_factory=list)
-    commands: set[tuple[str, str]] = field(default_factory=set)
-
-    def record_command(self, org: str, command_id: str) -> bool:
-        fresh = (org, command_id) not in self.commands
-        self.commands.add((org, command_id))
-        return fresh
-
-    def queue(
-        self,
-        org: str,
-        store: str,
-        day: date | None,
-        trigger: Trigger,
-        source_id: str,
-        z_report_number: int | None = None,
-        delay: timedelta | None = None,
-        *,
-        register: str | None = None,
-    ) -> bool:
-        if any((q.org, q.source_id) == (org, source_id) for q in self.queued):
-            return False
-        self.queued.append(Queued(org, store, trigger, source_id, delay))
-        return True
 
 
 @dataclass
@@ -109,7 +75,7 @@ class FakeDayCloses:
 @dataclass
 class FakeWork:
     integrations: FakeIntegrations = field(default_factory=FakeIntegrations)
-    jobs: FakeJobs = field(default_factory=FakeJobs)
+    jobs: FakeCommandJobs = field(default_factory=FakeCommandJobs)
     exports: FakeExports = field(default_factory=FakeExports)
     day_closes: FakeDayCloses = field(default_factory=FakeDayCloses)
     commits: int = 0
@@ -257,5 +223,8 @@ def test_every_command_has_its_handler() -> None:
         PurgeSales,
     }
     assert set(bus.HANDLERS) == set(get_args(bus.Message)) == messages
+    asking = {VerifyKey, CheckAndActivate, CheckAndSavePlan, CheckAndCorrect}
+    assert set(bus.ASKING_BL) == set(get_args(bus.AskingMessage)) == asking
+    assert not asking & messages  # one way in per command
     assert retry_now("org-a", "s1", "anna").command_id.startswith("retry-")
     assert retry_now("org-a").command_id != retry_now("org-a").command_id

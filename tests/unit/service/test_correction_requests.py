@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
@@ -23,6 +23,7 @@ from service.correction_requests import (
 )
 from service.messages import Trigger
 from service.model import Export, ExportStatus
+from tests.unit.service.fakes import FakeJobQueue
 
 DAY = date(2026, 3, 2)
 
@@ -66,29 +67,14 @@ class FakeCorrections:
 
 
 @dataclass
-class FakeJobs:
-    queued: list[tuple[object, ...]] = field(default_factory=list)
-
-    def queue(
-        self,
-        org: str,
-        store: str,
-        day: date | None,
-        trigger: Trigger,
-        source_id: str,
-        z_report_number: int | None = None,
-        delay: timedelta | None = None,
-        *,
-        register: str | None = None,
-    ) -> bool:
-        self.queued.append((org, store, day, trigger, source_id, register))
-        return True
-
-
-@dataclass
 class FakeWork:
     corrections: FakeCorrections = field(default_factory=FakeCorrections)
-    jobs: FakeJobs = field(default_factory=FakeJobs)
+    jobs: FakeJobQueue = field(default_factory=FakeJobQueue)
+
+
+def queued(work: FakeWork) -> list[tuple[object, ...]]:
+    """(organization, store, day, trigger, source id, register) of each job queued, in order."""
+    return [(q.org, q.store, q.day, q.trigger, q.source_id, q.register) for q in work.jobs.queued]
 
 
 def ask(**fields: object) -> CorrectDay:
@@ -111,7 +97,7 @@ def test_every_booked_voucher_of_the_day_is_reversed_under_one_correction_each_w
         assert sum(row.amount_ore for row in r.voucher.rows if row.account == "3001") == -sum(
             row.amount_ore for row in o.voucher.rows if row.account == "3001"
         )
-    assert work.jobs.queued == [
+    assert queued(work) == [
         ("org-a", "s1", DAY, Trigger.CORRECTION, f"correction:{r}", None) for r in requested.reversal_export_ids
     ]
 
@@ -120,7 +106,7 @@ def test_a_day_with_nothing_booked_is_refused_and_nothing_is_stored() -> None:
     work = FakeWork()
     with pytest.raises(NothingToCorrect, match="no booked voucher to correct for store s1 on 2026-03-02"):
         bus.handle(work, ask())
-    assert work.corrections.recorded == [] and work.jobs.queued == []
+    assert work.corrections.recorded == [] and queued(work) == []
 
 
 def test_a_day_whose_sales_were_purged_is_refused_naming_the_vouchers() -> None:
@@ -163,7 +149,7 @@ def test_a_booked_reversal_queues_its_register_day_anew_once_and_a_reversal_of_n
     )
     work = FakeWork(FakeCorrections(reversing={reversal.export_id}))
     correction_requests.complete(work, reversal)
-    assert work.jobs.queued == [("org-a", "s1", DAY, Trigger.DAY_CLOSE, f"reexport:{reversal.export_id}", "kassa-2")]
+    assert queued(work) == [("org-a", "s1", DAY, Trigger.DAY_CLOSE, f"reexport:{reversal.export_id}", "kassa-2")]
     stray = Export(uuid.uuid4(), "RV-2", "org-a", "s1", DAY, Trigger.CORRECTION, ExportStatus.BOOKED, 0, None)
     correction_requests.complete(work, stray)
-    assert len(work.jobs.queued) == 1
+    assert len(queued(work)) == 1

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from backoffice.models import PlanIn
+from backoffice.models_plan import PlanIn
 from backoffice.plan_rules import to_plan
 from devstack.sampledata import SAMPLE_PLAN
 from mapping.plan import AccountPlan
@@ -29,11 +29,15 @@ from service.messages import Outcome, OutcomeStatus, Trigger
 from service.model import DeactivatedBy, Integration, IntegrationStatus
 from service.plan_items import Registered, SeenItems
 from service.reasons import ReasonCode
+from service.refusals import FieldProblem, InputRefused
 from service.secrets import Secret
+from service.start_dates import StartDateWindow
+from tests.unit.service.fakes import FakeCommandJobs
 
 TODAY = date(2026, 11, 30)
 START = date(2026, 11, 1)
 PLAN = to_plan("org-a", PlanIn(**SAMPLE_PLAN))
+WINDOW = StartDateWindow(TODAY, kept_days=90)
 
 
 @dataclass
@@ -104,21 +108,6 @@ class FakeKeptFacts:
 
 
 @dataclass
-class FakeJobs:
-    #: (store, business date, source id) of each job queued.
-    queued: list[tuple[str, date | None, str]] = field(default_factory=list)
-
-    def record_command(self, org: str, command_id: str) -> bool:
-        return True
-
-    def queue(
-        self, org: str, store: str, day: date | None, trigger: Trigger, source_id: str, *a: object, **k: object
-    ) -> bool:
-        self.queued.append((store, day, source_id))
-        return True
-
-
-@dataclass
 class FakeExports:
     open_stores: list[str] = field(default_factory=list)
 
@@ -145,10 +134,15 @@ class FakeWork:
     plan_items: FakePlanItems = field(default_factory=FakePlanItems)
     sales: FakeSales = field(default_factory=FakeSales)
     outbox: FakeOutbox = field(default_factory=FakeOutbox)
-    jobs: FakeJobs = field(default_factory=FakeJobs)
+    jobs: FakeCommandJobs = field(default_factory=FakeCommandJobs)
     exports: FakeExports = field(default_factory=FakeExports)
     day_closes: FakeDayCloses = field(default_factory=FakeDayCloses)
     kept_facts: FakeKeptFacts = field(default_factory=FakeKeptFacts)
+
+
+def queued(work: FakeWork) -> list[tuple[str, date | None, str]]:
+    """(store, business date, source id) of each job queued."""
+    return [(q.store, q.day, q.source_id) for q in work.jobs.queued]
 
 
 def ready(status: IntegrationStatus = IntegrationStatus.SETUP, **changes: object) -> FakeWork:
@@ -164,7 +158,7 @@ def test_a_ready_integration_activates_and_queues_its_open_exports_and_unbooked_
     work.day_closes.unbooked = [("s1", date(2026, 11, 3), ""), ("s1", date(2026, 10, 31), "")]
     assert bus.handle(work, Activate("org-a", TODAY)) == Activated(days=1)
     assert work.integrations.writes == ["active"]
-    assert [(store, day) for store, day, _ in work.jobs.queued] == [("s3", None), ("s1", date(2026, 11, 3))]
+    assert [(store, day) for store, day, _ in queued(work)] == [("s3", None), ("s1", date(2026, 11, 3))]
     assert work.day_closes.since == [START]
 
 
@@ -190,7 +184,7 @@ def test_an_item_sales_use_that_the_plan_does_not_map_blocks_with_its_name_and_l
     with pytest.raises(LifecycleRefused) as refused:
         bus.handle(work, Activate("org-a", TODAY))
     assert (refused.value.code, [b.code for b in refused.value.blocking]) == ("NOT_READY", ["PLAN_INCOMPLETE"])
-    assert work.integrations.writes == [] and work.jobs.queued == []
+    assert work.integrations.writes == [] and queued(work) == []
 
 
 def test_an_active_integration_is_not_activated_again_and_a_first_activation_takes_no_start_date() -> None:
@@ -253,12 +247,34 @@ def test_only_an_active_integration_is_deactivated(status: IntegrationStatus) ->
 def test_a_start_date_is_stored_and_reports_the_unbooked_sales_before_it_but_not_while_active() -> None:
     work = ready(start_date=None)
     work.sales.unbooked = (2, date(2026, 10, 1), date(2026, 10, 2))
-    assert bus.handle(work, SetStartDate("org-a", START)) == StartDateSet(2, date(2026, 10, 1), date(2026, 10, 2))
+    assert bus.handle(work, SetStartDate("org-a", START, WINDOW)) == StartDateSet(
+        2, date(2026, 10, 1), date(2026, 10, 2)
+    )
     assert work.integrations.writes == [f"start {START}"] and work.sales.asked == [START]
     active = ready(IntegrationStatus.ACTIVE)
     with pytest.raises(LifecycleRefused) as refused:
-        bus.handle(active, SetStartDate("org-a", START))
+        bus.handle(active, SetStartDate("org-a", START, WINDOW))
     assert refused.value.code == "INTEGRATION_ACTIVE" and active.integrations.writes == []
+
+
+@pytest.mark.parametrize(
+    ("day", "code", "field_message"),
+    [
+        (TODAY + timedelta(days=1), "START_DATE_IN_FUTURE", "must be 2026-11-30 or earlier"),
+        (TODAY - timedelta(days=91), "START_DATE_TOO_OLD", "must be 2026-09-01 or later"),
+    ],
+)
+def test_a_start_date_outside_its_window_is_refused_on_its_field_before_anything_is_read(
+    day: date, code: str, field_message: str
+) -> None:
+    work = ready(start_date=None)
+    with pytest.raises(InputRefused) as refused:
+        bus.handle(work, SetStartDate("org-a", day, WINDOW))
+    assert refused.value.code == code
+    assert refused.value.problems == (FieldProblem("start_date", code, field_message),)
+    assert work.integrations.writes == [] and work.sales.asked == []
+    for edge in (TODAY, TODAY - timedelta(days=90)):  # both ends are in the window
+        assert bus.handle(ready(start_date=None), SetStartDate("org-a", edge, WINDOW)).days == 0
 
 
 def test_a_verified_key_is_stored_and_forgets_the_kept_facts_but_an_active_one_keeps_its_company() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backoffice.models import MissingDay
+from backoffice.models_exports import MissingDay
 from backoffice.status import banner, explain
 from consumer.events import outcome_record
 from exporters.bl.errors import EXCEPTION_REASONS, BLHttpError, RetryableFailure, to_export_error

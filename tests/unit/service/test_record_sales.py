@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from service import bus
 from service.messages import SalesEnvelope, Trigger
 from service.ports import Ingested, NewDayClose, RegisterDay, Written
 from service.sales import RecordSales, SalesRecorded
+from tests.unit.service.fakes import FakeJobQueue
 
 DAY = date(2026, 11, 26)
 AT = datetime(2026, 11, 26, 23, 5, tzinfo=UTC)
@@ -30,33 +31,9 @@ class FakeSales:
 
 
 @dataclass
-class FakeJobs:
-    #: (organization, store, day, trigger, source id, Z number, register) of each job queued, in order.
-    queued: list[tuple[object, ...]] = field(default_factory=list)
-
-    def queue(
-        self,
-        org: str,
-        store: str,
-        day: date | None,
-        trigger: Trigger,
-        source_id: str,
-        z_report_number: int | None = None,
-        delay: timedelta | None = None,
-        *,
-        register: str | None = None,
-    ) -> bool:
-        if any(q[0] == org and q[4] == source_id for q in self.queued):
-            return False
-        assert delay is None, "a sales batch's jobs are due at once"
-        self.queued.append((org, store, day, trigger, source_id, z_report_number, register))
-        return True
-
-
-@dataclass
 class FakeWork:
     sales: FakeSales = field(default_factory=FakeSales)
-    jobs: FakeJobs = field(default_factory=FakeJobs)
+    jobs: FakeJobQueue = field(default_factory=FakeJobQueue)
 
 
 def close(org: str, store: str, z: int = 1, register: str = "") -> NewDayClose:
@@ -69,14 +46,21 @@ def rows(org: str, store: str, last_id: int, *, closed: bool, register: str = ""
 
 def record(work: FakeWork, *answers: Ingested) -> SalesRecorded:
     work.sales.answers.extend(answers)
-    return bus.handle(work, RecordSales([]))
+    recorded = bus.handle(work, RecordSales([]))
+    assert all(q.delay is None for q in work.jobs.queued), "a sales batch's jobs are due at once"
+    return recorded
+
+
+def queued(work: FakeWork) -> list[tuple[object, ...]]:
+    """(organization, store, day, trigger, source id, Z number, register) of each job queued, in order."""
+    return [(q.org, q.store, q.day, q.trigger, q.source_id, q.z_report_number, q.register) for q in work.jobs.queued]
 
 
 def test_a_day_close_stored_now_queues_its_day_close_job_named_by_its_event_id_z_and_register() -> None:
     work = FakeWork()
     recorded = record(work, Ingested(new=1, closed=[close("org-a", "s1", z=2, register="kassa-2")]))
     assert (recorded.day_closes, recorded.late_checks) == (1, 0)
-    assert work.jobs.queued == [
+    assert queued(work) == [
         ("org-a", "s1", DAY, Trigger.DAY_CLOSE, f"dayclose:s1:{DAY}:2", 2, "kassa-2"),
     ]
 
@@ -88,14 +72,14 @@ def test_a_day_close_stored_before_is_not_reported_by_storage_and_queues_nothing
     assert record(work, Ingested(new=0)) == SalesRecorded(Ingested(new=0), 0, 0)
     record(work, Ingested(new=1, closed=[close("org-a", "s1")]))
     again = record(work, Ingested(new=1, closed=[close("org-a", "s1")]))
-    assert (again.day_closes, len(work.jobs.queued)) == (0, 1)
+    assert (again.day_closes, len(queued(work))) == (0, 1)
 
 
 def test_the_same_day_close_in_two_organizations_is_two_jobs() -> None:
     work = FakeWork()
     recorded = record(work, Ingested(new=2, closed=[close("org-a", "s1"), close("org-b", "s1")]))
     assert recorded.day_closes == 2
-    assert [(q[0], q[4]) for q in work.jobs.queued] == [
+    assert [(q[0], q[4]) for q in queued(work)] == [
         ("org-a", f"dayclose:s1:{DAY}:1"),
         ("org-b", f"dayclose:s1:{DAY}:1"),
     ]
@@ -109,7 +93,7 @@ def test_new_rows_of_a_closed_register_day_queue_a_late_sales_check_keyed_on_the
     ]
     recorded = record(work, Ingested(new=6, written=written))
     assert (recorded.day_closes, recorded.late_checks) == (0, 1)
-    assert work.jobs.queued == [
+    assert queued(work) == [
         ("org-a", "s1", DAY, Trigger.DAY_CLOSE, f"late:org-a:s1:kassa-2:{DAY}:12", None, "kassa-2"),
     ]
     assert record(work, Ingested(new=0)).late_checks == 0  # a redelivery writes no row: no check
@@ -120,7 +104,7 @@ def test_the_day_close_jobs_come_first_in_the_batch_s_order_then_the_checks_by_r
     work = FakeWork()
     written = [rows("org-a", "s2", 40, closed=True), rows("org-a", "s1", 20, closed=True)]
     record(work, Ingested(new=8, written=written, closed=[close("org-a", "s9"), close("org-a", "s3")]))
-    assert [q[4] for q in work.jobs.queued] == [
+    assert [q[4] for q in queued(work)] == [
         f"dayclose:s9:{DAY}:1",
         f"dayclose:s3:{DAY}:1",
         f"late:org-a:s1::{DAY}:20",
