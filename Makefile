@@ -33,11 +33,13 @@ dev-down: $(STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## lint: ruff's rules, ruff's formatting (checked, not applied) and mypy --strict on every package
+## lint: ruff's rules, ruff's formatting (checked, not applied) and mypy --strict on every package and on the
+## service tests' fakes (each checked against its port)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict --explicit-package-bases tests/unit/service/fakes/
 
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)

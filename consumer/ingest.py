@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 
@@ -15,12 +16,48 @@ from consumer import poison
 from consumer.accumulator import Accumulator
 from consumer.poison import Poison, Source
 from service import bus
-from service.commands import IntegrationNotActive
+from service.commands import CommandDayCloses, CommandExports, CommandJobs, IntegrationNotActive
 from service.messages import Command, Conflict, DeadLetter, SalesEnvelope
-from service.ports import Pending, RegisterDay, UnitOfWork
+from service.ports import DayCloses, DeadLetters, Exports, Jobs, Pending, RegisterDay, UnitOfWork
 from service.sales import RecordSales
 
 log = structlog.get_logger("dayclose.consumer")
+
+
+class IngestJobs(Jobs, CommandJobs, Protocol):
+    """The job queue, with BackOffice's commands recorded as acted on (a batch's commands run in its transaction)."""
+
+
+class IngestExports(Exports, CommandExports, Protocol):
+    """Exports, with what a command asks of them."""
+
+
+class IngestDayCloses(DayCloses, CommandDayCloses, Protocol):
+    """Day closes, with what a command asks of them."""
+
+
+class ConflictNotices(DeadLetters, Protocol):
+    def first_conflict_notice(self, org: str, event_key: str, version: str) -> bool:
+        """False when this conflicting version of the organization's event was dead-lettered and notified within
+        the conflict-notice window (a copy: counted only); True otherwise, and it is recorded as notified now."""
+        ...
+
+
+class IngestWork(UnitOfWork, Protocol):
+    """What a consumed batch's transaction uses: the unit of work the export handlers use, plus what BackOffice's
+    commands (:mod:`service.commands`) and the conflict notices ask of it."""
+
+    @property
+    def jobs(self) -> IngestJobs: ...
+
+    @property
+    def exports(self) -> IngestExports: ...
+
+    @property
+    def day_closes(self) -> IngestDayCloses: ...
+
+    @property
+    def dead_letters(self) -> ConflictNotices: ...
 
 
 @dataclass
@@ -45,7 +82,7 @@ class Decoded:
     handled: list[tuple[Source, SalesEnvelope | Command]] = field(default_factory=list)
 
 
-def write_batch(uow: UnitOfWork, decoded: Decoded, totals: Accumulator | None = None) -> BatchResult:
+def write_batch(uow: IngestWork, decoded: Decoded, totals: Accumulator | None = None) -> BatchResult:
     """The batch's writes, committed together (the caller's unit of work); returns what they did. With ``totals``,
     the new rows' buckets are summed in memory, and the store-days whose day close is in the batch (or whose
     pending rows reach a bound) are flushed in the same transaction (their export then claims from the totals,
@@ -81,7 +118,7 @@ def write_batch(uow: UnitOfWork, decoded: Decoded, totals: Accumulator | None = 
     return result
 
 
-def _command(uow: UnitOfWork, command: Command) -> int:
+def _command(uow: IngestWork, command: Command) -> int:
     """The command's jobs, decided by its handler (:mod:`service.commands`) and committed with the batch."""
     try:
         return bus.handle(uow, command).jobs
@@ -97,7 +134,7 @@ def conflict_version(conflict: Conflict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _first_notice(uow: UnitOfWork, conflict: Conflict) -> bool:
+def _first_notice(uow: IngestWork, conflict: Conflict) -> bool:
     """Each distinct conflicting version of an organization's event is dead-lettered and notified once per window;
     a POS re-sending the same one 200 times gives one dead letter and one banner, not 200 (its copies are counted)."""
     env = conflict.envelope
@@ -113,7 +150,7 @@ def _first_notice(uow: UnitOfWork, conflict: Conflict) -> bool:
     return False
 
 
-def _dead_letter(uow: UnitOfWork, p: Poison, known: set[str]) -> None:
+def _dead_letter(uow: IngestWork, p: Poison, known: set[str]) -> None:
     """Once per source offset (a redelivery after a crash is not dead-lettered twice): the record and its
     failure event, addressed as :mod:`consumer.poison` decides."""
     topic, partition, offset = p.msg.topic() or "", p.msg.partition() or 0, p.msg.offset() or 0

@@ -25,11 +25,11 @@ import structlog
 
 from consumer import poison
 from consumer.accumulator import Accumulator
-from consumer.ingest import BatchResult, Decoded, write_batch
+from consumer.ingest import BatchResult, Decoded, IngestWork, write_batch
 from consumer.kafka_types import MessageLike
 from consumer.poison import Poison
 from service.messages import SalesEnvelope
-from service.ports import Flushed, StorageRefused, UnitOfWork
+from service.ports import Flushed, StorageRefused
 from service.reasons import ReasonCode
 
 log = structlog.get_logger("dayclose.consumer")
@@ -54,7 +54,7 @@ _Work = tuple[Callable[[], Any], "Future[Any]"]
 
 class Writer:
     def __init__(
-        self, uow: Callable[[], UnitOfWork], totals: Accumulator | None = None, name: str = "ingest-writer"
+        self, uow: Callable[[], IngestWork], totals: Accumulator | None = None, name: str = "ingest-writer"
     ) -> None:
         self._uow = uow
         self._totals = totals

@@ -37,7 +37,7 @@ from service import (
     sales,
 )
 from service.bl_checks import CheckAndActivate, LifecycleUnit, VerifyKey
-from service.commands import JobsQueued, Resumed, ResumeExports, RetryPlanFixes
+from service.commands import CommandUnit, CommandWork, JobsQueued, Resumed, ResumeExports, RetryPlanFixes
 from service.correction_checks import CheckAndCorrect, CorrectionAsked, CorrectionUnit
 from service.correction_requests import CorrectDay, CorrectionWork, Requested
 from service.integration_lifecycle import (
@@ -54,7 +54,6 @@ from service.integration_lifecycle import (
 from service.manual_exports import ManualExportAsked, ManualExportWork, RequestManualExport
 from service.messages import Command, ManualExportRequested, RetryFailedExports
 from service.plan_saves import CheckAndSavePlan, PlanStored, PlanUnit, PlanWork, SavePlan
-from service.ports import UnitOfWork
 from service.ports.bl import ChartReader, CompanyBooks, FiscalYearReader, KeyVerifier
 from service.retention import PurgeResult, PurgeSales, PurgeWork
 from service.sales import RecordSales, SalesRecorded, SalesWork
@@ -121,7 +120,7 @@ ASKING_BL: Mapping[type[Any], Callable[[Any, Any, Any], Result]] = {
 
 
 @overload
-def handle(uow: UnitOfWork, command: ResumeExports) -> Resumed: ...
+def handle(uow: CommandWork, command: ResumeExports) -> Resumed: ...
 
 
 @overload
@@ -161,18 +160,18 @@ def handle(uow: PurgeWork, command: PurgeSales) -> PurgeResult: ...
 
 
 @overload
-def handle(uow: UnitOfWork, command: Command | RetryPlanFixes) -> JobsQueued: ...
+def handle(uow: CommandWork, command: Command | RetryPlanFixes) -> JobsQueued: ...
 
 
 def handle(
-    uow: UnitOfWork | SalesWork | CorrectionWork | ManualExportWork | LifecycleWork | PlanWork | PurgeWork,
+    uow: CommandWork | SalesWork | CorrectionWork | ManualExportWork | LifecycleWork | PlanWork | PurgeWork,
     command: Message,
 ) -> Result:
     """Run ``command``'s handler in the caller's unit of work (the caller commits)."""
     return HANDLERS[type(command)](uow, command)
 
 
-def handle_in(units: Callable[[], UnitOfWork], command: Command) -> JobsQueued:
+def handle_in(units: Callable[[], CommandUnit], command: Command) -> JobsQueued:
     """Run ``command``'s handler in a unit of work of its own, committed when the handler returns (rolled back when
     it raises)."""
     with units() as uow:

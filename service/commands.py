@@ -13,7 +13,8 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 from mapping.plan import AccountPlan
 from service.messages import ManualExportRequested, RetryFailedExports, Trigger
@@ -106,6 +107,18 @@ class CommandWork(Protocol):
 
     @property
     def day_closes(self) -> CommandDayCloses: ...
+
+
+class CommandUnit(CommandWork, Protocol):
+    """A unit of work with the command handlers' ports, entered and committed by :func:`service.bus.handle_in`."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def commit(self) -> None: ...
 
 
 def retry_now(org: str, store: str | None = None, by: str | None = None) -> RetryFailedExports:

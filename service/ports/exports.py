@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from mapping.cashchain import CashChainLink
 from mapping.plan import AccountPlan
@@ -79,26 +79,10 @@ class Jobs(JobQueue, Protocol):
         """Run the job again at ``until`` without holding up the store's other jobs meanwhile."""
         ...
 
-    def record_command(self, org: str, command_id: str) -> bool:
-        """Record a BackOffice command as acted on; False when it was before (:mod:`service.commands`)."""
-        ...
-
 
 class Exports(Protocol):
     def open(self, org: str, store: str) -> list[Export]:
         """The store's exports not yet booked, oldest first."""
-        ...
-
-    def failed(self, org: str) -> list[tuple[str, str | None, Any]]:
-        """(store, reason code, reason details) of every refused export of the organization."""
-        ...
-
-    def stores_with_open(self, org: str) -> list[str]:
-        """Stores with an export not booked (refused, or left posting)."""
-        ...
-
-    def known_stores(self, org: str) -> list[str]:
-        """Every store of the organization that has sent an event."""
         ...
 
     def fresh_invoices(self, org: str, store: str) -> list[Export]:
@@ -218,10 +202,6 @@ class DayCloses(Protocol):
 
     def record_chain(self, org: str, close: StoredDayClose, link: CashChainLink | None) -> bool:
         """Mark the cash chain link into ``close`` checked, with its result; False when it was checked before."""
-        ...
-
-    def unbooked_since(self, org: str, since: date) -> list[tuple[str, date, str]]:
-        """(store, business date, register) of every register-day closed since ``since`` not fully booked."""
         ...
 
     def z_reports(self, org: str, store: str, around: date, *, register: str = "") -> list[tuple[date, int]]:

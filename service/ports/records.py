@@ -93,11 +93,6 @@ class DeadLetters(Protocol):
         """False when this message was dead-lettered before (a redelivery)."""
         ...
 
-    def first_conflict_notice(self, org: str, event_key: str, version: str) -> bool:
-        """False when this conflicting version of the organization's event was dead-lettered and notified within
-        the conflict-notice window (a copy: counted only); True otherwise, and it is recorded as notified now."""
-        ...
-
 
 @dataclass(frozen=True)
 class OutboxRow:
