@@ -11,6 +11,7 @@ while stores run in parallel. What commits when, step by step, is in docs/archit
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,11 +35,30 @@ from service.reasons import ReasonCode
 log = structlog.get_logger("dayclose.export")
 
 
+#: A job's lease is renewed before an export once a tenth of it has passed since it was taken or last renewed.
+RENEW_AFTER = 10
+
+
 @dataclass(frozen=True)
 class Park:
     """Run the job again at ``until``, without holding up the store's other jobs (late sales waiting)."""
 
     until: datetime
+
+
+@dataclass
+class Held:
+    """When this worker last leased or renewed its job (``time.monotonic()``; None: unknown)."""
+
+    at: float | None
+
+    def due(self, lease: timedelta) -> bool:
+        """Whether the lease should run ``lease`` from now again before an export: unless it did a moment ago (a tenth
+        of the lease, a minute of the default ten), so every export starts with at least nine tenths of it left."""
+        return self.at is None or time.monotonic() - self.at >= lease.total_seconds() / RENEW_AFTER
+
+    def renewed(self) -> None:
+        self.at = time.monotonic()
 
 
 def run_next_job(deps: ExportDeps) -> bool:
@@ -48,6 +68,7 @@ def run_next_job(deps: ExportDeps) -> bool:
         uow.commit()
     if job is None:
         return False
+    held = Held(at=time.monotonic())
     bound = log.bind(
         organization_id=job.organization_id,
         store_id=job.store_id,
@@ -58,7 +79,7 @@ def run_next_job(deps: ExportDeps) -> bool:
     )
     started = time.monotonic()
     try:
-        next_run = run_job(deps, job)
+        next_run = run_job(deps, job, held)
     except StorageUnavailable:
         # The database is gone: the lease stays. This worker takes its job back first when the database returns;
         # were this process to die meanwhile, its lease is void and another worker takes the job over.
@@ -86,52 +107,77 @@ def run_next_job(deps: ExportDeps) -> bool:
 
 
 def _attempt(
-    deps: ExportDeps, job: Job, export: Export, integration: ActiveIntegration, plan: AccountPlan | None
+    deps: ExportDeps,
+    job: Job,
+    held: Held,
+    export: Export,
+    integration: ActiveIntegration,
+    plan: AccountPlan | None,
 ) -> Result:
-    """One export of the job, its lease renewed first (a manual export of many days never outlives it)."""
-    with deps.uow() as uow:
-        held = uow.jobs.renew(job, deps.lease_owner(), deps.policy.job_lease)
-        uow.commit()
-    if not held:  # lapsed and taken over: harmless (the export's own lease and its claim keep it to one booking)
-        log.warning("job.lease_lost", job_id=job.id, organization_id=job.organization_id, store_id=job.store_id)
+    """One export of the job, its lease renewed first unless it was leased or renewed a moment ago (a manual export of
+    many days never outlives it; the midnight's job, leased just before its one export, saves a commit)."""
+    if held.due(deps.policy.job_lease):
+        with deps.uow() as uow:
+            renewed = uow.jobs.renew(job, deps.lease_owner(), deps.policy.job_lease)
+            uow.commit()
+        held.renewed()
+        if not renewed:  # lapsed and taken over: harmless (the export's own lease and its claim keep it to one booking)
+            log.warning("job.lease_lost", job_id=job.id, organization_id=job.organization_id, store_id=job.store_id)
     return attempt(deps, export, integration, plan)
 
 
-def run_job(deps: ExportDeps, job: Job) -> timedelta | Park | None:
-    """Returns None when the job is done, the delay after which to run it again, or when to run it again parked."""
-    with deps.uow() as uow:
+def run_job(deps: ExportDeps, job: Job, held: Held | None = None) -> timedelta | Park | None:
+    """Returns None when the job is done, the delay after which to run it again, or when to run it again parked.
+    ``held``: when this worker leased the job (unknown: the lease is renewed before the job's first export)."""
+    held = held if held is not None else Held(at=None)
+    with deps.uow() as uow:  # what the job starts from, read in one unit of work
         found = uow.integrations.get(job.organization_id)
         plan = uow.integrations.plan(job.organization_id)
-    integration = found.active() if found is not None else None
+        integration = found.active() if found is not None else None
+        open_exports: list[Export] = []
+        pending: list[uuid.UUID] = []
+        if integration is not None:
+            open_exports = uow.exports.open(job.organization_id, job.store_id)
+            pending = uow.documents.pending(job.organization_id, job.store_id)
     if integration is None:
         log.info("job.skipped_inactive", organization_id=job.organization_id, store_id=job.store_id)
         return None
-    if not _finish_open_work(deps, job, integration, plan):
+    if not _finish_open_work(deps, job, held, integration, plan, open_exports, pending):
         return deps.policy.backoff(job.attempts)
     if job.trigger == Trigger.MANUAL:
-        return _export_unexported_days(deps, job, integration, plan)
+        return _export_unexported_days(deps, job, held, integration, plan)
     day = job.business_date
     if day is None:
         return None
     if day < integration.start_date:
         log.info("job.before_start_date", business_date=str(day), start_date=str(integration.start_date))
         return None
-    return _export_day(deps, job, day, integration, plan)
+    return _export_day(deps, job, held, day, integration, plan)
 
 
-def _finish_open_work(deps: ExportDeps, job: Job, integration: ActiveIntegration, plan: AccountPlan | None) -> bool:
+def _finish_open_work(
+    deps: ExportDeps,
+    job: Job,
+    held: Held,
+    integration: ActiveIntegration,
+    plan: AccountPlan | None,
+    open_exports: list[Export],
+    pending: list[uuid.UUID],
+) -> bool:
     """The store's exports not yet booked, oldest first, then the day reports of vouchers already booked (a crash
-    or BL outage after booking): before anything new. False when BL could not take them now."""
-    with deps.uow() as uow:
-        open_exports = uow.exports.open(job.organization_id, job.store_id)
+    or BL outage after booking): before anything new. False when BL could not take them now. ``pending`` was read
+    with ``open_exports``; the open exports' attempts may leave more, so then it is read again."""
     for export in open_exports:
-        if _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
+        if _attempt(deps, job, held, export, integration, plan) is Result.TRANSIENT:
             return False
-    return documents.attach_pending(deps, job.organization_id, job.store_id, integration.user_key.reveal())
+    user_key = integration.user_key.reveal()
+    if open_exports:
+        return documents.attach_pending(deps, job.organization_id, job.store_id, user_key)
+    return all(documents.attach(deps, export_id, user_key) for export_id in pending)
 
 
 def _export_unexported_days(
-    deps: ExportDeps, job: Job, integration: ActiveIntegration, plan: AccountPlan | None
+    deps: ExportDeps, job: Job, held: Held, integration: ActiveIntegration, plan: AccountPlan | None
 ) -> timedelta | None:
     """A manual export: every unexported register-day since the start date, one voucher each (a complement of the
     register-day's booked Z-report when it has one: the merchant asked for it now)."""
@@ -153,13 +199,13 @@ def _export_unexported_days(
                 complements_z=latest.day_close.z_report_number if latest is not None else None,
             )
             uow.commit()
-        if export and _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
+        if export and _attempt(deps, job, held, export, integration, plan) is Result.TRANSIENT:
             return deps.policy.backoff(job.attempts)
-    return _attempt_invoices(deps, job, integration, plan) if days else None
+    return _attempt_invoices(deps, job, held, integration, plan) if days else None
 
 
 def _export_day(
-    deps: ExportDeps, job: Job, day: date, integration: ActiveIntegration, plan: AccountPlan | None
+    deps: ExportDeps, job: Job, held: Held, day: date, integration: ActiveIntegration, plan: AccountPlan | None
 ) -> timedelta | Park | None:
     """Claim what the register-day holds that no export books yet; with a day close waiting, only if the whole
     day's totals add up to the Z-report's control totals. Claim, check and the day close's status change are one
@@ -191,19 +237,19 @@ def _export_day(
         return _after_mismatch(deps, job, reconciling, diffs)
     if reconciling is not None:
         check_cash_chain(deps, org, reconciling)
-    if export is not None and _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
+    if export is not None and _attempt(deps, job, held, export, integration, plan) is Result.TRANSIENT:
         return deps.policy.backoff(job.attempts)
-    return _attempt_invoices(deps, job, integration, plan)
+    return _attempt_invoices(deps, job, held, integration, plan)
 
 
 def _attempt_invoices(
-    deps: ExportDeps, job: Job, integration: ActiveIntegration, plan: AccountPlan | None
+    deps: ExportDeps, job: Job, held: Held, integration: ActiveIntegration, plan: AccountPlan | None
 ) -> timedelta | None:
     """The invoice sales a claim made exports of their own (storage/invoices.py), not attempted yet."""
     with deps.uow() as uow:
         fresh = uow.exports.fresh_invoices(job.organization_id, job.store_id)
     for export in fresh:
-        if _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
+        if _attempt(deps, job, held, export, integration, plan) is Result.TRANSIENT:
             return deps.policy.backoff(job.attempts)
     return None
 
