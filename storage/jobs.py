@@ -67,22 +67,19 @@ class PostgresJobs:
         job_id, org, store = row
         # A parked job that came due while a newer job of its store was being leased by another worker: both saw the
         # other as not running. Under the store's lock, with a fresh snapshot, one of them sees the other's lease.
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", (org, store))
-        self.conn.execute("SELECT pg_stat_clear_snapshot()")
-        busy = self.conn.execute(
-            f"SELECT {_STORE_BUSY.format(c='c')} FROM export_jobs c WHERE c.id = %(id)s",  # noqa: S608 - constant
-            {**params, "id": job_id},
-        ).fetchone()
-        if busy is None or busy[0]:
-            return None
+        # The snapshot of who is connected is cleared with the lock taken (the next statement reads a fresh one), and
+        # the store is checked and the job leased in one statement.
+        self.conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s)), pg_stat_clear_snapshot()", (org, store)
+        )
         row = self.conn.execute(
-            """UPDATE export_jobs j SET lease_owner = %(owner)s, lease_until = now() + %(lease)s
-               WHERE j.id = %(id)s
+            f"""UPDATE export_jobs j SET lease_owner = %(owner)s, lease_until = now() + %(lease)s
+               WHERE j.id = %(id)s AND NOT {_STORE_BUSY.format(c="j")}
                RETURNING j.id, j.organization_id, j.store_id, j.business_date, j.trigger, j.attempts,
-                         extract(epoch FROM now() - j.created_at), j.z_report_number, j.register_id""",
+                         extract(epoch FROM now() - j.created_at), j.z_report_number, j.register_id""",  # noqa: S608
             {**params, "id": job_id},
         ).fetchone()
-        if row is None:  # pragma: no cover - the row is locked by the SELECT … FOR UPDATE above
+        if row is None:  # another job of the store holds a live lease (the row is ours: locked by the SELECT above)
             return None
         return Job(row[0], row[1], row[2], row[3], Trigger(row[4]), row[5], float(row[6]), row[7], row[8])
 
