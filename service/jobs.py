@@ -217,8 +217,9 @@ def _export_day(
         close = uow.day_closes.get(org, store, day, job.z_report_number, register=register)
         latest = uow.day_closes.get(org, store, day, register=register) if close is not None else None
         unexported = uow.exports.has_unexported(org, store, day, register=register)
-    if close is not None:
-        check_z_sequence(deps, org, close)
+        if close is not None:
+            check_z_sequence(uow, org, close)
+            uow.commit()
     step = day_close_step(close, latest, unexported=unexported, now=deps.now(), grace_over=grace_over)
     if step is DayCloseStep.LEAVE:
         return None
