@@ -12,25 +12,22 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import structlog
 
-from mapping.plan import AccountPlan, VatPolicy
-from mapping.reconcile import Difference
-from mapping.totals_closing import closing_differences, vat_adjustment_to_book
+from mapping.plan import AccountPlan
 from service import documents
 from service.attempts import attempt
 from service.day_checks import check_cash_chain, check_z_sequence
+from service.day_claims import after_mismatch_of, claim_day, single_purpose
 from service.deps import ExportDeps
 from service.late_sales import DayCloseStep, day_close_step, grace_over_at
-from service.lifecycle import MismatchStep, Result, after_mismatch, export_trigger, mismatch_details
-from service.messages import Outcome, OutcomeStatus, Trigger
-from service.model import ActiveIntegration, DayCloseStatus, Export, Job, StoredDayClose
-from service.ports import StorageUnavailable, UnitOfWork
-from service.reasons import ReasonCode
+from service.lifecycle import Result
+from service.messages import Trigger
+from service.model import ActiveIntegration, DayCloseStatus, Export, Job
+from service.ports import StorageUnavailable
 
 log = structlog.get_logger("dayclose.export")
 
@@ -194,7 +191,7 @@ def _export_unexported_days(
                 Trigger.MANUAL,
                 None,
                 include_day_close=False,
-                single_purpose=_single_purpose(plan),
+                single_purpose=single_purpose(plan),
                 register=register,
                 complements_z=latest.day_close.z_report_number if latest is not None else None,
             )
@@ -233,114 +230,30 @@ def _export_day(
             uow.commit()
         return None
     reconciling = close if step is DayCloseStep.RECONCILE else None
-    export, diffs = _claim(deps, job, day, reconciling, latest or close, plan)
+    export, diffs, invoices = claim_day(deps, job, day, reconciling, latest or close, plan)
     if reconciling is not None and diffs:
-        return _after_mismatch(deps, job, reconciling, diffs)
+        return after_mismatch_of(deps, job, reconciling, diffs)
     if reconciling is not None:
         check_cash_chain(deps, org, reconciling)
     if export is not None and _attempt(deps, job, held, export, integration, plan) is Result.TRANSIENT:
         return deps.policy.backoff(job.attempts)
-    return _attempt_invoices(deps, job, held, integration, plan)
+    return _attempt_invoices(deps, job, held, integration, plan, invoices)
 
 
 def _attempt_invoices(
-    deps: ExportDeps, job: Job, held: Held, integration: ActiveIntegration, plan: AccountPlan | None
+    deps: ExportDeps,
+    job: Job,
+    held: Held,
+    integration: ActiveIntegration,
+    plan: AccountPlan | None,
+    fresh: list[Export] | None = None,
 ) -> timedelta | None:
-    """The invoice sales a claim made exports of their own (storage/invoices.py), not attempted yet."""
-    with deps.uow() as uow:
-        fresh = uow.exports.fresh_invoices(job.organization_id, job.store_id)
+    """The invoice sales a claim made exports of their own (storage/invoices.py), not attempted yet (``fresh``: as
+    read when the claim committed; the store's older ones were attempted with its open work before)."""
+    if fresh is None:
+        with deps.uow() as uow:
+            fresh = uow.exports.fresh_invoices(job.organization_id, job.store_id)
     for export in fresh:
         if _attempt(deps, job, held, export, integration, plan) is Result.TRANSIENT:
             return deps.policy.backoff(job.attempts)
-    return None
-
-
-def _claim(
-    deps: ExportDeps,
-    job: Job,
-    day: date,
-    reconciling: StoredDayClose | None,
-    close: StoredDayClose | None,
-    plan: AccountPlan | None,
-) -> tuple[Export | None, tuple[Difference, ...]]:
-    """Claim the register-day; reconciling a Z-report, commit only if the day adds up to it (else the differences).
-    Without one, a claim of a day whose latest Z-report ``close`` is booked is a complement of it."""
-    vat_policy = plan.vat_policy if plan is not None else VatPolicy.EXACT.value
-    diffs: tuple[Difference, ...] = ()
-    with deps.uow() as uow:
-        export = uow.exports.claim(
-            job.organization_id,
-            job.store_id,
-            day,
-            export_trigger(job),
-            reconciling.day_close.z_report_number if reconciling else None,
-            include_day_close=reconciling is not None,
-            single_purpose=_single_purpose(plan),
-            register=job.register_id or "",
-            complements_z=close.day_close.z_report_number if close is not None and reconciling is None else None,
-        )
-        if reconciling is not None:
-            diffs = _reconcile(uow, job.organization_id, reconciling, export, vat_policy)
-        if diffs:
-            uow.rollback()  # nothing is claimed while the day does not add up
-        else:
-            uow.commit()
-    return export, diffs
-
-
-def _single_purpose(plan: AccountPlan | None) -> Mapping[str, int]:
-    """The single-purpose gift card methods a claim sums redemptions for (the plan's, as it is now)."""
-    return plan.single_purpose_methods if plan is not None else {}
-
-
-def _reconcile(
-    uow: UnitOfWork, org: str, close: StoredDayClose, export: Export | None, vat_policy: str
-) -> tuple[Difference, ...]:
-    """The day's differences from its Z-report; when there are none, fix the VAT rounding the export books
-    and mark the day close exported (the caller commits or, with differences, rolls back)."""
-    dc = close.day_close
-    if export is None or export.day is None:  # pragma: no cover - a reconciling claim always makes an export
-        raise ValueError("a day close is reconciled against the day its export claimed")
-    diffs = closing_differences(dc, close.control, vat_policy, export.day)
-    if diffs:
-        return diffs
-    booked = uow.exports.booked_vat_adjustments(
-        org, dc.store_id, dc.business_date, besides=export.export_id, register=dc.register_id
-    )
-    adjustment = vat_adjustment_to_book(vat_policy, close.control, export.day, booked)
-    if adjustment:
-        uow.exports.set_vat_adjustment(export, adjustment)
-    uow.day_closes.supersede_earlier(org, close)
-    uow.day_closes.set_status(org, close, DayCloseStatus.EXPORTED)
-    return ()
-
-
-def _after_mismatch(
-    deps: ExportDeps, job: Job, close: StoredDayClose, diffs: tuple[Difference, ...]
-) -> timedelta | None:
-    step = after_mismatch(close, job.age_seconds, deps.policy)
-    if step is MismatchStep.WAIT:
-        return deps.policy.reconcile_retry
-    if step is MismatchStep.REPORT:
-        with deps.uow() as uow:
-            uow.day_closes.set_status(job.organization_id, close, DayCloseStatus.MISMATCH)
-            uow.outbox.outcome(
-                Outcome(
-                    organization_id=job.organization_id,
-                    trigger=job.trigger,
-                    status=OutcomeStatus.FAILED,
-                    store_id=job.store_id,
-                    business_date=close.day_close.business_date,
-                    reason_code=ReasonCode.RECONCILIATION_MISMATCH,
-                    details=mismatch_details(diffs),
-                )
-            )
-            uow.commit()
-        log.warning(
-            "export.reconciliation_mismatch",
-            organization_id=job.organization_id,
-            store_id=job.store_id,
-            register_id=close.day_close.register_id,
-            differences=[d.describe() for d in diffs],
-        )
     return None
