@@ -60,5 +60,5 @@ def test_the_environment_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     session = new_session(config())
     monkeypatch.setenv("HTTPS_PROXY", "http://another.internal:3128")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/tmp/later.pem")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/later.pem")
     assert settings(session, f"{BASE}/journal") == ("http://proxy.internal:3128", True)
