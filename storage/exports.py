@@ -30,6 +30,14 @@ _COLUMNS = (
 )
 
 
+def see_who_is_connected_now(conn: psycopg.Connection[Any]) -> None:
+    """Make the next read of ``pg_stat_activity`` see who is connected now, not whom the transaction saw first. A
+    transaction that has not begun reads a fresh list anyway (PostgreSQL discards it at every transaction's end): the
+    round trip is spent only inside one (libpq knows which, locally)."""
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+
+
 def _export(row: Sequence[Any]) -> Export:
     return Export(
         row[0],
@@ -194,7 +202,7 @@ class PostgresExports:
         ``owner`` is ``<process instance>:<thread>``; a lease whose process has no connection left in
         ``pg_stat_activity`` (application_name ``dayclose-<instance>``) is void: a crashed process's
         exports are taken over at once, while a live process that only lost one connection keeps them."""
-        self.conn.execute("SELECT pg_stat_clear_snapshot()")  # see who is connected now, not at transaction start
+        see_who_is_connected_now(self.conn)
         # One statement: the subquery locks the row and reads whether a post was attempted from the version committed
         # now (FOR UPDATE waits for a concurrent writer and reads its result), before the update sets it.
         row = self.conn.execute(

@@ -17,7 +17,7 @@ import psycopg
 
 from service.messages import Trigger
 from service.model import Job
-from storage.exports import LEASE_PREFIX
+from storage.exports import LEASE_PREFIX, see_who_is_connected_now
 
 JOBS_CHANNEL = "dayclose_jobs"
 #: Another job of ``{c}``'s store holds a live lease (another worker runs it): ``{c}`` waits. A lease is live until it
@@ -55,7 +55,7 @@ class PostgresJobs:
         :meth:`PostgresExports.take_lease`); the owner's own lease comes first (a worker whose database went away
         mid-job takes its job back)."""
         params = {"owner": owner, "lease": lease, "prefix": LEASE_PREFIX}
-        self.conn.execute("SELECT pg_stat_clear_snapshot()")  # see who is connected now
+        see_who_is_connected_now(self.conn)
         # The owner's own lease first, then the oldest claimable job: two statements, each in id order with LIMIT 1,
         # so that a lease reads the queue from its head instead of sorting every queued job (issue #27: 23 ms a lease
         # with 10,000 queued, against ~4 here).

@@ -128,7 +128,7 @@ def test_a_day_close_s_export_costs_a_fixed_number_of_round_trips_and_commits(
     with Wire(conn) as wire:
         assert run_next_job(deps) is True
 
-    assert (len(wire.trips), wire.commits) == (86, 11), "\n".join(t[:120] for t in wire.trips)
+    assert (len(wire.trips), wire.commits) == (84, 11), "\n".join(t[:120] for t in wire.trips)
     assert [(r.method, r.path.split("/")[-2]) for r in bl_standin.requests.all() if r.user_key] == [
         ("POST", "sp"),  # POST …/sp/journal
         ("POST", "JOURNAL"),  # POST …/document/attachto/JOURNAL/{entity id}
