@@ -2,7 +2,8 @@
 
 A job is claimed by a **lease** (owner, expiry) committed before it runs, and its result (done, rescheduled, or parked
 while late sales wait) is committed after: no transaction is open while the job's steps call BL, each step
-committing in its own unit of work. The worker renews the lease before each export the job attempts. A lease whose
+committing in its own unit of work. The worker renews the lease before each export the job attempts once a tenth of
+it has passed since it was taken or renewed (not before the first, a moment after the lease). A lease whose
 process died is void at once (its connections are gone), so another worker takes the job over; one that lapsed, too.
 Only a store's oldest job is claimable, and not while leased (parked jobs aside), so a store's exports stay in order
 while stores run in parallel. What commits when, step by step, is in docs/architecture.md.
