@@ -17,18 +17,17 @@ from service.reasons import ReasonCode
 log = structlog.get_logger("dayclose.export")
 
 
-def check_z_sequence(deps: ExportDeps, org: str, close: StoredDayClose) -> None:
-    """Once per day close: warn about a gap or a repeat in its register's Z-report numbers."""
+def check_z_sequence(uow: UnitOfWork, org: str, close: StoredDayClose) -> None:
+    """Once per day close: warn about a gap or a repeat in its register's Z-report numbers (in the caller's unit of
+    work, the job's reads of its day close: the caller commits)."""
     dc = close.day_close
-    with deps.uow() as uow:
-        if not uow.day_closes.claim_sequence_check(org, close):
-            return
-        others = uow.day_closes.z_reports(org, dc.store_id, dc.business_date, register=dc.register_id)
-        for finding in z_sequence_findings(dc.business_date, dc.z_report_number, others):
-            _warn(uow, org, close, finding.reason, Detail("z_report", _z(close), finding.message))
-            log.warning("export.z_report_sequence", organization_id=org, store_id=dc.store_id,
-                        register_id=dc.register_id, reason=finding.reason, detail=finding.message)  # fmt: skip
-        uow.commit()
+    if not uow.day_closes.claim_sequence_check(org, close):
+        return
+    others = uow.day_closes.z_reports(org, dc.store_id, dc.business_date, register=dc.register_id)
+    for finding in z_sequence_findings(dc.business_date, dc.z_report_number, others):
+        _warn(uow, org, close, finding.reason, Detail("z_report", _z(close), finding.message))
+        log.warning("export.z_report_sequence", organization_id=org, store_id=dc.store_id,
+                    register_id=dc.register_id, reason=finding.reason, detail=finding.message)  # fmt: skip
 
 
 def check_cash_chain(deps: ExportDeps, org: str, close: StoredDayClose) -> None:

@@ -2,7 +2,8 @@
 
 A job is claimed by a **lease** (owner, expiry) committed before it runs, and its result (done, rescheduled, or parked
 while late sales wait) is committed after: no transaction is open while the job's steps call BL, each step
-committing in its own unit of work. The worker renews the lease before each export the job attempts. A lease whose
+committing in its own unit of work. The worker renews the lease before each export the job attempts once a tenth of
+it has passed since it was taken or renewed (not before the first, a moment after the lease). A lease whose
 process died is void at once (its connections are gone), so another worker takes the job over; one that lapsed, too.
 Only a store's oldest job is claimable, and not while leased (parked jobs aside), so a store's exports stay in order
 while stores run in parallel. What commits when, step by step, is in docs/architecture.md.
@@ -11,27 +12,29 @@ while stores run in parallel. What commits when, step by step, is in docs/archit
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import structlog
 
-from mapping.plan import AccountPlan, VatPolicy
-from mapping.reconcile import Difference
-from mapping.totals_closing import closing_differences, vat_adjustment_to_book
+from mapping.plan import AccountPlan
 from service import documents
 from service.attempts import attempt
 from service.day_checks import check_cash_chain, check_z_sequence
+from service.day_claims import after_mismatch_of, claim_day, single_purpose
 from service.deps import ExportDeps
 from service.late_sales import DayCloseStep, day_close_step, grace_over_at
-from service.lifecycle import MismatchStep, Result, after_mismatch, export_trigger, mismatch_details
-from service.messages import Outcome, OutcomeStatus, Trigger
-from service.model import ActiveIntegration, DayCloseStatus, Export, Job, StoredDayClose
-from service.ports import StorageUnavailable, UnitOfWork
-from service.reasons import ReasonCode
+from service.lifecycle import Result
+from service.messages import Trigger
+from service.model import ActiveIntegration, DayCloseStatus, Export, Job
+from service.ports import StorageUnavailable
 
 log = structlog.get_logger("dayclose.export")
+
+
+#: A job's lease is renewed before an export once a tenth of it has passed since it was taken or last renewed.
+RENEW_AFTER = 10
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,21 @@ class Park:
     until: datetime
 
 
+@dataclass
+class Held:
+    """When this worker last leased or renewed its job (``time.monotonic()``; None: unknown)."""
+
+    at: float | None
+
+    def due(self, lease: timedelta) -> bool:
+        """Whether the lease should run ``lease`` from now again before an export: unless it did a moment ago (a tenth
+        of the lease, a minute of the default ten), so every export starts with at least nine tenths of it left."""
+        return self.at is None or time.monotonic() - self.at >= lease.total_seconds() / RENEW_AFTER
+
+    def renewed(self) -> None:
+        self.at = time.monotonic()
+
+
 def run_next_job(deps: ExportDeps) -> bool:
     """Lease and run one due job. Returns False when no job was due."""
     with deps.uow() as uow:
@@ -48,6 +66,7 @@ def run_next_job(deps: ExportDeps) -> bool:
         uow.commit()
     if job is None:
         return False
+    held = Held(at=time.monotonic())
     bound = log.bind(
         organization_id=job.organization_id,
         store_id=job.store_id,
@@ -58,7 +77,7 @@ def run_next_job(deps: ExportDeps) -> bool:
     )
     started = time.monotonic()
     try:
-        next_run = run_job(deps, job)
+        next_run = run_job(deps, job, held)
     except StorageUnavailable:
         # The database is gone: the lease stays. This worker takes its job back first when the database returns;
         # were this process to die meanwhile, its lease is void and another worker takes the job over.
@@ -86,52 +105,77 @@ def run_next_job(deps: ExportDeps) -> bool:
 
 
 def _attempt(
-    deps: ExportDeps, job: Job, export: Export, integration: ActiveIntegration, plan: AccountPlan | None
+    deps: ExportDeps,
+    job: Job,
+    held: Held,
+    export: Export,
+    integration: ActiveIntegration,
+    plan: AccountPlan | None,
 ) -> Result:
-    """One export of the job, its lease renewed first (a manual export of many days never outlives it)."""
-    with deps.uow() as uow:
-        held = uow.jobs.renew(job, deps.lease_owner(), deps.policy.job_lease)
-        uow.commit()
-    if not held:  # lapsed and taken over: harmless (the export's own lease and its claim keep it to one booking)
-        log.warning("job.lease_lost", job_id=job.id, organization_id=job.organization_id, store_id=job.store_id)
+    """One export of the job, its lease renewed first unless it was leased or renewed a moment ago (a manual export of
+    many days never outlives it; the midnight's job, leased just before its one export, saves a commit)."""
+    if held.due(deps.policy.job_lease):
+        with deps.uow() as uow:
+            renewed = uow.jobs.renew(job, deps.lease_owner(), deps.policy.job_lease)
+            uow.commit()
+        held.renewed()
+        if not renewed:  # lapsed and taken over: harmless (the export's own lease and its claim keep it to one booking)
+            log.warning("job.lease_lost", job_id=job.id, organization_id=job.organization_id, store_id=job.store_id)
     return attempt(deps, export, integration, plan)
 
 
-def run_job(deps: ExportDeps, job: Job) -> timedelta | Park | None:
-    """Returns None when the job is done, the delay after which to run it again, or when to run it again parked."""
-    with deps.uow() as uow:
+def run_job(deps: ExportDeps, job: Job, held: Held | None = None) -> timedelta | Park | None:
+    """Returns None when the job is done, the delay after which to run it again, or when to run it again parked.
+    ``held``: when this worker leased the job (unknown: the lease is renewed before the job's first export)."""
+    held = held if held is not None else Held(at=None)
+    with deps.uow() as uow:  # what the job starts from, read in one unit of work
         found = uow.integrations.get(job.organization_id)
         plan = uow.integrations.plan(job.organization_id)
-    integration = found.active() if found is not None else None
+        integration = found.active() if found is not None else None
+        open_exports: list[Export] = []
+        pending: list[uuid.UUID] = []
+        if integration is not None:
+            open_exports = uow.exports.open(job.organization_id, job.store_id)
+            pending = uow.documents.pending(job.organization_id, job.store_id)
     if integration is None:
         log.info("job.skipped_inactive", organization_id=job.organization_id, store_id=job.store_id)
         return None
-    if not _finish_open_work(deps, job, integration, plan):
+    if not _finish_open_work(deps, job, held, integration, plan, open_exports, pending):
         return deps.policy.backoff(job.attempts)
     if job.trigger == Trigger.MANUAL:
-        return _export_unexported_days(deps, job, integration, plan)
+        return _export_unexported_days(deps, job, held, integration, plan)
     day = job.business_date
     if day is None:
         return None
     if day < integration.start_date:
         log.info("job.before_start_date", business_date=str(day), start_date=str(integration.start_date))
         return None
-    return _export_day(deps, job, day, integration, plan)
+    return _export_day(deps, job, held, day, integration, plan)
 
 
-def _finish_open_work(deps: ExportDeps, job: Job, integration: ActiveIntegration, plan: AccountPlan | None) -> bool:
+def _finish_open_work(
+    deps: ExportDeps,
+    job: Job,
+    held: Held,
+    integration: ActiveIntegration,
+    plan: AccountPlan | None,
+    open_exports: list[Export],
+    pending: list[uuid.UUID],
+) -> bool:
     """The store's exports not yet booked, oldest first, then the day reports of vouchers already booked (a crash
-    or BL outage after booking): before anything new. False when BL could not take them now."""
-    with deps.uow() as uow:
-        open_exports = uow.exports.open(job.organization_id, job.store_id)
+    or BL outage after booking): before anything new. False when BL could not take them now. ``pending`` was read
+    with ``open_exports``; the open exports' attempts may leave more, so then it is read again."""
     for export in open_exports:
-        if _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
+        if _attempt(deps, job, held, export, integration, plan) is Result.TRANSIENT:
             return False
-    return documents.attach_pending(deps, job.organization_id, job.store_id, integration.user_key.reveal())
+    user_key = integration.user_key.reveal()
+    if open_exports:
+        return documents.attach_pending(deps, job.organization_id, job.store_id, user_key)
+    return all(documents.attach(deps, export_id, user_key) for export_id in pending)
 
 
 def _export_unexported_days(
-    deps: ExportDeps, job: Job, integration: ActiveIntegration, plan: AccountPlan | None
+    deps: ExportDeps, job: Job, held: Held, integration: ActiveIntegration, plan: AccountPlan | None
 ) -> timedelta | None:
     """A manual export: every unexported register-day since the start date, one voucher each (a complement of the
     register-day's booked Z-report when it has one: the merchant asked for it now)."""
@@ -148,18 +192,18 @@ def _export_unexported_days(
                 Trigger.MANUAL,
                 None,
                 include_day_close=False,
-                single_purpose=_single_purpose(plan),
+                single_purpose=single_purpose(plan),
                 register=register,
                 complements_z=latest.day_close.z_report_number if latest is not None else None,
             )
             uow.commit()
-        if export and _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
+        if export and _attempt(deps, job, held, export, integration, plan) is Result.TRANSIENT:
             return deps.policy.backoff(job.attempts)
-    return _attempt_invoices(deps, job, integration, plan) if days else None
+    return _attempt_invoices(deps, job, held, integration, plan) if days else None
 
 
 def _export_day(
-    deps: ExportDeps, job: Job, day: date, integration: ActiveIntegration, plan: AccountPlan | None
+    deps: ExportDeps, job: Job, held: Held, day: date, integration: ActiveIntegration, plan: AccountPlan | None
 ) -> timedelta | Park | None:
     """Claim what the register-day holds that no export books yet; with a day close waiting, only if the whole
     day's totals add up to the Z-report's control totals. Claim, check and the day close's status change are one
@@ -171,8 +215,9 @@ def _export_day(
         close = uow.day_closes.get(org, store, day, job.z_report_number, register=register)
         latest = uow.day_closes.get(org, store, day, register=register) if close is not None else None
         unexported = uow.exports.has_unexported(org, store, day, register=register)
-    if close is not None:
-        check_z_sequence(deps, org, close)
+        if close is not None:
+            check_z_sequence(uow, org, close)
+            uow.commit()
     step = day_close_step(close, latest, unexported=unexported, now=deps.now(), grace_over=grace_over)
     if step is DayCloseStep.LEAVE:
         return None
@@ -186,114 +231,30 @@ def _export_day(
             uow.commit()
         return None
     reconciling = close if step is DayCloseStep.RECONCILE else None
-    export, diffs = _claim(deps, job, day, reconciling, latest or close, plan)
+    export, diffs, invoices = claim_day(deps, job, day, reconciling, latest or close, plan)
     if reconciling is not None and diffs:
-        return _after_mismatch(deps, job, reconciling, diffs)
+        return after_mismatch_of(deps, job, reconciling, diffs)
     if reconciling is not None:
         check_cash_chain(deps, org, reconciling)
-    if export is not None and _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
+    if export is not None and _attempt(deps, job, held, export, integration, plan) is Result.TRANSIENT:
         return deps.policy.backoff(job.attempts)
-    return _attempt_invoices(deps, job, integration, plan)
+    return _attempt_invoices(deps, job, held, integration, plan, invoices)
 
 
 def _attempt_invoices(
-    deps: ExportDeps, job: Job, integration: ActiveIntegration, plan: AccountPlan | None
-) -> timedelta | None:
-    """The invoice sales a claim made exports of their own (storage/invoices.py), not attempted yet."""
-    with deps.uow() as uow:
-        fresh = uow.exports.fresh_invoices(job.organization_id, job.store_id)
-    for export in fresh:
-        if _attempt(deps, job, export, integration, plan) is Result.TRANSIENT:
-            return deps.policy.backoff(job.attempts)
-    return None
-
-
-def _claim(
     deps: ExportDeps,
     job: Job,
-    day: date,
-    reconciling: StoredDayClose | None,
-    close: StoredDayClose | None,
+    held: Held,
+    integration: ActiveIntegration,
     plan: AccountPlan | None,
-) -> tuple[Export | None, tuple[Difference, ...]]:
-    """Claim the register-day; reconciling a Z-report, commit only if the day adds up to it (else the differences).
-    Without one, a claim of a day whose latest Z-report ``close`` is booked is a complement of it."""
-    vat_policy = plan.vat_policy if plan is not None else VatPolicy.EXACT.value
-    diffs: tuple[Difference, ...] = ()
-    with deps.uow() as uow:
-        export = uow.exports.claim(
-            job.organization_id,
-            job.store_id,
-            day,
-            export_trigger(job),
-            reconciling.day_close.z_report_number if reconciling else None,
-            include_day_close=reconciling is not None,
-            single_purpose=_single_purpose(plan),
-            register=job.register_id or "",
-            complements_z=close.day_close.z_report_number if close is not None and reconciling is None else None,
-        )
-        if reconciling is not None:
-            diffs = _reconcile(uow, job.organization_id, reconciling, export, vat_policy)
-        if diffs:
-            uow.rollback()  # nothing is claimed while the day does not add up
-        else:
-            uow.commit()
-    return export, diffs
-
-
-def _single_purpose(plan: AccountPlan | None) -> Mapping[str, int]:
-    """The single-purpose gift card methods a claim sums redemptions for (the plan's, as it is now)."""
-    return plan.single_purpose_methods if plan is not None else {}
-
-
-def _reconcile(
-    uow: UnitOfWork, org: str, close: StoredDayClose, export: Export | None, vat_policy: str
-) -> tuple[Difference, ...]:
-    """The day's differences from its Z-report; when there are none, fix the VAT rounding the export books
-    and mark the day close exported (the caller commits or, with differences, rolls back)."""
-    dc = close.day_close
-    if export is None or export.day is None:  # pragma: no cover - a reconciling claim always makes an export
-        raise ValueError("a day close is reconciled against the day its export claimed")
-    diffs = closing_differences(dc, close.control, vat_policy, export.day)
-    if diffs:
-        return diffs
-    booked = uow.exports.booked_vat_adjustments(
-        org, dc.store_id, dc.business_date, besides=export.export_id, register=dc.register_id
-    )
-    adjustment = vat_adjustment_to_book(vat_policy, close.control, export.day, booked)
-    if adjustment:
-        uow.exports.set_vat_adjustment(export, adjustment)
-    uow.day_closes.supersede_earlier(org, close)
-    uow.day_closes.set_status(org, close, DayCloseStatus.EXPORTED)
-    return ()
-
-
-def _after_mismatch(
-    deps: ExportDeps, job: Job, close: StoredDayClose, diffs: tuple[Difference, ...]
+    fresh: list[Export] | None = None,
 ) -> timedelta | None:
-    step = after_mismatch(close, job.age_seconds, deps.policy)
-    if step is MismatchStep.WAIT:
-        return deps.policy.reconcile_retry
-    if step is MismatchStep.REPORT:
+    """The invoice sales a claim made exports of their own (storage/invoices.py), not attempted yet (``fresh``: as
+    read when the claim committed; the store's older ones were attempted with its open work before)."""
+    if fresh is None:
         with deps.uow() as uow:
-            uow.day_closes.set_status(job.organization_id, close, DayCloseStatus.MISMATCH)
-            uow.outbox.outcome(
-                Outcome(
-                    organization_id=job.organization_id,
-                    trigger=job.trigger,
-                    status=OutcomeStatus.FAILED,
-                    store_id=job.store_id,
-                    business_date=close.day_close.business_date,
-                    reason_code=ReasonCode.RECONCILIATION_MISMATCH,
-                    details=mismatch_details(diffs),
-                )
-            )
-            uow.commit()
-        log.warning(
-            "export.reconciliation_mismatch",
-            organization_id=job.organization_id,
-            store_id=job.store_id,
-            register_id=close.day_close.register_id,
-            differences=[d.describe() for d in diffs],
-        )
+            fresh = uow.exports.fresh_invoices(job.organization_id, job.store_id)
+    for export in fresh:
+        if _attempt(deps, job, held, export, integration, plan) is Result.TRANSIENT:
+            return deps.policy.backoff(job.attempts)
     return None

@@ -85,17 +85,15 @@ class PostgresDocuments:
         """Record that an attach request is about to be sent (``document_attach_attempted_at``, kept once set);
         whether one was recorded before is read under the row's lock, from what is committed now."""
         row = self.conn.execute(
-            "SELECT bl_entity_id, document_attach_attempted_at IS NOT NULL FROM exports WHERE export_id = %s "
-            "FOR UPDATE",
+            """UPDATE exports SET document_attach_attempted_at = coalesce(exports.document_attach_attempted_at, now())
+               FROM (SELECT export_id, document_attach_attempted_at IS NOT NULL AS before FROM exports
+                     WHERE export_id = %s FOR UPDATE) old
+               WHERE exports.export_id = old.export_id
+               RETURNING exports.bl_entity_id, old.before""",
             (export_id,),
         ).fetchone()
         if row is None:
             raise LookupError(f"no export {export_id}")
-        self.conn.execute(
-            "UPDATE exports SET document_attach_attempted_at = coalesce(document_attach_attempted_at, now()) "
-            "WHERE export_id = %s",
-            (export_id,),
-        )
         return AttachTarget(row[0], bool(row[1]))
 
     def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None:

@@ -30,6 +30,14 @@ _COLUMNS = (
 )
 
 
+def see_who_is_connected_now(conn: psycopg.Connection[Any]) -> None:
+    """Make the next read of ``pg_stat_activity`` see who is connected now, not whom the transaction saw first. A
+    transaction that has not begun reads a fresh list anyway (PostgreSQL discards it at every transaction's end): the
+    round trip is spent only inside one (libpq knows which, locally)."""
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+
+
 def _export(row: Sequence[Any]) -> Export:
     return Export(
         row[0],
@@ -194,23 +202,24 @@ class PostgresExports:
         ``owner`` is ``<process instance>:<thread>``; a lease whose process has no connection left in
         ``pg_stat_activity`` (application_name ``dayclose-<instance>``) is void: a crashed process's
         exports are taken over at once, while a live process that only lost one connection keeps them."""
-        self.conn.execute("SELECT pg_stat_clear_snapshot()")  # see who is connected now, not at transaction start
-        before = self.conn.execute(
-            "SELECT post_attempted_at IS NOT NULL FROM exports WHERE export_id = %s FOR UPDATE", (export.export_id,)
-        ).fetchone()
+        see_who_is_connected_now(self.conn)
+        # One statement: the subquery locks the row and reads whether a post was attempted from the version committed
+        # now (FOR UPDATE waits for a concurrent writer and reads its result), before the update sets it.
         row = self.conn.execute(
             """UPDATE exports SET voucher = %s, lease_owner = %s, lease_until = now() + %s, updated_at = now(),
-                      post_attempted_at = coalesce(post_attempted_at, now())
-               WHERE export_id = %s
+                      post_attempted_at = coalesce(exports.post_attempted_at, now())
+               FROM (SELECT export_id, post_attempted_at IS NOT NULL AS before FROM exports
+                     WHERE export_id = %s FOR UPDATE) old
+               WHERE exports.export_id = old.export_id
                  AND (lease_until IS NULL OR lease_until < now() OR lease_owner = %s
                       OR NOT EXISTS (SELECT 1 FROM pg_stat_activity
                                      WHERE application_name = %s || split_part(exports.lease_owner, ':', 1)))
-               RETURNING 1""",
+               RETURNING old.before""",
             (Jsonb(voucher_to_json(voucher, receipt_count)), owner, lease, export.export_id, owner, LEASE_PREFIX),
         ).fetchone()
-        if row is None or before is None:
+        if row is None:
             return Lease.HELD_ELSEWHERE
-        return Lease.POSTED_BEFORE if before[0] else Lease.FIRST_POST
+        return Lease.POSTED_BEFORE if row[0] else Lease.FIRST_POST
 
     def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:
         self.conn.execute(

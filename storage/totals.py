@@ -141,11 +141,9 @@ def add(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> None:
         bucket[2] += n
         bucket[3] += m
     flat = [(*key, *values) for key, values in summed.items()]
-    conn.execute("SET LOCAL enable_hashjoin = off")
-    conn.execute("SET LOCAL enable_mergejoin = off")
+    conn.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")  # one round trip
     conn.execute(_ADD, [[r[i] for r in flat] for i in range(11)])
-    conn.execute("RESET enable_hashjoin")
-    conn.execute("RESET enable_mergejoin")
+    conn.execute("RESET enable_hashjoin; RESET enable_mergejoin")
 
 
 def move(conn: psycopg.Connection[Any], days: Sequence[RegisterDay], through: int) -> None:

@@ -162,3 +162,61 @@ def test_an_operator_sees_which_worker_runs_a_store_s_job(database_url: str, job
     assert detail is not None
     (job,) = detail["jobs"]
     assert job["leased_to"] == "p1:export-worker-0" and job["lease_until"] is not None
+
+
+def test_a_parked_job_that_came_due_while_a_newer_job_of_its_store_was_being_leased_waits(
+    database_url: str, jobs: PostgresJobs
+) -> None:
+    """Both workers saw the other's job as not running; under the store's lock, the one that waited sees the other's
+    lease (the check and the lease are one statement since issue #27) and leases nothing."""
+    import threading
+    import time
+
+    jobs.queue("o", "s1", DAY, Trigger.DAY_CLOSE, "parked", delay=timedelta(hours=1))
+    jobs.conn.execute("UPDATE export_jobs SET parked = true WHERE source_id = 'parked'")
+    jobs.queue("o", "s1", DAY, Trigger.DAY_CLOSE, "newer")
+    taken: list[object] = []
+    with psycopg.connect(database_url, application_name=f"{LEASE_PREFIX}p1") as p1:
+        leased = PostgresJobs(p1).lease_next("p1:w0", LEASE)  # not committed yet
+        assert leased is not None and leased.id == _job(jobs.conn, "newer").id
+        jobs.conn.execute("UPDATE export_jobs SET not_before = now() WHERE source_id = 'parked'")  # due now
+
+        def second() -> None:
+            with process(database_url, "p2") as p2:
+                taken.append(lease(p2, "p2:w0"))
+
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        for _ in range(1000):  # until the second worker waits for the store's lock (not a timed race)
+            row = jobs.conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            if (row.fetchone() or (0,))[0]:
+                break
+            time.sleep(0.01)
+        else:  # pragma: no cover
+            raise AssertionError("the second worker never waited for the store's lock")
+        p1.commit()
+        waiter.join(timeout=30)
+    assert taken == [None]
+
+
+def test_a_lease_read_inside_a_transaction_that_saw_the_dead_process_alive_sees_it_gone(
+    database_url: str, jobs: PostgresJobs
+) -> None:
+    """PostgreSQL keeps a transaction's first list of who is connected; the lease asks for a fresh one when it runs
+    inside a transaction that read it before (and spares the round trip when its transaction has not begun)."""
+    import time
+
+    jobs.queue("o", "s1", DAY, Trigger.DAY_CLOSE, "a")
+    with process(database_url, "p1") as p1:
+        assert lease(p1, "p1:w0") == "a"
+        with psycopg.connect(database_url, application_name=f"{LEASE_PREFIX}p2") as p2:
+            seen = p2.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dayclose-p1'")
+            assert seen.fetchone() == (1,)  # p2's transaction has its list now: p1 alive
+            p1.close()
+            for _ in range(1000):  # until PostgreSQL has seen p1 go (a fresh list each time: autocommit)
+                gone = jobs.conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dayclose-p1'")
+                if gone.fetchone() == (0,):
+                    break
+                time.sleep(0.01)
+            job = PostgresJobs(p2).lease_next("p2:w0", LEASE)
+            assert job is not None and job.id == _job(jobs.conn, "a").id  # p1's lease is void: p1 is gone

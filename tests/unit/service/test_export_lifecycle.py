@@ -3,6 +3,7 @@ exporter: no PostgreSQL, no BL. What each case commits, and which outcome events
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from consumer.records import sales_envelope
 from devstack import sampledata
 from service.deps import ExportDeps
 from service.exporter import DocumentRefused, ExporterBug, MerchantActionRequired, OperatorError, TransientExportError
-from service.jobs import run_next_job
+from service.jobs import Held, run_next_job
 from service.lifecycle import ExportPolicy
 from service.messages import DayClosed, Trigger
 from service.model import (
@@ -96,7 +97,7 @@ def test_a_day_that_adds_up_is_booked_once_with_its_commits_in_order() -> None:
         ("jobs.lease",),  # the job leased to this worker, committed before anything runs (no transaction held)
         ("day_closes.sequence_checked",),  # the Z number checked once (no finding: no event)
         ("exports.claim", "day_closes.exported"),  # the day's sales claimed under a new export id
-        ("jobs.renew",),  # the job's lease runs on, before the export is attempted
+        # (no renewal of the job's lease: it was taken a moment ago; see the test below)
         ("exports.take_lease",),  # the exact voucher stored and leased, the post on record, before BL hears of it
         ("exports.mark_booked", "audit.record_booked", "outbox.SUCCEEDED"),  # result + audit + event together
         ("documents.begin_attach",),  # the day report's attach on record before BL hears of it
@@ -109,6 +110,22 @@ def test_a_day_that_adds_up_is_booked_once_with_its_commits_in_order() -> None:
     assert outcomes(store) == [("SUCCEEDED", None)] and len(bl.posted) == 1
     assert store.tables.day_closes[(ORG, STORE, DAY, 1, "")].status == DayCloseStatus.EXPORTED
     assert store.tables.jobs == [] and run_next_job(deps(store, bl)) is False
+
+
+def test_the_job_s_lease_is_renewed_before_an_export_once_a_tenth_of_it_has_passed() -> None:
+    store, bl = a_day(), FakeExporter()
+    d = replace(deps(store, bl), policy=replace(POLICY, job_lease=timedelta(0)))  # every moment is a tenth of it
+    assert run_next_job(d) is True
+    assert store.commits[:4] == [
+        ("jobs.lease",),
+        ("day_closes.sequence_checked",),
+        ("exports.claim", "day_closes.exported"),
+        ("jobs.renew",),  # the job's lease runs on, before the export is attempted
+    ]
+    lease = timedelta(minutes=10)
+    assert Held(at=None).due(lease)  # a lease of unknown age
+    assert not Held(at=time.monotonic()).due(lease)
+    assert Held(at=time.monotonic() - 61).due(lease)  # more than a minute, a tenth of it, ago
 
 
 def test_a_transient_failure_keeps_the_export_posting_reports_it_once_and_backs_off() -> None:
