@@ -14,9 +14,11 @@ database will not store), never as a driver's exception.
 
 By concern: :mod:`~service.ports.edges` (the storage errors, the cipher, the event encoder, the day-report renderer),
 :mod:`~service.ports.ingest` (a consumed batch's sales and day closes, the running totals),
-:mod:`~service.ports.exports` (integrations, the job queue, exports and their leases, day closes) and
-:mod:`~service.ports.records` (the audit record, corrections, VAT reads, documents, dead letters, the outbox). The
-narrow ports of the command handlers sit next to their handler (e.g. :mod:`service.retention`).
+:mod:`~service.ports.exports` (integrations, the job queue, exports and their leases, day closes),
+:mod:`~service.ports.records` (the audit record, corrections, VAT reads, documents, dead letters, the outbox) and
+:mod:`~service.ports.bl` (what the API's handlers ask BL). :class:`UnitOfWork` is what the export handlers use; the
+narrow ports of the other handlers sit next to their handler (e.g. :mod:`service.commands`, :mod:`service.retention`),
+and the consumer's batch, which also runs commands, takes :class:`consumer.ingest.IngestWork`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from service.ports.bl import ChartReader, CompanyBooks, FiscalYearReader, KeyVerifier
 from service.ports.edges import Cipher, DayReports, EventEncoder, OutboxMessage, StorageRefused, StorageUnavailable
 from service.ports.exports import ChainEnd, DayCloses, Exports, Integrations, JobQueue, Jobs
 from service.ports.ingest import (
@@ -43,7 +46,9 @@ from service.ports.records import Audit, Corrections, DeadLetters, Documents, Ou
 __all__ = [
     "Audit",
     "ChainEnd",
+    "ChartReader",
     "Cipher",
+    "CompanyBooks",
     "Corrections",
     "DayCloses",
     "DayReports",
@@ -51,11 +56,13 @@ __all__ = [
     "Documents",
     "EventEncoder",
     "Exports",
+    "FiscalYearReader",
     "Flushed",
     "Ingested",
     "Integrations",
     "JobQueue",
     "Jobs",
+    "KeyVerifier",
     "NewDayClose",
     "Outbox",
     "OutboxMessage",
