@@ -16,8 +16,8 @@ import pytest
 from service import bus, correction_requests
 from service.correction_requests import CorrectDay
 from storage.uow import OnConnection
-from tests.integration.db.test_ingest_round_trips import RoundTrips
 from tests.integration.db.test_retention import OLD, ORG, STORE, activate, book, claim, ingest, receipts, reversal_of
+from tests.wire import Wire
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ def test_a_correction_and_its_completion_cost_the_same_round_trips_as_before(dat
         second = claim(conn)
         book(conn, second.export_id, 2)
 
-        with conn.transaction(), RoundTrips(conn) as trips:
+        with conn.transaction(), Wire(conn) as trips:
             requested = bus.handle(OnConnection(conn), CorrectDay(ORG, STORE, OLD, reason="fel", requested_by="anna"))
         assert trips.count == 8
         reversals = conn.execute(
@@ -45,7 +45,7 @@ def test_a_correction_and_its_completion_cost_the_same_round_trips_as_before(dat
 
         reversal = requested.reversal_export_ids[0]
         book(conn, reversal, 3)
-        with conn.transaction(), RoundTrips(conn) as trips:
+        with conn.transaction(), Wire(conn) as trips:
             correction_requests.complete(OnConnection(conn), reversal_of(reversal))
         assert trips.count == 5
         assert conn.execute("SELECT trigger, source_id FROM export_jobs ORDER BY id DESC LIMIT 1").fetchone() == (

@@ -8,13 +8,10 @@ Since #27 the running totals set and reset their two planner settings in one rou
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
@@ -27,6 +24,7 @@ from devstack import sampledata
 from service.messages import SalesEnvelope
 from service.secrets import Secret
 from storage.uow import PostgresUnitOfWork, unit_of_work
+from tests.wire import Wire
 
 pytestmark = pytest.mark.integration
 ORG = "org-trips"
@@ -42,31 +40,10 @@ def make(database_url: str) -> Iterator[Any]:
         pool.close()
 
 
-class RoundTrips:
-    """Counts the round trips a connection makes while the block runs (libpq's trace of the frontend messages)."""
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self.conn, self.count = conn, 0
-
-    def __enter__(self) -> RoundTrips:
-        self._trace = tempfile.TemporaryFile("w+")
-        self.conn.pgconn.trace(self._trace.fileno())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.conn.pgconn.untrace()
-        with self._trace as trace:
-            trace.flush()
-            os.fsync(trace.fileno())
-            trace.seek(0)
-            sent = [line.split("\t") for line in trace.read().splitlines()]
-        self.count = sum(1 for f in sent if len(f) > 3 and f[1] == "F" and f[3] in ("Sync", "Query"))
-
-
 def traced(make: Any, envelopes: list[SalesEnvelope], acc: Accumulator) -> tuple[BatchResult, int]:
     """The batch written with its unit of work's connection traced; (what it did, its round trips incl. COMMIT)."""
     uow: PostgresUnitOfWork
-    with make() as uow, RoundTrips(uow.conn) as trips:
+    with make() as uow, Wire(uow.conn) as trips:
         result = write_batch(uow, Decoded(sales=envelopes), acc)
     return result, trips.count
 
