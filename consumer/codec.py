@@ -26,6 +26,7 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 import schemas
 from consumer import metrics
+from consumer.avro_reader import Reader, Unsupported, compile_reader
 from service.reasons import ReasonCode
 
 log = structlog.get_logger("dayclose.codec")
@@ -92,6 +93,7 @@ class AvroCodec:
         self._known_writers = schemas.known_writers(schema_name)
         self._legacy_writers = schemas.legacy_writers(schema_name)
         self._legacy_seen = 0
+        self._compiled = _compiled(self.schema)
 
     def encode(self, record: dict[str, Any]) -> bytes:
         buf = io.BytesIO()
@@ -109,6 +111,8 @@ class AvroCodec:
         if len(data) > MAX_MESSAGE_BYTES:
             raise DecodeError(ReasonCode.OVERSIZED, f"message is {len(data)} bytes, limit {MAX_MESSAGE_BYTES}")
         writer, body = self._single_object(data) if self._registry is None else self._confluent(data, self._registry)
+        if writer is self.schema and self._compiled is not None:
+            return self._read_compiled(self._compiled, body)
         buf = io.BytesIO(body)
         try:
             record = schemaless_reader(
@@ -124,6 +128,21 @@ class AvroCodec:
         if buf.tell() != len(body):
             raise DecodeError(ReasonCode.UNDECODABLE, f"{len(body) - buf.tell()} trailing bytes after the record")
         if not isinstance(record, dict):  # every contract of ours is a record
+            raise DecodeError(ReasonCode.UNDECODABLE, f"not a {self.schema_name} record")
+        return record
+
+    def _read_compiled(self, read: Reader, body: bytes) -> dict[str, Any]:
+        """Written with our own schema: read by the compiled reader (:mod:`consumer.avro_reader`), refused as fastavro's
+        reading is."""
+        try:
+            record, end = read(body, 0)
+        except Exception as exc:  # noqa: BLE001 - as fastavro's: any failure to read the bytes is the same refusal
+            raise DecodeError(
+                ReasonCode.UNDECODABLE, f"not a valid {self.schema_name} record: {type(exc).__name__}"
+            ) from exc
+        if end != len(body):
+            raise DecodeError(ReasonCode.UNDECODABLE, f"{len(body) - end} trailing bytes after the record")
+        if not isinstance(record, dict):
             raise DecodeError(ReasonCode.UNDECODABLE, f"not a {self.schema_name} record")
         return record
 
@@ -170,3 +189,12 @@ class AvroCodec:
                 messages=self._legacy_seen,
                 hint="written by a dayclose version with the byte-reversed fingerprint; read anyway",
             )
+
+
+def _compiled(schema: Any) -> Reader | None:
+    """The schema's compiled reader; None (fastavro reads it) when it uses what the compiler does not know."""
+    try:
+        return compile_reader(schema)
+    except Unsupported as exc:
+        log.info("codec.not_compiled", reason=str(exc))
+        return None
