@@ -12,6 +12,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+import msgspec
+
 from mapping.reconcile import ControlTotals
 from mapping.register_day import CashMovement, DayClose, GiftCardExpiry
 from mapping.sales import Receipt
@@ -27,8 +29,10 @@ class DayClosed:
     closed_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class SalesEnvelope:
+class SalesEnvelope(msgspec.Struct, frozen=True, gc=False):
+    """One sales event as decoded: a msgspec Struct like the receipt it carries (built in C: one per event ingested,
+    a tenth of a frozen dataclass's cost); it holds no reference back, so the cyclic collector need not track it."""
+
     event_id: str
     organization_id: str
     store_id: str

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -61,10 +61,8 @@ class _Result:
     conflicts: int = 0
 
 
-def envelope(kind_of: object) -> SalesEnvelope:
-    env = SalesEnvelope.__new__(SalesEnvelope)
-    object.__setattr__(env, "item", kind_of)
-    return env
+def envelope(kind_of: Any) -> SalesEnvelope:
+    return SalesEnvelope("e1", "org", "s1", date(2026, 4, 1), datetime(2026, 4, 1, tzinfo=UTC), kind_of)
 
 
 def test_an_ingested_batch_counts_events_per_type_batch_size_duplicates_and_dead_letters() -> None:
