@@ -18,7 +18,10 @@ brings its pending rows to ``FLUSH_ROWS``; every ``FLUSH_EVERY_S`` for everythin
 its transaction commits.
 
 One thread owns an accumulator: the writer thread of the sales loop (:mod:`consumer.writer`). Every flush, the
-periodic one and the one a revocation asks for, is work on that thread; so it needs no lock.
+periodic one and the one a revocation asks for, is work on that thread; so it needs no lock. The one exception,
+:meth:`Accumulator.presum`, runs on the Kafka loop's thread and writes nothing: it sums the next batch while the
+writer writes the one before, with the single-purpose plans known then; :meth:`Accumulator.stage` uses those sums
+only where the plan it stages with is equal, and sums again where it is not.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import structlog
 
@@ -61,6 +65,37 @@ PLAN_REFRESH_S = 60.0
 
 def _zeros() -> list[int]:
     return [0, 0, 0, 0]
+
+
+@dataclass(frozen=True)
+class Presum:
+    """A register-day's sums of one batch's events (each id once), made before the batch is written, and the
+    single-purpose plan they were summed with."""
+
+    buckets: Buckets
+    rows: int
+    plan: Mapping[str, int]
+
+
+def _first_items(sales: Sequence[SalesEnvelope]) -> defaultdict[RegisterDay, list[SalesItem]]:
+    """The batch's items per register-day, each id once (a repeat within the batch: the store keeps the first)."""
+    seen: set[tuple[str, str]] = set()
+    events: defaultdict[RegisterDay, list[SalesItem]] = defaultdict(list)
+    for env in sales:
+        key = (env.organization_id, env.event_key)
+        if key in seen:
+            continue
+        seen.add(key)
+        if not isinstance(env.item, DayClosed):
+            events[register_day(env)].append(env.item)
+    return events
+
+
+def _summed(items: Sequence[SalesItem], plan: Mapping[str, int]) -> Buckets:
+    buckets: Buckets = defaultdict(_zeros)
+    for item in items:
+        add_item(buckets, item, plan)
+    return buckets
 
 
 def combined(a: Pending | None, b: Pending | None) -> Pending | None:
@@ -130,32 +165,40 @@ class Accumulator:
                 self._plans[org] = (methods, now)
         return self._known_plans
 
+    def presum(self, sales: Sequence[SalesEnvelope]) -> dict[RegisterDay, Presum]:
+        """The batch's sums per register-day, with the plans known now. Runs on the Kafka loop's thread while the writer
+        thread writes the batch before (it reads the plans, which the writer replaces whole; it writes nothing)."""
+        sums = {}
+        for day, items in _first_items(sales).items():
+            plan = self._known_plans(day[0])
+            sums[day] = Presum(_summed(items, plan), len(items), plan)
+        return sums
+
     @staticmethod
     def stage(
-        sales: Sequence[SalesEnvelope], written: Sequence[Written], single_purpose_of: SinglePurposeOf
+        sales: Sequence[SalesEnvelope],
+        written: Sequence[Written],
+        single_purpose_of: SinglePurposeOf,
+        presums: Mapping[RegisterDay, Presum] | None = None,
     ) -> dict[RegisterDay, Pending]:
         """The sums of the rows one batch inserted, per register-day. The store reports how many rows each register-day
         got, not which: when that is every event of the register-day in the batch (the usual case), they are all new;
         otherwise (a redelivery mixed with new events) the sums are marked not ``exact`` and a flush reads the rows.
+        ``presums`` (:meth:`presum` of this batch) are used where their plan equals the one staged with.
         """
-        seen: set[tuple[str, str]] = set()
-        events: defaultdict[RegisterDay, list[SalesItem]] = defaultdict(list)
-        for env in sales:
-            key = (env.organization_id, env.event_key)
-            if key in seen:
-                continue  # a repeat within the batch: the store keeps the first
-            seen.add(key)
-            if not isinstance(env.item, DayClosed):
-                events[register_day(env)].append(env.item)
+        events: defaultdict[RegisterDay, list[SalesItem]] | None = None
         staged: dict[RegisterDay, Pending] = {}
         for w in written:
             day = w.day
-            batch = events.get(day, [])
-            buckets: Buckets = defaultdict(_zeros)
-            single_purpose = single_purpose_of(w.organization_id)
-            for item in batch:
-                add_item(buckets, item, single_purpose)
-            staged[day] = Pending(buckets, len(batch), w.first_id, w.last_id, exact=w.count == len(batch))
+            plan = single_purpose_of(w.organization_id)
+            pre = presums.get(day) if presums is not None else None
+            if pre is not None and pre.plan == plan:
+                buckets, rows = pre.buckets, pre.rows
+            else:
+                events = events if events is not None else _first_items(sales)
+                batch = events.get(day, [])
+                buckets, rows = _summed(batch, plan), len(batch)
+            staged[day] = Pending(buckets, rows, w.first_id, w.last_id, exact=w.count == rows)
         return staged
 
     def flush_in(

@@ -37,31 +37,6 @@ class Unsupported(ValueError):
     """The schema uses something this compiler does not read; fastavro reads its messages."""
 
 
-def read_long(data: bytes, pos: int) -> tuple[int, int]:
-    """A zig-zag varint of more than one byte (the specification's long: 64 bits), and the position after it."""
-    byte = data[pos]
-    value, shift = byte & 0x7F, 7
-    pos += 1
-    while byte & 0x80:
-        if shift > 63:
-            raise ValueError("a varint longer than 10 bytes")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-    if value >> 64:
-        raise ValueError("a long outside 64 bits")
-    return (value >> 1) ^ -(value & 1), pos
-
-
-def read_int(data: bytes, pos: int) -> tuple[int, int]:
-    """As :func:`read_long`, for the specification's int: 32 bits."""
-    value, pos = read_long(data, pos)
-    if not -(2**31) <= value < 2**31:
-        raise ValueError("an int outside 32 bits")
-    return value, pos
-
-
 def compile_reader(parsed: Any) -> Reader:
     """The reader of ``parsed`` (a schema as :func:`fastavro.parse_schema` returns it)."""
     source = _Source(parsed.get("__named_schemas", {}) if isinstance(parsed, dict) else {})
@@ -80,8 +55,6 @@ class _Source:
         self.named = named
         self.lines: list[str] = []
         self.constants: dict[str, Any] = {
-            "_long": read_long,
-            "_int": read_int,
             "_EPOCH": _EPOCH,
             "_EPOCH_ORDINAL": _EPOCH_ORDINAL,
             "_timedelta": timedelta,
@@ -99,10 +72,26 @@ class _Source:
         self.lines.append("    " * indent + line)
 
     def long(self, indent: int, target: str, bits: int = 64) -> None:
-        """A varint: one byte inline (nearly every count, index and small amount), longer ones by a call."""
-        self.emit(indent, "b = data[pos]")
-        self.emit(indent, f"if b < 128: {target} = (b >> 1) ^ -(b & 1); pos += 1")
-        self.emit(indent, f"else: {target}, pos = {'_int' if bits == 32 else '_long'}(data, pos)")
+        """A varint, inline: one byte (every count, index and small amount) in one line; longer ones (amounts in öre,
+        dates, timestamps) in a loop here, as a call for each costs more than reading it; at most 10 bytes, and in the
+        range of the schema's int (32 bits) or long (64 bits)."""
+        self.emit(indent, "b = data[pos]; pos += 1")
+        self.emit(indent, f"if b < 128: {target} = (b >> 1) ^ -(b & 1)")
+        self.emit(indent, "else:")
+        self.emit(indent + 1, "n = b & 127; shift = 7")
+        self.emit(indent + 1, "while True:")
+        self.emit(indent + 2, "b = data[pos]; pos += 1")
+        self.emit(indent + 2, "n |= (b & 127) << shift")
+        self.emit(indent + 2, "if b < 128: break")
+        self.emit(indent + 2, "shift += 7")
+        self.emit(indent + 2, "if shift > 63: raise ValueError('a varint longer than 10 bytes')")
+        self.emit(indent + 1, f"{target} = (n >> 1) ^ -(n & 1)")
+        if bits == 32:
+            self.emit(
+                indent + 1, f"if not -2147483648 <= {target} < 2147483648: raise ValueError('an int outside 32 bits')"
+            )
+        else:
+            self.emit(indent + 1, "if n >> 64: raise ValueError('a long outside 64 bits')")
 
     def value(self, schema: Any, indent: int, target: str, depth: int) -> None:
         if depth > _MAX_DEPTH:

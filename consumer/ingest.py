@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import structlog
 
 from consumer import poison
-from consumer.accumulator import Accumulator
+from consumer.accumulator import Accumulator, Presum
 from consumer.poison import Poison, Source
 from service import bus
 from service.commands import CommandDayCloses, CommandExports, CommandJobs, IntegrationNotActive
@@ -80,6 +81,10 @@ class Decoded:
     commands: list[Command] = field(default_factory=list)
     poison: list[Poison] = field(default_factory=list)
     handled: list[tuple[Source, SalesEnvelope | Command]] = field(default_factory=list)
+    #: Made from ``sales`` on the Kafka loop's thread before the batch is written (``Writer.prepare``): the storage
+    #: adapter's rows, and the running totals' sums per register-day. None: made when it is written.
+    rows: object | None = None
+    sums: Mapping[RegisterDay, Presum] | None = None
 
 
 def write_batch(uow: IngestWork, decoded: Decoded, totals: Accumulator | None = None) -> BatchResult:
@@ -90,12 +95,12 @@ def write_batch(uow: IngestWork, decoded: Decoded, totals: Accumulator | None = 
     result = BatchResult()
     closing = totals.due_with(decoded.sales) if totals is not None else set()
     # The sales and the jobs they ask for (day closes, late sales): the service's decisions (service/sales.py).
-    recorded = bus.handle(uow, RecordSales(decoded.sales, closing))
+    recorded = bus.handle(uow, RecordSales(decoded.sales, closing, decoded.rows))
     ingested = recorded.ingested
     staged: dict[RegisterDay, Pending] = {}
     if totals is not None and decoded.sales:
         single_purpose = totals.single_purpose(uow.integrations, {e.organization_id for e in decoded.sales})
-        staged = totals.stage(decoded.sales, ingested.written, single_purpose)
+        staged = totals.stage(decoded.sales, ingested.written, single_purpose, decoded.sums)
         flushed = totals.flush_in(uow, closing, staged)
         result.flushed_from_memory, result.flushed_from_rows = flushed.from_memory, flushed.folded
     result.jobs += recorded.late_checks  # as before: a day close's own job is not counted here

@@ -125,7 +125,7 @@ class IngestLoop:
     def _prepare(self, messages: Sequence[MessageLike]) -> Batch:
         started = time.monotonic()
         usable = self.decoder.usable(messages)
-        return Batch(usable, self.decoder.decode(usable), started)
+        return Batch(usable, self.writer.prepare(self.decoder.decode(usable)), started)
 
     # --- a batch's outcome (poll thread) -----------------------------------------------------------------------
 

@@ -54,17 +54,31 @@ _Work = tuple[Callable[[], Any], "Future[Any]"]
 
 class Writer:
     def __init__(
-        self, uow: Callable[[], IngestWork], totals: Accumulator | None = None, name: str = "ingest-writer"
+        self,
+        uow: Callable[[], IngestWork],
+        totals: Accumulator | None = None,
+        name: str = "ingest-writer",
+        prepare_rows: Callable[[Sequence[SalesEnvelope]], object] | None = None,
     ) -> None:
         self._uow = uow
         self._totals = totals
         self._name = name
+        self._prepare_rows = prepare_rows
         self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         #: The batch PostgreSQL refused whole, while it is being written a message at a time.
         self._refused: Batch | None = None
 
     # --- called by the poll loop -------------------------------------------------------------------------------
+
+    def prepare(self, decoded: Decoded) -> Decoded:
+        """Before the batch is handed over, on the poll thread while this thread writes the batch before: what is made
+        from the batch alone (the storage adapter's rows, the running totals' sums), so that this thread, which waits
+        on PostgreSQL in between and bounds ingest, only sends them. Writes nothing this thread owns."""
+        if decoded.sales:
+            decoded.rows = self._prepare_rows(decoded.sales) if self._prepare_rows is not None else None
+            decoded.sums = self._totals.presum(decoded.sales) if self._totals is not None else None
+        return decoded
 
     def write(self, batch: Batch) -> Future[BatchResult]:
         """Write ``batch`` after the work handed over before it; the ``Future`` holds what it did."""

@@ -59,6 +59,7 @@ from storage.company_facts import PostgresCompanyFacts
 from storage.exports import LEASE_PREFIX
 from storage.migrate import migrate
 from storage.notify import listen_for_jobs, listen_for_outbox
+from storage.sales import prepare_rows
 from storage.uow import PostgresUnitOfWork, unit_of_work
 
 
@@ -205,7 +206,7 @@ def kafka_loops(
         (kafka.commands_topic, kafka.commands_group_id, None),
     ):
         consumer: ConsumerLike = BoundedCloseConsumer(consumer_config(settings, lag.update, group_id=group))
-        writer = Writer(uow, totals, name=f"writer-{'sales' if totals else 'commands'}")
+        writer = Writer(uow, totals, name=f"writer-{'sales' if totals else 'commands'}", prepare_rows=prepare_rows)
         loops.append(IngestLoop(consumer, writer, decoder, [topic]))
     return KafkaLoops(loops)
 

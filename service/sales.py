@@ -34,6 +34,8 @@ class RecordSales:
     #: Register-days whose running totals the batch's transaction flushes (their day close is in the batch): their
     #: store-days are locked exclusively from the start (:meth:`SalesStore.ingest`).
     closing: Collection[RegisterDay] = ()
+    #: The storage adapter's preparation of ``sales``, made beforehand on another thread (:meth:`SalesStore.ingest`).
+    prepared: object | None = None
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,15 @@ class SalesRecorded:
 
 
 class SalesStore(Protocol):
-    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
-        """Store the batch (each id once); report what was new and what conflicts. Queues nothing."""
+    def ingest(
+        self,
+        envelopes: Sequence[SalesEnvelope],
+        *,
+        closing: Collection[RegisterDay] = (),
+        prepared: object | None = None,
+    ) -> Ingested:
+        """Store the batch (each id once); report what was new and what conflicts. Queues nothing. ``prepared``: the
+        adapter's own preparation of these envelopes, or None (:class:`service.ports.Sales`)."""
         ...
 
 
@@ -65,7 +74,7 @@ class SalesWork(Protocol):
 def record_sales(uow: SalesWork, command: RecordSales) -> SalesRecorded:
     """Store the batch and queue the jobs it asks for: the day-close jobs first (in the batch's order), then the
     late-sales checks (by register-day). A redelivered batch stores nothing new and queues nothing."""
-    ingested = uow.sales.ingest(command.sales, closing=command.closing)
+    ingested = uow.sales.ingest(command.sales, closing=command.closing, prepared=command.prepared)
     day_closes = sum(
         uow.jobs.queue(c.organization_id, c.store_id, c.business_date, Trigger.DAY_CLOSE, c.event_key,
                        c.z_report_number, register=c.register_id)

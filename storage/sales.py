@@ -4,6 +4,7 @@ id seen again with other content is a conflict, reported rather than dropped."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -21,8 +22,14 @@ class PostgresSales:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
-        return ingest_sales(self.conn, envelopes, closing=closing)
+    def ingest(
+        self,
+        envelopes: Sequence[SalesEnvelope],
+        *,
+        closing: Collection[RegisterDay] = (),
+        prepared: object | None = None,
+    ) -> Ingested:
+        return ingest_sales(self.conn, envelopes, closing=closing, prepared=prepared)
 
     def unbooked_before(self, org: str, day: date) -> tuple[int, date | None, date | None]:
         """(days, first, last) of stored sales before ``day`` that no export claimed."""
@@ -36,8 +43,46 @@ class PostgresSales:
         return (int(row[0]), row[1], row[2]) if row else (0, None, None)
 
 
+@dataclass(frozen=True)
+class PreparedRows:
+    """A batch's rows as :func:`ingest_sales` sends them, made from its envelopes alone (no connection, no state):
+    made by :func:`prepare_rows` on the Kafka loop's thread while the writer thread writes the batch before, so the
+    writer (ingest's bottleneck: it waits on PostgreSQL in between) only sends them."""
+
+    envelopes: Sequence[SalesEnvelope]
+    #: The first event of each id in the batch, and every later one paired with that first.
+    firsts: list[SalesEnvelope]
+    repeats: list[tuple[SalesEnvelope, SalesEnvelope]]
+    #: The firsts that are receipts, cash movements or gift card expiries, and the day closes.
+    items: list[SalesEnvelope]
+    closes: list[SalesEnvelope]
+    #: The insert's arrays, one entry per item: organization, store, business date, kind, event key, the stored
+    #: row's JSON, register.
+    columns: tuple[list[Any], ...]
+
+
+def prepare_rows(envelopes: Sequence[SalesEnvelope]) -> PreparedRows:
+    firsts, repeats = _first_of_each(envelopes)
+    items = [env for env in firsts if not isinstance(env.item, DayClosed)]
+    closes = [env for env in firsts if isinstance(env.item, DayClosed)]
+    columns = (
+        [e.organization_id for e in items],
+        [e.store_id for e in items],
+        [e.business_date for e in items],
+        [e.kind for e in items],
+        [e.event_key for e in items],
+        [item_row_json(e.item) for e in items],  # type: ignore[arg-type]
+        [e.register_id for e in items],
+    )
+    return PreparedRows(envelopes, firsts, repeats, items, closes, columns)
+
+
 def ingest_sales(
-    conn: psycopg.Connection[Any], envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()
+    conn: psycopg.Connection[Any],
+    envelopes: Sequence[SalesEnvelope],
+    *,
+    closing: Collection[RegisterDay] = (),
+    prepared: object | None = None,
 ) -> Ingested:
     """Store receipts, cash movements, gift card expiries and day closes, and report what was new: the rows per
     register-day, the day closes stored now (``Ingested.closed``); which jobs they ask for is the service's decision
@@ -46,15 +91,18 @@ def ingest_sales(
     the caller to dead-letter. The store-days of ``closing`` are locked exclusively (their totals are flushed in this
     transaction), the others shared. What the batch wrote per register-day says whether that day was closed already
     (``Written.closed``: computed before this batch's own day closes are stored, so receipts that precede their day
-    close in the stream are on time); what late sales do is the service's decision (:mod:`service.late_sales`)."""
-    firsts, repeats = _first_of_each(envelopes)
+    close in the stream are on time); what late sales do is the service's decision (:mod:`service.late_sales`).
+
+    ``prepared``: :func:`prepare_rows` of these very ``envelopes`` (the same sequence object), made beforehand on
+    another thread; anything else is ignored and the rows are prepared here."""
+    rows = prepared if isinstance(prepared, PreparedRows) and prepared.envelopes is envelopes else None
+    rows = rows or prepare_rows(envelopes)
     result = Ingested()
-    items = [env for env in firsts if not isinstance(env.item, DayClosed)]
-    closes = [env for env in firsts if isinstance(env.item, DayClosed)]
+    items, closes = rows.items, rows.closes
     _lock_days(conn, {(e.organization_id, e.store_id, e.business_date) for e in items}, {d[:3] for d in closing})
     if items:
-        partitions.ensure(conn, {env.business_date for env in items})
-        written = _insert_items(conn, items, result.conflicts)
+        partitions.ensure(conn, set(rows.columns[2]))
+        written = _insert_items(conn, rows, result.conflicts)
         result.new = sum(w.count for w in written)
         result.written = written
     if closes:
@@ -63,7 +111,7 @@ def ingest_sales(
         if (close := _insert_day_close(conn, env, result.conflicts)) is not None:
             result.closed.append(close)
             result.new += 1
-    _repeats_in_batch(repeats, result.conflicts)
+    _repeats_in_batch(rows.repeats, result.conflicts)
     return result
 
 
@@ -171,35 +219,18 @@ def _lock_days(conn: psycopg.Connection[Any], shared: set[StoreDay], exclusive: 
         )
 
 
-def _insert_items(
-    conn: psycopg.Connection[Any], items: Sequence[SalesEnvelope], conflicts: list[Conflict]
-) -> list[Written]:
+def _insert_items(conn: psycopg.Connection[Any], rows: PreparedRows, conflicts: list[Conflict]) -> list[Written]:
     """The batch's rows, in one statement with the arrays sent in binary (``%b``: the text format escapes every
     quote of every JSON payload). Returns what each store-day got; appends the conflicts found."""
-    orgs = [e.organization_id for e in items]
-    stores = [e.store_id for e in items]
-    days = [e.business_date for e in items]
-    rows = conn.execute(
-        _INSERT,
-        (
-            orgs,
-            stores,
-            days,
-            [e.kind for e in items],
-            [e.event_key for e in items],
-            [item_row_json(e.item) for e in items],  # type: ignore[arg-type]
-            [e.register_id for e in items],
-            list(LABELS),
-            list(LABELS),
-        ),
-    ).fetchall()
+    found = conn.execute(_INSERT, (*rows.columns, list(LABELS), list(LABELS))).fetchall()
     written: list[Written] = []
-    by_key = {(e.organization_id, e.event_key): e for e in items}
-    for org, store, day, register, count, first_id, last_id, closed, conflicting_key, stored in rows:
+    by_key: dict[tuple[str, str], SalesEnvelope] = {}
+    for org, store, day, register, count, first_id, last_id, closed, conflicting_key, stored in found:
         if conflicting_key is None:
             written.append(Written(org, store, day, count, first_id, last_id, closed, register))
         else:
             labels_dropped = {k: v for k, v in stored.items() if k not in LABELS}
+            by_key = by_key or {(e.organization_id, e.event_key): e for e in rows.items}
             env = by_key[(org, conflicting_key)]
             conflicts.append(Conflict(env, {**_where(store, day, register), **labels_dropped}, content(env)))
     return written

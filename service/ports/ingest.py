@@ -55,11 +55,19 @@ class Ingested:
 
 
 class Sales(Protocol):
-    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
+    def ingest(
+        self,
+        envelopes: Sequence[SalesEnvelope],
+        *,
+        closing: Collection[RegisterDay] = (),
+        prepared: object | None = None,
+    ) -> Ingested:
         """Store the batch and report what was new (it queues no job: :mod:`service.sales` decides them).
         ``closing``: register-days whose running totals this transaction will flush (their day close is in the
         batch); their store-days are locked exclusively from the start so the flush never waits on another
-        writer."""
+        writer. ``prepared``: what the adapter's own preparation made of these envelopes beforehand, on another
+        thread (the Kafka loop's, while the batch before was written), or None; the adapter ignores what it did not
+        make from this very batch."""
         ...
 
 

@@ -35,7 +35,7 @@ SPEC_REFUSALS = (
 )
 
 
-def _random_value(schema: Any, named: dict[str, Any], rng: random.Random) -> Any:
+def _random_value(schema: Any, named: dict[str, Any], rng: random.Random) -> Any:  # noqa: PLR0911 - one per kind
     if isinstance(schema, list):
         return _random_value(rng.choice(schema), named, rng)
     if isinstance(schema, str):

@@ -25,7 +25,13 @@ class FakeSales:
     answers: list[Ingested] = field(default_factory=list)
     asked: list[tuple[list[SalesEnvelope], set[RegisterDay]]] = field(default_factory=list)
 
-    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
+    def ingest(
+        self,
+        envelopes: Sequence[SalesEnvelope],
+        *,
+        closing: Collection[RegisterDay] = (),
+        prepared: object | None = None,
+    ) -> Ingested:
         self.asked.append((list(envelopes), set(closing)))
         return self.answers.pop(0) if self.answers else Ingested()
 

@@ -12,7 +12,13 @@ from tests.unit.service.fakes.tables import Day, Repo
 
 
 class FakeSales(Repo):
-    def ingest(self, envelopes: Sequence[SalesEnvelope], *, closing: Collection[RegisterDay] = ()) -> Ingested:
+    def ingest(
+        self,
+        envelopes: Sequence[SalesEnvelope],
+        *,
+        closing: Collection[RegisterDay] = (),
+        prepared: object | None = None,
+    ) -> Ingested:
         """As PostgreSQL stores a batch: each id once (a repeat is ignored; this fake does not compare contents), the
         items before the day closes, and per register-day what it got and whether a Z-report of it was stored
         before this batch's own day closes (late sales), and the day closes stored now (their jobs are the
