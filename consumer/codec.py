@@ -94,6 +94,10 @@ class AvroCodec:
         self._legacy_writers = schemas.legacy_writers(schema_name)
         self._legacy_seen = 0
         self._compiled = _compiled(self.schema)
+        #: The single-object header of our own schema, when its messages are read by the compiled reader (no registry).
+        self._own_header = (
+            SINGLE_OBJECT_MARKER + self._fingerprint if registry is None and self._compiled is not None else None
+        )
 
     def encode(self, record: dict[str, Any]) -> bytes:
         buf = io.BytesIO()
@@ -110,9 +114,9 @@ class AvroCodec:
             raise DecodeError(ReasonCode.UNDECODABLE, "message has no value (tombstone)")
         if len(data) > MAX_MESSAGE_BYTES:
             raise DecodeError(ReasonCode.OVERSIZED, f"message is {len(data)} bytes, limit {MAX_MESSAGE_BYTES}")
+        if self._own_header is not None and data[:_SINGLE_OBJECT_HEADER] == self._own_header:
+            return self._read_compiled(data, _SINGLE_OBJECT_HEADER)  # nearly every message: our schema, read in place
         writer, body = self._single_object(data) if self._registry is None else self._confluent(data, self._registry)
-        if writer is self.schema and self._compiled is not None:
-            return self._read_compiled(self._compiled, body)
         buf = io.BytesIO(body)
         try:
             record = schemaless_reader(
@@ -131,17 +135,17 @@ class AvroCodec:
             raise DecodeError(ReasonCode.UNDECODABLE, f"not a {self.schema_name} record")
         return record
 
-    def _read_compiled(self, read: Reader, body: bytes) -> dict[str, Any]:
-        """Written with our own schema: read by the compiled reader (:mod:`consumer.avro_reader`), refused as fastavro's
-        reading is."""
+    def _read_compiled(self, data: bytes, start: int) -> dict[str, Any]:
+        """Written with our own schema (single-object encoded): the body from ``start`` read by the compiled reader
+        (:mod:`consumer.avro_reader`), refused as fastavro's reading is."""
         try:
-            record, end = read(body, 0)
+            record, end = self._compiled(data, start)  # type: ignore[misc]  # set whenever _own_header is
         except Exception as exc:  # noqa: BLE001 - as fastavro's: any failure to read the bytes is the same refusal
             raise DecodeError(
                 ReasonCode.UNDECODABLE, f"not a valid {self.schema_name} record: {type(exc).__name__}"
             ) from exc
-        if end != len(body):
-            raise DecodeError(ReasonCode.UNDECODABLE, f"{len(body) - end} trailing bytes after the record")
+        if end != len(data):
+            raise DecodeError(ReasonCode.UNDECODABLE, f"{len(data) - end} trailing bytes after the record")
         if not isinstance(record, dict):
             raise DecodeError(ReasonCode.UNDECODABLE, f"not a {self.schema_name} record")
         return record

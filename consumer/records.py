@@ -84,17 +84,19 @@ def _item(type_name: str, payload: dict[str, Any], store: str, day: date, regist
             business_date=day,
             kind=payload["kind"].lower(),
             lines=tuple(
-                ReceiptLine(
-                    product_group=_recurring_id(line["product_group"], "product_group"),
-                    vat_rate=line["vat_rate_bp"],
-                    gross_ore=line["gross_ore"],
-                    vat_ore=line["vat_ore"],
-                    discount_ore=line["discount_ore"],
-                )
-                for line in payload["lines"]
+                [
+                    ReceiptLine(  # product_group, vat_rate, gross_ore, vat_ore, discount_ore
+                        _recurring_id(line["product_group"], "product_group"),
+                        line["vat_rate_bp"],
+                        line["gross_ore"],
+                        line["vat_ore"],
+                        line["discount_ore"],
+                    )
+                    for line in payload["lines"]
+                ]
             ),
             payments=tuple(
-                Payment(_recurring_id(p["method"], "payment method"), p["amount_ore"]) for p in payload["payments"]
+                [Payment(_recurring_id(p["method"], "payment method"), p["amount_ore"]) for p in payload["payments"]]
             ),
             tip_ore=payload["tip_ore"],
             rounding_ore=payload["rounding_ore"],

@@ -224,5 +224,11 @@ class Receipt(msgspec.Struct, frozen=True, gc=False):
 
     @property
     def residual_ore(self) -> int:
-        """Payments − (lines + tip + rounding). Zero for every receipt that adds up."""
-        return self.paid_ore - (self.gross_ore + self.tip_ore + self.rounding_ore)
+        """Payments − (lines + tip + rounding). Zero for every receipt that adds up. (Checked for every receipt
+        ingested: summed in loops, which cost less than ``sum`` over generators.)"""
+        residual = -(self.tip_ore + self.rounding_ore)
+        for payment in self.payments:
+            residual += payment.amount_ore
+        for line in self.lines:
+            residual -= line.gross_ore
+        return residual

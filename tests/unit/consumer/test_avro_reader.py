@@ -229,9 +229,14 @@ def test_the_codec_reads_our_own_schema_s_messages_with_the_compiled_reader_and_
     codec = AvroCodec(schemas.SALES_EVENT, "t")
     events = samples()["sales_event"]
     wire = [codec.encode(e) for e in events]
+    compiled, calls = codec._compiled, []
+    assert compiled is not None
+    monkeypatch.setattr(codec, "_compiled", lambda data, start: calls.append(start) or compiled(data, start))
     decoded = [codec.decode(w) for w in wire]
-    monkeypatch.setattr(codec, "_compiled", None)  # fastavro's reading, as before
+    assert calls == [10] * len(wire)  # read in place, after the 10-byte header
+    monkeypatch.setattr(codec, "_own_header", None)  # fastavro's reading, as before
     assert decoded == [codec.decode(w) for w in wire]
+    assert len(calls) == len(wire)
     monkeypatch.undo()
     with pytest.raises(DecodeError, match="trailing") as trailing:
         codec.decode(wire[0] + b"\x00")
