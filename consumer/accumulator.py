@@ -110,10 +110,13 @@ def combined(a: Pending | None, b: Pending | None) -> Pending | None:
 
 def _add_into(held: Pending, p: Pending) -> None:
     """Add ``p``'s sums to ``held``, in place."""
-    for key, values in p.buckets.items():
-        total = held.buckets[key]
-        for i in range(4):
-            total[i] += values[i]
+    buckets = held.buckets
+    for key, (a, b, n, m) in p.buckets.items():
+        total = buckets[key]
+        total[0] += a
+        total[1] += b
+        total[2] += n
+        total[3] += m
     held.rows += p.rows
     held.first_id, held.last_id = min(held.first_id, p.first_id), max(held.last_id, p.last_id)
     held.exact = held.exact and p.exact

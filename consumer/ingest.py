@@ -109,9 +109,9 @@ def write_batch(uow: IngestWork, decoded: Decoded, totals: Accumulator | None = 
     for cmd in decoded.commands:
         result.jobs += _command(uow, cmd)
     result.commands = len(decoded.commands)
-    source = {id(obj): msg for msg, obj in decoded.handled}
     first = [c for c in ingested.conflicts if _first_notice(uow, c)]
     result.conflicts_coalesced = len(ingested.conflicts) - len(first)
+    source = {id(obj): msg for msg, obj in decoded.handled} if first else {}
     failed = [*decoded.poison, *(poison.conflict(source[id(c.envelope)], c) for c in first)]
     known = uow.integrations.known(poison.named_organizations(failed)) if failed else set()
     for p in failed:

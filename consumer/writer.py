@@ -4,7 +4,10 @@ It alone owns the unit of work it writes through, the running totals (:class:`~c
 which has no lock and needs none: no other thread touches it) and the batch being written. The poll loop
 (:mod:`consumer.loop`) hands it work and gets a ``Future``: a batch to write, a flush of the totals when partitions
 are revoked. The periodic flush of the totals is work of this thread too, looked at after each batch and when idle.
-Work runs in the order it was handed over, one at a time, so batches commit in the order they were consumed.
+Work runs in the order it was handed over, one at a time, so batches commit in the order they were consumed. What is
+made from a batch alone (the insert's rows, the totals' sums) the poll loop makes before handing it over
+(:meth:`Writer.prepare`), while this thread writes the batch before: this thread waits on PostgreSQL in between, and it
+bounded ingest while it made them itself.
 
 A batch PostgreSQL refuses whole (a value it will not store got past decoding) is written again a message at a
 time here, the refused messages dead-lettered. The database going away, before or during that, fails the

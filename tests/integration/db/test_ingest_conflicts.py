@@ -15,6 +15,7 @@ from consumer.records import sales_envelope
 from devstack import sampledata
 from service.ports import Ingested
 from storage.codecs import content
+from storage.sales import ingest_sales, prepare_rows
 from tests.recording import record
 
 pytestmark = pytest.mark.integration
@@ -158,3 +159,24 @@ def test_a_repeat_in_the_batch_is_compared_with_the_stored_version_not_the_batch
     result = ingest(conn, b, changed(a, event_id="a-again"), changed(a, event_id="c", amount_ore=2))
     assert [c.envelope.event_id for c in result.conflicts] == ["b", "c"]
     assert all(c.stored["amount_ore"] == a["payload"][1]["amount_ore"] for c in result.conflicts)
+
+
+def test_rows_prepared_on_the_loop_s_thread_are_used_only_for_the_batch_they_were_made_from(
+    conn: psycopg.Connection[Any],
+) -> None:
+    """The Kafka loop prepares a batch's rows (storage.sales.prepare_rows) while the writer writes the batch before.
+    Rows prepared from another batch, even one with equal contents, are never sent for this one."""
+    d = sampledata.store_day(ORG, "s-prepared", DAY, 6, seed=11)
+    batch = [sales_envelope(r) for r in d.receipts[:3]]
+    stranger = [sales_envelope(r) for r in d.receipts[3:]]
+    with conn.transaction():
+        first = ingest_sales(conn, batch, prepared=prepare_rows(stranger))
+    assert first.new == 3
+    stored = {r[0] for r in conn.execute("SELECT event_key FROM sales WHERE store_id = 's-prepared'")}
+    assert stored == {e.event_key for e in batch}
+    with conn.transaction():
+        second = ingest_sales(conn, stranger, prepared=prepare_rows(stranger))
+        again = ingest_sales(conn, list(batch), prepared=prepare_rows(list(batch)))
+    assert (second.new, again.new) == (3, 0)
+    stored = {r[0] for r in conn.execute("SELECT event_key FROM sales WHERE store_id = 's-prepared'")}
+    assert stored == {e.event_key for e in [*batch, *stranger]}

@@ -118,3 +118,34 @@ def test_a_batch_flushes_the_days_it_closes_and_those_it_brings_to_the_row_bound
     acc.pending[("org", "s1", DAY, "")] = Pending(defaultdict(lambda: [0, 0, 0, 0]), 5, 1, 5)
     assert acc.due_with([*events[:6], *other]) == {("org", "s1", DAY, "")}
     assert acc.due_with([*other[:1], close]) == {("org", "s1", DAY, "")}
+
+
+def test_sums_made_before_the_batch_is_written_are_staged_as_the_writer_would_sum_them() -> None:
+    """:meth:`Accumulator.presum` runs on the Kafka loop's thread; what the writer stages from it equals what it would
+    have summed itself, repeats in the batch and all."""
+    events, close = day()
+    batch = [*events, close, events[0]]
+    presums = Accumulator().presum(batch)
+    new = [written("s1", len(events), 11)]
+    staged = Accumulator.stage(batch, new, lambda _org: {}, presums)
+    own = Accumulator.stage(batch, new, lambda _org: {})
+    key = ("org", "s1", DAY, "")
+    assert staged[key].buckets is presums[key].buckets  # used, not summed again
+    assert (dict(staged[key].buckets), staged[key].rows, staged[key].exact) == (
+        dict(own[key].buckets),
+        own[key].rows,
+        own[key].exact,
+    )
+
+
+def test_sums_made_with_a_plan_that_changed_since_are_made_again_with_the_plan_staged_with() -> None:
+    """The loop's thread sums with the single-purpose plans known then; the writer may have read a newer one before
+    it stages: then it sums again, so what is flushed always matches the plan it is flushed with."""
+    events, _ = day(receipts=60)
+    presums = Accumulator().presum(events)  # no plan known yet: no single-purpose card
+    plan = {"gift_card": 2500}
+    staged = Accumulator.stage(events, [written("s1", len(events))], lambda _org: plan, presums)
+    own = Accumulator.stage(events, [written("s1", len(events))], lambda _org: plan)
+    key = ("org", "s1", DAY, "")
+    assert dict(presums[key].buckets) != dict(own[key].buckets)  # the plan matters to this day's sums
+    assert dict(staged[key].buckets) == dict(own[key].buckets)

@@ -460,3 +460,30 @@ def test_partitions_revoked_while_the_database_is_down_are_not_resumed() -> None
     loop.handle([StubMessage("sales", 1, 9)])
     assert ("pause", [0, 1]) in consumer.calls
     assert consumer.calls[-2:] == [("resume", [1]), ("store_offsets", [("sales", 1, 10)])]
+
+
+def test_a_batch_s_rows_and_sums_are_made_on_the_poll_thread_and_the_writer_gets_them_made() -> None:
+    """What is made from a batch alone (the storage adapter's rows, the running totals' sums) is made before the batch
+    is handed to the writer, which bounds ingest; the writer thread then only sends it."""
+    from datetime import date
+
+    from consumer.accumulator import Accumulator
+    from devstack import sampledata
+
+    made_on: list[str] = []
+
+    def prepare_rows(sales: Any) -> tuple[str, int]:
+        made_on.append(threading.current_thread().name)
+        return ("rows", len(sales))
+
+    receipts = sampledata.store_day("org", "s1", date(2026, 4, 1), 3).receipts
+    messages = [StubMessage("sales", 0, i, encoded(r)) for i, r in enumerate(receipts)]
+    writer = Writer(None, Accumulator(), name="writer-sales", prepare_rows=prepare_rows)  # type: ignore[arg-type]
+    got: list[Decoded] = []
+    writer.store = lambda decoded: got.append(decoded) or BatchResult()  # type: ignore[method-assign]
+    new_loop(StubConsumer(), writer).handle(messages)
+    writer.stop(30)
+    assert made_on == [threading.current_thread().name]  # the poll thread's (here: the test's), not the writer's
+    assert got[0].rows == ("rows", 3)
+    assert got[0].sums is not None
+    assert sum(p.rows for p in got[0].sums.values()) == 3
