@@ -99,12 +99,15 @@ def ingest_sales(
     rows = rows or prepare_rows(envelopes)
     result = Ingested()
     items, closes = rows.items, rows.closes
-    _lock_days(conn, {(e.organization_id, e.store_id, e.business_date) for e in items}, {d[:3] for d in closing})
-    if items:
-        partitions.ensure(conn, set(rows.columns[2]))
-        written = _insert_items(conn, rows, result.conflicts)
-        result.new = sum(w.count for w in written)
-        result.written = written
+    # One wait for the transaction's start, the locks, the partitions and the insert: sent together (libpq's pipeline
+    # mode), run by the server in order, each failing the ones after it as before.
+    with conn.pipeline():
+        _lock_days(conn, {(e.organization_id, e.store_id, e.business_date) for e in items}, {d[:3] for d in closing})
+        if items:
+            partitions.ensure(conn, set(rows.columns[2]))
+            written = _insert_items(conn, rows, result.conflicts)
+            result.new = sum(w.count for w in written)
+            result.written = written
     if closes:
         _name_stores(conn, closes)
     for env in closes:

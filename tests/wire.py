@@ -1,6 +1,8 @@
-"""What a PostgreSQL connection sends, read from libpq's protocol trace: every ``Sync`` of the extended protocol and
-every simple ``Query`` is one round trip. The round-trip tests of the hot paths (ingest, correction, export) count
-with it."""
+"""What a PostgreSQL connection sends, read from libpq's protocol trace. A round trip is a wait: the client sends, then
+reads the server's answer before it sends again. Without libpq's pipeline mode that is every ``Sync`` of the extended
+protocol and every simple ``Query``; in pipeline mode several statements (each with its ``Sync``) go out before the
+client reads, and are one round trip. The round-trip tests of the hot paths (ingest, correction, export) count with
+it."""
 
 from __future__ import annotations
 
@@ -31,14 +33,15 @@ class Wire:
             os.fsync(trace.fileno())
             trace.seek(0)
             sent = [line.split("\t") for line in trace.read().splitlines()]
-        statement = ""
+        statement, last, waiting = "", "", False
         for f in sent:
-            if len(f) > 4 and f[1] == "F" and f[3] == "Parse":
+            if len(f) > 3 and f[1] == "B" and waiting:  # the server answers what was sent: the client waited
+                self.trips.append(last)
+                waiting = False
+            elif len(f) > 4 and f[1] == "F" and f[3] == "Parse":
                 statement = f[4]
-            elif len(f) > 3 and f[1] == "F" and f[3] == "Query":
-                self.trips.append(f[4])
-            elif len(f) > 3 and f[1] == "F" and f[3] == "Sync":
-                self.trips.append(statement)
+            elif len(f) > 3 and f[1] == "F" and f[3] in ("Query", "Sync"):
+                last, waiting = (f[4] if f[3] == "Query" else statement), True
                 statement = ""
 
     @property

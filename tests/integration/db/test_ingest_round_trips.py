@@ -3,7 +3,9 @@
 
 The counts are exact. They were measured on main before the sales batch became a command handled in
 :mod:`service.sales` (#23) and are the same after it: a batch's decisions moved, its statements did not.
-Since #27 the running totals set and reset their two planner settings in one round trip each (two less).
+Since #27 the running totals set and reset their two planner settings in one round trip each (two less), and the
+store-day locks, the partition check and the rows are sent together in libpq's pipeline mode: one wait, not three
+(two less again; ``tests/wire.py`` counts waits, which is what the Syncs counted before pipelining).
 """
 
 from __future__ import annotations
@@ -64,14 +66,14 @@ def day(store: str, receipts: int, z: int = 1, seed: int = 1) -> sampledata.Stor
 
 def test_a_batch_costs_the_same_round_trips_whatever_decides_its_jobs(make: Any) -> None:
     """Receipts of three stores, two day closes (new), a day close sent again and late sales of a closed day: the
-    lock, the partition check, the rows, the store names, a statement per day close, a job (and its ``NOTIFY``) per
+    lock, the partition check and the rows (one wait), the store names, a statement per day close, a job (and its ``NOTIFY``) per
     new day close and per closed register-day with new rows, the running totals of the closing days, COMMIT."""
     acc = Accumulator()
     s1, s2, s3 = day("s1", 20), day("s2", 20, seed=2), day("s3", 5, seed=3)
     first = [*s1.events(), s1.day_closed(), *s2.events(), s2.day_closed(), *s3.events()]
     result, trips = traced(make, [sales_envelope(r) for r in first], acc)
     assert (result.new_events, result.jobs, result.duplicates) == (59, 0, 0)
-    assert trips == 20  # BEGIN … COMMIT
+    assert trips == 18  # BEGIN … COMMIT
     assert jobs(make) == [
         ("s1", "DAY_CLOSE", f"dayclose:s1:{DAY}:1", 1, ""),
         ("s2", "DAY_CLOSE", f"dayclose:s2:{DAY}:1", 1, ""),
@@ -81,7 +83,7 @@ def test_a_batch_costs_the_same_round_trips_whatever_decides_its_jobs(make: Any)
     again = [*late.receipts[20:], s1.day_closed(), *day("s3", 8, seed=3).receipts[5:]]
     result, trips = traced(make, [sales_envelope(r) for r in again], acc)
     assert (result.new_events, result.jobs, result.duplicates) == (6, 1, 1)
-    assert trips == 16
+    assert trips == 14
     (late_job,) = jobs(make)[2:]
     assert late_job[:2] == ("s1", "DAY_CLOSE") and late_job[2].startswith(f"late:{ORG}:s1::{DAY}:")
 
@@ -93,5 +95,5 @@ def test_a_redelivered_batch_costs_one_statement_per_day_close_and_queues_nothin
     traced(make, batch, acc)
     result, trips = traced(make, batch, acc)
     assert (result.new_events, result.jobs, result.duplicates) == (0, 0, len(batch))
-    assert trips == 7
+    assert trips == 5
     assert len(jobs(make)) == 1
