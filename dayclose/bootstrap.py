@@ -1,7 +1,8 @@
 """The one composition root: every adapter is built here, from one validated :class:`Settings`, and wired into
-the service layer's handlers, the Kafka loop, the outbox relay and the BackOffice API. ``dayclose run``,
-``dayclose api``, the devstack harness, the demo and the benchmarks all start from here; tests pass their own
-exporter, policy or pool where they need one.
+the service layer's handlers, the Kafka loop, the outbox relay and the BackOffice API (its wiring in
+:mod:`dayclose.bootstrap_api`, which ``dayclose run`` never imports: FastAPI and pydantic are ~30 MB of a consumer
+process). ``dayclose run``, ``dayclose api``, the devstack harness, the demo and the benchmarks all start from here;
+tests pass their own exporter, policy or pool where they need one.
 
     settings ─▶ KeyVault (cipher) ─┐
                 AvroEvents (encoder)┴─▶ units of work over one pool ─▶ export handlers (service.jobs) ─▶ BL
@@ -17,17 +18,11 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
-from backoffice.app import create_app
-from backoffice.auth import TokenVerifier
-from backoffice.card.session import Sessions
-from backoffice.context import Context
-from backoffice.limits import RateLimiter
 from consumer.accumulator import Accumulator
 from consumer.codec import ConfluentRegistry, SchemaRegistry
 from consumer.decode import Decoder
@@ -38,20 +33,17 @@ from consumer.metrics import ConsumerLagCollector
 from consumer.relay import OutboxRelay
 from consumer.writer import Writer
 from dayclose import telemetry
-from dayclose.health import api_checks
 from dayclose.keys import KeyVault
 from dayclose.logs import kafka_error_logger, librdkafka_logger
 from dayclose.loops import KafkaLoops
 from dayclose.preflight import wait_for_database
 from dayclose.process import BoundedCloseConsumer, Service, WorkerPool
 from dayclose.settings import Settings
-from exporters.bl.directory import BLExporterDirectory
 from exporters.bl.exporter import BLExporter
-from exporters.bl.ledger import BLLedger
 from exporters.reporting import PdfDayReports
 from service.company_facts import CompanyFactsStore
-from service.deps import ExportDeps, stockholm_today
-from service.exporter import BLDirectory, Exporter
+from service.deps import ExportDeps
+from service.exporter import Exporter
 from service.jobs import run_next_job
 from service.lifecycle import ExportPolicy
 from storage.backlog import Backlog, read_backlog
@@ -221,65 +213,6 @@ def backlog(uow: Callable[[], PostgresUnitOfWork]) -> Backlog:
     """The export backlog, read when Prometheus scrapes (telemetry.BacklogCollector)."""
     with uow() as reading:
         return read_backlog(reading.conn)
-
-
-def build_api(
-    settings: Settings,
-    *,
-    exporter: BLExporter | None = None,
-    bl: BLDirectory | None = None,
-    pool: ConnectionPool[Any] | None = None,
-    today: Callable[[], date] = stockholm_today,
-) -> FastAPI:
-    """The BackOffice API (``dayclose api``). Adapters default to production ones built from ``settings``;
-    tests pass their own (an opened pool, an exporter pointed at the BL stand-in). No Kafka client: the one
-    command the API sends goes through the outbox, published by the consumer process's relay."""
-    owns_pool = pool is None
-    if pool is None:
-        pool = ConnectionPool(
-            settings.database_url,
-            min_size=1,
-            max_size=8,
-            open=False,
-            name="dayclose-api",
-            kwargs=settings.database_limits.connect_kwargs(settings.database_url),
-            timeout=settings.database_limits.pool_timeout_s,
-        )
-    uow = units_of_work(settings, pool, schema_registry(settings))
-    exporter = exporter or bl_exporter(settings)
-    ctx = Context(
-        uow=uow,
-        bl=bl or BLExporterDirectory(exporter),
-        verifier=TokenVerifier(settings.api_tokens),
-        sales_retention_days=settings.sales_retention_days,
-        reports=PdfDayReports(),
-        today=today,
-        ledger=BLLedger(exporter),
-    )
-    opened = pool
-
-    def on_start() -> None:
-        if owns_pool:
-            opened.open()
-            opened.wait(timeout=settings.startup_timeout_s)  # fail fast when the database is unreachable
-
-    def on_stop() -> None:
-        if owns_pool:
-            opened.close()
-
-    checks = api_checks(lambda: opened.connection(timeout=2.0))
-    return create_app(
-        ctx,
-        checks,
-        max_body_bytes=settings.api_max_body_bytes,
-        body_timeout_s=settings.api_body_timeout_s,
-        rate_limit=RateLimiter(settings.api_rate_limit_per_s, settings.api_rate_limit_burst),
-        on_start=on_start,
-        on_stop=on_stop,
-        metrics=telemetry.api_registry(),
-        docs=settings.api_docs,
-        card=Sessions(settings.api_tokens) if settings.card_enabled else None,
-    )
 
 
 @contextmanager

@@ -26,7 +26,6 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
-from backoffice import metrics as api_metrics
 from consumer import metrics as consumer_metrics
 from exporters.bl import metrics as bl_metrics
 from service.reasons import reason
@@ -95,6 +94,8 @@ def consumer_registry(
 
 def api_registry() -> CollectorRegistry:
     """``dayclose api``'s registry."""
+    from backoffice import metrics as api_metrics  # here: the consumer process never loads the API (starlette)
+
     registry = _registry("api")
     for collector in (*api_metrics.COLLECTORS, *bl_metrics.COLLECTORS):
         registry.register(collector)

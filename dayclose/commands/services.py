@@ -57,7 +57,7 @@ def migrate(_args: argparse.Namespace) -> int:
 def api(_args: argparse.Namespace) -> int:
     import uvicorn
 
-    from dayclose.bootstrap import build_api
+    from dayclose.bootstrap_api import build_api
     from dayclose.config import load_settings
     from dayclose.logs import configure_logging
     from dayclose.preflight import wait_for_database

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
 from consumer.relay import OutboxRelay
-from dayclose.bootstrap import build_api, units_of_work
+from dayclose.bootstrap import units_of_work
+from dayclose.bootstrap_api import build_api
 from dayclose.settings import Settings
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Harness, Topics, make_settings

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from dayclose.bootstrap import build_api
+from dayclose.bootstrap_api import build_api
 from devstack.processes import ServiceProcess, service_env
 from exporters.bl import BLExporter
 from tests.integration.api.conftest import Api

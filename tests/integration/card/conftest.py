@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
-from dayclose.bootstrap import build_api
+from dayclose.bootstrap_api import build_api
 from devstack.bl_standin import BLStandIn
 from devstack.harness import Topics, make_settings
 from devstack.kafka import KafkaCluster

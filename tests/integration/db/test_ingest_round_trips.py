@@ -66,8 +66,9 @@ def day(store: str, receipts: int, z: int = 1, seed: int = 1) -> sampledata.Stor
 
 def test_a_batch_costs_the_same_round_trips_whatever_decides_its_jobs(make: Any) -> None:
     """Receipts of three stores, two day closes (new), a day close sent again and late sales of a closed day: the
-    lock, the partition check and the rows (one wait), the store names, a statement per day close, a job (and its ``NOTIFY``) per
-    new day close and per closed register-day with new rows, the running totals of the closing days, COMMIT."""
+    lock, the partition check and the rows (one wait), the store names, a statement per day close, a job (and its
+    ``NOTIFY``) per new day close and per closed register-day with new rows, the running totals of the closing days,
+    COMMIT."""
     acc = Accumulator()
     s1, s2, s3 = day("s1", 20), day("s2", 20, seed=2), day("s3", 5, seed=3)
     first = [*s1.events(), s1.day_closed(), *s2.events(), s2.day_closed(), *s3.events()]
