@@ -3,10 +3,11 @@ with (nearly every message: the POS writes the current contract). Everything els
 against ours, a Schema Registry's) is read by fastavro, as before.
 
 Why: fastavro's ``schemaless_reader`` reads each value through a call on a file object; over the bench's receipts
-(145 bytes, 25 values) that was over half of the ingest loop's thread. The same schema compiled into
-straight-line code over the bytes reads the same dicts in 8.2 µs against fastavro's 11.7 in the same run (``python -m bench.decode``). The result is exactly
-fastavro's (``return_record_name=True, return_record_name_override=True``: a union of several records gives
-``(full name, record)``, any other union its value; ``date`` and ``timestamp-millis`` as fastavro converts them):
+(145 bytes, 25 values) that was over half of the ingest loop's thread. The same schema compiled into straight-line
+code over the bytes reads the same dicts in 8.2 µs against fastavro's 11.7 in the same run (``python -m
+bench.decode``). The result is exactly fastavro's (``return_record_name=True, return_record_name_override=True``: a
+union of several records gives ``(full name, record)``, any other union its value; ``date`` and ``timestamp-millis``
+as fastavro converts them):
 tests/unit/consumer/test_avro_reader.py checks it against fastavro over every sample event and thousands of mutated
 messages, and against bytes built from the specification and written by the Apache ``avro`` package.
 
