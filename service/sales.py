@@ -1,7 +1,7 @@
 """Record a batch of sales: the one way a sales batch reaches its decisions.
 
-Storage stores the batch and reports what was new (:meth:`SalesStore.ingest`): per register-day the new rows and
-whether that day was closed already, the day closes stored now, the conflicting re-sends. This handler decides
+Storage stores the batch and reports what was new (:meth:`service.ports.Sales.ingest`): per register-day the new
+rows and whether that day was closed already, the day closes stored now, the conflicting re-sends. This handler decides
 which export jobs that asks for:
 
 * a day close stored now: its day-close job, keyed on the day close's event id (``dayclose:<store>:<date>:<Z>``,
@@ -23,7 +23,7 @@ from typing import Protocol
 
 from service.late_sales import checks
 from service.messages import SalesEnvelope, Trigger
-from service.ports import Ingested, JobQueue, RegisterDay
+from service.ports import Ingested, JobQueue, RegisterDay, Sales
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,9 @@ class RecordSales:
 
     sales: Sequence[SalesEnvelope]
     #: Register-days whose running totals the batch's transaction flushes (their day close is in the batch): their
-    #: store-days are locked exclusively from the start (:meth:`SalesStore.ingest`).
+    #: store-days are locked exclusively from the start (:meth:`service.ports.Sales.ingest`).
     closing: Collection[RegisterDay] = ()
-    #: The storage adapter's preparation of ``sales``, made beforehand on another thread (:meth:`SalesStore.ingest`).
+    #: The storage adapter's preparation of ``sales``, made beforehand on another thread (``Sales.ingest``).
     prepared: object | None = None
 
 
@@ -48,24 +48,11 @@ class SalesRecorded:
     late_checks: int
 
 
-class SalesStore(Protocol):
-    def ingest(
-        self,
-        envelopes: Sequence[SalesEnvelope],
-        *,
-        closing: Collection[RegisterDay] = (),
-        prepared: object | None = None,
-    ) -> Ingested:
-        """Store the batch (each id once); report what was new and what conflicts. Queues nothing. ``prepared``: the
-        adapter's own preparation of these envelopes, or None (:class:`service.ports.Sales`)."""
-        ...
-
-
 class SalesWork(Protocol):
     """What recording sales uses of a unit of work (:class:`service.ports.UnitOfWork` has all of it)."""
 
     @property
-    def sales(self) -> SalesStore: ...
+    def sales(self) -> Sales: ...
 
     @property
     def jobs(self) -> JobQueue: ...

@@ -50,10 +50,9 @@ class PreparedRows:
     writer (ingest's bottleneck: it waits on PostgreSQL in between) only sends them."""
 
     envelopes: Sequence[SalesEnvelope]
-    #: The first event of each id in the batch, and every later one paired with that first.
-    firsts: list[SalesEnvelope]
+    #: Every later event of an id in the batch, paired with the first.
     repeats: list[tuple[SalesEnvelope, SalesEnvelope]]
-    #: The firsts that are receipts, cash movements or gift card expiries, and the day closes.
+    #: The first event of each id: the receipts, cash movements and gift card expiries, and the day closes.
     items: list[SalesEnvelope]
     closes: list[SalesEnvelope]
     #: The insert's arrays, one entry per item: organization, store, business date, kind, event key, the stored
@@ -74,7 +73,7 @@ def prepare_rows(envelopes: Sequence[SalesEnvelope]) -> PreparedRows:
         [item_row_json(e.item) for e in items],  # type: ignore[arg-type]
         [e.register_id for e in items],
     )
-    return PreparedRows(envelopes, firsts, repeats, items, closes, columns)
+    return PreparedRows(envelopes, repeats, items, closes, columns)
 
 
 def ingest_sales(
@@ -99,8 +98,8 @@ def ingest_sales(
     rows = rows or prepare_rows(envelopes)
     result = Ingested()
     items, closes = rows.items, rows.closes
-    # One wait for the transaction's start, the locks, the partitions and the insert: sent together (libpq's pipeline
-    # mode), run by the server in order, each failing the ones after it as before.
+    # One wait for the locks, the partitions and the insert: sent together (libpq's pipeline mode), run by the server
+    # in order, each failing the ones after it as before. (The transaction's BEGIN is a wait of its own.)
     with conn.pipeline():
         _lock_days(conn, {(e.organization_id, e.store_id, e.business_date) for e in items}, {d[:3] for d in closing})
         if items:
