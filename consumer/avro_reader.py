@@ -167,10 +167,14 @@ class _Source:
         bytes (skipped); a count of 0 ends it."""
         out, count, item = self.name("a"), self.name("c"), self.name("v")
         is_map = schema["type"] == "map"
+        if not is_map and self.zero_width(schema["items"], 0):
+            raise Unsupported("an array whose items may take no bytes")  # its count alone could loop for ever
         self.emit(indent, f"{out} = {{}}" if is_map else f"{out} = []")
         self.emit(indent, "while True:")
         self.long(indent + 1, count)
         self.emit(indent + 1, f"if {count} == 0: break")
+        # Every item takes a byte at least: a count beyond the bytes left is refused before the loop, not after it.
+        self.emit(indent + 1, f"if abs({count}) > end - pos: raise ValueError('a block count past the end')")
         self.emit(indent + 1, f"if {count} < 0:")
         self.emit(indent + 2, f"{count} = -{count}")
         self.long(indent + 2, "_size")
@@ -184,6 +188,21 @@ class _Source:
             self.value(schema["items"], indent + 2, item, depth + 1)
             self.emit(indent + 2, f"{out}.append({item})")
         self.emit(indent, f"{target} = {out}")
+
+    def zero_width(self, schema: Any, depth: int) -> bool:
+        """Whether a value of ``schema`` may be written in no bytes at all (null, an empty fixed, a record of such)."""
+        if depth > _MAX_DEPTH:
+            return True
+        if isinstance(schema, str):
+            schema = self.named.get(schema, {"type": schema})
+        if isinstance(schema, list):
+            return False  # the branch's index takes a byte
+        kind = schema["type"]
+        if isinstance(kind, (dict, list)):
+            return self.zero_width(kind, depth + 1)
+        if kind in ("record", "error"):
+            return all(self.zero_width(f["type"], depth + 1) for f in schema["fields"])
+        return kind == "null" or (kind == "fixed" and int(schema["size"]) == 0)
 
     def union(self, branches: list[Any], indent: int, target: str, depth: int) -> None:
         """As fastavro with ``return_record_name_override``: ``(full name, record)`` when the union has several

@@ -203,6 +203,8 @@ def test_a_receipt_built_from_the_spec_is_read_with_blocks_long_amounts_and_the_
         ("boolean", b"\x02", "a boolean byte other than 0 and 1"),
         ("string", _zigzag(5) + b"abc", "a length past the end"),
         ("string", _zigzag(-1), "a length past the end"),
+        ({"type": "array", "items": "long"}, _zigzag(2**62) + _zigzag(1), "a block count past the end"),
+        ({"type": "map", "values": "long"}, _zigzag(-(2**40)) + _zigzag(3), "a block count past the end"),
     ],
 )
 def test_bytes_the_spec_calls_invalid_are_refused(schema: Any, data: bytes, refusal: str) -> None:
@@ -221,6 +223,9 @@ def test_a_schema_the_compiler_does_not_know_is_read_by_fastavro() -> None:
     decimal = {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}
     with pytest.raises(Unsupported):
         compile_reader(parse_schema({"type": "record", "name": "R", "fields": [{"name": "d", "type": decimal}]}))
+    empty = {"type": "record", "name": "E", "fields": [{"name": "n", "type": "null"}]}
+    with pytest.raises(Unsupported):  # items of no bytes: a hostile count alone would loop for ever
+        compile_reader(parse_schema({"type": "array", "items": empty}))
 
 
 def test_the_codec_reads_our_own_schema_s_messages_with_the_compiled_reader_and_refuses_as_before(
