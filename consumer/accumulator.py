@@ -91,6 +91,18 @@ def _first_items(sales: Sequence[SalesEnvelope]) -> defaultdict[RegisterDay, lis
     return events
 
 
+def _per_register_day(firsts: Sequence[SalesEnvelope]) -> dict[RegisterDay, list[SalesItem]]:
+    """:func:`_first_items` of a batch whose ids are already each once and day closes left out (the store's rows)."""
+    events: dict[RegisterDay, list[SalesItem]] = {}
+    for env in firsts:
+        day = (env.organization_id, env.store_id, env.business_date, env.item.register_id)  # type: ignore[union-attr]
+        if (items := events.get(day)) is None:
+            events[day] = [env.item]  # type: ignore[list-item]
+        else:
+            items.append(env.item)  # type: ignore[arg-type]
+    return events
+
+
 def _summed(items: Sequence[SalesItem], plan: Mapping[str, int]) -> Buckets:
     buckets: Buckets = defaultdict(_zeros)
     for item in items:
@@ -168,11 +180,15 @@ class Accumulator:
                 self._plans[org] = (methods, now)
         return self._known_plans
 
-    def presum(self, sales: Sequence[SalesEnvelope]) -> dict[RegisterDay, Presum]:
+    def presum(
+        self, sales: Sequence[SalesEnvelope], firsts: Sequence[SalesEnvelope] | None = None
+    ) -> dict[RegisterDay, Presum]:
         """The batch's sums per register-day, with the plans known now. Runs on the Kafka loop's thread while the writer
-        thread writes the batch before (it reads the plans, which the writer replaces whole; it writes nothing)."""
+        thread writes the batch before (it reads the plans, which the writer replaces whole; it writes nothing).
+        ``firsts``: the batch's events each id once and without its day closes, when the caller has them already."""
         sums = {}
-        for day, items in _first_items(sales).items():
+        per_day = _first_items(sales) if firsts is None else _per_register_day(firsts)
+        for day, items in per_day.items():
             plan = self._known_plans(day[0])
             sums[day] = Presum(_summed(items, plan), len(items), plan)
         return sums

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -55,13 +55,21 @@ class Batch:
 _Work = tuple[Callable[[], Any], "Future[Any]"]
 
 
+class PreparedBatch(Protocol):
+    """What the storage adapter makes of a batch beforehand (``prepare_rows``): opaque to this module but for the
+    batch's events each id once, day closes left out (the rows it will insert), which the running totals sum."""
+
+    @property
+    def items(self) -> Sequence[SalesEnvelope]: ...
+
+
 class Writer:
     def __init__(
         self,
         uow: Callable[[], IngestWork],
         totals: Accumulator | None = None,
         name: str = "ingest-writer",
-        prepare_rows: Callable[[Sequence[SalesEnvelope]], object] | None = None,
+        prepare_rows: Callable[[Sequence[SalesEnvelope]], PreparedBatch] | None = None,
     ) -> None:
         self._uow = uow
         self._totals = totals
@@ -79,8 +87,10 @@ class Writer:
         from the batch alone (the storage adapter's rows, the running totals' sums), so that this thread, which waits
         on PostgreSQL in between and bounds ingest, only sends them. Writes nothing this thread owns."""
         if decoded.sales:
-            decoded.rows = self._prepare_rows(decoded.sales) if self._prepare_rows is not None else None
-            decoded.sums = self._totals.presum(decoded.sales) if self._totals is not None else None
+            rows = self._prepare_rows(decoded.sales) if self._prepare_rows is not None else None
+            decoded.rows = rows
+            if self._totals is not None:
+                decoded.sums = self._totals.presum(decoded.sales, rows.items if rows is not None else None)
         return decoded
 
     def write(self, batch: Batch) -> Future[BatchResult]:

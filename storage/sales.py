@@ -61,15 +61,32 @@ class PreparedRows:
 
 
 def prepare_rows(envelopes: Sequence[SalesEnvelope]) -> PreparedRows:
-    firsts, repeats = _first_of_each(envelopes)
-    items = [env for env in firsts if not isinstance(env.item, DayClosed)]
-    closes = [env for env in firsts if isinstance(env.item, DayClosed)]
+    """The batch's first event of each id (the store keeps the first; every later one is paired with it, to be
+    compared), split into items and day closes, and the insert's arrays. One pass: each event's key is made once (a
+    property, built on every read)."""
+    first: dict[tuple[str, str], SalesEnvelope] = {}
+    repeats: list[tuple[SalesEnvelope, SalesEnvelope]] = []
+    items: list[SalesEnvelope] = []
+    closes: list[SalesEnvelope] = []
+    keys: list[str] = []
+    for env in envelopes:
+        key = env.event_key
+        seen = first.get((env.organization_id, key))
+        if seen is not None:
+            repeats.append((env, seen))
+            continue
+        first[(env.organization_id, key)] = env
+        if isinstance(env.item, DayClosed):
+            closes.append(env)
+        else:
+            items.append(env)
+            keys.append(key)
     columns = (
         [e.organization_id for e in items],
         [e.store_id for e in items],
         [e.business_date for e in items],
         [e.kind for e in items],
-        [e.event_key for e in items],
+        keys,
         [item_row_json(e.item) for e in items],  # type: ignore[arg-type]
         [e.register_id for e in items],
     )
@@ -115,21 +132,6 @@ def ingest_sales(
             result.new += 1
     _repeats_in_batch(rows.repeats, result.conflicts)
     return result
-
-
-def _first_of_each(
-    envelopes: Sequence[SalesEnvelope],
-) -> tuple[list[SalesEnvelope], list[tuple[SalesEnvelope, SalesEnvelope]]]:
-    """The first event of each id in the batch, and every later one paired with that first."""
-    first: dict[tuple[str, str], SalesEnvelope] = {}
-    repeats = []
-    for env in envelopes:
-        key = (env.organization_id, env.event_key)
-        if key in first:
-            repeats.append((env, first[key]))
-        else:
-            first[key] = env
-    return list(first.values()), repeats
 
 
 def _repeats_in_batch(repeats: list[tuple[SalesEnvelope, SalesEnvelope]], conflicts: list[Conflict]) -> None:

@@ -16,6 +16,7 @@ from devstack import sampledata
 from mapping.totals import DayTotals
 from service.messages import DayClosed, SalesEnvelope
 from service.ports import Pending, Written
+from storage.sales import prepare_rows
 
 DAY = date(2026, 4, 1)
 
@@ -136,6 +137,28 @@ def test_sums_made_before_the_batch_is_written_are_staged_as_the_writer_would_su
         own[key].rows,
         own[key].exact,
     )
+
+
+def test_sums_made_from_the_store_s_prepared_rows_equal_the_sums_of_the_batch() -> None:
+    """The writer hands :meth:`Accumulator.presum` the events the store will insert (``prepare_rows(...).items``: each
+    id once, day closes left out) so the batch is not walked twice: same sums, repeats, day closes and two registers
+    in the batch."""
+    events, close = day()
+    till = [sales_envelope(r) for r in sampledata.store_day("org", "s1", DAY, 4, seed=9, register_id="k2").events()]
+    batch = [*events, close, events[0], *till, events[3]]
+    firsts = prepare_rows(batch).items
+    assert len(firsts) == len(events) + len(till)  # the repeats and the day close left out
+    plan = {"gift_card": 2500}
+    acc = Accumulator()
+    acc._plans["org"] = (plan, acc.clock())
+    from_rows, own = acc.presum(batch, firsts), acc.presum(batch)
+    assert from_rows.keys() == own.keys() == {("org", "s1", DAY, ""), ("org", "s1", DAY, "k2")}
+    for key, pre in own.items():
+        assert (dict(from_rows[key].buckets), from_rows[key].rows, from_rows[key].plan) == (
+            dict(pre.buckets),
+            pre.rows,
+            plan,
+        )
 
 
 def test_sums_made_with_a_plan_that_changed_since_are_made_again_with_the_plan_staged_with() -> None:

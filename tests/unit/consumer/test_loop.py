@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from confluent_kafka import TopicPartition
 
@@ -472,9 +472,13 @@ def test_a_batch_s_rows_and_sums_are_made_on_the_poll_thread_and_the_writer_gets
 
     made_on: list[str] = []
 
-    def prepare_rows(sales: Any) -> tuple[str, int]:
+    class Rows(NamedTuple):
+        what: str
+        items: Any  # the batch's events each once, without day closes: what the running totals sum
+
+    def prepare_rows(sales: Any) -> Rows:
         made_on.append(threading.current_thread().name)
-        return ("rows", len(sales))
+        return Rows("rows", list(sales))
 
     receipts = sampledata.store_day("org", "s1", date(2026, 4, 1), 3).receipts
     messages = [StubMessage("sales", 0, i, encoded(r)) for i, r in enumerate(receipts)]
@@ -484,6 +488,6 @@ def test_a_batch_s_rows_and_sums_are_made_on_the_poll_thread_and_the_writer_gets
     new_loop(StubConsumer(), writer).handle(messages)
     writer.stop(30)
     assert made_on == [threading.current_thread().name]  # the poll thread's (here: the test's), not the writer's
-    assert got[0].rows == ("rows", 3)
+    assert got[0].rows is not None and got[0].rows.what == "rows" and len(got[0].rows.items) == 3
     assert got[0].sums is not None
     assert sum(p.rows for p in got[0].sums.values()) == 3
