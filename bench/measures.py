@@ -49,6 +49,9 @@ class Sizes:
     #: production would run it); ``midnight_compare`` books one more steady night with one process, to compare.
     midnight_processes: int = 2
     midnight_compare: bool = True
+    #: Ingest's product and lean peer run this many times each, in turn over the same topic (product, peer, product,
+    #: …): the figures are medians and the ratio the median of each pair's (one pair moved 0.83–0.94 × within an hour).
+    ingest_pairs: int = 3
 
 
 FULL = Sizes(

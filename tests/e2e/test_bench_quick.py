@@ -59,7 +59,11 @@ def test_bench_quick_mode_prints_and_writes_every_figure(tmp_path: Path) -> None
         assert f["value"] >= 0 and (f["target"] is None or f["ratio"] is not None or f["target"] == 0)
 
     # Ingest: every ratio is its own figure, named for what it divides, with the issue's targets.
-    assert _named(figures, "ingest ratio: dayclose ÷ lean COPY peer")[0]["target"] == 0.9
+    ratio = _named(figures, "ingest ratio: dayclose ÷ lean COPY peer")[0]
+    assert ratio["target"] == 0.9
+    # Product and peer in turn, three times each: the ratio is the median of the pairs' ratios.
+    assert len(ratio["detail"]["ratio_each"]) == len(ratio["detail"]["dayclose_each"]) == 3
+    assert ratio["value"] == pytest.approx(sorted(ratio["detail"]["ratio_each"])[1], abs=1e-3)
     assert _named(figures, "ingest ratio: dayclose ÷ raw baseline")[0]["target"] == 0.5
     assert _named(figures, "ingest ratio: two dayclose run processes ÷ one")[0]["target"] == 1.3
     for who in ("dayclose run", "lean COPY peer"):
