@@ -51,6 +51,7 @@ from storage.company_facts import PostgresCompanyFacts
 from storage.exports import LEASE_PREFIX
 from storage.migrate import migrate
 from storage.notify import listen_for_jobs, listen_for_outbox
+from storage.prepared import Connection
 from storage.sales import prepare_rows
 from storage.uow import PostgresUnitOfWork, unit_of_work
 
@@ -126,6 +127,25 @@ def producer_config(settings: Settings) -> dict[str, Any]:
     return {**settings.kafka.producer_config(), "logger": librdkafka_logger()}
 
 
+def service_pool(settings: Settings, instance: str) -> ConnectionPool[Any]:
+    """The consumer process's connections (not opened yet). Each carries the process's instance id, so other processes
+    can tell from pg_stat_activity whether this one is alive (an export lease of a dead process is void); each keeps
+    its prepared statements across rollbacks (:mod:`storage.prepared`)."""
+    return ConnectionPool(
+        settings.database_url,
+        connection_class=Connection,
+        min_size=2,
+        max_size=2 * settings.export_workers + 4,
+        open=False,
+        name="dayclose",
+        kwargs={
+            **settings.database_limits.connect_kwargs(settings.database_url),
+            "application_name": f"{LEASE_PREFIX}{instance}",
+        },
+        timeout=settings.database_limits.pool_timeout_s,
+    )
+
+
 def build_service(
     settings: Settings,
     exporter: Exporter | None = None,
@@ -138,17 +158,8 @@ def build_service(
     registry = registry or schema_registry(settings)
     instance = uuid.uuid4().hex[:16]
     limits = settings.database_limits.connect_kwargs(settings.database_url)
-    # Every connection of this process carries its instance id, so other processes can tell from
-    # pg_stat_activity whether this one is alive (an export lease of a dead process is void).
-    pool: ConnectionPool[Any] = ConnectionPool(
-        settings.database_url,
-        min_size=2,
-        max_size=2 * settings.export_workers + 4,
-        open=True,
-        name="dayclose",
-        kwargs={**limits, "application_name": f"{LEASE_PREFIX}{instance}"},
-        timeout=settings.database_limits.pool_timeout_s,
-    )
+    pool = service_pool(settings, instance)
+    pool.open()
     pool.wait(timeout=settings.startup_timeout_s)  # fail fast at start-up when the database is unreachable
     uow = units_of_work(settings, pool, registry)
     deps = ExportDeps(
@@ -219,7 +230,9 @@ def backlog(uow: Callable[[], PostgresUnitOfWork]) -> Backlog:
 def cli_units_of_work(settings: Settings) -> Iterator[Callable[[], PostgresUnitOfWork]]:
     """Units of work over a one-connection pool, for an operator's command that calls a service handler."""
     wait_for_database(settings.database_url, min(settings.startup_timeout_s, 10.0))
-    pool: ConnectionPool[Any] = ConnectionPool(settings.database_url, min_size=1, max_size=1, open=True, name="cli")
+    pool: ConnectionPool[Any] = ConnectionPool(
+        settings.database_url, connection_class=Connection, min_size=1, max_size=1, open=True, name="cli"
+    )
     try:
         yield units_of_work(settings, pool, schema_registry(settings))
     finally:

@@ -26,6 +26,7 @@ from exporters.bl.ledger import BLLedger
 from exporters.reporting import PdfDayReports
 from service.deps import stockholm_today
 from service.exporter import BLDirectory
+from storage.prepared import Connection
 
 
 def build_api(
@@ -83,6 +84,7 @@ def _api_pool(settings: Settings) -> ConnectionPool[Any]:
     """The API's connections, opened when the app starts."""
     return ConnectionPool(
         settings.database_url,
+        connection_class=Connection,  # prepared statements kept across rollbacks (storage/prepared.py)
         min_size=1,
         max_size=8,
         open=False,
