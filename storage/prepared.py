@@ -14,6 +14,12 @@ reached through their parent table, and PostgreSQL itself re-plans a cached stat
 So keeping the statements across a rollback is safe here. ``tests/integration/db/test_prepared_statements.py`` pins
 this: what is kept, and that a statement still runs after a rolled-back transaction that changed its table. That test
 also fails if a new psycopg stops working this way.
+
+One change PostgreSQL does not re-plan around: a committed migration that changes the type of a column a kept statement
+returns. The statement's next run fails with "cached plan must not change result type". This can happen while a new
+version's migration runs beside an old pod. The unit of work then drops that connection's statements
+(:func:`forget_if_stale`) and reports the failure as :class:`~service.ports.StorageUnavailable`, so it is tried again
+and the statement is prepared anew.
 """
 
 from __future__ import annotations
@@ -39,3 +45,17 @@ class Connection(psycopg.Connection[TupleRow]):
 def _keep() -> bool:
     """In place of ``PrepareManager.clear``: forget nothing, so nothing is deallocated (False: nothing to flush)."""
     return False
+
+
+def forget_if_stale(conn: psycopg.Connection[Any], exc: BaseException) -> bool:
+    """When ``exc`` says a kept statement's result type changed under it: end the failed transaction as psycopg does
+    (forgetting and deallocating every statement of ``conn``) and return True."""
+    if not (
+        isinstance(exc, psycopg.errors.FeatureNotSupported) and "cached plan must not change result type" in str(exc)
+    ):
+        return False
+    try:
+        psycopg.Connection.rollback(conn)  # psycopg's own: every prepared statement forgotten and deallocated
+    except psycopg.Error:
+        pass  # a broken connection: the pool replaces it as the unit of work ends
+    return True

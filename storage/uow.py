@@ -33,6 +33,7 @@ from storage.jobs import PostgresJobs
 from storage.kept_facts import PostgresOrganizationFacts
 from storage.notifications import PostgresNotifications
 from storage.outbox import CONFLICT_NOTICE_WINDOW, PostgresDeadLetters, PostgresOutbox
+from storage.prepared import forget_if_stale
 from storage.retention import PostgresRetention
 from storage.sales import PostgresSales
 from storage.totals import PostgresTotals
@@ -113,8 +114,9 @@ class PostgresUnitOfWork:
                 raise error from failed
             scope.__exit__(None, None, None)
             return
+        stale = forget_if_stale(self.conn, exc)  # a migration changed what a kept statement returns: prepare anew
         scope.__exit__(kind, exc, tb)  # rolls back; a broken connection is replaced
-        error = translated(exc)
+        error = StorageUnavailable(_first_line(exc)) if stale else translated(exc)
         if error is not None:
             raise error from exc
 

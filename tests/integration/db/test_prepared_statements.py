@@ -8,11 +8,17 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import ConnectionPool
 
+from consumer.events import AvroEvents
 from dayclose.bootstrap import service_pool
 from dayclose.bootstrap_api import _api_pool
+from dayclose.keys import KeyVault
 from devstack.harness import Topics, make_settings
+from service.ports import StorageUnavailable
+from service.secrets import Secret
 from storage.prepared import Connection
+from storage.uow import unit_of_work
 
 pytestmark = pytest.mark.integration
 
@@ -81,3 +87,22 @@ def test_the_pools_of_dayclose_run_and_the_api_make_connections_that_keep_them(t
             with pool.connection() as conn:
                 assert isinstance(conn, Connection)
                 assert len(_prepared_on_server(conn)) == 1
+
+
+def test_a_kept_statement_whose_result_type_a_migration_changed_fails_once_as_unavailable_then_runs(table: str) -> None:
+    """A new version's migration beside a running pod: the unit of work that meets the changed result type fails as
+    :class:`StorageUnavailable` (tried again by every caller), and the next prepares the statement anew."""
+    pool: ConnectionPool[Any] = ConnectionPool(table, connection_class=Connection, min_size=1, max_size=1, open=True)
+    make = unit_of_work(pool, KeyVault(Secret(KeyVault.generate_key())), AvroEvents("o", "d", "c"))
+    try:
+        for _ in range(6):
+            with make() as uow:
+                assert uow.conn.execute(LOOK_UP, (1,)).fetchone() == ("one",)
+        with psycopg.connect(table, autocommit=True) as migration:
+            migration.execute("ALTER TABLE t ALTER COLUMN v TYPE int USING length(v)")
+        with pytest.raises(StorageUnavailable, match="cached plan must not change result type"), make() as uow:
+            uow.conn.execute(LOOK_UP, (1,)).fetchone()
+        with make() as uow:
+            assert uow.conn.execute(LOOK_UP, (1,)).fetchone() == (3,)
+    finally:
+        pool.close()
