@@ -27,6 +27,7 @@ from bench.stack import Stack, local_stack
 from consumer.events import AvroEvents
 from consumer.records import sales_envelope
 from dayclose.keys import KeyVault
+from dayclose.logs import configure_logging
 from devstack import sampledata
 from exporters.bl import BLExporter
 from exporters.bl.config import BLConfig
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=200)
     parser.add_argument("--warm", type=int, default=20)
     args = parser.parse_args(argv)
+    configure_logging("WARNING", "console")  # the jobs' lines would bury the figures
     with local_stack() as stack:
         print(
             f"{args.days - args.warm} day closes exported one after another on one connection; CPU ms per booked day:"
