@@ -6,7 +6,8 @@ once, so a lease whose cost follows the queue's length makes each booked day dea
 For each length: a fresh database on a local (non-durable) server with that many due jobs of 4 stores a merchant,
 16 of them leased by a live other worker (as mid-midnight), then ``--leases`` leases of :meth:`PostgresJobs.lease_next`
 (each rolled back, so the queue stays the same). Printed: the server backend's CPU (user + system, ``/proc``) per
-lease, which the machine's other load does not inflate the way wall-clock time would.
+lease, which the machine's other load does not inflate the way wall-clock time would, over the pools' connection class
+(:mod:`storage.prepared`) and over psycopg's own, which forgets its prepared statements at each rollback.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -22,14 +24,18 @@ from devstack.postgres import LocalPostgres, create_database
 from storage.exports import LEASE_PREFIX
 from storage.jobs import PostgresJobs
 from storage.migrate import migrate
+from storage.prepared import Connection
 
 WORKER = "bench-lease"
 
 
-def lease_cpu_ms(url: str, queued: int, leases: int) -> float:
-    """PostgreSQL's CPU per lease with ``queued`` due jobs."""
+def lease_cpu_ms(
+    url: str, queued: int, leases: int, connection_class: type[psycopg.Connection[Any]] = Connection
+) -> float:
+    """PostgreSQL's CPU per lease with ``queued`` due jobs, over a connection of ``connection_class`` (the pools':
+    its prepared statements outlive each lease's rollback)."""
     migrate(url)
-    with psycopg.connect(url, application_name=f"{LEASE_PREFIX}{WORKER}") as conn:
+    with connection_class.connect(url, application_name=f"{LEASE_PREFIX}{WORKER}") as conn:
         conn.execute(
             """INSERT INTO export_jobs (organization_id, store_id, business_date, trigger, source_id)
                SELECT 'org-' || (g / 4), 's' || g, DATE '2026-11-25', 'DAY_CLOSE', 'src-' || g
@@ -66,9 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     postgres = LocalPostgres(durable=False).start()
     try:
         for n in args.queued:
-            url = create_database(postgres.url, f"lease_cost_{n}")
-            cost = lease_cpu_ms(url, n, args.leases)
-            print(f"{n:>7,} queued jobs: {cost:5.2f} ms of PostgreSQL CPU a lease", flush=True)
+            ours = lease_cpu_ms(create_database(postgres.url, f"lease_cost_{n}"), n, args.leases)
+            theirs = lease_cpu_ms(
+                create_database(postgres.url, f"lease_cost_{n}_psycopg"), n, args.leases, psycopg.Connection
+            )
+            print(
+                f"{n:>7,} queued jobs: {ours:5.2f} ms of PostgreSQL CPU a lease "
+                f"({theirs:5.2f} over psycopg's own connection, which plans every statement again after a rollback)",
+                flush=True,
+            )
     finally:
         postgres.stop()
     return 0
