@@ -77,29 +77,24 @@ class Presum:
     plan: Mapping[str, int]
 
 
-def _first_items(sales: Sequence[SalesEnvelope]) -> defaultdict[RegisterDay, list[SalesItem]]:
+def _first_items(sales: Sequence[SalesEnvelope]) -> dict[RegisterDay, list[SalesItem]]:
     """The batch's items per register-day, each id once (a repeat within the batch: the store keeps the first)."""
     seen: set[tuple[str, str]] = set()
-    events: defaultdict[RegisterDay, list[SalesItem]] = defaultdict(list)
+    firsts = []
     for env in sales:
         key = (env.organization_id, env.event_key)
-        if key in seen:
-            continue
+        if key not in seen and not isinstance(env.item, DayClosed):
+            firsts.append(env)
         seen.add(key)
-        if not isinstance(env.item, DayClosed):
-            events[register_day(env)].append(env.item)
-    return events
+    return _per_register_day(firsts)
 
 
 def _per_register_day(firsts: Sequence[SalesEnvelope]) -> dict[RegisterDay, list[SalesItem]]:
-    """:func:`_first_items` of a batch whose ids are already each once and day closes left out (the store's rows)."""
-    events: dict[RegisterDay, list[SalesItem]] = {}
+    """Items per register-day of events that are each id once and no day close (:func:`_first_items`, or the store's
+    prepared rows)."""
+    events: defaultdict[RegisterDay, list[SalesItem]] = defaultdict(list)
     for env in firsts:
-        day = (env.organization_id, env.store_id, env.business_date, env.item.register_id)  # type: ignore[union-attr]
-        if (items := events.get(day)) is None:
-            events[day] = [env.item]  # type: ignore[list-item]
-        else:
-            items.append(env.item)  # type: ignore[arg-type]
+        events[register_day(env)].append(env.item)  # type: ignore[arg-type]  # no day close among them
     return events
 
 
@@ -205,7 +200,7 @@ class Accumulator:
         otherwise (a redelivery mixed with new events) the sums are marked not ``exact`` and a flush reads the rows.
         ``presums`` (:meth:`presum` of this batch) are used where their plan equals the one staged with.
         """
-        events: defaultdict[RegisterDay, list[SalesItem]] | None = None
+        events: dict[RegisterDay, list[SalesItem]] | None = None
         staged: dict[RegisterDay, Pending] = {}
         for w in written:
             day = w.day

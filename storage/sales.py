@@ -52,8 +52,9 @@ class PreparedRows:
     envelopes: Sequence[SalesEnvelope]
     #: Every later event of an id in the batch, paired with the first.
     repeats: list[tuple[SalesEnvelope, SalesEnvelope]]
-    #: The first event of each id: the receipts, cash movements and gift card expiries, and the day closes.
+    #: The first event of each id that is a receipt, cash movement or gift card expiry (the rows inserted) ...
     items: list[SalesEnvelope]
+    #: ... and that is a day close.
     closes: list[SalesEnvelope]
     #: The insert's arrays, one entry per item: organization, store, business date, kind, event key, the stored
     #: row's JSON, register.
