@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .PHONY: demo dev-up dev-down test lint bench chaos soak clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt setup.py consumer/_sales_event_reader.pyx
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"

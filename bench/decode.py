@@ -1,6 +1,7 @@
 """What turning one wire message into a typed, validated receipt costs, step by step, on the benchmark's receipts, in
 one quiet process (no Kafka, no database): fastavro's ``schemaless_reader`` (what a user would write, and what the
-lean peer runs), the reader compiled from our schema (``consumer/avro_reader.py``), the codec around it, the typed
+lean peer runs), the reader compiled from our schema into Python (``consumer/avro_reader.py``) and the same reader
+built as a C extension (``consumer/compiled.py``: what the codec uses), the codec around it, the typed
 receipt (``consumer/records.py``) and the whole decode of a batch (``consumer/decode.py``).
 
     python -m bench.decode [--receipts 20000] [--repeats 5]
@@ -21,7 +22,7 @@ from typing import Any
 from fastavro import schemaless_reader
 
 from bench import workload
-from consumer import records
+from consumer import compiled, records
 from consumer.avro_reader import compile_reader
 from consumer.codec import AvroCodec
 from consumer.decode import Decoder
@@ -64,6 +65,9 @@ def main() -> None:
     values = [v for _, v in workload.receipts("org", stores, args.receipts // stores, date(2026, 11, 3))]
     codec: AvroCodec = workload.codec()
     read = compile_reader(codec.schema)
+    extension, why = compiled.built(codec.schema_name)
+    if extension is None:
+        raise SystemExit(f"the C extension is not in use ({why}): make reinstalls it")
     decoded = [codec.decode(v) for v in values]
     messages = [_Message(v) for v in values]
     decoder = Decoder("sales", "commands")
@@ -77,6 +81,10 @@ def main() -> None:
     def compiled_all() -> None:
         for v in values:
             read(v, 10)
+
+    def extension_all() -> None:
+        for v in values:
+            extension(v, 10)
 
     def codec_all() -> None:
         for v in values:
@@ -92,8 +100,9 @@ def main() -> None:
 
     figures = [
         ("fastavro schemaless_reader (the peer's decode)", fastavro_all),
-        ("compiled reader (consumer/avro_reader.py)", compiled_all),
-        ("codec.decode: framing checks + the compiled reader", codec_all),
+        ("reader compiled into Python (consumer/avro_reader.py)", compiled_all),
+        ("the same reader, C extension (consumer/compiled.py)", extension_all),
+        (f"codec.decode: framing checks + the {codec.reader} reader", codec_all),
         ("typed, validated receipt (consumer/records.py)", typed_all),
         (f"the whole decode, batches of {BATCH} (consumer/decode.py)", batches_all),
     ]

@@ -25,7 +25,7 @@ import structlog
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 import schemas
-from consumer import metrics
+from consumer import compiled, metrics
 from consumer.avro_reader import Reader, Unsupported, compile_reader
 from service.reasons import ReasonCode
 
@@ -93,7 +93,7 @@ class AvroCodec:
         self._known_writers = schemas.known_writers(schema_name)
         self._legacy_writers = schemas.legacy_writers(schema_name)
         self._legacy_seen = 0
-        self._compiled = _compiled(self.schema)
+        self._compiled, self.reader = _compiled(schema_name, self.schema)
         #: The single-object header of our own schema, when its messages are read by the compiled reader (no registry).
         self._own_header = (
             SINGLE_OBJECT_MARKER + self._fingerprint if registry is None and self._compiled is not None else None
@@ -195,10 +195,26 @@ class AvroCodec:
             )
 
 
-def _compiled(schema: Any) -> Reader | None:
-    """The schema's compiled reader; None (fastavro reads it) when it uses what the compiler does not know."""
-    try:
-        return compile_reader(schema)
-    except Unsupported as exc:
-        log.info("codec.not_compiled", reason=str(exc))
-        return None
+#: Each contract's reader, told once per process: an operator sees in the first lines of the log whether the sales
+#: events are read by the C extension (consumer/compiled.py) or, slower, by the reader compiled into Python.
+_told: set[str] = set()
+
+
+def _compiled(schema_name: str, schema: Any) -> tuple[Reader | None, str]:
+    """The contract's reader and what it is: the C extension built from the generated module, when it is exactly this
+    schema's; else the reader compiled into Python; None (fastavro reads it) when the schema uses what the compiler does
+    not know."""
+    reader, why = compiled.built(schema_name)
+    kind = "extension"
+    if reader is None:
+        kind = "python"
+        try:
+            reader = compile_reader(schema)
+        except Unsupported as exc:
+            reader, kind, why = None, "fastavro", str(exc)
+    if schema_name not in _told:
+        _told.add(schema_name)
+        # A contract with an extension read without it is slower, not wrong: a warning, with why.
+        told = log.warning if kind != "extension" and schema_name in compiled.MODULES else log.info
+        told("codec.reader", schema=schema_name, reader=kind, **({} if kind == "extension" else {"why": why}))
+    return reader, kind
