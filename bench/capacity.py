@@ -66,6 +66,7 @@ def inputs(doc: dict[str, Any]) -> dict[str, float]:
         ]
         return next((f for f in nights if f["detail"].get("night") == which), nights[0] if nights else None)
 
+    midnights = [f for f in doc["figures"] if f["name"].startswith("midnight")]
     ingest = first("ingest: dayclose run", "bytes_per_row")
     costs = first("cost: ", "us_per_event")
     steady, cold = night("steady"), night("cold")
@@ -86,7 +87,10 @@ def inputs(doc: dict[str, Any]) -> dict[str, float]:
         "requests_per_export_first_night": cold["detail"]["requests_per_export"],
         "exports_per_s_per_pod": m["exports_per_s"],
         "midnight_processes": m.get("processes", 1),  # the pod's consumer processes (issue #27: 2 since)
-        "store_day_bytes": m.get("store_day_bytes", cold["detail"].get("store_day_bytes", 0.0)),
+        # Measured after the midnight's last night, which is not always the steady night of a pod of two.
+        "store_day_bytes": next(
+            (f["detail"]["store_day_bytes"] for f in midnights if "store_day_bytes" in f["detail"]), 0.0
+        ),
     }
 
 

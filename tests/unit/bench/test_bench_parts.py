@@ -141,3 +141,21 @@ def test_the_capacity_model_takes_the_steady_state_midnight_and_shows_the_first_
     assert rows["BL requests at midnight (2.00 per booked day)"] == ["2,000", "20,000", "200,000"]
     assert rows["… at a first-ever midnight, nothing known of any company (2.50 per booked day)"][1] == "25,000"
     assert rows["… a first-ever midnight"][1] == "41.7 min"  # 25,000 requests at 10/s
+
+
+def test_the_capacity_model_takes_the_store_day_bytes_from_whichever_midnight_figure_measured_them() -> None:
+    """The full run measures the stored bytes after its last night (one process), not on the pod's steady night."""
+
+    def figure(name: str, **detail: object) -> dict[str, object]:
+        return {"name": name, "detail": detail}
+
+    doc = {
+        "figures": [
+            figure("ingest: dayclose run, stored", bytes_per_row=700, wal_bytes_per_event=900, ingest_rate=9000),
+            figure("cost: Avro decode", us_per_event={"decode": 20, "typed": 15, "db_write": 40}),
+            figure("midnight, first night: rate", night="cold", requests_per_export=2.5, exports_per_s=40.0),
+            figure("midnight, steady state: rate", night="steady", requests_per_export=2.0, exports_per_s=40.0),
+            figure("midnight, steady state, 1 process: rate", requests_per_export=2.0, store_day_bytes=3683.7),
+        ]
+    }
+    assert capacity.inputs(doc)["store_day_bytes"] == 3683.7
