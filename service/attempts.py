@@ -10,7 +10,10 @@
    recorded as attempted (``post_attempted_at``, kept once set) in the same commit;
 6. BL books it. When the lease found no earlier post attempt, no voucher of this export can be in BL and it
    is posted at once (one request); otherwise the exporter looks the reference up first, so an export that
-   crashed or lost its answer after posting is found, not posted again;
+   crashed or lost its answer after posting is found, not posted again. That look-up waits until the earlier
+   attempt's last possible post is the exporter's quiet period old (``LeaseTaken.last_post_s_ago``): a post sent
+   by a process that died a moment ago may still be being committed by BL, and a look-up before it lands would
+   miss it and post a second voucher;
 7. **booked**: the result (with BL's entity id of the voucher), the audit record, a correction's completion
    and the SUCCEEDED outcome commit together (outbox), with a WARNING when a correction's new voucher changes
    the VAT of a period whose return is due or filed (:mod:`service.correction_vat`); or **failed**: the failure
@@ -79,13 +82,17 @@ def attempt(
     with deps.uow() as uow:
         lease = uow.exports.take_lease(export, deps.lease_owner(), deps.policy.lease, voucher, receipt_count)
         uow.commit()
-    if lease is Lease.HELD_ELSEWHERE:
+    if lease.kind is Lease.HELD_ELSEWHERE:
         bound.warning("export.leased_elsewhere")  # another worker is posting it: try again later
         return Result.TRANSIENT
     started = time.monotonic()
     try:
         booked = deps.exporter.export(
-            voucher, user_key, maybe_posted=lease is Lease.POSTED_BEFORE, org=export.organization_id
+            voucher,
+            user_key,
+            maybe_posted=lease.kind is Lease.POSTED_BEFORE,
+            last_post_s_ago=lease.last_post_s_ago,
+            org=export.organization_id,
         )
     except _EXPORT_FAILURES as exc:
         return _failed(deps, export, trigger, failure_of(exc, export), bound, exc.message)

@@ -3,7 +3,7 @@
 Booking and its audit record commit first (the export's document becomes ``pending`` in the same
 transaction, with BL's entity id of the voucher). Then the report is rendered from what is stored
 (deterministic bytes), the attach is recorded as attempted (``document_attach_attempted_at``, its own
-commit, kept once set) and the report is attached. The first attempt goes straight to the voucher (one
+commit: when the last attempt began) and the report is attached. The first attempt goes straight to the voucher (one
 request: nothing of ours can be on it yet); every later one — after a crash, a lost answer or BL being
 down — has the exporter read the voucher back and look for a document already attached under the same
 name before uploading, so any of them ends with exactly one document on the voucher:
@@ -82,7 +82,13 @@ def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str) -> bool:
         uow.commit()
     where = VoucherLocation(source.series, source.number, source.entry_date, source.reference, target.entity_id)
     try:
-        attached = deps.exporter.attach_document(user_key, where, attachment, maybe_attached=not target.direct)
+        attached = deps.exporter.attach_document(
+            user_key,
+            where,
+            attachment,
+            maybe_attached=not target.direct,
+            last_attempt_s_ago=target.last_attempt_s_ago,
+        )
     except ExportError as exc:
         if attach_step(exc) is AttachStep.DEFERRED:
             bound.warning("document.attach_deferred", reason_code=str(exc.reason_code), error=exc.message)

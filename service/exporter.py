@@ -160,13 +160,17 @@ class Exporter(Protocol):
         attachment: Attachment | None = None,
         *,
         maybe_posted: bool = True,
+        last_post_s_ago: float | None = None,
         org: str | None = None,
     ) -> BookedVoucher:
         """Book the voucher unless a voucher with its reference already exists; return where it is.
 
         ``maybe_posted=False`` is the caller's durable proof that no earlier post of this voucher's reference
         can have reached BL (:mod:`service.attempts`): the first post then goes without the look-up; every
-        retry after it looks up first, as every post does by default."""
+        retry after it looks up first, as every post does by default. ``last_post_s_ago``: how long ago an earlier
+        attempt may last have sent a post (None: not known to be recent); the first look-up waits until that is
+        the exporter's quiet period, as a retry after a lost answer does, so a post BL is still committing is
+        found, not posted again."""
         ...
 
     def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
@@ -184,12 +188,20 @@ class Exporter(Protocol):
         ...
 
     def attach_document(
-        self, user_key: str, voucher: VoucherLocation, attachment: Attachment, *, maybe_attached: bool = True
+        self,
+        user_key: str,
+        voucher: VoucherLocation,
+        attachment: Attachment,
+        *,
+        maybe_attached: bool = True,
+        last_attempt_s_ago: float | None = None,
     ) -> AttachedDocument:
         """Attach ``attachment`` to the booked voucher exactly once: a document already attached
         under the same name is found, not uploaded again. ``maybe_attached=False`` (with the voucher's
         ``entity_id``) is the caller's durable proof that no earlier attach request for it was made: it
-        is attached without reading the voucher back. Raises :class:`DocumentRefused` when BL refuses
+        is attached without reading the voucher back. ``last_attempt_s_ago``: how long ago an earlier attempt
+        began (None: none known); the read-back waits until that is the exporter's quiet period, so an attach
+        BL is still committing is found, not made twice. Raises :class:`DocumentRefused` when BL refuses
         the document, :class:`TransientExportError` when it cannot tell right now."""
         ...
 

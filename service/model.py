@@ -42,6 +42,17 @@ class Lease(StrEnum):
     HELD_ELSEWHERE = "held_elsewhere"
 
 
+@dataclass(frozen=True)
+class LeaseTaken:
+    """What taking an export's lease found, and for :attr:`Lease.POSTED_BEFORE` how long ago (seconds, by the
+    database's clock) the earlier attempt may last have sent a post: the time since it recorded its end, or 0 when
+    it left none (its process died, or its lease ran out, with a post maybe on its way to BL). BL may still be
+    committing a post sent that recently, so the look-up waits for the rest of the exporter's quiet period."""
+
+    kind: Lease
+    last_post_s_ago: float | None = None
+
+
 class DayCloseStatus(StrEnum):
     OPEN = "open"
     MISMATCH = "mismatch"  # does not add up to its Z-report (reported once)
@@ -122,6 +133,9 @@ class AttachTarget:
     entity_id: int | None
     #: An earlier attach request may have reached BL: read the voucher back and look for ours first.
     attempted_before: bool
+    #: Seconds (the database's clock) since the last earlier attempt began: a request of one whose process died
+    #: may still be being committed by BL, so the read-back waits for the rest of the exporter's quiet period.
+    last_attempt_s_ago: float | None = None
 
     @property
     def direct(self) -> bool:

@@ -82,19 +82,21 @@ class PostgresDocuments:
         return [r[0] for r in rows]
 
     def begin_attach(self, export_id: uuid.UUID) -> AttachTarget:
-        """Record that an attach request is about to be sent (``document_attach_attempted_at``, kept once set);
-        whether one was recorded before is read under the row's lock, from what is committed now."""
+        """Record that an attach request is about to be sent (``document_attach_attempted_at``: when the last attempt
+        began); whether one was recorded before, and how long ago, is read under the row's lock, from what is
+        committed now."""
         row = self.conn.execute(
-            """UPDATE exports SET document_attach_attempted_at = coalesce(exports.document_attach_attempted_at, now())
-               FROM (SELECT export_id, document_attach_attempted_at IS NOT NULL AS before FROM exports
-                     WHERE export_id = %s FOR UPDATE) old
+            """UPDATE exports SET document_attach_attempted_at = now()
+               FROM (SELECT export_id, document_attach_attempted_at IS NOT NULL AS before,
+                            extract(epoch FROM now() - document_attach_attempted_at)::float8 AS since
+                     FROM exports WHERE export_id = %s FOR UPDATE) old
                WHERE exports.export_id = old.export_id
-               RETURNING exports.bl_entity_id, old.before""",
+               RETURNING exports.bl_entity_id, old.before, old.since""",
             (export_id,),
         ).fetchone()
         if row is None:
             raise LookupError(f"no export {export_id}")
-        return AttachTarget(row[0], bool(row[1]))
+        return AttachTarget(row[0], bool(row[1]), None if row[2] is None else max(0.0, float(row[2])))
 
     def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None:
         self.conn.execute(

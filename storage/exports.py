@@ -16,7 +16,7 @@ from mapping.totals import DayTotals
 from mapping.voucher import Voucher
 from service.exporter import BookedVoucher
 from service.messages import Detail, Trigger
-from service.model import Export, ExportStatus, Lease, StoredDayClose
+from service.model import Export, ExportStatus, Lease, LeaseTaken, StoredDayClose
 from storage import claims
 from storage.claims import UNEXPORTED_REGISTER
 from storage.codecs import invoice_from_json, voucher_from_json, voucher_to_json
@@ -189,7 +189,9 @@ class PostgresExports:
             raise LookupError(f"export {export.export_id} has no stored voucher: {row!r}")
         return voucher_from_json(row[0])
 
-    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> Lease:
+    def take_lease(
+        self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int
+    ) -> LeaseTaken:
         """Before anything is sent to BL: record the exact voucher about to be posted, lease the export to ``owner``
         and record that a post is attempted (``post_attempted_at``, kept once set). HELD_ELSEWHERE when another
         worker holds an unexpired lease (its job connection may have died while it is still posting). A retry of a
@@ -201,25 +203,33 @@ class PostgresExports:
 
         ``owner`` is ``<process instance>:<thread>``; a lease whose process has no connection left in
         ``pg_stat_activity`` (application_name ``dayclose-<instance>``) is void: a crashed process's
-        exports are taken over at once, while a live process that only lost one connection keeps them."""
+        exports are taken over at once, while a live process that only lost one connection keeps them.
+
+        After an earlier attempt, also how long ago it may last have posted: an attempt that ended recorded it
+        (``mark_failed`` clears the owner and sets ``updated_at``), one taken over (its owner still set: it died or
+        its lease ran out) may have had a post on its way to BL until now, so 0."""
         see_who_is_connected_now(self.conn)
         # One statement: the subquery locks the row and reads whether a post was attempted from the version committed
         # now (FOR UPDATE waits for a concurrent writer and reads its result), before the update sets it.
         row = self.conn.execute(
             """UPDATE exports SET voucher = %s, lease_owner = %s, lease_until = now() + %s, updated_at = now(),
                       post_attempted_at = coalesce(exports.post_attempted_at, now())
-               FROM (SELECT export_id, post_attempted_at IS NOT NULL AS before FROM exports
-                     WHERE export_id = %s FOR UPDATE) old
+               FROM (SELECT export_id, post_attempted_at IS NOT NULL AS before,
+                            CASE WHEN lease_owner IS NULL THEN extract(epoch FROM now() - updated_at)::float8
+                                 ELSE 0 END AS since
+                     FROM exports WHERE export_id = %s FOR UPDATE) old
                WHERE exports.export_id = old.export_id
                  AND (lease_until IS NULL OR lease_until < now() OR lease_owner = %s
                       OR NOT EXISTS (SELECT 1 FROM pg_stat_activity
                                      WHERE application_name = %s || split_part(exports.lease_owner, ':', 1)))
-               RETURNING old.before""",
+               RETURNING old.before, old.since""",
             (Jsonb(voucher_to_json(voucher, receipt_count)), owner, lease, export.export_id, owner, LEASE_PREFIX),
         ).fetchone()
         if row is None:
-            return Lease.HELD_ELSEWHERE
-        return Lease.POSTED_BEFORE if row[0] else Lease.FIRST_POST
+            return LeaseTaken(Lease.HELD_ELSEWHERE)
+        if not row[0]:
+            return LeaseTaken(Lease.FIRST_POST)
+        return LeaseTaken(Lease.POSTED_BEFORE, max(0.0, float(row[1])))
 
     def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:
         self.conn.execute(

@@ -59,9 +59,22 @@ class DocumentAttacher:
         self._sleep = sleep
 
     def attach(
-        self, user_key: str, voucher: VoucherLocation, attachment: Attachment, *, maybe_attached: bool = True
+        self,
+        user_key: str,
+        voucher: VoucherLocation,
+        attachment: Attachment,
+        *,
+        maybe_attached: bool = True,
+        last_attempt_s_ago: float | None = None,
     ) -> AttachedDocument:
         tries = 0
+        if maybe_attached and last_attempt_s_ago is not None:
+            # An earlier attempt began this long ago; its process may have died with a request BL is still
+            # committing. The read-back waits until that is the quiet period old, as a retry after a lost answer.
+            wait_s = self.config.ambiguous_quiet_s - last_attempt_s_ago
+            if wait_s > 0:
+                log.info("bl.quiet_before_read_back", number=voucher.number, wait_s=round(wait_s, 3))
+                self._sleep(wait_s)
 
         def attempt() -> AttachedDocument:
             nonlocal tries

@@ -132,12 +132,15 @@ class BLExporter:
         attachment: Attachment | None = None,
         *,
         maybe_posted: bool = True,
+        last_post_s_ago: float | None = None,
         org: str | None = None,
     ) -> BookedVoucher:
         company = Company.of(user_key, org)
         fy_id = self._preflight(voucher, company)
         document_ids: list[int] = []
         tries = 0
+        if maybe_posted and last_post_s_ago is not None:
+            self._quiet_before_look_up(voucher, last_post_s_ago)
 
         def attempt() -> BookedVoucher:
             nonlocal tries
@@ -225,11 +228,30 @@ class BLExporter:
         )
 
     def attach_document(
-        self, user_key: str, voucher: VoucherLocation, attachment: Attachment, *, maybe_attached: bool = True
+        self,
+        user_key: str,
+        voucher: VoucherLocation,
+        attachment: Attachment,
+        *,
+        maybe_attached: bool = True,
+        last_attempt_s_ago: float | None = None,
     ) -> AttachedDocument:
-        return self.documents.attach(user_key, voucher, attachment, maybe_attached=maybe_attached)
+        return self.documents.attach(
+            user_key, voucher, attachment, maybe_attached=maybe_attached, last_attempt_s_ago=last_attempt_s_ago
+        )
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _quiet_before_look_up(self, voucher: Voucher, last_post_s_ago: float) -> None:
+        """An earlier attempt may have sent a post ``last_post_s_ago`` seconds ago (0: its process died with one
+        maybe on its way). BL may still be committing it: the look-up waits until it is the quiet period old, as a
+        retry after a lost answer does. Without this wait, a look-up right after a crash found nothing while BL
+        was still committing the dead process's post, and the voucher was posted twice (the long chaos run, seed
+        101, caught it)."""
+        wait = self.config.ambiguous_quiet_s - last_post_s_ago
+        if wait > 0:
+            log.info("bl.quiet_before_look_up", reference=voucher.reference, wait_s=round(wait, 3))
+            self._sleep(wait)
 
     def find_booked(self, voucher: Voucher, user_key: str) -> BookedVoucher | None:
         """The voucher BL already holds under this voucher's reference, if any."""

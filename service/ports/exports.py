@@ -20,7 +20,7 @@ from service.model import (
     ExportStatus,
     Integration,
     Job,
-    Lease,
+    LeaseTaken,
     StoredDayClose,
 )
 
@@ -138,10 +138,13 @@ class Exports(Protocol):
 
     def stored_voucher(self, export: Export) -> Voucher: ...
 
-    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> Lease:
+    def take_lease(
+        self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int
+    ) -> LeaseTaken:
         """Store the exact voucher about to be posted, lease the export to ``owner`` and record that a post is
-        attempted; say whether an earlier attempt was recorded (read under the row's lock), or that another
-        worker holds the lease (nothing written)."""
+        attempted; say whether an earlier attempt was recorded (read under the row's lock) and how long ago it may
+        last have posted (:class:`service.model.LeaseTaken`), or that another worker holds the lease (nothing
+        written)."""
         ...
 
     def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:

@@ -153,7 +153,9 @@ class ChaosRun:
                 "DAYCLOSE_RETRY_BACKOFF_MAX_SECONDS": "2",
                 "BL_TIMEOUT_SECONDS": "1.5",
                 "BL_MAX_RETRIES": "2",
-                "BL_AMBIGUOUS_QUIET_SECONDS": "0.5",
+                # Longer than the stand-in takes to commit under the injected latency (at most 1.4 s): what the setting
+                # means. A look-up after a crash waits it too, so a dead process's post still being committed is found.
+                "BL_AMBIGUOUS_QUIET_SECONDS": "1.5",
                 "BL_MAX_REQUESTS_PER_SECOND": "200",
                 "BL_MAX_REQUESTS_PER_SECOND_PER_COMPANY": "200",
                 "DAYCLOSE_LOG_LEVEL": "info",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from devstack.bl_standin.conformance import request_problems
@@ -89,3 +92,28 @@ def test_the_stand_in_shows_over_http_what_is_attached_to_which_voucher(
             "vouchers": [{"series": where.series, "number": where.number, "financial_year": "202601"}],
         }
     ]
+
+
+def test_after_a_crash_the_read_back_waits_for_an_attach_bl_may_still_be_committing(
+    bl_exporter, make_bl_exporter, bl_standin, bl_company, make_voucher
+):
+    """A process sent the attach and died while BL took a second over it (latency on ``POST /document`` only); the
+    restart's read-back (``last_attempt_s_ago=0``: the attempt began just now, as far as it knows) waits the quiet
+    period, finds the document, and attaches nothing more."""
+    voucher, where = booked(bl_exporter, bl_company, make_voucher)
+    name = f"Dagsrapport_s1_2026-03-14_{voucher.reference}.pdf"
+    bl_standin.set_faults(latency_s=1.0, methods=("POST",), paths=("/document",))
+    dying = make_bl_exporter()
+    sending = threading.Thread(target=dying.attach_document, args=(bl_company.user_key, where, Attachment(name, PDF)))
+    sending.start()
+    deadline = time.monotonic() + 10
+    while bl_standin.requests.count("POST", "/document") == 0:  # a condition polled, not a race slept away
+        assert time.monotonic() < deadline, "the first attach never reached the stand-in"
+        time.sleep(0.01)
+    restarted = make_bl_exporter(ambiguous_quiet_s=2.0)
+    attached = restarted.attach_document(
+        bl_company.user_key, where, Attachment(name, PDF), maybe_attached=True, last_attempt_s_ago=0.0
+    )
+    sending.join(timeout=10)
+    assert attached.already_attached is True
+    assert len(bl_standin.documents(bl_company.user_key)) == 1

@@ -69,12 +69,14 @@ def test_exports_that_may_have_been_posted_look_up_and_the_rest_post_at_once(emp
         exports = PostgresExports(conn)
         lease = timedelta(minutes=5)
         leases = {
-            export_id: exports.take_lease(_as_export(export_id, status), "me:w1", lease, VOUCHER, 1)
+            export_id: exports.take_lease(_as_export(export_id, status), "me:w1", lease, VOUCHER, 1).kind
             for export_id, status in ((leased, "posting"), (refused, "failed"), (claimed, "posting"))
         }
         assert leases == {leased: Lease.POSTED_BEFORE, refused: Lease.POSTED_BEFORE, claimed: Lease.FIRST_POST}
         # The lease put the post on record: the next attempt, whoever makes it, looks up.
-        assert exports.take_lease(_as_export(claimed, "posting"), "me:w1", lease, VOUCHER, 1) is Lease.POSTED_BEFORE
+        assert (
+            exports.take_lease(_as_export(claimed, "posting"), "me:w1", lease, VOUCHER, 1).kind is Lease.POSTED_BEFORE
+        )
 
         documents = PostgresDocuments(conn)
         first = documents.begin_attach(booked)
@@ -96,6 +98,6 @@ def test_a_lease_held_by_a_live_worker_is_not_taken_and_puts_nothing_on_record(d
         conn.commit()
         exports = PostgresExports(conn)
         taken = exports.take_lease(_as_export(export_id, "posting"), "other:w2", timedelta(minutes=5), VOUCHER, 1)
-        assert taken is Lease.HELD_ELSEWHERE
+        assert taken.kind is Lease.HELD_ELSEWHERE
         row = conn.execute("SELECT post_attempted_at, voucher FROM exports WHERE export_id = %s", (export_id,))
         assert row.fetchone() == (None, None)

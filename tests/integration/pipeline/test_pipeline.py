@@ -350,7 +350,7 @@ def test_an_export_leased_by_another_worker_is_not_posted_twice(database_url: st
 
     from mapping.voucher import Voucher, VoucherRow
     from service.messages import Trigger
-    from service.model import Export, ExportStatus, Lease
+    from service.model import Export, ExportStatus, Lease, LeaseTaken
     from storage.exports import LEASE_PREFIX, PostgresExports
 
     lease = timedelta(minutes=10)
@@ -370,14 +370,25 @@ def test_an_export_leased_by_another_worker_is_not_posted_twice(database_url: st
         # Process "a" is alive while one of its connections is (as a running service's pool is).
         with psycopg.connect(database_url, application_name=f"{LEASE_PREFIX}a") as process_a:
             process_a.execute("SELECT 1")
-            assert exports.take_lease(export, "a:worker-1", lease, voucher(1), 0) is Lease.FIRST_POST
-            assert exports.take_lease(export, "b:worker-1", lease, voucher(2), 0) is Lease.HELD_ELSEWHERE  # a posts
+            assert exports.take_lease(export, "a:worker-1", lease, voucher(1), 0).kind is Lease.FIRST_POST
+            assert (
+                exports.take_lease(export, "b:worker-1", lease, voucher(2), 0).kind is Lease.HELD_ELSEWHERE
+            )  # a posts
             # Re-entrant, and a post is on record now: whoever posts next looks up first.
-            assert exports.take_lease(export, "a:worker-1", lease, voucher(1), 0) is Lease.POSTED_BEFORE
-        # Process "a" died (no connection left): its lease is void at once, not after ten minutes.
-        assert exports.take_lease(export, "b:worker-1", lease, voucher(2), 0) is Lease.POSTED_BEFORE
+            assert exports.take_lease(export, "a:worker-1", lease, voucher(1), 0).kind is Lease.POSTED_BEFORE
+        # Process "a" died (no connection left): its lease is void at once, not after ten minutes. Its post may be on
+        # its way to BL until now: the look-up waits the whole quiet period (0 s since the last possible post).
+        assert exports.take_lease(export, "b:worker-1", lease, voucher(2), 0) == LeaseTaken(Lease.POSTED_BEFORE, 0.0)
         conn.execute("UPDATE exports SET lease_until = now() - interval '1 second' WHERE export_id = %s", (export_id,))
-        assert exports.take_lease(export, "c:worker-1", lease, voucher(3), 0) is Lease.POSTED_BEFORE  # expired
+        expired = exports.take_lease(export, "c:worker-1", lease, voucher(3), 0)
+        assert expired == LeaseTaken(Lease.POSTED_BEFORE, 0.0)
+        # An attempt that recorded its end (a failure: the owner cleared) posted nothing after it: the time since.
+        exports.mark_failed(export, ExportStatus.POSTING, "BL_UNAVAILABLE", ())
+        conn.execute("UPDATE exports SET updated_at = now() - interval '30 seconds' WHERE export_id = %s", (export_id,))
+        conn.commit()
+        after_end = exports.take_lease(export, "d:worker-1", lease, voucher(4), 0)
+        assert after_end.kind is Lease.POSTED_BEFORE
+        assert after_end.last_post_s_ago is not None and 30 <= after_end.last_post_s_ago < 40
 
 
 def test_a_receipt_postgresql_refuses_is_dead_lettered_and_its_batch_still_lands(

@@ -46,6 +46,7 @@ class BrokenExporter:
         attachment: object = None,
         *,
         maybe_posted: bool = True,
+        last_post_s_ago: float | None = None,
         org: object = None,
     ) -> None:
         self.calls += 1

@@ -9,6 +9,8 @@ fakes keep what is committed and count BL's requests as the BL adapter would mak
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from service.deps import ExportDeps
@@ -81,6 +83,8 @@ def test_a_kill_after_bl_booked_the_post_finds_the_voucher_instead_of_posting_it
     restarted(store, bl)
 
     assert bl.requests == ["look up", "attach"]  # found by its reference; BL's answer gave its entity id
+    # The dead process's post may have been on its way to BL until the restart: the look-up waits the whole quiet.
+    assert bl.last_post_ages == [None, 0.0]
     booked_once(store, bl)
     assert store.tables.outbox[-1].voucher is not None and store.tables.outbox[-1].voucher.already_existed
 
@@ -91,8 +95,11 @@ def test_a_transient_failure_of_the_post_makes_every_later_attempt_look_up_first
     run_next_job(d)
     assert bl.requests == ["post"] and only_export(store).export.status == ExportStatus.POSTING
     bl.requests.clear()
+    store.tables.now += timedelta(seconds=45)
     run_again(store, d)
     assert bl.requests == ["look up", "post", "attach"]
+    # The failed attempt recorded its end: its posts were all sent 45 s before this look-up.
+    assert bl.last_post_ages == [None, 45.0]
     booked_once(store, bl)
 
 
@@ -136,6 +143,7 @@ def test_a_kill_after_the_attach_is_on_record_but_before_it_is_sent_reads_the_vo
     restarted(store, bl)
 
     assert bl.requests == ["read back", "attach"]  # ours is not on it, so attached: once
+    assert bl.last_attach_ages == [None, 0.0]  # the read-back waits for an attach the dead process may have sent
     booked_once(store, bl)
 
 

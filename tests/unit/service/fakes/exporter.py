@@ -39,6 +39,10 @@ class FakeExporter:
     on_export: Callable[[Voucher], None] = lambda _voucher: None
     #: Every request in order: "look up", "post", "read back", "attach".
     requests: list[str] = field(default_factory=list)
+    #: What each ``export`` call was told of the last post's age (``last_post_s_ago``).
+    last_post_ages: list[float | None] = field(default_factory=list)
+    #: ... and of the last attach attempt's (``last_attempt_s_ago``).
+    last_attach_ages: list[float | None] = field(default_factory=list)
     #: Where the process dies (:class:`Crash`), each once: "before post" (after the caller recorded it), "after post"
     #: (BL booked it; the answer never arrives), "before attach", "after attach" (BL attached it).
     crashes: set[str] = field(default_factory=set)
@@ -64,9 +68,11 @@ class FakeExporter:
         attachment: Attachment | None = None,
         *,
         maybe_posted: bool = True,
+        last_post_s_ago: float | None = None,
         org: str | None = None,
     ) -> BookedVoucher:
         self.on_export(voucher)
+        self.last_post_ages.append(last_post_s_ago)
         if maybe_posted:
             self.requests.append("look up")
             found = [i for i, v in enumerate(self.posted) if v.reference == voucher.reference]
@@ -98,8 +104,15 @@ class FakeExporter:
         return ChartNames()
 
     def attach_document(
-        self, user_key: str, voucher: VoucherLocation, attachment: Attachment, *, maybe_attached: bool = True
+        self,
+        user_key: str,
+        voucher: VoucherLocation,
+        attachment: Attachment,
+        *,
+        maybe_attached: bool = True,
+        last_attempt_s_ago: float | None = None,
     ) -> AttachedDocument:
+        self.last_attach_ages.append(last_attempt_s_ago)
         if maybe_attached or voucher.entity_id is None:
             self.requests.append("read back")
             if attachment.filename in self.attached:

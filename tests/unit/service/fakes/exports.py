@@ -13,7 +13,7 @@ from mapping.totals import DayTotals
 from mapping.voucher import Voucher
 from service.exporter import BookedVoucher
 from service.messages import Detail, SalesItem, Trigger
-from service.model import Export, ExportStatus, Integration, Lease, StoredDayClose
+from service.model import Export, ExportStatus, Integration, Lease, LeaseTaken, StoredDayClose
 from tests.unit.service.fakes.tables import Day, Repo, Row, day_of
 
 
@@ -148,14 +148,22 @@ class FakeExports(Repo):
             raise LookupError(export.export_id)
         return voucher
 
-    def take_lease(self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int) -> Lease:
+    def take_lease(
+        self, export: Export, owner: str, lease: timedelta, voucher: Voucher, receipt_count: int
+    ) -> LeaseTaken:
         row = self.t.exports[export.export_id]
         if row.lease_owner not in (None, owner):
-            return Lease.HELD_ELSEWHERE
+            return LeaseTaken(Lease.HELD_ELSEWHERE)
         before, row.post_attempted = row.post_attempted, True
+        # An attempt that ended cleared the owner; one taken over (a crash) left it: its post may still be on its way.
+        taken_over = row.lease_owner is not None
         row.lease_owner, row.voucher, row.receipt_count = owner, voucher, receipt_count
         self.uow.wrote("exports.take_lease", "exports")
-        return Lease.POSTED_BEFORE if before else Lease.FIRST_POST
+        if not before:
+            return LeaseTaken(Lease.FIRST_POST)
+        ended = row.attempt_ended
+        since = 0.0 if taken_over or ended is None else (self.t.now - ended).total_seconds()
+        return LeaseTaken(Lease.POSTED_BEFORE, since)
 
     def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:
         row = self.t.exports[export.export_id]
@@ -166,7 +174,7 @@ class FakeExports(Repo):
     def mark_failed(self, export: Export, status: ExportStatus, reason_code: str, details: Sequence[Detail]) -> None:
         row = self.t.exports[export.export_id]
         row.export = replace(row.export, status=status, attempts=row.export.attempts + 1, reason_code=reason_code)
-        row.reason_details, row.lease_owner = tuple(details), None
+        row.reason_details, row.lease_owner, row.attempt_ended = tuple(details), None, self.t.now
         self.uow.wrote("exports.mark_failed", "exports")
 
     def release_empty(self, export: Export, reason_code: str = "NOTHING_TO_BOOK") -> None:

@@ -115,7 +115,8 @@ class FakeDocuments(Repo):
         row = self.t.exports[export_id]
         before, row.attach_attempted = row.attach_attempted, True
         self.uow.wrote("documents.begin_attach", "exports")
-        return AttachTarget(row.booked.entity_id if row.booked else None, before)
+        # The fake has no clock here: an earlier attempt is as recent as can be (the read-back waits the quiet).
+        return AttachTarget(row.booked.entity_id if row.booked else None, before, 0.0 if before else None)
 
     def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None:
         row = self.t.exports[export_id]

@@ -37,6 +37,8 @@ class Row:
     post_attempted: bool = False
     #: An attach of the day report was attempted: every later attempt must read the voucher back first.
     attach_attempted: bool = False
+    #: When the last attempt recorded its end (the tables' clock): its posts were all sent before.
+    attempt_ended: datetime | None = None
 
 
 @dataclass
