@@ -195,8 +195,8 @@ class AvroCodec:
             )
 
 
-#: Each contract's reader, told once per process: an operator sees in the first lines of the log whether the sales
-#: events are read by the C extension (consumer/compiled.py) or, slower, by the reader compiled into Python.
+#: A contract read without its C extension (consumer/compiled.py), told once per process: slower, and an operator should
+#: know. Nothing is logged otherwise (a CLI's JSON on stdout stays JSON); ``dayclose run``'s decoder says which reader.
 _told: set[str] = set()
 
 
@@ -212,9 +212,7 @@ def _compiled(schema_name: str, schema: Any) -> tuple[Reader | None, str]:
             reader = compile_reader(schema)
         except Unsupported as exc:
             reader, kind, why = None, "fastavro", str(exc)
-    if schema_name not in _told:
-        _told.add(schema_name)
-        # A contract with an extension read without it is slower, not wrong: a warning, with why.
-        told = log.warning if kind != "extension" and schema_name in compiled.MODULES else log.info
-        told("codec.reader", schema=schema_name, reader=kind, **({} if kind == "extension" else {"why": why}))
+    if kind != "extension" and schema_name in compiled.MODULES and schema_name not in _told:
+        _told.add(schema_name)  # slower, not wrong: a warning, with why (the consumer's decoder logs which reader)
+        log.warning("codec.reader", schema=schema_name, reader=kind, why=why)
     return reader, kind

@@ -26,6 +26,8 @@ class Decoder:
         self.commands_topic = commands_topic
         self.sales_codec = AvroCodec(schemas.SALES_EVENT, sales_topic, registry)
         self.command_codec = AvroCodec(schemas.COMMAND, commands_topic, registry)
+        # Which reader the sales events get (the C extension, or the slower one with a warning saying why).
+        log.info("codec.reader", schema=schemas.SALES_EVENT, reader=self.sales_codec.reader)
 
     def usable(self, batch: Sequence[MessageLike]) -> list[MessageLike]:
         """The batch without librdkafka's error events (the end of a partition, a broker's error: logged)."""

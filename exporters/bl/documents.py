@@ -68,13 +68,7 @@ class DocumentAttacher:
         last_attempt_s_ago: float | None = None,
     ) -> AttachedDocument:
         tries = 0
-        if maybe_attached and last_attempt_s_ago is not None:
-            # An earlier attempt began this long ago; its process may have died with a request BL is still
-            # committing. The read-back waits until that is the quiet period old, as a retry after a lost answer.
-            wait_s = self.config.ambiguous_quiet_s - last_attempt_s_ago
-            if wait_s > 0:
-                log.info("bl.quiet_before_read_back", number=voucher.number, wait_s=round(wait_s, 3))
-                self._sleep(wait_s)
+        self._quiet_before_read_back(voucher, last_attempt_s_ago if maybe_attached else None)
 
         def attempt() -> AttachedDocument:
             nonlocal tries
@@ -124,6 +118,16 @@ class DocumentAttacher:
             user_key=mask_secret(user_key),
         )
         return attached
+
+    def _quiet_before_read_back(self, voucher: VoucherLocation, last_attempt_s_ago: float | None) -> None:
+        """An earlier attempt began this long ago (None: none known); its process may have died with a request BL is
+        still committing. The read-back waits until that is the quiet period old, as a retry after a lost answer."""
+        if last_attempt_s_ago is None:
+            return
+        wait_s = self.config.ambiguous_quiet_s - last_attempt_s_ago
+        if wait_s > 0:
+            log.info("bl.quiet_before_read_back", number=voucher.number, wait_s=round(wait_s, 3))
+            self._sleep(wait_s)
 
     def _already_attached(self, user_key: str, entry: dict[str, Any], reference: str) -> AttachedDocument | None:
         ids = {int(d) for d in entry.get("documentIds") or []}

@@ -14,12 +14,10 @@ post starts by searching BL for that reference:
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Collection
 from datetime import date
 from types import TracebackType
-from typing import Any
 
 import requests
 import structlog
@@ -32,7 +30,8 @@ from exporters.bl.documents import DocumentAttacher
 from exporters.bl.errors import BLHttpError, RetryableFailure, to_export_error
 from exporters.bl.facts import CompanyFacts
 from exporters.bl.kept import Company, fiscal_years
-from exporters.bl.payload import journal_entry
+from exporters.bl.payload import booked_from_entry as _booked
+from exporters.bl.payload import journal_entry, reference_pattern
 from exporters.bl.transport import BLTransport
 from mapping.periods import FiscalYear
 from mapping.plan import AccountPlan
@@ -299,23 +298,3 @@ class BLExporter:
             # The merchant will fix something: what the refusal concerns is asked of BL again, in every process.
             self.facts.forget(company, preflight.concerning([error.reason_code]))
         return error
-
-
-def reference_pattern(reference: str) -> re.Pattern[str]:
-    """Matches the reference as a whole token, so ``R-1`` never matches inside ``R-10``."""
-    return re.compile(r"(?<![\w-])" + re.escape(reference) + r"(?![\w-])")
-
-
-def _booked(
-    entry: dict[str, Any], voucher: Voucher, already_existed: bool, document_ids: list[int] | None = None
-) -> BookedVoucher:
-    raw_date = entry.get("journalEntryDate")
-    return BookedVoucher(
-        series=str(entry.get("journalId") or voucher.series),
-        number=int(entry["journalEntryId"]),
-        entry_date=date.fromisoformat(str(raw_date)) if raw_date else voucher.entry_date,
-        reference=voucher.reference,
-        already_existed=already_existed,
-        document_id=document_ids[0] if document_ids else None,
-        entity_id=int(entry["entityId"]) if entry.get("entityId") is not None else None,
-    )

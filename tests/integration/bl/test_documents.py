@@ -97,12 +97,12 @@ def test_the_stand_in_shows_over_http_what_is_attached_to_which_voucher(
 def test_after_a_crash_the_read_back_waits_for_an_attach_bl_may_still_be_committing(
     bl_exporter, make_bl_exporter, bl_standin, bl_company, make_voucher
 ):
-    """A process sent the attach and died while BL took a second over it (latency on ``POST /document`` only); the
+    """A process sent the attach and died while BL took 0.6 s over it (latency on ``POST /document`` only); the
     restart's read-back (``last_attempt_s_ago=0``: the attempt began just now, as far as it knows) waits the quiet
     period, finds the document, and attaches nothing more."""
     voucher, where = booked(bl_exporter, bl_company, make_voucher)
     name = f"Dagsrapport_s1_2026-03-14_{voucher.reference}.pdf"
-    bl_standin.set_faults(latency_s=1.0, methods=("POST",), paths=("/document",))
+    bl_standin.set_faults(latency_s=0.6, methods=("POST",), paths=("/document",))
     dying = make_bl_exporter()
     sending = threading.Thread(target=dying.attach_document, args=(bl_company.user_key, where, Attachment(name, PDF)))
     sending.start()

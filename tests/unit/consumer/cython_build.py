@@ -1,4 +1,4 @@
-"""Builds the Cython reader (:func:`consumer.avro_reader.cython_source`) of any schema, as setup.py builds the sales
+"""Builds the Cython reader (:func:`consumer.compiled.cython_source`) of any schema, as setup.py builds the sales
 events' (Cython, then the machine's C compiler), into a folder of the test session's: all modules in one run of
 Cython's own build command, so the C varint functions are tested on every schema the reader compiled into Python is."""
 
@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from consumer.avro_reader import Reader, cython_source
+from consumer.avro_reader import Reader
+from consumer.compiled import cython_source
 
 
 def _key(schema: Any) -> str:

@@ -9,8 +9,7 @@ import pytest
 
 from exporters.bl import BLConfig
 from exporters.bl.errors import EXCEPTION_REASONS, BLHttpError, RetryableFailure, to_export_error
-from exporters.bl.exporter import reference_pattern
-from exporters.bl.payload import dumps_exact, journal_entry
+from exporters.bl.payload import dumps_exact, journal_entry, reference_pattern
 from exporters.bl.ratelimit import TokenBucket
 from exporters.bl.transport import parse_retry_after
 from mapping.voucher import Voucher, VoucherRow
