@@ -40,13 +40,15 @@ from service.exporter import (
     BookedVoucher,
     ExporterBug,
     ExportError,
+    Fence,
+    LeaseLost,
     MerchantActionRequired,
     OperatorError,
     TransientExportError,
 )
 from service.lifecycle import Failure, Result, dating_failure, failure_of, outcome_trigger
 from service.messages import BookedSummary, Outcome, OutcomeStatus, Trigger
-from service.model import ActiveIntegration, Export, Lease
+from service.model import ActiveIntegration, Export, Lease, LeaseTaken
 from service.reasons import ReasonCode
 from service.vouchers import voucher_for
 
@@ -60,7 +62,9 @@ def attempt(
     export: Export,
     integration: ActiveIntegration,
     plan: AccountPlan | None,
+    fence: Fence | None = None,
 ) -> Result:
+    """``fence`` runs right before each write to BL (:data:`service.exporter.Fence`): the job's lease, still held."""
     bound = log.bind(
         organization_id=export.organization_id,
         store_id=export.store_id,
@@ -87,13 +91,7 @@ def attempt(
         return Result.TRANSIENT
     started = time.monotonic()
     try:
-        booked = deps.exporter.export(
-            voucher,
-            user_key,
-            maybe_posted=lease.kind is Lease.POSTED_BEFORE,
-            last_post_s_ago=lease.last_post_s_ago,
-            org=export.organization_id,
-        )
+        booked = _post(deps, export, voucher, user_key, lease, fence)
     except _EXPORT_FAILURES as exc:
         return _failed(deps, export, trigger, failure_of(exc, export), bound, exc.message)
     _booked(deps, export, trigger, booked, voucher, receipt_count, user_key)
@@ -106,9 +104,31 @@ def attempt(
         bl_ms=round((time.monotonic() - started) * 1000, 1),
     )
     deps.observe("found_existing" if booked.already_existed else "booked", None)
-    if not documents.attach(deps, export.export_id, user_key):
+    if not documents.attach(deps, export.export_id, user_key, fence):
         return Result.TRANSIENT  # booked; its day report stays pending and is attached on the retry
     return Result.BOOKED
+
+
+def _post(
+    deps: ExportDeps, export: Export, voucher: Voucher, user_key: str, lease: LeaseTaken, fence: Fence | None
+) -> BookedVoucher:
+    """BL books the leased voucher (or has it already). When the job was taken over before a post could leave
+    (:class:`LeaseLost`, raised on), the export's lease is let go: its new holder may take it at once, and looks up
+    after the quiet period from now."""
+    try:
+        return deps.exporter.export(
+            voucher,
+            user_key,
+            maybe_posted=lease.kind is Lease.POSTED_BEFORE,
+            last_post_s_ago=lease.last_post_s_ago,
+            org=export.organization_id,
+            fence=fence,
+        )
+    except LeaseLost:
+        with deps.uow() as uow:
+            uow.exports.let_go(export, deps.lease_owner())
+            uow.commit()
+        raise
 
 
 def _prepare(

@@ -24,7 +24,7 @@ import structlog
 from mapping.periods import FiscalYear
 from mapping.voucher import Voucher
 from service.deps import ExportDeps
-from service.exporter import ChartNames, Exporter, ExportError, VoucherLocation
+from service.exporter import ChartNames, Exporter, ExportError, Fence, VoucherLocation
 from service.lifecycle import AttachStep, attach_step
 from service.messages import BookedSummary, Detail, Outcome, OutcomeStatus, Trigger
 from service.model import ReportSource
@@ -55,15 +55,16 @@ def booking_facts(exporter: Exporter, user_key: str, voucher: Voucher, org: str)
     return names, [year] if year else []
 
 
-def attach_pending(deps: ExportDeps, org: str, store: str, user_key: str) -> bool:
+def attach_pending(deps: ExportDeps, org: str, store: str, user_key: str, fence: Fence | None = None) -> bool:
     """Attach every pending document of the store. False when BL could not be reached (retry later)."""
     with deps.uow() as uow:
         pending = uow.documents.pending(org, store)
-    return all(attach(deps, export_id, user_key) for export_id in pending)
+    return all(attach(deps, export_id, user_key, fence) for export_id in pending)
 
 
-def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str) -> bool:
-    """Attach one export's report. False only when it stays pending (BL unavailable)."""
+def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str, fence: Fence | None = None) -> bool:
+    """Attach one export's report. False only when it stays pending (BL unavailable). ``fence`` runs right before
+    the attach request (:data:`service.exporter.Fence`)."""
     with deps.uow() as uow:
         source = uow.documents.source(export_id)
     bound = log.bind(
@@ -88,6 +89,7 @@ def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str) -> bool:
             attachment,
             maybe_attached=not target.direct,
             last_attempt_s_ago=target.last_attempt_s_ago,
+            fence=fence,
         )
     except ExportError as exc:
         if attach_step(exc) is AttachStep.DEFERRED:

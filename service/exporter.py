@@ -19,7 +19,7 @@ Errors are sorted by what the caller does next, not by where they came from:
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, runtime_checkable
@@ -136,6 +136,18 @@ class ChartNames:
     cost_centres: dict[str, str] = field(default_factory=dict)
 
 
+class LeaseLost(Exception):  # noqa: N818 - a state, like Python's own TimeoutError
+    """Raised by a :data:`Fence`: this worker no longer holds what it was writing for (another took its job over
+    while its database connections were gone, or the lease lapsed and was taken). Nothing more is sent; the
+    exporter raises it as it is."""
+
+
+#: Called right before each request that writes to the books (a voucher's post, a document's attach), once nothing
+#: but the send is left: raises :class:`LeaseLost` when the caller may no longer write, and may raise the
+#: storage's own error when it cannot tell. Either way the request is not sent.
+Fence = Callable[[], None]
+
+
 @runtime_checkable
 class Exporter(Protocol):
     """Books vouchers in a merchant's accounting system, exactly once per voucher reference."""
@@ -162,6 +174,7 @@ class Exporter(Protocol):
         maybe_posted: bool = True,
         last_post_s_ago: float | None = None,
         org: str | None = None,
+        fence: Fence | None = None,
     ) -> BookedVoucher:
         """Book the voucher unless a voucher with its reference already exists; return where it is.
 
@@ -170,7 +183,7 @@ class Exporter(Protocol):
         retry after it looks up first, as every post does by default. ``last_post_s_ago``: how long ago an earlier
         attempt may last have sent a post (None: not known to be recent); the first look-up waits until that is
         the exporter's quiet period, as a retry after a lost answer does, so a post BL is still committing is
-        found, not posted again."""
+        found, not posted again. ``fence`` runs right before every post (after the rate limits' wait)."""
         ...
 
     def fiscal_years(self, user_key: str, *, fresh: bool = False) -> list[FiscalYear]:
@@ -195,13 +208,15 @@ class Exporter(Protocol):
         *,
         maybe_attached: bool = True,
         last_attempt_s_ago: float | None = None,
+        fence: Fence | None = None,
     ) -> AttachedDocument:
         """Attach ``attachment`` to the booked voucher exactly once: a document already attached
         under the same name is found, not uploaded again. ``maybe_attached=False`` (with the voucher's
         ``entity_id``) is the caller's durable proof that no earlier attach request for it was made: it
         is attached without reading the voucher back. ``last_attempt_s_ago``: how long ago an earlier attempt
         began (None: none known); the read-back waits until that is the exporter's quiet period, so an attach
-        BL is still committing is found, not made twice. Raises :class:`DocumentRefused` when BL refuses
+        BL is still committing is found, not made twice. ``fence`` runs right before every attach request.
+        Raises :class:`DocumentRefused` when BL refuses
         the document, :class:`TransientExportError` when it cannot tell right now."""
         ...
 

@@ -24,6 +24,7 @@ from service.attempts import attempt
 from service.day_checks import check_cash_chain, check_z_sequence
 from service.day_claims import after_mismatch_of, claim_day, single_purpose
 from service.deps import ExportDeps
+from service.exporter import Fence, LeaseLost
 from service.late_sales import DayCloseStep, day_close_step, grace_over_at
 from service.lifecycle import Result
 from service.messages import Trigger
@@ -78,6 +79,11 @@ def run_next_job(deps: ExportDeps) -> bool:
     started = time.monotonic()
     try:
         next_run = run_job(deps, job, held)
+    except LeaseLost:
+        # Another worker took the job over (this process's connections were gone a while) before a write to BL:
+        # nothing was sent, and the job is the other worker's now, so nothing of it is written here either.
+        bound.warning("job.lease_lost", step="before a write to BL")
+        return True
     except StorageUnavailable:
         # The database is gone: the lease stays. This worker takes its job back first when the database returns;
         # were this process to die meanwhile, its lease is void and another worker takes the job over.
@@ -87,14 +93,17 @@ def run_next_job(deps: ExportDeps) -> bool:
         # store cannot turn into a hot error loop.
         bound.exception("job.crashed")
         next_run = deps.policy.backoff(job.attempts)
+    owner = deps.lease_owner()
     with deps.uow() as uow:
         if next_run is None:
-            uow.jobs.finish(job)
+            ended = uow.jobs.finish(job, owner)
         elif isinstance(next_run, Park):
-            uow.jobs.park(job, next_run.until)
+            ended = uow.jobs.park(job, until=next_run.until, owner=owner)
         else:
-            uow.jobs.reschedule(job, next_run)
+            ended = uow.jobs.reschedule(job, next_run, owner)
         uow.commit()
+    if not ended:  # taken over meanwhile: its new holder decides what becomes of it
+        bound.warning("job.lease_lost", step="at the end")
     bound.info(
         "job.done",
         rescheduled_in_s=next_run.total_seconds() if isinstance(next_run, timedelta) else None,
@@ -121,7 +130,26 @@ def _attempt(
         held.renewed()
         if not renewed:  # lapsed and taken over: harmless (the export's own lease and its claim keep it to one booking)
             log.warning("job.lease_lost", job_id=job.id, organization_id=job.organization_id, store_id=job.store_id)
-    return attempt(deps, export, integration, plan)
+    return attempt(deps, export, integration, plan, fence=fence(deps, job, held))
+
+
+def fence(deps: ExportDeps, job: Job, held: Held) -> Fence:
+    """Right before each write to BL (after the rate limits' wait): the job's lease is renewed, or
+    :class:`LeaseLost` raised when another worker holds it. A process whose every connection was gone a while (a
+    database restart) has its leases voided and taken over; without this, its retries could post a voucher the new
+    holder posts too. With it, the taken-over worker sends nothing more, and the new holder's look-up waits the quiet
+    period for anything sent just before (:mod:`service.attempts`). A database that cannot be reached raises its
+    own error here: nothing is sent either."""
+
+    def check() -> None:
+        with deps.uow() as uow:
+            still = uow.jobs.renew(job, deps.lease_owner(), deps.policy.job_lease)
+            uow.commit()
+        if not still:
+            raise LeaseLost(f"job {job.id} was taken over by another worker")
+        held.renewed()
+
+    return check
 
 
 def run_job(deps: ExportDeps, job: Job, held: Held | None = None) -> timedelta | Park | None:
@@ -169,9 +197,10 @@ def _finish_open_work(
         if _attempt(deps, job, held, export, integration, plan) is Result.TRANSIENT:
             return False
     user_key = integration.user_key.reveal()
+    check = fence(deps, job, held)
     if open_exports:
-        return documents.attach_pending(deps, job.organization_id, job.store_id, user_key)
-    return all(documents.attach(deps, export_id, user_key) for export_id in pending)
+        return documents.attach_pending(deps, job.organization_id, job.store_id, user_key, check)
+    return all(documents.attach(deps, export_id, user_key, check) for export_id in pending)
 
 
 def _export_unexported_days(

@@ -231,6 +231,13 @@ class PostgresExports:
             return LeaseTaken(Lease.FIRST_POST)
         return LeaseTaken(Lease.POSTED_BEFORE, max(0.0, float(row[1])))
 
+    def let_go(self, export: Export, owner: str) -> None:
+        self.conn.execute(
+            """UPDATE exports SET lease_owner = NULL, lease_until = NULL, updated_at = now()
+               WHERE export_id = %s AND lease_owner = %s""",
+            (export.export_id, owner),
+        )
+
     def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:
         self.conn.execute(
             """UPDATE exports SET status = 'booked', voucher_series = %s, voucher_number = %s, voucher = %s,

@@ -91,24 +91,29 @@ class PostgresJobs:
         ).fetchone()
         return row is not None
 
-    def finish(self, job: Job) -> None:
-        self.conn.execute("DELETE FROM export_jobs WHERE id = %s", (job.id,))
+    def finish(self, job: Job, owner: str) -> bool:
+        row = self.conn.execute(
+            "DELETE FROM export_jobs WHERE id = %s AND lease_owner = %s RETURNING 1", (job.id, owner)
+        ).fetchone()
+        return row is not None
 
-    def reschedule(self, job: Job, delay: timedelta) -> None:
-        self.conn.execute(
+    def reschedule(self, job: Job, delay: timedelta, owner: str) -> bool:
+        row = self.conn.execute(
             """UPDATE export_jobs SET not_before = now() + %s, attempts = attempts + 1, parked = false,
                       lease_owner = NULL, lease_until = NULL
-               WHERE id = %s""",
-            (delay, job.id),
-        )
+               WHERE id = %s AND lease_owner = %s RETURNING 1""",
+            (delay, job.id, owner),
+        ).fetchone()
+        return row is not None
 
-    def park(self, job: Job, until: datetime) -> None:
+    def park(self, job: Job, *, until: datetime, owner: str) -> bool:
         """Run the job again at ``until``, not holding up the store's other jobs meanwhile; the lease ends."""
-        self.conn.execute(
+        row = self.conn.execute(
             """UPDATE export_jobs SET not_before = %s, parked = true, lease_owner = NULL, lease_until = NULL
-               WHERE id = %s""",
-            (until, job.id),
-        )
+               WHERE id = %s AND lease_owner = %s RETURNING 1""",
+            (until, job.id, owner),
+        ).fetchone()
+        return row is not None
 
     def queue(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -56,8 +57,11 @@ class BLClient:
     def cost_centres(self, user_key: str) -> list[dict[str, Any]]:
         return list(self._get("/costcenter", user_key, "list cost centres") or [])
 
-    def post_journal(self, user_key: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST /journal once, never retried here: a retry needs a look-up first (see the exporter)."""
+    def post_journal(
+        self, user_key: str, body: dict[str, Any], before_send: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
+        """POST /journal once, never retried here: a retry needs a look-up first (see the exporter). ``before_send``
+        runs right before it is sent (:meth:`BLTransport.request`)."""
         return self.transport.request(  # type: ignore[no-any-return]
             "POST",
             "/journal",
@@ -65,6 +69,7 @@ class BLClient:
             operation="post journal entry",
             body_text=dumps_exact(body),
             retry=False,
+            before_send=before_send,
         )
 
     def search_journal(
@@ -137,7 +142,13 @@ class BLClient:
         return [d for d in found or [] if isinstance(d, dict)]
 
     def attach_new_document(
-        self, user_key: str, entity_type: str, entity_id: int, filename: str, content: bytes
+        self,
+        user_key: str,
+        entity_type: str,
+        entity_id: int,
+        filename: str,
+        content: bytes,
+        before_send: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         """``POST /document/attachto/{entityType}/{entityId}``: create the document and attach it in one
         call, so no unattached document is left behind. Never retried here: a retry after a lost answer
@@ -151,6 +162,7 @@ class BLClient:
             params={"fileName": filename},
             body_text=body,
             retry=False,
+            before_send=before_send,
         )
 
     def _get(self, path: str, user_key: str, operation: str, **kwargs: Any) -> Any:

@@ -35,7 +35,15 @@ from exporters.bl.client import BLClient
 from exporters.bl.config import BLConfig
 from exporters.bl.errors import BLHttpError, RetryableFailure, to_export_error
 from exporters.bl.transport import BLTransport
-from service.exporter import AttachedDocument, Attachment, DocumentRefused, ExportError, VoucherLocation, mask_secret
+from service.exporter import (
+    AttachedDocument,
+    Attachment,
+    DocumentRefused,
+    ExportError,
+    Fence,
+    VoucherLocation,
+    mask_secret,
+)
 from service.reasons import ReasonCode
 
 log = structlog.get_logger(__name__)
@@ -66,9 +74,11 @@ class DocumentAttacher:
         *,
         maybe_attached: bool = True,
         last_attempt_s_ago: float | None = None,
+        fence: Fence | None = None,
     ) -> AttachedDocument:
         tries = 0
-        self._quiet_before_read_back(voucher, last_attempt_s_ago if maybe_attached else None)
+        if maybe_attached:  # an earlier attempt began this long ago: a request of it BL may still be committing
+            self.transport.quiet_before_look("bl.quiet_before_read_back", last_attempt_s_ago, number=voucher.number)
 
         def attempt() -> AttachedDocument:
             nonlocal tries
@@ -82,28 +92,14 @@ class DocumentAttacher:
                 entity_id = int(entry["entityId"])
             try:
                 dto = self.client.attach_new_document(
-                    user_key, ENTITY_TYPE, entity_id, attachment.filename, attachment.content
+                    user_key, ENTITY_TYPE, entity_id, attachment.filename, attachment.content, before_send=fence
                 )
             except RetryableFailure as failure:
                 raise _AttachFailed(failure) from None
             return AttachedDocument(int(dto["id"]), attachment.filename, already_attached=False)
 
-        def wait(state: RetryCallState) -> float:
-            failed = state.outcome.exception() if state.outcome else None
-            delay = float(self.transport.backoff(state))
-            if isinstance(failed, _AttachFailed) and failed.failure.maybe_committed:
-                return max(delay, self.config.ambiguous_quiet_s)
-            return delay
-
-        retrying = Retrying(
-            stop=stop_after_attempt(self.config.max_retries + 1),
-            wait=wait,
-            retry=retry_if_exception_type(_AttachFailed),
-            sleep=self._sleep,
-            reraise=True,
-        )
         try:
-            attached = retrying(attempt)
+            attached = self._retrying()(attempt)
         except _AttachFailed as exc:
             raise self._port_error(exc.failure, user_key) from None
         except (BLHttpError, RetryableFailure) as exc:
@@ -119,15 +115,24 @@ class DocumentAttacher:
         )
         return attached
 
-    def _quiet_before_read_back(self, voucher: VoucherLocation, last_attempt_s_ago: float | None) -> None:
-        """An earlier attempt began this long ago (None: none known); its process may have died with a request BL is
-        still committing. The read-back waits until that is the quiet period old, as a retry after a lost answer."""
-        if last_attempt_s_ago is None:
-            return
-        wait_s = self.config.ambiguous_quiet_s - last_attempt_s_ago
-        if wait_s > 0:
-            log.info("bl.quiet_before_read_back", number=voucher.number, wait_s=round(wait_s, 3))
-            self._sleep(wait_s)
+    def _retrying(self) -> Retrying:
+        """Retries of an attach that failed for now; after a lost answer (it may have attached), not before the
+        quiet period, as an ambiguous voucher post."""
+
+        def wait(state: RetryCallState) -> float:
+            failed = state.outcome.exception() if state.outcome else None
+            delay = float(self.transport.backoff(state))
+            if isinstance(failed, _AttachFailed) and failed.failure.maybe_committed:
+                return max(delay, self.config.ambiguous_quiet_s)
+            return delay
+
+        return Retrying(
+            stop=stop_after_attempt(self.config.max_retries + 1),
+            wait=wait,
+            retry=retry_if_exception_type(_AttachFailed),
+            sleep=self._sleep,
+            reraise=True,
+        )
 
     def _already_attached(self, user_key: str, entry: dict[str, Any], reference: str) -> AttachedDocument | None:
         ids = {int(d) for d in entry.get("documentIds") or []}

@@ -44,6 +44,7 @@ from service.exporter import (
     ChartNames,
     CompanyDetails,
     ExportError,
+    Fence,
     MerchantActionRequired,
     VoucherLocation,
     mask_secret,
@@ -133,13 +134,14 @@ class BLExporter:
         maybe_posted: bool = True,
         last_post_s_ago: float | None = None,
         org: str | None = None,
+        fence: Fence | None = None,
     ) -> BookedVoucher:
         company = Company.of(user_key, org)
         fy_id = self._preflight(voucher, company)
         document_ids: list[int] = []
         tries = 0
-        if maybe_posted and last_post_s_ago is not None:
-            self._quiet_before_look_up(voucher, last_post_s_ago)
+        if maybe_posted:
+            self.transport.quiet_before_look("bl.quiet_before_look_up", last_post_s_ago, reference=voucher.reference)
 
         def attempt() -> BookedVoucher:
             nonlocal tries
@@ -156,7 +158,7 @@ class BLExporter:
                 )
             body = journal_entry(voucher, fy_id, document_ids)
             try:
-                created = self.client.post_journal(user_key, body)
+                created = self.client.post_journal(user_key, body, before_send=fence)
             except RetryableFailure as failure:
                 raise _PostFailed(failure) from None
             return _booked(created, voucher, already_existed=False, document_ids=document_ids)
@@ -234,23 +236,18 @@ class BLExporter:
         *,
         maybe_attached: bool = True,
         last_attempt_s_ago: float | None = None,
+        fence: Fence | None = None,
     ) -> AttachedDocument:
         return self.documents.attach(
-            user_key, voucher, attachment, maybe_attached=maybe_attached, last_attempt_s_ago=last_attempt_s_ago
+            user_key,
+            voucher,
+            attachment,
+            maybe_attached=maybe_attached,
+            last_attempt_s_ago=last_attempt_s_ago,
+            fence=fence,
         )
 
     # -- helpers ------------------------------------------------------------------------
-
-    def _quiet_before_look_up(self, voucher: Voucher, last_post_s_ago: float) -> None:
-        """An earlier attempt may have sent a post ``last_post_s_ago`` seconds ago (0: its process died with one
-        maybe on its way). BL may still be committing it: the look-up waits until it is the quiet period old, as a
-        retry after a lost answer does. Without this wait, a look-up right after a crash found nothing while BL
-        was still committing the dead process's post, and the voucher was posted twice (the long chaos run, seed
-        101, caught it)."""
-        wait = self.config.ambiguous_quiet_s - last_post_s_ago
-        if wait > 0:
-            log.info("bl.quiet_before_look_up", reference=voucher.reference, wait_s=round(wait, 3))
-            self._sleep(wait)
 
     def find_booked(self, voucher: Voucher, user_key: str) -> BookedVoucher | None:
         """The voucher BL already holds under this voucher's reference, if any."""

@@ -57,6 +57,9 @@ class _Call:
     body_text: str | None = field(default=None, repr=False)
     files: Mapping[str, tuple[str, bytes, str]] | None = field(default=None, repr=False)
     final_statuses: frozenset[int] = frozenset()
+    #: Called once the rate limits let the request go, just before it is sent (and before a resend after a new
+    #: token): a write that must not reach BL unless the caller still holds what it writes for raises here.
+    before_send: Callable[[], None] | None = field(default=None, repr=False)
 
 
 def new_session(config: BLConfig) -> requests.Session:
@@ -132,15 +135,17 @@ class BLTransport:
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         retry: bool = True,
         final_statuses: frozenset[int] = frozenset(),
+        before_send: Callable[[], None] | None = None,
     ) -> Any:
         """Send one logical request; return its parsed JSON (numbers as ``Decimal``).
 
         Raises :class:`BLHttpError` for a final answer, :class:`RetryableFailure` once retries
         are exhausted (or at once when ``retry`` is False), :class:`OperatorError` for bad
-        credentials. ``final_statuses`` are 5xx codes to treat as answers, not outages.
+        credentials. ``final_statuses`` are 5xx codes to treat as answers, not outages. ``before_send`` runs after
+        the rate limits' wait, right before each send; whatever it raises is raised as it is, nothing sent.
         """
 
-        call = _Call(method, path, user_key, operation, params, body_text, files, final_statuses)
+        call = _Call(method, path, user_key, operation, params, body_text, files, final_statuses, before_send)
 
         def attempt() -> Any:
             return self._attempt(call)
@@ -156,6 +161,19 @@ class BLTransport:
             before_sleep=lambda state: _log_retry(state, operation, user_key),
         )
         return retrying(attempt)
+
+    def quiet_before_look(self, event: str, last_s_ago: float | None, **fields: object) -> None:
+        """An earlier attempt may have sent a write ``last_s_ago`` seconds ago (0: its process died, or lost the
+        database, with one maybe on its way; None: none known). BL may still be committing it: a look for it waits
+        until it is the quiet period old, as a retry after a lost answer does. Without this wait a look right after
+        a crash found nothing while BL was still committing the dead process's post, and the voucher was posted
+        twice (the long chaos run, seed 101, caught it)."""
+        if last_s_ago is None:
+            return
+        wait_s = self.config.ambiguous_quiet_s - last_s_ago
+        if wait_s > 0:
+            log.info(event, wait_s=round(wait_s, 3), **fields)
+            self._sleep(wait_s)
 
     def backoff(self, state: RetryCallState) -> float:
         """Jittered exponential backoff, replaced by BL's ``Retry-After`` (capped) when it sent one."""
@@ -202,6 +220,8 @@ class BLTransport:
         # The company's slot first: a request waiting for its company holds no slot of the client's.
         self.company_limiter.acquire(call.user_key)
         self.limiter.acquire()
+        if call.before_send is not None:
+            call.before_send()
         deadline = time.monotonic() + self.config.connect_timeout_s + self.config.timeout_s
         try:
             response = self.session.request(

@@ -69,13 +69,16 @@ class Jobs(JobQueue, Protocol):
         """The lease runs ``lease`` from now again; False when ``owner`` no longer holds it."""
         ...
 
-    def finish(self, job: Job) -> None: ...
+    def finish(self, job: Job, owner: str) -> bool:
+        """The job is done and gone. Like :meth:`reschedule` and :meth:`park`, only while ``owner`` holds its lease:
+        False (nothing written) when another worker took it over; its new holder decides."""
+        ...
 
-    def reschedule(self, job: Job, delay: timedelta) -> None:
+    def reschedule(self, job: Job, delay: timedelta, owner: str) -> bool:
         """Run it again after ``delay``; the lease ends."""
         ...
 
-    def park(self, job: Job, until: datetime) -> None:
+    def park(self, job: Job, *, until: datetime, owner: str) -> bool:
         """Run the job again at ``until`` without holding up the store's other jobs meanwhile."""
         ...
 
@@ -145,6 +148,11 @@ class Exports(Protocol):
         attempted; say whether an earlier attempt was recorded (read under the row's lock) and how long ago it may
         last have posted (:class:`service.model.LeaseTaken`), or that another worker holds the lease (nothing
         written)."""
+        ...
+
+    def let_go(self, export: Export, owner: str) -> None:
+        """End ``owner``'s lease of the export, if it still holds it, as an attempt that ended (its end recorded now:
+        the next attempt's look-up waits the quiet period from it). Nothing else changes."""
         ...
 
     def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:

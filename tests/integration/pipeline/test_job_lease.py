@@ -71,7 +71,7 @@ def test_a_store_s_jobs_are_leased_one_at_a_time_in_order_and_a_dead_process_s_l
     with process(database_url, "p3") as p3:
         assert lease(p3, "p3:w0") == "a"  # p1 is gone (no connection left): its lease is void at once
         assert lease(p3, "p3:w1") == "c"
-        jobs.finish(_job(p3, "a"))
+        assert jobs.finish(_job(p3, "a"), "p3:w0")
         assert lease(p3, "p3:w2") == "b"  # a's done: s1's next job
 
 

@@ -48,6 +48,7 @@ class BrokenExporter:
         maybe_posted: bool = True,
         last_post_s_ago: float | None = None,
         org: object = None,
+        fence: object = None,
     ) -> None:
         self.calls += 1
         raise RuntimeError("an answer nobody expected")

@@ -99,8 +99,10 @@ def test_a_day_that_adds_up_is_booked_once_with_its_commits_in_order() -> None:
         ("exports.claim", "day_closes.exported"),  # the day's sales claimed under a new export id
         # (no renewal of the job's lease: it was taken a moment ago; see the test below)
         ("exports.take_lease",),  # the exact voucher stored and leased, the post on record, before BL hears of it
+        ("jobs.renew",),  # the fence: the job still this worker's, right before the post leaves
         ("exports.mark_booked", "audit.record_booked", "outbox.SUCCEEDED"),  # result + audit + event together
         ("documents.begin_attach",),  # the day report's attach on record before BL hears of it
+        ("jobs.renew",),  # the fence again, right before the attach
         ("documents.mark_attached",),  # the day report, a durable second step
         ("jobs.finish",),  # the job done: its lease ends with it
     ]

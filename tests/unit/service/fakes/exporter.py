@@ -17,6 +17,7 @@ from service.exporter import (
     ChartNames,
     CompanyDetails,
     ExportError,
+    Fence,
     VoucherLocation,
 )
 from tests.unit.service.fakes.edges import Crash
@@ -70,6 +71,7 @@ class FakeExporter:
         maybe_posted: bool = True,
         last_post_s_ago: float | None = None,
         org: str | None = None,
+        fence: Fence | None = None,
     ) -> BookedVoucher:
         self.on_export(voucher)
         self.last_post_ages.append(last_post_s_ago)
@@ -79,6 +81,8 @@ class FakeExporter:
             if found:
                 return self._booked(voucher, found[0] + 1, already_existed=True)
         self._crash("before post")
+        if fence is not None:
+            fence()
         self.requests.append("post")
         if self.failures:
             raise self.failures.pop(0)
@@ -111,6 +115,7 @@ class FakeExporter:
         *,
         maybe_attached: bool = True,
         last_attempt_s_ago: float | None = None,
+        fence: Fence | None = None,
     ) -> AttachedDocument:
         self.last_attach_ages.append(last_attempt_s_ago)
         if maybe_attached or voucher.entity_id is None:
@@ -118,6 +123,8 @@ class FakeExporter:
             if attachment.filename in self.attached:
                 return AttachedDocument(self.attached.index(attachment.filename) + 1, attachment.filename, True)
         self._crash("before attach")
+        if fence is not None:
+            fence()
         self.requests.append("attach")
         if self.attach_failures:
             raise self.attach_failures.pop(0)

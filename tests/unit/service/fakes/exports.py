@@ -165,6 +165,12 @@ class FakeExports(Repo):
         since = 0.0 if taken_over or ended is None else (self.t.now - ended).total_seconds()
         return LeaseTaken(Lease.POSTED_BEFORE, since)
 
+    def let_go(self, export: Export, owner: str) -> None:
+        row = self.t.exports[export.export_id]
+        if row.lease_owner == owner:
+            row.lease_owner, row.attempt_ended = None, self.t.now
+        self.uow.wrote("exports.let_go", "exports")
+
     def mark_booked(self, export: Export, booked: BookedVoucher, voucher: Voucher, receipt_count: int) -> None:
         row = self.t.exports[export.export_id]
         row.export = replace(row.export, status=ExportStatus.BOOKED, attempts=row.export.attempts + 1, reason_code=None)

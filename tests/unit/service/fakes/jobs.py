@@ -42,24 +42,33 @@ class FakeJobs(Repo):
         self.uow.wrote("jobs.renew", "job_leases")
         return self.t.job_leases.get(job.id) == owner
 
-    def finish(self, job: Job) -> None:
+    def finish(self, job: Job, owner: str) -> bool:
+        if self.t.job_leases.get(job.id) != owner:
+            return False
         self.t.jobs = [j for j in self.t.jobs if j.id != job.id]
         self.t.sources.pop(job.id, None)
         self.t.parked.pop(job.id, None)
         self.t.job_leases.pop(job.id, None)
         self.uow.wrote("jobs.finish", "jobs", "sources", "parked", "job_leases")
+        return True
 
-    def park(self, job: Job, until: datetime) -> None:
+    def park(self, job: Job, *, until: datetime, owner: str) -> bool:
+        if self.t.job_leases.get(job.id) != owner:
+            return False
         self.t.parked[job.id] = until
         self.t.job_leases.pop(job.id, None)
         self.uow.wrote("jobs.park", "jobs", "parked", "job_leases")
+        return True
 
-    def reschedule(self, job: Job, delay: timedelta) -> None:
+    def reschedule(self, job: Job, delay: timedelta, owner: str) -> bool:
+        if self.t.job_leases.get(job.id) != owner:
+            return False
         self.t.parked.pop(job.id, None)
         self.t.job_delays[job.id] = delay
         self.t.job_leases.pop(job.id, None)
         self.t.jobs = [replace(j, attempts=j.attempts + 1) if j.id == job.id else j for j in self.t.jobs]
         self.uow.wrote("jobs.reschedule", "jobs", "job_delays", "job_leases")
+        return True
 
     def queue(
         self,
