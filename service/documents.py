@@ -3,10 +3,11 @@
 Booking and its audit record commit first (the export's document becomes ``pending`` in the same
 transaction, with BL's entity id of the voucher). Then the report is rendered from what is stored
 (deterministic bytes), the attach is recorded as attempted (``document_attach_attempted_at``, its own
-commit: when the last attempt began) and the report is attached. The first attempt goes straight to the voucher (one
-request: nothing of ours can be on it yet); every later one — after a crash, a lost answer or BL being
-down — has the exporter read the voucher back and look for a document already attached under the same
-name before uploading, so any of them ends with exactly one document on the voucher:
+commit: when the last attempt began, or ended when BL could not take it) and the report is attached.
+The first attempt goes straight to the voucher (one request: nothing of ours can be on it yet); every
+later one — after a crash, a lost answer or BL being down — has the exporter read the voucher back and
+look for a document already attached under the same name before uploading, so any of them ends with
+exactly one document on the voucher:
 
 * attached → ``document_status = 'attached'`` with BL's document id;
 * refused by BL (4xx) → ``failed``, with a FAILED outcome ``DOCUMENT_ATTACH_FAILED`` (severity
@@ -93,6 +94,9 @@ def attach(deps: ExportDeps, export_id: uuid.UUID, user_key: str, fence: Fence |
         )
     except ExportError as exc:
         if attach_step(exc) is AttachStep.DEFERRED:
+            with deps.uow() as uow:  # its last request may have left just now: the next read-back waits from now
+                uow.documents.attach_ended(export_id)
+                uow.commit()
             bound.warning("document.attach_deferred", reason_code=str(exc.reason_code), error=exc.message)
             return False
         _refused(deps, source, attachment.filename, exc)

@@ -83,8 +83,8 @@ class PostgresDocuments:
 
     def begin_attach(self, export_id: uuid.UUID) -> AttachTarget:
         """Record that an attach request is about to be sent (``document_attach_attempted_at``: when the last attempt
-        began); whether one was recorded before, and how long ago, is read under the row's lock, from what is
-        committed now."""
+        began, or ended for now: :meth:`attach_ended`); whether one was recorded before, and how long ago, is read
+        under the row's lock, from what is committed now."""
         row = self.conn.execute(
             """UPDATE exports SET document_attach_attempted_at = now()
                FROM (SELECT export_id, document_attach_attempted_at IS NOT NULL AS before,
@@ -97,6 +97,13 @@ class PostgresDocuments:
         if row is None:
             raise LookupError(f"no export {export_id}")
         return AttachTarget(row[0], bool(row[1]), None if row[2] is None else max(0.0, float(row[2])))
+
+    def attach_ended(self, export_id: uuid.UUID) -> None:
+        self.conn.execute(
+            """UPDATE exports SET document_attach_attempted_at = now()
+               WHERE export_id = %s AND document_status = 'pending'""",
+            (export_id,),
+        )
 
     def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None:
         self.conn.execute(

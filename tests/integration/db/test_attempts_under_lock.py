@@ -89,3 +89,37 @@ def test_an_attach_begun_while_another_commits_its_attempt_is_not_a_first_attach
 
     target = _while_held(database_url, lambda c: PostgresDocuments(c).begin_attach(export_id), second)
     assert (target.entity_id, target.attempted_before, target.direct) == (7, True, False)
+
+
+def test_an_attach_that_ended_for_now_is_waited_for_from_its_end_not_its_start(database_url: str) -> None:
+    """An attempt began a minute ago and retried inside its call until now: the next read-back counts from its end."""
+    with psycopg.connect(database_url) as conn:
+        export_id = _export(conn, "booked")
+        conn.execute(
+            """UPDATE exports SET document_status = 'pending', document_attach_attempted_at = now() - interval '60 s'
+               WHERE export_id = %s""",
+            (export_id,),
+        )
+        conn.commit()
+        PostgresDocuments(conn).attach_ended(export_id)
+        conn.commit()
+        target = PostgresDocuments(conn).begin_attach(export_id)
+    assert target.attempted_before and target.last_attempt_s_ago is not None and target.last_attempt_s_ago < 5
+
+
+def test_a_lease_let_go_is_an_attempt_that_ended_and_only_its_owner_can_let_it_go(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        export_id = _export(conn, "posting")
+    export = Export(export_id, "DC-x", ORG, STORE, DAY, Trigger.DAY_CLOSE, ExportStatus.POSTING, 0, None)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        exports = PostgresExports(conn)
+        assert exports.take_lease(export, "a:w1", timedelta(minutes=5), VOUCHER, 1).kind is Lease.FIRST_POST
+        exports.let_go(export, "b:w1")  # not b's: nothing changes
+        assert conn.execute("SELECT lease_owner FROM exports WHERE export_id = %s", (export_id,)).fetchone() == (
+            "a:w1",
+        )
+        conn.execute("UPDATE exports SET updated_at = now() - interval '60 seconds' WHERE export_id = %s", (export_id,))
+        exports.let_go(export, "a:w1")
+        taken = exports.take_lease(export, "b:w1", timedelta(minutes=5), VOUCHER, 1)
+    # a's attempt ended when it let go (just now), not a minute ago: b looks up after (nearly) the whole quiet period
+    assert taken.kind is Lease.POSTED_BEFORE and taken.last_post_s_ago is not None and taken.last_post_s_ago < 5

@@ -261,6 +261,7 @@ def test_a_day_report_bl_cannot_take_now_stays_pending_and_is_attached_by_the_ne
     row = only_export(store)
     assert row.export.status == ExportStatus.BOOKED and row.document == DocumentStatus.PENDING
     assert store.tables.job_delays == {1: POLICY.backoff(0)}  # the job backs off; the voucher stays booked
+    assert ("documents.attach_ended",) in store.commits  # the next read-back waits the quiet period from its end
     run_again(store, d)
     assert only_export(store).document == DocumentStatus.ATTACHED and len(bl.posted) == 1
     assert outcomes(store) == [("SUCCEEDED", None)]

@@ -118,6 +118,9 @@ class FakeDocuments(Repo):
         # The fake has no clock here: an earlier attempt is as recent as can be (the read-back waits the quiet).
         return AttachTarget(row.booked.entity_id if row.booked else None, before, 0.0 if before else None)
 
+    def attach_ended(self, export_id: uuid.UUID) -> None:
+        self.uow.wrote("documents.attach_ended", "exports")
+
     def mark_attached(self, export_id: uuid.UUID, document_id: int, name: str) -> None:
         row = self.t.exports[export_id]
         row.document, row.document_id = DocumentStatus.ATTACHED, document_id
