@@ -77,11 +77,11 @@ QUICK = Sizes(
     large_day_receipts=5_000,
     large_day_runs=2,
     burst_stores=100,
-    burst_client_limit=40.0,
+    burst_client_limit=100.0,
     memory_events=40_000,
     midnight_stores=200,
     midnight_stores_per_org=4,
-    midnight_client_limit=40.0,
+    midnight_client_limit=100.0,
     cost_events=5_000,
 )
 
