@@ -139,7 +139,7 @@ class ChartNames:
 class LeaseLost(Exception):  # noqa: N818 - a state, like Python's own TimeoutError
     """Raised by a :data:`Fence`: this worker no longer holds what it was writing for (another took its job over
     while its database connections were gone, or the lease lapsed and was taken). Nothing more is sent; the
-    exporter raises it as it is."""
+    exporter raises it as it is. Its message says at which step (logged as ``job.lease_lost``'s ``step``)."""
 
 
 #: Called right before each request that writes to the books (a voucher's post, a document's attach), once nothing

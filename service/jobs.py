@@ -79,10 +79,10 @@ def run_next_job(deps: ExportDeps) -> bool:
     started = time.monotonic()
     try:
         next_run = run_job(deps, job, held)
-    except LeaseLost:
-        # Another worker took the job over (this process's connections were gone a while) before a write to BL:
-        # nothing was sent, and the job is the other worker's now, so nothing of it is written here either.
-        bound.warning("job.lease_lost", step="before a write to BL")
+    except LeaseLost as lost:
+        # Another worker took the job over (this process's connections were gone a while, or its lease lapsed): nothing
+        # more was sent, and the job is the other worker's now, so nothing of it is written here either.
+        bound.warning("job.lease_lost", step=str(lost))
         return True
     except StorageUnavailable:
         # The database is gone: the lease stays. This worker takes its job back first when the database returns;
@@ -128,8 +128,8 @@ def _attempt(
             renewed = uow.jobs.renew(job, deps.lease_owner(), deps.policy.job_lease)
             uow.commit()
         held.renewed()
-        if not renewed:  # lapsed and taken over: harmless (the export's own lease and its claim keep it to one booking)
-            log.warning("job.lease_lost", job_id=job.id, organization_id=job.organization_id, store_id=job.store_id)
+        if not renewed:  # lapsed and taken over: its new holder runs it, nothing more is attempted here
+            raise LeaseLost("before an export")
     return attempt(deps, export, integration, plan, fence=fence(deps, job, held))
 
 
@@ -146,7 +146,7 @@ def fence(deps: ExportDeps, job: Job, held: Held) -> Fence:
             still = uow.jobs.renew(job, deps.lease_owner(), deps.policy.job_lease)
             uow.commit()
         if not still:
-            raise LeaseLost(f"job {job.id} was taken over by another worker")
+            raise LeaseLost("before a write to BL")
         held.renewed()
 
     return check

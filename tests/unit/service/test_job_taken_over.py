@@ -5,13 +5,18 @@ tests/integration/pipeline/test_lease_fence.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
 from structlog.testing import capture_logs
 
 from service.exporter import TransientExportError
 from service.jobs import run_next_job
-from service.model import DocumentStatus, ExportStatus
+from service.model import DocumentStatus, ExportStatus, Job
 from tests.unit.service.fakes import FakeExporter, Store, outcomes
-from tests.unit.service.test_export_lifecycle import a_day, deps, only_export, run_again
+from tests.unit.service.fakes.jobs import FakeJobs
+from tests.unit.service.test_export_lifecycle import POLICY, a_day, deps, only_export, run_again
 
 OTHER = "other:worker-1"
 
@@ -83,3 +88,23 @@ def test_a_job_taken_over_while_bl_was_down_is_not_rescheduled_by_its_old_holder
     (job,) = store.tables.jobs
     assert store.tables.job_leases[job.id] == OTHER and store.tables.job_delays == {}
     assert [e.get("step") for e in logs if e["event"] == "job.lease_lost"] == ["at the end"]
+
+
+def test_a_job_found_taken_over_at_its_renewal_before_an_export_attempts_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store, bl = a_day(), FakeExporter()
+    d = replace(deps(store, bl), policy=replace(POLICY, job_lease=timedelta(0)))  # renewed before every export
+
+    def renew(self: FakeJobs, job: Job, owner: str, lease: timedelta) -> bool:
+        self.t.job_leases[job.id] = OTHER  # another worker holds it by now
+        self.uow.wrote("jobs.renew", "job_leases")
+        return False
+
+    monkeypatch.setattr(FakeJobs, "renew", renew)
+    with capture_logs() as logs:
+        assert run_next_job(d) is True
+    assert bl.requests == [] and not any(c == ("exports.take_lease",) for c in store.commits)
+    assert [e.get("step") for e in logs if e["event"] == "job.lease_lost"] == ["before an export"]
+    (job,) = store.tables.jobs
+    assert store.tables.job_leases[job.id] == OTHER and store.tables.job_delays == {}
