@@ -5,7 +5,7 @@ short ``idle_in_transaction_session_timeout``."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -89,6 +89,13 @@ def test_a_lapsed_lease_is_taken_over_and_a_worker_s_own_lease_comes_first(
         assert lease(p1, "p1:w1") == "x"
         assert not PostgresJobs(p2).renew(_job(p2, "x"), "p2:w0", LEASE)  # taken over: not p2's to renew
         assert PostgresJobs(p1).renew(_job(p1, "x"), "p1:w1", LEASE)
+        # Nor p2's to end: finishing, rescheduling or parking a job taken over writes nothing (its holder decides).
+        former = PostgresJobs(p2)
+        assert not former.finish(_job(p2, "x"), "p2:w0")
+        assert not former.reschedule(_job(p2, "x"), timedelta(minutes=1), "p2:w0")
+        assert not former.park(_job(p2, "x"), until=datetime.now(UTC) + timedelta(hours=1), owner="p2:w0")
+        assert lease(p1, "p1:w1") == "x"  # still p1's, due and unparked
+        assert PostgresJobs(p1).reschedule(_job(p1, "x"), timedelta(minutes=1), "p1:w1")
 
 
 def _job(conn: psycopg.Connection[Any], source: str) -> Any:
