@@ -63,3 +63,27 @@ def make_pipeline(
 @pytest.fixture
 def pipeline(make_pipeline: Callable[..., Harness]) -> Harness:
     return make_pipeline()
+
+
+def a_closed_day(database_url: str, user_key: str, day: date, org: str = "o", store: str = "s1") -> Any:
+    """An active merchant (the sample plan, a new key vault) with one store-day of 3 receipts and its Z-report
+    recorded, its export job queued: what a worker's job books. Returns the vault its key is sealed with."""
+    import psycopg
+
+    from consumer.records import sales_envelope
+    from dayclose.keys import KeyVault
+    from devstack import sampledata
+    from service.model import IntegrationStatus
+    from service.secrets import Secret
+    from storage.codecs import plan_from_json
+    from storage.integrations import PostgresIntegrations
+    from tests.recording import record
+
+    vault = KeyVault(Secret(KeyVault.generate_key()))
+    with psycopg.connect(database_url) as conn:
+        integrations = PostgresIntegrations(conn, vault)
+        integrations.save(org, user_key=Secret(user_key), status=IntegrationStatus.ACTIVE, start_date=day)
+        integrations.save_plan(plan_from_json(org, sampledata.SAMPLE_PLAN))
+        closed = sampledata.store_day(org, store, day, 3)
+        record(conn, [sales_envelope(r) for r in [*closed.events(), closed.day_closed()]])
+    return vault

@@ -13,24 +13,16 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from consumer.events import AvroEvents
-from consumer.records import sales_envelope
-from dayclose.keys import KeyVault
-from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
 from exporters.bl import BLExporter
 from exporters.reporting import PdfDayReports
 from service.deps import ExportDeps
 from service.jobs import run_next_job
 from service.messages import Trigger
-from service.model import IntegrationStatus
-from service.secrets import Secret
-from storage.codecs import plan_from_json
 from storage.exports import LEASE_PREFIX
-from storage.integrations import PostgresIntegrations
 from storage.jobs import PostgresJobs
 from storage.uow import unit_of_work
-from tests.integration.pipeline.conftest import FAST_POLICY
-from tests.recording import record
+from tests.integration.pipeline.conftest import FAST_POLICY, a_closed_day
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 11, 25)
@@ -114,13 +106,7 @@ def test_a_slow_bl_under_a_short_idle_in_transaction_timeout_books_the_day_once_
     """PostgreSQL ends a session idle in a transaction for longer than 1 s here; BL answers each request after 1.2 s.
     The claim used to be a FOR UPDATE held open across the export's BL calls: its session was ended mid-job and the
     job's end could not commit (the worker raised; the job ran again)."""
-    vault = KeyVault(Secret(KeyVault.generate_key()))
-    with psycopg.connect(database_url) as conn:
-        integrations = PostgresIntegrations(conn, vault)
-        integrations.save("o", user_key=Secret(bl_company.user_key), status=IntegrationStatus.ACTIVE, start_date=DAY)
-        integrations.save_plan(plan_from_json("o", sampledata.SAMPLE_PLAN))
-        day = sampledata.store_day("o", "s1", DAY, 3)
-        record(conn, [sales_envelope(r) for r in [*day.events(), day.day_closed()]])
+    vault = a_closed_day(database_url, bl_company.user_key, DAY)
     bl_standin.set_faults(latency_s=1.2)
     instance = "slowbl"
     pool: ConnectionPool[Any] = ConnectionPool(

@@ -22,23 +22,16 @@ import structlog
 from psycopg_pool import ConnectionPool
 
 from consumer.events import AvroEvents
-from consumer.records import sales_envelope
 from dayclose.keys import KeyVault
-from devstack import sampledata
 from devstack.bl_standin import BLStandIn, Company
 from exporters.bl import BLExporter
 from exporters.reporting import PdfDayReports
 from service import jobs
 from service.deps import ExportDeps
 from service.jobs import run_next_job
-from service.model import IntegrationStatus
-from service.secrets import Secret
-from storage.codecs import plan_from_json
 from storage.exports import LEASE_PREFIX
-from storage.integrations import PostgresIntegrations
 from storage.uow import unit_of_work
-from tests.integration.pipeline.conftest import FAST_POLICY
-from tests.recording import record
+from tests.integration.pipeline.conftest import FAST_POLICY, a_closed_day
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 11, 25)
@@ -73,13 +66,7 @@ class Race:
 
 @pytest.fixture
 def setting(database_url: str, bl_company: Company) -> Iterator[tuple[KeyVault, list[ConnectionPool[Any]]]]:
-    vault = KeyVault(Secret(KeyVault.generate_key()))
-    with psycopg.connect(database_url) as conn:
-        integrations = PostgresIntegrations(conn, vault)
-        integrations.save("o", user_key=Secret(bl_company.user_key), status=IntegrationStatus.ACTIVE, start_date=DAY)
-        integrations.save_plan(plan_from_json("o", sampledata.SAMPLE_PLAN))
-        day = sampledata.store_day("o", "s1", DAY, 3)
-        record(conn, [sales_envelope(r) for r in [*day.events(), day.day_closed()]])
+    vault = a_closed_day(database_url, bl_company.user_key, DAY)
     pools: list[ConnectionPool[Any]] = []
     yield vault, pools
     for pool in pools:
