@@ -13,6 +13,11 @@ A batch PostgreSQL refuses whole (a value it will not store got past decoding) i
 time here, the refused messages dead-lettered. The database going away, before or during that, fails the
 ``Future`` with :class:`~service.ports.StorageUnavailable`: the loop pauses its partitions and hands the same batch
 back, which is then isolated again (every write is idempotent) rather than written whole.
+
+The loop hands over a batch before the one before it has committed (:mod:`consumer.loop`). So that batches reach the
+database in the order they were consumed, a batch whose write failed holds back every batch handed over after it: those
+fail with :class:`BatchSkipped`, unwritten, until the failed one is handed back and written; the loop hands them back
+after it, in order.
 """
 
 from __future__ import annotations
@@ -32,10 +37,15 @@ from consumer.ingest import BatchResult, Decoded, IngestWork, write_batch
 from consumer.kafka_types import MessageLike
 from consumer.poison import Poison
 from service.messages import SalesEnvelope
-from service.ports import Flushed, StorageRefused
+from service.ports import Flushed, StorageRefused, StorageUnavailable
 from service.reasons import ReasonCode
 
 log = structlog.get_logger("dayclose.consumer")
+
+
+class BatchSkipped(StorageUnavailable):
+    """Not written: a batch handed over before it failed and has not been written since."""
+
 
 #: Idle this long, the writer looks whether the running totals are due for their periodic flush.
 IDLE_TICK_S = 1.0
@@ -79,6 +89,8 @@ class Writer:
         self._thread: threading.Thread | None = None
         #: The batch PostgreSQL refused whole, while it is being written a message at a time.
         self._refused: Batch | None = None
+        #: The batch whose write failed last, until it is written: no batch handed over after it is written before it.
+        self._failed: Batch | None = None
 
     # --- called by the poll loop -------------------------------------------------------------------------------
 
@@ -158,6 +170,17 @@ class Writer:
             return write_batch(uow, decoded, self._totals)
 
     def _write_batch(self, batch: Batch) -> BatchResult:
+        if self._failed is not None and self._failed is not batch:
+            raise BatchSkipped("not written: a batch consumed before it is to be written first")
+        try:
+            result = self._write_in_full(batch)
+        except BaseException:
+            self._failed = batch
+            raise
+        self._failed = None
+        return result
+
+    def _write_in_full(self, batch: Batch) -> BatchResult:
         if self._refused is not batch:
             try:
                 return self.store(batch.decoded)

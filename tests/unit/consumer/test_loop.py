@@ -17,7 +17,7 @@ from consumer.codec import AvroCodec
 from consumer.decode import Decoder
 from consumer.ingest import BatchResult, Decoded
 from consumer.loop import InFlight, IngestLoop
-from consumer.writer import Batch, Writer
+from consumer.writer import Batch, BatchSkipped, Writer
 from service.ports import Flushed, StorageRefused, StorageUnavailable
 
 
@@ -275,13 +275,66 @@ def test_the_next_batch_is_decoded_while_one_is_written_and_offsets_follow_the_c
     loop.run(stop)
     assert overlapped == [True]
     done = [c for c in consumer.calls if c[0] in ("committed", "store_offsets")]
-    assert done == [
-        ("committed", None),
-        ("store_offsets", [("sales", 0, 2)]),
-        ("committed", None),
-        ("store_offsets", [("sales", 0, 3)]),
-    ]
+    commits = [i for i, c in enumerate(done) if c[0] == "committed"]
+    stores = [i for i, c in enumerate(done) if c[0] == "store_offsets"]
+    assert [done[i][1] for i in stores] == [[("sales", 0, 2)], [("sales", 0, 3)]]  # in order
+    assert len(commits) == 2 and all(commit < store for commit, store in zip(commits, stores, strict=True))
     assert consumer.calls[-1] == ("close", None)  # after the last batch's offsets
+
+
+def test_the_next_batch_is_handed_to_the_writer_before_the_one_before_it_commits() -> None:
+    """The writer starts the next batch the moment one commits: it is handed over while the one before is written."""
+    consumer = StubConsumer(pending=[StubMessage("sales", 0, 1), StubMessage("sales", 0, 2)])
+    queued_meanwhile: list[bool] = []
+    writes: list[int] = []
+
+    def write(decoded: Any) -> BatchResult:
+        if not writes:  # the first batch: wait until the second is in the writer's queue
+            queued_meanwhile.append(wait_until(lambda: not loop.writer._work.empty()))
+        writes.append(len(writes))
+        return BatchResult()
+
+    loop, stop = run_over(consumer, write)
+    loop.run(stop)
+    assert queued_meanwhile == [True] and writes == [0, 1]
+    assert [c[1] for c in consumer.calls if c[0] == "store_offsets"] == [[("sales", 0, 2)], [("sales", 0, 3)]]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    done = threading.Event()
+    deadline = threading.Timer(timeout, done.set)
+    deadline.start()
+    try:
+        while not condition():
+            if done.wait(0.001):
+                return False
+        return True
+    finally:
+        deadline.cancel()
+
+
+def test_a_failed_batch_is_written_again_before_the_batch_handed_over_after_it() -> None:
+    """Two batches in flight, the first's write fails: the second is not written before it (a day's receipts before
+    its day close), both are written in the order consumed, and their offsets are stored in that order."""
+    consumer = StubConsumer(pending=[StubMessage("sales", 0, 1), StubMessage("sales", 0, 2)])
+    first_failed = threading.Event()
+    written: list[int] = []
+    attempts: list[int] = []
+
+    def write(decoded: Any) -> BatchResult:
+        offset = decoded.handled[0][0].offset() if decoded.handled else decoded.poison[0].msg.offset()
+        attempts.append(offset)
+        if offset == 1 and not first_failed.is_set():
+            wait_until(lambda: not loop.writer._work.empty())  # the second batch is handed over meanwhile
+            first_failed.set()
+            raise StorageUnavailable("server closed the connection unexpectedly")
+        written.append(offset)
+        return BatchResult()
+
+    loop, stop = run_over(consumer, write, done=lambda: len(written) == 2)
+    loop.run(stop)
+    assert written == [1, 2] and attempts == [1, 1, 2]  # the second was refused unwritten, not attempted
+    assert [c[1] for c in consumer.calls if c[0] == "store_offsets"] == [[("sales", 0, 2)], [("sales", 0, 3)]]
 
 
 def test_a_write_that_fails_on_the_writer_thread_is_retried_before_anything_after_it_is_stored() -> None:
@@ -311,7 +364,7 @@ def test_stopping_while_a_failed_write_waits_stores_nothing_for_it() -> None:
 
 
 def in_flight(loop: IngestLoop, msg: StubMessage, future: Future[BatchResult]) -> None:
-    loop._in_flight = InFlight(Batch([msg], Decoded(), 0.0), future)
+    loop._in_flight.append(InFlight(Batch([msg], Decoded(), 0.0), future))
 
 
 def test_a_revocation_while_the_write_failed_leaves_the_batch_to_be_written_before_anything_after_it() -> None:
@@ -323,7 +376,7 @@ def test_a_revocation_while_the_write_failed_leaves_the_batch_to_be_written_befo
     failed.set_exception(StorageUnavailable("connection refused"))
     in_flight(loop, StubMessage("sales", 1, 4), failed)
     loop.on_revoke(None, [TopicPartition("sales", 0)])
-    assert loop._in_flight is not None and not any(c[0] == "store_offsets" for c in consumer.calls)
+    assert loop._in_flight and not any(c[0] == "store_offsets" for c in consumer.calls)
     assert loop._finish_in_flight(None)  # the loop's next turn writes it again
     assert consumer.calls[-1] == ("store_offsets", [("sales", 1, 5)])
 
@@ -335,7 +388,7 @@ def test_a_revocation_stores_the_offsets_of_the_batch_written_meanwhile() -> Non
     done.set_result(BatchResult(new_events=1))
     in_flight(loop, StubMessage("sales", 0, 7), done)
     loop.on_revoke(None, [TopicPartition("sales", 0)])
-    assert loop._in_flight is None and consumer.calls == [("store_offsets", [("sales", 0, 8)])]
+    assert not loop._in_flight and consumer.calls == [("store_offsets", [("sales", 0, 8)])]
 
 
 def in_a_thread(call: Callable[[], None]) -> threading.Thread:
@@ -353,10 +406,10 @@ def test_a_revocation_waits_a_bounded_time_for_a_write_that_hangs_and_the_loop_f
     loop = new_loop(consumer, revoke_wait_s=0.05)
     loop.writer.store = lambda _d: BatchResult(new_events=int(release.wait(timeout=60)))  # type: ignore[method-assign]
     batch = Batch([StubMessage("sales", 0, 7)], Decoded(), 0.0)
-    loop._in_flight = InFlight(batch, loop.writer.write(batch))
+    loop._in_flight.append(InFlight(batch, loop.writer.write(batch)))
     callback = in_a_thread(lambda: loop.on_revoke(None, [TopicPartition("sales", 0)]))
     assert not callback.is_alive()
-    assert loop._in_flight is not None and not any(c[0] == "store_offsets" for c in consumer.calls)
+    assert loop._in_flight and not any(c[0] == "store_offsets" for c in consumer.calls)
     release.set()
     assert loop._finish_in_flight(None)
     assert consumer.calls[-1] == ("store_offsets", [("sales", 0, 8)])
@@ -436,7 +489,7 @@ def test_lost_partitions_are_neither_waited_for_nor_stored() -> None:
     loop = new_loop(consumer)
     loop.writer.store = lambda _d: BatchResult(new_events=int(release.wait(timeout=60)))  # type: ignore[method-assign]
     batch = Batch([StubMessage("sales", 0, 7)], Decoded(), 0.0)
-    loop._in_flight = InFlight(batch, loop.writer.write(batch))
+    loop._in_flight.append(InFlight(batch, loop.writer.write(batch)))
     callback = in_a_thread(lambda: loop.on_lost(None, [TopicPartition("sales", 0)]))
     assert not callback.is_alive() and not any(c[0] == "store_offsets" for c in consumer.calls)
     release.set()
@@ -491,3 +544,29 @@ def test_a_batch_s_rows_and_sums_are_made_on_the_poll_thread_and_the_writer_gets
     assert got[0].rows is not None and got[0].rows.what == "rows" and len(got[0].rows.items) == 3
     assert got[0].sums is not None
     assert sum(p.rows for p in got[0].sums.values()) == 3
+
+
+def test_the_writer_refuses_a_batch_handed_over_after_a_failed_one_until_that_one_is_written() -> None:
+    writer = Writer(None)  # type: ignore[arg-type]
+    outcomes: list[BatchResult | Exception] = [StorageUnavailable("down"), BatchResult(new_events=1)]
+    stored: list[Decoded] = []
+
+    def store(decoded: Decoded) -> BatchResult:
+        stored.append(decoded)
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    writer.store = store  # type: ignore[method-assign]
+    first = Batch([StubMessage("sales", 0, 1)], Decoded(), 0.0)
+    second = Batch([StubMessage("sales", 0, 2)], Decoded(), 0.0)
+    failed, skipped = writer.write(first), writer.write(second)
+    assert isinstance(failed.exception(timeout=30), StorageUnavailable)
+    assert isinstance(skipped.exception(timeout=30), BatchSkipped) and [id(d) for d in stored] == [id(first.decoded)]
+    assert isinstance(writer.write(second).exception(timeout=30), BatchSkipped)  # still before the failed one
+    assert writer.write(first).result(timeout=30).new_events == 1
+    outcomes.append(BatchResult(new_events=2))
+    assert writer.write(second).result(timeout=30).new_events == 2
+    assert [id(d) for d in stored] == [id(first.decoded), id(first.decoded), id(second.decoded)]
+    writer.stop(30)
