@@ -192,7 +192,7 @@ def ingest(stack: Stack, sizes: Sizes) -> list[Figure]:
             True,
             {"peer": round(peer["ingest_rate"]), "baseline": round(base_rate)},
         ),
-        *scale_out(stack, messages, partitions),
+        *scale_out(stack, messages, partitions, sizes.scale_out_pairs),
     ]
 
 

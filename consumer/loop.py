@@ -224,12 +224,13 @@ class IngestLoop:
         log.info("kafka.partitions_assigned", partitions=names(partitions))
 
     def on_revoke(self, _consumer: object, partitions: list[TopicPartition]) -> None:
-        """Partitions leave (a rebalance, or ``close()``). Wait up to ``revoke_wait_s`` for the batch being written and
-        store its offsets if it committed (the revoked partitions' last chance); then hand the writer a flush of the
-        running totals (so their new owner's day closes find them flushed) and wait what is left of that time.
+        """Partitions leave (a rebalance, or ``close()``). Wait up to ``revoke_wait_s`` for the batches being written and
+        store the offsets of those that committed, oldest first (the revoked partitions' last chance); then hand the
+        writer a flush of the running totals (so their new owner's day closes find them flushed) and wait what is left
+        of that time.
 
-        Whatever takes longer carries on after the callback: the batch stays in flight for the loop to finish (it may
-        hold messages of partitions this process keeps, which no later batch's offsets may pass), the flush on the
+        Whatever takes longer carries on after the callback: the batches stay in flight for the loop to finish (they
+        may hold messages of partitions this process keeps, which no later batch's offsets may pass), the flush on the
         writer thread (exactness never depends on it: a claim reads the rows it finds unflushed)."""
         log.info("kafka.partitions_revoked", partitions=names(partitions))
         deadline = time.monotonic() + self.revoke_wait_s
@@ -243,8 +244,8 @@ class IngestLoop:
 
     def on_lost(self, _consumer: object, partitions: list[TopicPartition]) -> None:
         """Partitions lost (the group went on without this process: a session timeout). Their offsets can no longer
-        be committed and another process may own them already: nothing is waited for. The batch in flight is finished
-        by the loop as usual (its offsets for these partitions are then refused, harmlessly); the running totals are
+        be committed and another process may own them already: nothing is waited for. The batches in flight are finished
+        by the loop as usual (their offsets for these partitions are then refused, harmlessly); the running totals are
         handed to the writer to flush."""
         log.warning("kafka.partitions_lost", partitions=names(partitions))
         if self._hold is not None:

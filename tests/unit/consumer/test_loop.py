@@ -570,3 +570,17 @@ def test_the_writer_refuses_a_batch_handed_over_after_a_failed_one_until_that_on
     assert writer.write(second).result(timeout=30).new_events == 2
     assert [id(d) for d in stored] == [id(first.decoded), id(first.decoded), id(second.decoded)]
     writer.stop(30)
+
+
+def test_a_revocation_stores_the_batches_written_meanwhile_oldest_first_and_none_past_one_that_failed() -> None:
+    consumer = StubConsumer()
+    loop = make_loop(consumer, [])
+    outcomes: list[Future[BatchResult]] = [Future(), Future(), Future()]
+    outcomes[0].set_result(BatchResult(new_events=1))
+    outcomes[1].set_exception(StorageUnavailable("connection refused"))
+    outcomes[2].set_result(BatchResult(new_events=1))
+    for offset, future in zip((3, 5, 7), outcomes, strict=True):
+        in_flight(loop, StubMessage("sales", 0, offset), future)
+    loop.on_revoke(None, [TopicPartition("sales", 0)])
+    assert consumer.calls == [("store_offsets", [("sales", 0, 4)])]  # not 8: the batch at 5 is not written
+    assert [f.batch.messages[0].offset() for f in loop._in_flight] == [5, 7]
