@@ -224,10 +224,10 @@ class IngestLoop:
         log.info("kafka.partitions_assigned", partitions=names(partitions))
 
     def on_revoke(self, _consumer: object, partitions: list[TopicPartition]) -> None:
-        """Partitions leave (a rebalance, or ``close()``). Wait up to ``revoke_wait_s`` for the batches being written and
-        store the offsets of those that committed, oldest first (the revoked partitions' last chance); then hand the
-        writer a flush of the running totals (so their new owner's day closes find them flushed) and wait what is left
-        of that time.
+        """Partitions leave (a rebalance, or ``close()``). Wait up to ``revoke_wait_s`` for the batches being written
+        and store the offsets of those that committed, oldest first (the revoked partitions' last chance); then hand
+        the writer a flush of the running totals (so their new owner's day closes find them flushed) and wait what is
+        left of that time.
 
         Whatever takes longer carries on after the callback: the batches stay in flight for the loop to finish (they
         may hold messages of partitions this process keeps, which no later batch's offsets may pass), the flush on the
