@@ -7,8 +7,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -21,19 +20,11 @@ from devstack.harness import Harness, Topics, make_settings
 from devstack.kafka import KafkaCluster
 from devstack.processes import service_env
 from tests.integration.pipeline.oracle import booked_totals, expected_totals
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 ORG = "org-process"
 DAY = date(2026, 11, 25)
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)  # polling interval of a deadline loop, not a race-hiding sleep
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from devstack.processes import ServiceProcess, service_env
 from storage.migrate import migrate
 from tests.integration.pipeline.oracle import booked_totals, expected_totals
 from tests.tokens import SERVICE_TOKEN, bearer
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 ORG = "org-shutdown"
@@ -46,15 +47,6 @@ FAST_RESTART = {
     "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
     "BL_AMBIGUOUS_QUIET_SECONDS": "1",
 }
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)  # polling interval of a deadline loop, not a race-hiding sleep
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
 def start(

@@ -19,6 +19,7 @@ from consumer.ingest import BatchResult, Decoded
 from consumer.loop import InFlight, IngestLoop
 from consumer.writer import Batch, BatchSkipped, Writer
 from service.ports import Flushed, StorageRefused, StorageUnavailable
+from tests.waiting import wait_until
 
 
 @dataclass
@@ -290,7 +291,8 @@ def test_the_next_batch_is_handed_to_the_writer_before_the_one_before_it_commits
 
     def write(decoded: Any) -> BatchResult:
         if not writes:  # the first batch: wait until the second is in the writer's queue
-            queued_meanwhile.append(wait_until(lambda: not loop.writer._work.empty()))
+            wait_until(lambda: not loop.writer._work.empty(), 30, "the second batch handed over")
+            queued_meanwhile.append(True)
         writes.append(len(writes))
         return BatchResult()
 
@@ -298,19 +300,6 @@ def test_the_next_batch_is_handed_to_the_writer_before_the_one_before_it_commits
     loop.run(stop)
     assert queued_meanwhile == [True] and writes == [0, 1]
     assert [c[1] for c in consumer.calls if c[0] == "store_offsets"] == [[("sales", 0, 2)], [("sales", 0, 3)]]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    done = threading.Event()
-    deadline = threading.Timer(timeout, done.set)
-    deadline.start()
-    try:
-        while not condition():
-            if done.wait(0.001):
-                return False
-        return True
-    finally:
-        deadline.cancel()
 
 
 def test_a_failed_batch_is_written_again_before_the_batch_handed_over_after_it() -> None:
@@ -325,7 +314,7 @@ def test_a_failed_batch_is_written_again_before_the_batch_handed_over_after_it()
         offset = decoded.handled[0][0].offset() if decoded.handled else decoded.poison[0].msg.offset()
         attempts.append(offset)
         if offset == 1 and not first_failed.is_set():
-            wait_until(lambda: not loop.writer._work.empty())  # the second batch is handed over meanwhile
+            wait_until(lambda: not loop.writer._work.empty(), 30, "the second batch handed over meanwhile")
             first_failed.set()
             raise StorageUnavailable("server closed the connection unexpectedly")
         written.append(offset)
