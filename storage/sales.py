@@ -181,12 +181,18 @@ ins AS (
     WHERE seen.found IS NULL
     ON CONFLICT (organization_id, event_key, business_date) DO NOTHING  -- a twin written meanwhile
     RETURNING id, organization_id, store_id, business_date, register_id, event_key),
+-- The stores and registers not seen before. Looked up first: a known one is one index probe, where ON CONFLICT
+-- alone would run the insert's machinery for it (a speculative insertion's check, the heap tuple read): 2-3 µs of
+-- PostgreSQL's CPU per event when a batch holds hundreds of stores. ON CONFLICT stays for one inserted meanwhile.
 st AS (
-    INSERT INTO stores (organization_id, store_id) SELECT DISTINCT organization_id, store_id FROM input
+    INSERT INTO stores (organization_id, store_id) SELECT DISTINCT organization_id, store_id FROM input i
+    WHERE NOT EXISTS (SELECT 1 FROM stores t WHERE t.organization_id = i.organization_id AND t.store_id = i.store_id)
     ON CONFLICT DO NOTHING),
 rg AS (
     INSERT INTO registers (organization_id, store_id, register_id)
-    SELECT DISTINCT organization_id, store_id, register_id FROM input
+    SELECT DISTINCT organization_id, store_id, register_id FROM input i
+    WHERE NOT EXISTS (SELECT 1 FROM registers g WHERE g.organization_id = i.organization_id
+                      AND g.store_id = i.store_id AND g.register_id = i.register_id)
     ON CONFLICT DO NOTHING),
 again AS MATERIALIZED (
     SELECT * FROM input i
