@@ -13,26 +13,16 @@ the process's CPU per event bounds its rate on any number of cores.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 from bench import workload
 from bench.ingest import publish
 from bench.measures import DAY
+from bench.pod import TICK, cpu_seconds
 from bench.stack import ORG, OffsetProbe, Stack, local_stack
 from bench.watch import until_committed
 from devstack.processes import ServiceProcess
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(stat: Path) -> float:
-    try:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def _threads(pid: int) -> dict[int, float]:

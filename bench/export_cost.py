@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from bench.cpu_split import cpu_seconds
+from bench.pod import cpu_seconds
 from bench.stack import Stack, local_stack
 from consumer.events import AvroEvents
 from consumer.records import sales_envelope

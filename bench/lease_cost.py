@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 
-from bench.cpu_split import cpu_seconds
+from bench.pod import cpu_seconds
 from devstack.postgres import LocalPostgres, create_database
 from storage.exports import LEASE_PREFIX
 from storage.jobs import PostgresJobs

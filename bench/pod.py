@@ -12,7 +12,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.cpu_split import TICK, cpu_seconds
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(stat: Path) -> float:
+    """User + system CPU of the process (or thread) whose ``/proc/…/stat`` is ``stat``; 0 when it is gone."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def children_of(pid: int) -> list[int]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from bench.cpu_split import cpu_seconds
+from bench.pod import cpu_seconds
 from devstack.postgres import LocalPostgres, create_database
 
 LOOKUPS = 5

@@ -9,15 +9,23 @@ on an empty sales topic, and the events are published once its processes hold th
 their log lines), so the clock holds ingest, not the mock's rebalance. One process and two run three times each, in
 turn (``Sizes.scale_out_pairs``): one pair's ratio moved 1.13–1.40 × within an hour on the same code, as the ingest
 ratio's pairs do.
+
+Each run also records what it cost, from the publish to the last offset committed: CPU per event of the pod's
+processes and of PostgreSQL, and the machine's busy share (``bench.pod``). With CPU per event the same for one
+process and two, the ratio is what the machine had left: two processes ÷ one can reach at most (the busy share with
+two) ÷ (the busy share with one).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from bench import workload
+from bench.pod import Pod, machine_busy_seconds, rig_cpu_seconds
 from bench.report import Figure
 from bench.stack import Stack, fast_producer, produce_all
 from bench.watch import timed_run
@@ -32,10 +40,12 @@ SETTLE_TIMEOUT_S = 120.0
 def scale_out(stack: Stack, messages: list[workload.Message], partitions: int, pairs: int = 3) -> list[Figure]:
     """One process, then two, ``pairs`` times in turn (a drift of the machine's speed falls on both alike): the rates
     are medians and the ratio the median of each pair's."""
-    runs = [tuple(_settled_rate(stack, messages, partitions, n) for n in (1, 2)) for _ in range(pairs)]
+    measured = [tuple(_settled_rate(stack, messages, partitions, n) for n in (1, 2)) for _ in range(pairs)]
+    runs = [(a[0], b[0]) for a, b in measured]
     one, two = (statistics.median(run[i] for run in runs) for i in (0, 1))
     ratios = [b / a for a, b in runs]
     detail = {"events": len(messages), "partitions": partitions, "pairs": pairs}
+    costs = [(a[1], b[1]) for a, b in measured]
     return [
         Figure("ingest, group settled first: dayclose run, one process", one, "ev/s", None, True, detail),
         Figure(
@@ -58,13 +68,43 @@ def scale_out(stack: Stack, messages: list[workload.Message], partitions: int, p
                 "one_each": [round(a) for a, _ in runs],
                 "two_each": [round(b) for _, b in runs],
                 "ratio_each": [round(r, 3) for r in ratios],
+                "one_cost_each": [a for a, _ in costs],
+                "two_cost_each": [b for _, b in costs],
             },
+        ),
+        *(
+            Figure(
+                f"scale-out, {label}: share of the machine's cores busy (median)",
+                statistics.median(c[i]["machine_busy"] for c in costs),
+                "",
+                None,
+                True,
+                {"each": [c[i]["machine_busy"] for c in costs]},
+            )
+            for i, label in ((0, "one process"), (1, "two processes"))
+        ),
+        *(
+            Figure(
+                f"scale-out, {label}: CPU per event, the pod + PostgreSQL (median)",
+                statistics.median(c[i]["pod_us"] + c[i]["postgres_us"] for c in costs),
+                "µs",
+                None,
+                False,
+                {
+                    "pod_us_each": [c[i]["pod_us"] for c in costs],
+                    "postgres_us_each": [c[i]["postgres_us"] for c in costs],
+                },
+            )
+            for i, label in ((0, "one process"), (1, "two processes"))
         ),
     ]
 
 
-def _settled_rate(stack: Stack, messages: list[workload.Message], partitions: int, processes: int) -> float:
-    """Events/s of one pod of ``processes`` consumer processes, the events published once its group settled."""
+def _settled_rate(
+    stack: Stack, messages: list[workload.Message], partitions: int, processes: int
+) -> tuple[float, dict[str, float]]:
+    """Events/s of one pod of ``processes`` consumer processes, the events published once its group settled, and
+    what it cost (:func:`_cost_window`)."""
     topics = Topics.fresh(stack.kafka.create_topic, partitions)
     db = stack.database()
     settings = replace(stack.settings(topics, db), consumer_processes=processes, log_level="INFO")
@@ -72,9 +112,15 @@ def _settled_rate(stack: Stack, messages: list[workload.Message], partitions: in
     settings = replace(settings, kafka=kafka)
     name = f"scale-out-{processes}"
 
+    cost: dict[str, float] = {}
+    ends: list[Callable[[], dict[str, float]]] = []
+
     def start() -> ServiceProcess:
         proc = stack.service(settings, name)
         _settled(proc, topics.sales, processes, partitions)
+        if proc.process is None:
+            raise RuntimeError(f"{name}: not running")
+        ends.append(_cost_window(stack, Pod.of(proc.process.pid, processes), len(messages)))
         produce_all(fast_producer(stack.kafka.bootstrap_servers), topics.sales, messages, label=f"publish {name}")
         return proc
 
@@ -90,10 +136,28 @@ def _settled_rate(stack: Stack, messages: list[workload.Message], partitions: in
             n=len(messages),
             start=start,
             with_wal=False,
+            before_stop=lambda _: cost.update(ends[0]()),
         )
     finally:
         stack.drop(db)
-    return float(run["ingest_rate"])
+    return float(run["ingest_rate"]), cost
+
+
+def _cost_window(stack: Stack, pod: Pod, events: int) -> Callable[[], dict[str, float]]:
+    """From now until the returned function is called: CPU µs per event of ``pod``'s processes and of PostgreSQL, and
+    the share of the machine's cores busy (with anything: the broker and the benchmark too)."""
+    before, busy, started = rig_cpu_seconds(pod, stack.postgres.data_dir), machine_busy_seconds(), time.monotonic()
+
+    def end() -> dict[str, float]:
+        pod.check()
+        after, wall = rig_cpu_seconds(pod, stack.postgres.data_dir), time.monotonic() - started
+        return {
+            "pod_us": round((after["pod"] - before["pod"]) / events * 1e6, 1),
+            "postgres_us": round((after["postgres"] - before["postgres"]) / events * 1e6, 1),
+            "machine_busy": round((machine_busy_seconds() - busy) / (wall * (os.cpu_count() or 1)), 3),
+        }
+
+    return end
 
 
 def _settled(proc: ServiceProcess, topic: str, processes: int, partitions: int) -> None:

@@ -73,15 +73,19 @@ def timed_run(
     start: Callable[[], ServiceProcess],
     milestones: tuple[int, ...] = (),
     with_wal: bool = True,
+    before_stop: Callable[[ServiceProcess], None] | None = None,
 ) -> dict[str, Any]:
     """Start a consumer process, time it to 'every event stored and its offset committed', then read the
-    storage and WAL it cost. Raises unless exactly ``n`` rows were stored (every event once)."""
+    storage and WAL it cost. Raises unless exactly ``n`` rows were stored (every event once). ``before_stop``: called
+    once every offset is committed, before the process is stopped."""
     stack.checkpoint()
     wal_start = stack.wal_lsn()
     spawned = time.time()
     proc = start()
     with OffsetProbe(stack.kafka.bootstrap_servers, group_id, topic, partitions) as probe:
         watched = until_committed(probe, n, proc, name, timeout=max(600, n / 500), milestones=milestones)
+    if before_stop is not None:
+        before_stop(proc)
     proc.stop()
     wal = stack.wal_between(wal_start, stack.wal_lsn()) if with_wal else {}
     with psycopg.connect(database_url) as conn:

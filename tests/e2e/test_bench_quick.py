@@ -25,6 +25,8 @@ FIGURES = (
     "ingest, group settled first: dayclose run, one process",
     "ingest, group settled first: dayclose run, two processes",
     "ingest ratio: two dayclose run processes ÷ one",
+    "scale-out, one process: share of the machine's cores busy",
+    "scale-out, two processes: CPU per event",
     "burst, ",
     "midnight, ",
     "memory: peak RSS",
@@ -66,6 +68,12 @@ def test_bench_quick_mode_prints_and_writes_every_figure(tmp_path: Path) -> None
     assert ratio["value"] == pytest.approx(sorted(ratio["detail"]["ratio_each"])[1], abs=1e-3)
     assert _named(figures, "ingest ratio: dayclose ÷ raw baseline")[0]["target"] == 0.5
     assert _named(figures, "ingest ratio: two dayclose run processes ÷ one")[0]["target"] == 1.3
+    # Scale-out: what each run cost beside its rate (the ratio's breakdown): a share of the cores, CPU per event.
+    for label in ("one process", "two processes"):
+        busy = _named(figures, f"scale-out, {label}: share of the machine's cores busy")[0]
+        assert 0 < busy["value"] <= 1 and len(busy["detail"]["each"]) == 1
+        cpu = _named(figures, f"scale-out, {label}: CPU per event")[0]["detail"]
+        assert min(cpu["pod_us_each"]) > 0 and min(cpu["postgres_us_each"]) > 0
     for who in ("dayclose run", "lean COPY peer"):
         detail = _named(figures, f"ingest: {who}")[0]["detail"]
         assert detail["wal_bytes_per_event"] > 0 and detail["bytes_per_row"] > 0
