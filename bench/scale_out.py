@@ -11,15 +11,17 @@ turn (``Sizes.scale_out_pairs``): one pair's ratio moved 1.13–1.40 × within a
 ratio's pairs do.
 
 Each run also records what it cost, from the publish to the last offset committed: CPU per event of the pod's
-processes and of PostgreSQL, and the machine's busy share (``bench.pod``). With CPU per event the same for one
-process and two, the ratio is what the machine had left: two processes ÷ one can reach at most (the busy share with
-two) ÷ (the busy share with one).
+processes and of PostgreSQL (``bench.pod``), and the share of the machine's cores busy while it ingests (the median
+of samples every 0.25 s: the window's first moments, the publish, and its last, the wait for the last offsets'
+commit, leave the pod idle). With CPU per event the same for one process and two, two ÷ one is bounded by what the
+machine had left: at most (the busy share with two) ÷ (the busy share with one).
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -35,6 +37,8 @@ from devstack.processes import ServiceProcess, partitions_held, split_between
 #: A short session keeps the mock coordinator's wait for the pod's own members short (it waits this less 1 s).
 SESSION_TIMEOUT_MS = 4_000
 SETTLE_TIMEOUT_S = 120.0
+#: How often the machine's busy share is sampled during a run (the figure is the samples' median).
+BUSY_SAMPLE_S = 0.25
 
 
 def scale_out(stack: Stack, messages: list[workload.Message], partitions: int, pairs: int = 3) -> list[Figure]:
@@ -74,12 +78,15 @@ def scale_out(stack: Stack, messages: list[workload.Message], partitions: int, p
         ),
         *(
             Figure(
-                f"scale-out, {label}: share of the machine's cores busy (median)",
+                f"scale-out, {label}: share of the machine's cores busy while ingesting (median of 0.25 s samples)",
                 statistics.median(c[i]["machine_busy"] for c in costs),
                 "",
                 None,
                 True,
-                {"each": [c[i]["machine_busy"] for c in costs]},
+                {
+                    "each": [c[i]["machine_busy"] for c in costs],
+                    "whole_window_each": [c[i]["machine_busy_window"] for c in costs],
+                },
             )
             for i, label in ((0, "one process"), (1, "two processes"))
         ),
@@ -145,16 +152,34 @@ def _settled_rate(
 
 def _cost_window(stack: Stack, pod: Pod, events: int) -> Callable[[], dict[str, float]]:
     """From now until the returned function is called: CPU µs per event of ``pod``'s processes and of PostgreSQL, and
-    the share of the machine's cores busy (with anything: the broker and the benchmark too)."""
+    the share of the machine's cores busy (with anything: the broker and the benchmark too), over the whole window and
+    as the median of :data:`BUSY_SAMPLE_S` samples (the steady state: the window starts with the publish and ends with
+    the wait for the last offsets' commit, when the pod has little to do)."""
     before, busy, started = rig_cpu_seconds(pod, stack.postgres.data_dir), machine_busy_seconds(), time.monotonic()
+    samples: list[float] = []
+    done = threading.Event()
+    cores = os.cpu_count() or 1
+
+    def sample() -> None:
+        last_busy, last = busy, started
+        while not done.wait(BUSY_SAMPLE_S):
+            now_busy, now = machine_busy_seconds(), time.monotonic()
+            samples.append((now_busy - last_busy) / ((now - last) * cores))
+            last_busy, last = now_busy, now
+
+    sampler = threading.Thread(target=sample, name="busy-sampler", daemon=True)
+    sampler.start()
 
     def end() -> dict[str, float]:
+        done.set()
+        sampler.join()
         pod.check()
         after, wall = rig_cpu_seconds(pod, stack.postgres.data_dir), time.monotonic() - started
         return {
             "pod_us": round((after["pod"] - before["pod"]) / events * 1e6, 1),
             "postgres_us": round((after["postgres"] - before["postgres"]) / events * 1e6, 1),
-            "machine_busy": round((machine_busy_seconds() - busy) / (wall * (os.cpu_count() or 1)), 3),
+            "machine_busy_window": round((machine_busy_seconds() - busy) / (wall * cores), 3),
+            "machine_busy": round(statistics.median(samples), 3) if samples else 0.0,
         }
 
     return end
