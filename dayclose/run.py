@@ -12,6 +12,7 @@ from dayclose.bootstrap import build_service
 from dayclose.config import load_settings
 from dayclose.health import HealthServer, consumer_checks
 from dayclose.logs import configure_logging
+from dayclose.malloc import limit_arenas
 from dayclose.preflight import check_kafka, wait_for_database
 from dayclose.settings import KEY_ENCRYPTION_KEY
 from dayclose.shutdown import EXIT_CUT_SHORT, Watchdog, exit_now
@@ -32,6 +33,7 @@ GC_GEN0_THRESHOLD = 50_000
 def main(process: str | None = None) -> int:
     """``dayclose run``; ``process`` (``i/n``) when started by the supervisor of a pod's ``n`` consumer processes."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    limit_arenas()  # before any thread starts (dayclose/malloc.py)
     settings = load_settings(needs=(KEY_ENCRYPTION_KEY,))
     if process is None and settings.consumer_processes > 1:
         configure_logging(settings.log_level, settings.log_format, fields={"consumer_process": "supervisor"})
