@@ -58,10 +58,15 @@ class PostgresJobs:
         see_who_is_connected_now(self.conn)
         # The owner's own lease first, then the oldest claimable job: two statements, each in id order with LIMIT 1,
         # so that a lease reads the queue from its head instead of sorting every queued job (issue #27: 23 ms a lease
-        # with 10,000 queued, against ~4 here).
-        row = self.conn.execute(_CLAIMABLE + " AND c.lease_owner = %(owner)s" + _FIRST, params).fetchone()
+        # with 10,000 queued, against ~4 here). Never prepared on the server (planned each time, ~1 ms): the queue is
+        # empty all day and holds a job per store at midnight, and the plan PostgreSQL caches for a prepared statement
+        # while the queue is empty sorts the whole queue and reads it again for every job (18 million rows read for
+        # one lease of 3,000 queued; 76-94 s a lease in the benchmark's third night, until autovacuum's ANALYZE
+        # replaced the plan). tests/integration/db/test_job_lease_plan.py counts the rows a lease reads.
+        own = _CLAIMABLE + " AND c.lease_owner = %(owner)s" + _FIRST
+        row = self.conn.execute(own, params, prepare=False).fetchone()
         if row is None:
-            row = self.conn.execute(_CLAIMABLE + _FIRST, params).fetchone()
+            row = self.conn.execute(_CLAIMABLE + _FIRST, params, prepare=False).fetchone()
         if row is None:
             return None
         job_id, org, store = row
