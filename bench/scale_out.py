@@ -76,35 +76,37 @@ def scale_out(stack: Stack, messages: list[workload.Message], partitions: int, p
                 "two_cost_each": [b for _, b in costs],
             },
         ),
-        *(
+        *_cost_figures(costs),
+    ]
+
+
+def _cost_figures(costs: list[tuple[dict[str, float], dict[str, float]]]) -> list[Figure]:
+    """Per pod size, over the pairs (:func:`_cost_window`): the machine's busy share and CPU per event, as medians."""
+    figures = []
+    for i, label in ((0, "one process"), (1, "two processes")):
+        each = [pair[i] for pair in costs]
+        figures += [
             Figure(
                 f"scale-out, {label}: share of the machine's cores busy while ingesting (median of 0.25 s samples)",
-                statistics.median(c[i]["machine_busy"] for c in costs),
+                statistics.median(c["machine_busy"] for c in each),
                 "",
                 None,
                 True,
                 {
-                    "each": [c[i]["machine_busy"] for c in costs],
-                    "whole_window_each": [c[i]["machine_busy_window"] for c in costs],
+                    "each": [c["machine_busy"] for c in each],
+                    "whole_window_each": [c["machine_busy_window"] for c in each],
                 },
-            )
-            for i, label in ((0, "one process"), (1, "two processes"))
-        ),
-        *(
+            ),
             Figure(
                 f"scale-out, {label}: CPU per event, the pod + PostgreSQL (median)",
-                statistics.median(c[i]["pod_us"] + c[i]["postgres_us"] for c in costs),
+                statistics.median(c["pod_us"] + c["postgres_us"] for c in each),
                 "µs",
                 None,
                 False,
-                {
-                    "pod_us_each": [c[i]["pod_us"] for c in costs],
-                    "postgres_us_each": [c[i]["postgres_us"] for c in costs],
-                },
-            )
-            for i, label in ((0, "one process"), (1, "two processes"))
-        ),
-    ]
+                {"pod_us_each": [c["pod_us"] for c in each], "postgres_us_each": [c["postgres_us"] for c in each]},
+            ),
+        ]
+    return figures
 
 
 def _settled_rate(
